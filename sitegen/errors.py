@@ -1,0 +1,57 @@
+"""One error hierarchy for user-facing failures.
+
+Every error a user can cause is a ``SitegenError``: click prints its message and exits
+with its ``exit_code`` and no traceback. Anything else is our bug and gets a traceback
+(shown in full with ``--debug``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import click
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One mistake in one file, located by line (1-based; 0 when the whole file is meant)."""
+
+    path: str
+    line: int
+    message: str
+    severity: str = "error"  # "error" fails the check; "warning" only informs
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{self.message}"
+
+
+class SitegenError(click.ClickException):
+    """Base class: a user-caused failure with a clear message (exit code 1)."""
+
+    exit_code = 1
+
+
+class ConfigError(SitegenError):
+    """site.toml is missing, unreadable or wrong."""
+
+
+class ContentError(SitegenError):
+    """One or more alert files are invalid; carries every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        lines = "\n".join(str(p) for p in self.problems)
+        noun = "problem" if len(errors) == 1 else "problems"
+        super().__init__(f"{lines}\n{len(errors)} {noun} found; nothing was built.")
+
+
+class BuildError(SitegenError):
+    """Rendering or writing the bundle failed (template error, unwritable folder)."""
+
+
+class PublishError(SitegenError):
+    """Publishing failed; the message says what was done and how to finish."""
