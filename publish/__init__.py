@@ -1,0 +1,1 @@
+"""Publisher: diff the built bundle against the remote state, apply the plan in a safe order."""

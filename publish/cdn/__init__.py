@@ -1,0 +1,1 @@
+"""CDN invalidators (CloudFront, Akamai): one file per CDN, all implementing ``Invalidator``."""

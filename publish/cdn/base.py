@@ -1,0 +1,37 @@
+"""The seam every CDN client implements: invalidate site paths, return a receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidationReceipt:
+    """What one CDN accepted for one publish.
+
+    ``cdn`` names the CDN and account part (e.g. ``cloudfront:E123`` or ``akamai:default@staging``),
+    ``id`` is the CDN's own id (CloudFront invalidation id, Akamai purgeId; several joined by ","),
+    ``paths`` how many paths/URLs were sent, ``requests`` how many HTTP calls that took, ``detail``
+    a short human note (status, estimated seconds, wildcard collapse...). Never contains secrets.
+    """
+
+    cdn: str
+    id: str
+    paths: int
+    requests: int
+    detail: str
+
+
+class Invalidator(Protocol):
+    """A CDN client. ``paths`` are site-absolute URL paths such as ``/alerts/x/`` and ``/``.
+
+    ``reference`` is stable for one bundle (derived from the manifest sha256), so a retried call for
+    the same publish is idempotent where the CDN supports it. Failures raise
+    ``sitegen.errors.PublishError`` with a message that names the CDN and says what to do.
+    """
+
+    name: str
+
+    def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt: ...

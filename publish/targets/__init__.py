@@ -1,0 +1,1 @@
+"""Where the bundle goes: S3 or a local folder that behaves like a bucket."""
