@@ -136,7 +136,7 @@ def _max_body(path: Path, section: str, rc: Any) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class PurgeRetryPolicy:
     """How long to insist on 429/5xx/connection failures before giving up."""
 
     attempts: int = 5
@@ -222,7 +222,7 @@ class AkamaiInvalidator:
         section: str = "default",
         scheme: str = "https",
         session: requests.Session | None = None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: PurgeRetryPolicy = PurgeRetryPolicy(),
         timeout_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -258,7 +258,7 @@ class AkamaiInvalidator:
         *,
         scheme: str | None = None,
         session: requests.Session | None = None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: PurgeRetryPolicy = PurgeRetryPolicy(),
     ) -> AkamaiInvalidator:
         """Build from an ``.edgerc`` section; scheme defaults to $SITEGEN_AKAMAI_SCHEME or https."""
         credentials = load_edgerc(edgerc_path, section)

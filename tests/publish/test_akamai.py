@@ -21,7 +21,7 @@ from fastpurge_server import MAX_BODY_BYTES, Credentials, FastPurgeServer, expec
 from publish.cdn.akamai import (
     SCHEME_ENV,
     AkamaiInvalidator,
-    RetryPolicy,
+    PurgeRetryPolicy,
     batch_bodies,
     load_edgerc,
     parse_akamai_spec,
@@ -38,7 +38,7 @@ SECRETS = Credentials(
 )
 WRONG_SECRET = "SENTINEL-WRONG-SECRET-0b3a="
 SENTINELS = (SECRETS.client_token, SECRETS.client_secret, SECRETS.access_token, WRONG_SECRET)
-FAST = RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05, rate_limit_s=0.01)
+FAST = PurgeRetryPolicy(attempts=3, base_s=0.01, cap_s=0.05, rate_limit_s=0.01)
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def edgerc(server: FastPurgeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def invalidator(
-    edgerc: Path, spec: str = "default", retry: RetryPolicy = FAST
+    edgerc: Path, spec: str = "default", retry: PurgeRetryPolicy = FAST
 ) -> AkamaiInvalidator:
     section, network = parse_akamai_spec(spec)
     return AkamaiInvalidator.from_edgerc(edgerc, section, network, BASE_URL, retry=retry)
@@ -215,7 +215,9 @@ def test_no_paths_means_no_request(server: FastPurgeServer, edgerc: Path) -> Non
 def test_429_waits_the_advised_retry_after(server: FastPurgeServer, edgerc: Path) -> None:
     server.fail_next(1, 429, retry_after="1")
     started = time.monotonic()
-    receipt = invalidator(edgerc, retry=RetryPolicy(attempts=3)).invalidate(["/"], reference="m")
+    receipt = invalidator(edgerc, retry=PurgeRetryPolicy(attempts=3)).invalidate(
+        ["/"], reference="m"
+    )
     assert time.monotonic() - started >= 1.0
     assert [r.status for r in server.received] == [429, 201]
     assert receipt.requests == 2 and len(server.purges) == 1
@@ -239,7 +241,7 @@ def test_retryable_answers_then_success(
 ) -> None:
     server.fail_next(2, status, retry_after)
     waits: list[float] = []
-    policy = RetryPolicy(attempts=3, base_s=0.2, cap_s=10, rate_limit_s=0.5)
+    policy = PurgeRetryPolicy(attempts=3, base_s=0.2, cap_s=10, rate_limit_s=0.5)
     inv = AkamaiInvalidator(
         load_edgerc(edgerc, "default"),
         "staging",
