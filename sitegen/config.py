@@ -21,14 +21,25 @@ DEFAULT_CACHE_CONTROL = {
 
 # Languages we ship a message catalog for, with their text direction.
 KNOWN_LANGUAGES = {
-    "ar": "rtl", "de": "ltr", "en": "ltr", "es": "ltr", "fa": "rtl", "fr": "ltr",
-    "he": "rtl", "ja": "ltr", "ko": "ltr", "pt": "ltr", "ur": "rtl", "vi": "ltr", "zh": "ltr",
+    "ar": "rtl",
+    "de": "ltr",
+    "en": "ltr",
+    "es": "ltr",
+    "fa": "rtl",
+    "fr": "ltr",
+    "he": "rtl",
+    "ja": "ltr",
+    "ko": "ltr",
+    "pt": "ltr",
+    "ur": "rtl",
+    "vi": "ltr",
+    "zh": "ltr",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class CachePolicy:
-    """Cache-Control header value for each cache class (DESIGN.md: numbers may change, not classes)."""
+    """Cache-Control value per cache class (DESIGN.md: numbers may change, classes not)."""
 
     immutable: str = DEFAULT_CACHE_CONTROL["immutable"]
     alert: str = DEFAULT_CACHE_CONTROL["alert"]
@@ -111,7 +122,9 @@ def _build(path: Path, raw: dict[str, Any]) -> SiteConfig:
     base_url = _str(path, site, "base_url", "site")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{path}: [site] base_url must be an absolute http(s) URL, got {base_url!r}")
+        raise ConfigError(
+            f"{path}: [site] base_url must be an absolute http(s) URL, got {base_url!r}"
+        )
     languages = tuple(site.get("languages", [site.get("default_language", "en")]))
     default_language = str(site.get("default_language", languages[0]))
     for lang in (*languages, default_language):
@@ -121,10 +134,14 @@ def _build(path: Path, raw: dict[str, Any]) -> SiteConfig:
                 f"({', '.join(sorted(KNOWN_LANGUAGES))})"
             )
     if default_language not in languages:
-        raise ConfigError(f"{path}: [site] default_language {default_language!r} is not in languages")
+        raise ConfigError(
+            f"{path}: [site] default_language {default_language!r} is not in languages"
+        )
     output_dir = str(site.get("output_dir", "public"))
     if Path(output_dir).is_absolute() or ".." in Path(output_dir).parts or output_dir in ("", "."):
-        raise ConfigError(f"{path}: [site] output_dir must be a folder inside the site, got {output_dir!r}")
+        raise ConfigError(
+            f"{path}: [site] output_dir must be a folder inside the site, got {output_dir!r}"
+        )
     return SiteConfig(
         root=path.parent.resolve(),
         title=_str(path, site, "title", "site"),
@@ -149,7 +166,8 @@ def _cache(path: Path, raw: dict[str, Any]) -> CachePolicy:
     unknown = set(raw) - set(DEFAULT_CACHE_CONTROL)
     if unknown:
         raise ConfigError(
-            f"{path}: [cache] knows the classes immutable, alert, meta; not {', '.join(sorted(unknown))}"
+            f"{path}: [cache] knows the classes immutable, alert, meta; "
+            f"not {', '.join(sorted(unknown))}"
         )
     return CachePolicy(**{k: str(v) for k, v in raw.items()})
 

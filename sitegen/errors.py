@@ -48,6 +48,12 @@ class ContentError(SitegenError):
         noun = "problem" if len(errors) == 1 else "problems"
         super().__init__(f"{lines}\n{len(errors)} {noun} found; nothing was built.")
 
+    @classmethod
+    def summary_only(cls, count: int) -> SitegenError:
+        """The closing line alone, for when the problems were already printed one by one."""
+        noun = "problem" if count == 1 else "problems"
+        return SitegenError(f"{count} {noun} found; fix them and run again.")
+
 
 class BuildError(SitegenError):
     """Rendering or writing the bundle failed (template error, unwritable folder)."""

@@ -1,0 +1,151 @@
+"""The built site as data (`Bundle`), its manifest, and writing it to disk atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from sitegen import __version__
+from sitegen.config import CachePolicy
+from sitegen.errors import BuildError
+
+MANIFEST_PATH = ".sitegen/manifest.json"
+MANIFEST_FORMAT = 1
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".xsl": "text/xsl; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".webp": "image/webp",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """One output file: its bytes and how it must be served."""
+
+    data: bytes
+    content_type: str
+    cache_class: str  # "immutable" | "alert" | "meta"
+
+
+Bundle = dict[str, File]  # bundle-relative path ("alerts/x/index.html") → File
+
+
+def content_type_for(path: str) -> str:
+    """Content-Type (with charset for text) from the file's extension."""
+    if path.endswith("/cap.xml"):
+        return "application/cap+xml; charset=utf-8"
+    return CONTENT_TYPES.get(PurePosixPath(path).suffix, "application/octet-stream")
+
+
+def cache_class_for(path: str) -> str:
+    """Cache class from the path (DESIGN.md cache policy)."""
+    if path.startswith("assets/"):
+        return "immutable"
+    if path.startswith(".sitegen/"):
+        return "meta"
+    return "alert"
+
+
+def make_file(path: str, data: bytes) -> File:
+    return File(data, content_type_for(path), cache_class_for(path))
+
+
+def url_to_path(url: str) -> str:
+    """Site URL ("/alerts/x/") → bundle path ("alerts/x/index.html")."""
+    path = url.lstrip("/")
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def manifest_bytes(bundle: Bundle, cache: CachePolicy, updated: datetime) -> bytes:
+    """Stable JSON listing every file's sha256, size and headers (see architecture.md)."""
+    files = {
+        path: {
+            "sha256": hashlib.sha256(f.data).hexdigest(),
+            "size": len(f.data),
+            "content_type": f.content_type,
+            "cache_class": f.cache_class,
+            "cache_control": cache.for_class(f.cache_class),
+        }
+        for path, f in sorted(bundle.items())
+    }
+    document = {
+        "format": MANIFEST_FORMAT,
+        "generator": f"sitegen {__version__}",
+        "updated": updated.isoformat(),
+        "files": files,
+    }
+    return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+
+
+@dataclass(frozen=True, slots=True)
+class WriteReport:
+    files: int
+    bytes: int
+    written: int  # files whose bytes differ from the previous bundle
+
+
+def write_bundle(bundle: Bundle, manifest: bytes, out_dir: Path) -> WriteReport:
+    """Write every file into a temp folder beside `out_dir`, then swap it in.
+
+    A failure at any point leaves the previous bundle untouched.
+    """
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the site is public
+    try:
+        written = 0
+        for path, file in sorted(bundle.items()):
+            target = _safe_join(tmp, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(file.data)
+            written += _differs(out_dir / path, file.data)
+        _safe_join(tmp, MANIFEST_PATH).parent.mkdir(parents=True, exist_ok=True)
+        _safe_join(tmp, MANIFEST_PATH).write_bytes(manifest)
+        _swap(tmp, out_dir)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise BuildError(
+            f"{out_dir}: could not write the site ({exc.strerror}); the previous build is unchanged"
+        ) from exc
+    total = sum(len(f.data) for f in bundle.values())
+    return WriteReport(len(bundle), total, written)
+
+
+def _safe_join(root: Path, rel: str) -> Path:
+    """Join a bundle path under root, refusing anything that would escape it."""
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts or not rel:
+        raise BuildError(f"refusing to write {rel!r}: outside the output folder")
+    return root.joinpath(*pure.parts)
+
+
+def _differs(old: Path, data: bytes) -> int:
+    try:
+        return int(old.stat().st_size != len(data) or old.read_bytes() != data)
+    except OSError:
+        return 1
+
+
+def _swap(new: Path, out_dir: Path) -> None:
+    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+    if out_dir.exists():
+        out_dir.rename(old)
+    new.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,507 @@
+"""Load and validate every content file into a `Site`, collecting every problem first."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sitegen.config import SiteConfig
+from sitegen.errors import ContentError, Problem
+from sitegen.model import (
+    Alert,
+    AlertGroup,
+    Area,
+    Category,
+    Certainty,
+    MsgType,
+    Page,
+    Severity,
+    Site,
+    Status,
+    Urgency,
+)
+from sitegen.source import Document, read_document
+
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+LANG_SUFFIX_RE = re.compile(r"^(?P<id>.+)\.(?P<lang>[a-z]{2,3})$")
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+POLYGON_RE = re.compile(r"^\s*-?\d+(\.\d+)?,-?\d+(\.\d+)?(\s+-?\d+(\.\d+)?,-?\d+(\.\d+)?){3,}\s*$")
+MAX_TITLE = 160
+
+ALERT_FIELDS = {
+    "id",
+    "title",
+    "headline",
+    "event",
+    "category",
+    "severity",
+    "urgency",
+    "certainty",
+    "status",
+    "msg_type",
+    "msgType",
+    "sent",
+    "effective",
+    "expires",
+    "areas",
+    "language",
+    "references",
+}
+AREA_FIELDS = {"name", "geocodes", "polygon", "polygons", "id"}
+PAGE_FIELDS = {"title", "language", "id"}
+# Fields every translation of one alert must share with its primary version.
+SHARED_FIELDS = (
+    "severity",
+    "urgency",
+    "certainty",
+    "status",
+    "msg_type",
+    "sent",
+    "expires",
+    "effective",
+    "references",
+    "category",
+)
+
+E = TypeVar("E", bound=Enum)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """The outcome of `load_site`: a site when there were no errors, and every problem."""
+
+    site: Site | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+def load_site(config: SiteConfig, now: datetime) -> Loaded:
+    """Read content/ into a Site; collects every problem in every file."""
+    problems: list[Problem] = []
+    alerts: list[Alert] = []
+    for path, rel in _content_files(config, "alerts", problems):
+        alert = _load_alert(path, rel, config, problems)
+        if alert is not None:
+            alerts.append(alert)
+    pages = [
+        p
+        for path, rel in _content_files(config, "pages", problems)
+        if (p := _load_page(path, rel, config, problems)) is not None
+    ]
+    groups = _group(alerts, config, problems)
+    _check_references(groups, problems)
+    problems.sort(key=lambda p: (p.path, p.line, p.message))
+    if any(p.severity == "error" for p in problems):
+        return Loaded(None, tuple(problems))
+    by_id = {g.id: g for g in groups}
+    site = Site(tuple(groups), now, tuple(sorted(pages, key=lambda p: (p.slug, p.language))), by_id)
+    return Loaded(site, tuple(problems))
+
+
+def require_site(config: SiteConfig, now: datetime) -> tuple[Site, tuple[Problem, ...]]:
+    """load_site, raising ContentError (all problems) when any error was found."""
+    loaded = load_site(config, now)
+    if loaded.site is None:
+        raise ContentError(loaded.problems)
+    return loaded.site, loaded.problems
+
+
+def _content_files(
+    config: SiteConfig, kind: str, problems: list[Problem]
+) -> Iterator[tuple[Path, str]]:
+    folder = config.content_path / kind
+    if not folder.is_dir():
+        return
+    content_root = config.content_path.resolve()
+    for path in sorted(folder.rglob("*.md")):
+        rel = path.relative_to(config.root).as_posix()
+        if any(part.startswith((".", "#")) or part.endswith("~") for part in path.parts[-1:]):
+            continue  # editor swap and backup files
+        if not path.resolve().is_relative_to(content_root):
+            problems.append(
+                Problem(
+                    rel,
+                    0,
+                    "this is a link to a file outside content/; sitegen "
+                    "only reads files inside content/. Copy the file in instead.",
+                )
+            )
+            continue
+        if path.is_file():
+            yield path, rel
+
+
+def split_stem(stem: str, languages: tuple[str, ...]) -> tuple[str, str | None]:
+    """`quake.en` → ("quake", "en") when en is a site language; else (stem, None)."""
+    match = LANG_SUFFIX_RE.match(stem)
+    if match and match["lang"] in languages:
+        return match["id"], match["lang"]
+    return stem, None
+
+
+class _Fields:
+    """Typed access to a document's fields that records a located problem for each mistake."""
+
+    def __init__(self, doc: Document, problems: list[Problem]) -> None:
+        self.doc = doc
+        self.problems = problems
+        self.ok = True
+
+    def fail(self, message: str, *path: str | int) -> None:
+        self.ok = False
+        self.problems.append(Problem(self.doc.rel, self.doc.line(*path), message))
+
+    def warn(self, message: str, *path: str | int) -> None:
+        self.problems.append(Problem(self.doc.rel, self.doc.line(*path), message, "warning"))
+
+    def text(self, key: str, *, required: bool = True, default: str = "") -> str:
+        value = self.doc.fields.get(key)
+        if value is None:
+            if required:
+                self.fail(f"'{key}' is missing; add a line '{key}: ...' to the front matter", key)
+            return default
+        if isinstance(value, list | dict):
+            self.fail(f"'{key}' must be a single line of text", key)
+            return default
+        text = str(value).strip()
+        if not text and required:
+            self.fail(f"'{key}' is empty", key)
+        if BIDI_CONTROLS.search(text):
+            self.fail(
+                f"'{key}' contains invisible text-direction control characters "
+                "(such as U+202E), which can disguise text; remove them",
+                key,
+            )
+        return text
+
+    def choice(self, key: str, enum: type[E], default: E | None = None) -> E | None:
+        raw = self.doc.fields.get(key)
+        if raw is None:
+            if default is None:
+                self.fail(f"'{key}' is missing; use one of {_options(enum)}", key)
+            return default
+        wanted = str(raw).strip()
+        for member in enum:
+            if member.value.lower() == wanted.lower():
+                return member
+        self.fail(f"{key} '{wanted}' is not one of {_options(enum)}", key)
+        return None
+
+    def instant(self, key: str, *, required: bool = True) -> datetime | None:
+        raw = self.doc.fields.get(key)
+        if raw is None:
+            if required:
+                self.fail(
+                    f"'{key}' is missing; write a date and time with its timezone, "
+                    f"e.g. {key}: 2026-09-12T20:32:00+09:00",
+                    key,
+                )
+            return None
+        try:
+            value = datetime.fromisoformat(str(raw).strip())
+        except ValueError:
+            self.fail(
+                f"{key} '{raw}' is not a date and time; write it like 2026-09-12T20:32:00+09:00",
+                key,
+            )
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail(f"{key} '{raw}' has no timezone; add one, e.g. {raw}+09:00 or {raw}Z", key)
+            return None
+        return value
+
+
+def _options(enum: type[Enum]) -> str:
+    return ", ".join(m.value for m in enum)
+
+
+def _load_alert(path: Path, rel: str, config: SiteConfig, problems: list[Problem]) -> Alert | None:
+    doc, doc_problems = read_document(path, rel)
+    problems.extend(doc_problems)
+    if doc is None:
+        return None
+    f = _Fields(doc, problems)
+    _check_unknown(f, ALERT_FIELDS, "")
+    alert_id, language, suffixed = _identity(f, path.stem, config)
+    msg_key = "msg_type" if "msg_type" in doc.fields or "msgType" not in doc.fields else "msgType"
+    values = dict(
+        title=f.text("title"),
+        event=f.text("event"),
+        headline=f.text("headline", required=False),
+        category=f.choice("category", Category, Category.OTHER),
+        severity=f.choice("severity", Severity),
+        urgency=f.choice("urgency", Urgency),
+        certainty=f.choice("certainty", Certainty),
+        status=f.choice("status", Status, Status.ACTUAL),
+        msg_type=f.choice(msg_key, MsgType, MsgType.ALERT),
+        sent=f.instant("sent"),
+        effective=f.instant("effective", required=False),
+        expires=f.instant("expires"),
+        areas=_areas(f),
+        references=_references(f, msg_key),
+    )
+    _check_times(f, values)
+    _check_body(f, doc)
+    if len(str(values["title"])) > MAX_TITLE:
+        f.fail(
+            f"the title is {len(str(values['title']))} characters; keep it under {MAX_TITLE} "
+            "so it fits a phone's lock screen",
+            "title",
+        )
+    if not f.ok:
+        return None
+    return Alert(
+        id=alert_id,
+        language=language,
+        source=rel,
+        body=doc.body,
+        translation_of_default=suffixed,
+        field_lines={str(k[0]): v for k, v in doc.lines.items() if len(k) == 1},
+        **values,  # type: ignore[arg-type]  # every value was checked; f.ok guards None
+    )
+
+
+def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool]:
+    stem_id, stem_lang = split_stem(stem, config.languages)
+    alert_id = f.text("id", required=False) or stem_id
+    if not ID_RE.match(alert_id):
+        where = "id" if "id" in f.doc.fields else ""
+        f.fail(
+            f"'{alert_id}' cannot be used as an alert id (it becomes the web address): use "
+            "only letters a-z, digits, '-' and '_', up to 100 characters"
+            + ("" if where else ", or add an 'id:' field"),
+            *([where] if where else []),
+        )
+    language = f.text("language", required=False) or stem_lang or config.default_language
+    if stem_lang and language != stem_lang:
+        f.fail(
+            f"language '{language}' disagrees with the file name, which says '{stem_lang}'",
+            "language",
+        )
+    if language not in config.languages:
+        f.fail(
+            f"language '{language}' is not one of the site's languages "
+            f"({', '.join(config.languages)}); add it to site.toml or fix the file",
+            "language",
+        )
+    return alert_id, language, stem_lang is not None
+
+
+def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -> None:
+    fields = f.doc.fields
+    for part in path:
+        fields = fields[part]  # type: ignore[index]
+    for key in fields:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            f.fail(f"unknown field '{prefix}{key}'{hint}", *path, key)
+
+
+def _areas(f: _Fields) -> tuple[Area, ...]:
+    raw = f.doc.fields.get("areas")
+    if raw is None:
+        f.fail("'areas' is missing; list at least one area, e.g.\nareas:\n  - name: Seoul", "areas")
+        return ()
+    if not isinstance(raw, list) or not raw:
+        f.fail("'areas' must be a list with at least one area ('- name: ...')", "areas")
+        return ()
+    return tuple(a for i, item in enumerate(raw) if (a := _area(f, i, item)) is not None)
+
+
+def _area(f: _Fields, index: int, item: Any) -> Area | None:
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, dict) or not str(item.get("name", "")).strip():
+        f.fail(f"area {index + 1} needs a 'name'", "areas", index)
+        return None
+    _check_unknown(f, AREA_FIELDS, "areas: ", "areas", index)
+    name = str(item["name"]).strip()
+    geocodes = item.get("geocodes") or {}
+    if not isinstance(geocodes, dict):
+        f.fail(
+            f"geocodes of area '{name}' must be 'SYSTEM: value' pairs, e.g. {{ISO3166-2: KR-47}}",
+            "areas",
+            index,
+            "geocodes",
+        )
+        geocodes = {}
+    polygons = item.get("polygons") or ([item["polygon"]] if item.get("polygon") else [])
+    for polygon in polygons:
+        if not POLYGON_RE.match(str(polygon)) or _open_ring(str(polygon)):
+            f.fail(
+                f"polygon of area '{name}' must be at least 4 'lat,lon' pairs separated by "
+                "spaces, the last equal to the first",
+                "areas",
+                index,
+                "polygon",
+            )
+    codes = tuple(sorted((str(k), str(v)) for k, v in geocodes.items()))
+    return Area(
+        name=name,
+        slug=area_slug(str(item.get("id") or ""), codes, name),
+        geocodes=codes,
+        polygons=tuple(str(p).strip() for p in polygons),
+    )
+
+
+def _open_ring(polygon: str) -> bool:
+    points = polygon.split()
+    return points[0] != points[-1]
+
+
+def area_slug(explicit: str, geocodes: tuple[tuple[str, str], ...], name: str) -> str:
+    """Stable URL slug: explicit id, else first geocode value, else the name made URL-safe."""
+    basis = explicit or (geocodes[0][1] if geocodes else name)
+    slug = re.sub(r"[^a-z0-9]+", "-", basis.lower()).strip("-")
+    if slug:
+        return slug
+    return "area-" + "-".join(f"{ord(c):x}" for c in basis.strip()[:12])
+
+
+def _references(f: _Fields, msg_key: str) -> tuple[str, ...]:
+    raw = f.doc.fields.get("references") or []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        f.fail("'references' must be a list of alert ids", "references")
+        return ()
+    refs = tuple(str(r).strip() for r in raw)
+    msg = str(f.doc.fields.get(msg_key, "Alert")).strip().lower()
+    if msg in ("update", "cancel") and not refs:
+        f.fail(
+            f"an {msg.title()} must say which alert it {msg}s: add 'references: [ALERT-ID]'",
+            msg_key,
+        )
+    return refs
+
+
+def _check_times(f: _Fields, values: dict[str, Any]) -> None:
+    sent, effective, expires = values["sent"], values["effective"], values["expires"]
+    if sent and expires and expires <= sent:
+        f.fail(
+            f"expires ({expires.isoformat()}) must be after sent ({sent.isoformat()})", "expires"
+        )
+    if effective and expires and expires <= effective:
+        f.fail("expires must be after effective", "expires")
+    if sent and effective and effective < sent:
+        f.fail("effective must not be before sent", "effective")
+
+
+def _check_body(f: _Fields, doc: Document) -> None:
+    for index, text in enumerate(doc.body.split("\n")):
+        if "TODO:" in text:
+            f.ok = False
+            f.problems.append(
+                Problem(
+                    doc.rel,
+                    doc.body_line + index,
+                    "replace the 'TODO:' text with the alert's own words before publishing",
+                )
+            )
+    if not doc.body.strip():
+        f.warn("the alert has no text below the front matter: say what happened and what to do")
+    elif not INSTRUCTION_RE.search(doc.body):
+        f.warn("no '## What to do' section: citizens look for instructions first")
+
+
+INSTRUCTION_RE = re.compile(
+    r"^##\s+(What to do|행동\s?요령|Was zu tun ist|Que faire|Qué hacer|ماذا تفعل)\s*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def _group(alerts: list[Alert], config: SiteConfig, problems: list[Problem]) -> list[AlertGroup]:
+    by_id: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        versions = by_id.setdefault(alert.id, [])
+        clash = next((a for a in versions if a.language == alert.language), None)
+        if clash:
+            problems.append(
+                Problem(
+                    alert.source,
+                    alert.field_lines.get("id", 1),
+                    f"alert id '{alert.id}' in language "
+                    f"'{alert.language}' is already used by {clash.source}; ids "
+                    "must be unique (translations go in '<id>.<lang>.md')",
+                )
+            )
+            continue
+        versions.append(alert)
+    groups = []
+    for alert_id in sorted(by_id):
+        versions = sorted(by_id[alert_id], key=_primary_key(config))
+        _check_translations(versions, problems)
+        groups.append(AlertGroup(alert_id, tuple(versions)))
+    return groups
+
+
+def _primary_key(config: SiteConfig) -> Callable[[Alert], tuple[bool, bool, str]]:
+    return lambda a: (a.translation_of_default, a.language != config.default_language, a.language)
+
+
+def _check_translations(versions: list[Alert], problems: list[Problem]) -> None:
+    primary = versions[0]
+    for other in versions[1:]:
+        for name in SHARED_FIELDS:
+            mine, theirs = getattr(other, name), getattr(primary, name)
+            if mine != theirs:
+                line = other.field_lines.get("msgType" if name == "msg_type" else name, 1)
+                problems.append(
+                    Problem(
+                        other.source,
+                        line,
+                        f"{name} differs from {primary.source} "
+                        f"({_show(theirs)} here {_show(mine)}); all translations "
+                        "of an alert must agree on it",
+                    )
+                )
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None:
+    ids = {g.id for g in groups}
+    for group in groups:
+        alert = group.primary
+        line = alert.field_lines.get("references", 1)
+        for ref in alert.references:
+            if ref == alert.id:
+                problems.append(Problem(alert.source, line, "an alert cannot reference itself"))
+            elif ref not in ids:
+                close = difflib.get_close_matches(ref, sorted(ids), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                problems.append(
+                    Problem(
+                        alert.source,
+                        line,
+                        f"references '{ref}', but there is no alert with that id{hint}",
+                    )
+                )
+
+
+def _load_page(path: Path, rel: str, config: SiteConfig, problems: list[Problem]) -> Page | None:
+    doc, doc_problems = read_document(path, rel)
+    problems.extend(doc_problems)
+    if doc is None:
+        return None
+    f = _Fields(doc, problems)
+    _check_unknown(f, PAGE_FIELDS, "")
+    slug, language, _ = _identity(f, path.stem, config)
+    title = f.text("title")
+    return Page(slug, language, rel, title, doc.body) if f.ok else None

@@ -1,0 +1,68 @@
+"""Message catalogs for the fixed text on pages, and locale-aware date formatting.
+
+Catalogs are JSON files (`sitegen/locales/<lang>.json`) mapping the English text to the
+translation. English is the source language; a missing entry falls back to English and
+`missing_messages` lets `check` warn about it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+
+from babel.dates import format_date
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """The catalog for `language`; empty (English fallback) when none ships."""
+    try:
+        text = resources.files("sitegen").joinpath(f"locales/{language}.json").read_text("utf-8")
+    except FileNotFoundError:
+        return {}
+    data = json.loads(text)
+    return {str(k): str(v) for k, v in data.items() if not k.startswith("_")}
+
+
+def translator(language: str) -> tuple[object, object]:
+    """gettext and ngettext callables for Jinja's i18n extension."""
+    messages = catalog(language)
+
+    def gettext(message: str) -> str:
+        return messages.get(message) or message
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        key = singular if n == 1 else plural
+        return messages.get(key) or key
+
+    return gettext, ngettext
+
+
+def missing_messages(language: str, msgids: set[str]) -> set[str]:
+    """Fixed texts with no translation in `language` (English needs none)."""
+    if language == "en":
+        return set()
+    messages = catalog(language)
+    return {m for m in msgids if not messages.get(m)}
+
+
+def local_time(value: datetime, language: str) -> str:
+    """Date and time in the alert's own timezone, formatted for the reader's locale."""
+    offset = value.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    zone = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return f"{_format(value, language)} ({zone})"
+
+
+@cache
+def _format_cached(iso: str, language: str) -> str:
+    value = datetime.fromisoformat(iso)
+    # Long date in the reader's locale, then a 24-hour clock: no AM/PM ambiguity in a crisis.
+    return f"{format_date(value.date(), 'long', locale=language)} {value:%H:%M}"
+
+
+def _format(value: datetime, language: str) -> str:
+    return _format_cached(value.isoformat(), language)

@@ -1,0 +1,107 @@
+"""Where each alert stands at build time: active, upcoming, expired, cancelled or superseded.
+
+Pure functions of (site, now). An Update or Cancel supersedes the alerts it references once
+its own `sent` has passed; a chain of updates is one story, shown as a history on each page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sitegen.model import AlertGroup, MsgType, Phase, Site, Status
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # "last updated" of a site with nothing published yet
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One alert's state at build time and its place in its update chain."""
+
+    group: AlertGroup
+    phase: Phase
+    latest: AlertGroup  # newest alert of the chain already sent (itself when not superseded)
+    history: tuple[AlertGroup, ...]  # the whole chain, oldest first
+
+
+def published_groups(site: Site) -> tuple[AlertGroup, ...]:
+    """Every alert that is built: Drafts are checked but never published."""
+    return tuple(g for g in site.groups if g.primary.status is not Status.DRAFT)
+
+
+def standings(site: Site) -> dict[str, Standing]:
+    """Standing of every published alert, by id."""
+    groups = published_groups(site)
+    by_id = {g.id: g for g in groups}
+    referrers: dict[str, list[AlertGroup]] = {}
+    for group in groups:
+        if group.primary.sent <= site.now:
+            for ref in group.primary.references:
+                referrers.setdefault(ref, []).append(group)
+    result = {}
+    for group in groups:
+        chain = _chain(group, by_id, referrers)
+        latest = _latest(group, referrers)
+        result[group.id] = Standing(group, _phase(group, latest, site.now), latest, chain)
+    return result
+
+
+def _phase(group: AlertGroup, latest: AlertGroup, now: datetime) -> Phase:
+    if latest is not group:
+        return Phase.SUPERSEDED
+    alert = group.primary
+    if alert.msg_type is MsgType.CANCEL:
+        return Phase.CANCELLED
+    if now < alert.starts:
+        return Phase.UPCOMING
+    if now >= alert.expires:
+        return Phase.EXPIRED
+    return Phase.ACTIVE
+
+
+def _latest(group: AlertGroup, referrers: dict[str, list[AlertGroup]]) -> AlertGroup:
+    current, seen = group, {group.id}
+    while referrers.get(current.id):
+        newer = max(referrers[current.id], key=lambda g: (g.primary.sent, g.id))
+        if newer.id in seen:  # a reference cycle; content.py reports it, stay finite here
+            break
+        seen.add(newer.id)
+        current = newer
+    return current
+
+
+def _chain(
+    group: AlertGroup, by_id: dict[str, AlertGroup], referrers: dict[str, list[AlertGroup]]
+) -> tuple[AlertGroup, ...]:
+    seen: dict[str, AlertGroup] = {}
+    todo = [group]
+    while todo:
+        current = todo.pop()
+        if current.id in seen:
+            continue
+        seen[current.id] = current
+        todo.extend(by_id[r] for r in current.primary.references if r in by_id)
+        todo.extend(referrers.get(current.id, ()))
+    return tuple(sorted(seen.values(), key=lambda g: (g.primary.sent, g.id)))
+
+
+def site_updated(site: Site) -> datetime:
+    """The last instant ≤ now at which the published site's content changed.
+
+    Derived from content, not the clock, so a rebuild without changes is byte-identical and
+    the publisher uploads nothing.
+    """
+    instants = [
+        t
+        for g in published_groups(site)
+        for t in (g.primary.sent, g.primary.effective, g.primary.expires)
+        if t is not None and t <= site.now
+    ]
+    return max(instants, default=EPOCH)
+
+
+def is_listed_on_home(standing: Standing, show_tests: bool) -> bool:
+    alert = standing.group.primary
+    if standing.phase is not Phase.ACTIVE:
+        return False
+    return show_tests or alert.status is Status.ACTUAL

@@ -1,0 +1,150 @@
+"""The content model: CAP 1.2 vocabularies as enums, alerts as frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+class Severity(Enum):
+    EXTREME = "Extreme"
+    SEVERE = "Severe"
+    MODERATE = "Moderate"
+    MINOR = "Minor"
+    UNKNOWN = "Unknown"
+
+    @property
+    def rank(self) -> int:
+        """0 is the most severe; used to order the home page."""
+        return list(Severity).index(self)
+
+
+class Urgency(Enum):
+    IMMEDIATE = "Immediate"
+    EXPECTED = "Expected"
+    FUTURE = "Future"
+    PAST = "Past"
+    UNKNOWN = "Unknown"
+
+
+class Certainty(Enum):
+    OBSERVED = "Observed"
+    LIKELY = "Likely"
+    POSSIBLE = "Possible"
+    UNLIKELY = "Unlikely"
+    UNKNOWN = "Unknown"
+
+
+class Status(Enum):
+    ACTUAL = "Actual"
+    EXERCISE = "Exercise"
+    SYSTEM = "System"
+    TEST = "Test"
+    DRAFT = "Draft"
+
+
+class MsgType(Enum):
+    ALERT = "Alert"
+    UPDATE = "Update"
+    CANCEL = "Cancel"
+
+
+class Category(Enum):
+    GEO = "Geo"
+    MET = "Met"
+    SAFETY = "Safety"
+    SECURITY = "Security"
+    RESCUE = "Rescue"
+    FIRE = "Fire"
+    HEALTH = "Health"
+    ENV = "Env"
+    TRANSPORT = "Transport"
+    INFRA = "Infra"
+    CBRNE = "CBRNE"
+    OTHER = "Other"
+
+
+class Phase(Enum):
+    """Where an alert stands at build time."""
+
+    UPCOMING = "upcoming"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    name: str
+    slug: str
+    geocodes: tuple[tuple[str, str], ...] = ()
+    polygons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert in one language, validated."""
+
+    id: str
+    language: str
+    source: str  # path relative to the site root, for messages
+    title: str
+    event: str
+    category: Category
+    severity: Severity
+    urgency: Urgency
+    certainty: Certainty
+    status: Status
+    msg_type: MsgType
+    sent: datetime
+    expires: datetime
+    effective: datetime | None
+    areas: tuple[Area, ...]
+    references: tuple[str, ...]
+    body: str  # Markdown, front matter removed
+    headline: str = ""
+    translation_of_default: bool = False  # True for `<id>.<lang>.md` files
+    # line of each front-matter key, for messages about cross-file problems
+    field_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def starts(self) -> datetime:
+        return self.effective or self.sent
+
+
+@dataclass(frozen=True, slots=True)
+class AlertGroup:
+    """All language versions of one alert id, primary language first."""
+
+    id: str
+    versions: tuple[Alert, ...]
+
+    @property
+    def primary(self) -> Alert:
+        return self.versions[0]
+
+    def version(self, language: str) -> Alert | None:
+        return next((a for a in self.versions if a.language == language), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Every alert of the site, grouped and ordered, and the instant the build is for."""
+
+    groups: tuple[AlertGroup, ...]  # sorted by id
+    now: datetime
+    pages: tuple[Page, ...] = ()
+    by_id: dict[str, AlertGroup] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A static page (about, how to prepare) from content/pages/."""
+
+    slug: str
+    language: str
+    source: str
+    title: str
+    body: str

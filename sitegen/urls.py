@@ -1,0 +1,42 @@
+"""The site's URL scheme in one place (docs/architecture.md, "Languages and URLs")."""
+
+from __future__ import annotations
+
+from sitegen.config import SiteConfig
+from sitegen.model import AlertGroup
+
+
+def lang_prefix(config: SiteConfig, language: str) -> str:
+    return "/" if language == config.default_language else f"/{language}/"
+
+
+def home_url(config: SiteConfig, language: str) -> str:
+    return lang_prefix(config, language)
+
+
+def archive_url(config: SiteConfig, language: str) -> str:
+    return lang_prefix(config, language) + "archive/"
+
+
+def area_url(config: SiteConfig, slug: str, language: str) -> str:
+    return lang_prefix(config, language) + f"areas/{slug}/"
+
+
+def page_url(config: SiteConfig, slug: str, language: str) -> str:
+    return lang_prefix(config, language) + f"pages/{slug}/"
+
+
+def alert_url(group: AlertGroup, language: str) -> str:
+    """The alert in `language` when that translation exists, else in its primary language."""
+    version = group.version(language)
+    if version is None or version is group.primary:
+        return f"/alerts/{group.id}/"
+    return f"/alerts/{group.id}/{language}/"
+
+
+def cap_url(group: AlertGroup) -> str:
+    return f"/alerts/{group.id}/cap.xml"
+
+
+def absolute(config: SiteConfig, url: str) -> str:
+    return config.base_url + url.lstrip("/")
