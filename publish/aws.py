@@ -1,0 +1,60 @@
+"""What the S3 target and the CloudFront client share: client config, error classes, messages."""
+
+from __future__ import annotations
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+
+# Worth another try: S3 503 SlowDown, 5xx, throttling of any AWS API, request timeouts.
+_TRANSIENT_CODES = frozenset({
+    "SlowDown", "InternalError", "ServiceUnavailable", "ServiceUnavailableException",
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
+    "RequestThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
+    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
+})
+
+
+def client_config(max_pool: int = 16, botocore_attempts: int = 3) -> Config:
+    """boto3 client settings: botocore's own standard retries (few, capped), a connection pool
+    sized for our upload threads, and timeouts so a dead connection cannot hang a publish.
+
+    Our ``call_with_retries`` wraps each call on top, with longer jittered backoff, so a burst of
+    SlowDown is waited out without botocore's fixed attempt budget running out.
+    """
+    return Config(
+        retries={"mode": "standard", "max_attempts": botocore_attempts},
+        max_pool_connections=max_pool,
+        connect_timeout=10,
+        read_timeout=60,
+    )
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def http_status(exc: BaseException) -> int:
+    if isinstance(exc, ClientError):
+        return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return 0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Would the same request plausibly succeed if sent again a little later?"""
+    if isinstance(exc, ClientError):
+        status = http_status(exc)
+        return error_code(exc) in _TRANSIENT_CODES or status >= 500 or status == 429
+    return isinstance(exc, HTTPClientError | ConnectionError)
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line description of an AWS failure, without request signatures or credentials."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        status = http_status(exc)
+        return f"{error.get('Code', 'error')} (HTTP {status}): {error.get('Message', '')}".strip()
+    if isinstance(exc, BotoCoreError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,240 @@
+"""Diff the bundle against the remote state: a pure function from data to a printable Plan.
+
+``str(plan)`` is the ``--dry-run`` text and ``plan.to_json()`` the ``--json`` form. Nothing here
+touches the network, so every case is a fast table-driven test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from publish.local import LocalState
+from publish.manifest import STATE_PREFIX, Entry
+from publish.remote import RemoteState
+
+Reason = Literal["new", "changed", "headers"]
+# Publish groups (docs/architecture.md): assets → alerts → everything else → manifest.
+GROUP_TITLES = ("immutable assets", "alert pages and CAP", "indexes, feeds, sitemap")
+_DELETE_BATCH = 1000
+_SHOWN = 20  # per list in the human text; --json has everything
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Safety limits checked before any write; ``force`` lifts them."""
+
+    max_deletes: int = 50
+    force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    path: str
+    entry: Entry
+    reason: Reason  # new object, bytes changed, or only headers changed
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything one publish will do, in order, and why."""
+
+    target: str
+    manifest_id: str
+    remote_source: str
+    remote_note: str
+    remote_requests: int
+    groups: tuple[tuple[Upload, ...], ...]  # one tuple per GROUP_TITLES entry
+    write_manifest: bool
+    deletes: tuple[str, ...]
+    invalidations: tuple[str, ...]  # site-absolute URL paths, sorted
+    cdns: tuple[str, ...]
+    unchanged: int
+    refusals: tuple[str, ...]  # non-empty: apply refuses (limits not lifted by --force)
+    clear_pending: bool  # a previous publish's pending record is settled by this one
+
+    @property
+    def uploads(self) -> tuple[Upload, ...]:
+        return tuple(u for group in self.groups for u in group)
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(u.entry.size for u in self.uploads)
+
+    @property
+    def is_noop(self) -> bool:
+        return not (self.uploads or self.deletes or self.write_manifest or self.invalidations)
+
+    @property
+    def cdn_paths(self) -> tuple[str, ...]:
+        """Invalidation paths, or none when no CDN is configured."""
+        return self.invalidations if self.cdns else ()
+
+    def estimate(self) -> dict[str, int]:
+        """Requests this plan costs the target, beyond reading the remote state."""
+        uploads = len(self.uploads)
+        state = (1 if self.write_manifest else 0) + (1 if self.clear_pending else 0)
+        deletes = -(-len(self.deletes) // _DELETE_BATCH)
+        return {
+            "lock": 2, "uploads": uploads, "state": state, "delete_batches": deletes,
+            "target_total": 2 + uploads + state + deletes,
+            "cdn_calls_each": 1 if self.cdn_paths else 0,
+        }
+
+    def __str__(self) -> str:
+        return "\n".join(_describe(self))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "manifest_id": self.manifest_id,
+            "remote": {"source": self.remote_source, "note": self.remote_note,
+                       "requests": self.remote_requests},
+            "uploads": {
+                title: [{"path": u.path, "reason": u.reason, "size": u.entry.size} for u in group]
+                for title, group in zip(GROUP_TITLES, self.groups, strict=True)
+            },
+            "upload_bytes": self.upload_bytes,
+            "write_manifest": self.write_manifest,
+            "deletes": list(self.deletes),
+            "invalidations": {cdn: list(self.invalidations) for cdn in self.cdns},
+            "unchanged": self.unchanged,
+            "refusals": list(self.refusals),
+            "estimate": self.estimate(),
+        }
+
+    def to_json_text(self) -> str:
+        return json.dumps(self.to_json(), sort_keys=True, indent=1)
+
+
+def make_plan(
+    local: LocalState, remote: RemoteState, limits: Limits, cdns: Sequence[str] = ()
+) -> Plan:
+    """Compare sha256 AND Content-Type AND Cache-Control of every file; derive the rest."""
+    uploads = [u for path, e in local.files.items() if (u := _upload(path, e, remote.files))]
+    pending = remote.pending
+    gone = set(remote.files) | set(pending.delete if pending else ())
+    deletes = tuple(sorted(gone - set(local.files)))
+    paths = set(pending.invalidate if pending else ())
+    paths.update(p for u in uploads if u.reason != "new" for p in _invalidation(u.path, u.entry))
+    for path in deletes:  # pending deletes' paths are already in pending.invalidate
+        if (old := remote.files.get(path)) is not None:
+            paths.update(_invalidation(path, old))
+    groups: list[list[Upload]] = [[] for _ in GROUP_TITLES]
+    for upload in uploads:
+        groups[group_of(upload.path)].append(upload)
+    return Plan(
+        target=remote.target, manifest_id=local.id, remote_source=remote.source,
+        remote_note=remote.note, remote_requests=remote.requests,
+        groups=tuple(tuple(g) for g in groups),
+        write_manifest=bool(uploads or deletes or pending) or remote.source != "manifest",
+        deletes=deletes, invalidations=tuple(sorted(paths)), cdns=tuple(cdns),
+        unchanged=len(local.files) - len(uploads),
+        refusals=_refusals(local.files, deletes, remote.files, limits),
+        clear_pending=pending is not None,
+    )
+
+
+def _upload(path: str, entry: Entry, remote: Mapping[str, Entry]) -> Upload | None:
+    old = remote.get(path)
+    if old is None:
+        return Upload(path, entry, "new")
+    if old.sha256 != entry.sha256:
+        return Upload(path, entry, "changed")
+    if (old.content_type, old.cache_control) != (entry.content_type, entry.cache_control):
+        return Upload(path, entry, "headers")
+    return None
+
+
+def _refusals(
+    local: Mapping[str, Entry], deletes: Sequence[str], remote: Mapping[str, Entry], limits: Limits
+) -> tuple[str, ...]:
+    if limits.force:
+        return ()
+    refusals = []
+    if not local:
+        refusals.append(
+            f"the bundle is empty: publishing it would delete all {len(remote)} published "
+            "objects. Build the site first; pass --force only if you mean to empty the site."
+        )
+    elif len(deletes) > limits.max_deletes:
+        refusals.append(
+            f"this would delete {len(deletes)} objects, more than --max-deletes "
+            f"{limits.max_deletes}. Check that the build is complete; if the deletes are "
+            f"intended, pass --max-deletes {len(deletes)} (or --force)."
+        )
+    return tuple(refusals)
+
+
+def group_of(path: str) -> int:
+    """Publish group index of a bundle path (see GROUP_TITLES)."""
+    if path.startswith("assets/"):
+        return 0
+    if path.startswith("alerts/"):
+        return 1
+    return 2
+
+
+def url_paths(path: str) -> tuple[str, ...]:
+    """The URL paths under which a bundle file is served: both forms for an index page."""
+    if path == "index.html":
+        return ("/", "/index.html")
+    if path.endswith("/index.html"):
+        return ("/" + path.removesuffix("index.html"), "/" + path)
+    return ("/" + path,)
+
+
+def _invalidation(path: str, entry: Entry) -> tuple[str, ...]:
+    # Fingerprinted assets never change under one name; our state files are never cached.
+    if "immutable" in entry.cache_control or path.startswith(STATE_PREFIX):
+        return ()
+    return url_paths(path)
+
+
+def _describe(plan: Plan) -> Iterable[str]:
+    yield f"Publish plan for {plan.target}"
+    yield f"  remote state: {plan.remote_note} [{plan.remote_requests} requests]"
+    uploads = plan.uploads
+    colon = ":" if uploads else ""
+    yield f"  upload {len(uploads)} files, {human_size(plan.upload_bytes)}{colon}"
+    for title, group in zip(GROUP_TITLES, plan.groups, strict=True):
+        if group:
+            yield f"    {title} ({len(group)}):"
+            yield from _shown([f"{u.reason:<8} {u.path}  {human_size(u.entry.size)}"
+                               for u in group])
+    yield f"  manifest: {'upload' if plan.write_manifest else 'unchanged'}"
+    yield f"  delete {len(plan.deletes)} objects" + (":" if plan.deletes else "")
+    yield from _shown(list(plan.deletes))
+    if not plan.cdns:
+        yield f"  invalidate: no CDN configured ({len(plan.invalidations)} paths changed)"
+    else:
+        yield f"  invalidate {len(plan.invalidations)} paths on {', '.join(plan.cdns)}" + (
+            ":" if plan.invalidations else ""
+        )
+        yield from _shown(list(plan.invalidations))
+    yield f"  unchanged: {plan.unchanged} files"
+    est = plan.estimate()
+    yield (
+        f"  requests: {est['target_total']} to the target (2 lock, {est['uploads']} uploads, "
+        f"{est['state']} state, {est['delete_batches']} delete batches); "
+        f"{est['cdn_calls_each']} invalidation call per CDN"
+    )
+    for refusal in plan.refusals:
+        yield f"  REFUSED: {refusal}"
+
+
+def _shown(lines: list[str]) -> Iterable[str]:
+    for line in lines[:_SHOWN]:
+        yield f"      {line}"
+    if len(lines) > _SHOWN:
+        yield f"      … and {len(lines) - _SHOWN} more (--json lists all)"
+
+
+def human_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n / 1024 / 1024:.1f} MiB"

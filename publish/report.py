@@ -1,0 +1,147 @@
+"""What a publish did (``Outcome``), said for people and for scripts, plus progress display."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol, TextIO
+
+import click
+
+from publish.cdn.base import InvalidationReceipt
+from publish.plan import Plan, human_size
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    plan: Plan
+    dry_run: bool
+    uploaded: int
+    uploaded_bytes: int
+    deleted: int
+    requests: int  # to the target, reading the remote state and the lock included
+    receipts: tuple[InvalidationReceipt, ...]
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def unchanged(self) -> int:
+        return self.plan.unchanged
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "target": self.plan.target,
+            "uploaded": self.uploaded,
+            "uploaded_bytes": self.uploaded_bytes,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "requests": self.requests,
+            "invalidations": [
+                {"cdn": r.cdn, "id": r.id, "paths": r.paths, "requests": r.requests,
+                 "detail": r.detail}
+                for r in self.receipts
+            ],
+            "seconds": round(self.seconds, 3),
+            "notes": list(self.notes),
+            "plan": self.plan.to_json(),
+        }
+
+    def __str__(self) -> str:
+        return "\n".join(_summary(self))
+
+
+def _summary(outcome: Outcome) -> Iterator[str]:
+    plan = outcome.plan
+    if outcome.dry_run:
+        yield str(plan)
+        yield "Dry run: nothing was changed."
+        return
+    if plan.is_noop:
+        yield (
+            f"Nothing to publish: {plan.target} already matches the bundle "
+            f"({plan.unchanged} files; {outcome.requests} requests, 0 uploads, 0 invalidations)."
+        )
+    else:
+        yield (
+            f"Published to {plan.target} in {outcome.seconds:.1f} s: {outcome.uploaded} uploaded "
+            f"({human_size(outcome.uploaded_bytes)}), {outcome.deleted} deleted, "
+            f"{outcome.unchanged} unchanged; {outcome.requests} requests to the target."
+        )
+    for receipt in outcome.receipts:
+        yield (
+            f"  {receipt.cdn}: invalidation {receipt.id} for {receipt.paths} paths "
+            f"({receipt.requests} requests) {receipt.detail}".rstrip()
+        )
+    if plan.invalidations and not plan.cdns:
+        yield f"  no CDN configured: {len(plan.invalidations)} changed paths were not invalidated"
+    for note in outcome.notes:
+        yield f"  note: {note}"
+
+
+class Progress(Protocol):
+    """Progress of the long steps (upload groups, deletes). Called from the main thread only."""
+
+    def step(self, title: str, total: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class NullProgress:
+    def step(self, title: str, total: int) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class LineProgress:
+    """Quiet progress for CI logs: one line per step."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def step(self, title: str, total: int) -> None:
+        click.echo(f"publish: {title}: {total}", file=self.stream)
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class BarProgress:
+    """A click progress bar per step, on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._bar: Any = None
+
+    def step(self, title: str, total: int) -> None:
+        self.close()
+        self._bar = click.progressbar(length=total, label=f"{title:<24}", file=self.stream)
+        self._bar.__enter__()
+
+    def advance(self, n: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def make_progress(quiet: bool = False, stream: TextIO | None = None) -> Progress:
+    """A bar on a terminal, lines elsewhere (CI), nothing when quiet. Always on stderr."""
+    out = stream or sys.stderr
+    if quiet:
+        return NullProgress()
+    return BarProgress(out) if out.isatty() else LineProgress(out)

@@ -1,0 +1,162 @@
+"""A local folder that behaves like a bucket (the default target, and a twin of S3 for tests).
+
+Objects are plain files, so the folder can be served as is. Headers and our sha256 live in a
+sidecar store, ``.sitegen/meta/<path>.json``. Writes go to a temp file then ``os.replace``, so a
+reader sees the old or the new file. The lock is created with ``O_EXCL``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
+
+META_DIR = ".sitegen/meta"
+_TMP_MARK = ".sitegen-tmp-"
+
+
+class FolderTarget:
+    """``folder:PATH`` target."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.name = f"folder:{self.root}"
+        self._ops = 0
+        self._ops_lock = threading.Lock()
+        self._lock_body: bytes | None = None
+
+    @property
+    def requests(self) -> int:
+        return self._ops
+
+    def _count(self) -> None:
+        with self._ops_lock:
+            self._ops += 1
+
+    def _file(self, path: str) -> Path:
+        full = (self.root / path).resolve()
+        if not full.is_relative_to(self.root) or full == self.root:
+            raise TargetError(f"{self.name}: refusing a path outside the folder: {path!r}")
+        return full
+
+    def _sidecar(self, path: str) -> Path:
+        return self._file(f"{META_DIR}/{path}.json")
+
+    def put(self, path: str, body: bytes, meta: ObjectMeta) -> None:
+        self._count()
+        try:
+            _atomic_write(self._file(path), body)
+            # The sidecar goes second: a crash in between leaves an old sha256 beside new bytes,
+            # which only causes a harmless re-upload, never a missed one.
+            _atomic_write(self._sidecar(path), _meta_json(meta))
+        except OSError as exc:
+            raise TargetError(f"{self.name}: cannot write {path}: {exc}") from exc
+
+    def delete(self, paths: Sequence[str]) -> None:
+        self._count()
+        try:
+            for path in paths:
+                for file in (self._file(path), self._sidecar(path)):
+                    file.unlink(missing_ok=True)
+                    _prune_empty_dirs(file.parent, self.root)
+        except OSError as exc:
+            raise TargetError(f"{self.name}: cannot delete: {exc}") from exc
+
+    def read(self, path: str) -> StoredObject | None:
+        self._count()
+        try:
+            body = self._file(path).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise TargetError(f"{self.name}: cannot read {path}: {exc}") from exc
+        etag = hashlib.sha256(body).hexdigest()
+        return StoredObject(body=body, meta=self._read_meta(path), etag=etag)
+
+    def _read_meta(self, path: str) -> ObjectMeta:
+        try:
+            raw = json.loads(self._sidecar(path).read_bytes())
+            return ObjectMeta(
+                content_type=str(raw["content_type"]),
+                cache_control=str(raw["cache_control"]),
+                sha256=str(raw["sha256"]),
+                extra={str(k): str(v) for k, v in dict(raw.get("extra", {})).items()},
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return ObjectMeta(content_type="", cache_control="", sha256="")
+
+    def list(self) -> Iterator[Listed]:
+        self._count()
+        meta_root = self.root / META_DIR
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            here = Path(dirpath)
+            dirnames[:] = sorted(d for d in dirnames if here / d != meta_root)
+            for filename in sorted(filenames):
+                if filename.startswith(_TMP_MARK):
+                    continue
+                path = (here / filename).relative_to(self.root).as_posix()
+                size = (here / filename).stat().st_size
+                yield Listed(path=path, size=size, meta=self._read_meta(path))
+
+    def lock(self, body: bytes) -> StoredObject | None:
+        self._count()
+        file = self._file(LOCK_PATH)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            held = self.read(LOCK_PATH)
+            return held if held is not None else self.lock(body)
+        with os.fdopen(fd, "wb") as out:
+            out.write(body)
+        self._lock_body = body
+        return None
+
+    def unlock(self) -> bool:
+        current = self.read(LOCK_PATH)
+        if current is None or current.body != self._lock_body:
+            return False
+        self._count()
+        self._file(LOCK_PATH).unlink(missing_ok=True)
+        self._lock_body = None
+        return True
+
+    def break_lock(self, seen: StoredObject) -> None:
+        current = self.read(LOCK_PATH)
+        if current is not None and current.body == seen.body:
+            self._count()
+            self._file(LOCK_PATH).unlink(missing_ok=True)
+
+
+def _meta_json(meta: ObjectMeta) -> bytes:
+    doc = {
+        "content_type": meta.content_type,
+        "cache_control": meta.cache_control,
+        "sha256": meta.sha256,
+        "extra": dict(meta.extra),
+    }
+    return json.dumps(doc, sort_keys=True).encode()
+
+
+def _atomic_write(file: Path, data: bytes) -> None:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f"{_TMP_MARK}{file.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, file)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _prune_empty_dirs(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

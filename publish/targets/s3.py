@@ -1,0 +1,207 @@
+"""``s3://BUCKET[/PREFIX]`` target (boto3; credentials from the standard chain; honours
+``AWS_ENDPOINT_URL`` so tests and S3-compatible stores can point it elsewhere).
+
+Every object gets Content-Type (with charset, from the manifest), Cache-Control and our sha256 in
+``x-amz-meta-sha256`` (ETag is no MD5 for multipart or KMS uploads). The lock is a conditional
+write (``If-None-Match: *``); releasing or breaking it is a conditional delete (``If-Match``), so we
+never remove a lock somebody else took in the meantime.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+from botocore.exceptions import ClientError
+
+from publish.aws import client_config, describe, error_code, http_status, is_transient
+from publish.retry import RetryPolicy, call_with_retries
+from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+T = TypeVar("T")
+_DELETE_BATCH = 1000  # DeleteObjects limit
+_LOCK_TAKEN = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix`` → ("bucket", "some/prefix/"); prefix "" for the bucket root."""
+    rest = url.removeprefix("s3://")
+    bucket, _, prefix = rest.partition("/")
+    prefix = prefix.strip("/")
+    return bucket, f"{prefix}/" if prefix else ""
+
+
+class S3Target:
+    """Publish into an S3 bucket (optionally under a key prefix)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        retry: RetryPolicy | None = None,
+        max_pool: int = 16,
+        botocore_attempts: int = 3,
+        client: S3Client | None = None,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self.name = f"s3://{bucket}/{prefix}".rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.max_pool = max_pool
+        self._client: S3Client = client or boto3.session.Session().client(
+            "s3", config=client_config(max_pool, botocore_attempts)
+        )
+        self._sent = 0
+        self._sent_lock = threading.Lock()
+        self._lock_etag: str | None = None
+        self._client.meta.events.register("before-send.s3", self._count_request)
+
+    def _count_request(self, **_: Any) -> None:
+        # Counts every HTTP attempt, botocore's own retries included. Must return None.
+        with self._sent_lock:
+            self._sent += 1
+
+    @property
+    def requests(self) -> int:
+        return self._sent
+
+    def _key(self, path: str) -> str:
+        return self.prefix + path
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return call_with_retries(fn, policy=self.retry, retryable=is_transient)
+        except Exception as exc:
+            if isinstance(exc, TargetError):
+                raise
+            raise TargetError(f"{self.name}: {what} failed: {describe(exc)}") from exc
+
+    def put(self, path: str, body: bytes, meta: ObjectMeta) -> None:
+        metadata = {"sha256": meta.sha256, **meta.extra}
+        self._call(
+            f"upload of {path}",
+            lambda: self._client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(path),
+                Body=body,
+                ContentType=meta.content_type,
+                CacheControl=meta.cache_control,
+                Metadata=metadata,
+            ),
+        )
+
+    def delete(self, paths: Sequence[str]) -> None:
+        for start in range(0, len(paths), _DELETE_BATCH):
+            batch = [{"Key": self._key(p)} for p in paths[start : start + _DELETE_BATCH]]
+            response = self._call(
+                f"delete of {len(batch)} objects",
+                lambda b=batch: self._client.delete_objects(  # type: ignore[misc]
+                    Bucket=self.bucket, Delete={"Objects": b, "Quiet": True}
+                ),
+            )
+            errors = response.get("Errors", [])
+            if errors:
+                first = errors[0]
+                raise TargetError(
+                    f"{self.name}: {len(errors)} deletes refused, first {first.get('Key')}: "
+                    f"{first.get('Code')} {first.get('Message', '')}"
+                )
+
+    def read(self, path: str) -> StoredObject | None:
+        def get() -> StoredObject | None:
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=self._key(path))
+            except ClientError as exc:
+                if error_code(exc) in ("NoSuchKey", "404") or http_status(exc) == 404:
+                    return None
+                raise
+            meta = _meta(response)
+            return StoredObject(body=response["Body"].read(), meta=meta, etag=response["ETag"])
+
+        return self._call(f"read of {path}", get)
+
+    def list(self) -> Iterator[Listed]:
+        keys = self._call("listing", self._list_keys)
+        with ThreadPoolExecutor(max_workers=self.max_pool) as pool:
+            yield from pool.map(self._head, keys)
+
+    def _list_keys(self) -> Sequence[tuple[str, int]]:
+        keys: list[tuple[str, int]] = []
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            keys.extend((obj["Key"], obj["Size"]) for obj in page.get("Contents", []))
+        return keys
+
+    def _head(self, key_size: tuple[str, int]) -> Listed:
+        key, size = key_size
+        response = self._call(
+            f"metadata read of {key}",
+            lambda: self._client.head_object(Bucket=self.bucket, Key=key),
+        )
+        return Listed(path=key[len(self.prefix) :], size=size, meta=_meta(response))
+
+    def lock(self, body: bytes) -> StoredObject | None:
+        def create() -> str | None:
+            try:
+                response = self._client.put_object(
+                    Bucket=self.bucket, Key=self._key(LOCK_PATH), Body=body, IfNoneMatch="*",
+                    ContentType="application/json; charset=utf-8", CacheControl="no-store",
+                )
+            except ClientError as exc:
+                if error_code(exc) in _LOCK_TAKEN or http_status(exc) in (409, 412):
+                    return None
+                raise
+            return response["ETag"]
+
+        for _ in range(3):  # 409: another conditional write raced ours; look again
+            etag = self._call("lock", create)
+            if etag is not None:
+                self._lock_etag = etag
+                return None
+            held = self.read(LOCK_PATH)
+            if held is not None:
+                return held
+        raise TargetError(f"{self.name}: could not take or read the lock {LOCK_PATH}")
+
+    def unlock(self) -> bool:
+        if self._lock_etag is None:
+            return False
+        ok = self._delete_if_match(LOCK_PATH, self._lock_etag)
+        self._lock_etag = None
+        return ok
+
+    def break_lock(self, seen: StoredObject) -> None:
+        self._delete_if_match(LOCK_PATH, seen.etag)
+
+    def _delete_if_match(self, path: str, etag: str) -> bool:
+        def delete() -> bool:
+            try:
+                self._client.delete_object(Bucket=self.bucket, Key=self._key(path), IfMatch=etag)
+            except ClientError as exc:
+                if error_code(exc) in ("PreconditionFailed", "NoSuchKey") or http_status(exc) in (
+                    404,
+                    412,
+                ):
+                    return False
+                raise
+            return True
+
+        return self._call(f"delete of {path}", delete)
+
+
+def _meta(response: Any) -> ObjectMeta:
+    metadata = {str(k).lower(): str(v) for k, v in dict(response.get("Metadata", {})).items()}
+    sha = metadata.pop("sha256", "")
+    return ObjectMeta(
+        content_type=str(response.get("ContentType", "")),
+        cache_control=str(response.get("CacheControl", "")),
+        sha256=sha,
+        extra=metadata,
+    )
