@@ -13,6 +13,7 @@ from sitegen.build import build_site
 from sitegen.content import load_site
 from sitegen.errors import ContentError
 from sitegen.model import Severity
+from sitegen.page_check import with_page_warnings
 from sitegen.options import load, now_option, resolve_now, site_option
 from sitegen.scaffold import Skeleton, default_times, write_skeleton
 
@@ -47,17 +48,16 @@ def check(site_file: Path, now: datetime | None) -> None:
       content/alerts/quake.md:4: severity 'Severe!' is not one of Extreme, Severe, ...
     """
     config = load(site_file)
-    loaded = load_site(config, resolve_now(now))
+    loaded = with_page_warnings(config, load_site(config, resolve_now(now)))
     for problem in loaded.problems:
         click.echo(str(problem), err=True)
     if loaded.errors:
         count = len(loaded.errors)
         raise ContentError.summary_only(count)
     groups = loaded.site.groups if loaded.site else ()
-    click.echo(
-        f"ok: {len(groups)} alerts, no errors"
-        + (f", {len(loaded.problems)} warnings" if loaded.problems else "")
-    )
+    files = sum(len(g.versions) for g in groups)
+    warned = f", {len(loaded.problems)} warnings" if loaded.problems else ""
+    click.echo(f"ok: {len(groups)} alerts in {files} files, no errors{warned}")
 
 
 @cli.command()

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run lint, types and the whole test suite.
+# Works on a fresh Debian machine with Python 3.11 (root for apt, or the packages already there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+echo "== Python environment (.venv)"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+if [ -f tests/browser/package.json ]; then
+  echo "== axe-core (npm)"
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+
+echo "== ruff"
+.venv/bin/ruff check sitegen publish tests bench
+echo "== mypy --strict"
+.venv/bin/mypy sitegen publish
+
+echo "== pytest"
+.venv/bin/python -m pytest -q "$@"

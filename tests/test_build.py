@@ -1,0 +1,211 @@
+"""Building the example site: golden output, determinism, atomic writes, safe Markdown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import NOW, REPO, TmpSite, alert_text
+from sitegen.build import build_site, compressed_size
+from sitegen.errors import BuildError, ContentError
+
+GOLDEN = REPO / "tests" / "golden" / "example"
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_golden_bundle(built_site: TmpSite, request: pytest.FixtureRequest) -> None:
+    """The example site builds to exactly the files in tests/golden/example/.
+
+    After an intended change run `pytest tests/test_build.py --update-golden` and review
+    the diff of tests/golden/ before committing it.
+    """
+    actual = tree(built_site.public)
+    if request.config.getoption("--update-golden"):
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for rel, data in actual.items():
+            (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / rel).write_bytes(data)
+    expected = tree(GOLDEN)
+    assert sorted(actual) == sorted(expected), "files differ; --update-golden if intended"
+    for rel, data in expected.items():
+        assert actual[rel].decode() == data.decode(), f"{rel} differs; --update-golden if intended"
+
+
+def test_every_url_in_the_design_is_built(built_site: TmpSite) -> None:
+    files = set(tree(built_site.public))
+    for rel in ("index.html", "archive/index.html", "feed.atom", "sitemap.xml", "robots.txt",
+                "404.html", ".sitegen/manifest.json", "ko/index.html",
+                "alerts/2026-09-12-gyeongju-earthquake/index.html",
+                "alerts/2026-09-12-gyeongju-earthquake/en/index.html", "areas/kr-47/index.html"):
+        assert rel in files, rel
+
+
+def test_two_builds_are_byte_identical(example_site: TmpSite, tmp_path: Path) -> None:
+    example_site.build()
+    first = tree(example_site.public)
+    shutil.rmtree(example_site.public)
+    example_site.build()
+    assert tree(example_site.public) == first
+
+
+def test_a_later_clock_with_no_content_change_changes_nothing(example_site: TmpSite) -> None:
+    """'Last updated' and feed dates come from content, so re-publishing uploads nothing."""
+    example_site.build(NOW)
+    first = tree(example_site.public)
+    example_site.build(NOW.replace(hour=13))
+    assert tree(example_site.public) == first
+
+
+def test_manifest_lists_every_file_with_hash_and_headers(built_site: TmpSite) -> None:
+    manifest = json.loads((built_site.public / ".sitegen/manifest.json").read_text())
+    files = tree(built_site.public)
+    del files[".sitegen/manifest.json"]
+    assert sorted(manifest["files"]) == sorted(files)
+    for rel, entry in manifest["files"].items():
+        assert entry["sha256"] == hashlib.sha256(files[rel]).hexdigest()
+        assert entry["size"] == len(files[rel])
+        assert entry["cache_class"] == "alert"
+        assert entry["cache_control"].startswith("public, max-age=60")
+    assert manifest["files"]["index.html"]["content_type"] == "text/html; charset=utf-8"
+    assert manifest["files"]["feed.atom"]["content_type"].startswith("application/atom+xml")
+
+
+def test_failed_build_leaves_previous_bundle_intact(example_site: TmpSite) -> None:
+    example_site.build()
+    before = tree(example_site.public)
+    (example_site.root / "templates" / "alert.html").write_text("{{ no_such_variable }}")
+    with pytest.raises(BuildError, match=r"templates/alert.html: 'no_such_variable' is undefined"):
+        example_site.build()
+    assert tree(example_site.public) == before
+
+
+def test_invalid_content_fails_the_build_with_every_problem(example_site: TmpSite) -> None:
+    example_site.build()
+    before = tree(example_site.public)
+    example_site.add("broken.md", alert_text(severity="Awful").replace("Expected", "Soon"))
+    with pytest.raises(ContentError) as caught:
+        example_site.build()
+    assert len(caught.value.problems) == 2
+    assert tree(example_site.public) == before
+
+
+def test_template_syntax_error_names_template_and_line(example_site: TmpSite) -> None:
+    (example_site.root / "templates" / "404.html").write_text("ok\n{% if %}\n")
+    with pytest.raises(BuildError, match=r"templates/404.html:2: "):
+        example_site.build()
+
+
+HOSTILE_BODY = """\
+<script>alert('body')</script>
+<img src=x onerror="alert('img')">
+[click](javascript:alert('link')) [data](data:text/html,<script>alert(1)</script>)
+[tab](java\tscript:alert(1)) <a href="javascript:alert(2)">raw link</a>
+{{ config.sender }} {% raw %}x{% endraw %}
+![pic](https://evil.example/track.png)
+
+## What to do
+
+- [ok](https://example.org/help)
+"""
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, as a browser's parser sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.seen.append((tag, attrs))
+
+
+def test_hostile_markdown_never_reaches_the_page(tmp_site: TmpSite) -> None:
+    text = alert_text(title="'\"><script>alert(1)</script>'").split("---\n")
+    tmp_site.add("evil.md", "---\n" + text[1] + "---\n" + HOSTILE_BODY)
+    tmp_site.build()
+    page = (tmp_site.public / "alerts/evil/index.html").read_text()
+    tags = Tags()
+    tags.feed(page)
+    assert not {"script", "img", "iframe", "object"} & {tag for tag, _ in tags.seen}
+    for tag, attrs in tags.seen:
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name)
+            assert not (value or "").lower().startswith(("javascript:", "data:text")), (tag, value)
+    assert "evil.example" not in page and "alerts@test.invalid" not in page
+    assert "&lt;script&gt;alert(&#39;body&#39;)" in page  # shown as text, not run
+    assert "{{ config.sender }}" in page  # Jinja syntax in content is text, not a template
+    assert '<a href="https://example.org/help" rel="nofollow noopener noreferrer">ok</a>' in page
+
+
+def test_drafts_are_checked_but_never_built(tmp_site: TmpSite) -> None:
+    tmp_site.add("draft.md", alert_text(status="Draft"))
+    tmp_site.build()
+    assert not (tmp_site.public / "alerts/draft").exists()
+    assert "draft" not in (tmp_site.public / "index.html").read_text()
+
+
+def test_home_lists_active_alerts_most_severe_first(tmp_site: TmpSite) -> None:
+    tmp_site.add("minor.md", alert_text(title="Minor one", severity="Minor"))
+    tmp_site.add("extreme.md", alert_text(title="Extreme one", severity="Extreme"))
+    tmp_site.add("old.md", alert_text(title="Old one", expires="2026-11-25T08:00:00+09:00"))
+    tmp_site.build()
+    home = (tmp_site.public / "index.html").read_text()
+    assert home.index("Extreme one") < home.index("Minor one")
+    assert "Old one" not in home
+    assert "Old one" in (tmp_site.public / "archive/index.html").read_text()
+
+
+def test_empty_site_says_no_active_alerts(tmp_site: TmpSite) -> None:
+    tmp_site.build()
+    assert "No alerts are in force right now." in (tmp_site.public / "index.html").read_text()
+
+
+def test_update_replaces_and_cancel_archives(tmp_site: TmpSite) -> None:
+    tmp_site.add("a.md", alert_text(title="First"))
+    tmp_site.add("b.md", alert_text(title="Second", msg_type="Update", references="[a]",
+                                    sent="2026-11-25T08:00:00+09:00"))
+    tmp_site.build()
+    home = (tmp_site.public / "index.html").read_text()
+    assert "Second" in home and "First" not in home
+    tmp_site.add("c.md", alert_text(title="Called off", msg_type="Cancel", references="[b]",
+                                    sent="2026-11-25T09:00:00+09:00"))
+    tmp_site.build()
+    assert "Second" not in (tmp_site.public / "index.html").read_text()
+    first = (tmp_site.public / "alerts/a/index.html").read_text()
+    assert "Cancelled" in first and 'href="/alerts/c/"' in first
+
+
+def test_translation_pages_link_each_other_with_hreflang(built_site: TmpSite) -> None:
+    ko = (built_site.public / "alerts/2026-09-12-gyeongju-earthquake/index.html").read_text()
+    en = (built_site.public / "alerts/2026-09-12-gyeongju-earthquake/en/index.html").read_text()
+    assert '<html lang="ko"' in ko and '<html lang="en"' in en
+    url = "https://alerts.example.gov/alerts/2026-09-12-gyeongju-earthquake/"
+    for page in (ko, en):
+        assert f'hreflang="ko" href="{url}"' in page
+        assert f'hreflang="en" href="{url}en/"' in page
+
+
+def test_every_page_is_one_request_and_under_budget(built_site: TmpSite) -> None:
+    for path in built_site.public.rglob("*.html"):
+        html = path.read_text()
+        assert '<link rel="icon" href="data:,">' in html
+        assert "<script" not in html and 'rel="stylesheet"' not in html and "<img" not in html
+        assert '<meta name="viewport"' in html and '<html lang="' in html
+        assert compressed_size(path.read_bytes()) <= 14_000, path
+
+
+def test_output_dir_cannot_escape_the_site(tmp_site: TmpSite) -> None:
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace('sender =', 'output_dir = "../elsewhere"\nsender ='))
+    with pytest.raises(Exception, match="output_dir must be a folder inside the site"):
+        build_site(tmp_site.config, NOW)

@@ -1,0 +1,107 @@
+"""The `sitegen` command as a user runs it: exit codes, messages, help, scaffolding."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import TmpSite, alert_text
+
+NOW = "2026-11-25T12:00:00+09:00"
+
+
+def sitegen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from sitegen.cli import main; main()", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_check_ok_exit_0(example_site: TmpSite) -> None:
+    result = sitegen("check", "--now", NOW, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    assert "ok: 10 alerts in 11 files, no errors" in result.stdout
+
+
+def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite) -> None:
+    tmp_site.add("a.md", alert_text(severity="Severe!"))
+    tmp_site.add("b.md", "no front matter\n")
+    result = sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert ("content/alerts/a.md:5: severity 'Severe!' is not one of Extreme, Severe, Moderate, "
+            "Minor, Unknown") in result.stderr
+    assert "content/alerts/b.md:1: no front matter" in result.stderr
+    assert "2 problems found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_error_exit_2(example_site: TmpSite) -> None:
+    result = sitegen("build", "--now", "yesterday", cwd=example_site.root)
+    assert result.returncode == 2
+    assert "is not a date and time" in result.stderr
+
+
+def test_missing_site_toml_is_a_clear_error(tmp_path: Path) -> None:
+    result = sitegen("build", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "no site.toml here" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_broken_site_toml_is_a_clear_error(tmp_site: TmpSite) -> None:
+    (tmp_site.root / "site.toml").write_text("[site\ntitle=1")
+    result = sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1 and "site.toml: not valid TOML" in result.stderr
+
+
+def test_debug_shows_traceback_for_user_errors_too(tmp_site: TmpSite) -> None:
+    (tmp_site.root / "templates" / "index.html").write_text("{{ nope }}")
+    plain = sitegen("build", cwd=tmp_site.root)
+    assert plain.returncode == 1 and "'nope' is undefined" in plain.stderr
+    assert "Traceback" not in plain.stderr
+
+
+def test_build_writes_site_and_reports(example_site: TmpSite) -> None:
+    result = sitegen("build", "--now", NOW, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    assert "largest page" in result.stdout
+    assert (example_site.root / "public" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("command", ["", "check", "build", "new", "publish"])
+def test_help_teaches_with_an_example(example_site: TmpSite, command: str) -> None:
+    result = sitegen(*([command] if command else []), "--help", cwd=example_site.root)
+    assert result.returncode == 0
+    assert "sitegen" in result.stdout and ("Example" in result.stdout or "typical" in result.stdout)
+
+
+def test_version(example_site: TmpSite) -> None:
+    result = sitegen("--version", cwd=example_site.root)
+    assert result.returncode == 0 and "sitegen, version" in result.stdout
+
+
+def test_new_skeleton_passes_check_once_filled(tmp_site: TmpSite) -> None:
+    result = sitegen("new", "Heavy rain in Seoul", "--severity", "severe", "--area", "Seoul",
+                     "--area", "Incheon", cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    [path] = (tmp_site.root / "content" / "alerts").glob("*heavy-rain-in-seoul.md")
+    unfilled = sitegen("check", cwd=tmp_site.root)
+    assert unfilled.returncode == 1 and "replace the 'TODO:' text" in unfilled.stderr
+    text = path.read_text().split("---\n")
+    body = "Rain of 80 mm an hour.\n\n## What to do\n\n- Stay indoors.\n"
+    path.write_text("---\n" + text[1] + "---\n" + body)
+    filled = sitegen("check", cwd=tmp_site.root)
+    assert filled.returncode == 0, filled.stderr
+
+
+def test_new_handles_quotes_and_non_latin_titles(tmp_site: TmpSite) -> None:
+    result = sitegen("new", '호우 "경보": 서울', "--area", "서울", "--lang", "ko",
+                     cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    [path] = (tmp_site.root / "content" / "alerts").glob("*.ko.md")
+    assert 'title: "호우 \\"경보\\": 서울"' in path.read_text()
+
+
+def test_new_refuses_unknown_language(tmp_site: TmpSite) -> None:
+    result = sitegen("new", "X", "--lang", "xx", cwd=tmp_site.root)
+    assert result.returncode == 2 and "not one of en, ko" in result.stderr
