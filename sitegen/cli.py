@@ -13,8 +13,8 @@ from sitegen.build import build_site
 from sitegen.content import load_site
 from sitegen.errors import ContentError
 from sitegen.model import Severity
-from sitegen.page_check import with_page_warnings
 from sitegen.options import load, now_option, resolve_now, site_option
+from sitegen.page_check import with_page_warnings
 from sitegen.scaffold import Skeleton, default_times, write_skeleton
 
 
