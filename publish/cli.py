@@ -1,0 +1,83 @@
+"""``sitegen publish``: thin click wrapper around ``publish.apply.publish``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from publish.apply import PublishOptions, publish
+from publish.connect import open_invalidators, open_target, resolve_settings
+from publish.local import read_local
+from publish.plan import Limits
+from publish.report import make_progress
+from sitegen.options import load, now_option, resolve_now, site_option
+
+EXAMPLES = """\b
+Examples:
+  sitegen publish --dry-run                  # what would change, nothing is sent
+  sitegen publish                            # to [publish] target in site.toml
+                                             # (default folder:_published)
+  sitegen publish --target s3://alerts-example-gov/site --cloudfront E2QWRUHEXAMPLE
+  sitegen publish --akamai default@staging --akamai default@production --wait
+  sitegen publish --no-build --json > publish-report.json
+  sitegen publish --verify                   # ignore the remote manifest, list the bucket
+  sitegen publish --max-deletes 200          # allow a big clean-up
+\b
+Re-running publish after any failure finishes the job: it only sends what is missing.
+Credentials: AWS from the usual chain (env, profile, role; AWS_ENDPOINT_URL is honoured),
+Akamai from the .edgerc section. They never appear in output.
+"""
+
+
+@click.command("publish", epilog=EXAMPLES)
+@site_option
+@click.option("--target", metavar="s3://BUCKET[/PREFIX]|folder:PATH",
+              help="Where to publish. Default: [publish] target in site.toml, else "
+              "folder:_published.")
+@click.option("--cloudfront", multiple=True, metavar="DIST_ID",
+              help="Invalidate changed paths on this CloudFront distribution (repeatable).")
+@click.option("--akamai", multiple=True, metavar="SECTION[@staging|@production]",
+              help="Purge changed URLs with Akamai Fast Purge using this .edgerc section "
+              "(repeatable; network defaults to production).")
+@click.option("--edgerc", metavar="PATH", help="Akamai credentials file. Default: ~/.edgerc.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option("--max-deletes", type=click.IntRange(min=0), metavar="N",
+              help="Refuse to delete more than N objects (default 50).")
+@click.option("--force", is_flag=True,
+              help="Lift --max-deletes and the empty-bundle refusal; break a stale lock.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result (or plan) as JSON.")
+@click.option("--no-build", is_flag=True, help="Publish public/ as it is, without building.")
+@click.option("--verify", is_flag=True,
+              help="Do not trust the remote manifest: list every object and its sha256.")
+@click.option("--wait", is_flag=True, help="Wait until CloudFront reports the purge done.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@now_option
+def publish_command(
+    site_file: Path, target: str | None, cloudfront: tuple[str, ...], akamai: tuple[str, ...],
+    edgerc: str | None, dry_run: bool, max_deletes: int | None, force: bool, as_json: bool,
+    no_build: bool, verify: bool, wait: bool, quiet: bool, now: datetime | None,
+) -> None:
+    """Upload what changed to S3 or a folder, in an order that never breaks a page, then
+    invalidate exactly the changed paths on CloudFront and/or Akamai, then delete what was
+    removed. Builds the site first unless --no-build."""
+    config = load(site_file)
+    settings = resolve_settings(config.publish, target=target, cloudfront=cloudfront,
+                                akamai=akamai, max_deletes=max_deletes, edgerc=edgerc)
+    if not no_build:
+        from sitegen.build import build_site
+
+        report = build_site(config, resolve_now(now))
+        if not (quiet or as_json):
+            click.echo(report.summary(), err=True)
+    local = read_local(config.output_path)
+    store = open_target(settings.target, config.root, config.output_path)
+    echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+    invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
+    options = PublishOptions(Limits(settings.max_deletes, force), dry_run, verify,
+                             settings.lock_timeout_s)
+    outcome = publish(local, store, invalidators, options,
+                      progress=make_progress(quiet=quiet or as_json))
+    click.echo(json.dumps(outcome.to_json(), sort_keys=True, indent=1) if as_json else outcome)

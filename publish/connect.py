@@ -1,0 +1,92 @@
+"""Settings (site.toml ``[publish]`` overridden by flags) → the Target and CDN clients they name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from publish.cdn.base import Invalidator
+from publish.targets.base import Target
+from sitegen.config import PublishConfig
+from sitegen.errors import ConfigError
+
+_DIST_ID = re.compile(r"[A-Z0-9]{8,32}")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+NETWORKS = ("staging", "production")
+
+
+def resolve_settings(
+    config: PublishConfig,
+    *,
+    target: str | None = None,
+    cloudfront: Sequence[str] = (),
+    akamai: Sequence[str] = (),
+    max_deletes: int | None = None,
+    edgerc: str | None = None,
+) -> PublishConfig:
+    """Flags win over site.toml: each one given replaces the matching ``[publish]`` key."""
+    changes: dict[str, object] = {}
+    if target:
+        changes["target"] = target
+    if cloudfront:
+        changes["cloudfront"] = tuple(cloudfront)
+    if akamai:
+        changes["akamai"] = tuple(akamai)
+    if max_deletes is not None:
+        changes["max_deletes"] = max_deletes
+    if edgerc:
+        changes["edgerc"] = edgerc
+    return replace(config, **changes)  # type: ignore[arg-type]
+
+
+def open_target(spec: str, site_root: Path, bundle_dir: Path) -> Target:
+    """``s3://BUCKET[/PREFIX]`` or ``folder:PATH`` (relative to the site's folder)."""
+    if spec.startswith("s3://"):
+        from publish.targets.s3 import S3Target, parse_s3_url
+
+        bucket, prefix = parse_s3_url(spec)
+        if not _BUCKET.fullmatch(bucket):
+            raise ConfigError(f"--target {spec}: {bucket!r} is not an S3 bucket name")
+        return S3Target(bucket, prefix)
+    if spec.startswith("folder:") and spec.removeprefix("folder:").strip():
+        from publish.targets.folder import FolderTarget
+
+        folder = (site_root / spec.removeprefix("folder:")).resolve()
+        bundle = bundle_dir.resolve()
+        if folder == bundle or folder.is_relative_to(bundle) or bundle.is_relative_to(folder):
+            raise ConfigError(
+                f"--target {spec}: {folder} overlaps the build output {bundle}; "
+                "publish to a folder outside it"
+            )
+        return FolderTarget(folder)
+    raise ConfigError(
+        f"--target {spec!r}: expected s3://BUCKET[/PREFIX] or folder:PATH "
+        "(e.g. s3://alerts-example-gov/site or folder:_published)"
+    )
+
+
+def open_invalidators(
+    settings: PublishConfig, base_url: str, *, wait: bool, echo: Callable[[str], None]
+) -> list[Invalidator]:
+    """One invalidator per ``--cloudfront`` and ``--akamai``; all get the same paths."""
+    invalidators: list[Invalidator] = []
+    for dist in settings.cloudfront:
+        if not _DIST_ID.fullmatch(dist):
+            raise ConfigError(f"--cloudfront {dist!r}: not a distribution id like E2QWRUHEXAMPLE")
+        from publish.cdn.cloudfront import CloudFrontInvalidator
+
+        invalidators.append(CloudFrontInvalidator(dist, wait=wait, echo=echo))
+    for spec in settings.akamai:
+        section, _, network = spec.partition("@")
+        network = network or "production"
+        if not section or network not in NETWORKS:
+            raise ConfigError(
+                f"--akamai {spec!r}: expected SECTION, SECTION@staging or SECTION@production"
+            )
+        from publish.cdn.akamai import AkamaiInvalidator
+
+        edgerc = Path(settings.edgerc).expanduser()
+        invalidators.append(AkamaiInvalidator.from_edgerc(edgerc, section, network, base_url))
+    return invalidators
