@@ -10,6 +10,7 @@ import click
 
 from sitegen import __version__
 from sitegen.build import build_site
+from sitegen.cli_infra import infra
 from sitegen.content import load_site
 from sitegen.errors import ContentError
 from sitegen.model import Severity
@@ -145,6 +146,7 @@ def _add_publish() -> None:
 
 
 _add_publish()
+cli.add_command(infra)
 
 
 def main() -> None:
