@@ -14,7 +14,6 @@ from sitegen.errors import ConfigError
 
 _DIST_ID = re.compile(r"[A-Z0-9]{8,32}")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
-NETWORKS = ("staging", "production")
 
 
 def resolve_settings(
@@ -79,14 +78,9 @@ def open_invalidators(
 
         invalidators.append(CloudFrontInvalidator(dist, wait=wait, echo=echo))
     for spec in settings.akamai:
-        section, _, network = spec.partition("@")
-        network = network or "production"
-        if not section or network not in NETWORKS:
-            raise ConfigError(
-                f"--akamai {spec!r}: expected SECTION, SECTION@staging or SECTION@production"
-            )
-        from publish.cdn.akamai import AkamaiInvalidator
+        from publish.cdn.akamai import AkamaiInvalidator, parse_akamai_spec
 
+        section, network = parse_akamai_spec(spec)
         edgerc = Path(settings.edgerc).expanduser()
         invalidators.append(AkamaiInvalidator.from_edgerc(edgerc, section, network, base_url))
     return invalidators

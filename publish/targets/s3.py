@@ -51,8 +51,8 @@ class S3Target:
         client: S3Client | None = None,
     ) -> None:
         self.bucket = bucket
-        self.prefix = prefix
-        self.name = f"s3://{bucket}/{prefix}".rstrip("/")
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.name = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.retry = retry or RetryPolicy()
         self.max_pool = max_pool
         self._client: S3Client = client or boto3.session.Session().client(

@@ -1,0 +1,110 @@
+"""Fault injection over real HTTP: a small reverse proxy in front of moto that answers
+chosen requests with S3's 503 SlowDown (or drops the connection) before forwarding the rest."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SLOWDOWN = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
+    b"<Message>Please reduce your request rate.</Message></Error>"
+)
+
+Rule = Callable[[str, str], bool]  # (method, path) -> inject a fault?
+
+
+@dataclass
+class FaultLog:
+    seen: list[tuple[str, str, int]] = field(default_factory=list)  # method, path, status
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, method: str, path: str, status: int) -> None:
+        with self.lock:
+            self.seen.append((method, path, status))
+
+    def count(self, status: int) -> int:
+        return sum(1 for _, _, s in self.seen if s == status)
+
+
+class FaultProxy:
+    """``with FaultProxy(upstream_host, upstream_port, rule) as proxy: proxy.url``."""
+
+    def __init__(self, host: str, port: int, rule: Rule, *, reset: bool = False) -> None:
+        self.log = FaultLog()
+        upstream, log = (host, port), self.log
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if rule(self.command, self.path):
+                    log.add(self.command, self.path, 503)
+                    if reset:
+                        self.close_connection = True
+                        self.connection.close()
+                        return
+                    self.send_response(503)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(SLOWDOWN)))
+                    self.end_headers()
+                    self.wfile.write(SLOWDOWN)
+                    return
+                conn = http.client.HTTPConnection(*upstream, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                headers["Host"] = f"{upstream[0]}:{upstream[1]}"
+                conn.request(self.command, self.path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+                log.add(self.command, self.path, response.status)
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _any
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def fail_first(n: int, method: str = "PUT", contains: str = "") -> Rule:
+    """A rule failing the first ``n`` requests with this method whose path contains ``contains``."""
+    left = [n]
+    lock = threading.Lock()
+
+    def rule(m: str, path: str) -> bool:
+        with lock:
+            if m == method and contains in path and left[0] > 0:
+                left[0] -= 1
+                return True
+            return False
+
+    return rule

@@ -1,0 +1,185 @@
+"""Publishing end to end, on both targets (local folder, and S3 in a moto server over HTTP)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bundles import site_files
+from state import expected
+
+from publish.apply import PublishOptions, publish
+from publish.cdn.base import InvalidationReceipt
+from publish.local import read_local
+from publish.lock import lock_body
+from publish.plan import Limits
+from publish.report import Outcome
+from publish.targets.base import LOCK_PATH, Target
+from sitegen.errors import PublishError
+
+Bundle = Callable[..., Path]
+NewTarget = Callable[[], Target]
+
+
+class RecordingCDN:
+    """An Invalidator fake that records calls and can fail the first ``fail`` of them."""
+
+    def __init__(self, name: str = "fake:cdn", fail: int = 0) -> None:
+        self.name = name
+        self.calls: list[tuple[tuple[str, ...], str]] = []
+        self.fail = fail
+
+    def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt:
+        self.calls.append((tuple(paths), reference))
+        if self.fail:
+            self.fail -= 1
+            raise PublishError(f"{self.name}: purge refused (test)")
+        return InvalidationReceipt(self.name, f"id{len(self.calls)}", len(paths), 1, "ok")
+
+
+def run(public: Path, target: Target, cdns: Sequence[Any] = (), **options: Any) -> Outcome:
+    limits = Limits(max_deletes=options.pop("max_deletes", 50), force=options.pop("force", False))
+    return publish(read_local(public), target, cdns, PublishOptions(limits=limits, **options))
+
+
+def test_first_publish_puts_every_file_with_headers_and_sha(
+    bundle: Bundle, new_target: NewTarget, snapshot: Callable[[], Any]
+) -> None:
+    public = bundle()
+    outcome = run(public, new_target())
+    assert outcome.uploaded == len(site_files())
+    assert snapshot() == expected(public)  # object by object; lock released, nothing else
+
+
+def test_second_publish_of_same_bundle_makes_no_writes(
+    bundle: Bundle, new_target: NewTarget, kind: str
+) -> None:
+    public = bundle()
+    run(public, new_target())
+    bundle(built_at="2026-11-26T00:00:00+00:00")  # a fresh rebuild: new manifest bytes only
+    cdn = RecordingCDN()
+    target = new_target()
+    outcome = run(public, target, [cdn])
+    assert outcome.plan.is_noop
+    assert (outcome.uploaded, outcome.deleted, cdn.calls) == (0, 0, [])
+    if kind == "s3":
+        assert outcome.requests == 3  # lock, manifest GET, unlock
+    assert "Nothing to publish" in str(outcome)
+
+
+def test_one_alert_changed_uploads_only_it_and_invalidates_its_paths(
+    bundle: Bundle, new_target: NewTarget, snapshot: Callable[[], Any], kind: str
+) -> None:
+    files = site_files()
+    run(bundle(files), new_target())
+    files["alerts/a1/index.html"] = b"<h1>alert 1 UPDATED</h1>"
+    files["index.html"] += b"<!-- a1 updated -->"
+    public = bundle(files)
+    cdn = RecordingCDN()
+    outcome = run(public, new_target(), [cdn])
+    assert sorted(u.path for u in outcome.plan.uploads) == ["alerts/a1/index.html", "index.html"]
+    assert cdn.calls == [(
+        ("/", "/alerts/a1/", "/alerts/a1/index.html", "/index.html"), read_local(public).id
+    )]
+    if kind == "s3":
+        assert outcome.requests <= 2 + 4  # changed files + lock, GET, manifest, unlock
+    assert snapshot() == expected(public)
+
+
+def test_deleted_alert_is_removed_after_invalidation(
+    bundle: Bundle, new_target: NewTarget, snapshot: Callable[[], Any]
+) -> None:
+    files = site_files()
+    run(bundle(files), new_target())
+    del files["alerts/a2/index.html"], files["alerts/a2/cap.xml"]
+    public = bundle(files)
+    cdn = RecordingCDN()
+    outcome = run(public, new_target(), [cdn])
+    assert outcome.deleted == 2
+    assert set(cdn.calls[0][0]) == {"/alerts/a2/", "/alerts/a2/index.html", "/alerts/a2/cap.xml"}
+    assert snapshot() == expected(public)
+
+
+def test_header_only_change_is_detected(
+    bundle: Bundle, new_target: NewTarget, snapshot: Callable[[], Any]
+) -> None:
+    run(bundle(), new_target())
+    public = bundle(cache_control={"feed.atom": "public, max-age=30"})
+    cdn = RecordingCDN()
+    outcome = run(public, new_target(), [cdn])
+    assert [(u.path, u.reason) for u in outcome.plan.uploads] == [("feed.atom", "headers")]
+    assert cdn.calls[0][0] == ("/feed.atom",)
+    assert snapshot()["feed.atom"][2] == "public, max-age=30"
+
+
+def test_too_many_deletes_are_refused_unless_forced(
+    bundle: Bundle, new_target: NewTarget, snapshot: Callable[[], Any]
+) -> None:
+    run(bundle(site_files(alerts=6)), new_target())
+    before = snapshot()
+    public = bundle(site_files(alerts=1))  # 10 files gone
+    with pytest.raises(PublishError, match=r"delete 10 objects, more than --max-deletes 5"):
+        run(public, new_target(), max_deletes=5)
+    assert snapshot() == before
+    assert run(public, new_target(), max_deletes=5, force=True).deleted == 10
+    assert snapshot() == expected(public)
+
+
+def test_empty_bundle_is_refused(
+    bundle: Bundle, new_target: NewTarget, snapshot: Callable[[], Any]
+) -> None:
+    run(bundle(), new_target())
+    before = snapshot()
+    with pytest.raises(PublishError, match="the bundle is empty"):
+        run(bundle({}), new_target(), max_deletes=1000)
+    assert snapshot() == before
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(
+    bundle: Bundle, new_target: NewTarget, snapshot: Callable[[], Any]
+) -> None:
+    run(bundle(), new_target())
+    files = site_files()
+    files["alerts/a0/cap.xml"] = b"<alert>changed</alert>"
+    before = snapshot()
+    outcome = run(bundle(files), new_target(), [RecordingCDN()], dry_run=True)
+    text = str(outcome)
+    assert "changed  alerts/a0/cap.xml" in text and "/alerts/a0/cap.xml" in text
+    assert "Dry run: nothing was changed." in text
+    doc = json.loads(json.dumps(outcome.to_json()))
+    assert doc["plan"]["invalidations"] == {"fake:cdn": ["/alerts/a0/cap.xml"]}
+    assert snapshot() == before
+
+
+def test_a_held_lock_stops_a_second_publish_naming_holder_and_age(
+    bundle: Bundle, new_target: NewTarget
+) -> None:
+    public = bundle()
+    holder = new_target()
+    since = datetime.now(UTC) - timedelta(seconds=125)
+    assert holder.lock(lock_body(since)) is None
+    with pytest.raises(PublishError) as info:
+        run(public, new_target())
+    message = info.value.message
+    assert "Another publish holds the lock" in message and " pid " in message
+    assert "for 2 min 5 s" in message or "for 2 min 6 s" in message
+    with pytest.raises(PublishError, match="becomes stale after 15 min"):
+        run(public, new_target(), force=True)  # a fresh lock is never broken
+
+
+def test_a_stale_lock_is_broken_only_with_force(
+    bundle: Bundle, new_target: NewTarget, snapshot: Callable[[], Any]
+) -> None:
+    public = bundle()
+    dead = new_target()
+    assert dead.lock(lock_body(datetime.now(UTC) - timedelta(hours=2))) is None
+    with pytest.raises(PublishError, match="Re-run with --force to break the lock"):
+        run(public, new_target())
+    outcome = run(public, new_target(), force=True)
+    assert any("broke a stale lock" in note for note in outcome.notes)
+    assert LOCK_PATH not in snapshot()
+    assert snapshot() == expected(public)
