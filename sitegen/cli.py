@@ -146,6 +146,10 @@ def _add_publish() -> None:
 
 
 _add_publish()
+
+from sitegen.cli_serve import serve_command  # noqa: E402 - registered like publish, at the end
+
+cli.add_command(serve_command)
 cli.add_command(infra)
 
 

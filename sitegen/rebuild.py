@@ -1,0 +1,471 @@
+"""An in-memory build that is redone incrementally: the engine behind `sitegen serve`.
+
+`Rebuilder.rebuild(touched)` re-reads only content files whose bytes may have changed,
+re-validates the site (cheap: grouping and references), then re-renders only the pages whose
+input fingerprints changed (`sitegen.incremental`). The result is the same bundle a full
+`render_site` gives; tests/serve/test_rebuild.py holds the two to that.
+
+A failed rebuild (invalid content, a template error, a broken site.toml) changes nothing: the
+last good bundle stays, and the outcome lists every problem.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from sitegen import urls
+from sitegen.bundle import Bundle, make_file, manifest_bytes, url_to_path
+from sitegen.config import SiteConfig, load_config
+from sitegen.content import (
+    Loaded,
+    _check_references,
+    _content_files,
+    _group,
+    _load_alert,
+    _load_page,
+)
+from sitegen.errors import BuildError, Problem, SitegenError
+from sitegen.incremental import (
+    DependencyGraph,
+    changed_keys,
+    fingerprint,
+    template_closure,
+    template_inputs,
+)
+from sitegen.model import Alert, Page, Site
+from sitegen.render import (
+    FEED_ENTRIES,
+    PageSpec,
+    SiteView,
+    _alert_spec,
+    _archive_spec,
+    _area_spec,
+    _base,
+    _home_spec,
+    _render,
+    _site_files,
+    make_environment,
+)
+
+Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a content file
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one rebuild did."""
+
+    ok: bool
+    problems: tuple[Problem, ...]  # every error when not ok; warnings either way
+    changed: tuple[str, ...] = ()  # bundle paths added, changed or removed
+    rendered: int = 0  # pages rendered (the rest were reused)
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+@dataclass(slots=True)
+class _Cached:
+    signature: Signature
+    value: Alert | Page | None
+    problems: list[Problem]
+
+
+class SourceCache:
+    """Loaded content files, re-read only when their signature changed or they were touched."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.config = config
+        self._files: dict[str, _Cached] = {}
+        self.reads = 0  # files actually read by the last `load`, for tests and the bench
+
+    def load(self, now: datetime, touched: Iterable[Path] = ()) -> Loaded:
+        """Same result as `content.load_site`, reading only what changed."""
+        touched = list(touched)
+        forced = {p.resolve() for p in touched} | set(touched)
+        self.reads = 0
+        problems: list[Problem] = []
+        alerts: list[Alert] = []
+        pages: list[Page] = []
+        seen: set[str] = set()
+        for kind, out in (("alerts", alerts), ("pages", pages)):
+            for path, rel in _content_files(self.config, kind, problems):
+                seen.add(rel)
+                value = self._get(path, rel, kind, path in forced, problems)
+                if value is not None:
+                    out.append(value)  # type: ignore[arg-type]  # kind decides the type
+        for rel in set(self._files) - seen:
+            del self._files[rel]
+        groups = _group(alerts, self.config, problems)
+        _check_references(groups, problems)
+        problems.sort(key=lambda p: (p.path, p.line, p.message))
+        if any(p.severity == "error" for p in problems):
+            return Loaded(None, tuple(problems))
+        ordered = tuple(sorted(pages, key=lambda p: (p.slug, p.language)))
+        site = Site(tuple(groups), now, ordered, {g.id: g for g in groups})
+        return Loaded(site, tuple(problems))
+
+    def _get(
+        self, path: Path, rel: str, kind: str, forced: bool, problems: list[Problem]
+    ) -> Alert | Page | None:
+        try:
+            stat = path.stat()
+            signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:  # deleted between listing and reading
+            signature = (0, 0, 0)
+        cached = self._files.get(rel)
+        if cached is None or forced or cached.signature != signature:
+            self.reads += 1
+            found: list[Problem] = []
+            load = _load_alert if kind == "alerts" else _load_page
+            cached = _Cached(signature, load(path, rel, self.config, found), found)
+            self._files[rel] = cached
+        problems.extend(cached.problems)
+        return cached.value
+
+
+@dataclass(slots=True)
+class _Planned:
+    path: str
+    inputs: dict[str, str]
+    make: Callable[[], PageSpec]
+    language: str
+
+
+@dataclass(slots=True)
+class _Templates:
+    """Fingerprints of templates/ and each template's closure, recomputed when files change."""
+
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    closures: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def refresh(self, folder: Path) -> set[str]:
+        current = {
+            p.relative_to(folder).as_posix(): fingerprint(p.read_bytes())
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+        changed = changed_keys(self.fingerprints, current)
+        if changed:
+            self.closures.clear()
+        self.fingerprints = current
+        return changed
+
+    def inputs(self, folder: Path, name: str) -> dict[str, str]:
+        if name not in self.closures:
+            closure = template_closure(jinja2.FileSystemLoader(folder), name)
+            self.closures[name] = template_inputs(
+                closure, lambda n: self.fingerprints.get(n, "missing")
+            )
+        return self.closures[name]
+
+
+class Rebuilder:
+    """One site, built in memory and kept up to date by `rebuild`.
+
+    `bundle` is the last good build and `headers` its Content-Type and Cache-Control per
+    path, as the manifest states them (the publisher sends exactly those).
+    """
+
+    def __init__(self, site_file: Path, now: datetime | None = None) -> None:
+        self.site_file = site_file
+        self.fixed_now = now
+        self.bundle: Bundle = {}
+        self.headers: dict[str, tuple[str, str]] = {}
+        self.updated = datetime(2000, 1, 1, tzinfo=UTC)
+        self.config: SiteConfig | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.sources: SourceCache | None = None
+        self.graph = DependencyGraph()
+        self._templates = _Templates()
+        self._envs: dict[str, jinja2.Environment] = {}
+        self._alert_fps: dict[int, tuple[Alert, str]] = {}
+
+    def rebuild(self, touched: Iterable[Path] = ()) -> Outcome:
+        """Bring the bundle up to date with the files on disk; never raises for user mistakes."""
+        started = time.perf_counter()
+        touched = [Path(p).resolve() for p in touched]
+        try:
+            outcome = self._rebuild(touched)
+        except SitegenError as exc:
+            outcome = Outcome(False, (_problem_from(exc, self.config),))
+        return Outcome(
+            outcome.ok,
+            outcome.problems,
+            outcome.changed,
+            outcome.rendered,
+            time.perf_counter() - started,
+        )
+
+    def _rebuild(self, touched: list[Path]) -> Outcome:
+        if self.config is None or self.site_file.resolve() in touched:
+            self._reset()
+            self.config = None
+            self.config = load_config(self.site_file)
+        config = self.config
+        if self.sources is None:
+            self.sources = SourceCache(config)
+        now = self.fixed_now or datetime.now(UTC).replace(microsecond=0)
+        loaded = self.sources.load(now, touched)
+        if loaded.site is None:
+            return Outcome(False, loaded.problems)
+        if self._templates.refresh(config.templates_path):
+            self._envs.clear()
+        view = SiteView(loaded.site, config)
+        rendered, errors = self._render(view, list(self._plan(view)))
+        if errors:
+            return Outcome(False, (*errors, *loaded.problems))
+        changed = self._commit(rendered, view)
+        return Outcome(True, loaded.problems, changed, len(rendered[1]))
+
+    def _render(
+        self, view: SiteView, plan: list[_Planned]
+    ) -> tuple[tuple[list[_Planned], dict[str, bytes]], list[Problem]]:
+        config = view.config
+        fresh: dict[str, bytes] = {}
+        errors: dict[str, Problem] = {}
+        for page in plan:
+            if page.path in self.bundle and self.graph.is_fresh(page.path, page.inputs):
+                continue
+            if page.language not in self._envs:
+                self._envs[page.language] = make_environment(config, page.language)
+            try:
+                fresh[page.path] = _render(self._envs[page.language], page.make())
+            except BuildError as exc:
+                problem = _problem_from(exc, config)
+                errors.setdefault(f"{problem.path}:{problem.line}:{problem.message}", problem)
+        return (plan, fresh), list(errors.values())
+
+    def _commit(
+        self, rendered: tuple[list[_Planned], dict[str, bytes]], view: SiteView
+    ) -> tuple[str, ...]:
+        plan, fresh = rendered
+        cache = view.config.cache
+        wanted = {page.path for page in plan}
+        changed = sorted(
+            {p for p in self.bundle if p not in wanted}
+            | {
+                p
+                for p, data in fresh.items()
+                if p not in self.bundle or self.bundle[p].data != data
+            }
+        )
+        # New dicts, swapped in whole: readers on other threads never see a half-made build.
+        bundle = {p: f for p, f in self.bundle.items() if p in wanted}
+        headers = {p: h for p, h in self.headers.items() if p in wanted}
+        for path in set(self.bundle) - wanted:
+            self.graph.forget(path)
+        for page in plan:
+            if page.path in fresh:
+                file = make_file(page.path, fresh[page.path])
+                bundle[page.path] = file
+                headers[page.path] = (file.content_type, cache.for_class(file.cache_class))
+                self.graph.record(page.path, page.inputs)
+        self.bundle, self.headers = bundle, headers
+        self.updated = view.updated
+        return tuple(changed)
+
+    def manifest(self) -> bytes:
+        """The manifest of the current bundle, exactly as `sitegen build` writes it."""
+        assert self.config is not None
+        return manifest_bytes(self.bundle, self.config.cache, self.updated)
+
+    def headers_from_manifest(self, manifest: bytes) -> None:
+        """Take every path's headers from a manifest (what the publisher will send)."""
+        headers = dict(self.headers)
+        for path, entry in json.loads(manifest)["files"].items():
+            if path in self.bundle:
+                headers[path] = (entry["content_type"], entry["cache_control"])
+        self.headers = headers
+
+    # -- planning: every output, its input fingerprints, and how to make its spec -----------
+
+    def _plan(self, view: SiteView) -> Iterator[_Planned]:
+        config = view.config
+        keys = self._site_keys(view)
+        base = {"config": keys["config"], "site:updated": keys["site:updated"]}
+
+        def planned(spec: PageSpec, extra: dict[str, str]) -> _Planned:
+            inputs = {**base, **extra, **self._template_inputs(config, spec.template)}
+            return _Planned(url_to_path(spec.url), inputs, lambda: spec, spec.language)
+
+        for language in config.languages:
+            yield planned(_home_spec(view, language), _listing(keys, "home", view, language))
+            yield planned(_archive_spec(view, language), _listing(keys, "archive", view, language))
+            for slug in view.areas:
+                spec = _area_spec(view, slug, language)
+                yield planned(spec, {"areas": keys["areas"], **_listed(keys, spec, "area")})
+        for standing in view.standings.values():
+            chain = {f"alert:{g.id}": keys[f"alert:{g.id}"] for g in standing.history}
+            chain[f"alert:{standing.latest.id}"] = keys[f"alert:{standing.latest.id}"]
+            chain[f"alert:{standing.group.id}"] = keys[f"alert:{standing.group.id}"]
+            for version in standing.group.versions:
+                url = urls.alert_url(standing.group, version.language)
+                inputs = {**base, **chain, **self._template_inputs(config, "alert.html")}
+                yield _Planned(
+                    url_to_path(url),
+                    inputs,
+                    lambda s=standing, v=version: _alert_spec(view, s, v),  # type: ignore[misc]
+                    version.language,
+                )
+        for spec in _static_specs(view):
+            yield planned(spec, {f"page:{spec.url}": fingerprint(spec.context["page"])})
+        yield planned(
+            PageSpec(
+                "/404.html",
+                "404.html",
+                config.default_language,
+                _base(view, config.default_language, "", "", []),
+            ),
+            {},
+        )
+        yield from self._site_file_plan(view, keys, base)
+
+    def _site_file_plan(
+        self, view: SiteView, keys: dict[str, str], base: dict[str, str]
+    ) -> Iterator[_Planned]:
+        config = view.config
+        page_urls = [
+            url
+            for language in config.languages
+            for url in (urls.home_url(config, language), urls.archive_url(config, language))
+        ]
+        page_urls += [
+            urls.area_url(config, s, lang) for lang in config.languages for s in view.areas
+        ]
+        page_urls += [
+            urls.alert_url(s.group, v.language)
+            for s in view.standings.values()
+            for v in s.group.versions
+        ]
+        page_urls += [urls.page_url(config, p.slug, p.language) for p in view.site.pages]
+        stubs = [PageSpec(url, "", "", {}) for url in page_urls]
+        extra = {
+            "feed.atom": {"list:feed": keys["list:feed"], **_feed_alerts(view, keys)},
+            "sitemap.xml": {"list:urls": fingerprint(sorted(page_urls))},
+            "robots.txt": {},
+        }
+        for template, path, context in _site_files(view, stubs):
+            spec = PageSpec("/" + path, template, config.default_language, context)
+            inputs = {
+                "config": base["config"],
+                **({"site:updated": base["site:updated"]} if path == "feed.atom" else {}),
+                **extra[path],
+                **self._template_inputs(config, template),
+            }
+            yield _Planned(path, inputs, lambda s=spec: s, config.default_language)  # type: ignore[misc]
+
+    def _template_inputs(self, config: SiteConfig, name: str) -> dict[str, str]:
+        return self._templates.inputs(config.templates_path, name)
+
+    def _site_keys(self, view: SiteView) -> dict[str, str]:
+        keys = {
+            "config": fingerprint(repr(view.config)),
+            "site:updated": view.updated.isoformat(),
+            "areas": fingerprint(view.areas),
+            "list:feed": fingerprint([s.group.id for s in _newest(view)]),
+        }
+        fps: dict[int, tuple[Alert, str]] = {}
+        for standing in view.standings.values():
+            versions = [self._alert_fp(a, fps) for a in standing.group.versions]
+            history = [g.id for g in standing.history]
+            keys[f"alert:{standing.group.id}"] = fingerprint(
+                [versions, standing.phase, standing.latest.id, history]
+            )
+        self._alert_fps = fps
+        return keys
+
+    def _alert_fp(self, alert: Alert, into: dict[int, tuple[Alert, str]]) -> str:
+        # Unchanged files give the very same Alert object, so its digest is computed once.
+        cached = self._alert_fps.get(id(alert))
+        value = cached[1] if cached is not None and cached[0] is alert else fingerprint(alert)
+        into[id(alert)] = (alert, value)
+        return value
+
+
+def _newest(view: SiteView) -> list[Any]:
+    return sorted(
+        view.standings.values(), key=lambda s: (-s.group.primary.sent.timestamp(), s.group.id)
+    )[:FEED_ENTRIES]
+
+
+def _feed_alerts(view: SiteView, keys: dict[str, str]) -> dict[str, str]:
+    return {f"alert:{s.group.id}": keys[f"alert:{s.group.id}"] for s in _newest(view)}
+
+
+def _listing(keys: dict[str, str], name: str, view: SiteView, language: str) -> dict[str, str]:
+    if name == "home":
+        items = view.active_items(language) + view.exercise_items(language)
+        order = [i.group.id for i in view.active_items(language)]
+        order += ["--exercises--"] + [i.group.id for i in view.exercise_items(language)]
+    else:
+        items = view.archive_items(language)
+        order = [i.group.id for i in items]
+    listed = {f"alert:{i.group.id}": keys[f"alert:{i.group.id}"] for i in items}
+    return {f"list:{name}": fingerprint(order), **listed}
+
+
+def _listed(keys: dict[str, str], spec: PageSpec, name: str) -> dict[str, str]:
+    ids = [item.group.id for item in spec.context["items"]]
+    listed = {f"alert:{i}": keys[f"alert:{i}"] for i in ids}
+    return {f"list:{name}:{spec.url}": fingerprint(ids), **listed}
+
+
+def _static_specs(view: SiteView) -> Iterator[PageSpec]:
+    from sitegen.render import page_specs
+
+    # Static pages are few and cheap; take their specs from the full list's tail.
+    for spec in page_specs(_PagesOnly(view)):
+        if spec.template == "page.html":
+            yield spec
+
+
+class _PagesOnly(SiteView):
+    """A view with no alerts or areas, so page_specs yields only static pages cheaply."""
+
+    def __init__(self, view: SiteView) -> None:  # noqa: D107
+        self.site = view.site
+        self.config = view.config
+        self.standings = {}
+        self.updated = view.updated
+        self.__dict__["areas"] = {}
+
+
+def _problem_from(exc: SitegenError, config: SiteConfig | None) -> Problem:
+    """A located Problem from a build or config error; template errors get their line."""
+    message = exc.format_message()
+    cause = exc.__cause__
+    if isinstance(cause, jinja2.TemplateSyntaxError):
+        return Problem(f"templates/{cause.name}", cause.lineno, cause.message or "syntax error")
+    if isinstance(cause, jinja2.TemplateError) and config is not None:
+        located = _template_frame(cause, config.templates_path)
+        if located is not None:
+            name, line = located
+            text = message.split(": ", 1)[1] if message.startswith("templates/") else message
+            return Problem(f"templates/{name}", line, text)
+    path, _, rest = message.partition(": ")
+    if rest and (path.startswith("templates/") or path.endswith(".toml")):
+        return Problem(path, 0, rest)
+    return Problem(str(config.root / "site.toml") if config else "site.toml", 0, message)
+
+
+def _template_frame(exc: BaseException, folder: Path) -> tuple[str, int] | None:
+    """The innermost template frame of a rendering error: (template name, line)."""
+    root = str(folder.resolve())
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith(root) and frame.lineno:
+            found = (Path(frame.filename).relative_to(root).as_posix(), frame.lineno)
+    return found

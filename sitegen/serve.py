@@ -1,0 +1,343 @@
+"""`sitegen serve`: the preview officials write alerts against.
+
+Serves the in-memory bundle of a `Rebuilder` with the headers the publisher will send (from
+the manifest), pretty URLs and the 404 page; rebuilds when sources change (`Watcher`); tells
+open tabs to reload over Server-Sent Events; and, while the sources are broken, keeps serving
+the last good build with an overlay listing every `path:line: message`.
+
+The live-reload script is added to HTML *responses* only; the bundle and public/ never hold it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from sitegen.bundle import MANIFEST_PATH, Bundle, write_bundle
+from sitegen.errors import Problem, SitegenError
+from sitegen.rebuild import Outcome, Rebuilder
+from sitegen.watch import Debouncer, Watcher
+
+EVENTS_PATH = "/__sitegen__/events"
+SCRIPT_PATH = "/__sitegen__/live.js"
+KEEPALIVE_S = 10.0
+
+LIVE_JS = """\
+(function () {
+  var build = Number(document.currentScript.dataset.build);
+  function overlay(errors) {
+    var box = document.getElementById("sitegen-overlay");
+    if (!errors.length) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "sitegen-overlay";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;inset:0 0 auto 0;max-height:70vh;overflow:auto;" +
+        "z-index:2147483647;background:#fff4f4;color:#5c0000;border-bottom:4px solid #c00;" +
+        "font:15px/1.5 ui-monospace,monospace;padding:1em 1.5em;white-space:pre-wrap";
+      document.body.appendChild(box);
+    }
+    box.textContent = "";
+    var head = document.createElement("strong");
+    head.textContent = "This preview shows the last good build. Fix these problems:";
+    var list = document.createElement("ul");
+    errors.forEach(function (text) {
+      var item = document.createElement("li");
+      item.textContent = text;
+      list.appendChild(item);
+    });
+    box.appendChild(head);
+    box.appendChild(list);
+  }
+  var source = new EventSource("/__sitegen__/events");
+  source.onmessage = function (event) {
+    var state = JSON.parse(event.data);
+    if (state.build !== build) { location.reload(); return; }
+    overlay(state.errors);
+  };
+})();
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the server shows right now: the last good bundle and the current problems."""
+
+    bundle: Bundle = field(default_factory=dict)
+    headers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    build: int = 0  # increases with every good build that changed a file
+    errors: tuple[Problem, ...] = ()
+    revision: int = 0  # increases with every change of build or errors
+
+    def event(self) -> bytes:
+        state = {"build": self.build, "errors": [str(p) for p in self.errors]}
+        return f"data: {json.dumps(state)}\n\n".encode()
+
+
+class Preview:
+    """A rebuilder plus the snapshot the HTTP handlers read; thread-safe."""
+
+    def __init__(
+        self, rebuilder: Rebuilder, echo: Callable[[str], None], write_output: bool = True
+    ) -> None:
+        self.rebuilder = rebuilder
+        self.echo = echo
+        self.write_output = write_output
+        self.snapshot = Snapshot()
+        self.changed = threading.Condition()
+        self.closing = False
+
+    def rebuild(self, touched: list[Path]) -> Outcome:
+        """Rebuild and publish the new snapshot; print the same lines the overlay shows."""
+        first = not self.snapshot.build
+        outcome = self.rebuilder.rebuild(touched)
+        if outcome.ok and first and self.write_output:
+            self._write_once()
+        old = self.snapshot
+        build = old.build + 1 if outcome.ok and (outcome.changed or first) else old.build
+        errors = outcome.errors
+        if (build, errors) != (old.build, old.errors):
+            snap = Snapshot(
+                self.rebuilder.bundle if outcome.ok else old.bundle,
+                self.rebuilder.headers if outcome.ok else old.headers,
+                build,
+                errors,
+                old.revision + 1,
+            )
+            with self.changed:
+                self.snapshot = snap
+                self.changed.notify_all()
+        self._report(outcome)
+        return outcome
+
+    def _write_once(self) -> None:
+        """The first good build goes to public/ too, like `sitegen build`; later ones stay in
+        memory. Headers come from the manifest written there: the publisher reads the same."""
+        config = self.rebuilder.config
+        assert config is not None
+        try:
+            write_bundle(self.rebuilder.bundle, self.rebuilder.manifest(), config.output_path)
+            manifest = (config.output_path / MANIFEST_PATH).read_bytes()
+        except (SitegenError, OSError) as exc:  # the preview works from memory regardless
+            self.echo(f"warning: could not write {config.output_path}: {exc}")
+            manifest = self.rebuilder.manifest()
+        self.rebuilder.headers_from_manifest(manifest)
+
+    def _report(self, outcome: Outcome) -> None:
+        for problem in outcome.problems:
+            self.echo(str(problem))
+        if outcome.ok:
+            self.echo(
+                f"rebuilt in {outcome.seconds * 1000:.0f} ms: {outcome.rendered} pages rendered, "
+                f"{len(outcome.changed)} files changed"
+            )
+        else:
+            self.echo(f"{len(outcome.errors)} problem(s); still serving the last good build")
+
+    def wait_for_change(self, revision: int, timeout: float) -> Snapshot:
+        with self.changed:
+            self.changed.wait_for(
+                lambda: self.closing or self.snapshot.revision != revision, timeout
+            )
+            return self.snapshot
+
+    def close(self) -> None:
+        with self.changed:
+            self.closing = True
+            self.changed.notify_all()
+
+
+def resolve(snapshot: Snapshot, url_path: str) -> tuple[int, str | None, str | None]:
+    """URL path → (status, bundle path to send, redirect location). Pretty URLs as on the CDN:
+    `/x/` is `x/index.html`; `/x` redirects to `/x/` when that page exists; else the 404 page."""
+    path = unquote(url_path).lstrip("/")
+    if path == "" or path.endswith("/"):
+        path += "index.html"
+    if path in snapshot.bundle:
+        return 200, path, None
+    if f"{path}/index.html" in snapshot.bundle:
+        return 301, None, "/" + path + "/"
+    return 404, "404.html" if "404.html" in snapshot.bundle else None, None
+
+
+def inject(html: bytes, build: int) -> bytes:
+    """The page with the live-reload script before its last </body> (or at its end)."""
+    tag = f'<script src="{SCRIPT_PATH}" data-build="{build}"></script>\n'.encode()
+    at = html.rfind(b"</body>")
+    return html + tag if at < 0 else html[:at] + tag + html[at:]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    preview: Preview
+    server_version = "sitegen-preview"
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+        self._answer(head=True)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._answer(head=False)
+
+    def _answer(self, head: bool) -> None:
+        url_path = urlsplit(self.path).path
+        if url_path == EVENTS_PATH:
+            return self._events()
+        if url_path == SCRIPT_PATH:
+            return self._send(
+                200, LIVE_JS.encode(), "text/javascript; charset=utf-8", "no-store", head
+            )
+        snap = self.preview.snapshot
+        if url_path == "/" + MANIFEST_PATH and snap.bundle:
+            body = self.preview.rebuilder.manifest()
+            return self._send(200, body, "application/json; charset=utf-8", "no-store", head)
+        status, path, location = resolve(snap, url_path)
+        if location is not None:
+            self.send_response(status)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if path is None:
+            body = _empty_page(snap)
+            return self._send(status, body, "text/html; charset=utf-8", "no-store", head)
+        content_type, cache_control = snap.headers[path]
+        body = snap.bundle[path].data
+        if content_type.startswith("text/html"):
+            body = inject(body, snap.build)
+        return self._send(status, body, content_type, cache_control, head)
+
+    def _send(
+        self, status: int, body: bytes, content_type: str, cache_control: str, head: bool
+    ) -> None:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if status == 200 and self.headers.get("If-None-Match") == etag:
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Cache-Control", cache_control)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _events(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        snap = self.preview.snapshot
+        try:
+            self.wfile.write(snap.event())
+            self.wfile.flush()
+            while not self.preview.closing:
+                newer = self.preview.wait_for_change(snap.revision, KEEPALIVE_S)
+                if self.preview.closing:
+                    break
+                self.wfile.write(newer.event() if newer.revision != snap.revision else b": ok\n\n")
+                self.wfile.flush()
+                snap = newer
+        except OSError:  # the tab was closed or reloaded
+            return
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return  # one line per request would drown the rebuild messages
+
+
+def _empty_page(snap: Snapshot) -> bytes:
+    """Shown before any good build exists: the overlay (via the script) says why."""
+    return inject(
+        b"<!doctype html><html><head><meta charset='utf-8'><title>sitegen preview</title>"
+        b"</head><body><p>No good build yet.</p></body></html>",
+        snap.build,
+    )
+
+
+class PreviewServer:
+    """HTTP server + watcher around a `Preview`. `start()` builds once, then serves."""
+
+    def __init__(
+        self,
+        site_file: Path,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        now: datetime | None = None,
+        echo: Callable[[str], None] = print,
+        quiet_s: float = 0.05,
+        write_output: bool = True,
+    ) -> None:
+        self.preview = Preview(Rebuilder(site_file, now), echo, write_output)
+        handler = type("Handler", (_Handler,), {"preview": self.preview})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.quiet_s = quiet_s
+        self.echo = echo
+        self.watcher: Watcher | None = None
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    def start(self) -> None:
+        self.preview.rebuild([])
+        rebuilder = self.preview.rebuilder
+        root = rebuilder.site_file.resolve().parent
+        config = rebuilder.config
+        folders = [root / "content", root / "templates"]
+        ignore = [root / "public"]
+        if config is not None:
+            folders = [config.content_path, config.templates_path]
+            ignore = [config.output_path]
+        self.watcher = Watcher(
+            root,
+            folders,
+            self.preview.rebuild,
+            lambda exc: self.echo(f"internal error while rebuilding: {exc!r}"),
+            Debouncer(self.quiet_s, max(0.5, self.quiet_s)),
+            ignore,
+        )
+        self.watcher.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.preview.close()
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+def serve(
+    site_file: Path,
+    host: str,
+    port: int,
+    open_browser: bool,
+    now: datetime | None,
+    echo: Callable[[str], None],
+) -> None:
+    """Run the preview until interrupted (Ctrl-C)."""
+    server = PreviewServer(site_file, host, port, now, echo)
+    server.start()
+    echo(f"serving {server.url} (Ctrl-C to stop); watching content/, templates/, site.toml")
+    if open_browser:
+        webbrowser.open(server.url)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        echo("stopped")
+    finally:
+        server.stop()
