@@ -11,14 +11,12 @@ from typing import Any
 import boto3
 import pytest
 from bundles import Files, site_files, write_bundle
+from faults import FAST_RETRY
 from moto.server import ThreadedMotoServer
 
-from publish.retry import RetryPolicy
 from publish.targets.base import Target
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
-
-FAST_RETRY = RetryPolicy(attempts=4, base_s=0.01, cap_s=0.05)
 
 
 @pytest.fixture(scope="session")

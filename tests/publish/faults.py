@@ -10,11 +10,19 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from publish.retry import RetryPolicy
+
+TOO_MANY_INVALIDATIONS = (
+    b'<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type>'
+    b"<Code>TooManyInvalidationsInProgress</Code><Message>Too many.</Message></Error>"
+    b"</ErrorResponse>"
+)
 SLOWDOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
     b"<Message>Please reduce your request rate.</Message></Error>"
 )
 
+FAST_RETRY = RetryPolicy(attempts=4, base_s=0.01, cap_s=0.05)  # our backoff, test-sized
 Rule = Callable[[str, str], bool]  # (method, path) -> inject a fault?
 
 
@@ -34,8 +42,12 @@ class FaultLog:
 class FaultProxy:
     """``with FaultProxy(upstream_host, upstream_port, rule) as proxy: proxy.url``."""
 
-    def __init__(self, host: str, port: int, rule: Rule, *, reset: bool = False) -> None:
+    def __init__(
+        self, host: str, port: int, rule: Rule, *, reset: bool = False, status: int = 503,
+        body: bytes = SLOWDOWN,
+    ) -> None:
         self.log = FaultLog()
+        fault_body = body
         upstream, log = (host, port), self.log
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,23 +55,23 @@ class FaultProxy:
 
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                request_body = self.rfile.read(length) if length else b""
                 if rule(self.command, self.path):
-                    log.add(self.command, self.path, 503)
+                    log.add(self.command, self.path, status)
                     if reset:
                         self.close_connection = True
                         self.connection.close()
                         return
-                    self.send_response(503)
+                    self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(SLOWDOWN)))
+                    self.send_header("Content-Length", str(len(fault_body)))
                     self.end_headers()
-                    self.wfile.write(SLOWDOWN)
+                    self.wfile.write(fault_body)
                     return
                 conn = http.client.HTTPConnection(*upstream, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 headers["Host"] = f"{upstream[0]}:{upstream[1]}"
-                conn.request(self.command, self.path, body=body, headers=headers)
+                conn.request(self.command, self.path, body=request_body, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
                 log.add(self.command, self.path, response.status)

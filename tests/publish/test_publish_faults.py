@@ -1,0 +1,215 @@
+"""Failures: a target failing on the Nth call, S3 SlowDown and connection resets over real
+HTTP, a CDN failing after the upload. After any of them, publishing again converges."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from bundles import site_files
+from faults import FAST_RETRY, FaultProxy, fail_first
+from state import expected, snapshot_s3
+from test_publish_flow import RecordingCDN, run
+
+from publish.retry import RetryPolicy
+from publish.targets.base import PENDING_PATH, Listed, ObjectMeta, StoredObject, Target, TargetError
+from publish.targets.folder import FolderTarget
+from publish.targets.s3 import S3Target
+from sitegen.errors import PublishError
+
+
+class FailingTarget:
+    """Wraps a real target; the ``fail_at``-th call (1-based) raises TargetError.
+
+    ``unlock`` never fails here: a lock left behind is its own test (it needs --force)."""
+
+    def __init__(self, inner: Target, fail_at: int) -> None:
+        self.inner, self.fail_at, self.calls = inner, fail_at, 0
+        self.name = inner.name
+
+    @property
+    def requests(self) -> int:
+        return self.inner.requests
+
+    def _tick(self, what: str) -> None:
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise TargetError(f"{self.name}: {what} failed (injected fault #{self.fail_at})")
+
+    def put(self, path: str, body: bytes, meta: ObjectMeta) -> None:
+        self._tick(f"upload of {path}")
+        self.inner.put(path, body, meta)
+
+    def delete(self, paths: Sequence[str]) -> None:
+        self._tick("delete")
+        self.inner.delete(paths)
+
+    def read(self, path: str) -> StoredObject | None:
+        self._tick(f"read of {path}")
+        return self.inner.read(path)
+
+    def list(self) -> Iterator[Listed]:
+        self._tick("listing")
+        return self.inner.list()
+
+    def lock(self, body: bytes) -> StoredObject | None:
+        self._tick("lock")
+        return self.inner.lock(body)
+
+    def unlock(self) -> bool:
+        return self.inner.unlock()
+
+    def break_lock(self, seen: StoredObject) -> None:
+        self.inner.break_lock(seen)
+
+
+def v2_files() -> dict[str, bytes]:
+    """From site_files(6): two alerts changed, two deleted, index and feed changed."""
+    files = site_files(alerts=4, version="v2")
+    files["alerts/a0/index.html"] = site_files(alerts=6)["alerts/a0/index.html"]
+    return files
+
+
+def changed_paths(cdn: RecordingCDN) -> set[str]:
+    return {p for paths, _ in cdn.calls for p in paths}
+
+
+def test_failure_on_every_call_then_rerun_converges(tmp_path: Path, bundle: Callable[..., Path]
+                                                    ) -> None:
+    store = tmp_path / "_published"
+    run(bundle(site_files(alerts=6)), FolderTarget(store))
+    public = bundle(v2_files())
+    reference = RecordingCDN()
+    run(public, FailingTarget(FolderTarget(store / "../ref"), 0), [reference], force=True)
+    baseline = FolderTarget(tmp_path / "probe")
+    run(bundle(site_files(alerts=6)), baseline)
+    bundle(v2_files())
+    counter = FailingTarget(baseline, 0)
+    run(public, counter, [RecordingCDN()])
+    assert counter.calls >= 8
+    for n in range(1, counter.calls + 1):
+        _fail_then_converge(tmp_path / f"n{n}", bundle, n, reference)
+
+
+def _fail_then_converge(root: Path, bundle: Callable[..., Path], n: int,
+                        reference: RecordingCDN) -> None:
+    from state import snapshot_folder
+
+    run(bundle(site_files(alerts=6)), FolderTarget(root))
+    public = bundle(v2_files())
+    cdn = RecordingCDN()
+    with pytest.raises(PublishError) as info:
+        run(public, FailingTarget(FolderTarget(root), n), [cdn])
+    message = info.value.message
+    assert f"injected fault #{n}" in message
+    assert "Run `sitegen publish` again to finish" in message or "Nothing was changed" in message
+    run(public, FolderTarget(root), [cdn])
+    assert snapshot_folder(root) == expected(public), f"fault at call {n}"
+    assert changed_paths(cdn) >= changed_paths(reference), f"fault at call {n}"
+    again = RecordingCDN()
+    assert run(public, FolderTarget(root), [again]).plan.is_noop and again.calls == []
+
+
+@pytest.mark.parametrize("fail_at", [4, 9, 10])  # an alert page, the manifest, the delete
+def test_s3_failure_on_nth_call_then_rerun_converges(
+    bucket: str, bundle: Callable[..., Path], fail_at: int
+) -> None:
+    run(bundle(site_files(alerts=6)), S3Target(bucket, "site", retry=FAST_RETRY))
+    public = bundle(v2_files())
+    with pytest.raises(PublishError, match="stopped|Nothing was changed"):
+        run(public, FailingTarget(S3Target(bucket, "site", retry=FAST_RETRY), fail_at))
+    run(public, S3Target(bucket, "site", retry=FAST_RETRY))
+    assert snapshot_s3(bucket) == expected(public)
+
+
+def test_failure_message_says_what_was_done_and_not(tmp_path: Path, bundle: Callable[..., Path]
+                                                    ) -> None:
+    root = tmp_path / "pub"
+    run(bundle(site_files(alerts=6)), FolderTarget(root))
+    public = bundle(v2_files())
+    with pytest.raises(PublishError) as info:  # 1 lock, 2 manifest read, 3 asset…: fail in alerts
+        run(public, FailingTarget(FolderTarget(root), 4))
+    message = info.value.message
+    assert "Done: lock taken" in message
+    assert "Not done:" in message and "manifest" in message.split("Not done:")[1]
+    assert "remote manifest still describes the previous publish" in message
+
+
+def test_cdn_failure_is_recorded_and_retried_by_the_next_publish(
+    tmp_path: Path, bundle: Callable[..., Path]
+) -> None:
+    root = tmp_path / "pub"
+    run(bundle(site_files(alerts=6)), FolderTarget(root))
+    public = bundle(v2_files())
+    cdn = RecordingCDN(fail=1)
+    with pytest.raises(PublishError, match="recorded in .sitegen/pending.json"):
+        run(public, FolderTarget(root), [cdn])
+    assert (root / PENDING_PATH).exists()
+    first_paths = cdn.calls[0][0]
+    outcome = run(public, FolderTarget(root), [cdn])  # same bundle: only the owed work
+    assert outcome.uploaded == 0 and outcome.deleted == 4
+    assert cdn.calls[1] == (first_paths, cdn.calls[0][1])  # same paths, same reference
+    assert not (root / PENDING_PATH).exists()
+    again = RecordingCDN()
+    assert run(public, FolderTarget(root), [again]).plan.is_noop and again.calls == []
+
+
+@pytest.fixture
+def upstream(aws: str) -> Iterator[tuple[str, int]]:
+    host, _, port = aws.removeprefix("http://").partition(":")
+    yield host, int(port)
+
+
+@pytest.fixture(autouse=True)
+def _direct_again(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+
+
+def test_s3_slowdown_is_retried_with_backoff(
+    bucket: str, bundle: Callable[..., Path], upstream: tuple[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    public = bundle()
+    with FaultProxy(*upstream, fail_first(3, "PUT", "/alerts/a1/index.html")) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        # botocore makes 2 attempts per call, our backoff 4 calls: 3 SlowDowns are absorbed.
+        outcome = run(public, S3Target(bucket, "site", retry=FAST_RETRY, botocore_attempts=2))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{upstream[0]}:{upstream[1]}")
+    assert proxy.log.count(503) == 3
+    # lock, manifest GET (404), listing, HEAD of the lock, 10 uploads, manifest, unlock = 16,
+    # plus the 3 retried attempts: every HTTP attempt is counted.
+    assert outcome.requests == 16 + 3
+    assert snapshot_s3(bucket) == expected(public)
+
+
+def test_connection_resets_are_retried(
+    bucket: str, bundle: Callable[..., Path], upstream: tuple[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    public = bundle()
+    with FaultProxy(*upstream, fail_first(2, "PUT", "index.html"), reset=True) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        run(public, S3Target(bucket, "site", retry=FAST_RETRY, botocore_attempts=1))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{upstream[0]}:{upstream[1]}")
+    assert proxy.log.count(503) == 2
+    assert snapshot_s3(bucket) == expected(public)
+
+
+def test_persistent_slowdown_stops_with_a_clear_message(
+    bucket: str, bundle: Callable[..., Path], upstream: tuple[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    public = bundle()
+    retry = RetryPolicy(attempts=3, base_s=0.01, cap_s=0.02)
+    with FaultProxy(*upstream, fail_first(1000, "PUT", "/alerts/")) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        with pytest.raises(PublishError) as info:
+            run(public, S3Target(bucket, "site", retry=retry, botocore_attempts=1))
+    message = info.value.message
+    assert "SlowDown (HTTP 503)" in message and "Run `sitegen publish` again" in message
+    assert "testing-secret-SENTINEL" not in message
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{upstream[0]}:{upstream[1]}")
+    run(public, S3Target(bucket, "site", retry=FAST_RETRY))
+    assert snapshot_s3(bucket) == expected(public)
