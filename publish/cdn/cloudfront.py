@@ -61,8 +61,9 @@ def _best_directory(paths: set[str]) -> str | None:
             counts["/" + "/".join(parts[:depth]) + "/"] += 1
     if not counts:
         return None
-    # Most paths first; among equals the deepest directory (it invalidates the fewest extra).
-    best, count = max(counts.items(), key=lambda item: (item[1], item[0].count("/"), item[0]))
+    # Most paths first; among equals the deepest directory (it invalidates the fewest extra),
+    # then the first in sort order, so the result is deterministic.
+    best, count = min(counts.items(), key=lambda item: (-item[1], -item[0].count("/"), item[0]))
     return best if count >= MIN_GROUP else None
 
 

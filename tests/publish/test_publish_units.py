@@ -1,0 +1,196 @@
+"""Pure parts (plan, CloudFront path shaping) table-driven; CloudFront, remote-state fallbacks
+and the CLI against the moto server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import MappingProxyType
+
+import boto3
+import pytest
+from bundles import site_files, write_bundle
+from click.testing import CliRunner
+from faults import TOO_MANY_INVALIDATIONS, FaultProxy, fail_first
+from test_publish_flow import RecordingCDN, run
+
+from publish.cdn.cloudfront import CloudFrontInvalidator, caller_reference, cloudfront_paths
+from publish.cli import publish_command
+from publish.local import read_local
+from publish.manifest import MANIFEST_PATH, Entry
+from publish.plan import Limits, make_plan, url_paths
+from publish.remote import RemoteState
+from publish.targets.base import ObjectMeta
+from publish.targets.folder import FolderTarget
+from sitegen.errors import PublishError
+
+CC = "public, max-age=60, s-maxage=300, stale-if-error=86400"
+
+
+@pytest.mark.parametrize(("path", "urls"), [
+    ("index.html", ("/", "/index.html")),
+    ("alerts/x/index.html", ("/alerts/x/", "/alerts/x/index.html")),
+    ("alerts/x/cap.xml", ("/alerts/x/cap.xml",)),
+    ("feed.atom", ("/feed.atom",)),
+])
+def test_url_paths(path: str, urls: tuple[str, ...]) -> None:
+    assert url_paths(path) == urls
+
+
+def remote(files: dict[str, Entry], **kw: object) -> RemoteState:
+    base: dict[str, object] = dict(target="t", files=MappingProxyType(files), source="manifest",
+                                   note="n", manifest_id="m", pending=None, requests=1)
+    base.update(kw)
+    return RemoteState(**base)  # type: ignore[arg-type]
+
+
+def entry(data: bytes, cc: str = CC, ct: str = "text/html; charset=utf-8") -> Entry:
+    import hashlib
+    return Entry(hashlib.sha256(data).hexdigest(), len(data), ct, cc)
+
+
+@pytest.mark.parametrize(("remote_files", "reasons", "deletes", "paths"), [
+    ({}, {"index.html": "new", "alerts/x/index.html": "new"}, (), ()),
+    ({"index.html": entry(b"home"), "alerts/x/index.html": entry(b"x")}, {}, (), ()),
+    ({"index.html": entry(b"old"), "alerts/x/index.html": entry(b"x")},
+     {"index.html": "changed"}, (), ("/", "/index.html")),
+    ({"index.html": entry(b"home", cc="no-cache"), "alerts/x/index.html": entry(b"x")},
+     {"index.html": "headers"}, (), ("/", "/index.html")),
+    ({"index.html": entry(b"home", ct="text/plain"), "alerts/x/index.html": entry(b"x")},
+     {"index.html": "headers"}, (), ("/", "/index.html")),
+    ({"index.html": entry(b"home"), "alerts/x/index.html": entry(b"x"),
+      "alerts/y/index.html": entry(b"y"), "assets/a.1.css": entry(b"a", cc="immutable")},
+     {}, ("alerts/y/index.html", "assets/a.1.css"), ("/alerts/y/", "/alerts/y/index.html")),
+])
+def test_plan_cases(
+    tmp_path: Path, remote_files: dict[str, Entry], reasons: dict[str, str],
+    deletes: tuple[str, ...], paths: tuple[str, ...],
+) -> None:
+    local = read_local(write_bundle(tmp_path / "b", {"index.html": b"home",
+                                                    "alerts/x/index.html": b"x"}))
+    plan = make_plan(local, remote(remote_files), Limits(), ["cdn"])
+    assert {u.path: u.reason for u in plan.uploads} == reasons
+    assert (plan.deletes, plan.invalidations) == (deletes, paths)
+    assert plan.write_manifest == bool(reasons or deletes)
+
+
+def test_plan_groups_follow_the_publish_order(tmp_path: Path) -> None:
+    local = read_local(write_bundle(tmp_path / "b", site_files(2)))
+    plan = make_plan(local, remote({}), Limits())
+    assert [sorted(u.path for u in g) for g in plan.groups] == [
+        ["assets/site.0a1b2c3d.css"],
+        ["alerts/a0/cap.xml", "alerts/a0/index.html", "alerts/a1/cap.xml", "alerts/a1/index.html"],
+        ["feed.atom", "index.html", "sitemap.xml"],
+    ]
+    assert plan.estimate()["target_total"] == 2 + 8 + 1
+
+
+@pytest.mark.parametrize(("paths", "sent"), [
+    (["/alerts/x/", "/alerts/x/index.html"], ("/alerts/x/", "/alerts/x/index.html")),
+    (["/alerts/x/", "/alerts/x/index.html", "/alerts/x/cap.xml", "/"],
+     ("/", "/alerts/x/*")),
+    (["/areas/서울/"], ("/areas/%EC%84%9C%EC%9A%B8/",)),
+    ([f"/alerts/a{i}/{f}" for i in range(20) for f in ("", "index.html", "cap.xml")],
+     tuple(f"/alerts/a{i}/{f}" for i in sorted(range(20), key=str)[15:]
+           for f in ("", "cap.xml", "index.html")) + tuple(
+        sorted(f"/alerts/a{i}/*" for i in sorted(range(20), key=str)[:15]))),
+    ([f"/p{i}" for i in range(3001)], ("/*",)),
+])
+def test_cloudfront_paths(paths: list[str], sent: tuple[str, ...]) -> None:
+    got = cloudfront_paths(paths)
+    assert sum(p.endswith("*") for p in got) <= 15 and len(got) <= 3000
+    assert got == sent
+
+
+def test_cloudfront_invalidation_has_exact_paths_and_deterministic_reference(
+    bucket: str, distribution: str, bundle: Callable[..., Path]
+) -> None:
+    from publish.targets.s3 import S3Target
+
+    files = site_files(alerts=3)
+    run(bundle(files), S3Target(bucket, "site"))
+    files["alerts/a1/index.html"] = b"<h1>changed</h1>"
+    public = bundle(files)
+    outcome = run(public, S3Target(bucket, "site"), [CloudFrontInvalidator(distribution)])
+    (receipt,) = outcome.receipts
+    assert (receipt.cdn, receipt.paths, receipt.requests) == (f"cloudfront:{distribution}", 2, 1)
+    got = boto3.client("cloudfront").get_invalidation(DistributionId=distribution, Id=receipt.id)
+    batch = got["Invalidation"]["InvalidationBatch"]
+    assert batch["Paths"]["Items"] == ["/alerts/a1/", "/alerts/a1/index.html"]
+    expected_ref = caller_reference(read_local(public).id, ["/alerts/a1/", "/alerts/a1/index.html"])
+    assert batch["CallerReference"] == expected_ref
+    assert expected_ref == caller_reference(read_local(public).id, batch["Paths"]["Items"])
+
+
+@pytest.fixture
+def proxied(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FaultProxy]]:
+    host, _, port = aws.removeprefix("http://").partition(":")
+    opened: list[FaultProxy] = []
+
+    def start(rule: object, **kw: object) -> FaultProxy:
+        proxy = FaultProxy(host, int(port), rule, **kw).__enter__()  # type: ignore[arg-type]
+        opened.append(proxy)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        return proxy
+
+    yield start
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    for proxy in opened:
+        proxy.__exit__()
+
+
+def test_cloudfront_waits_out_too_many_invalidations(
+    distribution: str, proxied: Callable[..., FaultProxy]
+) -> None:
+    proxy = proxied(fail_first(2, "POST", "/invalidation"), status=400,
+                    body=TOO_MANY_INVALIDATIONS)
+    lines: list[str] = []
+    cdn = CloudFrontInvalidator(distribution, echo=lines.append, poll_s=0.01,
+                                sleep=lambda s: None, wait=True)
+    receipt = cdn.invalidate(["/a"], reference="f" * 64)
+    assert proxy.log.count(400) == 2 and receipt.id
+    assert sum("too many invalidations in progress" in line for line in lines) == 2
+
+
+def test_remote_fallbacks(tmp_path: Path, bundle: Callable[..., Path]) -> None:
+    store = FolderTarget(tmp_path / "pub")
+    public = bundle()
+    run(public, store)
+    meta = ObjectMeta("application/json", "no-store", "")
+    store.put(MANIFEST_PATH, b"{not json", meta)
+    plan = run(public, FolderTarget(tmp_path / "pub"), dry_run=True).plan
+    assert plan.remote_source == "listing" and "corrupt" in plan.remote_note
+    assert plan.uploads == () and plan.write_manifest  # objects are right; manifest repaired
+    store.put(MANIFEST_PATH, json.dumps({"format": 2, "files": {}}).encode(), meta)
+    with pytest.raises(PublishError, match="newer sitegen"):
+        run(public, FolderTarget(tmp_path / "pub"))
+    assert run(public, FolderTarget(tmp_path / "pub"), verify=True).uploaded == 0
+    assert run(public, FolderTarget(tmp_path / "pub"), [RecordingCDN()]).plan.is_noop
+
+
+SITE_TOML = """[site]
+title = "T"
+base_url = "https://alerts.test/"
+default_language = "en"
+sender = "a@test.invalid"
+[publish]
+target = "folder:out"
+"""
+
+
+def test_cli_dry_run_json_and_publish(tmp_path: Path) -> None:
+    (tmp_path / "site.toml").write_text(SITE_TOML)
+    write_bundle(tmp_path / "public", site_files(1))
+    runner = CliRunner()
+    args = ["--site", str(tmp_path / "site.toml"), "--no-build"]
+    result = runner.invoke(publish_command, [*args, "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["dry_run"] and len(doc["plan"]["uploads"]["alert pages and CAP"]) == 2
+    assert not (tmp_path / "out").exists()
+    result = runner.invoke(publish_command, [*args, "-q"])
+    assert result.exit_code == 0, result.output
+    assert "Published to folder:" in result.stdout and (tmp_path / "out/index.html").exists()
+    result = runner.invoke(publish_command, [*args, "--target", "s3://x"])
+    assert result.exit_code == 1 and "not an S3 bucket name" in result.output
