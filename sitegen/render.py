@@ -254,6 +254,7 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
         group=group,
         standing=standing,
         body=body.markup,
+        summary=body.summary,
         history=history,
         latest=latest,
         phase=standing.phase.value,

@@ -1,0 +1,233 @@
+"""The built pages as files (no browser): size budget, share meta, times, catalogs, check."""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import brotli
+import pytest
+from browser_support import FLOOD, NOW, REPO, build_browser_site
+from click.testing import CliRunner
+
+from sitegen.build import PAGE_BUDGET_BYTES, build_site
+from sitegen.cli import cli
+from sitegen.config import load_config
+from sitegen.i18n import catalog
+from sitegen.i18n_check import translation_problems
+
+SITE_TOML = """\
+[site]
+title = "Test Alerts"
+base_url = "https://alerts.test/"
+default_language = "en"
+languages = {languages}
+sender = "alerts@test.invalid"
+"""
+
+ALERT = """\
+---
+title: {title}
+event: Flood
+category: Met
+severity: {severity}
+urgency: Expected
+certainty: Likely
+status: Actual
+msg_type: Alert
+sent: {sent}
+expires: 2026-12-26T07:00:00+09:00
+areas:
+  - name: {area}
+    geocodes: {{ISO3166-2: {code}}}
+references: []
+---
+{body}
+
+## What to do
+
+- Keep away from the river and follow the instructions of the local authorities.
+"""
+
+
+class Head(HTMLParser):
+    """Collects <title>, <meta> and <link> from a page's head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meta: dict[str, str] = {}
+        self.links: dict[str, str] = {}
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "meta" and ("name" in a or "property" in a):
+            self.meta[a.get("property") or a["name"]] = a.get("content", "")
+        elif tag == "link" and "hreflang" not in a and "type" not in a:
+            self.links[a["rel"]] = a["href"]
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+
+def head(path: Path) -> Head:
+    parser = Head()
+    parser.feed(path.read_text("utf-8"))
+    return parser
+
+
+def make_site(root: Path, languages: str = '["en", "ko"]') -> Path:
+    (root / "content" / "alerts").mkdir(parents=True)
+    shutil.copytree(REPO / "templates", root / "templates")
+    (root / "site.toml").write_text(SITE_TOML.format(languages=languages), "utf-8")
+    return root
+
+
+def add_alert(root: Path, name: str, **fields: str) -> None:
+    values = {
+        "title": "Flood watch",
+        "severity": "Severe",
+        "sent": "2026-11-25T07:00:00+09:00",
+        "area": "Seoul",
+        "code": "KR-11",
+        "body": "The river is rising.",
+    }
+    values.update(fields)
+    (root / "content" / "alerts" / f"{name}.md").write_text(ALERT.format(**values), "utf-8")
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_browser_site(tmp_path_factory.mktemp("markup") / "site")
+
+
+def test_every_page_fits_the_brotli_budget(pages: Path) -> None:
+    html = sorted(pages.rglob("*.html"))
+    assert len(html) > 30
+    sizes = {p.relative_to(pages).as_posix(): len(brotli.compress(p.read_bytes())) for p in html}
+    over = {p: s for p, s in sizes.items() if s > PAGE_BUDGET_BYTES}
+    assert over == {}
+
+
+def test_a_home_page_with_50_active_alerts_fits_the_budget(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "fifty")
+    provinces = ["KR-11", "KR-26", "KR-27", "KR-28", "KR-29", "KR-30", "KR-31", "KR-41", "KR-42"]
+    for i in range(50):
+        add_alert(
+            root,
+            f"2026-11-25-alert-{i:02d}",
+            title=f"Flash flood warning for district {i} along the river valley",
+            severity=["Extreme", "Severe", "Moderate", "Minor"][i % 4],
+            sent=f"2026-11-25T{i % 12:02d}:{i % 60:02d}:00+09:00",
+            area=f"District {i}, Province {i % 9}",
+            code=provinces[i % 9],
+        )
+    build_site(load_config(root / "site.toml"), NOW)
+    for home in ("index.html", "ko/index.html"):
+        data = (root / "public" / home).read_bytes()
+        assert data.count(b'class="sev ') == 50
+        assert len(brotli.compress(data)) <= PAGE_BUDGET_BYTES, home
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "index.html",
+        "ko/index.html",
+        f"alerts/{FLOOD}/index.html",
+        "areas/kr-11/index.html",
+        "archive/index.html",
+        "ar/index.html",
+        "404.html",
+    ],
+)
+def test_share_friendly_head(pages: Path, rel: str) -> None:
+    h = head(pages / rel)
+    url = "https://alerts.example.gov/" + re.sub(r"index\.html$", "", rel)
+    assert h.title.strip()
+    for key in ("description", "og:title", "og:description", "og:type", "og:site_name"):
+        assert h.meta.get(key, "").strip(), f"{rel}: no {key}"
+    assert h.links["canonical"] == h.meta["og:url"] == url
+    assert h.links["icon"] == "data:,"  # no favicon request
+
+
+def test_an_alert_shares_its_severity_in_the_reader_language(pages: Path) -> None:
+    quake = head(pages / "alerts/2026-09-12-gyeongju-earthquake/index.html")
+    assert quake.meta["og:title"] == "만료 · 매우 심각: 경주 인근 규모 5.8 지진 발생"
+    assert quake.meta["description"].startswith("매우 심각: 9월 12일")
+    flood = head(pages / f"alerts/{FLOOD}/ar/index.html")
+    assert flood.meta["og:title"] == "شديد: مراقبة فيضان نهر هان"
+
+
+def test_times_keep_the_alerts_own_offset(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "tz")
+    add_alert(root, "2026-11-24-ny-flood", sent="2026-11-24T17:00:00-05:00")
+    build_site(load_config(root / "site.toml"), NOW)
+    page = (root / "public/alerts/2026-11-24-ny-flood/index.html").read_text("utf-8")
+    assert '<time datetime="2026-11-24T17:00:00-05:00">November 24, 2026 17:00 (UTC-05:00)' in page
+    korean = (root / "public/ko/index.html").read_text("utf-8")
+    assert "2026년 12월 26일 07:00 (UTC+09:00)" in korean
+    assert "최종 갱신" in korean  # "Last updated" on every page, in the page's language
+
+
+def test_every_page_states_when_it_was_last_updated(pages: Path) -> None:
+    for page in pages.rglob("*.html"):
+        text = page.read_text("utf-8")
+        assert re.search(r"<footer>\n<p>[^<]+: <time datetime=\"[^\"]+\">", text), page
+
+
+def test_catalogs_are_complete_for_the_shipped_languages(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "all", '["en", "ko", "ar"]')
+    assert translation_problems(load_config(root / "site.toml")) == []
+    assert set(catalog("ko")) == set(catalog("ar")), "ko and ar catalogs list different texts"
+
+
+def test_check_warns_about_a_missing_translation_and_falls_back_to_english(
+    tmp_path: Path,
+) -> None:
+    root = make_site(tmp_path / "missing")
+    add_alert(root, "2026-11-25-flood")
+    not_found = root / "templates" / "404.html"
+    not_found.write_text(
+        not_found.read_text("utf-8").replace(
+            "{% block main %}\n", "{% block main %}\n<p>{{ _('Stay calm.') }}</p>\n"
+        ),
+        "utf-8",
+    )
+    result = CliRunner().invoke(cli, ["check", "--site", str(root / "site.toml")])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "translation" in line]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("templates/404.html:4: warning:")
+    assert "no 한국어 (ko) translation for 'Stay calm.'" in lines[0]
+    build_site(load_config(root / "site.toml"), NOW)
+    assert "<p>Stay calm.</p>" in (root / "public" / "404.html").read_text("utf-8")
+
+
+def test_check_warns_once_for_a_language_without_a_catalog(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "de", '["en", "de"]')
+    problems = translation_problems(load_config(root / "site.toml"))
+    assert [p.message.split(":")[0] for p in problems] == ["no message catalog for Deutsch (de)"]
+
+
+def test_check_warns_about_a_page_over_the_budget(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "big")
+    words = random.Random(6)
+    noise = " ".join(
+        "".join(words.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(words.randint(2, 9)))
+        for _ in range(6000)
+    )
+    add_alert(root, "2026-11-25-flood", body=noise)
+    result = CliRunner().invoke(cli, ["check", "--site", str(root / "site.toml")])
+    assert result.exit_code == 0, result.output
+    assert "alerts/2026-11-25-flood/index.html: warning: page is" in result.output
+    assert "over the 14,000-byte budget" in result.output
