@@ -1,0 +1,207 @@
+"""Alerts → CAP 1.2 messages, and which alerts the CAP index and the page feed list.
+
+Pure and deterministic: the same site gives byte-identical XML (elements in schema order, no
+build timestamps), so an unchanged alert is never re-uploaded. The mapping to the model is
+documented in docs/cap.md; `sitegen.cap_import` is its inverse.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET  # noqa: S405 - builds trees only; input is parsed with defusedxml
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from sitegen import urls
+from sitegen.body import render_body
+from sitegen.config import SiteConfig
+from sitegen.errors import BuildError
+from sitegen.lifecycle import Standing, published_groups
+from sitegen.model import Alert, AlertGroup, Area, Phase, Site
+
+CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
+# Aggregators (e.g. public-alert services) refuse feeds above about 1 MB; stay clear of it.
+FEED_LIMIT_BYTES = 900_000
+# A CAP parameter carrying the page title when the alert also has a separate CAP headline.
+TITLE_PARAMETER = "sitegen:title"
+# Characters XML 1.0 cannot carry at all; an alert containing one would make invalid CAP.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# What CAP forbids inside sender and identifier (spec 3.2.1: spaces, commas, '<' and '&').
+_CAP_RESTRICTED = re.compile(r"[\s,<&]")
+
+T = TypeVar("T")
+
+
+def sender_domain(config: SiteConfig) -> str:
+    """The domain identifiers are scoped by: the sender's, else the site's host."""
+    sender = config.sender.strip()
+    if "@" in sender:
+        return sender.rsplit("@", 1)[1].lower()
+    return (urlsplit(sender).hostname or urlsplit(config.base_url).hostname or "sitegen").lower()
+
+
+def cap_identifier(config: SiteConfig, alert_id: str) -> str:
+    """Stable CAP identifier of an alert: `{sender domain}-{alert id}`, the same every build."""
+    return f"{sender_domain(config)}-{alert_id}"
+
+
+def cap_time(value: datetime) -> str:
+    """CAP dateTime: seconds precision and a numeric offset; UTC is written -00:00 (spec 3.3.2)."""
+    text = value.replace(microsecond=0).isoformat()
+    return text[:-6] + "-00:00" if text.endswith("+00:00") else text
+
+
+def cap_xml(group: AlertGroup, site: Site, config: SiteConfig) -> bytes:
+    """One CAP 1.2 message for an alert: one <info> per language version, primary first."""
+    _check_sender(config)
+    alert = group.primary
+    root = ET.Element(_q("alert"))
+    _add(root, "identifier", cap_identifier(config, group.id))
+    _add(root, "sender", config.sender)
+    _add(root, "sent", cap_time(alert.sent))
+    _add(root, "status", alert.status.value)
+    _add(root, "msgType", alert.msg_type.value)
+    _add(root, "scope", "Public")
+    if alert.references:
+        _add(root, "references", _references(alert, site, config))
+    for version in group.versions:
+        root.append(_info(group, version, config))
+    ET.indent(root, space=" ")
+    text = ET.tostring(root, encoding="unicode", default_namespace=CAP_NS)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + text.encode("utf-8") + b"\n"
+
+
+def cap_files(site: Site, config: SiteConfig) -> Iterator[tuple[str, bytes]]:
+    """(bundle path, bytes) of the CAP message of every published alert, Drafts excluded."""
+    for group in published_groups(site):
+        yield urls.cap_url(group).lstrip("/"), cap_xml(group, site, config)
+
+
+def _check_sender(config: SiteConfig) -> None:
+    if _CAP_RESTRICTED.search(config.sender):
+        raise BuildError(
+            f"{config.root / 'site.toml'}: [site] sender {config.sender!r} cannot be a CAP "
+            "sender: it must not contain spaces, commas, '<' or '&' (use an email address)"
+        )
+
+
+def _references(alert: Alert, site: Site, config: SiteConfig) -> str:
+    # CAP 3.2.1: "sender,identifier,sent" triples separated by whitespace.
+    return " ".join(
+        f"{config.sender},{cap_identifier(config, ref)},{cap_time(site.by_id[ref].primary.sent)}"
+        for ref in alert.references
+        if ref in site.by_id
+    )
+
+
+def _info(group: AlertGroup, alert: Alert, config: SiteConfig) -> ET.Element:
+    body = render_body(alert.body)
+    info = ET.Element(_q("info"))
+    _add(info, "language", alert.language)
+    _add(info, "category", alert.category.value)
+    _add(info, "event", alert.event)
+    _add(info, "urgency", alert.urgency.value)
+    _add(info, "severity", alert.severity.value)
+    _add(info, "certainty", alert.certainty.value)
+    if alert.effective is not None:
+        _add(info, "effective", cap_time(alert.effective))
+    _add(info, "expires", cap_time(alert.expires))
+    _add(info, "senderName", config.sender_name)
+    _add(info, "headline", alert.headline or alert.title)
+    if body.description:
+        _add(info, "description", body.description)
+    if body.instruction:
+        _add(info, "instruction", body.instruction)
+    _add(info, "web", urls.absolute(config, urls.alert_url(group, alert.language)))
+    if alert.headline and alert.headline != alert.title:
+        _pair(info, "parameter", TITLE_PARAMETER, alert.title)
+    for area in alert.areas:
+        info.append(_area(area))
+    return info
+
+
+def _area(area: Area) -> ET.Element:
+    element = ET.Element(_q("area"))
+    _add(element, "areaDesc", area.name)
+    for polygon in area.polygons:
+        _add(element, "polygon", " ".join(polygon.split()))
+    for name, value in area.geocodes:
+        _pair(element, "geocode", name, value)
+    return element
+
+
+def _pair(parent: ET.Element, tag: str, name: str, value: str) -> None:
+    element = ET.SubElement(parent, _q(tag))
+    _add(element, "valueName", name)
+    _add(element, "value", value)
+
+
+def _add(parent: ET.Element, tag: str, text: str) -> None:
+    ET.SubElement(parent, _q(tag)).text = _XML_ILLEGAL.sub("", text)
+
+
+def _q(tag: str) -> str:
+    return f"{{{CAP_NS}}}{tag}"
+
+
+# --- which alerts the feeds list -------------------------------------------------------------
+
+
+def in_cap_index(standing: Standing, now: datetime) -> bool:
+    """A message belongs in the CAP index from its `sent` until it expires, unless replaced.
+
+    A Cancel stays listed until its own expiry so that receivers learn of the cancellation;
+    an alert superseded by an Update leaves the index as the Update (which references it)
+    enters it.
+    """
+    alert = standing.group.primary
+    current = standing.phase in (Phase.ACTIVE, Phase.UPCOMING, Phase.CANCELLED)
+    return current and alert.sent <= now < alert.expires
+
+
+def newest_first(standings: Iterable[Standing]) -> list[Standing]:
+    return sorted(standings, key=lambda s: (-s.group.primary.sent.timestamp(), s.group.id))
+
+
+def cap_index(standings: Iterable[Standing], now: datetime) -> list[Standing]:
+    """The CAP index: every current message, newest first (expired ones have left it)."""
+    return newest_first(s for s in standings if in_cap_index(s, now))
+
+
+def feed_standings(standings: Iterable[Standing], now: datetime, limit: int) -> list[Standing]:
+    """The page feed: every alert of the CAP index, then the newest past ones, up to `limit`.
+
+    Current alerts come first so that trimming the feed to its byte limit drops past alerts
+    before any current one: the page feed always links every alert the CAP index lists.
+    """
+    every = list(standings)
+    current = cap_index(every, now)
+    listed = {s.group.id for s in current}
+    past = [s for s in newest_first(every) if s.group.id not in listed]
+    return current + past[: max(0, limit - len(current))]
+
+
+def fit_feed(
+    entries: Sequence[T],
+    render: Callable[[Sequence[T]], bytes],
+    limit: int = FEED_LIMIT_BYTES,
+) -> bytes:
+    """Render the longest prefix of `entries` whose document stays within `limit` bytes."""
+    data = render(entries)
+    if len(data) <= limit:
+        return data
+    # Bisect on the entry count (entries[:fits] fits, entries[:too_big] does not); the first
+    # guess comes from the average entry size, so a slightly long feed costs two renders.
+    fits, too_big, best = 0, len(entries), render(entries[:0])
+    guess = int(len(entries) * limit / len(data))
+    while too_big - fits > 1:
+        middle = guess if fits < guess < too_big else (fits + too_big) // 2
+        guess = 0
+        attempt = render(entries[:middle])
+        if len(attempt) <= limit:
+            fits, best = middle, attempt
+        else:
+            too_big = middle
+    return best

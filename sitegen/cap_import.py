@@ -1,0 +1,496 @@
+"""CAP 1.2 XML → alert files (`content/alerts/<id>.md`, one per <info> language).
+
+The inverse of `sitegen.cap`: importing a message sitegen exported gives back the same alert
+(every front-matter field equal; the body equal as CAP text). Elements the alert format has
+no place for are reported one by one, never dropped in silence. Parsing goes through
+defusedxml with DTDs forbidden, so entity expansion ("billion laughs") and external entities
+cannot be used against the machine running the import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import xml.etree.ElementTree as ET  # noqa: S405 - only the tree types; parsing is defusedxml's
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from sitegen.body import markdown_to_text, render_body
+from sitegen.cap import CAP_NS, TITLE_PARAMETER, cap_time, sender_domain
+from sitegen.config import SiteConfig
+from sitegen.content import ID_RE, MAX_TITLE
+from sitegen.errors import ContentError, Problem
+from sitegen.model import Category, Certainty, MsgType, Severity, Status, Urgency
+
+# The instruction heading `sitegen.body` recognises, in the alert's language.
+INSTRUCTION_HEADINGS = {
+    "ar": "ماذا تفعل",
+    "de": "Was zu tun ist",
+    "es": "Qué hacer",
+    "fr": "Que faire",
+    "ko": "행동 요령",
+}
+DEFAULT_HEADING = "What to do"
+MAX_INPUT_BYTES = 5_000_000
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!>])")
+_YAML_UNSAFE = re.compile("[\x7f-\x84\x86-\x9f\ufeff\ufffe\uffff\u2028\u2029]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+E = TypeVar("E", Status, Urgency, Severity, Certainty, Category, MsgType)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFile:
+    name: str  # file name inside content/alerts/
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    files: tuple[ImportedFile, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+@dataclass(slots=True)
+class _Reader:
+    """Walks one parsed message, recording what was used and a located problem per issue."""
+
+    origin: str
+    lines: dict[ET.Element, int]
+    problems: list[Problem] = field(default_factory=list)
+    used: set[ET.Element] = field(default_factory=set)
+
+    def line(self, element: ET.Element) -> int:
+        return self.lines.get(element, 0)
+
+    def error(self, element: ET.Element, message: str) -> None:
+        self.problems.append(Problem(self.origin, self.line(element), message))
+
+    def warn(self, element: ET.Element, message: str) -> None:
+        self.problems.append(Problem(self.origin, self.line(element), message, "warning"))
+
+    def all(self, parent: ET.Element, tag: str) -> list[ET.Element]:
+        found = parent.findall(f"{{{CAP_NS}}}{tag}")
+        self.used.update(found)
+        return found
+
+    def text(self, parent: ET.Element, tag: str, required: bool = False) -> str | None:
+        found = self.all(parent, tag)
+        if not found:
+            if required:
+                self.error(parent, f"<{_local(parent)}> has no <{tag}>, which sitegen needs")
+            return None
+        for extra in found[1:]:
+            self.warn(extra, f"a second <{tag}> was not imported (sitegen keeps one)")
+        return _BIDI.sub("", (found[0].text or "").strip())
+
+    def report_unused(self, root: ET.Element) -> None:
+        """Warn about every element nothing consumed whose parent was consumed."""
+        parents = {child: parent for parent in root.iter() for child in parent}
+        for element in root.iter():
+            parent = parents.get(element)
+            unused = parent is not None and element not in self.used
+            if unused and (parent is root or parent in self.used):
+                self.warn(element, _not_kept(element))
+
+
+def _local(element: ET.Element) -> str:
+    return element.tag.rsplit("}", 1)[-1]
+
+
+def _not_kept(element: ET.Element) -> str:
+    value = " ".join("".join(element.itertext()).split())
+    shown = f": {value[:80]}{'…' if len(value) > 80 else ''}" if value else ""
+    return f"<{_local(element)}> is not part of sitegen's alert format and was not imported{shown}"
+
+
+def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, int]]:
+    """Parse safely, keeping each element's line; raises ContentError for unusable input."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise ContentError([Problem(origin, 0, f"over {MAX_INPUT_BYTES:,} bytes: not a CAP alert")])
+    builder = _LineBuilder()
+    parser = SafeET.DefusedXMLParser(target=builder, forbid_dtd=True)
+    builder.expat = parser.parser
+    try:
+        parser.feed(data)
+        root: ET.Element = parser.close()
+    except defusedxml.DefusedXmlException as exc:
+        raise ContentError(
+            [Problem(origin, 0, f"refused: the XML uses a DTD or entities ({exc}); CAP needs none")]
+        ) from exc
+    except ET.ParseError as exc:
+        line = exc.position[0] if exc.position else 0
+        raise ContentError([Problem(origin, line, f"not well-formed XML ({exc.msg})")]) from exc
+    if root.tag != f"{{{CAP_NS}}}alert":
+        raise ContentError([Problem(origin, 1, _not_cap(root.tag))])
+    return root, builder.lines
+
+
+class _LineBuilder(ET.TreeBuilder):
+    """A tree builder that remembers the line each element starts on (for messages)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: dict[ET.Element, int] = {}
+        self.expat: object = None
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        element = super().start(tag, attrs)
+        self.lines[element] = int(getattr(self.expat, "CurrentLineNumber", 0))
+        return element
+
+
+def _not_cap(tag: str) -> str:
+    if tag.endswith("}feed"):
+        return "this is an Atom feed, not a CAP message; import the CAP files its entries link to"
+    namespace = tag[1:].split("}", 1)[0] if tag.startswith("{") else "(none)"
+    return (
+        f"not a CAP 1.2 message: the root element is <{tag.rsplit('}', 1)[-1]}> in namespace "
+        f"{namespace}; expected <alert> in {CAP_NS}"
+    )
+
+
+def alert_id_for(identifier: str, config: SiteConfig) -> str:
+    """The alert id for a CAP identifier: ours map back exactly, others become a safe slug."""
+    own = sender_domain(config) + "-"
+    if identifier.startswith(own) and ID_RE.match(identifier[len(own) :]):
+        return identifier[len(own) :]
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", identifier).strip("-_") or "alert"
+    if len(slug) > 100:  # keep ids short and still unique: a digest of the full identifier
+        slug = slug[:89].rstrip("-_") + "-" + hashlib.sha256(identifier.encode()).hexdigest()[:10]
+    return slug
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    id: str
+    sent: datetime
+    status: Status
+    msg_type: MsgType
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Area:
+    name: str
+    geocodes: dict[str, str]
+    polygons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Info:
+    language: str
+    category: Category
+    event: str
+    urgency: Urgency
+    severity: Severity
+    certainty: Certainty
+    effective: datetime | None
+    expires: datetime
+    areas: tuple[_Area, ...]
+    title: str
+    headline: str
+    description: str
+    instruction: str
+
+    def shared(self) -> tuple[object, ...]:
+        # What every translation must agree on (content.SHARED_FIELDS, info-level part).
+        return (
+            self.category,
+            self.urgency,
+            self.severity,
+            self.certainty,
+            self.effective,
+            self.expires,
+        )
+
+
+_SHARED_NAMES = ("category", "urgency", "severity", "certainty", "effective", "expires")
+
+
+def import_cap(data: bytes, origin: str, config: SiteConfig) -> ImportResult:
+    """One CAP message → alert files; problems say what was not imported and why."""
+    try:
+        root, lines = parse_cap(data, origin)
+    except ContentError as exc:
+        return ImportResult((), exc.problems)
+    reader = _Reader(origin, lines)
+    header = _header(reader, root, config)
+    infos = _infos(reader, root, config)
+    reader.report_unused(root)
+    problems = tuple(reader.problems)
+    if header is None or not infos or not ImportResult((), problems).ok:
+        return ImportResult((), problems)
+    files = tuple(
+        ImportedFile(_file_name(header.id, info.language, index), _alert_text(header, info))
+        for index, info in enumerate(infos)
+    )
+    return ImportResult(files, problems)
+
+
+def _file_name(alert_id: str, language: str, index: int) -> str:
+    # The first <info> is the primary version (the file without a language suffix).
+    return f"{alert_id}.md" if index == 0 else f"{alert_id}.{language}.md"
+
+
+def _header(reader: _Reader, root: ET.Element, config: SiteConfig) -> _Header | None:
+    identifier = reader.text(root, "identifier", required=True)
+    sent = _instant(reader, root, "sent", required=True)
+    status = _choice(reader, root, "status", Status)
+    msg_type = _msg_type(reader, root)
+    scope = reader.text(root, "scope", required=True)
+    if scope is not None and scope != "Public":
+        reader.error(root, f"scope is {scope}: this message is not for the public; not imported")
+    sender = reader.text(root, "sender", required=True)
+    if sender and sender != config.sender:
+        reader.warn(root, f"sender {sender} becomes the site's sender {config.sender} on export")
+    references = _references(reader, root, config)
+    if msg_type in (MsgType.UPDATE, MsgType.CANCEL) and not references:
+        reader.error(root, f"an {msg_type.value} must have <references>; this one has none")
+    if not (identifier and sent and status and msg_type):
+        return None
+    return _Header(alert_id_for(identifier, config), sent, status, msg_type, references)
+
+
+def _msg_type(reader: _Reader, root: ET.Element) -> MsgType | None:
+    raw = reader.text(root, "msgType", required=True)
+    if raw in ("Ack", "Error"):
+        reader.error(root, f"msgType {raw} is a reply between systems, not an alert to publish")
+        return None
+    return _enum(reader, root, "msgType", raw, MsgType)
+
+
+def _references(reader: _Reader, root: ET.Element, config: SiteConfig) -> tuple[str, ...]:
+    raw = reader.text(root, "references") or ""
+    ids = []
+    for triple in raw.split():
+        parts = triple.split(",")
+        if len(parts) != 3 or not parts[1]:
+            reader.error(root, f"reference {triple!r} is not in CAP's sender,identifier,sent form")
+            continue
+        ids.append(alert_id_for(parts[1], config))
+    return tuple(ids)
+
+
+def _infos(reader: _Reader, root: ET.Element, config: SiteConfig) -> list[_Info]:
+    infos: list[_Info] = []
+    elements = reader.all(root, "info")
+    if not elements:
+        reader.error(root, "the message has no <info>: there is nothing to publish")
+    for element in elements:
+        info = _info(reader, element, config)
+        if info is None:
+            continue
+        if any(other.language == info.language for other in infos):
+            reader.warn(element, f"a second <info> in language {info.language} was not imported")
+            continue
+        infos.append(info)
+    for info in infos[1:]:
+        for name, mine, first in zip(_SHARED_NAMES, info.shared(), infos[0].shared(), strict=True):
+            if mine != first:
+                reader.error(
+                    root,
+                    f"the <info> blocks disagree on {name} ({infos[0].language}: {_show(first)}, "
+                    f"{info.language}: {_show(mine)}); sitegen needs one value for every language",
+                )
+    return infos
+
+
+def _show(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(getattr(value, "value", value))
+
+
+def _info(reader: _Reader, element: ET.Element, config: SiteConfig) -> _Info | None:
+    categories = [c.text or "" for c in reader.all(element, "category")]
+    for extra in categories[1:]:
+        reader.warn(element, f"category {extra} was not imported (sitegen keeps one category)")
+    category = _enum(reader, element, "category", categories[0] if categories else None, Category)
+    values = (
+        _language(reader, element, config),
+        category,
+        reader.text(element, "event", required=True),
+        _choice(reader, element, "urgency", Urgency),
+        _choice(reader, element, "severity", Severity),
+        _choice(reader, element, "certainty", Certainty),
+    )
+    effective = _instant(reader, element, "effective")
+    expires = _instant(reader, element, "expires", required=True)
+    areas = tuple(_area(reader, a) for a in reader.all(element, "area"))
+    if not areas:
+        reader.error(element, "<info> has no <area>; sitegen needs at least one")
+    title, headline = _titles(reader, element)
+    texts = (reader.text(element, "description") or "", reader.text(element, "instruction") or "")
+    for replaced in ("senderName", "web"):
+        if (value := reader.text(element, replaced)) is not None:
+            reader.warn(element, f"<{replaced}> {value} is replaced by the site's own on export")
+    if any(v is None for v in values) or expires is None or not areas:
+        return None
+    return _Info(*values, effective, expires, areas, title, headline, *texts)  # type: ignore[arg-type]
+
+
+def _titles(reader: _Reader, element: ET.Element) -> tuple[str, str]:
+    """(title, headline): the headline is the title unless sitegen's title parameter is there."""
+    headline = reader.text(element, "headline") or ""
+    title = headline
+    for parameter in element.findall(f"{{{CAP_NS}}}parameter"):
+        if parameter.findtext(f"{{{CAP_NS}}}valueName") == TITLE_PARAMETER:
+            reader.used.update([parameter, *parameter])
+            title = (parameter.findtext(f"{{{CAP_NS}}}value") or "").strip()
+    if not title:
+        title = reader.text(element, "event") or ""
+        reader.warn(element, "no <headline>: the event name is used as the title")
+    if len(title) > MAX_TITLE:
+        reader.warn(element, f"the headline is over {MAX_TITLE} characters and was shortened")
+        title = title[: MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
+    return title, headline if headline != title else ""
+
+
+def _language(reader: _Reader, element: ET.Element, config: SiteConfig) -> str | None:
+    raw = reader.text(element, "language") or "en-US"  # the CAP default (spec 3.2.2)
+    for candidate in (raw, raw.split("-")[0].lower()):
+        if candidate in config.languages:
+            return candidate
+    reader.error(
+        element,
+        f"language {raw} is not one of the site's languages ({', '.join(config.languages)}); "
+        "add it to site.toml to import this <info>",
+    )
+    return None
+
+
+def _area(reader: _Reader, element: ET.Element) -> _Area:
+    geocodes: dict[str, str] = {}
+    for code in reader.all(element, "geocode"):
+        reader.used.update(code)
+        name = (code.findtext(f"{{{CAP_NS}}}valueName") or "").strip()
+        value = (code.findtext(f"{{{CAP_NS}}}value") or "").strip()
+        if name in geocodes:
+            reader.warn(code, f"geocode {name}={value} was not imported (one value per name)")
+        else:
+            geocodes[name] = value
+    polygons = tuple(" ".join((p.text or "").split()) for p in reader.all(element, "polygon"))
+    return _Area(reader.text(element, "areaDesc", required=True) or "", geocodes, polygons)
+
+
+def _instant(
+    reader: _Reader, parent: ET.Element, tag: str, required: bool = False
+) -> datetime | None:
+    raw = reader.text(parent, tag, required=required)
+    if raw is None:
+        return None
+    try:
+        value: datetime | None = datetime.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or value.utcoffset() is None:
+        reader.error(parent, f"<{tag}> {raw!r} is not a date and time with a timezone")
+        return None
+    return value
+
+
+def _choice(reader: _Reader, parent: ET.Element, tag: str, enum: type[E]) -> E | None:
+    return _enum(reader, parent, tag, reader.text(parent, tag, required=True), enum)
+
+
+def _enum(
+    reader: _Reader, parent: ET.Element, tag: str, raw: str | None, enum: type[E]
+) -> E | None:
+    if raw is None:
+        return None
+    for member in enum:
+        if member.value == raw.strip():
+            return member
+    reader.error(parent, f"<{tag}> {raw!r} is not one of {', '.join(m.value for m in enum)}")
+    return None
+
+
+# --- writing the alert file ------------------------------------------------------------------
+
+
+def _alert_text(header: _Header, info: _Info) -> str:
+    """Front matter in the field order of the examples, then the body."""
+    lines = ["---", f"title: {_yaml(info.title)}"]
+    if info.headline:
+        lines.append(f"headline: {_yaml(info.headline)}")
+    lines += [
+        f"event: {_yaml(info.event)}",
+        f"category: {info.category.value}",
+        f"severity: {info.severity.value}",
+        f"urgency: {info.urgency.value}",
+        f"certainty: {info.certainty.value}",
+        f"status: {header.status.value}",
+        f"msg_type: {header.msg_type.value}",
+        f"sent: {cap_time(header.sent)}",
+    ]
+    if info.effective is not None:
+        lines.append(f"effective: {cap_time(info.effective)}")
+    lines += [f"expires: {cap_time(info.expires)}", f"language: {info.language}", "areas:"]
+    for area in info.areas:
+        lines.extend(_area_lines(area))
+    lines += [f"references: {_yaml(list(header.references))}", "---"]
+    return (
+        "\n".join(lines) + "\n" + markdown_body(info.description, info.instruction, info.language)
+    )
+
+
+def _area_lines(area: _Area) -> list[str]:
+    lines = [f"  - name: {_yaml(area.name)}"]
+    if area.geocodes:
+        lines.append(f"    geocodes: {_yaml(area.geocodes)}")
+    if len(area.polygons) == 1:
+        lines.append(f"    polygon: {_yaml(area.polygons[0])}")
+    elif area.polygons:
+        lines.append(f"    polygons: {_yaml(list(area.polygons))}")
+    return lines
+
+
+def _yaml(value: object) -> str:
+    """JSON is YAML: double-quoted strings keep leading zeros ("025017") and any punctuation.
+    Characters YAML readers refuse are written as escapes."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def markdown_body(description: str, instruction: str, language: str) -> str:
+    """Markdown whose CAP description and instruction are exactly the given plain texts."""
+    paragraphs, steps = _blocks(description), _blocks(instruction)
+    for escape in (_escape_minimal, _escape_all):
+        parts = [escape(p, "") for p in paragraphs]
+        if steps:
+            heading = INSTRUCTION_HEADINGS.get(language, DEFAULT_HEADING)
+            parts.append(f"## {heading}\n\n" + "\n".join("- " + escape(s, "- ") for s in steps))
+        body = "\n\n".join(parts) + "\n"
+        rendered = render_body(body)
+        if (rendered.description, rendered.instruction) == (
+            "\n".join(paragraphs),
+            "\n".join(steps),
+        ):
+            break
+    return body
+
+
+def _blocks(text: str) -> list[str]:
+    """Plain CAP text → blocks. sitegen's own CAP has one block per line; text from other
+    senders is often hard-wrapped into blank-line-separated paragraphs, which are rejoined."""
+    blank_line = re.compile(r"\n[ \t]*\n")
+    chunks = blank_line.split(text) if blank_line.search(text) else text.split("\n")
+    return [block for chunk in chunks if (block := " ".join(chunk.split()))]
+
+
+def _escape_minimal(line: str, prefix: str) -> str:
+    # Officials will edit the file: escape only when the plain line would not survive Markdown.
+    return line if markdown_to_text(prefix + line) == line else _escape_all(line, prefix)
+
+
+def _escape_all(line: str, prefix: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", line.replace("&", "&amp;").replace("<", "&lt;"))

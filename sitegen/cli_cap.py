@@ -1,0 +1,95 @@
+"""`sitegen status` and `sitegen import-cap`. Thin: options in, library call, text out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from sitegen.cap_import import ImportedFile, import_cap
+from sitegen.config import SiteConfig
+from sitegen.content import require_site
+from sitegen.errors import ContentError, Problem, SitegenError
+from sitegen.options import load, now_option, resolve_now, site_option
+from sitegen.status import format_status, site_status
+
+
+@click.command("status")
+@site_option
+@now_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and schedulers.")
+def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None:
+    """List active, upcoming and expired alerts, and when the site next changes.
+
+    \b
+    The published site only changes when an alert is sent, takes effect or expires, so a
+    scheduler can run `sitegen publish` at exactly the printed `next change` instant.
+    Examples:
+      sitegen status
+      sitegen status --json | jq -r .next_change.at
+    """
+    config = load(site_file)
+    site, _ = require_site(config, resolve_now(now))
+    status = site_status(site, config)
+    if as_json:
+        click.echo(json.dumps(status.as_json(), ensure_ascii=False, indent=1, sort_keys=True))
+    else:
+        click.echo(format_status(status))
+
+
+@click.command("import-cap")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@site_option
+@click.option("--force", is_flag=True, help="Overwrite alert files that already exist.")
+def import_cap_command(files: tuple[str, ...], site_file: Path, force: bool) -> None:
+    """Turn CAP 1.2 XML messages into alert files in content/alerts/ (one per language).
+
+    \b
+    Elements sitegen's alert format cannot hold are listed as warnings. Nothing is written
+    unless every message imports cleanly.
+    Examples:
+      sitegen import-cap warning.xml update.xml
+      curl -s https://example.gov/cap/123.xml | sitegen import-cap -
+    """
+    config = load(site_file)
+    imported: list[ImportedFile] = []
+    problems: list[Problem] = []
+    for name in files:
+        result = import_cap(_read(name), "<stdin>" if name == "-" else name, config)
+        imported.extend(result.files)
+        problems.extend(result.problems)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if any(p.severity == "error" for p in problems):
+        raise ContentError.summary_only(sum(p.severity == "error" for p in problems))
+    for path in write_imported(imported, config, force):
+        click.echo(f"wrote {path.relative_to(config.root)}")
+    click.echo("run `sitegen check`, then `sitegen build`")
+
+
+def _read(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise SitegenError(f"{name}: cannot read the file ({exc.strerror})") from exc
+
+
+def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -> list[Path]:
+    """Write imported alert files; refuses to overwrite any (all-or-nothing) unless forced."""
+    folder = config.content_path / "alerts"
+    paths = [folder / f.name for f in files]
+    clashes = [str(p.relative_to(config.root)) for p in paths if p.exists()]
+    if clashes and not force:
+        raise SitegenError(
+            f"{', '.join(clashes)}: already exist(s); nothing was written. "
+            "Use --force to replace them."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, file in zip(paths, files, strict=True):
+        path.write_text(file.text, encoding="utf-8")
+    return paths

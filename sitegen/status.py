@@ -1,0 +1,151 @@
+"""`sitegen status`: where every alert stands now, and the next instant the site changes.
+
+The published site is a function of the build time only through each alert's `sent`,
+`effective` and `expires` (see `sitegen.lifecycle`). So between two such instants a rebuild
+gives the same bytes, and a scheduler that runs `sitegen publish` at `next_change` keeps the
+site exact without polling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sitegen import urls
+from sitegen.config import SiteConfig
+from sitegen.lifecycle import Standing, published_groups, standings
+from sitegen.model import AlertGroup, Site, Status
+
+LISTS = ("active", "upcoming", "expired", "cancelled", "superseded")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """An instant at which the published site will change, and why."""
+
+    at: datetime
+    alert_id: str
+    event: str  # "is sent" | "takes effect" | "expires"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    id: str
+    title: str
+    status: str
+    msg_type: str
+    severity: str
+    sent: datetime
+    effective: datetime | None
+    expires: datetime
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteStatus:
+    now: datetime
+    lists: dict[str, tuple[StatusLine, ...]]  # keys: LISTS, in that order
+    drafts: tuple[str, ...]  # ids checked but never published
+    next_change: Change | None
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain data for `--json`: ISO 8601 instants, stable keys."""
+        change = self.next_change
+        return {
+            "now": self.now.isoformat(),
+            "next_change": None
+            if change is None
+            else {"at": change.at.isoformat(), "alert": change.alert_id, "event": change.event},
+            "seconds_until_next_change": None
+            if change is None
+            else int((change.at - self.now).total_seconds()),
+            **{name: [_line_json(line) for line in lines] for name, lines in self.lists.items()},
+            "drafts": list(self.drafts),
+        }
+
+
+def site_status(site: Site, config: SiteConfig) -> SiteStatus:
+    """Every published alert by phase at `site.now`, and the next change after it."""
+    by_phase: dict[str, list[StatusLine]] = {name: [] for name in LISTS}
+    for standing in sorted(standings(site).values(), key=_order):
+        by_phase[standing.phase.value].append(_line(standing.group, config))
+    drafts = tuple(g.id for g in site.groups if g.primary.status is Status.DRAFT)
+    return SiteStatus(
+        site.now,
+        {name: tuple(lines) for name, lines in by_phase.items()},
+        drafts,
+        next_change(site),
+    )
+
+
+def next_change(site: Site) -> Change | None:
+    """The first instant after `site.now` at which a build would give different output."""
+    changes = [
+        Change(at, group.id, event)
+        for group in published_groups(site)
+        for at, event in _instants(group)
+        if at is not None and at > site.now
+    ]
+    return min(changes, key=lambda c: (c.at, c.alert_id, c.event), default=None)
+
+
+def _instants(group: AlertGroup) -> tuple[tuple[datetime | None, str], ...]:
+    alert = group.primary
+    return ((alert.sent, "is sent"), (alert.effective, "takes effect"), (alert.expires, "expires"))
+
+
+def _order(standing: Standing) -> tuple[int, float, str]:
+    alert = standing.group.primary
+    return (alert.severity.rank, -alert.sent.timestamp(), standing.group.id)
+
+
+def _line(group: AlertGroup, config: SiteConfig) -> StatusLine:
+    alert = group.primary
+    return StatusLine(
+        id=group.id,
+        title=alert.title,
+        status=alert.status.value,
+        msg_type=alert.msg_type.value,
+        severity=alert.severity.value,
+        sent=alert.sent,
+        effective=alert.effective,
+        expires=alert.expires,
+        url=urls.absolute(config, urls.alert_url(group, alert.language)),
+    )
+
+
+def _line_json(line: StatusLine) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "title": line.title,
+        "status": line.status,
+        "msg_type": line.msg_type,
+        "severity": line.severity,
+        "sent": line.sent.isoformat(),
+        "effective": line.effective.isoformat() if line.effective else None,
+        "expires": line.expires.isoformat(),
+        "url": line.url,
+    }
+
+
+def format_status(status: SiteStatus) -> str:
+    """The human-readable report: one block per phase, then the next change."""
+    lines = [f"now: {status.now.isoformat()}"]
+    for name, entries in status.lists.items():
+        lines.append(f"{name} ({len(entries)})" + (":" if entries else ""))
+        for entry in entries:
+            marker = "" if entry.status == "Actual" else f" [{entry.status}]"
+            lines.append(
+                f"  {entry.id}  {entry.severity}  {entry.msg_type}  "
+                f"until {entry.expires.isoformat()}{marker}  {entry.title}"
+            )
+    if status.drafts:
+        lines.append(f"drafts, never published ({len(status.drafts)}): {', '.join(status.drafts)}")
+    change = status.next_change
+    lines.append(
+        "next change: none (no alert is waiting to be sent, take effect or expire)"
+        if change is None
+        else f"next change: {change.at.isoformat()} ({change.alert_id} {change.event})"
+    )
+    return "\n".join(lines)
