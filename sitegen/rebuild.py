@@ -17,13 +17,14 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
 from sitegen import urls
 from sitegen.bundle import Bundle, make_file, manifest_bytes, url_to_path
+from sitegen.cap import cap_index, cap_xml
 from sitegen.config import SiteConfig, load_config
 from sitegen.content import (
     Loaded,
@@ -41,9 +42,9 @@ from sitegen.incremental import (
     template_closure,
     template_inputs,
 )
-from sitegen.model import Alert, Page, Site
+from sitegen.lifecycle import Standing, published_groups
+from sitegen.model import Alert, AlertGroup, Page, Site
 from sitegen.render import (
-    FEED_ENTRIES,
     PageSpec,
     SiteView,
     _alert_spec,
@@ -52,6 +53,7 @@ from sitegen.render import (
     _base,
     _home_spec,
     _render,
+    _render_feed,
     _site_files,
     make_environment,
 )
@@ -138,7 +140,7 @@ class SourceCache:
 class _Planned:
     path: str
     inputs: dict[str, str]
-    make: Callable[[], PageSpec]
+    make: Callable[[jinja2.Environment], bytes]  # renders the output in its language
     language: str
 
 
@@ -242,10 +244,12 @@ class Rebuilder:
             if page.language not in self._envs:
                 self._envs[page.language] = make_environment(config, page.language)
             try:
-                fresh[page.path] = _render(self._envs[page.language], page.make())
+                fresh[page.path] = page.make(self._envs[page.language])
             except BuildError as exc:
                 problem = _problem_from(exc, config)
-                errors.setdefault(f"{problem.path}:{problem.line}:{problem.message}", problem)
+                # One template mistake breaks many pages: report it once, naming the first.
+                same = problem.message.split(" (while rendering ")[0]
+                errors.setdefault(f"{problem.path}:{problem.line}:{same}", problem)
         return (plan, fresh), list(errors.values())
 
     def _commit(
@@ -299,7 +303,9 @@ class Rebuilder:
 
         def planned(spec: PageSpec, extra: dict[str, str]) -> _Planned:
             inputs = {**base, **extra, **self._template_inputs(config, spec.template)}
-            return _Planned(url_to_path(spec.url), inputs, lambda: spec, spec.language)
+            return _Planned(
+                url_to_path(spec.url), inputs, lambda env: _render(env, spec), spec.language
+            )
 
         for language in config.languages:
             yield planned(_home_spec(view, language), _listing(keys, "home", view, language))
@@ -317,7 +323,7 @@ class Rebuilder:
                 yield _Planned(
                     url_to_path(url),
                     inputs,
-                    lambda s=standing, v=version: _alert_spec(view, s, v),  # type: ignore[misc]
+                    partial(_render_alert, view, standing, version),
                     version.language,
                 )
         for spec in _static_specs(view):
@@ -336,36 +342,32 @@ class Rebuilder:
     def _site_file_plan(
         self, view: SiteView, keys: dict[str, str], base: dict[str, str]
     ) -> Iterator[_Planned]:
-        config = view.config
-        page_urls = [
-            url
-            for language in config.languages
-            for url in (urls.home_url(config, language), urls.archive_url(config, language))
-        ]
-        page_urls += [
-            urls.area_url(config, s, lang) for lang in config.languages for s in view.areas
-        ]
-        page_urls += [
-            urls.alert_url(s.group, v.language)
-            for s in view.standings.values()
-            for v in s.group.versions
-        ]
-        page_urls += [urls.page_url(config, p.slug, p.language) for p in view.site.pages]
-        stubs = [PageSpec(url, "", "", {}) for url in page_urls]
-        extra = {
-            "feed.atom": {"list:feed": keys["list:feed"], **_feed_alerts(view, keys)},
-            "sitemap.xml": {"list:urls": fingerprint(sorted(page_urls))},
-            "robots.txt": {},
-        }
+        """Feeds, sitemap, robots.txt and CAP: cheap next to the pages, so the site-wide ones
+        are redone whenever any input changed; each CAP message only with its alerts."""
+        config, lang = view.config, view.config.default_language
+        everything = {**base, "site:all": fingerprint(sorted(keys.items()))}
+        stubs = [PageSpec(url, "", "", {}) for url in _page_urls(view)]
         for template, path, context in _site_files(view, stubs):
-            spec = PageSpec("/" + path, template, config.default_language, context)
+            spec = PageSpec("/" + path, template, lang, context)
+            inputs = {**everything, **self._template_inputs(config, template)}
+            yield _Planned(path, inputs, partial(_render_feed_first, spec), lang)
+        for group in published_groups(view.site):
+            refs = [group.id, *group.primary.references]
             inputs = {
                 "config": base["config"],
-                **({"site:updated": base["site:updated"]} if path == "feed.atom" else {}),
-                **extra[path],
-                **self._template_inputs(config, template),
+                **{f"alert:{r}": keys.get(f"alert:{r}", "") for r in refs},
             }
-            yield _Planned(path, inputs, lambda s=spec: s, config.default_language)  # type: ignore[misc]
+            yield _Planned(
+                urls.cap_url(group).lstrip("/"),
+                inputs,
+                partial(_render_cap, group, view.site, config),
+                lang,
+            )
+        current = cap_index(view.standings.values(), view.site.now)
+        context = {"entries": [view.item(s, lang) for s in current], "updated": view.updated}
+        spec = PageSpec("/cap.atom", "cap.atom", lang, {**context, "lang": lang})
+        inputs = {**everything, **self._template_inputs(config, "cap.atom")}
+        yield _Planned("cap.atom", inputs, lambda env: _render_feed(env, spec), lang)
 
     def _template_inputs(self, config: SiteConfig, name: str) -> dict[str, str]:
         return self._templates.inputs(config.templates_path, name)
@@ -375,7 +377,6 @@ class Rebuilder:
             "config": fingerprint(repr(view.config)),
             "site:updated": view.updated.isoformat(),
             "areas": fingerprint(view.areas),
-            "list:feed": fingerprint([s.group.id for s in _newest(view)]),
         }
         fps: dict[int, tuple[Alert, str]] = {}
         for standing in view.standings.values():
@@ -395,14 +396,33 @@ class Rebuilder:
         return value
 
 
-def _newest(view: SiteView) -> list[Any]:
-    return sorted(
-        view.standings.values(), key=lambda s: (-s.group.primary.sent.timestamp(), s.group.id)
-    )[:FEED_ENTRIES]
+def _render_alert(
+    view: SiteView, standing: Standing, version: Alert, env: jinja2.Environment
+) -> bytes:
+    return _render(env, _alert_spec(view, standing, version))
 
 
-def _feed_alerts(view: SiteView, keys: dict[str, str]) -> dict[str, str]:
-    return {f"alert:{s.group.id}": keys[f"alert:{s.group.id}"] for s in _newest(view)}
+def _render_feed_first(spec: PageSpec, env: jinja2.Environment) -> bytes:
+    return _render_feed(env, spec)
+
+
+def _render_cap(group: AlertGroup, site: Site, config: SiteConfig, _: jinja2.Environment) -> bytes:
+    return cap_xml(group, site, config)
+
+
+def _page_urls(view: SiteView) -> list[str]:
+    """Every page's URL (for the sitemap), without making the pages."""
+    config = view.config
+    found = []
+    for language in config.languages:
+        found += [urls.home_url(config, language), urls.archive_url(config, language)]
+        found += [urls.area_url(config, slug, language) for slug in view.areas]
+    found += [
+        urls.alert_url(s.group, v.language)
+        for s in view.standings.values()
+        for v in s.group.versions
+    ]
+    return found + [urls.page_url(config, p.slug, p.language) for p in view.site.pages]
 
 
 def _listing(keys: dict[str, str], name: str, view: SiteView, language: str) -> dict[str, str]:

@@ -1,0 +1,62 @@
+"""Helpers and fixtures for the preview tests (imported by name: tests/serve has no conftest,
+so the top-level `conftest` stays the one `from conftest import` finds)."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from conftest import NOW, TmpSite, alert_text
+from sitegen.serve import PreviewServer
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def get(url: str) -> Response:
+    """GET without following redirects; 4xx/5xx are answers, not exceptions."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(url, timeout=5) as r:
+            return Response(r.status, dict(r.headers), r.read())
+    except urllib.error.HTTPError as e:
+        return Response(e.code, dict(e.headers), e.read())
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met within the timeout")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def preview_site(tmp_site: TmpSite) -> TmpSite:
+    tmp_site.add("flood.md", alert_text())
+    tmp_site.add("quake.md", alert_text(title="Earthquake felt in Seoul", severity="Extreme"))
+    return tmp_site
+
+
+@pytest.fixture
+def server(preview_site: TmpSite) -> Iterator[PreviewServer]:
+    lines: list[str] = []
+    srv = PreviewServer(preview_site.root / "site.toml", port=0, now=NOW, echo=lines.append)
+    srv.start()
+    srv.lines = lines  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
