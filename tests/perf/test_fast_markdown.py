@@ -1,0 +1,150 @@
+"""The fast Markdown path renders exactly what Python-Markdown renders, or declines."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from sitegen import body
+
+PLAIN = ["word", "river", "Seoul", "서울", "été", "level", "(see", "above)", "a:b", "'quoted'"]
+TOKENS = [
+    "word",
+    "river",
+    "Seoul",
+    "서울",
+    "été",
+    "level",
+    "(see",
+    "above)",
+    "a:b",
+    "#5",
+    "'quoted'",
+    '"q"',
+    "**bold**",
+    "**two words**",
+    "** spaced **",
+    "*em*",
+    "_u_",
+    "`code`",
+    "\\*",
+    "<b>",
+    "&amp;",
+    "&",
+    ">",
+    "![img](https://x.test/a.png)",
+    "[link](https://x.test/p)",
+    "[two words](http://x.test/a/b-c_d)",
+    "[bad](javascript:alert(1))",
+    "[rel](/local)",
+    "[ref][1]",
+    "[x]",
+    "a**b**c",
+    "***",
+    "--",
+    "1.",
+    "10.",
+    "-",
+    "+",
+    "=",
+    "*",
+    "#",
+    "##",
+    "https://bare.test/",
+    "<https://auto.test/>",
+    "  ",
+    "\t",
+    "x]",
+    "[y",
+    "**[l](https://x.test/)**",
+    "[**b**](https://x.test/)",
+    "mid#hash",
+    "a_b",
+    "e.g.",
+    "…",
+    "—",
+    "2+2=4",
+]
+LINE_STARTS = [
+    "",
+    "",
+    "",
+    "- ",
+    "- ",
+    "# ",
+    "## ",
+    "### ",
+    "####### ",
+    "1. ",
+    "* ",
+    "+ ",
+    "> ",
+    "    ",
+    " ",
+    "- - ",
+    "- # ",
+    "- 1. ",
+    "#",
+    "=== ",
+    "--- ",
+    "2) ",
+]
+
+
+def random_markdown(rng: random.Random) -> str:
+    blocks = []
+    for _ in range(rng.randint(1, 6)):
+        lines = []
+        start = rng.choice(LINE_STARTS if rng.random() < 0.3 else ["", "", "- ", "## "])
+        for _ in range(rng.randint(1, 4)):
+            words = " ".join(
+                rng.choice(TOKENS if rng.random() < 0.06 else PLAIN)
+                for _ in range(rng.randint(1, 6))
+            )
+            lines.append((start if rng.random() < 0.95 else rng.choice(LINE_STARTS)) + words)
+        blocks.append("\n".join(lines))
+    return rng.choice(["\n\n", "\n\n\n", "\n"]).join(blocks) + rng.choice(["", "\n", "\n\n"])
+
+
+def python_markdown(source: str) -> str:
+    body._MD.reset()
+    return body._MD.convert(source)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_fast_path_equals_python_markdown_or_declines(seed: int) -> None:
+    rng = random.Random(seed)
+    taken = 0
+    for _ in range(1500):
+        source = random_markdown(rng)
+        fast = body.fast_html(source)
+        if fast is not None:
+            taken += 1
+            assert fast == python_markdown(source), source
+    assert taken > 100  # the comparison must exercise the fast path, not only its refusals
+
+
+def test_fast_path_takes_a_typical_alert() -> None:
+    source = (
+        "Waves of 0.6 m were measured at Mukho at 07:31.\nSee [the forecast]"
+        "(https://weather.example.gov/f) for **details**.\n\n## What to do\n\n"
+        "- Stay away from beaches.\n- Do not return to the shore."
+    )
+    assert body.fast_html(source) == python_markdown(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert(1)</script>",
+        "[x](javascript:alert(1))",
+        "![i](https://x.test/i.png)",
+        "# Title",
+        "a & b",
+        "x  \ny",
+    ],
+)
+def test_unsafe_or_unusual_markdown_goes_to_python_markdown(source: str) -> None:
+    assert body.fast_html(source) is None or body.fast_html(source) == python_markdown(source)
+    assert body.to_html(source) == python_markdown(source)
