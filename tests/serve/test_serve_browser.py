@@ -1,0 +1,100 @@
+"""End to end in headless Chromium: edit → the open tab updates; break → overlay; fix → gone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import serve_support
+from serve_support import wait_until
+
+from conftest import alert_text
+from sitegen.serve import PreviewServer
+
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+preview_site = serve_support.preview_site  # fixtures
+server = serve_support.server
+
+
+def _tool(env: str, *names: str) -> str | None:
+    return os.environ.get(env) or next((p for n in names if (p := shutil.which(n))), None)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    binary = _tool("CHROMIUM", "chromium", "chromium-browser")
+    driver_path = _tool("CHROMEDRIVER", "chromedriver")
+    if not (binary and driver_path):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromedriver are required when CI is set")
+        pytest.skip("chromium or chromedriver not installed (apt-get install chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.TemporaryDirectory(prefix="sitegen-serve-chromium-")
+    options.add_argument(f"--user-data-dir={profile.name}")
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        profile.cleanup()
+
+
+def main_text(driver: Any) -> str:
+    text = driver.execute_script(
+        "var m = document.querySelector('main'); return m ? m.innerText : '';"
+    )
+    return str(text)
+
+
+def overlay_text(driver: Any) -> str | None:
+    text = driver.execute_script(
+        "var o = document.getElementById('sitegen-overlay'); return o ? o.textContent : null;"
+    )
+    return None if text is None else str(text)
+
+
+@pytest.mark.browser
+def test_edit_break_and_fix_an_alert_in_an_open_tab(
+    chromium: Any, server: PreviewServer, preview_site
+) -> None:
+    source = preview_site.root / "content" / "alerts" / "flood.md"
+    chromium.get(server.url + "alerts/flood/")
+    assert "The river is rising." in main_text(chromium)
+    wait_until(lambda: chromium.execute_script("return document.readyState") == "complete")
+
+    source.write_text(alert_text().replace("The river is rising.", "Water is over the banks."))
+    wait_until(lambda: "Water is over the banks." in main_text(chromium))
+
+    broken = alert_text().replace("severity: Severe", "severity: [Severe")
+    line = broken.split("\n").index("severity: [Severe") + 1
+    source.write_text(broken)
+    wait_until(lambda: overlay_text(chromium) is not None)
+    text = overlay_text(chromium) or ""
+    assert "content/alerts/flood.md:" in text, text
+    assert any(f"content/alerts/flood.md:{n}:" in text for n in (line, line + 1)), text
+    # the last good build stays on screen under the overlay
+    assert "Water is over the banks." in main_text(chromium)
+
+    source.write_text(alert_text().replace("The river is rising.", "Fixed and served."))
+    wait_until(lambda: "Fixed and served." in main_text(chromium))
+    wait_until(lambda: overlay_text(chromium) is None)

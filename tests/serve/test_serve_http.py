@@ -1,0 +1,91 @@
+"""The preview server: publisher's headers, pretty URLs, 404, live-reload script only in responses,
+and it survives whatever happens to the files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+
+import serve_support
+from serve_support import get, wait_until
+
+from conftest import alert_text
+from sitegen.bundle import MANIFEST_PATH
+from sitegen.serve import SCRIPT_PATH, PreviewServer
+
+preview_site = serve_support.preview_site  # fixtures
+server = serve_support.server
+
+
+def test_headers_are_the_manifests_and_urls_are_pretty(server: PreviewServer) -> None:
+    config = server.preview.rebuilder.config
+    assert config is not None
+    manifest = json.loads((config.output_path / MANIFEST_PATH).read_text())["files"]
+    for url, path in [
+        ("/", "index.html"),
+        ("/alerts/flood/", "alerts/flood/index.html"),
+        ("/alerts/flood/cap.xml", "alerts/flood/cap.xml"),
+        ("/feed.atom", "feed.atom"),
+    ]:
+        r = get(server.url.rstrip("/") + url)
+        assert r.status == 200, url
+        assert r.headers["Content-Type"] == manifest[path]["content_type"]
+        assert r.headers["Cache-Control"] == manifest[path]["cache_control"]
+    moved = get(server.url + "alerts/flood")
+    assert (moved.status, moved.headers["Location"]) == (301, "/alerts/flood/")
+    assert get(server.url + "alerts/flood/index.html").status == 200
+
+
+def test_unknown_paths_get_the_404_page_with_status_404(server: PreviewServer) -> None:
+    config = server.preview.rebuilder.config
+    assert config is not None
+    r = get(server.url + "alerts/nope/")
+    assert r.status == 404
+    assert r.body.startswith((config.output_path / "404.html").read_bytes().split(b"</body>")[0])
+    assert get(server.url + "..%2f..%2fsite.toml").status == 404
+
+
+def test_the_reload_script_is_only_in_preview_responses(server: PreviewServer) -> None:
+    page = get(server.url + "alerts/flood/").body
+    assert SCRIPT_PATH.encode() in page
+    assert get(server.url + "feed.atom").body.count(b"script") == 0
+    config = server.preview.rebuilder.config
+    assert config is not None
+    for built in config.output_path.rglob("*"):
+        if built.is_file():
+            assert b"__sitegen__" not in built.read_bytes(), built
+    assert all(b"__sitegen__" not in f.data for f in server.preview.rebuilder.bundle.values())
+
+
+def test_events_stream_starts_with_the_current_state(server: PreviewServer) -> None:
+    with urllib.request.urlopen(server.url + "__sitegen__/events", timeout=5) as stream:
+        assert stream.headers["Content-Type"] == "text/event-stream"
+        line = stream.readline()
+    state = json.loads(line.removeprefix(b"data: "))
+    assert state == {"build": 1, "errors": []}
+
+
+def test_saves_are_served_and_bad_files_never_stop_the_server(
+    server: PreviewServer, preview_site
+) -> None:
+    url = server.url + "alerts/flood/"
+    alerts = preview_site.root / "content" / "alerts"
+    (alerts / "flood.md").write_text(alert_text().replace("The river is rising.", "Edited once."))
+    wait_until(lambda: b"Edited once." in get(url).body)
+
+    (alerts / "flood.md").write_bytes(alert_text().encode()[:40])  # a half-written save
+    wait_until(lambda: bool(server.preview.snapshot.errors))
+    assert server.preview.snapshot.errors[0].path == "content/alerts/flood.md"
+    assert b"Edited once." in get(url).body  # the last good build is still served
+
+    (alerts / "flood.md").unlink()  # deleted: the page goes, the server stays
+    wait_until(lambda: get(url).status == 404 and not server.preview.snapshot.errors)
+
+    (alerts / "sub").mkdir()
+    (alerts / "sub" / "flood.md").write_text(alert_text())
+    wait_until(lambda: get(url).status == 200)
+    shutil.move(alerts / "sub", alerts / "renamed")  # a renamed folder
+    wait_until(lambda: get(url).status == 200 and not server.preview.snapshot.errors)
+    (alerts / "renamed" / "flood.md").write_text(alert_text(title="Renamed folder works"))
+    wait_until(lambda: b"Renamed folder works" in get(url).body)
