@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from sitegen import __version__
+from sitegen.advice import advice, problems_json
 from sitegen.build import build_site
 from sitegen.cli_infra import infra
-from sitegen.content import load_site
+from sitegen.content import Loaded, load_site
 from sitegen.errors import ContentError
 from sitegen.model import Severity
 from sitegen.options import load, now_option, resolve_now, site_option
@@ -39,7 +40,15 @@ def cli(debug: bool) -> None:
 @cli.command()
 @site_option
 @now_option
-def check(site_file: Path, now: datetime | None) -> None:
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one document on stdout, for editors and CI annotations.",
+)
+def check(site_file: Path, now: datetime | None, output_format: str) -> None:
     """Check every alert and report every mistake at once, with file and line.
 
     \b
@@ -50,6 +59,11 @@ def check(site_file: Path, now: datetime | None) -> None:
     """
     config = load(site_file)
     loaded = with_page_warnings(config, load_site(config, resolve_now(now)))
+    if loaded.site is not None:
+        loaded = Loaded(loaded.site, (*loaded.problems, *advice(loaded.site)))
+    if output_format == "json":
+        click.echo(problems_json(loaded.problems, len(loaded.site.groups if loaded.site else ())))
+        sys.exit(1 if loaded.errors else 0)
     for problem in loaded.problems:
         click.echo(str(problem), err=True)
     if loaded.errors:
