@@ -261,7 +261,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 def find_tool(env: str, *candidates: str) -> str | None:
     """A tool's path: from the environment variable, else the first candidate that exists."""
     if os.environ.get(env):
-        return os.environ[env]
+        return os.environ[env] if Path(os.environ[env]).is_file() else None
     for candidate in candidates:
         found = shutil.which(candidate) or (candidate if Path(candidate).is_file() else None)
         if found:
