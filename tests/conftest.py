@@ -3,96 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import textwrap
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from sitegen.build import BuildReport, build_site
-from sitegen.config import SiteConfig, load_config
-
-REPO = Path(__file__).resolve().parent.parent
-NOW = datetime.fromisoformat("2026-11-25T12:00:00+09:00")
-
-SITE_TOML = """\
-[site]
-title = "Test Alerts"
-base_url = "https://alerts.test/"
-default_language = "en"
-languages = ["en", "ko"]
-sender = "alerts@test.invalid"
-"""
-
-ALERT = """\
----
-title: {title}
-event: Flood
-category: Met
-severity: {severity}
-urgency: Expected
-certainty: Likely
-status: {status}
-msg_type: {msg_type}
-sent: {sent}
-expires: {expires}
-areas:
-  - name: Seoul
-    geocodes: {{ISO3166-2: KR-11}}
-references: {references}
----
-The river is rising.
-
-## What to do
-
-- Keep away from the river.
-"""
-
-
-def alert_text(**fields: str) -> str:
-    """A valid alert file's text; any field can be overridden."""
-    values = {
-        "title": "Flood watch",
-        "severity": "Severe",
-        "status": "Actual",
-        "msg_type": "Alert",
-        "sent": "2026-11-25T07:00:00+09:00",
-        "expires": "2026-11-26T07:00:00+09:00",
-        "references": "[]",
-    }
-    values.update(fields)
-    return ALERT.format(**values)
-
-
-class TmpSite:
-    """A site folder in tmp_path with the repo's templates, to which tests add alerts."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        (root / "content" / "alerts").mkdir(parents=True)
-        shutil.copytree(REPO / "templates", root / "templates")
-        (root / "site.toml").write_text(SITE_TOML, encoding="utf-8")
-
-    @property
-    def config(self) -> SiteConfig:
-        return load_config(self.root / "site.toml")
-
-    def add(self, name: str, text: str | bytes) -> Path:
-        path = self.root / "content" / "alerts" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(textwrap.dedent(text) if text.startswith("\n") else text, "utf-8")
-        return path
-
-    def build(self, now: datetime = NOW) -> BuildReport:
-        return build_site(self.config, now)
-
-    @property
-    def public(self) -> Path:
-        return self.config.output_path
+from sitegen_fixtures import REPO, TmpSite
 
 
 @pytest.fixture
@@ -118,8 +33,6 @@ def built_site(example_site: TmpSite) -> TmpSite:
     example_site.build()
     return example_site
 
-
-AddAlert = Callable[[str, str], Path]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, REPO, TmpSite, alert_text
 from sitegen.build import build_site, compressed_size
 from sitegen.errors import BuildError, ContentError
+from sitegen_fixtures import NOW, REPO, TmpSite, alert_text
 
 GOLDEN = REPO / "tests" / "golden" / "example"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TmpSite, alert_text
+from sitegen_fixtures import TmpSite, alert_text
 
 NOW = "2026-11-25T12:00:00+09:00"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TmpSite
 from sitegen.infra import CONTENT_SECURITY_POLICY, cloudformation_template
+from sitegen_fixtures import TmpSite
 
 
 def test_template_passes_cfn_lint(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, TmpSite, alert_text
 from sitegen.content import load_site
 from sitegen.errors import Problem
+from sitegen_fixtures import NOW, TmpSite, alert_text
 
 GOOD = alert_text()
 
