@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -84,19 +85,44 @@ class Loaded:
         return tuple(p for p in self.problems if p.severity == "error")
 
 
-def load_site(config: SiteConfig, now: datetime) -> Loaded:
+# Reads one content file ("alerts" or "pages"), appending its problems; the build cache
+# supplies one that reuses what an earlier build parsed from the same bytes.
+Reader = Callable[["ContentFile", SiteConfig, list[Problem]], "Alert | Page | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class ContentFile:
+    """A content file found by `scan_content`, with the stat taken while listing."""
+
+    kind: str  # "alerts" | "pages"
+    path: Path
+    rel: str  # relative to the site root, with "/"
+    stat: os.stat_result
+
+
+def read_content_file(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
+    """The default Reader: parse and validate the file."""
+    load = _load_alert if file.kind == "alerts" else _load_page
+    return load(file.path, file.rel, config, problems)
+
+
+def load_site(
+    config: SiteConfig,
+    now: datetime,
+    reader: Reader = read_content_file,
+    scanned: tuple[list[ContentFile], list[Problem]] | None = None,
+) -> Loaded:
     """Read content/ into a Site; collects every problem in every file."""
-    problems: list[Problem] = []
+    files, found = scanned if scanned is not None else scan_content(config)
+    problems = list(found)
     alerts: list[Alert] = []
-    for path, rel in _content_files(config, "alerts", problems):
-        alert = _load_alert(path, rel, config, problems)
-        if alert is not None:
-            alerts.append(alert)
-    pages = [
-        p
-        for path, rel in _content_files(config, "pages", problems)
-        if (p := _load_page(path, rel, config, problems)) is not None
-    ]
+    pages: list[Page] = []
+    for file in files:
+        value = reader(file, config, problems)
+        if isinstance(value, Alert):
+            alerts.append(value)
+        elif isinstance(value, Page):
+            pages.append(value)
     groups = _group(alerts, config, problems)
     _check_references(groups, problems)
     problems.sort(key=lambda p: (p.path, p.line, p.message))
@@ -115,18 +141,39 @@ def require_site(config: SiteConfig, now: datetime) -> tuple[Site, tuple[Problem
     return loaded.site, loaded.problems
 
 
+def scan_content(config: SiteConfig) -> tuple[list[ContentFile], list[Problem]]:
+    """Every alert, then every page, in path order, with a stat each; links out of content/
+    become problems. One scandir walk: no resolve() per file (only links need one)."""
+    problems: list[Problem] = []
+    files = [file for kind in ("alerts", "pages") for file in _scan_kind(config, kind, problems)]
+    return files, problems
+
+
 def _content_files(
     config: SiteConfig, kind: str, problems: list[Problem]
 ) -> Iterator[tuple[Path, str]]:
+    for file in _scan_kind(config, kind, problems):
+        yield file.path, file.rel
+
+
+def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[ContentFile]:
     folder = config.content_path / kind
     if not folder.is_dir():
-        return
+        return []
+    found: list[tuple[tuple[str, ...], os.DirEntry[str]]] = []
+    _walk(folder, (), found)
+    found.sort(key=lambda item: item[0])  # the order of sorted(Path.rglob): part by part
     content_root = config.content_path.resolve()
-    for path in sorted(folder.rglob("*.md")):
-        rel = path.relative_to(config.root).as_posix()
-        if any(part.startswith((".", "#")) or part.endswith("~") for part in path.parts[-1:]):
-            continue  # editor swap and backup files
-        if not path.resolve().is_relative_to(content_root):
+    check_all = not folder.resolve().is_relative_to(content_root)  # content/alerts is a link
+    prefix = folder.relative_to(config.root).as_posix() + "/"
+    files = []
+    for parts, entry in found:
+        path = folder.joinpath(*parts)
+        rel = prefix + "/".join(parts)
+        outside = (check_all or entry.is_symlink()) and not path.resolve().is_relative_to(
+            content_root
+        )
+        if outside:
             problems.append(
                 Problem(
                     rel,
@@ -136,8 +183,28 @@ def _content_files(
                 )
             )
             continue
-        if path.is_file():
-            yield path, rel
+        try:
+            if entry.is_file():
+                files.append(ContentFile(kind, path, rel, entry.stat()))
+        except OSError:  # removed or a dangling link since listing: not a file to read
+            continue
+    return files
+
+
+def _walk(
+    folder: Path | str,
+    parts: tuple[str, ...],
+    found: list[tuple[tuple[str, ...], os.DirEntry[str]]],
+) -> None:
+    # Like Path.rglob("*.md"): descends into real folders (not linked ones), keeps every
+    # "*.md" entry except editor swap and backup files (checked on the name only).
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                _walk(entry.path, (*parts, name), found)
+            if name.endswith(".md") and not name.startswith((".", "#")):
+                found.append(((*parts, name), entry))
 
 
 def split_stem(stem: str, languages: tuple[str, ...]) -> tuple[str, str | None]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import NOW, TmpSite, alert_text
+from sitegen_fixtures import NOW, TmpSite, alert_text
 from sitegen.serve import PreviewServer
 
 

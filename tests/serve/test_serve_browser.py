@@ -12,7 +12,7 @@ import pytest
 import serve_support
 from serve_support import wait_until
 
-from conftest import alert_text
+from sitegen_fixtures import alert_text
 from sitegen.serve import PreviewServer
 
 FLAGS = [

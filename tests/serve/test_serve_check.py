@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from conftest import TmpSite, alert_text
+from sitegen_fixtures import TmpSite, alert_text
 from sitegen.cli import cli
 
 NOW = "2026-11-25T12:00:00+09:00"

@@ -10,7 +10,7 @@ import urllib.request
 import serve_support
 from serve_support import get, wait_until
 
-from conftest import alert_text
+from sitegen_fixtures import alert_text
 from sitegen.bundle import MANIFEST_PATH
 from sitegen.serve import SCRIPT_PATH, PreviewServer
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, TmpSite, alert_text
+from sitegen_fixtures import NOW, TmpSite, alert_text
 from sitegen.build import build_bundle
 from sitegen.bundle import Bundle
 from sitegen.rebuild import Rebuilder
