@@ -135,12 +135,12 @@ class Preview:
     def _report(self, outcome: Outcome) -> None:
         for problem in outcome.problems:
             self.echo(str(problem))
-        if outcome.ok:
+        if outcome.ok and (outcome.changed or outcome.problems):
             self.echo(
                 f"rebuilt in {outcome.seconds * 1000:.0f} ms: {outcome.rendered} pages rendered, "
                 f"{len(outcome.changed)} files changed"
             )
-        else:
+        elif not outcome.ok:
             self.echo(f"{len(outcome.errors)} problem(s); still serving the last good build")
 
     def wait_for_change(self, revision: int, timeout: float) -> Snapshot:
@@ -308,6 +308,7 @@ class PreviewServer:
             lambda exc: self.echo(f"internal error while rebuilding: {exc!r}"),
             Debouncer(self.quiet_s, max(0.5, self.quiet_s)),
             ignore,
+            [rebuilder.site_file.resolve()],
         )
         self.watcher.start()
         self._thread.start()

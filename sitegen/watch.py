@@ -64,7 +64,8 @@ class Debouncer(Generic[T]):
 
 
 class Watcher:
-    """Watch `root` (not recursively: site.toml, renamed folders) and `folders` (recursively);
+    """Watch `root` (not recursively: `files` such as site.toml, and `folders` being created,
+    renamed or deleted) and `folders` (recursively);
     call `on_change(paths)` from one background thread, once per debounced burst.
 
     `on_change` runs serially: saves made during a rebuild form the next batch. An exception
@@ -79,6 +80,7 @@ class Watcher:
         on_error: Callable[[BaseException], None],
         debouncer: Debouncer[Path] | None = None,
         ignore: Iterable[Path] = (),
+        files: Iterable[Path] = (),
     ) -> None:
         self.root = root
         self.folders = [Path(f) for f in folders]
@@ -86,6 +88,7 @@ class Watcher:
         self.on_error = on_error
         self.debouncer: Debouncer[Path] = debouncer or Debouncer()
         self.ignore = [Path(p) for p in ignore]
+        self.files = [Path(p) for p in files]  # files directly in root that matter (site.toml)
         self._cond = threading.Condition()
         self._stopping = False
         self._reschedule = False
@@ -117,6 +120,10 @@ class Watcher:
         """Record one changed path (called from watchdog's thread)."""
         if any(path == p or path.is_relative_to(p) for p in self.ignore):
             return
+        if path == self.root:
+            return  # "the folder's listing changed": the entry itself is reported too
+        if path.parent == self.root and path not in self.files and path not in self.folders:
+            return  # e.g. a log file next to site.toml: only site.toml matters up there
         if is_directory and path.parent == self.root and path in self.folders:
             # content/ or templates/ itself was created, moved or deleted: watch it afresh
             # (from our thread; watchdog's own thread must not reschedule itself).

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from sitegen_fixtures import NOW, TmpSite, alert_text
 from sitegen.serve import PreviewServer
+from sitegen_fixtures import NOW, TmpSite, alert_text
 
 
 @dataclass

@@ -12,8 +12,8 @@ import pytest
 import serve_support
 from serve_support import wait_until
 
-from sitegen_fixtures import alert_text
 from sitegen.serve import PreviewServer
+from sitegen_fixtures import alert_text
 
 FLAGS = [
     "--headless=new",

@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from sitegen_fixtures import TmpSite, alert_text
 from sitegen.cli import cli
+from sitegen_fixtures import TmpSite, alert_text
 
 NOW = "2026-11-25T12:00:00+09:00"
 

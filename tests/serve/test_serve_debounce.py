@@ -90,7 +90,9 @@ def test_watcher_survives_a_failing_callback(tmp_path: Path) -> None:
         if len(calls) == 1:
             raise RuntimeError("boom")
 
-    watcher = Watcher(tmp_path, [], on_change, errors.append, Debouncer(0.05, 0.5))
+    watcher = Watcher(
+        tmp_path, [], on_change, errors.append, Debouncer(0.05, 0.5), files=[tmp_path / "site.toml"]
+    )
     watcher.start()
     try:
         (tmp_path / "site.toml").write_text("one")
@@ -105,3 +107,25 @@ def test_watcher_survives_a_failing_callback(tmp_path: Path) -> None:
         watcher.stop()
     assert [str(e) for e in errors] == ["boom"]
     assert len(calls) == 2
+
+
+def test_only_site_toml_counts_at_the_top_of_the_site(tmp_path: Path) -> None:
+    # A log file beside site.toml (`sitegen serve 2> serve.log`) must not cause rebuilds,
+    # or every rebuild's message would trigger the next one.
+    calls: list[list[Path]] = []
+    site_toml = tmp_path / "site.toml"
+    watcher = Watcher(
+        tmp_path, [], calls.append, lambda e: None, Debouncer(0.05, 0.5), files=[site_toml]
+    )
+    watcher.start()
+    try:
+        (tmp_path / "serve.log").write_text("rebuilt in 3 ms")
+        time.sleep(0.3)
+        assert calls == []
+        site_toml.write_text("[site]")
+        deadline = time.monotonic() + 3
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        watcher.stop()
+    assert [site_toml] in calls or any(site_toml in c for c in calls)

@@ -10,9 +10,9 @@ import urllib.request
 import serve_support
 from serve_support import get, wait_until
 
-from sitegen_fixtures import alert_text
 from sitegen.bundle import MANIFEST_PATH
 from sitegen.serve import SCRIPT_PATH, PreviewServer
+from sitegen_fixtures import alert_text
 
 preview_site = serve_support.preview_site  # fixtures
 server = serve_support.server

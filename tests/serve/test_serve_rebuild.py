@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sitegen_fixtures import NOW, TmpSite, alert_text
 from sitegen.build import build_bundle
 from sitegen.bundle import Bundle
 from sitegen.rebuild import Rebuilder
+from sitegen_fixtures import NOW, TmpSite, alert_text
 
 FLOOD = "content/alerts/2026-11-25-han-river-flood-watch.md"
 
