@@ -8,6 +8,8 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+# A Korean font, so screenshots of Korean pages show glyphs rather than boxes.
+fc-list :lang=ko 2>/dev/null | grep -q . || need_apt+=(fonts-nanum)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${need_apt[*]}"
@@ -32,4 +34,6 @@ echo "== mypy --strict"
 .venv/bin/mypy sitegen publish
 
 echo "== pytest"
+# Browser tests skip without Chromium only outside CI; this script installed it, so insist.
+export CI="${CI:-true}"
 .venv/bin/python -m pytest -q "$@"
