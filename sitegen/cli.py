@@ -12,12 +12,11 @@ from sitegen import __version__
 from sitegen.advice import advice, problems_json
 from sitegen.build import build_site
 from sitegen.cli_infra import infra
+from sitegen.cli_new import new
 from sitegen.content import Loaded, load_site
 from sitegen.errors import ContentError
-from sitegen.model import Severity
 from sitegen.options import load, now_option, resolve_now, site_option
 from sitegen.page_check import with_page_warnings
-from sitegen.scaffold import Skeleton, default_times, write_skeleton
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -98,59 +97,6 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
         click.echo(report.summary() + f" → {config.output_path}")
 
 
-@cli.command()
-@click.argument("title")
-@site_option
-@click.option("--event", default=None, help="The kind of event (default: the title).")
-@click.option(
-    "--severity",
-    type=click.Choice([s.value for s in Severity], case_sensitive=False),
-    default="Moderate",
-    show_default=True,
-    help="CAP severity.",
-)
-@click.option("--area", "areas", multiple=True, help="An affected area; repeat for several.")
-@click.option("--lang", "language", default=None, help="Language code (default: the site's).")
-@click.option(
-    "--expires-in",
-    type=click.FloatRange(min=0.25),
-    default=24.0,
-    show_default=True,
-    help="Hours until the alert expires.",
-)
-def new(
-    site_file: Path,
-    title: str,
-    event: str | None,
-    severity: str,
-    areas: tuple[str, ...],
-    language: str | None,
-    expires_in: float,
-) -> None:
-    """Create a new alert file in content/alerts/ to fill in.
-
-    \b
-    The file passes `sitegen check` once you replace its TODO lines with your words.
-    Example:
-      sitegen new "Heavy rain warning for Seoul" --severity Severe --area Seoul --area Incheon
-    """
-    config = load(site_file)
-    sent, expires = default_times(datetime.now(), expires_in)
-    chosen = next(s for s in Severity if s.value.lower() == severity.lower())
-    lang = language or config.default_language
-    if lang not in config.languages:
-        raise click.BadParameter(
-            f"{lang!r} is not one of {', '.join(config.languages)}", param_hint="--lang"
-        )
-    skeleton = Skeleton(
-        title, event or title, chosen, areas or ("TODO: area name",), lang, sent, expires
-    )
-    path = write_skeleton(skeleton, config)
-    click.echo(
-        f"created {path.relative_to(config.root)}: fill in the TODO lines, then run `sitegen check`"
-    )
-
-
 def _add_publish() -> None:
     try:
         from publish.cli import publish_command  # type: ignore[import-not-found, unused-ignore]
@@ -164,7 +110,13 @@ _add_publish()
 from sitegen.cli_serve import serve_command  # noqa: E402 - registered like publish, at the end
 
 cli.add_command(serve_command)
+
+from sitegen.cli_cap import import_cap_command, status_command  # noqa: E402 - like serve
+
+cli.add_command(status_command)
+cli.add_command(import_cap_command)
 cli.add_command(infra)
+cli.add_command(new)
 
 
 def main() -> None:

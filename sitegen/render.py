@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -13,6 +13,7 @@ import jinja2
 from sitegen import urls
 from sitegen.body import render_body
 from sitegen.bundle import Bundle, make_file, url_to_path
+from sitegen.cap import cap_files, cap_index, feed_standings, fit_feed
 from sitegen.config import KNOWN_LANGUAGES, SiteConfig
 from sitegen.errors import BuildError
 from sitegen.i18n import local_time, translator
@@ -302,16 +303,39 @@ def render_site(site: Site, config: SiteConfig) -> tuple[Bundle, datetime]:
     env = environments[config.default_language]
     for template, path, extra in _site_files(view, specs):
         bundle[path] = make_file(
-            path, _render(env, PageSpec("/" + path, template, config.default_language, extra))
+            path, _render_feed(env, PageSpec("/" + path, template, config.default_language, extra))
         )
+    for path, data in _cap_outputs(view, env):
+        bundle[path] = make_file(path, data)
     return bundle, view.updated
+
+
+def _cap_outputs(view: SiteView, env: jinja2.Environment) -> Iterator[tuple[str, bytes]]:
+    """Every alert's CAP message, and the CAP index (current messages only)."""
+    yield from cap_files(view.site, view.config)
+    lang = view.config.default_language
+    current = cap_index(view.standings.values(), view.site.now)
+    context = {
+        "entries": [view.item(s, lang) for s in current],
+        "updated": view.updated,
+        "lang": lang,
+    }
+    yield "cap.atom", _render_feed(env, PageSpec("/cap.atom", "cap.atom", lang, context))
+
+
+def _render_feed(env: jinja2.Environment, spec: PageSpec) -> bytes:
+    """A feed keeps its newest entries within the aggregators' size limit; others render as is."""
+    if "entries" not in spec.context:
+        return _render(env, spec)
+    return fit_feed(
+        spec.context["entries"],
+        lambda kept: _render(env, replace(spec, context={**spec.context, "entries": kept})),
+    )
 
 
 def _site_files(view: SiteView, specs: list[PageSpec]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     config = view.config
-    newest = sorted(
-        view.standings.values(), key=lambda s: (-s.group.primary.sent.timestamp(), s.group.id)
-    )[:FEED_ENTRIES]
+    newest = feed_standings(view.standings.values(), view.site.now, FEED_ENTRIES)
     feed = {
         "entries": [view.item(s, config.default_language) for s in newest],
         "updated": view.updated,

@@ -1,29 +1,34 @@
-"""`sitegen new`: write a valid alert skeleton an official only has to fill in."""
+"""`sitegen new`: write a valid alert skeleton an official only has to fill in.
+
+A new alert, or an Update/Cancel of an existing one with its fields carried over. Bodies
+carry `TODO:` lines, which `sitegen check` refuses, so an unfilled skeleton is never published.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sitegen.alert_file import alert_file_text, instruction_heading
 from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError
-from sitegen.model import Severity
+from sitegen.model import (
+    Alert,
+    Area,
+    Category,
+    Certainty,
+    MsgType,
+    Severity,
+    Site,
+    Status,
+    Urgency,
+)
 
 TODO = "TODO:"
-
-
-@dataclass(frozen=True, slots=True)
-class Skeleton:
-    title: str
-    event: str
-    severity: Severity
-    areas: tuple[str, ...]
-    language: str
-    sent: datetime
-    expires: datetime
+DEFAULT_HOURS = 24.0
 
 
 def slugify(text: str) -> str:
@@ -32,57 +37,103 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
 
 
-def alert_filename(skeleton: Skeleton, config: SiteConfig) -> str:
-    slug = slugify(skeleton.title) or slugify(skeleton.event) or "alert"
-    suffix = "" if skeleton.language == config.default_language else f".{skeleton.language}"
-    return f"{skeleton.sent:%Y-%m-%d}-{slug}{suffix}.md"
+def default_times(now: datetime, hours: float) -> tuple[datetime, datetime]:
+    """Sent now (to the minute, local timezone) and expiring `hours` later."""
+    sent = now.astimezone().replace(second=0, microsecond=0)
+    return sent, sent + timedelta(hours=hours)
 
 
-def render_skeleton(skeleton: Skeleton) -> str:
-    """The file's text: front matter filled in, body with TODO lines that `check` insists on."""
-    areas = "\n".join(f"  - name: {_yaml_text(a)}" for a in skeleton.areas)
-    return f"""---
-title: {_yaml_text(skeleton.title)}
-event: {_yaml_text(skeleton.event)}
-category: Other
-severity: {skeleton.severity.value}
-urgency: Expected
-certainty: Likely
-status: Actual
-msg_type: Alert
-sent: {skeleton.sent.isoformat()}
-expires: {skeleton.expires.isoformat()}
-language: {skeleton.language}
-areas:
-{areas}
-references: []
----
-{TODO} say in two or three sentences what is happening, where, and since when.
-
-## What to do
-
-- {TODO} the first thing people must do now.
-- {TODO} what to do next, and where to find help.
-"""
+def new_body(language: str) -> str:
+    return (
+        f"{TODO} say in two or three sentences what is happening, where, and since when.\n\n"
+        f"## {instruction_heading(language)}\n\n"
+        f"- {TODO} the first thing people must do now.\n"
+        f"- {TODO} what to do next, and where to find help.\n"
+    )
 
 
-def _yaml_text(text: str) -> str:
-    # Double-quoted YAML with JSON-style escapes is always safe, whatever the official typed.
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+def new_alert(
+    title: str,
+    *,
+    event: str,
+    severity: Severity,
+    urgency: Urgency = Urgency.EXPECTED,
+    certainty: Certainty = Certainty.LIKELY,
+    category: Category = Category.OTHER,
+    areas: tuple[Area, ...],
+    language: str,
+    sent: datetime,
+    expires: datetime,
+) -> Alert:
+    """A fresh Alert (msg_type Alert) whose body asks for the official's words."""
+    return Alert(
+        id="", language=language, source="", title=title, event=event, category=category,
+        severity=severity, urgency=urgency, certainty=certainty, status=Status.ACTUAL,
+        msg_type=MsgType.ALERT, sent=sent, expires=expires, effective=None, areas=areas,
+        references=(), body=new_body(language),
+    )  # fmt: skip
 
 
-def write_skeleton(skeleton: Skeleton, config: SiteConfig) -> Path:
+def follow_up(original: Alert, kind: MsgType, sent: datetime) -> Alert:
+    """An Update or Cancel of `original`: its fields carried over, `references` set."""
+    if kind is MsgType.ALERT:
+        raise ValueError("follow_up makes an Update or a Cancel")
+    expires = original.expires if original.expires > sent else sent + timedelta(hours=1)
+    heading = instruction_heading(original.language)
+    if kind is MsgType.CANCEL:
+        title = f"{original.title} (cancelled)"
+        body = (
+            f"{TODO} say why the alert is cancelled and that the danger has passed.\n\n"
+            f"## {heading}\n\n- {TODO} what people may do again now.\n"
+        )
+        urgency = Urgency.PAST
+    else:
+        title = f"{original.title} (update)"
+        body = f"{TODO} say what has changed since the last message.\n\n{original.body.lstrip()}"
+        urgency = original.urgency
+    return replace(
+        original,
+        id="",
+        source="",
+        title=title,
+        msg_type=kind,
+        sent=sent,
+        effective=None,
+        expires=expires,
+        urgency=urgency,
+        body=body,
+        references=(original.id,),
+        translation_of_default=False,
+        field_lines={},
+    )
+
+
+def known_areas(site: Site | None, language: str) -> tuple[Area, ...]:
+    """Every area already used in the site, one per slug, named in `language` where an
+    alert in that language names it, in name order (for prompts)."""
+    if site is None:
+        return ()
+    seen: dict[str, Area] = {}
+    for group in site.groups:
+        version = group.version(language) or group.primary
+        for area in version.areas:
+            if version.language == language or area.slug not in seen:
+                seen[area.slug] = area
+    return tuple(sorted(seen.values(), key=lambda a: a.name.lower()))
+
+
+def alert_filename(alert: Alert, config: SiteConfig) -> str:
+    slug = slugify(alert.title) or slugify(alert.event) or "alert"
+    suffix = "" if alert.language == config.default_language else f".{alert.language}"
+    return f"{alert.sent:%Y-%m-%d}-{slug}{suffix}.md"
+
+
+def write_alert(alert: Alert, config: SiteConfig) -> Path:
     """Create the file under content/alerts/, never overwriting an existing one."""
     folder = config.content_path / "alerts"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / alert_filename(skeleton, config)
+    path = folder / alert_filename(alert, config)
     if path.exists():
         raise SitegenError(f"{path}: already exists; choose another title or edit that file")
-    path.write_text(render_skeleton(skeleton), encoding="utf-8")
+    path.write_text(alert_file_text(alert), encoding="utf-8")
     return path
-
-
-def default_times(now: datetime, hours: float) -> tuple[datetime, datetime]:
-    sent = now.astimezone().replace(second=0, microsecond=0)
-    return sent, sent + timedelta(hours=hours)

@@ -105,3 +105,56 @@ def test_new_handles_quotes_and_non_latin_titles(tmp_site: TmpSite) -> None:
 def test_new_refuses_unknown_language(tmp_site: TmpSite) -> None:
     result = sitegen("new", "X", "--lang", "xx", cwd=tmp_site.root)
     assert result.returncode == 2 and "not one of en, ko" in result.stderr
+
+
+def test_update_carries_fields_over_and_references_original(example_site: TmpSite) -> None:
+    original = "2026-11-25-han-river-flood-watch"
+    result = sitegen("new", "--update", original, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    [path] = (example_site.root / "content/alerts").glob("*flood-watch-for-the-han-river-update.md")
+    text = path.read_text()
+    assert 'references: ["2026-11-25-han-river-flood-watch"]' in text
+    assert "msg_type: Update" in text and "severity: Severe" in text
+    assert '"name": "Seoul"' not in text and 'geocodes: {"ISO3166-2": "KR-11"}' in text
+    assert "Heavy rain upstream" in text  # the previous wording, to edit
+    checked = sitegen("check", cwd=example_site.root)
+    assert checked.returncode == 1 and "replace the 'TODO:' text" in checked.stderr
+    path.write_text(text.replace("TODO: say what has changed", "The river has peaked."))
+    assert sitegen("check", cwd=example_site.root).returncode == 0
+
+
+def test_cancel_of_unknown_id_is_a_usage_error(example_site: TmpSite) -> None:
+    result = sitegen("new", "--cancel", "no-such-alert", cwd=example_site.root)
+    assert result.returncode == 2 and "there is no alert with id 'no-such-alert'" in result.stderr
+
+
+def test_prompts_offer_the_sites_areas(example_site: TmpSite) -> None:
+    answers = "\n".join(["Gas leak in Busan", "Gas leak", "Severe", "Immediate", "Observed",
+                         "1, Haeundae beach", "6", "en"]) + "\n"
+    result = subprocess.run(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "new", "--interactive"],
+        cwd=example_site.root, input=answers, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "1. Busan" in result.stdout  # areas already used, sorted by name, in English
+    [path] = (example_site.root / "content/alerts").glob("*gas-leak-in-busan.md")
+    text = path.read_text()
+    assert 'name: "Busan"\n    geocodes: {"ISO3166-2": "KR-26"}' in text
+    assert 'name: "Haeundae beach"' in text and "urgency: Immediate" in text
+
+
+def test_edit_opens_the_editor(tmp_site: TmpSite, tmp_path: Path) -> None:
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\nopen(sys.argv[1], 'a').write('edited\\n')\n")
+    env_cmd = f"{sys.executable} {editor}"
+    result = subprocess.run(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "new", "Storm", "--edit",
+         "--area", "Seoul"], cwd=tmp_site.root, capture_output=True, text=True, timeout=60,
+        env={**__import__("os").environ, "EDITOR": env_cmd, "VISUAL": env_cmd})
+    assert result.returncode == 0, result.stderr
+    [path] = (tmp_site.root / "content/alerts").glob("*storm.md")
+    assert path.read_text().endswith("edited\n")
+
+
+def test_no_title_without_terminal_is_a_usage_error(tmp_site: TmpSite) -> None:
+    result = sitegen("new", "--no-input", cwd=tmp_site.root)
+    assert result.returncode == 2 and "give the alert's TITLE" in result.stderr

@@ -1,0 +1,222 @@
+"""`sitegen new`: flags for scripts, prompts for people at a terminal."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from sitegen.config import SiteConfig
+from sitegen.content import area_slug, load_site
+from sitegen.errors import SitegenError
+from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Urgency
+from sitegen.options import load, site_option
+from sitegen.scaffold import (
+    DEFAULT_HOURS,
+    default_times,
+    follow_up,
+    known_areas,
+    new_alert,
+    write_alert,
+)
+
+E = TypeVar("E", bound=Enum)
+
+
+def _choice(enum: type[Enum]) -> click.Choice:  # type: ignore[type-arg]
+    return click.Choice([m.value for m in enum], case_sensitive=False)
+
+
+def _member(enum: type[E], value: str) -> E:
+    return next(m for m in enum if m.value.lower() == value.lower())
+
+
+@click.command()
+@click.argument("title", required=False)
+@site_option
+@click.option("--event", default=None, help="The kind of event, e.g. Flood (default: the title).")
+@click.option("--severity", type=_choice(Severity), default=None, help="CAP severity.")
+@click.option("--urgency", type=_choice(Urgency), default=None, help="CAP urgency.")
+@click.option("--certainty", type=_choice(Certainty), default=None, help="CAP certainty.")
+@click.option("--category", type=_choice(Category), default=None, help="CAP category.")
+@click.option("--area", "areas", multiple=True, help="An affected area; repeat for several.")
+@click.option("--lang", "language", default=None, help="Language code (default: the site's).")
+@click.option(
+    "--expires-in",
+    type=click.FloatRange(min=0.25),
+    default=None,
+    help=f"Hours until the alert expires (default {DEFAULT_HOURS:g}).",
+)
+@click.option(
+    "--update",
+    "update_id",
+    metavar="ID",
+    default=None,
+    help="Write an Update of alert ID, its fields carried over.",
+)
+@click.option(
+    "--cancel", "cancel_id", metavar="ID", default=None, help="Write a Cancel of alert ID."
+)
+@click.option("--edit", is_flag=True, help="Open the new file in $EDITOR.")
+@click.option(
+    "--interactive/--no-input",
+    default=None,
+    help="Ask for what is missing (default: only when run at a terminal).",
+)
+def new(
+    site_file: Path,
+    title: str | None,
+    event: str | None,
+    severity: str | None,
+    urgency: str | None,
+    certainty: str | None,
+    category: str | None,
+    areas: tuple[str, ...],
+    language: str | None,
+    expires_in: float | None,
+    update_id: str | None,
+    cancel_id: str | None,
+    edit: bool,
+    interactive: bool | None,
+) -> None:
+    """Create a new alert file in content/alerts/ to fill in.
+
+    \b
+    At a terminal it asks for what you did not give (areas are offered from the ones the
+    site already uses); in scripts pass everything as options. The file passes
+    `sitegen check` once its TODO lines are replaced with your words.
+    Examples:
+      sitegen new                                   # asks step by step
+      sitegen new "Heavy rain warning for Seoul" --severity Severe --area Seoul --area Incheon
+      sitegen new --update 2026-11-25-han-river-flood-watch --edit
+      sitegen new --cancel 2026-11-25-han-river-flood-watch
+    """
+    config = load(site_file)
+    ask = sys.stdin.isatty() if interactive is None else interactive
+    if update_id and cancel_id:
+        raise click.UsageError("give --update or --cancel, not both")
+    if update_id or cancel_id:
+        alert = _follow_up(config, update_id, cancel_id, title)
+    else:
+        alert = _fresh(
+            config,
+            ask,
+            title,
+            event,
+            severity,
+            urgency,
+            certainty,
+            category,
+            areas,
+            language,
+            expires_in,
+        )
+    path = write_alert(alert, config)
+    click.echo(
+        f"created {path.relative_to(config.root)}: fill in the TODO lines, then run `sitegen check`"
+    )
+    if edit:
+        click.edit(filename=str(path))
+
+
+def _follow_up(
+    config: SiteConfig, update_id: str | None, cancel_id: str | None, title: str | None
+) -> Alert:
+    target = update_id or cancel_id or ""
+    loaded = load_site(config, datetime.now().astimezone())
+    if loaded.site is None:
+        raise SitegenError(
+            "the site has errors; run `sitegen check` and fix them before "
+            "writing an update or cancel"
+        )
+    group = loaded.site.by_id.get(target)
+    if group is None:
+        raise click.BadParameter(
+            f"there is no alert with id {target!r}",
+            param_hint="--update" if update_id else "--cancel",
+        )
+    kind = MsgType.UPDATE if update_id else MsgType.CANCEL
+    sent, _ = default_times(datetime.now(), DEFAULT_HOURS)
+    alert = follow_up(group.primary, kind, sent)
+    return alert if title is None else replace(alert, title=title)
+
+
+def _fresh(
+    config: SiteConfig,
+    ask: bool,
+    title: str | None,
+    event: str | None,
+    severity: str | None,
+    urgency: str | None,
+    certainty: str | None,
+    category: str | None,
+    areas: tuple[str, ...],
+    language: str | None,
+    expires_in: float | None,
+) -> Alert:
+    if title is None and not ask:
+        raise click.UsageError("give the alert's TITLE (or run at a terminal to be asked)")
+    if ask:
+        title = title or click.prompt("Title (what citizens read first)")
+        event = event or click.prompt("Event (e.g. Flood, Earthquake)", default=title)
+        severity = severity or click.prompt("Severity", type=_choice(Severity), default="Moderate")
+        urgency = urgency or click.prompt("Urgency", type=_choice(Urgency), default="Expected")
+        certainty = certainty or click.prompt(
+            "Certainty", type=_choice(Certainty), default="Likely"
+        )
+        areas = areas or _ask_areas(config)
+        expires_in = expires_in or click.prompt(
+            "Expires in how many hours", type=float, default=DEFAULT_HOURS
+        )
+        language = language or click.prompt(
+            "Language", type=click.Choice(config.languages), default=config.default_language
+        )
+    lang = language or config.default_language
+    if lang not in config.languages:
+        raise click.BadParameter(
+            f"{lang!r} is not one of {', '.join(config.languages)}", param_hint="--lang"
+        )
+    sent, expires = default_times(datetime.now(), expires_in or DEFAULT_HOURS)
+    assert title is not None
+    return new_alert(
+        title, event=event or title, severity=_member(Severity, severity or "Moderate"),
+        urgency=_member(Urgency, urgency or "Expected"),
+        certainty=_member(Certainty, certainty or "Likely"),
+        category=_member(Category, category or "Other"),
+        areas=_areas(config, areas) or (Area("TODO: area name", "todo"),), language=lang,
+        sent=sent, expires=expires,
+    )  # fmt: skip
+
+
+def _site_areas(config: SiteConfig) -> tuple[Area, ...]:
+    site = load_site(config, datetime.now().astimezone()).site
+    return known_areas(site, config.default_language)
+
+
+def _ask_areas(config: SiteConfig) -> tuple[str, ...]:
+    known = _site_areas(config)
+    if known:
+        click.echo("Areas already used in this site:")
+        for number, area in enumerate(known, 1):
+            click.echo(f"  {number}. {area.name}")
+    answer: str = click.prompt("Areas (numbers or names, separated by commas)")
+    picked = []
+    for part in (p.strip() for p in answer.split(",")):
+        if part.isdigit() and 1 <= int(part) <= len(known):
+            picked.append(known[int(part) - 1].name)
+        elif part:
+            picked.append(part)
+    return tuple(picked)
+
+
+def _areas(config: SiteConfig, names: tuple[str, ...]) -> tuple[Area, ...]:
+    """Names → Areas; a name the site already uses keeps its geocodes."""
+    if not names:
+        return ()
+    by_name = {a.name.lower(): a for a in _site_areas(config)}
+    return tuple(by_name.get(n.lower()) or Area(n, area_slug("", (), n)) for n in names)
