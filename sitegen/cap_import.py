@@ -37,6 +37,7 @@ INSTRUCTION_HEADINGS = {
 }
 DEFAULT_HEADING = "What to do"
 MAX_INPUT_BYTES = 5_000_000
+_BLOCK_MARKER = re.compile(r"^(\d*)([#>*+=-]|(?<=\d)[.)])")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!>])")
 _YAML_UNSAFE = re.compile("[\x7f-\x84\x86-\x9f\ufeff\ufffe\uffff\u2028\u2029]")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
@@ -330,12 +331,20 @@ def _info(reader: _Reader, element: ET.Element, config: SiteConfig) -> _Info | N
         reader.error(element, "<info> has no <area>; sitegen needs at least one")
     title, headline = _titles(reader, element)
     texts = (reader.text(element, "description") or "", reader.text(element, "instruction") or "")
-    for replaced in ("senderName", "web"):
-        if (value := reader.text(element, replaced)) is not None:
-            reader.warn(element, f"<{replaced}> {value} is replaced by the site's own on export")
+    _report_replaced(reader, element, config)
     if any(v is None for v in values) or expires is None or not areas:
         return None
     return _Info(*values, effective, expires, areas, title, headline, *texts)  # type: ignore[arg-type]
+
+
+def _report_replaced(reader: _Reader, element: ET.Element, config: SiteConfig) -> None:
+    # The site republishes under its own name and pages; say so when that differs.
+    sender_name = reader.text(element, "senderName")
+    if sender_name is not None and sender_name != config.sender_name:
+        reader.warn(element, f"<senderName> {sender_name} becomes {config.sender_name} on export")
+    web = reader.text(element, "web")
+    if web is not None and not web.startswith(config.base_url):
+        reader.warn(element, f"<web> {web} becomes the alert's page on this site on export")
 
 
 def _titles(reader: _Reader, element: ET.Element) -> tuple[str, str]:
@@ -488,8 +497,12 @@ def _blocks(text: str) -> list[str]:
 
 
 def _escape_minimal(line: str, prefix: str) -> str:
-    # Officials will edit the file: escape only when the plain line would not survive Markdown.
-    return line if markdown_to_text(prefix + line) == line else _escape_all(line, prefix)
+    # Officials will edit the file: escape only when the plain line would not survive Markdown,
+    # and then first only a block marker at its start ("* ", "1. ", "# ").
+    for candidate in (line, _BLOCK_MARKER.sub(r"\1\\\2", line, count=1)):
+        if markdown_to_text(prefix + candidate) == line:
+            return candidate
+    return _escape_all(line, prefix)
 
 
 def _escape_all(line: str, prefix: str) -> str:

@@ -9,9 +9,9 @@ import pytest
 import xmlschema
 from cap_checks import CAP, cap_schema, cap_text, check_atom, validate_cap
 
-from sitegen_fixtures import NOW, TmpSite, alert_text
 from sitegen.build import build_bundle
 from sitegen.errors import BuildError
+from sitegen_fixtures import NOW, TmpSite, alert_text
 
 QUAKE = "2026-09-12-gyeongju-earthquake"
 # Instants at which the example site looks different: quake active, tsunami warning active,
@@ -55,7 +55,10 @@ def test_the_schema_is_strict_enough_to_fail() -> None:
         good.replace("-00:00", "Z"),
         good.replace("00:00-00:00", "00:00.5-00:00"),
         good.replace("<scope>Public</scope>", ""),
-        good.replace("<status>Actual</status><msgType>Alert</msgType>", "<msgType>Alert</msgType><status>Actual</status>"),
+        good.replace(
+            "<status>Actual</status><msgType>Alert</msgType>",
+            "<msgType>Alert</msgType><status>Actual</status>",
+        ),
         good.replace("Actual", "Real"),
     ):
         with pytest.raises(xmlschema.XMLSchemaValidationError):
@@ -137,21 +140,25 @@ def test_cap_files_do_not_depend_on_the_build_time(example_site: TmpSite) -> Non
 
 
 def test_utc_is_written_as_minus_zero_and_stays_valid(tmp_site: TmpSite) -> None:
-    tmp_site.add("utc.md", alert_text(sent="2026-11-24T22:00:00Z", expires="2026-11-26T00:00:00+00:00"))
+    tmp_site.add(
+        "utc.md", alert_text(sent="2026-11-24T22:00:00Z", expires="2026-11-26T00:00:00+00:00")
+    )
     root = validate_cap(caps(tmp_site)["alerts/utc/cap.xml"])
     assert cap_text(root, "sent") == ["2026-11-24T22:00:00-00:00"]
     assert cap_text(root, "info/expires") == ["2026-11-26T00:00:00-00:00"]
 
 
 def test_hostile_text_is_escaped_and_the_message_stays_valid(tmp_site: TmpSite) -> None:
-    text = alert_text(title="\"'><script>alert(1)</script> & co\"").replace(
+    text = alert_text(title='"\'><script>alert(1)</script> & co"').replace(
         "The river is rising.", "Rising <b>fa\x08st</b> & now ]]> {{ config.sender }}"
     )
     tmp_site.add("evil.md", text)
     data = caps(tmp_site)["alerts/evil/cap.xml"]
     root = validate_cap(data)
     assert cap_text(root, "info/headline") == ["'><script>alert(1)</script> & co"]
-    assert cap_text(root, "info/description") == ["Rising <b>fast</b> & now ]]> {{ config.sender }}"]
+    assert cap_text(root, "info/description") == [
+        "Rising <b>fast</b> & now ]]> {{ config.sender }}"
+    ]
     assert b"<script>" not in data and b"<b>" not in data
 
 

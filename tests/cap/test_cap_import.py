@@ -1,0 +1,344 @@
+"""CAP → alert files: round trip over every example alert, national-feed shapes, safe parsing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from cap_checks import cap_text, validate_cap
+
+from sitegen.body import render_body
+from sitegen.build import build_bundle
+from sitegen.cap_import import ImportedFile, import_cap
+from sitegen.cli_cap import write_imported
+from sitegen.content import require_site
+from sitegen.lifecycle import standings
+from sitegen.model import Alert, MsgType, Phase, Site, Status
+from sitegen_fixtures import NOW, TmpSite, alert_text
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MULTILINGUAL_TOML = """\
+[site]
+title = "Imported Alerts"
+base_url = "https://alerts.test/"
+default_language = "en"
+languages = ["en", "fr", "de", "ko"]
+sender = "alerts@test.invalid"
+"""
+NWS = "urn-oid-2-49-0-1-840-0-{}-001-1"
+NWS_WARNING = NWS.format("7d4c1f0a2b9e8d3c6f5a4b3c2d1e0f9a8b7c6d5e")
+NWS_UPDATE = NWS.format("0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b")
+NWS_CANCEL = NWS.format("f1e2d3c4b5a697887766554433221100ffeeddcc")
+
+
+@pytest.fixture
+def import_site(tmp_site: TmpSite) -> TmpSite:
+    (tmp_site.root / "site.toml").write_text(MULTILINGUAL_TOML, encoding="utf-8")
+    return tmp_site
+
+
+def import_files(site: TmpSite, *names: str) -> list[str]:
+    """Import fixture files through the library, write them, return every problem as text."""
+    files: list[ImportedFile] = []
+    problems: list[str] = []
+    for name in names:
+        result = import_cap((FIXTURES / name).read_bytes(), name, site.config)
+        assert result.ok, [str(p) for p in result.problems]
+        files.extend(result.files)
+        problems.extend(str(p) for p in result.problems)
+    write_imported(files, site.config, force=False)
+    return problems
+
+
+def loaded(site: TmpSite, now: datetime = NOW) -> Site:
+    return require_site(site.config, now)[0]
+
+
+def comparable(alert: Alert) -> Alert:
+    """Every field but the body, which CAP carries as plain text (compared separately)."""
+    return replace(alert, body="")
+
+
+def cap_texts(alert: Alert) -> tuple[str, str]:
+    body = render_body(alert.body)
+    return body.description, body.instruction
+
+
+def test_round_trip_every_example_alert(example_site: TmpSite, tmp_path: Path) -> None:
+    """import(export(a)) == a for every example alert, and exporting again is byte-identical."""
+    original = loaded(example_site)
+    bundle, _, _ = build_bundle(example_site.config, NOW)
+    caps = {p: f.data for p, f in bundle.items() if p.endswith("/cap.xml")}
+    target = tmp_path / "reimported"
+    shutil.copytree(example_site.root, target)
+    shutil.rmtree(target / "content" / "alerts")
+    again = TmpSite.__new__(TmpSite)
+    again.root = target
+    files: list[ImportedFile] = []
+    for path, data in sorted(caps.items()):
+        result = import_cap(data, path, again.config)
+        assert result.problems == (), [str(p) for p in result.problems]  # nothing lost
+        files.extend(result.files)
+    write_imported(files, again.config, force=False)
+    imported = loaded(again)
+    assert [g.id for g in imported.groups] == [g.id for g in original.groups]
+    for before, after in zip(original.groups, imported.groups, strict=True):
+        assert len(after.versions) == len(before.versions)
+        for a, b in zip(before.versions, after.versions, strict=True):
+            assert comparable(b) == comparable(a)
+            assert cap_texts(b) == cap_texts(a)
+    rebuilt, _, _ = build_bundle(again.config, NOW)
+    assert {p: rebuilt[p].data for p in caps} == caps
+
+
+def test_a_separate_headline_travels_beside_the_title(tmp_site: TmpSite, tmp_path: Path) -> None:
+    text = alert_text(title="Flood watch").replace(
+        "event: Flood", "headline: River Han above 8.5 m at Hangang Bridge\nevent: Flood"
+    )
+    tmp_site.add("h.md", text)
+    data = build_bundle(tmp_site.config, NOW)[0]["alerts/h/cap.xml"].data
+    root = validate_cap(data)
+    assert cap_text(root, "info/headline") == ["River Han above 8.5 m at Hangang Bridge"]
+    (tmp_site.root / "content/alerts/h.md").unlink()
+    result = import_cap(data, "h.xml", tmp_site.config)
+    write_imported(list(result.files), tmp_site.config, force=False)
+    alert = loaded(tmp_site).by_id["h"].primary
+    assert (alert.title, alert.headline) == (
+        "Flood watch",
+        "River Han above 8.5 m at Hangang Bridge",
+    )
+
+
+def test_us_nws_update_and_cancel_chain(import_site: TmpSite) -> None:
+    problems = import_files(
+        import_site,
+        "us-nws-tornado-warning.xml",
+        "us-nws-tornado-update.xml",
+        "us-nws-tornado-cancel.xml",
+    )
+    during = loaded(import_site, datetime.fromisoformat("2026-05-14T18:00:00-05:00"))
+    phases = {k: s.phase for k, s in standings(during).items()}
+    assert (phases[NWS_WARNING], phases[NWS_UPDATE]) == (Phase.SUPERSEDED, Phase.ACTIVE)
+    after = loaded(import_site, datetime.fromisoformat("2026-05-14T18:10:00-05:00"))
+    assert standings(after)[NWS_CANCEL].phase is Phase.CANCELLED
+    warning = after.by_id[NWS_WARNING].primary
+    assert warning.title.startswith("Tornado Warning issued May 14 at 5:42PM CDT")
+    assert warning.areas[0].geocodes == (("SAME", "040027"), ("UGC", "OKC027"))
+    assert warning.areas[0].polygons == (
+        "35.08,-97.57 35.21,-97.30 35.05,-97.22 34.95,-97.50 35.08,-97.57",
+    )
+    assert warning.effective == datetime.fromisoformat("2026-05-14T17:42:00-05:00")
+    assert after.by_id[NWS_CANCEL].primary.references == (NWS_UPDATE,)
+    assert "TAKE COVER NOW!" in render_body(warning.body).instruction
+    assert "Newcastle & Blanchard." in render_body(warning.body).description
+    # what the alert format cannot hold is reported, with the line it was on
+    for expected in (
+        "us-nws-tornado-warning.xml:77: warning: geocode SAME=040087 was not imported",
+        "us-nws-tornado-warning.xml:19: warning: <eventCode> is not part of sitegen's alert "
+        "format and was not imported: SAME TOR",
+        "us-nws-tornado-warning.xml:58: warning: <parameter> is not part of sitegen's alert "
+        "format and was not imported: VTEC /O.NEW.KOUN.TO.W.0021.260514T2242Z-260514T2315Z/",
+        "us-nws-tornado-warning.xml:28: warning: <onset>",
+        "us-nws-tornado-warning.xml:15: warning: <responseType>",
+        "us-nws-tornado-cancel.xml:11: warning: <note>",
+    ):
+        assert any(p.startswith(expected) for p in problems), expected
+
+
+def test_reexported_chain_references_the_imported_messages(import_site: TmpSite) -> None:
+    import_files(
+        import_site,
+        "us-nws-tornado-warning.xml",
+        "us-nws-tornado-update.xml",
+        "us-nws-tornado-cancel.xml",
+    )
+    when = datetime.fromisoformat("2026-05-14T18:10:00-05:00")
+    bundle = build_bundle(import_site.config, when)[0]
+    cancel = validate_cap(bundle[f"alerts/{NWS_CANCEL}/cap.xml"].data)
+    assert cap_text(cancel, "references") == [
+        f"alerts@test.invalid,test.invalid-{NWS_UPDATE},2026-05-14T17:58:00-05:00"
+    ]
+    assert cap_text(cancel, "msgType") == ["Cancel"]
+
+
+def test_canadian_bilingual_message_becomes_two_files(import_site: TmpSite) -> None:
+    problems = import_files(import_site, "ca-naad-rainfall.xml")
+    alert_id = "urn-oid-2-49-0-1-124-2719650543-2026"
+    names = sorted(p.name for p in (import_site.root / "content/alerts").iterdir())
+    assert names == [f"{alert_id}.fr.md", f"{alert_id}.md"]
+    group = loaded(import_site, datetime.fromisoformat("2026-10-02T12:00:00+00:00")).by_id[alert_id]
+    assert [v.language for v in group.versions] == ["en", "fr"]
+    fr = group.version("fr")
+    assert fr is not None and fr.title == "avertissement de pluie en vigueur"
+    assert fr.areas[0].name == "Vancouver - centre incluant le centre-ville"
+    assert render_body(fr.body).instruction.startswith("Les fortes averses")
+    assert group.primary.sent == datetime.fromisoformat("2026-10-02T05:31:00+00:00")
+    assert group.primary.areas[0].geocodes[0] == ("layer:EC-MSC-SMC:1.0:CLC", "071110")
+    assert any("<audience> is not part" in p and "grand public" in p for p in problems)
+    assert any("<source> is not part" in p for p in problems)
+    assert any("profile:CAP-CP:Location:0.3=5915025 was not imported" in p for p in problems)
+
+
+def test_german_mowas_and_dwd_messages(import_site: TmpSite) -> None:
+    problems = import_files(
+        import_site,
+        "de-mowas-chemical.xml",
+        "de-dwd-thunderstorm.xml",
+        "de-dwd-thunderstorm-update.xml",
+    )
+    site = loaded(import_site, datetime.fromisoformat("2026-07-15T13:00:00+02:00"))
+    mowas = site.by_id["DE-NW-BN-SE030-20260715-30-000"]
+    assert [v.language for v in mowas.versions] == ["de", "en"]
+    assert mowas.primary.areas[0].geocodes == (("SHN", "053140000000"),)  # leading zero kept
+    assert render_body(mowas.primary.body).instruction.splitlines() == [
+        "Halten Sie Fenster und Türen geschlossen.",
+        "Schalten Sie Lüftungs- und Klimaanlagen ab.",
+        "Meiden Sie das betroffene Gebiet.",
+    ]
+    assert "## Was zu tun ist" in mowas.primary.body
+    dwd = [g for g in site.groups if g.id.startswith("2-49-0-0-276-0-DWD")]
+    update = next(g for g in dwd if g.primary.msg_type is MsgType.UPDATE)
+    assert update.primary.references == (next(g.id for g in dwd if g is not update),)
+    assert {s.phase for k, s in standings(site).items() if "DWD" in k} == {
+        Phase.SUPERSEDED,
+        Phase.ACTIVE,
+    }
+    assert any("<altitude> is not part" in p for p in problems)
+    assert any("<contact> is not part" in p and "0228 77 3333" in p for p in problems)
+
+
+def test_imported_sites_build_valid_cap_again(import_site: TmpSite) -> None:
+    import_files(import_site, *sorted(p.name for p in FIXTURES.glob("*.xml")))
+    when = datetime.fromisoformat("2026-07-15T13:00:00+02:00")
+    bundle, _, _ = build_bundle(import_site.config, when)
+    caps = [p for p in bundle if p.endswith("cap.xml")]
+    assert len(caps) == 7
+    for path in caps:
+        validate_cap(bundle[path].data)
+
+
+MINIMAL = """<?xml version="1.0"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+<identifier>x-1</identifier><sender>a@b.c</sender><sent>2026-01-01T00:00:00-00:00</sent>
+<status>{status}</status><msgType>{msg_type}</msgType><scope>{scope}</scope>
+<info><language>{language}</language><category>Met</category><event>Storm</event>
+<urgency>Expected</urgency><severity>{severity}</severity><certainty>Likely</certainty>
+{expires}<headline>Storm</headline><area><areaDesc>Coast</areaDesc></area></info>
+</alert>
+"""
+
+
+def minimal(**fields: str) -> bytes:
+    values = {
+        "status": "Actual",
+        "msg_type": "Alert",
+        "scope": "Public",
+        "language": "en-GB",
+        "severity": "Severe",
+        "expires": "<expires>2026-01-02T00:00:00-00:00</expires>",
+    }
+    values.update(fields)
+    return MINIMAL.format(**values).encode()
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE alert [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&d;</identifier></alert>
+"""
+EXTERNAL = b"""<?xml version="1.0"?>
+<!DOCTYPE alert [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&secret;</identifier></alert>
+"""
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"this is not xml", "x.xml:1: not well-formed XML"),
+        (b"<alert><unclosed></alert>", "x.xml:1: not well-formed XML (mismatched tag"),
+        (BILLION_LAUGHS, "x.xml: refused: the XML uses a DTD or entities"),
+        (EXTERNAL, "x.xml: refused: the XML uses a DTD or entities"),
+        (
+            b'<feed xmlns="http://www.w3.org/2005/Atom"/>',
+            "this is an Atom feed, not a CAP message",
+        ),
+        (
+            minimal().replace(b"cap:1.2", b"cap:1.1"),
+            "not a CAP 1.2 message: the root element is <alert> in namespace "
+            "urn:oasis:names:tc:emergency:cap:1.1",
+        ),
+        (minimal(scope="Restricted"), "scope is Restricted: this message is not for the public"),
+        (minimal(msg_type="Ack"), "msgType Ack is a reply between systems"),
+        (minimal(msg_type="Update"), "an Update must have <references>"),
+        (minimal(language="ja-JP"), "language ja-JP is not one of the site's languages (en, ko)"),
+        (minimal(expires=""), "<info> has no <expires>, which sitegen needs"),
+        (minimal(severity="Catastrophic"), "<severity> 'Catastrophic' is not one of Extreme"),
+        (minimal(status="Real"), "<status> 'Real' is not one of Actual"),
+    ],
+)
+def test_unusable_input_gets_a_clear_error(tmp_site: TmpSite, data: bytes, message: str) -> None:
+    result = import_cap(data, "x.xml", tmp_site.config)
+    assert not result.ok and result.files == ()
+    assert any(message in str(p) for p in result.problems), [str(p) for p in result.problems]
+    assert not any("root:" in str(p) for p in result.problems)  # /etc/passwd never read
+
+
+def test_infos_that_disagree_on_shared_fields_are_refused(tmp_site: TmpSite) -> None:
+    data = minimal().replace(
+        b"</info>",
+        b"</info>"
+        + minimal(language="ko-KR", severity="Minor").split(b"</scope>")[1].split(b"</alert>")[0],
+        1,
+    )
+    result = import_cap(data, "x.xml", tmp_site.config)
+    assert not result.ok
+    assert any("disagree on severity (en: Severe, ko: Minor)" in str(p) for p in result.problems)
+
+
+def test_a_minimal_foreign_message_imports(tmp_site: TmpSite) -> None:
+    result = import_cap(minimal(status="Test"), "x.xml", tmp_site.config)
+    assert result.ok and [f.name for f in result.files] == ["x-1.md"]
+    write_imported(list(result.files), tmp_site.config, force=False)
+    alert = loaded(tmp_site).by_id["x-1"].primary
+    assert (alert.status, alert.language, alert.title) == (Status.TEST, "en", "Storm")
+
+
+def cli(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def test_cli_reads_stdin_and_refuses_to_overwrite(import_site: TmpSite) -> None:
+    data = (FIXTURES / "de-mowas-chemical.xml").read_bytes()
+    first = cli("import-cap", "-", cwd=import_site.root, stdin=data)
+    assert first.returncode == 0, first.stderr
+    assert b"wrote content/alerts/DE-NW-BN-SE030-20260715-30-000.md" in first.stdout
+    assert b"<stdin>:31: warning: <contact> is not part" in first.stderr
+    again = cli("import-cap", "-", cwd=import_site.root, stdin=data)
+    assert again.returncode == 1 and b"already exist" in again.stderr
+    assert b"Traceback" not in again.stderr
+    forced = cli("import-cap", "--force", "-", cwd=import_site.root, stdin=data)
+    assert forced.returncode == 0, forced.stderr
+
+
+def test_cli_writes_nothing_when_any_file_fails(import_site: TmpSite, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(BILLION_LAUGHS)
+    good = FIXTURES / "de-mowas-chemical.xml"
+    result = cli("import-cap", str(good), str(bad), cwd=import_site.root)
+    assert result.returncode == 1
+    assert b"bad.xml: refused" in result.stderr and b"Traceback" not in result.stderr
+    assert list((import_site.root / "content/alerts").iterdir()) == []
+    missing = cli("import-cap", "nowhere.xml", cwd=import_site.root)
+    assert missing.returncode == 1 and b"nowhere.xml: cannot read the file" in missing.stderr

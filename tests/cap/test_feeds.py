@@ -1,0 +1,99 @@
+"""The CAP index and the page feed: valid Atom, current alerts only, under 900 KB."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cap_checks import check_atom
+
+from sitegen.build import build_bundle
+from sitegen.cap import FEED_LIMIT_BYTES, fit_feed
+from sitegen_fixtures import NOW, TmpSite, alert_text
+
+BASE = "https://alerts.example.gov/alerts/"
+
+
+def feeds(site: TmpSite, now: datetime) -> dict[str, list[str]]:
+    """Alert ids each feed lists (from the entries' page links), after RFC 4287 checks."""
+    bundle, _, _ = build_bundle(site.config, now)
+    result = {}
+    for name in ("cap.atom", "feed.atom"):
+        entries = check_atom(bundle[name].data)
+        result[name] = [e.link("application/cap+xml").split("/")[-2] for e in entries]
+        for entry in entries:
+            cap_path = entry.link("application/cap+xml").split("/", 3)[3]
+            page_path = entry.link("text/html").split("/", 3)[3] + "index.html"
+            assert cap_path in bundle and page_path in bundle  # links never dangle
+    return result
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_cap_index_follows_the_tsunami_chain(example_site: TmpSite) -> None:
+    chain = "2026-11-24-east-coast-tsunami-"
+    timeline = {
+        "2026-11-24T07:00:00+09:00": [chain + "warning"],
+        "2026-11-24T10:00:00+09:00": [chain + "update"],  # the update replaced the warning
+        "2026-11-24T13:00:00+09:00": [chain + "cancel"],  # receivers must learn of the cancel
+        "2026-11-24T18:00:00+09:00": [],  # the cancel expired: the chain left the index
+    }
+    for instant, expected in timeline.items():
+        listed = feeds(example_site, at(instant))
+        assert [i for i in listed["cap.atom"] if i.startswith(chain)] == expected, instant
+        assert set(listed["cap.atom"]) <= set(listed["feed.atom"]), instant
+
+
+def test_expired_alerts_leave_the_cap_index_but_stay_on_the_page_feed(tmp_site: TmpSite) -> None:
+    tmp_site.add("short.md", alert_text(title="Short one", expires="2026-11-25T13:00:00+09:00"))
+    tmp_site.add("long.md", alert_text(title="Long one"))
+    assert feeds(tmp_site, NOW)["cap.atom"] == ["long", "short"]
+    later = feeds(tmp_site, at("2026-11-25T13:00:00+09:00"))
+    assert later["cap.atom"] == ["long"]
+    assert later["feed.atom"] == ["long", "short"]  # current first, then the past one
+    bundle, _, _ = build_bundle(tmp_site.config, at("2026-11-25T13:00:00+09:00"))
+    assert b"<title>Expired \xc2\xb7 Severe: Short one</title>" in bundle["feed.atom"].data
+    assert b"/archive/" in bundle["cap.atom"].data  # the index points to the archive
+
+
+def test_upcoming_messages_enter_the_index_when_sent(tmp_site: TmpSite) -> None:
+    tmp_site.add("later.md", alert_text(sent="2026-11-25T15:00:00+09:00"))
+    assert feeds(tmp_site, NOW)["cap.atom"] == []
+    assert feeds(tmp_site, at("2026-11-25T15:00:00+09:00"))["cap.atom"] == ["later"]
+
+
+def test_feeds_stay_under_900_kb_by_keeping_the_newest(tmp_site: TmpSite) -> None:
+    event = "Flood " + "with a very long official event description " * 55  # ~2.5 KB a feed entry
+    start = at("2026-11-20T00:00:00+09:00")
+    count = 420
+    for n in range(count):
+        sent = (start + timedelta(minutes=10 * n)).isoformat()
+        tmp_site.add(
+            f"a{n:03}.md",
+            alert_text(title=f"Alert {n}", sent=sent).replace(
+                "event: Flood", f"event: {event.strip()}"
+            ),
+        )
+    bundle, _, _ = build_bundle(tmp_site.config, NOW)
+    for name in ("cap.atom", "feed.atom"):
+        data = bundle[name].data
+        assert 800_000 < len(data) <= FEED_LIMIT_BYTES, (name, len(data))
+        ids = [e.link("application/cap+xml").split("/")[-2] for e in check_atom(data)]
+        assert 300 < len(ids) < count
+        assert ids == [f"a{n:03}" for n in range(count - 1, count - 1 - len(ids), -1)]
+
+
+def test_fit_feed_keeps_the_longest_prefix_that_fits() -> None:
+    sizes = [100, 5, 300, 7, 7, 7, 50]
+    renders: list[int] = []
+
+    def render(entries: list[int]) -> bytes:  # type: ignore[type-arg]
+        renders.append(len(entries))
+        return b"h" * 20 + b"".join(b"x" * s for s in entries)
+
+    for limit in range(20, 520):
+        data = fit_feed(sizes, render, limit)
+        kept = next(k for k in range(len(sizes), -1, -1) if 20 + sum(sizes[:k]) <= limit)
+        assert len(data) == 20 + sum(sizes[:kept]), limit
+    assert fit_feed(sizes, render, 10_000) == render(sizes)

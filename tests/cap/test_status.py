@@ -1,0 +1,110 @@
+"""`sitegen status`: phases now, and the next instant the published site changes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+from sitegen.build import build_bundle
+from sitegen.content import require_site
+from sitegen.status import format_status, site_status
+from sitegen_fixtures import NOW, TmpSite, alert_text
+
+
+def status_at(site: TmpSite, now: datetime):  # type: ignore[no-untyped-def]
+    loaded, _ = require_site(site.config, now)
+    return site_status(loaded, site.config)
+
+
+def bundle_bytes(site: TmpSite, now: datetime) -> dict[str, bytes]:
+    bundle, manifest, _ = build_bundle(site.config, now)
+    return {**{p: f.data for p, f in bundle.items()}, ".sitegen/manifest.json": manifest}
+
+
+def test_lists_by_phase_and_names_the_next_change(tmp_site: TmpSite) -> None:
+    tmp_site.add("now.md", alert_text(title="In force"))
+    tmp_site.add(
+        "soon.md",
+        alert_text(title="Tomorrow's drill", status="Exercise")
+        .replace("expires:", "effective: 2026-11-26T09:00:00+09:00\nexpires:")
+        .replace("2026-11-26T07:00:00+09:00", "2026-11-26T18:00:00+09:00"),
+    )
+    tmp_site.add("old.md", alert_text(title="Over", expires="2026-11-25T08:00:00+09:00"))
+    tmp_site.add(
+        "draft.md", alert_text(title="Not yet", status="Draft", expires="2026-11-25T13:00:00+09:00")
+    )
+    status = status_at(tmp_site, NOW)
+    assert [line.id for line in status.lists["active"]] == ["now"]
+    assert [line.id for line in status.lists["upcoming"]] == ["soon"]
+    assert [line.id for line in status.lists["expired"]] == ["old"]
+    assert status.drafts == ("draft",)  # a Draft never changes the published site
+    change = status.next_change
+    assert change is not None
+    assert (change.at.isoformat(), change.alert_id, change.event) == (
+        "2026-11-26T07:00:00+09:00",
+        "now",
+        "expires",
+    )
+    text = format_status(status)
+    assert "next change: 2026-11-26T07:00:00+09:00 (now expires)" in text
+    assert "[Exercise]  Tomorrow's drill" in text
+
+
+def test_the_site_does_not_change_before_next_change_and_does_at_it(
+    example_site: TmpSite,
+) -> None:
+    """The promise a scheduler relies on, checked over the example site's whole timeline."""
+    now = datetime.fromisoformat("2026-09-12T21:00:00+09:00")
+    steps = 0
+    while (change := status_at(example_site, now).next_change) is not None and steps < 40:
+        before = bundle_bytes(example_site, now)
+        assert bundle_bytes(example_site, change.at - timedelta(seconds=1)) == before
+        assert bundle_bytes(example_site, change.at) != before, change
+        now, steps = change.at, steps + 1
+    assert change is None and steps >= 8  # every sent/effective/expires was visited
+
+
+def test_json_for_schedulers(example_site: TmpSite) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from sitegen.cli import main; main()",
+            "status",
+            "--json",
+            "--now",
+            NOW.isoformat(),
+        ],
+        cwd=example_site.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["now"] == NOW.isoformat()
+    assert data["next_change"] == {
+        "at": "2027-11-26T21:00:00+09:00",
+        "alert": "2026-11-22-busan-air-quality",
+        "event": "expires",
+    }
+    assert data["seconds_until_next_change"] == int(
+        (datetime.fromisoformat("2027-11-26T21:00:00+09:00") - NOW).total_seconds()
+    )
+    assert [a["id"] for a in data["cancelled"]] == ["2026-11-24-east-coast-tsunami-cancel"]
+    assert {a["id"] for a in data["superseded"]} == {
+        "2026-11-24-east-coast-tsunami-warning",
+        "2026-11-24-east-coast-tsunami-update",
+    }
+    assert "2026-11-20-national-evacuation-drill" in {a["id"] for a in data["active"]}
+    assert data["active"][0]["url"].startswith("https://alerts.example.gov/alerts/")
+
+
+def test_nothing_left_to_change(tmp_site: TmpSite) -> None:
+    tmp_site.add("old.md", alert_text(expires="2026-11-25T08:00:00+09:00"))
+    status = status_at(tmp_site, NOW)
+    assert status.next_change is None
+    assert status.as_json()["next_change"] is None
+    assert "next change: none" in format_status(status)
