@@ -62,20 +62,30 @@ def _text_element(text: str, tail: str | None) -> etree.Element:
 
 
 def _clean_link(link: etree.Element) -> None:
-    href = (link.get("href") or "").strip()
-    # Browsers ignore control characters and whitespace inside schemes ("java\tscript:").
-    squashed = re.sub(r"[\x00-\x20]", "", href).lower()
-    scheme = urlsplit(squashed).scheme
+    href = html.unescape((link.get("href") or "").strip())
     title = link.get("title")
     link.attrib.clear()
-    if scheme and scheme not in SAFE_SCHEMES:
+    if not is_safe_url(href):
         link.tag = "span"
         return
     link.set("href", href)
     if title:
         link.set("title", title)
-    if scheme in ("http", "https") or squashed.startswith("//"):
+    if href.lower().startswith(("http:", "https:", "//")):
         link.set("rel", "nofollow noopener noreferrer")
+
+
+def is_safe_url(href: str) -> bool:
+    """True for http(s)/mailto/tel and plain relative URLs; entity-decoded input expected.
+
+    Browsers drop control characters and whitespace inside a scheme ("java\tscript:") and
+    decode entities in attributes ("&#106;avascript:"), so both are undone before looking.
+    A colon before the first "/", "?" or "#" with no scheme we allow is refused too.
+    """
+    squashed = re.sub(r"[\x00-\x20\x7f]", "", href).lower()
+    scheme = urlsplit(squashed).scheme
+    head = re.split(r"[/?#]", squashed, maxsplit=1)[0]
+    return scheme in SAFE_SCHEMES if scheme else ":" not in head
 
 
 class _SafeMarkdown(markdown.Extension):

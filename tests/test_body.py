@@ -1,0 +1,84 @@
+"""Officials' Markdown is rendered safe: no raw HTML, no script URLs in any disguise."""
+
+from __future__ import annotations
+
+import pytest
+
+from sitegen.body import is_safe_url, render_body
+
+DROPPED = [
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](java&#x09;script:alert(1))",  # entity-encoded tab: browsers decode, then drop it
+    "[x](&#106;avascript:alert(1))",  # entity-encoded letter
+    "[x](&#x6A;avascript:alert(1))",
+    "[x](java%0ascript:alert(1))",
+    "[x](\\javascript:alert(1))",
+    "[x](  javascript:alert(1))",
+    "[x](<javascript:alert(1)>)",
+    "[x](vbscript:msgbox(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    "[x](file:///etc/passwd)",
+    "[x][r]\n\n[r]: javascript:alert(1)",
+]
+
+
+@pytest.mark.parametrize("source", DROPPED)
+def test_unsafe_links_become_plain_text(source: str) -> None:
+    html = render_body(source).html
+    assert "<a" not in html and "href" not in html, html
+    assert "<span>x</span>" in html
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "[ok](https://a.example/?q=1&r=2)",
+            '<a href="https://a.example/?q=1&amp;r=2" rel="nofollow noopener noreferrer">ok</a>',
+        ),
+        ("[in](/alerts/x/)", '<a href="/alerts/x/">in</a>'),
+        ("[m](mailto:help@example.gov)", '<a href="mailto:help@example.gov">m</a>'),
+        ("[t](tel:+82-2-120)", '<a href="tel:+82-2-120">t</a>'),
+    ],
+)
+def test_safe_links_are_kept(source: str, expected: str) -> None:
+    assert expected in render_body(source).html
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "<svg onload=alert(1)>",
+        "<iframe srcdoc='<script>alert(1)</script>'></iframe>",
+        "<a href='javascript:alert(1)'>x</a>",
+        "<style>body{display:none}</style>",
+        "<meta http-equiv=refresh content='0;url=https://evil.example'>",
+        "<base href='https://evil.example/'>",
+        "Text <b onclick=alert(1)>bold</b> inline",
+    ],
+)
+def test_raw_html_is_shown_as_text(source: str) -> None:
+    html = render_body(source).html
+    assert "<" not in html.replace("<p>", "").replace("</p>", "").replace(
+        "<pre><code>", ""
+    ).replace("</code></pre>", ""), html
+    assert "&lt;" in html
+
+
+def test_images_become_their_description() -> None:
+    html = render_body("![flood map](https://evil.example/track.png)").html
+    assert "<img" not in html and "evil.example" not in html and "[flood map]" in html
+
+
+@pytest.mark.parametrize("url", ["https://x", "/a/b", "a/b", "#top", "?q=1", "mailto:a@b", "tel:1"])
+def test_is_safe_url_allows(url: str) -> None:
+    assert is_safe_url(url)
+
+
+def test_description_and_instruction_are_plain_text() -> None:
+    body = render_body("It **floods**.\n\n## What to do\n\n- Go [up](https://x.example).\n")
+    assert body.description == "It floods."
+    assert body.instruction == "Go up."
