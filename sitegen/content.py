@@ -178,8 +178,8 @@ def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[C
                 Problem(
                     rel,
                     0,
-                    "this is a link to a file outside content/; sitegen "
-                    "only reads files inside content/. Copy the file in instead.",
+                    "this is a link to a file or folder outside content/; sitegen "
+                    "only reads files inside content/. Copy the files in instead.",
                 )
             )
             continue
@@ -203,6 +203,8 @@ def _walk(
             name = entry.name
             if entry.is_dir(follow_symlinks=False):
                 _walk(entry.path, (*parts, name), found)
+            elif entry.is_symlink() and entry.is_dir():
+                found.append(((*parts, name), entry))  # a linked folder: checked, not read
             if name.endswith(".md") and not name.startswith((".", "#")):
                 found.append(((*parts, name), entry))
 

@@ -45,8 +45,21 @@ class Document:
         return 1
 
 
-class _AliasError(Exception):
-    pass
+ALIASES_REFUSED = ("YAML anchors and aliases ('&name', '*name', '<<') are not allowed in "
+                   "alerts; write each value out in full")
+
+
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in (
+    "str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
+
+
+class _Refused(Exception):
+    """A front matter we will not read further: (line, message)."""
+
+    def __init__(self, line: int, message: str = ALIASES_REFUSED) -> None:
+        super().__init__(line, message)
+        self.line = line
+        self.message = message
 
 
 def read_document(path: Path, rel: str) -> tuple[Document | None, list[Problem]]:
@@ -200,13 +213,8 @@ def _parse_yaml(
     problems: list[Problem] = []
     try:
         fields = _to_python(root, (), lines, problems, rel, set())
-    except _AliasError as exc:
-        return Problem(
-            rel,
-            int(str(exc)),
-            "YAML anchors and aliases ('&name', '*name', '<<') are "
-            "not allowed in alerts; write each value out in full",
-        )
+    except _Refused as exc:
+        return Problem(rel, exc.line, exc.message)
     assert isinstance(fields, dict)
     return fields, lines, problems
 
@@ -220,8 +228,14 @@ def _to_python(
     seen: set[int],
 ) -> Any:
     line = node.start_mark.line + 2  # +1 for 1-based, +1 for the opening '---'
-    if id(node) in seen or node.tag == "tag:yaml.org,2002:merge" or len(path) > MAX_NESTING:
-        raise _AliasError(str(line))
+    if id(node) in seen or node.tag == "tag:yaml.org,2002:merge":
+        raise _Refused(line)
+    if node.tag not in _PLAIN_TAGS:
+        raise _Refused(line, f"YAML tags such as '{node.tag.replace('tag:yaml.org,2002:', '!!')}' "
+                       "are not allowed in alerts; write plain values")
+    if len(path) > MAX_NESTING:
+        raise _Refused(line, f"values are nested more than {MAX_NESTING} levels deep; alerts "
+                       "need at most three (areas → area → geocodes)")
     seen.add(id(node))
     if isinstance(node, ScalarNode):
         if node.tag == _STR_TAG or node.tag.endswith(":timestamp"):
@@ -237,7 +251,7 @@ def _to_python(
     result: dict[str, Any] = {}
     for key_node, value_node in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
-            raise _AliasError(str(key_node.start_mark.line + 2))
+            raise _Refused(key_node.start_mark.line + 2)
         key = str(_to_python(key_node, path, {}, problems, rel, seen))
         key_line = key_node.start_mark.line + 2
         if key in result:
