@@ -1,20 +1,50 @@
-"""build = load → render → write. The one function the CLI, serve and publish all call."""
+"""build = load → render → write. The one function the CLI, serve and publish all call.
+
+`build_site` is incremental (docs/architecture.md, "Incremental builds"): it re-reads only
+content files whose bytes changed, re-renders only units whose inputs changed, writes only
+files whose bytes changed, and renders across cores when there is much to do. Its output is
+byte-identical to a clean build's (`build_bundle` + write), which tests/perf checks.
+"""
 
 from __future__ import annotations
 
+import bisect
+import hashlib
+import multiprocessing
+import os
+import sys
+import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
 
 import brotli
 
-from sitegen.bundle import Bundle, manifest_bytes, write_bundle
+from sitegen import cache
+from sitegen.bundle import (
+    MANIFEST_PATH,
+    Bundle,
+    commit_staged,
+    discard_staged,
+    manifest_bytes,
+    manifest_from_entries,
+    stage_file,
+    staging_dir,
+)
+from sitegen.cache import BuildState, Fingerprint, SourceEntry, SourceStore
 from sitegen.config import SiteConfig
-from sitegen.content import require_site
-from sitegen.errors import Problem
-from sitegen.render import render_site
+from sitegen.content import ContentFile, load_site, read_content_file, require_site, scan_content
+from sitegen.errors import ContentError, Problem
+from sitegen.model import Site
+from sitegen.render import SiteView, Unit, make_environment, render_site, site_units
 
 PAGE_BUDGET_BYTES = 14_000  # brotli-compressed HTML: one request, first TCP round trips
+PARALLEL_MIN = 400  # files to parse or units to render below which forking costs more
+CHUNK = 64  # units per task sent to a worker
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,45 +55,588 @@ class BuildReport:
     seconds: float
     warnings: tuple[Problem, ...]
     largest_page: tuple[str, int]  # (path, brotli bytes) of the heaviest HTML page
+    pages: int = 0  # HTML pages among the files
+    rendered: int = 0  # units rendered by this build
+    reused: int = 0  # units whose files the last build already wrote (cache hits)
+    parsed: int = 0  # content files parsed (the others came from the cache)
+    removed: int = 0  # files deleted because the site no longer has them
 
     def summary(self) -> str:
+        """One line: pages, bytes, time, what was written and what the cache saved."""
         path, size = self.largest_page
+        units = self.rendered + self.reused
         return (
-            f"built {self.files} files ({self.bytes / 1024:.0f} KiB), {self.written} changed, "
-            f"in {self.seconds:.2f} s; largest page {path} = {size:,} bytes brotli"
+            f"built {self.pages:,} pages, {self.files:,} files ({_size(self.bytes)}) in "
+            f"{self.seconds:.2f} s: {self.written:,} written, {self.removed:,} removed, "
+            f"cache hits {self.reused:,}/{units:,} units and "
+            f"{max(0, self.files - self.written)}/{self.files:,} files; "
+            f"largest page {path} = {size:,} bytes brotli"
         )
 
 
+def _size(count: int) -> str:
+    return f"{count / 1024:.0f} KiB" if count < 10 * 1024 * 1024 else f"{count / 2**20:.1f} MiB"
+
+
+class Progress:
+    """One line of progress on a terminal, drawn only once a build has run for `delay` seconds
+    (a quick build prints nothing but its summary)."""
+
+    def __init__(self, stream: TextIO | None, delay: float = 1.0) -> None:
+        self.stream = stream
+        self.delay = delay
+        self.started = time.perf_counter()
+        self._drawn = 0.0
+        self._width = 0
+
+    def step(self, label: str, done: int, total: int) -> None:
+        if self.stream is None:
+            return
+        now = time.perf_counter()
+        if now - self.started < self.delay or (now - self._drawn < 0.1 and done < total):
+            return
+        self._drawn = now
+        text = f"{label} {done:,}/{total:,} ({100 * done // max(total, 1)} %)"
+        self.stream.write("\r" + text.ljust(self._width))
+        self.stream.flush()
+        self._width = len(text)
+
+    def close(self) -> None:
+        if self.stream is not None and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+
+
 def build_bundle(config: SiteConfig, now: datetime) -> tuple[Bundle, bytes, tuple[Problem, ...]]:
-    """Pure part of a build: content → (bundle, manifest bytes, warnings). Raises on errors."""
+    """Pure part of a clean build: content → (bundle, manifest bytes, warnings), in memory.
+    Raises on errors."""
     site, warnings = require_site(config, now)
     bundle, updated = render_site(site, config)
     return bundle, manifest_bytes(bundle, config.cache, updated), warnings
 
 
-def build_site(config: SiteConfig, now: datetime) -> BuildReport:
-    """Build the site into config.output_path, atomically."""
+def build_site(
+    config: SiteConfig,
+    now: datetime,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> BuildReport:
+    """Build the site into config.output_path, incrementally (see the module docstring).
+
+    A failed build (content or template errors) writes nothing: every changed file is rendered
+    into a staging folder before the first one is moved into place.
+    """
     started = time.perf_counter()
-    bundle, manifest, warnings = build_bundle(config, now)
-    budget = tuple(page_budget_warnings(bundle))
-    written = write_bundle(bundle, manifest, config.output_path)
-    return BuildReport(
-        written.files,
-        written.bytes,
-        written.written,
-        time.perf_counter() - started,
-        warnings + budget,
-        largest_page(bundle),
+    progress = progress or Progress(None)
+    try:
+        build = _Build(config, now, progress, jobs or os.cpu_count() or 1)
+        report = build.run()
+    finally:
+        progress.close()
+    return _with_time(report, time.perf_counter() - started)
+
+
+def _with_time(report: BuildReport, seconds: float) -> BuildReport:
+    fields = {name: getattr(report, name) for name in BuildReport.__dataclass_fields__}
+    return BuildReport(**{**fields, "seconds": seconds})
+
+
+# One render task's result per file: (path, sha256, size, staged?, brotli size or -1)
+Written = tuple[str, str, int, bool, int]
+
+
+@dataclass(slots=True)
+class _Work:
+    """What forked workers need; set in the parent just before the fork (workers inherit it)."""
+
+    units: list[Unit] = field(default_factory=list)
+    known: dict[str, str] = field(default_factory=dict)  # path → sha256 of the file on disk
+    on_disk: dict[str, cache.Signature] = field(default_factory=dict)
+    out_dir: Path = Path()
+    staging: Path = Path()
+    files: list[ContentFile] = field(default_factory=list)
+    config: SiteConfig | None = None
+
+
+_WORK = _Work()
+
+
+class _Build:
+    def __init__(self, config: SiteConfig, now: datetime, progress: Progress, jobs: int) -> None:
+        self.config = config
+        self.now = now
+        self.progress = progress
+        self.jobs = jobs
+        self.root = config.root
+        self.out_dir = config.output_path.resolve()
+        self.state = BuildState.load(self.root)
+        self.global_key = _global_key(config)
+
+    def run(self) -> BuildReport:
+        read_ns = time.time_ns()
+        files, scan_problems = scan_content(self.config)
+        inputs = cache.digest(
+            repr(
+                (
+                    self.global_key,
+                    [(f.rel, cache.signature(f.stat)) for f in files],
+                    scan_problems,
+                )
+            ).encode()
+        )
+        on_disk = _list_outputs(self.out_dir)
+        if self._nothing_to_do(inputs, files, on_disk):
+            return self._unchanged_report()
+        store, parsed = self._sources(files)
+        loaded = load_site(self.config, self.now, self._reader(store), (files, scan_problems))
+        store.keep_only(f.rel for f in files)
+        store.save()
+        if loaded.site is None:
+            raise ContentError(loaded.problems)
+        return self._render(loaded.site, loaded.problems, store, on_disk, inputs, read_ns, parsed)
+
+    # -- nothing changed ------------------------------------------------------------------
+
+    def _nothing_to_do(
+        self, inputs: str, files: list[ContentFile], on_disk: dict[str, cache.Signature]
+    ) -> bool:
+        """Same inputs as the last build (by stat, for files not modified around it), `now` on
+        the same side of every instant, and its output untouched: the output is already right."""
+        state = self.state
+        if state.inputs != inputs or _rank(state.instants, self.now) != state.now_rank:
+            return False
+        if any(f.stat.st_mtime_ns >= state.read_ns - cache.RACY_NS for f in files):
+            return False
+        if len(on_disk) != len(state.outputs):
+            return False
+        return all(on_disk.get(path) == out[1] for path, out in state.outputs.items())
+
+    def _unchanged_report(self) -> BuildReport:
+        state = self.state
+        codec = cache.codecs()
+        warnings = tuple(codec["problem"].decode(w) for w in state.warnings) if codec else ()
+        return BuildReport(
+            files=len(state.outputs) - 1,  # the manifest is not a file of the site
+            bytes=sum(o[1][1] for p, o in state.outputs.items() if p != MANIFEST_PATH),
+            written=0,
+            seconds=0.0,
+            warnings=warnings,
+            largest_page=self._largest({p: (o[0], o[1][1]) for p, o in state.outputs.items()}),
+            pages=sum(p.endswith(".html") for p in state.outputs),
+            reused=len(state.units),
+        )
+
+    # -- content --------------------------------------------------------------------------
+
+    def _sources(self, files: list[ContentFile]) -> tuple[SourceStore, int]:
+        """The source store, with every file parsed that it does not hold (across cores when
+        there are many)."""
+        store = SourceStore(self.root, cache.digest(repr((self.global_key,)).encode()))
+        missing = [f for f in files if store.lookup(f.rel, cache.signature(f.stat), f.path) is None]
+        if cache.codecs() is None:
+            return store, len(missing)
+        if len(missing) >= PARALLEL_MIN and self._can_fork():
+            _WORK.files, _WORK.config = missing, self.config
+            chunks = [
+                list(range(i, min(i + CHUNK, len(missing)))) for i in range(0, len(missing), CHUNK)
+            ]
+            done = 0
+            with multiprocessing.get_context("fork").Pool(self.jobs) as pool:
+                for results in pool.imap_unordered(_parse_chunk, chunks):
+                    for rel, entry in results:
+                        store.record(rel, SourceEntry(*entry))
+                    done += len(results)
+                    self.progress.step("reading content", done, len(missing))
+            _WORK.files = []
+        return store, len(missing)
+
+    def _reader(
+        self, store: SourceStore
+    ) -> Callable[[ContentFile, SiteConfig, list[Problem]], Any]:
+        codecs = cache.codecs()
+        if codecs is None:
+            return read_content_file
+
+        def read(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
+            entry = store.lookup(file.rel, cache.signature(file.stat), file.path)
+            if entry is None:
+                parsed = _parse(file, config)
+                if parsed is None:  # changed while being read: parse, but do not cache
+                    return read_content_file(file, config, problems)
+                entry = SourceEntry(*parsed)
+                store.record(file.rel, entry)
+            problems.extend(codecs["problem"].decode(p) for p in entry.problems)
+            return None if entry.value is None else codecs[entry.kind].decode(entry.value)
+
+        return read
+
+    # -- rendering and writing ------------------------------------------------------------
+
+    def _render(
+        self,
+        site: Site,
+        problems: tuple[Problem, ...],
+        store: SourceStore,
+        on_disk: dict[str, cache.Signature],
+        inputs: str,
+        read_ns: int,
+        parsed: int,
+    ) -> BuildReport:
+        config = self.config
+        view = SiteView(site, config)
+        environments = {lang: make_environment(config, lang) for lang in config.languages}
+        units = site_units(view, environments)
+        fingerprint = Fingerprint({rel: e.digest for rel, e in store.entries.items()})
+        keys = [_unit_key(self.global_key, unit, fingerprint) for unit in units]
+        known = self._verified(on_disk)
+        dirty = [
+            i
+            for i, unit in enumerate(units)
+            if keys[i] is None
+            or unit.name not in self.state.units
+            or self.state.units[unit.name][0] != keys[i]
+            or any(p not in known for p in self.state.units[unit.name][1])
+        ]
+        staging = staging_dir(self.out_dir)
+        try:
+            written = self._render_units(units, dirty, known, on_disk, staging)
+            return self._commit(
+                view,
+                units,
+                keys,
+                dirty,
+                written,
+                known,
+                on_disk,
+                staging,
+                problems,
+                inputs,
+                read_ns,
+                parsed,
+            )
+        except BaseException:
+            discard_staged(staging)
+            raise
+
+    def _verified(self, on_disk: dict[str, cache.Signature]) -> dict[str, str]:
+        """path → sha256 of every output file known to hold what the last build wrote: by
+        stat when it is untouched, else by reading it."""
+        known: dict[str, str] = {}
+        for path, (sha, sig, _) in self.state.outputs.items():
+            current = on_disk.get(path)
+            if current == sig:
+                known[path] = sha
+            elif current is not None and current[1] == sig[1]:
+                data = _read(self.out_dir / path)
+                if data is not None and hashlib.sha256(data).hexdigest() == sha:
+                    known[path] = sha
+        return known
+
+    def _render_units(
+        self,
+        units: list[Unit],
+        dirty: list[int],
+        known: dict[str, str],
+        on_disk: dict[str, cache.Signature],
+        staging: Path,
+    ) -> dict[int, list[Written]]:
+        _WORK.units, _WORK.known, _WORK.on_disk = units, known, on_disk
+        _WORK.out_dir, _WORK.staging = self.out_dir, staging
+        chunks = [dirty[i : i + CHUNK] for i in range(0, len(dirty), CHUNK)]
+        results: dict[int, list[Written]] = {}
+        try:
+            if len(dirty) >= PARALLEL_MIN and self._can_fork():
+                with multiprocessing.get_context("fork").Pool(self.jobs) as pool:
+                    for chunk in pool.imap_unordered(_render_chunk, chunks):
+                        results.update(chunk)
+                        self.progress.step("rendering", len(results), len(dirty))
+            else:
+                for chunk_indices in chunks:
+                    results.update(_render_chunk(chunk_indices))
+                    self.progress.step("rendering", len(results), len(dirty))
+        finally:
+            _WORK.units, _WORK.known, _WORK.on_disk = [], {}, {}
+        return results
+
+    def _can_fork(self) -> bool:
+        # fork() copies only the calling thread: never fork a process that runs others.
+        return self.jobs > 1 and threading.active_count() == 1 and sys.platform != "win32"
+
+    def _commit(
+        self,
+        view: SiteView,
+        units: list[Unit],
+        keys: list[str | None],
+        dirty: list[int],
+        written: dict[int, list[Written]],
+        known: dict[str, str],
+        on_disk: dict[str, cache.Signature],
+        staging: Path,
+        problems: tuple[Problem, ...],
+        inputs: str,
+        read_ns: int,
+        parsed: int,
+    ) -> BuildReport:
+        state = self.state
+        entries: dict[str, tuple[str, int]] = {}  # path → (sha256, size) of the new site
+        brotli_sizes: dict[str, int] = {}
+        unit_paths: dict[str, tuple[str, tuple[str, ...]]] = {}
+        changed: list[str] = []
+        for i, unit in enumerate(units):
+            if i in written:
+                files = written[i]
+                for path, sha, size, staged, br in files:
+                    entries[path] = (sha, size)
+                    brotli_sizes[path] = br
+                    if staged:
+                        changed.append(path)
+                paths = tuple(f[0] for f in files)
+            else:
+                paths = state.units[unit.name][1]
+                for path in paths:
+                    sha, sig, br = state.outputs[path]
+                    entries[path] = (sha, sig[1])
+                    brotli_sizes[path] = br
+            key = keys[i]
+            if key is not None:
+                unit_paths[unit.name] = (key, paths)
+        manifest = manifest_from_entries(entries, self.config.cache, view.updated)
+        manifest_sha = hashlib.sha256(manifest).hexdigest()
+        manifest_changed = known.get(MANIFEST_PATH) != manifest_sha
+        removed = sorted(p for p in on_disk if p not in entries and p != MANIFEST_PATH)
+        if changed or removed or manifest_changed:
+            BuildState.forget(self.root)
+            commit_staged(
+                staging,
+                self.out_dir,
+                changed,
+                removed,
+                manifest if manifest_changed else None,
+            )
+        else:
+            discard_staged(staging)
+        entries[MANIFEST_PATH] = (manifest_sha, len(manifest))
+        brotli_sizes[MANIFEST_PATH] = -1
+        rewritten = set(changed) | ({MANIFEST_PATH} if manifest_changed else set())
+        outputs: dict[str, cache.Output] = {}
+        for path, (sha, _size) in entries.items():
+            found = on_disk.get(path) if path not in rewritten else None
+            sig = found if found is not None else cache.signature(os.stat(self.out_dir / path))
+            outputs[path] = (sha, sig, brotli_sizes[path])
+        budget = _budget_warnings(outputs)
+        warnings = tuple(problems) + budget
+        codec = cache.codecs()
+        new_state = BuildState(
+            inputs=inputs,
+            instants=_instants(view.site),
+            now_rank=0,
+            read_ns=read_ns,
+            units=unit_paths,
+            outputs=outputs,
+            warnings=tuple(codec["problem"].encode(w) for w in warnings) if codec else (),
+            brotli=dict(state.brotli),
+        )
+        new_state.now_rank = _rank(new_state.instants, self.now)
+        self.state = new_state
+        largest = self._largest(entries)
+        shas = {sha for sha, _ in entries.values()}
+        new_state.brotli = {sha: n for sha, n in new_state.brotli.items() if sha in shas}
+        new_state.save(self.root)
+        site_entries = {p: e for p, e in entries.items() if p != MANIFEST_PATH}
+        return BuildReport(
+            files=len(site_entries),
+            bytes=sum(size for _, size in site_entries.values()),
+            written=len(changed),
+            seconds=0.0,
+            warnings=warnings,
+            largest_page=largest,
+            pages=sum(p.endswith(".html") for p in site_entries),
+            rendered=len(dirty),
+            reused=len(units) - len(dirty),
+            parsed=parsed,
+            removed=len(removed),
+        )
+
+    def _largest(self, entries: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        """The heaviest HTML page after brotli. Compresses only the largest few raw pages (and
+        remembers each result by content): brotli at quality 11 costs milliseconds a page."""
+        pages = sorted(
+            ((size, path) for path, (_, size) in entries.items() if path.endswith(".html")),
+            reverse=True,
+        )[:5]
+        sizes = []
+        for _raw, path in pages:
+            sha = entries[path][0]
+            if sha not in self.state.brotli:
+                data = _read(self.out_dir / path)
+                if data is None:
+                    continue
+                self.state.brotli[sha] = compressed_size(data)
+            sizes.append((self.state.brotli[sha], path))
+        size, path = max(sizes, default=(0, ""))
+        return path, size
+
+
+def _global_key(config: SiteConfig) -> str:
+    """sitegen itself, the configuration and every template file: a change to any of them
+    changes every unit's key (templates include each other; a precise map is not worth it)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(cache.code_key().encode())
+    h.update(repr(config).encode())
+    folder = config.templates_path
+    for dirpath, dirnames, filenames in sorted(os.walk(folder)):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            h.update(_read(path) or b"")
+    return h.hexdigest()
+
+
+def _unit_key(global_key: str, unit: Unit, fingerprint: Fingerprint) -> str | None:
+    try:
+        return f"{global_key}:{fingerprint.digest(unit.inputs())}"
+    except TypeError:  # inputs the cache cannot digest: render this unit every time
+        return None
+
+
+def _instants(site: Site) -> tuple[int, ...]:
+    return tuple(
+        sorted(
+            _micros(t)
+            for g in site.groups
+            for a in g.versions
+            for t in (a.sent, a.effective, a.expires)
+            if t is not None
+        )
     )
+
+
+def _micros(value: datetime) -> int:
+    return (value - EPOCH) // _MICRO
+
+
+_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - EPOCH
+
+
+def _rank(instants: tuple[int, ...], now: datetime) -> int:
+    return bisect.bisect_right(instants, _micros(now))
+
+
+def _list_outputs(out_dir: Path) -> dict[str, cache.Signature]:
+    """Every file under the output folder with its stat signature, by bundle path."""
+    found: dict[str, cache.Signature] = {}
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path, prefix + entry.name + "/")
+            else:
+                try:
+                    found[prefix + entry.name] = cache.signature(entry.stat(follow_symlinks=False))
+                except OSError:
+                    continue
+
+    walk(str(out_dir), "")
+    return found
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _parse(file: ContentFile, config: SiteConfig) -> tuple[Any, ...] | None:
+    """A SourceEntry (as a tuple) for a content file, or None when it changed while read."""
+    codecs = cache.codecs()
+    assert codecs is not None
+    read_ns = time.time_ns()
+    data = _read(file.path)
+    problems: list[Problem] = []
+    value = read_content_file(file, config, problems)
+    try:
+        if data is None or cache.signature(file.path.stat()) != cache.signature(file.stat):
+            return None
+    except OSError:
+        return None
+    encoded = None if value is None else codecs[file.kind].encode(value)
+    return (
+        cache.signature(file.stat),
+        read_ns,
+        cache.digest(data),
+        file.kind,
+        encoded,
+        tuple(codecs["problem"].encode(p) for p in problems),
+    )
+
+
+def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:
+    """Worker: parse some of `_WORK.files`."""
+    assert _WORK.config is not None
+    results = []
+    for i in indices:
+        file = _WORK.files[i]
+        entry = _parse(file, _WORK.config)
+        if entry is not None:
+            results.append((file.rel, entry))
+    return results
+
+
+def _render_chunk(indices: list[int]) -> list[tuple[int, list[Written]]]:
+    """Worker (or the parent, when the work is small): render units and stage every file
+    whose bytes differ from the file on disk."""
+    work = _WORK
+    results = []
+    for i in indices:
+        files: list[Written] = []
+        for path, data in work.units[i].render():
+            sha = hashlib.sha256(data).hexdigest()
+            staged = not _same_on_disk(work, path, data, sha)
+            if staged:
+                stage_file(work.staging, path, data)
+            big = path.endswith(".html") and len(data) > PAGE_BUDGET_BYTES
+            files.append((path, sha, len(data), staged, compressed_size(data) if big else -1))
+        results.append((i, files))
+    return results
+
+
+def _same_on_disk(work: _Work, path: str, data: bytes, sha: str) -> bool:
+    if path in work.known:
+        return work.known[path] == sha
+    sig = work.on_disk.get(path)
+    if sig is None or sig[1] != len(data):
+        return False
+    return _read(work.out_dir / path) == data
 
 
 def compressed_size(data: bytes) -> int:
     return len(brotli.compress(data, quality=11))
 
 
+def _budget_warnings(outputs: dict[str, cache.Output]) -> tuple[Problem, ...]:
+    """A warning for each HTML page over the 14,000-byte brotli budget."""
+    return tuple(
+        Problem(
+            path,
+            0,
+            f"page is {br:,} bytes after brotli, over the {PAGE_BUDGET_BYTES:,}"
+            "-byte budget: citizens on slow networks wait for extra round trips",
+            "warning",
+        )
+        for path, (_, _, br) in sorted(outputs.items())
+        if br > PAGE_BUDGET_BYTES
+    )
+
+
 def largest_page(bundle: Bundle) -> tuple[str, int]:
-    """The heaviest HTML page after brotli. Compresses only the largest few raw pages: brotli
-    at quality 11 costs milliseconds a page, and raw size ranks pages closely enough."""
+    """The heaviest HTML page of an in-memory bundle after brotli (the largest few raw pages)."""
     pages = sorted(
         ((len(f.data), path) for path, f in bundle.items() if path.endswith(".html")), reverse=True
     )[:5]
@@ -73,7 +646,7 @@ def largest_page(bundle: Bundle) -> tuple[str, int]:
 
 
 def page_budget_warnings(bundle: Bundle) -> list[Problem]:
-    """A warning for each HTML page over the 14,000-byte brotli budget."""
+    """A warning for each HTML page of an in-memory bundle over the 14,000-byte brotli budget."""
     return [
         Problem(
             path,

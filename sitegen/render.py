@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import jinja2
@@ -13,7 +13,7 @@ import jinja2
 from sitegen import urls
 from sitegen.body import render_body
 from sitegen.bundle import Bundle, make_file, url_to_path
-from sitegen.cap import cap_files, cap_index, feed_standings, fit_feed
+from sitegen.cap import cap_files, cap_index, cap_xml, feed_standings, fit_feed
 from sitegen.config import KNOWN_LANGUAGES, SiteConfig
 from sitegen.errors import BuildError
 from sitegen.i18n import local_time, translator
@@ -36,6 +36,8 @@ LANGUAGE_NAMES = {
     "zh": "中文",
 }
 FEED_ENTRIES = 100
+# Archive and area pages list this many alerts each, so no page grows with the archive.
+LIST_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one build, fixed templates: no stat() per page (serve makes new ones)
     )
     gettext, ngettext = translator(language)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
@@ -112,14 +115,11 @@ class SiteView:
         alert = group.version(language) or group.primary
         return Item(group, alert, standing, urls.alert_url(group, language))
 
-    def active_items(self, language: str, area: str | None = None) -> list[Item]:
+    @cached_property
+    def _listed(self) -> list[Standing]:
+        """Alerts listed on the home page, most severe first (computed once, not per area)."""
         show_tests = self.config.show_tests_on_home
-        chosen = [
-            s
-            for s in self.standings.values()
-            if is_listed_on_home(s, show_tests)
-            and (area is None or any(a.slug == area for a in s.group.primary.areas))
-        ]
+        chosen = [s for s in self.standings.values() if is_listed_on_home(s, show_tests)]
         chosen.sort(
             key=lambda s: (
                 s.group.primary.severity.rank,
@@ -127,6 +127,14 @@ class SiteView:
                 s.group.id,
             )
         )
+        return chosen
+
+    def active_items(self, language: str, area: str | None = None) -> list[Item]:
+        chosen = [
+            s
+            for s in self._listed
+            if area is None or any(a.slug == area for a in s.group.primary.areas)
+        ]
         return [self.item(s, language) for s in chosen]
 
     def exercise_items(self, language: str) -> list[Item]:
@@ -137,14 +145,18 @@ class SiteView:
         ]
         return [self.item(s, language) for s in sorted(chosen, key=lambda s: s.group.id)]
 
-    def archive_items(self, language: str) -> list[Item]:
+    @cached_property
+    def _archived(self) -> list[Standing]:
         chosen = [
             s
             for s in self.standings.values()
             if s.phase in (Phase.EXPIRED, Phase.CANCELLED, Phase.SUPERSEDED)
         ]
         chosen.sort(key=lambda s: (-s.group.primary.sent.timestamp(), s.group.id))
-        return [self.item(s, language) for s in chosen]
+        return chosen
+
+    def archive_items(self, language: str) -> list[Item]:
+        return [self.item(s, language) for s in self._archived]
 
     def area_name(self, slug: str, language: str) -> str:
         names = self.areas[slug]
@@ -157,15 +169,25 @@ class SiteView:
 
 def page_specs(view: SiteView) -> Iterator[PageSpec]:
     """Every page of the site with its template and context (no rendering yet)."""
-    config = view.config
-    for language in config.languages:
-        yield _home_spec(view, language)
-        yield _archive_spec(view, language)
-        for slug in view.areas:
-            yield _area_spec(view, slug, language)
+    yield from _listing_specs(view)
     for standing in view.standings.values():
         for version in standing.group.versions:
             yield _alert_spec(view, standing, version)
+    yield from _static_specs(view)
+
+
+def _listing_specs(view: SiteView) -> Iterator[PageSpec]:
+    """Home, archive and area pages in every language (archive and areas paginated)."""
+    for language in view.config.languages:
+        yield _home_spec(view, language)
+        yield from _archive_specs(view, language)
+        for slug in view.areas:
+            yield from _area_specs(view, slug, language)
+
+
+def _static_specs(view: SiteView) -> Iterator[PageSpec]:
+    """Pages from content/pages/ and the 404 page."""
+    config = view.config
     for page in view.site.pages:
         yield PageSpec(
             urls.page_url(config, page.slug, page.language),
@@ -209,30 +231,92 @@ def _home_spec(view: SiteView, language: str) -> PageSpec:
 
 
 def _archive_spec(view: SiteView, language: str) -> PageSpec:
-    context = _base(
-        view,
-        language,
-        "Archive",
-        "",
-        _alternates(view, lambda lang: urls.archive_url(view.config, lang)),
-        items=view.archive_items(language),
-    )
-    return PageSpec(urls.archive_url(view.config, language), "archive.html", language, context)
+    """The first archive page."""
+    return next(iter(_archive_specs(view, language)))
+
+
+def _archive_specs(view: SiteView, language: str) -> list[PageSpec]:
+    """Past alerts, newest first, LIST_PAGE_SIZE per page: /archive/, /archive/page/2/, …"""
+    items = view.archive_items(language)
+    specs = []
+    for number, chunk, pager in _pages(items, lambda lang: urls.archive_url(view.config, lang)):
+        context = _base(
+            view,
+            language,
+            "Archive",
+            "",
+            _alternates(
+                view, lambda lang, n=number: _paged(urls.archive_url(view.config, lang), n)
+            ),
+            items=chunk,
+            pager=pager(language),
+        )
+        url = _paged(urls.archive_url(view.config, language), number)
+        specs.append(PageSpec(url, "archive.html", language, context))
+    return specs
 
 
 def _area_spec(view: SiteView, slug: str, language: str) -> PageSpec:
+    """The first page of an area."""
+    return _area_specs(view, slug, language)[0]
+
+
+def _area_specs(view: SiteView, slug: str, language: str) -> list[PageSpec]:
+    """Alerts in force for one area, LIST_PAGE_SIZE per page."""
     name = view.area_name(slug, language)
-    context = _base(
-        view,
-        language,
-        name,
-        "",
-        _alternates(view, lambda lang: urls.area_url(view.config, slug, lang)),
-        area_name=name,
-        slug=slug,
-        items=view.active_items(language, slug),
-    )
-    return PageSpec(urls.area_url(view.config, slug, language), "area.html", language, context)
+    items = view.active_items(language, slug)
+    specs = []
+    for number, chunk, pager in _pages(items, lambda lang: urls.area_url(view.config, slug, lang)):
+        context = _base(
+            view,
+            language,
+            name,
+            "",
+            _alternates(
+                view, lambda lang, n=number: _paged(urls.area_url(view.config, slug, lang), n)
+            ),
+            area_name=name,
+            slug=slug,
+            items=chunk,
+            total=len(items),
+            pager=pager(language),
+        )
+        url = _paged(urls.area_url(view.config, slug, language), number)
+        specs.append(PageSpec(url, "area.html", language, context))
+    return specs
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """Where a page of a long list stands: page `number` of `count`, and its neighbours."""
+
+    number: int
+    count: int
+    newer: str | None  # URL of the previous page (newer or more severe alerts)
+    older: str | None  # URL of the next page
+
+
+def _pages(items: list[Item], first_url: Any) -> Iterator[tuple[int, list[Item], Any]]:
+    """(page number, its items, language → Pager) for each page; one page even when empty."""
+    count = max(1, -(-len(items) // LIST_PAGE_SIZE))
+    for number in range(1, count + 1):
+        chunk = items[(number - 1) * LIST_PAGE_SIZE : number * LIST_PAGE_SIZE]
+
+        def pager(language: str, n: int = number) -> Pager:
+            url = first_url(language)
+            return Pager(
+                n,
+                count,
+                _paged(url, n - 1) if n > 1 else None,
+                _paged(url, n + 1) if n < count else None,
+            )
+
+        yield number, chunk, pager
+
+
+def _paged(first: str, number: int) -> str:
+    """URL of page `number` of a list whose first page is `first` (/archive/ → /archive/page/2/)."""
+    return first if number == 1 else f"{first}page/{number}/"
 
 
 def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
@@ -295,24 +379,106 @@ def render_site(site: Site, config: SiteConfig) -> tuple[Bundle, datetime]:
     view = SiteView(site, config)
     environments = {lang: make_environment(config, lang) for lang in config.languages}
     bundle: Bundle = {}
-    specs = list(page_specs(view))
-    for spec in specs:
-        bundle[url_to_path(spec.url)] = make_file(
-            url_to_path(spec.url), _render(environments[spec.language], spec)
-        )
-    env = environments[config.default_language]
-    for template, path, extra in _site_files(view, specs):
-        bundle[path] = make_file(
-            path, _render_feed(env, PageSpec("/" + path, template, config.default_language, extra))
-        )
-    for path, data in _cap_outputs(view, env):
-        bundle[path] = make_file(path, data)
+    for unit in site_units(view, environments):
+        for path, data in unit.render():
+            bundle[path] = make_file(path, data)
     return bundle, view.updated
 
 
-def _cap_outputs(view: SiteView, env: jinja2.Environment) -> Iterator[tuple[str, bytes]]:
-    """Every alert's CAP message, and the CAP index (current messages only)."""
-    yield from cap_files(view.site, view.config)
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A piece of the site rendered as one: an alert's pages and CAP message, or one listing
+    page, static page or feed. The whole site is exactly the files of all its units.
+
+    `inputs()` returns everything the unit's bytes depend on besides templates, config and
+    sitegen itself, as data the build cache digests (sitegen.cache.Fingerprint): equal
+    inputs, equal bytes. `render()` returns its files."""
+
+    name: str
+    inputs: Callable[[], Any]
+    render: Callable[[], list[tuple[str, bytes]]]
+
+
+def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> list[Unit]:
+    """Every unit of the site: alerts first (the bulk), then pages, then feeds."""
+    config = view.config
+    units = [
+        Unit(
+            f"alert:{standing.group.id}",
+            partial(_alert_inputs, view, standing),
+            partial(_alert_files, view, environments, standing),
+        )
+        for standing in view.standings.values()
+    ]
+    pages = [*_listing_specs(view), *_static_specs(view)]
+    units += [_page_unit(environments[spec.language], spec) for spec in pages]
+    page_urls = [spec.url for spec in pages if spec.url != "/404.html"]
+    page_urls += [
+        urls.alert_url(s.group, v.language)
+        for s in view.standings.values()
+        for v in s.group.versions
+    ]
+    stubs = [PageSpec(url, "", "", {}) for url in page_urls]
+    env = environments[config.default_language]
+    for template, path, extra in _site_files(view, stubs):
+        units.append(
+            _page_unit(env, PageSpec("/" + path, template, config.default_language, extra))
+        )
+    units.append(_page_unit(env, _cap_index_spec(view)))
+    return units
+
+
+def _page_unit(env: jinja2.Environment, spec: PageSpec) -> Unit:
+    path = url_to_path(spec.url)
+    return Unit(
+        f"page:{path}",
+        lambda: (spec.template, spec.url, spec.language, spec.context),
+        lambda: [(path, _render_feed(env, spec))],
+    )
+
+
+def _alert_files(
+    view: SiteView, environments: dict[str, jinja2.Environment], standing: Standing
+) -> list[tuple[str, bytes]]:
+    """An alert's page in each of its languages, and its CAP message."""
+    files = []
+    for version in standing.group.versions:
+        spec = _alert_spec(view, standing, version)
+        files.append((url_to_path(spec.url), _render(environments[spec.language], spec)))
+    group = standing.group
+    files.append((urls.cap_url(group).lstrip("/"), cap_xml(group, view.site, view.config)))
+    return files
+
+
+def _alert_inputs(view: SiteView, standing: Standing) -> Any:
+    """What an alert's pages and CAP message are made of: its group and every alert of its
+    update chain, their phases, and where `now` falls among their instants.
+
+    `_alert_spec` and `cap_xml` must read nothing else from the site: keep this in step
+    with them (tests/perf/test_incremental.py edits sites at random to hold the two to it).
+    """
+    site = view.site
+    members = {g.id: g for g in (standing.group, standing.latest, *standing.history)}
+    for ref in standing.group.primary.references:
+        if ref in site.by_id:
+            members[ref] = site.by_id[ref]
+    described = []
+    for group_id, group in sorted(members.items()):
+        alert = group.primary
+        member = view.standings.get(group_id)
+        instants = (alert.sent, alert.effective, alert.expires)
+        described.append(
+            (
+                group_id,
+                group.versions,
+                member.phase if member else None,
+                tuple(t is not None and t <= site.now for t in instants),
+            )
+        )
+    return (standing.latest.id, tuple(g.id for g in standing.history), tuple(described))
+
+
+def _cap_index_spec(view: SiteView) -> PageSpec:
     lang = view.config.default_language
     current = cap_index(view.standings.values(), view.site.now)
     context = {
@@ -320,7 +486,13 @@ def _cap_outputs(view: SiteView, env: jinja2.Environment) -> Iterator[tuple[str,
         "updated": view.updated,
         "lang": lang,
     }
-    yield "cap.atom", _render_feed(env, PageSpec("/cap.atom", "cap.atom", lang, context))
+    return PageSpec("/cap.atom", "cap.atom", lang, context)
+
+
+def _cap_outputs(view: SiteView, env: jinja2.Environment) -> Iterator[tuple[str, bytes]]:
+    """Every alert's CAP message, and the CAP index (current messages only)."""
+    yield from cap_files(view.site, view.config)
+    yield "cap.atom", _render_feed(env, _cap_index_spec(view))
 
 
 def _render_feed(env: jinja2.Environment, spec: PageSpec) -> bytes:

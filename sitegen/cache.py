@@ -1,0 +1,366 @@
+"""The persistent build cache in `<site>/.sitegen/cache/`: what the last build read and wrote,
+so the next one re-reads only changed content files and re-renders only outputs whose inputs
+changed (docs/architecture.md, "Incremental builds").
+
+Safe to delete at any time. Each cache file is one header line naming the cache format and the
+exact sitegen build that wrote it (version, a digest of sitegen's own files, Python and the
+libraries that shape output), the sha256 of the payload, then a `marshal` payload of plain
+tuples. A file that is truncated, corrupt, or written by another build is ignored, never
+trusted: the checksum is verified before the payload is decoded.
+
+Two files:
+- `sources.bin`: per content file, its stat signature, the digest of its bytes, and the parsed
+  Alert or Page with its problems (encoded by `Codec`, because unpickling 10,000 dataclasses
+  costs more than parsing them faster).
+- `state.bin`: per render unit, the digest of its inputs and the paths it wrote; per output
+  file, its sha256, size and the stat signature it had once written; the digest of the whole
+  input of the last build (to skip a build that has nothing to do).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import marshal
+import os
+import sys
+import time
+import types
+import typing
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from enum import Enum
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sitegen import __version__
+from sitegen.errors import Problem
+from sitegen.model import Alert, Page
+
+CACHE_DIR = ".sitegen/cache"
+FORMAT = 1
+MAGIC = b"sitegen-cache"
+# A file whose mtime is this close to the moment it was read may change again within the same
+# timestamp tick; such files are checked by content digest, never by stat alone (as git does).
+RACY_NS = 2_000_000_000
+# Libraries whose version can change the bytes of the output.
+OUTPUT_LIBRARIES = ("jinja2", "markdown", "markupsafe", "babel", "pyyaml")
+
+Signature = tuple[int, int, int, int]  # (mtime_ns, size, inode, ctime_ns)
+# An output file as last written: (sha256 hex, its stat signature, brotli size or -1)
+Output = tuple[str, Signature, int]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def signature(stat: os.stat_result) -> Signature:
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino, stat.st_ctime_ns)
+
+
+_CODE_KEY: str | None = None
+
+
+def code_key() -> str:
+    """Names the build of sitegen that renders: a change to any of its files (code, message
+    catalogs, default templates) or to an output-shaping library invalidates every cache."""
+    global _CODE_KEY
+    if _CODE_KEY is None:
+        package = Path(__file__).resolve().parent
+        h = hashlib.blake2b(digest_size=16)
+        for path in sorted(package.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(path.relative_to(package).as_posix().encode() + b"\0")
+                h.update(path.read_bytes())
+        libraries = []
+        for name in OUTPUT_LIBRARIES:
+            try:
+                libraries.append(f"{name}={metadata.version(name)}")
+            except metadata.PackageNotFoundError:
+                libraries.append(f"{name}=none")
+        python = sys.version.split()[0]
+        _CODE_KEY = f"{__version__} {h.hexdigest()} py{python} {' '.join(libraries)}"
+    return _CODE_KEY
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+def read_payload(path: Path) -> Any | None:
+    """The payload of a cache file, or None when it is missing, corrupt or foreign."""
+    try:
+        raw = path.read_bytes()
+        header, checksum, payload = raw.split(b"\n", 2)
+        if header != _header() or checksum != hashlib.sha256(payload).hexdigest().encode():
+            return None
+        return marshal.loads(payload)  # noqa: S302 - our own file, checksum verified above
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def write_payload(path: Path, value: Any) -> None:
+    """Write atomically (temp file + rename): a crash leaves the old file or none."""
+    payload = marshal.dumps(value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(
+        _header() + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+    )
+    os.replace(tmp, path)
+
+
+def _header() -> bytes:
+    return b"%s %d %s" % (MAGIC, FORMAT, code_key().encode())
+
+
+# --- encoding the model as plain tuples -------------------------------------------------------
+
+
+class Codec:
+    """Dataclass ⇄ tuple of marshal-able values, derived from the dataclass's type hints, so a
+    field added to the model is encoded without anyone remembering this module. A field type
+    it does not know makes the codec refuse (TypeError) and the source cache stays off."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.cls = cls
+        hints = typing.get_type_hints(cls)
+        fields = dataclasses.fields(cls)
+        pairs = [_converters(hints[f.name]) for f in fields]
+        self._encoders = [enc for enc, _ in pairs]
+        self._decoders = [(i, dec) for i, (_, dec) in enumerate(pairs) if dec is not None]
+        self._names = [f.name for f in fields]
+
+    def encode(self, value: Any) -> tuple[Any, ...]:
+        return tuple(
+            enc(getattr(value, name)) if enc is not None else getattr(value, name)
+            for name, enc in zip(self._names, self._encoders, strict=True)
+        )
+
+    def decode(self, data: tuple[Any, ...]) -> Any:
+        values = list(data)
+        for index, dec in self._decoders:
+            values[index] = dec(values[index])
+        return self.cls(*values)
+
+
+Convert = Callable[[Any], Any] | None
+
+
+def _converters(hint: Any) -> tuple[Convert, Convert]:
+    """(encode, decode) for one type; None means 'as is'."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint in (str, int, bool, float):
+        return None, None
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        members = {m.value: m for m in hint}
+        return (lambda v: v.value), members.__getitem__
+    if hint is datetime:
+        return (lambda v: v.isoformat()), datetime.fromisoformat
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        codec = Codec(hint)
+        return codec.encode, codec.decode
+    if origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
+        inner_enc, inner_dec = _converters(next(a for a in args if a is not type(None)))
+        return _optional(inner_enc), _optional(inner_dec)
+    if origin is tuple:
+        inner_enc, inner_dec = _converters(args[0]) if args[-1] is Ellipsis else (None, None)
+        if args[-1] is not Ellipsis:
+            parts = [_converters(a) for a in args]
+            if any(e is not None or d is not None for e, d in parts):
+                raise TypeError(f"cannot cache a field of type {hint}")
+        return _each(inner_enc, tuple), _each(inner_dec, tuple)
+    if origin is dict and args[0] is str and args[1] in (str, int):
+        return (lambda v: tuple(v.items())), dict
+    raise TypeError(f"cannot cache a field of type {hint}")
+
+
+def _optional(convert: Convert) -> Convert:
+    if convert is None:
+        return None
+    return lambda v: None if v is None else convert(v)
+
+
+def _each(convert: Convert, kind: type[tuple[Any, ...]]) -> Convert:
+    if convert is None:
+        return kind
+    return lambda v: kind(convert(x) for x in v)
+
+
+_CODECS: dict[str, Codec] | None = None
+
+
+def codecs() -> dict[str, Codec] | None:
+    """One codec per cached kind, or None when the model cannot be cached (see Codec)."""
+    global _CODECS
+    if _CODECS is None:
+        try:
+            _CODECS = {"alerts": Codec(Alert), "pages": Codec(Page), "problem": Codec(Problem)}
+        except TypeError:
+            return None
+    return _CODECS
+
+
+# --- content files --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class SourceEntry:
+    signature: Signature
+    read_ns: int  # wall clock when the file was read (for the racy check)
+    digest: str  # of the file's bytes
+    kind: str  # "alerts" | "pages"
+    value: Any  # encoded Alert or Page, or None when the file had errors
+    problems: tuple[Any, ...]  # encoded Problems
+
+
+class SourceStore:
+    """Parsed content files by site-relative path, reused while their bytes are unchanged."""
+
+    def __init__(self, root: Path, parse_key: str) -> None:
+        self.path = root / CACHE_DIR / "sources.bin"
+        self.parse_key = parse_key  # what parsing depends on besides the file (site languages)
+        self.entries: dict[str, SourceEntry] = {}
+        self.dirty = False
+        self.reads = 0  # files parsed by this build
+        payload = read_payload(self.path)
+        if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == parse_key:
+            self.entries = {rel: SourceEntry(*entry) for rel, entry in payload[1].items()}
+
+    def lookup(self, rel: str, sig: Signature, path: Path) -> SourceEntry | None:
+        """The cached entry when the file's bytes are those it was parsed from."""
+        entry = self.entries.get(rel)
+        if entry is None:
+            return None
+        if entry.signature == sig and sig[0] < entry.read_ns - RACY_NS:
+            return entry
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if digest(data) != entry.digest:
+            return None
+        entry.signature, entry.read_ns = sig, time.time_ns()  # same bytes: trust the new stat
+        self.dirty = True
+        return entry
+
+    def record(self, rel: str, entry: SourceEntry) -> None:
+        self.entries[rel] = entry
+        self.dirty = True
+
+    def keep_only(self, rels: Iterable[str]) -> None:
+        wanted = set(rels)
+        for rel in [r for r in self.entries if r not in wanted]:
+            del self.entries[rel]
+            self.dirty = True
+
+    def save(self) -> None:
+        if self.dirty:
+            entries = {rel: _shallow(e) for rel, e in self.entries.items()}
+            write_payload(self.path, (self.parse_key, entries))
+            self.dirty = False
+
+
+def _shallow(value: Any) -> tuple[Any, ...]:
+    # dataclasses.astuple deep-copies every nested value: far too slow for 25,000 entries.
+    return tuple(getattr(value, f.name) for f in dataclasses.fields(value))
+
+
+# --- what the last build wrote --------------------------------------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class BuildState:
+    """What the last successful build read and wrote (all plain data, see the module doc)."""
+
+    inputs: str = ""  # digest of everything it read: sitegen, config, templates, content stats
+    instants: tuple[int, ...] = ()  # every sent/effective/expires (µs since the epoch), sorted
+    now_rank: int = -1  # how many of `instants` were ≤ its `now`: the only way `now` renders
+    read_ns: int = 0  # when it listed content (files newer than that are checked by digest)
+    units: dict[str, tuple[str, tuple[str, ...]]] = dataclasses.field(default_factory=dict)
+    outputs: dict[str, Output] = dataclasses.field(default_factory=dict)
+    warnings: tuple[Any, ...] = ()  # encoded Problems it reported
+    brotli: dict[str, int] = dataclasses.field(default_factory=dict)  # sha256 → brotli size
+
+    @classmethod
+    def load(cls, root: Path) -> BuildState:
+        payload = read_payload(root / CACHE_DIR / "state.bin")
+        count = len(dataclasses.fields(cls))
+        if not (isinstance(payload, tuple) and len(payload) == count):
+            return cls()
+        return cls(*payload)
+
+    def save(self, root: Path) -> None:
+        write_payload(root / CACHE_DIR / "state.bin", _shallow(self))
+
+    @staticmethod
+    def forget(root: Path) -> None:
+        """Drop the state before touching the output, so a build interrupted while writing is
+        followed by one that trusts nothing it did not verify."""
+        (root / CACHE_DIR / "state.bin").unlink(missing_ok=True)
+
+
+# --- digests of render inputs ---------------------------------------------------------------
+
+
+class Fingerprint:
+    """Digests of render inputs (`Unit.inputs()`): plain data, model objects and the view's
+    Items and Standings. An Alert is named by the digest of the file it was parsed from when the
+    source store knows it (fast), else by its fields. A value of a type not listed here raises
+    TypeError, and the caller renders that unit every time rather than guess."""
+
+    def __init__(self, alert_digests: dict[str, str]) -> None:
+        self.alert_digests = alert_digests  # Alert.source → digest of its file's bytes
+        self._memo: dict[int, tuple[object, bytes]] = {}
+
+    def digest(self, value: Any) -> str:
+        return hashlib.blake2b(self._bytes(value), digest_size=16).hexdigest()
+
+    def _bytes(self, value: Any) -> bytes:
+        kind = type(value)
+        if isinstance(value, str):  # Markup is not escaped when rendered: tell it from str
+            text: str = str(value)
+            mark = b"s" if kind is str else b"m"
+            return mark + b"%d:" % len(text) + text.encode("utf-8", "surrogatepass")
+        if value is None or kind is bool or kind is int or kind is float:
+            return b"v" + repr(value).encode() + b";"
+        if kind is tuple or kind is list:
+            return b"[" + b"".join(self._bytes(v) for v in value) + b"]"
+        if kind is dict:
+            return (
+                b"{"
+                + b"".join(self._bytes(str(k)) + self._bytes(value[k]) for k in sorted(value))
+                + b"}"
+            )
+        if kind is datetime:
+            return b"t" + str(value.isoformat()).encode() + b";"
+        if isinstance(value, Enum):
+            return b"e" + f"{kind.__name__}.{value.name}".encode() + b";"
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return self._object(value)
+        raise TypeError(f"no fingerprint for a {kind.__name__}")
+
+    def _object(self, value: Any) -> bytes:
+        memo = self._memo.get(id(value))
+        if memo is not None and memo[0] is value:
+            return memo[1]
+        data: bytes
+        if isinstance(value, Alert) and value.source in self.alert_digests:
+            data = b"A" + self.alert_digests[value.source].encode() + value.source.encode() + b";"
+        else:
+            parts = [
+                self._bytes(f.name) + self._bytes(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+                if f.compare  # fields left out of equality (line maps) do not render
+            ]
+            inner = b"".join(parts)
+            # Long nested values (a Standing's history) are shortened to their digest.
+            data = b"D" + type(value).__name__.encode() + b"(" + _short(inner) + b")"
+        self._memo[id(value)] = (value, data)  # keeps `value` alive, so its id is not reused
+        return data
+
+
+def _short(data: bytes) -> bytes:
+    return data if len(data) < 200 else b"#" + hashlib.blake2b(data, digest_size=16).digest()
