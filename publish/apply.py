@@ -116,7 +116,7 @@ class _Run:
                 self._upload_group(index, group, workers)
             if self.plan.write_manifest:
                 self._put_manifest(pending=self.plan.clear_pending)
-        except (TargetError, PublishError) as exc:
+        except (TargetError, PublishError, OSError) as exc:  # OSError: reading public/
             raise PublishError(self._stopped(exc, _BEFORE_MANIFEST)) from exc
         failures = self._invalidate()
         if failures:

@@ -29,15 +29,17 @@ def moto_server() -> Iterator[tuple[str, int]]:
 
 
 @pytest.fixture
-def aws(moto_server: tuple[str, int], monkeypatch: pytest.MonkeyPatch) -> str:
+def aws(moto_server: tuple[str, int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """Point boto3 at the moto server for this test; return the endpoint URL."""
     host, port = moto_server
     endpoint = f"http://{host}:{port}"
+    empty = tmp_path / "aws-config-empty"
+    empty.write_text("")
     for key, value in {
         "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing-secret-SENTINEL", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
