@@ -10,7 +10,6 @@ cannot be used against the machine running the import.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - only the tree types; parsing is defusedxml's
 from dataclasses import dataclass, field
@@ -20,26 +19,17 @@ from typing import TypeVar
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from sitegen.alert_file import alert_file_text, instruction_heading
 from sitegen.body import markdown_to_text, render_body
-from sitegen.cap import CAP_NS, TITLE_PARAMETER, cap_time, sender_domain
+from sitegen.cap import CAP_NS, TITLE_PARAMETER, sender_domain
 from sitegen.config import SiteConfig
-from sitegen.content import ID_RE, MAX_TITLE
+from sitegen.content import ID_RE, MAX_TITLE, area_slug
 from sitegen.errors import ContentError, Problem
-from sitegen.model import Category, Certainty, MsgType, Severity, Status, Urgency
+from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Status, Urgency
 
-# The instruction heading `sitegen.body` recognises, in the alert's language.
-INSTRUCTION_HEADINGS = {
-    "ar": "ماذا تفعل",
-    "de": "Was zu tun ist",
-    "es": "Qué hacer",
-    "fr": "Que faire",
-    "ko": "행동 요령",
-}
-DEFAULT_HEADING = "What to do"
 MAX_INPUT_BYTES = 5_000_000
 _BLOCK_MARKER = re.compile(r"^(\d*)([#>*+=-]|(?<=\d)[.)])")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!>])")
-_YAML_UNSAFE = re.compile("[\x7f-\x84\x86-\x9f\ufeff\ufffe\uffff\u2028\u2029]")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 E = TypeVar("E", Status, Urgency, Severity, Certainty, Category, MsgType)
 
@@ -230,9 +220,10 @@ def import_cap(data: bytes, origin: str, config: SiteConfig) -> ImportResult:
     problems = tuple(reader.problems)
     if header is None or not infos or not ImportResult((), problems).ok:
         return ImportResult((), problems)
+    names = [_file_name(header.id, info.language, index) for index, info in enumerate(infos)]
     files = tuple(
-        ImportedFile(_file_name(header.id, info.language, index), _alert_text(header, info))
-        for index, info in enumerate(infos)
+        ImportedFile(name, _alert_text(header, info, name))
+        for name, info in zip(names, infos, strict=True)
     )
     return ImportResult(files, problems)
 
@@ -426,48 +417,38 @@ def _enum(
 # --- writing the alert file ------------------------------------------------------------------
 
 
-def _alert_text(header: _Header, info: _Info) -> str:
-    """Front matter in the field order of the examples, then the body."""
-    lines = ["---", f"title: {_yaml(info.title)}"]
-    if info.headline:
-        lines.append(f"headline: {_yaml(info.headline)}")
-    lines += [
-        f"event: {_yaml(info.event)}",
-        f"category: {info.category.value}",
-        f"severity: {info.severity.value}",
-        f"urgency: {info.urgency.value}",
-        f"certainty: {info.certainty.value}",
-        f"status: {header.status.value}",
-        f"msg_type: {header.msg_type.value}",
-        f"sent: {cap_time(header.sent)}",
-    ]
-    if info.effective is not None:
-        lines.append(f"effective: {cap_time(info.effective)}")
-    lines += [f"expires: {cap_time(info.expires)}", f"language: {info.language}", "areas:"]
-    for area in info.areas:
-        lines.extend(_area_lines(area))
-    lines += [f"references: {_yaml(list(header.references))}", "---"]
-    return (
-        "\n".join(lines) + "\n" + markdown_body(info.description, info.instruction, info.language)
+def _alert_text(header: _Header, info: _Info, name: str) -> str:
+    """The alert file, written by the same writer as `sitegen new`."""
+    areas = tuple(
+        Area(
+            name=a.name,
+            slug=area_slug("", tuple(sorted(a.geocodes.items())), a.name),
+            geocodes=tuple(a.geocodes.items()),
+            polygons=a.polygons,
+        )
+        for a in info.areas
     )
-
-
-def _area_lines(area: _Area) -> list[str]:
-    lines = [f"  - name: {_yaml(area.name)}"]
-    if area.geocodes:
-        lines.append(f"    geocodes: {_yaml(area.geocodes)}")
-    if len(area.polygons) == 1:
-        lines.append(f"    polygon: {_yaml(area.polygons[0])}")
-    elif area.polygons:
-        lines.append(f"    polygons: {_yaml(list(area.polygons))}")
-    return lines
-
-
-def _yaml(value: object) -> str:
-    """JSON is YAML: double-quoted strings keep leading zeros ("025017") and any punctuation.
-    Characters YAML readers refuse are written as escapes."""
-    text = json.dumps(value, ensure_ascii=False)
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    alert = Alert(
+        id=header.id,
+        language=info.language,
+        source=f"content/alerts/{name}",
+        title=info.title,
+        event=info.event,
+        category=info.category,
+        severity=info.severity,
+        urgency=info.urgency,
+        certainty=info.certainty,
+        status=header.status,
+        msg_type=header.msg_type,
+        sent=header.sent,
+        expires=info.expires,
+        effective=info.effective,
+        areas=areas,
+        references=header.references,
+        body=markdown_body(info.description, info.instruction, info.language),
+        headline=info.headline,
+    )
+    return alert_file_text(alert)
 
 
 def markdown_body(description: str, instruction: str, language: str) -> str:
@@ -476,7 +457,7 @@ def markdown_body(description: str, instruction: str, language: str) -> str:
     for escape in (_escape_minimal, _escape_all):
         parts = [escape(p, "") for p in paragraphs]
         if steps:
-            heading = INSTRUCTION_HEADINGS.get(language, DEFAULT_HEADING)
+            heading = instruction_heading(language)
             parts.append(f"## {heading}\n\n" + "\n".join("- " + escape(s, "- ") for s in steps))
         body = "\n\n".join(parts) + "\n"
         rendered = render_body(body)
