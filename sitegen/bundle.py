@@ -187,13 +187,20 @@ def staging_dir(out_dir: Path) -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the site is public
+    _MADE.clear()
     return tmp
 
 
 def stage_file(staging: Path, rel: str, data: bytes) -> None:
     target = _safe_join(staging, rel)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = str(target.parent)
+    if folder not in _MADE:  # one mkdir per folder, not per file: 25,000 files on a big site
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _MADE.add(folder)
     target.write_bytes(data)
+
+
+_MADE: set[str] = set()
 
 
 def commit_staged(
@@ -208,9 +215,12 @@ def commit_staged(
         if not out_dir.exists():
             staging.rename(out_dir)
             return
+        made: set[Path] = set()
         for rel in sorted(changed):
             target = _safe_join(out_dir, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             os.replace(_safe_join(staging, rel), target)
         if manifest is not None:
             _safe_join(out_dir, MANIFEST_PATH).parent.mkdir(parents=True, exist_ok=True)

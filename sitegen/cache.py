@@ -214,6 +214,7 @@ class SourceEntry:
     kind: str  # "alerts" | "pages"
     value: Any  # encoded Alert or Page, or None when the file had errors
     problems: tuple[Any, ...]  # encoded Problems
+    links: tuple[str, ...]  # an alert's id and the ids it references: whose outputs it touches
 
 
 class SourceStore:
@@ -224,7 +225,7 @@ class SourceStore:
         self.parse_key = parse_key  # what parsing depends on besides the file (site languages)
         self.entries: dict[str, SourceEntry] = {}
         self.dirty = False
-        self.reads = 0  # files parsed by this build
+        self.changed: set[str] = set()  # alert ids whose files changed since the last save
         payload = read_payload(self.path)
         if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == parse_key:
             self.entries = {rel: SourceEntry(*entry) for rel, entry in payload[1].items()}
@@ -247,20 +248,26 @@ class SourceStore:
         return entry
 
     def record(self, rel: str, entry: SourceEntry) -> None:
+        old = self.entries.get(rel)
+        if old is None or old.digest != entry.digest:
+            self.changed.update(entry.links, old.links if old else ())
         self.entries[rel] = entry
         self.dirty = True
 
     def keep_only(self, rels: Iterable[str]) -> None:
         wanted = set(rels)
         for rel in [r for r in self.entries if r not in wanted]:
-            del self.entries[rel]
+            self.changed.update(self.entries.pop(rel).links)
             self.dirty = True
 
     def save(self) -> None:
+        """Saved only after a successful build, so `changed` is always relative to the files
+        the last successful build was made from."""
         if self.dirty:
             entries = {rel: _shallow(e) for rel, e in self.entries.items()}
             write_payload(self.path, (self.parse_key, entries))
             self.dirty = False
+            self.changed.clear()
 
 
 def _shallow(value: Any) -> tuple[Any, ...]:
@@ -276,10 +283,14 @@ class BuildState:
     """What the last successful build read and wrote (all plain data, see the module doc)."""
 
     inputs: str = ""  # digest of everything it read: sitegen, config, templates, content stats
+    global_key: str = ""  # digest of sitegen, config and templates alone
     instants: tuple[int, ...] = ()  # every sent/effective/expires (µs since the epoch), sorted
     now_rank: int = -1  # how many of `instants` were ≤ its `now`: the only way `now` renders
     read_ns: int = 0  # when it listed content (files newer than that are checked by digest)
-    units: dict[str, tuple[str, tuple[str, ...]]] = dataclasses.field(default_factory=dict)
+    # unit name → (key, paths it wrote, alert ids its inputs are made of)
+    units: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = dataclasses.field(
+        default_factory=dict
+    )
     outputs: dict[str, Output] = dataclasses.field(default_factory=dict)
     warnings: tuple[Any, ...] = ()  # encoded Problems it reported
     brotli: dict[str, int] = dataclasses.field(default_factory=dict)  # sha256 → brotli size
@@ -347,20 +358,20 @@ class Fingerprint:
         if memo is not None and memo[0] is value:
             return memo[1]
         data: bytes
-        if isinstance(value, Alert) and value.source in self.alert_digests:
+        kind = type(value)
+        if kind is Alert and value.source in self.alert_digests:
             data = b"A" + self.alert_digests[value.source].encode() + value.source.encode() + b";"
         else:
-            parts = [
-                self._bytes(f.name) + self._bytes(getattr(value, f.name))
-                for f in dataclasses.fields(value)
-                if f.compare  # fields left out of equality (line maps) do not render
-            ]
-            inner = b"".join(parts)
-            # Long nested values (a Standing's history) are shortened to their digest.
-            data = b"D" + type(value).__name__.encode() + b"(" + _short(inner) + b")"
+            names = _FIELDS.get(kind)
+            if names is None:
+                # fields left out of equality (source line maps) do not render
+                names = _FIELDS[kind] = tuple(
+                    f.name for f in dataclasses.fields(value) if f.compare
+                )
+            inner = b"".join([self._bytes(getattr(value, name)) for name in names])
+            data = b"D" + hashlib.blake2b(kind.__name__.encode() + inner, digest_size=16).digest()
         self._memo[id(value)] = (value, data)  # keeps `value` alive, so its id is not reused
         return data
 
 
-def _short(data: bytes) -> bytes:
-    return data if len(data) < 200 else b"#" + hashlib.blake2b(data, digest_size=16).digest()
+_FIELDS: dict[type, tuple[str, ...]] = {}

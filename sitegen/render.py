@@ -392,11 +392,15 @@ class Unit:
 
     `inputs()` returns everything the unit's bytes depend on besides templates, config and
     sitegen itself, as data the build cache digests (sitegen.cache.Fingerprint): equal
-    inputs, equal bytes. `render()` returns its files."""
+    inputs, equal bytes. `render()` returns its files. `groups`, when not empty, names every
+    alert id the inputs are made of (with `now`): while none of them changes and `now` stays
+    on the same side of every instant, the inputs are unchanged (an empty tuple: the unit
+    may depend on any alert, as listings do)."""
 
     name: str
     inputs: Callable[[], Any]
     render: Callable[[], list[tuple[str, bytes]]]
+    groups: tuple[str, ...] = ()
 
 
 def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> list[Unit]:
@@ -407,6 +411,7 @@ def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> l
             f"alert:{standing.group.id}",
             partial(_alert_inputs, view, standing),
             partial(_alert_files, view, environments, standing),
+            tuple(sorted(_alert_members(view, standing))),
         )
         for standing in view.standings.values()
     ]
@@ -458,10 +463,7 @@ def _alert_inputs(view: SiteView, standing: Standing) -> Any:
     with them (tests/perf/test_incremental.py edits sites at random to hold the two to it).
     """
     site = view.site
-    members = {g.id: g for g in (standing.group, standing.latest, *standing.history)}
-    for ref in standing.group.primary.references:
-        if ref in site.by_id:
-            members[ref] = site.by_id[ref]
+    members = _alert_members(view, standing)
     described = []
     for group_id, group in sorted(members.items()):
         alert = group.primary
@@ -476,6 +478,15 @@ def _alert_inputs(view: SiteView, standing: Standing) -> Any:
             )
         )
     return (standing.latest.id, tuple(g.id for g in standing.history), tuple(described))
+
+
+def _alert_members(view: SiteView, standing: Standing) -> dict[str, AlertGroup]:
+    """The alert, its update chain and what it references: all an alert's outputs show."""
+    members = {g.id: g for g in (standing.group, standing.latest, *standing.history)}
+    for ref in standing.group.primary.references:
+        if ref in view.site.by_id:
+            members[ref] = view.site.by_id[ref]
+    return members
 
 
 def _cap_index_spec(view: SiteView) -> PageSpec:

@@ -1,0 +1,310 @@
+"""An incremental build is byte-identical to a clean build of the same input.
+
+A random site is edited step by step (content, translations, references, templates, site.toml,
+`now`, the output folder, the cache itself); after every step the incremental build's output
+folder must equal a clean in-memory build (`build_bundle`) file for file, byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sitegen import build as build_module
+from sitegen import render
+from sitegen.build import build_bundle, build_site
+from sitegen.bundle import MANIFEST_PATH
+from sitegen.cache import CACHE_DIR
+from sitegen.config import load_config
+from sitegen.errors import SitegenError
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+SITE_TOML = """\
+[site]
+title = "{title}"
+base_url = "https://alerts.test/"
+default_language = "en"
+languages = ["en", "ko"]
+sender = "alerts@test.invalid"
+"""
+AREAS = [("Seoul", "KR-11"), ("Busan", "KR-26"), ("Ulsan", "KR-31"), ("Jeju", "KR-49")]
+SEVERITIES = ["Extreme", "Severe", "Moderate", "Minor"]
+
+
+def alert(
+    rng: random.Random, sent: datetime, msg_type: str = "Alert", refs: str = "[]", lang: str = ""
+) -> str:
+    areas = rng.sample(AREAS, rng.randint(1, 2))
+    area_text = "\n".join(f"  - name: {n}\n    geocodes: {{ISO3166-2: {c}}}" for n, c in areas)
+    expires = sent + timedelta(hours=rng.choice([2, 12, 48]))
+    word = rng.choice(["river", "wind", "snow", "heat", "smoke"])
+    return (
+        f"---\ntitle: {word.title()} warning {rng.randint(1, 999)}{lang}\nevent: {word}\n"
+        f"severity: {rng.choice(SEVERITIES)}\nurgency: Expected\ncertainty: Likely\n"
+        f"status: {rng.choice(['Actual'] * 9 + ['Exercise'])}\nmsg_type: {msg_type}\n"
+        f"sent: {sent.isoformat()}\nexpires: {expires.isoformat()}\nareas:\n{area_text}\n"
+        f"references: {refs}\n---\nThe {word} is getting worse near the **coast**.\n\n"
+        "## What to do\n\n- Stay inside.\n- Listen to the radio.\n"
+    )
+
+
+class Site:
+    def __init__(self, root: Path, rng: random.Random) -> None:
+        self.root = root
+        self.rng = rng
+        self.now = NOW
+        self.alerts = root / "content" / "alerts"
+        self.alerts.mkdir(parents=True)
+        shutil.copytree(REPO / "templates", root / "templates")
+        (root / "site.toml").write_text(SITE_TOML.format(title="Test Alerts"), "utf-8")
+        for i in range(40):
+            self.add(f"a{i:03d}", NOW - timedelta(hours=rng.randint(0, 24 * 20)))
+
+    def add(self, name: str, sent: datetime, **kw: str) -> None:
+        (self.alerts / f"{name}.md").write_text(alert(self.rng, sent, **kw), "utf-8")
+
+    def files(self) -> list[Path]:
+        return sorted(self.alerts.glob("*.md"))
+
+    def build(self) -> build_module.BuildReport:
+        return build_site(load_config(self.root / "site.toml"), self.now)
+
+    def assert_equals_clean_build(self) -> None:
+        config = load_config(self.root / "site.toml")
+        bundle, manifest, _ = build_bundle(config, self.now)
+        expected = {path: f.data for path, f in bundle.items()}
+        expected[MANIFEST_PATH] = manifest
+        out = config.output_path
+        actual = {
+            p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()
+        }
+        assert sorted(actual) == sorted(expected)
+        differ = [p for p in expected if actual[p] != expected[p]]
+        assert not differ, differ[:5]
+        leftovers = [p.name for p in self.root.iterdir() if ".tmp-" in p.name]
+        assert not leftovers
+
+
+def edit_title(site: Site) -> None:
+    path = site.rng.choice(site.files())
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("title: ", "title: Corrected ", 1), "utf-8")
+
+
+def edit_body(site: Site) -> None:
+    path = site.rng.choice(site.files())
+    path.write_text(path.read_text("utf-8") + "\nMore news at 6.\n", "utf-8")
+
+
+def edit_severity(site: Site) -> None:
+    path = site.rng.choice(site.files())
+    text = path.read_text("utf-8")
+    for old in SEVERITIES:
+        text = text.replace(f"severity: {old}\n", f"severity: {site.rng.choice(SEVERITIES)}\n")
+    path.write_text(text, "utf-8")
+
+
+def add_alert(site: Site) -> None:
+    site.add(f"n{site.rng.randint(0, 10**6):07d}", site.now - timedelta(hours=1))
+
+
+def add_update(site: Site) -> None:
+    target = site.rng.choice([p for p in site.files() if "." not in p.stem])
+    kind = site.rng.choice(["Update", "Cancel"])
+    sent = site.now - timedelta(minutes=site.rng.randint(1, 600))
+    site.add(f"u{site.rng.randint(0, 10**6):07d}", sent, msg_type=kind, refs=f"[{target.stem}]")
+
+
+def add_translation(site: Site) -> None:
+    base = site.rng.choice([p for p in site.files() if "." not in p.stem])
+    text = base.read_text("utf-8").replace("\ntitle: ", "\ntitle: (ko) ", 1)
+    (site.alerts / f"{base.stem}.ko.md").write_text(text, "utf-8")
+
+
+def delete_unreferenced(site: Site) -> None:
+    referenced = {
+        line.split("[", 1)[1].rstrip("]")
+        for p in site.files()
+        for line in p.read_text("utf-8").splitlines()
+        if line.startswith("references: [") and line != "references: []"
+    }
+    free = [p for p in site.files() if p.stem.split(".")[0] not in referenced]
+    if free:
+        site.rng.choice(free).unlink()
+
+
+def touch(site: Site) -> None:
+    os.utime(site.rng.choice(site.files()))
+
+
+def advance_time(site: Site) -> None:
+    site.now += timedelta(hours=site.rng.choice([1, 7, 30]))
+
+
+def edit_template(site: Site) -> None:
+    name = site.rng.choice(["base.html", "archive.html", "alert.html", "style.css"])
+    path = site.root / "templates" / name
+    marker = "/* x */" if name.endswith(".css") else "<!-- x -->"
+    path.write_text(path.read_text("utf-8") + marker + "\n", "utf-8")
+
+
+def edit_config(site: Site) -> None:
+    title = f"Alerts {site.rng.randint(0, 99)}"
+    (site.root / "site.toml").write_text(SITE_TOML.format(title=title), "utf-8")
+
+
+def tamper_output(site: Site) -> None:
+    out = site.root / "public"
+    pages = sorted(out.rglob("index.html"))
+    victim = site.rng.choice(pages)
+    action = site.rng.choice(["delete", "rewrite", "same-size", "stray"])
+    if action == "delete":
+        victim.unlink()
+    elif action == "rewrite":
+        victim.write_bytes(b"defaced")
+    elif action == "same-size":  # same size, mtime put back: only the content differs
+        stat = victim.stat()
+        data = victim.read_bytes()
+        victim.write_bytes(data[:-2] + b"!!")
+        os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    else:
+        (out / "alerts" / "stray.html").write_bytes(b"not ours")
+
+
+def damage_cache(site: Site) -> None:
+    folder = site.root / CACHE_DIR
+    for path in sorted(folder.glob("*.bin")):
+        data = path.read_bytes()
+        choice = site.rng.choice(["truncate", "flip", "foreign", "garbage"])
+        if choice == "truncate":
+            path.write_bytes(data[: len(data) // 2])
+        elif choice == "flip":
+            index = len(data) - 10
+            path.write_bytes(data[:index] + bytes([data[index] ^ 0xFF]) + data[index + 1 :])
+        elif choice == "foreign":
+            header, rest = data.split(b"\n", 1)
+            path.write_bytes(header.replace(b"sitegen-cache 1", b"sitegen-cache 0") + b"\n" + rest)
+        else:
+            path.write_bytes(os.urandom(200))
+
+
+EDITS: list[Callable[[Site], None]] = [
+    edit_title,
+    edit_body,
+    edit_severity,
+    add_alert,
+    add_update,
+    add_translation,
+    delete_unreferenced,
+    touch,
+    advance_time,
+    edit_template,
+    edit_config,
+    tamper_output,
+    damage_cache,
+]
+
+
+@pytest.fixture(autouse=True)
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render, "LIST_PAGE_SIZE", 4)  # many archive pages on a small site
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_incremental_equals_clean_over_random_edits(tmp_path: Path, seed: int) -> None:
+    site = Site(tmp_path / "site", random.Random(seed))
+    site.build()
+    site.assert_equals_clean_build()
+    for _ in range(14):
+        edit = site.rng.choice(EDITS)
+        edit(site)
+        site.build()
+        site.assert_equals_clean_build()
+
+
+def test_parallel_cold_build_equals_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)  # fork workers even for a small site
+    site = Site(tmp_path / "site", random.Random(7))
+    report = build_site(load_config(site.root / "site.toml"), site.now, jobs=2)
+    assert report.written == report.files
+    site.assert_equals_clean_build()
+    add_update(site)
+    edit_template(site)
+    build_site(load_config(site.root / "site.toml"), site.now, jobs=2)
+    site.assert_equals_clean_build()
+
+
+def test_no_change_rebuild_writes_nothing(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(1))
+    site.build()
+    out = site.root / "public"
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    report = site.build()
+    assert report.written == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+    touch(site)  # a newer mtime with the same bytes is not a change either
+    assert site.build().written == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+def test_one_changed_alert_rewrites_only_what_shows_it(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(2))
+    site.build()
+    path = site.files()[0]
+    path.write_text(path.read_text("utf-8") + "\nUpdated advice.\n", "utf-8")
+    report = site.build()
+    assert report.written == 2  # its page and its CAP message; listings show no body text
+    assert report.rendered < 10
+    site.assert_equals_clean_build()
+
+
+def test_failed_build_leaves_the_previous_output_intact(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(3))
+    site.build()
+    out = site.root / "public"
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    edit_title(site)  # a change that would be written...
+    (site.root / "templates" / "alert.html").write_text("{% if %}", "utf-8")  # ...but breaks
+    with pytest.raises(SitegenError):
+        site.build()
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not [p for p in site.root.iterdir() if ".tmp-" in p.name]
+    shutil.copy(REPO / "templates" / "alert.html", site.root / "templates" / "alert.html")
+    site.build()
+    site.assert_equals_clean_build()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncate", "foreign", "flip"])
+def test_damaged_or_foreign_cache_is_ignored(tmp_path: Path, damage: str) -> None:
+    site = Site(tmp_path / "site", random.Random(4))
+    site.build()
+    edit_title(site)
+    for path in sorted((site.root / CACHE_DIR).glob("*.bin")):
+        data = path.read_bytes()
+        header, rest = data.split(b"\n", 1)
+        path.write_bytes(
+            {
+                "garbage": os.urandom(300),
+                "truncate": data[: len(data) // 2],
+                "foreign": header.replace(b"sitegen-cache 1", b"sitegen-cache 2") + b"\n" + rest,
+                "flip": data[:-5] + bytes([data[-5] ^ 1]) + data[-4:],
+            }[damage]
+        )
+    site.build()
+    site.assert_equals_clean_build()
+
+
+def test_deleting_the_cache_is_safe(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(5))
+    site.build()
+    shutil.rmtree(site.root / ".sitegen")
+    edit_body(site)
+    site.build()
+    site.assert_equals_clean_build()
