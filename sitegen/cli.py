@@ -10,7 +10,7 @@ import click
 
 from sitegen import __version__
 from sitegen.advice import advice, problems_json
-from sitegen.build import build_site
+from sitegen.build import Progress, build_site
 from sitegen.cli_infra import infra
 from sitegen.cli_new import new
 from sitegen.content import Loaded, load_site
@@ -83,14 +83,16 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
 
     \b
     The build is deterministic: the same content and --now give byte-identical files.
-    It is written to a temporary folder and swapped in, so a failed build leaves the
-    previous one intact.
+    It is incremental: only files whose bytes changed are written (.sitegen/cache/ remembers
+    the last build; deleting it is always safe). Every changed file is rendered before the
+    first one is written, so a failed build leaves the previous one intact.
     Examples:
       sitegen build
       sitegen build --now 2026-09-13T08:00:00+09:00   # as the site will look then
     """
     config = load(site_file)
-    report = build_site(config, resolve_now(now))
+    progress = Progress(sys.stderr if sys.stderr.isatty() and not quiet else None)
+    report = build_site(config, resolve_now(now), progress)
     for warning in report.warnings:
         click.echo(str(warning), err=True)
     if not quiet:
