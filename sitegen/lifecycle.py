@@ -50,10 +50,10 @@ def _phase(group: AlertGroup, latest: AlertGroup, now: datetime) -> Phase:
     if latest is not group:
         return Phase.SUPERSEDED
     alert = group.primary
+    if now < alert.starts:  # a Cancel not yet sent cancels nothing yet
+        return Phase.UPCOMING
     if alert.msg_type is MsgType.CANCEL:
         return Phase.CANCELLED
-    if now < alert.starts:
-        return Phase.UPCOMING
     if now >= alert.expires:
         return Phase.EXPIRED
     return Phase.ACTIVE

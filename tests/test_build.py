@@ -209,3 +209,13 @@ def test_output_dir_cannot_escape_the_site(tmp_site: TmpSite) -> None:
     toml.write_text(toml.read_text().replace('sender =', 'output_dir = "../elsewhere"\nsender ='))
     with pytest.raises(Exception, match="output_dir must be a folder inside the site"):
         build_site(tmp_site.config, NOW)
+
+
+def test_cancel_sent_in_the_future_cancels_nothing_yet(tmp_site: TmpSite) -> None:
+    tmp_site.add("a.md", alert_text(title="Still on"))
+    tmp_site.add("c.md", alert_text(title="Called off", msg_type="Cancel", references="[a]",
+                                    sent="2026-11-25T20:00:00+09:00"))
+    tmp_site.build()
+    assert "Still on" in (tmp_site.public / "index.html").read_text()
+    page = (tmp_site.public / "alerts/a/index.html").read_text()
+    assert "Cancelled" not in page
