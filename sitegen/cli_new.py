@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -26,6 +26,21 @@ from sitegen.scaffold import (
 )
 
 E = TypeVar("E", bound=Enum)
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """What the official gave for a new alert, by option or at a prompt (None: not yet)."""
+
+    title: str | None
+    event: str | None
+    severity: str | None
+    urgency: str | None
+    certainty: str | None
+    category: str | None
+    areas: tuple[str, ...]
+    language: str | None
+    expires_in: float | None
 
 
 def _choice(enum: type[Enum]) -> click.Choice:  # type: ignore[type-arg]
@@ -103,19 +118,10 @@ def new(
     if update_id or cancel_id:
         alert = _follow_up(config, update_id, cancel_id, title)
     else:
-        alert = _fresh(
-            config,
-            ask,
-            title,
-            event,
-            severity,
-            urgency,
-            certainty,
-            category,
-            areas,
-            language,
-            expires_in,
+        given = Answers(
+            title, event, severity, urgency, certainty, category, areas, language, expires_in
         )
+        alert = _fresh(config, _ask(config, given) if ask else given)
     path = write_alert(alert, config)
     click.echo(
         f"created {path.relative_to(config.root)}: fill in the TODO lines, then run `sitegen check`"
@@ -146,51 +152,49 @@ def _follow_up(
     return alert if title is None else replace(alert, title=title)
 
 
-def _fresh(
-    config: SiteConfig,
-    ask: bool,
-    title: str | None,
-    event: str | None,
-    severity: str | None,
-    urgency: str | None,
-    certainty: str | None,
-    category: str | None,
-    areas: tuple[str, ...],
-    language: str | None,
-    expires_in: float | None,
-) -> Alert:
-    if title is None and not ask:
-        raise click.UsageError("give the alert's TITLE (or run at a terminal to be asked)")
-    if ask:
-        title = title or click.prompt("Title (what citizens read first)")
-        event = event or click.prompt("Event (e.g. Flood, Earthquake)", default=title)
-        severity = severity or click.prompt("Severity", type=_choice(Severity), default="Moderate")
-        urgency = urgency or click.prompt("Urgency", type=_choice(Urgency), default="Expected")
-        certainty = certainty or click.prompt(
-            "Certainty", type=_choice(Certainty), default="Likely"
-        )
-        areas = areas or _ask_areas(config)
-        expires_in = expires_in or click.prompt(
-            "Expires in how many hours", type=float, default=DEFAULT_HOURS
-        )
-        language = language or click.prompt(
+def _ask(config: SiteConfig, given: Answers) -> Answers:
+    """Prompt for every answer not given as an option."""
+    title = given.title or click.prompt("Title (what citizens read first)")
+    return Answers(
+        title=title,
+        event=given.event or click.prompt("Event (e.g. Flood, Earthquake)", default=title),
+        severity=given.severity
+        or click.prompt("Severity", type=_choice(Severity), default="Moderate"),
+        urgency=given.urgency or click.prompt("Urgency", type=_choice(Urgency), default="Expected"),
+        certainty=given.certainty
+        or click.prompt("Certainty", type=_choice(Certainty), default="Likely"),
+        category=given.category,
+        areas=given.areas or _ask_areas(config),
+        expires_in=given.expires_in
+        or click.prompt("Expires in how many hours", type=float, default=DEFAULT_HOURS),
+        language=given.language
+        or click.prompt(
             "Language", type=click.Choice(config.languages), default=config.default_language
-        )
-    lang = language or config.default_language
+        ),
+    )
+
+
+def _fresh(config: SiteConfig, answers: Answers) -> Alert:
+    if answers.title is None:
+        raise click.UsageError("give the alert's TITLE (or run at a terminal to be asked)")
+    lang = answers.language or config.default_language
     if lang not in config.languages:
         raise click.BadParameter(
             f"{lang!r} is not one of {', '.join(config.languages)}", param_hint="--lang"
         )
-    sent, expires = default_times(datetime.now(), expires_in or DEFAULT_HOURS)
-    assert title is not None
+    sent, expires = default_times(datetime.now(), answers.expires_in or DEFAULT_HOURS)
     return new_alert(
-        title, event=event or title, severity=_member(Severity, severity or "Moderate"),
-        urgency=_member(Urgency, urgency or "Expected"),
-        certainty=_member(Certainty, certainty or "Likely"),
-        category=_member(Category, category or "Other"),
-        areas=_areas(config, areas) or (Area("TODO: area name", "todo"),), language=lang,
-        sent=sent, expires=expires,
-    )  # fmt: skip
+        answers.title,
+        event=answers.event or answers.title,
+        severity=_member(Severity, answers.severity or "Moderate"),
+        urgency=_member(Urgency, answers.urgency or "Expected"),
+        certainty=_member(Certainty, answers.certainty or "Likely"),
+        category=_member(Category, answers.category or "Other"),
+        areas=_areas(config, answers.areas) or (Area("TODO: area name", "todo"),),
+        language=lang,
+        sent=sent,
+        expires=expires,
+    )
 
 
 def _site_areas(config: SiteConfig) -> tuple[Area, ...]:
