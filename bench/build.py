@@ -55,6 +55,7 @@ class Run:
     rss_mib: float
     in_process_s: float | None = None
     written: int | None = None
+    pss_mib: float = 0.0
 
 
 @dataclass
@@ -73,24 +74,26 @@ class Case:
             "median_s": round(median, 3),
             "runs_s": [round(r.seconds, 3) for r in self.runs],
             "peak_rss_mib": round(max(r.rss_mib for r in self.runs), 1),
+            "peak_pss_mib": round(max(r.pss_mib for r in self.runs), 1),
             "in_process_s": round(statistics.median(inner), 3) if inner else None,
             "files_written": max(written) if written else None,
             "ms_per_alert": round(1000 * median / self.alerts, 3),
         }
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, float, str]:
-    """(wall seconds, peak tree RSS in MiB, stdout) of one command."""
+def measure(command: list[str], cwd: Path) -> tuple[float, float, str, float]:
+    """(wall seconds, peak tree RSS in MiB, stdout, peak tree PSS in MiB) of one command."""
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
-    peak = [0]
+    peak = [0, 0]
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], tree_rss_kib(process.pid))
+            rss, pss = tree_memory_kib(process.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             done.wait(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -103,11 +106,12 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float, str]:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"failed ({process.returncode}): {' '.join(command)} in {cwd}")
-    return seconds, max(peak[0], usage.ru_maxrss) / 1024, output
+    return seconds, max(peak[0], usage.ru_maxrss) / 1024, output, peak[1] / 1024
 
 
-def tree_rss_kib(root: int) -> int:
-    """Sum of VmRSS over `root` and its descendants (from /proc)."""
+def tree_memory_kib(root: int) -> tuple[int, int]:
+    """Sums of VmRSS and of Pss over `root` and its descendants (from /proc). PSS shares
+    each page among the processes mapping it: forked workers are not counted twice."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -122,12 +126,18 @@ def tree_rss_kib(root: int) -> int:
         found = re.search(r"VmRSS:\s+(\d+)", text)
         rss[int(entry)] = int(found[1]) if found else 0
         children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [root]
+    total, pss, todo = 0, 0, [root]
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                found = re.search(r"^Pss:\s+(\d+)", rollup.read(), re.M)
+            pss += int(found[1]) if found else 0
+        except OSError:
+            pass
         todo.extend(children.get(pid, []))
-    return total
+    return total, pss
 
 
 def find_hugo(flag: str | None) -> Path | None:
@@ -193,11 +203,11 @@ class Bench:
         if clean:
             shutil.rmtree(site / "public", ignore_errors=True)
             shutil.rmtree(site / ".sitegen", ignore_errors=True)
-        seconds, rss, out = measure([str(SITEGEN), "build", "--now", NOW], site)
+        seconds, rss, out, pss = measure([str(SITEGEN), "build", "--now", NOW], site)
         found = SUMMARY.search(out)
         inner = float(found["seconds"]) if found else None
         written = int(found["written"].replace(",", "")) if found else None
-        return Run(seconds, rss, inner, written)
+        return Run(seconds, rss, inner, written, pss)
 
     def hugo_build(self, clean: bool) -> Run:
         site = self.root / "hugo"
@@ -205,8 +215,8 @@ class Bench:
             shutil.rmtree(site / "public", ignore_errors=True)
             shutil.rmtree(site / "resources", ignore_errors=True)
         assert self.hugo is not None
-        seconds, rss, _ = measure([str(self.hugo), "--quiet", "--destination", "public"], site)
-        return Run(seconds, rss)
+        seconds, rss, _, pss = measure([str(self.hugo), "--quiet", "--destination", "public"], site)
+        return Run(seconds, rss, pss_mib=pss)
 
     def pelican_build(self, clean: bool) -> Run:
         site = self.root / "pelican"
@@ -214,8 +224,8 @@ class Bench:
             shutil.rmtree(site / "output", ignore_errors=True)
         assert self.pelican is not None
         command = [str(self.pelican), "content", "-s", "pelicanconf.py", "-o", "output", "-q"]
-        seconds, rss, _ = measure(command, site)
-        return Run(seconds, rss)
+        seconds, rss, _, pss = measure(command, site)
+        return Run(seconds, rss, pss_mib=pss)
 
 
 def run_size(
@@ -265,15 +275,16 @@ def ratios(rows: list[dict[str, object]]) -> dict[str, float]:
 
 def table(rows: list[dict[str, object]], ratio: dict[str, float]) -> str:
     lines = [
-        f"{'alerts':>7}  {'case':<20} {'median s':>9} {'in-proc s':>9} {'peak MiB':>9} "
-        f"{'ms/alert':>9} {'written':>8}  runs",
+        f"{'alerts':>7}  {'case':<20} {'median s':>9} {'in-proc s':>9} {'RSS MiB':>8} "
+        f"{'PSS MiB':>8} {'ms/alert':>9} {'written':>8}  runs",
     ]
     for r in rows:
         inner = "" if r["in_process_s"] is None else f"{r['in_process_s']:.3f}"
         written = "" if r["files_written"] is None else f"{r['files_written']:,}"
         lines.append(
             f"{r['alerts']:>7,}  {r['case']:<20} {r['median_s']:>9.3f} {inner:>9} "
-            f"{r['peak_rss_mib']:>9.1f} {r['ms_per_alert']:>9.3f} {written:>8}  "
+            f"{r['peak_rss_mib']:>8.1f} {r['peak_pss_mib']:>8.1f} {r['ms_per_alert']:>9.3f} "
+            f"{written:>8}  "
             f"{', '.join(f'{s:.2f}' for s in r['runs_s'])}"  # type: ignore[attr-defined]
         )
     lines += [f"{name}: {value:.3f}" for name, value in ratio.items()]

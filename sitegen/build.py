@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when th
     from sitegen.render import SiteView, Unit
 
 PAGE_BUDGET_BYTES = 14_000  # brotli-compressed HTML: one request, first TCP round trips
+LATER = "later"  # a unit key not computed yet (see _Build._keys)
 PARALLEL_MIN = 400  # files to parse or units to render below which forking costs more
 CHUNK = 64  # units per task sent to a worker
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -155,6 +156,9 @@ class _Work:
     """What forked workers need; set in the parent just before the fork (workers inherit it)."""
 
     units: list[Unit] = field(default_factory=list)
+    keys: list[str | None] = field(default_factory=list)
+    fingerprint: Fingerprint | None = None
+    global_key: str = ""
     known: dict[str, str] = field(default_factory=dict)  # path → sha256 of the file on disk
     on_disk: dict[str, cache.Signature] = field(default_factory=dict)
     out_dir: Path = Path()
@@ -178,6 +182,7 @@ class _Build:
         self.global_key = _global_key(config)
         self.files: list[ContentFile] = []
         self.store_digests: dict[str, str] = {}
+        self.fingerprint = Fingerprint({})
 
     def run(self) -> BuildReport:
         read_ns = time.time_ns()
@@ -312,13 +317,14 @@ class _Build:
             i
             for i, unit in enumerate(units)
             if keys[i] is None
+            or keys[i] == LATER
             or unit.name not in self.state.units
             or self.state.units[unit.name][0] != keys[i]
             or any(p not in known for p in self.state.units[unit.name][1])
         ]
         staging = staging_dir(self.out_dir)
         try:
-            written = self._render_units(units, dirty, known, on_disk, staging)
+            written = self._render_units(units, keys, dirty, known, on_disk, staging)
             return self._commit(
                 view,
                 units,
@@ -360,8 +366,11 @@ class _Build:
                 and store.changed.isdisjoint(unit.groups)
             ):
                 keys.append(last[0])
+            elif last is None:
+                keys.append(LATER)  # rendered anyway: its key is computed by whoever renders it
             else:
                 keys.append(_unit_key(self.global_key, unit, fingerprint))
+        self.fingerprint = fingerprint
         return keys
 
     def _verified(self, on_disk: dict[str, cache.Signature]) -> dict[str, str]:
@@ -381,27 +390,37 @@ class _Build:
     def _render_units(
         self,
         units: list[Unit],
+        keys: list[str | None],
         dirty: list[int],
         known: dict[str, str],
         on_disk: dict[str, cache.Signature],
         staging: Path,
     ) -> dict[int, list[Written]]:
-        _WORK.units, _WORK.known, _WORK.on_disk = units, known, on_disk
+        """Render the dirty units (in forked workers when there are many); fills in the keys
+        left for later. Returns each rendered unit's files."""
+        _WORK.units, _WORK.keys, _WORK.known, _WORK.on_disk = units, keys, known, on_disk
         _WORK.out_dir, _WORK.staging = self.out_dir, staging
+        _WORK.fingerprint, _WORK.global_key = self.fingerprint, self.global_key
         chunks = [dirty[i : i + CHUNK] for i in range(0, len(dirty), CHUNK)]
         results: dict[int, list[Written]] = {}
+
+        def take(chunk: list[tuple[int, list[Written], str | None]]) -> None:
+            for i, files, key in chunk:
+                results[i] = files
+                keys[i] = key
+            self.progress.step("rendering", len(results), len(dirty))
+
         try:
             if len(dirty) >= PARALLEL_MIN and self._can_fork():
                 with multiprocessing.get_context("fork").Pool(self.jobs) as pool:
                     for chunk in pool.imap_unordered(_render_chunk, chunks):
-                        results.update(chunk)
-                        self.progress.step("rendering", len(results), len(dirty))
+                        take(chunk)
             else:
                 for chunk_indices in chunks:
-                    results.update(_render_chunk(chunk_indices))
-                    self.progress.step("rendering", len(results), len(dirty))
+                    take(_render_chunk(chunk_indices))
         finally:
-            _WORK.units, _WORK.known, _WORK.on_disk = [], {}, {}
+            _WORK.units, _WORK.keys, _WORK.known, _WORK.on_disk = [], [], {}, {}
+            _WORK.fingerprint = None
         return results
 
     def _can_fork(self) -> bool:
@@ -642,12 +661,16 @@ def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:
     return results
 
 
-def _render_chunk(indices: list[int]) -> list[tuple[int, list[Written]]]:
+def _render_chunk(indices: list[int]) -> list[tuple[int, list[Written], str | None]]:
     """Worker (or the parent, when the work is small): render units and stage every file
-    whose bytes differ from the file on disk."""
+    whose bytes differ from the file on disk; compute the keys left for later."""
     work = _WORK
+    assert work.fingerprint is not None
     results = []
     for i in indices:
+        key = work.keys[i]
+        if key == LATER:
+            key = _unit_key(work.global_key, work.units[i], work.fingerprint)
         files: list[Written] = []
         for path, data in work.units[i].render():
             sha = hashlib.sha256(data).hexdigest()
@@ -655,7 +678,7 @@ def _render_chunk(indices: list[int]) -> list[tuple[int, list[Written]]]:
             if staged:
                 stage_file(work.staging, path, data)
             files.append((path, sha, len(data), staged, _budget_size(path, data)))
-        results.append((i, files))
+        results.append((i, files, key))
     return results
 
 
