@@ -316,7 +316,8 @@ def main() -> None:
     ratio = ratios(rows)
     load = os.getloadavg()
     notes.append(
-        f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores"
+        f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
+        f"on {os.cpu_count()} cores (other work on the machine makes every figure noisy)"
     )
     if args.json:
         print(json.dumps({"cases": rows, "ratios": ratio, "notes": notes}, indent=1))

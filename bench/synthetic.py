@@ -35,12 +35,55 @@ EVENTS = [
 SEVERITIES = ["Extreme", "Severe", "Severe", "Moderate", "Moderate", "Moderate", "Minor"]
 URGENCIES = ["Immediate", "Expected", "Future"]
 CERTAINTIES = ["Observed", "Likely", "Possible"]
-WORDS = (
-    "river level rising station measured crews roads closed shelter open residents advised "
-    "water supply shaking aftershocks coast waves harbour smoke wind gusts rainfall millimetres "
-    "bridge school hospital schedule update forecast evening morning district north south east "
-    "west valley reservoir power lines trains buses delayed volunteers emergency services"
-).split()
+WORDS = [
+    "river",
+    "level",
+    "rising",
+    "station",
+    "measured",
+    "crews",
+    "roads",
+    "closed",
+    "shelter",
+    "open",
+    "residents",
+    "advised",
+    "water",
+    "supply",
+    "shaking",
+    "aftershocks",
+    "coast",
+    "waves",
+    "harbour",
+    "smoke",
+    "wind",
+    "gusts",
+    "rainfall",
+    "millimetres",
+    "bridge",
+    "school",
+    "hospital",
+    "schedule",
+    "update",
+    "forecast",
+    "evening",
+    "morning",
+    "district",
+    "north",
+    "south",
+    "east",
+    "west",
+    "valley",
+    "reservoir",
+    "power",
+    "lines",
+    "trains",
+    "buses",
+    "delayed",
+    "volunteers",
+    "emergency",
+    "services",
+]
 INSTRUCTIONS = [
     "Keep away from the river banks and low bridges.",
     "Move to higher ground if water reaches your street.",
@@ -279,7 +322,8 @@ PELICAN_BASE = """<!doctype html><html lang="{{ DEFAULT_LANG }}"><head><meta cha
 PELICAN_ARTICLE = """{% extends "base.html" %}{% block main %}<h1>{{ article.title }}</h1>
 <dl><dt>Severity</dt><dd>{{ article.severity }}</dd><dt>Areas</dt><dd>
 {% for tag in article.tags %}<a href="/{{ tag.url }}">{{ tag }}</a> {% endfor %}</dd><dt>Sent</dt>
-<dd><time>{{ article.locale_date }}</time></dd></dl>{{ article.content }}{% for t in article.translations %}<a href="/{{ t.url }}"
+<dd><time>{{ article.locale_date }}</time></dd></dl>{{ article.content }}
+{% for t in article.translations %}<a href="/{{ t.url }}"
 hreflang="{{ t.lang }}">{{ t.lang }}</a>{% endfor %}{% endblock %}
 """
 PELICAN_LIST = """{% extends "base.html" %}{% block main %}<ul>
