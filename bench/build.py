@@ -14,7 +14,7 @@ in interleaved rounds (one run of every case per round, so a noisy neighbour hur
 
 Each run is the real command in a subprocess (sitegen's CLI including Python start-up, Hugo's
 binary called directly, Pelican's CLI). Wall time is the median of the runs; memory is the peak
-of the whole process tree (RSS summed over processes, sampled every 10 ms, and never below the
+of the whole process tree (RSS summed over processes, sampled every 50 ms, and never below the
 largest single process's maxrss from wait4): forked workers share pages, so the sum over-counts
 and is an upper bound. `in_process_s` is the time sitegen itself reports (without Python
 start-up and imports).
@@ -94,7 +94,7 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float, str, float]:
         while not done.is_set():
             rss, pss = tree_memory_kib(process.pid)
             peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
-            done.wait(0.01)
+            done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -110,34 +110,30 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float, str, float]:
 
 
 def tree_memory_kib(root: int) -> tuple[int, int]:
-    """Sums of VmRSS and of Pss over `root` and its descendants (from /proc). PSS shares
-    each page among the processes mapping it: forked workers are not counted twice."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as status:
-                text = status.read()
-        except OSError:
-            continue
-        ppid = int(re.search(r"PPid:\s+(\d+)", text)[1])  # type: ignore[index]
-        found = re.search(r"VmRSS:\s+(\d+)", text)
-        rss[int(entry)] = int(found[1]) if found else 0
-        children.setdefault(ppid, []).append(int(entry))
-    total, pss, todo = 0, 0, [root]
+    """Sums of RSS and of PSS over `root` and its descendants (/proc/<pid>/smaps_rollup). PSS
+    shares each page among the processes mapping it: forked workers are not counted twice.
+    Only the tree is read (task/*/children), so sampling costs little next to what it measures."""
+    rss = pss = 0
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
         try:
             with open(f"/proc/{pid}/smaps_rollup") as rollup:
-                found = re.search(r"^Pss:\s+(\d+)", rollup.read(), re.M)
-            pss += int(found[1]) if found else 0
+                text = rollup.read()
         except OSError:
-            pass
-        todo.extend(children.get(pid, []))
-    return total, pss
+            continue
+        for name, value in re.findall(r"^(Rss|Pss):\s+(\d+)", text, re.M):
+            if name == "Rss":
+                rss += int(value)
+            else:
+                pss += int(value)
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    todo.extend(int(child) for child in children.read().split())
+        except OSError:
+            continue
+    return rss, pss
 
 
 def find_hugo(flag: str | None) -> Path | None:
@@ -297,6 +293,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3, help="interleaved rounds (≥3)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--json-file", type=Path, help="also write the JSON to this file")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/sitegen-bench-build"))
     parser.add_argument("--hugo", help="the Hugo binary ($HUGO_BIN)")
     parser.add_argument("--pelican", help="the pelican command ($PELICAN_BIN)")
@@ -319,8 +316,11 @@ def main() -> None:
         f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
         f"on {os.cpu_count()} cores (other work on the machine makes every figure noisy)"
     )
+    document = {"cases": rows, "ratios": ratio, "notes": notes}
+    if args.json_file:
+        args.json_file.write_text(json.dumps(document, indent=1) + "\n")
     if args.json:
-        print(json.dumps({"cases": rows, "ratios": ratio, "notes": notes}, indent=1))
+        print(json.dumps(document, indent=1))
     else:
         print(table(rows, ratio))
         for note in notes:
