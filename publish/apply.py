@@ -16,7 +16,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from requests import RequestException
 
 from publish.cdn.base import InvalidationReceipt, Invalidator
-from publish.local import LocalState
+from publish.history import PUBLISHED_AT, kept_path
+from publish.local import Bundle
 from publish.lock import acquire
 from publish.manifest import MANIFEST_PATH, manifest_id
 from publish.plan import GROUP_TITLES, Limits, Plan, Upload, make_plan
@@ -40,7 +41,7 @@ class PublishOptions:
 
 
 def publish(
-    local: LocalState,
+    local: Bundle,
     target: Target,
     invalidators: Sequence[Invalidator] = (),
     options: PublishOptions = PublishOptions(),
@@ -100,13 +101,14 @@ class _Run:
     """The execution state of one publish: what has been done so far, for the failure message."""
 
     plan: Plan
-    local: LocalState
+    local: Bundle
     target: Target
     invalidators: tuple[Invalidator, ...]
     progress: Progress
     uploaded: list[int] = field(default_factory=lambda: [0] * len(GROUP_TITLES))
     bytes: int = 0
     manifest_written: bool = False
+    manifest_kept: bool = False
     receipts: list[InvalidationReceipt] = field(default_factory=list)
     deleted: int = 0
 
@@ -157,10 +159,19 @@ class _Run:
 
     def _put_manifest(self, *, pending: bool) -> None:
         body = self.local.manifest_bytes
+        if not self.manifest_kept:  # kept first: every live manifest can be rolled back to
+            self._keep_manifest()
         extra = {PENDING_FLAG: "1"} if pending else {}
         meta = ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, manifest_id(body), extra)
         self.target.put(MANIFEST_PATH, body, meta)
         self.manifest_written = True
+
+    def _keep_manifest(self) -> None:
+        body = self.local.manifest_bytes
+        at = {PUBLISHED_AT: datetime.now(UTC).isoformat(timespec="microseconds")}
+        meta = ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, manifest_id(body), at)
+        self.target.put(kept_path(manifest_id(body)), body, meta)
+        self.manifest_kept = True
 
     def _invalidate(self) -> list[str]:
         paths = self.plan.cdn_paths

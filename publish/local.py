@@ -6,9 +6,30 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from publish.manifest import MANIFEST_PATH, Entry, Manifest, ManifestError, parse_manifest
 from sitegen.errors import PublishError
+
+
+class Bundle(Protocol):
+    """What planning and publishing need of a bundle: its files, its manifest, their bytes.
+    ``LocalState`` (public/) is one; a rollback's kept state (publish/rollback.py) another."""
+
+    @property
+    def files(self) -> Mapping[str, Entry]: ...
+
+    @property
+    def id(self) -> str:
+        """The publish reference (CDN CallerReference): the manifest sha256 for a build."""
+        ...
+
+    @property
+    def manifest_bytes(self) -> bytes: ...
+
+    def read(self, path: str) -> bytes:
+        """The bytes of one listed file, checked against its sha256."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

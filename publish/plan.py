@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from publish.local import LocalState
+from publish.local import Bundle
 from publish.manifest import STATE_PREFIX, Entry
 from publish.remote import RemoteState
 
@@ -75,7 +75,8 @@ class Plan:
     def estimate(self) -> dict[str, int]:
         """Requests this plan costs the target, beyond reading the remote state."""
         uploads = len(self.uploads)
-        state = (1 if self.write_manifest else 0) + (1 if self.clear_pending else 0)
+        # the manifest is written twice: its kept copy (for rollback), then the live one
+        state = (2 if self.write_manifest else 0) + (1 if self.clear_pending else 0)
         deletes = -(-len(self.deletes) // _DELETE_BATCH)
         return {
             "lock": 2, "uploads": uploads, "state": state, "delete_batches": deletes,
@@ -110,7 +111,7 @@ class Plan:
 
 
 def make_plan(
-    local: LocalState, remote: RemoteState, limits: Limits, cdns: Sequence[str] = ()
+    local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence[str] = ()
 ) -> Plan:
     """Compare sha256 AND Content-Type AND Cache-Control of every file; derive the rest."""
     uploads = [u for path, e in local.files.items() if (u := _upload(path, e, remote.files))]

@@ -105,6 +105,11 @@ def _add_publish() -> None:
     except ImportError:  # pragma: no cover - only while the publisher is being written
         return
     cli.add_command(publish_command)
+    from publish.cli_doctor import doctor_command
+    from publish.cli_rollback import rollback_command
+
+    cli.add_command(rollback_command)
+    cli.add_command(doctor_command)
 
 
 _add_publish()

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from publish.history import OBJECTS_PREFIX
+from publish.manifest import STATE_PREFIX
 from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
 
 META_DIR = ".sitegen/meta"
@@ -54,8 +56,25 @@ class FolderTarget:
             # The sidecar goes second: a crash in between leaves an old sha256 beside new bytes,
             # which only causes a harmless re-upload, never a missed one.
             _atomic_write(self._sidecar(path), _meta_json(meta))
+            self._keep(path, meta.sha256)
         except OSError as exc:
             raise TargetError(f"{self.name}: cannot write {path}: {exc}") from exc
+
+    def _keep(self, path: str, sha256: str) -> None:
+        """Keep these bytes under their sha256 for rollback (publish/history.py): a hard link,
+        so no extra space, and later writes (temp file + rename) leave it untouched."""
+        if not sha256 or path.startswith(STATE_PREFIX):
+            return
+        kept = self._file(f"{OBJECTS_PREFIX}{sha256}")
+        if kept.exists():
+            return
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(self._file(path), kept)
+        except FileExistsError:
+            pass  # the same bytes, kept meanwhile by another upload
+        except OSError:  # no hard links on this file system
+            _atomic_write(kept, self._file(path).read_bytes())
 
     def delete(self, paths: Sequence[str]) -> None:
         self._count()

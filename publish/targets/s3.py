@@ -72,6 +72,11 @@ class S3Target:
     def requests(self) -> int:
         return self._sent
 
+    @property
+    def client(self) -> S3Client:
+        """The boto3 client (requests through it are counted too); for history and doctor."""
+        return self._client
+
     def _key(self, path: str) -> str:
         return self.prefix + path
 

@@ -11,6 +11,8 @@ import boto3
 from publish.manifest import MANIFEST_PATH
 
 Snapshot = dict[str, tuple[str, str, str, str]]  # path → (sha256 of bytes, type, cache, meta sha)
+# Kept manifests and file versions, for rollback (publish/history.py; tested in tests/ops/).
+HISTORY = (".sitegen/manifests/", ".sitegen/objects/")
 
 
 def expected(public: Path) -> Snapshot:
@@ -31,6 +33,8 @@ def snapshot_s3(bucket: str, prefix: str = "site/") -> Snapshot:
     out: Snapshot = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
+            if obj["Key"][len(prefix):].startswith(HISTORY):
+                continue
             got = s3.get_object(Bucket=bucket, Key=obj["Key"])
             out[obj["Key"][len(prefix):]] = (
                 hashlib.sha256(got["Body"].read()).hexdigest(), got.get("ContentType", ""),
@@ -43,7 +47,7 @@ def snapshot_folder(root: Path) -> Snapshot:
     out: Snapshot = {}
     for file in sorted(root.rglob("*")):
         rel = file.relative_to(root).as_posix()
-        if file.is_dir() or rel.startswith(".sitegen/meta/"):
+        if file.is_dir() or rel.startswith((".sitegen/meta/", *HISTORY)):
             continue
         meta_file = root / ".sitegen/meta" / f"{rel}.json"
         meta = json.loads(meta_file.read_bytes()) if meta_file.exists() else {}

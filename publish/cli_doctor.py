@@ -1,0 +1,70 @@
+"""``sitegen doctor``: thin click wrapper around ``publish.doctor``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from publish.connect import open_target, resolve_settings
+from publish.doctor import run_doctor
+from sitegen.options import load, site_option
+
+EXAMPLES = """\b
+Examples:
+  sitegen doctor                             # the [publish] target and CDNs of site.toml
+  sitegen doctor --target s3://alerts-example-gov/site --cloudfront E2QWRUHEXAMPLE
+  sitegen doctor --akamai default@production --json
+\b
+Nothing is changed: only reads (HeadBucket, GetBucketVersioning, HeadObject,
+GetDistributionConfig) and, for Akamai, a signed purge of an empty list, which Fast Purge
+refuses after checking the signature. Credentials are never printed. Exit code 1 when a
+check fails.
+"""
+
+
+@click.command("doctor", epilog=EXAMPLES)
+@site_option
+@click.option(
+    "--target",
+    metavar="s3://BUCKET[/PREFIX]|folder:PATH",
+    help="Target to check. Default: [publish] target in site.toml.",
+)
+@click.option(
+    "--cloudfront",
+    multiple=True,
+    metavar="DIST_ID",
+    help="Check this CloudFront distribution (repeatable).",
+)
+@click.option(
+    "--akamai",
+    multiple=True,
+    metavar="SECTION[@staging|@production]",
+    help="Check these Fast Purge credentials (repeatable).",
+)
+@click.option("--edgerc", metavar="PATH", help="Akamai credentials file. Default: ~/.edgerc.")
+@click.option(
+    "--no-probe", is_flag=True, help="Only parse the .edgerc; send no request to Fast Purge."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the checklist as JSON.")
+def doctor_command(
+    site_file: Path,
+    target: str | None,
+    cloudfront: tuple[str, ...],
+    akamai: tuple[str, ...],
+    edgerc: str | None,
+    no_probe: bool,
+    as_json: bool,
+) -> None:
+    """Check that publishing will work: credentials, bucket, versioning, the CDN's origin,
+    Cache-Control of a published page, Fast Purge credentials; a checklist with fixes."""
+    config = load(site_file)
+    settings = resolve_settings(
+        config.publish, target=target, cloudfront=cloudfront, akamai=akamai, edgerc=edgerc
+    )
+    store = open_target(settings.target, config.root, config.output_path)
+    report = run_doctor(config, settings, store, probe_akamai=not no_probe)
+    click.echo(json.dumps(report.to_json(), indent=1, ensure_ascii=False) if as_json else report)
+    sys.exit(0 if report.ok else 1)

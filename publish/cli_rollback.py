@@ -1,0 +1,118 @@
+"""``sitegen rollback``: thin click wrapper around ``publish.rollback``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from publish.apply import PublishOptions
+from publish.connect import open_invalidators, open_target, resolve_settings
+from publish.plan import Limits
+from publish.report import make_progress
+from publish.rollback import describe_state, list_states, rollback, states_json, states_text
+from sitegen.errors import PublishError
+from sitegen.options import load, site_option
+
+EXAMPLES = """\b
+Examples:
+  sitegen rollback --list                    # kept states: id, time, file count
+  sitegen rollback --previous --dry-run      # what going back one publish would change
+  sitegen rollback --previous                # undo the last publish (twice: redo it)
+  sitegen rollback --to 3f9c2a71b0de --cloudfront E2QWRUHEXAMPLE
+\b
+Every publish keeps its manifest (.sitegen/manifests/); the files' old bytes come from S3
+object versions (turn bucket versioning on) or the folder's .sitegen/objects/. A rollback
+that cannot find every byte is refused before anything changes. The next `sitegen publish`
+publishes public/ again: fix the content first.
+"""
+
+
+@click.command("rollback", epilog=EXAMPLES)
+@site_option
+@click.option(
+    "--to",
+    "to",
+    metavar="MANIFEST_ID",
+    help="Restore this kept state (an id or a unique prefix of 6+ characters, from --list).",
+)
+@click.option("--previous", is_flag=True, help="Restore the state live before the current one.")
+@click.option("--list", "show_list", is_flag=True, help="List the kept states and exit.")
+@click.option(
+    "--target",
+    metavar="s3://BUCKET[/PREFIX]|folder:PATH",
+    help="Where to roll back. Default: [publish] target in site.toml.",
+)
+@click.option(
+    "--cloudfront",
+    multiple=True,
+    metavar="DIST_ID",
+    help="Invalidate what changed on this CloudFront distribution (repeatable).",
+)
+@click.option(
+    "--akamai",
+    multiple=True,
+    metavar="SECTION[@staging|@production]",
+    help="Purge what changed with Akamai Fast Purge (repeatable).",
+)
+@click.option("--edgerc", metavar="PATH", help="Akamai credentials file. Default: ~/.edgerc.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Refuse to delete more than N objects (default 50).",
+)
+@click.option("--force", is_flag=True, help="Lift --max-deletes; break a stale lock.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result (or list) as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+def rollback_command(
+    site_file: Path,
+    to: str | None,
+    previous: bool,
+    show_list: bool,
+    target: str | None,
+    cloudfront: tuple[str, ...],
+    akamai: tuple[str, ...],
+    edgerc: str | None,
+    dry_run: bool,
+    max_deletes: int | None,
+    force: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Restore the published site to an earlier published state, in the safe publish order,
+    then invalidate exactly what changed and delete what that state did not have."""
+    if show_list + previous + (to is not None) != 1:
+        raise PublishError("Give exactly one of --to MANIFEST_ID, --previous or --list.")
+    config = load(site_file)
+    settings = resolve_settings(
+        config.publish,
+        target=target,
+        cloudfront=cloudfront,
+        akamai=akamai,
+        max_deletes=max_deletes,
+        edgerc=edgerc,
+    )
+    store = open_target(settings.target, config.root, config.output_path)
+    if show_list:
+        states, remote = list_states(store)
+        text = states_text(states, remote.manifest_id, store.name)
+        click.echo(
+            json.dumps(states_json(states, remote.manifest_id), indent=1) if as_json else text
+        )
+        return
+    echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+    invalidators = open_invalidators(settings, config.base_url, wait=False, echo=echo)
+    options = PublishOptions(
+        Limits(settings.max_deletes, force), dry_run, lock_timeout_s=settings.lock_timeout_s
+    )
+    kept, outcome = rollback(
+        store, to, invalidators, options, progress=make_progress(quiet=quiet or as_json)
+    )
+    if as_json:
+        doc = {**outcome.to_json(), "rolled_back_to": kept.id}
+        click.echo(json.dumps(doc, sort_keys=True, indent=1))
+    else:
+        click.echo(f"Rollback to {describe_state(kept)}\n{outcome}")

@@ -1,0 +1,330 @@
+"""``sitegen doctor``: check a configured target and its CDNs without changing anything.
+
+Each check is a read: credentials resolve (never printed), HeadBucket, GetBucketVersioning,
+HeadObject on index.html (Cache-Control equals site.toml's alert class), GetDistributionConfig
+(an origin points at the bucket and prefix), the .edgerc section parses and Fast Purge accepts
+its signature (a purge of an empty list: refused as invalid, after authentication, purging
+nothing), and for a folder target that it is writable. Checks that cannot run because an
+earlier one failed are skipped, and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import boto3
+import requests
+from akamai.edgegrid import EdgeGridAuth
+from botocore.exceptions import BotoCoreError, ClientError
+
+from publish.aws import client_config, describe, error_code, http_status
+from publish.targets.base import Target
+from publish.targets.folder import META_DIR, FolderTarget
+from publish.targets.s3 import S3Target
+from sitegen import __version__
+from sitegen.config import PublishConfig, SiteConfig
+from sitegen.errors import SitegenError
+
+Status = Literal["ok", "fail", "skip"]
+SAMPLE = "index.html"
+_MARK = {"ok": "✓", "fail": "✗", "skip": "–"}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the checklist; ``fix`` says what to do when it failed or was skipped."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorReport:
+    target: str
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != "fail" for c in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "ok": self.ok,
+            "checks": [
+                {"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix}
+                for c in self.checks
+            ],
+        }
+
+    def __str__(self) -> str:
+        lines = [f"sitegen doctor: {self.target}"]
+        for c in self.checks:
+            lines.append(f"  {_MARK[c.status]} {c.name}: {c.detail}")
+            if c.fix and c.status != "ok":
+                lines.append(f"      fix: {c.fix}")
+        failed = sum(c.status == "fail" for c in self.checks)
+        lines.append("All checks passed." if self.ok else f"{failed} check(s) failed.")
+        return "\n".join(lines)
+
+
+def run_doctor(
+    config: SiteConfig, settings: PublishConfig, target: Target, *, probe_akamai: bool = True
+) -> DoctorReport:
+    """Every check for this target and the CDNs in ``settings``."""
+    checks: list[Check] = []
+    if isinstance(target, S3Target):
+        checks.extend(s3_checks(target, config.cache.for_class("alert")))
+    elif isinstance(target, FolderTarget):
+        checks.extend(folder_checks(target, config.cache.for_class("alert")))
+    aws_ok = not checks or checks[0].status == "ok"
+    for dist in settings.cloudfront:
+        checks.append(cloudfront_check(dist, target, aws_ok))
+    for spec in settings.akamai:
+        checks.append(akamai_check(spec, settings.edgerc, config.base_url, probe_akamai))
+    return DoctorReport(target.name, tuple(checks))
+
+
+# --- S3 -----------------------------------------------------------------------------------------
+
+
+def s3_checks(target: S3Target, cache_control: str) -> Iterator[Check]:
+    yield (creds := credentials_check())
+    if creds.status != "ok":
+        for name in ("bucket reachable", "bucket versioning", f"Cache-Control of {SAMPLE}"):
+            yield Check(name, "skip", "not checked without credentials", creds.fix)
+        return
+    yield (reach := _aws("bucket reachable", lambda: _head_bucket(target), _bucket_fix(target)))
+    if reach.status != "ok":
+        return
+    yield _aws(
+        "bucket versioning",
+        lambda: _versioning(target),
+        _VERSIONING_FIX.format(bucket=target.bucket),
+    )
+    yield _aws(
+        f"Cache-Control of {SAMPLE}",
+        lambda: _s3_cache_control(target, cache_control),
+        "run `sitegen publish` (it re-uploads objects whose headers differ)",
+    )
+
+
+def credentials_check() -> Check:
+    """boto3's chain resolves credentials; only where they came from is shown."""
+    try:
+        found = boto3.session.Session().get_credentials()
+    except BotoCoreError as exc:
+        return Check("AWS credentials", "fail", f"cannot be read: {describe(exc)}", _CREDS_FIX)
+    if found is None:
+        return Check("AWS credentials", "fail", "none found", _CREDS_FIX)
+    return Check("AWS credentials", "ok", f"found (source: {found.method})")
+
+
+class _Failed(Exception):
+    """A check's own failure: the message is the detail line."""
+
+
+def _aws(name: str, probe: Callable[[], str], fix: str) -> Check:
+    try:
+        return Check(name, "ok", probe())
+    except _Failed as exc:
+        return Check(name, "fail", str(exc), fix)
+    except (ClientError, BotoCoreError) as exc:
+        return Check(name, "fail", describe(exc), fix)
+
+
+def _head_bucket(target: S3Target) -> str:
+    try:
+        target.client.head_bucket(Bucket=target.bucket)
+    except ClientError as exc:
+        status = http_status(exc)
+        if status == 404 or error_code(exc) in ("NoSuchBucket", "404"):
+            raise _Failed(f"bucket {target.bucket} does not exist") from exc
+        if status == 403:
+            raise _Failed(f"access denied to bucket {target.bucket}") from exc
+        raise
+    return f"bucket {target.bucket} answers HeadBucket"
+
+
+def _versioning(target: S3Target) -> str:
+    status = target.client.get_bucket_versioning(Bucket=target.bucket).get("Status", "")
+    if status != "Enabled":
+        raise _Failed(f"{status or 'never enabled'}: a bad publish could not be rolled back")
+    return "Enabled (every publish can be rolled back)"
+
+
+def _s3_cache_control(target: S3Target, wanted: str) -> str:
+    try:
+        head = target.client.head_object(Bucket=target.bucket, Key=target.prefix + SAMPLE)
+    except ClientError as exc:
+        if http_status(exc) == 404:
+            raise _Failed(f"{target.name}/{SAMPLE} is not published yet") from exc
+        raise
+    return _compare_cache_control(str(head.get("CacheControl", "")), wanted)
+
+
+def _compare_cache_control(got: str, wanted: str) -> str:
+    if got != wanted:
+        raise _Failed(f"{got or 'none'!r}, but site.toml's alert class is {wanted!r}")
+    return repr(got)
+
+
+def _bucket_fix(target: S3Target) -> str:
+    return (
+        f"check the bucket name in --target/[publish] target ({target.bucket}), the region, "
+        "and that these credentials may s3:ListBucket on it"
+    )
+
+
+# --- CloudFront ---------------------------------------------------------------------------------
+
+
+def cloudfront_check(dist: str, target: Target, aws_ok: bool) -> Check:
+    name = f"CloudFront {dist} origin"
+    if not aws_ok:
+        return Check(name, "skip", "not checked: fix the checks above first")
+    if not isinstance(target, S3Target):
+        return Check(name, "skip", f"the target {target.name} is not an S3 bucket")
+    fix = (
+        f"point an origin of {dist} at {target.bucket}.s3.<region>.amazonaws.com with origin "
+        f"path {_origin_path(target) or '(empty)'} (sitegen infra cloudformation does)"
+    )
+    return _aws(name, lambda: _origin_matches(dist, target), fix)
+
+
+def _origin_matches(dist: str, target: S3Target) -> str:
+    client: Any = boto3.session.Session().client("cloudfront", config=client_config(max_pool=2))
+    config = client.get_distribution_config(Id=dist)["DistributionConfig"]
+    origins = config.get("Origins", {}).get("Items", [])
+    seen = []
+    for origin in origins:
+        domain, path = str(origin.get("DomainName", "")), str(origin.get("OriginPath", ""))
+        seen.append(f"{domain}{path}")
+        if domain.startswith(f"{target.bucket}.s3.") and path == _origin_path(target):
+            return f"origin {origin.get('Id')} is {domain}{path}"
+    raise _Failed(
+        f"no origin is the bucket {target.bucket}{_origin_path(target)} "
+        f"(origins: {', '.join(seen) or 'none'})"
+    )
+
+
+def _origin_path(target: S3Target) -> str:
+    return "/" + target.prefix.rstrip("/") if target.prefix else ""
+
+
+# --- Akamai -------------------------------------------------------------------------------------
+
+
+def akamai_check(spec: str, edgerc: str, base_url: str, probe: bool) -> Check:
+    from publish.cdn.akamai import AkamaiInvalidator, load_edgerc, parse_akamai_spec
+
+    name = f"Akamai {spec}"
+    try:
+        section, network = parse_akamai_spec(spec)
+        path = Path(edgerc).expanduser()
+        # from_edgerc checks the file and the scheme exactly as publish will, and names the URL
+        endpoint = AkamaiInvalidator.from_edgerc(path, section, network, base_url).endpoint
+        credentials = load_edgerc(path, section)
+    except SitegenError as exc:
+        return Check(name, "fail", exc.message, "fix the .edgerc file (docs/akamai.md)")
+    if not probe:
+        return Check(name, "ok", f"[{section}] in {edgerc} parses (not sent: --no-probe)")
+    auth = EdgeGridAuth(
+        client_token=credentials.client_token,
+        client_secret=credentials.client_secret,
+        access_token=credentials.access_token,
+        max_body=credentials.max_body,
+    )
+    return _probe_fast_purge(name, endpoint, auth)
+
+
+def _probe_fast_purge(name: str, endpoint: str, auth: EdgeGridAuth) -> Check:
+    """POST an empty purge: Fast Purge authenticates first, then refuses the empty list (400),
+    so 400 means the credentials work and nothing was purged."""
+    try:
+        response = requests.post(
+            endpoint,
+            data=b'{"objects":[]}',
+            auth=auth,
+            timeout=30,
+            allow_redirects=False,
+            headers={"Content-Type": "application/json", "User-Agent": f"sitegen/{__version__}"},
+        )
+    except requests.RequestException as exc:
+        return Check(
+            name,
+            "fail",
+            f"cannot reach {endpoint}: {type(exc).__name__}",
+            "check the host in .edgerc and the network",
+        )
+    status = response.status_code
+    if status == 400:
+        return Check(
+            name,
+            "ok",
+            f"credentials accepted by {endpoint} (an empty purge was "
+            "refused as expected; nothing purged)",
+        )
+    fixes = {
+        401: "check client_token, client_secret, access_token and the clock",
+        403: "give the API client the CCU APIs (Fast Purge) grant",
+    }
+    return Check(
+        name,
+        "fail",
+        f"Fast Purge answered HTTP {status} to a signed request",
+        fixes.get(status, "see docs/akamai.md"),
+    )
+
+
+# --- folder -------------------------------------------------------------------------------------
+
+
+def folder_checks(target: FolderTarget, cache_control: str) -> Iterator[Check]:
+    yield _folder_writable(target.root)
+    meta = target.root / META_DIR / f"{SAMPLE}.json"
+    name = f"Cache-Control of {SAMPLE}"
+    try:
+        got = str(json.loads(meta.read_bytes()).get("cache_control", ""))
+        yield Check(name, "ok", _compare_cache_control(got, cache_control))
+    except FileNotFoundError:
+        yield Check(
+            name, "fail", f"{target.root / SAMPLE} is not published yet", "run `sitegen publish`"
+        )
+    except (_Failed, OSError, ValueError) as exc:
+        yield Check(name, "fail", str(exc), "run `sitegen publish` (it rewrites the headers)")
+
+
+def _folder_writable(root: Path) -> Check:
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    name = "folder writable"
+    if not existing.is_dir():
+        return Check(name, "fail", f"{existing} is not a folder", "choose another folder:PATH")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return Check(
+            name,
+            "fail",
+            f"{existing} is not writable by this user",
+            f"chown/chmod {existing}, or publish as its owner",
+        )
+    created = "" if existing == root else f" (will be created in {existing})"
+    return Check(name, "ok", f"{root}{created}")
+
+
+_CREDS_FIX = (
+    "set AWS_PROFILE (aws configure sso / aws configure), or AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY, or run where an instance/task role applies"
+)
+_VERSIONING_FIX = (
+    "aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration "
+    "Status=Enabled (sitegen infra cloudformation turns it on)"
+)

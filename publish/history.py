@@ -1,0 +1,219 @@
+"""What a target keeps of earlier publishes, so a rollback can restore one.
+
+- Every published manifest is kept byte for byte at ``.sitegen/manifests/<id>.json`` (id = the
+  manifest's sha256), written just before the live manifest, with the instant it went live in
+  its metadata (``published-at``). A rollback re-publishes one, so its time moves forward too.
+- File bytes: S3 keeps old versions when bucket versioning is on (found by our sha256 metadata,
+  ListObjectVersions + HeadObject/GetObject with VersionId). The folder target keeps every
+  version it was given in ``.sitegen/objects/<sha256>`` (a hard link: no extra space).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from publish.aws import describe, is_transient
+from publish.manifest import STATE_PREFIX, Manifest, ManifestError, parse_manifest
+from publish.retry import call_with_retries
+from publish.targets.base import Target, TargetError
+from sitegen.errors import PublishError
+
+if TYPE_CHECKING:
+    from publish.targets.folder import FolderTarget
+    from publish.targets.s3 import S3Target
+
+T = TypeVar("T")
+KEPT_PREFIX = f"{STATE_PREFIX}manifests/"
+OBJECTS_PREFIX = f"{STATE_PREFIX}objects/"  # folder target only
+PUBLISHED_AT = "published-at"  # metadata key on kept manifests
+
+
+def kept_path(manifest_id: str) -> str:
+    return f"{KEPT_PREFIX}{manifest_id}.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """One published state that can be restored."""
+
+    manifest: Manifest
+    manifest_bytes: bytes
+    published_at: datetime | None  # when it last went live (None: unknown)
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+
+class History(Protocol):
+    """Where a target keeps kept manifests and old file bytes."""
+
+    def kept_paths(self) -> list[str]:
+        """Target paths of every kept manifest."""
+        ...
+
+    def find(self, path: str, sha256: str) -> bytes | None:
+        """Bytes that were once published at ``path`` with this sha256, checked, or None."""
+        ...
+
+    def why_missing(self) -> str:
+        """Why bytes may be gone and what to do about it (one or two sentences)."""
+        ...
+
+
+def open_history(target: Target) -> History:
+    from publish.targets.folder import FolderTarget
+    from publish.targets.s3 import S3Target
+
+    if isinstance(target, S3Target):
+        return S3History(target)
+    if isinstance(target, FolderTarget):
+        return FolderHistory(target)
+    raise PublishError(f"{target.name}: this target keeps no history to roll back to")
+
+
+def read_kept(target: Target, history: History) -> list[Kept]:
+    """Every kept manifest, most recently published first (unknown times last)."""
+    kept: list[Kept] = []
+    for path in history.kept_paths():
+        stored = target.read(path)
+        if stored is None:
+            continue
+        try:
+            manifest = parse_manifest(stored.body)
+        except ManifestError:
+            continue  # a damaged copy cannot be restored; the list says what can
+        kept.append(Kept(manifest, stored.body, _instant(stored.meta.extra.get(PUBLISHED_AT))))
+    return sorted(
+        kept, key=lambda k: (k.published_at is not None, k.published_at or 0, k.id), reverse=True
+    )
+
+
+def _instant(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _checked(data: bytes, sha256: str) -> bytes | None:
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None
+
+
+class FolderHistory:
+    """``folder:`` history: ``.sitegen/manifests/`` and ``.sitegen/objects/<sha256>``."""
+
+    def __init__(self, target: FolderTarget) -> None:
+        self.root = target.root
+
+    def kept_paths(self) -> list[str]:
+        folder = self.root / KEPT_PREFIX
+        if not folder.is_dir():
+            return []
+        return [f"{KEPT_PREFIX}{f.name}" for f in sorted(folder.iterdir()) if f.suffix == ".json"]
+
+    def find(self, path: str, sha256: str) -> bytes | None:
+        for file in (self.root / OBJECTS_PREFIX / sha256, self.root / path):
+            try:
+                if (data := _checked(file.read_bytes(), sha256)) is not None:
+                    return data
+            except OSError:
+                continue
+        return None
+
+    def why_missing(self) -> str:
+        return (
+            f"The folder keeps every version it receives in {OBJECTS_PREFIX}; these were "
+            "published before sitegen kept versions, or that folder was cleaned."
+        )
+
+
+class S3History:
+    """``s3://`` history: kept manifests by listing, file bytes from object versions."""
+
+    def __init__(self, target: S3Target) -> None:
+        self.target = target
+        self.client: Any = target.client
+        self._versioning: str | None = None
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return call_with_retries(fn, policy=self.target.retry, retryable=is_transient)
+        except Exception as exc:
+            raise TargetError(f"{self.target.name}: {what} failed: {describe(exc)}") from exc
+
+    def kept_paths(self) -> list[str]:
+        prefix = self.target.prefix + KEPT_PREFIX
+
+        def listing() -> list[str]:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.target.bucket, Prefix=prefix
+            )
+            return [o["Key"] for page in pages for o in page.get("Contents", [])]
+
+        keys = self._call("listing of kept manifests", listing)
+        return [key[len(self.target.prefix) :] for key in keys if key.endswith(".json")]
+
+    def find(self, path: str, sha256: str) -> bytes | None:
+        key = self.target.prefix + path
+        for where in self._versions(key):
+            head = self._call(f"metadata read of {path}", partial(self.client.head_object, **where))
+            if dict(head.get("Metadata", {})).get("sha256") != sha256:
+                continue
+            got = self._call(f"read of {path}", partial(self._get_body, where))
+            if (data := _checked(got, sha256)) is not None:
+                return data
+        return None
+
+    def _get_body(self, where: dict[str, str]) -> bytes:
+        return bytes(self.client.get_object(**where)["Body"].read())
+
+    def _versions(self, key: str) -> list[dict[str, str]]:
+        """GetObject arguments for each version of exactly ``key``, newest first (S3 lists them
+        that way). The current object of an unversioned bucket has version "null": asked for
+        without a version id (some S3-compatible stores refuse "null")."""
+
+        def listing() -> list[dict[str, str]]:
+            pages = self.client.get_paginator("list_object_versions").paginate(
+                Bucket=self.target.bucket, Prefix=key
+            )
+            found = [v for page in pages for v in page.get("Versions", []) if v["Key"] == key]
+            return [_version_args(self.target.bucket, key, v) for v in found]
+
+        return self._call(f"version listing of {key}", listing)
+
+    def versioning(self) -> str:
+        """The bucket's versioning status: Enabled, Suspended or "" (never enabled)."""
+        if self._versioning is None:
+            answer = self._call(
+                "GetBucketVersioning",
+                lambda: self.client.get_bucket_versioning(Bucket=self.target.bucket),
+            )
+            self._versioning = str(answer.get("Status", ""))
+        return self._versioning
+
+    def why_missing(self) -> str:
+        if self.versioning() != "Enabled":
+            return (
+                f"Versioning is {self.versioning().lower() or 'off'} on bucket "
+                f"{self.target.bucket}, so S3 kept no old bytes. Enable it (sitegen infra "
+                "cloudformation does; `aws s3api put-bucket-versioning --bucket "
+                f"{self.target.bucket} --versioning-configuration Status=Enabled`): every "
+                "later publish can then be rolled back."
+            )
+        return (
+            "Bucket versioning is on, but these versions are gone (uploaded before versioning "
+            "was enabled, or expired by a lifecycle rule on noncurrent versions)."
+        )
+
+
+def _version_args(bucket: str, key: str, version: dict[str, Any]) -> dict[str, str]:
+    args = {"Bucket": bucket, "Key": key}
+    if not (version["VersionId"] == "null" and version.get("IsLatest")):
+        args["VersionId"] = str(version["VersionId"])
+    return args

@@ -1,0 +1,176 @@
+"""Restore a target to an earlier published state: the same plan and the same ordered publish,
+with the kept manifest as the bundle and history (S3 versions, the folder's kept objects) as the
+source of its bytes.
+
+``make_plan(kept state, current remote)`` says what to upload, invalidate and delete; every byte
+to upload is found (and its sha256 checked) before the lock is taken, so a rollback that cannot
+be completed is refused before anything changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from publish.apply import PublishOptions, publish
+from publish.cdn.base import Invalidator
+from publish.history import History, Kept, open_history, read_kept
+from publish.manifest import Entry
+from publish.plan import make_plan
+from publish.remote import RemoteState, read_remote
+from publish.report import Outcome, Progress
+from publish.targets.base import Target, TargetError
+from sitegen.errors import PublishError
+
+_SHOWN = 10
+
+
+@dataclass(frozen=True, slots=True)
+class RestoredState:
+    """A kept manifest as a ``Bundle``: bytes come from the target's history, checked."""
+
+    kept: Kept
+    history: History
+    reference: str  # CDN reference: new for each rollback (see rollback_reference)
+    _found: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def files(self) -> Mapping[str, Entry]:
+        return self.kept.manifest.files
+
+    @property
+    def id(self) -> str:
+        return self.reference
+
+    @property
+    def manifest_bytes(self) -> bytes:
+        return self.kept.manifest_bytes
+
+    def read(self, path: str) -> bytes:
+        data = self.fetch(path)
+        if data is None:
+            raise PublishError(
+                f"{path}: its bytes (sha256 {self.files[path].sha256[:12]}…) are no longer "
+                f"stored. {self.history.why_missing()}"
+            )
+        return data
+
+    def fetch(self, path: str) -> bytes | None:
+        """The file's bytes from history (remembered once found), or None."""
+        if path not in self._found:
+            try:
+                data = self.history.find(path, self.files[path].sha256)
+            except TargetError as exc:
+                raise PublishError(f"Could not read the kept versions: {exc}") from exc
+            if data is None:
+                return None
+            self._found[path] = data
+        return self._found[path]
+
+
+def rollback_reference(kept_id: str, now: datetime) -> str:
+    """The CDN reference of one rollback. Not the kept manifest's id: that state's own publish
+    used it already, and CloudFront would answer a repeated CallerReference with the old
+    invalidation instead of making a new one."""
+    return hashlib.sha256(f"rollback {kept_id} {now.isoformat()}".encode()).hexdigest()
+
+
+def list_states(target: Target) -> tuple[list[Kept], RemoteState]:
+    """Kept states, newest first, and what is published now."""
+    try:
+        kept = read_kept(target, open_history(target))
+    except TargetError as exc:
+        raise PublishError(f"Could not list the kept states on {target.name}: {exc}") from exc
+    return kept, read_remote(target)
+
+
+def choose(kept: Sequence[Kept], current: str | None, to: str | None) -> Kept:
+    """``to`` (an id or a unique prefix of ≥ 6 characters), else the state live before now."""
+    if to is not None:
+        return _by_id(kept, current, to.strip().lower())
+    earlier = [k for k in kept if k.id != current]
+    if not earlier:
+        raise PublishError(
+            "No earlier published state is kept, so there is nothing to roll back to "
+            "(states are kept from the first publish made by this sitegen on)."
+        )
+    return earlier[0]
+
+
+def _by_id(kept: Sequence[Kept], current: str | None, to: str) -> Kept:
+    if len(to) < 6:
+        raise PublishError(f"--to {to!r}: give at least 6 characters of a manifest id (--list)")
+    found = [k for k in kept if k.id.startswith(to)]
+    if len(found) != 1:
+        what = "matches no kept state" if not found else "matches several kept states"
+        raise PublishError(f"--to {to}: {what}; `sitegen rollback --list` shows them")
+    if found[0].id == current:
+        raise PublishError(f"--to {to}: that state is the one published now; nothing to do")
+    return found[0]
+
+
+def rollback(
+    target: Target,
+    to: str | None,
+    invalidators: Sequence[Invalidator] = (),
+    options: PublishOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> tuple[Kept, Outcome]:
+    """Restore ``target`` to kept state ``to`` (None: the previous one); see module docstring."""
+    now = now or datetime.now(UTC)
+    options = options or PublishOptions()
+    kept, remote = list_states(target)
+    chosen = choose(kept, remote.manifest_id, to)
+    state = RestoredState(chosen, open_history(target), rollback_reference(chosen.id, now))
+    plan = make_plan(state, remote, options.limits, tuple(i.name for i in invalidators))
+    missing = [u.path for u in plan.uploads if state.fetch(u.path) is None]
+    if missing:
+        raise PublishError(_cannot_restore(chosen, missing, state.history))
+    if options.dry_run:
+        return chosen, Outcome(plan, True, 0, 0, 0, target.requests, (), 0.0)
+    # publish() takes the lock, reads the remote again and plans again: a publish that ran
+    # meanwhile is accounted for (any extra bytes it needs are fetched the same way).
+    return chosen, publish(state, target, invalidators, options, progress=progress, now=now)
+
+
+def _cannot_restore(kept: Kept, missing: Sequence[str], history: History) -> str:
+    shown = "\n".join(f"  {path}" for path in missing[:_SHOWN])
+    more = f"\n  … and {len(missing) - _SHOWN} more" if len(missing) > _SHOWN else ""
+    return (
+        f"Cannot roll back to {kept.id[:12]}: {len(missing)} of its files are no longer "
+        f"stored anywhere:\n{shown}{more}\n{history.why_missing()}\nNothing was changed. "
+        "Rebuild that state from the repository instead (git checkout of the content, then "
+        "sitegen publish), or choose another state (--list)."
+    )
+
+
+def states_json(kept: Iterable[Kept], current: str | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": k.id,
+            "published_at": k.published_at.isoformat() if k.published_at else None,
+            "files": len(k.manifest.files),
+            "current": k.id == current,
+        }
+        for k in kept
+    ]
+
+
+def describe_state(kept: Kept) -> str:
+    when = kept.published_at.strftime("%Y-%m-%d %H:%M:%S %Z") if kept.published_at else "unknown"
+    return f"{kept.id[:12]}  {when:<23}  {len(kept.manifest.files):>6} files"
+
+
+def states_text(kept: Sequence[Kept], current: str | None, target: str) -> str:
+    if not kept:
+        return f"No published states are kept on {target} yet (each publish keeps one)."
+    lines = [f"Published states kept on {target}, newest first:"]
+    for k in kept:
+        lines.append(f"  {describe_state(k)}{'  ← live now' if k.id == current else ''}")
+    lines.append("Restore one with: sitegen rollback --to ID   (or --previous)")
+    return "\n".join(lines)

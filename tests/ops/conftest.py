@@ -1,0 +1,87 @@
+"""Fixtures for the operations tests (rollback, doctor, the CLI against real CDN fakes): a moto
+server over HTTP, versioned and plain buckets, a distribution whose origin is the bucket, a Fast
+Purge server with its .edgerc, and a site folder. Helpers are in ops_support.py."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from ops_support import AWS_SECRET, SECRETS, FastPurgeServer, Site, make_distribution
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """boto3 (here and in `sitegen` subprocesses) talks to the moto server."""
+    empty = tmp_path / "aws-config-empty"
+    empty.write_text("")
+    for key, value in {
+        "AWS_ENDPOINT_URL": moto_server,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+    }.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    return moto_server
+
+
+def _new_bucket(versioned: bool) -> str:
+    name = f"ops-{uuid.uuid4().hex[:12]}"
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=name)
+    if versioned:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
+
+
+@pytest.fixture
+def bucket(aws: str) -> str:
+    """A versioned bucket (as `sitegen infra cloudformation` makes it)."""
+    return _new_bucket(versioned=True)
+
+
+@pytest.fixture
+def plain_bucket(aws: str) -> str:
+    return _new_bucket(versioned=False)
+
+
+@pytest.fixture
+def distribution(bucket: str) -> str:
+    """A distribution whose origin is the bucket's `site/` prefix."""
+    return make_distribution(f"{bucket}.s3.us-east-1.amazonaws.com", "/site")
+
+
+@pytest.fixture
+def fastpurge(monkeypatch: pytest.MonkeyPatch) -> Iterator[FastPurgeServer]:
+    monkeypatch.setenv("SITEGEN_AKAMAI_SCHEME", "http")  # loopback only (docs/akamai.md)
+    with FastPurgeServer(SECRETS) as server:
+        yield server
+
+
+@pytest.fixture
+def edgerc(fastpurge: FastPurgeServer, tmp_path: Path) -> Path:
+    return fastpurge.write_edgerc(tmp_path / ".edgerc", section="alerts")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Site:
+    root = tmp_path / "site"
+    root.mkdir()
+    return Site(root)

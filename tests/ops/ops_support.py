@@ -1,0 +1,99 @@
+"""Helpers for the operations tests (imported by name; fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+# The publisher's test helpers (bundles.py, state.py, fastpurge_server.py) live beside its tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "publish"))
+
+from bundles import Files, site_files, write_bundle  # noqa: E402
+from fastpurge_server import Credentials  # noqa: E402
+
+from sitegen_fixtures import SITE_TOML  # noqa: E402
+
+SECRETS = Credentials(
+    client_token="akab-SENTINEL-OPS-CLIENT-TOKEN",
+    client_secret="SENTINEL-OPS-CLIENT-SECRET=",
+    access_token="akab-SENTINEL-OPS-ACCESS-TOKEN",
+)
+AWS_SECRET = "testing-secret-SENTINEL-OPS"
+SENTINELS = (SECRETS.client_token, SECRETS.client_secret, SECRETS.access_token, AWS_SECRET)
+SITEGEN = str(Path(sys.executable).with_name("sitegen"))
+
+
+def make_distribution(domain: str, origin_path: str = "") -> str:
+    origin = {
+        "Id": "site",
+        "DomainName": domain,
+        "OriginPath": origin_path,
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config: Any = {
+        "CallerReference": uuid.uuid4().hex,
+        "Comment": "",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "site",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "MinTTL": 0,
+            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+        },
+    }
+    created = boto3.client("cloudfront").create_distribution(DistributionConfig=config)
+    return str(created["Distribution"]["Id"])
+
+
+def invalidated_paths(distribution: str) -> list[list[str]]:
+    """Paths of every invalidation on the distribution, oldest first."""
+    cf = boto3.client("cloudfront")
+    items = cf.list_invalidations(DistributionId=distribution)["InvalidationList"].get("Items", [])
+    out = []
+    for item in items:
+        got = cf.get_invalidation(DistributionId=distribution, Id=item["Id"])
+        out.append(sorted(got["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", [])))
+    return out
+
+
+class Site:
+    """A site folder: site.toml (with a [publish] section) and public/ written from files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.public = root / "public"
+        self.toml = root / "site.toml"
+        self.configure()
+
+    def configure(self, publish: str = 'target = "folder:_published"') -> None:
+        self.toml.write_text(f"{SITE_TOML}\n[publish]\n{publish}\n", encoding="utf-8")
+
+    def write(self, files: Files | None = None, **kwargs: Any) -> Path:
+        return write_bundle(self.public, site_files() if files is None else files, **kwargs)
+
+    def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        """`sitegen ARGS --site site.toml` in a real process; with ok, it must succeed."""
+        done = subprocess.run(
+            [SITEGEN, *args, "--site", str(self.toml)],
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            env=dict(os.environ),
+            timeout=120,
+        )
+        for sentinel in SENTINELS:
+            assert sentinel not in done.stdout + done.stderr
+        if ok:
+            assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    def run_json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)

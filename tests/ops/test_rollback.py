@@ -1,0 +1,203 @@
+"""Rollback: back to any kept published state, on the folder target and on a versioned S3 bucket
+(moto server over HTTP), through the same ordered publish; refused when bytes are gone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from bundles import site_files
+from ops_support import Site, invalidated_paths
+from state import expected, snapshot_folder, snapshot_s3
+
+from publish.apply import PublishOptions, publish
+from publish.cdn.base import InvalidationReceipt
+from publish.history import KEPT_PREFIX, OBJECTS_PREFIX
+from publish.local import read_local
+from publish.plan import Limits
+from publish.rollback import list_states, rollback
+from publish.targets.base import Target
+from publish.targets.folder import FolderTarget
+from publish.targets.s3 import S3Target
+from sitegen.errors import PublishError
+
+
+class Recorder:
+    """An Invalidator that records what it was asked to invalidate."""
+
+    name = "fake:cdn"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple[str, ...], str]] = []
+
+    def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt:
+        self.calls.append((tuple(paths), reference))
+        return InvalidationReceipt(self.name, "id", len(paths), 1, "ok")
+
+
+def v2_files() -> dict[str, bytes]:
+    """v1 with alert a1 changed, a2 removed, a3 added (and the index pages following)."""
+    files = site_files(2, version="v2")
+    files["alerts/a3/index.html"] = b"<h1>alert 3 new</h1>"
+    files["alerts/a3/cap.xml"] = b"<alert><identifier>a3</identifier></alert>"
+    files["alerts/a0/index.html"] = site_files()["alerts/a0/index.html"]  # unchanged
+    return files
+
+
+@pytest.fixture(params=["folder", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Callable[[], Target], Any]:
+    """(a factory of fresh targets on one store, a snapshot of the store read directly)."""
+    if request.param == "folder":
+        root = tmp_path / "_published"
+        return (lambda: FolderTarget(root)), (lambda: snapshot_folder(root))
+    name = request.getfixturevalue("bucket")
+    return (lambda: S3Target(name, "site")), (lambda: snapshot_s3(name))
+
+
+def run(site: Site, target: Target, files: dict[str, bytes] | None = None) -> str:
+    """Publish ``files`` as a fresh build; return the expected snapshot of that state."""
+    public = site.write(files)
+    publish(read_local(public), target)
+    return json.dumps(expected(public), sort_keys=True)
+
+
+def test_previous_restores_bytes_headers_and_manifest_then_toggles(
+    site: Site, store: tuple[Callable[[], Target], Any]
+) -> None:
+    new_target, snapshot = store
+    v1 = run(site, new_target())
+    v2 = run(site, new_target(), v2_files())
+    cdn = Recorder()
+    kept, outcome = rollback(new_target(), None, [cdn])
+    assert json.dumps(snapshot(), sort_keys=True) == v1  # every object, byte and header
+    assert sorted(u.path for u in outcome.plan.uploads) == [
+        "alerts/a1/index.html",
+        "alerts/a2/cap.xml",
+        "alerts/a2/index.html",
+        "feed.atom",
+        "index.html",
+        "sitemap.xml",
+    ]
+    assert outcome.plan.deletes == ("alerts/a3/cap.xml", "alerts/a3/index.html")
+    # exactly what changed: changed pages and removed a3, not a2 (new again: never cached)
+    assert cdn.calls[0][0] == (
+        "/",
+        "/alerts/a1/",
+        "/alerts/a1/index.html",
+        "/alerts/a3/",
+        "/alerts/a3/cap.xml",
+        "/alerts/a3/index.html",
+        "/feed.atom",
+        "/index.html",
+        "/sitemap.xml",
+    )
+    assert cdn.calls[0][1] != kept.id  # a new CDN reference, not that state's own
+    _, again = rollback(new_target(), None, [cdn])  # --previous twice: back to v2
+    assert json.dumps(snapshot(), sort_keys=True) == v2
+    assert again.plan.deletes == ("alerts/a2/cap.xml", "alerts/a2/index.html")
+
+
+def test_to_an_older_state_by_id_prefix_and_list(
+    site: Site, store: tuple[Callable[[], Target], Any]
+) -> None:
+    new_target, snapshot = store
+    v1 = run(site, new_target())
+    first_id = read_local(site.public).id
+    run(site, new_target(), v2_files())
+    run(site, new_target(), site_files(5, version="v3"))
+    states, remote = list_states(new_target())
+    assert [len(s.manifest.files) for s in states] == [14, 10, 10]  # newest first
+    assert states[0].id == remote.manifest_id and states[2].id == first_id
+    kept, _ = rollback(new_target(), first_id[:8])
+    assert kept.id == first_id
+    assert json.dumps(snapshot(), sort_keys=True) == v1
+    assert list_states(new_target())[0][0].id == first_id  # now the most recently published
+
+
+def test_unchanged_rollback_target_is_refused(site: Site, tmp_path: Path) -> None:
+    run(site, FolderTarget(tmp_path / "out"))
+    current = read_local(site.public).id
+    with pytest.raises(PublishError, match="nothing to roll back to"):
+        rollback(FolderTarget(tmp_path / "out"), None)
+    with pytest.raises(PublishError, match="the one published now"):
+        rollback(FolderTarget(tmp_path / "out"), current[:12])
+    with pytest.raises(PublishError, match="matches no kept state"):
+        rollback(FolderTarget(tmp_path / "out"), "abcdef0123")
+
+
+def test_unversioned_bucket_is_refused_before_any_change(site: Site, plain_bucket: str) -> None:
+    run(site, S3Target(plain_bucket, "site"))
+    run(site, S3Target(plain_bucket, "site"), v2_files())
+    before = snapshot_s3(plain_bucket)
+    with pytest.raises(PublishError) as raised:
+        rollback(S3Target(plain_bucket, "site"), None)
+    message = raised.value.message
+    assert "alerts/a1/index.html" in message and "Nothing was changed" in message
+    assert "Versioning is off" in message and "put-bucket-versioning" in message
+    assert snapshot_s3(plain_bucket) == before
+    lock = boto3.client("s3").list_objects_v2(Bucket=plain_bucket, Prefix="site/.sitegen/lock")
+    assert lock.get("KeyCount") == 0
+
+
+def test_folder_with_cleaned_history_is_refused(site: Site, tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    run(site, FolderTarget(root))
+    run(site, FolderTarget(root), v2_files())
+    for kept in (root / OBJECTS_PREFIX).iterdir():
+        kept.unlink()
+    with pytest.raises(PublishError, match=r"6 of its files are no longer stored"):
+        rollback(FolderTarget(root), None)
+
+
+def test_folder_keeps_versions_as_hard_links(site: Site, tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    run(site, FolderTarget(root))
+    page = root / "alerts/a1/index.html"
+    sha = hashlib.sha256(page.read_bytes()).hexdigest()
+    assert (root / OBJECTS_PREFIX / sha).stat().st_ino == page.stat().st_ino
+    run(site, FolderTarget(root), v2_files())
+    assert hashlib.sha256((root / OBJECTS_PREFIX / sha).read_bytes()).hexdigest() == sha
+    manifests = sorted(p.name for p in (root / KEPT_PREFIX).iterdir())
+    assert len(manifests) == 2 and all(len(n) == len("0" * 64 + ".json") for n in manifests)
+
+
+def test_max_deletes_and_dry_run_apply_to_rollback(
+    site: Site, store: tuple[Callable[[], Target], Any]
+) -> None:
+    new_target, snapshot = store
+    run(site, new_target(), site_files(1))
+    v2 = run(site, new_target(), site_files(4))
+    with pytest.raises(PublishError, match="more than --max-deletes 2"):
+        rollback(new_target(), None, options=PublishOptions(limits=Limits(max_deletes=2)))
+    _, dry = rollback(new_target(), None, options=PublishOptions(dry_run=True))
+    assert dry.dry_run and len(dry.plan.deletes) == 6
+    assert json.dumps(snapshot(), sort_keys=True) == v2
+
+
+def test_cli_list_dry_run_and_previous_with_cloudfront(
+    site: Site, bucket: str, distribution: str
+) -> None:
+    site.configure(f'target = "s3://{bucket}/site"\ncloudfront = ["{distribution}"]')
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    v1 = expected(site.public)
+    site.write(v2_files())
+    site.run("publish", "--no-build", "-q")
+    states = site.run_json("rollback", "--list")
+    assert [s["files"] for s in states] == [10, 10] and states[0]["current"]
+    assert "← live now" in site.run("rollback", "--list").stdout
+    dry = site.run("rollback", "--previous", "--dry-run").stdout
+    assert "Dry run: nothing was changed" in dry and states[1]["id"][:12] in dry
+    done = site.run_json("rollback", "--to", states[1]["id"][:10], "-q")
+    assert done["rolled_back_to"] == states[1]["id"] and done["deleted"] == 2
+    assert snapshot_s3(bucket) == v1
+    last = invalidated_paths(distribution)[-1]
+    assert "/alerts/a3/*" in last or "/alerts/a3/" in last
+    assert "/alerts/a1/index.html" in last or "/alerts/a1/*" in last
+    refused = site.run("rollback", "--previous", "--to", "abc", ok=False)
+    assert refused.returncode == 1 and "exactly one of" in refused.stderr
