@@ -294,7 +294,7 @@ def folder_checks(target: FolderTarget, cache_control: str) -> Iterator[Check]:
     try:
         got = str(json.loads(meta.read_bytes()).get("cache_control", ""))
         yield Check(name, "ok", _compare_cache_control(got, cache_control))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         yield Check(
             name, "fail", f"{target.root / SAMPLE} is not published yet", "run `sitegen publish`"
         )

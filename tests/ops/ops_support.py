@@ -16,7 +16,7 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "publish"))
 
 from bundles import Files, site_files, write_bundle  # noqa: E402
-from fastpurge_server import Credentials  # noqa: E402
+from fastpurge_server import Credentials, FastPurgeServer  # noqa: E402, F401 (re-exported)
 
 from sitegen_fixtures import SITE_TOML  # noqa: E402
 

@@ -1,0 +1,124 @@
+"""`sitegen doctor` against a moto server (S3 + CloudFront over HTTP) and the Fast Purge fake,
+through the real command: every check can pass, each can fail with its fix, nothing changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from ops_support import FastPurgeServer, Site, make_distribution
+from state import snapshot_s3
+
+ALERT_CC = "public, max-age=60, s-maxage=300, stale-if-error=86400"
+
+
+def checks(site: Site, *args: str, code: int) -> dict[str, dict[str, Any]]:
+    done = site.run("doctor", *args, "--json", ok=False)
+    assert done.returncode == code, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is (code == 0)
+    return {c["name"]: c for c in report["checks"]}
+
+
+def status(found: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return {name: c["status"] for name, c in found.items()}
+
+
+@pytest.fixture
+def published(site: Site, bucket: str, distribution: str, edgerc: Path) -> Site:
+    site.configure(
+        f'target = "s3://{bucket}/site"\ncloudfront = ["{distribution}"]\n'
+        f'akamai = ["alerts@staging"]\nedgerc = "{edgerc}"'
+    )
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    return site
+
+
+def test_all_checks_pass_and_nothing_changes(
+    published: Site, bucket: str, distribution: str, fastpurge: FastPurgeServer
+) -> None:
+    before = snapshot_s3(bucket)
+    found = checks(published, code=0)
+    assert status(found) == {
+        "AWS credentials": "ok",
+        "bucket reachable": "ok",
+        "bucket versioning": "ok",
+        "Cache-Control of index.html": "ok",
+        f"CloudFront {distribution} origin": "ok",
+        "Akamai alerts@staging": "ok",
+    }
+    assert "source: env" in found["AWS credentials"]["detail"]
+    assert snapshot_s3(bucket) == before
+    assert fastpurge.purges == []  # the probe was signed and checked, and purged nothing
+    assert [r.status for r in fastpurge.received] == [400]
+    text = published.run("doctor").stdout
+    assert text.count("✓") == 6 and "All checks passed." in text
+
+
+def test_each_failure_has_its_fix(
+    published: Site, bucket: str, fastpurge: FastPurgeServer, tmp_path: Path
+) -> None:
+    s3 = boto3.client("s3")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    s3.put_object(Bucket=bucket, Key="site/index.html", Body=b"x", CacheControl="max-age=600")
+    elsewhere = make_distribution("other-bucket.s3.us-east-1.amazonaws.com", "/site")
+    bad_rc = fastpurge.write_edgerc(
+        tmp_path / "bad.edgerc", section="alerts", client_secret="SENTINEL-OPS-WRONG="
+    )
+    found = checks(published, "--cloudfront", elsewhere, "--edgerc", str(bad_rc), code=1)
+    assert status(found) == {
+        "AWS credentials": "ok",
+        "bucket reachable": "ok",
+        "bucket versioning": "fail",
+        "Cache-Control of index.html": "fail",
+        f"CloudFront {elsewhere} origin": "fail",
+        "Akamai alerts@staging": "fail",
+    }
+    assert "put-bucket-versioning" in found["bucket versioning"]["fix"]
+    assert ALERT_CC in found["Cache-Control of index.html"]["detail"]
+    assert (
+        "other-bucket.s3.us-east-1.amazonaws.com/site"
+        in found[f"CloudFront {elsewhere} origin"]["detail"]
+    )
+    assert "401" in found["Akamai alerts@staging"]["detail"]
+    text = published.run("doctor", "--edgerc", str(bad_rc), ok=False).stdout
+    assert "✗ bucket versioning" in text and "fix: aws s3api put-bucket-versioning" in text
+
+
+def test_missing_bucket_and_credentials_skip_what_follows(
+    published: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = checks(published, "--target", "s3://no-such-bucket-ops/site", code=1)
+    assert status(found)["bucket reachable"] == "fail"
+    assert "does not exist" in found["bucket reachable"]["detail"]
+    assert "bucket versioning" not in found
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    found = checks(published, "--no-probe", code=1)
+    assert status(found)["AWS credentials"] == "fail"
+    assert status(found)["bucket versioning"] == "skip"
+    assert "AWS_PROFILE" in found["AWS credentials"]["fix"]
+    assert "--no-probe" in found["Akamai alerts@staging"]["detail"]
+
+
+def test_edgerc_problems_without_network(published: Site, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.edgerc"
+    broken.write_text("[alerts]\nhost = akab-x.purge.akamaiapis.net\n")
+    found = checks(published, "--edgerc", str(broken), code=1)
+    assert "missing client_token" in found["Akamai alerts@staging"]["detail"]
+
+
+def test_folder_target(site: Site, tmp_path: Path) -> None:
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    found = checks(site, code=0)
+    assert status(found) == {"folder writable": "ok", "Cache-Control of index.html": "ok"}
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    found = checks(site, "--target", f"folder:{blocker}/out", code=1)
+    assert "is not a folder" in found["folder writable"]["detail"]
+    assert "not published yet" in found["Cache-Control of index.html"]["detail"]

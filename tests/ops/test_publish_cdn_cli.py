@@ -1,0 +1,85 @@
+"""`sitegen publish --akamai SECTION@staging|@production` (and with --cloudfront at once), run as a
+real process against the Fast Purge fake (EdgeGrid-verified) and a moto server over HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bundles import site_files
+from ops_support import FastPurgeServer, Site, invalidated_paths
+from state import expected, snapshot_s3
+
+CHANGED_URLS = (
+    "https://alerts.test/",
+    "https://alerts.test/alerts/a1/",
+    "https://alerts.test/alerts/a1/index.html",
+    "https://alerts.test/feed.atom",
+    "https://alerts.test/index.html",
+)
+
+
+def change_a1(site: Site) -> None:
+    files = site_files()
+    files["alerts/a1/index.html"] = b"<h1>alert 1 updated</h1>"
+    files["feed.atom"] = b"<feed>updated</feed>"
+    files["index.html"] += b"<!-- updated -->"
+    site.write(files)
+
+
+@pytest.mark.parametrize("network", ["staging", "production"])
+def test_publish_purges_the_chosen_network(
+    site: Site, edgerc: Path, fastpurge: FastPurgeServer, network: str
+) -> None:
+    akamai = ("--akamai", f"alerts@{network}", "--edgerc", str(edgerc))
+    site.write()
+    site.run("publish", "--no-build", "-q", *akamai)
+    assert fastpurge.purges == []  # a first publish has nothing cached to purge
+    change_a1(site)
+    out = site.run("publish", "--no-build", *akamai).stdout
+    [purge] = fastpurge.purges
+    assert (purge.action, purge.kind, purge.network) == ("invalidate", "url", network)
+    assert tuple(sorted(purge.objects)) == CHANGED_URLS
+    assert f"akamai:alerts@{network}: invalidation {purge.purge_id}" in out
+    site.run("publish", "--no-build", "-q", *akamai)
+    assert len(fastpurge.purges) == 1  # nothing changed: nothing purged
+
+
+def test_cloudfront_and_akamai_at_once_from_site_toml(
+    site: Site, bucket: str, distribution: str, edgerc: Path, fastpurge: FastPurgeServer
+) -> None:
+    site.configure(
+        f'target = "s3://{bucket}/site"\ncloudfront = ["{distribution}"]\n'
+        f'akamai = ["alerts@staging", "alerts@production"]\nedgerc = "{edgerc}"'
+    )
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    change_a1(site)
+    report = site.run_json("publish", "--no-build")
+    assert snapshot_s3(bucket) == expected(site.public)
+    assert sorted(r["cdn"] for r in report["invalidations"]) == [
+        "akamai:alerts@production",
+        "akamai:alerts@staging",
+        f"cloudfront:{distribution}",
+    ]
+    assert {p.network for p in fastpurge.purges} == {"staging", "production"}
+    assert all(tuple(sorted(p.objects)) == CHANGED_URLS for p in fastpurge.purges)
+    assert invalidated_paths(distribution) == [
+        sorted(url.removeprefix("https://alerts.test") for url in CHANGED_URLS)
+    ]
+
+
+def test_a_refused_purge_stops_publish_and_the_next_one_finishes_it(
+    site: Site, edgerc: Path, fastpurge: FastPurgeServer
+) -> None:
+    akamai = ("--akamai", "alerts@production", "--edgerc", str(edgerc))
+    site.write()
+    site.run("publish", "--no-build", "-q", *akamai)
+    change_a1(site)
+    fastpurge.fail_next(5, status=503, retry_after="0")  # every attempt of one publish
+    failed = site.run("publish", "--no-build", "-q", *akamai, ok=False)
+    assert failed.returncode == 1 and "HTTP 503" in failed.stderr
+    assert "Run `sitegen publish` again" in failed.stderr
+    site.run("publish", "--no-build", "-q", *akamai)
+    [purge] = fastpurge.purges
+    assert tuple(sorted(purge.objects)) == CHANGED_URLS
