@@ -1,16 +1,19 @@
-"""Run a publish: lock → assets → alert pages → indexes/feeds/sitemap → manifest → invalidations
-→ deletes → unlock (docs/architecture.md, "Publish order"). Each step starts only after the
+"""Run a publish: lock → new files (assets, alert pages, the rest) → changed files → the home
+page → the record of work owed after the manifest → manifest → invalidations → deletes → clear
+the record → unlock (docs/architecture.md, "Publish order"). Each step starts only after the
 previous one succeeded; a failure stops the run with a message saying what was done, what was not,
 and that running publish again completes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 from requests import RequestException
@@ -20,13 +23,14 @@ from publish.history import PUBLISHED_AT, kept_path
 from publish.local import Bundle
 from publish.lock import acquire
 from publish.manifest import MANIFEST_PATH, manifest_id
-from publish.plan import GROUP_TITLES, Limits, Plan, Upload, make_plan
+from publish.plan import GROUP_TITLES, Limits, Plan, Upload, group_of, make_plan
 from publish.remote import PENDING_FLAG, Pending, read_remote
 from publish.report import NullProgress, Outcome, Progress
 from publish.targets.base import PENDING_PATH, ObjectMeta, Target, TargetError
 from sitegen.errors import PublishError, SitegenError
 
 STATE_CONTENT_TYPE = "application/json; charset=utf-8"
+HOME_PAGE = "index.html"
 STATE_CACHE_CONTROL = "no-store"  # the "meta" class: never cached at the edge
 _CDN_ERRORS = (SitegenError, TargetError, OSError, BotoCoreError, ClientError, RequestException)
 
@@ -113,16 +117,20 @@ class _Run:
     deleted: int = 0
 
     def execute(self, workers: int) -> None:
+        owed = Pending(self.plan.manifest_id, self.plan.cdn_paths, self.plan.deletes)
+        owes = bool(owed.invalidate or owed.delete)
         try:
-            for index, group in enumerate(self.plan.groups):
-                self._upload_group(index, group, workers)
+            for title, batch in upload_batches(self.plan):
+                self._upload_batch(title, batch, workers)
+            if owes:  # written ahead: a publish killed after the manifest still owes this
+                self._put_pending(owed)
             if self.plan.write_manifest:
-                self._put_manifest(pending=self.plan.clear_pending)
+                self._put_manifest(pending=owes)
         except (TargetError, PublishError, OSError) as exc:  # OSError: reading public/
             raise PublishError(self._stopped(exc, _BEFORE_MANIFEST)) from exc
         failures = self._invalidate()
         if failures:
-            self._stop_after_manifest("; ".join(failures), self.plan.invalidations)
+            raise PublishError(self._stopped("; ".join(failures), _RECORDED))
         try:
             if self.plan.deletes:
                 self.progress.step("deleting", len(self.plan.deletes))
@@ -130,24 +138,26 @@ class _Run:
                 self.deleted = len(self.plan.deletes)
                 self.progress.advance(self.deleted)
         except TargetError as exc:
-            self._stop_after_manifest(str(exc), ())
-        if self.plan.clear_pending:
+            self._stop_owing_deletes(str(exc))
+        if owes or self.plan.clear_pending:
             self._clear_pending()
 
-    def _upload_group(self, index: int, group: tuple[Upload, ...], workers: int) -> None:
-        if not group:
-            return
-        self.progress.step(GROUP_TITLES[index], len(group))
-        with ThreadPoolExecutor(max_workers=min(workers, len(group))) as pool:
-            futures = [pool.submit(self._put_file, upload) for upload in group]
+    def _upload_batch(self, title: str, batch: tuple[Upload, ...], workers: int) -> None:
+        self.progress.step(title, len(batch))
+        with ThreadPoolExecutor(max_workers=min(workers, len(batch))) as pool:
+            futures = {pool.submit(self._put_file, upload): upload for upload in batch}
+            counted: set[Future[int]] = set()
             try:
                 for future in as_completed(futures):
                     self.bytes += future.result()
-                    self.uploaded[index] += 1
+                    counted.add(future)
+                    self.uploaded[group_of(futures[future].path)] += 1
                     self.progress.advance()
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
-                self.uploaded[index] = sum(1 for f in futures if _succeeded(f))
+                for future, upload in futures.items():
+                    if future not in counted and _succeeded(future):
+                        self.uploaded[group_of(upload.path)] += 1
                 raise
 
     def _put_file(self, upload: Upload) -> int:
@@ -186,27 +196,27 @@ class _Run:
                 failures.append(f"{invalidator.name}: {message}")
         return failures
 
-    def _stop_after_manifest(self, error: str, invalidate: Sequence[str]) -> None:
-        """Record what is still owed (so the next publish does it), then stop."""
-        owed = Pending(self.plan.manifest_id, tuple(invalidate), self.plan.deletes)
-        try:
-            self.target.put(PENDING_PATH, owed.to_json(),
-                            ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, ""))
-            self._put_manifest(pending=True)
-            recorded = _RECORDED
-        except TargetError as exc:
-            recorded = _NOT_RECORDED.format(error=exc, paths=" ".join(invalidate) or "none")
-        raise PublishError(self._stopped(error, recorded))
+    def _put_pending(self, owed: Pending) -> None:
+        self.target.put(PENDING_PATH, owed.to_json(),
+                        ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, ""))
+
+    def _stop_owing_deletes(self, error: str) -> NoReturn:
+        """The CDNs are done, the deletes are not: narrow the record to the deletes (if that
+        fails too, the earlier record stands and the next publish repeats the invalidations)."""
+        with contextlib.suppress(TargetError):
+            self._put_pending(Pending(self.plan.manifest_id, (), self.plan.deletes))
+        raise PublishError(self._stopped(error, _RECORDED))
 
     def _clear_pending(self) -> None:
+        """The owed work is done: drop the record. The manifest keeps its ``pending`` flag; a
+        flag without a record means nothing is owed (clearing it would re-upload the manifest)."""
         try:
-            self._put_manifest(pending=False)
             self.target.delete([PENDING_PATH])
         except TargetError as exc:
             raise PublishError(
                 f"Publish to {self.target.name} finished its work but could not clear "
-                f"{PENDING_PATH} ({exc}). The site is complete; the next publish clears it "
-                "(and may repeat a few invalidations)."
+                f"{PENDING_PATH} ({exc}). The site is complete. Run `sitegen publish` again to "
+                "finish: it clears the record (and may repeat a few invalidations)."
             ) from exc
 
     def _stopped(self, error: object, state: str) -> str:
@@ -241,13 +251,23 @@ _BEFORE_MANIFEST = (
 )
 _RECORDED = (
     "All new files and the manifest are online. The invalidations and deletes still owed are "
-    f"recorded in {PENDING_PATH}."
+    f"recorded in {PENDING_PATH} (written before the manifest), so the next publish does them."
 )
-_NOT_RECORDED = (
-    "All new files and the manifest are online, but the work still owed could not be recorded "
-    "({error}). After the next publish, run publish --verify to remove leftover objects, and "
-    "invalidate these paths on the CDN by hand: {paths}"
-)
+
+
+def upload_batches(plan: Plan) -> list[tuple[str, tuple[Upload, ...]]]:
+    """The uploads in the order that keeps every published page's links working: new files
+    first (nothing online links to them yet), then changed ones (which may now link to the new
+    ones), each in group order (assets, alerts, the rest); the home page last of all, so on a
+    first publish the site appears complete. Files within a batch go up in parallel."""
+    batches: list[tuple[str, tuple[Upload, ...]]] = []
+    for label, reasons in (("new", ("new",)), ("changed", ("changed", "headers"))):
+        for title, group in zip(GROUP_TITLES, plan.groups, strict=True):
+            batch = tuple(u for u in group if u.reason in reasons and u.path != HOME_PAGE)
+            if batch:
+                batches.append((f"{label} {title}", batch))
+    home = tuple(u for u in plan.uploads if u.path == HOME_PAGE)
+    return batches + ([("home page", home)] if home else [])
 
 
 def _succeeded(future: Future[int]) -> bool:

@@ -75,8 +75,11 @@ class Plan:
     def estimate(self) -> dict[str, int]:
         """Requests this plan costs the target, beyond reading the remote state."""
         uploads = len(self.uploads)
-        # the manifest is written twice: its kept copy (for rollback), then the live one
-        state = (2 if self.write_manifest else 0) + (1 if self.clear_pending else 0)
+        # the manifest is written twice: its kept copy (for rollback), then the live one; work
+        # owed after it (invalidations, deletes) is recorded before it and cleared after it
+        owes = bool(self.cdn_paths or self.deletes)
+        record = 2 if owes else (1 if self.clear_pending else 0)
+        state = (2 if self.write_manifest else 0) + record
         deletes = -(-len(self.deletes) // _DELETE_BATCH)
         return {
             "lock": 2, "uploads": uploads, "state": state, "delete_batches": deletes,
