@@ -44,11 +44,21 @@ def test_distribution_is_https_http3_compressed_and_honours_origin() -> None:
 
 def test_publisher_policy_is_least_privilege() -> None:
     statements = cloudformation_template()["Resources"]["PublisherPolicy"]["Properties"][
-        "PolicyDocument"]["Statement"]
+        "PolicyDocument"
+    ]["Statement"]
     actions = {a for s in statements for a in s["Action"]}
-    assert actions == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket",
-                       "s3:GetBucketVersioning", "cloudfront:CreateInvalidation",
-                       "cloudfront:GetInvalidation", "cloudfront:GetDistributionConfig"}
+    assert actions == {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:ListBucket",
+        "s3:GetBucketVersioning",
+        "s3:GetObjectVersion",
+        "s3:ListBucketVersions",
+        "cloudfront:CreateInvalidation",
+        "cloudfront:GetInvalidation",
+        "cloudfront:GetDistributionConfig",
+    }
     assert not any("*" in a for a in actions)
 
 
