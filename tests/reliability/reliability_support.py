@@ -8,6 +8,7 @@ import hashlib
 import html
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import boto3
 
@@ -326,3 +327,112 @@ class CheckedTarget:
 
     def break_lock(self, seen: StoredObject) -> None:
         self._do("BREAK LOCK", lambda: self.inner.break_lock(seen))
+
+
+# --- every AWS request a publisher makes, and the IAM action it needs --------------------------
+
+
+def aws_action(method: str, path: str) -> str:
+    """The IAM action an S3 (path-style) or CloudFront REST request needs. Anything not known
+    here comes back as a description that is in no policy, so the check fails loudly."""
+    parts = urlsplit(path)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    if parts.path.startswith("/2020-05-31/"):
+        segments = parts.path.split("/")[2:]  # distribution, ID, invalidation, [ID]
+        if segments[:1] == ["distribution"] and segments[2:3] == ["invalidation"]:
+            if method == "POST":
+                return "cloudfront:CreateInvalidation"
+            return "cloudfront:GetInvalidation" if len(segments) > 3 else "cloudfront:ListInvalid"
+        return f"cloudfront:? {method} {parts.path}"
+    bucket, _, key = parts.path.lstrip("/").partition("/")
+    if not key:
+        for name, action in (
+            ("list-type", "s3:ListBucket"),
+            ("versioning", "s3:GetBucketVersioning"),
+            ("versions", "s3:ListBucketVersions"),
+        ):
+            if method == "GET" and name in query:
+                return action
+        if method == "POST" and "delete" in query:
+            return "s3:DeleteObject"  # DeleteObjects is authorised per key as s3:DeleteObject
+        return f"s3:? {method} bucket {sorted(query)}"
+    if "versionId" in query:
+        return f"s3:? {method} version"
+    actions = {
+        "GET": "s3:GetObject",
+        "HEAD": "s3:GetObject",
+        "PUT": "s3:PutObject",
+        "DELETE": "s3:DeleteObject",
+    }
+    return actions.get(method, f"s3:? {method} object")
+
+
+def outside_prefix(path: str, prefix: str = PREFIX) -> str | None:
+    """Why an S3 request reaches outside the site's key prefix (None when it does not)."""
+    parts = urlsplit(path)
+    if parts.path.startswith("/2020-05-31/"):
+        return None
+    _, _, key = parts.path.lstrip("/").partition("/")
+    query = parse_qs(parts.query)
+    if key:
+        return None if unquote(key).startswith(f"{prefix}/") else f"key {key}"
+    if "list-type" in query and query.get("prefix") != [f"{prefix}/"]:
+        return f"listing with prefix {query.get('prefix')}"
+    return None
+
+
+def policy_actions() -> set[str]:
+    from sitegen.infra import (
+        PUBLISHER_BUCKET_ACTIONS,
+        PUBLISHER_CDN_ACTIONS,
+        PUBLISHER_OBJECT_ACTIONS,
+    )
+
+    return {*PUBLISHER_OBJECT_ACTIONS, *PUBLISHER_BUCKET_ACTIONS, *PUBLISHER_CDN_ACTIONS}
+
+
+class ActionLog:
+    """Every AWS request the publisher made through our proxies in this test session."""
+
+    seen: dict[str, int] = {}
+    outside: list[str] = []
+    _lock = threading.Lock()
+
+    @classmethod
+    def add(cls, requests: Iterable[tuple[str, str, int]]) -> None:
+        with cls._lock:
+            for method, path, _ in requests:
+                action = aws_action(method, path)
+                cls.seen[action] = cls.seen.get(action, 0) + 1
+                if (why := outside_prefix(path)) is not None:
+                    cls.outside.append(why)
+
+
+def check_least_privilege(requests: Iterable[tuple[str, str, int]]) -> None:
+    """Assert the requests need only the publisher policy's actions, inside the prefix."""
+    requests = list(requests)
+    ActionLog.add(requests)
+    actions = {aws_action(m, p) for m, p, _ in requests}
+    assert actions <= policy_actions(), f"not in the publisher policy: {actions - policy_actions()}"
+    outside = [why for m, p, _ in requests if (why := outside_prefix(p))]
+    assert outside == [], f"outside the site's prefix: {outside}"
+
+
+class Killer:
+    """A proxy rule: SIGKILL the process ``pid`` when its ``at``-th request arrives (that request
+    is not forwarded, nor any after it)."""
+
+    def __init__(self, at: int | None = None) -> None:
+        self.at, self.pid, self.count, self.killed = at, 0, 0, False
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, path: str) -> bool:
+        with self._lock:
+            if self.killed:
+                return True
+            self.count += 1
+            if self.at is not None and self.count == self.at:
+                os.kill(self.pid, signal.SIGKILL)
+                self.killed = True
+                return True
+            return False
