@@ -356,8 +356,8 @@ def aws_action(method: str, path: str) -> str:
         if method == "POST" and "delete" in query:
             return "s3:DeleteObject"  # DeleteObjects is authorised per key as s3:DeleteObject
         return f"s3:? {method} bucket {sorted(query)}"
-    if "versionId" in query:
-        return f"s3:? {method} version"
+    if set(query) - {"uploads", "uploadId", "partNumber", "x-id"}:  # multipart is PutObject
+        return f"s3:? {method} object {sorted(query)}"  # acl, tagging, versionId...
     actions = {
         "GET": "s3:GetObject",
         "HEAD": "s3:GetObject",
