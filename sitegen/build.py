@@ -221,7 +221,7 @@ class _Build:
             return False
         for f in files:  # modified around the last build: same stat is not enough, compare bytes
             if f.stat.st_mtime_ns >= state.read_ns - cache.RACY_NS:
-                data = _read(f.path)
+                data = _read(f.fspath)
                 if data is None or state.racy.get(f.rel) != cache.digest(data):
                     return False
         if len(on_disk) != len(state.outputs):
@@ -249,7 +249,9 @@ class _Build:
         """The source store, with every file parsed that it does not hold (across cores when
         there are many)."""
         store = SourceStore(self.root, cache.digest(repr((self.global_key,)).encode()))
-        missing = [f for f in files if store.lookup(f.rel, cache.signature(f.stat), f.path) is None]
+        missing = [
+            f for f in files if store.lookup(f.rel, cache.signature(f.stat), f.fspath) is None
+        ]
         if cache.codecs() is None:
             return store, len(missing)
         if len(missing) >= PARALLEL_MIN and self._can_fork():
@@ -275,7 +277,7 @@ class _Build:
             return read_content_file
 
         def read(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
-            entry = store.lookup(file.rel, cache.signature(file.stat), file.path)
+            entry = store.lookup(file.rel, cache.signature(file.stat), file.fspath)
             if entry is None:
                 parsed = _parse(file, config)
                 if parsed is None:  # changed while being read: parse, but do not cache
@@ -616,9 +618,10 @@ def _list_outputs(out_dir: Path) -> dict[str, cache.Signature]:
     return found
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: Path | str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as file:
+            return file.read()
     except OSError:
         return None
 
@@ -628,11 +631,11 @@ def _parse(file: ContentFile, config: SiteConfig) -> tuple[Any, ...] | None:
     codecs = cache.codecs()
     assert codecs is not None
     read_ns = time.time_ns()
-    data = _read(file.path)
+    data = _read(file.fspath)
     problems: list[Problem] = []
     value = read_content_file(file, config, problems)
     try:
-        if data is None or cache.signature(file.path.stat()) != cache.signature(file.stat):
+        if data is None or cache.signature(os.stat(file.fspath)) != cache.signature(file.stat):
             return None
     except OSError:
         return None

@@ -257,7 +257,7 @@ class SourceStore:
         """rel → digest of the file's bytes, for every entry decoded so far."""
         return {rel: e.digest for rel, e in self._entries.items()}
 
-    def lookup(self, rel: str, sig: Signature, path: Path) -> SourceEntry | None:
+    def lookup(self, rel: str, sig: Signature, path: Path | str) -> SourceEntry | None:
         """The cached entry when the file's bytes are those it was parsed from."""
         entry = self.get(rel)
         if entry is None:
@@ -265,7 +265,8 @@ class SourceStore:
         if entry.signature == sig and sig[0] < entry.read_ns - RACY_NS:
             return entry
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as file:
+                data = file.read()
         except OSError:
             return None
         if digest(data) != entry.digest:

@@ -95,9 +95,13 @@ class ContentFile:
     """A content file found by `scan_content`, with the stat taken while listing."""
 
     kind: str  # "alerts" | "pages"
-    path: Path
+    fspath: str  # where it is (a str: a Path per file costs 5 µs, 60 ms at 12,000 files)
     rel: str  # relative to the site root, with "/"
     stat: os.stat_result
+
+    @property
+    def path(self) -> Path:
+        return Path(self.fspath)
 
 
 def read_content_file(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
@@ -168,11 +172,10 @@ def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[C
     prefix = folder.relative_to(config.root).as_posix() + "/"
     files = []
     for parts, entry in found:
-        path = folder.joinpath(*parts)
         rel = prefix + "/".join(parts)
-        outside = (check_all or entry.is_symlink()) and not path.resolve().is_relative_to(
-            content_root
-        )
+        outside = (check_all or entry.is_symlink()) and not Path(
+            entry.path
+        ).resolve().is_relative_to(content_root)
         if outside:
             problems.append(
                 Problem(
@@ -185,7 +188,7 @@ def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[C
             continue
         try:
             if entry.is_file():
-                files.append(ContentFile(kind, path, rel, entry.stat()))
+                files.append(ContentFile(kind, entry.path, rel, entry.stat()))
         except OSError:  # removed or a dangling link since listing: not a file to read
             continue
     return files
