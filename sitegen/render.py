@@ -408,17 +408,20 @@ class Unit:
 def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> list[Unit]:
     """Every unit of the site: alerts first (the bulk), then pages, then feeds."""
     config = view.config
+    closures = {
+        group_id: tuple(sorted(_alert_members(view, standing)))
+        for group_id, standing in view.standings.items()
+    }
     units = [
         Unit(
             f"alert:{standing.group.id}",
             partial(_alert_inputs, view, standing),
             partial(_alert_files, view, environments, standing),
-            tuple(sorted(_alert_members(view, standing))),
+            closures[group_id],
         )
-        for standing in view.standings.values()
+        for group_id, standing in view.standings.items()
     ]
     pages = [*_listing_specs(view), *_static_specs(view)]
-    closures: dict[str, tuple[str, ...]] = {}
     units += [_page_unit(environments[spec.language], spec, view, closures) for spec in pages]
     page_urls = [spec.url for spec in pages if spec.url != "/404.html"]
     page_urls += [
