@@ -1,32 +1,29 @@
 """Run a publish: lock → new files (assets, alert pages, the rest) → changed files → the home
-page → the record of work owed after the manifest → manifest → invalidations → deletes → clear
-the record → unlock (docs/architecture.md, "Publish order"). Each step starts only after the
-previous one succeeded; a failure stops the run with a message saying what was done, what was not,
-and that running publish again completes it.
+page → the work owed after the manifest, recorded in our lock → manifest → invalidations →
+deletes → unlock, which drops the record (docs/architecture.md, "Publish order"). Each step
+starts only after the previous one succeeded; a failure stops the run with a message saying what
+was done, what was not, and that running publish again completes it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 from requests import RequestException
 
 from publish.cdn.base import InvalidationReceipt, Invalidator
-from publish.history import PUBLISHED_AT, kept_path
 from publish.local import Bundle
-from publish.lock import acquire
+from publish.lock import Acquired, acquire, lock_body, parse_owed
 from publish.manifest import MANIFEST_PATH, manifest_id
 from publish.plan import GROUP_TITLES, Limits, Plan, Upload, group_of, make_plan
-from publish.remote import PENDING_FLAG, Pending, read_remote
+from publish.remote import OWED_META, OWED_META_MAX, Pending, RemoteState, read_remote
 from publish.report import NullProgress, Outcome, Progress
-from publish.targets.base import PENDING_PATH, ObjectMeta, Target, TargetError
+from publish.targets.base import LOCK_PATH, ObjectMeta, Target, TargetError
 from sitegen.errors import PublishError, SitegenError
 
 STATE_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -57,34 +54,71 @@ def publish(
     started, before = time.monotonic(), target.requests
     cdns = tuple(i.name for i in invalidators)
     if options.dry_run:
-        plan = make_plan(local, read_remote(target, verify=options.verify), options.limits, cdns)
+        remote = _with_owed(read_remote(target, verify=options.verify), _peek_owed(target))
+        plan = make_plan(local, remote, options.limits, cdns)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
-    note = _lock(target, now or datetime.now(UTC), options)
+    lock = _lock(target, now or datetime.now(UTC), options, local.id)
+    note = lock.note
+    run: _Run | None = None
     try:
-        plan = make_plan(local, read_remote(target, verify=options.verify), options.limits, cdns)
+        remote = read_remote(target, verify=options.verify)
+        remote = _with_owed(remote, lock.inherited or _left_by_dead_holder(lock, remote))
+        plan = make_plan(local, remote, options.limits, cdns)
         if plan.refusals:
             raise PublishError(f"{plan}\nRefused, nothing was changed: {' '.join(plan.refusals)}")
-        run = _Run(plan, local, target, tuple(invalidators), progress or NullProgress())
+        run = _Run(plan, local, target, tuple(invalidators), progress or NullProgress(), lock)
         run.execute(options.workers)
     except PublishError as exc:
-        raise PublishError(exc.message + _release(target)) from exc.__cause__
+        kept = run is not None and run.record_left
+        raise PublishError(exc.message + ("" if kept else _release(target))) from exc.__cause__
     except BaseException:
-        _release(target)
+        if not (run is not None and run.record_left):
+            _release(target)
         raise
     finally:
         (progress or NullProgress()).close()
     notes = tuple(n for n in (note, _release(target).strip()) if n)
     return Outcome(
-        plan=plan, dry_run=False, uploaded=sum(run.uploaded), uploaded_bytes=run.bytes,
-        deleted=run.deleted, requests=target.requests - before, receipts=tuple(run.receipts),
-        seconds=time.monotonic() - started, notes=notes,
+        plan=plan,
+        dry_run=False,
+        uploaded=sum(run.uploaded),
+        uploaded_bytes=run.bytes,
+        deleted=run.deleted,
+        requests=target.requests - before,
+        receipts=tuple(run.receipts),
+        seconds=time.monotonic() - started,
+        notes=notes,
     )
 
 
-def _lock(target: Target, now: datetime, options: PublishOptions) -> str:
+def _with_owed(remote: RemoteState, owed: Pending | None) -> RemoteState:
+    if owed is None:
+        return remote
+    note = f"{remote.note}; a previous publish left work to finish"
+    return replace(remote, pending=owed, note=note)
+
+
+def _left_by_dead_holder(lock: Acquired, remote: RemoteState) -> Pending | None:
+    """A killed publisher's owed work: in the metadata of the manifest it managed to publish."""
+    if lock.broken_publishing is None or lock.broken_publishing != remote.manifest_id:
+        return None
+    return remote.manifest_owed
+
+
+def _peek_owed(target: Target) -> Pending | None:
+    """For --dry-run, which takes no lock: the work a stopped publish recorded in it."""
+    held = target.read(LOCK_PATH)
+    return parse_owed(held.body)[0] if held is not None else None
+
+
+def _lock(target: Target, now: datetime, options: PublishOptions, publishing: str) -> Acquired:
     try:
         return acquire(
-            target, now=now, timeout_s=options.lock_timeout_s, force=options.limits.force
+            target,
+            now=now,
+            timeout_s=options.lock_timeout_s,
+            force=options.limits.force,
+            publishing=publishing,
         )
     except TargetError as exc:
         raise PublishError(f"Could not take the publish lock: {exc}\nNothing was changed.") from exc
@@ -109,10 +143,11 @@ class _Run:
     target: Target
     invalidators: tuple[Invalidator, ...]
     progress: Progress
+    lock: Acquired
     uploaded: list[int] = field(default_factory=lambda: [0] * len(GROUP_TITLES))
     bytes: int = 0
     manifest_written: bool = False
-    manifest_kept: bool = False
+    record_left: bool = False  # the lock stays behind as a released record of owed work
     receipts: list[InvalidationReceipt] = field(default_factory=list)
     deleted: int = 0
 
@@ -122,14 +157,18 @@ class _Run:
         try:
             for title, batch in upload_batches(self.plan):
                 self._upload_batch(title, batch, workers)
-            if owes:  # written ahead: a publish killed after the manifest still owes this
-                self._put_pending(owed)
+            # Recorded ahead, so a publish killed after the manifest still owes this: in the
+            # manifest's own metadata when it fits (no extra request), else in our lock.
+            in_meta = owes and len(owed.to_meta()) <= OWED_META_MAX
+            if owes and not in_meta:
+                self._record(owed, released=False)
             if self.plan.write_manifest:
-                self._put_manifest(pending=owes)
+                self._put_manifest(owed if in_meta else None)
         except (TargetError, PublishError, OSError) as exc:  # OSError: reading public/
             raise PublishError(self._stopped(exc, _BEFORE_MANIFEST)) from exc
         failures = self._invalidate()
         if failures:
+            self._leave_record(owed)
             raise PublishError(self._stopped("; ".join(failures), _RECORDED))
         try:
             if self.plan.deletes:
@@ -138,9 +177,8 @@ class _Run:
                 self.deleted = len(self.plan.deletes)
                 self.progress.advance(self.deleted)
         except TargetError as exc:
-            self._stop_owing_deletes(str(exc))
-        if owes or self.plan.clear_pending:
-            self._clear_pending()
+            self._leave_record(Pending(self.plan.manifest_id, (), self.plan.deletes))
+            raise PublishError(self._stopped(str(exc), _RECORDED)) from exc
 
     def _upload_batch(self, title: str, batch: tuple[Upload, ...], workers: int) -> None:
         self.progress.step(title, len(batch))
@@ -163,25 +201,17 @@ class _Run:
     def _put_file(self, upload: Upload) -> int:
         data = self.local.read(upload.path)
         entry = upload.entry
-        self.target.put(upload.path, data, ObjectMeta(entry.content_type, entry.cache_control,
-                                                      entry.sha256))
+        self.target.put(
+            upload.path, data, ObjectMeta(entry.content_type, entry.cache_control, entry.sha256)
+        )
         return len(data)
 
-    def _put_manifest(self, *, pending: bool) -> None:
+    def _put_manifest(self, owed: Pending | None) -> None:
         body = self.local.manifest_bytes
-        if not self.manifest_kept:  # kept first: every live manifest can be rolled back to
-            self._keep_manifest()
-        extra = {PENDING_FLAG: "1"} if pending else {}
+        extra = {OWED_META: owed.to_meta()} if owed is not None else {}
         meta = ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, manifest_id(body), extra)
         self.target.put(MANIFEST_PATH, body, meta)
         self.manifest_written = True
-
-    def _keep_manifest(self) -> None:
-        body = self.local.manifest_bytes
-        at = {PUBLISHED_AT: datetime.now(UTC).isoformat(timespec="microseconds")}
-        meta = ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, manifest_id(body), at)
-        self.target.put(kept_path(manifest_id(body)), body, meta)
-        self.manifest_kept = True
 
     def _invalidate(self) -> list[str]:
         paths = self.plan.cdn_paths
@@ -196,28 +226,25 @@ class _Run:
                 failures.append(f"{invalidator.name}: {message}")
         return failures
 
-    def _put_pending(self, owed: Pending) -> None:
-        self.target.put(PENDING_PATH, owed.to_json(),
-                        ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, ""))
-
-    def _stop_owing_deletes(self, error: str) -> NoReturn:
-        """The CDNs are done, the deletes are not: narrow the record to the deletes (if that
-        fails too, the earlier record stands and the next publish repeats the invalidations)."""
-        with contextlib.suppress(TargetError):
-            self._put_pending(Pending(self.plan.manifest_id, (), self.plan.deletes))
-        raise PublishError(self._stopped(error, _RECORDED))
-
-    def _clear_pending(self) -> None:
-        """The owed work is done: drop the record. The manifest keeps its ``pending`` flag; a
-        flag without a record means nothing is owed (clearing it would re-upload the manifest)."""
-        try:
-            self.target.delete([PENDING_PATH])
-        except TargetError as exc:
+    def _record(self, owed: Pending, *, released: bool) -> None:
+        """Write the owed work into our lock (one conditional write)."""
+        body = lock_body(self.lock.since, owed, released=released, publishing=self.local.id)
+        if not self.target.relock(body):
             raise PublishError(
-                f"Publish to {self.target.name} finished its work but could not clear "
-                f"{PENDING_PATH} ({exc}). The site is complete. Run `sitegen publish` again to "
-                "finish: it clears the record (and may repeat a few invalidations)."
-            ) from exc
+                f"The lock on {self.target.name} was broken by another publish (--force) while "
+                "this one ran; it stopped before its manifest. Run `sitegen publish` again."
+            )
+
+    def _leave_record(self, owed: Pending) -> None:
+        """A CDN call or the deletes failed after the manifest: leave the lock behind as a
+        *released* record of what is owed, which the next publish takes over and finishes."""
+        try:
+            self._record(owed, released=True)
+            self.record_left = True
+        except (TargetError, PublishError):
+            # The earlier record stands in the lock (or the lock is gone and another publish
+            # runs): the next publish repeats at most the invalidations.
+            self.record_left = True
 
     def _stopped(self, error: object, state: str) -> str:
         done, todo = self._done_and_todo()
@@ -251,7 +278,8 @@ _BEFORE_MANIFEST = (
 )
 _RECORDED = (
     "All new files and the manifest are online. The invalidations and deletes still owed are "
-    f"recorded in {PENDING_PATH} (written before the manifest), so the next publish does them."
+    f"recorded in the lock ({LOCK_PATH}), which was left released: the next publish takes it "
+    "over without --force and does them."
 )
 
 

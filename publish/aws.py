@@ -6,12 +6,24 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 # Worth another try: S3 503 SlowDown, 5xx, throttling of any AWS API, request timeouts.
-_TRANSIENT_CODES = frozenset({
-    "SlowDown", "InternalError", "ServiceUnavailable", "ServiceUnavailableException",
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
-    "RequestThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
-    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
-})
+_TRANSIENT_CODES = frozenset(
+    {
+        "SlowDown",
+        "InternalError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+    }
+)
 
 
 def client_config(max_pool: int = 16, botocore_attempts: int = 3) -> Config:

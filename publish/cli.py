@@ -34,38 +34,75 @@ Akamai from the .edgerc section. They never appear in output.
 
 @click.command("publish", epilog=EXAMPLES)
 @site_option
-@click.option("--target", metavar="s3://BUCKET[/PREFIX]|folder:PATH",
-              help="Where to publish. Default: [publish] target in site.toml, else "
-              "folder:_published.")
-@click.option("--cloudfront", multiple=True, metavar="DIST_ID",
-              help="Invalidate changed paths on this CloudFront distribution (repeatable).")
-@click.option("--akamai", multiple=True, metavar="SECTION[@staging|@production]",
-              help="Purge changed URLs with Akamai Fast Purge using this .edgerc section "
-              "(repeatable; network defaults to production).")
+@click.option(
+    "--target",
+    metavar="s3://BUCKET[/PREFIX]|folder:PATH",
+    help="Where to publish. Default: [publish] target in site.toml, else folder:_published.",
+)
+@click.option(
+    "--cloudfront",
+    multiple=True,
+    metavar="DIST_ID",
+    help="Invalidate changed paths on this CloudFront distribution (repeatable).",
+)
+@click.option(
+    "--akamai",
+    multiple=True,
+    metavar="SECTION[@staging|@production]",
+    help="Purge changed URLs with Akamai Fast Purge using this .edgerc section "
+    "(repeatable; network defaults to production).",
+)
 @click.option("--edgerc", metavar="PATH", help="Akamai credentials file. Default: ~/.edgerc.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
-@click.option("--max-deletes", type=click.IntRange(min=0), metavar="N",
-              help="Refuse to delete more than N objects (default 50).")
-@click.option("--force", is_flag=True,
-              help="Lift --max-deletes and the empty-bundle refusal; break a stale lock.")
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Refuse to delete more than N objects (default 50).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Lift --max-deletes and the empty-bundle refusal; break a stale lock.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result (or plan) as JSON.")
 @click.option("--no-build", is_flag=True, help="Publish public/ as it is, without building.")
-@click.option("--verify", is_flag=True,
-              help="Do not trust the remote manifest: list every object and its sha256.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Do not trust the remote manifest: list every object and its sha256.",
+)
 @click.option("--wait", is_flag=True, help="Wait until CloudFront reports the purge done.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @now_option
 def publish_command(
-    site_file: Path, target: str | None, cloudfront: tuple[str, ...], akamai: tuple[str, ...],
-    edgerc: str | None, dry_run: bool, max_deletes: int | None, force: bool, as_json: bool,
-    no_build: bool, verify: bool, wait: bool, quiet: bool, now: datetime | None,
+    site_file: Path,
+    target: str | None,
+    cloudfront: tuple[str, ...],
+    akamai: tuple[str, ...],
+    edgerc: str | None,
+    dry_run: bool,
+    max_deletes: int | None,
+    force: bool,
+    as_json: bool,
+    no_build: bool,
+    verify: bool,
+    wait: bool,
+    quiet: bool,
+    now: datetime | None,
 ) -> None:
     """Upload what changed to S3 or a folder, in an order that never breaks a page, then
     invalidate exactly the changed paths on CloudFront and/or Akamai, then delete what was
     removed. Builds the site first unless --no-build."""
     config = load(site_file)
-    settings = resolve_settings(config.publish, target=target, cloudfront=cloudfront,
-                                akamai=akamai, max_deletes=max_deletes, edgerc=edgerc)
+    settings = resolve_settings(
+        config.publish,
+        target=target,
+        cloudfront=cloudfront,
+        akamai=akamai,
+        max_deletes=max_deletes,
+        edgerc=edgerc,
+    )
     if not no_build:
         from sitegen.build import build_site
 
@@ -76,8 +113,10 @@ def publish_command(
     store = open_target(settings.target, config.root, config.output_path)
     echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
-    options = PublishOptions(Limits(settings.max_deletes, force), dry_run, verify,
-                             settings.lock_timeout_s)
-    outcome = publish(local, store, invalidators, options,
-                      progress=make_progress(quiet=quiet or as_json))
+    options = PublishOptions(
+        Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
+    )
+    outcome = publish(
+        local, store, invalidators, options, progress=make_progress(quiet=quiet or as_json)
+    )
     click.echo(json.dumps(outcome.to_json(), sort_keys=True, indent=1) if as_json else outcome)

@@ -1,8 +1,10 @@
 """What a target keeps of earlier publishes, so a rollback can restore one.
 
-- Every published manifest is kept byte for byte at ``.sitegen/manifests/<id>.json`` (id = the
-  manifest's sha256), written just before the live manifest, with the instant it went live in
-  its metadata (``published-at``). A rollback re-publishes one, so its time moves forward too.
+- Every published manifest is kept byte for byte. On S3 they are the object versions of the live
+  manifest (versioning is what makes rollback possible there at all, and it costs a publish no
+  request). The folder target keeps a copy at ``.sitegen/manifests/<id>.json`` (id = the
+  manifest's sha256) with the instant it went live in its metadata (``published-at``). A
+  rollback re-publishes one, so its time moves forward too.
 - File bytes: S3 keeps old versions when bucket versioning is on (found by our sha256 metadata,
   ListObjectVersions + HeadObject/GetObject with VersionId). The folder target keeps every
   version it was given in ``.sitegen/objects/<sha256>`` (a hard link: no extra space).
@@ -18,7 +20,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from publish.aws import describe, is_transient
-from publish.manifest import STATE_PREFIX, Manifest, ManifestError, parse_manifest
+from publish.manifest import (
+    MANIFEST_PATH,
+    STATE_PREFIX,
+    Manifest,
+    ManifestError,
+    parse_manifest,
+)
 from publish.retry import call_with_retries
 from publish.targets.base import Target, TargetError
 from sitegen.errors import PublishError
@@ -53,8 +61,8 @@ class Kept:
 class History(Protocol):
     """Where a target keeps kept manifests and old file bytes."""
 
-    def kept_paths(self) -> list[str]:
-        """Target paths of every kept manifest."""
+    def kept_manifests(self) -> list[tuple[bytes, datetime | None]]:
+        """Bytes of every kept manifest and when it went live (None: unknown)."""
         ...
 
     def find(self, path: str, sha256: str) -> bytes | None:
@@ -78,19 +86,23 @@ def open_history(target: Target) -> History:
 
 
 def read_kept(target: Target, history: History) -> list[Kept]:
-    """Every kept manifest, most recently published first (unknown times last)."""
-    kept: list[Kept] = []
-    for path in history.kept_paths():
-        stored = target.read(path)
-        if stored is None:
-            continue
+    """Every kept manifest, most recently published first (unknown times last); one entry per
+    state, at the last time it went live."""
+    kept: dict[str, Kept] = {}
+    for body, at in history.kept_manifests():
         try:
-            manifest = parse_manifest(stored.body)
+            manifest = parse_manifest(body)
         except ManifestError:
             continue  # a damaged copy cannot be restored; the list says what can
-        kept.append(Kept(manifest, stored.body, _instant(stored.meta.extra.get(PUBLISHED_AT))))
+        earlier = kept.get(manifest.id)
+        if earlier is None or (at and (earlier.published_at is None or at > earlier.published_at)):
+            kept[manifest.id] = Kept(manifest, body, at)
+    # Stable sort: states written in the same second (S3 times are whole seconds) keep the
+    # history's own order, which for S3 versions is newest first.
     return sorted(
-        kept, key=lambda k: (k.published_at is not None, k.published_at or 0, k.id), reverse=True
+        kept.values(),
+        key=lambda k: (k.published_at is not None, k.published_at or 0),
+        reverse=True,
     )
 
 
@@ -109,13 +121,19 @@ class FolderHistory:
     """``folder:`` history: ``.sitegen/manifests/`` and ``.sitegen/objects/<sha256>``."""
 
     def __init__(self, target: FolderTarget) -> None:
+        self.target = target
         self.root = target.root
 
-    def kept_paths(self) -> list[str]:
+    def kept_manifests(self) -> list[tuple[bytes, datetime | None]]:
         folder = self.root / KEPT_PREFIX
         if not folder.is_dir():
             return []
-        return [f"{KEPT_PREFIX}{f.name}" for f in sorted(folder.iterdir()) if f.suffix == ".json"]
+        found = []
+        for file in sorted(folder.iterdir()):
+            stored = self.target.read(f"{KEPT_PREFIX}{file.name}")
+            if file.suffix == ".json" and stored is not None:
+                found.append((stored.body, _instant(stored.meta.extra.get(PUBLISHED_AT))))
+        return found
 
     def find(self, path: str, sha256: str) -> bytes | None:
         for file in (self.root / OBJECTS_PREFIX / sha256, self.root / path):
@@ -147,21 +165,18 @@ class S3History:
         except Exception as exc:
             raise TargetError(f"{self.target.name}: {what} failed: {describe(exc)}") from exc
 
-    def kept_paths(self) -> list[str]:
-        prefix = self.target.prefix + KEPT_PREFIX
-
-        def listing() -> list[str]:
-            pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.target.bucket, Prefix=prefix
-            )
-            return [o["Key"] for page in pages for o in page.get("Contents", [])]
-
-        keys = self._call("listing of kept manifests", listing)
-        return [key[len(self.target.prefix) :] for key in keys if key.endswith(".json")]
+    def kept_manifests(self) -> list[tuple[bytes, datetime | None]]:
+        """Every version of the live manifest, with the time it was written."""
+        key = self.target.prefix + MANIFEST_PATH
+        found = []
+        for where, written in self._versions(key):
+            body = self._call(f"read of {MANIFEST_PATH}", partial(self._get_body, where))
+            found.append((body, written))
+        return found
 
     def find(self, path: str, sha256: str) -> bytes | None:
         key = self.target.prefix + path
-        for where in self._versions(key):
+        for where, _ in self._versions(key):
             head = self._call(f"metadata read of {path}", partial(self.client.head_object, **where))
             if dict(head.get("Metadata", {})).get("sha256") != sha256:
                 continue
@@ -173,17 +188,19 @@ class S3History:
     def _get_body(self, where: dict[str, str]) -> bytes:
         return bytes(self.client.get_object(**where)["Body"].read())
 
-    def _versions(self, key: str) -> list[dict[str, str]]:
-        """GetObject arguments for each version of exactly ``key``, newest first (S3 lists them
-        that way). The current object of an unversioned bucket has version "null": asked for
-        without a version id (some S3-compatible stores refuse "null")."""
+    def _versions(self, key: str) -> list[tuple[dict[str, str], datetime | None]]:
+        """GetObject arguments and write time of each version of exactly ``key``, newest first
+        (S3 lists them that way). The current object of an unversioned bucket has version
+        "null": asked for without a version id (some S3-compatible stores refuse "null")."""
 
-        def listing() -> list[dict[str, str]]:
+        def listing() -> list[tuple[dict[str, str], datetime | None]]:
             pages = self.client.get_paginator("list_object_versions").paginate(
                 Bucket=self.target.bucket, Prefix=key
             )
             found = [v for page in pages for v in page.get("Versions", []) if v["Key"] == key]
-            return [_version_args(self.target.bucket, key, v) for v in found]
+            return [
+                (_version_args(self.target.bucket, key, v), v.get("LastModified")) for v in found
+            ]
 
         return self._call(f"version listing of {key}", listing)
 

@@ -1,5 +1,15 @@
 """One publish at a time per target: take the lock, name its holder, and break it only when asked
-to (--force) and stale: older than the timeout, or held by a process of this host that is gone."""
+to (--force) and stale: older than the timeout, or held by a process of this host that is gone.
+
+The lock also tells what a stopped publish still owes after its manifest went up
+(invalidations, deletes), at no request in the normal case:
+- the lock body names the manifest being published; the work owed after it travels in that
+  manifest's metadata (or, when too big for metadata, in the lock body, one extra write).
+  Releasing the lock means the work is done. A publish killed in between leaves a stale lock: if
+  the live manifest is the one the dead holder was publishing, its owed work is inherited.
+- a publish that fails cleanly after its manifest (a CDN down) leaves the lock *released*, with
+  the owed work in its body; the next publish takes it over without --force and does the work.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +21,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from publish.remote import Pending
 from publish.targets.base import LOCK_PATH, Target
 from sitegen.errors import PublishError
 
@@ -23,14 +34,50 @@ class Holder:
     since: datetime
 
 
-def lock_body(now: datetime) -> bytes:
+@dataclass(frozen=True, slots=True)
+class Acquired:
+    """The lock is ours. ``inherited``: work a stopped publish left in its lock."""
+
+    note: str
+    inherited: Pending | None
+    since: datetime
+    broken_publishing: str | None = None  # manifest id a stale holder was publishing
+
+
+def lock_body(
+    now: datetime,
+    owed: Pending | None = None,
+    *,
+    released: bool = False,
+    publishing: str | None = None,
+) -> bytes:
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (some containers)
         user = "unknown"
     who = f"{user}@{socket.gethostname()} pid {os.getpid()}"
-    doc = {"holder": who, "since": now.isoformat(timespec="seconds"), "tool": "sitegen publish"}
+    doc: dict[str, object] = {
+        "holder": who,
+        "since": now.isoformat(timespec="seconds"),
+        "tool": "sitegen publish",
+    }
+    if publishing is not None:
+        doc["publishing"] = publishing
+    if owed is not None:
+        doc["owed"] = owed.to_doc()
+    if released:
+        doc["released"] = True
     return (json.dumps(doc, sort_keys=True) + "\n").encode()
+
+
+def parse_owed(body: bytes) -> tuple[Pending | None, bool]:
+    """(owed work, released) recorded in a lock body; (None, False) when there is none."""
+    try:
+        doc = json.loads(body)
+        owed = Pending.from_doc(doc["owed"]) if "owed" in doc else None
+        return owed, doc.get("released") is True
+    except (ValueError, TypeError, AttributeError):
+        return None, False
 
 
 def parse_holder(body: bytes) -> Holder | None:
@@ -53,24 +100,42 @@ def format_age(age: timedelta) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
-def acquire(target: Target, *, now: datetime, timeout_s: int, force: bool) -> str:
-    """Take the lock; return a note for the report ("" normally). Raise PublishError when held."""
-    body = lock_body(now)
+def publishing_id(body: bytes) -> str | None:
+    try:
+        value = json.loads(body).get("publishing")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def acquire(
+    target: Target, *, now: datetime, timeout_s: int, force: bool, publishing: str | None = None
+) -> Acquired:
+    """Take the lock (inheriting any work it records). Raise PublishError when held."""
+    body = lock_body(now, publishing=publishing)
     held = target.lock(body)
     if held is None:
-        return ""
+        return Acquired("", None, now)
+    owed, released = parse_owed(held.body)
     holder = parse_holder(held.body)
     age = now - holder.since if holder else None
     dead = holder is not None and holder_is_dead(holder.who)
     stale = age is None or age > timedelta(seconds=timeout_s) or dead
-    if not (force and stale):
+    if not (released or (force and stale)):
         raise PublishError(_held_message(target, holder, age, timeout_s, stale, dead))
     target.break_lock(held)
     again = target.lock(body)
     if again is not None:
         raise PublishError(_held_message(target, parse_holder(again.body), None, timeout_s, False))
+    work = " and finishes the work it left" if owed else ""
+    if released:
+        return Acquired(
+            "a previous publish stopped with work left; this one finishes it", owed, now
+        )
     who = holder.who if holder else "an unreadable holder"
-    return f"broke a stale lock held by {who} for {format_age(age) if age else 'an unknown time'}"
+    since = format_age(age) if age else "an unknown time"
+    note = f"broke a stale lock held by {who} for {since}{work}"
+    return Acquired(note, owed, now, publishing_id(held.body))
 
 
 def holder_is_dead(who: str) -> bool:
@@ -89,7 +154,11 @@ def holder_is_dead(who: str) -> bool:
 
 
 def _held_message(
-    target: Target, holder: Holder | None, age: timedelta | None, timeout_s: int, stale: bool,
+    target: Target,
+    holder: Holder | None,
+    age: timedelta | None,
+    timeout_s: int,
+    stale: bool,
     dead: bool = False,
 ) -> str:
     who = holder.who if holder else "an unknown holder (unreadable lock)"

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from publish.local import Bundle
 from publish.manifest import STATE_PREFIX, Entry
-from publish.remote import RemoteState
+from publish.remote import OWED_META_MAX, Pending, RemoteState
 
 Reason = Literal["new", "changed", "headers"]
 # Publish groups (docs/architecture.md): assets → alerts → everything else → manifest.
@@ -53,7 +53,6 @@ class Plan:
     cdns: tuple[str, ...]
     unchanged: int
     refusals: tuple[str, ...]  # non-empty: apply refuses (limits not lifted by --force)
-    clear_pending: bool  # a previous publish's pending record is settled by this one
 
     @property
     def uploads(self) -> tuple[Upload, ...]:
@@ -75,14 +74,17 @@ class Plan:
     def estimate(self) -> dict[str, int]:
         """Requests this plan costs the target, beyond reading the remote state."""
         uploads = len(self.uploads)
-        # the manifest is written twice: its kept copy (for rollback), then the live one; work
-        # owed after it (invalidations, deletes) is recorded before it and cleared after it
-        owes = bool(self.cdn_paths or self.deletes)
-        record = 2 if owes else (1 if self.clear_pending else 0)
-        state = (2 if self.write_manifest else 0) + record
+        # work owed after the manifest (invalidations, deletes) rides in the manifest's metadata;
+        # only when too big for it, one lock update records it. Old manifests are S3 versions.
+        owed = Pending(self.manifest_id, self.cdn_paths, self.deletes)
+        big = bool(self.cdn_paths or self.deletes) and len(owed.to_meta()) > OWED_META_MAX
+        state = int(self.write_manifest) + int(big)
         deletes = -(-len(self.deletes) // _DELETE_BATCH)
         return {
-            "lock": 2, "uploads": uploads, "state": state, "delete_batches": deletes,
+            "lock": 2,
+            "uploads": uploads,
+            "state": state,
+            "delete_batches": deletes,
             "target_total": 2 + uploads + state + deletes,
             "cdn_calls_each": 1 if self.cdn_paths else 0,
         }
@@ -94,8 +96,11 @@ class Plan:
         return {
             "target": self.target,
             "manifest_id": self.manifest_id,
-            "remote": {"source": self.remote_source, "note": self.remote_note,
-                       "requests": self.remote_requests},
+            "remote": {
+                "source": self.remote_source,
+                "note": self.remote_note,
+                "requests": self.remote_requests,
+            },
             "uploads": {
                 title: [{"path": u.path, "reason": u.reason, "size": u.entry.size} for u in group]
                 for title, group in zip(GROUP_TITLES, self.groups, strict=True)
@@ -113,9 +118,7 @@ class Plan:
         return json.dumps(self.to_json(), sort_keys=True, indent=1)
 
 
-def make_plan(
-    local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence[str] = ()
-) -> Plan:
+def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence[str] = ()) -> Plan:
     """Compare sha256 AND Content-Type AND Cache-Control of every file; derive the rest."""
     uploads = [u for path, e in local.files.items() if (u := _upload(path, e, remote.files))]
     pending = remote.pending
@@ -130,14 +133,18 @@ def make_plan(
     for upload in uploads:
         groups[group_of(upload.path)].append(upload)
     return Plan(
-        target=remote.target, manifest_id=local.id, remote_source=remote.source,
-        remote_note=remote.note, remote_requests=remote.requests,
+        target=remote.target,
+        manifest_id=local.id,
+        remote_source=remote.source,
+        remote_note=remote.note,
+        remote_requests=remote.requests,
         groups=tuple(tuple(g) for g in groups),
-        write_manifest=bool(uploads or deletes or pending) or remote.source != "manifest",
-        deletes=deletes, invalidations=tuple(sorted(paths)), cdns=tuple(cdns),
+        write_manifest=bool(uploads or deletes) or remote.source != "manifest",
+        deletes=deletes,
+        invalidations=tuple(sorted(paths)),
+        cdns=tuple(cdns),
         unchanged=len(local.files) - len(uploads),
         refusals=_refusals(local.files, deletes, remote.files, limits),
-        clear_pending=pending is not None,
     )
 
 
@@ -206,8 +213,9 @@ def _describe(plan: Plan) -> Iterable[str]:
     for title, group in zip(GROUP_TITLES, plan.groups, strict=True):
         if group:
             yield f"    {title} ({len(group)}):"
-            yield from _shown([f"{u.reason:<8} {u.path}  {human_size(u.entry.size)}"
-                               for u in group])
+            yield from _shown(
+                [f"{u.reason:<8} {u.path}  {human_size(u.entry.size)}" for u in group]
+            )
     yield f"  manifest: {'upload' if plan.write_manifest else 'unchanged'}"
     yield f"  delete {len(plan.deletes)} objects" + (":" if plan.deletes else "")
     yield from _shown(list(plan.deletes))

@@ -6,8 +6,8 @@ Fallbacks, each said in the plan:
 - corrupt manifest → listing (the objects are the truth; this publish rewrites the manifest);
 - manifest of a newer format → error, unless ``--verify`` (then the listing decides);
 - ``--verify`` → listing, whatever the manifest says.
-A manifest carrying the ``pending`` flag means a previous publish stopped after its manifest
-upload; ``.sitegen/pending.json`` then says which invalidations and deletes it still owes.
+Work a previous publish still owes (invalidations, deletes) is not read here: it lives in the
+lock object (publish/lock.py), which the next publish reads anyway when it finds it taken.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from publish.manifest import (
     ManifestError,
     parse_manifest,
 )
-from publish.targets.base import PENDING_PATH, Target, TargetError
+from publish.targets.base import Target, TargetError
 from sitegen.errors import PublishError
 
-PENDING_FLAG = "pending"
 Source = Literal["manifest", "listing"]
+OWED_META = "owed"  # manifest metadata key: the work owed after it (see publish/lock.py)
+OWED_META_MAX = 1800  # bytes; S3's user metadata is limited to 2 KB in all
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +42,48 @@ class Pending:
     invalidate: tuple[str, ...]
     delete: tuple[str, ...]
 
-    def to_json(self) -> bytes:
-        doc = {"manifest_id": self.manifest_id, "invalidate": sorted(self.invalidate),
-               "delete": sorted(self.delete)}
-        return (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode()
+    def to_doc(self) -> dict[str, object]:
+        return {
+            "manifest_id": self.manifest_id,
+            "invalidate": sorted(self.invalidate),
+            "delete": sorted(self.delete),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: object) -> Pending:
+        """Parse ``to_doc``'s shape; ValueError when it is not that."""
+        if not isinstance(doc, dict):
+            raise ValueError("owed work is not an object")
+        try:
+            return cls(
+                str(doc["manifest_id"]),
+                tuple(str(p) for p in doc["invalidate"]),
+                tuple(str(p) for p in doc["delete"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"owed work is malformed ({exc})") from exc
+
+    def to_meta(self) -> str:
+        """Compact ASCII JSON for object metadata (S3 allows 2 KB of user metadata)."""
+        return json.dumps(self.to_doc(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_meta(cls, text: str | None) -> Pending | None:
+        if not text:
+            return None
+        try:
+            return cls.from_doc(json.loads(text))
+        except ValueError:
+            return None  # unreadable: the next publish re-plans from the manifest anyway
+
+    def merged(self, other: Pending | None) -> Pending:
+        if other is None:
+            return self
+        return Pending(
+            self.manifest_id,
+            tuple(sorted({*self.invalidate, *other.invalidate})),
+            tuple(sorted({*self.delete, *other.delete})),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +95,11 @@ class RemoteState:
     source: Source
     note: str  # one line for the plan: where the state came from and why
     manifest_id: str | None  # sha256 of the remote manifest, when read
-    pending: Pending | None
     requests: int  # requests spent reading this state
+    pending: Pending | None = None  # owed by a stopped publish (from the lock, see lock.py)
+    # work the publish that wrote this manifest owed after it (its metadata); only owed still
+    # when that publish died before finishing, which the lock tells (see lock.py)
+    manifest_owed: Pending | None = None
 
 
 def read_remote(target: Target, *, verify: bool = False) -> RemoteState:
@@ -90,47 +132,30 @@ def _from_manifest(target: Target, before: int) -> RemoteState:
         return _from_listing(
             target, before, f"remote manifest is corrupt ({exc}): listed every object instead"
         )
-    pending = _read_pending(target) if stored.meta.extra.get(PENDING_FLAG) else None
     note = f"remote manifest {manifest.id[:12]} ({len(manifest.files)} files)"
-    if pending is not None:
-        note += "; a previous publish left work to finish"
     return RemoteState(
-        target=target.name, files=manifest.files, source="manifest", note=note,
-        manifest_id=manifest.id, pending=pending, requests=target.requests - before,
+        target=target.name,
+        files=manifest.files,
+        source="manifest",
+        note=note,
+        manifest_id=manifest.id,
+        requests=target.requests - before,
+        manifest_owed=Pending.from_meta(stored.meta.extra.get(OWED_META)),
     )
 
 
 def _from_listing(target: Target, before: int, why: str) -> RemoteState:
     files: dict[str, Entry] = {}
-    has_pending = False
     for obj in target.list():
-        if obj.path == PENDING_PATH:
-            has_pending = True
         if obj.path.startswith(STATE_PREFIX):
             continue
         meta = obj.meta
         files[obj.path] = Entry(meta.sha256, obj.size, meta.content_type, meta.cache_control)
-    pending = _read_pending(target) if has_pending else None
     return RemoteState(
-        target=target.name, files=MappingProxyType(dict(sorted(files.items()))),
-        source="listing", note=f"{why} ({len(files)} objects)", manifest_id=None,
-        pending=pending, requests=target.requests - before,
+        target=target.name,
+        files=MappingProxyType(dict(sorted(files.items()))),
+        source="listing",
+        note=f"{why} ({len(files)} objects)",
+        manifest_id=None,
+        requests=target.requests - before,
     )
-
-
-def _read_pending(target: Target) -> Pending | None:
-    stored = target.read(PENDING_PATH)
-    if stored is None:
-        return None
-    try:
-        doc = json.loads(stored.body)
-        return Pending(
-            manifest_id=str(doc["manifest_id"]),
-            invalidate=tuple(str(p) for p in doc["invalidate"]),
-            delete=tuple(str(p) for p in doc["delete"]),
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise PublishError(
-            f"{target.name}/{PENDING_PATH}: unreadable ({exc}). Delete it and run publish "
-            "--verify; then invalidate the site on your CDN by hand to be safe."
-        ) from exc

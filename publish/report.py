@@ -39,8 +39,13 @@ class Outcome:
             "unchanged": self.unchanged,
             "requests": self.requests,
             "invalidations": [
-                {"cdn": r.cdn, "id": r.id, "paths": r.paths, "requests": r.requests,
-                 "detail": r.detail}
+                {
+                    "cdn": r.cdn,
+                    "id": r.id,
+                    "paths": r.paths,
+                    "requests": r.requests,
+                    "detail": r.detail,
+                }
                 for r in self.receipts
             ],
             "seconds": round(self.seconds, 3),

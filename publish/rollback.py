@@ -10,7 +10,7 @@ be completed is refused before anything changes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -87,7 +87,12 @@ def list_states(target: Target) -> tuple[list[Kept], RemoteState]:
     return kept, read_remote(target)
 
 
-def choose(kept: Sequence[Kept], current: str | None, to: str | None) -> Kept:
+def choose(
+    kept: Sequence[Kept],
+    current: str | None,
+    to: str | None,
+    why_none: Callable[[], str] = lambda: "",
+) -> Kept:
     """``to`` (an id or a unique prefix of ≥ 6 characters), else the state live before now."""
     if to is not None:
         return _by_id(kept, current, to.strip().lower())
@@ -95,7 +100,8 @@ def choose(kept: Sequence[Kept], current: str | None, to: str | None) -> Kept:
     if not earlier:
         raise PublishError(
             "No earlier published state is kept, so there is nothing to roll back to "
-            "(states are kept from the first publish made by this sitegen on)."
+            "(states are kept from the first publish made by this sitegen on). Nothing was "
+            f"changed. {why_none()}".rstrip()
         )
     return earlier[0]
 
@@ -125,8 +131,9 @@ def rollback(
     now = now or datetime.now(UTC)
     options = options or PublishOptions()
     kept, remote = list_states(target)
-    chosen = choose(kept, remote.manifest_id, to)
-    state = RestoredState(chosen, open_history(target), rollback_reference(chosen.id, now))
+    history = open_history(target)
+    chosen = choose(kept, remote.manifest_id, to, history.why_missing)
+    state = RestoredState(chosen, history, rollback_reference(chosen.id, now))
     plan = make_plan(state, remote, options.limits, tuple(i.name for i in invalidators))
     missing = [u.path for u in plan.uploads if state.fetch(u.path) is None]
     if missing:

@@ -134,7 +134,9 @@ class CloudFrontInvalidator:
                     lambda: self._client.create_invalidation(
                         DistributionId=self.distribution_id, InvalidationBatch=batch
                     ),
-                    policy=self._retry, retryable=is_transient, sleep=self._sleep,
+                    policy=self._retry,
+                    retryable=is_transient,
+                    sleep=self._sleep,
                 )
                 return response["Invalidation"]
             except ClientError as exc:
@@ -143,8 +145,10 @@ class CloudFrontInvalidator:
                     raise self._error("CreateInvalidation", exc) from exc
                 busy += 1
                 delay = max(self._poll_s, backoff_delay(busy, self._retry))
-                self._echo(f"{self.name}: too many invalidations in progress; "
-                           f"waiting {delay:.0f} s ({waited:.0f} s so far)")
+                self._echo(
+                    f"{self.name}: too many invalidations in progress; "
+                    f"waiting {delay:.0f} s ({waited:.0f} s so far)"
+                )
                 self._sleep(delay)
             except BotoCoreError as exc:
                 raise self._error("CreateInvalidation", exc) from exc
@@ -158,7 +162,9 @@ class CloudFrontInvalidator:
                     lambda: self._client.get_invalidation(
                         DistributionId=self.distribution_id, Id=invalidation_id
                     ),
-                    policy=self._retry, retryable=is_transient, sleep=self._sleep,
+                    policy=self._retry,
+                    retryable=is_transient,
+                    sleep=self._sleep,
                 )
             except (ClientError, BotoCoreError) as exc:
                 raise self._error("GetInvalidation", exc) from exc

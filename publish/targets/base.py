@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 LOCK_PATH = ".sitegen/lock"
-PENDING_PATH = ".sitegen/pending.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +76,11 @@ class Target(Protocol):
     def lock(self, body: bytes) -> StoredObject | None:
         """Create ``LOCK_PATH`` only if absent. None when we got it, else the current lock
         (its body names the holder)."""
+        ...
+
+    def relock(self, body: bytes) -> bool:
+        """Replace the body of the lock we hold (the record of owed work); False when it is no
+        longer ours."""
         ...
 
     def unlock(self) -> bool:

@@ -12,10 +12,12 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
-from publish.history import OBJECTS_PREFIX
-from publish.manifest import STATE_PREFIX
+from publish.history import OBJECTS_PREFIX, PUBLISHED_AT, kept_path
+from publish.manifest import MANIFEST_PATH, STATE_PREFIX
 from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
 
 META_DIR = ".sitegen/meta"
@@ -57,8 +59,18 @@ class FolderTarget:
             # which only causes a harmless re-upload, never a missed one.
             _atomic_write(self._sidecar(path), _meta_json(meta))
             self._keep(path, meta.sha256)
+            if path == MANIFEST_PATH:
+                self._keep_manifest(body, meta)
         except OSError as exc:
             raise TargetError(f"{self.name}: cannot write {path}: {exc}") from exc
+
+    def _keep_manifest(self, body: bytes, meta: ObjectMeta) -> None:
+        """Keep every live manifest at .sitegen/manifests/<id>.json with the instant it went
+        live, for `sitegen rollback` (S3 keeps them as versions of the live manifest)."""
+        at = {PUBLISHED_AT: datetime.now(UTC).isoformat(timespec="microseconds")}
+        path = kept_path(meta.sha256)
+        _atomic_write(self._file(path), body)
+        _atomic_write(self._sidecar(path), _meta_json(replace(meta, extra={**meta.extra, **at})))
 
     def _keep(self, path: str, sha256: str) -> None:
         """Keep these bytes under their sha256 for rollback (publish/history.py): a hard link,
@@ -135,6 +147,16 @@ class FolderTarget:
             out.write(body)
         self._lock_body = body
         return None
+
+    def relock(self, body: bytes) -> bool:
+        current = self.read(LOCK_PATH)
+        if current is None or current.body != self._lock_body:
+            self._lock_body = None
+            return False
+        self._count()
+        _atomic_write(self._file(LOCK_PATH), body)
+        self._lock_body = body
+        return True
 
     def unlock(self) -> bool:
         current = self.read(LOCK_PATH)

@@ -156,8 +156,12 @@ class S3Target:
         def create() -> str | None:
             try:
                 response = self._client.put_object(
-                    Bucket=self.bucket, Key=self._key(LOCK_PATH), Body=body, IfNoneMatch="*",
-                    ContentType="application/json; charset=utf-8", CacheControl="no-store",
+                    Bucket=self.bucket,
+                    Key=self._key(LOCK_PATH),
+                    Body=body,
+                    IfNoneMatch="*",
+                    ContentType="application/json; charset=utf-8",
+                    CacheControl="no-store",
                 )
             except ClientError as exc:
                 if error_code(exc) in _LOCK_TAKEN or http_status(exc) in (409, 412):
@@ -174,6 +178,37 @@ class S3Target:
             if held is not None:
                 return held
         raise TargetError(f"{self.name}: could not take or read the lock {LOCK_PATH}")
+
+    def relock(self, body: bytes) -> bool:
+        etag = self._lock_etag
+        if etag is None:
+            return False
+
+        def replace() -> str | None:
+            try:
+                response = self._client.put_object(
+                    Bucket=self.bucket,
+                    Key=self._key(LOCK_PATH),
+                    Body=body,
+                    IfMatch=etag,
+                    ContentType="application/json; charset=utf-8",
+                    CacheControl="no-store",
+                )
+            except ClientError as exc:
+                if error_code(exc) in ("PreconditionFailed", "NoSuchKey") or http_status(exc) in (
+                    404,
+                    412,
+                ):
+                    return None
+                raise
+            return str(response["ETag"])
+
+        new = self._call("lock update", replace)
+        if new is None:
+            self._lock_etag = None
+            return False
+        self._lock_etag = new
+        return True
 
     def unlock(self) -> bool:
         if self._lock_etag is None:

@@ -13,7 +13,7 @@ from state import expected, snapshot_s3
 from test_publish_flow import RecordingCDN, run
 
 from publish.retry import RetryPolicy
-from publish.targets.base import PENDING_PATH, Listed, ObjectMeta, StoredObject, Target, TargetError
+from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, Target, TargetError
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
 from sitegen.errors import PublishError
@@ -56,6 +56,10 @@ class FailingTarget:
     def lock(self, body: bytes) -> StoredObject | None:
         self._tick("lock")
         return self.inner.lock(body)
+
+    def relock(self, body: bytes) -> bool:
+        self._tick("lock update")
+        return self.inner.relock(body)
 
     def unlock(self) -> bool:
         return self.inner.unlock()
@@ -139,14 +143,14 @@ def test_cdn_failure_is_recorded_and_retried_by_the_next_publish(
     run(bundle(site_files(alerts=6)), FolderTarget(root))
     public = bundle(v2_files())
     cdn = RecordingCDN(fail=1)
-    with pytest.raises(PublishError, match="recorded in .sitegen/pending.json"):
+    with pytest.raises(PublishError, match=r"recorded in the lock \(.sitegen/lock\)"):
         run(public, FolderTarget(root), [cdn])
-    assert (root / PENDING_PATH).exists()
+    assert '"released": true' in (root / LOCK_PATH).read_text()
     first_paths = cdn.calls[0][0]
     outcome = run(public, FolderTarget(root), [cdn])  # same bundle: only the owed work
     assert outcome.uploaded == 0 and outcome.deleted == 4
     assert cdn.calls[1] == (first_paths, cdn.calls[0][1])  # same paths, same reference
-    assert not (root / PENDING_PATH).exists()
+    assert not (root / LOCK_PATH).exists()
     again = RecordingCDN()
     assert run(public, FolderTarget(root), [again]).plan.is_noop and again.calls == []
 
@@ -174,9 +178,10 @@ def test_s3_slowdown_is_retried_with_backoff(
         outcome = run(public, S3Target(bucket, "site", retry=FAST_RETRY, botocore_attempts=2))
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{upstream[0]}:{upstream[1]}")
     assert proxy.log.count(503) == 3
-    # lock, manifest GET (404), listing, HEAD of the lock, 10 uploads, kept manifest, manifest,
-    # unlock = 17, plus the 3 retried attempts: every HTTP attempt is counted.
-    assert outcome.requests == 17 + 3
+    # lock, manifest GET (404), listing, HEAD of the lock, 10 uploads, manifest, unlock = 16
+    # (old manifests are kept as S3 versions), plus the 3 retried attempts: every HTTP attempt
+    # is counted.
+    assert outcome.requests == 16 + 3
     assert snapshot_s3(bucket) == expected(public)
 
 

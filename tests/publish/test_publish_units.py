@@ -83,7 +83,7 @@ def test_plan_groups_follow_the_publish_order(tmp_path: Path) -> None:
         ["alerts/a0/cap.xml", "alerts/a0/index.html", "alerts/a1/cap.xml", "alerts/a1/index.html"],
         ["feed.atom", "index.html", "sitemap.xml"],
     ]
-    assert plan.estimate()["target_total"] == 2 + 8 + 2  # kept + live manifest
+    assert plan.estimate()["target_total"] == 2 + 8 + 1  # lock + unlock, uploads, manifest
 
 
 @pytest.mark.parametrize(("paths", "sent"), [

@@ -322,6 +322,9 @@ class CheckedTarget:
         held: StoredObject | None = self._do("LOCK", lambda: self.inner.lock(body))
         return held
 
+    def relock(self, body: bytes) -> bool:
+        return bool(self._do("RELOCK", lambda: self.inner.relock(body)))
+
     def unlock(self) -> bool:
         return bool(self._do("UNLOCK", self.inner.unlock))
 

@@ -36,7 +36,7 @@ from publish.cdn.cloudfront import CloudFrontInvalidator
 from publish.local import read_local
 from publish.lock import acquire, holder_is_dead, lock_body
 from publish.retry import RetryPolicy
-from publish.targets.base import PENDING_PATH
+from publish.targets.base import LOCK_PATH
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
 from sitegen.errors import PublishError
@@ -121,15 +121,15 @@ def test_cloudfront_failing_after_s3_then_next_publish_sends_the_owed_paths(
     rule = lambda method, path: "/invalidation" in path  # noqa: E731
     with (
         FaultProxy(*upstream, rule, status=status, body=body) as proxy,
-        pytest.raises(PublishError, match="recorded in .sitegen/pending.json") as failed,
+        pytest.raises(PublishError, match=r"recorded in the lock \(.sitegen/lock\)") as failed,
     ):
         publish(read_local(v2.public), s3(bucket), [cloudfront(distribution, proxy.url)])
     assert proxy.log.count(status) >= (1 if fault == "busy" else 2)  # retried, then gave up
     assert "Run `sitegen publish` again" in failed.value.message
     assert invalidations(distribution) == []
     owed = json.loads(
-        boto3.client("s3").get_object(Bucket=bucket, Key=f"site/{PENDING_PATH}")["Body"].read()
-    )
+        boto3.client("s3").get_object(Bucket=bucket, Key=f"site/{LOCK_PATH}")["Body"].read()
+    )["owed"]
     again = publish(read_local(v2.public), s3(bucket), [cloudfront(distribution)])
     assert owed["delete"] and owed["invalidate"]
     assert again.uploaded == 0 and again.deleted == len(owed["delete"])  # only what was owed
@@ -173,7 +173,7 @@ def test_akamai_failing_after_s3_and_cloudfront_then_next_publish_finishes(
 
     publish(read_local(v1.public), s3(bucket))
     fastpurge.fail_next(3, status, retry_after="0")
-    with pytest.raises(PublishError, match="recorded in .sitegen/pending.json"):
+    with pytest.raises(PublishError, match=r"recorded in the lock \(.sitegen/lock\)"):
         publish(read_local(v2.public), s3(bucket), [cloudfront(distribution), akamai()])
     assert fastpurge.purges == [] and len(invalidations(distribution)) == 1
     again = publish(read_local(v2.public), s3(bucket), [cloudfront(distribution), akamai()])
@@ -209,7 +209,7 @@ def test_lock_of_a_dead_process_on_this_host_breaks_with_force(
     assert target.lock(json.dumps(doc).encode()) is None
     with pytest.raises(PublishError, match="no longer running on this machine"):
         acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, force=False)
-    note = acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, force=True)
+    note = acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, force=True).note
     assert "broke a stale lock" in note
 
 

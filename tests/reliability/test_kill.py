@@ -132,7 +132,7 @@ def _kill_then_converge(
         again = run_sitegen([*args, "--force"], cli_env(proxy.url, base))
     assert again.returncode == 0, f"re-run after a kill at request {at}: {again.stderr}"
     check_least_privilege(requests + proxy.log.seen)
-    assert snapshot_s3(bucket) == expected(v2.public), f"kill at request {at}"
+    assert snapshot_s3(bucket) == expected(v2.public), f"kill at request {at}: {again.stdout}"
     created = invalidations(dist)
     assert {p for _, paths in created for p in paths} >= reference, f"kill at request {at}"
     assert 1 <= len(created) <= 2 and len({ref for ref, _ in created}) == 1, created

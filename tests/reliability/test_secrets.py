@@ -76,7 +76,7 @@ def test_no_credential_reaches_output_bundle_or_bucket(
         update(site)
         fastpurge.fail_next(1, 403)  # refused (not retried)
         runs.append(run_sitegen(publish, env))  # Akamai fails after S3: the pending record
-        assert runs[-1].returncode == 1 and "pending.json" in runs[-1].stderr
+        assert runs[-1].returncode == 1 and "recorded in the lock" in runs[-1].stderr
         runs.append(run_sitegen([*publish, "--json", "--dry-run"], env))
         assert runs[-1].returncode == 0
         good = edgerc.read_text(encoding="utf-8")
