@@ -48,14 +48,15 @@ from sitegen.render import (
     PageSpec,
     SiteView,
     _alert_spec,
-    _archive_spec,
-    _area_spec,
+    _archive_specs,
+    _area_specs,
     _base,
     _home_spec,
     _render,
     _render_feed,
     _site_files,
     make_environment,
+    sitemap_urls,
 )
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a content file
@@ -309,10 +310,12 @@ class Rebuilder:
 
         for language in config.languages:
             yield planned(_home_spec(view, language), _listing(keys, "home", view, language))
-            yield planned(_archive_spec(view, language), _listing(keys, "archive", view, language))
+            archive = _listing(keys, "archive", view, language)
+            for spec in _archive_specs(view, language):  # every page of a paginated list
+                yield planned(spec, archive)
             for slug in view.areas:
-                spec = _area_spec(view, slug, language)
-                yield planned(spec, {"areas": keys["areas"], **_listed(keys, spec, "area")})
+                for spec in _area_specs(view, slug, language):
+                    yield planned(spec, {"areas": keys["areas"], **_listed(keys, spec, "area")})
         for standing in view.standings.values():
             chain = {f"alert:{g.id}": keys[f"alert:{g.id}"] for g in standing.history}
             chain[f"alert:{standing.latest.id}"] = keys[f"alert:{standing.latest.id}"]
@@ -346,7 +349,7 @@ class Rebuilder:
         are redone whenever any input changed; each CAP message only with its alerts."""
         config, lang = view.config, view.config.default_language
         everything = {**base, "site:all": fingerprint(sorted(keys.items()))}
-        stubs = [PageSpec(url, "", "", {}) for url in _page_urls(view)]
+        stubs = [PageSpec(url, "", "", {}) for url in sitemap_urls(view)]
         for template, path, context in _site_files(view, stubs):
             spec = PageSpec("/" + path, template, lang, context)
             inputs = {**everything, **self._template_inputs(config, template)}
@@ -410,21 +413,6 @@ def _render_cap(group: AlertGroup, site: Site, config: SiteConfig, _: jinja2.Env
     return cap_xml(group, site, config)
 
 
-def _page_urls(view: SiteView) -> list[str]:
-    """Every page's URL (for the sitemap), without making the pages."""
-    config = view.config
-    found = []
-    for language in config.languages:
-        found += [urls.home_url(config, language), urls.archive_url(config, language)]
-        found += [urls.area_url(config, slug, language) for slug in view.areas]
-    found += [
-        urls.alert_url(s.group, v.language)
-        for s in view.standings.values()
-        for v in s.group.versions
-    ]
-    return found + [urls.page_url(config, p.slug, p.language) for p in view.site.pages]
-
-
 def _listing(keys: dict[str, str], name: str, view: SiteView, language: str) -> dict[str, str]:
     if name == "home":
         items = view.active_items(language) + view.exercise_items(language)
@@ -440,7 +428,9 @@ def _listing(keys: dict[str, str], name: str, view: SiteView, language: str) -> 
 def _listed(keys: dict[str, str], spec: PageSpec, name: str) -> dict[str, str]:
     ids = [item.group.id for item in spec.context["items"]]
     listed = {f"alert:{i}": keys[f"alert:{i}"] for i in ids}
-    return {f"list:{name}:{spec.url}": fingerprint(ids), **listed}
+    # A page of a paginated list also shows the page count and the total.
+    shape = [ids, repr(spec.context.get("pager")), spec.context.get("total")]
+    return {f"list:{name}:{spec.url}": fingerprint(shape), **listed}
 
 
 def _static_specs(view: SiteView) -> Iterator[PageSpec]:

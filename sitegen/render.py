@@ -405,6 +405,21 @@ class Unit:
     token: str = ""
 
 
+def sitemap_urls(view: SiteView, pages: list[PageSpec] | None = None) -> list[str]:
+    """Every HTML page's URL but the 404's: listing pages (all pages of paginated lists),
+    static pages and every alert in every language. `pages`: the listing and static specs,
+    when the caller has them already."""
+    if pages is None:
+        pages = [*_listing_specs(view), *_static_specs(view)]
+    found = [spec.url for spec in pages if spec.url != "/404.html"]
+    found += [
+        urls.alert_url(s.group, v.language)
+        for s in view.standings.values()
+        for v in s.group.versions
+    ]
+    return found
+
+
 def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> list[Unit]:
     """Every unit of the site: alerts first (the bulk), then pages, then feeds."""
     config = view.config
@@ -423,13 +438,7 @@ def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> l
     ]
     pages = [*_listing_specs(view), *_static_specs(view)]
     units += [_page_unit(environments[spec.language], spec, view, closures) for spec in pages]
-    page_urls = [spec.url for spec in pages if spec.url != "/404.html"]
-    page_urls += [
-        urls.alert_url(s.group, v.language)
-        for s in view.standings.values()
-        for v in s.group.versions
-    ]
-    stubs = [PageSpec(url, "", "", {}) for url in page_urls]
+    stubs = [PageSpec(url, "", "", {}) for url in sitemap_urls(view, pages)]
     env = environments[config.default_language]
     for template, path, extra in _site_files(view, stubs):
         units.append(

@@ -192,3 +192,22 @@ def test_a_file_deleted_between_listing_and_reading_is_not_fatal(
     outcome = rebuilder.rebuild([gone])  # an event for a file that no longer exists
     assert outcome.ok
     assert isinstance(Path(gone), Path)
+
+
+def test_paginated_archive_and_area_pages_follow_edits(tmp_site: TmpSite) -> None:
+    """More than one page of archive and area: every page is built, and adding one alert
+    (which shifts every page and the page count) re-renders them like a full build."""
+    for n in range(52):
+        tmp_site.add(
+            f"old-{n:02d}.md",
+            alert_text(title=f"Old {n}", expires=f"2026-11-25T0{8 + n % 2}:00:00+09:00"),
+        )
+        tmp_site.add(f"now-{n:02d}.md", alert_text(title=f"Now {n}"))
+    rebuilder = Rebuilder(tmp_site.root / "site.toml", NOW)
+    assert rebuilder.rebuild().ok
+    assert "archive/page/2/index.html" in rebuilder.bundle
+    assert "areas/kr-11/page/2/index.html" in rebuilder.bundle
+    assert_same(rebuilder, tmp_site)
+    added = tmp_site.add("now-99.md", alert_text(title="Newest", severity="Extreme"))
+    assert rebuilder.rebuild([added]).ok
+    assert_same(rebuilder, tmp_site)
