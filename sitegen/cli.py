@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -9,17 +10,41 @@ from pathlib import Path
 import click
 
 from sitegen import __version__
-from sitegen.advice import advice, problems_json
-from sitegen.build import Progress, build_site
-from sitegen.cli_infra import infra
-from sitegen.cli_new import new
-from sitegen.content import Loaded, load_site
 from sitegen.errors import ContentError
 from sitegen.options import load, now_option, resolve_now, site_option
-from sitegen.page_check import with_page_warnings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """Commands from other modules are imported only when run (or listed by --help): a
+    no-change `sitegen build` must not pay for boto3, watchdog and the publisher."""
+
+    lazy = {
+        "doctor": "publish.cli_doctor:doctor_command",
+        "import-cap": "sitegen.cli_cap:import_cap_command",
+        "infra": "sitegen.cli_infra:infra",
+        "new": "sitegen.cli_new:new",
+        "publish": "publish.cli:publish_command",
+        "rollback": "publish.cli_rollback:rollback_command",
+        "serve": "sitegen.cli_serve:serve_command",
+        "status": "sitegen.cli_cap:status_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attr = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="sitegen")
 @click.option("--debug", is_flag=True, help="Show a full traceback when something breaks.")
 def cli(debug: bool) -> None:
@@ -56,6 +81,10 @@ def check(site_file: Path, now: datetime | None, output_format: str) -> None:
       sitegen check
       content/alerts/quake.md:4: severity 'Severe!' is not one of Extreme, Severe, ...
     """
+    from sitegen.advice import advice, problems_json
+    from sitegen.content import Loaded, load_site
+    from sitegen.page_check import with_page_warnings
+
     config = load(site_file)
     loaded = with_page_warnings(config, load_site(config, resolve_now(now)))
     if loaded.site is not None:
@@ -90,6 +119,8 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
       sitegen build
       sitegen build --now 2026-09-13T08:00:00+09:00   # as the site will look then
     """
+    from sitegen.build import Progress, build_site
+
     config = load(site_file)
     progress = Progress(sys.stderr if sys.stderr.isatty() and not quiet else None)
     report = build_site(config, resolve_now(now), progress)
@@ -97,33 +128,6 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
         click.echo(str(warning), err=True)
     if not quiet:
         click.echo(report.summary() + f" → {config.output_path}")
-
-
-def _add_publish() -> None:
-    try:
-        from publish.cli import publish_command  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:  # pragma: no cover - only while the publisher is being written
-        return
-    cli.add_command(publish_command)
-    from publish.cli_doctor import doctor_command
-    from publish.cli_rollback import rollback_command
-
-    cli.add_command(rollback_command)
-    cli.add_command(doctor_command)
-
-
-_add_publish()
-
-from sitegen.cli_serve import serve_command  # noqa: E402 - registered like publish, at the end
-
-cli.add_command(serve_command)
-
-from sitegen.cli_cap import import_cap_command, status_command  # noqa: E402 - like serve
-
-cli.add_command(status_command)
-cli.add_command(import_cap_command)
-cli.add_command(infra)
-cli.add_command(new)
 
 
 def main() -> None:
