@@ -33,6 +33,22 @@ echo "== ruff"
 echo "== mypy --strict"
 .venv/bin/mypy sitegen publish
 
+echo "== pip-audit (known vulnerabilities in the installed dependencies)"
+# A vulnerability fails the run. Where no vulnerability service can be reached (pip-audit then
+# skips every package and still says "No known vulnerabilities"), say so loudly instead of
+# reporting a clean audit that did not happen.
+rc=0; audit=$(timeout 600 .venv/bin/pip-audit --progress-spinner off --skip-editable 2>&1) || rc=$?
+if [ $rc -ne 0 ] && echo "$audit" | grep -qi "known vulnerabilit"; then
+  echo "$audit"; exit 1
+elif [ $rc -ne 0 ]; then
+  echo "pip-audit: NOT AUDITED - it failed to run (exit $rc):"; echo "$audit" | tail -3
+elif echo "$audit" | grep -q "could not be audited"; then
+  echo "pip-audit: NOT AUDITED - no vulnerability service was reachable from this machine"
+  echo "$audit" | grep -c "could not be audited" | xargs echo "  packages skipped:"
+else
+  echo "$audit" | head -3
+fi
+
 echo "== pytest"
 # Browser tests skip without Chromium only outside CI; this script installed it, so insist.
 export CI="${CI:-true}"
