@@ -195,10 +195,7 @@ class S3Target:
                     CacheControl="no-store",
                 )
             except ClientError as exc:
-                if error_code(exc) in ("PreconditionFailed", "NoSuchKey") or http_status(exc) in (
-                    404,
-                    412,
-                ):
+                if _precondition_lost(exc):
                     return None
                 raise
             return str(response["ETag"])
@@ -225,10 +222,7 @@ class S3Target:
             try:
                 self._client.delete_object(Bucket=self.bucket, Key=self._key(path), IfMatch=etag)
             except ClientError as exc:
-                if error_code(exc) in ("PreconditionFailed", "NoSuchKey") or http_status(exc) in (
-                    404,
-                    412,
-                ):
+                if _precondition_lost(exc):
                     return False
                 raise
             return True
@@ -245,3 +239,8 @@ def _meta(response: Any) -> ObjectMeta:
         sha256=sha,
         extra=metadata,
     )
+
+
+def _precondition_lost(exc: ClientError) -> bool:
+    """A conditional write or delete found the object gone or no longer the one we meant."""
+    return error_code(exc) in ("PreconditionFailed", "NoSuchKey") or http_status(exc) in (404, 412)
