@@ -8,10 +8,11 @@ libraries that shape output), the sha256 of the payload, then a `marshal` payloa
 tuples. A file that is truncated, corrupt, or written by another build is ignored, never
 trusted: the checksum is verified before the payload is decoded.
 
-Two files:
-- `sources.bin`: per content file, its stat signature, the digest of its bytes, and the parsed
-  Alert or Page with its problems (encoded by `Codec`, because unpickling 10,000 dataclasses
-  costs more than parsing them faster).
+Two kinds of files:
+- `sources-NN.bin` (NN < SOURCE_SHARDS, chosen by a stable hash of the path): per content
+  file, its stat signature, the digest of its bytes, and the parsed Alert or Page with its
+  problems (encoded by `Codec`, because unpickling 10,000 dataclasses costs more than parsing
+  them faster).
 - `state.bin`: per render unit, the digest of its inputs and the paths it wrote; per output
   file, its sha256, size and the stat signature it had once written; the digest of the whole
   input of the last build (to skip a build that has nothing to do).
@@ -28,6 +29,7 @@ import sys
 import time
 import types
 import typing
+import zlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import Enum
@@ -225,23 +227,39 @@ class SourceEntry:
     links: tuple[str, ...]  # an alert's id and the ids it references: whose outputs it touches
 
 
+SOURCE_SHARDS = 64  # sources-00.bin … sources-63.bin
+
+
+def source_shard(rel: str) -> int:
+    """Which sources-NN.bin holds a content file's entry (stable across runs and machines)."""
+    return zlib.crc32(rel.encode("utf-8", "surrogatepass")) % SOURCE_SHARDS
+
+
 class SourceStore:
     """Parsed content files by site-relative path, reused while their bytes are unchanged.
 
     Each entry is stored as its own marshal blob and decoded on first use, so saving after a
-    one-file change re-encodes one entry, not ten thousand."""
+    one-file change re-encodes one entry, not ten thousand; entries are spread over
+    SOURCE_SHARDS files by path, and a save rewrites only the files holding a changed entry
+    (one edited alert: ~1/64 of the store, not 26 MB at 10,000 alerts). A shard that is
+    missing, corrupt or foreign loses only its own entries (those files are parsed again)."""
 
     def __init__(self, root: Path, parse_key: str) -> None:
-        self.path = root / CACHE_DIR / "sources.bin"
+        self.folder = root / CACHE_DIR
         self.parse_key = parse_key  # what parsing depends on besides the file (site languages)
         self._blobs: dict[str, bytes] = {}
         self._entries: dict[str, SourceEntry] = {}
         self._modified: set[str] = set()
+        self._stale_shards: set[int] = set()  # shards to rewrite: an entry left them
         self.dirty = False
         self.changed: set[str] = set()  # alert ids whose files changed since the last save
-        payload = read_payload(self.path)
-        if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == parse_key:
-            self._blobs = payload[1]
+        for shard in range(SOURCE_SHARDS):
+            payload = read_payload(self._shard_path(shard))
+            if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == parse_key:
+                self._blobs.update(payload[1])
+
+    def _shard_path(self, shard: int) -> Path:
+        return self.folder / f"sources-{shard:02d}.bin"
 
     def get(self, rel: str) -> SourceEntry | None:
         entry = self._entries.get(rel)
@@ -292,17 +310,29 @@ class SourceStore:
                 self.changed.update(old.links)
             self._blobs.pop(rel, None)
             self._entries.pop(rel, None)
+            self._modified.discard(rel)
+            self._stale_shards.add(source_shard(rel))
             self.dirty = True
 
     def save(self) -> None:
         """Saved only after a successful build, so `changed` is always relative to the files
         the last successful build was made from."""
         if self.dirty:
+            shards = set(self._stale_shards)
             for rel in self._modified:
                 if rel in self._entries:
                     self._blobs[rel] = marshal.dumps(_shallow(self._entries[rel]))
-            write_payload(self.path, (self.parse_key, self._blobs))
+                shards.add(source_shard(rel))
+            parts: dict[int, dict[str, bytes]] = {shard: {} for shard in shards}
+            for rel, blob in self._blobs.items():
+                part = parts.get(source_shard(rel))
+                if part is not None:
+                    part[rel] = blob
+            for shard in sorted(shards):
+                write_payload(self._shard_path(shard), (self.parse_key, parts[shard]))
+            (self.folder / "sources.bin").unlink(missing_ok=True)  # the unsharded format
             self._modified.clear()
+            self._stale_shards.clear()
             self.dirty = False
             self.changed.clear()
 

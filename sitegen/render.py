@@ -110,10 +110,21 @@ class SiteView:
                     names.setdefault(area.slug, {}).setdefault(version.language, area.name)
         return dict(sorted(names.items()))
 
+    @cached_property
+    def _items(self) -> dict[tuple[str, str], Item]:
+        return {}
+
     def item(self, standing: Standing, language: str) -> Item:
+        """An alert as listed in `language` (made once per build: home, area and archive
+        pages and alert histories list the same alerts)."""
         group = standing.group
+        made = self._items.get((group.id, language))
+        if made is not None and made.standing is standing:
+            return made
         alert = group.version(language) or group.primary
-        return Item(group, alert, standing, urls.alert_url(group, language))
+        made = Item(group, alert, standing, urls.alert_url(group, language))
+        self._items[group.id, language] = made
+        return made
 
     @cached_property
     def _listed(self) -> list[Standing]:
@@ -130,12 +141,14 @@ class SiteView:
         return chosen
 
     def active_items(self, language: str, area: str | None = None) -> list[Item]:
-        chosen = [
+        return [self.item(s, language) for s in self.active_standings(area)]
+
+    def active_standings(self, area: str | None = None) -> list[Standing]:
+        return [
             s
             for s in self._listed
             if area is None or any(a.slug == area for a in s.group.primary.areas)
         ]
-        return [self.item(s, language) for s in chosen]
 
     def exercise_items(self, language: str) -> list[Item]:
         chosen = [
@@ -178,11 +191,36 @@ def page_specs(view: SiteView) -> Iterator[PageSpec]:
 
 def _listing_specs(view: SiteView) -> Iterator[PageSpec]:
     """Home, archive and area pages in every language (archive and areas paginated)."""
+    for listing in _listings(view):
+        yield listing if isinstance(listing, PageSpec) else listing.spec()
+
+
+def _listings(view: SiteView) -> Iterator[PageSpec | Listing]:
+    """`_listing_specs`, with archive and area pages not made into specs yet."""
     for language in view.config.languages:
         yield _home_spec(view, language)
-        yield from _archive_specs(view, language)
+        yield from _archive_listings(view, language)
         for slug in view.areas:
-            yield from _area_specs(view, slug, language)
+            yield from _area_listings(view, slug, language)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A page of a paginated list before its items are made (20,000 Items for a 10,000-alert
+    archive in two languages, when a one-alert rebuild renders a page or two of them): its
+    context lacks only "items", which `spec()` makes from `standings`."""
+
+    url: str
+    template: str
+    language: str
+    context: dict[str, Any] = field(hash=False)  # "items" is None
+    standings: list[Standing] = field(hash=False)
+    view: SiteView = field(hash=False)
+
+    def spec(self) -> PageSpec:
+        context = dict(self.context)
+        context["items"] = [self.view.item(s, self.language) for s in self.standings]
+        return PageSpec(self.url, self.template, self.language, context)
 
 
 def _static_specs(view: SiteView) -> Iterator[PageSpec]:
@@ -237,9 +275,13 @@ def _archive_spec(view: SiteView, language: str) -> PageSpec:
 
 def _archive_specs(view: SiteView, language: str) -> list[PageSpec]:
     """Past alerts, newest first, LIST_PAGE_SIZE per page: /archive/, /archive/page/2/, …"""
-    items = view.archive_items(language)
+    return [listing.spec() for listing in _archive_listings(view, language)]
+
+
+def _archive_listings(view: SiteView, language: str) -> list[Listing]:
+    listed = view._archived
     specs = []
-    for number, chunk, pager in _pages(items, lambda lang: urls.archive_url(view.config, lang)):
+    for number, chunk, pager in _pages(listed, lambda lang: urls.archive_url(view.config, lang)):
         context = _base(
             view,
             language,
@@ -248,11 +290,11 @@ def _archive_specs(view: SiteView, language: str) -> list[PageSpec]:
             _alternates(
                 view, lambda lang, n=number: _paged(urls.archive_url(view.config, lang), n)
             ),
-            items=chunk,
+            items=None,
             pager=pager(language),
         )
         url = _paged(urls.archive_url(view.config, language), number)
-        specs.append(PageSpec(url, "archive.html", language, context))
+        specs.append(Listing(url, "archive.html", language, context, chunk, view))
     return specs
 
 
@@ -263,10 +305,14 @@ def _area_spec(view: SiteView, slug: str, language: str) -> PageSpec:
 
 def _area_specs(view: SiteView, slug: str, language: str) -> list[PageSpec]:
     """Alerts in force for one area, LIST_PAGE_SIZE per page."""
+    return [listing.spec() for listing in _area_listings(view, slug, language)]
+
+
+def _area_listings(view: SiteView, slug: str, language: str) -> list[Listing]:
     name = view.area_name(slug, language)
-    items = view.active_items(language, slug)
+    listed = view.active_standings(slug)
     specs = []
-    for number, chunk, pager in _pages(items, lambda lang: urls.area_url(view.config, slug, lang)):
+    for number, chunk, pager in _pages(listed, lambda lang: urls.area_url(view.config, slug, lang)):
         context = _base(
             view,
             language,
@@ -277,12 +323,12 @@ def _area_specs(view: SiteView, slug: str, language: str) -> list[PageSpec]:
             ),
             area_name=name,
             slug=slug,
-            items=chunk,
-            total=len(items),
+            items=None,
+            total=len(listed),
             pager=pager(language),
         )
         url = _paged(urls.area_url(view.config, slug, language), number)
-        specs.append(PageSpec(url, "area.html", language, context))
+        specs.append(Listing(url, "area.html", language, context, chunk, view))
     return specs
 
 
@@ -296,7 +342,7 @@ class Pager:
     older: str | None  # URL of the next page
 
 
-def _pages(items: list[Item], first_url: Any) -> Iterator[tuple[int, list[Item], Any]]:
+def _pages(items: list[Standing], first_url: Any) -> Iterator[tuple[int, list[Standing], Any]]:
     """(page number, its items, language → Pager) for each page; one page even when empty."""
     count = max(1, -(-len(items) // LIST_PAGE_SIZE))
     for number in range(1, count + 1):
@@ -405,12 +451,12 @@ class Unit:
     token: str = ""
 
 
-def sitemap_urls(view: SiteView, pages: list[PageSpec] | None = None) -> list[str]:
+def sitemap_urls(view: SiteView, pages: list[PageSpec | Listing] | None = None) -> list[str]:
     """Every HTML page's URL but the 404's: listing pages (all pages of paginated lists),
     static pages and every alert in every language. `pages`: the listing and static specs,
     when the caller has them already."""
     if pages is None:
-        pages = [*_listing_specs(view), *_static_specs(view)]
+        pages = [*_listings(view), *_static_specs(view)]
     found = [spec.url for spec in pages if spec.url != "/404.html"]
     found += [
         urls.alert_url(s.group, v.language)
@@ -436,7 +482,7 @@ def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> l
         )
         for group_id, standing in view.standings.items()
     ]
-    pages = [*_listing_specs(view), *_static_specs(view)]
+    pages = [*_listings(view), *_static_specs(view)]
     units += [_page_unit(environments[spec.language], spec, view, closures) for spec in pages]
     stubs = [PageSpec(url, "", "", {}) for url in sitemap_urls(view, pages)]
     env = environments[config.default_language]
@@ -450,31 +496,47 @@ def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> l
 
 def _page_unit(
     env: jinja2.Environment,
-    spec: PageSpec,
+    page: PageSpec | Listing,
     view: SiteView | None = None,
     closures: dict[str, tuple[str, ...]] | None = None,
 ) -> Unit:
-    path = url_to_path(spec.url)
+    path = url_to_path(page.url)
     groups: tuple[str, ...] = ()
     token = ""
-    items = spec.context.get("items")
-    if view is not None and closures is not None and isinstance(items, list):
+    items = page.context.get("items")
+    listed: list[Standing] | None = None
+    if isinstance(page, Listing):
+        listed = page.standings
+    elif isinstance(items, list):
+        listed = [item.standing for item in items]
+    if view is not None and closures is not None and listed is not None:
         # A listing page is made of its items' alerts (each with its update chain) and of
         # plain values: the rest of the context's repr (an object without a stable repr makes
         # the token differ every build, which only costs a re-render).
         ids: set[str] = set()
-        for item in items:
-            group_id = item.group.id
+        for standing in listed:
+            group_id = standing.group.id
             if group_id not in closures:
-                closures[group_id] = tuple(_alert_members(view, item.standing))
+                closures[group_id] = tuple(_alert_members(view, standing))
             ids.update(closures[group_id])
-        rest = sorted((k, v) for k, v in spec.context.items() if k != "items")
+        rest = sorted((k, v) for k, v in page.context.items() if k != "items")
         groups = tuple(sorted(ids))
-        token = repr((spec.template, spec.url, [i.group.id for i in items], rest))
+        token = repr((page.template, page.url, [s.group.id for s in listed], rest))
+    made: list[PageSpec] = []
+
+    def spec() -> PageSpec:  # a Listing's items are made only when the unit is needed
+        if not made:
+            made.append(page if isinstance(page, PageSpec) else page.spec())
+        return made[0]
+
+    def inputs() -> Any:
+        built = spec()
+        return (built.template, built.url, built.language, built.context)
+
     return Unit(
         f"page:{path}",
-        lambda: (spec.template, spec.url, spec.language, spec.context),
-        lambda: [(path, _render_feed(env, spec))],
+        inputs,
+        lambda: [(path, _render_feed(env, spec()))],
         groups,
         token,
     )

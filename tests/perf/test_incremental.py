@@ -301,6 +301,17 @@ def test_damaged_or_foreign_cache_is_ignored(tmp_path: Path, damage: str) -> Non
     site.assert_equals_clean_build()
 
 
+def test_one_damaged_source_shard_is_ignored(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(6))
+    site.build()
+    shards = sorted((site.root / CACHE_DIR).glob("sources-*.bin"))
+    assert len(shards) > 1  # entries are spread over several files
+    shards[len(shards) // 2].write_bytes(os.urandom(200))
+    edit_body(site)
+    site.build()
+    site.assert_equals_clean_build()
+
+
 def test_deleting_the_cache_is_safe(tmp_path: Path) -> None:
     site = Site(tmp_path / "site", random.Random(5))
     site.build()
