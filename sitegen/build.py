@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import multiprocessing
 import os
 import sys
 import threading
@@ -260,6 +259,8 @@ class _Build:
                 list(range(i, min(i + CHUNK, len(missing)))) for i in range(0, len(missing), CHUNK)
             ]
             done = 0
+            import multiprocessing  # only for builds that fork (~7 ms to import)
+
             with multiprocessing.get_context("fork").Pool(self.jobs) as pool:
                 for results in pool.imap_unordered(_parse_chunk, chunks):
                     for rel, entry in results:
@@ -414,6 +415,8 @@ class _Build:
 
         try:
             if len(dirty) >= PARALLEL_MIN and self._can_fork():
+                import multiprocessing  # only for builds that fork (~7 ms to import)
+
                 with multiprocessing.get_context("fork").Pool(self.jobs) as pool:
                     for chunk in pool.imap_unordered(_render_chunk, chunks):
                         take(chunk)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sitegen.config import SiteConfig
 from sitegen.errors import ContentError, Problem
@@ -27,7 +27,9 @@ from sitegen.model import (
     Status,
     Urgency,
 )
-from sitegen.source import Document, read_document
+
+if TYPE_CHECKING:  # sitegen.source (libyaml) is imported when a file is parsed, not before:
+    from sitegen.source import Document  # a build with nothing to do parses none
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 LANG_SUFFIX_RE = re.compile(r"^(?P<id>.+)\.(?P<lang>[a-z]{2,3})$")
@@ -297,6 +299,8 @@ def _options(enum: type[Enum]) -> str:
 
 
 def _load_alert(path: Path, rel: str, config: SiteConfig, problems: list[Problem]) -> Alert | None:
+    from sitegen.source import read_document
+
     doc, doc_problems = read_document(path, rel)
     problems.extend(doc_problems)
     if doc is None:
@@ -568,6 +572,8 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
 
 
 def _load_page(path: Path, rel: str, config: SiteConfig, problems: list[Problem]) -> Page | None:
+    from sitegen.source import read_document
+
     doc, doc_problems = read_document(path, rel)
     problems.extend(doc_problems)
     if doc is None:
