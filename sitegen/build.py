@@ -169,6 +169,17 @@ def _collecting(bulk: bool) -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextlib.contextmanager
+def _frozen() -> Iterator[None]:
+    """Around forking workers: what the parent holds is frozen, so the workers' collections
+    never touch it (and never copy its pages: the model is shared, not duplicated)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _with_time(report: BuildReport, seconds: float) -> BuildReport:
     fields = {name: getattr(report, name) for name in BuildReport.__dataclass_fields__}
     return BuildReport(**{**fields, "seconds": seconds})
@@ -289,7 +300,7 @@ class _Build:
             done = 0
             import multiprocessing  # only for builds that fork (~7 ms to import)
 
-            with multiprocessing.get_context("fork").Pool(self.jobs, gc.enable) as pool:
+            with _frozen(), multiprocessing.get_context("fork").Pool(self.jobs, gc.enable) as pool:
                 for results in pool.imap_unordered(_parse_chunk, chunks):
                     for rel, entry in results:
                         store.record(rel, SourceEntry(*entry))
@@ -445,7 +456,10 @@ class _Build:
             if len(dirty) >= PARALLEL_MIN and self._can_fork():
                 import multiprocessing  # only for builds that fork (~7 ms to import)
 
-                with multiprocessing.get_context("fork").Pool(self.jobs, gc.enable) as pool:
+                with (
+                    _frozen(),
+                    multiprocessing.get_context("fork").Pool(self.jobs, gc.enable) as pool,
+                ):
                     for chunk in pool.imap_unordered(_render_chunk, chunks):
                         take(chunk)
             else:
