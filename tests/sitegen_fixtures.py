@@ -91,3 +91,31 @@ class TmpSite:
     @property
     def public(self) -> Path:
         return self.config.output_path
+
+
+def make_distribution(domain: str = "o.s3.amazonaws.com", origin_path: str = "") -> str:
+    """A CloudFront distribution on the moto server (AWS_ENDPOINT_URL); returns its id."""
+    import uuid
+
+    import boto3
+
+    origin = {
+        "Id": "site",
+        "DomainName": domain,
+        "OriginPath": origin_path,
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config = {
+        "CallerReference": uuid.uuid4().hex,
+        "Comment": "",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "site",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "MinTTL": 0,
+            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+        },
+    }
+    created = boto3.client("cloudfront").create_distribution(DistributionConfig=config)
+    return str(created["Distribution"]["Id"])

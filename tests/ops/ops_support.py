@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "publish"))
 from bundles import Files, site_files, write_bundle  # noqa: E402
 from fastpurge_server import Credentials, FastPurgeServer  # noqa: E402, F401 (re-exported)
 
-from sitegen_fixtures import SITE_TOML  # noqa: E402
+from sitegen_fixtures import SITE_TOML, make_distribution  # noqa: E402, F401 (re-exported)
 
 SECRETS = Credentials(
     client_token="akab-SENTINEL-OPS-CLIENT-TOKEN",
@@ -28,29 +27,6 @@ SECRETS = Credentials(
 AWS_SECRET = "testing-secret-SENTINEL-OPS"
 SENTINELS = (SECRETS.client_token, SECRETS.client_secret, SECRETS.access_token, AWS_SECRET)
 SITEGEN = str(Path(sys.executable).with_name("sitegen"))
-
-
-def make_distribution(domain: str, origin_path: str = "") -> str:
-    origin = {
-        "Id": "site",
-        "DomainName": domain,
-        "OriginPath": origin_path,
-        "S3OriginConfig": {"OriginAccessIdentity": ""},
-    }
-    config: Any = {
-        "CallerReference": uuid.uuid4().hex,
-        "Comment": "",
-        "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [origin]},
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "site",
-            "ViewerProtocolPolicy": "redirect-to-https",
-            "MinTTL": 0,
-            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-        },
-    }
-    created = boto3.client("cloudfront").create_distribution(DistributionConfig=config)
-    return str(created["Distribution"]["Id"])
 
 
 def invalidated_paths(distribution: str) -> list[list[str]]:

@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 from publish.targets.base import Target
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
+from sitegen_fixtures import make_distribution
 
 
 @pytest.fixture(scope="session")
@@ -55,18 +56,7 @@ def bucket(aws: str) -> str:
 
 @pytest.fixture
 def distribution(aws: str) -> str:
-    origin = {"Id": "o", "DomainName": "o.s3.amazonaws.com",
-              "S3OriginConfig": {"OriginAccessIdentity": ""}}
-    config: Any = {
-        "CallerReference": uuid.uuid4().hex, "Comment": "", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [origin]},
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0,
-            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-        },
-    }
-    return str(boto3.client("cloudfront").create_distribution(
-        DistributionConfig=config)["Distribution"]["Id"])
+    return make_distribution()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 import boto3
 
 from publish.targets.base import Listed, ObjectMeta, StoredObject, Target
+from sitegen_fixtures import make_distribution
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SITEGEN = str(Path(sys.executable).with_name("sitegen"))
@@ -45,28 +45,7 @@ def aws_env(endpoint: str, folder: Path) -> dict[str, str]:
 
 
 def new_distribution() -> str:
-    origin = {
-        "Id": "o",
-        "DomainName": "o.s3.amazonaws.com",
-        "S3OriginConfig": {"OriginAccessIdentity": ""},
-    }
-    config: Any = {
-        "CallerReference": uuid.uuid4().hex,
-        "Comment": "",
-        "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [origin]},
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "o",
-            "ViewerProtocolPolicy": "allow-all",
-            "MinTTL": 0,
-            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-        },
-    }
-    return str(
-        boto3.client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"][
-            "Id"
-        ]
-    )
+    return make_distribution()
 
 
 def invalidations(distribution: str) -> list[tuple[str, tuple[str, ...]]]:
