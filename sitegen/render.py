@@ -390,11 +390,9 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
         latest=latest,
         phase=standing.phase.value,
     )
-    context["updated"] = (
-        max(g.primary.sent for g in standing.history if g.primary.sent <= view.site.now)
-        if any(g.primary.sent <= view.site.now for g in standing.history)
-        else alert.sent
-    )
+    # Last updated: the newest message of its chain already sent (content, not the clock).
+    sent = (g.primary.sent for g in standing.history if g.primary.sent <= view.site.now)
+    context["updated"] = max(sent, default=alert.sent)
     return PageSpec(urls.alert_url(group, alert.language), "alert.html", alert.language, context)
 
 
