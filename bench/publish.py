@@ -98,6 +98,11 @@ class Moto:
                 return now
             last = now
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def reset(self) -> None:
         requests.post(f"{self.url}/moto-api/reset", timeout=30)
 
@@ -158,10 +163,12 @@ class Result:
     s3: int
     cdn: int
     note: str = ""
+    server_cpu: float = 0.0
 
 
 def run_sitegen(public: Path, bucket: str, dist: str | None, moto: Moto, workers: int) -> Result:
     before = moto.snapshot()
+    cpu = moto.cpu_seconds()
     target = S3Target(bucket, "", max_pool=workers)
     cdns = [CloudFrontInvalidator(dist)] if dist else []
     started = time.perf_counter()
@@ -169,22 +176,25 @@ def run_sitegen(public: Path, bucket: str, dist: str | None, moto: Moto, workers
                       PublishOptions(limits=Limits(max_deletes=50), workers=workers))
     seconds = time.perf_counter() - started
     after = moto.snapshot() - before
+    cpu = moto.cpu_seconds() - cpu
     note = f"(hook: {outcome.requests} S3 requests; uploaded {outcome.uploaded})"
     for receipt in outcome.receipts:
         note += f" {receipt.cdn} {receipt.id}: {receipt.paths} paths, {receipt.requests} call"
-    return Result(seconds, after["s3"], after["cloudfront"], note)
+    return Result(seconds, after["s3"], after["cloudfront"], note, cpu)
 
 
 def run_aws_sync(public: Path, bucket: str, moto: Moto, env: dict[str, str]) -> Result:
     aws = shutil.which("aws") or "/root/.pyenv/shims/aws"
     before = moto.snapshot()
+    cpu = moto.cpu_seconds()
     started = time.perf_counter()
     done = subprocess.run([aws, "s3", "sync", str(public), f"s3://{bucket}/", "--only-show-errors",
                            "--endpoint-url", moto.url], env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     after = moto.snapshot() - before
+    cpu = moto.cpu_seconds() - cpu
     note = "" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr[-200:]}"
-    return Result(seconds, after["s3"], after["cloudfront"], note)
+    return Result(seconds, after["s3"], after["cloudfront"], note, cpu)
 
 
 def run_hugo(public: Path, bucket: str, moto: Moto, env: dict[str, str], work: Path) -> Result:
@@ -197,13 +207,15 @@ def run_hugo(public: Path, bucket: str, moto: Moto, env: dict[str, str], work: P
         f'URL = "s3://{bucket}?endpoint={moto.url}&use_path_style=true&region=us-east-1"\n'
     )
     before = moto.snapshot()
+    cpu = moto.cpu_seconds()
     started = time.perf_counter()
     done = subprocess.run([str(hugo), "deploy", "--target", "moto", "--maxDeletes", "-1",
                            "--quiet"], cwd=work, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     after = moto.snapshot() - before
+    cpu = moto.cpu_seconds() - cpu
     note = "" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip()[-300:]}"
-    return Result(seconds, after["s3"], after["cloudfront"], note)
+    return Result(seconds, after["s3"], after["cloudfront"], note, cpu)
 
 
 # ---------------------------------------------------------------- one size
@@ -231,7 +243,8 @@ def bench_size(n: int, moto: Moto, env: dict[str, str], args: argparse.Namespace
             else:
                 rounds.append(run_hugo(public, bucket, moto, env, work))
             print(f"  [{n:,}] {tool} {'first' if version is None else 'one change'}: "
-                  f"{rounds[-1].seconds:.2f} s, {rounds[-1].s3} S3 requests "
+                  f"{rounds[-1].seconds:.2f} s, {rounds[-1].s3} S3 requests, server CPU "
+                  f"{rounds[-1].server_cpu:.2f} s "
                   f"{rounds[-1].note}", flush=True)
         results[tool] = (rounds[0], rounds[1])
         moto.reset()  # free the server's memory before the next tool

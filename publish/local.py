@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,9 +89,10 @@ def read_local(bundle_dir: Path) -> LocalState:
 
 def _missing_files(root: Path, manifest: Manifest) -> list[str]:
     problems: list[str] = []
+    base = f"{root}{os.sep}"  # string joins: a Path per file costs more than the stat itself
     for path, entry in manifest.files.items():
         try:
-            size = (root / path).stat().st_size
+            size = os.stat(base + path).st_size
         except FileNotFoundError:
             problems.append(f"{path}: listed in the manifest but missing")
             continue

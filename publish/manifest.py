@@ -14,6 +14,9 @@ FORMAT = 1
 MANIFEST_PATH = ".sitegen/manifest.json"
 STATE_PREFIX = ".sitegen/"  # reserved for the publisher's own objects (manifest, lock, pending)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# Paths a build writes (letters, digits, -_.~ in segments that are neither "." nor ".."): accepted
+# by one match; anything else goes through the checks below, which name the problem.
+_PLAIN_PATH = re.compile(r"(?!\.sitegen/)(?:(?!\.\.?/)[\w.~-]+/)*(?!\.\.?$)[\w.~-]+", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,8 @@ def _entry_problem(raw: object) -> str | None:
 
 def path_problem(path: str) -> str | None:
     """Why a bundle path is unsafe to publish as an object key, or None when it is fine."""
+    if _PLAIN_PATH.fullmatch(path):
+        return None
     if not path or path.startswith("/") or "\\" in path or "//" in path:
         return "not a relative path with '/' separators"
     if any(part in (".", "..") for part in path.split("/")):

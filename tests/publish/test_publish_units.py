@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import boto3
 import pytest
@@ -23,6 +24,7 @@ from publish.plan import Limits, make_plan, url_paths
 from publish.remote import RemoteState
 from publish.targets.base import ObjectMeta
 from publish.targets.folder import FolderTarget
+from publish.targets.s3 import S3Target
 from sitegen.errors import PublishError
 
 CC = "public, max-age=60, s-maxage=300, stale-if-error=86400"
@@ -194,3 +196,18 @@ def test_cli_dry_run_json_and_publish(tmp_path: Path) -> None:
     assert "Published to folder:" in result.stdout and (tmp_path / "out/index.html").exists()
     result = runner.invoke(publish_command, [*args, "--target", "s3://x"])
     assert result.exit_code == 1 and "not an S3 bucket name" in result.output
+
+
+def test_small_uploads_skip_the_100_continue_round_trip_large_ones_keep_it(bucket: str) -> None:
+    target = S3Target(bucket)
+    seen: dict[str, str | None] = {}
+
+    def record(request: Any, **_: Any) -> None:
+        seen[request.url.rsplit("/", 1)[1]] = request.headers.get("Expect")
+
+    target.client.meta.events.register("before-send.s3.PutObject", record)
+    meta = ObjectMeta("text/html; charset=utf-8", "max-age=60", "0" * 64)
+    target.put("small.html", b"<p>hi</p>" * 1000, meta)
+    target.put("large.bin", b"x" * (1024 * 1024 + 1), meta)
+    assert seen == {"small.html": None, "large.bin": b"100-continue"}
+    assert target.read("small.html") is not None  # the upload without the header still landed
