@@ -41,7 +41,7 @@ from sitegen.errors import Problem
 from sitegen.model import Alert, Page
 
 CACHE_DIR = ".sitegen/cache"
-FORMAT = 1
+FORMAT = 2  # 2: the build state records the output's folders
 MAGIC = b"sitegen-cache"
 # A file whose mtime is this close to the moment it was read may change again within the same
 # timestamp tick; such files are checked by content digest, never by stat alone (as git does).
@@ -362,6 +362,13 @@ class BuildState:
     outputs: dict[str, Output] = dataclasses.field(default_factory=dict)
     warnings: tuple[Any, ...] = ()  # encoded Problems it reported
     brotli: dict[str, int] = dataclasses.field(default_factory=dict)  # sha256 → brotli size
+    # every folder of the output (bundle path, "" for the output folder itself) → its mtime_ns:
+    # a file added or removed anywhere changes one of them, so the next build can stat what it
+    # knows instead of listing 10,000 folders (see build._outputs_as_recorded)
+    folders: dict[str, int] = dataclasses.field(default_factory=dict)
+    folders_ns: int = 0  # when `folders` was taken (mtimes this close to it are racy)
+    # what its report said: (files, bytes, pages, largest page, its brotli size)
+    summary: tuple[int, int, int, str, int] = (0, 0, 0, "", 0)
 
     @classmethod
     def load(cls, root: Path) -> BuildState:

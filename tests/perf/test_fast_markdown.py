@@ -108,8 +108,9 @@ def random_markdown(rng: random.Random) -> str:
 
 
 def python_markdown(source: str) -> str:
-    body._MD.reset()
-    return body._MD.convert(source)
+    converter = body._markdown()
+    converter.reset()
+    return converter.convert(source)
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from sitegen import build as build_module
 from sitegen import render
 from sitegen.build import build_bundle, build_site
 from sitegen.bundle import MANIFEST_PATH
-from sitegen.cache import CACHE_DIR
+from sitegen.cache import CACHE_DIR, FORMAT
 from sitegen.config import load_config
 from sitegen.errors import SitegenError
 
@@ -36,6 +37,7 @@ sender = "alerts@test.invalid"
 """
 AREAS = [("Seoul", "KR-11"), ("Busan", "KR-26"), ("Ulsan", "KR-31"), ("Jeju", "KR-49")]
 SEVERITIES = ["Extreme", "Severe", "Moderate", "Minor"]
+CURRENT = b"sitegen-cache %d" % FORMAT  # how a cache file of this sitegen begins
 
 
 def alert(
@@ -190,7 +192,7 @@ def damage_cache(site: Site) -> None:
             path.write_bytes(data[:index] + bytes([data[index] ^ 0xFF]) + data[index + 1 :])
         elif choice == "foreign":
             header, rest = data.split(b"\n", 1)
-            path.write_bytes(header.replace(b"sitegen-cache 1", b"sitegen-cache 0") + b"\n" + rest)
+            path.write_bytes(header.replace(CURRENT, b"sitegen-cache %d" % (FORMAT - 1)) + b"\n" + rest)
         else:
             path.write_bytes(os.urandom(200))
 
@@ -289,11 +291,12 @@ def test_damaged_or_foreign_cache_is_ignored(tmp_path: Path, damage: str) -> Non
     for path in sorted((site.root / CACHE_DIR).glob("*.bin")):
         data = path.read_bytes()
         header, rest = data.split(b"\n", 1)
+        assert header.startswith(CURRENT)
         path.write_bytes(
             {
                 "garbage": os.urandom(300),
                 "truncate": data[: len(data) // 2],
-                "foreign": header.replace(b"sitegen-cache 1", b"sitegen-cache 2") + b"\n" + rest,
+                "foreign": header.replace(CURRENT, b"sitegen-cache %d" % (FORMAT + 1)) + b"\n" + rest,
                 "flip": data[:-5] + bytes([data[-5] ^ 1]) + data[-4:],
             }[damage]
         )
@@ -317,5 +320,48 @@ def test_deleting_the_cache_is_safe(tmp_path: Path) -> None:
     site.build()
     shutil.rmtree(site.root / ".sitegen")
     edit_body(site)
+    site.build()
+    site.assert_equals_clean_build()
+
+
+def test_no_change_rebuild_does_not_list_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = Site(tmp_path / "site", random.Random(5))
+    site.build()
+
+    def no_listing(out_dir: Path) -> None:
+        raise AssertionError(f"listed {out_dir}")
+
+    monkeypatch.setattr(build_module, "_list_outputs", no_listing)
+    assert site.build().written == 0  # folders stat'ed by name (racy ones listed alone)
+    edit_body(site)
+    assert site.build().written > 0
+    site.assert_equals_clean_build()
+
+
+@pytest.mark.parametrize("change", ["stray file", "stray folder", "rewrite", "delete", "emptied"])
+def test_output_changes_are_found_by_folder_mtimes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """With no racy window, only the recorded folder mtimes and file stats can notice."""
+    monkeypatch.setattr(build_module.cache, "RACY_NS", 0)
+    site = Site(tmp_path / "site", random.Random(6))
+    site.build()
+    site.build()
+    time.sleep(0.05)  # past the file system's clock tick, so the change gets a new mtime
+    out = site.root / "public"
+    page = sorted(out.glob("alerts/*/index.html"))[0]
+    if change == "stray file":
+        (page.parent / "stray.html").write_bytes(b"not ours")
+    elif change == "stray folder":
+        (page.parent / "deep" / "er").mkdir(parents=True)
+        (page.parent / "deep" / "er" / "stray.html").write_bytes(b"not ours")
+    elif change == "rewrite":
+        page.write_bytes(b"defaced")
+    elif change == "delete":
+        page.unlink()
+    else:
+        shutil.rmtree(page.parent)
     site.build()
     site.assert_equals_clean_build()
