@@ -19,10 +19,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from publish.aws import client_config, describe, error_code, is_transient
+from publish.aws import client_config, describe, error_code, is_transient, make_client
 from publish.cdn.base import InvalidationReceipt
 from publish.retry import RetryPolicy, backoff_delay, call_with_retries
 from sitegen.errors import PublishError
@@ -95,8 +94,8 @@ class CloudFrontInvalidator:
         self._poll_s = poll_s
         self._retry = retry or RetryPolicy(attempts=6, base_s=1.0, cap_s=30.0)
         self._sleep = sleep
-        self._client: CloudFrontClient = client or boto3.session.Session().client(
-            "cloudfront", config=client_config(max_pool=2)
+        self._client: CloudFrontClient = client or make_client(
+            "cloudfront", client_config(max_pool=2)
         )
         self._sent = 0
         self._sent_lock = threading.Lock()

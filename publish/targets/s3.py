@@ -14,10 +14,16 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import boto3
 from botocore.exceptions import ClientError
 
-from publish.aws import client_config, describe, error_code, http_status, is_transient
+from publish.aws import (
+    client_config,
+    describe,
+    error_code,
+    http_status,
+    is_transient,
+    make_client,
+)
 from publish.retry import RetryPolicy, call_with_retries
 from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
 
@@ -56,8 +62,8 @@ class S3Target:
         self.name = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.retry = retry or RetryPolicy()
         self.max_pool = max_pool
-        self._client: S3Client = client or boto3.session.Session().client(
-            "s3", config=client_config(max_pool, botocore_attempts)
+        self._client: S3Client = client or make_client(
+            "s3", client_config(max_pool, botocore_attempts)
         )
         self._sent = 0
         self._sent_lock = threading.Lock()
