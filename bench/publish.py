@@ -8,8 +8,9 @@ is written the way `sitegen build` writes it (sitegen.bundle: temp dir + swap, s
 a new mtime, like a clean build). Each tool publishes it to its own bucket (first publish), then
 ONE alert changes (its page, its CAP, the home page and the feed: 4 files differ), the bundle is
 rebuilt, and each tool publishes again; that is repeated (--repeat, default 3) and the median
-shown, since one ~0.1 s sample is mostly noise. Requests are counted on the server side (moto's request
-log) for every tool, and for sitegen also with its botocore hook. Prints figures; asserts nothing.
+shown, since one ~0.1 s sample is mostly noise. Requests are counted on the server side (moto's
+request log) for every tool, and for sitegen also with its botocore hook; the server's CPU time
+per run is printed too. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ sender = "alerts@test.invalid"
 AREAS = [("Seoul", "KR-11"), ("Busan", "KR-26"), ("Ulsan", "KR-31"), ("Jeju", "KR-49")]
 SEVERITIES = ["Extreme", "Severe", "Moderate", "Minor"]
 CURRENT = b"sitegen-cache %d" % FORMAT  # how a cache file of this sitegen begins
+NEWER = b"sitegen-cache %d" % (FORMAT + 1)
 
 
 def alert(
@@ -192,7 +193,8 @@ def damage_cache(site: Site) -> None:
             path.write_bytes(data[:index] + bytes([data[index] ^ 0xFF]) + data[index + 1 :])
         elif choice == "foreign":
             header, rest = data.split(b"\n", 1)
-            path.write_bytes(header.replace(CURRENT, b"sitegen-cache %d" % (FORMAT - 1)) + b"\n" + rest)
+            older = header.replace(CURRENT, b"sitegen-cache %d" % (FORMAT - 1))
+            path.write_bytes(older + b"\n" + rest)
         else:
             path.write_bytes(os.urandom(200))
 
@@ -296,7 +298,7 @@ def test_damaged_or_foreign_cache_is_ignored(tmp_path: Path, damage: str) -> Non
             {
                 "garbage": os.urandom(300),
                 "truncate": data[: len(data) // 2],
-                "foreign": header.replace(CURRENT, b"sitegen-cache %d" % (FORMAT + 1)) + b"\n" + rest,
+                "foreign": header.replace(CURRENT, NEWER) + b"\n" + rest,
                 "flip": data[:-5] + bytes([data[-5] ^ 1]) + data[-4:],
             }[damage]
         )
