@@ -24,11 +24,13 @@ SLOWDOWN = (
 
 FAST_RETRY = RetryPolicy(attempts=4, base_s=0.01, cap_s=0.05)  # our backoff, test-sized
 Rule = Callable[[str, str], bool]  # (method, path) -> inject a fault?
+Rewrite = Callable[[str, str, bytes], bytes]  # (method, path, upstream body) -> body sent on
 
 
 @dataclass
 class FaultLog:
     seen: list[tuple[str, str, int]] = field(default_factory=list)  # method, path, status
+    bodies: list[tuple[str, str, bytes]] = field(default_factory=list)  # every request's body
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, method: str, path: str, status: int) -> None:
@@ -44,8 +46,10 @@ class FaultProxy:
 
     def __init__(
         self, host: str, port: int, rule: Rule, *, reset: bool = False, status: int = 503,
-        body: bytes = SLOWDOWN,
+        body: bytes = SLOWDOWN, rewrite: Rewrite | None = None, lose_answer: Rule | None = None,
     ) -> None:
+        """`rule` answers instead of upstream; `rewrite` edits upstream's answers; `lose_answer`
+        forwards the request (upstream acts on it) and then drops the connection unanswered."""
         self.log = FaultLog()
         fault_body = body
         upstream, log = (host, port), self.log
@@ -56,6 +60,8 @@ class FaultProxy:
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 request_body = self.rfile.read(length) if length else b""
+                with log.lock:
+                    log.bodies.append((self.command, self.path, request_body))
                 if rule(self.command, self.path):
                     log.add(self.command, self.path, status)
                     if reset:
@@ -74,6 +80,14 @@ class FaultProxy:
                 conn.request(self.command, self.path, body=request_body, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
+                if lose_answer is not None and lose_answer(self.command, self.path):
+                    log.add(self.command, self.path, 0)
+                    conn.close()
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if rewrite is not None:
+                    data = rewrite(self.command, self.path, data)
                 log.add(self.command, self.path, response.status)
                 self.send_response(response.status)
                 for key, value in response.getheaders():
@@ -105,6 +119,11 @@ class FaultProxy:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def never(method: str, path: str) -> bool:
+    """A rule injecting no fault (for a proxy that only rewrites answers)."""
+    return False
 
 
 def fail_first(n: int, method: str = "PUT", contains: str = "") -> Rule:

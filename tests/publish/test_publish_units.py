@@ -4,6 +4,7 @@ and the CLI against the moto server."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import MappingProxyType
@@ -13,7 +14,7 @@ import boto3
 import pytest
 from bundles import site_files, write_bundle
 from click.testing import CliRunner
-from faults import TOO_MANY_INVALIDATIONS, FaultProxy, fail_first
+from faults import FAST_RETRY, TOO_MANY_INVALIDATIONS, FaultProxy, fail_first, never
 from test_publish_flow import RecordingCDN, run
 
 from publish.cdn.cloudfront import CloudFrontInvalidator, caller_reference, cloudfront_paths
@@ -153,6 +154,70 @@ def test_cloudfront_waits_out_too_many_invalidations(
     receipt = cdn.invalidate(["/a"], reference="f" * 64)
     assert proxy.log.count(400) == 2 and receipt.id
     assert sum("too many invalidations in progress" in line for line in lines) == 2
+
+
+def test_cloudfront_wait_polls_until_completed(
+    distribution: str, proxied: Callable[..., FaultProxy]
+) -> None:
+    """moto completes invalidations at once; the proxy reports the first two answers about it
+    (the create and one poll) as still in progress, as CloudFront does for minutes."""
+    left = [2]
+
+    def in_progress(method: str, path: str, body: bytes) -> bytes:
+        if "/invalidation" in path and left[0] > 0 and b"<Status>" in body:
+            left[0] -= 1
+            return re.sub(rb"<Status>\w+</Status>", b"<Status>InProgress</Status>", body)
+        return body
+
+    proxy = proxied(never, rewrite=in_progress)
+    lines: list[str] = []
+    naps: list[float] = []
+    cdn = CloudFrontInvalidator(
+        distribution, echo=lines.append, poll_s=7.0, sleep=naps.append, wait=True
+    )
+    receipt = cdn.invalidate(["/a", "/b"], reference="e" * 64)
+    polls = [path for method, path, _ in proxy.log.seen if method == "GET"]
+    assert len(polls) == 2 and all(p.endswith(f"/invalidation/{receipt.id}") for p in polls)
+    assert naps == [7.0]  # slept between the two polls, not a blind 10-minute waiter
+    assert [line.split()[3] for line in lines] == ["InProgress", "COMPLETED"]
+    assert receipt.detail.startswith("COMPLETED") and receipt.requests == 3
+
+
+def test_cloudfront_wait_gives_up_after_its_limit_saying_so(
+    distribution: str, proxied: Callable[..., FaultProxy]
+) -> None:
+    def always_in_progress(method: str, path: str, body: bytes) -> bytes:
+        return re.sub(rb"<Status>\w+</Status>", b"<Status>InProgress</Status>", body)
+
+    proxied(never, rewrite=always_in_progress)
+    clock = [0.0]
+
+    def nap(seconds: float) -> None:
+        clock[0] += seconds
+
+    cdn = CloudFrontInvalidator(
+        distribution, poll_s=5.0, max_wait_s=12.0, sleep=nap, wait=True, clock=lambda: clock[0]
+    )
+    receipt = cdn.invalidate(["/a"], reference="d" * 64)
+    assert "stopped waiting" in receipt.detail and clock[0] == 15.0
+
+
+def test_a_retried_invalidation_sends_the_same_caller_reference(
+    distribution: str, proxied: Callable[..., FaultProxy]
+) -> None:
+    """CloudFront acts on a CreateInvalidation whose answer is lost; the retry must carry the
+    same CallerReference (CloudFront then returns the first invalidation instead of making a
+    second; moto does not dedupe, so the check is on what we send)."""
+    proxy = proxied(never, lose_answer=fail_first(1, "POST", "/invalidation"))
+    cdn = CloudFrontInvalidator(distribution, retry=FAST_RETRY, sleep=lambda s: None)
+    receipt = cdn.invalidate(["/a", "/b"], reference="c" * 64)
+    posts = [body for method, path, body in proxy.log.bodies
+             if method == "POST" and path.endswith("/invalidation")]
+    references = [re.search(rb"<CallerReference>(.*?)</CallerReference>", b) for b in posts]
+    assert len(posts) == 2 and proxy.log.count(0) == 1 and receipt.id
+    assert references[0] and references[1]
+    assert references[0].group(1) == references[1].group(1)
+    assert references[0].group(1).decode() == caller_reference("c" * 64, ["/a", "/b"])
 
 
 def test_remote_fallbacks(tmp_path: Path, bundle: Callable[..., Path]) -> None:
