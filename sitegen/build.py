@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import operator
 import os
+import shutil
 import sys
 import threading
 import time
@@ -367,10 +368,22 @@ class _Build:
 
         view = SiteView(site, config)
         environments = {lang: make_environment(config, lang) for lang in config.languages}
+        # Compiled templates, checked by Jinja against their source. One folder per language
+        # and sitegen build: compiling folds in the language's translations (render.
+        # _ConstantGettext), so neither another language nor another catalog may reuse them.
         compiled = self.root / cache.CACHE_DIR / "jinja"
-        compiled.mkdir(parents=True, exist_ok=True)
-        for env in environments.values():  # compiled templates, checked against their source
-            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(compiled))
+        current = compiled / cache.code_key()[:16]
+        if compiled.is_dir():
+            for old in compiled.iterdir():
+                if old == current:
+                    continue
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink(missing_ok=True)
+        for lang, env in environments.items():
+            (current / lang).mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(current / lang))
         units = site_units(view, environments)
         keys = self._keys(units, store)
         known = self._verified(on_disk)

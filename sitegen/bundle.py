@@ -205,15 +205,28 @@ def staging_dir(out_dir: Path) -> Path:
 
 
 def stage_file(staging: Path, rel: str, data: bytes) -> None:
-    target = _safe_join(staging, rel)
-    folder = str(target.parent)
+    """Write one file under the staging folder. Plain paths (every path a build makes) skip
+    the Path objects and buffered file: os.open/os.write/os.close are 3 system calls where
+    Path.write_bytes makes 6, for 22,000 files at 10,000 alerts."""
+    if _PLAIN_REL.fullmatch(rel) is None:
+        _safe_join(staging, rel)  # raises for anything that could leave the folder
+    path = f"{staging}{os.sep}{rel}"
+    folder = path.rpartition("/")[0]
     if folder not in _MADE:  # one mkdir per folder, not per file: 25,000 files on a big site
-        target.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(folder, exist_ok=True)
         _MADE.add(folder)
-    target.write_bytes(data)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 _MADE: set[str] = set()
+# A relative path whose segments are neither "." nor "..", without NUL or backslash.
+_PLAIN_REL = re.compile(r"(?:(?!\.\.?/)[^/\\\x00]+/)*(?!\.\.?$)[^/\\\x00]+")
 
 
 def commit_staged(

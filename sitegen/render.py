@@ -6,9 +6,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, cast
 
 import jinja2
+import jinja2.ext
+import jinja2.lexer
 
 from sitegen import urls
 from sitegen.body import render_body
@@ -60,6 +62,45 @@ class Item:
     url: str
 
 
+class _ConstantGettext(jinja2.ext.Extension):
+    """Translates `_("a literal")` once, when a template is compiled, instead of on every page.
+
+    Each environment serves one language, so a literal's translation is known at compile time:
+    the call becomes the translated literal marked safe, which is exactly what the i18n
+    extension returns at run time (newstyle gettext with autoescape: the translation as Markup,
+    `%`-formatted with no variables). Literals whose translation contains "%" keep the call
+    (formatting would change them), as do calls with variables or non-literal arguments.
+    Jinja folds the constant into the template's static text: ~30 calls a page saved."""
+
+    def filter_stream(self, stream: jinja2.lexer.TokenStream) -> Iterator[jinja2.lexer.Token]:
+        found = self.environment.globals.get("_sitegen_gettext")
+        gettext = cast(Callable[[str], str] | None, found)
+        tokens = list(stream)
+        i = 0
+        while i < len(tokens):
+            window = tokens[i : i + 4]
+            if (
+                gettext is not None
+                and len(window) == 4
+                and window[0].test("name:_")
+                and window[1].type == "lparen"
+                and window[2].type == "string"
+                and window[3].type == "rparen"
+            ):
+                translated = str(gettext(window[2].value))
+                if "%" not in translated:
+                    line = window[0].lineno
+                    yield jinja2.lexer.Token(line, "lparen", "(")
+                    yield jinja2.lexer.Token(line, "string", translated)
+                    yield jinja2.lexer.Token(line, "pipe", "|")
+                    yield jinja2.lexer.Token(line, "name", "safe")
+                    yield jinja2.lexer.Token(line, "rparen", ")")
+                    i += 4
+                    continue
+            yield tokens[i]
+            i += 1
+
+
 def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     """Jinja environment for one page language: autoescape, StrictUndefined, i18n."""
     if not config.templates_path.is_dir():
@@ -68,7 +109,7 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(config.templates_path),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", _ConstantGettext],
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -76,6 +117,7 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     )
     gettext, ngettext = translator(language)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_sitegen_gettext"] = gettext  # for _ConstantGettext, at compile time
     env.filters["localtime"] = lambda value: local_time(value, language)
     env.filters["isotime"] = lambda value: value.isoformat()
     env.globals.update(
