@@ -213,7 +213,12 @@ def stage_file(staging: Path, rel: str, data: bytes) -> None:
     path = f"{staging}{os.sep}{rel}"
     folder = path.rpartition("/")[0]
     if folder not in _MADE:  # one mkdir per folder, not per file: 25,000 files on a big site
-        os.makedirs(folder, exist_ok=True)
+        try:
+            os.mkdir(folder)  # the parent usually exists: makedirs would stat it first
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+        except FileExistsError:
+            pass
         _MADE.add(folder)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
     try:

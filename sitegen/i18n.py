@@ -50,6 +50,14 @@ def missing_messages(language: str, msgids: set[str]) -> set[str]:
 
 def local_time(value: datetime, language: str) -> str:
     """Date and time in the alert's own timezone, formatted for the reader's locale."""
+    # Keyed by the ISO text, not the datetime: equal instants in other zones are equal (and
+    # hash alike) as datetimes, but print differently.
+    return _local_time_cached(value.isoformat(), language)
+
+
+@cache
+def _local_time_cached(iso: str, language: str) -> str:
+    value = datetime.fromisoformat(iso)
     offset = value.utcoffset() or timedelta(0)
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
