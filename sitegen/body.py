@@ -137,7 +137,9 @@ def markdown_to_text(source: str) -> str:
         return ""
     rendered = to_html(source)
     blocks = re.split(r"</(?:p|li|h[1-6]|blockquote|pre)>", rendered)
-    lines = [_SPACE.sub(" ", html.unescape(_TAG.sub("", b))).strip() for b in blocks]
+    # " ".join(t.split()) == _SPACE.sub(" ", t).strip(): str.split and re's \s agree on
+    # what whitespace is (str.isspace), and split needs no regex
+    lines = [" ".join(html.unescape(_TAG.sub("", b)).split()) for b in blocks]
     return "\n".join(line for line in lines if line)
 
 
