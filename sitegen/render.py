@@ -11,6 +11,8 @@ from typing import Any, cast
 import jinja2
 import jinja2.ext
 import jinja2.lexer
+import jinja2.runtime
+from markupsafe import Markup, escape
 
 from sitegen import urls
 from sitegen.body import render_body
@@ -101,6 +103,29 @@ class _ConstantGettext(jinja2.ext.Extension):
             i += 1
 
 
+def _direct_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
+    """`_()` for templates, with the i18n extension's newstyle meaning (the translation is
+    Markup under autoescape and is always %-formatted with the keyword arguments, which are
+    escaped) but called directly: the extension's `_` resolves `gettext` in the context and
+    calls through two context layers for every dynamic `_(alert.severity.value)`. Formatting
+    is skipped only when it cannot change anything (no "%" in the translation).
+
+    One deliberate difference: a message with no translation is escaped, not trusted. Jinja
+    marks any `_(x)` safe, so `_(alert.title)` in a template would let content write HTML;
+    here only our catalogs' text is trusted. (Literal `_("…")` without variables never get
+    here: _ConstantGettext folds them, trusted, as Jinja would.)"""
+
+    @jinja2.pass_context
+    def gettext(context: jinja2.runtime.Context, message: str, **variables: Any) -> str:
+        text = translate(message)
+        if context.eval_ctx.autoescape:
+            # our own message catalogs are trusted, like Jinja's i18n trusts them
+            text = Markup(text) if text != message else escape(message)  # noqa: S704
+        return text % variables if variables or "%" in text else text
+
+    return gettext
+
+
 def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     """Jinja environment for one page language: autoescape, StrictUndefined, i18n."""
     if not config.templates_path.is_dir():
@@ -118,6 +143,7 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     gettext, ngettext = translator(language)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["_sitegen_gettext"] = gettext  # for _ConstantGettext, at compile time
+    env.globals["_"] = _direct_gettext(cast(Callable[[str], str], gettext))
     env.filters["localtime"] = lambda value: local_time(value, language)
     env.filters["isotime"] = lambda value: value.isoformat()
     env.globals.update(
