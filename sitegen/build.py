@@ -177,6 +177,7 @@ def _collecting(bulk: bool) -> Iterator[None]:
 def _frozen() -> Iterator[None]:
     """Around forking workers: what the parent holds is frozen, so the workers' collections
     never touch it (and never copy its pages: the model is shared, not duplicated)."""
+    cache.release_free_memory()  # freed heap pages still mapped would count in every worker
     gc.freeze()
     try:
         yield
@@ -398,6 +399,8 @@ class _Build:
         ]
         staging = staging_dir(self.out_dir)
         try:
+            if len(dirty) >= PARALLEL_MIN and self._can_fork():
+                store.write_aside()  # frees the parent's memory for the workers to reuse
             written = self._render_units(units, keys, dirty, known, on_disk, staging)
             return self._commit(
                 view,
@@ -415,6 +418,7 @@ class _Build:
             )
         except BaseException:
             discard_staged(staging)
+            store.discard()
             raise
 
     def _keys(self, units: list[Unit], store: SourceStore) -> list[str | None]:

@@ -367,3 +367,31 @@ def test_output_changes_are_found_by_folder_mtimes(
         shutil.rmtree(page.parent)
     site.build()
     site.assert_equals_clean_build()
+
+
+def test_a_build_failing_in_its_workers_keeps_the_source_cache_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The source store is written aside before render workers fork (SourceStore.write_aside);
+    a render failure must leave the saved shards untouched and no temporary files behind."""
+    monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)  # fork workers even for a small site
+    site = Site(tmp_path / "site", random.Random(8))
+    config = load_config(site.root / "site.toml")
+    build_site(config, site.now, jobs=2)
+    cache_dir = site.root / CACHE_DIR
+    shards = {p.name: p.read_bytes() for p in cache_dir.glob("sources-*.bin")}
+    for path in site.files():  # every source changes: every shard would be rewritten
+        path.write_text(path.read_text("utf-8") + "\nMore advice.\n", "utf-8")
+    alert_html = site.root / "templates" / "alert.html"
+    good = alert_html.read_text("utf-8")
+    broken = good.replace("{% block main %}", "{% block main %}{{ no_such_variable }}", 1)
+    assert broken != good
+    alert_html.write_text(broken, "utf-8")  # fails while rendering, in a worker
+    with pytest.raises(SitegenError):
+        build_site(config, site.now, jobs=2)
+    assert {p.name: p.read_bytes() for p in cache_dir.glob("sources-*.bin")} == shards
+    assert not [p.name for p in cache_dir.iterdir() if p.name.endswith(".tmp")]
+    alert_html.write_text(good, "utf-8")
+    build_site(config, site.now, jobs=2)
+    site.assert_equals_clean_build()
+    assert {p.name: p.read_bytes() for p in cache_dir.glob("sources-*.bin")} != shards
