@@ -229,6 +229,7 @@ class _Build:
         self.store_digests: dict[str, str] = {}
         self.fingerprint = Fingerprint({})
         self.listed_folders: set[str] | None = None  # folders found by listing the output
+        self.racy_sources: dict[str, str] | None = None  # see _racy_sources
 
     def run(self) -> BuildReport:
         read_ns = time.time_ns()
@@ -254,6 +255,7 @@ class _Build:
         if loaded.site is None:
             raise ContentError(loaded.problems)
         self.files = files
+        del files  # self.files only, so that it can be let go before forking (see _render)
         report = self._render(loaded.site, loaded.problems, store, on_disk, inputs, read_ns, parsed)
         store.save()
         return report
@@ -407,7 +409,10 @@ class _Build:
         staging = staging_dir(self.out_dir)
         try:
             if len(dirty) >= PARALLEL_MIN and self._can_fork():
-                store.write_aside()  # frees the parent's memory for the workers to reuse
+                # free what rendering does not need, for the workers to reuse
+                self._racy_sources(read_ns)
+                self.files = []
+                store.write_aside()
             written = self._render_units(units, keys, dirty, known, on_disk, staging)
             return self._commit(
                 view,
@@ -585,11 +590,7 @@ class _Build:
         new_state = BuildState(
             inputs=inputs,
             global_key=self.global_key,
-            racy={
-                f.rel: self.store_digests[f.rel]
-                for f in self.files
-                if f.stat.st_mtime_ns >= read_ns - cache.RACY_NS and f.rel in self.store_digests
-            },
+            racy=self._racy_sources(read_ns),
             instants=_instants(view.site),
             now_rank=0,
             read_ns=read_ns,
@@ -625,6 +626,16 @@ class _Build:
             parsed=parsed,
             removed=len(removed),
         )
+
+    def _racy_sources(self, read_ns: int) -> dict[str, str]:
+        """Content files modified around this build's listing → digest of the bytes it read."""
+        if self.racy_sources is None:
+            self.racy_sources = {
+                f.rel: self.store_digests[f.rel]
+                for f in self.files
+                if f.stat.st_mtime_ns >= read_ns - cache.RACY_NS and f.rel in self.store_digests
+            }
+        return self.racy_sources
 
     def _folders(
         self, entries: dict[str, Any], rewritten: set[str], removed: list[str]
