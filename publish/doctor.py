@@ -22,7 +22,7 @@ import requests
 from akamai.edgegrid import EdgeGridAuth
 from botocore.exceptions import BotoCoreError, ClientError
 
-from publish.aws import client_config, describe, error_code, http_status
+from publish.aws import client_config, describe, error_code, http_status, make_client
 from publish.targets.base import Target
 from publish.targets.folder import META_DIR, FolderTarget
 from publish.targets.s3 import S3Target
@@ -200,7 +200,7 @@ def cloudfront_check(dist: str, target: Target, aws_ok: bool) -> Check:
 
 
 def _origin_matches(dist: str, target: S3Target) -> str:
-    client: Any = boto3.session.Session().client("cloudfront", config=client_config(max_pool=2))
+    client: Any = make_client("cloudfront", client_config(max_pool=2))
     config = client.get_distribution_config(Id=dist)["DistributionConfig"]
     origins = config.get("Origins", {}).get("Items", [])
     seen = []

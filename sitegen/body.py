@@ -24,7 +24,6 @@ INSTRUCTION_HEADING = re.compile(
     re.MULTILINE | re.IGNORECASE,
 )
 _TAG = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +94,11 @@ class _SafeMarkdown(markdown.Extension):
         md.treeprocessors.register(_SafeTree(md), "sitegen_safe", 0)
 
 
-def _new_markdown() -> markdown.Markdown:
-    return markdown.Markdown(extensions=[_SafeMarkdown(), "sane_lists"], output_format="html")
-
-
 @functools.cache
 def _markdown() -> markdown.Markdown:
     """The one Markdown converter, made on first use: most bodies take the fast path, and
     making it (compiling Markdown's patterns) costs ~30 ms of a one-alert rebuild."""
-    return _new_markdown()
+    return markdown.Markdown(extensions=[_SafeMarkdown(), "sane_lists"], output_format="html")
 
 
 @functools.lru_cache(maxsize=256)
@@ -137,9 +132,7 @@ def markdown_to_text(source: str) -> str:
         return ""
     rendered = to_html(source)
     blocks = re.split(r"</(?:p|li|h[1-6]|blockquote|pre)>", rendered)
-    # " ".join(t.split()) == _SPACE.sub(" ", t).strip(): str.split and re's \s agree on
-    # what whitespace is (str.isspace), and split needs no regex
-    lines = [" ".join(html.unescape(_TAG.sub("", b)).split()) for b in blocks]
+    lines = [_plain_text(b) for b in blocks]
     return "\n".join(line for line in lines if line)
 
 
@@ -238,7 +231,14 @@ def _fast_inline(text: str) -> str | None:
     return "".join(parts)
 
 
+def _plain_text(fragment: str) -> str:
+    r"""An HTML fragment's text: tags removed, entities decoded, whitespace runs as one space.
+    (" ".join(t.split()) is re.sub(r"\s+", " ", t).strip(): both take str.isspace as
+    whitespace, and split needs no regex.)"""
+    return " ".join(html.unescape(_TAG.sub("", fragment)).split())
+
+
 def _summary(body_html: str) -> str:
     first = body_html.split("</p>", 1)[0] if "<p>" in body_html else body_html
-    text = _SPACE.sub(" ", html.unescape(_TAG.sub("", first))).strip()
+    text = _plain_text(first)
     return text if len(text) <= 200 else text[:199].rsplit(" ", 1)[0] + "…"

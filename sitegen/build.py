@@ -758,7 +758,7 @@ def _outputs_as_recorded(out_dir: Path, state: BuildState) -> dict[str, cache.Si
         mtimes = map(_MTIME, map(os.lstat, map(base.__add__, state.folders)))
         if not all(map(operator.eq, mtimes, state.folders.values())):
             return None
-        signatures = map(_SIGNATURE, map(os.lstat, map(base.__add__, state.outputs)))
+        signatures = map(cache.signature, map(os.lstat, map(base.__add__, state.outputs)))
         found = dict(zip(state.outputs, signatures, strict=True))
     except OSError:
         return None
@@ -769,8 +769,6 @@ def _outputs_as_recorded(out_dir: Path, state: BuildState) -> dict[str, cache.Si
 
 
 _MTIME = operator.attrgetter("st_mtime_ns")
-# the fields of cache.signature, in its order
-_SIGNATURE = operator.attrgetter("st_mtime_ns", "st_size", "st_ino", "st_ctime_ns")
 
 
 def _racy_folders(state: BuildState) -> list[str]:
@@ -782,10 +780,11 @@ def _hold_only_known(out_dir: Path, folders: list[str], state: BuildState) -> bo
     """Do these folders hold nothing the state does not record? (Everything it records was
     just found by lstat, so no extra entry means exactly the recorded ones.)"""
     known_files, known_folders = state.outputs, state.folders
+    base = str(out_dir) + os.sep  # base + "" names the output folder itself
     for folder in folders:
         prefix = folder + "/" if folder else ""
         try:
-            names = os.listdir(os.path.join(out_dir, folder) if folder else out_dir)
+            names = os.listdir(base + folder)
         except OSError:
             return False
         for name in names:
@@ -808,12 +807,11 @@ def _ancestors(paths: Iterable[str]) -> set[str]:
 
 def _folder_mtimes(out_dir: Path, folders: Iterable[str]) -> tuple[dict[str, int], int]:
     """(folder → mtime_ns for those that exist, when they were taken)."""
-    root = str(out_dir)
-    base = root + os.sep
+    base = str(out_dir) + os.sep  # base + "" names the output folder itself
     mtimes: dict[str, int] = {}
     for folder in folders:
         try:
-            mtimes[folder] = os.lstat(base + folder if folder else root).st_mtime_ns
+            mtimes[folder] = os.lstat(base + folder).st_mtime_ns
         except OSError:
             continue  # emptied by a removal and pruned
     return mtimes, time.time_ns()

@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import importlib.util
 import marshal
+import operator
 import os
 import sys
 import time
@@ -58,8 +59,11 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def signature(stat: os.stat_result) -> Signature:
-    return (stat.st_mtime_ns, stat.st_size, stat.st_ino, stat.st_ctime_ns)
+# A stat's Signature; an attrgetter is one C call, cheap enough to map over 35,000 stats
+# (build._outputs_as_recorded).
+signature: Callable[[os.stat_result], Signature] = operator.attrgetter(
+    "st_mtime_ns", "st_size", "st_ino", "st_ctime_ns"
+)
 
 
 _CODE_KEY: str | None = None
@@ -343,9 +347,9 @@ class SourceStore:
     def write_aside(self) -> None:
         """Before forking render workers: write what `save` will write into temporary files
         (`save` renames them; `discard` removes them), then let go of every entry. The workers
-        reuse the freed memory instead of adding their own: a full 10,000-alert build peaks at
-        ~396 MiB RSS summed over the three processes instead of ~434. Nothing may read the
-        store afterwards (`get` raises)."""
+        reuse the freed memory instead of adding their own (build._frozen hands freed heap
+        pages back just before forking). Nothing may read the store afterwards (`get`
+        raises)."""
         aside = []
         if self.dirty:
             for shard, part in self._changed_shards():
@@ -354,7 +358,6 @@ class SourceStore:
         self._aside = aside
         self._entries.clear()
         self._blobs.clear()
-        release_free_memory()
 
     def discard(self) -> None:
         """The build failed: remove what `write_aside` wrote (the shards stay as they were)."""
