@@ -13,7 +13,16 @@ from publish.connect import open_invalidators, open_target, resolve_settings
 from publish.local import read_local
 from publish.plan import Limits
 from publish.report import make_progress
-from sitegen.options import load, now_option, resolve_now, site_option
+from sitegen.options import (
+    dry_run_option,
+    edgerc_option,
+    load,
+    max_deletes_option,
+    now_option,
+    progress_quiet_option,
+    resolve_now,
+    site_option,
+)
 
 EXAMPLES = """\b
 Examples:
@@ -52,14 +61,9 @@ Akamai from the .edgerc section. They never appear in output.
     help="Purge changed URLs with Akamai Fast Purge using this .edgerc section "
     "(repeatable; network defaults to production).",
 )
-@click.option("--edgerc", metavar="PATH", help="Akamai credentials file. Default: ~/.edgerc.")
-@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
-@click.option(
-    "--max-deletes",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Refuse to delete more than N objects (default 50).",
-)
+@edgerc_option
+@dry_run_option
+@max_deletes_option
 @click.option(
     "--force",
     is_flag=True,
@@ -73,7 +77,7 @@ Akamai from the .edgerc section. They never appear in output.
     help="Do not trust the remote manifest: list every object and its sha256.",
 )
 @click.option("--wait", is_flag=True, help="Wait until CloudFront reports the purge done.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@progress_quiet_option
 @now_option
 def publish_command(
     site_file: Path,

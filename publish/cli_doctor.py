@@ -10,7 +10,7 @@ import click
 
 from publish.connect import open_target, resolve_settings
 from publish.doctor import run_doctor
-from sitegen.options import load, site_option
+from sitegen.options import edgerc_option, load, site_option
 
 EXAMPLES = """\b
 Examples:
@@ -44,7 +44,7 @@ check fails.
     metavar="SECTION[@staging|@production]",
     help="Check these Fast Purge credentials (repeatable).",
 )
-@click.option("--edgerc", metavar="PATH", help="Akamai credentials file. Default: ~/.edgerc.")
+@edgerc_option
 @click.option(
     "--no-probe", is_flag=True, help="Only parse the .edgerc; send no request to Fast Purge."
 )

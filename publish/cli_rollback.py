@@ -13,7 +13,14 @@ from publish.plan import Limits
 from publish.report import make_progress
 from publish.rollback import describe_state, list_states, rollback, states_json, states_text
 from sitegen.errors import PublishError
-from sitegen.options import load, site_option
+from sitegen.options import (
+    dry_run_option,
+    edgerc_option,
+    load,
+    max_deletes_option,
+    progress_quiet_option,
+    site_option,
+)
 
 EXAMPLES = """\b
 Examples:
@@ -56,17 +63,12 @@ publishes public/ again: fix the content first.
     metavar="SECTION[@staging|@production]",
     help="Purge what changed with Akamai Fast Purge (repeatable).",
 )
-@click.option("--edgerc", metavar="PATH", help="Akamai credentials file. Default: ~/.edgerc.")
-@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
-@click.option(
-    "--max-deletes",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Refuse to delete more than N objects (default 50).",
-)
+@edgerc_option
+@dry_run_option
+@max_deletes_option
 @click.option("--force", is_flag=True, help="Lift --max-deletes; break a stale lock.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (or list) as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@progress_quiet_option
 def rollback_command(
     site_file: Path,
     to: str | None,

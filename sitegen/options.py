@@ -55,6 +55,20 @@ def now_option(func: F) -> F:
     )(func)
 
 
+# Options the publishing commands (publish, rollback, doctor) share.
+edgerc_option = click.option(
+    "--edgerc", metavar="PATH", help="Akamai credentials file. Default: ~/.edgerc."
+)
+dry_run_option = click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+max_deletes_option = click.option(
+    "--max-deletes",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Refuse to delete more than N objects (default 50).",
+)
+progress_quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+
+
 def resolve_now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC).replace(microsecond=0)
 
