@@ -3,6 +3,7 @@ so helpers must live in a uniquely named module)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from datetime import datetime
@@ -119,3 +120,28 @@ def make_distribution(domain: str = "o.s3.amazonaws.com", origin_path: str = "")
     }
     created = boto3.client("cloudfront").create_distribution(DistributionConfig=config)
     return str(created["Distribution"]["Id"])
+
+
+# Headless Chromium, as the browser tests (tests/browser) and serve's end-to-end test use it.
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+def find_tool(env: str, *candidates: str) -> str | None:
+    """A tool's path: from the environment variable, else the first candidate that exists."""
+    if os.environ.get(env):
+        return os.environ[env] if Path(os.environ[env]).is_file() else None
+    for candidate in candidates:
+        found = shutil.which(candidate) or (candidate if Path(candidate).is_file() else None)
+        if found:
+            return found
+    return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import http.server
 import json
-import os
 import re
 import shutil
 import struct
@@ -47,17 +46,6 @@ PAGES = {
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
 
 ARABIC_FLOOD = """\
 ---
@@ -258,12 +246,3 @@ def png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def find_tool(env: str, *candidates: str) -> str | None:
-    """A tool's path: from the environment variable, else the first candidate that exists."""
-    if os.environ.get(env):
-        return os.environ[env] if Path(os.environ[env]).is_file() else None
-    for candidate in candidates:
-        found = shutil.which(candidate) or (candidate if Path(candidate).is_file() else None)
-        if found:
-            return found
-    return None

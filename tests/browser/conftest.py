@@ -12,14 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import (
-    CHROMIUM_FLAGS,
-    REPO,
-    Browser,
-    SiteServer,
-    build_browser_site,
-    find_tool,
-)
+from browser_support import REPO, Browser, SiteServer, build_browser_site
+
+from sitegen_fixtures import CHROMIUM_FLAGS, find_tool
 
 AXE_DEFAULT = REPO / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 INSTALL_HINT = (

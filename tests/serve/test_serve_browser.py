@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -13,31 +12,16 @@ import serve_support
 from serve_support import wait_until
 
 from sitegen.serve import PreviewServer
-from sitegen_fixtures import alert_text
-
-FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from sitegen_fixtures import CHROMIUM_FLAGS, alert_text, find_tool
 
 preview_site = serve_support.preview_site  # fixtures
 server = serve_support.server
 
 
-def _tool(env: str, *names: str) -> str | None:
-    return os.environ.get(env) or next((p for n in names if (p := shutil.which(n))), None)
-
-
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    binary = _tool("CHROMIUM", "chromium", "chromium-browser")
-    driver_path = _tool("CHROMEDRIVER", "chromedriver")
+    binary = find_tool("CHROMIUM", "chromium", "chromium-browser")
+    driver_path = find_tool("CHROMEDRIVER", "chromedriver")
     if not (binary and driver_path):
         if os.environ.get("CI"):
             pytest.fail("chromium and chromedriver are required when CI is set")
@@ -47,7 +31,7 @@ def chromium() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in FLAGS:
+    for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     profile = tempfile.TemporaryDirectory(prefix="sitegen-serve-chromium-")
     options.add_argument(f"--user-data-dir={profile.name}")
