@@ -94,6 +94,21 @@ class TmpSite:
         return self.config.output_path
 
 
+def aws_env(endpoint: str, folder: Path, secret: str = "testing") -> dict[str, str]:
+    """Variables pointing boto3 at ``endpoint`` with fake credentials and no config files."""
+    empty = folder / "aws-config-empty"
+    empty.write_text("")
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+    }
+
+
 def make_distribution(domain: str = "o.s3.amazonaws.com", origin_path: str = "") -> str:
     """A CloudFront distribution on the moto server (AWS_ENDPOINT_URL); returns its id."""
     import uuid

@@ -17,7 +17,7 @@ from moto.server import ThreadedMotoServer
 from publish.targets.base import Target
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
-from sitegen_fixtures import make_distribution
+from sitegen_fixtures import aws_env, make_distribution
 
 
 @pytest.fixture(scope="session")
@@ -34,14 +34,7 @@ def aws(moto_server: tuple[str, int], monkeypatch: pytest.MonkeyPatch, tmp_path:
     """Point boto3 at the moto server for this test; return the endpoint URL."""
     host, port = moto_server
     endpoint = f"http://{host}:{port}"
-    empty = tmp_path / "aws-config-empty"
-    empty.write_text("")
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing-secret-SENTINEL", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(empty),
-        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
-    }.items():
+    for key, value in aws_env(endpoint, tmp_path, secret="testing-secret-SENTINEL").items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return endpoint

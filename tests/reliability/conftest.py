@@ -14,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "publish"))
 
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
-from reliability_support import aws_env, new_distribution  # noqa: E402
+
+from sitegen_fixtures import aws_env, make_distribution  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -45,4 +46,4 @@ def bucket(aws: str) -> str:
 
 @pytest.fixture
 def distribution(aws: str) -> str:
-    return new_distribution()
+    return make_distribution()

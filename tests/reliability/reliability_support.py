@@ -22,30 +22,10 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 import boto3
 
 from publish.targets.base import Listed, ObjectMeta, StoredObject, Target
-from sitegen_fixtures import make_distribution
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SITEGEN = str(Path(sys.executable).with_name("sitegen"))
 PREFIX = "site"
-
-
-def aws_env(endpoint: str, folder: Path) -> dict[str, str]:
-    """Variables pointing boto3 at ``endpoint`` with fake credentials and no config files."""
-    empty = folder / "aws-config-empty"
-    empty.write_text("")
-    return {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(empty),
-        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
-    }
-
-
-def new_distribution() -> str:
-    return make_distribution()
 
 
 def invalidations(distribution: str) -> list[tuple[str, tuple[str, ...]]]:

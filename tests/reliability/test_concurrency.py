@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from faults import FaultProxy
-from reliability_support import aws_env, check_least_privilege, cli_env, run_sitegen, sitegen_args
+from reliability_support import check_least_privilege, cli_env, run_sitegen, sitegen_args
 from state import expected, snapshot_s3
 from test_consistency import site_v1, update
+
+from sitegen_fixtures import aws_env
 
 pytestmark = pytest.mark.slow
 

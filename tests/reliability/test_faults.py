@@ -20,7 +20,6 @@ from botocore.config import Config
 from fastpurge_server import FastPurgeServer
 from faults import FAST_RETRY, TOO_MANY_INVALIDATIONS, FaultProxy
 from reliability_support import (
-    aws_env,
     check_least_privilege,
     cli_env,
     invalidations,
@@ -40,7 +39,7 @@ from publish.targets.base import LOCK_PATH
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
 from sitegen.errors import PublishError
-from sitegen_fixtures import TmpSite
+from sitegen_fixtures import TmpSite, aws_env
 
 NO_RETRY = RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01)
 

@@ -12,7 +12,6 @@ import pytest
 from faults import FaultProxy
 from reliability_support import (
     aws_action,
-    aws_env,
     check_least_privilege,
     cli_env,
     outside_prefix,
@@ -26,6 +25,7 @@ from test_consistency import site_v1
 from publish.apply import publish
 from publish.local import read_local
 from publish.targets.s3 import S3Target
+from sitegen_fixtures import aws_env
 
 
 @pytest.mark.parametrize(

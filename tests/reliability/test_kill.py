@@ -19,11 +19,9 @@ import pytest
 from faults import FaultProxy
 from reliability_support import (
     Killer,
-    aws_env,
     check_least_privilege,
     cli_env,
     invalidations,
-    new_distribution,
     run_sitegen,
     sitegen_args,
 )
@@ -35,7 +33,7 @@ from publish.cdn.cloudfront import CloudFrontInvalidator
 from publish.local import read_local
 from publish.targets.base import LOCK_PATH
 from publish.targets.s3 import S3Target
-from sitegen_fixtures import TmpSite
+from sitegen_fixtures import TmpSite, aws_env, make_distribution
 
 SEED = 20261125
 KILL_POINTS = 20
@@ -60,7 +58,7 @@ def fresh_v1(v1: TmpSite) -> tuple[str, str]:
     bucket = f"kill-{uuid.uuid4().hex[:12]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
     publish(read_local(v1.public), S3Target(bucket, "site"))
-    return bucket, new_distribution()
+    return bucket, make_distribution()
 
 
 def test_sigkill_at_20_points_then_rerun_converges(

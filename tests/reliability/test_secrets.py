@@ -12,10 +12,11 @@ import boto3
 import pytest
 from fastpurge_server import Credentials, FastPurgeServer
 from faults import FaultProxy
-from reliability_support import SITEGEN, aws_env, check_least_privilege, cli_env, run_sitegen
+from reliability_support import SITEGEN, check_least_privilege, cli_env, run_sitegen
 from test_consistency import site_v1, update
 
 from publish.cdn.akamai import SCHEME_ENV
+from sitegen_fixtures import aws_env
 
 SENTINELS = {
     "AWS_ACCESS_KEY_ID": "AKIASENTINELKEYID0001",
