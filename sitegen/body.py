@@ -158,6 +158,7 @@ def _fast_refuses(source: str) -> bool:
         or source.endswith(" ")
     )
 
+
 _FAST_INLINE = re.compile(
     r"\*\*(?P<strong>[^*\s\[\]()](?:[^*\[\]()]*[^*\s\[\]()])?)\*\*"
     r"|\[(?P<text>[^\[\]()*\s](?:[^\[\]()*]*[^\[\]()*\s])?)\]"

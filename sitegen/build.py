@@ -40,15 +40,23 @@ from sitegen.bundle import (
 )
 from sitegen.cache import BuildState, Fingerprint, SourceEntry, SourceStore
 from sitegen.config import SiteConfig
-from sitegen.content import ContentFile, load_site, read_content_file, require_site, scan_content
+from sitegen.content import (
+    ContentFile,
+    _group,
+    load_site,
+    read_content_file,
+    require_site,
+    scan_content,
+)
 from sitegen.errors import ContentError, Problem
-from sitegen.model import Alert, Site
+from sitegen.model import Alert, Site, shape
 
 if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when there is some
     from sitegen.render import SiteView, Unit
 
 PAGE_BUDGET_BYTES = 14_000  # brotli-compressed HTML: one request, first TCP round trips
 LATER = "later"  # a unit key not computed yet (see _Build._keys)
+PATCH_MAX = 32  # changed content files up to which a build may patch (see _Build._patch)
 PARALLEL_MIN = 400  # files to parse or units to render below which forking costs more
 CHUNK = 64  # units per task sent to a worker
 # Settled racy output folders from which a no-change build records the folders anew: listing
@@ -70,6 +78,9 @@ class BuildReport:
     reused: int = 0  # units whose files the last build already wrote (cache hits)
     parsed: int = 0  # content files parsed (the others came from the cache)
     removed: int = 0  # files deleted because the site no longer has them
+    # alerts assembled into this build's model: all of them, or for a patch build only those
+    # the changed alerts' units show (see _Build._patch)
+    loaded: int = 0
 
     def summary(self) -> str:
         """One line: pages, bytes, time, what was written and what the cache saved."""
@@ -192,6 +203,16 @@ def _with_time(report: BuildReport, seconds: float) -> BuildReport:
     return BuildReport(**{**fields, "seconds": seconds})
 
 
+@dataclass(slots=True)
+class _Layout:
+    """What a new build state records about the site's shape (a patch build keeps the last's)."""
+
+    instants: tuple[int, ...]
+    structure: tuple[Any, ...]  # render.Structure as a tuple; () when no build may patch it
+    components: dict[str, tuple[str, ...]]
+    members: dict[str, tuple[str, ...]]  # alert id → its files
+
+
 # One render task's result per file: (path, sha256, size, staged?, brotli size or -1)
 Written = tuple[str, str, int, bool, int]
 
@@ -230,18 +251,15 @@ class _Build:
         self.fingerprint = Fingerprint({})
         self.listed_folders: set[str] | None = None  # folders found by listing the output
         self.racy_sources: dict[str, str] | None = None  # see _racy_sources
+        self.sources: dict[str, cache.Signature] = {}  # content file → its stat signature
+        self.parsed = 0  # content files parsed by a patch attempt
 
     def run(self) -> BuildReport:
         read_ns = time.time_ns()
         files, scan_problems = scan_content(self.config)
+        self.sources = {f.rel: cache.signature(f.stat) for f in files}
         inputs = cache.digest(
-            repr(
-                (
-                    self.global_key,
-                    [(f.rel, cache.signature(f.stat)) for f in files],
-                    scan_problems,
-                )
-            ).encode()
+            repr((self.global_key, list(self.sources.items()), scan_problems)).encode()
         )
         on_disk = _outputs_as_recorded(self.out_dir, self.state)
         if on_disk is None:
@@ -249,7 +267,13 @@ class _Build:
         if self._nothing_to_do(inputs, files, on_disk):
             self._refresh_folders()
             return self._unchanged_report()
-        store, parsed = self._sources(files)
+        store = SourceStore(self.root, cache.digest(repr((self.global_key,)).encode()))
+        self.files = files
+        patched = None if scan_problems else self._patch(store, on_disk, inputs, read_ns)
+        if patched is not None:
+            store.save()
+            return patched
+        parsed = self._sources(files, store)
         loaded = load_site(self.config, self.now, self._reader(store), (files, scan_problems))
         store.keep_only(f.rel for f in files)
         if loaded.site is None:
@@ -313,15 +337,14 @@ class _Build:
 
     # -- content --------------------------------------------------------------------------
 
-    def _sources(self, files: list[ContentFile]) -> tuple[SourceStore, int]:
-        """The source store, with every file parsed that it does not hold (across cores when
-        there are many)."""
-        store = SourceStore(self.root, cache.digest(repr((self.global_key,)).encode()))
+    def _sources(self, files: list[ContentFile], store: SourceStore) -> int:
+        """Parse into the source store every file it does not hold (across cores when there
+        are many). Returns how many files were parsed, here or by a patch attempt."""
         missing = [
             f for f in files if store.lookup(f.rel, cache.signature(f.stat), f.fspath) is None
         ]
         if cache.codecs() is None:
-            return store, len(missing)
+            return len(missing) + self.parsed
         if len(missing) >= PARALLEL_MIN and self._can_fork():
             _WORK.files, _WORK.config = missing, self.config
             chunks = [
@@ -337,7 +360,7 @@ class _Build:
                     done += len(results)
                     self.progress.step("reading content", done, len(missing))
             _WORK.files = []
-        return store, len(missing)
+        return len(missing) + self.parsed
 
     def _reader(
         self, store: SourceStore
@@ -371,30 +394,19 @@ class _Build:
         read_ns: int,
         parsed: int,
     ) -> BuildReport:
-        config = self.config
-        import jinja2
+        from sitegen.lifecycle import reference_components
+        from sitegen.render import SiteView, site_units
 
-        from sitegen.render import SiteView, make_environment, site_units
-
-        view = SiteView(site, config)
-        environments = {lang: make_environment(config, lang) for lang in config.languages}
-        # Compiled templates, checked by Jinja against their source. One folder per language
-        # and sitegen build: compiling folds in the language's translations (render.
-        # _ConstantGettext), so neither another language nor another catalog may reuse them.
-        compiled = self.root / cache.CACHE_DIR / "jinja"
-        current = compiled / cache.code_key()[:16]
-        if compiled.is_dir():
-            for old in compiled.iterdir():
-                if old == current:
-                    continue
-                if old.is_dir():
-                    shutil.rmtree(old, ignore_errors=True)
-                else:
-                    old.unlink(missing_ok=True)
-        for lang, env in environments.items():
-            (current / lang).mkdir(parents=True, exist_ok=True)
-            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(current / lang))
+        view = SiteView(site, self.config)
+        environments = self._environments()
         units = site_units(view, environments)
+        layout = _Layout(
+            _instants(site),
+            # a site with content warnings is never patched: they are found across files
+            () if problems else cache.shallow(view.structure()),
+            reference_components(site),
+            {g.id: tuple(a.source for a in g.versions) for g in site.groups},
+        )
         keys = self._keys(units, store)
         known = self._verified(on_disk)
         dirty = [
@@ -427,11 +439,182 @@ class _Build:
                 inputs,
                 read_ns,
                 parsed,
+                layout,
+                [],
             )
         except BaseException:
             discard_staged(staging)
             store.discard()
             raise
+
+    # -- patch builds ---------------------------------------------------------------------
+
+    def _patch(
+        self,
+        store: SourceStore,
+        on_disk: dict[str, cache.Signature],
+        inputs: str,
+        read_ns: int,
+    ) -> BuildReport | None:
+        """Rebuild what a few changed alerts show without assembling the whole site, when the
+        last build's structure still holds (docs/architecture.md, "Patch builds"); None when
+        it may not (the caller then builds in full, reusing what this parsed).
+
+        It may when sitegen, config, templates and `now` are as they were, no content file
+        was added or removed, at most PATCH_MAX changed, each is an alert that parses cleanly
+        and keeps its shape (model.shape: only its text changed), the last build reported no
+        content warning, and every output file is as it was written. Then every unit and
+        its `groups` are the last build's, the units to look at are those whose groups hold
+        a changed alert, and those show only the alerts in their groups: those alerts, each
+        with its reference component, are all this build decodes (`render.PartialView`)."""
+        state = self.state
+        codecs = cache.codecs()
+        if (
+            codecs is None
+            or not state.structure
+            or state.global_key != self.global_key
+            or _rank(state.instants, self.now) != state.now_rank
+            or self.sources.keys() != state.sources.keys()
+            or on_disk.keys() != state.outputs.keys()
+        ):
+            return None
+        since = state.read_ns - cache.RACY_NS
+        candidates = [
+            f
+            for f in self.files
+            if state.sources[f.rel] != self.sources[f.rel] or f.stat.st_mtime_ns >= since
+        ]
+        changed: dict[str, Alert] = {}
+        for f in candidates:
+            if store.lookup(f.rel, self.sources[f.rel], f.fspath) is not None:
+                continue  # the same bytes
+            if len(changed) == PATCH_MAX:
+                return None
+            before = store.get(f.rel) if f.kind == "alerts" else None
+            parsed = _parse(f, self.config)
+            if parsed is None or before is None or before.value is None:
+                return None
+            entry = SourceEntry(*parsed)
+            store.record(f.rel, entry)
+            self.parsed += 1
+            if entry.value is None or entry.problems:
+                return None
+            after = codecs["alerts"].decode(entry.value)
+            if shape(codecs["alerts"].decode(before.value)) != shape(after):
+                return None
+            changed[f.rel] = after
+        partial = self._partial_site({a.id for a in changed.values()}, changed, store)
+        if partial is None:
+            return None
+        return self._render_patch(*partial, store, on_disk, inputs, read_ns)
+
+    def _partial_site(
+        self, ids: set[str], changed: dict[str, Alert], store: SourceStore
+    ) -> tuple[Site, list[str]] | None:
+        """(The alerts that the units showing `ids` show, with their components; the names
+        of those units), or None when the cache lacks any of them."""
+        codecs = cache.codecs()
+        assert codecs is not None
+        state = self.state
+        dirty = [name for name, unit in state.units.items() if not ids.isdisjoint(unit[2])]
+        needed = set(ids)
+        for name in dirty:
+            needed.update(state.units[name][2])
+        for group_id in list(needed):
+            needed.update(state.components.get(group_id, ()))
+        alerts = []
+        for group_id in sorted(needed):
+            for rel in state.members.get(group_id, ()):
+                if rel in changed:
+                    alerts.append(changed[rel])
+                    continue
+                entry = store.get(rel)
+                if entry is None or entry.value is None:
+                    return None
+                alerts.append(codecs["alerts"].decode(entry.value))
+        problems: list[Problem] = []
+        groups = _group(alerts, self.config, problems)
+        if problems or {g.id for g in groups} != needed:
+            return None
+        site = Site(tuple(groups), self.now, (), {g.id: g for g in groups})
+        return site, dirty
+
+    def _render_patch(
+        self,
+        site: Site,
+        dirty: list[str],
+        store: SourceStore,
+        on_disk: dict[str, cache.Signature],
+        inputs: str,
+        read_ns: int,
+    ) -> BuildReport | None:
+        from sitegen.render import PartialView, Structure, site_units
+
+        state = self.state
+        view = PartialView(site, self.config, Structure(*state.structure))
+        units = site_units(view, self._environments(), set(dirty))
+        if len(units) != len(dirty):
+            return None
+        self.store_digests = store.digests()
+        self.fingerprint = Fingerprint(self.store_digests)
+        keys = [_unit_key(self.global_key, unit, self.fingerprint) for unit in units]
+        known = self._verified(on_disk)
+        if len(known) != len(state.outputs):
+            return None  # an output file was changed by hand: the full build finds which
+        chosen = [
+            i for i, u in enumerate(units) if keys[i] is None or keys[i] != state.units[u.name][0]
+        ]
+        wanted = set(dirty)
+        kept = [name for name in state.units if name not in wanted]
+        layout = _Layout(state.instants, state.structure, state.components, state.members)
+        staging = staging_dir(self.out_dir)
+        try:
+            written = self._render_units(units, keys, chosen, known, on_disk, staging)
+            return self._commit(
+                view,
+                units,
+                keys,
+                chosen,
+                written,
+                known,
+                on_disk,
+                staging,
+                (),
+                inputs,
+                read_ns,
+                self.parsed,
+                layout,
+                kept,
+            )
+        except BaseException:
+            discard_staged(staging)
+            store.discard()
+            raise
+
+    def _environments(self) -> dict[str, Any]:
+        """A Jinja environment per language, with its compiled templates cached on disk."""
+        import jinja2
+
+        from sitegen.render import make_environment
+
+        environments = {lang: make_environment(self.config, lang) for lang in self.config.languages}
+        # Compiled templates, checked by Jinja against their source. One folder per language
+        # and sitegen build: compiling folds in the language's translations (render.
+        # _ConstantGettext), so neither another language nor another catalog may reuse them.
+        compiled = self.root / cache.CACHE_DIR / "jinja"
+        current = compiled / cache.code_key()[:16]
+        if compiled.is_dir():
+            for old in compiled.iterdir():
+                if old == current:
+                    continue
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink(missing_ok=True)
+        for lang, env in environments.items():
+            (current / lang).mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(current / lang))
+        return environments
 
     def _keys(self, units: list[Unit], store: SourceStore) -> list[str | None]:
         """Each unit's key. A unit made of named alerts keeps its last key, uncomputed, when
@@ -537,7 +720,11 @@ class _Build:
         inputs: str,
         read_ns: int,
         parsed: int,
+        layout: _Layout,
+        kept: list[str],
     ) -> BuildReport:
+        """Write the changed files, then the new state. `units`: those this build made (all of
+        them, or a patch build's few); `kept`: the last build's other units, as they were."""
         state = self.state
         entries: dict[str, tuple[str, int]] = {}  # path → (sha256, size) of the new site
         brotli_sizes: dict[str, int] = {}
@@ -561,6 +748,12 @@ class _Build:
             key = keys[i]
             if key is not None:
                 unit_paths[unit.name] = (key, paths, unit.groups, unit.token)
+        for name in kept:
+            unit_paths[name] = state.units[name]
+            for path in state.units[name][1]:
+                sha, sig, br = state.outputs[path]
+                entries[path] = (sha, sig[1])
+                brotli_sizes[path] = br
         manifest = manifest_from_entries(entries, self.config.cache, view.updated)
         manifest_sha = hashlib.sha256(manifest).hexdigest()
         manifest_changed = known.get(MANIFEST_PATH) != manifest_sha
@@ -591,7 +784,7 @@ class _Build:
             inputs=inputs,
             global_key=self.global_key,
             racy=self._racy_sources(read_ns),
-            instants=_instants(view.site),
+            instants=layout.instants,
             now_rank=0,
             read_ns=read_ns,
             units=unit_paths,
@@ -600,6 +793,11 @@ class _Build:
             brotli=dict(state.brotli),
         )
         new_state.folders, new_state.folders_ns = self._folders(entries, rewritten, removed)
+        new_state.sources = self.sources
+        new_state.members, new_state.components = layout.members, layout.components
+        # a unit without a key is rendered every build: a patch would leave it out
+        patchable = len(unit_paths) == len(units) + len(kept)
+        new_state.structure = layout.structure if patchable else ()
         new_state.now_rank = _rank(new_state.instants, self.now)
         self.state = new_state
         largest = self._largest(entries)
@@ -622,9 +820,10 @@ class _Build:
             largest_page=largest,
             pages=new_state.summary[2],
             rendered=len(dirty),
-            reused=len(units) - len(dirty),
+            reused=len(units) + len(kept) - len(dirty),
             parsed=parsed,
             removed=len(removed),
+            loaded=len(view.site.groups),
         )
 
     def _racy_sources(self, read_ns: int) -> dict[str, str]:

@@ -15,7 +15,8 @@ Two kinds of files:
   them faster).
 - `state.bin`: per render unit, the digest of its inputs and the paths it wrote; per output
   file, its sha256, size and the stat signature it had once written; the digest of the whole
-  input of the last build (to skip a build that has nothing to do).
+  input of the last build (to skip a build that has nothing to do); the site's structure
+  as alert ids (for a build that may patch only what a few changed alerts show).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from sitegen.errors import Problem
 from sitegen.model import Alert, Page
 
 CACHE_DIR = ".sitegen/cache"
-FORMAT = 2  # 2: the build state records the output's folders
+FORMAT = 3  # 2: the build state records the output's folders; 3: and what patch builds need
 MAGIC = b"sitegen-cache"
 # A file whose mtime is this close to the moment it was read may change again within the same
 # timestamp tick; such files are checked by content digest, never by stat alone (as git does).
@@ -263,18 +264,30 @@ class SourceStore:
         self._aside: list[tuple[Path, Path]] | None = None  # (written, to become) by write_aside
         self.dirty = False
         self.changed: set[str] = set()  # alert ids whose files changed since the last save
-        for shard in range(SOURCE_SHARDS):
-            payload = read_payload(self._shard_path(shard))
-            if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == parse_key:
-                self._blobs.update(payload[1])
+        self._loaded: set[int] = set()  # shards read so far (a patch build reads a few)
 
     def _shard_path(self, shard: int) -> Path:
         return self.folder / f"sources-{shard:02d}.bin"
+
+    def _load(self, shard: int) -> None:
+        if shard in self._loaded:
+            return
+        self._loaded.add(shard)
+        payload = read_payload(self._shard_path(shard))
+        if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == self.parse_key:
+            for rel, blob in payload[1].items():
+                self._blobs.setdefault(rel, blob)
+
+    def _load_all(self) -> None:
+        for shard in range(SOURCE_SHARDS):
+            self._load(shard)
 
     def get(self, rel: str) -> SourceEntry | None:
         if self._aside is not None:
             raise RuntimeError("the source store was written aside and let go of its entries")
         entry = self._entries.get(rel)
+        if entry is None:
+            self._load(source_shard(rel))
         if entry is None and rel in self._blobs:
             try:
                 entry = SourceEntry(*marshal.loads(self._blobs[rel]))  # noqa: S302 - checked
@@ -315,6 +328,7 @@ class SourceStore:
         self.dirty = True
 
     def keep_only(self, rels: Iterable[str]) -> None:
+        self._load_all()
         wanted = set(rels)
         for rel in [r for r in self._blobs.keys() | self._entries.keys() if r not in wanted]:
             old = self.get(rel)
@@ -369,7 +383,7 @@ class SourceStore:
         shards = set(self._stale_shards)
         for rel in self._modified:
             if rel in self._entries:
-                self._blobs[rel] = marshal.dumps(_shallow(self._entries[rel]))
+                self._blobs[rel] = marshal.dumps(shallow(self._entries[rel]))
             shards.add(source_shard(rel))
         parts: dict[int, dict[str, bytes]] = {shard: {} for shard in shards}
         for rel, blob in self._blobs.items():
@@ -391,7 +405,7 @@ def release_free_memory() -> None:
         pass
 
 
-def _shallow(value: Any) -> tuple[Any, ...]:
+def shallow(value: Any) -> tuple[Any, ...]:
     # dataclasses.astuple deep-copies every nested value: far too slow for 25,000 entries.
     return tuple(getattr(value, f.name) for f in dataclasses.fields(value))
 
@@ -423,6 +437,13 @@ class BuildState:
     folders_ns: int = 0  # when `folders` was taken (mtimes this close to it are racy)
     # what its report said: (files, bytes, pages, largest page, its brotli size)
     summary: tuple[int, int, int, str, int] = (0, 0, 0, "", 0)
+    # For patch builds (build.py): each content file's stat signature as read; each alert
+    # id's files; render.Structure as a tuple and the reference components
+    # (lifecycle.reference_components), or () when the last build may not be patched.
+    sources: dict[str, Signature] = dataclasses.field(default_factory=dict)
+    members: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    structure: tuple[Any, ...] = ()
+    components: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def load(cls, root: Path) -> BuildState:
@@ -433,7 +454,7 @@ class BuildState:
         return cls(*payload)
 
     def save(self, root: Path) -> None:
-        write_payload(root / CACHE_DIR / "state.bin", _shallow(self))
+        write_payload(root / CACHE_DIR / "state.bin", shallow(self))
 
     @staticmethod
     def forget(root: Path) -> None:

@@ -15,8 +15,12 @@ def infra() -> None:
 
 
 @infra.command("cloudformation")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the template to this file instead of printing it.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the template to this file instead of printing it.",
+)
 def cloudformation(out: Path | None) -> None:
     """An AWS CloudFormation template for the whole origin + CDN.
 

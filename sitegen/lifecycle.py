@@ -85,6 +85,33 @@ def _chain(
     return tuple(sorted(seen.values(), key=lambda g: (g.primary.sent, g.id)))
 
 
+def reference_components(site: Site) -> dict[str, tuple[str, ...]]:
+    """For each alert linked to others by references (either way, drafts included), every
+    alert so linked to it, sorted. An alert's standing, and all its pages show, depend on
+    nothing outside its component; alerts linked to none are left out."""
+    parent = {g.id: g.id for g in site.groups}
+
+    def root(node: str) -> str:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for group in site.groups:
+        for ref in group.primary.references:
+            if ref in parent:
+                parent[root(ref)] = root(group.id)
+    members: dict[str, list[str]] = {}
+    for group_id in parent:
+        members.setdefault(root(group_id), []).append(group_id)
+    found: dict[str, tuple[str, ...]] = {}
+    for ids in members.values():
+        if len(ids) > 1:
+            component = tuple(sorted(ids))
+            found.update(dict.fromkeys(component, component))
+    return found
+
+
 def site_updated(site: Site) -> datetime:
     """The last instant ≤ now at which the published site's content changed.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import Enum
 
@@ -112,6 +112,17 @@ class Alert:
     @property
     def starts(self) -> datetime:
         return self.effective or self.sent
+
+
+# Alert fields that only its text shows: a change to these alone leaves which alerts are
+# listed where, and in what order, as it was (`shape`).
+TEXT_FIELDS = frozenset({"title", "headline", "body", "event", "field_lines"})
+
+
+def shape(alert: Alert) -> tuple[object, ...]:
+    """Everything about an alert but its text: what the site's structure is made of (ids,
+    languages, times, status, message type, severity, areas, references, …)."""
+    return tuple(getattr(alert, f.name) for f in fields(alert) if f.name not in TEXT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

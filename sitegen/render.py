@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -219,12 +220,23 @@ class SiteView:
         ]
 
     def exercise_items(self, language: str) -> list[Item]:
+        return [self.item(s, language) for s in self.exercise_standings()]
+
+    def exercise_standings(self) -> list[Standing]:
         chosen = [
             s
             for s in self.standings.values()
             if s.phase is Phase.ACTIVE and not is_listed_on_home(s, self.config.show_tests_on_home)
         ]
-        return [self.item(s, language) for s in sorted(chosen, key=lambda s: s.group.id)]
+        return sorted(chosen, key=lambda s: s.group.id)
+
+    def feed_standings(self) -> list[Standing]:
+        """The page feed's entries (before it is fitted to its byte limit)."""
+        return feed_standings(self.standings.values(), self.site.now, FEED_ENTRIES)
+
+    def cap_standings(self) -> list[Standing]:
+        """The CAP index's entries."""
+        return cap_index(self.standings.values(), self.site.now)
 
     @cached_property
     def _archived(self) -> list[Standing]:
@@ -247,6 +259,85 @@ class SiteView:
             or next(iter(names.values()))
         )
 
+    def structure(self) -> Structure:
+        """The site's shape as ids (see Structure)."""
+
+        def ids(chosen: list[Standing]) -> tuple[str, ...]:
+            return tuple(s.group.id for s in chosen)
+
+        return Structure(
+            self.updated.isoformat(),
+            tuple((slug, tuple(names.items())) for slug, names in self.areas.items()),
+            ids(self._listed),
+            ids(self._archived),
+            ids(self.exercise_standings()),
+            ids(self.feed_standings()),
+            ids(self.cap_standings()),
+            tuple((slug, ids(self.active_standings(slug))) for slug in self.areas),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Structure:
+    """What a site's listings, feeds and page frames are made of, as alert ids in order: all
+    of it follows from the alerts' shapes (`model.shape`: everything but their text) and
+    `now`. A build in which no alert's shape changed reuses the last build's (build.py,
+    "patch builds") instead of assembling all 10,000 alerts again. Plain data: it is cached."""
+
+    updated: str  # SiteView.updated, ISO 8601
+    areas: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # SiteView.areas
+    listed: tuple[str, ...]  # on the home page, in order
+    archived: tuple[str, ...]
+    exercises: tuple[str, ...]
+    feed: tuple[str, ...]
+    cap: tuple[str, ...]
+    by_area: tuple[tuple[str, tuple[str, ...]], ...]  # area slug → its active alerts
+
+
+# An alert a PartialView does not hold, in the place a list has for it: any use fails loudly.
+_ABSENT = cast(Standing, None)
+
+
+class PartialView(SiteView):
+    """A SiteView of only some alerts of a site whose Structure is known: listings keep every
+    alert's place, and hold the standings of the alerts this view has (the others are
+    `_ABSENT`). Units made from it (`site_units(..., wanted)`) are exactly the full view's,
+    as long as they show only alerts it holds and it holds each of them with its whole
+    reference component (standings are computed within components)."""
+
+    def __init__(self, site: Site, config: SiteConfig, structure: Structure) -> None:
+        super().__init__(site, config)
+        self.known = structure
+        self.updated = datetime.fromisoformat(structure.updated)
+        self._by_area = {slug: self._find(ids) for slug, ids in structure.by_area}
+
+    def _find(self, ids: tuple[str, ...]) -> list[Standing]:
+        return [self.standings.get(i, _ABSENT) for i in ids]
+
+    @cached_property
+    def areas(self) -> dict[str, dict[str, str]]:
+        return {slug: dict(names) for slug, names in self.known.areas}
+
+    @cached_property
+    def _listed(self) -> list[Standing]:
+        return self._find(self.known.listed)
+
+    @cached_property
+    def _archived(self) -> list[Standing]:
+        return self._find(self.known.archived)
+
+    def active_standings(self, area: str | None = None) -> list[Standing]:
+        return self._listed if area is None else self._by_area[area]
+
+    def exercise_standings(self) -> list[Standing]:
+        return self._find(self.known.exercises)
+
+    def feed_standings(self) -> list[Standing]:
+        return self._find(self.known.feed)
+
+    def cap_standings(self) -> list[Standing]:
+        return self._find(self.known.cap)
+
 
 def page_specs(view: SiteView) -> Iterator[PageSpec]:
     """Every page of the site with its template and context (no rendering yet)."""
@@ -263,10 +354,14 @@ def _listing_specs(view: SiteView) -> Iterator[PageSpec]:
         yield listing if isinstance(listing, PageSpec) else listing.spec()
 
 
-def _listings(view: SiteView) -> Iterator[PageSpec | Listing]:
-    """`_listing_specs`, with archive and area pages not made into specs yet."""
+def _listings(
+    view: SiteView, wanted: Callable[[str], bool] | None = None
+) -> Iterator[PageSpec | Listing]:
+    """`_listing_specs`, with archive and area pages not made into specs yet. `wanted`: make
+    the home pages only when it says yes to their URL (their items are made at once)."""
     for language in view.config.languages:
-        yield _home_spec(view, language)
+        if wanted is None or wanted(urls.home_url(view.config, language)):
+            yield _home_spec(view, language)
         yield from _archive_listings(view, language)
         for slug in view.areas:
             yield from _area_listings(view, slug, language)
@@ -322,15 +417,15 @@ def _alternates(view: SiteView, make_url: Any) -> list[tuple[str, str]]:
 
 
 def _home_spec(view: SiteView, language: str) -> PageSpec:
-    items = view.active_items(language)
+    listed = view.active_standings()
     context = _base(
         view,
         language,
         "",
         view.config.description,
         _alternates(view, lambda lang: urls.home_url(view.config, lang)),
-        items=items[: view.config.home_max_alerts],
-        total=len(items),
+        items=[view.item(s, language) for s in listed[: view.config.home_max_alerts]],
+        total=len(listed),
         exercises=view.exercise_items(language),
     )
     return PageSpec(urls.home_url(view.config, language), "index.html", language, context)
@@ -532,32 +627,55 @@ def sitemap_urls(view: SiteView, pages: list[PageSpec | Listing] | None = None) 
     return found
 
 
-def site_units(view: SiteView, environments: dict[str, jinja2.Environment]) -> list[Unit]:
-    """Every unit of the site: alerts first (the bulk), then pages, then feeds."""
+def site_units(
+    view: SiteView,
+    environments: dict[str, jinja2.Environment],
+    wanted: set[str] | None = None,
+) -> list[Unit]:
+    """Every unit of the site: alerts first (the bulk), then pages, then feeds. `wanted`:
+    only the units of these names (a PartialView can make only those showing its alerts)."""
     config = view.config
-    closures = {
-        group_id: tuple(sorted(_alert_members(view, standing)))
-        for group_id, standing in view.standings.items()
-    }
+
+    def want(name: str) -> bool:
+        return wanted is None or name in wanted
+
+    chosen = [s for gid, s in view.standings.items() if want(f"alert:{gid}")]
+    closures = {s.group.id: tuple(sorted(_alert_members(view, s))) for s in chosen}
     units = [
         Unit(
             f"alert:{standing.group.id}",
             partial(_alert_inputs, view, standing),
             partial(_alert_files, view, environments, standing),
-            closures[group_id],
+            closures[standing.group.id],
         )
-        for group_id, standing in view.standings.items()
+        for standing in chosen
     ]
-    pages = [*_listings(view), *_static_specs(view)]
-    units += [_page_unit(environments[spec.language], spec, view, closures) for spec in pages]
-    stubs = [PageSpec(url, "", "", {}) for url in sitemap_urls(view, pages)]
+    pages = [*_listings(view, lambda url: want(_page_name(url))), *_static_specs(view)]
+    units += [
+        _page_unit(environments[spec.language], spec, view, closures)
+        for spec in pages
+        if want(_page_name(spec.url))
+    ]
     env = environments[config.default_language]
-    for template, path, extra in _site_files(view, stubs):
-        units.append(
-            _page_unit(env, PageSpec("/" + path, template, config.default_language, extra))
-        )
-    units.append(_page_unit(env, _cap_index_spec(view)))
+    if want("page:feed.atom"):
+        units.append(_page_unit(env, _feed_spec(view), view, closures))
+    if want("page:sitemap.xml"):
+        stubs = [PageSpec(url, "", "", {}) for url in sitemap_urls(view, pages)]
+        units.append(_page_unit(env, _sitemap_spec(view, stubs)))
+    if want("page:robots.txt"):
+        robots = PageSpec("/robots.txt", "robots.txt", config.default_language, {})
+        units.append(_page_unit(env, robots))
+    if want("page:cap.atom"):
+        units.append(_page_unit(env, _cap_index_spec(view), view, closures))
     return units
+
+
+def _page_name(url: str) -> str:
+    return f"page:{url_to_path(url)}"
+
+
+# Context entries that list alerts (as Items): what a page unit's `groups` are made of.
+_ITEM_LISTS = ("items", "entries", "exercises")
 
 
 def _page_unit(
@@ -569,25 +687,31 @@ def _page_unit(
     path = url_to_path(page.url)
     groups: tuple[str, ...] = ()
     token = ""
-    items = page.context.get("items")
-    listed: list[Standing] | None = None
+    lists: list[tuple[str, list[Standing]]] = []
     if isinstance(page, Listing):
-        listed = page.standings
-    elif isinstance(items, list):
-        listed = [item.standing for item in items]
-    if view is not None and closures is not None and listed is not None:
+        lists = [("items", page.standings)]
+    else:
+        lists = [
+            (name, [item.standing for item in page.context[name]])
+            for name in _ITEM_LISTS
+            if isinstance(page.context.get(name), list)
+        ]
+    if view is not None and closures is not None and lists:
         # A listing page is made of its items' alerts (each with its update chain) and of
         # plain values: the rest of the context's repr (an object without a stable repr makes
         # the token differ every build, which only costs a re-render).
         ids: set[str] = set()
-        for standing in listed:
-            group_id = standing.group.id
-            if group_id not in closures:
-                closures[group_id] = tuple(_alert_members(view, standing))
-            ids.update(closures[group_id])
-        rest = sorted((k, v) for k, v in page.context.items() if k != "items")
+        for _, listed in lists:
+            for standing in listed:
+                group_id = standing.group.id
+                if group_id not in closures:
+                    closures[group_id] = tuple(_alert_members(view, standing))
+                ids.update(closures[group_id])
+        rest = sorted((k, v) for k, v in page.context.items() if k not in _ITEM_LISTS)
         groups = tuple(sorted(ids))
-        token = repr((page.template, page.url, [s.group.id for s in listed], rest))
+        shown = [(name, [s.group.id for s in listed]) for name, listed in lists]
+        described = repr((page.template, page.url, shown, rest)).encode("utf-8", "surrogatepass")
+        token = hashlib.blake2b(described, digest_size=16).hexdigest()
     made: list[PageSpec] = []
 
     def spec() -> PageSpec:  # a Listing's items are made only when the unit is needed
@@ -657,9 +781,8 @@ def _alert_members(view: SiteView, standing: Standing) -> dict[str, AlertGroup]:
 
 def _cap_index_spec(view: SiteView) -> PageSpec:
     lang = view.config.default_language
-    current = cap_index(view.standings.values(), view.site.now)
     context = {
-        "entries": [view.item(s, lang) for s in current],
+        "entries": [view.item(s, lang) for s in view.cap_standings()],
         "updated": view.updated,
         "lang": lang,
     }
@@ -683,17 +806,26 @@ def _render_feed(env: jinja2.Environment, spec: PageSpec) -> bytes:
 
 
 def _site_files(view: SiteView, specs: list[PageSpec]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    config = view.config
-    newest = feed_standings(view.standings.values(), view.site.now, FEED_ENTRIES)
-    feed = {
-        "entries": [view.item(s, config.default_language) for s in newest],
-        "updated": view.updated,
-        "lang": config.default_language,
-    }
-    yield "feed.atom", "feed.atom", feed
-    pages = [s.url for s in specs if s.url != "/404.html"]
-    yield "sitemap.xml", "sitemap.xml", {"pages": sorted(pages)}
+    for spec in (_feed_spec(view), _sitemap_spec(view, specs)):
+        yield spec.template, spec.url.lstrip("/"), spec.context
     yield "robots.txt", "robots.txt", {}
+
+
+def _feed_spec(view: SiteView) -> PageSpec:
+    lang = view.config.default_language
+    feed = {
+        "entries": [view.item(s, lang) for s in view.feed_standings()],
+        "updated": view.updated,
+        "lang": lang,
+    }
+    return PageSpec("/feed.atom", "feed.atom", lang, feed)
+
+
+def _sitemap_spec(view: SiteView, specs: list[PageSpec]) -> PageSpec:
+    pages = [s.url for s in specs if s.url != "/404.html"]
+    return PageSpec(
+        "/sitemap.xml", "sitemap.xml", view.config.default_language, {"pages": sorted(pages)}
+    )
 
 
 def _render(env: jinja2.Environment, spec: PageSpec) -> bytes:

@@ -45,12 +45,16 @@ class Document:
         return 1
 
 
-ALIASES_REFUSED = ("YAML anchors and aliases ('&name', '*name', '<<') are not allowed in "
-                   "alerts; write each value out in full")
+ALIASES_REFUSED = (
+    "YAML anchors and aliases ('&name', '*name', '<<') are not allowed in "
+    "alerts; write each value out in full"
+)
 
 
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in (
-    "str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+}
 
 
 class _Refused(Exception):
@@ -231,11 +235,17 @@ def _to_python(
     if id(node) in seen or node.tag == "tag:yaml.org,2002:merge":
         raise _Refused(line)
     if node.tag not in _PLAIN_TAGS:
-        raise _Refused(line, f"YAML tags such as '{node.tag.replace('tag:yaml.org,2002:', '!!')}' "
-                       "are not allowed in alerts; write plain values")
+        raise _Refused(
+            line,
+            f"YAML tags such as '{node.tag.replace('tag:yaml.org,2002:', '!!')}' "
+            "are not allowed in alerts; write plain values",
+        )
     if len(path) > MAX_NESTING:
-        raise _Refused(line, f"values are nested more than {MAX_NESTING} levels deep; alerts "
-                       "need at most three (areas → area → geocodes)")
+        raise _Refused(
+            line,
+            f"values are nested more than {MAX_NESTING} levels deep; alerts "
+            "need at most three (areas → area → geocodes)",
+        )
     seen.add(id(node))
     if isinstance(node, ScalarNode):
         if node.tag == _STR_TAG or node.tag.endswith(":timestamp"):

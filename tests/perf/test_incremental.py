@@ -219,6 +219,8 @@ EDITS: list[Callable[[Site], None]] = [
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(render, "LIST_PAGE_SIZE", 4)  # many archive pages on a small site
+    # a feed that does not list every alert: a patch build then assembles only a few
+    monkeypatch.setattr(render, "FEED_ENTRIES", 6)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -266,6 +268,59 @@ def test_one_changed_alert_rewrites_only_what_shows_it(tmp_path: Path) -> None:
     report = site.build()
     assert report.written == 2  # its page and its CAP message; listings show no body text
     assert report.rendered < 10
+    site.assert_equals_clean_build()
+
+
+def oldest(site: Site) -> Path:
+    """The alert file sent first: listed on one archive page, in no feed."""
+    return min(site.files(), key=lambda p: p.read_text("utf-8").split("\nsent: ")[1][:25])
+
+
+def test_a_text_edit_patches_only_what_shows_the_alert(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(2))
+    assert site.build().loaded == 40
+    path = oldest(site)
+    text = path.read_text("utf-8").replace("title: ", "title: Corrected ", 1)
+    path.write_text(text + "\nUpdated advice.\n", "utf-8")
+    report = site.build()
+    # its page and CAP message, the archive page listing it in each language: those pages'
+    # alerts are all this build assembled, not the site's 40
+    assert report.loaded <= 8
+    assert report.rendered == 3 and report.written == 4
+    site.assert_equals_clean_build()
+
+
+def test_a_patch_holds_the_whole_update_chain(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(3))
+    target = oldest(site)
+    site.add("u0000001", site.now - timedelta(minutes=5), msg_type="Update", refs=f"[{target.stem}]")
+    site.build()
+    target.write_text(target.read_text("utf-8") + "\nSee the update.\n", "utf-8")
+    report = site.build()
+    assert report.loaded < 41  # patched: the update came along with the alert it updates
+    assert report.written >= 2
+    site.assert_equals_clean_build()
+
+
+@pytest.mark.parametrize("change", ["severity", "new file", "warning", "page"])
+def test_what_changes_the_structure_builds_in_full(tmp_path: Path, change: str) -> None:
+    site = Site(tmp_path / "site", random.Random(4))
+    site.build()
+    path = oldest(site)
+    text = path.read_text("utf-8")
+    if change == "severity":
+        for old in SEVERITIES:  # another severity moves it on the home and area pages
+            text = text.replace(f"severity: {old}\n", "severity: Unknown\n")
+        path.write_text(text, "utf-8")
+    elif change == "new file":
+        site.add("n0000001", site.now - timedelta(hours=1))
+    elif change == "warning":  # Windows line endings: read, with a warning
+        path.write_bytes(text.replace("\n", "\r\n").encode())
+    else:
+        (site.root / "content" / "pages").mkdir()
+        (site.root / "content" / "pages" / "about.md").write_text("---\ntitle: About\n---\nUs.\n")
+    report = site.build()
+    assert report.loaded >= 40
     site.assert_equals_clean_build()
 
 
