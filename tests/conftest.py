@@ -34,7 +34,9 @@ def built_site(example_site: TmpSite) -> TmpSite:
     return example_site
 
 
-
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true",
-                     help="Rewrite tests/golden/ from the current build (review the diff!).")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/golden/ from the current build (review the diff!).",
+    )

@@ -18,8 +18,11 @@ GOLDEN = REPO / "tests" / "golden" / "example"
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_golden_bundle(built_site: TmpSite, request: pytest.FixtureRequest) -> None:
@@ -42,10 +45,19 @@ def test_golden_bundle(built_site: TmpSite, request: pytest.FixtureRequest) -> N
 
 def test_every_url_in_the_design_is_built(built_site: TmpSite) -> None:
     files = set(tree(built_site.public))
-    for rel in ("index.html", "archive/index.html", "feed.atom", "sitemap.xml", "robots.txt",
-                "404.html", ".sitegen/manifest.json", "ko/index.html",
-                "alerts/2026-09-12-gyeongju-earthquake/index.html",
-                "alerts/2026-09-12-gyeongju-earthquake/en/index.html", "areas/kr-47/index.html"):
+    for rel in (
+        "index.html",
+        "archive/index.html",
+        "feed.atom",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        ".sitegen/manifest.json",
+        "ko/index.html",
+        "alerts/2026-09-12-gyeongju-earthquake/index.html",
+        "alerts/2026-09-12-gyeongju-earthquake/en/index.html",
+        "areas/kr-47/index.html",
+    ):
         assert rel in files, rel
 
 
@@ -172,13 +184,24 @@ def test_empty_site_says_no_active_alerts(tmp_site: TmpSite) -> None:
 
 def test_update_replaces_and_cancel_archives(tmp_site: TmpSite) -> None:
     tmp_site.add("a.md", alert_text(title="First"))
-    tmp_site.add("b.md", alert_text(title="Second", msg_type="Update", references="[a]",
-                                    sent="2026-11-25T08:00:00+09:00"))
+    tmp_site.add(
+        "b.md",
+        alert_text(
+            title="Second", msg_type="Update", references="[a]", sent="2026-11-25T08:00:00+09:00"
+        ),
+    )
     tmp_site.build()
     home = (tmp_site.public / "index.html").read_text()
     assert "Second" in home and "First" not in home
-    tmp_site.add("c.md", alert_text(title="Called off", msg_type="Cancel", references="[b]",
-                                    sent="2026-11-25T09:00:00+09:00"))
+    tmp_site.add(
+        "c.md",
+        alert_text(
+            title="Called off",
+            msg_type="Cancel",
+            references="[b]",
+            sent="2026-11-25T09:00:00+09:00",
+        ),
+    )
     tmp_site.build()
     assert "Second" not in (tmp_site.public / "index.html").read_text()
     first = (tmp_site.public / "alerts/a/index.html").read_text()
@@ -206,15 +229,22 @@ def test_every_page_is_one_request_and_under_budget(built_site: TmpSite) -> None
 
 def test_output_dir_cannot_escape_the_site(tmp_site: TmpSite) -> None:
     toml = tmp_site.root / "site.toml"
-    toml.write_text(toml.read_text().replace('sender =', 'output_dir = "../elsewhere"\nsender ='))
+    toml.write_text(toml.read_text().replace("sender =", 'output_dir = "../elsewhere"\nsender ='))
     with pytest.raises(Exception, match="output_dir must be a folder inside the site"):
         build_site(tmp_site.config, NOW)
 
 
 def test_cancel_sent_in_the_future_cancels_nothing_yet(tmp_site: TmpSite) -> None:
     tmp_site.add("a.md", alert_text(title="Still on"))
-    tmp_site.add("c.md", alert_text(title="Called off", msg_type="Cancel", references="[a]",
-                                    sent="2026-11-25T20:00:00+09:00"))
+    tmp_site.add(
+        "c.md",
+        alert_text(
+            title="Called off",
+            msg_type="Cancel",
+            references="[a]",
+            sent="2026-11-25T20:00:00+09:00",
+        ),
+    )
     tmp_site.build()
     assert "Still on" in (tmp_site.public / "index.html").read_text()
     page = (tmp_site.public / "alerts/a/index.html").read_text()

@@ -14,8 +14,13 @@ NOW = "2026-11-25T12:00:00+09:00"
 
 
 def sitegen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from sitegen.cli import main; main()", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_check_ok_exit_0(example_site: TmpSite) -> None:
@@ -29,8 +34,10 @@ def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite)
     tmp_site.add("b.md", "no front matter\n")
     result = sitegen("check", cwd=tmp_site.root)
     assert result.returncode == 1
-    assert ("content/alerts/a.md:5: severity 'Severe!' is not one of Extreme, Severe, Moderate, "
-            "Minor, Unknown") in result.stderr
+    assert (
+        "content/alerts/a.md:5: severity 'Severe!' is not one of Extreme, Severe, Moderate, "
+        "Minor, Unknown"
+    ) in result.stderr
     assert "content/alerts/b.md:1: no front matter" in result.stderr
     assert "2 problems found" in result.stderr
     assert "Traceback" not in result.stderr
@@ -81,8 +88,17 @@ def test_version(example_site: TmpSite) -> None:
 
 
 def test_new_skeleton_passes_check_once_filled(tmp_site: TmpSite) -> None:
-    result = sitegen("new", "Heavy rain in Seoul", "--severity", "severe", "--area", "Seoul",
-                     "--area", "Incheon", cwd=tmp_site.root)
+    result = sitegen(
+        "new",
+        "Heavy rain in Seoul",
+        "--severity",
+        "severe",
+        "--area",
+        "Seoul",
+        "--area",
+        "Incheon",
+        cwd=tmp_site.root,
+    )
     assert result.returncode == 0, result.stderr
     [path] = (tmp_site.root / "content" / "alerts").glob("*heavy-rain-in-seoul.md")
     unfilled = sitegen("check", cwd=tmp_site.root)
@@ -95,8 +111,9 @@ def test_new_skeleton_passes_check_once_filled(tmp_site: TmpSite) -> None:
 
 
 def test_new_handles_quotes_and_non_latin_titles(tmp_site: TmpSite) -> None:
-    result = sitegen("new", '호우 "경보": 서울', "--area", "서울", "--lang", "ko",
-                     cwd=tmp_site.root)
+    result = sitegen(
+        "new", '호우 "경보": 서울', "--area", "서울", "--lang", "ko", cwd=tmp_site.root
+    )
     assert result.returncode == 0, result.stderr
     [path] = (tmp_site.root / "content" / "alerts").glob("*.ko.md")
     assert 'title: "호우 \\"경보\\": 서울"' in path.read_text()
@@ -129,11 +146,29 @@ def test_cancel_of_unknown_id_is_a_usage_error(example_site: TmpSite) -> None:
 
 
 def test_prompts_offer_the_sites_areas(example_site: TmpSite) -> None:
-    answers = "\n".join(["Gas leak in Busan", "Gas leak", "Severe", "Immediate", "Observed",
-                         "1, Haeundae beach", "6", "en"]) + "\n"
+    answers = (
+        "\n".join(
+            [
+                "Gas leak in Busan",
+                "Gas leak",
+                "Severe",
+                "Immediate",
+                "Observed",
+                "1, Haeundae beach",
+                "6",
+                "en",
+            ]
+        )
+        + "\n"
+    )
     result = subprocess.run(
         [sys.executable, "-c", "from sitegen.cli import main; main()", "new", "--interactive"],
-        cwd=example_site.root, input=answers, capture_output=True, text=True, timeout=60)
+        cwd=example_site.root,
+        input=answers,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "1. Busan" in result.stdout  # areas already used, sorted by name, in English
     [path] = (example_site.root / "content/alerts").glob("*gas-leak-in-busan.md")
@@ -147,9 +182,22 @@ def test_edit_opens_the_editor(tmp_site: TmpSite, tmp_path: Path) -> None:
     editor.write_text("import sys\nopen(sys.argv[1], 'a').write('edited\\n')\n")
     env_cmd = f"{sys.executable} {editor}"
     result = subprocess.run(
-        [sys.executable, "-c", "from sitegen.cli import main; main()", "new", "Storm", "--edit",
-         "--area", "Seoul"], cwd=tmp_site.root, capture_output=True, text=True, timeout=60,
-        env={**__import__("os").environ, "EDITOR": env_cmd, "VISUAL": env_cmd})
+        [
+            sys.executable,
+            "-c",
+            "from sitegen.cli import main; main()",
+            "new",
+            "Storm",
+            "--edit",
+            "--area",
+            "Seoul",
+        ],
+        cwd=tmp_site.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "EDITOR": env_cmd, "VISUAL": env_cmd},
+    )
     assert result.returncode == 0, result.stderr
     [path] = (tmp_site.root / "content/alerts").glob("*storm.md")
     assert path.read_text().endswith("edited\n")

@@ -37,57 +37,153 @@ CASES = [
     ("not-mapping", "---\n- a\n- b\n---\nbody\n", 2, "error", "'key: value' lines"),
     ("empty-front-matter", "---\n---\nbody\n", 2, "error", "front matter is empty"),
     ("alias", replace("event: Flood", "event: &e Flood\nheadline: *e"), 3, "error", "aliases"),
-    ("duplicate-key", replace("event: Flood", "event: Flood\nevent: Fire"), 4, "error",
-     "given twice (first on line 3)"),
+    (
+        "duplicate-key",
+        replace("event: Flood", "event: Flood\nevent: Fire"),
+        4,
+        "error",
+        "given twice (first on line 3)",
+    ),
     ("unknown-field", replace("severity:", "severty:"), 5, "error", "did you mean 'severity'"),
-    ("bad-severity", replace("severity: Severe", "severity: Severe!"), 5, "error",
-     "severity 'Severe!' is not one of Extreme, Severe, Moderate, Minor, Unknown"),
+    (
+        "bad-severity",
+        replace("severity: Severe", "severity: Severe!"),
+        5,
+        "error",
+        "severity 'Severe!' is not one of Extreme, Severe, Moderate, Minor, Unknown",
+    ),
     ("bad-urgency", replace("urgency: Expected", "urgency: Soon"), 6, "error", "urgency 'Soon'"),
-    ("bad-certainty", replace("certainty: Likely", "certainty: Sure"), 7, "error",
-     "certainty 'Sure'"),
+    (
+        "bad-certainty",
+        replace("certainty: Likely", "certainty: Sure"),
+        7,
+        "error",
+        "certainty 'Sure'",
+    ),
     ("bad-status", replace("status: Actual", "status: Real"), 8, "error", "status 'Real'"),
-    ("bad-msg-type", replace("msg_type: Alert", "msg_type: Warning"), 9, "error",
-     "msg_type 'Warning'"),
-    ("bad-category", replace("category: Met", "category: Weather"), 4, "error",
-     "category 'Weather'"),
+    (
+        "bad-msg-type",
+        replace("msg_type: Alert", "msg_type: Warning"),
+        9,
+        "error",
+        "msg_type 'Warning'",
+    ),
+    (
+        "bad-category",
+        replace("category: Met", "category: Weather"),
+        4,
+        "error",
+        "category 'Weather'",
+    ),
     ("missing-title", replace("title: Flood watch\n", ""), 1, "error", "'title' is missing"),
     ("missing-severity", replace("severity: Severe\n", ""), 1, "error", "'severity' is missing"),
-    ("missing-expires", replace("expires: 2026-11-26T07:00:00+09:00\n", ""), 1, "error",
-     "'expires' is missing"),
-    ("no-timezone", replace("sent: 2026-11-25T07:00:00+09:00", "sent: 2026-11-25T07:00:00"), 10,
-     "error", "has no timezone"),
-    ("not-a-date", replace("sent: 2026-11-25T07:00:00+09:00", "sent: tomorrow"), 10, "error",
-     "is not a date and time"),
-    ("expires-before-sent", replace("expires: 2026-11-26", "expires: 2026-11-24"), 11, "error",
-     "must be after sent"),
-    ("bad-id", replace("title:", "id: ../../etc/passwd\ntitle:"), 2, "error",
-     "cannot be used as an alert id"),
-    ("unknown-language", replace("title:", "language: xx\ntitle:"), 2, "error",
-     "not one of the site's languages"),
-    ("no-areas", replace("areas:\n  - name: Seoul\n    geocodes: {ISO3166-2: KR-11}\n", ""), 1,
-     "error", "'areas' is missing"),
-    ("area-without-name", replace("  - name: Seoul\n", "  - geocodes: {ISO3166-2: KR-11}\n"), 13,
-     "error", "area 1 needs a 'name'"),
-    ("bad-polygon", replace("    geocodes:", "    polygon: '1,2 3,4'\n    geocodes:"), 14,
-     "error", "polygon of area 'Seoul'"),
-    ("update-without-references", replace("msg_type: Alert", "msg_type: Update"), 9, "error",
-     "must say which alert it updates"),
-    ("unknown-reference", replace("references: []", "references: [flod]"), 15, "error",
-     "no alert with that id"),
-    ("bidi-title", replace("title: Flood watch", "title: Flood \u202ewatch"), 2, "error",
-     "text-direction control"),
-    ("long-title", replace("title: Flood watch", "title: " + "Flood " * 40), 2, "error",
-     "characters; keep it under"),
-    ("todo-left", GOOD.replace("The river is rising.", "TODO: say what happens"), 17, "error",
-     "replace the 'TODO:' text"),
+    (
+        "missing-expires",
+        replace("expires: 2026-11-26T07:00:00+09:00\n", ""),
+        1,
+        "error",
+        "'expires' is missing",
+    ),
+    (
+        "no-timezone",
+        replace("sent: 2026-11-25T07:00:00+09:00", "sent: 2026-11-25T07:00:00"),
+        10,
+        "error",
+        "has no timezone",
+    ),
+    (
+        "not-a-date",
+        replace("sent: 2026-11-25T07:00:00+09:00", "sent: tomorrow"),
+        10,
+        "error",
+        "is not a date and time",
+    ),
+    (
+        "expires-before-sent",
+        replace("expires: 2026-11-26", "expires: 2026-11-24"),
+        11,
+        "error",
+        "must be after sent",
+    ),
+    (
+        "bad-id",
+        replace("title:", "id: ../../etc/passwd\ntitle:"),
+        2,
+        "error",
+        "cannot be used as an alert id",
+    ),
+    (
+        "unknown-language",
+        replace("title:", "language: xx\ntitle:"),
+        2,
+        "error",
+        "not one of the site's languages",
+    ),
+    (
+        "no-areas",
+        replace("areas:\n  - name: Seoul\n    geocodes: {ISO3166-2: KR-11}\n", ""),
+        1,
+        "error",
+        "'areas' is missing",
+    ),
+    (
+        "area-without-name",
+        replace("  - name: Seoul\n", "  - geocodes: {ISO3166-2: KR-11}\n"),
+        13,
+        "error",
+        "area 1 needs a 'name'",
+    ),
+    (
+        "bad-polygon",
+        replace("    geocodes:", "    polygon: '1,2 3,4'\n    geocodes:"),
+        14,
+        "error",
+        "polygon of area 'Seoul'",
+    ),
+    (
+        "update-without-references",
+        replace("msg_type: Alert", "msg_type: Update"),
+        9,
+        "error",
+        "must say which alert it updates",
+    ),
+    (
+        "unknown-reference",
+        replace("references: []", "references: [flod]"),
+        15,
+        "error",
+        "no alert with that id",
+    ),
+    (
+        "bidi-title",
+        replace("title: Flood watch", "title: Flood \u202ewatch"),
+        2,
+        "error",
+        "text-direction control",
+    ),
+    (
+        "long-title",
+        replace("title: Flood watch", "title: " + "Flood " * 40),
+        2,
+        "error",
+        "characters; keep it under",
+    ),
+    (
+        "todo-left",
+        GOOD.replace("The river is rising.", "TODO: say what happens"),
+        17,
+        "error",
+        "replace the 'TODO:' text",
+    ),
     ("no-instruction", GOOD.split("## What to do")[0], 1, "warning", "no '## What to do'"),
     ("no-body", GOOD.split("The river")[0], 1, "warning", "no text below the front matter"),
     ("huge", GOOD + "x" * 1_000_001, 0, "error", "must be under 1,000,000 bytes"),
 ]
 
 
-@pytest.mark.parametrize(("name", "text", "line", "severity", "words"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "text", "line", "severity", "words"), CASES, ids=[c[0] for c in CASES]
+)
 def test_each_problem_is_reported_with_file_and_line(
     tmp_site: TmpSite, name: str, text: str | bytes, line: int, severity: str, words: str
 ) -> None:
@@ -105,7 +201,11 @@ def test_all_problems_in_all_files_come_in_one_run(tmp_site: TmpSite) -> None:
     tmp_site.add("c.md", "")
     errors = load_site(tmp_site.config, NOW).errors
     assert sorted((p.path[-4:], p.line) for p in errors) == [
-        ("a.md", 5), ("b.md", 4), ("b.md", 6), ("c.md", 0)]
+        ("a.md", 5),
+        ("b.md", 4),
+        ("b.md", 6),
+        ("c.md", 0),
+    ]
 
 
 def test_duplicate_ids_name_both_files(tmp_site: TmpSite) -> None:
@@ -151,8 +251,14 @@ def test_valid_alert_has_no_problem_and_case_is_forgiven(tmp_site: TmpSite) -> N
 
 
 def test_alias_bomb_is_refused_quickly(tmp_site: TmpSite) -> None:
-    bomb = "---\n" + "a0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]\n"
-        for i in range(1, 30)) + "---\nbody\n"
+    bomb = (
+        "---\n"
+        + "a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]\n"
+            for i in range(1, 30)
+        )
+        + "---\nbody\n"
+    )
     problems = problems_for(tmp_site, "bomb.md", bomb)
     assert any("aliases" in p.message for p in problems)

@@ -162,8 +162,30 @@ _REFUSE_AS_ONE_REGEX = re.compile(
 @pytest.mark.parametrize("seed", range(5))
 def test_refusal_checks_equal_the_single_regex(seed: int) -> None:
     rng = random.Random(seed)
-    alphabet = [" ", "\n", "-", "1", ".", ")", "=", "+", "*", ">", "|", "~", "a", "b", "\t",
-                "_", "<", "#", "\u00a0", "\u0663", "\u2003", "x y"]
+    alphabet = [
+        " ",
+        "\n",
+        "-",
+        "1",
+        ".",
+        ")",
+        "=",
+        "+",
+        "*",
+        ">",
+        "|",
+        "~",
+        "a",
+        "b",
+        "\t",
+        "_",
+        "<",
+        "#",
+        "\u00a0",
+        "\u0663",
+        "\u2003",
+        "x y",
+    ]
     for _ in range(4000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert body._fast_refuses(text) == bool(_REFUSE_AS_ONE_REGEX.search(text)), repr(text)

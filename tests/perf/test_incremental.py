@@ -293,7 +293,9 @@ def test_a_text_edit_patches_only_what_shows_the_alert(tmp_path: Path) -> None:
 def test_a_patch_holds_the_whole_update_chain(tmp_path: Path) -> None:
     site = Site(tmp_path / "site", random.Random(3))
     target = oldest(site)
-    site.add("u0000001", site.now - timedelta(minutes=5), msg_type="Update", refs=f"[{target.stem}]")
+    site.add(
+        "u0000001", site.now - timedelta(minutes=5), msg_type="Update", refs=f"[{target.stem}]"
+    )
     site.build()
     target.write_text(target.read_text("utf-8") + "\nSee the update.\n", "utf-8")
     report = site.build()

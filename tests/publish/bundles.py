@@ -39,7 +39,10 @@ def cache_class(path: str) -> str:
 
 
 def write_bundle(
-    root: Path, files: Files, *, cache_control: dict[str, str] | None = None,
+    root: Path,
+    files: Files,
+    *,
+    cache_control: dict[str, str] | None = None,
     built_at: str = "2026-11-25T12:00:00+00:00",
 ) -> Path:
     """Replace ``root`` with exactly ``files`` plus their manifest; return ``root``."""

@@ -57,8 +57,7 @@ def bundle(tmp_path: Path) -> Callable[..., Path]:
     """``bundle(files=None, **kw)`` rewrites tmp_path/public to exactly these files."""
 
     def make(files: Files | None = None, **kwargs: Any) -> Path:
-        return write_bundle(tmp_path / "public", site_files() if files is None else files,
-                            **kwargs)
+        return write_bundle(tmp_path / "public", site_files() if files is None else files, **kwargs)
 
     return make
 

@@ -45,8 +45,16 @@ class FaultProxy:
     """``with FaultProxy(upstream_host, upstream_port, rule) as proxy: proxy.url``."""
 
     def __init__(
-        self, host: str, port: int, rule: Rule, *, reset: bool = False, status: int = 503,
-        body: bytes = SLOWDOWN, rewrite: Rewrite | None = None, lose_answer: Rule | None = None,
+        self,
+        host: str,
+        port: int,
+        rule: Rule,
+        *,
+        reset: bool = False,
+        status: int = 503,
+        body: bytes = SLOWDOWN,
+        rewrite: Rewrite | None = None,
+        lose_answer: Rule | None = None,
     ) -> None:
         """`rule` answers instead of upstream; `rewrite` edits upstream's answers; `lose_answer`
         forwards the request (upstream acts on it) and then drops the connection unanswered."""

@@ -33,12 +33,14 @@ def snapshot_s3(bucket: str, prefix: str = "site/") -> Snapshot:
     out: Snapshot = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
-            if obj["Key"][len(prefix):].startswith(HISTORY):
+            if obj["Key"][len(prefix) :].startswith(HISTORY):
                 continue
             got = s3.get_object(Bucket=bucket, Key=obj["Key"])
-            out[obj["Key"][len(prefix):]] = (
-                hashlib.sha256(got["Body"].read()).hexdigest(), got.get("ContentType", ""),
-                got.get("CacheControl", ""), got.get("Metadata", {}).get("sha256", ""),
+            out[obj["Key"][len(prefix) :]] = (
+                hashlib.sha256(got["Body"].read()).hexdigest(),
+                got.get("ContentType", ""),
+                got.get("CacheControl", ""),
+                got.get("Metadata", {}).get("sha256", ""),
             )
     return out
 
@@ -52,7 +54,9 @@ def snapshot_folder(root: Path) -> Snapshot:
         meta_file = root / ".sitegen/meta" / f"{rel}.json"
         meta = json.loads(meta_file.read_bytes()) if meta_file.exists() else {}
         out[rel] = (
-            hashlib.sha256(file.read_bytes()).hexdigest(), meta.get("content_type", ""),
-            meta.get("cache_control", ""), meta.get("sha256", ""),
+            hashlib.sha256(file.read_bytes()).hexdigest(),
+            meta.get("content_type", ""),
+            meta.get("cache_control", ""),
+            meta.get("sha256", ""),
         )
     return out

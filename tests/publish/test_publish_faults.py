@@ -79,8 +79,9 @@ def changed_paths(cdn: RecordingCDN) -> set[str]:
     return {p for paths, _ in cdn.calls for p in paths}
 
 
-def test_failure_on_every_call_then_rerun_converges(tmp_path: Path, bundle: Callable[..., Path]
-                                                    ) -> None:
+def test_failure_on_every_call_then_rerun_converges(
+    tmp_path: Path, bundle: Callable[..., Path]
+) -> None:
     """Fail call 1, then call 2, … of a v1 → v2 publish; each time a plain re-run must leave
     exactly v2 online and must have invalidated at least what an unfailed publish does."""
     run(bundle(site_files(alerts=6)), FolderTarget(tmp_path / "ref"))
@@ -92,8 +93,9 @@ def test_failure_on_every_call_then_rerun_converges(tmp_path: Path, bundle: Call
         _fail_then_converge(tmp_path / f"n{n}", bundle, n, reference)
 
 
-def _fail_then_converge(root: Path, bundle: Callable[..., Path], n: int,
-                        reference: RecordingCDN) -> None:
+def _fail_then_converge(
+    root: Path, bundle: Callable[..., Path], n: int, reference: RecordingCDN
+) -> None:
     from state import snapshot_folder
 
     run(bundle(site_files(alerts=6)), FolderTarget(root))
@@ -123,8 +125,9 @@ def test_s3_failure_on_nth_call_then_rerun_converges(
     assert snapshot_s3(bucket) == expected(public)
 
 
-def test_failure_message_says_what_was_done_and_not(tmp_path: Path, bundle: Callable[..., Path]
-                                                    ) -> None:
+def test_failure_message_says_what_was_done_and_not(
+    tmp_path: Path, bundle: Callable[..., Path]
+) -> None:
     root = tmp_path / "pub"
     run(bundle(site_files(alerts=6)), FolderTarget(root))
     public = bundle(v2_files())
@@ -168,7 +171,9 @@ def _direct_again(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_s3_slowdown_is_retried_with_backoff(
-    bucket: str, bundle: Callable[..., Path], upstream: tuple[str, int],
+    bucket: str,
+    bundle: Callable[..., Path],
+    upstream: tuple[str, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     public = bundle()
@@ -186,7 +191,9 @@ def test_s3_slowdown_is_retried_with_backoff(
 
 
 def test_connection_resets_are_retried(
-    bucket: str, bundle: Callable[..., Path], upstream: tuple[str, int],
+    bucket: str,
+    bundle: Callable[..., Path],
+    upstream: tuple[str, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     public = bundle()
@@ -199,7 +206,9 @@ def test_connection_resets_are_retried(
 
 
 def test_persistent_slowdown_stops_with_a_clear_message(
-    bucket: str, bundle: Callable[..., Path], upstream: tuple[str, int],
+    bucket: str,
+    bundle: Callable[..., Path],
+    upstream: tuple[str, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     public = bundle()

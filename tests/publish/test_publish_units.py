@@ -31,47 +31,85 @@ from sitegen.errors import PublishError
 CC = "public, max-age=60, s-maxage=300, stale-if-error=86400"
 
 
-@pytest.mark.parametrize(("path", "urls"), [
-    ("index.html", ("/", "/index.html")),
-    ("alerts/x/index.html", ("/alerts/x/", "/alerts/x/index.html")),
-    ("alerts/x/cap.xml", ("/alerts/x/cap.xml",)),
-    ("feed.atom", ("/feed.atom",)),
-])
+@pytest.mark.parametrize(
+    ("path", "urls"),
+    [
+        ("index.html", ("/", "/index.html")),
+        ("alerts/x/index.html", ("/alerts/x/", "/alerts/x/index.html")),
+        ("alerts/x/cap.xml", ("/alerts/x/cap.xml",)),
+        ("feed.atom", ("/feed.atom",)),
+    ],
+)
 def test_url_paths(path: str, urls: tuple[str, ...]) -> None:
     assert url_paths(path) == urls
 
 
 def remote(files: dict[str, Entry], **kw: object) -> RemoteState:
-    base: dict[str, object] = dict(target="t", files=MappingProxyType(files), source="manifest",
-                                   note="n", manifest_id="m", pending=None, requests=1)
+    base: dict[str, object] = dict(
+        target="t",
+        files=MappingProxyType(files),
+        source="manifest",
+        note="n",
+        manifest_id="m",
+        pending=None,
+        requests=1,
+    )
     base.update(kw)
     return RemoteState(**base)  # type: ignore[arg-type]
 
 
 def entry(data: bytes, cc: str = CC, ct: str = "text/html; charset=utf-8") -> Entry:
     import hashlib
+
     return Entry(hashlib.sha256(data).hexdigest(), len(data), ct, cc)
 
 
-@pytest.mark.parametrize(("remote_files", "reasons", "deletes", "paths"), [
-    ({}, {"index.html": "new", "alerts/x/index.html": "new"}, (), ()),
-    ({"index.html": entry(b"home"), "alerts/x/index.html": entry(b"x")}, {}, (), ()),
-    ({"index.html": entry(b"old"), "alerts/x/index.html": entry(b"x")},
-     {"index.html": "changed"}, (), ("/", "/index.html")),
-    ({"index.html": entry(b"home", cc="no-cache"), "alerts/x/index.html": entry(b"x")},
-     {"index.html": "headers"}, (), ("/", "/index.html")),
-    ({"index.html": entry(b"home", ct="text/plain"), "alerts/x/index.html": entry(b"x")},
-     {"index.html": "headers"}, (), ("/", "/index.html")),
-    ({"index.html": entry(b"home"), "alerts/x/index.html": entry(b"x"),
-      "alerts/y/index.html": entry(b"y"), "assets/a.1.css": entry(b"a", cc="immutable")},
-     {}, ("alerts/y/index.html", "assets/a.1.css"), ("/alerts/y/", "/alerts/y/index.html")),
-])
+@pytest.mark.parametrize(
+    ("remote_files", "reasons", "deletes", "paths"),
+    [
+        ({}, {"index.html": "new", "alerts/x/index.html": "new"}, (), ()),
+        ({"index.html": entry(b"home"), "alerts/x/index.html": entry(b"x")}, {}, (), ()),
+        (
+            {"index.html": entry(b"old"), "alerts/x/index.html": entry(b"x")},
+            {"index.html": "changed"},
+            (),
+            ("/", "/index.html"),
+        ),
+        (
+            {"index.html": entry(b"home", cc="no-cache"), "alerts/x/index.html": entry(b"x")},
+            {"index.html": "headers"},
+            (),
+            ("/", "/index.html"),
+        ),
+        (
+            {"index.html": entry(b"home", ct="text/plain"), "alerts/x/index.html": entry(b"x")},
+            {"index.html": "headers"},
+            (),
+            ("/", "/index.html"),
+        ),
+        (
+            {
+                "index.html": entry(b"home"),
+                "alerts/x/index.html": entry(b"x"),
+                "alerts/y/index.html": entry(b"y"),
+                "assets/a.1.css": entry(b"a", cc="immutable"),
+            },
+            {},
+            ("alerts/y/index.html", "assets/a.1.css"),
+            ("/alerts/y/", "/alerts/y/index.html"),
+        ),
+    ],
+)
 def test_plan_cases(
-    tmp_path: Path, remote_files: dict[str, Entry], reasons: dict[str, str],
-    deletes: tuple[str, ...], paths: tuple[str, ...],
+    tmp_path: Path,
+    remote_files: dict[str, Entry],
+    reasons: dict[str, str],
+    deletes: tuple[str, ...],
+    paths: tuple[str, ...],
 ) -> None:
-    local = read_local(write_bundle(tmp_path / "b", {"index.html": b"home",
-                                                    "alerts/x/index.html": b"x"}))
+    local = read_local(
+        write_bundle(tmp_path / "b", {"index.html": b"home", "alerts/x/index.html": b"x"})
+    )
     plan = make_plan(local, remote(remote_files), Limits(), ["cdn"])
     assert {u.path: u.reason for u in plan.uploads} == reasons
     assert (plan.deletes, plan.invalidations) == (deletes, paths)
@@ -89,17 +127,24 @@ def test_plan_groups_follow_the_publish_order(tmp_path: Path) -> None:
     assert plan.estimate()["target_total"] == 2 + 8 + 1  # lock + unlock, uploads, manifest
 
 
-@pytest.mark.parametrize(("paths", "sent"), [
-    (["/alerts/x/", "/alerts/x/index.html"], ("/alerts/x/", "/alerts/x/index.html")),
-    (["/alerts/x/", "/alerts/x/index.html", "/alerts/x/cap.xml", "/"],
-     ("/", "/alerts/x/*")),
-    (["/areas/서울/"], ("/areas/%EC%84%9C%EC%9A%B8/",)),
-    ([f"/alerts/a{i}/{f}" for i in range(20) for f in ("", "index.html", "cap.xml")],
-     tuple(f"/alerts/a{i}/{f}" for i in sorted(range(20), key=str)[15:]
-           for f in ("", "cap.xml", "index.html")) + tuple(
-        sorted(f"/alerts/a{i}/*" for i in sorted(range(20), key=str)[:15]))),
-    ([f"/p{i}" for i in range(3001)], ("/*",)),
-])
+@pytest.mark.parametrize(
+    ("paths", "sent"),
+    [
+        (["/alerts/x/", "/alerts/x/index.html"], ("/alerts/x/", "/alerts/x/index.html")),
+        (["/alerts/x/", "/alerts/x/index.html", "/alerts/x/cap.xml", "/"], ("/", "/alerts/x/*")),
+        (["/areas/서울/"], ("/areas/%EC%84%9C%EC%9A%B8/",)),
+        (
+            [f"/alerts/a{i}/{f}" for i in range(20) for f in ("", "index.html", "cap.xml")],
+            tuple(
+                f"/alerts/a{i}/{f}"
+                for i in sorted(range(20), key=str)[15:]
+                for f in ("", "cap.xml", "index.html")
+            )
+            + tuple(sorted(f"/alerts/a{i}/*" for i in sorted(range(20), key=str)[:15])),
+        ),
+        ([f"/p{i}" for i in range(3001)], ("/*",)),
+    ],
+)
 def test_cloudfront_paths(paths: list[str], sent: tuple[str, ...]) -> None:
     got = cloudfront_paths(paths)
     assert sum(p.endswith("*") for p in got) <= 15 and len(got) <= 3000
@@ -146,11 +191,11 @@ def proxied(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[...,
 def test_cloudfront_waits_out_too_many_invalidations(
     distribution: str, proxied: Callable[..., FaultProxy]
 ) -> None:
-    proxy = proxied(fail_first(2, "POST", "/invalidation"), status=400,
-                    body=TOO_MANY_INVALIDATIONS)
+    proxy = proxied(fail_first(2, "POST", "/invalidation"), status=400, body=TOO_MANY_INVALIDATIONS)
     lines: list[str] = []
-    cdn = CloudFrontInvalidator(distribution, echo=lines.append, poll_s=0.01,
-                                sleep=lambda s: None, wait=True)
+    cdn = CloudFrontInvalidator(
+        distribution, echo=lines.append, poll_s=0.01, sleep=lambda s: None, wait=True
+    )
     receipt = cdn.invalidate(["/a"], reference="f" * 64)
     assert proxy.log.count(400) == 2 and receipt.id
     assert sum("too many invalidations in progress" in line for line in lines) == 2
@@ -211,8 +256,11 @@ def test_a_retried_invalidation_sends_the_same_caller_reference(
     proxy = proxied(never, lose_answer=fail_first(1, "POST", "/invalidation"))
     cdn = CloudFrontInvalidator(distribution, retry=FAST_RETRY, sleep=lambda s: None)
     receipt = cdn.invalidate(["/a", "/b"], reference="c" * 64)
-    posts = [body for method, path, body in proxy.log.bodies
-             if method == "POST" and path.endswith("/invalidation")]
+    posts = [
+        body
+        for method, path, body in proxy.log.bodies
+        if method == "POST" and path.endswith("/invalidation")
+    ]
     references = [re.search(rb"<CallerReference>(.*?)</CallerReference>", b) for b in posts]
     assert len(posts) == 2 and proxy.log.count(0) == 1 and receipt.id
     assert references[0] and references[1]
