@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -128,6 +131,21 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
         click.echo(str(warning), err=True)
     if not quiet:
         click.echo(report.summary() + f" → {config.output_path}")
+    _QUICK_EXIT.append(True)
+
+
+# Set by a command after which the process may end without tearing the interpreter down
+# (see _exit_quickly): it wrote everything it writes and started nothing that runs on.
+_QUICK_EXIT: list[bool] = []
+
+
+def _exit_quickly() -> NoReturn:
+    """End the process now: after a build, Python's own exit frees the build's ~1,000,000
+    cached objects one by one and unloads every module (~40 ms of a 0.5 s one-alert rebuild)
+    for memory the system takes back at once anyway. Output is flushed first."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def main() -> None:
@@ -135,6 +153,10 @@ def main() -> None:
     debug = "--debug" in sys.argv[1:]
     try:
         cli.main(prog_name="sitegen", standalone_mode=True)
+    except SystemExit as done:
+        if done.code in (None, 0) and _QUICK_EXIT and threading.active_count() == 1:
+            _exit_quickly()
+        raise
     except Exception as exc:  # noqa: BLE001 - last line of defence for our own bugs
         if debug:
             raise

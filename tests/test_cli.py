@@ -71,8 +71,9 @@ def test_debug_shows_traceback_for_user_errors_too(tmp_site: TmpSite) -> None:
 def test_build_writes_site_and_reports(example_site: TmpSite) -> None:
     result = sitegen("build", "--now", NOW, cwd=example_site.root)
     assert result.returncode == 0, result.stderr
-    assert "largest page" in result.stdout
+    assert "largest page" in result.stdout  # flushed before the quick exit
     assert (example_site.root / "public" / "index.html").is_file()
+    assert (example_site.root / ".sitegen" / "cache" / "state.bin").is_file()
 
 
 @pytest.mark.parametrize("command", ["", "check", "build", "new", "publish"])

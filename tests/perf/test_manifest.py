@@ -7,7 +7,13 @@ import json
 from datetime import UTC, datetime
 
 from sitegen import __version__
-from sitegen.bundle import MANIFEST_FORMAT, make_file, manifest_bytes
+from sitegen.bundle import (
+    MANIFEST_FORMAT,
+    make_file,
+    manifest_bytes,
+    manifest_from_entries,
+    patch_manifest,
+)
 from sitegen.config import CachePolicy
 
 
@@ -53,3 +59,18 @@ def test_manifest_equals_json_dumps() -> None:
 def test_empty_manifest_equals_json_dumps() -> None:
     updated = datetime(2000, 1, 1, tzinfo=UTC)
     assert manifest_bytes({}, CachePolicy(), updated) == reference({}, CachePolicy(), updated)
+
+
+def test_patched_manifest_equals_a_new_one() -> None:
+    paths = ["index.html", "alerts/서울-홍수/index.html", 'odd "quote"\\path.txt', "a/b.xml"]
+    cache = CachePolicy()
+    updated = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    before = {p: ("0" * 64, 10) for p in paths}
+    old = manifest_from_entries(before, cache, updated)
+    for changed in ([], paths[:1], paths[1:3], paths):
+        changes = {p: (hashlib.sha256(p.encode()).hexdigest(), len(p) * 1000) for p in changed}
+        expected = manifest_from_entries({**before, **changes}, cache, updated)
+        assert patch_manifest(old, changes, updated) == expected
+    # a path it does not list, or another `updated`: no patch, the caller makes a new one
+    assert patch_manifest(old, {"new.html": ("1" * 64, 1)}, updated) is None
+    assert patch_manifest(old, {}, datetime(2026, 11, 26, tzinfo=UTC)) is None
