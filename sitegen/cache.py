@@ -107,8 +107,12 @@ def read_payload(path: Path) -> Any | None:
     """The payload of a cache file, or None when it is missing, corrupt or foreign."""
     try:
         raw = path.read_bytes()
-        header, checksum, payload = raw.split(b"\n", 2)
-        if header != _header() or checksum != hashlib.sha256(payload).hexdigest().encode():
+        first = raw.index(b"\n")
+        second = raw.index(b"\n", first + 1)
+        payload = memoryview(raw)[second + 1 :]  # not a copy of megabytes
+        if raw[:first] != _header():
+            return None
+        if raw[first + 1 : second] != hashlib.sha256(payload).hexdigest().encode():
             return None
         return marshal.loads(payload)  # noqa: S302 - our own file, checksum verified above
     except (OSError, ValueError, EOFError, TypeError):

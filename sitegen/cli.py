@@ -126,7 +126,7 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
 
     config = load(site_file)
     progress = Progress(sys.stderr if sys.stderr.isatty() and not quiet else None)
-    report = build_site(config, resolve_now(now), progress)
+    report = build_site(config, resolve_now(now), progress, linger=True)
     for warning in report.warnings:
         click.echo(str(warning), err=True)
     if not quiet:

@@ -224,7 +224,11 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_incremental_equals_clean_over_random_edits(tmp_path: Path, seed: int) -> None:
+def test_incremental_equals_clean_over_random_edits(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one seed checks the output from a forked process, as large sites do
+    monkeypatch.setattr(build_module, "STAT_FORK_MIN", 1 if seed == 2 else 10**9)
     site = Site(tmp_path / "site", random.Random(seed))
     site.build()
     site.assert_equals_clean_build()
@@ -399,12 +403,22 @@ def test_no_change_rebuild_does_not_list_the_output(
     site.assert_equals_clean_build()
 
 
+@pytest.mark.parametrize("forked", [False, True])
 @pytest.mark.parametrize("change", ["stray file", "stray folder", "rewrite", "delete", "emptied"])
 def test_output_changes_are_found_by_folder_mtimes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, forked: bool
 ) -> None:
-    """With no racy window, only the recorded folder mtimes and file stats can notice."""
+    """With no racy window, only the recorded folder mtimes and file stats can notice; the
+    same when the check runs in a forked process (as it does for large sites)."""
     monkeypatch.setattr(build_module.cache, "RACY_NS", 0)
+    monkeypatch.setattr(build_module, "STAT_FORK_MIN", 1 if forked else 10**9)
+    # (a build forks only when it runs no other thread; other tests' servers may still run)
+    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
+    checks = []
+    start = build_module._OutputCheck.start
+    monkeypatch.setattr(
+        build_module._OutputCheck, "start", lambda *a: checks.append(1) or start(*a)
+    )
     site = Site(tmp_path / "site", random.Random(6))
     site.build()
     site.build()
@@ -423,6 +437,32 @@ def test_output_changes_are_found_by_folder_mtimes(
     else:
         shutil.rmtree(page.parent)
     site.build()
+    site.assert_equals_clean_build()
+    assert bool(checks) == forked
+
+
+def test_a_failed_output_check_process_is_redone_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build_module, "STAT_FORK_MIN", 1)
+    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
+    site = Site(tmp_path / "site", random.Random(6))
+    site.build()
+    (site.root / "public" / "index.html").write_bytes(b"defaced")
+
+    original = build_module._outputs_as_recorded
+    parent = os.getpid()
+    calls = []
+
+    def crashing_in_the_child(out_dir: Path, state: build_module.BuildState) -> object:
+        if os.getpid() != parent:
+            raise RuntimeError("the check process fails")
+        calls.append(parent)
+        return original(out_dir, state)
+
+    monkeypatch.setattr(build_module, "_outputs_as_recorded", crashing_in_the_child)
+    site.build()
+    assert calls == [parent]  # the child failed; the parent checked the output itself
     site.assert_equals_clean_build()
 
 
