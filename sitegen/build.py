@@ -845,7 +845,7 @@ class _Build:
             sum(map(operator.methodcaller("endswith", ".html"), entries)),
             *largest,
         )
-        new_state.save(self.root)
+        new_state.save(self.root, since=state)
         return BuildReport(
             files=new_state.summary[0],
             bytes=new_state.summary[1],

@@ -105,6 +105,13 @@ def _library_stamp(name: str) -> str:
 
 def read_payload(path: Path) -> Any | None:
     """The payload of a cache file, or None when it is missing, corrupt or foreign."""
+    found = read_payload_checked(path)
+    return None if found is None else found[0]
+
+
+def read_payload_checked(path: Path) -> tuple[Any, str] | None:
+    """(payload, its checksum) of a cache file, or None when it is missing, corrupt or
+    foreign."""
     try:
         raw = path.read_bytes()
         first = raw.index(b"\n")
@@ -112,27 +119,35 @@ def read_payload(path: Path) -> Any | None:
         payload = memoryview(raw)[second + 1 :]  # not a copy of megabytes
         if raw[:first] != _header():
             return None
-        if raw[first + 1 : second] != hashlib.sha256(payload).hexdigest().encode():
+        checksum = raw[first + 1 : second]
+        if checksum != hashlib.sha256(payload).hexdigest().encode():
             return None
-        return marshal.loads(payload)  # noqa: S302 - our own file, checksum verified above
+        value = marshal.loads(payload)  # noqa: S302 - our own file, checksum verified above
+        return value, checksum.decode()
     except (OSError, ValueError, EOFError, TypeError):
         return None
 
 
-def write_payload(path: Path, value: Any) -> None:
-    """Write atomically (temp file + rename): a crash leaves the old file or none."""
-    os.replace(write_payload_aside(path, value), path)
+def write_payload(path: Path, value: Any) -> str:
+    """Write atomically (temp file + rename): a crash leaves the old file or none. Returns
+    the payload's checksum."""
+    tmp, checksum = _write_aside(path, value)
+    os.replace(tmp, path)
+    return checksum
 
 
 def write_payload_aside(path: Path, value: Any) -> Path:
     """Write what `write_payload` would into a temporary file beside `path`; returns it."""
+    return _write_aside(path, value)[0]
+
+
+def _write_aside(path: Path, value: Any) -> tuple[Path, str]:
     payload = marshal.dumps(value)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(
-        _header() + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
-    )
-    return tmp
+    checksum = hashlib.sha256(payload).hexdigest()
+    tmp.write_bytes(_header() + b"\n" + checksum.encode() + b"\n" + payload)
+    return tmp, checksum
 
 
 def _header() -> bytes:
@@ -473,22 +488,110 @@ class BuildState:
     structure: tuple[Any, ...] = ()
     components: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
+    # (not saved) where it was loaded from: the checksum of state.bin and the delta applied
+    origin: tuple[str, dict[str, Any]] | None = dataclasses.field(
+        default=None, compare=False, repr=False, metadata={"transient": True}
+    )
+
     @classmethod
     def load(cls, root: Path) -> BuildState:
-        payload = read_payload(root / CACHE_DIR / "state.bin")
-        count = len(dataclasses.fields(cls))
-        if not (isinstance(payload, tuple) and len(payload) == count):
+        """The last build's state: state.bin, with state-delta.bin applied when it was made
+        from this very state.bin; nothing while a build's writing is unsettled."""
+        folder = root / CACHE_DIR
+        if (folder / UNSETTLED).exists():
             return cls()
-        return cls(*payload)
+        found = read_payload_checked(folder / STATE)
+        if found is None:
+            return cls()
+        payload, checksum = found
+        if not (isinstance(payload, tuple) and len(payload) == len(_SAVED)):
+            return cls()
+        state = cls(*payload)
+        delta = read_payload(folder / DELTA)
+        changes: dict[str, Any] = {}
+        if isinstance(delta, tuple) and len(delta) == 2 and delta[0] == checksum:
+            changes = delta[1]
+            for name, change in changes.items():
+                if name.startswith("+"):  # a dict field's (updated entries, removed keys)
+                    updates, removed = change
+                    value = getattr(state, name[1:])
+                    value.update(updates)
+                    for key in removed:
+                        value.pop(key, None)
+                else:
+                    setattr(state, name, change)
+        state.origin = (checksum, changes)
+        return state
 
-    def save(self, root: Path) -> None:
-        write_payload(root / CACHE_DIR / "state.bin", shallow(self))
+    def save(self, root: Path, since: BuildState | None = None) -> None:
+        """Write the state. `since`: the state this one was made from (as loaded); when it
+        came from a state.bin still there, only what changed since that file is written, to
+        state-delta.bin (a one-alert rebuild changes a few of 60,000 entries: ~1 ms instead
+        of ~35 ms), until the delta grows past DELTA_MAX entries."""
+        folder = root / CACHE_DIR
+        origin = since.origin if since is not None else None
+        if since is not None and origin is not None and (folder / STATE).exists():
+            changes = _delta(self, since, origin[1])
+            if sum(_size_of(name, change) for name, change in changes.items()) <= DELTA_MAX:
+                write_payload(folder / DELTA, (origin[0], changes))
+                self.origin = (origin[0], changes)
+                (folder / UNSETTLED).unlink(missing_ok=True)
+                return
+        written = write_payload(folder / STATE, shallow_saved(self))
+        (folder / DELTA).unlink(missing_ok=True)
+        (folder / UNSETTLED).unlink(missing_ok=True)
+        self.origin = (written, {})
 
     @staticmethod
     def forget(root: Path) -> None:
-        """Drop the state before touching the output, so a build interrupted while writing is
-        followed by one that trusts nothing it did not verify."""
-        (root / CACHE_DIR / "state.bin").unlink(missing_ok=True)
+        """Mark the state unsettled before touching the output, so a build interrupted while
+        writing is followed by one that trusts nothing it did not verify (`save` settles)."""
+        folder = root / CACHE_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / UNSETTLED).touch()
+
+
+STATE = "state.bin"
+DELTA = "state-delta.bin"
+UNSETTLED = "state-unsettled"  # present while a build writes the output
+DELTA_MAX = 5_000  # changed entries a delta may hold before the whole state is written
+_SAVED = [f.name for f in dataclasses.fields(BuildState) if not f.metadata.get("transient")]
+
+
+def shallow_saved(state: BuildState) -> tuple[Any, ...]:
+    return tuple(getattr(state, name) for name in _SAVED)
+
+
+def _delta(new: BuildState, old: BuildState, before: dict[str, Any]) -> dict[str, Any]:
+    """What changed from the state.bin `old` was loaded from to `new`: `before` (the delta
+    `old` was loaded with) merged with what changed from `old` to `new`. A dict field as
+    "+name": (updated entries, removed keys); any other field whole, by name."""
+    changes = dict(before)
+    for name in _SAVED:
+        value, previous = getattr(new, name), getattr(old, name)
+        if value is previous:
+            continue
+        if isinstance(value, dict) and isinstance(previous, dict):
+            missing = object()
+            updates = {
+                k: v
+                for k, v in value.items()
+                if (p := previous.get(k, missing)) is not v and p != v
+            }
+            gone = previous.keys() - value.keys()
+            if not updates and not gone:
+                continue
+            earlier, removed = changes.get("+" + name, ({}, ()))
+            merged = {k: v for k, v in earlier.items() if k not in gone}
+            merged.update(updates)
+            changes["+" + name] = (merged, tuple(sorted((set(removed) - updates.keys()) | gone)))
+        elif value != previous:
+            changes[name] = value
+    return changes
+
+
+def _size_of(name: str, change: Any) -> int:
+    return len(change[0]) + len(change[1]) if name.startswith("+") else 1
 
 
 # --- digests of render inputs ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from sitegen import build as build_module
+from sitegen import cache as cache_module
 from sitegen import render
 from sitegen.build import build_bundle, build_site
 from sitegen.bundle import MANIFEST_PATH
@@ -492,3 +493,59 @@ def test_a_build_failing_in_its_workers_keeps_the_source_cache_as_it_was(
     build_site(config, site.now, jobs=2)
     site.assert_equals_clean_build()
     assert {p.name: p.read_bytes() for p in cache_dir.glob("sources-*.bin")} != shards
+
+
+def test_state_deltas_load_as_what_was_saved(tmp_path: Path) -> None:
+    """A build that changes a few entries saves them to state-delta.bin; loading applies the
+    (cumulative) delta to state.bin and gives exactly the state that was saved."""
+    rng = random.Random(9)
+    first = build_module.BuildState(
+        inputs="a",
+        outputs={f"p{i}": (f"{i:064x}", (i, i, i, i), -1) for i in range(50)},
+        units={f"u{i}": ("k", (f"p{i}",), (), "") for i in range(20)},
+        folders={"": 1, "a": 2},
+    )
+    first.save(tmp_path)
+    loaded = build_module.BuildState.load(tmp_path)
+    for step in range(6):
+        new = build_module.BuildState(**{n: getattr(loaded, n) for n in cache_module._SAVED})
+        new.outputs = dict(loaded.outputs)
+        for _ in range(5):  # change, remove and (re-)add entries
+            key = f"p{rng.randint(0, 60)}"
+            if rng.random() < 0.3:
+                new.outputs.pop(key, None)
+            else:
+                new.outputs[key] = (f"{step:064x}", (step, 1, 2, 3), step)
+        new.inputs = f"step {step}"
+        new.save(tmp_path, since=loaded)
+        assert (tmp_path / CACHE_DIR / "state-delta.bin").exists()
+        loaded = build_module.BuildState.load(tmp_path)
+        assert cache_module.shallow_saved(loaded) == cache_module.shallow_saved(new)
+    # a delta made for another state.bin is not applied
+    stale = (tmp_path / CACHE_DIR / "state-delta.bin").read_bytes()
+    first.inputs = "b"
+    first.save(tmp_path)  # another whole state (and the delta removed)
+    assert not (tmp_path / CACHE_DIR / "state-delta.bin").exists()
+    (tmp_path / CACHE_DIR / "state-delta.bin").write_bytes(stale)
+    assert build_module.BuildState.load(tmp_path).inputs == "b"
+
+
+def test_a_build_interrupted_while_writing_trusts_nothing_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = Site(tmp_path / "site", random.Random(10))
+    site.build()
+    edit_title(site)
+    real = build_module.commit_staged
+
+    def interrupted(staging: Path, out_dir: Path, changed: list[str], *rest: object) -> None:
+        (out_dir / changed[0]).write_bytes(b"half written")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "commit_staged", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        site.build()
+    monkeypatch.setattr(build_module, "commit_staged", real)
+    assert build_module.BuildState.load(site.root).outputs == {}  # unsettled: not trusted
+    site.build()
+    site.assert_equals_clean_build()
