@@ -269,6 +269,7 @@ class _Build:
         self.sources: dict[str, cache.Signature] = {}  # content file → its stat signature
         self.sources_aside = b""  # `sources`, marshalled while render workers run
         self.parsed = 0  # content files parsed by a patch attempt
+        self.verified: dict[str, str] = {}  # rel → digest of racy files a patch found unchanged
 
     def run(self) -> BuildReport:
         read_ns = time.time_ns()
@@ -513,8 +514,17 @@ class _Build:
             if state.sources[f.rel] != self.sources[f.rel] or f.stat.st_mtime_ns >= since
         ]
         changed: dict[str, Alert] = {}
+        verified: dict[str, str] = {}  # racy files found unchanged: rel → digest
         for f in candidates:
-            if store.lookup(f.rel, self.sources[f.rel], f.fspath) is not None:
+            sig = self.sources[f.rel]
+            if sig == state.sources[f.rel] and f.rel in state.racy:
+                # racy at the last build, the same stat: its digest decides, as in a
+                # no-change build (no cache entry decoded or rewritten for it)
+                data = _read(f.fspath)
+                if data is not None and cache.digest(data) == state.racy[f.rel]:
+                    verified[f.rel] = state.racy[f.rel]
+                    continue
+            if store.lookup(f.rel, sig, f.fspath) is not None:
                 continue  # the same bytes
             if len(changed) == PATCH_MAX:
                 return None
@@ -534,6 +544,7 @@ class _Build:
         partial = self._partial_site({a.id for a in changed.values()}, changed, store)
         if partial is None:
             return None
+        self.verified = verified
         return self._render_patch(*partial, store, on_disk, inputs, read_ns)
 
     def _partial_site(
@@ -583,7 +594,7 @@ class _Build:
         units = site_units(view, self._environments(), set(dirty))
         if len(units) != len(dirty):
             return None
-        self.store_digests = store.digests()
+        self.store_digests = {**self.verified, **store.digests()}
         self.fingerprint = Fingerprint(self.store_digests)
         keys = [_unit_key(self.global_key, unit, self.fingerprint) for unit in units]
         known = self._verified(on_disk)
