@@ -12,11 +12,13 @@ import html
 import re
 import xml.etree.ElementTree as etree  # noqa: S405 - builds trees, never parses input
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import markdown
-from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
+
+if TYPE_CHECKING:  # Python-Markdown is imported only when a body needs it (see _markdown)
+    import markdown
 
 SAFE_SCHEMES = {"http", "https", "mailto", "tel"}
 INSTRUCTION_HEADING = re.compile(
@@ -36,21 +38,7 @@ class RenderedBody:
     @property
     def markup(self) -> Markup:
         """The HTML marked safe for Jinja: raw HTML was escaped and links cleaned above."""
-        return Markup(self.html)  # noqa: S704 - produced by _SafeMarkdown only
-
-
-class _SafeTree(Treeprocessor):
-    """Drop unsafe links, turn images into text, demote h1 (the page already has one)."""
-
-    def run(self, root: etree.Element) -> None:
-        for parent in root.iter():
-            for index, child in enumerate(list(parent)):
-                if child.tag == "img":
-                    parent[index] = _text_element(f"[{child.get('alt') or 'image'}]", child.tail)
-                elif child.tag == "a":
-                    _clean_link(child)
-                elif child.tag == "h1":
-                    child.tag = "h2"
+        return Markup(self.html)  # noqa: S704 - produced by _markdown (SafeMarkdown) or fast_html only
 
 
 def _text_element(text: str, tail: str | None) -> etree.Element:
@@ -87,24 +75,37 @@ def is_safe_url(href: str) -> bool:
     return scheme in SAFE_SCHEMES if scheme else ":" not in head
 
 
-class _SafeMarkdown(markdown.Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
-        md.preprocessors.deregister("html_block")
-        md.inlinePatterns.deregister("html")
-        md.treeprocessors.register(_SafeTree(md), "sitegen_safe", 0)
-
-
 @functools.cache
 def _markdown() -> markdown.Markdown:
-    """The one Markdown converter, made on first use: most bodies take the fast path, and
-    making it (compiling Markdown's patterns) costs ~30 ms of a one-alert rebuild. Extensions
-    are given as objects: a name makes Markdown scan every installed package's entry points
-    (~20 ms)."""
+    """The one Markdown converter, made on first use: most bodies take the fast path, so
+    Python-Markdown is imported only then (~9 ms), and making the converter (compiling its
+    patterns) costs ~30 ms of a one-alert rebuild. Extensions are given as objects: a name
+    makes Markdown scan every installed package's entry points (~20 ms)."""
+    import markdown
     from markdown.extensions.sane_lists import SaneListExtension
+    from markdown.treeprocessors import Treeprocessor
 
-    return markdown.Markdown(
-        extensions=[_SafeMarkdown(), SaneListExtension()], output_format="html"
-    )
+    class SafeTree(Treeprocessor):
+        """Drop unsafe links, turn images into text, demote h1 (the page already has one)."""
+
+        def run(self, root: etree.Element) -> None:
+            for parent in root.iter():
+                for index, child in enumerate(list(parent)):
+                    if child.tag == "img":
+                        alt = f"[{child.get('alt') or 'image'}]"
+                        parent[index] = _text_element(alt, child.tail)
+                    elif child.tag == "a":
+                        _clean_link(child)
+                    elif child.tag == "h1":
+                        child.tag = "h2"
+
+    class SafeMarkdown(markdown.Extension):
+        def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - its API
+            md.preprocessors.deregister("html_block")
+            md.inlinePatterns.deregister("html")
+            md.treeprocessors.register(SafeTree(md), "sitegen_safe", 0)
+
+    return markdown.Markdown(extensions=[SafeMarkdown(), SaneListExtension()], output_format="html")
 
 
 @functools.lru_cache(maxsize=256)
