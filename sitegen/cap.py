@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -19,7 +18,7 @@ from sitegen.body import render_body
 from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
 from sitegen.lifecycle import Standing, published_groups
-from sitegen.model import Alert, AlertGroup, Area, Phase, Site
+from sitegen.model import Alert, AlertGroup, Phase, Site
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 # Aggregators (e.g. public-alert services) refuse feeds above about 1 MB; stay clear of it.
@@ -57,19 +56,19 @@ def cap_xml(group: AlertGroup, site: Site, config: SiteConfig) -> bytes:
     """One CAP 1.2 message for an alert: one <info> per language version, primary first."""
     _check_sender(config)
     alert = group.primary
-    root = _Node("alert")
-    _add(root, "identifier", cap_identifier(config, group.id))
-    _add(root, "sender", config.sender)
-    _add(root, "sent", cap_time(alert.sent))
-    _add(root, "status", alert.status.value)
-    _add(root, "msgType", alert.msg_type.value)
-    _add(root, "scope", "Public")
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<alert xmlns="{CAP_NS}">']
+    _leaf(out, 1, "identifier", cap_identifier(config, group.id))
+    _leaf(out, 1, "sender", config.sender)
+    _leaf(out, 1, "sent", cap_time(alert.sent))
+    _leaf(out, 1, "status", alert.status.value)
+    _leaf(out, 1, "msgType", alert.msg_type.value)
+    _leaf(out, 1, "scope", "Public")
     if alert.references:
-        _add(root, "references", _references(alert, site, config))
+        _leaf(out, 1, "references", _references(alert, site, config))
     for version in group.versions:
-        root.children.append(_info(group, version, config))
-    lines = root.lines(0, f' xmlns="{CAP_NS}"')
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(lines) + "\n").encode("utf-8")
+        _info(out, group, version, config)
+    out.append("</alert>\n")
+    return "\n".join(out).encode("utf-8")
 
 
 def cap_files(site: Site, config: SiteConfig) -> Iterator[tuple[str, bytes]]:
@@ -95,71 +94,54 @@ def _references(alert: Alert, site: Site, config: SiteConfig) -> str:
     )
 
 
-def _info(group: AlertGroup, alert: Alert, config: SiteConfig) -> _Node:
+def _info(out: list[str], group: AlertGroup, alert: Alert, config: SiteConfig) -> None:
     body = render_body(alert.body)
-    info = _Node("info")
-    _add(info, "language", alert.language)
-    _add(info, "category", alert.category.value)
-    _add(info, "event", alert.event)
-    _add(info, "urgency", alert.urgency.value)
-    _add(info, "severity", alert.severity.value)
-    _add(info, "certainty", alert.certainty.value)
+    out.append(" <info>")
+    _leaf(out, 2, "language", alert.language)
+    _leaf(out, 2, "category", alert.category.value)
+    _leaf(out, 2, "event", alert.event)
+    _leaf(out, 2, "urgency", alert.urgency.value)
+    _leaf(out, 2, "severity", alert.severity.value)
+    _leaf(out, 2, "certainty", alert.certainty.value)
     if alert.effective is not None:
-        _add(info, "effective", cap_time(alert.effective))
-    _add(info, "expires", cap_time(alert.expires))
-    _add(info, "senderName", config.sender_name)
-    _add(info, "headline", alert.headline or alert.title)
+        _leaf(out, 2, "effective", cap_time(alert.effective))
+    _leaf(out, 2, "expires", cap_time(alert.expires))
+    _leaf(out, 2, "senderName", config.sender_name)
+    _leaf(out, 2, "headline", alert.headline or alert.title)
     if body.description:
-        _add(info, "description", body.description)
+        _leaf(out, 2, "description", body.description)
     if body.instruction:
-        _add(info, "instruction", body.instruction)
-    _add(info, "web", urls.absolute(config, urls.alert_url(group, alert.language)))
+        _leaf(out, 2, "instruction", body.instruction)
+    _leaf(out, 2, "web", urls.absolute(config, urls.alert_url(group, alert.language)))
     if alert.headline and alert.headline != alert.title:
-        _pair(info, "parameter", TITLE_PARAMETER, alert.title)
+        _pair(out, 2, "parameter", TITLE_PARAMETER, alert.title)
     for area in alert.areas:
-        info.children.append(_area(area))
-    return info
+        out.append("  <area>")
+        _leaf(out, 3, "areaDesc", area.name)
+        for polygon in area.polygons:
+            _leaf(out, 3, "polygon", " ".join(polygon.split()))
+        for name, value in area.geocodes:
+            _pair(out, 3, "geocode", name, value)
+        out.append("  </area>")
+    out.append(" </info>")
 
 
-def _area(area: Area) -> _Node:
-    element = _Node("area")
-    _add(element, "areaDesc", area.name)
-    for polygon in area.polygons:
-        _add(element, "polygon", " ".join(polygon.split()))
-    for name, value in area.geocodes:
-        _pair(element, "geocode", name, value)
-    return element
+# CAP is written as text, one element per line indented one space per level: it needs no
+# attributes, comments or namespaces beyond one default, and ElementTree's generic writer
+# (then a tree of nodes) cost as much per alert as rendering its page.
+_PADS = tuple(" " * depth for depth in range(6))
 
 
-def _pair(parent: _Node, tag: str, name: str, value: str) -> None:
-    element = _Node(tag)
-    parent.children.append(element)
-    _add(element, "valueName", name)
-    _add(element, "value", value)
+def _leaf(out: list[str], depth: int, tag: str, text: str) -> None:
+    out.append(f"{_PADS[depth]}<{tag}>{_escape(text)}</{tag}>")
 
 
-def _add(parent: _Node, tag: str, text: str) -> None:
-    parent.children.append(_Node(tag, text))
-
-
-@dataclass(slots=True)
-class _Node:
-    """A CAP element. Serialised by hand: CAP needs no attributes, comments or namespaces
-    beyond one default, and ElementTree's generic writer was a fifth of a 10,000-alert build."""
-
-    tag: str
-    text: str = ""
-    children: list[_Node] = field(default_factory=list)
-
-    def lines(self, depth: int, attributes: str = "") -> Iterator[str]:
-        pad = " " * depth
-        if not self.children:
-            yield f"{pad}<{self.tag}{attributes}>{_escape(self.text)}</{self.tag}>"
-            return
-        yield f"{pad}<{self.tag}{attributes}>"
-        for child in self.children:
-            yield from child.lines(depth + 1)
-        yield f"{pad}</{self.tag}>"
+def _pair(out: list[str], depth: int, tag: str, name: str, value: str) -> None:
+    pad = _PADS[depth]
+    out.append(f"{pad}<{tag}>")
+    _leaf(out, depth + 1, "valueName", name)
+    _leaf(out, depth + 1, "value", value)
+    out.append(f"{pad}</{tag}>")
 
 
 def _escape(text: str) -> str:
