@@ -278,13 +278,18 @@ class _Build:
         checking = None
         if len(self.state.outputs) >= STAT_FORK_MIN and self._can_fork():
             checking = _OutputCheck.start(self.out_dir, self.state)
-        files, scan_problems = scan_content(self.config)
-        self.sources = {f.rel: cache.signature(f.stat) for f in files}
-        # marshal format 2 has no back-references: the same data, the same bytes, every run
-        stats = marshal.dumps((self.global_key, list(self.sources.items())), 2)
-        inputs = cache.digest(stats + repr(scan_problems).encode())
-        if checking is not None and inputs != self.state.inputs:
-            import sitegen.render  # noqa: F401 - needed next: import it while the check runs
+        try:
+            files, scan_problems = scan_content(self.config)
+            self.sources = {f.rel: cache.signature(f.stat) for f in files}
+            # marshal format 2 has no back-references: the same data, the same bytes, every run
+            stats = marshal.dumps((self.global_key, list(self.sources.items())), 2)
+            inputs = cache.digest(stats + repr(scan_problems).encode())
+            if checking is not None and inputs != self.state.inputs:
+                import sitegen.render  # noqa: F401 - needed next: import it while the check runs
+        except BaseException:
+            if checking is not None:
+                checking.result(self.state)  # reap the child
+            raise
         if checking is None or (on_disk := checking.result(self.state)) is _FAILED:
             on_disk = _outputs_as_recorded(self.out_dir, self.state)
         if on_disk is None:
