@@ -449,8 +449,11 @@ def release_free_memory() -> None:
 
 
 def shallow(value: Any) -> tuple[Any, ...]:
+    """A dataclass's fields as a tuple, those marked transient left out (not saved)."""
     # dataclasses.astuple deep-copies every nested value: far too slow for 25,000 entries.
-    return tuple(getattr(value, f.name) for f in dataclasses.fields(value))
+    return tuple(
+        getattr(value, f.name) for f in dataclasses.fields(value) if not f.metadata.get("transient")
+    )
 
 
 # --- what the last build wrote --------------------------------------------------------------
@@ -529,15 +532,15 @@ class BuildState:
         state-delta.bin (a one-alert rebuild changes a few of 60,000 entries: ~1 ms instead
         of ~35 ms), until the delta grows past DELTA_MAX entries."""
         folder = root / CACHE_DIR
-        origin = since.origin if since is not None else None
-        if since is not None and origin is not None and (folder / STATE).exists():
+        if since is not None and since.origin is not None and (folder / STATE).exists():
+            origin = since.origin
             changes = _delta(self, since, origin[1])
             if sum(_size_of(name, change) for name, change in changes.items()) <= DELTA_MAX:
                 write_payload(folder / DELTA, (origin[0], changes))
                 self.origin = (origin[0], changes)
                 (folder / UNSETTLED).unlink(missing_ok=True)
                 return
-        written = write_payload(folder / STATE, shallow_saved(self))
+        written = write_payload(folder / STATE, shallow(self))
         (folder / DELTA).unlink(missing_ok=True)
         (folder / UNSETTLED).unlink(missing_ok=True)
         self.origin = (written, {})
@@ -556,10 +559,6 @@ DELTA = "state-delta.bin"
 UNSETTLED = "state-unsettled"  # present while a build writes the output
 DELTA_MAX = 5_000  # changed entries a delta may hold before the whole state is written
 _SAVED = [f.name for f in dataclasses.fields(BuildState) if not f.metadata.get("transient")]
-
-
-def shallow_saved(state: BuildState) -> tuple[Any, ...]:
-    return tuple(getattr(state, name) for name in _SAVED)
 
 
 def _delta(new: BuildState, old: BuildState, before: dict[str, Any]) -> dict[str, Any]:
