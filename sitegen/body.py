@@ -112,13 +112,26 @@ def _markdown() -> markdown.Markdown:
 def render_body(source: str) -> RenderedBody:
     """Render one alert body; pure (same text, same result). Cached: a page and its CAP file
     render the same body."""
-    body_html = to_html(source)
     match = INSTRUCTION_HEADING.search(source)
     before, after = (source[: match.start()], source[match.end() :]) if match else (source, "")
+    blocks = _fast_blocks(source)
+    if blocks is None:
+        body_html = to_html(source)
+        description, instruction = markdown_to_text(before), markdown_to_text(after)
+    else:
+        # One pass for all three: on the fast path the heading is a block of its own, so the
+        # HTML of the text before it (after it) is the HTML of the blocks before (after) it.
+        body_html = "\n".join(blocks)
+        if match is None:
+            description, instruction = _html_text(body_html), ""
+        else:
+            k = sum(1 for block in before.strip("\n").split("\n\n") if block.strip("\n"))
+            description = _html_text("\n".join(blocks[:k]))
+            instruction = _html_text("\n".join(blocks[k + 1 :]))
     return RenderedBody(
         html=body_html,
-        description=markdown_to_text(before),
-        instruction=markdown_to_text(after),
+        description=description,
+        instruction=instruction,
         summary=_summary(body_html),
     )
 
@@ -137,9 +150,15 @@ def markdown_to_text(source: str) -> str:
     """Plain text of a Markdown fragment: paragraphs kept, markup removed."""
     if not source.strip():
         return ""
-    rendered = to_html(source)
-    blocks = re.split(r"</(?:p|li|h[1-6]|blockquote|pre)>", rendered)
-    lines = [_plain_text(b) for b in blocks]
+    return _html_text(to_html(source))
+
+
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|blockquote|pre)>")
+
+
+def _html_text(rendered: str) -> str:
+    """Plain text of rendered body HTML: a line per block."""
+    lines = [_plain_text(b) for b in _BLOCK_END.split(rendered)]
     return "\n".join(line for line in lines if line)
 
 
@@ -178,6 +197,12 @@ _FAST_HEADING = re.compile(r"^(#{1,6}) +([^#\s](?:[^#]*[^#\s])?)$")
 
 def fast_html(source: str) -> str | None:
     """HTML identical to Python-Markdown's for the common subset, or None outside it."""
+    blocks = _fast_blocks(source)
+    return None if blocks is None else "\n".join(blocks)
+
+
+def _fast_blocks(source: str) -> list[str] | None:
+    """fast_html's blocks: one per non-empty block of the source (blank-line separated)."""
     if _fast_refuses(source):
         return None
     out: list[str] = []
@@ -215,7 +240,7 @@ def fast_html(source: str) -> str | None:
                 return None
             out.append(f"<p>{text}</p>")
             previous_list = False
-    return "\n".join(out)
+    return out
 
 
 def _fast_inline(text: str) -> str | None:

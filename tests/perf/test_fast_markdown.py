@@ -189,3 +189,50 @@ def test_refusal_checks_equal_the_single_regex(seed: int) -> None:
     for _ in range(4000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert body._fast_refuses(text) == bool(_REFUSE_AS_ONE_REGEX.search(text)), repr(text)
+
+
+HEADINGS = ["## What to do", "## what to do", "##  What to do", "## 행동 요령", "# What to do"]
+
+
+def simple_markdown(rng: random.Random) -> str:
+    """What officials write: paragraphs, lists, bold and links (mostly the fast path)."""
+    blocks = []
+    for _ in range(rng.randint(1, 4)):
+        start = rng.choice(["", "", "- "])
+        words = [*PLAIN, "**bold**", "[link](https://x.test/p)"]
+        lines = [
+            start + " ".join(rng.choice(words) for _ in range(rng.randint(1, 5)))
+            for _ in range(rng.randint(1, 3))
+        ]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def reference_render(source: str) -> body.RenderedBody:
+    """render_body as first written: three renders, one per part (slower, obviously right)."""
+    html = body.to_html(source)
+    match = body.INSTRUCTION_HEADING.search(source)
+    before, after = (source[: match.start()], source[match.end() :]) if match else (source, "")
+    return body.RenderedBody(
+        html, body.markdown_to_text(before), body.markdown_to_text(after), body._summary(html)
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_render_body_in_one_pass_equals_three_renders(seed: int) -> None:
+    rng = random.Random(seed)
+    fast = 0
+    for _ in range(800):
+        parts = [
+            random_markdown(rng) if rng.random() < 0.3 else simple_markdown(rng)
+            for _ in range(rng.randint(1, 3))
+        ]
+        seps = ["\n\n", "\n", "\n\n\n"]
+        source = parts[0]
+        for part in parts[1:]:
+            heading = rng.choice(HEADINGS)
+            source += rng.choice(seps) + heading + rng.choice([*seps, " \n", "\n  \n"]) + part
+        fast += body.fast_html(source) is not None
+        body.render_body.cache_clear()
+        assert body.render_body(source) == reference_render(source), source
+    assert fast > 80  # the one-pass route must be exercised
