@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -250,6 +251,38 @@ def test_parallel_cold_build_equals_clean(tmp_path: Path, monkeypatch: pytest.Mo
     edit_template(site)
     build_site(load_config(site.root / "site.toml"), site.now, jobs=2)
     site.assert_equals_clean_build()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_state_records_each_output_as_it_is_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """Signatures come from the staged files when the staging folder becomes the output whole
+    (a clean build), from a stat after the move otherwise: either way, the files' own."""
+    monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)
+    commit = build_module.commit_staged
+
+    def later_commit(*args: Any) -> bool:
+        time.sleep(0.05)  # past the clock tick of the writes: a moved file's ctime differs
+        return commit(*args)
+
+    monkeypatch.setattr(build_module, "commit_staged", later_commit)
+    site = Site(tmp_path / "site", random.Random(3))
+    out = site.root / "public"
+
+    def recorded_as_on_disk() -> None:
+        state = cache_module.BuildState.load(site.root)
+        assert state.outputs, "no state saved"
+        for path, (_, sig, _) in state.outputs.items():
+            assert sig == cache_module.signature(os.stat(out / path)), path
+
+    build_site(load_config(site.root / "site.toml"), site.now, jobs=jobs)
+    recorded_as_on_disk()
+    base = site.root / "templates" / "base.html"
+    base.write_text(base.read_text("utf-8") + "<!-- x -->\n", "utf-8")
+    report = build_site(load_config(site.root / "site.toml"), site.now, jobs=jobs)
+    assert report.written == report.pages  # each page moved alone into the existing folder
+    recorded_as_on_disk()
 
 
 def test_no_change_rebuild_writes_nothing(tmp_path: Path) -> None:
