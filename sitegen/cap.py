@@ -27,6 +27,7 @@ FEED_LIMIT_BYTES = 900_000
 TITLE_PARAMETER = "sitegen:title"
 # Characters XML 1.0 cannot carry at all; an alert containing one would make invalid CAP.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_TOUCHED = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # what _escape changes
 # What CAP forbids inside sender and identifier (spec 3.2.1: spaces, commas, '<' and '&').
 _CAP_RESTRICTED = re.compile(r"[\s,<&]")
 
@@ -145,6 +146,8 @@ def _pair(out: list[str], depth: int, tag: str, name: str, value: str) -> None:
 
 
 def _escape(text: str) -> str:
+    if _XML_TOUCHED.search(text) is None:  # most values: one scan instead of five
+        return text
     text = _XML_ILLEGAL.sub("", text)
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")

@@ -197,3 +197,23 @@ def test_every_cap_element_is_in_schema_order(example_site: TmpSite) -> None:
     root = validate_cap(caps(example_site)[f"alerts/{QUAKE}/cap.xml"])
     tags = [child.tag.removeprefix(CAP) for child in root]
     assert tags == ["identifier", "sender", "sent", "status", "msgType", "scope", "info", "info"]
+
+
+def test_cap_escaping_skips_only_text_it_would_not_change() -> None:
+    """_escape returns clean text as is: the same result as removing what XML forbids and
+    escaping &, <, > and CR, for text with and without any of them."""
+    import random
+
+    from sitegen import cap
+
+    def full(text: str) -> str:
+        text = cap._XML_ILLEGAL.sub("", text)
+        for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
+            text = text.replace(old, new)
+        return text
+
+    rng = random.Random(4)
+    alphabet = ["a", " ", "서", "&", "<", ">", "\r", "\n", "\t", "\x00", "\x0b", "\ufffe", "é"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        assert cap._escape(text) == full(text), repr(text)
