@@ -757,7 +757,10 @@ class _Build:
         _WORK.units, _WORK.keys, _WORK.known, _WORK.on_disk = units, keys, known, on_disk
         _WORK.out_dir, _WORK.staging = self.out_dir, staging
         _WORK.fingerprint, _WORK.global_key = self.fingerprint, self.global_key
-        chunks = [dirty[i : i + CHUNK] for i in range(0, len(dirty), CHUNK)]
+        # The costly units first (site_units ends with the sitemap, feeds and listing pages):
+        # what is left for the end is the alerts' small, even chunks, so the workers end together.
+        order = dirty[::-1]
+        chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
         results: dict[int, list[Written]] = {}
 
         def take(chunk: list[tuple[int, list[Written], str | None]]) -> None:
@@ -857,6 +860,7 @@ class _Build:
             discard_staged(staging)
         if not renamed_whole:
             staged_as = {}  # each file was renamed alone: its ctime changed
+        largest = self._largest(entries)  # compressing while the state is made
         entries[MANIFEST_PATH] = (manifest_sha, len(manifest))
         brotli_sizes[MANIFEST_PATH] = -1
         rewritten = set(changed) | ({MANIFEST_PATH} if manifest_changed else set())
@@ -882,7 +886,7 @@ class _Build:
             units=unit_paths,
             outputs=outputs,
             warnings=tuple(codec["problem"].encode(w) for w in warnings) if codec else (),
-            brotli=dict(state.brotli),
+            brotli={},  # state.brotli, once `largest` has added to it
         )
         new_state.folders, new_state.folders_ns = self._folders(entries, rewritten, removed)
         new_state.sources = self.sources
@@ -891,15 +895,15 @@ class _Build:
         patchable = len(unit_paths) == len(units) + len(kept)
         new_state.structure = layout.structure if patchable else ()
         new_state.now_rank = _rank(new_state.instants, self.now)
+        heaviest = largest()
         self.state = new_state
-        largest = self._largest(entries)
         shas = set(map(_SHA, entries.values()))
-        new_state.brotli = {sha: n for sha, n in new_state.brotli.items() if sha in shas}
+        new_state.brotli = {sha: n for sha, n in state.brotli.items() if sha in shas}
         new_state.summary = (
             len(entries) - 1,  # the manifest is not a file of the site
             sum(map(_SIZE, entries.values())) - len(manifest),
             sum(map(operator.methodcaller("endswith", ".html"), entries)),
-            *largest,
+            *heaviest,
         )
         new_state.save(self.root, since=state)
         return BuildReport(
@@ -908,7 +912,7 @@ class _Build:
             written=len(changed),
             seconds=0.0,
             warnings=warnings,
-            largest_page=largest,
+            largest_page=heaviest,
             pages=new_state.summary[2],
             rendered=len(dirty),
             reused=len(units) + len(kept) - len(dirty),
@@ -968,32 +972,38 @@ class _Build:
         keep.update(stated)
         return keep, taken
 
-    def _largest(self, entries: dict[str, tuple[str, int]]) -> tuple[str, int]:
-        """The heaviest HTML page after brotli. Compresses only the largest few raw pages (and
-        remembers each result by content): brotli at quality 11 costs milliseconds a page."""
+    def _largest(self, entries: dict[str, tuple[str, int]]) -> Callable[[], tuple[str, int]]:
+        """The heaviest HTML page after brotli, as a function that waits for the answer. Only
+        the largest few raw pages are compressed (each result remembered by content: brotli at
+        quality 11 costs ~20 ms a page), on a thread per core while the caller goes on (brotli
+        lets go of the GIL). Call it once the pages are in the output folder."""
         pages = heapq.nlargest(
             5, ((size, path) for path, (_, size) in entries.items() if path.endswith(".html"))
         )
         known = self.state.brotli
         missing = {entries[path][0]: path for _, path in pages if entries[path][0] not in known}
-
         todo = iter(list(missing))
+        found: dict[str, int] = {}  # written by the threads, read after they end
 
         def compress() -> None:
             for sha in todo:  # shared: each thread takes the next page
                 data = _read(self.out_dir / missing[sha])
                 if data is not None:
-                    known[sha] = compressed_size(data)
+                    found[sha] = compressed_size(data)
 
-        # brotli lets go of the GIL: a thread per core (a clean build compresses all five)
         threads = [threading.Thread(target=compress) for _ in range(min(self.jobs, len(missing)))]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
-        sizes = [(known[entries[path][0]], path) for _, path in pages if entries[path][0] in known]
-        size, path = max(sizes, default=(0, ""))
-        return path, size
+
+        def answer() -> tuple[str, int]:
+            for thread in threads:
+                thread.join()
+            known.update(found)
+            sizes = [(known[sha], path) for _, path in pages if (sha := entries[path][0]) in known]
+            size, path = max(sizes, default=(0, ""))
+            return path, size
+
+        return answer
 
 
 def _global_key(config: SiteConfig) -> str:

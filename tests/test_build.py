@@ -69,6 +69,18 @@ def test_two_builds_are_byte_identical(example_site: TmpSite, tmp_path: Path) ->
     assert tree(example_site.public) == first
 
 
+def test_the_report_names_the_heaviest_page(example_site: TmpSite) -> None:
+    """A build reports the page largest after brotli (computed on threads while the state is
+    made), and a build with nothing to do reports it again from the state."""
+    from sitegen.build import build_bundle, largest_page
+
+    bundle, _, _ = build_bundle(example_site.config, NOW)
+    expected = largest_page(bundle)
+    assert expected[1] > 0
+    assert example_site.build().largest_page == expected
+    assert example_site.build().largest_page == expected  # nothing to do
+
+
 def test_a_later_clock_with_no_content_change_changes_nothing(example_site: TmpSite) -> None:
     """'Last updated' and feed dates come from content, so re-publishing uploads nothing."""
     example_site.build(NOW)
