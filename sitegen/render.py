@@ -104,6 +104,51 @@ class _ConstantGettext(jinja2.ext.Extension):
             i += 1
 
 
+class _StaticInclude(jinja2.ext.Extension):
+    """`{% include "style.css" %}` of a file with no template syntax becomes that file's text
+    when the including template is compiled, as if written there: what the include renders
+    to anyway, without a template lookup and a copy of the context per page (~11 µs of
+    ~0.12 ms an alert page). A file that could render differently (template syntax, a CR
+    that Jinja would normalise) or is missing keeps the include, and its run-time behaviour.
+    Compiled templates live for one build (and `serve` makes new environments), so a change
+    to the included file is always seen."""
+
+    def filter_stream(self, stream: jinja2.lexer.TokenStream) -> Iterator[jinja2.lexer.Token]:
+        tokens = list(stream)
+        i = 0
+        while i < len(tokens):
+            window = tokens[i : i + 4]
+            if (
+                len(window) == 4
+                and window[0].type == "block_begin"
+                and window[1].test("name:include")
+                and window[2].type == "string"
+                and window[3].type == "block_end"
+            ):
+                text = self._static_text(window[2].value)
+                if text is not None:
+                    yield jinja2.lexer.Token(window[0].lineno, "data", text)
+                    i += 4
+                    continue
+            yield tokens[i]
+            i += 1
+
+    def _static_text(self, name: str) -> str | None:
+        env = self.environment
+        if env.loader is None or env.line_statement_prefix or env.line_comment_prefix:
+            return None
+        try:
+            source, _, _ = env.loader.get_source(env, name)
+        except jinja2.TemplateNotFound:
+            return None
+        markers = (env.block_start_string, env.variable_start_string, env.comment_start_string)
+        if "\r" in source or any(marker in source for marker in markers):
+            return None
+        if not env.keep_trailing_newline and source.endswith("\n"):
+            source = source[:-1]
+        return source
+
+
 def _direct_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
     """`_()` for templates, with the i18n extension's newstyle meaning (the translation is
     Markup under autoescape and is always %-formatted with the keyword arguments, which are
@@ -135,7 +180,7 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(config.templates_path),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n", _ConstantGettext],
+        extensions=["jinja2.ext.i18n", _ConstantGettext, _StaticInclude],
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
