@@ -678,11 +678,13 @@ class _Build:
         from sitegen.render import make_environment
 
         environments = {lang: make_environment(self.config, lang) for lang in self.config.languages}
-        # Compiled templates, checked by Jinja against their source. One folder per language
-        # and sitegen build: compiling folds in the language's translations (render.
-        # _ConstantGettext), so neither another language nor another catalog may reuse them.
+        # Compiled templates, checked by Jinja against their own source. One folder per
+        # language and global key (sitegen, config, every template file): compiling folds in
+        # the language's translations (render._ConstantGettext) and the text of included plain
+        # files (render._StaticInclude), which Jinja's check of the including template's
+        # source cannot see.
         compiled = self.root / cache.CACHE_DIR / "jinja"
-        current = compiled / cache.code_key()[:16]
+        current = compiled / self.global_key[:16]
         if compiled.is_dir():
             for old in compiled.iterdir():
                 if old == current:

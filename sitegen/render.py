@@ -110,8 +110,9 @@ class _StaticInclude(jinja2.ext.Extension):
     to anyway, without a template lookup and a copy of the context per page (~11 µs of
     ~0.12 ms an alert page). A file that could render differently (template syntax, a CR
     that Jinja would normalise) or is missing keeps the include, and its run-time behaviour.
-    Compiled templates live for one build (and `serve` makes new environments), so a change
-    to the included file is always seen."""
+    Jinja checks a compiled template against its own source only: the build keeps compiled
+    templates per global key (every template file's bytes), and `serve` makes new
+    environments when any template changes, so an edit to the included file is always seen."""
 
     def filter_stream(self, stream: jinja2.lexer.TokenStream) -> Iterator[jinja2.lexer.Token]:
         tokens = list(stream)
