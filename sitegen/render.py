@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, partial
@@ -173,11 +173,21 @@ def _direct_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
     return gettext
 
 
+class _Environment(jinja2.Environment):
+    """Templates' globals as a plain dict. Jinja makes them a ChainMap over the environment's
+    globals (so that globals set after a template is loaded reach it) and copies that key by
+    key into every render's context: ~20 lookups per template per page (~8 % of an alert
+    unit). make_environment sets every global before any template is loaded."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     """Jinja environment for one page language: autoescape, StrictUndefined, i18n."""
     if not config.templates_path.is_dir():
         raise BuildError(f"{config.templates_path}: templates folder not found")
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(config.templates_path),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
