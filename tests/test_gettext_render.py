@@ -7,7 +7,7 @@ from __future__ import annotations
 import jinja2
 import pytest
 
-from sitegen.render import _ConstantGettext, _direct_gettext
+from sitegen.render import _ConstantGettext, install_gettext
 
 CATALOG = {
     "Severity": "심각도",
@@ -27,6 +27,12 @@ CASES = [
     '<a title="{{ _("a <b>") }}">{{ _("Severity")|upper }}</a>',
     '{% set label = _("Severity") %}{{ label ~ "!" ~ hostile }}',
     '{{ _("Severity") if flag else _("Extreme") }}',
+    # one-argument calls, compiled as a filter: precedence and nesting unchanged
+    "{{ _(value).lower() }}|{{ _(value)|upper }}|{{ _(value) ~ '!' ~ hostile }}",
+    "{{ _(pair[0]) }} {{ _(pair[1]) }} {{ _({'k': value}['k']) }} {{ _((value)) }}",
+    "{{ _(flag and value or 'Severity') }}{{ _(value) if flag }}{{ _(_(value)) }}",
+    "{% for v in [value, 'Severity', 'a <b>'] %}{{ _(v) }}{{ loop.index }}{% endfor %}",
+    '{{ _(value)[0] }}{{ _(value) is string }}{{ ("x" ~ _(value))|length }}',
 ]
 
 
@@ -43,14 +49,18 @@ def reference_env() -> jinja2.Environment:
 def our_env() -> jinja2.Environment:
     env = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n", _ConstantGettext])
     env.install_gettext_callables(translate, lambda s, p, n: s, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["_sitegen_gettext"] = translate
-    env.globals["_"] = _direct_gettext(translate)
+    install_gettext(env, translate)
     return env
 
 
 @pytest.mark.parametrize("source", CASES)
 def test_same_output_as_jinja_newstyle_gettext(source: str) -> None:
-    context = {"value": "Extreme", "hostile": "<script>x</script>", "flag": True}
+    context = {
+        "value": "Extreme",
+        "hostile": "<script>x</script>",
+        "flag": True,
+        "pair": ("Severity", "a <b>"),
+    }
     expected = reference_env().from_string(source).render(context)
     assert our_env().from_string(source).render(context) == expected
     assert "<script>" not in expected
@@ -69,3 +79,10 @@ def test_literals_are_folded_into_the_compiled_template() -> None:
     code = env.compile('{{ _("Severity") }} {{ _("Page %(number)s", number=n) }}', raw=True)
     assert "심각도" in code  # translated at compile time, no call left for it
     assert "Page %(number)s" in code  # a call with variables stays a call
+
+
+def test_one_argument_calls_compile_to_a_filter() -> None:
+    env = our_env()
+    code = env.compile("{{ _(value) }}{{ _(a, b) }}{{ _(m, n=1) }}{{ x._(y) }}", raw=True)
+    assert code.count("_sitegen_gettext") >= 1  # _(value): a filter
+    assert code.count("context.call(") == 3  # two arguments, a keyword, an attribute: calls
