@@ -611,26 +611,29 @@ class Fingerprint:
 
     def _bytes(self, value: Any) -> bytes:
         kind = type(value)
-        if isinstance(value, str):  # Markup is not escaped when rendered: tell it from str
+        category = _CATEGORIES.get(kind)
+        if category is None:
+            category = _CATEGORIES[kind] = _category(kind)
+        if category == _OBJECT:
+            return self._object(value)
+        if category == _TEXT:  # Markup is not escaped when rendered: tell it from str
             text: str = str(value)
             mark = b"s" if kind is str else b"m"
             return mark + b"%d:" % len(text) + text.encode("utf-8", "surrogatepass")
-        if value is None or kind is bool or kind is int or kind is float:
+        if category == _SEQUENCE:
+            return b"[" + b"".join([self._bytes(v) for v in value]) + b"]"
+        if category == _PLAIN:
             return b"v" + repr(value).encode() + b";"
-        if kind is tuple or kind is list:
-            return b"[" + b"".join(self._bytes(v) for v in value) + b"]"
-        if kind is dict:
+        if category == _ENUM:
+            return b"e" + f"{kind.__name__}.{value.name}".encode() + b";"
+        if category == _TIME:
+            return b"t" + str(value.isoformat()).encode() + b";"
+        if category == _MAPPING:
             return (
                 b"{"
                 + b"".join(self._bytes(str(k)) + self._bytes(value[k]) for k in sorted(value))
                 + b"}"
             )
-        if kind is datetime:
-            return b"t" + str(value.isoformat()).encode() + b";"
-        if isinstance(value, Enum):
-            return b"e" + f"{kind.__name__}.{value.name}".encode() + b";"
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return self._object(value)
         raise TypeError(f"no fingerprint for a {kind.__name__}")
 
     def _object(self, value: Any) -> bytes:
@@ -655,3 +658,24 @@ class Fingerprint:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# How Fingerprint encodes a value, by its exact type (decided once per type, in this order).
+_TEXT, _PLAIN, _SEQUENCE, _MAPPING, _TIME, _ENUM, _OBJECT, _UNKNOWN = range(8)
+_CATEGORIES: dict[type, int] = {}
+
+
+def _category(kind: type) -> int:
+    if issubclass(kind, str):
+        return _TEXT
+    if kind is type(None) or kind is bool or kind is int or kind is float:
+        return _PLAIN
+    if kind is tuple or kind is list:
+        return _SEQUENCE
+    if kind is dict:
+        return _MAPPING
+    if kind is datetime:
+        return _TIME
+    if issubclass(kind, Enum):
+        return _ENUM
+    if dataclasses.is_dataclass(kind) and not issubclass(kind, type):
+        return _OBJECT
+    return _UNKNOWN
