@@ -321,7 +321,16 @@ class _Build:
         if loaded.site is None:
             raise ContentError(loaded.problems)
         del files  # self.files only, so that it can be let go before forking (see _write)
-        report = self._render(loaded.site, loaded.problems, store, on_disk, inputs, read_ns, parsed)
+        if parsed >= PARALLEL_MIN and self._can_fork():
+            # many new entries: written by a forked process while the units are made
+            store.start_write_aside()
+        try:
+            report = self._render(
+                loaded.site, loaded.problems, store, on_disk, inputs, read_ns, parsed
+            )
+        except BaseException:
+            store.discard()
+            raise
         store.save()
         return report
 

@@ -136,15 +136,21 @@ def write_payload(path: Path, value: Any) -> str:
     return checksum
 
 
-def write_payload_aside(path: Path, value: Any) -> Path:
-    """Write what `write_payload` would into a temporary file beside `path`; returns it."""
-    return _write_aside(path, value)[0]
+def write_payload_aside(path: Path, value: Any, tmp: Path | None = None) -> Path:
+    """Write what `write_payload` would into a temporary file beside `path` (or `tmp`);
+    returns it."""
+    return _write_aside(path, value, tmp)[0]
 
 
-def _write_aside(path: Path, value: Any) -> tuple[Path, str]:
+def aside_path(path: Path) -> Path:
+    """The temporary file `path` is written to before it is renamed into place."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _write_aside(path: Path, value: Any, tmp: Path | None = None) -> tuple[Path, str]:
     payload = marshal.dumps(value)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = tmp or aside_path(path)
     checksum = hashlib.sha256(payload).hexdigest()
     tmp.write_bytes(_header() + b"\n" + checksum.encode() + b"\n" + payload)
     return tmp, checksum
@@ -305,6 +311,7 @@ class SourceStore:
         self._modified: set[str] = set()
         self._stale_shards: set[int] = set()  # shards to rewrite: an entry left them
         self._aside: list[tuple[Path, Path]] | None = None  # (written, to become) by write_aside
+        self._writer: int | None = None  # pid of the process writing them (start_write_aside)
         self.dirty = False
         self.changed: set[str] = set()  # alert ids whose files changed since the last save
         self._loaded: set[int] = set()  # shards read so far (a patch build reads a few)
@@ -386,6 +393,7 @@ class SourceStore:
     def save(self) -> None:
         """Saved only after a successful build, so `changed` is always relative to the files
         the last successful build was made from."""
+        self._wait_for_writer()
         if self._aside is not None:
             for written, final in self._aside:
                 os.replace(written, final)
@@ -406,18 +414,57 @@ class SourceStore:
         (`save` renames them; `discard` removes them), then let go of every entry. The workers
         reuse the freed memory instead of adding their own (build._frozen hands freed heap
         pages back just before forking). Nothing may read the store afterwards (`get`
-        raises)."""
-        aside = []
-        if self.dirty:
-            for shard, part in self._changed_shards():
-                final = self._shard_path(shard)
-                aside.append((write_payload_aside(final, (self.parse_key, part)), final))
-        self._aside = aside
+        raises). After `start_write_aside`, this waits for that process instead."""
+        if self._aside is None:
+            aside = []
+            if self.dirty:
+                for shard, part in self._changed_shards():
+                    final = self._shard_path(shard)
+                    aside.append((write_payload_aside(final, (self.parse_key, part)), final))
+            self._aside = aside
+        self._wait_for_writer()
         self._entries.clear()
         self._blobs.clear()
 
+    def start_write_aside(self) -> None:
+        """What `write_aside` writes, written by a forked process while this one goes on (a
+        clean build's 12,000 entries take ~0.15 s to encode and write). Only once the store
+        holds everything this build reads from it: it must not change afterwards. The caller
+        makes sure no other thread runs (fork copies only the calling thread)."""
+        if not self.dirty or self._aside is not None:
+            return
+        shards = sorted(set(self._stale_shards) | {source_shard(r) for r in self._modified})
+        targets = {shard: self._shard_path(shard) for shard in shards}
+        aside = [(aside_path(final), final) for final in targets.values()]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        pid = os.fork()
+        if pid == 0:  # the writer: write every file, then leave without any clean-up of ours
+            status = 1
+            try:
+                for shard, part in self._changed_shards():
+                    final = targets[shard]
+                    write_payload_aside(final, (self.parse_key, part), aside_path_of(aside, final))
+                status = 0
+            finally:
+                os._exit(status)
+        self._aside, self._writer = aside, pid
+
+    def _wait_for_writer(self) -> None:
+        """Reap the writer. If it failed, nothing it wrote is kept and nothing is saved: the
+        store's entries may be gone already, and a file missing from the store is parsed
+        again, never trusted."""
+        if self._writer is None:
+            return
+        _, status = os.waitpid(self._writer, 0)
+        self._writer = None
+        if status != 0:
+            for written, _ in self._aside or []:
+                written.unlink(missing_ok=True)
+            self._aside = []
+
     def discard(self) -> None:
         """The build failed: remove what `write_aside` wrote (the shards stay as they were)."""
+        self._wait_for_writer()
         for written, _ in self._aside or []:
             written.unlink(missing_ok=True)
         self._aside = None
@@ -435,6 +482,10 @@ class SourceStore:
                 part[rel] = blob
         for shard in sorted(shards):
             yield shard, parts[shard]
+
+
+def aside_path_of(aside: list[tuple[Path, Path]], final: Path) -> Path:
+    return next(written for written, target in aside if target == final)
 
 
 def release_free_memory() -> None:

@@ -243,6 +243,8 @@ def test_incremental_equals_clean_over_random_edits(
 
 def test_parallel_cold_build_equals_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)  # fork workers even for a small site
+    # (a build forks only when it runs no other thread; other tests' servers may still run)
+    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
     site = Site(tmp_path / "site", random.Random(7))
     report = build_site(load_config(site.root / "site.toml"), site.now, jobs=2)
     assert report.written == report.files
@@ -263,6 +265,7 @@ def test_the_state_records_each_output_as_it_is_on_disk(
     """Signatures come from the staged files when the staging folder becomes the output whole
     (a clean build), from a stat after the move otherwise: either way, the files' own."""
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)
+    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)  # see above
     commit = build_module.commit_staged
 
     def later_commit(*args: Any) -> bool:
@@ -509,6 +512,8 @@ def test_a_build_failing_in_its_workers_keeps_the_source_cache_as_it_was(
     """The source store is written aside before render workers fork (SourceStore.write_aside);
     a render failure must leave the saved shards untouched and no temporary files behind."""
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)  # fork workers even for a small site
+    # (a build forks only when it runs no other thread; other tests' servers may still run)
+    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
     site = Site(tmp_path / "site", random.Random(8))
     config = load_config(site.root / "site.toml")
     build_site(config, site.now, jobs=2)
@@ -529,6 +534,37 @@ def test_a_build_failing_in_its_workers_keeps_the_source_cache_as_it_was(
     build_site(config, site.now, jobs=2)
     site.assert_equals_clean_build()
     assert {p.name: p.read_bytes() for p in cache_dir.glob("sources-*.bin")} != shards
+
+
+def test_a_failed_source_writer_costs_a_reparse_not_a_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clean build's new source entries are written by a forked process
+    (SourceStore.start_write_aside). If it fails, the build still succeeds, leaves no
+    temporary files, and the next build parses those files again."""
+    monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)
+    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)  # as above
+    site = Site(tmp_path / "site", random.Random(9))
+    config = load_config(site.root / "site.toml")
+
+    def fail(*args: object, **kwargs: object) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache_module, "write_payload_aside", fail)  # in the writer process
+    report = build_site(config, site.now, jobs=2)
+    assert report.written == report.files
+    site.assert_equals_clean_build()
+    cache_dir = site.root / CACHE_DIR
+    assert not list(cache_dir.glob("sources-*.bin"))
+    assert not [p.name for p in cache_dir.iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)
+    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
+    edit_body(site)
+    assert build_site(config, site.now, jobs=2).parsed == len(site.files())
+    site.assert_equals_clean_build()
+    edit_body(site)
+    assert build_site(config, site.now, jobs=2).parsed == 1
 
 
 def test_state_deltas_load_as_what_was_saved(tmp_path: Path) -> None:
