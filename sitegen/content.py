@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sitegen.config import SiteConfig
 from sitegen.errors import ContentError, Problem
@@ -109,7 +110,7 @@ class ContentFile:
 def read_content_file(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
     """The default Reader: parse and validate the file."""
     load = _load_alert if file.kind == "alerts" else _load_page
-    return load(file.path, file.rel, config, problems)
+    return load(file.fspath, file.rel, config, problems)
 
 
 def load_site(
@@ -264,9 +265,9 @@ class _Fields:
                 self.fail(f"'{key}' is missing; use one of {_options(enum)}", key)
             return default
         wanted = str(raw).strip()
-        for member in enum:
-            if member.value.lower() == wanted.lower():
-                return member
+        member = _members_by_lowercase(enum).get(wanted.lower())
+        if member is not None:
+            return cast(E, member)
         self.fail(f"{key} '{wanted}' is not one of {_options(enum)}", key)
         return None
 
@@ -294,11 +295,27 @@ class _Fields:
         return value
 
 
+@functools.cache
+def _members_by_lowercase(enum: type[Enum]) -> dict[str, Enum]:
+    """Enum values are matched case-insensitively (the first member wins, as before)."""
+    found: dict[str, Enum] = {}
+    for member in enum:
+        found.setdefault(member.value.lower(), member)
+    return found
+
+
+def _stem(path: Path | str) -> str:
+    """The file name without its last suffix (Path.stem, without making a Path)."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
 def _options(enum: type[Enum]) -> str:
     return ", ".join(m.value for m in enum)
 
 
-def _load_alert(path: Path, rel: str, config: SiteConfig, problems: list[Problem]) -> Alert | None:
+def _load_alert(
+    path: Path | str, rel: str, config: SiteConfig, problems: list[Problem]
+) -> Alert | None:
     from sitegen.source import read_document
 
     doc, doc_problems = read_document(path, rel)
@@ -307,7 +324,7 @@ def _load_alert(path: Path, rel: str, config: SiteConfig, problems: list[Problem
         return None
     f = _Fields(doc, problems)
     _check_unknown(f, ALERT_FIELDS, "")
-    alert_id, language, suffixed = _identity(f, path.stem, config)
+    alert_id, language, suffixed = _identity(f, _stem(path), config)
     msg_key = "msg_type" if "msg_type" in doc.fields or "msgType" not in doc.fields else "msgType"
     values = dict(
         title=f.text("title"),
@@ -571,7 +588,9 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
                 )
 
 
-def _load_page(path: Path, rel: str, config: SiteConfig, problems: list[Problem]) -> Page | None:
+def _load_page(
+    path: Path | str, rel: str, config: SiteConfig, problems: list[Problem]
+) -> Page | None:
     from sitegen.source import read_document
 
     doc, doc_problems = read_document(path, rel)
@@ -580,6 +599,6 @@ def _load_page(path: Path, rel: str, config: SiteConfig, problems: list[Problem]
         return None
     f = _Fields(doc, problems)
     _check_unknown(f, PAGE_FIELDS, "")
-    slug, language, _ = _identity(f, path.stem, config)
+    slug, language, _ = _identity(f, _stem(path), config)
     title = f.text("title")
     return Page(slug, language, rel, title, doc.body) if f.ok else None

@@ -67,10 +67,11 @@ class _Refused(Exception):
         self.message = message
 
 
-def read_document(path: Path, rel: str) -> tuple[Document | None, list[Problem]]:
+def read_document(path: Path | str, rel: str) -> tuple[Document | None, list[Problem]]:
     """Read one Markdown file with front matter. Returns (document or None, problems)."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as file:
+            raw = file.read()
     except OSError as exc:
         return None, [Problem(rel, 0, f"cannot read the file: {exc.strerror}")]
     text, problems = decode(raw, rel)
