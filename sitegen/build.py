@@ -1243,10 +1243,12 @@ def _parse(file: ContentFile, config: SiteConfig) -> tuple[Any, ...] | None:
     assert codecs is not None
     read_ns = time.time_ns()
     data = _read(file.fspath)
+    if data is None:
+        return None
     problems: list[Problem] = []
-    value = read_content_file(file, config, problems)
+    value = read_content_file(file, config, problems, data)  # the bytes digested below
     try:
-        if data is None or cache.signature(os.stat(file.fspath)) != cache.signature(file.stat):
+        if cache.signature(os.stat(file.fspath)) != cache.signature(file.stat):
             return None
     except OSError:
         return None

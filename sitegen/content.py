@@ -107,10 +107,12 @@ class ContentFile:
         return Path(self.fspath)
 
 
-def read_content_file(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
-    """The default Reader: parse and validate the file."""
+def read_content_file(
+    file: ContentFile, config: SiteConfig, problems: list[Problem], data: bytes | None = None
+) -> Any:
+    """The default Reader: parse and validate the file (`data`: its bytes, when read already)."""
     load = _load_alert if file.kind == "alerts" else _load_page
-    return load(file.fspath, file.rel, config, problems)
+    return load(file.fspath, file.rel, config, problems, data)
 
 
 def load_site(
@@ -314,11 +316,15 @@ def _options(enum: type[Enum]) -> str:
 
 
 def _load_alert(
-    path: Path | str, rel: str, config: SiteConfig, problems: list[Problem]
+    path: Path | str,
+    rel: str,
+    config: SiteConfig,
+    problems: list[Problem],
+    data: bytes | None = None,
 ) -> Alert | None:
     from sitegen.source import read_document
 
-    doc, doc_problems = read_document(path, rel)
+    doc, doc_problems = read_document(path, rel, data)
     problems.extend(doc_problems)
     if doc is None:
         return None
@@ -589,11 +595,15 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
 
 
 def _load_page(
-    path: Path | str, rel: str, config: SiteConfig, problems: list[Problem]
+    path: Path | str,
+    rel: str,
+    config: SiteConfig,
+    problems: list[Problem],
+    data: bytes | None = None,
 ) -> Page | None:
     from sitegen.source import read_document
 
-    doc, doc_problems = read_document(path, rel)
+    doc, doc_problems = read_document(path, rel, data)
     problems.extend(doc_problems)
     if doc is None:
         return None

@@ -67,11 +67,15 @@ class _Refused(Exception):
         self.message = message
 
 
-def read_document(path: Path | str, rel: str) -> tuple[Document | None, list[Problem]]:
-    """Read one Markdown file with front matter. Returns (document or None, problems)."""
+def read_document(
+    path: Path | str, rel: str, raw: bytes | None = None
+) -> tuple[Document | None, list[Problem]]:
+    """Read one Markdown file with front matter (`raw`: its bytes, when read already).
+    Returns (document or None, problems)."""
     try:
-        with open(path, "rb") as file:
-            raw = file.read()
+        if raw is None:
+            with open(path, "rb") as file:
+                raw = file.read()
     except OSError as exc:
         return None, [Problem(rel, 0, f"cannot read the file: {exc.strerror}")]
     text, problems = decode(raw, rel)
