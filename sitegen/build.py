@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import brotli
 
-from sitegen import cache
+from sitegen import cache, i18n
 from sitegen.bundle import (
     MANIFEST_PATH,
     Bundle,
@@ -61,6 +61,7 @@ PAGE_BUDGET_BYTES = 14_000  # brotli-compressed HTML: one request, first TCP rou
 LATER = "later"  # a unit key not computed yet (see _Build._keys)
 PATCH_MAX = 32  # changed content files up to which a build may patch (see _Build._patch)
 STAT_FORK_MIN = 4000  # output files from which the output check runs in a forked process
+DATES_FILE = "dates.bin"  # in .sitegen/cache: long dates Babel formatted (Build._save_dates)
 PARALLEL_MIN = 400  # files to parse or units to render below which forking costs more
 CHUNK = 64  # units per task sent to a render worker
 # content files per task sent to a parse worker: each is cheap (~0.13 ms), so fewer, larger
@@ -282,6 +283,9 @@ class _Build:
         self.sources_aside = b""  # `sources`, marshalled while render workers run
         self.parsed = 0  # content files parsed by a patch attempt
         self.verified: dict[str, str] = {}  # rel → digest of racy files a patch found unchanged
+        self.dates_loaded = False
+        self.known_dates = 0  # long dates read from DATES_FILE
+        self.new_dates: dict[tuple[int, str], str] = {}  # formatted by this build's rendering
 
     def run(self) -> BuildReport:
         read_ns = time.time_ns()
@@ -517,7 +521,7 @@ class _Build:
             written = self._render_units(units, keys, chosen, known, on_disk, staging)
             if self.sources_aside:
                 self.sources = marshal.loads(self.sources_aside)  # noqa: S302 - made above
-            return self._commit(
+            report = self._commit(
                 view,
                 units,
                 keys,
@@ -537,6 +541,8 @@ class _Build:
             discard_staged(staging)
             store.discard()
             raise
+        self._save_dates()
+        return report
 
     # -- patch builds ---------------------------------------------------------------------
 
@@ -709,7 +715,32 @@ class _Build:
         for lang, env in environments.items():
             (current / lang).mkdir(parents=True, exist_ok=True)
             env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(current / lang))
+        if not self.dates_loaded:  # long dates formatted by earlier builds (see _save_dates)
+            self.dates_loaded = True
+            dates = cache.read_payload(self.root / cache.CACHE_DIR / DATES_FILE)
+            if isinstance(dates, dict) and all(
+                isinstance(k, tuple) and len(k) == 2 and isinstance(v, str)
+                for k, v in dates.items()
+            ):
+                i18n.remember_dates(dates)
+                self.known_dates = len(dates)
         return environments
+
+    def _save_dates(self) -> None:
+        """Keep the long dates Babel formatted for this build's pages, so that the next build
+        (usually a few pages) needs neither Babel's import nor its locale data (~30 ms).
+        Everything this process knows is written when it knows more than the file held (a
+        long-lived process may have formatted them for an earlier build). The file's header
+        names sitegen's and Babel's versions (cache.code_key)."""
+        i18n.remember_dates(self.new_dates)  # formatted by forked workers
+        self.new_dates = {}
+        i18n.new_dates()
+        dates = i18n.known_dates()
+        if len(dates) <= self.known_dates:
+            return
+        with contextlib.suppress(OSError):  # a cache: the next build formats them again
+            cache.write_payload(self.root / cache.CACHE_DIR / DATES_FILE, dates)
+        self.known_dates = len(dates)
 
     def _keys(self, units: list[Unit], store: SourceStore) -> list[str | None]:
         """Each unit's key. A unit made of named alerts keeps its last key, uncomputed, when
@@ -778,10 +809,12 @@ class _Build:
         chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
         results: dict[int, list[Written]] = {}
 
-        def take(chunk: list[tuple[int, list[Written], str | None]]) -> None:
-            for i, files, key in chunk:
+        def take(chunk: _Rendered) -> None:
+            rendered, dates = chunk
+            for i, files, key in rendered:
                 results[i] = files
                 keys[i] = key
+            self.new_dates.update(dates)
             self.progress.step("rendering", len(results), len(dirty))
 
         try:
@@ -1277,7 +1310,12 @@ def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:
     return results
 
 
-def _render_chunk(indices: list[int]) -> list[tuple[int, list[Written], str | None]]:
+# A render task's result: (unit index, its files, its key) per unit, and the long dates the
+# task formatted with Babel (i18n.new_dates), for the build to keep.
+_Rendered = tuple[list[tuple[int, list[Written], str | None]], dict[tuple[int, str], str]]
+
+
+def _render_chunk(indices: list[int]) -> _Rendered:
     """Worker (or the parent, when the work is small): render units and stage every file
     whose bytes differ from the file on disk; compute the keys left for later."""
     work = _WORK
@@ -1295,7 +1333,7 @@ def _render_chunk(indices: list[int]) -> list[tuple[int, list[Written], str | No
                 staged = cache.signature(stage_file(work.staging, path, data))
             files.append((path, sha, len(data), staged, _budget_size(path, data)))
         results.append((i, files, key))
-    return results
+    return results, i18n.new_dates()
 
 
 def _same_on_disk(work: _Work, path: str, data: bytes, sha: str) -> bool:

@@ -567,6 +567,40 @@ def test_a_failed_source_writer_costs_a_reparse_not_a_build(
     assert build_site(config, site.now, jobs=2).parsed == 1
 
 
+def test_a_one_alert_rebuild_reuses_the_dates_babel_formatted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Long dates formatted by a build are kept in .sitegen/cache/dates.bin: the next build
+    (a new process) needs no Babel for the dates it shows again. A damaged file is ignored."""
+    import babel.dates
+
+    from sitegen import i18n
+
+    monkeypatch.setattr(i18n, "_DATES", {})  # a new process: nothing formatted yet
+    monkeypatch.setattr(i18n, "_NEW_DATES", {})
+    site = Site(tmp_path / "site", random.Random(10))
+    site.build()
+    dates_file = site.root / CACHE_DIR / build_module.DATES_FILE
+    assert dates_file.is_file()
+    monkeypatch.setattr(i18n, "_DATES", {})  # as in a new process
+
+    def no_babel(*args: object, **kwargs: object) -> str:
+        raise AssertionError("Babel was needed")
+
+    monkeypatch.setattr(babel.dates, "format_date", no_babel)
+    edit_title(site)
+    site.build()
+    site.assert_equals_clean_build()  # (the clean build here reuses the remembered dates)
+    monkeypatch.undo()
+    dates_file.write_bytes(b"garbage")
+    monkeypatch.setattr(i18n, "_DATES", {})
+    monkeypatch.setattr(i18n, "_NEW_DATES", {})
+    edit_body(site)
+    site.build()
+    site.assert_equals_clean_build()
+    assert cache_module.read_payload(dates_file)  # written again
+
+
 def test_state_deltas_load_as_what_was_saved(tmp_path: Path) -> None:
     """A build that changes a few entries saves them to state-delta.bin; loading applies the
     (cumulative) delta to state.bin and gives exactly the state that was saved."""
