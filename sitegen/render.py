@@ -222,11 +222,7 @@ def _direct_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
 
     @jinja2.pass_context
     def gettext(context: jinja2.runtime.Context, message: str, **variables: Any) -> str:
-        text = translate(message)
-        if context.eval_ctx.autoescape:
-            # our own message catalogs are trusted, like Jinja's i18n trusts them
-            text = Markup(text) if text != message else escape(message)  # noqa: S704
-        return text % variables if variables or "%" in text else text
+        return _translated(translate, context.eval_ctx.autoescape, message, variables)
 
     return gettext
 
@@ -237,12 +233,20 @@ def _gettext_filter(translate: Callable[[str], str]) -> Callable[..., str]:
 
     @jinja2.pass_eval_context
     def gettext(eval_ctx: jinja2.nodes.EvalContext, message: str) -> str:
-        text = translate(message)
-        if eval_ctx.autoescape:
-            text = Markup(text) if text != message else escape(message)  # noqa: S704
-        return text % {} if "%" in text else text
+        return _translated(translate, eval_ctx.autoescape, message, {})
 
     return gettext
+
+
+def _translated(
+    translate: Callable[[str], str], autoescape: bool, message: str, variables: dict[str, Any]
+) -> str:
+    """What `_` means in our templates, as a call or as a filter (see _direct_gettext)."""
+    text = translate(message)
+    if autoescape:
+        # our own message catalogs are trusted, like Jinja's i18n trusts them
+        text = Markup(text) if text != message else escape(message)  # noqa: S704
+    return text % variables if variables or "%" in text else text
 
 
 class _Environment(jinja2.Environment):
