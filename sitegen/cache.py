@@ -433,21 +433,21 @@ class SourceStore:
         makes sure no other thread runs (fork copies only the calling thread)."""
         if not self.dirty or self._aside is not None:
             return
-        shards = sorted(set(self._stale_shards) | {source_shard(r) for r in self._modified})
-        targets = {shard: self._shard_path(shard) for shard in shards}
-        aside = [(aside_path(final), final) for final in targets.values()]
+        # named here (the names hold this process's pid), written there
+        written_as = {final: aside_path(final) for final in map(self._shard_path, self._shards())}
         self.folder.mkdir(parents=True, exist_ok=True)
         pid = os.fork()
         if pid == 0:  # the writer: write every file, then leave without any clean-up of ours
             status = 1
             try:
                 for shard, part in self._changed_shards():
-                    final = targets[shard]
-                    write_payload_aside(final, (self.parse_key, part), aside_path_of(aside, final))
+                    final = self._shard_path(shard)
+                    write_payload_aside(final, (self.parse_key, part), written_as[final])
                 status = 0
             finally:
                 os._exit(status)
-        self._aside, self._writer = aside, pid
+        self._aside = [(written, final) for final, written in written_as.items()]
+        self._writer = pid
 
     def _wait_for_writer(self) -> None:
         """Reap the writer. If it failed, nothing it wrote is kept and nothing is saved: the
@@ -469,12 +469,15 @@ class SourceStore:
             written.unlink(missing_ok=True)
         self._aside = None
 
+    def _shards(self) -> set[int]:
+        """The shards a save rewrites: those holding a modified entry or one that left."""
+        return self._stale_shards | {source_shard(rel) for rel in self._modified}
+
     def _changed_shards(self) -> Iterator[tuple[int, dict[str, bytes]]]:
-        shards = set(self._stale_shards)
         for rel in self._modified:
             if rel in self._entries:
                 self._blobs[rel] = marshal.dumps(shallow(self._entries[rel]))
-            shards.add(source_shard(rel))
+        shards = self._shards()
         parts: dict[int, dict[str, bytes]] = {shard: {} for shard in shards}
         for rel, blob in self._blobs.items():
             part = parts.get(source_shard(rel))
@@ -482,10 +485,6 @@ class SourceStore:
                 part[rel] = blob
         for shard in sorted(shards):
             yield shard, parts[shard]
-
-
-def aside_path_of(aside: list[tuple[Path, Path]], final: Path) -> Path:
-    return next(written for written, target in aside if target == final)
 
 
 def release_free_memory() -> None:

@@ -330,7 +330,7 @@ def _fast_document(rows: list[str]) -> tuple[dict[str, Any], dict[KeyPath, int]]
             raise _Decline
         lines[(key,)] = i + 2
         if top[2] is not None and top[2].strip(" "):
-            fields[key] = _value(top[2], (key,), i + 2, lines, block=True)
+            fields[key] = _value(top[2], (key,), i + 2, lines)
             i += 1
             continue
         items, i = _block_list(rows, i + 1, key, lines)
@@ -389,10 +389,10 @@ def _item_entry(
     if key in mapping or not raw_value.strip(" "):
         raise _Decline
     lines[(*path, key)] = line
-    mapping[key] = _value(raw_value, (*path, key), line, lines, block=True)
+    mapping[key] = _value(raw_value, (*path, key), line, lines)
 
 
-def _value(text: str, path: KeyPath, line: int, lines: dict[KeyPath, int], block: bool) -> Any:
+def _value(text: str, path: KeyPath, line: int, lines: dict[KeyPath, int]) -> Any:
     """A whole value written on one line (trailing spaces are not part of it)."""
     text = text.rstrip(" ")
     if text[0] in "[{":
@@ -427,8 +427,7 @@ def _flow(
         else:
             key, at = _flow_item(text, at, path, line, {})
             if not isinstance(key, str) or not text.startswith(": ", at):
-                raise _Decline  # a list or mapping as a key, or "key:value"
-            key = str(key)
+                raise _Decline  # not text as a key (a number, a list...), or "key:value"
             if key in result:
                 raise _Decline
             lines[(*path, key)] = line
