@@ -218,6 +218,12 @@ EDITS: list[Callable[[Site], None]] = [
 ]
 
 
+def always_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let builds fork workers: a build forks only when it runs no other thread, and in a full
+    test run other tests' servers may still run (the forked code paths would go untested)."""
+    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
+
+
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(render, "LIST_PAGE_SIZE", 4)  # many archive pages on a small site
@@ -243,8 +249,7 @@ def test_incremental_equals_clean_over_random_edits(
 
 def test_parallel_cold_build_equals_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)  # fork workers even for a small site
-    # (a build forks only when it runs no other thread; other tests' servers may still run)
-    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
+    always_fork(monkeypatch)
     site = Site(tmp_path / "site", random.Random(7))
     report = build_site(load_config(site.root / "site.toml"), site.now, jobs=2)
     assert report.written == report.files
@@ -265,7 +270,7 @@ def test_the_state_records_each_output_as_it_is_on_disk(
     """Signatures come from the staged files when the staging folder becomes the output whole
     (a clean build), from a stat after the move otherwise: either way, the files' own."""
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)
-    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)  # see above
+    always_fork(monkeypatch)
     commit = build_module.commit_staged
 
     def later_commit(*args: Any) -> bool:
@@ -452,8 +457,7 @@ def test_output_changes_are_found_by_folder_mtimes(
     same when the check runs in a forked process (as it does for large sites)."""
     monkeypatch.setattr(build_module.cache, "RACY_NS", 0)
     monkeypatch.setattr(build_module, "STAT_FORK_MIN", 1 if forked else 10**9)
-    # (a build forks only when it runs no other thread; other tests' servers may still run)
-    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
+    always_fork(monkeypatch)
     checks = []
     start = build_module._OutputCheck.start
     monkeypatch.setattr(
@@ -485,7 +489,7 @@ def test_a_failed_output_check_process_is_redone_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(build_module, "STAT_FORK_MIN", 1)
-    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
+    always_fork(monkeypatch)
     site = Site(tmp_path / "site", random.Random(6))
     site.build()
     (site.root / "public" / "index.html").write_bytes(b"defaced")
@@ -512,8 +516,7 @@ def test_a_build_failing_in_its_workers_keeps_the_source_cache_as_it_was(
     """The source store is written aside before render workers fork (SourceStore.write_aside);
     a render failure must leave the saved shards untouched and no temporary files behind."""
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)  # fork workers even for a small site
-    # (a build forks only when it runs no other thread; other tests' servers may still run)
-    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
+    always_fork(monkeypatch)
     site = Site(tmp_path / "site", random.Random(8))
     config = load_config(site.root / "site.toml")
     build_site(config, site.now, jobs=2)
@@ -543,7 +546,7 @@ def test_a_failed_source_writer_costs_a_reparse_not_a_build(
     (SourceStore.start_write_aside). If it fails, the build still succeeds, leaves no
     temporary files, and the next build parses those files again."""
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)
-    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)  # as above
+    always_fork(monkeypatch)
     site = Site(tmp_path / "site", random.Random(9))
     config = load_config(site.root / "site.toml")
 
@@ -559,7 +562,7 @@ def test_a_failed_source_writer_costs_a_reparse_not_a_build(
     assert not [p.name for p in cache_dir.iterdir() if p.name.endswith(".tmp")]
     monkeypatch.undo()
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)
-    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
+    always_fork(monkeypatch)
     edit_body(site)
     assert build_site(config, site.now, jobs=2).parsed == len(site.files())
     site.assert_equals_clean_build()
