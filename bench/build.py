@@ -61,6 +61,8 @@ class Run:
     in_process_s: float | None = None
     written: int | None = None
     pss_mib: float = 0.0
+    user_s: float = 0.0  # CPU of the process and the workers it waited for (wait4's rusage)
+    sys_s: float = 0.0
 
 
 @dataclass
@@ -83,11 +85,29 @@ class Case:
             "in_process_s": round(statistics.median(inner), 3) if inner else None,
             "files_written": max(written) if written else None,
             "ms_per_alert": round(1000 * median / self.alerts, 3),
+            # CPU per alert, user and kernel: wall time per alert at 50,000 moves with the
+            # file system's state (see bench/fs_layout.py); these show which part grew
+            "user_ms_per_alert": round(
+                1000 * statistics.median(r.user_s for r in self.runs) / self.alerts, 4
+            ),
+            "sys_ms_per_alert": round(
+                1000 * statistics.median(r.sys_s for r in self.runs) / self.alerts, 4
+            ),
         }
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, float, str, float]:
-    """(wall seconds, peak tree RSS in MiB, stdout, peak tree PSS in MiB) of one command."""
+@dataclass
+class Measured:
+    seconds: float  # wall
+    rss_mib: float  # peak tree RSS
+    output: str  # stdout
+    pss_mib: float  # peak tree PSS
+    user_s: float  # CPU time of the command and every child it waited for
+    sys_s: float
+
+
+def measure(command: list[str], cwd: Path) -> Measured:
+    """Wall time, peak memory and CPU time of one command."""
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
@@ -111,7 +131,14 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float, str, float]:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"failed ({process.returncode}): {' '.join(command)} in {cwd}")
-    return seconds, max(peak[0], usage.ru_maxrss) / 1024, output, peak[1] / 1024
+    return Measured(
+        seconds,
+        max(peak[0], usage.ru_maxrss) / 1024,
+        output,
+        peak[1] / 1024,
+        usage.ru_utime,
+        usage.ru_stime,
+    )
 
 
 def tree_memory_kib(root: int) -> tuple[int, int]:
@@ -222,19 +249,19 @@ class Bench:
         site = self.root / "sitegen"
         if clean:
             self.set_aside(site / "public", site / ".sitegen")
-        seconds, rss, out, pss = measure([str(SITEGEN), "build", "--now", NOW], site)
-        found = SUMMARY.search(out)
+        m = measure([str(SITEGEN), "build", "--now", NOW], site)
+        found = SUMMARY.search(m.output)
         inner = float(found["seconds"]) if found else None
         written = int(found["written"].replace(",", "")) if found else None
-        return Run(seconds, rss, inner, written, pss)
+        return Run(m.seconds, m.rss_mib, inner, written, m.pss_mib, m.user_s, m.sys_s)
 
     def hugo_build(self, clean: bool) -> Run:
         site = self.root / "hugo"
         if clean:
             self.set_aside(site / "public", site / "resources")
         assert self.hugo is not None
-        seconds, rss, _, pss = measure([str(self.hugo), "--quiet", "--destination", "public"], site)
-        return Run(seconds, rss, pss_mib=pss)
+        m = measure([str(self.hugo), "--quiet", "--destination", "public"], site)
+        return Run(m.seconds, m.rss_mib, pss_mib=m.pss_mib, user_s=m.user_s, sys_s=m.sys_s)
 
     def pelican_build(self, clean: bool) -> Run:
         site = self.root / "pelican"
@@ -242,8 +269,8 @@ class Bench:
             self.set_aside(site / "output")
         assert self.pelican is not None
         command = [str(self.pelican), "content", "-s", "pelicanconf.py", "-o", "output", "-q"]
-        seconds, rss, _, pss = measure(command, site)
-        return Run(seconds, rss, pss_mib=pss)
+        m = measure(command, site)
+        return Run(m.seconds, m.rss_mib, pss_mib=m.pss_mib, user_s=m.user_s, sys_s=m.sys_s)
 
 
 def run_size(
@@ -295,7 +322,7 @@ def ratios(rows: list[dict[str, object]]) -> dict[str, float]:
 def table(rows: list[dict[str, object]], ratio: dict[str, float]) -> str:
     lines = [
         f"{'alerts':>7}  {'case':<20} {'median s':>9} {'in-proc s':>9} {'RSS MiB':>8} "
-        f"{'PSS MiB':>8} {'ms/alert':>9} {'written':>8}  runs",
+        f"{'PSS MiB':>8} {'ms/alert':>9} {'user/sys ms/alert':>18} {'written':>8}  runs",
     ]
     for r in rows:
         inner = "" if r["in_process_s"] is None else f"{r['in_process_s']:.3f}"
@@ -303,7 +330,7 @@ def table(rows: list[dict[str, object]], ratio: dict[str, float]) -> str:
         lines.append(
             f"{r['alerts']:>7,}  {r['case']:<20} {r['median_s']:>9.3f} {inner:>9} "
             f"{r['peak_rss_mib']:>8.1f} {r['peak_pss_mib']:>8.1f} {r['ms_per_alert']:>9.3f} "
-            f"{written:>8}  "
+            f"{r['user_ms_per_alert']:>9.4f}/{r['sys_ms_per_alert']:<8.4f} {written:>8}  "
             f"{', '.join(f'{s:.2f}' for s in r['runs_s'])}"  # type: ignore[attr-defined]
         )
     lines += [f"{name}: {value:.3f}" for name, value in ratio.items()]
