@@ -43,7 +43,8 @@ from sitegen.errors import Problem
 from sitegen.model import Alert, Page
 
 CACHE_DIR = ".sitegen/cache"
-FORMAT = 3  # 2: the build state records the output's folders; 3: and what patch builds need
+FORMAT = 4  # 2: the build state records the output's folders; 3: and what patch builds need;
+# 4: `folders_ns` is the racy threshold itself (build._fs_clock), no longer a time to subtract from
 MAGIC = b"sitegen-cache"
 # A file whose mtime is this close to the moment it was read may change again within the same
 # timestamp tick; such files are checked by content digest, never by stat alone (as git does).
@@ -542,7 +543,7 @@ class BuildState:
     # a file added or removed anywhere changes one of them, so the next build can stat what it
     # knows instead of listing 10,000 folders (see build._outputs_as_recorded)
     folders: dict[str, int] = dataclasses.field(default_factory=dict)
-    folders_ns: int = 0  # when `folders` was taken (mtimes this close to it are racy)
+    folders_ns: int = 0  # folders with an mtime at or after this are racy (build._fs_clock)
     # what its report said: (files, bytes, pages, largest page, its brotli size)
     summary: tuple[int, int, int, str, int] = (0, 0, 0, "", 0)
     # For patch builds (build.py): each content file's stat signature as read; each alert

@@ -485,6 +485,54 @@ def test_output_changes_are_found_by_folder_mtimes(
     assert bool(checks) == forked
 
 
+@pytest.mark.parametrize("clock", ["file system", "none"])
+def test_folders_are_racy_only_in_the_tick_they_were_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: str
+) -> None:
+    """A clean build writes every folder in the seconds before it records them. With the
+    file system's own clock (a file made in the cache folder), only folders modified in the
+    recording's timestamp tick count as racy, so the next build lists none of them; without
+    it (cache and output on different devices), the 2-second window makes them all racy."""
+    real = build_module._fs_clock
+
+    def later_tick(out_dir: Path, cache_dir: Path) -> int | None:
+        time.sleep(0.03)  # past the tick of the last folder the build wrote (ext4: ~4 ms)
+        return real(out_dir, cache_dir) if clock == "file system" else None
+
+    monkeypatch.setattr(build_module, "_fs_clock", later_tick)
+    site = Site(tmp_path / "site", random.Random(7))
+    site.build()
+    state = cache_module.BuildState.load(site.root)
+    assert len(state.folders) > 10
+    racy = build_module._racy_folders(state)
+    assert racy == [] if clock == "file system" else len(racy) == len(state.folders)
+    assert not list((site.root / CACHE_DIR).glob(".clock-*"))  # the clock file is gone
+    listed: list[str] = []
+    hold = build_module._hold_only_known
+    monkeypatch.setattr(
+        build_module,
+        "_hold_only_known",
+        lambda out, folders, st: listed.extend(folders) or hold(out, folders, st),
+    )
+    edit_body(site)
+    site.build()
+    site.assert_equals_clean_build()
+    assert (listed == []) == (clock == "file system")
+
+
+def test_the_file_system_clock_is_the_output_folder_s(tmp_path: Path) -> None:
+    out, cache_dir = tmp_path / "public", tmp_path / CACHE_DIR
+    out.mkdir()
+    cache_dir.mkdir(parents=True)
+    (out / "before").write_bytes(b"")
+    time.sleep(0.03)
+    now = build_module._fs_clock(out, cache_dir)
+    assert now is not None
+    (out / "after").write_bytes(b"")
+    assert (out / "before").stat().st_mtime_ns < now <= (out / "after").stat().st_mtime_ns
+    assert build_module._fs_clock(out, tmp_path / "missing") is None
+
+
 def test_a_failed_output_check_process_is_redone_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
