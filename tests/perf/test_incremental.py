@@ -520,6 +520,30 @@ def test_folders_are_racy_only_in_the_tick_they_were_recorded(
     assert (listed == []) == (clock == "file system")
 
 
+def test_a_no_change_build_records_racy_folders_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folders left racy by the last build (here: recorded without the file system's clock,
+    so the 2-second window made them all racy) are recorded again by a no-change build, with
+    one state write and nothing in the output touched; then none is racy."""
+    real = build_module._fs_clock
+    clock: list[bool] = [False]
+    monkeypatch.setattr(
+        build_module, "_fs_clock", lambda out, cache_dir: real(out, cache_dir) if clock[0] else None
+    )
+    monkeypatch.setattr(build_module, "REFRESH_RACY", 1)
+    site = Site(tmp_path / "site", random.Random(8))
+    site.build()
+    before = cache_module.BuildState.load(site.root)
+    assert len(build_module._racy_folders(before)) == len(before.folders)
+    clock[0] = True
+    time.sleep(0.03)  # the folders' tick is over
+    assert site.build().written == 0
+    after = cache_module.BuildState.load(site.root)
+    assert after.folders == before.folders and build_module._racy_folders(after) == []
+    site.assert_equals_clean_build()
+
+
 def test_the_file_system_clock_is_the_output_folder_s(tmp_path: Path) -> None:
     out, cache_dir = tmp_path / "public", tmp_path / CACHE_DIR
     out.mkdir()
