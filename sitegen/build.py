@@ -264,6 +264,7 @@ class _Work:
     staging: Path = Path()
     files: list[ContentFile] = field(default_factory=list)
     config: SiteConfig | None = None
+    racy_from: int = 0  # this build's racy threshold for content files (see _fs_clock)
 
 
 _WORK = _Work()
@@ -293,7 +294,9 @@ class _Build:
         self.new_dates: dict[tuple[int, str], str] = {}  # formatted by this build's rendering
 
     def run(self) -> BuildReport:
-        read_ns = time.time_ns()
+        # content modified at or after this may change again unseen within the same timestamp
+        # tick: such files are compared by digest next time (see _fs_clock)
+        racy_from = _WORK.racy_from = _content_racy_from(self.config, self.root)
         # The output check (~35,000 lstat at 10,000 alerts) runs in a forked process while
         # this one scans content/: threads would serialise on the GIL between system calls.
         checking = None
@@ -320,7 +323,7 @@ class _Build:
             return self._unchanged_report()
         store = SourceStore(self.root, cache.digest(repr((self.global_key,)).encode()))
         self.files = files
-        patched = None if scan_problems else self._patch(store, on_disk, inputs, read_ns)
+        patched = None if scan_problems else self._patch(store, on_disk, inputs, racy_from)
         if patched is not None:
             store.save()
             return patched
@@ -335,7 +338,7 @@ class _Build:
             store.start_write_aside()
         try:
             report = self._render(
-                loaded.site, loaded.problems, store, on_disk, inputs, read_ns, parsed
+                loaded.site, loaded.problems, store, on_disk, inputs, racy_from, parsed
             )
         except BaseException:
             store.discard()
@@ -354,7 +357,7 @@ class _Build:
         if state.inputs != inputs or _rank(state.instants, self.now) != state.now_rank:
             return False
         for f in files:  # modified around the last build: same stat is not enough, compare bytes
-            if f.stat.st_mtime_ns >= state.read_ns - cache.RACY_NS:
+            if f.stat.st_mtime_ns >= state.racy_from:
                 data = _read(f.fspath)
                 if data is None or state.racy.get(f.rel) != cache.digest(data):
                     return False
@@ -400,7 +403,9 @@ class _Build:
         """Parse into the source store every file it does not hold (across cores when there
         are many). Returns how many files were parsed, here or by a patch attempt."""
         missing = [
-            f for f in files if store.lookup(f.rel, cache.signature(f.stat), f.fspath) is None
+            f
+            for f in files
+            if store.lookup(f.rel, cache.signature(f.stat), f.fspath, _WORK.racy_from) is None
         ]
         if cache.codecs() is None:
             return len(missing) + self.parsed
@@ -430,7 +435,7 @@ class _Build:
             return read_content_file
 
         def read(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
-            entry = store.lookup(file.rel, cache.signature(file.stat), file.fspath)
+            entry = store.lookup(file.rel, cache.signature(file.stat), file.fspath, _WORK.racy_from)
             if entry is None:
                 parsed = _parse(file, config)
                 if parsed is None:  # changed while being read: parse, but do not cache
@@ -451,7 +456,7 @@ class _Build:
         store: SourceStore,
         on_disk: dict[str, cache.Signature],
         inputs: str,
-        read_ns: int,
+        racy_from: int,
         parsed: int,
     ) -> BuildReport:
         from sitegen.render import SiteView, site_units
@@ -492,7 +497,7 @@ class _Build:
             store,
             problems,
             inputs,
-            read_ns,
+            racy_from,
             parsed,
             layout,
             [],
@@ -509,7 +514,7 @@ class _Build:
         store: SourceStore,
         problems: tuple[Problem, ...],
         inputs: str,
-        read_ns: int,
+        racy_from: int,
         parsed: int,
         layout: Callable[[], _Layout],
         kept: list[str],
@@ -520,7 +525,7 @@ class _Build:
         try:
             if len(chosen) >= PARALLEL_MIN and self._can_fork():
                 # free what rendering does not need, for the workers to reuse
-                self._racy_sources(read_ns)
+                self._racy_sources(racy_from)
                 self.files = []
                 self.sources_aside = marshal.dumps(self.sources)  # one object, not 12,000
                 self.sources = {}
@@ -539,7 +544,7 @@ class _Build:
                 staging,
                 problems,
                 inputs,
-                read_ns,
+                racy_from,
                 parsed,
                 layout(),
                 kept,
@@ -558,7 +563,7 @@ class _Build:
         store: SourceStore,
         on_disk: dict[str, cache.Signature],
         inputs: str,
-        read_ns: int,
+        racy_from: int,
     ) -> BuildReport | None:
         """Rebuild what a few changed alerts show without assembling the whole site, when the
         last build's structure still holds (docs/architecture.md, "Patch builds"); None when
@@ -582,7 +587,7 @@ class _Build:
             or on_disk.keys() != state.outputs.keys()
         ):
             return None
-        since = state.read_ns - cache.RACY_NS
+        since = state.racy_from
         candidates = [
             f
             for f in self.files
@@ -599,7 +604,7 @@ class _Build:
                 if data is not None and cache.digest(data) == state.racy[f.rel]:
                     verified[f.rel] = state.racy[f.rel]
                     continue
-            if store.lookup(f.rel, sig, f.fspath) is not None:
+            if store.lookup(f.rel, sig, f.fspath, _WORK.racy_from) is not None:
                 continue  # the same bytes
             if len(changed) == PATCH_MAX:
                 return None
@@ -620,7 +625,7 @@ class _Build:
         if partial is None:
             return None
         self.verified = verified
-        return self._render_patch(*partial, store, on_disk, inputs, read_ns)
+        return self._render_patch(*partial, store, on_disk, inputs, racy_from)
 
     def _partial_site(
         self, ids: set[str], changed: dict[str, Alert], store: SourceStore
@@ -660,7 +665,7 @@ class _Build:
         store: SourceStore,
         on_disk: dict[str, cache.Signature],
         inputs: str,
-        read_ns: int,
+        racy_from: int,
     ) -> BuildReport | None:
         from sitegen.render import PartialView, Structure, site_units
 
@@ -691,7 +696,7 @@ class _Build:
             store,
             (),
             inputs,
-            read_ns,
+            racy_from,
             self.parsed,
             lambda: layout,
             kept,
@@ -859,7 +864,7 @@ class _Build:
         staging: Path,
         problems: tuple[Problem, ...],
         inputs: str,
-        read_ns: int,
+        racy_from: int,
         parsed: int,
         layout: _Layout,
         kept: list[str],
@@ -934,10 +939,10 @@ class _Build:
         new_state = BuildState(
             inputs=inputs,
             global_key=self.global_key,
-            racy=self._racy_sources(read_ns),
+            racy=self._racy_sources(racy_from),
             instants=layout.instants,
             now_rank=0,
-            read_ns=read_ns,
+            racy_from=racy_from,
             units=unit_paths,
             outputs=outputs,
             warnings=tuple(codec["problem"].encode(w) for w in warnings) if codec else (),
@@ -1001,13 +1006,13 @@ class _Build:
                     return patched
         return manifest_from_entries(entries, self.config.cache, updated)
 
-    def _racy_sources(self, read_ns: int) -> dict[str, str]:
+    def _racy_sources(self, racy_from: int) -> dict[str, str]:
         """Content files modified around this build's listing → digest of the bytes it read."""
         if self.racy_sources is None:
             self.racy_sources = {
                 f.rel: self.store_digests[f.rel]
                 for f in self.files
-                if f.stat.st_mtime_ns >= read_ns - cache.RACY_NS and f.rel in self.store_digests
+                if f.stat.st_mtime_ns >= racy_from and f.rel in self.store_digests
             }
         return self.racy_sources
 
@@ -1272,15 +1277,24 @@ def _folder_mtimes(out_dir: Path, folders: Iterable[str], root: Path) -> tuple[d
     return mtimes, time.time_ns() - cache.RACY_NS if since is None else since
 
 
-def _racy_threshold(out_dir: Path, cache_dir: Path) -> int:
-    """The racy threshold a recording of the output's folders would get now."""
-    since = _fs_clock(out_dir, cache_dir)
+def _racy_threshold(folder: Path, cache_dir: Path) -> int:
+    """The racy threshold for what is stat'ed from now on under `folder`: the file system's
+    clock when it can be read, else the wall clock minus RACY_NS."""
+    since = _fs_clock(folder, cache_dir)
     return time.time_ns() - cache.RACY_NS if since is None else since
 
 
-def _fs_clock(out_dir: Path, cache_dir: Path) -> int | None:
-    """The output file system's clock now, in its own timestamp ticks: the mtime of a file
-    created in the cache folder, when that folder is on the output's device; else None.
+def _content_racy_from(config: SiteConfig, root: Path) -> int:
+    """The racy threshold of this build's reading of content/ (made before the scan)."""
+    cache_dir = root / cache.CACHE_DIR
+    with contextlib.suppress(OSError):  # _fs_clock then falls back to the wall clock
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    return _racy_threshold(config.content_path, cache_dir)
+
+
+def _fs_clock(folder: Path, cache_dir: Path) -> int | None:
+    """`folder`'s file system's clock now, in its own timestamp ticks: the mtime of a file
+    created in the cache folder, when that folder is on `folder`'s device; else None.
 
     A folder's recorded mtime cannot be trusted when a change made after it was stat'ed could
     carry the same timestamp, i.e. when it falls in the tick the stat happened in. Git
@@ -1288,9 +1302,11 @@ def _fs_clock(out_dir: Path, cache_dir: Path) -> int | None:
     is a threshold that covers the whole tick whatever the tick is (~4 ms on ext4, 2 s on
     FAT), where the fallback assumes ticks of at most RACY_NS: after a clean build every
     folder was written in the last few seconds, and 2 s made the next build list all 12,657
-    of them (~70 ms of waiting in a 0.4 s one-alert rebuild at 10,000 alerts)."""
+    of them (~70 ms of waiting in a 0.4 s one-alert rebuild at 10,000 alerts). Content files
+    are judged the same way: a site whose files were all written in the seconds before a
+    build (a checkout, a restore) no longer has every one of them re-read by the next."""
     try:
-        if os.stat(cache_dir).st_dev != os.stat(out_dir).st_dev:
+        if os.stat(cache_dir).st_dev != os.stat(folder).st_dev:
             return None
         name = os.path.join(cache_dir, f".clock-{os.getpid()}-{threading.get_ident()}")
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -1315,7 +1331,6 @@ def _parse(file: ContentFile, config: SiteConfig) -> tuple[Any, ...] | None:
     """A SourceEntry (as a tuple) for a content file, or None when it changed while read."""
     codecs = cache.codecs()
     assert codecs is not None
-    read_ns = time.time_ns()
     data = _read(file.fspath)
     if data is None:
         return None
@@ -1330,7 +1345,7 @@ def _parse(file: ContentFile, config: SiteConfig) -> tuple[Any, ...] | None:
     links = (value.id, *value.references) if isinstance(value, Alert) else ()
     return (
         cache.signature(file.stat),
-        read_ns,
+        _WORK.racy_from,  # taken before this read, so it covers it
         cache.digest(data),
         file.kind,
         encoded,

@@ -28,7 +28,6 @@ import marshal
 import operator
 import os
 import sys
-import time
 import types
 import typing
 import zlib
@@ -43,11 +42,13 @@ from sitegen.errors import Problem
 from sitegen.model import Alert, Page
 
 CACHE_DIR = ".sitegen/cache"
-FORMAT = 4  # 2: the build state records the output's folders; 3: and what patch builds need;
-# 4: `folders_ns` is the racy threshold itself (build._fs_clock), no longer a time to subtract from
+FORMAT = 5  # 2: the build state records the output's folders; 3: and what patch builds need;
+# 4: `folders_ns` is the racy threshold itself (build._fs_clock), no longer a time to subtract
+# from; 5: so are `racy_from` (was read_ns) in the state and in each source entry
 MAGIC = b"sitegen-cache"
 # A file whose mtime is this close to the moment it was read may change again within the same
 # timestamp tick; such files are checked by content digest, never by stat alone (as git does).
+# Only when the file system's own clock cannot be read (build._fs_clock): that gives the tick.
 RACY_NS = 2_000_000_000
 # Libraries whose version can change the bytes of the output.
 OUTPUT_LIBRARIES = ("jinja2", "markdown", "markupsafe", "babel", "yaml", "brotli")
@@ -279,7 +280,7 @@ def codecs() -> dict[str, Codec] | None:
 @dataclasses.dataclass(slots=True)
 class SourceEntry:
     signature: Signature
-    read_ns: int  # wall clock when the file was read (for the racy check)
+    racy_from: int  # the build's racy threshold when the file was read (build._fs_clock)
     digest: str  # of the file's bytes
     kind: str  # "alerts" | "pages"
     value: Any  # encoded Alert or Page, or None when the file had errors
@@ -351,12 +352,16 @@ class SourceStore:
         """rel → digest of the file's bytes, for every entry decoded so far."""
         return {rel: e.digest for rel, e in self._entries.items()}
 
-    def lookup(self, rel: str, sig: Signature, path: Path | str) -> SourceEntry | None:
-        """The cached entry when the file's bytes are those it was parsed from."""
+    def lookup(
+        self, rel: str, sig: Signature, path: Path | str, racy_from: int
+    ) -> SourceEntry | None:
+        """The cached entry when the file's bytes are those it was parsed from (by stat, unless
+        the file was modified at or after the racy threshold of its reading; then by digest).
+        `racy_from`: this build's threshold, recorded with the new stat when only that changed."""
         entry = self.get(rel)
         if entry is None:
             return None
-        if entry.signature == sig and sig[0] < entry.read_ns - RACY_NS:
+        if entry.signature == sig and sig[0] < entry.racy_from:
             return entry
         try:
             with open(path, "rb") as file:
@@ -365,7 +370,7 @@ class SourceStore:
             return None
         if digest(data) != entry.digest:
             return None
-        entry.signature, entry.read_ns = sig, time.time_ns()  # same bytes: trust the new stat
+        entry.signature, entry.racy_from = sig, racy_from  # same bytes: trust the new stat
         self._modified.add(rel)
         self.dirty = True
         return entry
@@ -530,7 +535,7 @@ class BuildState:
     global_key: str = ""  # digest of sitegen, config and templates alone
     instants: tuple[int, ...] = ()  # every sent/effective/expires (µs since the epoch), sorted
     now_rank: int = -1  # how many of `instants` were ≤ its `now`: the only way `now` renders
-    read_ns: int = 0  # when it listed content (files newer than that are checked by digest)
+    racy_from: int = 0  # content modified at or after this is checked by digest (build._fs_clock)
     racy: dict[str, str] = dataclasses.field(default_factory=dict)  # such files → digest
     # unit name → (key, paths it wrote, alert ids its inputs are made of, its token)
     units: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], str]] = dataclasses.field(

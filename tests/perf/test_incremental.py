@@ -455,7 +455,8 @@ def test_output_changes_are_found_by_folder_mtimes(
 ) -> None:
     """With no racy window, only the recorded folder mtimes and file stats can notice; the
     same when the check runs in a forked process (as it does for large sites)."""
-    monkeypatch.setattr(build_module.cache, "RACY_NS", 0)
+    monkeypatch.setattr(build_module, "_fs_clock", lambda folder, cache_dir: None)
+    monkeypatch.setattr(build_module.cache, "RACY_NS", 0)  # the fallback's window: none
     monkeypatch.setattr(build_module, "STAT_FORK_MIN", 1 if forked else 10**9)
     always_fork(monkeypatch)
     checks = []
@@ -541,6 +542,33 @@ def test_a_no_change_build_records_racy_folders_anew(
     assert site.build().written == 0
     after = cache_module.BuildState.load(site.root)
     assert after.folders == before.folders and build_module._racy_folders(after) == []
+    site.assert_equals_clean_build()
+
+
+@pytest.mark.parametrize("clock", ["file system", "none"])
+def test_content_written_just_before_a_build_is_racy_only_in_its_tick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: str
+) -> None:
+    """Content files written in the seconds before a build (a checkout, a restore, the bench's
+    generator) are not all re-read by the next build when the file system's clock can be read:
+    only a file modified in the tick of the build's reading is racy. Without the clock, the
+    2-second window makes them all racy and the next build reads every one again."""
+    if clock == "none":
+        monkeypatch.setattr(build_module, "_fs_clock", lambda folder, cache_dir: None)
+    site = Site(tmp_path / "site", random.Random(10))  # writes 40 alerts now
+    time.sleep(0.03)  # past their tick
+    site.build()
+    state = cache_module.BuildState.load(site.root)
+    assert len(state.racy) == (0 if clock == "file system" else len(site.files()))
+    reads: list[str] = []
+    real_read = build_module._read
+    monkeypatch.setattr(
+        build_module, "_read", lambda path: reads.append(str(path)) or real_read(path)
+    )
+    edit_body(site)
+    site.build()
+    content = [r for r in reads if r.endswith(".md")]
+    assert len(content) == (1 if clock == "file system" else len(site.files()))
     site.assert_equals_clean_build()
 
 
