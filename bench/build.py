@@ -19,7 +19,12 @@ binary called directly, Pelican's CLI). Wall time is the median of the runs; mem
 of the whole process tree (RSS summed over processes, sampled every 50 ms, and never below the
 largest single process's maxrss from wait4): forked workers share pages, so the sum over-counts
 and is an upper bound. `in_process_s` is the time sitegen itself reports (without Python
-start-up and imports).
+start-up and imports). `user_ms_per_alert` / `sys_ms_per_alert` are the CPU time of the
+command and every worker it waited for (wait4's rusage), per alert: what grows with N in
+user space is the tool's, what grows in the kernel is mostly the file system's.
+
+Each N's sites are generated, synced and left to age 2.5 s before the first build (content
+written within 2 s of a build is re-read by sitegen's next build, by design).
 
 Run benches minutes apart: deleting a finished bench's folders (~100,000 files) makes clean
 builds in the next minutes slower on a journal-less ext4 (see Bench.set_aside).
