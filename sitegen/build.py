@@ -292,11 +292,13 @@ class _Build:
         self.dates_loaded = False
         self.known_dates = 0  # long dates read from DATES_FILE
         self.new_dates: dict[tuple[int, str], str] = {}  # formatted by this build's rendering
+        # content modified at or after this may change again unseen within the same timestamp
+        # tick: such files are compared by digest next time (set by run(), see _fs_clock)
+        self.racy_from = 0
 
     def run(self) -> BuildReport:
-        # content modified at or after this may change again unseen within the same timestamp
-        # tick: such files are compared by digest next time (see _fs_clock)
-        racy_from = _WORK.racy_from = _content_racy_from(self.config, self.root)
+        # before the scan: it covers every read of this build (_parse reads it from _WORK)
+        self.racy_from = _WORK.racy_from = _content_racy_from(self.config, self.root)
         # The output check (~35,000 lstat at 10,000 alerts) runs in a forked process while
         # this one scans content/: threads would serialise on the GIL between system calls.
         checking = None
@@ -323,7 +325,7 @@ class _Build:
             return self._unchanged_report()
         store = SourceStore(self.root, cache.digest(repr((self.global_key,)).encode()))
         self.files = files
-        patched = None if scan_problems else self._patch(store, on_disk, inputs, racy_from)
+        patched = None if scan_problems else self._patch(store, on_disk, inputs)
         if patched is not None:
             store.save()
             return patched
@@ -337,9 +339,7 @@ class _Build:
             # many new entries: written by a forked process while the units are made
             store.start_write_aside()
         try:
-            report = self._render(
-                loaded.site, loaded.problems, store, on_disk, inputs, racy_from, parsed
-            )
+            report = self._render(loaded.site, loaded.problems, store, on_disk, inputs, parsed)
         except BaseException:
             store.discard()
             raise
@@ -405,7 +405,7 @@ class _Build:
         missing = [
             f
             for f in files
-            if store.lookup(f.rel, cache.signature(f.stat), f.fspath, _WORK.racy_from) is None
+            if store.lookup(f.rel, cache.signature(f.stat), f.fspath, self.racy_from) is None
         ]
         if cache.codecs() is None:
             return len(missing) + self.parsed
@@ -435,7 +435,7 @@ class _Build:
             return read_content_file
 
         def read(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
-            entry = store.lookup(file.rel, cache.signature(file.stat), file.fspath, _WORK.racy_from)
+            entry = store.lookup(file.rel, cache.signature(file.stat), file.fspath, self.racy_from)
             if entry is None:
                 parsed = _parse(file, config)
                 if parsed is None:  # changed while being read: parse, but do not cache
@@ -456,7 +456,6 @@ class _Build:
         store: SourceStore,
         on_disk: dict[str, cache.Signature],
         inputs: str,
-        racy_from: int,
         parsed: int,
     ) -> BuildReport:
         from sitegen.render import SiteView, site_units
@@ -497,7 +496,6 @@ class _Build:
             store,
             problems,
             inputs,
-            racy_from,
             parsed,
             layout,
             [],
@@ -514,7 +512,6 @@ class _Build:
         store: SourceStore,
         problems: tuple[Problem, ...],
         inputs: str,
-        racy_from: int,
         parsed: int,
         layout: Callable[[], _Layout],
         kept: list[str],
@@ -525,7 +522,7 @@ class _Build:
         try:
             if len(chosen) >= PARALLEL_MIN and self._can_fork():
                 # free what rendering does not need, for the workers to reuse
-                self._racy_sources(racy_from)
+                self._racy_sources()
                 self.files = []
                 self.sources_aside = marshal.dumps(self.sources)  # one object, not 12,000
                 self.sources = {}
@@ -544,7 +541,6 @@ class _Build:
                 staging,
                 problems,
                 inputs,
-                racy_from,
                 parsed,
                 layout(),
                 kept,
@@ -563,7 +559,6 @@ class _Build:
         store: SourceStore,
         on_disk: dict[str, cache.Signature],
         inputs: str,
-        racy_from: int,
     ) -> BuildReport | None:
         """Rebuild what a few changed alerts show without assembling the whole site, when the
         last build's structure still holds (docs/architecture.md, "Patch builds"); None when
@@ -604,7 +599,7 @@ class _Build:
                 if data is not None and cache.digest(data) == state.racy[f.rel]:
                     verified[f.rel] = state.racy[f.rel]
                     continue
-            if store.lookup(f.rel, sig, f.fspath, _WORK.racy_from) is not None:
+            if store.lookup(f.rel, sig, f.fspath, self.racy_from) is not None:
                 continue  # the same bytes
             if len(changed) == PATCH_MAX:
                 return None
@@ -625,7 +620,7 @@ class _Build:
         if partial is None:
             return None
         self.verified = verified
-        return self._render_patch(*partial, store, on_disk, inputs, racy_from)
+        return self._render_patch(*partial, store, on_disk, inputs)
 
     def _partial_site(
         self, ids: set[str], changed: dict[str, Alert], store: SourceStore
@@ -665,7 +660,6 @@ class _Build:
         store: SourceStore,
         on_disk: dict[str, cache.Signature],
         inputs: str,
-        racy_from: int,
     ) -> BuildReport | None:
         from sitegen.render import PartialView, Structure, site_units
 
@@ -696,7 +690,6 @@ class _Build:
             store,
             (),
             inputs,
-            racy_from,
             self.parsed,
             lambda: layout,
             kept,
@@ -864,7 +857,6 @@ class _Build:
         staging: Path,
         problems: tuple[Problem, ...],
         inputs: str,
-        racy_from: int,
         parsed: int,
         layout: _Layout,
         kept: list[str],
@@ -939,10 +931,10 @@ class _Build:
         new_state = BuildState(
             inputs=inputs,
             global_key=self.global_key,
-            racy=self._racy_sources(racy_from),
+            racy=self._racy_sources(),
             instants=layout.instants,
             now_rank=0,
-            racy_from=racy_from,
+            racy_from=self.racy_from,
             units=unit_paths,
             outputs=outputs,
             warnings=tuple(codec["problem"].encode(w) for w in warnings) if codec else (),
@@ -1006,13 +998,13 @@ class _Build:
                     return patched
         return manifest_from_entries(entries, self.config.cache, updated)
 
-    def _racy_sources(self, racy_from: int) -> dict[str, str]:
+    def _racy_sources(self) -> dict[str, str]:
         """Content files modified around this build's listing → digest of the bytes it read."""
         if self.racy_sources is None:
             self.racy_sources = {
                 f.rel: self.store_digests[f.rel]
                 for f in self.files
-                if f.stat.st_mtime_ns >= racy_from and f.rel in self.store_digests
+                if f.stat.st_mtime_ns >= self.racy_from and f.rel in self.store_digests
             }
         return self.racy_sources
 
