@@ -288,6 +288,8 @@ class _Build:
         self.sources: dict[str, cache.Signature] = {}  # content file → its stat signature
         self.sources_aside = b""  # `sources`, marshalled while render workers run
         self.parsed = 0  # content files parsed by a patch attempt
+        # rel → (entry, its problems, its value) decoded while the parse workers ran (see _sources)
+        self.decoded: dict[str, tuple[SourceEntry, list[Problem], Any]] = {}
         self.verified: dict[str, str] = {}  # rel → digest of racy files a patch found unchanged
         self.dates_loaded = False
         self.known_dates = 0  # long dates read from DATES_FILE
@@ -407,7 +409,8 @@ class _Build:
             for f in files
             if store.lookup(f.rel, cache.signature(f.stat), f.fspath, self.racy_from) is None
         ]
-        if cache.codecs() is None:
+        codecs = cache.codecs()
+        if codecs is None:
             return len(missing) + self.parsed
         if len(missing) >= PARALLEL_MIN and self._can_fork():
             _WORK.files, _WORK.config = missing, self.config
@@ -418,10 +421,19 @@ class _Build:
             done = 0
             import multiprocessing  # only for builds that fork (~7 ms to import)
 
+            problem = codecs["problem"]
             with _frozen(), multiprocessing.get_context("fork").Pool(self.jobs, _worker_gc) as pool:
                 for results in pool.imap_unordered(_parse_chunk, chunks):
-                    for rel, entry in results:
-                        store.record(rel, SourceEntry(*entry))
+                    for rel, fields in results:
+                        store.record(rel, entry := SourceEntry(*fields))
+                        # decoded now, while the workers parse the next chunks (a core has
+                        # time to spare then), not after them, when the render waits for it
+                        value = entry.value
+                        self.decoded[rel] = (
+                            entry,
+                            [problem.decode(p) for p in entry.problems],
+                            None if value is None else codecs[entry.kind].decode(value),
+                        )
                     done += len(results)
                     self.progress.step("reading content", done, len(missing))
             _WORK.files = []
@@ -436,6 +448,10 @@ class _Build:
 
         def read(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
             entry = store.lookup(file.rel, cache.signature(file.stat), file.fspath, self.racy_from)
+            early = self.decoded.pop(file.rel, None)
+            if early is not None and early[0] is entry:
+                problems.extend(early[1])
+                return early[2]
             if entry is None:
                 parsed = _parse(file, config)
                 if parsed is None:  # changed while being read: parse, but do not cache
