@@ -910,6 +910,8 @@ class _Build:
         for path in kept_paths:
             sha, sig, br = state.outputs[path]
             entries[path] = (sha, sig[1])
+        # the heaviest pages compress on threads while the manifest and the state are made
+        largest = self._largest(entries, staging, set(staged_as))
         manifest = self._manifest(entries, written, known, view.updated, bool(kept))
         manifest_sha = hashlib.sha256(manifest).hexdigest()
         manifest_changed = known.get(MANIFEST_PATH) != manifest_sha
@@ -928,7 +930,6 @@ class _Build:
             discard_staged(staging)
         if not renamed_whole:
             staged_as = {}  # each file was renamed alone: its ctime changed
-        largest = self._largest(entries)  # compressing while the state is made
         entries[MANIFEST_PATH] = (manifest_sha, len(manifest))
         brotli_sizes[MANIFEST_PATH] = -1
         rewritten = set(changed) | ({MANIFEST_PATH} if manifest_changed else set())
@@ -1040,24 +1041,31 @@ class _Build:
         keep.update(stated)
         return keep, since
 
-    def _largest(self, entries: dict[str, tuple[str, int]]) -> Callable[[], tuple[str, int]]:
+    def _largest(
+        self, entries: dict[str, tuple[str, int]], staging: Path, staged: set[str]
+    ) -> Callable[[], tuple[str, int]]:
         """The heaviest HTML page after brotli, as a function that waits for the answer. Only
         the largest few raw pages are compressed (each result remembered by content: brotli at
         quality 11 costs ~20 ms a page), on a thread per core while the caller goes on (brotli
-        lets go of the GIL). Call it once the pages are in the output folder."""
+        lets go of the GIL). Call it before the commit: the pages are read here, `staged` ones
+        from the staging folder, the others from the output folder."""
         pages = heapq.nlargest(
             5, ((size, path) for path, (_, size) in entries.items() if path.endswith(".html"))
         )
         known = self.state.brotli
-        missing = {entries[path][0]: path for _, path in pages if entries[path][0] not in known}
+        missing: dict[str, bytes] = {}
+        for _, path in pages:
+            sha = entries[path][0]
+            if sha not in known and sha not in missing:
+                data = _read((staging if path in staged else self.out_dir) / path)
+                if data is not None:
+                    missing[sha] = data
         todo = iter(list(missing))
         found: dict[str, int] = {}  # written by the threads, read after they end
 
         def compress() -> None:
             for sha in todo:  # shared: each thread takes the next page
-                data = _read(self.out_dir / missing[sha])
-                if data is not None:
-                    found[sha] = compressed_size(data)
+                found[sha] = compressed_size(missing[sha])
 
         threads = [threading.Thread(target=compress) for _ in range(min(self.jobs, len(missing)))]
         for thread in threads:
