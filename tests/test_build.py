@@ -302,3 +302,30 @@ def test_the_collector_is_back_on_after_a_build(example_site: TmpSite, linger: s
         assert int(frozen) > 10_000 and int(young) < 1_000
     else:
         assert int(frozen) == 0
+
+
+def test_compiled_templates_cover_every_template_a_site_renders(example_site: TmpSite) -> None:
+    """A build compiles the templates once before forking render workers (render.
+    compile_templates); a template it left out would be compiled again in every worker."""
+    from sitegen.content import require_site
+    from sitegen.render import SiteView, compile_templates, make_environment, site_units
+
+    config = example_site.config
+    site, _ = require_site(config, NOW)
+    environments = {lang: make_environment(config, lang) for lang in config.languages}
+    compile_templates(environments)
+    loads: list[str] = []
+    for env in environments.values():
+        loader = env.loader
+        assert loader is not None
+
+        def get_source(env: object, name: str, loader: object = loader) -> object:
+            loads.append(name)
+            return type(loader).get_source(loader, env, name)  # type: ignore[arg-type]
+
+        loader.get_source = get_source  # type: ignore[method-assign]
+    units = site_units(SiteView(site, config), environments)
+    files = [path for unit in units for path, _ in unit.render()]
+    assert any(path.endswith("cap.xml") for path in files) and "feed.atom" in files
+    assert {p.rsplit("/", 1)[-1] for p in files} >= {"index.html", "404.html", "sitemap.xml"}
+    assert loads == []

@@ -758,3 +758,14 @@ def test_a_build_interrupted_while_writing_trusts_nothing_next_time(
     assert build_module.BuildState.load(site.root).outputs == {}  # unsettled: not trusted
     site.build()
     site.assert_equals_clean_build()
+
+
+def test_loading_locales_before_forking_formats_no_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """i18n.load_locales warms Babel up for the render workers: it must not add to the dates a
+    build keeps (new_dates), nor fail on a language Babel does not know (the page reports it)."""
+    from sitegen import i18n
+
+    monkeypatch.setattr(i18n, "_DATES", {})
+    monkeypatch.setattr(i18n, "_NEW_DATES", {})
+    i18n.load_locales(("en", "ko", "zz", "x-y", ""))
+    assert i18n.new_dates() == {} and i18n.known_dates() == {}
