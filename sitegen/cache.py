@@ -420,8 +420,7 @@ class SourceStore:
         (`save` renames them; `discard` removes them), then let go of every entry. The workers
         reuse the freed memory instead of adding their own (build._frozen hands freed heap
         pages back just before forking). Nothing may read the store afterwards (`get`
-        raises). After `start_write_aside`, that process goes on writing its own copy of the
-        entries (`save` and `discard` wait for it): the render workers need not wait."""
+        raises). After `start_write_aside`, this waits for that process instead."""
         if self._aside is None:
             aside = []
             if self.dirty:
@@ -429,6 +428,7 @@ class SourceStore:
                     final = self._shard_path(shard)
                     aside.append((write_payload_aside(final, (self.parse_key, part)), final))
             self._aside = aside
+        self._wait_for_writer()
         self._entries.clear()
         self._blobs.clear()
 
