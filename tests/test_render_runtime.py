@@ -1,0 +1,86 @@
+"""render._Template and render._Context: Jinja's runtime with two costs cut (output escaping,
+calls of plain functions); pages must come out exactly as Jinja's own runtime makes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+import pytest
+from markupsafe import Markup, escape
+
+from sitegen.render import _Context, _Environment, _escape_output, _Template
+
+
+class Html:
+    def __html__(self) -> str:
+        return "<i>safe</i>"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "plain", "a & b", "<x>", "it's", 'say "hi"', "ünï ☃", Markup("<b>&</b>"), 5, 2.5, None]
+    + [True, Html(), ["<"], {"k": "&"}],
+)
+def test_output_escaping_is_markupsafes(value: object) -> None:
+    assert str(_escape_output(value)) == str(escape(value))
+
+
+@jinja2.pass_context
+def from_context(context: jinja2.runtime.Context) -> str:
+    return f"ctx:{context['name']}"
+
+
+@jinja2.pass_environment
+def from_environment(environment: jinja2.Environment) -> str:
+    return f"env:{environment.autoescape}"
+
+
+class Callable:
+    @jinja2.pass_context
+    def __call__(self, context: jinja2.runtime.Context) -> str:
+        return f"call:{context['name']}"
+
+
+def stops() -> str:
+    raise StopIteration
+
+
+TEMPLATE = """\
+{% macro box(x) %}<{{ x }}>{% endmacro %}
+{{ name }} {{ box(name) }} {{ plain(name, tail="&") }} {{ from_context() }}
+{{ from_environment() }} {{ callable() }} [{{ stops() }}] {{ safe }}
+{% for i in items %}{{ loop.index }}:{{ i }}{% if not loop.last %}, {% endif %}{% endfor %}
+{% set kept %}<{{ name }}>{% endset %}{{ kept }} {{ name|upper }} {{ 5 }} {{ none }}
+{% set x = [from_context] %}{{ x[0]() }}
+"""
+VALUES: dict[str, Any] = {
+    "name": "Tom & <Jerry>",
+    "plain": lambda value, tail="": f"{value}{tail}",
+    "from_context": from_context,
+    "from_environment": from_environment,
+    "callable": Callable(),
+    "stops": stops,
+    "safe": Markup("<em>ok</em>"),
+    "items": ["a<", "'b'"],
+    "none": None,
+}
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_pages_render_as_with_jinjas_runtime(autoescape: bool) -> None:
+    ours = _Environment(autoescape=autoescape)
+    theirs = jinja2.Environment(autoescape=autoescape)
+    template = ours.from_string(TEMPLATE)
+    assert isinstance(template, _Template)
+    assert isinstance(template.new_context(), _Context)
+    assert template.render(VALUES) == theirs.from_string(TEMPLATE).render(VALUES)
+    assert "Tom &amp; &lt;Jerry&gt;" in template.render(VALUES) or not autoescape
+
+
+def test_strict_undefined_still_fails_the_page() -> None:
+    env = _Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ missing }}").render()
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ stops() }}").render(stops=stops)
