@@ -251,17 +251,16 @@ def _translated(
     return text % variables if variables or "%" in text else text
 
 
-def _escape_output(value: Any) -> str:
+def _escape_output(value: object) -> str:
     """markupsafe.escape for what a template outputs (compiled `{{ x }}`): a str with nothing
     to escape is returned as it is rather than as a new Markup (~0.25 µs less a value, ~60
     values an alert page), and a Markup as it is (markupsafe would copy it). Only output uses
     it, and output is joined into one string, so the type does not matter there; anything
     else goes through markupsafe."""
-    kind = type(value)
-    if kind is str:
+    if type(value) is str:
         if not ("&" in value or "<" in value or ">" in value or "'" in value or '"' in value):
             return value
-    elif kind is Markup:
+    elif type(value) is Markup:
         return value
     return escape(value)
 
