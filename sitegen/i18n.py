@@ -48,12 +48,24 @@ def missing_messages(language: str, msgids: set[str]) -> set[str]:
 
 
 def local_time(value: datetime, language: str) -> str:
-    """Date and time in the alert's own timezone, formatted for the reader's locale."""
-    offset = value.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
+    """Date and time in the alert's own timezone, formatted for the reader's locale: the long
+    date, a 24-hour clock (no AM/PM ambiguity in a crisis) and the UTC offset. ~60,000 of
+    them in a 10,000-alert build: the clock is formatted from its fields (strftime's
+    "%H:%M" costs 1.5 µs) and each offset's text is made once."""
+    offset = value.utcoffset()
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES[offset] = _zone(offset)
+    return f"{_long_date(value.date(), language)} {value.hour:02d}:{value.minute:02d} ({zone})"
+
+
+def _zone(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta(0)).total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
-    zone = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    return f"{_format(value, language)} ({zone})"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+_ZONES: dict[timedelta | None, str] = {}
 
 
 # Long dates by (proleptic ordinal, language). Babel's locale formatting costs ~30 µs a call,
@@ -100,8 +112,3 @@ def new_dates() -> dict[tuple[int, str], str]:
     found = dict(_NEW_DATES)
     _NEW_DATES.clear()
     return found
-
-
-def _format(value: datetime, language: str) -> str:
-    # Long date in the reader's locale, then a 24-hour clock: no AM/PM ambiguity in a crisis.
-    return f"{_long_date(value.date(), language)} {value:%H:%M}"

@@ -769,3 +769,23 @@ def test_loading_locales_before_forking_formats_no_date(monkeypatch: pytest.Monk
     monkeypatch.setattr(i18n, "_NEW_DATES", {})
     i18n.load_locales(("en", "ko", "zz", "x-y", ""))
     assert i18n.new_dates() == {} and i18n.known_dates() == {}
+
+
+@pytest.mark.parametrize("minutes", [0, 60, -60, 330, 345, 570, -210, -570, 840, -720, None])
+def test_local_time_is_the_long_date_a_24_hour_clock_and_the_offset(minutes: int | None) -> None:
+    from datetime import timezone
+
+    from babel.dates import format_date
+
+    from sitegen import i18n
+
+    zone = None if minutes is None else timezone(timedelta(minutes=minutes))
+    for value in (datetime(2026, 1, 2, 0, 5, tzinfo=zone), datetime(2025, 12, 31, 23, 59, 7)):
+        value = value.replace(tzinfo=zone)
+        offset = (value.utcoffset() or timedelta(0)).total_seconds() // 60
+        sign = "+" if offset >= 0 else "-"
+        expected = (
+            f"{format_date(value.date(), 'long', locale='ko')} {value:%H:%M} "
+            f"(UTC{sign}{int(abs(offset)) // 60:02d}:{int(abs(offset)) % 60:02d})"
+        )
+        assert i18n.local_time(value, "ko") == expected
