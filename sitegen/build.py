@@ -51,7 +51,7 @@ from sitegen.content import (
     require_site,
     scan_content,
 )
-from sitegen.errors import ContentError, Problem
+from sitegen.errors import BuildError, ContentError, Problem
 from sitegen.model import Alert, Site, shape
 
 if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when there is some
@@ -429,8 +429,8 @@ class _Build:
                 for results in parsing:
                     for rel, fields in results:
                         store.record(rel, entry := SourceEntry(*fields))
-                        # decoded now, while the workers parse the next chunks (a core has
-                        # time to spare then), not after them, when the render waits for it
+                        # decoded now, between the workers' chunks, rather than after the
+                        # pool, when this process would work alone
                         value = entry.value
                         self.decoded[rel] = (
                             entry,
@@ -448,9 +448,13 @@ class _Build:
         the parse workers keep both cores busy and it mostly waits for their results."""
         from sitegen.render import compile_templates
 
-        self.environments = self._environments()
-        compile_templates(self.environments)
+        try:
+            environments = self._environments()
+        except BuildError:
+            return  # raised again by _render, after any content errors, as without this
+        compile_templates(environments)
         i18n.load_locales(self.config.languages)
+        self.environments = environments
 
     def _reader(
         self, store: SourceStore

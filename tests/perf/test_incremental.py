@@ -25,7 +25,7 @@ from sitegen.build import build_bundle, build_site
 from sitegen.bundle import MANIFEST_PATH
 from sitegen.cache import CACHE_DIR, FORMAT
 from sitegen.config import load_config
-from sitegen.errors import SitegenError
+from sitegen.errors import ContentError, SitegenError
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -789,3 +789,24 @@ def test_local_time_is_the_long_date_a_24_hour_clock_and_the_offset(minutes: int
             f"(UTC{sign}{int(abs(offset)) // 60:02d}:{int(abs(offset)) % 60:02d})"
         )
         assert i18n.local_time(value, "ko") == expected
+
+
+def test_a_forked_build_reports_content_errors_before_missing_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent compiles templates while the parse workers run (_Build._warm_up); a
+    templates problem found then must not hide the content's own problems, which a build
+    reports first."""
+    monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)
+    always_fork(monkeypatch)
+    site = Site(tmp_path / "site", random.Random(11))
+    broken = site.files()[3]
+    broken.write_text(broken.read_text("utf-8").replace("severity:", "severity: Huge\nx:"), "utf-8")
+    shutil.rmtree(site.root / "templates")
+    with pytest.raises(ContentError) as raised:
+        build_site(load_config(site.root / "site.toml"), site.now, jobs=2)
+    assert broken.name in str(raised.value)
+    shutil.copytree(REPO / "templates", site.root / "templates")
+    broken.unlink()
+    build_site(load_config(site.root / "site.toml"), site.now, jobs=2)
+    site.assert_equals_clean_build()
