@@ -422,7 +422,6 @@ class _Build:
             done = 0
             import multiprocessing  # only for builds that fork (~7 ms to import)
 
-            problem = codecs["problem"]
             with _frozen(), multiprocessing.get_context("fork").Pool(self.jobs, _worker_gc) as pool:
                 parsing = pool.imap_unordered(_parse_chunk, chunks)
                 self._warm_up()  # while the workers parse: results wait in the pool's queue
@@ -431,12 +430,7 @@ class _Build:
                         store.record(rel, entry := SourceEntry(*fields))
                         # decoded now, between the workers' chunks, rather than after the
                         # pool, when this process would work alone
-                        value = entry.value
-                        self.decoded[rel] = (
-                            entry,
-                            [problem.decode(p) for p in entry.problems],
-                            None if value is None else codecs[entry.kind].decode(value),
-                        )
+                        self.decoded[rel] = (entry, *_decode_entry(entry, codecs))
                     done += len(results)
                     self.progress.step("reading content", done, len(missing))
             _WORK.files = []
@@ -465,18 +459,18 @@ class _Build:
 
         def read(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
             entry = store.lookup(file.rel, cache.signature(file.stat), file.fspath, self.racy_from)
-            early = self.decoded.pop(file.rel, None)
-            if early is not None and early[0] is entry:
-                problems.extend(early[1])
-                return early[2]
             if entry is None:
                 parsed = _parse(file, config)
                 if parsed is None:  # changed while being read: parse, but do not cache
                     return read_content_file(file, config, problems)
                 entry = SourceEntry(*parsed)
                 store.record(file.rel, entry)
-            problems.extend(codecs["problem"].decode(p) for p in entry.problems)
-            return None if entry.value is None else codecs[entry.kind].decode(entry.value)
+            early = self.decoded.pop(file.rel, None)  # decoded by _sources, if for this entry
+            found, value = (
+                early[1:] if early and early[0] is entry else _decode_entry(entry, codecs)
+            )
+            problems.extend(found)
+            return value
 
         return read
 
@@ -1350,6 +1344,12 @@ def _fs_clock(folder: Path, cache_dir: Path) -> int | None:
             os.unlink(name)
     except OSError:
         return None
+
+
+def _decode_entry(entry: SourceEntry, codecs: dict[str, cache.Codec]) -> tuple[list[Problem], Any]:
+    """A source entry's problems and value, decoded."""
+    value = None if entry.value is None else codecs[entry.kind].decode(entry.value)
+    return [codecs["problem"].decode(p) for p in entry.problems], value
 
 
 def _read(path: Path | str) -> bytes | None:
