@@ -1293,7 +1293,7 @@ def _ancestors(paths: Iterable[str]) -> set[str]:
 def _folder_mtimes(out_dir: Path, folders: Iterable[str], root: Path) -> tuple[dict[str, int], int]:
     """(folder → mtime_ns for those that exist, the racy threshold: a folder whose mtime is at
     or after it may change again without its mtime changing, so the next build lists it)."""
-    since = _fs_clock(out_dir, root / cache.CACHE_DIR)  # before the stats: see _fs_clock
+    since = _racy_threshold(out_dir, root / cache.CACHE_DIR)  # before the stats: see _fs_clock
     base = str(out_dir) + os.sep  # base + "" names the output folder itself
     mtimes: dict[str, int] = {}
     for folder in folders:
@@ -1301,7 +1301,7 @@ def _folder_mtimes(out_dir: Path, folders: Iterable[str], root: Path) -> tuple[d
             mtimes[folder] = os.lstat(base + folder).st_mtime_ns
         except OSError:
             continue  # emptied by a removal and pruned
-    return mtimes, time.time_ns() - cache.RACY_NS if since is None else since
+    return mtimes, since
 
 
 def _racy_threshold(folder: Path, cache_dir: Path) -> int:
