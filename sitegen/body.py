@@ -114,26 +114,36 @@ def render_body(source: str) -> RenderedBody:
     render the same body."""
     match = INSTRUCTION_HEADING.search(source)
     before, after = (source[: match.start()], source[match.end() :]) if match else (source, "")
-    blocks = _fast_blocks(source)
-    if blocks is None:
+    fast = _fast_blocks(source)
+    if fast is None:
         body_html = to_html(source)
-        description, instruction = markdown_to_text(before), markdown_to_text(after)
+        return RenderedBody(
+            html=body_html,
+            description=markdown_to_text(before),
+            instruction=markdown_to_text(after),
+            summary=_summary(body_html),
+        )
+    # One pass for all four: on the fast path the heading is a block of its own, so the text
+    # before (after) it is the text of the blocks before (after) it, and each block's plain
+    # text comes with its HTML (what _html_text and _summary would take back out of it).
+    blocks, texts = fast
+    if match is None:
+        description, instruction = _text_lines(texts), ""
     else:
-        # One pass for all three: on the fast path the heading is a block of its own, so the
-        # HTML of the text before it (after it) is the HTML of the blocks before (after) it.
-        body_html = "\n".join(blocks)
-        if match is None:
-            description, instruction = _html_text(body_html), ""
-        else:
-            k = sum(1 for block in before.strip("\n").split("\n\n") if block.strip("\n"))
-            description = _html_text("\n".join(blocks[:k]))
-            instruction = _html_text("\n".join(blocks[k + 1 :]))
+        k = sum(1 for block in before.strip("\n").split("\n\n") if block.strip("\n"))
+        description, instruction = _text_lines(texts[:k]), _text_lines(texts[k + 1 :])
+    # _summary's text: everything up to the end of the first paragraph (all, without one)
+    first = next((i for i, block in enumerate(blocks) if block.startswith("<p>")), len(blocks))
     return RenderedBody(
-        html=body_html,
+        html="\n".join(blocks),
         description=description,
         instruction=instruction,
-        summary=_summary(body_html),
+        summary=_shorten(" ".join(" ".join(texts[: first + 1]).split())),
     )
+
+
+def _text_lines(texts: list[str]) -> str:
+    return "\n".join(text for text in texts if text)
 
 
 def to_html(source: str) -> str:
@@ -197,15 +207,18 @@ _FAST_HEADING = re.compile(r"^(#{1,6}) +([^#\s](?:[^#]*[^#\s])?)$")
 
 def fast_html(source: str) -> str | None:
     """HTML identical to Python-Markdown's for the common subset, or None outside it."""
-    blocks = _fast_blocks(source)
-    return None if blocks is None else "\n".join(blocks)
+    fast = _fast_blocks(source)
+    return None if fast is None else "\n".join(fast[0])
 
 
-def _fast_blocks(source: str) -> list[str] | None:
-    """fast_html's blocks: one per non-empty block of the source (blank-line separated)."""
+def _fast_blocks(source: str) -> tuple[list[str], list[str]] | None:
+    """fast_html's blocks, one per non-empty block of the source (blank-line separated), and
+    each block's plain text as _html_text makes it of that block's HTML (a line per paragraph,
+    heading or list item; the fast path's text has no "&", so there is nothing to unescape)."""
     if _fast_refuses(source):
         return None
     out: list[str] = []
+    texts: list[str] = []
     previous_list = False
     for block in source.strip("\n").split("\n\n"):
         block = block.strip("\n")
@@ -217,51 +230,66 @@ def _fast_blocks(source: str) -> list[str] | None:
             if heading is None or len(lines) > 1:
                 return None
             level = max(2, len(heading[1]))  # h1 is demoted: the page already has one
-            text = _fast_inline(heading[2])
-            if text is None:
+            inline = _fast_inline(heading[2])
+            if inline is None:
                 return None
-            out.append(f"<h{level}>{text}</h{level}>")
+            out.append(f"<h{level}>{inline[0]}</h{level}>")
+            texts.append(inline[1])
             previous_list = False
         elif lines[0].startswith("- "):
             if previous_list or not all(line.startswith("- ") for line in lines):
                 return None  # a second list after a blank line merges into a loose list
             if any(_FAST_NESTED.match(line, 2) for line in lines):
                 return None  # an item's text is parsed as blocks: "- # x", "- - x", "- 1. x"
-            items = [_fast_inline(line[2:]) for line in lines]
-            if any(item is None for item in items):
-                return None
-            out.append("<ul>\n" + "".join(f"<li>{item}</li>\n" for item in items) + "</ul>")
+            items = []
+            for line in lines:
+                inline = _fast_inline(line[2:])
+                if inline is None:
+                    return None
+                items.append(inline)
+            out.append("<ul>\n" + "".join(f"<li>{item[0]}</li>\n" for item in items) + "</ul>")
+            texts.append(_text_lines([item[1] for item in items]))
             previous_list = True
         else:
             if any(line.startswith(("#", "- ")) for line in lines):
                 return None
-            text = _fast_inline(block)
-            if text is None:
+            inline = _fast_inline(block)
+            if inline is None:
                 return None
-            out.append(f"<p>{text}</p>")
+            out.append(f"<p>{inline[0]}</p>")
+            texts.append(inline[1])
             previous_list = False
-    return out
+    return out, texts
 
 
-def _fast_inline(text: str) -> str | None:
+def _fast_inline(text: str) -> tuple[str, str] | None:
+    """A line's (or paragraph's) HTML and its plain text, whitespace runs as one space."""
+    if _FAST_SPECIAL.search(text) is None:  # no markup: the common line
+        return text, " ".join(text.split())
     parts: list[str] = []
+    plain: list[str] = []
     end = 0
     for match in _FAST_INLINE.finditer(text):
-        plain = text[end : match.start()]
-        if _FAST_SPECIAL.search(plain):
+        between = text[end : match.start()]
+        if _FAST_SPECIAL.search(between):
             return None
-        parts.append(plain)
+        parts.append(between)
+        plain.append(between)
         if match["strong"] is not None:
             parts.append(f"<strong>{match['strong']}</strong>")
+            plain.append(match["strong"])
         else:
             parts.append(
                 f'<a href="{match["url"]}" rel="nofollow noopener noreferrer">{match["text"]}</a>'
             )
+            plain.append(match["text"])
         end = match.end()
     if _FAST_SPECIAL.search(text, end):
         return None
-    parts.append(text[end:])
-    return "".join(parts)
+    rest = text[end:]
+    parts.append(rest)
+    plain.append(rest)
+    return "".join(parts), " ".join("".join(plain).split())
 
 
 def _plain_text(fragment: str) -> str:
@@ -273,5 +301,8 @@ def _plain_text(fragment: str) -> str:
 
 def _summary(body_html: str) -> str:
     first = body_html.split("</p>", 1)[0] if "<p>" in body_html else body_html
-    text = _plain_text(first)
+    return _shorten(_plain_text(first))
+
+
+def _shorten(text: str) -> str:
     return text if len(text) <= 200 else text[:199].rsplit(" ", 1)[0] + "…"

@@ -236,3 +236,22 @@ def test_render_body_in_one_pass_equals_three_renders(seed: int) -> None:
         body.render_body.cache_clear()
         assert body.render_body(source) == reference_render(source), source
     assert fast > 80  # the one-pass route must be exercised
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "## Heading first\n\nthen  the\nparagraph **with** [a link](https://x.test/p)\n\nmore",
+        "- only\n- a  list\n\n## What to do\n\n- go **up**",
+        "# Only a heading",
+        "- a list first\n\ntext" + " word" * 60 + "\n\n## What to do\n\nstay",
+        "para\n\n## What to do",
+        "## What to do\n\n- before nothing",
+    ],
+)
+def test_fast_path_text_equals_the_text_of_its_html(source: str) -> None:
+    """render_body takes the plain text (description, instruction, summary) from the fast
+    path's blocks: the same as taking it back out of the HTML, headings and lists included."""
+    assert body.fast_html(source) is not None
+    body.render_body.cache_clear()
+    assert body.render_body(source) == reference_render(source)
