@@ -312,6 +312,28 @@ class _Environment(jinja2.Environment):
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
 
+    def get_template(
+        self,
+        name: str | jinja2.Template,
+        parent: str | None = None,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        """A loaded template from a plain dict when templates are not reloaded: Jinja's cache
+        is an LRU behind a lock, looked up ~3 times an alert page (extends, import, render)."""
+        if type(name) is not str or globals or self.auto_reload:
+            return super().get_template(name, parent, globals)
+        if parent is not None:
+            name = self.join_path(name, parent)
+        key = (self.loader, name)
+        template = self._loaded.get(key)
+        if template is None:
+            template = self._loaded[key] = super().get_template(name)
+        return template
+
+    @cached_property
+    def _loaded(self) -> dict[tuple[object, str], jinja2.Template]:
+        return {}
+
 
 def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     """Jinja environment for one page language: autoescape, StrictUndefined, i18n."""
