@@ -502,7 +502,7 @@ class _Build:
             or any(p not in known for p in self.state.units[unit.name][1])
         ]
 
-        def layout() -> _Layout:  # made after the fork: the workers need none of it
+        def layout() -> _Layout:  # made while forked workers render: they need none of it
             from sitegen.lifecycle import reference_components
 
             return _Layout(
@@ -554,7 +554,10 @@ class _Build:
                 self.sources_aside = marshal.dumps(self.sources)  # one object, not 12,000
                 self.sources = {}
                 store.write_aside()
-            written = self._render_units(units, keys, chosen, known, on_disk, staging)
+            made: list[_Layout] = []
+            written = self._render_units(
+                units, keys, chosen, known, on_disk, staging, lambda: made.append(layout())
+            )
             if self.sources_aside:
                 self.sources = marshal.loads(self.sources_aside)  # noqa: S302 - made above
             report = self._commit(
@@ -569,7 +572,7 @@ class _Build:
                 problems,
                 inputs,
                 parsed,
-                layout(),
+                made[0] if made else layout(),
                 kept,
             )
         except BaseException:
@@ -829,9 +832,12 @@ class _Build:
         known: dict[str, str],
         on_disk: dict[str, cache.Signature],
         staging: Path,
+        meanwhile: Callable[[], None] = lambda: None,
     ) -> dict[int, list[Written]]:
         """Render the dirty units (in forked workers when there are many); fills in the keys
-        left for later. Returns each rendered unit's files."""
+        left for later. Returns each rendered unit's files. `meanwhile` runs once forked workers
+        have started (this process's own work that rendering does not need; not at all when
+        the units render here)."""
         _WORK.units, _WORK.keys, _WORK.known, _WORK.on_disk = units, keys, known, on_disk
         _WORK.out_dir, _WORK.staging = self.out_dir, staging
         _WORK.fingerprint, _WORK.global_key = self.fingerprint, self.global_key
@@ -857,7 +863,9 @@ class _Build:
                     _frozen(),
                     multiprocessing.get_context("fork").Pool(self.jobs, _worker_gc) as pool,
                 ):
-                    for chunk in pool.imap_unordered(_render_chunk, chunks):
+                    rendering = pool.imap_unordered(_render_chunk, chunks)
+                    meanwhile()  # results wait in the pool's queue
+                    for chunk in rendering:
                         take(chunk)
             else:
                 with _collecting(len(dirty) >= PARALLEL_MIN):

@@ -255,7 +255,10 @@ def test_parallel_cold_build_equals_clean(tmp_path: Path, monkeypatch: pytest.Mo
     assert report.written == report.files
     site.assert_equals_clean_build()
     edit_body(site)  # the other entries come from the store the workers' blobs were saved in
-    assert build_site(load_config(site.root / "site.toml"), site.now, jobs=2).parsed == 1
+    report = build_site(load_config(site.root / "site.toml"), site.now, jobs=2)
+    assert report.parsed == 1
+    # patched: the layout made while the workers rendered holds the site's structure
+    assert report.loaded < 40
     site.assert_equals_clean_build()
     add_update(site)
     edit_template(site)
