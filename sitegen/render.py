@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from sitegen import urls
 from sitegen.body import render_body
 from sitegen.bundle import Bundle, make_file, url_to_path
-from sitegen.cap import cap_files, cap_index, cap_xml, feed_standings, fit_feed
+from sitegen.cap import cap_files, cap_index, cap_xml, feed_standings, fit_feed, newest_first
 from sitegen.config import KNOWN_LANGUAGES, SiteConfig
 from sitegen.errors import BuildError
 from sitegen.i18n import local_time, translator
@@ -464,8 +464,7 @@ class SiteView:
             for s in self.standings.values()
             if s.phase in (Phase.EXPIRED, Phase.CANCELLED, Phase.SUPERSEDED)
         ]
-        chosen.sort(key=lambda s: (-s.group.primary.sent.timestamp(), s.group.id))
-        return chosen
+        return newest_first(chosen)
 
     def archive_items(self, language: str) -> list[Item]:
         return [self.item(s, language) for s in self._archived]
