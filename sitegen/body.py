@@ -168,8 +168,7 @@ _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|blockquote|pre)>")
 
 def _html_text(rendered: str) -> str:
     """Plain text of rendered body HTML: a line per block."""
-    lines = [_plain_text(b) for b in _BLOCK_END.split(rendered)]
-    return "\n".join(line for line in lines if line)
+    return _text_lines([_plain_text(b) for b in _BLOCK_END.split(rendered)])
 
 
 # --- Fast path ---------------------------------------------------------------------------------
