@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import gc
-import hashlib
 import heapq
 import itertools
 import marshal
@@ -298,6 +297,7 @@ class _Build:
         # content modified at or after this may change again unseen within the same timestamp
         # tick: such files are compared by digest next time (set by run(), see _fs_clock)
         self.racy_from = 0
+        self.as_recorded = False  # every output file is as the last build left it (run())
 
     def run(self) -> BuildReport:
         # before the scan: it covers every read of this build (_parse reads it from _WORK)
@@ -305,7 +305,7 @@ class _Build:
         # The output check (~35,000 lstat at 10,000 alerts) runs in a forked process while
         # this one scans content/: threads would serialise on the GIL between system calls.
         checking = None
-        if len(self.state.outputs) >= STAT_FORK_MIN and self._can_fork():
+        if self.state.summary[0] >= STAT_FORK_MIN and self._can_fork():  # [0]: files
             checking = _OutputCheck.start(self.out_dir, self.state)
         try:
             files, scan_problems = scan_content(self.config)
@@ -317,15 +317,19 @@ class _Build:
                 import sitegen.render  # noqa: F401 - needed next: import it while the check runs
         except BaseException:
             if checking is not None:
-                checking.result(self.state)  # reap the child
+                checking.result()  # reap the child
             raise
-        if checking is None or (on_disk := checking.result(self.state)) is _FAILED:
-            on_disk = _outputs_as_recorded(self.out_dir, self.state)
-        if on_disk is None:
-            on_disk, self.listed_folders = _list_outputs(self.out_dir)
-        if self._nothing_to_do(inputs, files, on_disk):
+        found = _FAILED if checking is None else checking.result()
+        if found is _FAILED:
+            found = _outputs_as_recorded(self.out_dir, self.state)
+        if found is None:
+            found, self.listed_folders = _list_outputs(self.out_dir)
+        self.as_recorded = found is _RECORDED or _as_recorded(found, self.state.outputs)
+        if self._nothing_to_do(inputs, files):
             self._refresh_folders()
             return self._unchanged_report()
+        # only now: a build with nothing to do never decodes the recorded outputs
+        on_disk = _recorded_signatures(self.state) if found is _RECORDED else found
         store = SourceStore(self.root, cache.digest(repr((self.global_key,)).encode()))
         self.files = files
         patched = None if scan_problems else self._patch(store, on_disk, inputs)
@@ -351,9 +355,7 @@ class _Build:
 
     # -- nothing changed ------------------------------------------------------------------
 
-    def _nothing_to_do(
-        self, inputs: str, files: list[ContentFile], on_disk: dict[str, cache.Signature]
-    ) -> bool:
+    def _nothing_to_do(self, inputs: str, files: list[ContentFile]) -> bool:
         """Same inputs as the last build (by stat, for files not modified around it), `now` on
         the same side of every instant, and its output untouched: the output is already right."""
         state = self.state
@@ -364,7 +366,7 @@ class _Build:
                 data = _read(f.fspath)
                 if data is None or state.racy.get(f.rel) != cache.digest(data):
                     return False
-        return _as_recorded(on_disk, state.outputs)
+        return self.as_recorded
 
     def _refresh_folders(self) -> None:
         """After a build whose output had to be listed (or had racy folders), record the
@@ -388,7 +390,7 @@ class _Build:
         state = self.state
         codec = cache.codecs()
         warnings = tuple(codec["problem"].decode(w) for w in state.warnings) if codec else ()
-        files, size, pages, largest_path, largest_size = state.summary
+        files, size, pages, largest_path, largest_size, units = state.summary
         return BuildReport(
             files=files,
             bytes=size,
@@ -397,7 +399,7 @@ class _Build:
             warnings=warnings,
             largest_page=(largest_path, largest_size),
             pages=pages,
-            reused=len(state.units),
+            reused=units,
         )
 
     # -- content --------------------------------------------------------------------------
@@ -810,8 +812,10 @@ class _Build:
     def _verified(self, on_disk: dict[str, cache.Signature]) -> dict[str, str]:
         """path → sha256 of every output file known to hold what the last build wrote: by
         stat when it is untouched, else by reading it."""
+        import hashlib  # here, not at the top: see cache.blake2b
+
         outputs = self.state.outputs
-        if _as_recorded(on_disk, outputs):  # the usual case
+        if self.as_recorded:  # the usual case
             return dict(zip(outputs, map(_SHA, outputs.values()), strict=True))
         known: dict[str, str] = {}
         for path, (sha, sig, _) in outputs.items():
@@ -898,6 +902,8 @@ class _Build:
     ) -> BuildReport:
         """Write the changed files, then the new state. `units`: those this build made (all of
         them, or a patch build's few); `kept`: the last build's other units, as they were."""
+        import hashlib  # here, not at the top: see cache.blake2b
+
         state = self.state
         entries: dict[str, tuple[str, int]] = {}  # path → (sha256, size) of the new site
         brotli_sizes: dict[str, int] = {}
@@ -992,6 +998,7 @@ class _Build:
             sum(map(_SIZE, entries.values())) - len(manifest),
             sum(map(operator.methodcaller("endswith", ".html"), entries)),
             *heaviest,
+            len(unit_paths),
         )
         new_state.save(self.root, since=state)
         return BuildReport(
@@ -1019,6 +1026,8 @@ class _Build:
     ) -> bytes:
         """The new manifest: for a patch build (same paths, same `updated`), the last one with
         the rewritten files' rows changed (building 25,000 rows costs ~40 ms)."""
+        import hashlib  # here, not at the top: see cache.blake2b
+
         outputs = self.state.outputs
         files = [file for files in written.values() for file in files]
         if patch and MANIFEST_PATH in known and all(f[0] in outputs for f in files):
@@ -1104,7 +1113,7 @@ class _Build:
 def _global_key(config: SiteConfig) -> str:
     """sitegen itself, the configuration and every template file: a change to any of them
     changes every unit's key (templates include each other; a precise map is not worth it)."""
-    h = hashlib.blake2b(digest_size=16)
+    h = cache.blake2b(digest_size=16)
     h.update(cache.code_key().encode())
     h.update(repr(config).encode())
     folder = config.templates_path
@@ -1173,14 +1182,21 @@ def _list_outputs(out_dir: Path) -> tuple[dict[str, cache.Signature], set[str]]:
 
 
 _FAILED: dict[str, cache.Signature] = {}  # _OutputCheck.result when the check process failed
+_RECORDED: dict[str, cache.Signature] = {}  # _OutputCheck.result: as recorded (a stand-in)
+
+
+def _recorded_signatures(state: BuildState) -> dict[str, cache.Signature]:
+    outputs = state.outputs
+    return dict(zip(outputs, map(_SIG, outputs.values()), strict=True))
 
 
 class _OutputCheck:
     """`_outputs_as_recorded` in a forked child process; the parent collects the result."""
 
-    def __init__(self, pid: int, fd: int) -> None:
+    def __init__(self, pid: int, fd: int, state: BuildState) -> None:
         self.pid = pid
         self.fd = fd
+        self.state = state
 
     @classmethod
     def start(cls, out_dir: Path, state: BuildState) -> _OutputCheck:
@@ -1202,10 +1218,11 @@ class _OutputCheck:
             finally:
                 os._exit(code)
         os.close(write)
-        return cls(pid, read)
+        return cls(pid, read, state)
 
-    def result(self, state: BuildState) -> dict[str, cache.Signature] | None:
-        """What `_outputs_as_recorded` returned in the child, or _FAILED."""
+    def result(self) -> dict[str, cache.Signature] | None:
+        """What `_outputs_as_recorded` returned in the child (_RECORDED when that was exactly
+        the recorded signatures), or _FAILED."""
         with os.fdopen(self.fd, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(self.pid, 0)
@@ -1217,9 +1234,9 @@ class _OutputCheck:
             return _FAILED
         if message is None:
             return None
-        outputs = state.outputs
         if message == "recorded":
-            return dict(zip(outputs, map(_SIG, outputs.values()), strict=True))
+            return _RECORDED
+        outputs = self.state.outputs
         if not isinstance(message, list) or len(message) != len(outputs):
             return _FAILED
         return dict(zip(outputs, message, strict=True))
@@ -1415,6 +1432,8 @@ _Rendered = tuple[list[tuple[int, list[Written], str | None]], dict[tuple[int, s
 def _render_chunk(indices: list[int]) -> _Rendered:
     """Worker (or the parent, when the work is small): render units and stage every file
     whose bytes differ from the file on disk; compute the keys left for later."""
+    import hashlib  # here, not at the top: see cache.blake2b
+
     work = _WORK
     assert work.fingerprint is not None
     results = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -80,6 +79,8 @@ def url_to_path(url: str) -> str:
 
 def manifest_bytes(bundle: Bundle, cache: CachePolicy, updated: datetime) -> bytes:
     """Stable JSON listing every file's sha256, size and headers (see architecture.md)."""
+    import hashlib  # here: see cache.blake2b
+
     entries = {
         path: (hashlib.sha256(f.data).hexdigest(), len(f.data)) for path, f in bundle.items()
     }

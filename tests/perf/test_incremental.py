@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -449,6 +451,38 @@ def test_no_change_rebuild_does_not_list_the_output(
     edit_body(site)
     assert site.build().written > 0
     site.assert_equals_clean_build()
+
+
+def test_a_no_change_build_decodes_only_what_it_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """state.bin's big fields stay encoded until read: a build with nothing to do reads the
+    outputs and folders it checks (here, not forked: a small site), never the rest."""
+    site = Site(tmp_path / "site", random.Random(5))
+    site.build()
+    loaded = cache_module.BuildState.load(site.root)
+    assert set(loaded.encoded) == cache_module.LAZY
+    decoded: list[str] = []
+    real = cache_module.BuildState.__getattr__
+
+    def spy(state: cache_module.BuildState, name: str) -> Any:
+        decoded.append(name)
+        return real(state, name)
+
+    monkeypatch.setattr(cache_module.BuildState, "__getattr__", spy)
+    assert site.build().written == 0
+    assert set(decoded) == {"outputs", "folders"}
+    edit_title(site)  # a patch build reads what it patches with
+    assert site.build().written > 0
+    assert {"units", "sources", "members", "structure", "components"} <= set(decoded)
+    site.assert_equals_clean_build()
+
+
+def test_the_build_command_imports_no_hashlib_until_it_renders() -> None:
+    """hashlib's OpenSSL set-up costs ~7 ms of every command; a build with nothing to do
+    needs only blake2b (cache.blake2b), so the modules it runs must not import hashlib."""
+    code = "import sys, sitegen.cli, sitegen.build; sys.exit('hashlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
 @pytest.mark.parametrize("forked", [False, True])
