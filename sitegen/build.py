@@ -16,6 +16,7 @@ import itertools
 import marshal
 import operator
 import os
+import select
 import shutil
 import sys
 import threading
@@ -307,6 +308,7 @@ class _Build:
         checking = None
         if self.state.summary[0] >= STAT_FORK_MIN and self._can_fork():  # [0]: files
             checking = _OutputCheck.start(self.out_dir, self.state)
+        store = SourceStore(self.root, cache.digest(repr((self.global_key,)).encode()))
         try:
             files, scan_problems = scan_content(self.config)
             self.sources = {f.rel: cache.signature(f.stat) for f in files}
@@ -314,7 +316,13 @@ class _Build:
             stats = marshal.dumps((self.global_key, list(self.sources.items())), 2)
             inputs = cache.digest(stats + repr(scan_problems).encode())
             if checking is not None and inputs != self.state.inputs:
-                import sitegen.render  # noqa: F401 - needed next: import it while the check runs
+                # Something changed: while the check runs, read what comes next (a patch build
+                # reads most of it, a full build all of it), one step at a time until it ends.
+                import sitegen.render  # noqa: F401 - needed next, like the rest
+
+                for _ in itertools.chain(self.state.decode(), store.preload()):
+                    if checking.done():
+                        break
         except BaseException:
             if checking is not None:
                 checking.result()  # reap the child
@@ -330,7 +338,6 @@ class _Build:
             return self._unchanged_report()
         # only now: a build with nothing to do never decodes the recorded outputs
         on_disk = _recorded_signatures(self.state) if found is _RECORDED else found
-        store = SourceStore(self.root, cache.digest(repr((self.global_key,)).encode()))
         self.files = files
         patched = None if scan_problems else self._patch(store, on_disk, inputs)
         if patched is not None:
@@ -1219,6 +1226,10 @@ class _OutputCheck:
                 os._exit(code)
         os.close(write)
         return cls(pid, read, state)
+
+    def done(self) -> bool:
+        """Has the child answered (or ended)? Never waits."""
+        return bool(select.select([self.fd], [], [], 0)[0])
 
     def result(self) -> dict[str, cache.Signature] | None:
         """What `_outputs_as_recorded` returned in the child (_RECORDED when that was exactly

@@ -345,6 +345,13 @@ class SourceStore:
             for rel, blob in payload[1].items():
                 self._blobs.setdefault(rel, blob)
 
+    def preload(self) -> Iterator[None]:
+        """Read the shards not read yet, one per step (see build._Build.run)."""
+        for shard in range(SOURCE_SHARDS):
+            if shard not in self._loaded:
+                self._load(shard)
+                yield
+
     def _load_all(self) -> None:
         for shard in range(SOURCE_SHARDS):
             self._load(shard)
@@ -618,6 +625,12 @@ class BuildState:
             else:
                 setattr(state, name, _changed(name, blob, changes))
         return state
+
+    def decode(self) -> Iterator[None]:
+        """Decode the fields `load` left encoded, one per step (see build._Build.run)."""
+        for name in list(self.encoded):
+            getattr(self, name)
+            yield
 
     if not typing.TYPE_CHECKING:  # (for mypy, every other attribute stays an error)
 
