@@ -131,7 +131,7 @@ def read_payload_checked(path: Path) -> tuple[Any, str] | None:
         if raw[:first] != _header():
             return None
         check = raw[first + 1 : second]
-        if check[:17] != b"%08x %08x" % (zlib.crc32(payload), len(payload) & 0xFFFFFFFF):
+        if check.rpartition(b" ")[0] != _checksum(payload):
             return None
         value = marshal.loads(payload)  # noqa: S302 - our own file, checksum verified above
         return value, check.decode()
@@ -164,13 +164,14 @@ def _write_aside(path: Path, value: Any, tmp: Path | None = None) -> tuple[Path,
     tmp = tmp or aside_path(path)
     # the checksum, then a random name: what names this writing (a state delta applies to the
     # state.bin it was made from, and two writings may hold the same payload)
-    check = b"%08x %08x %s" % (
-        zlib.crc32(payload),
-        len(payload) & 0xFFFFFFFF,
-        os.urandom(8).hex().encode(),
-    )
+    check = _checksum(payload) + b" " + os.urandom(8).hex().encode()
     tmp.write_bytes(_header() + b"\n" + check + b"\n" + payload)
     return tmp, check.decode()
+
+
+def _checksum(payload: bytes | memoryview) -> bytes:
+    """A cache file's checksum line, without the name of its writing: CRC-32 and length."""
+    return b"%08x %08x" % (zlib.crc32(payload), len(payload) & 0xFFFFFFFF)
 
 
 def _header() -> bytes:
