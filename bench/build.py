@@ -6,9 +6,10 @@ For each N it writes the same N alerts (bench/synthetic.py: deterministic for a 
 sitegen site, a Hugo site and a Pelican site with an equivalent minimal theme, then measures,
 in interleaved rounds (one run of every case per round, so a noisy neighbour hurts all alike):
 
-    sitegen full         clean build: no output folder, no .sitegen/cache (the previous
-                         output is renamed away, not deleted, before a clean build of
-                         any tool: see Bench.set_aside)
+    sitegen full         clean build: no output folder, no .sitegen/cache (before a clean
+                         build of any tool, the previous output is renamed away, not
+                         deleted, and what earlier runs wrote is flushed: see
+                         Bench.set_aside)
     sitegen one-changed  one alert's title and text edited, rebuilt with the cache
     sitegen no-change    rebuilt again with nothing changed (files written must be 0)
     hugo full / one-changed,  pelican full / one-changed   (their CLI builds; neither has an
@@ -256,12 +257,19 @@ class Bench:
         in the last minute(s), checking each one (`recently_deleted` in the kernel). perf
         showed ~27 % of a clean build's CPU there, for whichever tool ran after a delete.
         The set-aside folders are deleted once every N is done (`clean_up`): deleting the
-        10,000-alert folders between N would slow the 50,000-alert clean builds after them."""
+        10,000-alert folders between N would slow the 50,000-alert clean builds after them.
+
+        Then what earlier runs wrote is flushed (`sync`, untimed), so that a clean build does
+        not pay for the write-back of the build before it: the tool that ran just before
+        (Hugo's clean build follows ours, Pelican's follows Hugo's), or at 50,000 alerts its
+        own previous round's 1.3 GB, which made each round slower than the last (24.6, 26.2,
+        26.8 s) where clean builds after a `sync` took 22.3–25.7 s."""
         for folder in folders:
             if folder.exists():
                 self.set_aside_count += 1
                 self.trash.mkdir(parents=True, exist_ok=True)
                 folder.rename(self.trash / f"{self.set_aside_count}-{folder.name}")
+        os.sync()
 
     def clean_up(self) -> None:
         shutil.rmtree(self.trash, ignore_errors=True)
