@@ -375,7 +375,7 @@ def settle(mark: Path, wait_s: float) -> float:
         deleted = float(mark.read_text())
     except (OSError, ValueError):
         return 0.0
-    left = deleted + wait_s - time.time()
+    left = min(deleted + wait_s - time.time(), wait_s)  # (a mark from the future: wait_s)
     if left <= 0:
         return 0.0
     print(
