@@ -262,8 +262,8 @@ class Bench:
         Then what earlier runs wrote is flushed (`sync`, untimed), so that a clean build does
         not pay for the write-back of the build before it: the tool that ran just before
         (Hugo's clean build follows ours, Pelican's follows Hugo's), or at 50,000 alerts its
-        own previous round's 1.3 GB, which made each round slower than the last (24.6, 26.2,
-        26.8 s) where clean builds after a `sync` took 22.3–25.7 s."""
+        own previous round's 1.3 GB. (At 50,000 the rounds still differ by up to 15 % with it:
+        25.2, 28.6, 29.0 s in one run, 27.8, 26.7, 28.2 in another; all of it kernel time.)"""
         for folder in folders:
             if folder.exists():
                 self.set_aside_count += 1
