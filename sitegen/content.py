@@ -394,11 +394,12 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
     return alert_id, language, stem_lang is not None
 
 
-def _close_match(word: str, known: set[str]) -> list[str]:
-    """The known word `word` is likely a typo of, if any (for "did you mean")."""
+def _did_you_mean(word: str, known: set[str]) -> str:
+    """The hint "; did you mean 'x'?" when `word` looks like a typo of a known x, else ""."""
     import difflib  # only when there is a mistake to explain: ~2 ms of every build otherwise
 
-    return difflib.get_close_matches(word, sorted(known), n=1)
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -> None:
@@ -407,9 +408,7 @@ def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -
         fields = fields[part]  # type: ignore[index]
     for key in fields:
         if key not in known:
-            close = _close_match(key, known)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            f.fail(f"unknown field '{prefix}{key}'{hint}", *path, key)
+            f.fail(f"unknown field '{prefix}{key}'{_did_you_mean(key, known)}", *path, key)
 
 
 def _areas(f: _Fields) -> tuple[Area, ...]:
@@ -589,8 +588,7 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
             if ref == alert.id:
                 problems.append(Problem(alert.source, line, "an alert cannot reference itself"))
             elif ref not in ids:
-                close = _close_match(ref, ids)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
+                hint = _did_you_mean(ref, ids)
                 problems.append(
                     Problem(
                         alert.source,
