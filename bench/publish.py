@@ -10,7 +10,8 @@ ONE alert changes (its page, its CAP, the home page and the feed: 4 files differ
 rebuilt, and each tool publishes again; that is repeated (--repeat, default 3) and the median
 shown, since one ~0.1 s sample is mostly noise. Requests are counted on the server side (moto's
 request log) for every tool, and for sitegen also with its botocore hook; the server's CPU time
-per run is printed too. Prints figures; asserts nothing.
+per run and the bytes on the wire (the loopback interface's counter: requests and answers, HTTP
+and TCP headers included) are printed too. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,27 +195,56 @@ class Result:
     cdn: int
     note: str = ""
     server_cpu: float = 0.0
+    wire: int = 0  # bytes the loopback interface carried (both directions, headers included)
+
+
+def loopback_bytes() -> int:
+    """Bytes sent over `lo` so far. Every tool talks to the moto server over loopback, so the
+    difference across a run is what that run put on the wire, requests and answers alike, TCP
+    and HTTP headers included (nothing else on this machine uses loopback meanwhile)."""
+    for line in Path("/proc/net/dev").read_text().splitlines():
+        name, _, fields = line.partition(":")
+        if name.strip() == "lo":
+            return int(fields.split()[8])  # transmit bytes: each byte on lo is sent once
+    return 0
+
+
+def measured(moto: Moto, run: Callable[[], str]) -> Result:
+    """Run one tool's publish; its time, requests, server CPU and bytes on the wire.
+    `run` returns a note for the table ("" when all went well)."""
+    before = moto.snapshot()
+    cpu = moto.cpu_seconds()
+    wire = loopback_bytes()
+    started = time.perf_counter()
+    note = run()
+    seconds = time.perf_counter() - started
+    wire = loopback_bytes() - wire
+    after = moto.snapshot() - before
+    cpu = moto.cpu_seconds() - cpu
+    return Result(seconds, after["s3"], after["cloudfront"], note, cpu, wire)
+
+
+def _exit_note(done: subprocess.CompletedProcess[str], tail: int = 300) -> str:
+    return "" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip()[-tail:]}"
 
 
 def run_sitegen(public: Path, bucket: str, dist: str | None, moto: Moto, workers: int) -> Result:
-    before = moto.snapshot()
-    cpu = moto.cpu_seconds()
     target = S3Target(bucket, "", max_pool=workers)
     cdns = [CloudFrontInvalidator(dist)] if dist else []
-    started = time.perf_counter()
-    outcome = publish(
-        read_local(public),
-        target,
-        cdns,
-        PublishOptions(limits=Limits(max_deletes=50), workers=workers),
-    )
-    seconds = time.perf_counter() - started
-    after = moto.snapshot() - before
-    cpu = moto.cpu_seconds() - cpu
-    note = f"(hook: {outcome.requests} S3 requests; uploaded {outcome.uploaded})"
-    for receipt in outcome.receipts:
-        note += f" {receipt.cdn} {receipt.id}: {receipt.paths} paths, {receipt.requests} call"
-    return Result(seconds, after["s3"], after["cloudfront"], note, cpu)
+
+    def run() -> str:
+        outcome = publish(
+            read_local(public),
+            target,
+            cdns,
+            PublishOptions(limits=Limits(max_deletes=50), workers=workers),
+        )
+        note = f"(hook: {outcome.requests} S3 requests; uploaded {outcome.uploaded})"
+        for receipt in outcome.receipts:
+            note += f" {receipt.cdn} {receipt.id}: {receipt.paths} paths, {receipt.requests} call"
+        return note
+
+    return measured(moto, run)
 
 
 def run_sitegen_cli(
@@ -239,42 +270,27 @@ def run_sitegen_cli(
     ]
     if dist:
         command += ["--cloudfront", dist]
-    before = moto.snapshot()
-    cpu = moto.cpu_seconds()
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    after = moto.snapshot() - before
-    cpu = moto.cpu_seconds() - cpu
-    note = "" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip()[-300:]}"
-    return Result(seconds, after["s3"], after["cloudfront"], note, cpu)
+    return measured(
+        moto, lambda: _exit_note(subprocess.run(command, env=env, capture_output=True, text=True))
+    )
 
 
 def run_aws_sync(public: Path, bucket: str, moto: Moto, env: dict[str, str]) -> Result:
     aws = shutil.which("aws") or "/root/.pyenv/shims/aws"
-    before = moto.snapshot()
-    cpu = moto.cpu_seconds()
-    started = time.perf_counter()
-    done = subprocess.run(
-        [
-            aws,
-            "s3",
-            "sync",
-            str(public),
-            f"s3://{bucket}/",
-            "--only-show-errors",
-            "--endpoint-url",
-            moto.url,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
+    command = [
+        aws,
+        "s3",
+        "sync",
+        str(public),
+        f"s3://{bucket}/",
+        "--only-show-errors",
+        "--endpoint-url",
+        moto.url,
+    ]
+    return measured(
+        moto,
+        lambda: _exit_note(subprocess.run(command, env=env, capture_output=True, text=True), 200),
     )
-    seconds = time.perf_counter() - started
-    after = moto.snapshot() - before
-    cpu = moto.cpu_seconds() - cpu
-    note = "" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr[-200:]}"
-    return Result(seconds, after["s3"], after["cloudfront"], note, cpu)
 
 
 def run_hugo(public: Path, bucket: str, moto: Moto, env: dict[str, str], work: Path) -> Result:
@@ -286,21 +302,13 @@ def run_hugo(public: Path, bucket: str, moto: Moto, env: dict[str, str], work: P
         '[deployment]\n[[deployment.targets]]\nname = "moto"\n'
         f'URL = "s3://{bucket}?endpoint={moto.url}&use_path_style=true&region=us-east-1"\n'
     )
-    before = moto.snapshot()
-    cpu = moto.cpu_seconds()
-    started = time.perf_counter()
-    done = subprocess.run(
-        [str(hugo), "deploy", "--target", "moto", "--maxDeletes", "-1", "--quiet"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
+    command = [str(hugo), "deploy", "--target", "moto", "--maxDeletes", "-1", "--quiet"]
+    return measured(
+        moto,
+        lambda: _exit_note(
+            subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
+        ),
     )
-    seconds = time.perf_counter() - started
-    after = moto.snapshot() - before
-    cpu = moto.cpu_seconds() - cpu
-    note = "" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip()[-300:]}"
-    return Result(seconds, after["s3"], after["cloudfront"], note, cpu)
 
 
 # ---------------------------------------------------------------- one size
@@ -340,7 +348,7 @@ def bench_size(n: int, moto: Moto, env: dict[str, str], args: argparse.Namespace
             print(
                 f"  [{n:,}] {tool} {'first' if not revision else f'one change #{revision}'}: "
                 f"{rounds[-1].seconds:.2f} s, {rounds[-1].s3} S3 requests, server CPU "
-                f"{rounds[-1].server_cpu:.2f} s "
+                f"{rounds[-1].server_cpu:.2f} s, {rounds[-1].wire / 1e6:.2f} MB on the wire "
                 f"{rounds[-1].note}",
                 flush=True,
             )
@@ -354,6 +362,7 @@ def bench_size(n: int, moto: Moto, env: dict[str, str], args: argparse.Namespace
                 max(r.cdn for r in changes),
                 median.note,
                 median.server_cpu,
+                median.wire,
             ),
         )
         moto.reset()  # free the server's memory before the next tool
@@ -387,10 +396,13 @@ def create_distribution(endpoint: str) -> str:
 
 def print_table(n: int, files: int, results: dict[str, tuple[Result, Result]]) -> None:
     print(f"\nN = {n:,} alerts ({files:,} files); one change = 4 files whose bytes differ")
-    print("one change: median of the runs; S3 req: the most any run made")
     print(
-        f"{'tool':<17}{'first publish':>15}{'S3 req':>9}   {'one change':>11}{'S3 req':>9}"
-        f"{'CDN calls':>11}   budget (changed+4 = 8)"
+        "one change: median of the runs; S3 req: the most any run made; MB: bytes on the wire"
+        " (loopback, both directions)"
+    )
+    print(
+        f"{'tool':<17}{'first publish':>15}{'S3 req':>9}{'MB':>8}   {'one change':>11}"
+        f"{'S3 req':>9}{'MB':>8}{'CDN calls':>11}   budget (changed+4 = 8)"
     )
     base = "sitegen (CLI)" if "sitegen (CLI)" in results else "sitegen publish"
     ours = results[base][1].seconds
@@ -402,8 +414,9 @@ def print_table(n: int, files: int, results: dict[str, tuple[Result, Result]]) -
             else ""
         )
         print(
-            f"{tool:<17}{first.seconds:>13.2f} s{first.s3:>9,}   {change.seconds:>9.2f} s"
-            f"{change.s3:>9,}{change.cdn:>11}   {verdict}{ratio}"
+            f"{tool:<17}{first.seconds:>13.2f} s{first.s3:>9,}{first.wire / 1e6:>8.2f}   "
+            f"{change.seconds:>9.2f} s{change.s3:>9,}{change.wire / 1e6:>8.2f}{change.cdn:>11}"
+            f"   {verdict}{ratio}"
         )
     print()
 
