@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from publish.aws import describe, is_transient
+from publish.aws import decoded_body, describe, is_transient
 from publish.manifest import (
     MANIFEST_PATH,
     STATE_PREFIX,
@@ -186,7 +186,7 @@ class S3History:
         return None
 
     def _get_body(self, where: dict[str, str]) -> bytes:
-        return bytes(self.client.get_object(**where)["Body"].read())
+        return decoded_body(self.client.get_object(**where))  # kept manifests are gzip-encoded
 
     def _versions(self, key: str) -> list[tuple[dict[str, str], datetime | None]]:
         """GetObject arguments and write time of each version of exactly ``key``, newest first

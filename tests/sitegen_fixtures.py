@@ -3,11 +3,13 @@ so helpers must live in a uniquely named module)."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import textwrap
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sitegen.build import BuildReport, build_site
 from sitegen.config import SiteConfig, load_config
@@ -107,6 +109,13 @@ def aws_env(endpoint: str, folder: Path, secret: str = "testing") -> dict[str, s
         "AWS_CONFIG_FILE": str(empty),
         "AWS_SHARED_CREDENTIALS_FILE": str(empty),
     }
+
+
+def object_bytes(got: Any) -> bytes:
+    """An S3 GetObject answer's bytes as a browser or a CDN sees them: decoded when the object
+    is stored gzip-encoded (the publisher stores its manifest so). Not the publisher's code."""
+    data: bytes = got["Body"].read()
+    return gzip.decompress(data) if got.get("ContentEncoding") == "gzip" else data
 
 
 def make_distribution(domain: str = "o.s3.amazonaws.com", origin_path: str = "") -> str:

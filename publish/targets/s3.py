@@ -2,9 +2,11 @@
 ``AWS_ENDPOINT_URL`` so tests and S3-compatible stores can point it elsewhere).
 
 Every object gets Content-Type (with charset, from the manifest), Cache-Control and our sha256 in
-``x-amz-meta-sha256`` (ETag is no MD5 for multipart or KMS uploads). The lock is a conditional
-write (``If-None-Match: *``); releasing or breaking it is a conditional delete (``If-Match``), so we
-never remove a lock somebody else took in the meantime.
+``x-amz-meta-sha256`` (ETag is no MD5 for multipart or KMS uploads). The manifest is stored
+gzip-encoded (``Content-Encoding: gzip``; its sha256 is of the decoded bytes): every publish
+reads and writes it whole, and it grows with the site (see ``publish.aws.GZIP_LEVEL``). The lock
+is a conditional write (``If-None-Match: *``); releasing or breaking it is a conditional delete
+(``If-Match``), so we never remove a lock somebody else took in the meantime.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from botocore.exceptions import ClientError
 
 from publish.aws import (
     client_config,
+    decoded_body,
     describe,
+    encode_gzip,
     error_code,
     http_status,
     is_transient,
     make_client,
 )
+from publish.manifest import MANIFEST_PATH
 from publish.retry import RetryPolicy, call_with_retries
 from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
 
@@ -34,6 +39,7 @@ T = TypeVar("T")
 _DELETE_BATCH = 1000  # DeleteObjects limit
 _EXPECT_FROM = 1024 * 1024  # bodies above this still ask "100-continue" before sending
 _LOCK_TAKEN = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+_GZIPPED = frozenset({MANIFEST_PATH})  # stored with Content-Encoding: gzip (see publish.aws)
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -97,16 +103,19 @@ class S3Target:
             raise TargetError(f"{self.name}: {what} failed: {describe(exc)}") from exc
 
     def put(self, path: str, body: bytes, meta: ObjectMeta) -> None:
-        metadata = {"sha256": meta.sha256, **meta.extra}
+        metadata = {"sha256": meta.sha256, **meta.extra}  # of `body`, however it is stored
+        headers = {"ContentType": meta.content_type, "CacheControl": meta.cache_control}
+        if path in _GZIPPED:
+            body = encode_gzip(body)
+            headers["ContentEncoding"] = "gzip"
         self._call(
             f"upload of {path}",
             lambda: self._client.put_object(
                 Bucket=self.bucket,
                 Key=self._key(path),
                 Body=body,
-                ContentType=meta.content_type,
-                CacheControl=meta.cache_control,
                 Metadata=metadata,
+                **headers,  # type: ignore[arg-type]
             ),
         )
 
@@ -136,7 +145,7 @@ class S3Target:
                     return None
                 raise
             meta = _meta(response)
-            return StoredObject(body=response["Body"].read(), meta=meta, etag=response["ETag"])
+            return StoredObject(body=decoded_body(response), meta=meta, etag=response["ETag"])
 
         return self._call(f"read of {path}", get)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import boto3
 
 from publish.manifest import MANIFEST_PATH
+from sitegen_fixtures import object_bytes
 
 Snapshot = dict[str, tuple[str, str, str, str]]  # path → (sha256 of bytes, type, cache, meta sha)
 # Kept manifests and file versions, for rollback (publish/history.py; tested in tests/ops/).
@@ -37,7 +38,7 @@ def snapshot_s3(bucket: str, prefix: str = "site/") -> Snapshot:
                 continue
             got = s3.get_object(Bucket=bucket, Key=obj["Key"])
             out[obj["Key"][len(prefix) :]] = (
-                hashlib.sha256(got["Body"].read()).hexdigest(),
+                hashlib.sha256(object_bytes(got)).hexdigest(),
                 got.get("ContentType", ""),
                 got.get("CacheControl", ""),
                 got.get("Metadata", {}).get("sha256", ""),

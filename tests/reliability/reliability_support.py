@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 import boto3
 
 from publish.targets.base import Listed, ObjectMeta, StoredObject, Target
+from sitegen_fixtures import object_bytes
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SITEGEN = str(Path(sys.executable).with_name("sitegen"))
@@ -128,7 +129,7 @@ class Crawler:
         cached = self._bodies.get(key)
         if cached is None or cached[0] != etag:
             got = self.s3.get_object(Bucket=self.bucket, Key=self.prefix + key)
-            cached = (got["ETag"], got["Body"].read())
+            cached = (got["ETag"], object_bytes(got))
             self._bodies[key] = cached
         return cached[1]
 

@@ -39,7 +39,7 @@ from publish.targets.base import LOCK_PATH
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
 from sitegen.errors import PublishError
-from sitegen_fixtures import TmpSite, aws_env
+from sitegen_fixtures import TmpSite, aws_env, object_bytes
 
 NO_RETRY = RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01)
 
@@ -248,11 +248,8 @@ def test_corrupt_remote_manifest_is_replaced_by_a_listing(
     assert "remote manifest is corrupt" in report["plan"]["remote"]["note"]
     check_least_privilege(proxy.log.seen)
     assert snapshot_s3(bucket) == expected(v2.public)
-    assert (
-        read_local(v2.public).manifest_bytes
-        == boto3.client("s3")
-        .get_object(Bucket=bucket, Key="site/.sitegen/manifest.json")["Body"]
-        .read()
+    assert read_local(v2.public).manifest_bytes == object_bytes(
+        boto3.client("s3").get_object(Bucket=bucket, Key="site/.sitegen/manifest.json")
     )
 
 
