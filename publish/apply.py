@@ -68,14 +68,15 @@ def publish(
     started, before = time.monotonic(), target.requests
     cdns = tuple(i.name for i in invalidators)
     if options.dry_run:
-        remote = _with_owed(read_remote(target, verify=options.verify), _peek_owed(target))
+        remote = read_remote(target, verify=options.verify, known=local.files)
+        remote = _with_owed(remote, _peek_owed(target))
         plan = make_plan(local, remote, options.limits, cdns)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
     lock = _lock(target, now or datetime.now(UTC), options, local.id)
     note = lock.note
     run: _Run | None = None
     try:
-        remote = read_remote(target, verify=options.verify)
+        remote = read_remote(target, verify=options.verify, known=local.files)
         remote = _with_owed(remote, lock.inherited or _left_by_dead_holder(lock, remote))
         plan = make_plan(local, remote, options.limits, cdns)
         if plan.refusals:

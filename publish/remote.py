@@ -102,13 +102,16 @@ class RemoteState:
     manifest_owed: Pending | None = None
 
 
-def read_remote(target: Target, *, verify: bool = False) -> RemoteState:
-    """Read the remote state with as few requests as possible (see module docstring)."""
+def read_remote(
+    target: Target, *, verify: bool = False, known: Mapping[str, Entry] | None = None
+) -> RemoteState:
+    """Read the remote state with as few requests as possible (see module docstring).
+    ``known``: the local bundle's entries, which most remote rows equal (parse_manifest)."""
     before = target.requests
     try:
         if verify:
             return _from_listing(target, before, "--verify: listed every object and its sha256")
-        return _from_manifest(target, before)
+        return _from_manifest(target, before, known)
     except TargetError as exc:
         raise PublishError(
             f"Could not read what is published on {target.name}: {exc}\n"
@@ -116,12 +119,12 @@ def read_remote(target: Target, *, verify: bool = False) -> RemoteState:
         ) from exc
 
 
-def _from_manifest(target: Target, before: int) -> RemoteState:
+def _from_manifest(target: Target, before: int, known: Mapping[str, Entry] | None) -> RemoteState:
     stored = target.read(MANIFEST_PATH)
     if stored is None:
         return _from_listing(target, before, "no remote manifest: listed every object instead")
     try:
-        manifest = parse_manifest(stored.body)
+        manifest = parse_manifest(stored.body, known)
     except FutureFormatError as exc:
         raise PublishError(
             f"{target.name}/{MANIFEST_PATH}: {exc}; it was published by a newer sitegen. "

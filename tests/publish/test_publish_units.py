@@ -20,7 +20,7 @@ from test_publish_flow import RecordingCDN, run
 from publish.cdn.cloudfront import CloudFrontInvalidator, caller_reference, cloudfront_paths
 from publish.cli import publish_command
 from publish.local import read_local
-from publish.manifest import MANIFEST_PATH, Entry
+from publish.manifest import MANIFEST_PATH, Entry, Manifest, ManifestError, parse_manifest
 from publish.plan import Limits, make_plan, url_paths
 from publish.remote import RemoteState
 from publish.targets.base import ObjectMeta
@@ -282,6 +282,48 @@ def test_remote_fallbacks(tmp_path: Path, bundle: Callable[..., Path]) -> None:
         run(public, FolderTarget(tmp_path / "pub"))
     assert run(public, FolderTarget(tmp_path / "pub"), verify=True).uploaded == 0
     assert run(public, FolderTarget(tmp_path / "pub"), [RecordingCDN()]).plan.is_noop
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (None, None),  # every row as in the local manifest
+        ("size", 1.0),  # == 1, but not an integer
+        ("size", True),  # == 1, but a boolean
+        ("sha256", "A" * 64),  # another digest, and not lower-case hex
+        ("cache_class", 5),
+    ],
+)
+def test_remote_rows_equal_to_local_ones_are_its_entries_and_checked_alike(
+    tmp_path: Path, field: str | None, value: object
+) -> None:
+    """The remote manifest is parsed knowing the local entries (apply.publish): a row equal
+    to its local entry is that entry; any other row is checked as without them."""
+    public = write_bundle(tmp_path / "public", {**site_files(), "robots.txt": b"x"})
+    raw = (public / MANIFEST_PATH).read_bytes()
+    local = parse_manifest(raw)
+    doc = json.loads(raw)
+    if field is not None:
+        doc["files"]["robots.txt"][field] = value
+    remote = json.dumps(doc).encode()
+    try:
+        alone: Manifest | str = parse_manifest(remote)
+    except ManifestError as exc:
+        alone = str(exc)
+    try:
+        knowing: Manifest | str = parse_manifest(remote, local.files)
+    except ManifestError as exc:
+        knowing = str(exc)
+    assert knowing == alone
+    if field is None:
+        assert isinstance(knowing, Manifest)
+        assert all(knowing.files[p] is e for p, e in local.files.items())
+    elif field == "cache_class":
+        assert isinstance(knowing, Manifest)  # kept as text, as always
+        assert knowing.files["robots.txt"].cache_class == "5"
+        assert knowing.files["robots.txt"] is not local.files["robots.txt"]
+    else:
+        assert isinstance(knowing, str) and "robots.txt" in knowing
 
 
 SITE_TOML = """[site]
