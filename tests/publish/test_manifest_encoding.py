@@ -99,3 +99,18 @@ def test_decoding_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     answer = {"Body": io.BytesIO(packed), "ContentEncoding": "gzip"}
     assert aws.decoded_body(answer) == packed  # would decode to more: kept as stored
     assert aws.decoded_body({"Body": io.BytesIO(data)}) == data  # no encoding: as stored
+
+
+@pytest.mark.parametrize("label", ["gzip", "GZIP", "gzip,aws-chunked", "aws-chunked, gzip"])
+def test_gzip_is_decoded_whatever_else_the_store_says(label: str) -> None:
+    """S3 drops the aws-chunked encoding botocore adds over HTTPS; some S3-compatible stores
+    keep it in the object's Content-Encoding."""
+    data = b'{"format": 1}'
+    answer = {"Body": io.BytesIO(aws.encode_gzip(data)), "ContentEncoding": label}
+    assert aws.decoded_body(answer) == data
+
+
+@pytest.mark.parametrize("label", ["br", "gzip,br", "identity", "aws-chunked"])
+def test_other_encodings_are_left_as_stored(label: str) -> None:
+    body = aws.encode_gzip(b"{}")
+    assert aws.decoded_body({"Body": io.BytesIO(body), "ContentEncoding": label}) == body
