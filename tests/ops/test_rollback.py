@@ -119,6 +119,31 @@ def test_to_an_older_state_by_id_prefix_and_list(
     assert list_states(new_target())[0][0].id == first_id  # now the most recently published
 
 
+def test_s3_rolls_back_to_a_manifest_an_older_sitegen_stored_plain(site: Site, bucket: str) -> None:
+    """Kept manifests are object versions: older ones plain (sitegen before session 10),
+    newer ones gzip-encoded. Both are listed with the id of their decoded bytes."""
+    v1 = run(site, S3Target(bucket, "site"))
+    first = read_local(site.public)
+    key = "site/.sitegen/manifest.json"
+    s3 = boto3.client("s3")
+    assert s3.get_object(Bucket=bucket, Key=key)["ContentEncoding"] == "gzip"
+    s3.put_object(  # as an older sitegen stored it: plain, same bytes, same metadata
+        Bucket=bucket,
+        Key=key,
+        Body=first.manifest_bytes,
+        ContentType="application/json; charset=utf-8",
+        CacheControl="no-store",
+        Metadata={"sha256": first.id},
+    )
+    run(site, S3Target(bucket, "site"), v2_files())
+    states, remote = list_states(S3Target(bucket, "site"))
+    assert states[0].id == remote.manifest_id != first.id
+    assert first.id in {s.id for s in states}
+    kept, _ = rollback(S3Target(bucket, "site"), first.id[:10])
+    assert kept.id == first.id
+    assert json.dumps(snapshot_s3(bucket), sort_keys=True) == v1
+
+
 def test_unchanged_rollback_target_is_refused(site: Site, tmp_path: Path) -> None:
     run(site, FolderTarget(tmp_path / "out"))
     current = read_local(site.public).id
