@@ -104,18 +104,20 @@ class S3Target:
 
     def put(self, path: str, body: bytes, meta: ObjectMeta) -> None:
         metadata = {"sha256": meta.sha256, **meta.extra}  # of `body`, however it is stored
-        headers = {"ContentType": meta.content_type, "CacheControl": meta.cache_control}
+        encoding: dict[str, Any] = {}
         if path in _GZIPPED:
             body = encode_gzip(body)
-            headers["ContentEncoding"] = "gzip"
+            encoding["ContentEncoding"] = "gzip"
         self._call(
             f"upload of {path}",
             lambda: self._client.put_object(
                 Bucket=self.bucket,
                 Key=self._key(path),
                 Body=body,
+                ContentType=meta.content_type,
+                CacheControl=meta.cache_control,
                 Metadata=metadata,
-                **headers,  # type: ignore[arg-type]
+                **encoding,
             ),
         )
 
