@@ -14,12 +14,10 @@ import pytest
 from bundles import site_files
 from faults import FAST_RETRY
 from state import expected, snapshot_s3
+from test_publish_flow import run
 
 from publish import aws
-from publish.apply import PublishOptions, publish
-from publish.local import read_local
 from publish.manifest import MANIFEST_PATH
-from publish.plan import Limits
 from publish.report import Outcome
 from publish.targets.s3 import S3Target
 
@@ -27,16 +25,16 @@ KEY = f"site/{MANIFEST_PATH}"
 Bundle = Callable[..., Path]
 
 
-def run(public: Path, bucket: str) -> Outcome:
-    target = S3Target(bucket, "site", retry=FAST_RETRY)
-    return publish(read_local(public), target, [], PublishOptions(limits=Limits(max_deletes=50)))
+def publish_to(public: Path, bucket: str) -> Outcome:
+    """One publish run (a fresh target object, as a new `sitegen publish` would make)."""
+    return run(public, S3Target(bucket, "site", retry=FAST_RETRY))
 
 
 def test_manifest_is_stored_gzip_encoded_and_decodes_to_the_local_manifest(
     bundle: Bundle, bucket: str
 ) -> None:
     public = bundle(site_files(alerts=300))
-    run(public, bucket)
+    publish_to(public, bucket)
     local = (public / MANIFEST_PATH).read_bytes()
     got = boto3.client("s3").get_object(Bucket=bucket, Key=KEY)
     stored = got["Body"].read()
@@ -48,7 +46,7 @@ def test_manifest_is_stored_gzip_encoded_and_decodes_to_the_local_manifest(
         "application/json; charset=utf-8",
         "no-store",
     )
-    again = run(public, bucket)  # the next publish reads it back: nothing to do, 3 requests
+    again = publish_to(public, bucket)  # the next publish reads it back: nothing to do, 3 requests
     assert again.plan.is_noop and again.plan.remote_source == "manifest"
     assert again.requests == 3
 
@@ -57,13 +55,13 @@ def test_a_manifest_stored_plain_by_an_older_sitegen_is_still_read(
     bundle: Bundle, bucket: str
 ) -> None:
     public = bundle()
-    run(public, bucket)
+    publish_to(public, bucket)
     local = (public / MANIFEST_PATH).read_bytes()
     sha = hashlib.sha256(local).hexdigest()
     boto3.client("s3").put_object(
         Bucket=bucket, Key=KEY, Body=local, Metadata={"sha256": sha}, CacheControl="no-store"
     )
-    again = run(public, bucket)
+    again = publish_to(public, bucket)
     assert again.plan.is_noop and again.plan.remote_source == "manifest"
     assert f"remote manifest {sha[:12]}" in again.plan.remote_note and again.requests == 3
 
@@ -77,10 +75,10 @@ def test_a_gzip_manifest_that_does_not_decode_is_corrupt_and_replaced(
     bundle: Bundle, bucket: str, body: bytes
 ) -> None:
     v1 = bundle(site_files(version="v1"))
-    run(v1, bucket)
+    publish_to(v1, bucket)
     boto3.client("s3").put_object(Bucket=bucket, Key=KEY, Body=body, ContentEncoding="gzip")
     v2 = bundle(site_files(version="v2"))
-    outcome = run(v2, bucket)
+    outcome = publish_to(v2, bucket)
     if body.startswith(b"{"):  # a store that decoded it already: the bytes are the manifest
         assert outcome.plan.remote_source == "manifest"
     else:
