@@ -65,6 +65,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.alerts.split(",")]
     procs = [int(p) for p in args.procs.split(",")]
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)  # as bench/build.py does
     root = Path(tempfile.mkdtemp(prefix="sitegen-fs-", dir=args.workdir))
     results = []
     try:
