@@ -164,9 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     unaudited = [f for f in findings if not f.audited]
     for f in vulnerable:
         for v in f.vulnerabilities:
-            fixed = ", ".join(v.get("fixed_in") or []) or "no fixed release"
-            aliases = ", ".join(v.get("aliases") or [])
-            print(f"VULNERABLE {f.name} {f.version}: {v.get('id')} ({aliases}) fixed in {fixed}")
+            fixed = v.get("fixed_in")
+            fix = f"fixed in {', '.join(fixed)}" if fixed else "no fixed release yet"
+            aliases = f" ({', '.join(v['aliases'])})" if v.get("aliases") else ""
+            print(f"VULNERABLE {f.name} {f.version}: {v.get('id')}{aliases}, {fix}")
             if v.get("link"):
                 print(f"  {v['link']}")
     audited = len(findings) - len(unaudited)

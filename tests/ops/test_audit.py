@@ -119,7 +119,7 @@ def test_a_known_vulnerability_fails_the_run(
     done = run(api, installed(tmp_path, ("alpha", "1.0"), ("beta", "2.0")))
     assert done.returncode == 1, done.stdout
     assert "VULNERABLE alpha 1.0: PYSEC-2099-1 (CVE-2099-0001, GHSA-aaaa-bbbb-cccc)" in done.stdout
-    assert "fixed in 1.0.1" in done.stdout
+    assert "GHSA-aaaa-bbbb-cccc), fixed in 1.0.1" in done.stdout
     assert "https://osv.dev/vulnerability/PYSEC-2099-1" in done.stdout
     assert "1 known vulnerabilities in 1 packages" in done.stdout
 
@@ -130,6 +130,11 @@ def test_a_withdrawn_advisory_does_not_count(pypi: tuple[FakePyPI, str], tmp_pat
     done = run(api, installed(tmp_path, ("alpha", "1.0")))
     assert done.returncode == 0, done.stdout
     assert "VULNERABLE" not in done.stdout
+    # an advisory with nothing but its id still fails the run, and reads plainly
+    fake.release("alpha", "1.0", {"id": "GHSA-only-an-id"})
+    done = run(api, installed(tmp_path / "again", ("alpha", "1.0")))
+    assert done.returncode == 1, done.stdout
+    assert "VULNERABLE alpha 1.0: GHSA-only-an-id, no fixed release yet" in done.stdout
 
 
 def test_an_older_release_without_its_page_is_not_audited_never_clean(
