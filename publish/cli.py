@@ -13,6 +13,7 @@ from publish.connect import open_invalidators, open_target, resolve_settings
 from publish.local import read_local
 from publish.plan import Limits
 from publish.report import make_progress
+from sitegen.cli import may_exit_quickly
 from sitegen.options import (
     dry_run_option,
     edgerc_option,
@@ -110,7 +111,10 @@ def publish_command(
     if not no_build:
         from sitegen.build import build_site
 
-        report = build_site(config, resolve_now(now))
+        # linger: the build's ~1,000,000 cached objects are not freed one by one on return
+        # (~30 ms at 10,000 alerts); with the quick exit below, a one-alert `sitegen publish`
+        # at 10,000 alerts took ~0.15 s less (A/B of 14 pairs, 1.27 -> 1.12 s median)
+        report = build_site(config, resolve_now(now), linger=True)
         if not (quiet or as_json):
             click.echo(report.summary(), err=True)
     local = read_local(config.output_path)
@@ -124,3 +128,4 @@ def publish_command(
         local, store, invalidators, options, progress=make_progress(quiet=quiet or as_json)
     )
     click.echo(json.dumps(outcome.to_json(), sort_keys=True, indent=1) if as_json else outcome)
+    may_exit_quickly()  # everything is sent; botocore and the build need no teardown

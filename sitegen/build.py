@@ -163,9 +163,10 @@ def build_site(
     A failed build (content or template errors) writes nothing: every changed file is rendered
     into a staging folder before the first one is moved into place.
 
-    `linger`: for a process that ends right after (the CLI, which then exits without tearing
-    the interpreter down): the build's ~1,000,000 cached objects are not freed one by one
-    (~27 ms at 10,000 alerts) but left to the end of the process.
+    `linger`: for a process that ends without tearing the interpreter down once its command is
+    done (the CLI's build, and its publish after building): the build's ~1,000,000 cached
+    objects are not freed one by one (~27 ms at 10,000 alerts) but left to the end of the
+    process.
     """
     started = time.perf_counter()
     progress = progress or Progress(None)

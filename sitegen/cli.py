@@ -131,12 +131,17 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
         click.echo(str(warning), err=True)
     if not quiet:
         click.echo(report.summary() + f" → {config.output_path}")
+    may_exit_quickly()
+
+
+def may_exit_quickly() -> None:
+    """For a command that has written everything it writes and started nothing that runs on:
+    when it returns successfully, the process ends without tearing the interpreter down (see
+    _exit_quickly). A command that fails still exits the usual way."""
     _QUICK_EXIT.append(True)
 
 
-# Set by a command after which the process may end without tearing the interpreter down
-# (see _exit_quickly): it wrote everything it writes and started nothing that runs on.
-_QUICK_EXIT: list[bool] = []
+_QUICK_EXIT: list[bool] = []  # set by may_exit_quickly
 
 
 def _exit_quickly() -> NoReturn:
