@@ -117,7 +117,7 @@ def publish_command(
         report = build_site(config, resolve_now(now), linger=True)
         if not (quiet or as_json):
             click.echo(report.summary(), err=True)
-    local = read_local(config.output_path)
+    local = read_local(config.output_path, just_built=not no_build)
     store = open_target(settings.target, config.root, config.output_path)
     echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)

@@ -116,6 +116,39 @@ def test_plan_cases(
     assert plan.write_manifest == bool(reasons or deletes)
 
 
+def test_a_bundle_that_does_not_match_its_manifest_is_refused_by_name(tmp_path: Path) -> None:
+    files = site_files(8)
+    public = write_bundle(tmp_path / "public", files)
+    (public / "alerts/a1/index.html").unlink()
+    (public / "alerts/a2/cap.xml").write_bytes(b"longer than it was when listed")
+    with pytest.raises(PublishError) as refused:
+        read_local(public)
+    message = str(refused.value)
+    assert "alerts/a1/index.html: listed in the manifest but missing" in message
+    size = len(files["alerts/a2/cap.xml"])
+    assert f"alerts/a2/cap.xml: 30 bytes on disk, {size} in the manifest" in message
+    assert "Rebuild the site before publishing." in message
+    for i in range(3, 8):
+        (public / f"alerts/a{i}/index.html").unlink()
+        (public / f"alerts/a{i}/cap.xml").unlink()
+    with pytest.raises(PublishError, match=r"\(and 2 more\)"):
+        read_local(public)  # 12 problems: the first 10 named
+
+
+def test_just_built_skips_the_stat_of_every_file_not_the_upload_check(tmp_path: Path) -> None:
+    """After a build in the same process (which stat'ed every output file), read_local does not
+    stat them again; a file that changes anyway is still caught when it is uploaded."""
+    files = site_files(2)
+    public = write_bundle(tmp_path / "public", files)
+    (public / "alerts/a0/index.html").write_bytes(b"changed after the build")
+    local = read_local(public, just_built=True)
+    assert set(local.files) == set(files)
+    with pytest.raises(PublishError, match="changed since the manifest was written"):
+        local.read("alerts/a0/index.html")
+    with pytest.raises(PublishError, match="bytes on disk"):
+        read_local(public)
+
+
 def test_plan_groups_follow_the_publish_order(tmp_path: Path) -> None:
     local = read_local(write_bundle(tmp_path / "b", site_files(2)))
     plan = make_plan(local, remote({}), Limits())
