@@ -160,6 +160,7 @@ def _exit_quickly() -> NoReturn:
 def main() -> None:
     """Console-script entry point: user mistakes exit cleanly, our bugs say so."""
     debug = "--debug" in sys.argv[1:]
+    _QUICK_EXIT.clear()  # only this run's command may set it (not one run in-process before)
     try:
         cli.main(prog_name="sitegen", standalone_mode=True)
     except SystemExit as done:
