@@ -115,6 +115,27 @@ def test_build_and_publish_end_without_interpreter_teardown(
         assert "largest page" in result.stdout or "Published to" in result.stdout
 
 
+def test_a_command_run_in_process_before_does_not_end_the_next_run(
+    example_site: TmpSite,
+) -> None:
+    """The quick exit is decided by the command main() runs, not left over from an earlier
+    command run in the same process (here a build through click's test runner)."""
+    code = (
+        "import atexit, sys\n"
+        "from click.testing import CliRunner\n"
+        "from sitegen.cli import cli, main\n"
+        f"assert CliRunner().invoke(cli, ['build', '--now', '{NOW}']).exit_code == 0\n"
+        "atexit.register(lambda: print('TEARDOWN', flush=True))\n"
+        f"sys.argv = ['sitegen', 'check', '--now', '{NOW}']\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=example_site.root, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no errors" in result.stdout and "TEARDOWN" in result.stdout
+
+
 @pytest.mark.parametrize("command", ["", "check", "build", "new", "publish"])
 def test_help_teaches_with_an_example(example_site: TmpSite, command: str) -> None:
     result = sitegen(*([command] if command else []), "--help", cwd=example_site.root)
