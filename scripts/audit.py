@@ -80,38 +80,51 @@ def installed(paths: list[str] | None) -> tuple[list[tuple[str, str]], list[str]
     return sorted(found, key=lambda nv: canonical(nv[0])), sorted(local)
 
 
-def fetch(url: str, timeout: float, backoff: float) -> dict[str, Any] | None:
-    """The JSON at `url`; None when PyPI says it has no such page (404). Other failures are
-    retried, then raised."""
-    for attempt in range(ATTEMPTS):
-        try:
+@dataclass(frozen=True)
+class Client:
+    """How to ask PyPI: its JSON API, the limits of one request, and of the whole audit."""
+
+    api: str
+    timeout: float  # seconds per request
+    backoff: float  # seconds before the first retry (doubling)
+    deadline: float  # time.monotonic() after which no request starts
+
+    def fetch(self, path: str) -> dict[str, Any] | None:
+        """The JSON at the API's `path`; None when PyPI says it has no such page (404). Other
+        failures are retried, then raised."""
+        for attempt in range(ATTEMPTS):
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the audit's time budget is spent (--budget)")
             # http(s) only: main() refuses any other --api
+            url = f"{self.api}/{path}"
             request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                data: dict[str, Any] = json.load(response)
-                return data
-        except urllib.error.HTTPError as error:
-            if error.code == 404:
-                return None
-            if attempt == ATTEMPTS - 1 or (error.code < 500 and error.code != 429):
-                raise
-        except (urllib.error.URLError, TimeoutError, ConnectionError, json.JSONDecodeError):
-            if attempt == ATTEMPTS - 1:
-                raise
-        time.sleep(backoff * 2**attempt)
-    raise AssertionError("unreachable")
+            try:
+                with urllib.request.urlopen(request, timeout=min(self.timeout, left)) as answer:  # noqa: S310
+                    data: dict[str, Any] = json.load(answer)
+                    return data
+            except urllib.error.HTTPError as error:
+                if error.code == 404:
+                    return None
+                if attempt == ATTEMPTS - 1 or (error.code < 500 and error.code != 429):
+                    raise
+            except (urllib.error.URLError, TimeoutError, ConnectionError, json.JSONDecodeError):
+                if attempt == ATTEMPTS - 1:
+                    raise
+            time.sleep(max(0.0, min(self.backoff * 2**attempt, self.deadline - time.monotonic())))
+        raise AssertionError("unreachable")
 
 
-def audit(name: str, version: str, api: str, timeout: float, backoff: float) -> Finding:
+def audit(name: str, version: str, pypi: Client) -> Finding:
     finding = Finding(name, version)
     project = canonical(name)
     try:
-        release = fetch(f"{api}/{project}/{version}/json", timeout, backoff)
+        release = pypi.fetch(f"{project}/{version}/json")
         if release is not None:
             finding.vulnerabilities = live(release)
             finding.audited, finding.how = True, "release"
             return finding
-        latest = fetch(f"{api}/{project}/json", timeout, backoff)
+        latest = pypi.fetch(f"{project}/json")
         if latest is None:
             finding.why_not = "not on PyPI"
             return finding
@@ -148,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
         "--backoff", type=float, default=0.5, help="seconds before the first retry (doubling)"
     )
     parser.add_argument(
+        "--budget",
+        type=float,
+        default=300.0,
+        help="seconds for the whole audit (a network that drops packets would otherwise hold CI "
+        "for up to two timeouts x three attempts per package); later packages: not audited",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="exit 2 when a package could not be audited"
     )
     args = parser.parse_args(argv)
@@ -155,10 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     if not api.startswith(("https://", "http://")):
         parser.error(f"--api must be an http(s) URL, not {api!r}")
     packages, local = installed(args.path)
+    pypi = Client(api, args.timeout, args.backoff, time.monotonic() + args.budget)
     with concurrent.futures.ThreadPoolExecutor(max(1, args.workers)) as pool:
-        findings = list(
-            pool.map(lambda nv: audit(nv[0], nv[1], api, args.timeout, args.backoff), packages)
-        )
+        findings = list(pool.map(lambda nv: audit(nv[0], nv[1], pypi), packages))
 
     vulnerable = [f for f in findings if f.vulnerabilities]
     unaudited = [f for f in findings if not f.audited]

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +32,7 @@ class FakePyPI:
     def __init__(self) -> None:
         self.routes: dict[str, list[tuple[int, Any]]] = {}
         self.hits: list[str] = []
+        self.delay = 0.0  # seconds before each answer
 
     def release(self, name: str, version: str, *vulns: dict[str, Any]) -> None:
         page = {"info": {"name": name, "version": version}, "vulnerabilities": list(vulns)}
@@ -48,6 +50,7 @@ def pypi() -> Iterator[tuple[FakePyPI, str]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             fake.hits.append(self.path)
+            time.sleep(fake.delay)
             answers = fake.routes.get(self.path, [(404, {"message": "Not Found"})])
             status, body = answers.pop(0) if len(answers) > 1 else answers[0]
             data = json.dumps(body).encode() if not isinstance(body, bytes) else body
@@ -188,3 +191,20 @@ def test_pages_of_another_shape_are_not_audited(pypi: tuple[FakePyPI, str], tmp_
     assert "alpha 1.0: PyPI did not answer (ValueError" in done.stdout
     assert "beta 1.0: PyPI did not answer (KeyError" in done.stdout
     assert "gamma 1.0: PyPI did not answer (JSONDecodeError" in done.stdout
+
+
+def test_a_slow_network_cannot_hold_ci_beyond_the_budget(
+    pypi: tuple[FakePyPI, str], tmp_path: Path
+) -> None:
+    fake, api = pypi
+    fake.delay = 0.6  # each answer; a request times out after 0.5 s
+    for name in ("alpha", "beta", "gamma", "delta"):
+        fake.release(name, "1.0")
+    site = installed(tmp_path, *((name, "1.0") for name in ("alpha", "beta", "gamma", "delta")))
+    started = time.monotonic()
+    done = run(api, site, "--timeout", "0.5", "--budget", "1.5", "--workers", "2")
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "audited 0 of 4 packages" in done.stdout
+    assert "the audit's time budget is spent (--budget)" in done.stdout
+    assert took < 6, took  # without the budget: 4 packages x 3 attempts x 0.5 s / 2 workers + more
