@@ -229,7 +229,7 @@ def _describe(plan: Plan) -> Iterable[str]:
     yield f"  unchanged: {plan.unchanged} files"
     est = plan.estimate()
     yield (
-        f"  requests: {est['target_total']} to the target (2 lock, {est['uploads']} uploads, "
+        f"  requests: {est['target_total']} more to the target (2 lock, {est['uploads']} uploads, "
         f"{est['state']} state, {est['delete_batches']} delete batches); "
         f"{est['cdn_calls_each']} invalidation call per CDN"
     )

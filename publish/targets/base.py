@@ -70,7 +70,9 @@ class Target(Protocol):
         ...
 
     def list(self) -> Iterator[Listed]:
-        """Every object under the target with its metadata (costly: used only as a fallback)."""
+        """Every object under the target with its metadata (costly: used only as a fallback),
+        except the publisher's own state under ``.sitegen/`` (lock, manifest, what rollback
+        keeps), which is never compared with a bundle: not one metadata read for it."""
         ...
 
     def lock(self, body: bytes) -> StoredObject | None:

@@ -123,10 +123,10 @@ class FolderTarget:
 
     def list(self) -> Iterator[Listed]:
         self._count()
-        meta_root = self.root / META_DIR
+        state = self._file(STATE_PREFIX.rstrip("/"))  # sidecars, lock, manifests, kept bytes
         for dirpath, dirnames, filenames in os.walk(self.root):
             here = Path(dirpath)
-            dirnames[:] = sorted(d for d in dirnames if here / d != meta_root)
+            dirnames[:] = sorted(d for d in dirnames if here / d != state)
             for filename in sorted(filenames):
                 if filename.startswith(_TMP_MARK):
                     continue
@@ -148,30 +148,40 @@ class FolderTarget:
         self._lock_body = body
         return None
 
+    # relock, unlock and break_lock are S3's conditional writes (If-Match): one request each
+    # there, and so one operation each here, whatever the comparison finds.
+
     def relock(self, body: bytes) -> bool:
-        current = self.read(LOCK_PATH)
-        if current is None or current.body != self._lock_body:
+        self._count()
+        if self._lock_file() != self._lock_body:
             self._lock_body = None
             return False
-        self._count()
         _atomic_write(self._file(LOCK_PATH), body)
         self._lock_body = body
         return True
 
     def unlock(self) -> bool:
-        current = self.read(LOCK_PATH)
-        if current is None or current.body != self._lock_body:
-            return False
+        if self._lock_body is None:
+            return False  # never taken: nothing asked (S3 sends nothing either)
         self._count()
+        if self._lock_file() != self._lock_body:
+            return False
         self._file(LOCK_PATH).unlink(missing_ok=True)
         self._lock_body = None
         return True
 
     def break_lock(self, seen: StoredObject) -> None:
-        current = self.read(LOCK_PATH)
-        if current is not None and current.body == seen.body:
-            self._count()
+        self._count()
+        if self._lock_file() == seen.body:
             self._file(LOCK_PATH).unlink(missing_ok=True)
+
+    def _lock_file(self) -> bytes | None:
+        try:
+            return self._file(LOCK_PATH).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise TargetError(f"{self.name}: cannot read {LOCK_PATH}: {exc}") from exc
 
 
 def _meta_json(meta: ObjectMeta) -> bytes:

@@ -28,7 +28,7 @@ from publish.aws import (
     is_transient,
     make_client,
 )
-from publish.manifest import MANIFEST_PATH
+from publish.manifest import MANIFEST_PATH, STATE_PREFIX
 from publish.retry import RetryPolicy, call_with_retries
 from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
 
@@ -159,8 +159,13 @@ class S3Target:
     def _list_keys(self) -> Sequence[tuple[str, int]]:
         keys: list[tuple[str, int]] = []
         paginator = self._client.get_paginator("list_objects_v2")
+        state = self._key(STATE_PREFIX)
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
-            keys.extend((obj["Key"], obj["Size"]) for obj in page.get("Contents", []))
+            keys.extend(
+                (obj["Key"], obj["Size"])
+                for obj in page.get("Contents", [])
+                if not obj["Key"].startswith(state)
+            )
         return keys
 
     def _head(self, key_size: tuple[str, int]) -> Listed:

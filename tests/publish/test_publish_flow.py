@@ -66,8 +66,7 @@ def test_second_publish_of_same_bundle_makes_no_writes(
     outcome = run(public, target, [cdn])
     assert outcome.plan.is_noop
     assert (outcome.uploaded, outcome.deleted, cdn.calls) == (0, 0, [])
-    if kind == "s3":
-        assert outcome.requests == 3  # lock, manifest GET, unlock
+    assert outcome.requests == 3  # lock, manifest GET, unlock (a folder counts as S3 does)
     assert "Nothing to publish" in str(outcome)
 
 
@@ -184,3 +183,25 @@ def test_a_stale_lock_is_broken_only_with_force(
     assert any("broke a stale lock" in note for note in outcome.notes)
     assert LOCK_PATH not in snapshot()
     assert snapshot() == expected(public)
+
+
+@pytest.mark.parametrize("step", ["first", "one changed", "one deleted", "nothing changed"])
+def test_the_plan_counts_the_requests_the_publish_then_makes(
+    bundle: Bundle, new_target: NewTarget, step: str
+) -> None:
+    """--dry-run shows the requests spent reading the remote state and how many more the
+    publish makes (lock, uploads, state, deletes): together, exactly what the publish then
+    reports, on S3 and on the folder target alike. A first publish reads the state by listing
+    the store, which holds the lock by then: the lock is not listed (no metadata read)."""
+    files = site_files(3)
+    if step != "first":
+        run(bundle(files), new_target())
+    if step == "one changed":
+        files["alerts/a1/index.html"] = b"<h1>alert 1, updated</h1>"
+    elif step == "one deleted":
+        files = {k: v for k, v in files.items() if not k.startswith("alerts/a2/")}
+    public = bundle(files)
+    plan = run(public, new_target(), [RecordingCDN()], dry_run=True).plan
+    outcome = run(public, new_target(), [RecordingCDN()])
+    assert outcome.plan.uploads == plan.uploads and outcome.plan.deletes == plan.deletes
+    assert outcome.requests == plan.remote_requests + plan.estimate()["target_total"]
