@@ -206,7 +206,8 @@ def _invalidation(path: str, entry: Entry) -> tuple[str, ...]:
 
 def _describe(plan: Plan) -> Iterable[str]:
     yield f"Publish plan for {plan.target}"
-    yield f"  remote state: {plan.remote_note} [{plan.remote_requests} requests]"
+    reads = plan.remote_requests
+    yield f"  remote state: {plan.remote_note} [{reads} request{'' if reads == 1 else 's'}]"
     uploads = plan.uploads
     colon = ":" if uploads else ""
     yield f"  upload {len(uploads)} files, {human_size(plan.upload_bytes)}{colon}"

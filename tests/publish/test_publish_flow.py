@@ -205,3 +205,7 @@ def test_the_plan_counts_the_requests_the_publish_then_makes(
     outcome = run(public, new_target(), [RecordingCDN()])
     assert outcome.plan.uploads == plan.uploads and outcome.plan.deletes == plan.deletes
     assert outcome.requests == plan.remote_requests + plan.estimate()["target_total"]
+    text = str(plan)
+    reads = "[1 request]" if plan.remote_requests == 1 else f"[{plan.remote_requests} requests]"
+    assert reads in text
+    assert f"requests: {plan.estimate()['target_total']} more to the target" in text
