@@ -232,7 +232,8 @@ def _describe(plan: Plan) -> Iterable[str]:
     yield (
         f"  requests: {est['target_total']} more to the target (2 lock, {est['uploads']} uploads, "
         f"{est['state']} state, {est['delete_batches']} delete batches); "
-        f"{est['cdn_calls_each']} invalidation call per CDN"
+        f"{est['cdn_calls_each']} invalidation call{'' if est['cdn_calls_each'] == 1 else 's'} "
+        "per CDN"
     )
     for refusal in plan.refusals:
         yield f"  REFUSED: {refusal}"

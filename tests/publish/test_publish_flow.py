@@ -209,3 +209,6 @@ def test_the_plan_counts_the_requests_the_publish_then_makes(
     reads = "[1 request]" if plan.remote_requests == 1 else f"[{plan.remote_requests} requests]"
     assert reads in text
     assert f"requests: {plan.estimate()['target_total']} more to the target" in text
+    calls = plan.estimate()["cdn_calls_each"]
+    assert calls == (0 if step in ("first", "nothing changed") else 1)  # new paths: none
+    assert f"; {calls} invalidation call{'' if calls == 1 else 's'} per CDN" in text
