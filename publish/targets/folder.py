@@ -100,12 +100,9 @@ class FolderTarget:
 
     def read(self, path: str) -> StoredObject | None:
         self._count()
-        try:
-            body = self._file(path).read_bytes()
-        except FileNotFoundError:
+        body = self._bytes(path)
+        if body is None:
             return None
-        except OSError as exc:
-            raise TargetError(f"{self.name}: cannot read {path}: {exc}") from exc
         etag = hashlib.sha256(body).hexdigest()
         return StoredObject(body=body, meta=self._read_meta(path), etag=etag)
 
@@ -153,7 +150,7 @@ class FolderTarget:
 
     def relock(self, body: bytes) -> bool:
         self._count()
-        if self._lock_file() != self._lock_body:
+        if self._bytes(LOCK_PATH) != self._lock_body:
             self._lock_body = None
             return False
         _atomic_write(self._file(LOCK_PATH), body)
@@ -164,7 +161,7 @@ class FolderTarget:
         if self._lock_body is None:
             return False  # never taken: nothing asked (S3 sends nothing either)
         self._count()
-        if self._lock_file() != self._lock_body:
+        if self._bytes(LOCK_PATH) != self._lock_body:
             return False
         self._file(LOCK_PATH).unlink(missing_ok=True)
         self._lock_body = None
@@ -172,16 +169,17 @@ class FolderTarget:
 
     def break_lock(self, seen: StoredObject) -> None:
         self._count()
-        if self._lock_file() == seen.body:
+        if self._bytes(LOCK_PATH) == seen.body:
             self._file(LOCK_PATH).unlink(missing_ok=True)
 
-    def _lock_file(self) -> bytes | None:
+    def _bytes(self, path: str) -> bytes | None:
+        """A stored file's bytes (None: absent), not counted: callers count their operation."""
         try:
-            return self._file(LOCK_PATH).read_bytes()
+            return self._file(path).read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise TargetError(f"{self.name}: cannot read {LOCK_PATH}: {exc}") from exc
+            raise TargetError(f"{self.name}: cannot read {path}: {exc}") from exc
 
 
 def _meta_json(meta: ObjectMeta) -> bytes:
