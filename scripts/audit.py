@@ -39,10 +39,13 @@ ATTEMPTS = 3
 class Finding:
     name: str
     version: str
-    audited: bool = False
-    how: str = ""  # "release" or "latest" (see the module docstring)
+    how: str = ""  # audited by the "release" page or the project's "latest"; "": not audited
     why_not: str = ""  # when not audited
     vulnerabilities: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def audited(self) -> bool:
+        return bool(self.how)
 
 
 def canonical(name: str) -> str:
@@ -122,7 +125,7 @@ def audit(name: str, version: str, pypi: Client) -> Finding:
         release = pypi.fetch(f"{project}/{version}/json")
         if release is not None:
             finding.vulnerabilities = live(release)
-            finding.audited, finding.how = True, "release"
+            finding.how = "release"
             return finding
         latest = pypi.fetch(f"{project}/json")
         if latest is None:
@@ -133,7 +136,7 @@ def audit(name: str, version: str, pypi: Client) -> Finding:
             finding.why_not = f"PyPI answers only for the latest release here ({newest})"
             return finding
         finding.vulnerabilities = live(latest)
-        finding.audited, finding.how = True, "latest"
+        finding.how = "latest"
     except Exception as error:  # noqa: BLE001 - any failure: this package is not audited
         finding.why_not = f"PyPI did not answer ({type(error).__name__}: {error})"
     return finding
