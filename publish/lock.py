@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from publish.remote import Pending
-from publish.targets.base import LOCK_PATH, Target
+from publish.targets.base import LOCK_PATH, StoredObject, Target
 from sitegen.errors import PublishError
 
+_CLOCK_SKEW = timedelta(minutes=1)  # a holder's "since" this far ahead of our clock is believed
 _WHO = re.compile(r"(?P<user>[^@]*)@(?P<host>\S+) pid (?P<pid>[0-9]{1,9})")
 
 
@@ -58,6 +59,10 @@ def lock_body(
     who = f"{user}@{socket.gethostname()} pid {os.getpid()}"
     doc: dict[str, object] = {
         "holder": who,
+        # random: a target that finds this exact body after a retry knows the lock is its own
+        # (the first write went through, its answer was lost), even for two publishers with
+        # one host name and pid (containers) in the same second
+        "nonce": os.urandom(8).hex(),
         "since": now.isoformat(timespec="seconds"),
         "tool": "sitegen publish",
     }
@@ -118,7 +123,7 @@ def acquire(
         return Acquired("", None, now)
     owed, released = parse_owed(held.body)
     holder = parse_holder(held.body)
-    age = now - holder.since if holder else None
+    age = _age(holder, held, now)
     dead = holder is not None and holder_is_dead(holder.who)
     stale = age is None or age > timedelta(seconds=timeout_s) or dead
     if not (released or (force and stale)):
@@ -136,6 +141,17 @@ def acquire(
     since = format_age(age) if age else "an unknown time"
     note = f"broke a stale lock held by {who} for {since}{work}"
     return Acquired(note, owed, now, publishing_id(held.body))
+
+
+def _age(holder: Holder | None, held: StoredObject, now: datetime) -> timedelta | None:
+    """How long the lock has been held: by its body's ``since``; when the body is unreadable,
+    or ``since`` lies in the future (the holder's clock is ahead), by when the store wrote it.
+    None (stale at once) only when neither is known."""
+    if holder is not None and holder.since <= now + _CLOCK_SKEW:
+        return max(now - holder.since, timedelta(0))
+    if held.modified is not None:
+        return max(now - held.modified, timedelta(0))
+    return None
 
 
 def holder_is_dead(who: str) -> bool:

@@ -18,6 +18,7 @@ from publish.remote import OWED_META_MAX, Pending, RemoteState
 Reason = Literal["new", "changed", "headers"]
 # Publish groups (docs/architecture.md): assets → alerts → everything else → manifest.
 GROUP_TITLES = ("immutable assets", "alert pages and CAP", "indexes, feeds, sitemap")
+ALERTS_PREFIX = "alerts/"
 _DELETE_BATCH = 1000
 _SHOWN = 20  # per list in the human text; --json has everything
 
@@ -53,6 +54,10 @@ class Plan:
     cdns: tuple[str, ...]
     unchanged: int
     refusals: tuple[str, ...]  # non-empty: apply refuses (limits not lifted by --force)
+    # objects sitegen did not publish (no sha256 metadata; seen only by a listing): those the
+    # bundle replaces, and those left alone (never deleted)
+    replaces_foreign: tuple[str, ...] = ()
+    foreign_kept: tuple[str, ...] = ()
 
     @property
     def uploads(self) -> tuple[Upload, ...]:
@@ -111,6 +116,7 @@ class Plan:
             "invalidations": {cdn: list(self.invalidations) for cdn in self.cdns},
             "unchanged": self.unchanged,
             "refusals": list(self.refusals),
+            "foreign": {"replaced": list(self.replaces_foreign), "kept": list(self.foreign_kept)},
             "estimate": self.estimate(),
         }
 
@@ -119,8 +125,12 @@ class Plan:
 
 
 def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence[str] = ()) -> Plan:
-    """Compare sha256 AND Content-Type AND Cache-Control of every file; derive the rest."""
-    uploads = [u for path, e in local.files.items() if (u := _upload(path, e, remote.files))]
+    """Compare sha256 AND size AND Content-Type AND Cache-Control of every file; derive the
+    rest. Objects sitegen did not publish (``remote.foreign``) are never deleted."""
+    foreign = set(remote.foreign)
+    uploads = [
+        u for path, e in local.files.items() if (u := _upload(path, e, remote.files, foreign))
+    ]
     pending = remote.pending
     gone = set(remote.files) | set(pending.delete if pending else ())
     deletes = tuple(sorted(gone - set(local.files)))
@@ -132,6 +142,7 @@ def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence
     groups: list[list[Upload]] = [[] for _ in GROUP_TITLES]
     for upload in uploads:
         groups[group_of(upload.path)].append(upload)
+    replaced = tuple(sorted(foreign.intersection(local.files)))
     return Plan(
         target=remote.target,
         manifest_id=local.id,
@@ -144,15 +155,20 @@ def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence
         invalidations=tuple(sorted(paths)),
         cdns=tuple(cdns),
         unchanged=len(local.files) - len(uploads),
-        refusals=_refusals(local.files, deletes, remote.files, limits),
+        refusals=_refusals(local.files, deletes, remote, limits, replaced),
+        replaces_foreign=replaced,
+        foreign_kept=tuple(sorted(foreign.difference(local.files))),
     )
 
 
-def _upload(path: str, entry: Entry, remote: Mapping[str, Entry]) -> Upload | None:
+def _upload(
+    path: str, entry: Entry, remote: Mapping[str, Entry], foreign: set[str]
+) -> Upload | None:
     old = remote.get(path)
     if old is None:
-        return Upload(path, entry, "new")
-    if old.sha256 != entry.sha256:
+        # replacing an object someone else put there: "changed", so CDNs drop their copy
+        return Upload(path, entry, "changed" if path in foreign else "new")
+    if old.sha256 != entry.sha256 or old.size != entry.size:  # size: bytes edited in place
         return Upload(path, entry, "changed")
     if (old.content_type, old.cache_control) != (entry.content_type, entry.cache_control):
         return Upload(path, entry, "headers")
@@ -160,21 +176,40 @@ def _upload(path: str, entry: Entry, remote: Mapping[str, Entry]) -> Upload | No
 
 
 def _refusals(
-    local: Mapping[str, Entry], deletes: Sequence[str], remote: Mapping[str, Entry], limits: Limits
+    local: Mapping[str, Entry],
+    deletes: Sequence[str],
+    remote: RemoteState,
+    limits: Limits,
+    replaced: Sequence[str],
 ) -> tuple[str, ...]:
     if limits.force:
         return ()
     refusals = []
+    published_alerts = sum(1 for path in remote.files if path.startswith(ALERTS_PREFIX))
     if not local:
         refusals.append(
-            f"the bundle is empty: publishing it would delete all {len(remote)} published "
+            f"the bundle is empty: publishing it would delete all {len(remote.files)} published "
             "objects. Build the site first; pass --force only if you mean to empty the site."
+        )
+    elif published_alerts and not any(path.startswith(ALERTS_PREFIX) for path in local):
+        # a missing or emptied content folder builds a valid-looking site of index pages
+        refusals.append(
+            f"the bundle has no alert pages, and {published_alerts} alert files are published: "
+            "publishing it would take every alert offline. Check that content/alerts/ holds "
+            "the alerts; pass --force only if you mean to remove them all."
         )
     elif len(deletes) > limits.max_deletes:
         refusals.append(
             f"this would delete {len(deletes)} objects, more than --max-deletes "
             f"{limits.max_deletes}. Check that the build is complete; if the deletes are "
             f"intended, pass --max-deletes {len(deletes)} (or --force)."
+        )
+    if replaced and not remote.published_before:
+        shown = ", ".join(replaced[:3]) + (", …" if len(replaced) > 3 else "")
+        refusals.append(
+            f"{remote.target} has no sitegen manifest and holds {len(replaced)} objects this "
+            f"publish would overwrite that sitegen did not publish ({shown}). Check --target; "
+            "pass --force only if this site should replace them."
         )
     return tuple(refusals)
 
@@ -183,7 +218,7 @@ def group_of(path: str) -> int:
     """Publish group index of a bundle path (see GROUP_TITLES)."""
     if path.startswith("assets/"):
         return 0
-    if path.startswith("alerts/"):
+    if path.startswith(ALERTS_PREFIX):
         return 1
     return 2
 
@@ -228,6 +263,12 @@ def _describe(plan: Plan) -> Iterable[str]:
         )
         yield from _shown(list(plan.invalidations))
     yield f"  unchanged: {plan.unchanged} files"
+    if plan.foreign_kept:
+        yield (
+            f"  left alone: {len(plan.foreign_kept)} objects sitegen did not publish "
+            "(no sha256 metadata; never deleted):"
+        )
+        yield from _shown(list(plan.foreign_kept))
     est = plan.estimate()
     yield (
         f"  requests: {est['target_total']} more to the target (2 lock, {est['uploads']} uploads, "

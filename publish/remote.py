@@ -100,6 +100,12 @@ class RemoteState:
     # work the publish that wrote this manifest owed after it (its metadata); only owed still
     # when that publish died before finishing, which the lock tells (see lock.py)
     manifest_owed: Pending | None = None
+    # objects a listing found without our sha256 metadata: not published by sitegen (another
+    # site, backups, hand uploads). Never deleted; replaced only when the bundle has the path.
+    foreign: tuple[str, ...] = ()
+    # False only when there is no remote manifest at all: nothing says sitegen published here,
+    # so replacing a foreign object needs --force (plan.py)
+    published_before: bool = True
 
 
 def read_remote(
@@ -110,7 +116,9 @@ def read_remote(
     before = target.requests
     try:
         if verify:
-            return _from_listing(target, before, "--verify: listed every object and its sha256")
+            return _from_listing(
+                target, before, "--verify: listed every object and its sha256", first=False
+            )
         return _from_manifest(target, before, known)
     except TargetError as exc:
         raise PublishError(
@@ -122,7 +130,9 @@ def read_remote(
 def _from_manifest(target: Target, before: int, known: Mapping[str, Entry] | None) -> RemoteState:
     stored = target.read(MANIFEST_PATH)
     if stored is None:
-        return _from_listing(target, before, "no remote manifest: listed every object instead")
+        return _from_listing(
+            target, before, "no remote manifest: listed every object instead", first=True
+        )
     try:
         manifest = parse_manifest(stored.body, known)
     except FutureFormatError as exc:
@@ -133,7 +143,10 @@ def _from_manifest(target: Target, before: int, known: Mapping[str, Entry] | Non
         ) from exc
     except ManifestError as exc:
         return _from_listing(
-            target, before, f"remote manifest is corrupt ({exc}): listed every object instead"
+            target,
+            before,
+            f"remote manifest is corrupt ({exc}): listed every object instead",
+            first=False,
         )
     note = f"remote manifest {manifest.id[:12]} ({len(manifest.files)} files)"
     return RemoteState(
@@ -147,18 +160,28 @@ def _from_manifest(target: Target, before: int, known: Mapping[str, Entry] | Non
     )
 
 
-def _from_listing(target: Target, before: int, why: str) -> RemoteState:
+def _from_listing(target: Target, before: int, why: str, *, first: bool) -> RemoteState:
+    """The objects as listed. One without our sha256 metadata was not published by sitegen
+    (a first publish into a folder or prefix that holds something else): it is ``foreign``,
+    never planned for deletion, so a wrong --target cannot wipe what is there."""
     files: dict[str, Entry] = {}
+    foreign: list[str] = []
     for obj in target.list():
         if obj.path.startswith(STATE_PREFIX):
             continue
         meta = obj.meta
+        if not meta.sha256:
+            foreign.append(obj.path)
+            continue
         files[obj.path] = Entry(meta.sha256, obj.size, meta.content_type, meta.cache_control)
+    others = f", {len(foreign)} not published by sitegen" if foreign else ""
     return RemoteState(
         target=target.name,
         files=MappingProxyType(dict(sorted(files.items()))),
         source="listing",
-        note=f"{why} ({len(files)} objects)",
+        note=f"{why} ({len(files) + len(foreign)} objects{others})",
         manifest_id=None,
         requests=target.requests - before,
+        foreign=tuple(sorted(foreign)),
+        published_before=not first,
     )

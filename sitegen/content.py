@@ -153,6 +153,18 @@ def scan_content(config: SiteConfig) -> tuple[list[ContentFile], list[Problem]]:
     """Every alert, then every page, in path order, with a stat each; links out of content/
     become problems. One scandir walk: no resolve() per file (only links need one)."""
     problems: list[Problem] = []
+    if not config.content_path.is_dir():
+        # not an empty site: a wrong folder, or content/ moved away. Built, it would be index
+        # pages only, and published, it would take every alert offline.
+        rel = config.content_dir.rstrip("/") + "/"
+        problems.append(
+            Problem(
+                rel,
+                0,
+                "the content folder is missing (content_dir in site.toml). Alerts go in "
+                f"{rel}alerts/; create that folder (it may be empty) or fix content_dir.",
+            )
+        )
     files = [file for kind in ("alerts", "pages") for file in _scan_kind(config, kind, problems)]
     return files, problems
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 LOCK_PATH = ".sitegen/lock"
@@ -32,6 +33,7 @@ class StoredObject:
     body: bytes
     meta: ObjectMeta
     etag: str
+    modified: datetime | None = None  # when the store last wrote it (the lock's age fallback)
 
 
 @dataclass(frozen=True, slots=True)

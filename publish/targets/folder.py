@@ -104,7 +104,15 @@ class FolderTarget:
         if body is None:
             return None
         etag = hashlib.sha256(body).hexdigest()
-        return StoredObject(body=body, meta=self._read_meta(path), etag=etag)
+        return StoredObject(
+            body=body, meta=self._read_meta(path), etag=etag, modified=self._modified(path)
+        )
+
+    def _modified(self, path: str) -> datetime | None:
+        try:
+            return datetime.fromtimestamp(self._file(path).stat().st_mtime, UTC)
+        except OSError:
+            return None
 
     def _read_meta(self, path: str) -> ObjectMeta:
         try:
@@ -128,20 +136,41 @@ class FolderTarget:
                 if filename.startswith(_TMP_MARK):
                     continue
                 path = (here / filename).relative_to(self.root).as_posix()
-                size = (here / filename).stat().st_size
-                yield Listed(path=path, size=size, meta=self._read_meta(path))
+                yield self._listed(here / filename, path)
+
+    def _listed(self, file: Path, path: str) -> Listed:
+        """A listed file with its metadata; its sha256 is of the bytes on disk, so a file
+        edited by hand since we wrote it is seen as changed (S3 objects cannot be edited in
+        place; a local folder can). A file without a sidecar keeps sha256 "" (not ours)."""
+        meta = self._read_meta(path)
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise TargetError(f"{self.name}: cannot read {path}: {exc}") from exc
+        if meta.sha256:
+            meta = replace(meta, sha256=hashlib.sha256(data).hexdigest())
+        return Listed(path=path, size=len(data), meta=meta)
 
     def lock(self, body: bytes) -> StoredObject | None:
         self._count()
         file = self._file(LOCK_PATH)
-        file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TargetError(f"{self.name}: cannot create the lock {LOCK_PATH}: {exc}") from exc
         try:
             fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             held = self.read(LOCK_PATH)
             return held if held is not None else self.lock(body)
-        with os.fdopen(fd, "wb") as out:
-            out.write(body)
+        except OSError as exc:  # a read-only or foreign-owned folder, a full disk
+            raise TargetError(f"{self.name}: cannot create the lock {LOCK_PATH}: {exc}") from exc
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(body)
+        except OSError as exc:
+            file.unlink(missing_ok=True)
+            raise TargetError(f"{self.name}: cannot write the lock {LOCK_PATH}: {exc}") from exc
         self._lock_body = body
         return None
 

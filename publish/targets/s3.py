@@ -147,7 +147,12 @@ class S3Target:
                     return None
                 raise
             meta = _meta(response)
-            return StoredObject(body=decoded_body(response), meta=meta, etag=response["ETag"])
+            return StoredObject(
+                body=decoded_body(response),
+                meta=meta,
+                etag=response["ETag"],
+                modified=response.get("LastModified"),
+            )
 
         return self._call(f"read of {path}", get)
 
@@ -199,6 +204,11 @@ class S3Target:
                 self._lock_etag = etag
                 return None
             held = self.read(LOCK_PATH)
+            if held is not None and held.body == body:
+                # our own write: it went through, but its answer was lost and the retry met
+                # the lock it had made (each body carries a random nonce, so no one else's)
+                self._lock_etag = held.etag
+                return None
             if held is not None:
                 return held
         raise TargetError(f"{self.name}: could not take or read the lock {LOCK_PATH}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -166,7 +167,7 @@ def test_a_held_lock_stops_a_second_publish_naming_holder_and_age(
         run(public, new_target())
     message = info.value.message
     assert "Another publish holds the lock" in message and " pid " in message
-    assert "for 2 min 5 s" in message or "for 2 min 6 s" in message
+    assert re.search(r"for 2 min ([5-9]|1[0-9]) s", message), message  # 125 s + a slow run
     with pytest.raises(PublishError, match="becomes stale after 15 min"):
         run(public, new_target(), force=True)  # a fresh lock is never broken
 
