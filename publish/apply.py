@@ -24,7 +24,7 @@ from publish.plan import GROUP_TITLES, Limits, Plan, Upload, group_of, make_plan
 from publish.remote import OWED_META, OWED_META_MAX, Pending, RemoteState, read_remote
 from publish.report import NullProgress, Outcome, Progress
 from publish.targets.base import LOCK_PATH, ObjectMeta, Target, TargetError
-from sitegen.errors import PublishError, SitegenError
+from sitegen.errors import PublishError, PublishInterrupted, SitegenError
 
 STATE_CONTENT_TYPE = "application/json; charset=utf-8"
 HOME_PAGE = "index.html"
@@ -86,6 +86,8 @@ def publish(
     except PublishError as exc:
         kept = run is not None and run.record_left
         raise PublishError(exc.message + ("" if kept else _release(target))) from exc.__cause__
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (publish/cli.py turns it into this)
+        raise PublishInterrupted(_interrupted(target, run)) from exc
     except BaseException:
         if not (run is not None and run.record_left):
             _release(target)
@@ -137,6 +139,22 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
         )
     except TargetError as exc:
         raise PublishError(f"Could not take the publish lock: {exc}\nNothing was changed.") from exc
+
+
+def _interrupted(target: Target, run: _Run | None) -> str:
+    """Stop cleanly on an interrupt: say what was done, and never lose owed work. Once the
+    manifest is online, the invalidations and deletes it implies are owed: they are left in a
+    released lock, as after a failed CDN call, which the next publish takes over and does."""
+    if run is None:
+        return f"Publish to {target.name} interrupted before any upload; nothing was changed." + (
+            _release(target)
+        )
+    owed = run.remaining()
+    if run.manifest_written and (owed.invalidate or owed.delete):
+        run._leave_record(owed)
+        return run._stopped("interrupted", _RECORDED)
+    state = _ONLINE if run.manifest_written else _BEFORE_MANIFEST
+    return run._stopped("interrupted", state) + _release(target)
 
 
 def _release(target: Target) -> str:
@@ -194,6 +212,16 @@ class _Run:
         except TargetError as exc:
             self._leave_record(Pending(self.plan.manifest_id, (), self.plan.deletes))
             raise PublishError(self._stopped(str(exc), _RECORDED)) from exc
+
+    def remaining(self) -> Pending:
+        """The work after the manifest not done yet: invalidations (unless every CDN gave a
+        receipt) and deletes."""
+        receipted = {r.cdn for r in self.receipts}
+        invalidate = self.plan.cdn_paths
+        if all(i.name in receipted for i in self.invalidators):
+            invalidate = ()
+        delete = () if self.deleted else self.plan.deletes
+        return Pending(self.plan.manifest_id, invalidate, delete)
 
     def _upload_batch(self, title: str, batch: tuple[Upload, ...], workers: int) -> None:
         self.progress.step(title, len(batch))
@@ -291,6 +319,7 @@ _BEFORE_MANIFEST = (
     "The site is consistent: files went up in dependency order, nothing was deleted, and the "
     "remote manifest still describes the previous publish."
 )
+_ONLINE = "All new files and the manifest are online; no invalidation or delete was owed."
 _RECORDED = (
     "All new files and the manifest are online. The invalidations and deletes still owed are "
     f"recorded in the lock ({LOCK_PATH}), which was left released: the next publish takes it "

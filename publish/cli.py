@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -40,6 +43,25 @@ Re-running publish after any failure finishes the job: it only sends what is mis
 Credentials: AWS from the usual chain (env, profile, role; AWS_ENDPOINT_URL is honoured),
 Akamai from the .edgerc section. They never appear in output.
 """
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, a service stopped) stops a publish as Ctrl-C does, so it
+    ends cleanly: owed work recorded, lock released, what was done said (publish/apply.py)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command("publish", epilog=EXAMPLES)
@@ -124,8 +146,9 @@ def publish_command(
     options = PublishOptions(
         Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
     )
-    outcome = publish(
-        local, store, invalidators, options, progress=make_progress(quiet=quiet or as_json)
-    )
+    with sigterm_interrupts():
+        outcome = publish(
+            local, store, invalidators, options, progress=make_progress(quiet=quiet or as_json)
+        )
     click.echo(json.dumps(outcome.to_json(), sort_keys=True, indent=1) if as_json else outcome)
     may_exit_quickly()  # everything is sent; botocore and the build need no teardown

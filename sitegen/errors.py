@@ -61,3 +61,10 @@ class BuildError(SitegenError):
 
 class PublishError(SitegenError):
     """Publishing failed; the message says what was done and how to finish."""
+
+
+class PublishInterrupted(PublishError):
+    """Ctrl-C or SIGTERM (a CI job cancelled) stopped a publish; exit code 130 as a shell
+    gives an interrupted command."""
+
+    exit_code = 130
