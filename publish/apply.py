@@ -94,7 +94,8 @@ def publish(
         raise
     finally:
         (progress or NullProgress()).close()
-    notes = tuple(n for n in (note, _release(target).strip()) if n)
+    forced = tuple(f"--force let this through: {reason}" for reason in plan.forced)
+    notes = tuple(n for n in (note, *forced, _release(target).strip()) if n)
     return Outcome(
         plan=plan,
         dry_run=False,

@@ -58,6 +58,7 @@ class Plan:
     # bundle replaces, and those left alone (never deleted)
     replaces_foreign: tuple[str, ...] = ()
     foreign_kept: tuple[str, ...] = ()
+    forced: tuple[str, ...] = ()  # what would have been refused, let through by --force
 
     @property
     def uploads(self) -> tuple[Upload, ...]:
@@ -116,6 +117,7 @@ class Plan:
             "invalidations": {cdn: list(self.invalidations) for cdn in self.cdns},
             "unchanged": self.unchanged,
             "refusals": list(self.refusals),
+            "forced": list(self.forced),
             "foreign": {"replaced": list(self.replaces_foreign), "kept": list(self.foreign_kept)},
             "estimate": self.estimate(),
         }
@@ -143,6 +145,7 @@ def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence
     for upload in uploads:
         groups[group_of(upload.path)].append(upload)
     replaced = tuple(sorted(foreign.intersection(local.files)))
+    refused = _refusals(local.files, deletes, remote, limits, replaced)
     return Plan(
         target=remote.target,
         manifest_id=local.id,
@@ -155,7 +158,8 @@ def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence
         invalidations=tuple(sorted(paths)),
         cdns=tuple(cdns),
         unchanged=len(local.files) - len(uploads),
-        refusals=_refusals(local.files, deletes, remote, limits, replaced),
+        refusals=() if limits.force else refused,
+        forced=refused if limits.force else (),
         replaces_foreign=replaced,
         foreign_kept=tuple(sorted(foreign.difference(local.files))),
     )
@@ -182,8 +186,6 @@ def _refusals(
     limits: Limits,
     replaced: Sequence[str],
 ) -> tuple[str, ...]:
-    if limits.force:
-        return ()
     refusals = []
     published_alerts = sum(1 for path in remote.files if path.startswith(ALERTS_PREFIX))
     if not local:
@@ -278,6 +280,8 @@ def _describe(plan: Plan) -> Iterable[str]:
     )
     for refusal in plan.refusals:
         yield f"  REFUSED: {refusal}"
+    for forced in plan.forced:
+        yield f"  FORCED (--force): {forced}"
 
 
 def _shown(lines: list[str]) -> Iterable[str]:

@@ -103,7 +103,12 @@ def test_a_bundle_without_alerts_does_not_take_every_alert_offline(
     with pytest.raises(PublishError, match="no alert pages, and 6 alert files are published"):
         run(empty, new_target())
     assert snapshot() == before
-    assert run(empty, new_target(), force=True).deleted == 6
+    forced = run(empty, new_target(), force=True)
+    assert forced.deleted == 6  # --force also breaks stale locks: it says what else it lifted
+    assert any(
+        n.startswith("--force let this through: the bundle has no alert") for n in forced.notes
+    )
+    assert "FORCED (--force): the bundle has no alert pages" in str(forced.plan)
 
 
 def test_verify_repairs_bytes_changed_behind_the_publishers_back(
