@@ -2,6 +2,8 @@
 
 Pure functions of (site, now). An Update or Cancel supersedes the alerts it references once
 its own `sent` has passed; a chain of updates is one story, shown as a history on each page.
+A message whose `sent` is still to come has not been issued: `issued` leaves it out of what
+is published (`sitegen status` still lists it, as upcoming, and names its `sent`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,21 @@ class Standing:
 def published_groups(site: Site) -> tuple[AlertGroup, ...]:
     """Every alert that is built: Drafts are checked but never published."""
     return tuple(g for g in site.groups if g.primary.status is not Status.DRAFT)
+
+
+def issued(site: Site) -> Site:
+    """The site as it may be published at `site.now`: without the alerts not sent yet.
+
+    A message is issued at its `sent`; before that no page, CAP file, feed, listing or
+    sitemap may show it, or even its id (docs/architecture.md, "Rendering"). `effective` is
+    another matter: a message sent but not yet in force is published, as upcoming. The
+    build counts every alert's `sent` among the instants at which the site changes, so an
+    incremental build redoes the site when one passes."""
+    now = site.now
+    groups = tuple(g for g in site.groups if g.primary.sent <= now)
+    if len(groups) == len(site.groups):
+        return site
+    return Site(groups, now, site.pages, {g.id: g for g in groups})
 
 
 def standings(site: Site) -> dict[str, Standing]:

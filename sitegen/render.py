@@ -24,7 +24,7 @@ from sitegen.cap import cap_files, cap_index, cap_xml, feed_standings, fit_feed,
 from sitegen.config import KNOWN_LANGUAGES, SiteConfig
 from sitegen.errors import BuildError
 from sitegen.i18n import local_time, translator
-from sitegen.lifecycle import Standing, is_listed_on_home, site_updated, standings
+from sitegen.lifecycle import Standing, is_listed_on_home, issued, site_updated, standings
 from sitegen.model import Alert, AlertGroup, Phase, Site
 
 LANGUAGE_NAMES = {
@@ -383,6 +383,7 @@ class SiteView:
     """Everything the templates need about a site, computed once per build."""
 
     def __init__(self, site: Site, config: SiteConfig) -> None:
+        site = issued(site)  # what is not sent yet is not shown anywhere
         self.site = site
         self.config = config
         self.standings = standings(site)

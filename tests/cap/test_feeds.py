@@ -97,3 +97,25 @@ def test_fit_feed_keeps_the_longest_prefix_that_fits() -> None:
         kept = next(k for k in range(len(sizes), -1, -1) if 20 + sum(sizes[:k]) <= limit)
         assert len(data) == 20 + sum(sizes[:kept]), limit
     assert fit_feed(sizes, render, 10_000) == render(sizes)
+
+
+def test_a_message_not_sent_yet_is_published_nowhere(example_site: TmpSite) -> None:
+    """At 07:00 the tsunami Update (08:40) and Cancel (12:15) are not issued yet: no feed,
+    listing, sitemap, page or CAP file may show them, not even their ids; at their `sent`
+    they appear. Every feed's <updated> is then at least each of its entries'."""
+    later = {"2026-11-24-east-coast-tsunami-update", "2026-11-24-east-coast-tsunami-cancel"}
+    bundle, manifest, _ = build_bundle(example_site.config, at("2026-11-24T07:00:00+09:00"))
+    for path, file in {**bundle}.items():
+        for alert_id in later:
+            assert alert_id not in path
+            assert alert_id.encode() not in file.data, (path, alert_id)
+    for alert_id in later:
+        assert alert_id.encode() not in manifest
+    for name in ("feed.atom", "cap.atom"):
+        data = bundle[name].data.decode()
+        feed_updated = at(data.split("<updated>", 1)[1].split("<", 1)[0])
+        for entry in data.split("<entry>")[1:]:
+            entry_updated = at(entry.split("<updated>", 1)[1].split("<", 1)[0])
+            assert entry_updated <= feed_updated, name
+    sent = feeds(example_site, at("2026-11-24T12:15:00+09:00"))
+    assert later <= set(sent["feed.atom"])
