@@ -772,9 +772,8 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
         latest=latest,
         phase=standing.phase.value,
     )
-    # Last updated: the newest message of its chain already sent (content, not the clock).
-    sent = (g.primary.sent for g in standing.history if g.primary.sent <= view.site.now)
-    context["updated"] = max(sent, default=alert.sent)
+    # Last updated: when what this page shows last changed (content, not the clock)
+    context["updated"] = standing.changed
     return PageSpec(urls.alert_url(group, alert.language), "alert.html", alert.language, context)
 
 
