@@ -56,7 +56,7 @@ from sitegen.render import (
     _render_feed,
     _site_files,
     make_environment,
-    sitemap_urls,
+    sitemap_entries,
 )
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a content file
@@ -349,8 +349,7 @@ class Rebuilder:
         are redone whenever any input changed; each CAP message only with its alerts."""
         config, lang = view.config, view.config.default_language
         everything = {**base, "site:all": fingerprint(sorted(keys.items()))}
-        stubs = [PageSpec(url, "", "", {}) for url in sitemap_urls(view)]
-        for template, path, context in _site_files(view, stubs):
+        for template, path, context in _site_files(view, sitemap_entries(view)):
             spec = PageSpec("/" + path, template, lang, context)
             inputs = {**everything, **self._template_inputs(config, template)}
             yield _Planned(path, inputs, partial(_render_feed_first, spec), lang)

@@ -830,18 +830,24 @@ class Unit:
     token: str = ""
 
 
-def sitemap_urls(view: SiteView, pages: list[PageSpec | Listing] | None = None) -> list[str]:
-    """Every HTML page's URL but the 404's: listing pages (all pages of paginated lists),
-    static pages and every alert in every language. `pages`: the listing and static specs,
-    when the caller has them already."""
+def sitemap_entries(
+    view: SiteView, pages: list[PageSpec | Listing] | None = None
+) -> list[tuple[str, str]]:
+    """(URL, lastmod) of every HTML page but the 404: listing pages (all pages of paginated
+    lists), static pages and every alert in every language. `pages`: the listing and static
+    specs, when the caller has them already.
+
+    lastmod comes from content, as the pages' own "Last updated" does: the site's `updated`
+    for listing and static pages (their footer shows it, so their bytes changed then), and
+    for an alert's pages the alert's last change (`Standing.changed`)."""
     if pages is None:
         pages = [*_listings(view), *_static_specs(view)]
-    found = [spec.url for spec in pages if spec.url != "/404.html"]
-    found += [
-        urls.alert_url(s.group, v.language)
-        for s in view.standings.values()
-        for v in s.group.versions
-    ]
+    updated = view.updated.isoformat()
+    found = [(spec.url, updated) for spec in pages if spec.url != "/404.html"]
+    for standing in view.standings.values():
+        group = standing.group
+        changed = standing.changed.isoformat()
+        found += [(urls.alert_url(group, v.language), changed) for v in group.versions]
     return found
 
 
@@ -878,8 +884,7 @@ def site_units(
     if want("page:feed.atom"):
         units.append(_page_unit(env, _feed_spec(view), view, closures))
     if want("page:sitemap.xml"):
-        stubs = [PageSpec(url, "", "", {}) for url in sitemap_urls(view, pages)]
-        units.append(_page_unit(env, _sitemap_spec(view, stubs)))
+        units.append(_page_unit(env, _sitemap_spec(view, sitemap_entries(view, pages))))
     if want("page:robots.txt"):
         robots = PageSpec("/robots.txt", "robots.txt", config.default_language, {})
         units.append(_page_unit(env, robots))
@@ -1023,8 +1028,10 @@ def _render_feed(env: jinja2.Environment, spec: PageSpec) -> bytes:
     )
 
 
-def _site_files(view: SiteView, specs: list[PageSpec]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for spec in (_feed_spec(view), _sitemap_spec(view, specs)):
+def _site_files(
+    view: SiteView, entries: list[tuple[str, str]]
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for spec in (_feed_spec(view), _sitemap_spec(view, entries)):
         yield spec.template, spec.url.lstrip("/"), spec.context
     yield "robots.txt", "robots.txt", {}
 
@@ -1039,10 +1046,10 @@ def _feed_spec(view: SiteView) -> PageSpec:
     return PageSpec("/feed.atom", "feed.atom", lang, feed)
 
 
-def _sitemap_spec(view: SiteView, specs: list[PageSpec]) -> PageSpec:
-    pages = [s.url for s in specs if s.url != "/404.html"]
+def _sitemap_spec(view: SiteView, entries: list[tuple[str, str]]) -> PageSpec:
+    """The sitemap of `sitemap_entries`, by URL."""
     return PageSpec(
-        "/sitemap.xml", "sitemap.xml", view.config.default_language, {"pages": sorted(pages)}
+        "/sitemap.xml", "sitemap.xml", view.config.default_language, {"pages": sorted(entries)}
     )
 
 

@@ -329,3 +329,23 @@ def test_compiled_templates_cover_every_template_a_site_renders(example_site: Tm
     assert any(path.endswith("cap.xml") for path in files) and "feed.atom" in files
     assert {p.rsplit("/", 1)[-1] for p in files} >= {"index.html", "404.html", "sitemap.xml"}
     assert loads == []
+
+
+def test_the_sitemap_gives_each_page_its_last_change(built_site: TmpSite) -> None:
+    """One <lastmod> per URL, from content: the site's `updated` for listing pages (their
+    footer shows it) and each alert's own last change (here an expiry) for its pages."""
+    import re
+    from datetime import datetime
+
+    sitemap = (built_site.public / "sitemap.xml").read_text("utf-8")
+    rows = re.findall(r"<url><loc>([^<]+)</loc><lastmod>([^<]+)</lastmod></url>", sitemap)
+    assert len(rows) == sitemap.count("<url>") > 20
+    updated = json.loads((built_site.public / ".sitegen/manifest.json").read_text())["updated"]
+    lastmod = {loc.removeprefix("https://alerts.example.gov"): when for loc, when in rows}
+    assert lastmod["/"] == lastmod["/ko/archive/"] == updated
+    heat = "/alerts/2026-08-03-seoul-heat-advisory/"
+    assert lastmod[heat] == "2026-08-06T18:00:00+09:00"  # expired then, well after it was sent
+    for when in lastmod.values():
+        assert datetime.fromisoformat(when) <= datetime.fromisoformat(updated)
+    for url in lastmod:
+        assert (built_site.public / url.lstrip("/") / "index.html").is_file(), url
