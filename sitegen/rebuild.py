@@ -50,12 +50,12 @@ from sitegen.render import (
     _alert_spec,
     _archive_specs,
     _area_specs,
-    _base,
     _home_spec,
     _render,
     _render_feed,
     _site_files,
     make_environment,
+    not_found_spec,
     sitemap_entries,
 )
 
@@ -331,15 +331,7 @@ class Rebuilder:
                 )
         for spec in _static_specs(view):
             yield planned(spec, {f"page:{spec.url}": fingerprint(spec.context["page"])})
-        yield planned(
-            PageSpec(
-                "/404.html",
-                "404.html",
-                config.default_language,
-                _base(view, config.default_language, "", "", []),
-            ),
-            {},
-        )
+        yield planned(not_found_spec(view), {})
         yield from self._site_file_plan(view, keys, base)
 
     def _site_file_plan(

@@ -23,7 +23,7 @@ from sitegen.bundle import Bundle, make_file, url_to_path
 from sitegen.cap import cap_files, cap_index, cap_xml, feed_standings, fit_feed, newest_first
 from sitegen.config import KNOWN_LANGUAGES, SiteConfig
 from sitegen.errors import BuildError
-from sitegen.i18n import local_time, translator
+from sitegen.i18n import catalog, local_time, translator
 from sitegen.lifecycle import Standing, is_listed_on_home, issued, site_updated, standings
 from sitegen.model import Alert, AlertGroup, Phase, Site
 
@@ -623,12 +623,23 @@ def _static_specs(view: SiteView) -> Iterator[PageSpec]:
                 body=render_body(page.body).markup,
             ),
         )
-    yield PageSpec(
-        "/404.html",
-        "404.html",
-        config.default_language,
-        _base(view, config.default_language, "", "", []),
-    )
+    yield not_found_spec(view)
+
+
+def not_found_spec(view: SiteView) -> PageSpec:
+    """The 404 page: served for any missing URL, so it names no canonical URL of its own (a
+    crawler would take every missing address for a copy of /404.html), and its title says
+    what happened, in the site's default language."""
+    language = view.config.default_language
+    title = fixed_text("Page not found", language)
+    context = _base(view, language, title, "", [], canonical=False)
+    return PageSpec("/404.html", "404.html", language, context)
+
+
+def fixed_text(message: str, language: str) -> str:
+    """A fixed text of ours that Python puts in a page (a <title>), translated as `_()` does
+    it in templates: from the catalog, else the English text."""
+    return catalog(language).get(message) or message
 
 
 def _alternates(view: SiteView, make_url: Any) -> list[tuple[str, str]]:
@@ -793,6 +804,7 @@ def _base(
         "description": description or view.config.description,
         "alternates": alternates if len(alternates) > 1 else [],
         "og_type": "website",
+        "canonical": True,
         "updated": view.updated,
         "languages": view.config.languages,
         **extra,
