@@ -420,13 +420,7 @@ class SiteView:
         """Alerts listed on the home page, most severe first (computed once, not per area)."""
         show_tests = self.config.show_tests_on_home
         chosen = [s for s in self.standings.values() if is_listed_on_home(s, show_tests)]
-        chosen.sort(
-            key=lambda s: (
-                s.group.primary.severity.rank,
-                -s.group.primary.sent.timestamp(),
-                s.group.id,
-            )
-        )
+        chosen.sort(key=_most_severe_first)
         return chosen
 
     def active_items(self, language: str, area: str | None = None) -> list[Item]:
@@ -443,12 +437,14 @@ class SiteView:
         return [self.item(s, language) for s in self.exercise_standings()]
 
     def exercise_standings(self) -> list[Standing]:
+        """Exercises and tests in force, when they are kept off the list of alerts in force:
+        most severe first, as that list (the home page shows `home_max_alerts` of them)."""
         chosen = [
             s
             for s in self.standings.values()
             if s.phase is Phase.ACTIVE and not is_listed_on_home(s, self.config.show_tests_on_home)
         ]
-        return sorted(chosen, key=lambda s: s.group.id)
+        return sorted(chosen, key=_most_severe_first)
 
     def feed_standings(self) -> list[Standing]:
         """The page feed's entries (before it is fitted to its byte limit)."""
@@ -494,6 +490,11 @@ class SiteView:
             ids(self.cap_standings()),
             tuple((slug, ids(self.active_standings(slug))) for slug in self.areas),
         )
+
+
+def _most_severe_first(standing: Standing) -> tuple[int, float, str]:
+    alert = standing.group.primary
+    return (alert.severity.rank, -alert.sent.timestamp(), standing.group.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -648,15 +649,18 @@ def _alternates(view: SiteView, make_url: Any) -> list[tuple[str, str]]:
 
 def _home_spec(view: SiteView, language: str) -> PageSpec:
     listed = view.active_standings()
+    exercises = view.exercise_standings()
+    most = view.config.home_max_alerts  # the exercises' list is bounded as the main one
     context = _base(
         view,
         language,
         "",
         view.config.description,
         _alternates(view, lambda lang: urls.home_url(view.config, lang)),
-        items=[view.item(s, language) for s in listed[: view.config.home_max_alerts]],
+        items=[view.item(s, language) for s in listed[:most]],
         total=len(listed),
-        exercises=view.exercise_items(language),
+        exercises=[view.item(s, language) for s in exercises[:most]],
+        exercise_total=len(exercises),
     )
     return PageSpec(urls.home_url(view.config, language), "index.html", language, context)
 
