@@ -54,6 +54,7 @@ from sitegen.render import (
     _render,
     _render_feed,
     _site_files,
+    areas_index_specs,
     make_environment,
     not_found_spec,
     sitemap_entries,
@@ -313,6 +314,9 @@ class Rebuilder:
             archive = _listing(keys, "archive", view, language)
             for spec in _archive_specs(view, language):  # every page of a paginated list
                 yield planned(spec, archive)
+            for spec in areas_index_specs(view, language):
+                rows = [spec.context["areas"], repr(spec.context["pager"])]
+                yield planned(spec, {"areas": keys["areas"], f"list:{spec.url}": fingerprint(rows)})
             for slug in view.areas:
                 for spec in _area_specs(view, slug, language):
                     yield planned(spec, {"areas": keys["areas"], **_listed(keys, spec, "area")})

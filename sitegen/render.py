@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, partial
 from types import CodeType, FunctionType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import jinja2
 import jinja2.ext
@@ -43,6 +43,7 @@ LANGUAGE_NAMES = {
     "zh": "中文",
 }
 FEED_ENTRIES = 100
+T = TypeVar("T")
 # Archive and area pages list this many alerts each, so no page grows with the archive.
 LIST_PAGE_SIZE = 50
 
@@ -358,6 +359,7 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
         alert_url=urls.alert_url,
         cap_url=urls.cap_url,
         area_url=lambda slug, lang=language: urls.area_url(config, slug, lang),
+        areas_url=lambda lang=language: urls.areas_url(config, lang),
         home_url=lambda lang=language: urls.home_url(config, lang),
         archive_url=lambda lang=language: urls.archive_url(config, lang),
         absolute=lambda url: urls.absolute(config, url),
@@ -583,6 +585,7 @@ def _listings(
         if wanted is None or wanted(urls.home_url(view.config, language)):
             yield _home_spec(view, language)
         yield from _archive_listings(view, language)
+        yield from areas_index_specs(view, language, wanted)
         for slug in view.areas:
             yield from _area_listings(view, slug, language)
 
@@ -729,6 +732,44 @@ def _area_listings(view: SiteView, slug: str, language: str) -> list[Listing]:
     return specs
 
 
+def areas_index_specs(
+    view: SiteView, language: str, wanted: Callable[[str], bool] | None = None
+) -> list[PageSpec]:
+    """Every area, by its name in `language`, with how many alerts are in force there (its
+    area page's count), LIST_PAGE_SIZE per page: /areas/, /areas/page/2/, … The home page
+    lists only `home_max_alerts` and sends readers to their area: this is how they find it.
+    `wanted`: make them only when it says yes to one of their URLs."""
+    config = view.config
+
+    def first(lang: str) -> str:
+        return urls.areas_url(config, lang)
+
+    count = max(1, -(-len(view.areas) // LIST_PAGE_SIZE))
+    if wanted is not None and not any(wanted(_paged(first(language), n + 1)) for n in range(count)):
+        return []
+    entries = sorted(
+        (
+            (view.area_name(slug, language), urls.area_url(config, slug, language), slug)
+            for slug in view.areas
+        ),
+        key=lambda entry: (entry[0].casefold(), entry[0], entry[2]),
+    )
+    rows = [(name, url, len(view.active_standings(slug))) for name, url, slug in entries]
+    specs = []
+    for number, chunk, pager in _pages(rows, first):
+        context = _base(
+            view,
+            language,
+            fixed_text("Areas", language),
+            "",
+            _alternates(view, lambda lang, n=number: _paged(first(lang), n)),
+            areas=chunk,
+            pager=pager(language),
+        )
+        specs.append(PageSpec(_paged(first(language), number), "areas.html", language, context))
+    return specs
+
+
 @dataclass(frozen=True, slots=True)
 class Pager:
     """Where a page of a long list stands: page `number` of `count`, and its neighbours."""
@@ -739,7 +780,7 @@ class Pager:
     older: str | None  # URL of the next page
 
 
-def _pages(items: list[Standing], first_url: Any) -> Iterator[tuple[int, list[Standing], Any]]:
+def _pages(items: list[T], first_url: Any) -> Iterator[tuple[int, list[T], Any]]:
     """(page number, its items, language → Pager) for each page; one page even when empty."""
     count = max(1, -(-len(items) // LIST_PAGE_SIZE))
     for number in range(1, count + 1):

@@ -18,6 +18,11 @@ def archive_url(config: SiteConfig, language: str) -> str:
     return lang_prefix(config, language) + "archive/"
 
 
+def areas_url(config: SiteConfig, language: str) -> str:
+    """The list of every area (its first page)."""
+    return lang_prefix(config, language) + "areas/"
+
+
 def area_url(config: SiteConfig, slug: str, language: str) -> str:
     return lang_prefix(config, language) + f"areas/{slug}/"
 

@@ -59,6 +59,8 @@ def test_every_url_in_the_design_is_built(built_site: TmpSite) -> None:
         "alerts/2026-09-12-gyeongju-earthquake/index.html",
         "alerts/2026-09-12-gyeongju-earthquake/en/index.html",
         "areas/kr-47/index.html",
+        "areas/index.html",
+        "ko/areas/index.html",
     ):
         assert rel in files, rel
 
@@ -349,3 +351,47 @@ def test_the_sitemap_gives_each_page_its_last_change(built_site: TmpSite) -> Non
         assert datetime.fromisoformat(when) <= datetime.fromisoformat(updated)
     for url in lastmod:
         assert (built_site.public / url.lstrip("/") / "index.html").is_file(), url
+
+
+def test_the_areas_index_lists_every_area_by_name(built_site: TmpSite) -> None:
+    """/areas/ in every language: each area once, by its name in that language, with its
+    area page's count of alerts in force; linked from the home page and every footer, and
+    in the sitemap."""
+    import re
+
+    public = built_site.public
+    sitemap = (public / "sitemap.xml").read_text("utf-8")
+    for prefix in ("", "ko/"):
+        html = (public / prefix / "areas" / "index.html").read_text("utf-8")
+        rows = re.findall(r'<li><a href="/([^"]*)">([^<]+)</a>\n<p class="meta">([^<]+)</p>', html)
+        slugs = sorted(p.name for p in (public / prefix / "areas").iterdir() if p.is_dir())
+        assert sorted(url.rsplit("/", 2)[-2] for url, _, _ in rows) == slugs
+        names = [name for _, name, _ in rows]
+        assert names == sorted(names, key=str.casefold)
+        for url, name, count in rows:
+            area = (public / url / "index.html").read_text("utf-8")
+            assert f"<h1>{name}</h1>" in area
+            shown = area.count('<span class="sev ')
+            assert re.match(rf"(발효 중인 경보 )?{shown}( alerts? in force|건)$", count), count
+        home = (public / prefix / "index.html").read_text("utf-8")
+        assert f'<a href="/{prefix}areas/">' in home
+        assert f"<loc>https://alerts.example.gov/{prefix}areas/</loc>" in sitemap
+    korean = (public / "ko" / "areas" / "index.html").read_text("utf-8")
+    assert ">경상북도</a>" in korean and "<h1>지역</h1>" in korean
+    assert "<title>지역 · " in korean
+    archive = (public / "archive" / "index.html").read_text("utf-8")
+    assert '<a href="/areas/">Areas</a>' in archive.split("<footer>", 1)[1]
+
+
+def test_the_areas_index_is_paginated(tmp_site: TmpSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitegen import render
+
+    monkeypatch.setattr(render, "LIST_PAGE_SIZE", 2)
+    for name, code in (("Seoul", "KR-11"), ("Busan", "KR-26"), ("Ulsan", "KR-31")):
+        text = alert_text(title=f"Flood in {name}").replace("Seoul", name).replace("KR-11", code)
+        tmp_site.add(f"{code.lower()}.md", text)
+    tmp_site.build()
+    first = (tmp_site.public / "areas" / "index.html").read_text("utf-8")
+    second = (tmp_site.public / "areas" / "page" / "2" / "index.html").read_text("utf-8")
+    assert first.index(">Busan<") < first.index(">Seoul<") and ">Ulsan<" not in first
+    assert ">Ulsan<" in second and 'href="/areas/" rel="prev"' in second
