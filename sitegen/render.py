@@ -685,7 +685,7 @@ def _archive_listings(view: SiteView, language: str) -> list[Listing]:
         context = _base(
             view,
             language,
-            "Archive",
+            fixed_text("Archive", language),
             "",
             _alternates(
                 view, lambda lang, n=number: _paged(urls.archive_url(view.config, lang), n)

@@ -395,3 +395,9 @@ def test_the_areas_index_is_paginated(tmp_site: TmpSite, monkeypatch: pytest.Mon
     second = (tmp_site.public / "areas" / "page" / "2" / "index.html").read_text("utf-8")
     assert first.index(">Busan<") < first.index(">Seoul<") and ">Ulsan<" not in first
     assert ">Ulsan<" in second and 'href="/areas/" rel="prev"' in second
+
+
+def test_listing_titles_are_in_the_page_language(built_site: TmpSite) -> None:
+    """A title Python puts on a page is translated as the page's own text is."""
+    korean = (built_site.public / "ko" / "archive" / "index.html").read_text("utf-8")
+    assert "<title>지난 경보 · 국가 재난 안전 경보</title>" in korean
