@@ -355,6 +355,7 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     install_gettext(env, cast(Callable[[str], str], gettext))
     env.filters["localtime"] = lambda value: local_time(value, language)
     env.filters["isotime"] = lambda value: value.isoformat()
+    env.filters["link"] = urls.linker(config)  # a site URL as a page links it (a base path)
     env.globals.update(
         alert_url=urls.alert_url,
         cap_url=urls.cap_url,

@@ -401,3 +401,51 @@ def test_listing_titles_are_in_the_page_language(built_site: TmpSite) -> None:
     """A title Python puts on a page is translated as the page's own text is."""
     korean = (built_site.public / "ko" / "archive" / "index.html").read_text("utf-8")
     assert "<title>지난 경보 · 국가 재난 안전 경보</title>" in korean
+
+
+def test_a_base_url_with_a_path_prefixes_every_link(tmp_site: TmpSite) -> None:
+    """base_url https://www.example.gov/emergency/: the bundle's files are where they are
+    for any base (the folder is what is served at /emergency/), and every link, absolute URL,
+    feed, sitemap entry and the 404 page's links carry the path, so the site works there."""
+    import re
+
+    toml = tmp_site.root / "site.toml"
+    base = "https://www.example.gov/emergency/"
+    toml.write_text(toml.read_text().replace("https://alerts.test/", base))
+    tmp_site.add("flood.md", alert_text())
+    tmp_site.add("later.md", alert_text(title="Later", expires="2026-11-25T09:00:00+09:00"))
+    tmp_site.build()
+    files = tree(tmp_site.public)
+    assert "alerts/flood/index.html" in files and "areas/index.html" in files
+    for rel, data in files.items():
+        text = data.decode("utf-8", "replace")
+        for href in re.findall(r'(?:href|src)="([^"#][^"]*)"', text):
+            if href.startswith("data:"):
+                continue
+            if href.startswith("/"):
+                assert href.startswith("/emergency/"), (rel, href)
+                target = href.removeprefix("/emergency/")
+                assert target in files or target + "index.html" in files, (rel, href)
+            else:
+                assert href.startswith(base), (rel, href)
+        for url in re.findall(r"<(?:loc|id)>([^<]+)</", text):
+            assert url.startswith(base), (rel, url)
+    not_found = files["404.html"].decode()
+    assert 'href="/emergency/"' in not_found
+    robots = files["robots.txt"].decode()
+    assert "Allow: /emergency/\n" in robots and "https://www.example.gov/robots.txt" in robots
+    assert f"Sitemap: {base}sitemap.xml" in robots
+    cap = files["alerts/flood/cap.xml"].decode()
+    assert f"<web>{base}alerts/flood/</web>" in cap
+
+
+@pytest.mark.parametrize(
+    "base_url", ["https://x.gov/emergency/?lang=en", "https://x.gov/#top", "https://x.gov/a?"]
+)
+def test_a_base_url_with_a_query_or_fragment_is_refused(tmp_site: TmpSite, base_url: str) -> None:
+    from sitegen.errors import ConfigError
+
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("https://alerts.test/", base_url))
+    with pytest.raises(ConfigError, match="no query or fragment"):
+        tmp_site.config  # noqa: B018 - loading it is the test
