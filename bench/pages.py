@@ -61,7 +61,7 @@ Water is rising quickly in {place}.
 
 
 def page_type(rel: str) -> str:
-    """A readable kind for a bundle path: home, alert, area, archive, 404 (+ language)."""
+    """A readable kind for a bundle path: home, alert, area, areas, archive, 404 (+ language)."""
     lang = ""
     match = re.match(r"^([a-z]{2})/", rel)
     if match:
@@ -70,6 +70,8 @@ def page_type(rel: str) -> str:
         return "home" + lang
     if rel == "404.html":
         return "404"
+    if rel == "areas/index.html" or rel.startswith("areas/page/"):
+        return "areas" + lang  # the list of every area
     if rel.startswith("alerts/"):
         parts = rel.split("/")
         return "alert" + (f" ({parts[2]})" if len(parts) == 4 else "")

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from publish.cdn.base import Invalidator
 from publish.targets.base import Target
@@ -76,7 +77,8 @@ def open_invalidators(
             raise ConfigError(f"--cloudfront {dist!r}: not a distribution id like E2QWRUHEXAMPLE")
         from publish.cdn.cloudfront import CloudFrontInvalidator
 
-        invalidators.append(CloudFrontInvalidator(dist, wait=wait, echo=echo))
+        base_path = urlsplit(base_url).path or "/"  # the site's place on its host
+        invalidators.append(CloudFrontInvalidator(dist, wait=wait, echo=echo, base_path=base_path))
     for spec in settings.akamai:
         from publish.cdn.akamai import AkamaiInvalidator, parse_akamai_spec
 

@@ -55,7 +55,7 @@ def _clean_link(link: etree.Element) -> None:
     if not is_safe_url(href):
         link.tag = "span"
         return
-    link.set("href", href)
+    link.set("href", encode_href(href))
     if title:
         link.set("title", title)
     if href.lower().startswith(("http:", "https:", "//")):
@@ -73,6 +73,32 @@ def is_safe_url(href: str) -> bool:
     scheme = urlsplit(squashed).scheme
     head = re.split(r"[/?#]", squashed, maxsplit=1)[0]
     return scheme in SAFE_SCHEMES if scheme else ":" not in head
+
+
+# What a URL may not hold as it is (WHATWG URL, as the Nu checker applies it to href): spaces
+# and controls, "<>\"`^{|}", and a "%" that starts no escape; past the host also "[]", and past
+# the first "#" another "#".
+_HREF_UNSAFE = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|%(?![0-9A-Fa-f]{2})')
+_HREF_UNSAFE_PAST_HOST = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f\[\]]|%(?![0-9A-Fa-f]{2})')
+_HREF_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def encode_href(href: str) -> str:
+    """`href` with what a URL may not hold percent-encoded (UTF-8), the rest as written: a
+    `mailto:` whose subject has "<" or a space stays a valid link (escaping "<" as "&lt;"
+    keeps the HTML well formed, not the URL valid). Non-ASCII is left alone: a page's URLs
+    are IRIs, and an encoded host (IDN) would break."""
+    authority = _HREF_AUTHORITY.match(href)
+    start = authority.end() if authority else 0
+    rest = href[start:]
+    fragment = rest.find("#")
+    if fragment >= 0:
+        rest = rest[: fragment + 1] + rest[fragment + 1 :].replace("#", "%23")
+    return _HREF_UNSAFE.sub(_percent, href[:start]) + _HREF_UNSAFE_PAST_HOST.sub(_percent, rest)
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match[0].encode("utf-8"))
 
 
 @functools.cache
@@ -197,7 +223,7 @@ def _fast_refuses(source: str) -> bool:
 _FAST_INLINE = re.compile(
     r"\*\*(?P<strong>[^*\s\[\]()](?:[^*\[\]()]*[^*\s\[\]()])?)\*\*"
     r"|\[(?P<text>[^\[\]()*\s](?:[^\[\]()*]*[^\[\]()*\s])?)\]"
-    r"\((?P<url>https?://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._~/%-]*)?)\)"
+    r"\((?P<url>https?://[A-Za-z0-9.-]+(?:/(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*)?)\)"
 )
 _FAST_NESTED = re.compile(r"[#=+*-]|\d+\.")
 _FAST_SPECIAL = re.compile(r"[*\[\]]")

@@ -194,12 +194,15 @@ def feed_standings(standings: Iterable[Standing], now: datetime, limit: int) -> 
     """The page feed: every alert of the CAP index, then the newest past ones, up to `limit`.
 
     Current alerts come first so that trimming the feed to its byte limit drops past alerts
-    before any current one: the page feed always links every alert the CAP index lists.
+    before any current one: the page feed always links every alert the CAP index lists. A
+    message not sent yet is in neither (`lifecycle.issued` keeps it out of the site too).
     """
     every = list(standings)
     current = cap_index(every, now)
     listed = {s.group.id for s in current}
-    past = [s for s in newest_first(every) if s.group.id not in listed]
+    past = [
+        s for s in newest_first(every) if s.group.id not in listed and s.group.primary.sent <= now
+    ]
     return current + past[: max(0, limit - len(current))]
 
 

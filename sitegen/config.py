@@ -125,6 +125,11 @@ def _build(path: Path, raw: dict[str, Any]) -> SiteConfig:
         raise ConfigError(
             f"{path}: [site] base_url must be an absolute http(s) URL, got {base_url!r}"
         )
+    if parts.query or parts.fragment or base_url.endswith(("?", "#")):
+        raise ConfigError(
+            f"{path}: [site] base_url is where the site lives, with no query or fragment "
+            f"(e.g. https://www.example.gov/emergency/), got {base_url!r}"
+        )
     languages = tuple(site.get("languages", [site.get("default_language", "en")]))
     default_language = str(site.get("default_language", languages[0]))
     for lang in (*languages, default_language):

@@ -2,6 +2,8 @@
 
 Pure functions of (site, now). An Update or Cancel supersedes the alerts it references once
 its own `sent` has passed; a chain of updates is one story, shown as a history on each page.
+A message whose `sent` is still to come has not been issued: `issued` leaves it out of what
+is published (`sitegen status` still lists it, as upcoming, and names its `sent`).
 """
 
 from __future__ import annotations
@@ -22,11 +24,27 @@ class Standing:
     phase: Phase
     latest: AlertGroup  # newest alert of the chain already sent (itself when not superseded)
     history: tuple[AlertGroup, ...]  # the whole chain, oldest first
+    changed: datetime  # the last instant ≤ now at which what is shown of it changed
 
 
 def published_groups(site: Site) -> tuple[AlertGroup, ...]:
     """Every alert that is built: Drafts are checked but never published."""
     return tuple(g for g in site.groups if g.primary.status is not Status.DRAFT)
+
+
+def issued(site: Site) -> Site:
+    """The site as it may be published at `site.now`: without the alerts not sent yet.
+
+    A message is issued at its `sent`; before that no page, CAP file, feed, listing or
+    sitemap may show it, or even its id (docs/architecture.md, "Rendering"). `effective` is
+    another matter: a message sent but not yet in force is published, as upcoming. The
+    build counts every alert's `sent` among the instants at which the site changes, so an
+    incremental build redoes the site when one passes."""
+    now = site.now
+    groups = tuple(g for g in site.groups if g.primary.sent <= now)
+    if len(groups) == len(site.groups):
+        return site
+    return Site(groups, now, site.pages, {g.id: g for g in groups})
 
 
 def standings(site: Site) -> dict[str, Standing]:
@@ -42,8 +60,31 @@ def standings(site: Site) -> dict[str, Standing]:
     for group in groups:
         chain = _chain(group, by_id, referrers)
         latest = _latest(group, referrers)
-        result[group.id] = Standing(group, _phase(group, latest, site.now), latest, chain)
+        phase = _phase(group, latest, site.now)
+        changed = _changed(group, phase, latest, chain, site.now)
+        result[group.id] = Standing(group, phase, latest, chain, changed)
     return result
+
+
+def _changed(
+    group: AlertGroup,
+    phase: Phase,
+    latest: AlertGroup,
+    chain: tuple[AlertGroup, ...],
+    now: datetime,
+) -> datetime:
+    """When the alert's page and feed entry last changed: its `sent`, its taking effect (the
+    phase leaves "upcoming"), its expiry when that made it expired, and the `sent` of each
+    message of its chain (the page lists them) and the taking effect of the latest one (the
+    banner says "updated" or "cancelled"). A feed entry's <updated> and the page's "Last
+    updated" are this, not `sent` (RFC 4287 4.2.15); every one of these instants is also
+    one `site_updated` takes, so a feed's own <updated> is never older than an entry's."""
+    alert = group.primary
+    instants = [g.primary.sent for g in chain]
+    instants += (alert.starts, latest.primary.starts)
+    if phase is Phase.EXPIRED:
+        instants.append(alert.expires)
+    return max((t for t in instants if t <= now), default=alert.sent)
 
 
 def _phase(group: AlertGroup, latest: AlertGroup, now: datetime) -> Phase:

@@ -50,13 +50,14 @@ from sitegen.render import (
     _alert_spec,
     _archive_specs,
     _area_specs,
-    _base,
     _home_spec,
     _render,
     _render_feed,
     _site_files,
+    areas_index_specs,
     make_environment,
-    sitemap_urls,
+    not_found_spec,
+    sitemap_entries,
 )
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a content file
@@ -313,6 +314,9 @@ class Rebuilder:
             archive = _listing(keys, "archive", view, language)
             for spec in _archive_specs(view, language):  # every page of a paginated list
                 yield planned(spec, archive)
+            for spec in areas_index_specs(view, language):
+                rows = [spec.context["areas"], repr(spec.context["pager"])]
+                yield planned(spec, {"areas": keys["areas"], f"list:{spec.url}": fingerprint(rows)})
             for slug in view.areas:
                 for spec in _area_specs(view, slug, language):
                     yield planned(spec, {"areas": keys["areas"], **_listed(keys, spec, "area")})
@@ -331,15 +335,7 @@ class Rebuilder:
                 )
         for spec in _static_specs(view):
             yield planned(spec, {f"page:{spec.url}": fingerprint(spec.context["page"])})
-        yield planned(
-            PageSpec(
-                "/404.html",
-                "404.html",
-                config.default_language,
-                _base(view, config.default_language, "", "", []),
-            ),
-            {},
-        )
+        yield planned(not_found_spec(view), {})
         yield from self._site_file_plan(view, keys, base)
 
     def _site_file_plan(
@@ -349,8 +345,7 @@ class Rebuilder:
         are redone whenever any input changed; each CAP message only with its alerts."""
         config, lang = view.config, view.config.default_language
         everything = {**base, "site:all": fingerprint(sorted(keys.items()))}
-        stubs = [PageSpec(url, "", "", {}) for url in sitemap_urls(view)]
-        for template, path, context in _site_files(view, stubs):
+        for template, path, context in _site_files(view, sitemap_entries(view)):
             spec = PageSpec("/" + path, template, lang, context)
             inputs = {**everything, **self._template_inputs(config, template)}
             yield _Planned(path, inputs, partial(_render_feed_first, spec), lang)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, partial
 from types import CodeType, FunctionType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import jinja2
 import jinja2.ext
@@ -23,8 +23,8 @@ from sitegen.bundle import Bundle, make_file, url_to_path
 from sitegen.cap import cap_files, cap_index, cap_xml, feed_standings, fit_feed, newest_first
 from sitegen.config import KNOWN_LANGUAGES, SiteConfig
 from sitegen.errors import BuildError
-from sitegen.i18n import local_time, translator
-from sitegen.lifecycle import Standing, is_listed_on_home, site_updated, standings
+from sitegen.i18n import catalog, local_time, translator
+from sitegen.lifecycle import Standing, is_listed_on_home, issued, site_updated, standings
 from sitegen.model import Alert, AlertGroup, Phase, Site
 
 LANGUAGE_NAMES = {
@@ -43,6 +43,7 @@ LANGUAGE_NAMES = {
     "zh": "中文",
 }
 FEED_ENTRIES = 100
+T = TypeVar("T")
 # Archive and area pages list this many alerts each, so no page grows with the archive.
 LIST_PAGE_SIZE = 50
 
@@ -354,10 +355,12 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     install_gettext(env, cast(Callable[[str], str], gettext))
     env.filters["localtime"] = lambda value: local_time(value, language)
     env.filters["isotime"] = lambda value: value.isoformat()
+    env.filters["link"] = urls.linker(config)  # a site URL as a page links it (a base path)
     env.globals.update(
         alert_url=urls.alert_url,
         cap_url=urls.cap_url,
         area_url=lambda slug, lang=language: urls.area_url(config, slug, lang),
+        areas_url=lambda lang=language: urls.areas_url(config, lang),
         home_url=lambda lang=language: urls.home_url(config, lang),
         archive_url=lambda lang=language: urls.archive_url(config, lang),
         absolute=lambda url: urls.absolute(config, url),
@@ -383,6 +386,7 @@ class SiteView:
     """Everything the templates need about a site, computed once per build."""
 
     def __init__(self, site: Site, config: SiteConfig) -> None:
+        site = issued(site)  # what is not sent yet is not shown anywhere
         self.site = site
         self.config = config
         self.standings = standings(site)
@@ -419,13 +423,7 @@ class SiteView:
         """Alerts listed on the home page, most severe first (computed once, not per area)."""
         show_tests = self.config.show_tests_on_home
         chosen = [s for s in self.standings.values() if is_listed_on_home(s, show_tests)]
-        chosen.sort(
-            key=lambda s: (
-                s.group.primary.severity.rank,
-                -s.group.primary.sent.timestamp(),
-                s.group.id,
-            )
-        )
+        chosen.sort(key=_most_severe_first)
         return chosen
 
     def active_items(self, language: str, area: str | None = None) -> list[Item]:
@@ -442,12 +440,14 @@ class SiteView:
         return [self.item(s, language) for s in self.exercise_standings()]
 
     def exercise_standings(self) -> list[Standing]:
+        """Exercises and tests in force, when they are kept off the list of alerts in force:
+        most severe first, as that list (the home page shows `home_max_alerts` of them)."""
         chosen = [
             s
             for s in self.standings.values()
             if s.phase is Phase.ACTIVE and not is_listed_on_home(s, self.config.show_tests_on_home)
         ]
-        return sorted(chosen, key=lambda s: s.group.id)
+        return sorted(chosen, key=_most_severe_first)
 
     def feed_standings(self) -> list[Standing]:
         """The page feed's entries (before it is fitted to its byte limit)."""
@@ -493,6 +493,11 @@ class SiteView:
             ids(self.cap_standings()),
             tuple((slug, ids(self.active_standings(slug))) for slug in self.areas),
         )
+
+
+def _most_severe_first(standing: Standing) -> tuple[int, float, str]:
+    alert = standing.group.primary
+    return (alert.severity.rank, -alert.sent.timestamp(), standing.group.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,6 +586,7 @@ def _listings(
         if wanted is None or wanted(urls.home_url(view.config, language)):
             yield _home_spec(view, language)
         yield from _archive_listings(view, language)
+        yield from areas_index_specs(view, language, wanted)
         for slug in view.areas:
             yield from _area_listings(view, slug, language)
 
@@ -622,12 +628,23 @@ def _static_specs(view: SiteView) -> Iterator[PageSpec]:
                 body=render_body(page.body).markup,
             ),
         )
-    yield PageSpec(
-        "/404.html",
-        "404.html",
-        config.default_language,
-        _base(view, config.default_language, "", "", []),
-    )
+    yield not_found_spec(view)
+
+
+def not_found_spec(view: SiteView) -> PageSpec:
+    """The 404 page: served for any missing URL, so it names no canonical URL of its own (a
+    crawler would take every missing address for a copy of /404.html), and its title says
+    what happened, in the site's default language."""
+    language = view.config.default_language
+    title = fixed_text("Page not found", language)
+    context = _base(view, language, title, "", [], canonical=False)
+    return PageSpec("/404.html", "404.html", language, context)
+
+
+def fixed_text(message: str, language: str) -> str:
+    """A fixed text of ours that Python puts in a page (a <title>), translated as `_()` does
+    it in templates: from the catalog, else the English text."""
+    return catalog(language).get(message) or message
 
 
 def _alternates(view: SiteView, make_url: Any) -> list[tuple[str, str]]:
@@ -636,15 +653,18 @@ def _alternates(view: SiteView, make_url: Any) -> list[tuple[str, str]]:
 
 def _home_spec(view: SiteView, language: str) -> PageSpec:
     listed = view.active_standings()
+    exercises = view.exercise_standings()
+    most = view.config.home_max_alerts  # the exercises' list is bounded as the main one
     context = _base(
         view,
         language,
         "",
         view.config.description,
         _alternates(view, lambda lang: urls.home_url(view.config, lang)),
-        items=[view.item(s, language) for s in listed[: view.config.home_max_alerts]],
+        items=[view.item(s, language) for s in listed[:most]],
         total=len(listed),
-        exercises=view.exercise_items(language),
+        exercises=[view.item(s, language) for s in exercises[:most]],
+        exercise_total=len(exercises),
     )
     return PageSpec(urls.home_url(view.config, language), "index.html", language, context)
 
@@ -666,7 +686,7 @@ def _archive_listings(view: SiteView, language: str) -> list[Listing]:
         context = _base(
             view,
             language,
-            "Archive",
+            fixed_text("Archive", language),
             "",
             _alternates(
                 view, lambda lang, n=number: _paged(urls.archive_url(view.config, lang), n)
@@ -713,6 +733,44 @@ def _area_listings(view: SiteView, slug: str, language: str) -> list[Listing]:
     return specs
 
 
+def areas_index_specs(
+    view: SiteView, language: str, wanted: Callable[[str], bool] | None = None
+) -> list[PageSpec]:
+    """Every area, by its name in `language`, with how many alerts are in force there (its
+    area page's count), LIST_PAGE_SIZE per page: /areas/, /areas/page/2/, … The home page
+    lists only `home_max_alerts` and sends readers to their area: this is how they find it.
+    `wanted`: make them only when it says yes to one of their URLs."""
+    config = view.config
+
+    def first(lang: str) -> str:
+        return urls.areas_url(config, lang)
+
+    count = max(1, -(-len(view.areas) // LIST_PAGE_SIZE))
+    if wanted is not None and not any(wanted(_paged(first(language), n + 1)) for n in range(count)):
+        return []
+    entries = sorted(
+        (
+            (view.area_name(slug, language), urls.area_url(config, slug, language), slug)
+            for slug in view.areas
+        ),
+        key=lambda entry: (entry[0].casefold(), entry[0], entry[2]),
+    )
+    rows = [(name, url, len(view.active_standings(slug))) for name, url, slug in entries]
+    specs = []
+    for number, chunk, pager in _pages(rows, first):
+        context = _base(
+            view,
+            language,
+            fixed_text("Areas", language),
+            "",
+            _alternates(view, lambda lang, n=number: _paged(first(lang), n)),
+            areas=chunk,
+            pager=pager(language),
+        )
+        specs.append(PageSpec(_paged(first(language), number), "areas.html", language, context))
+    return specs
+
+
 @dataclass(frozen=True, slots=True)
 class Pager:
     """Where a page of a long list stands: page `number` of `count`, and its neighbours."""
@@ -723,7 +781,7 @@ class Pager:
     older: str | None  # URL of the next page
 
 
-def _pages(items: list[Standing], first_url: Any) -> Iterator[tuple[int, list[Standing], Any]]:
+def _pages(items: list[T], first_url: Any) -> Iterator[tuple[int, list[T], Any]]:
     """(page number, its items, language → Pager) for each page; one page even when empty."""
     count = max(1, -(-len(items) // LIST_PAGE_SIZE))
     for number in range(1, count + 1):
@@ -771,9 +829,8 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
         latest=latest,
         phase=standing.phase.value,
     )
-    # Last updated: the newest message of its chain already sent (content, not the clock).
-    sent = (g.primary.sent for g in standing.history if g.primary.sent <= view.site.now)
-    context["updated"] = max(sent, default=alert.sent)
+    # Last updated: when what this page shows last changed (content, not the clock)
+    context["updated"] = standing.changed
     return PageSpec(urls.alert_url(group, alert.language), "alert.html", alert.language, context)
 
 
@@ -793,6 +850,7 @@ def _base(
         "description": description or view.config.description,
         "alternates": alternates if len(alternates) > 1 else [],
         "og_type": "website",
+        "canonical": True,
         "updated": view.updated,
         "languages": view.config.languages,
         **extra,
@@ -830,18 +888,24 @@ class Unit:
     token: str = ""
 
 
-def sitemap_urls(view: SiteView, pages: list[PageSpec | Listing] | None = None) -> list[str]:
-    """Every HTML page's URL but the 404's: listing pages (all pages of paginated lists),
-    static pages and every alert in every language. `pages`: the listing and static specs,
-    when the caller has them already."""
+def sitemap_entries(
+    view: SiteView, pages: list[PageSpec | Listing] | None = None
+) -> list[tuple[str, str]]:
+    """(URL, lastmod) of every HTML page but the 404: listing pages (all pages of paginated
+    lists), static pages and every alert in every language. `pages`: the listing and static
+    specs, when the caller has them already.
+
+    lastmod comes from content, as the pages' own "Last updated" does: the site's `updated`
+    for listing and static pages (their footer shows it, so their bytes changed then), and
+    for an alert's pages the alert's last change (`Standing.changed`)."""
     if pages is None:
         pages = [*_listings(view), *_static_specs(view)]
-    found = [spec.url for spec in pages if spec.url != "/404.html"]
-    found += [
-        urls.alert_url(s.group, v.language)
-        for s in view.standings.values()
-        for v in s.group.versions
-    ]
+    updated = view.updated.isoformat()
+    found = [(spec.url, updated) for spec in pages if spec.url != "/404.html"]
+    for standing in view.standings.values():
+        group = standing.group
+        changed = standing.changed.isoformat()
+        found += [(urls.alert_url(group, v.language), changed) for v in group.versions]
     return found
 
 
@@ -878,8 +942,7 @@ def site_units(
     if want("page:feed.atom"):
         units.append(_page_unit(env, _feed_spec(view), view, closures))
     if want("page:sitemap.xml"):
-        stubs = [PageSpec(url, "", "", {}) for url in sitemap_urls(view, pages)]
-        units.append(_page_unit(env, _sitemap_spec(view, stubs)))
+        units.append(_page_unit(env, _sitemap_spec(view, sitemap_entries(view, pages))))
     if want("page:robots.txt"):
         robots = PageSpec("/robots.txt", "robots.txt", config.default_language, {})
         units.append(_page_unit(env, robots))
@@ -1023,8 +1086,10 @@ def _render_feed(env: jinja2.Environment, spec: PageSpec) -> bytes:
     )
 
 
-def _site_files(view: SiteView, specs: list[PageSpec]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for spec in (_feed_spec(view), _sitemap_spec(view, specs)):
+def _site_files(
+    view: SiteView, entries: list[tuple[str, str]]
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for spec in (_feed_spec(view), _sitemap_spec(view, entries)):
         yield spec.template, spec.url.lstrip("/"), spec.context
     yield "robots.txt", "robots.txt", {}
 
@@ -1039,10 +1104,10 @@ def _feed_spec(view: SiteView) -> PageSpec:
     return PageSpec("/feed.atom", "feed.atom", lang, feed)
 
 
-def _sitemap_spec(view: SiteView, specs: list[PageSpec]) -> PageSpec:
-    pages = [s.url for s in specs if s.url != "/404.html"]
+def _sitemap_spec(view: SiteView, entries: list[tuple[str, str]]) -> PageSpec:
+    """The sitemap of `sitemap_entries`, by URL."""
     return PageSpec(
-        "/sitemap.xml", "sitemap.xml", view.config.default_language, {"pages": sorted(pages)}
+        "/sitemap.xml", "sitemap.xml", view.config.default_language, {"pages": sorted(entries)}
     )
 
 

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from sitegen import urls
 from sitegen.bundle import MANIFEST_PATH, Bundle, write_bundle
 from sitegen.errors import Problem, SitegenError
 from sitegen.rebuild import Outcome, Rebuilder
@@ -143,6 +144,11 @@ class Preview:
         elif not outcome.ok:
             self.echo(f"{len(outcome.errors)} problem(s); still serving the last good build")
 
+    def base_path(self) -> str:
+        """Where the site's pages link to on this server: its base_url's path."""
+        config = self.rebuilder.config
+        return "/" if config is None else urls.base_path(config)
+
     def wait_for_change(self, revision: int, timeout: float) -> Snapshot:
         with self.changed:
             self.changed.wait_for(
@@ -156,16 +162,26 @@ class Preview:
             self.changed.notify_all()
 
 
-def resolve(snapshot: Snapshot, url_path: str) -> tuple[int, str | None, str | None]:
+def resolve(
+    snapshot: Snapshot, url_path: str, base: str = "/"
+) -> tuple[int, str | None, str | None]:
     """URL path → (status, bundle path to send, redirect location). Pretty URLs as on the CDN:
-    `/x/` is `x/index.html`; `/x` redirects to `/x/` when that page exists; else the 404 page."""
-    path = unquote(url_path).lstrip("/")
+    `/x/` is `x/index.html`; `/x` redirects to `/x/` when that page exists; else the 404 page.
+    The site is served under `base`, its base_url's path (`urls.base_path`), where its pages
+    link to: the host's root and the base without its slash redirect there, and anything
+    else outside it is missing."""
+    path = unquote(url_path)
+    if not path.startswith(base):
+        if path in ("/", base.rstrip("/")):
+            return 301, None, base
+        return 404, "404.html" if "404.html" in snapshot.bundle else None, None
+    path = path[len(base) :].lstrip("/")
     if path == "" or path.endswith("/"):
         path += "index.html"
     if path in snapshot.bundle:
         return 200, path, None
     if f"{path}/index.html" in snapshot.bundle:
-        return 301, None, "/" + path + "/"
+        return 301, None, base + path + "/"
     return 404, "404.html" if "404.html" in snapshot.bundle else None, None
 
 
@@ -195,10 +211,11 @@ class _Handler(BaseHTTPRequestHandler):
                 200, LIVE_JS.encode(), "text/javascript; charset=utf-8", "no-store", head
             )
         snap = self.preview.snapshot
-        if url_path == "/" + MANIFEST_PATH and snap.bundle:
+        base = self.preview.base_path()
+        if url_path == base + MANIFEST_PATH and snap.bundle:
             body = self.preview.rebuilder.manifest()
             return self._send(200, body, "application/json; charset=utf-8", "no-store", head)
-        status, path, location = resolve(snap, url_path)
+        status, path, location = resolve(snap, url_path, base)
         if location is not None:
             self.send_response(status)
             self.send_header("Location", location)
@@ -289,7 +306,7 @@ class PreviewServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"http://{host!s}:{port}{self.preview.base_path()}"
 
     def start(self) -> None:
         self.preview.rebuild([])

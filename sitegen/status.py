@@ -136,6 +136,8 @@ def format_status(status: SiteStatus) -> str:
         lines.append(f"{name} ({len(entries)})" + (":" if entries else ""))
         for entry in entries:
             marker = "" if entry.status == "Actual" else f" [{entry.status}]"
+            if entry.sent > status.now:  # not issued: nothing of it is published yet
+                marker += f" [not sent yet: published at {entry.sent.isoformat()}]"
             lines.append(
                 f"  {entry.id}  {entry.severity}  {entry.msg_type}  "
                 f"until {entry.expires.isoformat()}{marker}  {entry.title}"

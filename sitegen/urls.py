@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
 from sitegen.config import SiteConfig
 from sitegen.model import AlertGroup
 
@@ -16,6 +19,11 @@ def home_url(config: SiteConfig, language: str) -> str:
 
 def archive_url(config: SiteConfig, language: str) -> str:
     return lang_prefix(config, language) + "archive/"
+
+
+def areas_url(config: SiteConfig, language: str) -> str:
+    """The list of every area (its first page)."""
+    return lang_prefix(config, language) + "areas/"
 
 
 def area_url(config: SiteConfig, slug: str, language: str) -> str:
@@ -40,3 +48,23 @@ def cap_url(group: AlertGroup) -> str:
 
 def absolute(config: SiteConfig, url: str) -> str:
     return config.base_url + url.lstrip("/")
+
+
+def base_path(config: SiteConfig) -> str:
+    """The path the site lives under on its host: "/", or "/emergency/" for a base_url of
+    https://www.example.gov/emergency/. Site URLs ("/alerts/x/", what the functions above
+    return, bundle paths follow from them) are relative to it; a link in a page is
+    `base_path + url[1:]` (the templates' `link` filter), an absolute URL is `absolute`."""
+    return urlsplit(config.base_url).path or "/"
+
+
+def linker(config: SiteConfig) -> Callable[[str], str]:
+    """Site URL → the href a page writes for it (see base_path)."""
+    prefix = base_path(config)
+    if prefix == "/":
+        return _as_it_is
+    return lambda url: prefix + url[1:] if url.startswith("/") else url
+
+
+def _as_it_is(url: str) -> str:
+    return url

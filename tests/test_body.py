@@ -82,3 +82,23 @@ def test_description_and_instruction_are_plain_text() -> None:
     body = render_body("It **floods**.\n\n## What to do\n\n- Go [up](https://x.example).\n")
     assert body.description == "It floods."
     assert body.instruction == "Go up."
+
+
+@pytest.mark.parametrize(
+    ("source", "href"),
+    [
+        (  # the audit's case: "<" in a mailto query was written as "&lt;", an invalid URL
+            "[write](mailto:help@example.gov?subject=<flood> report&body=a|b)",
+            "mailto:help@example.gov?subject=%3Cflood%3E%20report&amp;body=a%7Cb",
+        ),
+        ("[t](tel:+82 2 120)", "tel:+82%202%20120"),
+        ('[q](https://x.example/a"b{c}^`d\\e)', "https://x.example/a%22b%7Bc%7D%5E%60d%5Ce"),
+        ("[p](https://x.example/100%)", "https://x.example/100%25"),  # a "%" starting no escape
+        ("[p](https://x.example/a%2Fb?x=%41)", "https://x.example/a%2Fb?x=%41"),  # escapes kept
+        ("[v6](http://[2001:db8::1]/a[1]#x#y)", "http://[2001:db8::1]/a%5B1%5D#x%23y"),
+        ("[ko](https://예시.한국/경로?q=a b)", "https://예시.한국/경로?q=a%20b"),  # IRIs stay
+    ],
+)
+def test_link_targets_are_valid_urls(source: str, href: str) -> None:
+    """Characters a URL may not hold are percent-encoded (the Nu checker refuses them)."""
+    assert f'href="{href}"' in render_body(source).html

@@ -59,6 +59,8 @@ def test_every_url_in_the_design_is_built(built_site: TmpSite) -> None:
         "alerts/2026-09-12-gyeongju-earthquake/index.html",
         "alerts/2026-09-12-gyeongju-earthquake/en/index.html",
         "areas/kr-47/index.html",
+        "areas/index.html",
+        "ko/areas/index.html",
     ):
         assert rel in files, rel
 
@@ -329,3 +331,121 @@ def test_compiled_templates_cover_every_template_a_site_renders(example_site: Tm
     assert any(path.endswith("cap.xml") for path in files) and "feed.atom" in files
     assert {p.rsplit("/", 1)[-1] for p in files} >= {"index.html", "404.html", "sitemap.xml"}
     assert loads == []
+
+
+def test_the_sitemap_gives_each_page_its_last_change(built_site: TmpSite) -> None:
+    """One <lastmod> per URL, from content: the site's `updated` for listing pages (their
+    footer shows it) and each alert's own last change (here an expiry) for its pages."""
+    import re
+    from datetime import datetime
+
+    sitemap = (built_site.public / "sitemap.xml").read_text("utf-8")
+    rows = re.findall(r"<url><loc>([^<]+)</loc><lastmod>([^<]+)</lastmod></url>", sitemap)
+    assert len(rows) == sitemap.count("<url>") > 20
+    updated = json.loads((built_site.public / ".sitegen/manifest.json").read_text())["updated"]
+    lastmod = {loc.removeprefix("https://alerts.example.gov"): when for loc, when in rows}
+    assert lastmod["/"] == lastmod["/ko/archive/"] == updated
+    heat = "/alerts/2026-08-03-seoul-heat-advisory/"
+    assert lastmod[heat] == "2026-08-06T18:00:00+09:00"  # expired then, well after it was sent
+    for when in lastmod.values():
+        assert datetime.fromisoformat(when) <= datetime.fromisoformat(updated)
+    for url in lastmod:
+        assert (built_site.public / url.lstrip("/") / "index.html").is_file(), url
+
+
+def test_the_areas_index_lists_every_area_by_name(built_site: TmpSite) -> None:
+    """/areas/ in every language: each area once, by its name in that language, with its
+    area page's count of alerts in force; linked from the home page and every footer, and
+    in the sitemap."""
+    import re
+
+    public = built_site.public
+    sitemap = (public / "sitemap.xml").read_text("utf-8")
+    for prefix in ("", "ko/"):
+        html = (public / prefix / "areas" / "index.html").read_text("utf-8")
+        rows = re.findall(r'<li><a href="/([^"]*)">([^<]+)</a>\n<p class="meta">([^<]+)</p>', html)
+        slugs = sorted(p.name for p in (public / prefix / "areas").iterdir() if p.is_dir())
+        assert sorted(url.rsplit("/", 2)[-2] for url, _, _ in rows) == slugs
+        names = [name for _, name, _ in rows]
+        assert names == sorted(names, key=str.casefold)
+        for url, name, count in rows:
+            area = (public / url / "index.html").read_text("utf-8")
+            assert f"<h1>{name}</h1>" in area
+            shown = area.count('<span class="sev ')
+            assert re.match(rf"(발효 중인 경보 )?{shown}( alerts? in force|건)$", count), count
+        home = (public / prefix / "index.html").read_text("utf-8")
+        assert f'<a href="/{prefix}areas/">' in home
+        assert f"<loc>https://alerts.example.gov/{prefix}areas/</loc>" in sitemap
+    korean = (public / "ko" / "areas" / "index.html").read_text("utf-8")
+    assert ">경상북도</a>" in korean and "<h1>지역</h1>" in korean
+    assert "<title>지역 · " in korean
+    archive = (public / "archive" / "index.html").read_text("utf-8")
+    assert '<a href="/areas/">Areas</a>' in archive.split("<footer>", 1)[1]
+
+
+def test_the_areas_index_is_paginated(tmp_site: TmpSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitegen import render
+
+    monkeypatch.setattr(render, "LIST_PAGE_SIZE", 2)
+    for name, code in (("Seoul", "KR-11"), ("Busan", "KR-26"), ("Ulsan", "KR-31")):
+        text = alert_text(title=f"Flood in {name}").replace("Seoul", name).replace("KR-11", code)
+        tmp_site.add(f"{code.lower()}.md", text)
+    tmp_site.build()
+    first = (tmp_site.public / "areas" / "index.html").read_text("utf-8")
+    second = (tmp_site.public / "areas" / "page" / "2" / "index.html").read_text("utf-8")
+    assert first.index(">Busan<") < first.index(">Seoul<") and ">Ulsan<" not in first
+    assert ">Ulsan<" in second and 'href="/areas/" rel="prev"' in second
+
+
+def test_listing_titles_are_in_the_page_language(built_site: TmpSite) -> None:
+    """A title Python puts on a page is translated as the page's own text is."""
+    korean = (built_site.public / "ko" / "archive" / "index.html").read_text("utf-8")
+    assert "<title>지난 경보 · 국가 재난 안전 경보</title>" in korean
+
+
+def test_a_base_url_with_a_path_prefixes_every_link(tmp_site: TmpSite) -> None:
+    """base_url https://www.example.gov/emergency/: the bundle's files are where they are
+    for any base (the folder is what is served at /emergency/), and every link, absolute URL,
+    feed, sitemap entry and the 404 page's links carry the path, so the site works there."""
+    import re
+
+    toml = tmp_site.root / "site.toml"
+    base = "https://www.example.gov/emergency/"
+    toml.write_text(toml.read_text().replace("https://alerts.test/", base))
+    tmp_site.add("flood.md", alert_text())
+    tmp_site.add("later.md", alert_text(title="Later", expires="2026-11-25T09:00:00+09:00"))
+    tmp_site.build()
+    files = tree(tmp_site.public)
+    assert "alerts/flood/index.html" in files and "areas/index.html" in files
+    for rel, data in files.items():
+        text = data.decode("utf-8", "replace")
+        for href in re.findall(r'(?:href|src)="([^"#][^"]*)"', text):
+            if href.startswith("data:"):
+                continue
+            if href.startswith("/"):
+                assert href.startswith("/emergency/"), (rel, href)
+                target = href.removeprefix("/emergency/")
+                assert target in files or target + "index.html" in files, (rel, href)
+            else:
+                assert href.startswith(base), (rel, href)
+        for url in re.findall(r"<(?:loc|id)>([^<]+)</", text):
+            assert url.startswith(base), (rel, url)
+    not_found = files["404.html"].decode()
+    assert 'href="/emergency/"' in not_found
+    robots = files["robots.txt"].decode()
+    assert "Allow: /emergency/\n" in robots and "https://www.example.gov/robots.txt" in robots
+    assert f"Sitemap: {base}sitemap.xml" in robots
+    cap = files["alerts/flood/cap.xml"].decode()
+    assert f"<web>{base}alerts/flood/</web>" in cap
+
+
+@pytest.mark.parametrize(
+    "base_url", ["https://x.gov/emergency/?lang=en", "https://x.gov/#top", "https://x.gov/a?"]
+)
+def test_a_base_url_with_a_query_or_fragment_is_refused(tmp_site: TmpSite, base_url: str) -> None:
+    from sitegen.errors import ConfigError
+
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("https://alerts.test/", base_url))
+    with pytest.raises(ConfigError, match="no query or fragment"):
+        tmp_site.config  # noqa: B018 - loading it is the test

@@ -86,8 +86,12 @@ class CloudFrontInvalidator:
         client: CloudFrontClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        base_path: str = "/",
     ) -> None:
         self.distribution_id = distribution_id
+        # Paths are the site's ("/alerts/x/"); viewers ask for them under the base_url's path
+        # ("/emergency/alerts/x/"), and CloudFront invalidates what viewers ask for.
+        self._prefix = base_path.rstrip("/")
         self.name = f"cloudfront:{distribution_id}"
         self.wait = wait
         self._echo = echo or (lambda line: None)
@@ -109,7 +113,7 @@ class CloudFrontInvalidator:
 
     def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt:
         before = self._sent
-        items = cloudfront_paths(paths)
+        items = tuple(self._prefix + p for p in cloudfront_paths(paths))
         if not items:
             return InvalidationReceipt(self.name, "", 0, 0, "nothing to invalidate")
         invalidation = self._create(items, caller_reference(reference, items))

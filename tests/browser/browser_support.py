@@ -39,6 +39,8 @@ PAGES = {
     "alert-ar": f"/alerts/{FLOOD}/ar/",
     "alert-cancelled": "/alerts/2026-11-24-east-coast-tsunami-warning/",
     "area": "/areas/kr-11/",
+    "areas": "/areas/",
+    "areas-ar": "/ar/areas/",
     "archive": "/archive/",
     "archive-ar": "/ar/archive/",
     "404": "/no-such-page/",
@@ -58,6 +60,7 @@ ARABIC_FLOOD = """\
 
 - لا تمشِ ولا تقد على الطرق المحاذية للنهر؛ قد تُغلق دون إنذار.
 - أخرج السيارات من المواقف تحت الأرض القريبة من النهر.
+- [أبلغ عن المياه](mailto:help@example.gov?subject=<فيضان> هان).
 """
 
 

@@ -161,8 +161,24 @@ def test_share_friendly_head(pages: Path, rel: str) -> None:
     assert h.title.strip()
     for key in ("description", "og:title", "og:description", "og:type", "og:site_name"):
         assert h.meta.get(key, "").strip(), f"{rel}: no {key}"
-    assert h.links["canonical"] == h.meta["og:url"] == url
+    if rel == "404.html":  # served at any missing URL: it is the canonical copy of none
+        assert "canonical" not in h.links and "og:url" not in h.meta
+        assert h.title.startswith("Page not found · ")
+    else:
+        assert h.links["canonical"] == h.meta["og:url"] == url
     assert h.links["icon"] == "data:,"  # no favicon request
+
+
+def test_the_404_title_is_in_the_default_language(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "ko")
+    toml = root / "site.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace('default_language = "en"', 'default_language = "ko"')
+    )
+    build_site(load_config(toml), NOW)
+    h = head(root / "public" / "404.html")
+    assert h.title.startswith("페이지를 찾을 수 없습니다 · ")
+    assert "canonical" not in h.links
 
 
 def test_an_alert_shares_its_severity_in_the_reader_language(pages: Path) -> None:

@@ -79,7 +79,19 @@ def check_atom(data: bytes) -> list[AtomEntry]:
         )
     ids = [e.id for e in entries]
     assert len(ids) == len(set(ids)), "entry ids must be unique within the feed"
+    # 4.2.15: a feed's <updated> is its latest significant change, so no entry is newer
+    feed_updated = _instant(root.findtext(ATOM + "updated") or "")
+    for entry in entries:
+        assert _instant(entry.updated) <= feed_updated, f"{entry.id} is newer than its feed"
+    for element in root.findall(ATOM + "entry"):
+        published = element.findtext(ATOM + "published")
+        if published is not None:  # 4.2.9: published is no later than updated
+            assert _instant(published) <= _instant(element.findtext(ATOM + "updated") or "")
     return entries
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _check_common(element: Element, what: str) -> None:

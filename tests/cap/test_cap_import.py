@@ -214,7 +214,7 @@ def test_german_mowas_and_dwd_messages(import_site: TmpSite) -> None:
 
 def test_imported_sites_build_valid_cap_again(import_site: TmpSite) -> None:
     import_files(import_site, *sorted(p.name for p in FIXTURES.glob("*.xml")))
-    when = datetime.fromisoformat("2026-07-15T13:00:00+02:00")
+    when = datetime.fromisoformat("2026-10-02T06:00:00+00:00")  # after the last one's `sent`
     bundle, _, _ = build_bundle(import_site.config, when)
     caps = [p for p in bundle if p.endswith("cap.xml")]
     assert len(caps) == 7

@@ -97,3 +97,72 @@ def test_fit_feed_keeps_the_longest_prefix_that_fits() -> None:
         kept = next(k for k in range(len(sizes), -1, -1) if 20 + sum(sizes[:k]) <= limit)
         assert len(data) == 20 + sum(sizes[:kept]), limit
     assert fit_feed(sizes, render, 10_000) == render(sizes)
+
+
+def test_a_message_not_sent_yet_is_published_nowhere(example_site: TmpSite) -> None:
+    """At 07:00 the tsunami Update (08:40) and Cancel (12:15) are not issued yet: no feed,
+    listing, sitemap, page or CAP file may show them, not even their ids; at their `sent`
+    they appear. Every feed's <updated> is then at least each of its entries'."""
+    later = {"2026-11-24-east-coast-tsunami-update", "2026-11-24-east-coast-tsunami-cancel"}
+    bundle, manifest, _ = build_bundle(example_site.config, at("2026-11-24T07:00:00+09:00"))
+    for path, file in {**bundle}.items():
+        for alert_id in later:
+            assert alert_id not in path
+            assert alert_id.encode() not in file.data, (path, alert_id)
+    for alert_id in later:
+        assert alert_id.encode() not in manifest
+    for name in ("feed.atom", "cap.atom"):
+        data = bundle[name].data.decode()
+        feed_updated = at(data.split("<updated>", 1)[1].split("<", 1)[0])
+        for entry in data.split("<entry>")[1:]:
+            entry_updated = at(entry.split("<updated>", 1)[1].split("<", 1)[0])
+            assert entry_updated <= feed_updated, name
+    sent = feeds(example_site, at("2026-11-24T12:15:00+09:00"))
+    assert later <= set(sent["feed.atom"])
+
+
+def entry_updated(data: bytes, alert_id: str) -> str:
+    """The <updated> of the page feed's entry for `alert_id`."""
+    entry = next(e for e in check_atom(data) if e.id.endswith(f"/alerts/{alert_id}/"))
+    return entry.updated
+
+
+def test_an_entry_is_updated_when_it_last_changed(tmp_site: TmpSite) -> None:
+    """RFC 4287 4.2.15: an entry retitled "Expired · …" or "Superseded · …" was updated
+    then (its expiry, the update's `sent`), not at its own `sent`; the alert page's "Last
+    updated" is the same instant."""
+    tmp_site.add("short.md", alert_text(expires="2026-11-25T10:00:00+09:00"))
+    tmp_site.add("first.md", alert_text(title="Rising river"))
+    tmp_site.add(
+        "second.md",
+        alert_text(msg_type="Update", references="[first]", sent="2026-11-25T09:00:00+09:00"),
+    )
+    bundle, _, _ = build_bundle(tmp_site.config, NOW)
+    feed = bundle["feed.atom"].data
+    assert b"<title>Expired \xc2\xb7 Severe: Flood watch</title>" in feed
+    assert entry_updated(feed, "short") == "2026-11-25T10:00:00+09:00"
+    assert b"<title>Superseded \xc2\xb7 Severe: Rising river</title>" in feed
+    assert entry_updated(feed, "first") == "2026-11-25T09:00:00+09:00"
+    assert entry_updated(feed, "second") == "2026-11-25T09:00:00+09:00"
+    assert b"<published>2026-11-25T07:00:00+09:00</published>" in feed  # when it was sent
+    for alert_id, changed in (("short", "10:00"), ("first", "09:00")):
+        html = bundle[f"alerts/{alert_id}/index.html"].data.decode()
+        footer = html[html.index("<footer>") :]
+        assert f'Last updated: <time datetime="2026-11-25T{changed}:00+09:00">' in footer
+    # before the update and the expiry, each entry is as sent
+    early = build_bundle(tmp_site.config, at("2026-11-25T08:00:00+09:00"))[0]
+    assert entry_updated(early["feed.atom"].data, "first") == "2026-11-25T07:00:00+09:00"
+    assert entry_updated(early["feed.atom"].data, "short") == "2026-11-25T07:00:00+09:00"
+
+
+def test_an_entry_is_updated_when_it_takes_effect(tmp_site: TmpSite) -> None:
+    """Its phase ("upcoming" → "active") is part of the entry."""
+    tmp_site.add(
+        "later.md",
+        alert_text().replace("expires:", "effective: 2026-11-25T11:00:00+09:00\nexpires:"),
+    )
+    feed = build_bundle(tmp_site.config, NOW)[0]["feed.atom"].data
+    assert entry_updated(feed, "later") == "2026-11-25T11:00:00+09:00"
+    early = build_bundle(tmp_site.config, at("2026-11-25T10:00:00+09:00"))[0]["feed.atom"].data
+    assert entry_updated(early, "later") == "2026-11-25T07:00:00+09:00"
+    assert b'<category term="upcoming" label="phase"/>' in early

@@ -173,3 +173,27 @@ def _agree(bundle: Bundle, alert_id: str, indexed: bool, instant: str) -> None:
         assert "Not yet in force." in html or datetime.fromisoformat(
             cap_text(root, "sent")[0]
         ) > datetime.fromisoformat(instant), (alert_id, instant)
+
+
+@pytest.mark.parametrize("show_tests", [False, True])
+def test_home_max_alerts_bounds_the_exercises_too(tmp_site: TmpSite, show_tests: bool) -> None:
+    """Kept apart from the alerts in force (docs/cap.md), exercises and tests are listed under
+    "Exercises and tests", most severe first, at most `home_max_alerts` of them; with
+    show_tests_on_home they share the main list and its bound."""
+    toml = tmp_site.root / "site.toml"
+    extra = "home_max_alerts = 2\n" + ("show_tests_on_home = true\n" if show_tests else "")
+    toml.write_text(toml.read_text() + extra)
+    for n, severity in enumerate(["Minor", "Extreme", "Moderate"]):
+        tmp_site.add(
+            f"drill{n}.md", alert_text(title=f"Drill {n}", status="Exercise", severity=severity)
+        )
+    tmp_site.add("real.md", alert_text(title="Real flood", severity="Severe"))
+    home = page(build(tmp_site), "index.html")
+    if show_tests:
+        assert active_list(home) == ["drill1", "real"]
+        assert "Exercises and tests" not in home
+        return
+    assert active_list(home) == ["real"]
+    exercises = home[home.index("Exercises and tests") :]
+    assert listed("<main>" + exercises) == ["drill1", "drill2"]
+    assert "Only the most severe exercises and tests are listed here." in exercises

@@ -108,3 +108,16 @@ def test_nothing_left_to_change(tmp_site: TmpSite) -> None:
     assert status.next_change is None
     assert status.as_json()["next_change"] is None
     assert "next change: none" in format_status(status)
+
+
+def test_a_message_not_sent_yet_is_listed_as_scheduled(example_site: TmpSite) -> None:
+    """Before its `sent` a message is published nowhere (see test_feeds), so status is where
+    an official sees it: upcoming, marked, and its `sent` as a change of the site."""
+    status = status_at(example_site, datetime.fromisoformat("2026-11-24T07:00:00+09:00"))
+    cancel = "2026-11-24-east-coast-tsunami-cancel"
+    assert cancel in [line.id for line in status.lists["upcoming"]]
+    text = format_status(status)
+    line = next(t for t in text.splitlines() if cancel in t)
+    assert "[not sent yet: published at 2026-11-24T12:15:00+09:00]" in line
+    update = "2026-11-24-east-coast-tsunami-update"
+    assert f"next change: 2026-11-24T08:40:00+09:00 ({update} is sent)" in text

@@ -129,6 +129,16 @@ def add_update(site: Site) -> None:
     site.add(f"u{site.rng.randint(0, 10**6):07d}", sent, msg_type=kind, refs=f"[{target.stem}]")
 
 
+def schedule_message(site: Site) -> None:
+    """An alert or an Update sent later: published nowhere until `now` passes its `sent`."""
+    sent = site.now + timedelta(hours=site.rng.choice([1, 5, 20]))
+    if site.rng.random() < 0.5:
+        site.add(f"s{site.rng.randint(0, 10**6):07d}", sent)
+        return
+    target = site.rng.choice([p for p in site.files() if "." not in p.stem])
+    site.add(f"s{site.rng.randint(0, 10**6):07d}", sent, msg_type="Update", refs=f"[{target.stem}]")
+
+
 def add_translation(site: Site) -> None:
     base = site.rng.choice([p for p in site.files() if "." not in p.stem])
     text = base.read_text("utf-8").replace("\ntitle: ", "\ntitle: (ko) ", 1)
@@ -209,6 +219,7 @@ EDITS: list[Callable[[Site], None]] = [
     edit_severity,
     add_alert,
     add_update,
+    schedule_message,
     add_translation,
     delete_unreferenced,
     touch,
@@ -357,6 +368,27 @@ def test_a_patch_holds_the_whole_update_chain(tmp_path: Path) -> None:
     report = site.build()
     assert report.loaded < 41  # patched: the update came along with the alert it updates
     assert report.written >= 2
+    site.assert_equals_clean_build()
+
+
+def test_a_message_appears_when_its_sent_passes(tmp_path: Path) -> None:
+    """A message sent later is in no output; editing it changes nothing published; once
+    `now` passes its `sent` the incremental build shows it, as a clean build does."""
+    site = Site(tmp_path / "site", random.Random(5))
+    target = oldest(site)
+    site.add("s0000001", site.now + timedelta(hours=2), msg_type="Update", refs=f"[{target.stem}]")
+    site.build()
+    out = site.root / "public"
+    assert not [p for p in out.rglob("*") if "s0000001" in p.as_posix()]
+    assert not [p for p in out.rglob("*") if p.is_file() and b"s0000001" in p.read_bytes()]
+    site.assert_equals_clean_build()
+    scheduled = site.alerts / "s0000001.md"
+    scheduled.write_text(scheduled.read_text("utf-8") + "\nMore to come.\n", "utf-8")
+    assert site.build().written == 0
+    site.assert_equals_clean_build()
+    site.now += timedelta(hours=2)
+    assert site.build().written > 4  # its page and CAP, the updated alert, listings, feeds
+    assert (out / "alerts" / "s0000001" / "cap.xml").is_file()
     site.assert_equals_clean_build()
 
 

@@ -399,3 +399,44 @@ def test_small_uploads_skip_the_100_continue_round_trip_large_ones_keep_it(bucke
     target.put("large.bin", b"x" * (1024 * 1024 + 1), meta)
     assert seen == {"small.html": None, "large.bin": b"100-continue"}
     assert target.read("small.html") is not None  # the upload without the header still landed
+
+
+class _StubCloudFront:
+    """Records CreateInvalidation batches; enough of a botocore client for the invalidator."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        events = type("Events", (), {"register": lambda *args, **kwargs: None})()
+        self.meta = type("Meta", (), {"events": events})()
+
+    def create_invalidation(self, **kwargs: Any) -> dict[str, Any]:
+        self.batches.append(kwargs["InvalidationBatch"]["Paths"]["Items"])
+        return {"Invalidation": {"Id": "I1", "Status": "InProgress"}}
+
+
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        ("https://alerts.example.gov/", ["/", "/index.html", "/alerts/x/*"]),
+        (
+            "https://www.example.gov/emergency/",
+            ["/emergency/", "/emergency/index.html", "/emergency/alerts/x/*"],
+        ),
+    ],
+)
+def test_cloudfront_invalidates_the_paths_viewers_ask_for(
+    base_url: str, expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site under a base path is asked for under it: /emergency/alerts/x/, not /alerts/x/."""
+    from publish.connect import open_invalidators
+    from sitegen.config import PublishConfig
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    settings = PublishConfig(cloudfront=("E2QWRUHEXAMPLE",))
+    (cdn,) = open_invalidators(settings, base_url, wait=False, echo=lambda line: None)
+    assert isinstance(cdn, CloudFrontInvalidator)
+    stub = _StubCloudFront()
+    cdn._client = stub  # type: ignore[assignment]
+    paths = ["/", "/index.html", "/alerts/x/", "/alerts/x/index.html", "/alerts/x/cap.xml"]
+    cdn.invalidate(paths, reference="a" * 64)
+    assert stub.batches == [expected]

@@ -89,3 +89,32 @@ def test_saves_are_served_and_bad_files_never_stop_the_server(
     wait_until(lambda: get(url).status == 200 and not server.preview.snapshot.errors)
     (alerts / "renamed" / "flood.md").write_text(alert_text(title="Renamed folder works"))
     wait_until(lambda: b"Renamed folder works" in get(url).body)
+
+
+def test_a_site_under_a_base_path_is_served_there(preview_site) -> None:  # type: ignore[no-untyped-def]
+    """With base_url https://…/emergency/ the pages link to /emergency/…: the preview serves
+    the site there, so every link in it works, and sends the host's root there."""
+    import re
+
+    from sitegen_fixtures import NOW
+
+    toml = preview_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("https://alerts.test/", "https://x.test/emergency/"))
+    server = PreviewServer(toml, port=0, now=NOW, echo=lambda line: None)
+    server.start()
+    try:
+        assert server.url.endswith("/emergency/")
+        root = server.url.split("/emergency/")[0]
+        assert (get(root + "/").status, get(root + "/").headers["Location"]) == (301, "/emergency/")
+        assert get(root + "/alerts/flood/").status == 404  # outside the site
+        moved = get(server.url + "alerts/flood")
+        assert (moved.status, moved.headers["Location"]) == (301, "/emergency/alerts/flood/")
+        seen = set()
+        for page in ("", "alerts/flood/", "areas/", "ko/archive/", "no-such-page/"):
+            html = get(server.url + page).body.decode()
+            seen.update(re.findall(r'href="(/[^"]*)"', html))
+        assert seen and all(href.startswith("/emergency/") for href in seen), seen
+        for href in sorted(seen):
+            assert get(root + href).status == 200, href
+    finally:
+        server.stop()
