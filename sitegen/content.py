@@ -502,6 +502,7 @@ def _check_times(f: _Fields, values: dict[str, Any]) -> None:
 
 
 def _check_body(f: _Fields, doc: Document) -> None:
+    references = "&#" in doc.body
     for index, text in enumerate(doc.body.split("\n")):
         if "TODO:" in text:
             f.ok = False
@@ -512,12 +513,34 @@ def _check_body(f: _Fields, doc: Document) -> None:
                     "replace the 'TODO:' text with the alert's own words before publishing",
                 )
             )
+        if references and "&#" in text:
+            _check_char_references(f, text, doc.body_line + index)
     if not doc.body.strip():
         f.warn("the alert has no text below the front matter: say what happened and what to do")
     elif not INSTRUCTION_RE.search(doc.body):
         f.warn("no '## What to do' section: citizens look for instructions first")
 
 
+def _check_char_references(f: _Fields, text: str, line: int) -> None:
+    """Markdown keeps `&#7;` as written: the page would carry the character source.py refuses
+    when it is typed (browsers show nothing or U+FFFD; HTML checkers report it)."""
+    from sitegen.source import CHAR_REFUSED, FORBIDDEN_CHARS, describe_char
+
+    for match in CHAR_REFERENCE_RE.finditer(text):
+        code = int(match[1], 16) if match[1] else int(match[2])
+        if code > 0x10FFFF:
+            what = "no character at all (the largest is U+10FFFF)"
+        elif FORBIDDEN_CHARS.match(chr(code)):
+            what = f"the character {describe_char(chr(code))}"
+        else:
+            continue
+        f.ok = False
+        f.problems.append(
+            Problem(f.doc.rel, line, f"'{match[0]}' stands for {what}: {CHAR_REFUSED}")
+        )
+
+
+CHAR_REFERENCE_RE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
 INSTRUCTION_RE = re.compile(
     r"^##\s+(What to do|행동\s?요령|Was zu tun ist|Que faire|Qué hacer|ماذا تفعل)\s*$",
     re.MULTILINE | re.IGNORECASE,
