@@ -35,6 +35,7 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 LANG_SUFFIX_RE = re.compile(r"^(?P<id>.+)\.(?P<lang>[a-z]{2,3})$")
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 POLYGON_RE = re.compile(r"^\s*-?\d+(\.\d+)?,-?\d+(\.\d+)?(\s+-?\d+(\.\d+)?,-?\d+(\.\d+)?){3,}\s*$")
+FRACTION_RE = re.compile(r"[.,][0-9]*")
 MAX_TITLE = 160
 
 ALERT_FIELDS = {
@@ -293,6 +294,15 @@ class _Fields:
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail(f"{key} '{raw}' has no timezone; add one, e.g. {raw}+09:00 or {raw}Z", key)
             return None
+        text = str(raw)
+        if "." in text or "," in text:  # only a fraction of a second has one in a valid time
+            # CAP times are to the second; pages would say 10:00:00.500000 where CAP says 10:00:00
+            self.fail(
+                f"{key} '{raw}' has a fraction of a second; CAP times are to the second: "
+                f"write {FRACTION_RE.sub('', text.strip())}",
+                key,
+            )
+            return None
         return value
 
 
@@ -439,16 +449,12 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
             "geocodes",
         )
         geocodes = {}
+    key = "polygons" if item.get("polygons") else "polygon"
     polygons = item.get("polygons") or ([item["polygon"]] if item.get("polygon") else [])
     for polygon in polygons:
-        if not POLYGON_RE.match(str(polygon)) or _open_ring(str(polygon)):
-            f.fail(
-                f"polygon of area '{name}' must be at least 4 'lat,lon' pairs separated by "
-                "spaces, the last equal to the first",
-                "areas",
-                index,
-                "polygon",
-            )
+        problem = _polygon_problem(str(polygon))
+        if problem:
+            f.fail(f"polygon of area '{name}' {problem}", "areas", index, key)
     codes = tuple(sorted((str(k), str(v)) for k, v in geocodes.items()))
     return Area(
         name=name,
@@ -458,9 +464,31 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
     )
 
 
-def _open_ring(polygon: str) -> bool:
-    points = polygon.split()
-    return points[0] != points[-1]
+def _polygon_problem(polygon: str) -> str:
+    """What is wrong with a CAP polygon (3.2.4: WGS 84 'lat,lon' pairs, at least 4, the last
+    equal to the first), or "" when nothing is."""
+    if not POLYGON_RE.match(polygon):
+        return "must be at least 4 'lat,lon' pairs separated by spaces, the last equal to the first"
+    pairs = polygon.split()
+    for number, pair in enumerate(pairs, 1):
+        lat, lon = (float(part) for part in pair.split(","))
+        if abs(lat) <= 90 and abs(lon) <= 180:
+            continue
+        if abs(lat) > 90:
+            swapped = abs(lon) <= 90 and abs(lat) <= 180
+            hint = ", latitude first: did you swap them?" if swapped else ""
+            return (
+                f"has point {number} '{pair}' with latitude {lat:g}, outside -90 to 90; "
+                f"points are 'latitude,longitude' (WGS 84){hint}"
+            )
+        return f"has point {number} '{pair}' with longitude {lon:g}, outside -180 to 180"
+    first, last = (tuple(float(part) for part in pair.split(",")) for pair in (pairs[0], pairs[-1]))
+    if first != last:
+        return (
+            f"is not closed: its last point '{pairs[-1]}' must be its first, '{pairs[0]}', "
+            "written again"
+        )
+    return ""
 
 
 def area_slug(explicit: str, geocodes: tuple[tuple[str, str], ...], name: str) -> str:

@@ -258,6 +258,64 @@ CASES = [
         "error",
         "'&#x7;' stands for the character U+0007",
     ),
+    # CAP times are to the second
+    (
+        "fractional-seconds",
+        replace("sent: 2026-11-25T07:00:00+09:00", "sent: 2026-11-25T07:00:00.500+09:00"),
+        10,
+        "error",
+        "has a fraction of a second; CAP times are to the second: write 2026-11-25T07:00:00+09:00",
+    ),
+    (
+        "fractional-seconds-comma",
+        replace("expires: 2026-11-26T07:00:00+09:00", "expires: 2026-11-26T07:00:00,5Z"),
+        11,
+        "error",
+        "write 2026-11-26T07:00:00Z",
+    ),
+    # polygons: WGS 84 latitude,longitude, in range, closed (CAP 1.2 3.2.4)
+    (
+        "polygon-swapped",
+        replace(
+            "    geocodes:",
+            '    polygon: "126.8,37.7 127.2,37.7 127.2,37.4 126.8,37.4 126.8,37.7"\n    geocodes:',
+        ),
+        14,
+        "error",
+        "point 1 '126.8,37.7' with latitude 126.8, outside -90 to 90; points are "
+        "'latitude,longitude' (WGS 84), latitude first: did you swap them?",
+    ),
+    (
+        "polygon-longitude",
+        replace(
+            "    geocodes:",
+            '    polygon: "37.7,126.8 37.7,227.2 37.4,127.2 37.7,126.8"\n    geocodes:',
+        ),
+        14,
+        "error",
+        "point 2 '37.7,227.2' with longitude 227.2, outside -180 to 180",
+    ),
+    (
+        "polygon-open",
+        replace(
+            "    geocodes:",
+            '    polygon: "37.7,126.8 37.7,127.2 37.4,127.2 37.4,126.8"\n    geocodes:',
+        ),
+        14,
+        "error",
+        "is not closed: its last point '37.4,126.8' must be its first, '37.7,126.8'",
+    ),
+    (
+        "polygons-list",
+        replace(
+            "    geocodes:",
+            '    polygons: ["37.7,126.8 37.7,127.2 37.4,127.2 37.7,126.8", "1,2 3,4"]\n'
+            "    geocodes:",
+        ),
+        14,
+        "error",
+        "must be at least 4 'lat,lon' pairs",
+    ),
 ]
 
 
@@ -352,3 +410,16 @@ def test_many_control_characters_are_reported_on_ten_lines_then_counted(
     lines = [p.line for p in problems if p.severity == "error"]
     assert lines == list(range(17, 27)) + [27]
     assert "15 more lines from here contain such characters" in problems[-1].message
+
+
+def test_polygon_checks_compare_numbers_and_hint_a_swap_only_when_it_would_fit(
+    tmp_site: TmpSite,
+) -> None:
+    closed = "37.70,126.8 37.7,127.2 37.4,127.2 37.7,126.80"  # first == last as numbers
+    far = "95,200 37.7,127.2 37.4,127.2 95,200"  # swapped, 200 is no latitude either
+    for name, polygon in (("closed.md", closed), ("far.md", far)):
+        tmp_site.add(name, replace("    geocodes:", f'    polygon: "{polygon}"\n    geocodes:'))
+    problems = load_site(tmp_site.config, NOW).problems
+    assert [(p.path, p.line) for p in problems] == [("content/alerts/far.md", 14)]
+    assert "latitude 95, outside -90 to 90" in problems[0].message
+    assert "swap" not in problems[0].message
