@@ -36,6 +36,8 @@ LANG_SUFFIX_RE = re.compile(r"^(?P<id>.+)\.(?P<lang>[a-z]{2,3})$")
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 POLYGON_RE = re.compile(r"^\s*-?\d+(\.\d+)?,-?\d+(\.\d+)?(\s+-?\d+(\.\d+)?,-?\d+(\.\d+)?){3,}\s*$")
 FRACTION_RE = re.compile(r"[.,][0-9]*")
+GEOCODE_RE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 MAX_TITLE = 160
 
 ALERT_FIELDS = {
@@ -449,6 +451,17 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
             "geocodes",
         )
         geocodes = {}
+    for system, value in geocodes.items():
+        if value is None or not GEOCODE_RE.fullmatch(str(value)):
+            f.fail(
+                f"geocode {system} of area '{name}' is '{'' if value is None else value}': a "
+                "geocode may only hold letters A-Z, digits and single '-' between them (e.g. "
+                "KR-11), because the first one names the area's web page (/areas/kr-11/)",
+                "areas",
+                index,
+                "geocodes",
+                system,
+            )
     key = "polygons" if item.get("polygons") else "polygon"
     polygons = item.get("polygons") or ([item["polygon"]] if item.get("polygon") else [])
     for polygon in polygons:
@@ -492,12 +505,35 @@ def _polygon_problem(polygon: str) -> str:
 
 
 def area_slug(explicit: str, geocodes: tuple[tuple[str, str], ...], name: str) -> str:
-    """Stable URL slug: explicit id, else first geocode value, else the name made URL-safe."""
+    """Stable URL slug: explicit id, else first geocode value, else the name; see
+    docs/architecture.md (URLs) for the rule, which never gives two different names one slug."""
     basis = explicit or (geocodes[0][1] if geocodes else name)
-    slug = re.sub(r"[^a-z0-9]+", "-", basis.lower()).strip("-")
-    if slug:
-        return slug
-    return "area-" + "-".join(f"{ord(c):x}" for c in basis.strip()[:12])
+    slug = SLUG_SEPARATORS.sub("-", basis.lower()).strip("-")
+    if slug and basis.isascii():
+        return slug  # every letter and digit is in it: "seoul", "kr-11", "gyeonggi-do"
+    return _unicode_slug(basis)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unicode_slug(basis: str) -> str:
+    """The slug of a basis with other than ASCII characters, or no letter or digit at all:
+    its letters, marks and digits (NFKC, case-folded) in runs joined by '-'; when those are all
+    a-z and 0-9 that is the slug (an en dash or a no-break space separates words as '-' does),
+    else 'area-' and 16 hex digits of their digest: keeping only a-z0-9 of '종로1가' and
+    '을지로1가' made both '1'."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", basis).casefold()
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in text)
+    words = "-".join(kept.split())
+    if words and words.isascii():
+        return words
+    try:  # without hashlib's OpenSSL set-up (see cache.blake2b)
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - CPython builds without _blake2
+        from hashlib import blake2b
+    key = words or " ".join(text.split())  # a name of symbols only: they tell it apart
+    return "area-" + blake2b(key.encode(), digest_size=8).hexdigest()
 
 
 def _references(f: _Fields, msg_key: str) -> tuple[str, ...]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from sitegen.content import load_site
+from sitegen.content import area_slug, load_site
 from sitegen.errors import Problem
 from sitegen_fixtures import NOW, TmpSite, alert_text
 
@@ -316,6 +317,17 @@ CASES = [
         "error",
         "must be at least 4 'lat,lon' pairs",
     ),
+    # geocodes name the area's web page: plain letters, digits and '-'
+    (
+        "geocode-not-plain",
+        replace("{ISO3166-2: KR-11}", '{ISO3166-2: "KR-<11>&\\""}'),
+        14,
+        "error",
+        "geocode ISO3166-2 of area 'Seoul' is 'KR-<11>&\"': a geocode may only hold letters A-Z, "
+        "digits and single '-' between them",
+    ),
+    ("geocode-empty", replace("{ISO3166-2: KR-11}", "{ISO3166-2: }"), 14, "error", "is ''"),
+    ("geocode-space", replace("{ISO3166-2: KR-11}", "{ISO3166-2: KR 11}"), 14, "error", "'KR 11'"),
 ]
 
 
@@ -423,3 +435,56 @@ def test_polygon_checks_compare_numbers_and_hint_a_swap_only_when_it_would_fit(
     assert [(p.path, p.line) for p in problems] == [("content/alerts/far.md", 14)]
     assert "latitude 95, outside -90 to 90" in problems[0].message
     assert "swap" not in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("geocodes", "name", "slug"),
+    [
+        ((("ISO3166-2", "KR-11"),), "Seoul", "kr-11"),
+        ((("ISO3166-2", "kr-11"),), "서울", "kr-11"),
+        ((), "Seoul", "seoul"),
+        ((), "Gyeonggi-do", "gyeonggi-do"),
+        ((), "Ulsan (Nam-gu, Jung-gu)", "ulsan-nam-gu-jung-gu"),
+        ((), "Seoul \u2013 North", "seoul-north"),  # an en dash separates words as '-' does
+        ((), "\uff33\uff45\uff4f\uff55\uff4c", "seoul"),  # full-width letters are letters
+        ((), "서울", "area-9bdf86fae7187ffa"),  # pinned: a published URL must not change
+    ],
+)
+def test_ascii_area_slugs_are_kept_and_others_are_stable(
+    geocodes: tuple[tuple[str, str], ...], name: str, slug: str
+) -> None:
+    assert area_slug("", geocodes, name) == slug
+
+
+def test_different_area_names_never_share_a_page() -> None:
+    """Keeping only a-z0-9 made both '1'; a digest of the first 12 characters made long names
+    sharing them one page; 'Café' was 'caf', like 'Caf'."""
+    names = [
+        "종로1가",
+        "을지로1가",
+        "서울특별시 종로구 청운효자동 가",
+        "서울특별시 종로구 청운효자동 나",
+        "Café",
+        "Caf",
+        "Cafè",
+        "???",
+        "!!!",
+        "종로 1가",
+    ]
+    slugs = [area_slug("", (), name) for name in names]
+    assert len(set(slugs)) == len(names), slugs
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) for slug in slugs)
+    # the same name however it is spaced, cased or composed is the same area
+    assert area_slug("", (), "종로1가") == area_slug("", (), " 종로1가 ")
+    assert area_slug("", (), "Café") == area_slug("", (), "CAFE\u0301")
+
+
+def test_areas_named_alike_get_their_own_pages(tmp_site: TmpSite) -> None:
+    for name, area in (("a.md", "종로1가"), ("b.md", "을지로1가")):
+        tmp_site.add(
+            name, replace("  - name: Seoul\n    geocodes: {ISO3166-2: KR-11}", f"  - name: {area}")
+        )
+    site = load_site(tmp_site.config, NOW).site
+    assert site is not None
+    slugs = {g.primary.areas[0].slug for g in site.groups}
+    assert len(slugs) == 2 and "1" not in slugs
