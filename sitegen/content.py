@@ -667,15 +667,20 @@ def _show(value: Any) -> str:
 
 
 def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None:
-    ids = {g.id for g in groups}
+    """References name existing, earlier, published messages of the same status (CAP), and
+    every earlier message of their chain (a warning). Once over the site: drafts refer freely,
+    being checked again when they are published."""
+    by_id = {g.id: g for g in groups}
     for group in groups:
         alert = group.primary
+        if not alert.references:
+            continue
         line = alert.field_lines.get("references", 1)
         for ref in alert.references:
             if ref == alert.id:
                 problems.append(Problem(alert.source, line, "an alert cannot reference itself"))
-            elif ref not in ids:
-                hint = _did_you_mean(ref, ids)
+            elif ref not in by_id:
+                hint = _did_you_mean(ref, set(by_id))
                 problems.append(
                     Problem(
                         alert.source,
@@ -683,6 +688,96 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
                         f"references '{ref}', but there is no alert with that id{hint}",
                     )
                 )
+            elif alert.status is not Status.DRAFT:
+                problems.extend(_reference_problems(alert, by_id[ref].primary))
+        if alert.status is not Status.DRAFT:
+            problems.extend(_chain_problems(alert, by_id))
+
+
+def _reference_problems(alert: Alert, target: Alert) -> list[Problem]:
+    """What is wrong with `alert` (published) referring to `target`."""
+    line = alert.field_lines.get("references", 1)
+    kind = alert.msg_type.value
+    if target.status is Status.DRAFT:
+        return [
+            Problem(
+                alert.source,
+                line,
+                f"references '{target.id}' ({target.source}), which is a Draft and is never "
+                "published, so no one receiving this message could know it; publish that "
+                "alert first or remove the reference",
+            )
+        ]
+    found = []
+    if target.sent > alert.sent:
+        found.append(
+            Problem(
+                alert.source,
+                line,
+                f"references '{target.id}' ({target.source}, sent {target.sent.isoformat()}), "
+                f"which is sent after this {kind} (sent {alert.sent.isoformat()}); a message "
+                "can only update or cancel messages sent before it: check both 'sent' times",
+            )
+        )
+    if target.status is not alert.status:
+        mine, theirs = alert.status.value, target.status.value
+        article = "an" if theirs[0] in "AEIOU" else "a"
+        found.append(
+            Problem(
+                alert.source,
+                alert.field_lines.get("status", line),
+                f"status is {mine}, but this {kind} references '{target.id}' ({target.source}), "
+                f"whose status is {theirs}; an Update or Cancel must have the status of the "
+                f"messages it references (CAP), or this {mine} message would replace or "
+                f"cancel {article} {theirs} one. Use status: {theirs}, or reference a message "
+                f"whose status is {mine}",
+            )
+        )
+    return found
+
+
+def _chain_problems(alert: Alert, by_id: dict[str, AlertGroup]) -> list[Problem]:
+    """A loop of references (an error), or earlier messages of the chain that `alert` does not
+    list (a warning: a CAP receiver that holds only those cannot link this message to them)."""
+    line = alert.field_lines.get("references", 1)
+    earlier: dict[str, Alert] = {}
+    todo = [ref for ref in alert.references if ref in by_id]
+    while todo:
+        ref = todo.pop()
+        if ref not in earlier:
+            earlier[ref] = by_id[ref].primary
+            todo.extend(r for r in earlier[ref].references if r in by_id)
+    if alert.id in earlier:
+        return [
+            Problem(
+                alert.source,
+                line,
+                "the references go round in a loop back to this alert: each message can only "
+                "reference messages sent before it",
+            )
+        ]
+
+    def by_sent(a: Alert) -> tuple[datetime, str]:
+        return a.sent, a.id
+
+    # drafts and other statuses are errors of their own: not suggested here
+    chain = sorted((a for a in earlier.values() if a.status is alert.status), key=by_sent)
+    missing = [a for a in chain if a.id not in alert.references]
+    if not missing:
+        return []
+    names = ", ".join(f"'{a.id}' ({a.source})" for a in missing)
+    which = "an earlier message" if len(missing) == 1 else "earlier messages"
+    return [
+        Problem(
+            alert.source,
+            line,
+            f"this {alert.msg_type.value} does not reference {names}, {which} of the same "
+            "chain; CAP receivers that hold only the earlier messages cannot link this one to "
+            "them. List every earlier message of the chain: references: "
+            f"[{', '.join(a.id for a in chain)}]",
+            "warning",
+        )
+    ]
 
 
 def _load_page(

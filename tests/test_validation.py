@@ -488,3 +488,127 @@ def test_areas_named_alike_get_their_own_pages(tmp_site: TmpSite) -> None:
     assert site is not None
     slugs = {g.primary.areas[0].slug for g in site.groups}
     assert len(slugs) == 2 and "1" not in slugs
+
+
+def follow_up(msg_type: str, refs: str, sent: str = "2026-11-25T08:00:00+09:00", **kw: str) -> str:
+    return alert_text(msg_type=msg_type, references=refs, sent=sent, **kw)
+
+
+# Checks across files: (case id, {file: text}, the file and line reported, severity, words)
+REFERENCE_CASES = [
+    (
+        "test-cancel-of-actual",
+        {"a.md": GOOD, "b.md": follow_up("Cancel", "[a]", status="Test")},
+        ("b.md", 8),
+        "error",
+        "status is Test, but this Cancel references 'a' (content/alerts/a.md), whose status "
+        "is Actual; an Update or Cancel must have the status of the messages it references",
+    ),
+    (
+        "exercise-update-of-actual",
+        {"a.md": GOOD, "b.md": follow_up("Update", "[a]", status="Exercise")},
+        ("b.md", 8),
+        "error",
+        "or this Exercise message would replace or cancel an Actual one",
+    ),
+    (
+        "actual-update-of-system",
+        {"a.md": alert_text(status="System"), "b.md": follow_up("Update", "[a]")},
+        ("b.md", 8),
+        "error",
+        "whose status is System",
+    ),
+    (
+        "reference-to-draft",
+        {"a.md": alert_text(status="Draft"), "b.md": follow_up("Update", "[a]")},
+        ("b.md", 15),
+        "error",
+        "references 'a' (content/alerts/a.md), which is a Draft and is never published",
+    ),
+    (
+        "reference-sent-later",
+        {
+            "a.md": alert_text(sent="2026-11-25T09:30:00+09:00"),
+            "b.md": follow_up("Cancel", "[a]"),
+        },
+        ("b.md", 15),
+        "error",
+        "references 'a' (content/alerts/a.md, sent 2026-11-25T09:30:00+09:00), which is sent "
+        "after this Cancel (sent 2026-11-25T08:00:00+09:00)",
+    ),
+    (
+        "reference-loop",
+        {
+            "a.md": follow_up("Update", "[b]"),
+            "b.md": follow_up("Update", "[a]"),
+        },
+        ("a.md", 15),
+        "error",
+        "the references go round in a loop back to this alert",
+    ),
+    (
+        "cancel-of-latest-update-only",
+        {
+            "a.md": GOOD,
+            "b.md": follow_up("Update", "[a]"),
+            "c.md": follow_up("Cancel", "[b]", sent="2026-11-25T09:00:00+09:00"),
+        },
+        ("c.md", 15),
+        "warning",
+        "this Cancel does not reference 'a' (content/alerts/a.md), an earlier message of the "
+        "same chain; CAP receivers that hold only the earlier messages cannot link this one "
+        "to them. List every earlier message of the chain: references: [a, b]",
+    ),
+    (
+        "update-of-latest-update-only",
+        {
+            "a.md": GOOD,
+            "b.md": follow_up("Update", "[a]"),
+            "c.md": follow_up("Update", "[a, b]", sent="2026-11-25T09:00:00+09:00"),
+            "d.md": follow_up("Update", "[c]", sent="2026-11-25T10:00:00+09:00"),
+        },
+        ("d.md", 15),
+        "warning",
+        "does not reference 'a' (content/alerts/a.md), 'b' (content/alerts/b.md), earlier "
+        "messages of the same chain",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "where", "severity", "words"),
+    [c[1:] for c in REFERENCE_CASES],
+    ids=[c[0] for c in REFERENCE_CASES],
+)
+def test_each_reference_problem_names_the_file_and_line(
+    tmp_site: TmpSite, files: dict[str, str], where: tuple[str, int], severity: str, words: str
+) -> None:
+    for name, text in files.items():
+        tmp_site.add(name, text)
+    problems = load_site(tmp_site.config, NOW).problems
+    matching = [p for p in problems if words in p.message]
+    assert matching, f"no message with {words!r} in {[str(p) for p in problems]}"
+    problem = matching[0]
+    assert (problem.path, problem.line) == (f"content/alerts/{where[0]}", where[1]), str(problem)
+    assert problem.severity == severity, str(problem)
+
+
+def test_references_that_follow_cap_practice_pass(tmp_site: TmpSite) -> None:
+    """Same status, sent before, the whole chain listed; a Draft may reference anything (it is
+    checked when it is published); Exercises update Exercises."""
+    tmp_site.add("a.md", GOOD)
+    tmp_site.add("b.md", follow_up("Update", "[a]"))
+    tmp_site.add("c.md", follow_up("Cancel", "[a, b]", sent="2026-11-25T09:00:00+09:00"))
+    tmp_site.add("d.md", follow_up("Update", "[c]", status="Draft"))
+    tmp_site.add("x.md", alert_text(status="Exercise"))
+    tmp_site.add("y.md", follow_up("Cancel", "[x]", status="Exercise"))
+    loaded = load_site(tmp_site.config, NOW)
+    assert loaded.problems == (), [str(p) for p in loaded.problems]
+
+
+def test_the_example_site_has_no_problem() -> None:
+    """Its tsunami Cancel lists the Warning and the Update (the chain warning's example)."""
+    from sitegen.config import load_config
+    from sitegen_fixtures import REPO
+
+    assert load_site(load_config(REPO / "site.toml"), NOW).problems == ()

@@ -105,7 +105,9 @@ def test_update_and_cancel_reference_sender_identifier_sent(example_site: TmpSit
     files = caps(example_site)
     cancel = validate_cap(files["alerts/2026-11-24-east-coast-tsunami-cancel/cap.xml"])
     assert cap_text(cancel, "msgType") == ["Cancel"]
-    assert cap_text(cancel, "references") == [
+    assert cap_text(cancel, "references") == [  # every earlier message of the chain
+        "alerts@safety.example.gov,safety.example.gov-2026-11-24-east-coast-tsunami-warning,"
+        "2026-11-24T06:10:00+09:00 "
         "alerts@safety.example.gov,safety.example.gov-2026-11-24-east-coast-tsunami-update,"
         "2026-11-24T08:40:00+09:00"
     ]
