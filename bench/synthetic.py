@@ -148,22 +148,28 @@ def alerts(n: int, seed: int) -> list[Synth]:
         sent = (NOW - timedelta(seconds=age)).replace(microsecond=0)
         event, category = rng.choice(EVENTS)
         chosen = tuple(sorted(rng.sample(areas, rng.choice([1, 1, 1, 2, 2, 3]))))
-        msg_type, references = "Alert", ()
+        msg_type, references, earlier = "Alert", (), None
         if result and rng.random() < 0.15:
             earlier = result[max(0, len(result) - rng.randint(1, 20))]
             if earlier.msg_type != "Cancel" and earlier.sent < sent:
                 msg_type = rng.choice(["Update", "Update", "Cancel"])
-                references = (earlier.id,)
+                # every earlier message of the chain, as `sitegen check` asks
+                references = (*earlier.references, earlier.id)
+            else:
+                earlier = None
+        severity, urgency = rng.choice(SEVERITIES), rng.choice(URGENCIES)
+        certainty = rng.choice(CERTAINTIES)
+        status = "Exercise" if rng.random() < 0.02 else "Actual"
         result.append(
             Synth(
                 id=f"{sent:%Y-%m-%d}-{event.lower().replace(' ', '-')}-{i:06d}",
                 title=f"{event} warning for {chosen[0][0]}",
                 event=event,
                 category=category,
-                severity=rng.choice(SEVERITIES),
-                urgency=rng.choice(URGENCIES),
-                certainty=rng.choice(CERTAINTIES),
-                status="Exercise" if rng.random() < 0.02 else "Actual",
+                severity=severity,
+                urgency=urgency,
+                certainty=certainty,
+                status=status if earlier is None else earlier.status,  # CAP: same status
                 msg_type=msg_type,
                 sent=sent,
                 expires=sent + timedelta(hours=rng.choice([6, 12, 24, 48, 72])),

@@ -35,6 +35,9 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 LANG_SUFFIX_RE = re.compile(r"^(?P<id>.+)\.(?P<lang>[a-z]{2,3})$")
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 POLYGON_RE = re.compile(r"^\s*-?\d+(\.\d+)?,-?\d+(\.\d+)?(\s+-?\d+(\.\d+)?,-?\d+(\.\d+)?){3,}\s*$")
+FRACTION_RE = re.compile(r"[.,][0-9]*")
+GEOCODE_RE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 MAX_TITLE = 160
 
 ALERT_FIELDS = {
@@ -305,6 +308,15 @@ class _Fields:
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail(f"{key} '{raw}' has no timezone; add one, e.g. {raw}+09:00 or {raw}Z", key)
             return None
+        text = str(raw)
+        if "." in text or "," in text:  # only a fraction of a second has one in a valid time
+            # CAP times are to the second; pages would say 10:00:00.500000 where CAP says 10:00:00
+            self.fail(
+                f"{key} '{raw}' has a fraction of a second; CAP times are to the second: "
+                f"write {FRACTION_RE.sub('', text.strip())}",
+                key,
+            )
+            return None
         return value
 
 
@@ -451,16 +463,23 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
             "geocodes",
         )
         geocodes = {}
-    polygons = item.get("polygons") or ([item["polygon"]] if item.get("polygon") else [])
-    for polygon in polygons:
-        if not POLYGON_RE.match(str(polygon)) or _open_ring(str(polygon)):
+    for system, value in geocodes.items():
+        if value is None or not GEOCODE_RE.fullmatch(str(value)):
             f.fail(
-                f"polygon of area '{name}' must be at least 4 'lat,lon' pairs separated by "
-                "spaces, the last equal to the first",
+                f"geocode {system} of area '{name}' is '{'' if value is None else value}': a "
+                "geocode may only hold letters A-Z, digits and single '-' between them (e.g. "
+                "KR-11), because the first one names the area's web page (/areas/kr-11/)",
                 "areas",
                 index,
-                "polygon",
+                "geocodes",
+                system,
             )
+    key = "polygons" if item.get("polygons") else "polygon"
+    polygons = item.get("polygons") or ([item["polygon"]] if item.get("polygon") else [])
+    for polygon in polygons:
+        problem = _polygon_problem(str(polygon))
+        if problem:
+            f.fail(f"polygon of area '{name}' {problem}", "areas", index, key)
     codes = tuple(sorted((str(k), str(v)) for k, v in geocodes.items()))
     return Area(
         name=name,
@@ -470,18 +489,63 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
     )
 
 
-def _open_ring(polygon: str) -> bool:
-    points = polygon.split()
-    return points[0] != points[-1]
+def _polygon_problem(polygon: str) -> str:
+    """What is wrong with a CAP polygon (3.2.4: WGS 84 'lat,lon' pairs, at least 4, the last
+    equal to the first), or "" when nothing is."""
+    if not POLYGON_RE.match(polygon):
+        return "must be at least 4 'lat,lon' pairs separated by spaces, the last equal to the first"
+    pairs = polygon.split()
+    for number, pair in enumerate(pairs, 1):
+        lat, lon = (float(part) for part in pair.split(","))
+        if abs(lat) <= 90 and abs(lon) <= 180:
+            continue
+        if abs(lat) > 90:
+            swapped = abs(lon) <= 90 and abs(lat) <= 180
+            hint = ", latitude first: did you swap them?" if swapped else ""
+            return (
+                f"has point {number} '{pair}' with latitude {lat:g}, outside -90 to 90; "
+                f"points are 'latitude,longitude' (WGS 84){hint}"
+            )
+        return f"has point {number} '{pair}' with longitude {lon:g}, outside -180 to 180"
+    first, last = (tuple(float(part) for part in pair.split(",")) for pair in (pairs[0], pairs[-1]))
+    if first != last:
+        return (
+            f"is not closed: its last point '{pairs[-1]}' must be its first, '{pairs[0]}', "
+            "written again"
+        )
+    return ""
 
 
 def area_slug(explicit: str, geocodes: tuple[tuple[str, str], ...], name: str) -> str:
-    """Stable URL slug: explicit id, else first geocode value, else the name made URL-safe."""
+    """Stable URL slug: explicit id, else first geocode value, else the name; see
+    docs/architecture.md (URLs) for the rule, which never gives two different names one slug."""
     basis = explicit or (geocodes[0][1] if geocodes else name)
-    slug = re.sub(r"[^a-z0-9]+", "-", basis.lower()).strip("-")
-    if slug:
-        return slug
-    return "area-" + "-".join(f"{ord(c):x}" for c in basis.strip()[:12])
+    slug = SLUG_SEPARATORS.sub("-", basis.lower()).strip("-")
+    if slug and basis.isascii():
+        return slug  # every letter and digit is in it: "seoul", "kr-11", "gyeonggi-do"
+    return _unicode_slug(basis)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unicode_slug(basis: str) -> str:
+    """The slug of a basis with other than ASCII characters, or no letter or digit at all:
+    its letters, marks and digits (NFKC, case-folded) in runs joined by '-'; when those are all
+    a-z and 0-9 that is the slug (an en dash or a no-break space separates words as '-' does),
+    else 'area-' and 16 hex digits of their digest: keeping only a-z0-9 of '종로1가' and
+    '을지로1가' made both '1'."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", basis).casefold()
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in text)
+    words = "-".join(kept.split())
+    if words and words.isascii():
+        return words
+    try:  # without hashlib's OpenSSL set-up (see cache.blake2b)
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - CPython builds without _blake2
+        from hashlib import blake2b
+    key = words or " ".join(text.split())  # a name of symbols only: they tell it apart
+    return "area-" + blake2b(key.encode(), digest_size=8).hexdigest()
 
 
 def _references(f: _Fields, msg_key: str) -> tuple[str, ...]:
@@ -514,6 +578,7 @@ def _check_times(f: _Fields, values: dict[str, Any]) -> None:
 
 
 def _check_body(f: _Fields, doc: Document) -> None:
+    references = "&#" in doc.body
     for index, text in enumerate(doc.body.split("\n")):
         if "TODO:" in text:
             f.ok = False
@@ -524,12 +589,34 @@ def _check_body(f: _Fields, doc: Document) -> None:
                     "replace the 'TODO:' text with the alert's own words before publishing",
                 )
             )
+        if references and "&#" in text:
+            _check_char_references(f, text, doc.body_line + index)
     if not doc.body.strip():
         f.warn("the alert has no text below the front matter: say what happened and what to do")
     elif not INSTRUCTION_RE.search(doc.body):
         f.warn("no '## What to do' section: citizens look for instructions first")
 
 
+def _check_char_references(f: _Fields, text: str, line: int) -> None:
+    """Markdown keeps `&#7;` as written: the page would carry the character source.py refuses
+    when it is typed (browsers show nothing or U+FFFD; HTML checkers report it)."""
+    from sitegen.source import CHAR_REFUSED, FORBIDDEN_CHARS, describe_char
+
+    for match in CHAR_REFERENCE_RE.finditer(text):
+        code = int(match[1], 16) if match[1] else int(match[2])
+        if code > 0x10FFFF:
+            what = "no character at all (the largest is U+10FFFF)"
+        elif FORBIDDEN_CHARS.match(chr(code)):
+            what = f"the character {describe_char(chr(code))}"
+        else:
+            continue
+        f.ok = False
+        f.problems.append(
+            Problem(f.doc.rel, line, f"'{match[0]}' stands for {what}: {CHAR_REFUSED}")
+        )
+
+
+CHAR_REFERENCE_RE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
 INSTRUCTION_RE = re.compile(
     r"^##\s+(What to do|행동\s?요령|Was zu tun ist|Que faire|Qué hacer|ماذا تفعل)\s*$",
     re.MULTILINE | re.IGNORECASE,
@@ -592,15 +679,20 @@ def _show(value: Any) -> str:
 
 
 def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None:
-    ids = {g.id for g in groups}
+    """References name existing, earlier, published messages of the same status (CAP), and
+    every earlier message of their chain (a warning). Once over the site: drafts refer freely,
+    being checked again when they are published."""
+    by_id = {g.id: g for g in groups}
     for group in groups:
         alert = group.primary
+        if not alert.references:
+            continue
         line = alert.field_lines.get("references", 1)
         for ref in alert.references:
             if ref == alert.id:
                 problems.append(Problem(alert.source, line, "an alert cannot reference itself"))
-            elif ref not in ids:
-                hint = _did_you_mean(ref, ids)
+            elif ref not in by_id:
+                hint = _did_you_mean(ref, set(by_id))
                 problems.append(
                     Problem(
                         alert.source,
@@ -608,6 +700,96 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
                         f"references '{ref}', but there is no alert with that id{hint}",
                     )
                 )
+            elif alert.status is not Status.DRAFT:
+                problems.extend(_reference_problems(alert, by_id[ref].primary))
+        if alert.status is not Status.DRAFT:
+            problems.extend(_chain_problems(alert, by_id))
+
+
+def _reference_problems(alert: Alert, target: Alert) -> list[Problem]:
+    """What is wrong with `alert` (published) referring to `target`."""
+    line = alert.field_lines.get("references", 1)
+    kind = alert.msg_type.value
+    if target.status is Status.DRAFT:
+        return [
+            Problem(
+                alert.source,
+                line,
+                f"references '{target.id}' ({target.source}), which is a Draft and is never "
+                "published, so no one receiving this message could know it; publish that "
+                "alert first or remove the reference",
+            )
+        ]
+    found = []
+    if target.sent > alert.sent:
+        found.append(
+            Problem(
+                alert.source,
+                line,
+                f"references '{target.id}' ({target.source}, sent {target.sent.isoformat()}), "
+                f"which is sent after this {kind} (sent {alert.sent.isoformat()}); a message "
+                "can only update or cancel messages sent before it: check both 'sent' times",
+            )
+        )
+    if target.status is not alert.status:
+        mine, theirs = alert.status.value, target.status.value
+        article = "an" if theirs[0] in "AEIOU" else "a"
+        found.append(
+            Problem(
+                alert.source,
+                alert.field_lines.get("status", line),
+                f"status is {mine}, but this {kind} references '{target.id}' ({target.source}), "
+                f"whose status is {theirs}; an Update or Cancel must have the status of the "
+                f"messages it references (CAP), or this {mine} message would replace or "
+                f"cancel {article} {theirs} one. Use status: {theirs}, or reference a message "
+                f"whose status is {mine}",
+            )
+        )
+    return found
+
+
+def _chain_problems(alert: Alert, by_id: dict[str, AlertGroup]) -> list[Problem]:
+    """A loop of references (an error), or earlier messages of the chain that `alert` does not
+    list (a warning: a CAP receiver that holds only those cannot link this message to them)."""
+    line = alert.field_lines.get("references", 1)
+    earlier: dict[str, Alert] = {}
+    todo = [ref for ref in alert.references if ref in by_id]
+    while todo:
+        ref = todo.pop()
+        if ref not in earlier:
+            earlier[ref] = by_id[ref].primary
+            todo.extend(r for r in earlier[ref].references if r in by_id)
+    if alert.id in earlier:
+        return [
+            Problem(
+                alert.source,
+                line,
+                "the references go round in a loop back to this alert: each message can only "
+                "reference messages sent before it",
+            )
+        ]
+
+    def by_sent(a: Alert) -> tuple[datetime, str]:
+        return a.sent, a.id
+
+    # drafts and other statuses are errors of their own: not suggested here
+    chain = sorted((a for a in earlier.values() if a.status is alert.status), key=by_sent)
+    missing = [a for a in chain if a.id not in alert.references]
+    if not missing:
+        return []
+    names = ", ".join(f"'{a.id}' ({a.source})" for a in missing)
+    which = "an earlier message" if len(missing) == 1 else "earlier messages"
+    return [
+        Problem(
+            alert.source,
+            line,
+            f"this {alert.msg_type.value} does not reference {names}, {which} of the same "
+            "chain; CAP receivers that hold only the earlier messages cannot link this one to "
+            "them. List every earlier message of the chain: references: "
+            f"[{', '.join(a.id for a in chain)}]",
+            "warning",
+        )
+    ]
 
 
 def _load_page(

@@ -75,7 +75,8 @@ def new_alert(
 
 
 def follow_up(original: Alert, kind: MsgType, sent: datetime) -> Alert:
-    """An Update or Cancel of `original`: its fields carried over, `references` set."""
+    """An Update or Cancel of `original`: its fields carried over, `references` set to every
+    message of the chain (`original`'s own references, then it), as `sitegen check` asks."""
     if kind is MsgType.ALERT:
         raise ValueError("follow_up makes an Update or a Cancel")
     expires = original.expires if original.expires > sent else sent + timedelta(hours=1)
@@ -102,7 +103,7 @@ def follow_up(original: Alert, kind: MsgType, sent: datetime) -> Alert:
         expires=expires,
         urgency=urgency,
         body=body,
-        references=(original.id,),
+        references=tuple(dict.fromkeys((*original.references, original.id))),
         translation_of_default=False,
         field_lines={},
     )

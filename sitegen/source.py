@@ -27,6 +27,22 @@ KeyPath = tuple[str | int, ...]
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR_TAG = "tag:yaml.org,2002:str"  # most values: taken as is, without a constructor per value
 
+# Characters no alert may carry. XML 1.0 forbids the C0 controls but tab, newline and CR, lone
+# surrogates and U+FFFE/U+FFFF: one of them in a title makes cap.atom and feed.atom, which list
+# every alert, not well-formed for all of them. Also refused, though XML 1.0 tolerates them: DEL
+# and the C1 controls U+0080-U+009F (HTML reports them as errors, XML 1.1 and YAML read U+0085
+# as a line break, none shows anything) and the noncharacters U+FDD0-U+FDEF, which Unicode
+# keeps for programs' own use, never for text. (The noncharacters at the end of planes 1-16 are
+# left alone: XML allows them, no editor makes them, and listing them made this search ~15x
+# slower, ~50 µs a file.) Raw, they are found in the file's text (CR is already normalised
+# away); written as YAML escapes ("\u0007") in a double-quoted value, in that value.
+FORBIDDEN_CHARS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+MAX_CHAR_PROBLEMS = 10  # lines reported one by one in a file; the rest are counted
+# The C0 controls FORBIDDEN_CHARS holds, and DEL, as bytes: see _may_hold_forbidden.
+_CONTROL_BYTES = bytes(c for c in range(0x20) if c not in b"\t\n\r") + b"\x7f"
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -44,6 +60,45 @@ class Document:
             if path[:end] in self.lines:
                 return self.lines[path[:end]]
         return 1
+
+
+def describe_char(char: str) -> str:
+    """`U+0007 (an invisible control character)`: how messages name a refused character."""
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        kind = "half of a UTF-16 surrogate pair, not a character on its own"
+    elif code < 0x20 or 0x7F <= code <= 0x9F:
+        kind = "an invisible control character"
+    else:
+        kind = "a Unicode noncharacter, never meant for text"
+    return f"U+{code:04X} ({kind})"
+
+
+CHAR_REFUSED = "web pages, feeds and CAP messages cannot carry it; remove it"
+
+
+def forbidden_characters(text: str, rel: str, first_line: int) -> list[Problem]:
+    """A problem for each line of `text` (its first line is `first_line` of the file) holding a
+    character no alert may carry, naming the first one; past MAX_CHAR_PROBLEMS lines, a count."""
+    found: dict[int, str] = {}  # line -> its first refused character
+    line, counted = first_line, 0
+    for match in FORBIDDEN_CHARS.finditer(text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        found.setdefault(line, match[0])
+    problems = [
+        Problem(rel, at, f"this line contains the character {describe_char(char)}: {CHAR_REFUSED}")
+        for at, char in list(found.items())[:MAX_CHAR_PROBLEMS]
+    ]
+    if len(found) > MAX_CHAR_PROBLEMS:
+        problems.append(
+            Problem(
+                rel,
+                list(found)[MAX_CHAR_PROBLEMS],
+                f"{len(found) - MAX_CHAR_PROBLEMS} more lines from here contain such characters",
+            )
+        )
+    return problems
 
 
 ALIASES_REFUSED = (
@@ -85,12 +140,24 @@ def read_document(
     if isinstance(split, Problem):
         return None, [*problems, split]
     yaml_text, body, body_line = split
+    if _may_hold_forbidden(raw) and FORBIDDEN_CHARS.search(body):
+        problems.extend(forbidden_characters(body, rel, body_line))
     parsed = _parse_yaml(yaml_text, rel)
     if isinstance(parsed, Problem):
         return None, [*problems, parsed]
     fields, lines, yaml_problems = parsed
     problems.extend(yaml_problems)
     return Document(rel, fields, lines, body, body_line), problems
+
+
+def _may_hold_forbidden(raw: bytes) -> bool:
+    """False when the UTF-8 file surely holds no FORBIDDEN_CHARS: no control byte, and no
+    0xC2 or 0xEF byte, which begin the C1 controls and the noncharacters. ~1.2 µs a file where
+    searching the body costs ~4 µs (a regular expression pays ~2.5 ns a character); Korean and
+    plain text pass, a file with a '°' or a full-width '～' is searched."""
+    if len(raw.translate(None, _CONTROL_BYTES)) != len(raw):
+        return True
+    return not raw.isascii() and (b"\xc2" in raw or b"\xef" in raw)
 
 
 def decode(raw: bytes, rel: str) -> tuple[str | None, list[Problem]]:
@@ -110,7 +177,7 @@ def decode(raw: bytes, rel: str) -> tuple[str | None, list[Problem]]:
         return None, [
             Problem(
                 rel,
-                0,
+                1,
                 "the file is empty. An alert starts with '---', its fields "
                 "(title, event, severity, ...), another '---', then the text.",
             )
@@ -126,6 +193,15 @@ def decode(raw: bytes, rel: str) -> tuple[str | None, list[Problem]]:
                 "warning",
             )
         )
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [
+            Problem(
+                rel,
+                1,
+                "the file is saved as UTF-16 (what some editors call 'Unicode'), not as "
+                "UTF-8 text. Save it again choosing the encoding 'UTF-8'.",
+            )
+        ]
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         return None, [
@@ -142,14 +218,14 @@ def decode(raw: bytes, rel: str) -> tuple[str | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         bad = raw[exc.start : exc.start + 1].hex()
+        guess = _encoding_guess(raw, exc.start)
         return None, [
             *problems,
             Problem(
                 rel,
                 line,
-                f"byte 0x{bad} is not valid UTF-8 text; the "
-                "file was probably saved in another encoding. Save it "
-                "as UTF-8.",
+                f"byte 0x{bad} is not valid UTF-8 text; the file was {guess}"
+                "Save it again choosing the encoding 'UTF-8'.",
             ),
         ]
     if "\r" in text:
@@ -164,6 +240,27 @@ def decode(raw: bytes, rel: str) -> tuple[str | None, list[Problem]]:
         )
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text, problems
+
+
+def _encoding_guess(raw: bytes, start: int) -> str:
+    """How the file was probably saved, for the message (only read when it is not UTF-8)."""
+    try:
+        korean = raw.decode("cp949")
+    except UnicodeDecodeError:
+        pass
+    else:  # Latin-1 text often decodes as CP949 too, but not to Korean syllables only
+        if all(
+            "\uac00" <= c <= "\ud7a3" or "\u3131" <= c <= "\u318e" for c in korean if c > "\x7f"
+        ):
+            return "probably saved as Korean EUC-KR (CP949, 'ANSI' on Korean Windows). "
+    try:
+        char = raw[start : start + 1].decode("cp1252")
+    except UnicodeDecodeError:
+        return "probably saved in another encoding. "
+    return (
+        f"probably saved as Latin-1 (Windows-1252, 'ANSI' on Western Windows), in which this "
+        f"byte is '{char}'. "
+    )
 
 
 def _split_front_matter(text: str, rel: str) -> tuple[str, str, int] | Problem:
@@ -197,15 +294,27 @@ def _split_front_matter(text: str, rel: str) -> tuple[str, str, int] | Problem:
 def _parse_yaml(
     yaml_text: str, rel: str
 ) -> tuple[dict[str, Any], dict[KeyPath, int], list[Problem]] | Problem:
-    fast = fast_yaml(yaml_text)
+    fast = fast_yaml(yaml_text)  # reads printable lines only: nothing refused gets through
     if fast is not None:
         return fast[0], fast[1], []
+    refused = forbidden_characters(yaml_text, rel, 2)
+    if refused:  # libyaml refuses most of them too, but without the line
+        return refused[0]
     try:
         root = yaml.compose(yaml_text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark else 1
         what = exc.problem or "syntax error"
+        rows = yaml_text.split("\n")
+        row = rows[mark.line] if mark and mark.line < len(rows) else ""  # at the end: past them
+        if "\t" in row[: len(row) - len(row.lstrip(" \t"))]:
+            return Problem(
+                rel,
+                line,
+                "this line is indented with a tab; the front matter must be indented "
+                "with spaces only (set your editor to insert spaces for the Tab key)",
+            )
         return Problem(
             rel,
             line,
@@ -257,6 +366,16 @@ def _to_python(
         )
     seen.add(id(node))
     if isinstance(node, ScalarNode):
+        if node.style == '"' and (refused := FORBIDDEN_CHARS.search(node.value)):
+            # only an escape in double quotes can make one: raw ones were refused before
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    f"{_where(path)} contains the character {describe_char(refused[0])}, "
+                    f"written as a '\\' escape in quotes: {CHAR_REFUSED}",
+                )
+            )
         if node.tag == _STR_TAG or node.tag.endswith(":timestamp"):
             return node.value  # text as written; dates are parsed (strictly) by content.py
         return SafeConstructor().construct_object(node)
@@ -282,6 +401,13 @@ def _to_python(
         lines[(*path, key)] = key_line
         result[key] = _to_python(value_node, (*path, key), lines, problems, rel, seen)
     return result
+
+
+def _where(path: KeyPath) -> str:
+    """("areas", 0, "name") -> "'areas', item 1, 'name'"; () -> "a field name"."""
+    if not path:
+        return "a field name"
+    return ", ".join(f"item {part + 1}" if isinstance(part, int) else f"'{part}'" for part in path)
 
 
 # --- Fast path ---------------------------------------------------------------------------------

@@ -201,6 +201,24 @@ def test_update_carries_fields_over_and_references_original(example_site: TmpSit
     assert sitegen("check", cwd=example_site.root).returncode == 0
 
 
+def test_a_follow_up_of_an_update_references_the_whole_chain(example_site: TmpSite) -> None:
+    """`sitegen check` warns when an Update or Cancel leaves out an earlier message."""
+    from datetime import datetime
+
+    from sitegen.content import load_site
+    from sitegen.model import MsgType
+    from sitegen.scaffold import follow_up
+
+    site = load_site(example_site.config, datetime.fromisoformat(NOW)).site
+    assert site is not None
+    update = site.by_id["2026-11-24-east-coast-tsunami-update"].primary
+    cancel = follow_up(update, MsgType.CANCEL, update.sent.replace(hour=13))
+    assert cancel.references == (
+        "2026-11-24-east-coast-tsunami-warning",
+        "2026-11-24-east-coast-tsunami-update",
+    )
+
+
 def test_cancel_of_unknown_id_is_a_usage_error(example_site: TmpSite) -> None:
     result = sitegen("new", "--cancel", "no-such-alert", cwd=example_site.root)
     assert result.returncode == 2 and "there is no alert with id 'no-such-alert'" in result.stderr

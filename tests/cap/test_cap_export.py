@@ -110,7 +110,9 @@ def test_update_and_cancel_reference_sender_identifier_sent(example_site: TmpSit
     files = caps(example_site)
     cancel = validate_cap(files["alerts/2026-11-24-east-coast-tsunami-cancel/cap.xml"])
     assert cap_text(cancel, "msgType") == ["Cancel"]
-    assert cap_text(cancel, "references") == [
+    assert cap_text(cancel, "references") == [  # every earlier message of the chain
+        "alerts@safety.example.gov,safety.example.gov-2026-11-24-east-coast-tsunami-warning,"
+        "2026-11-24T06:10:00+09:00 "
         "alerts@safety.example.gov,safety.example.gov-2026-11-24-east-coast-tsunami-update,"
         "2026-11-24T08:40:00+09:00"
     ]
@@ -159,7 +161,7 @@ def test_utc_is_written_as_minus_zero_and_stays_valid(tmp_site: TmpSite) -> None
 
 def test_hostile_text_is_escaped_and_the_message_stays_valid(tmp_site: TmpSite) -> None:
     text = alert_text(title='"\'><script>alert(1)</script> & co"').replace(
-        "The river is rising.", "Rising <b>fa\x08st</b> & now ]]> {{ config.sender }}"
+        "The river is rising.", "Rising <b>fast</b> & now ]]> {{ config.sender }}"
     )
     tmp_site.add("evil.md", text)
     data = caps(tmp_site)["alerts/evil/cap.xml"]
@@ -169,6 +171,13 @@ def test_hostile_text_is_escaped_and_the_message_stays_valid(tmp_site: TmpSite) 
         "Rising <b>fast</b> & now ]]> {{ config.sender }}"
     ]
     assert b"<script>" not in data and b"<b>" not in data
+
+
+def test_characters_xml_cannot_carry_are_dropped_from_cap_as_a_last_resort() -> None:
+    """`sitegen check` refuses them (tests/test_validation.py); CAP drops any that get by."""
+    from sitegen.cap import _escape
+
+    assert _escape("fa\x08st \ufffe& now") == "fast &amp; now"
 
 
 def test_drafts_have_no_cap_and_are_in_no_feed(tmp_site: TmpSite) -> None:

@@ -46,16 +46,23 @@ NEWER = b"sitegen-cache %d" % (FORMAT + 1)
 
 
 def alert(
-    rng: random.Random, sent: datetime, msg_type: str = "Alert", refs: str = "[]", lang: str = ""
+    rng: random.Random,
+    sent: datetime,
+    msg_type: str = "Alert",
+    refs: str = "[]",
+    lang: str = "",
+    status: str = "",
 ) -> str:
     areas = rng.sample(AREAS, rng.randint(1, 2))
     area_text = "\n".join(f"  - name: {n}\n    geocodes: {{ISO3166-2: {c}}}" for n, c in areas)
     expires = sent + timedelta(hours=rng.choice([2, 12, 48]))
     word = rng.choice(["river", "wind", "snow", "heat", "smoke"])
+    number, severity = rng.randint(1, 999), rng.choice(SEVERITIES)
+    status = status or rng.choice(["Actual"] * 9 + ["Exercise"])
     return (
-        f"---\ntitle: {word.title()} warning {rng.randint(1, 999)}{lang}\nevent: {word}\n"
-        f"severity: {rng.choice(SEVERITIES)}\nurgency: Expected\ncertainty: Likely\n"
-        f"status: {rng.choice(['Actual'] * 9 + ['Exercise'])}\nmsg_type: {msg_type}\n"
+        f"---\ntitle: {word.title()} warning {number}{lang}\nevent: {word}\n"
+        f"severity: {severity}\nurgency: Expected\ncertainty: Likely\n"
+        f"status: {status}\nmsg_type: {msg_type}\n"
         f"sent: {sent.isoformat()}\nexpires: {expires.isoformat()}\nareas:\n{area_text}\n"
         f"references: {refs}\n---\nThe {word} is getting worse near the **coast**.\n\n"
         "## What to do\n\n- Stay inside.\n- Listen to the radio.\n"
@@ -122,11 +129,35 @@ def add_alert(site: Site) -> None:
     site.add(f"n{site.rng.randint(0, 10**6):07d}", site.now - timedelta(hours=1))
 
 
+def front(path: Path) -> dict[str, str]:
+    """The one-line fields of an alert this test wrote."""
+    return dict(
+        line.split(": ", 1)
+        for line in path.read_text("utf-8").split("\n---\n")[0].splitlines()
+        if ": " in line and not line.startswith(" ")
+    )
+
+
+def references(path: Path) -> list[str]:
+    return [r for r in front(path)["references"].strip("[]").split(", ") if r]
+
+
 def add_update(site: Site) -> None:
+    """An Update or Cancel as `sitegen check` wants it: sent after what it references, of the
+    same status, listing every earlier message of the chain."""
     target = site.rng.choice([p for p in site.files() if "." not in p.stem])
     kind = site.rng.choice(["Update", "Cancel"])
     sent = site.now - timedelta(minutes=site.rng.randint(1, 600))
-    site.add(f"u{site.rng.randint(0, 10**6):07d}", sent, msg_type=kind, refs=f"[{target.stem}]")
+    fields = front(target)
+    sent = max(sent, datetime.fromisoformat(fields["sent"]) + timedelta(minutes=1))
+    refs = "[" + ", ".join([*references(target), target.stem]) + "]"
+    site.add(
+        f"u{site.rng.randint(0, 10**6):07d}",
+        sent,
+        msg_type=kind,
+        refs=refs,
+        status=fields["status"],
+    )
 
 
 def schedule_message(site: Site) -> None:
@@ -146,12 +177,7 @@ def add_translation(site: Site) -> None:
 
 
 def delete_unreferenced(site: Site) -> None:
-    referenced = {
-        line.split("[", 1)[1].rstrip("]")
-        for p in site.files()
-        for line in p.read_text("utf-8").splitlines()
-        if line.startswith("references: [") and line != "references: []"
-    }
+    referenced = {ref for p in site.files() for ref in references(p)}
     free = [p for p in site.files() if p.stem.split(".")[0] not in referenced]
     if free:
         site.rng.choice(free).unlink()
@@ -361,7 +387,11 @@ def test_a_patch_holds_the_whole_update_chain(tmp_path: Path) -> None:
     site = Site(tmp_path / "site", random.Random(3))
     target = oldest(site)
     site.add(
-        "u0000001", site.now - timedelta(minutes=5), msg_type="Update", refs=f"[{target.stem}]"
+        "u0000001",
+        site.now - timedelta(minutes=5),
+        msg_type="Update",
+        refs=f"[{target.stem}]",
+        status=front(target)["status"],
     )
     site.build()
     target.write_text(target.read_text("utf-8") + "\nSee the update.\n", "utf-8")

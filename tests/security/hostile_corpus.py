@@ -73,10 +73,7 @@ CORPUS: list[tuple[str, bytes, Rejected | Inert]] = [
     ("xss-area-name.md", alert(areas=f"\n  - name: {q('<script>' + PWN + '</script>')}"), Inert()),
     (
         "xss-geocode.md",
-        alert(
-            areas='\n  - name: "Seoul"\n    geocodes: {"x<script>": '
-            '"\\"><script>alert(1)</script>"}'
-        ),
+        alert(areas='\n  - name: "Seoul"\n    geocodes: {"x<script>\\"": "KR-11"}'),
         Inert(),
     ),
     ("xss-style-breakout.md", alert(title=q(f"</style><script>{PWN}</script>")), Inert()),
@@ -144,6 +141,16 @@ CORPUS: list[tuple[str, bytes, Rejected | Inert]] = [
         Rejected("not valid UTF-8"),
     ),
     ("nul-byte.md", alert().replace(b"river", b"riv\x00er"), Rejected("NUL byte")),
+    (
+        "xss-geocode-value.md",
+        alert(areas='\n  - name: "Seoul"\n    geocodes: {"x": "\\"><script>alert(1)</script>"}'),
+        Rejected("a geocode may only hold letters A-Z, digits"),
+    ),
+    ("escaped-bell-title.md", alert(title=q("Flood \u0007 watch")), Rejected("U+0007")),
+    ("escaped-fffe-event.md", alert(event=q("Flood\ufffe")), Rejected("U+FFFE")),
+    ("raw-escape-body.md", alert("The \x1b[31mriver\x1b[0m\n"), Rejected("U+001B")),
+    ("char-reference-body.md", alert("The &#xFFFF; river\n"), Rejected("U+FFFF")),
+    ("utf16.md", alert().decode().encode("utf-16"), Rejected("saved as UTF-16")),
     ("huge.md", alert("x" * 1_200_000), Rejected("must be under 1,000,000 bytes")),
     (
         "huge-front-matter.md",

@@ -132,7 +132,7 @@ def test_deleting_and_renaming_files_and_folders(
     [
         (b"---\ntitle: x\nseverity: [\n---\nbody\n", 4, "not valid YAML"),
         (b"---\ntitle: half-writ", 1, "never closed"),
-        (b"", 0, "empty"),
+        (b"", 1, "empty"),
     ],
 )
 def test_bad_content_keeps_the_last_good_bundle_and_names_file_and_line(
