@@ -8,13 +8,16 @@ import sys
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from sitegen import __version__
-from sitegen.errors import ContentError
+from sitegen.errors import ContentError, SitegenError, plural
 from sitegen.options import load, now_option, resolve_now, site_option
+
+if TYPE_CHECKING:
+    from sitegen.content import Loaded
 
 
 class LazyGroup(click.Group):
@@ -84,26 +87,46 @@ def check(site_file: Path, now: datetime | None, output_format: str) -> None:
       sitegen check
       content/alerts/quake.md:4: severity 'Severe!' is not one of Extreme, Severe, ...
     """
-    from sitegen.advice import advice, problems_json
-    from sitegen.content import Loaded, load_site
-    from sitegen.page_check import with_page_warnings
+    from sitegen.advice import error_json
 
-    config = load(site_file)
-    loaded = with_page_warnings(config, load_site(config, resolve_now(now)))
-    if loaded.site is not None:
-        loaded = Loaded(loaded.site, (*loaded.problems, *advice(loaded.site)))
     if output_format == "json":
-        click.echo(problems_json(loaded.problems, len(loaded.site.groups if loaded.site else ())))
-        sys.exit(1 if loaded.errors else 0)
+        try:
+            _check_json(site_file, now)
+        except SitegenError as exc:  # nothing could be checked: still one document
+            click.echo(error_json(exc.format_message()))
+            sys.exit(exc.exit_code)
+    loaded, _valid = _check(site_file, now)
     for problem in loaded.problems:
         click.echo(str(problem), err=True)
     if loaded.errors:
-        count = len(loaded.errors)
-        raise ContentError.summary_only(count)
+        raise ContentError.summary_only(len(loaded.errors))
     groups = loaded.site.groups if loaded.site else ()
     files = sum(len(g.versions) for g in groups)
-    warned = f", {len(loaded.problems)} warnings" if loaded.problems else ""
-    click.echo(f"ok: {len(groups)} alerts in {files} files, no errors{warned}")
+    warned = f", {plural(len(loaded.problems), 'warning')}" if loaded.problems else ""
+    click.echo(f"ok: {plural(len(groups), 'alert')} in {plural(files, 'file')}, no errors{warned}")
+
+
+def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, int]:
+    """Every problem `sitegen check` reports, and how many alerts are valid."""
+    from sitegen.advice import advice
+    from sitegen.content import Loaded
+    from sitegen.page_check import with_page_warnings
+    from sitegen.salvage import load_valid
+
+    config = load(site_file)
+    salvaged = load_valid(config, resolve_now(now))
+    loaded = with_page_warnings(config, salvaged.loaded)
+    if loaded.site is not None:
+        loaded = Loaded(loaded.site, (*loaded.problems, *advice(loaded.site)))
+    return loaded, len(salvaged.site.groups)
+
+
+def _check_json(site_file: Path, now: datetime | None) -> NoReturn:
+    from sitegen.advice import problems_json
+
+    loaded, valid = _check(site_file, now)
+    click.echo(problems_json(loaded.problems, valid))
+    sys.exit(1 if loaded.errors else 0)
 
 
 @cli.command()

@@ -28,6 +28,11 @@ class Problem:
         return f"{where}: {prefix}{self.message}"
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 problem", "2 problems": the count with the noun in the right number."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
 class SitegenError(click.ClickException):
     """Base class: a user-caused failure with a clear message (exit code 1)."""
 
