@@ -13,7 +13,7 @@ import click
 
 from sitegen.config import SiteConfig
 from sitegen.content import area_slug, load_site
-from sitegen.errors import SitegenError
+from sitegen.follow_up import UnknownAlertError, find_chain
 from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Urgency
 from sitegen.options import load, site_option
 from sitegen.scaffold import (
@@ -134,21 +134,22 @@ def _follow_up(
     config: SiteConfig, update_id: str | None, cancel_id: str | None, title: str | None
 ) -> Alert:
     target = update_id or cancel_id or ""
-    loaded = load_site(config, datetime.now().astimezone())
-    if loaded.site is None:
-        raise SitegenError(
-            "the site has errors; run `sitegen check` and fix them before "
-            "writing an update or cancel"
-        )
-    group = loaded.site.by_id.get(target)
-    if group is None:
-        raise click.BadParameter(
-            f"there is no alert with id {target!r}",
-            param_hint="--update" if update_id else "--cancel",
+    option = "--update" if update_id else "--cancel"
+    try:
+        chain = find_chain(config, target, datetime.now().astimezone())
+    except UnknownAlertError as exc:
+        raise click.BadParameter(exc.format_message(), param_hint=option) from exc
+    if chain.unrelated_errors:
+        files = ", ".join(sorted({p.path for p in chain.unrelated_errors}))
+        click.echo(
+            f"warning: the problems in {files} do not affect this {option[2:]}, but "
+            "`sitegen build` and `sitegen publish` refuse until they are fixed "
+            "(or the files moved out of content/)",
+            err=True,
         )
     kind = MsgType.UPDATE if update_id else MsgType.CANCEL
     sent, _ = default_times(datetime.now(), DEFAULT_HOURS)
-    alert = follow_up(group.primary, kind, sent)
+    alert = follow_up(chain.asked.primary, kind, sent)
     return alert if title is None else replace(alert, title=title)
 
 

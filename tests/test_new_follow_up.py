@@ -1,0 +1,54 @@
+"""`sitegen new --update/--cancel ID`: which alert is followed up, and what is carried over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitegen_fixtures import TmpSite, alert_text, run_sitegen
+
+FLOOD = "2026-11-25-han-river-flood-watch"
+
+
+def alerts(site: TmpSite) -> Path:
+    return site.root / "content" / "alerts"
+
+
+def test_unknown_id_is_reported_first_with_a_did_you_mean(example_site: TmpSite) -> None:
+    example_site.add("zz-draft.md", "---\ntitle: half written\n---\nTODO: finish\n")
+    result = run_sitegen("new", "--cancel", "han-river-flood", cwd=example_site.root)
+    assert result.returncode == 2
+    assert "there is no alert with id 'han-river-flood'" in result.stderr
+    assert f"did you mean '{FLOOD}'?" in result.stderr
+    assert "the site has errors" not in result.stderr
+
+
+def test_an_unrelated_broken_file_does_not_block_a_cancel(example_site: TmpSite) -> None:
+    example_site.add("zz-draft.md", "---\ntitle: half written\n---\nTODO: finish\n")
+    result = run_sitegen("new", "--cancel", FLOOD, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    assert "warning: the problems in content/alerts/zz-draft.md do not affect" in result.stderr
+    assert any("cancel" in p.name for p in alerts(example_site).glob("*han-river*"))
+
+
+def test_a_broken_file_of_the_chain_blocks_and_is_named_with_its_line(
+    example_site: TmpSite,
+) -> None:
+    example_site.add(
+        "zz-update.md",
+        alert_text(msg_type="Update", references=f"[{FLOOD}]").replace(
+            "The river is rising.", "TODO: say what changed"
+        ),
+    )
+    example_site.add("zz-draft.md", "---\ntitle: half written\n---\nTODO: finish\n")
+    result = run_sitegen("new", "--cancel", FLOOD, cwd=example_site.root)
+    assert result.returncode == 1
+    assert "content/alerts/zz-update.md:17: replace the 'TODO:' text" in result.stderr
+    assert f"alert '{FLOOD}' cannot be followed up until these problems" in result.stderr
+    assert "zz-draft.md" not in result.stderr  # not part of the chain
+    assert not any("cancel" in p.name for p in alerts(example_site).glob("*han-river*"))
+
+
+def test_a_broken_translation_of_the_alert_blocks(example_site: TmpSite) -> None:
+    example_site.add(f"{FLOOD}.ko.md", "---\ntitle: [unclosed\n---\n")
+    result = run_sitegen("new", "--update", FLOOD, cwd=example_site.root)
+    assert result.returncode == 1 and f"content/alerts/{FLOOD}.ko.md" in result.stderr
