@@ -149,7 +149,7 @@ def _follow_up(
         )
     kind = MsgType.UPDATE if update_id else MsgType.CANCEL
     sent, _ = default_times(datetime.now(), DEFAULT_HOURS)
-    alert = follow_up(chain.asked.primary, kind, sent)
+    alert = follow_up(chain.latest.primary, kind, sent, chain.ids)
     return alert if title is None else replace(alert, title=title)
 
 

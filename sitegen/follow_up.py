@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sitegen.config import SiteConfig
 from sitegen.errors import Problem, SitegenError
-from sitegen.model import AlertGroup, Status
+from sitegen.model import AlertGroup, MsgType, Status
 from sitegen.salvage import Salvaged, load_valid
 
 
@@ -63,6 +63,13 @@ def find_chain(config: SiteConfig, alert_id: str, now: datetime) -> Chain:
             key=lambda g: (g.primary.sent, g.id),
         )
     )
+    cancel = next((g for g in messages if g.primary.msg_type is MsgType.CANCEL), None)
+    if cancel is not None:
+        raise SitegenError(
+            f"alert {alert_id!r} was cancelled by {cancel.primary.source} (id {cancel.id!r}, "
+            f"sent {cancel.primary.sent.isoformat()}); a cancelled alert cannot be updated or "
+            "cancelled again. Write a new alert with `sitegen new` instead."
+        )
     unrelated = tuple(p for p in salvaged.errors if p.path not in blocking)
     return Chain(asked, messages, unrelated)
 

@@ -74,8 +74,11 @@ def new_alert(
     )  # fmt: skip
 
 
-def follow_up(original: Alert, kind: MsgType, sent: datetime) -> Alert:
-    """An Update or Cancel of `original`: its fields carried over, `references` set."""
+def follow_up(
+    original: Alert, kind: MsgType, sent: datetime, references: tuple[str, ...] = ()
+) -> Alert:
+    """An Update or Cancel of `original` (the latest message of its chain): its fields carried
+    over, `references` the whole chain (CAP practice; default: `original` alone)."""
     if kind is MsgType.ALERT:
         raise ValueError("follow_up makes an Update or a Cancel")
     expires = original.expires if original.expires > sent else sent + timedelta(hours=1)
@@ -102,7 +105,7 @@ def follow_up(original: Alert, kind: MsgType, sent: datetime) -> Alert:
         expires=expires,
         urgency=urgency,
         body=body,
-        references=(original.id,),
+        references=references or (original.id,),
         translation_of_default=False,
         field_lines={},
     )

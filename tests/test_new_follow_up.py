@@ -52,3 +52,28 @@ def test_a_broken_translation_of_the_alert_blocks(example_site: TmpSite) -> None
     example_site.add(f"{FLOOD}.ko.md", "---\ntitle: [unclosed\n---\n")
     result = run_sitegen("new", "--update", FLOOD, cwd=example_site.root)
     assert result.returncode == 1 and f"content/alerts/{FLOOD}.ko.md" in result.stderr
+
+
+TSUNAMI = "2026-11-24-east-coast-tsunami"
+
+
+def test_a_cancelled_alert_is_refused_naming_the_cancel(example_site: TmpSite) -> None:
+    for option in ("--update", "--cancel"):
+        result = run_sitegen("new", option, f"{TSUNAMI}-warning", cwd=example_site.root)
+        assert result.returncode == 1
+        assert (
+            f"alert '{TSUNAMI}-warning' was cancelled by content/alerts/{TSUNAMI}-cancel.md"
+        ) in result.stderr
+
+
+def test_a_superseded_alert_is_followed_from_the_latest_message(example_site: TmpSite) -> None:
+    (alerts(example_site) / f"{TSUNAMI}-cancel.md").unlink()
+    before = set(alerts(example_site).iterdir())
+    result = run_sitegen("new", "--update", f"{TSUNAMI}-warning", cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    [path] = set(alerts(example_site).iterdir()) - before
+    text = path.read_text()
+    # the update's fields (Severe, two areas, its wording), not the original warning's
+    assert "severity: Severe\n" in text and 'Ulsan"' not in text
+    assert "Waves of 0.6 m were measured at Mukho" in text
+    assert f'references: ["{TSUNAMI}-warning", "{TSUNAMI}-update"]' in text
