@@ -20,8 +20,11 @@ from sitegen.scaffold import (
     DEFAULT_HOURS,
     default_times,
     follow_up,
+    follow_up_id,
+    fresh_id,
     known_areas,
     new_alert,
+    taken_ids,
     write_alert,
 )
 
@@ -122,6 +125,11 @@ def new(
             title, event, severity, urgency, certainty, category, areas, language, expires_in
         )
         alert = _fresh(config, _ask(config, given) if ask else given)
+        alert = replace(
+            alert,
+            id=fresh_id(alert, taken_ids(config)),
+            translation_of_default=alert.language != config.default_language,
+        )
     path = write_alert(alert, config)
     click.echo(
         f"created {path.relative_to(config.root)}: fill in the TODO lines, then run `sitegen check`"
@@ -150,6 +158,7 @@ def _follow_up(
     kind = MsgType.UPDATE if update_id else MsgType.CANCEL
     sent, _ = default_times(datetime.now(), DEFAULT_HOURS)
     alert = follow_up(chain.latest.primary, kind, sent, chain.ids)
+    alert = replace(alert, id=follow_up_id(chain.messages[0].id, kind, taken_ids(config)))
     return alert if title is None else replace(alert, title=title)
 
 

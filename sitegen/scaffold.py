@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sitegen.alert_file import alert_file_text, instruction_heading
 from sitegen.config import SiteConfig
+from sitegen.content import split_stem
 from sitegen.errors import SitegenError
 from sitegen.model import (
     Alert,
@@ -106,7 +107,6 @@ def follow_up(
         urgency=urgency,
         body=body,
         references=references or (original.id,),
-        translation_of_default=False,
         field_lines={},
     )
 
@@ -125,18 +125,69 @@ def known_areas(site: Site | None, language: str) -> tuple[Area, ...]:
     return tuple(sorted(seen.values(), key=lambda a: a.name.lower()))
 
 
-def alert_filename(alert: Alert, config: SiteConfig) -> str:
-    slug = slugify(alert.title) or slugify(alert.event) or "alert"
-    suffix = "" if alert.language == config.default_language else f".{alert.language}"
-    return f"{alert.sent:%Y-%m-%d}-{slug}{suffix}.md"
+MAX_ID = 100  # content.ID_RE
+
+
+def fresh_id(alert: Alert, taken: set[str]) -> str:
+    """`DATE-SLUG` for a new alert, unique among `taken`: the slug of the title, else of the
+    event, else of the first area with a Latin name or a geocode, else "alert"; `-2`, `-3`...
+    when taken (so a new alert never shares an id, nor becomes a translation by accident)."""
+    area_slugs = (a.slug for a in alert.areas if not a.slug.startswith(("area-", "todo")))
+    slug = slugify(alert.title) or slugify(alert.event) or next(area_slugs, "") or "alert"
+    return _unique(f"{alert.sent:%Y-%m-%d}-{slug}", taken)
+
+
+def follow_up_id(original_id: str, kind: MsgType, taken: set[str]) -> str:
+    """`<original-id>-update` (then `-update-2`, ...) or `<original-id>-cancel`: named after
+    the first message of the chain, whatever language its title is in."""
+    return _unique(f"{original_id}-{'cancel' if kind is MsgType.CANCEL else 'update'}", taken)
+
+
+def _unique(wanted: str, taken: set[str]) -> str:
+    number = 1
+    while True:
+        suffix = "" if number == 1 else f"-{number}"
+        candidate = wanted[: MAX_ID - len(suffix)].rstrip("-_") + suffix
+        if candidate not in taken:
+            return candidate
+        number += 1
+
+
+def taken_ids(config: SiteConfig) -> set[str]:
+    """Every alert id in use: from each file's name (any language) and any `id:` field."""
+    folder = config.content_path / "alerts"
+    taken: set[str] = set()
+    for path in folder.rglob("*.md") if folder.is_dir() else ():
+        taken.add(split_stem(path.name[:-3], config.languages)[0])
+        try:
+            head = path.read_bytes()[:4096].decode("utf-8", "replace")
+        except OSError:
+            continue
+        if match := _ID_FIELD.search(head.split("\n---", 1)[0]):
+            taken.add(match[1].strip("\"'"))
+    return taken
+
+
+_ID_FIELD = re.compile(r"^id:[ \t]*(\S+)", re.MULTILINE)
+
+
+def alert_filename(alert: Alert) -> str:
+    """`ID.md`, or `ID.LANG.md` for an alert (or a follow-up of one) written that way."""
+    suffix = f".{alert.language}" if alert.translation_of_default else ""
+    return f"{alert.id}{suffix}.md"
 
 
 def write_alert(alert: Alert, config: SiteConfig) -> Path:
     """Create the file under content/alerts/, never overwriting an existing one."""
     folder = config.content_path / "alerts"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / alert_filename(alert, config)
-    if path.exists():
-        raise SitegenError(f"{path}: already exists; choose another title or edit that file")
-    path.write_text(alert_file_text(alert), encoding="utf-8")
+    path = folder / alert_filename(alert)
+    try:
+        with path.open("x", encoding="utf-8") as file:
+            file.write(alert_file_text(alert))
+    except FileExistsError as exc:
+        raise SitegenError(
+            f"{path.relative_to(config.root)}: already exists; choose another title or edit "
+            "that file"
+        ) from exc
     return path

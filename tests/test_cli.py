@@ -189,7 +189,7 @@ def test_update_carries_fields_over_and_references_original(example_site: TmpSit
     original = "2026-11-25-han-river-flood-watch"
     result = sitegen("new", "--update", original, cwd=example_site.root)
     assert result.returncode == 0, result.stderr
-    [path] = (example_site.root / "content/alerts").glob("*flood-watch-for-the-han-river-update.md")
+    [path] = (example_site.root / "content/alerts").glob(f"{original}-update.md")
     text = path.read_text()
     assert 'references: ["2026-11-25-han-river-flood-watch"]' in text
     assert "msg_type: Update" in text and "severity: Severe" in text

@@ -77,3 +77,61 @@ def test_a_superseded_alert_is_followed_from_the_latest_message(example_site: Tm
     assert "severity: Severe\n" in text and 'Ulsan"' not in text
     assert "Waves of 0.6 m were measured at Mukho" in text
     assert f'references: ["{TSUNAMI}-warning", "{TSUNAMI}-update"]' in text
+
+
+def test_titles_without_latin_letters_get_unique_ids(tmp_site: TmpSite) -> None:
+    """Every Korean title of a day made 2026-11-26-alert.ko.md, and a title like '!!!' became a
+    'translation' of an unrelated Korean alert."""
+    korean = ("new", "호우 경보", "--lang", "ko", "--area", "서울", "--no-input")
+    assert run_sitegen(*korean, cwd=tmp_site.root).returncode == 0
+    second = run_sitegen("new", "강풍 주의보", *korean[2:], cwd=tmp_site.root)
+    assert second.returncode == 0, second.stderr
+    punctuation = run_sitegen("new", "!!!", "--area", "서울", "--no-input", cwd=tmp_site.root)
+    assert punctuation.returncode == 0, punctuation.stderr
+    by_area = run_sitegen("new", "폭염", "--lang", "ko", "--area", "Seoul", cwd=tmp_site.root)
+    assert by_area.returncode == 0, by_area.stderr
+    names = sorted(p.name for p in alerts(tmp_site).iterdir())
+    day = names[0][:10]
+    assert names == [
+        f"{day}-alert-2.ko.md",
+        f"{day}-alert-3.md",
+        f"{day}-alert.ko.md",
+        f"{day}-seoul.ko.md",  # the area's name, when it has Latin letters
+    ]
+
+
+def test_follow_ups_are_named_after_the_original_and_numbered(example_site: TmpSite) -> None:
+    quake = "2026-09-12-gyeongju-earthquake"  # a Korean title
+    result = run_sitegen("new", "--update", quake, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    assert f"created content/alerts/{quake}-update.md" in result.stdout
+    first = alerts(example_site) / f"{quake}-update.md"
+    first.write_text(first.read_text().replace("TODO: ", ""))
+    for path in alerts(example_site).glob(f"{quake}-update.*.md"):
+        path.write_text(path.read_text().replace("TODO: ", ""))
+    again = run_sitegen("new", "--update", quake, cwd=example_site.root)
+    assert again.returncode == 0, again.stderr  # was: "already exists"
+    assert f"created content/alerts/{quake}-update-2.md" in again.stdout
+    assert f'"{quake}-update"]' in (alerts(example_site) / f"{quake}-update-2.md").read_text()
+
+
+def test_an_existing_file_is_named_relative_to_the_site(tmp_site: TmpSite) -> None:
+    import dataclasses
+    from datetime import datetime
+
+    from sitegen.model import Area, Severity
+    from sitegen.scaffold import new_alert, write_alert
+
+    sent = datetime.fromisoformat("2026-11-26T09:00:00+09:00")
+    alert = new_alert(
+        "X", event="X", severity=Severity.MINOR, areas=(Area("Seoul", "seoul"),),
+        language="en", sent=sent, expires=sent,
+    )  # fmt: skip
+    alert = dataclasses.replace(alert, id="x")
+    write_alert(alert, tmp_site.config)
+    try:
+        write_alert(alert, tmp_site.config)
+    except Exception as exc:
+        assert str(exc).startswith("content/alerts/x.md: already exists"), exc
+    else:
+        raise AssertionError("overwrote the file")
