@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -46,6 +47,34 @@ class Answers:
     expires_in: float | None
 
 
+MIN_HOURS, MAX_HOURS = 0.25, 30 * 24.0  # a quarter of an hour; 30 days
+
+
+class Hours(click.ParamType):  # type: ignore[type-arg]
+    """Hours until expiry, as an option or at the prompt: a finite number from 0.25 (15
+    minutes) to 720 (30 days; a longer alert is rather a new one, or updates, and a typo such
+    as 1e9 must not become a date far beyond any calendar)."""
+
+    name = "HOURS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            number = value
+        else:
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a number of hours, e.g. 24 or 1.5", param, ctx)
+        if not math.isfinite(number) or not MIN_HOURS <= number <= MAX_HOURS:
+            self.fail(
+                f"{value!r} hours: give a number from {MIN_HOURS:g} (15 minutes) to "
+                f"{MAX_HOURS:g} (30 days)",
+                param,
+                ctx,
+            )
+        return number
+
+
 def _choice(enum: type[Enum]) -> click.Choice:  # type: ignore[type-arg]
     return click.Choice([m.value for m in enum], case_sensitive=False)
 
@@ -66,9 +95,10 @@ def _member(enum: type[E], value: str) -> E:
 @click.option("--lang", "language", default=None, help="Language code (default: the site's).")
 @click.option(
     "--expires-in",
-    type=click.FloatRange(min=0.25),
+    type=Hours(),
     default=None,
-    help=f"Hours until the alert expires (default {DEFAULT_HOURS:g}).",
+    help=f"Hours until the alert expires, from {MIN_HOURS:g} to {MAX_HOURS:g} (30 days); "
+    f"default {DEFAULT_HOURS:g}.",
 )
 @click.option(
     "--update",
@@ -176,7 +206,11 @@ def _ask(config: SiteConfig, given: Answers) -> Answers:
         category=given.category,
         areas=given.areas or _ask_areas(config),
         expires_in=given.expires_in
-        or click.prompt("Expires in how many hours", type=float, default=DEFAULT_HOURS),
+        or click.prompt(
+            f"Expires in how many hours ({MIN_HOURS:g} to {MAX_HOURS:g})",
+            type=Hours(),
+            default=f"{DEFAULT_HOURS:g}",
+        ),
         language=given.language
         or click.prompt(
             "Language", type=click.Choice(config.languages), default=config.default_language

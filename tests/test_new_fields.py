@@ -1,0 +1,31 @@
+"""`sitegen new`: what the options and the prompts accept, and what they refuse."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from sitegen_fixtures import TmpSite, run_sitegen
+
+
+@pytest.mark.parametrize("hours", ["inf", "1e9", "nan", "-5", "0.1", "721", "abc"])
+def test_expires_in_out_of_range_is_a_usage_error(tmp_site: TmpSite, hours: str) -> None:
+    result = run_sitegen(
+        "new", "X", "--area", "Seoul", "--no-input", "--expires-in", hours, cwd=tmp_site.root
+    )
+    assert result.returncode == 2, result.stderr  # was: internal error (exit 3) for inf/1e9/nan
+    assert "Invalid value for '--expires-in'" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_the_prompt_checks_hours_as_the_option_does(tmp_site: TmpSite) -> None:
+    answers = "Storm\nStorm\nSevere\nExpected\nLikely\nSeoul\n-5\n1e9\n2\nen\n"
+    result = run_sitegen("new", "--interactive", cwd=tmp_site.root, input=answers)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("give a number from 0.25 (15 minutes) to 720 (30 days)") == 2
+    [path] = (tmp_site.root / "content/alerts").glob("*storm.md")
+    text = path.read_text()
+    sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
+    expires = datetime.fromisoformat(text.split("expires: ")[1].split()[0])
+    assert expires - sent == timedelta(hours=2)
