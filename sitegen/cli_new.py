@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,12 +13,14 @@ from typing import Any, TypeVar
 import click
 
 from sitegen.config import SiteConfig
-from sitegen.content import area_slug, load_site
+from sitegen.content import area_slug
 from sitegen.follow_up import UnknownAlertError, find_chain
-from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Urgency
+from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Site, Urgency
 from sitegen.options import load, site_option
+from sitegen.salvage import load_valid
 from sitegen.scaffold import (
     DEFAULT_HOURS,
+    area_slugs_by_name,
     default_times,
     follow_up,
     follow_up_id,
@@ -105,10 +107,15 @@ def _member(enum: type[E], value: str) -> E:
     "update_id",
     metavar="ID",
     default=None,
-    help="Write an Update of alert ID, its fields carried over.",
+    help="Write an Update of alert ID: the fields of its latest message, changed by --severity, "
+    "--urgency, --certainty, --event, --area, --expires-in when given.",
 )
 @click.option(
-    "--cancel", "cancel_id", metavar="ID", default=None, help="Write a Cancel of alert ID."
+    "--cancel",
+    "cancel_id",
+    metavar="ID",
+    default=None,
+    help="Write a Cancel of alert ID (--expires-in: how long receivers keep the Cancel).",
 )
 @click.option("--edit", is_flag=True, help="Open the new file in $EDITOR.")
 @click.option(
@@ -148,12 +155,12 @@ def new(
     ask = sys.stdin.isatty() if interactive is None else interactive
     if update_id and cancel_id:
         raise click.UsageError("give --update or --cancel, not both")
+    given = Answers(
+        title, event, severity, urgency, certainty, category, areas, language, expires_in
+    )
     if update_id or cancel_id:
-        alert = _follow_up(config, update_id, cancel_id, title)
+        alert = _follow_up(config, update_id, cancel_id, given)
     else:
-        given = Answers(
-            title, event, severity, urgency, certainty, category, areas, language, expires_in
-        )
         alert = _fresh(config, _ask(config, given) if ask else given)
         alert = replace(
             alert,
@@ -168,11 +175,26 @@ def new(
         click.edit(filename=str(path))
 
 
+# What a follow-up may change, by option name: an Update can say the danger grew or moved;
+# a Cancel ends the whole alert (to end it in some areas only, write an Update).
+FOLLOW_UP_OPTIONS = {
+    MsgType.UPDATE: {"title", "event", "severity", "urgency", "certainty", "areas", "expires_in"},
+    MsgType.CANCEL: {"title", "expires_in"},
+}
+OPTION_NAMES = {"areas": "--area", "language": "--lang", "expires_in": "--expires-in"}
+REFUSED_WHY = {
+    "language": "a follow-up is written in the languages of the alert it follows",
+    "category": "a follow-up keeps the alert's category (a different kind of event is a new alert)",
+}
+
+
 def _follow_up(
-    config: SiteConfig, update_id: str | None, cancel_id: str | None, title: str | None
+    config: SiteConfig, update_id: str | None, cancel_id: str | None, given: Answers
 ) -> Alert:
     target = update_id or cancel_id or ""
     option = "--update" if update_id else "--cancel"
+    kind = MsgType.UPDATE if update_id else MsgType.CANCEL
+    _refuse_options(kind, option, given)
     try:
         chain = find_chain(config, target, datetime.now().astimezone())
     except UnknownAlertError as exc:
@@ -185,11 +207,36 @@ def _follow_up(
             "(or the files moved out of content/)",
             err=True,
         )
-    kind = MsgType.UPDATE if update_id else MsgType.CANCEL
     sent, _ = default_times(datetime.now(), DEFAULT_HOURS)
     alert = follow_up(chain.latest.primary, kind, sent, chain.ids)
     alert = replace(alert, id=follow_up_id(chain.messages[0].id, kind, taken_ids(config)))
-    return alert if title is None else replace(alert, title=title)
+    return _with_given(config, alert, given)
+
+
+def _refuse_options(kind: MsgType, option: str, given: Answers) -> None:
+    allowed = FOLLOW_UP_OPTIONS[kind]
+    for name in ("event", "severity", "urgency", "certainty", "category", "areas", "language"):
+        if getattr(given, name) and name not in allowed:
+            flag = OPTION_NAMES.get(name, f"--{name}")
+            why = REFUSED_WHY.get(
+                name, "a Cancel ends the whole alert; to change it, write an --update instead"
+            )
+            raise click.UsageError(f"{flag} cannot be used with {option}: {why}")
+
+
+def _with_given(config: SiteConfig, alert: Alert, given: Answers) -> Alert:
+    """The follow-up with what the official gave as options instead of the carried values."""
+    changes: dict[str, object] = {
+        name: value for name in ("title", "event") if (value := getattr(given, name)) is not None
+    }
+    for name, enum in (("severity", Severity), ("urgency", Urgency), ("certainty", Certainty)):
+        if (value := getattr(given, name)) is not None:
+            changes[name] = _member(enum, value)
+    if given.areas:
+        changes["areas"] = _areas(config, given.areas, alert.language)
+    if given.expires_in is not None:
+        changes["expires"] = alert.sent + timedelta(hours=given.expires_in)
+    return replace(alert, **changes)  # type: ignore[arg-type]
 
 
 def _ask(config: SiteConfig, given: Answers) -> Answers:
@@ -204,7 +251,7 @@ def _ask(config: SiteConfig, given: Answers) -> Answers:
         certainty=given.certainty
         or click.prompt("Certainty", type=_choice(Certainty), default="Likely"),
         category=given.category,
-        areas=given.areas or _ask_areas(config),
+        areas=given.areas or _ask_areas(config, config.default_language),
         expires_in=given.expires_in
         or click.prompt(
             f"Expires in how many hours ({MIN_HOURS:g} to {MAX_HOURS:g})",
@@ -234,20 +281,24 @@ def _fresh(config: SiteConfig, answers: Answers) -> Alert:
         urgency=_member(Urgency, answers.urgency or "Expected"),
         certainty=_member(Certainty, answers.certainty or "Likely"),
         category=_member(Category, answers.category or "Other"),
-        areas=_areas(config, answers.areas) or (Area("TODO: area name", "todo"),),
+        areas=_areas(config, answers.areas, lang) or (Area("TODO: area name", "todo"),),
         language=lang,
         sent=sent,
         expires=expires,
     )
 
 
-def _site_areas(config: SiteConfig) -> tuple[Area, ...]:
-    site = load_site(config, datetime.now().astimezone()).site
-    return known_areas(site, config.default_language)
+def _site_areas(config: SiteConfig, language: str) -> tuple[Area, ...]:
+    """The areas the site's valid alerts use, named in `language` where possible."""
+    return known_areas(_valid_site(config), language)
 
 
-def _ask_areas(config: SiteConfig) -> tuple[str, ...]:
-    known = _site_areas(config)
+def _valid_site(config: SiteConfig) -> Site:
+    return load_valid(config, datetime.now().astimezone()).site
+
+
+def _ask_areas(config: SiteConfig, language: str) -> tuple[str, ...]:
+    known = _site_areas(config, language)
     if known:
         click.echo("Areas already used in this site:")
         for number, area in enumerate(known, 1):
@@ -262,9 +313,14 @@ def _ask_areas(config: SiteConfig) -> tuple[str, ...]:
     return tuple(picked)
 
 
-def _areas(config: SiteConfig, names: tuple[str, ...]) -> tuple[Area, ...]:
-    """Names → Areas; a name the site already uses keeps its geocodes."""
+def _areas(config: SiteConfig, names: tuple[str, ...], language: str) -> tuple[Area, ...]:
+    """Names → Areas. A name the site already uses, in any language, becomes that area as
+    alerts in `language` name it, geocodes included."""
     if not names:
         return ()
-    by_name = {a.name.lower(): a for a in _site_areas(config)}
-    return tuple(by_name.get(n.lower()) or Area(n, area_slug("", (), n)) for n in names)
+    site = _valid_site(config)
+    slugs = area_slugs_by_name(site)
+    by_slug = {a.slug: a for a in known_areas(site, language)}
+    return tuple(
+        by_slug.get(slugs.get(n.lower(), "")) or Area(n, area_slug("", (), n)) for n in names
+    )

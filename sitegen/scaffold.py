@@ -125,6 +125,18 @@ def known_areas(site: Site | None, language: str) -> tuple[Area, ...]:
     return tuple(sorted(seen.values(), key=lambda a: a.name.lower()))
 
 
+def area_slugs_by_name(site: Site | None) -> dict[str, str]:
+    """Every area name used in the site, in any language (lowercase), → its slug."""
+    if site is None:
+        return {}
+    return {
+        area.name.lower(): area.slug
+        for group in site.groups
+        for version in group.versions
+        for area in version.areas
+    }
+
+
 MAX_ID = 100  # content.ID_RE
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from sitegen_fixtures import TmpSite, alert_text, run_sitegen
 
@@ -135,3 +138,45 @@ def test_an_existing_file_is_named_relative_to_the_site(tmp_site: TmpSite) -> No
         assert str(exc).startswith("content/alerts/x.md: already exists"), exc
     else:
         raise AssertionError("overwrote the file")
+
+
+def test_an_update_takes_severity_areas_and_expiry_from_options(example_site: TmpSite) -> None:
+    result = run_sitegen(
+        "new", "--update", FLOOD, "--severity", "Extreme", "--area", "busan",
+        "--area", "Nowhere", "--expires-in", "3", cwd=example_site.root,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = (alerts(example_site) / f"{FLOOD}-update.md").read_text()
+    assert "severity: Extreme\n" in text
+    # a known area keeps its geocodes (as the site names it); a new one is written as given
+    assert '- name: "Busan"\n    geocodes: {"ISO3166-2": "KR-26"}\n  - name: "Nowhere"\n' in text
+    assert '"Seoul"' not in text
+    sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
+    expires = datetime.fromisoformat(text.split("expires: ")[1].split()[0])
+    assert expires - sent == timedelta(hours=3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--update", FLOOD, "--lang", "ko"), "--lang cannot be used with --update"),
+        (("--update", FLOOD, "--category", "Geo"), "--category cannot be used with --update"),
+        (("--cancel", FLOOD, "--severity", "Minor"), "--severity cannot be used with --cancel"),
+        (("--cancel", FLOOD, "--area", "Seoul"), "--area cannot be used with --cancel"),
+    ],
+)
+def test_options_a_follow_up_cannot_use_are_refused(
+    example_site: TmpSite, args: tuple[str, ...], message: str
+) -> None:
+    result = run_sitegen("new", *args, cwd=example_site.root)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not list(alerts(example_site).glob(f"{FLOOD}-*"))
+
+
+def test_a_cancel_takes_its_expiry_from_the_option(example_site: TmpSite) -> None:
+    result = run_sitegen("new", "--cancel", FLOOD, "--expires-in", "6", cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    text = (alerts(example_site) / f"{FLOOD}-cancel.md").read_text()
+    sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
+    expires = datetime.fromisoformat(text.split("expires: ")[1].split()[0])
+    assert expires - sent == timedelta(hours=6)
