@@ -167,6 +167,7 @@ class _Header:
     status: Status
     msg_type: MsgType
     references: tuple[str, ...]
+    own: bool  # sent by this site: its text has one block per line, not hard-wrapped
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +250,8 @@ def _header(reader: _Reader, root: ET.Element, config: SiteConfig) -> _Header | 
         reader.error(root, f"an {msg_type.value} must have <references>; this one has none")
     if not (identifier and sent and status and msg_type):
         return None
-    return _Header(alert_id_for(identifier, config), sent, status, msg_type, references)
+    own = identifier.startswith(sender_domain(config) + "-")
+    return _Header(alert_id_for(identifier, config), sent, status, msg_type, references, own)
 
 
 def _msg_type(reader: _Reader, root: ET.Element) -> MsgType | None:
@@ -445,15 +447,17 @@ def _alert_text(header: _Header, info: _Info, name: str) -> str:
         effective=info.effective,
         areas=areas,
         references=header.references,
-        body=markdown_body(info.description, info.instruction, info.language),
+        body=markdown_body(info.description, info.instruction, info.language, not header.own),
         headline=info.headline,
     )
     return alert_file_text(alert)
 
 
-def markdown_body(description: str, instruction: str, language: str) -> str:
-    """Markdown whose CAP description and instruction are exactly the given plain texts."""
-    paragraphs, steps = _blocks(description), _blocks(instruction)
+def markdown_body(description: str, instruction: str, language: str, wrapped: bool = True) -> str:
+    """Markdown whose CAP description and instruction are the given plain texts, with
+    hard-wrapped lines rejoined (`wrapped`; sitegen's own CAP has one block per line)."""
+    paragraphs, steps = _blocks(description, wrapped), _blocks(instruction, wrapped)
+    steps = [_BULLET.sub("", step, count=1) for step in steps]  # "- x" is the item "x"
     for escape in (_escape_minimal, _escape_all):
         parts = [escape(p, "") for p in paragraphs]
         if steps:
@@ -469,12 +473,30 @@ def markdown_body(description: str, instruction: str, language: str) -> str:
     return body
 
 
-def _blocks(text: str) -> list[str]:
-    """Plain CAP text → blocks. sitegen's own CAP has one block per line; text from other
-    senders is often hard-wrapped into blank-line-separated paragraphs, which are rejoined."""
+def _blocks(text: str, wrapped: bool = True) -> list[str]:
+    """Plain CAP text → blocks (paragraphs or steps). Text from other senders is often
+    hard-wrapped: a line continues the one before unless a blank line separates them, it
+    starts like a list item ("-", "*", "•", "1.", "1)"), or (with no blank lines anywhere,
+    as when each step is one line) the line before ends a sentence. sitegen's own CAP
+    (`wrapped` False) has exactly one block per line."""
+    if not wrapped:
+        return [block for line in text.split("\n") if (block := " ".join(line.split()))]
     blank_line = re.compile(r"\n[ \t]*\n")
-    chunks = blank_line.split(text) if blank_line.search(text) else text.split("\n")
-    return [block for chunk in chunks if (block := " ".join(chunk.split()))]
+    paragraphs = blank_line.search(text) is not None
+    blocks: list[list[str]] = []
+    for chunk in blank_line.split(text):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        for index, line in enumerate(lines):
+            ended = index > 0 and not paragraphs and _SENTENCE_END.search(lines[index - 1])
+            if index == 0 or _ITEM_START.match(line) or ended:
+                blocks.append([])
+            blocks[-1].append(line)
+    return [" ".join(" ".join(block).split()) for block in blocks]
+
+
+_ITEM_START = re.compile(r"^([-*•+]\s|\d{1,3}[.)]\s)")
+_BULLET = re.compile(r"^[-*•+]\s+")
+_SENTENCE_END = re.compile(r"[.!?:;…。！？][\"'’”»)\]]*$")
 
 
 def _escape_minimal(line: str, prefix: str) -> str:

@@ -342,3 +342,40 @@ def test_cli_writes_nothing_when_any_file_fails(import_site: TmpSite, tmp_path: 
     assert list((import_site.root / "content/alerts").iterdir()) == []
     missing = cli("import-cap", "nowhere.xml", cwd=import_site.root)
     assert missing.returncode == 1 and b"nowhere.xml: cannot read the file" in missing.stderr
+
+
+HARD_WRAPPED = """<instruction>TAKE COVER NOW! Move to a basement or an interior room on the lowest
+floor of a sturdy building. Avoid windows.
+- If you are outdoors, move to the closest
+  substantial shelter.
+2. Protect your head.</instruction>
+<description>A confirmed tornado was located near Blanchard, moving
+northeast at 30 mph.
+Hail is expected.</description>
+"""
+
+
+def test_hard_wrapped_lines_are_joined_and_only_real_items_start_a_step(
+    tmp_site: TmpSite,
+) -> None:
+    data = minimal().replace(b"<area>", HARD_WRAPPED.encode() + b"<area>")
+    result = import_cap(data, "x.xml", tmp_site.config)
+    assert result.ok, [str(p) for p in result.problems]
+    write_imported(list(result.files), tmp_site.config, force=False)
+    description, instruction = cap_texts(loaded(tmp_site).by_id["x-1"].primary)
+    assert instruction.split("\n") == [
+        "TAKE COVER NOW! Move to a basement or an interior room on the lowest floor of a sturdy "
+        "building. Avoid windows.",
+        "If you are outdoors, move to the closest substantial shelter.",
+        "2. Protect your head.",
+    ]
+    assert description.split("\n") == [
+        "A confirmed tornado was located near Blanchard, moving northeast at 30 mph.",
+        "Hail is expected.",
+    ]
+
+
+def test_one_step_per_line_stays_one_step_per_line(import_site: TmpSite) -> None:
+    import_files(import_site, "de-mowas-chemical.xml")
+    [group] = loaded(import_site).groups
+    assert cap_texts(group.primary)[1].count("\n") == 2  # three steps, as sent
