@@ -58,9 +58,14 @@ class _Reader:
     lines: dict[ET.Element, int]
     problems: list[Problem] = field(default_factory=list)
     used: set[ET.Element] = field(default_factory=set)
+    firsts: dict[tuple[ET.Element, str], ET.Element] = field(default_factory=dict)
 
     def line(self, element: ET.Element) -> int:
         return self.lines.get(element, 0)
+
+    def at(self, parent: ET.Element, tag: str) -> ET.Element:
+        """The <tag> child read from `parent` (for a message on its own line), else `parent`."""
+        return self.firsts.get((parent, tag), parent)
 
     def error(self, element: ET.Element, message: str) -> None:
         self.problems.append(Problem(self.origin, self.line(element), message))
@@ -71,6 +76,8 @@ class _Reader:
     def all(self, parent: ET.Element, tag: str) -> list[ET.Element]:
         found = parent.findall(f"{{{CAP_NS}}}{tag}")
         self.used.update(found)
+        if found:
+            self.firsts[(parent, tag)] = found[0]
         return found
 
     def text(self, parent: ET.Element, tag: str, required: bool = False) -> str | None:
@@ -241,13 +248,22 @@ def _header(reader: _Reader, root: ET.Element, config: SiteConfig) -> _Header | 
     msg_type = _msg_type(reader, root)
     scope = reader.text(root, "scope", required=True)
     if scope is not None and scope != "Public":
-        reader.error(root, f"scope is {scope}: this message is not for the public; not imported")
+        reader.error(
+            reader.at(root, "scope"),
+            f"scope is {scope}: this message is not for the public; not imported",
+        )
     sender = reader.text(root, "sender", required=True)
     if sender and sender != config.sender:
-        reader.warn(root, f"sender {sender} becomes the site's sender {config.sender} on export")
+        reader.warn(
+            reader.at(root, "sender"),
+            f"sender {sender} becomes the site's sender {config.sender} on export",
+        )
     references = _references(reader, root, config)
     if msg_type in (MsgType.UPDATE, MsgType.CANCEL) and not references:
-        reader.error(root, f"an {msg_type.value} must have <references>; this one has none")
+        reader.error(
+            reader.at(root, "msgType"),
+            f"an {msg_type.value} must have <references>; this one has none",
+        )
     if not (identifier and sent and status and msg_type):
         return None
     own = identifier.startswith(sender_domain(config) + "-")
@@ -257,7 +273,10 @@ def _header(reader: _Reader, root: ET.Element, config: SiteConfig) -> _Header | 
 def _msg_type(reader: _Reader, root: ET.Element) -> MsgType | None:
     raw = reader.text(root, "msgType", required=True)
     if raw in ("Ack", "Error"):
-        reader.error(root, f"msgType {raw} is a reply between systems, not an alert to publish")
+        reader.error(
+            reader.at(root, "msgType"),
+            f"msgType {raw} is a reply between systems, not an alert to publish",
+        )
         return None
     return _enum(reader, root, "msgType", raw, MsgType)
 
@@ -268,7 +287,10 @@ def _references(reader: _Reader, root: ET.Element, config: SiteConfig) -> tuple[
     for triple in raw.split():
         parts = triple.split(",")
         if len(parts) != 3 or not parts[1]:
-            reader.error(root, f"reference {triple!r} is not in CAP's sender,identifier,sent form")
+            reader.error(
+                reader.at(root, "references"),
+                f"reference {triple!r} is not in CAP's sender,identifier,sent form",
+            )
             continue
         ids.append(alert_id_for(parts[1], config))
     return tuple(ids)
@@ -276,6 +298,7 @@ def _references(reader: _Reader, root: ET.Element, config: SiteConfig) -> tuple[
 
 def _infos(reader: _Reader, root: ET.Element, config: SiteConfig) -> list[_Info]:
     infos: list[_Info] = []
+    kept: list[ET.Element] = []
     elements = reader.all(root, "info")
     if not elements:
         reader.error(root, "the message has no <info>: there is nothing to publish")
@@ -287,11 +310,12 @@ def _infos(reader: _Reader, root: ET.Element, config: SiteConfig) -> list[_Info]
             reader.warn(element, f"a second <info> in language {info.language} was not imported")
             continue
         infos.append(info)
-    for info in infos[1:]:
+        kept.append(element)
+    for info, element in zip(infos[1:], kept[1:], strict=True):
         for name, mine, first in zip(_SHARED_NAMES, info.shared(), infos[0].shared(), strict=True):
             if mine != first:
                 reader.error(
-                    root,
+                    reader.at(element, name),
                     f"the <info> blocks disagree on {name} ({infos[0].language}: {_show(first)}, "
                     f"{info.language}: {_show(mine)}); sitegen needs one value for every language",
                 )
@@ -305,9 +329,10 @@ def _show(value: object) -> str:
 
 
 def _info(reader: _Reader, element: ET.Element, config: SiteConfig) -> _Info | None:
-    categories = [c.text or "" for c in reader.all(element, "category")]
-    for extra in categories[1:]:
-        reader.warn(element, f"category {extra} was not imported (sitegen keeps one category)")
+    found = reader.all(element, "category")
+    categories = [c.text or "" for c in found]
+    for extra, extra_element in zip(categories[1:], found[1:], strict=True):
+        reader.warn(extra_element, f"category {extra} was not imported (sitegen keeps one)")
     category = _enum(reader, element, "category", categories[0] if categories else None, Category)
     values = (
         _language(reader, element, config),
@@ -334,10 +359,16 @@ def _report_replaced(reader: _Reader, element: ET.Element, config: SiteConfig) -
     # The site republishes under its own name and pages; say so when that differs.
     sender_name = reader.text(element, "senderName")
     if sender_name is not None and sender_name != config.sender_name:
-        reader.warn(element, f"<senderName> {sender_name} becomes {config.sender_name} on export")
+        reader.warn(
+            reader.at(element, "senderName"),
+            f"<senderName> {sender_name} becomes {config.sender_name} on export",
+        )
     web = reader.text(element, "web")
     if web is not None and not web.startswith(config.base_url):
-        reader.warn(element, f"<web> {web} becomes the alert's page on this site on export")
+        reader.warn(
+            reader.at(element, "web"),
+            f"<web> {web} becomes the alert's page on this site on export",
+        )
 
 
 def _titles(reader: _Reader, element: ET.Element) -> tuple[str, str]:
@@ -352,7 +383,10 @@ def _titles(reader: _Reader, element: ET.Element) -> tuple[str, str]:
         title = reader.text(element, "event") or ""
         reader.warn(element, "no <headline>: the event name is used as the title")
     if len(title) > MAX_TITLE:
-        reader.warn(element, f"the headline is over {MAX_TITLE} characters and was shortened")
+        reader.warn(
+            reader.at(element, "headline"),
+            f"the headline is over {MAX_TITLE} characters and was shortened",
+        )
         title = title[: MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
     return title, headline if headline != title else ""
 
@@ -363,7 +397,7 @@ def _language(reader: _Reader, element: ET.Element, config: SiteConfig) -> str |
         if candidate in config.languages:
             return candidate
     reader.error(
-        element,
+        reader.at(element, "language"),
         f"language {raw} is not one of the site's languages ({', '.join(config.languages)}); "
         "add it to site.toml to import this <info>",
     )
@@ -395,7 +429,9 @@ def _instant(
     except ValueError:
         value = None
     if value is None or value.utcoffset() is None:
-        reader.error(parent, f"<{tag}> {raw!r} is not a date and time with a timezone")
+        reader.error(
+            reader.at(parent, tag), f"<{tag}> {raw!r} is not a date and time with a timezone"
+        )
         return None
     return value
 
@@ -412,7 +448,9 @@ def _enum(
     for member in enum:
         if member.value == raw.strip():
             return member
-    reader.error(parent, f"<{tag}> {raw!r} is not one of {', '.join(m.value for m in enum)}")
+    reader.error(
+        reader.at(parent, tag), f"<{tag}> {raw!r} is not one of {', '.join(m.value for m in enum)}"
+    )
     return None
 
 

@@ -379,3 +379,27 @@ def test_one_step_per_line_stays_one_step_per_line(import_site: TmpSite) -> None
     import_files(import_site, "de-mowas-chemical.xml")
     [group] = loaded(import_site).groups
     assert cap_texts(group.primary)[1].count("\n") == 2  # three steps, as sent
+
+
+def test_problems_name_the_line_of_the_element_they_are_about(tmp_site: TmpSite) -> None:
+    data = b"\n".join(
+        [
+            b'<?xml version="1.0"?>',
+            b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">',
+            b"<identifier>x-1</identifier>",
+            b"<sender>other@example.org</sender>",  # line 4
+            b"<sent>2026-01-01T00:00:00-00:00</sent><status>Actual</status>",
+            b"<msgType>Alert</msgType><scope>Public</scope>",
+            b"<info><language>en</language><category>Met</category><event>Storm</event>",
+            b"<urgency>Expected</urgency>",
+            b"<severity>Catastrophic</severity>",  # line 9
+            b"<certainty>Likely</certainty>",
+            b"<expires>soon</expires>",  # line 11
+            b"<headline>Storm</headline><area><areaDesc>Coast</areaDesc></area></info>",
+            b"</alert>",
+        ]
+    )
+    problems = [str(p) for p in import_cap(data, "x.xml", tmp_site.config).problems]
+    assert any(p.startswith("x.xml:4: warning: sender other@example.org") for p in problems)
+    assert any(p.startswith("x.xml:9: <severity> 'Catastrophic'") for p in problems)
+    assert any(p.startswith("x.xml:11: <expires> 'soon'") for p in problems), problems
