@@ -105,9 +105,19 @@ def _local(element: ET.Element) -> str:
 
 
 def _not_kept(element: ET.Element) -> str:
-    value = " ".join("".join(element.itertext()).split())
+    value = _shown_value(element)
     shown = f": {value[:80]}{'…' if len(value) > 80 else ''}" if value else ""
     return f"<{_local(element)}> is not part of sitegen's alert format and was not imported{shown}"
+
+
+def _shown_value(element: ET.Element) -> str:
+    """An element's content as a reader would write it: `SAME=WSW` for a valueName/value
+    pair, else its texts separated by spaces (never run together: `SAMEWSW`)."""
+    name = element.findtext(f"{{{CAP_NS}}}valueName")
+    value = element.findtext(f"{{{CAP_NS}}}value")
+    if name is not None and value is not None:
+        return f"{name.strip()}={' '.join(value.split())}"
+    return " ".join(" ".join(element.itertext()).split())
 
 
 def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, int]]:
@@ -121,15 +131,28 @@ def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, in
         parser.feed(data)
         root: ET.Element = parser.close()
     except defusedxml.DefusedXmlException as exc:
-        raise ContentError(
-            [Problem(origin, 0, f"refused: the XML uses a DTD or entities ({exc}); CAP needs none")]
-        ) from exc
+        line = int(getattr(parser.parser, "CurrentLineNumber", 0))
+        message = f"refused: the XML uses {_forbidden(exc)}; CAP needs none, and it could be used "
+        message += "against this machine (entity expansion, reading local files)"
+        raise ContentError([Problem(origin, line, message)]) from exc
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else 0
         raise ContentError([Problem(origin, line, f"not well-formed XML ({exc.msg})")]) from exc
     if root.tag != f"{{{CAP_NS}}}alert":
         raise ContentError([Problem(origin, 1, _not_cap(root.tag))])
     return root, builder.lines
+
+
+def _forbidden(exc: defusedxml.DefusedXmlException) -> str:
+    """What defusedxml refused, in words (its exceptions print as Python reprs)."""
+    name = getattr(exc, "name", None)
+    if isinstance(exc, defusedxml.DTDForbidden):
+        return f"a DTD (<!DOCTYPE {name}>)"
+    if isinstance(exc, defusedxml.EntitiesForbidden):
+        return f"an entity declaration (<!ENTITY {name}>)"
+    if isinstance(exc, defusedxml.ExternalReferenceForbidden):
+        return f"an external reference ({getattr(exc, 'sysid', None) or 'a DTD or entity'})"
+    return "a DTD or entities"
 
 
 class _LineBuilder(ET.TreeBuilder):
