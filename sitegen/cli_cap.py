@@ -119,8 +119,8 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
     clashes = [str(p.relative_to(config.root)) for p in paths if p.exists()]
     if clashes and not force:
         raise SitegenError(
-            f"{', '.join(clashes)}: already exist(s); nothing was written. "
-            "Use --force to replace them."
+            f"{', '.join(clashes)}: already {'exists' if len(clashes) == 1 else 'exist'}; "
+            f"nothing was written. Use --force to replace {'it' if len(clashes) == 1 else 'them'}."
         )
     folder.mkdir(parents=True, exist_ok=True)
     for path, file in zip(paths, files, strict=True):

@@ -118,7 +118,8 @@ def _build(path: Path, raw: dict[str, Any]) -> SiteConfig:
     site = _table(path, raw, "site")
     unknown = set(raw) - {"site", "cache", "publish"}
     if unknown:
-        raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
+        noun = "section" if len(unknown) == 1 else "sections"
+        raise ConfigError(f"{path}: unknown {noun} {', '.join(sorted(unknown))}")
     base_url = _str(path, site, "base_url", "site")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -176,7 +177,8 @@ def _publish(path: Path, raw: dict[str, Any]) -> PublishConfig:
     known = set(PublishConfig.__dataclass_fields__)
     unknown = set(raw) - known
     if unknown:
-        raise ConfigError(f"{path}: [publish] unknown key(s) {', '.join(sorted(unknown))}")
+        noun = "key" if len(unknown) == 1 else "keys"
+        raise ConfigError(f"{path}: [publish] unknown {noun} {', '.join(sorted(unknown))}")
     values: dict[str, Any] = dict(raw)
     for key in ("cloudfront", "akamai"):
         if key in values:

@@ -56,8 +56,8 @@ class ContentError(SitegenError):
     @classmethod
     def summary_only(cls, count: int) -> SitegenError:
         """The closing line alone, for when the problems were already printed one by one."""
-        noun = "problem" if count == 1 else "problems"
-        return SitegenError(f"{count} {noun} found; fix them and run again.")
+        fix = "fix it" if count == 1 else "fix them"
+        return SitegenError(f"{plural(count, 'problem')} found; {fix} and run again.")
 
 
 class BuildError(SitegenError):

@@ -267,3 +267,36 @@ def test_edit_opens_the_editor(tmp_site: TmpSite, tmp_path: Path) -> None:
 def test_no_title_without_terminal_is_a_usage_error(tmp_site: TmpSite) -> None:
     result = sitegen("new", "--no-input", cwd=tmp_site.root)
     assert result.returncode == 2 and "give the alert's TITLE" in result.stderr
+
+
+def test_counts_are_written_with_the_right_plural(tmp_site: TmpSite) -> None:
+    tmp_site.add("a.md", alert_text())
+    ok = sitegen("check", cwd=tmp_site.root)
+    assert "ok: 1 alert in 1 file, no errors" in ok.stdout
+    tmp_site.add("b.md", alert_text(severity="Severe!"))
+    failed = sitegen("check", cwd=tmp_site.root)
+    assert "1 problem found; fix it and run again." in failed.stderr
+    cap = tmp_site.root / "x.xml"
+    cap.write_bytes(
+        b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>imported</identifier>'
+        b"<sender>s</sender><sent>2026-01-01T00:00:00-00:00</sent><status>Actual</status>"
+        b"<msgType>Alert</msgType><scope>Public</scope><info><category>Met</category>"
+        b"<event>Storm</event><urgency>Expected</urgency><severity>Severe</severity>"
+        b"<certainty>Likely</certainty><expires>2026-01-02T00:00:00-00:00</expires>"
+        b"<area><areaDesc>Coast</areaDesc></area></info></alert>"
+    )
+    (tmp_site.root / "content/alerts/b.md").unlink()
+    assert sitegen("import-cap", "x.xml", cwd=tmp_site.root).returncode == 0
+    again = sitegen("import-cap", "x.xml", cwd=tmp_site.root)
+    assert "content/alerts/imported.md: already exists; nothing was written" in again.stderr
+    assert "(s)" not in ok.stdout + failed.stderr + again.stderr
+
+
+def test_serve_reports_counts_with_the_right_plural(tmp_site: TmpSite) -> None:
+    from sitegen.rebuild import Rebuilder
+    from sitegen.serve import Preview
+
+    lines: list[str] = []
+    tmp_site.add("a.md", alert_text(severity="Severe!"))
+    Preview(Rebuilder(tmp_site.root / "site.toml"), lines.append, False).rebuild([])
+    assert "1 problem; still serving the last good build" in lines
