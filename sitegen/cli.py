@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shlex
 import sys
 import threading
 from datetime import datetime
@@ -182,10 +183,11 @@ def _exit_quickly() -> NoReturn:
 
 def main() -> None:
     """Console-script entry point: user mistakes exit cleanly, our bugs say so."""
-    debug = "--debug" in sys.argv[1:]
+    args = debug_first(sys.argv[1:])
+    debug = args[:1] == ["--debug"]
     _QUICK_EXIT.clear()  # only this run's command may set it (not one run in-process before)
     try:
-        cli.main(prog_name="sitegen", standalone_mode=True)
+        cli.main(args=args, prog_name="sitegen", standalone_mode=True)
     except SystemExit as done:
         if done.code in (None, 0) and _QUICK_EXIT and threading.active_count() == 1:
             _exit_quickly()
@@ -193,10 +195,21 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - last line of defence for our own bugs
         if debug:
             raise
+        again = shlex.join(["sitegen", "--debug", *args])
         click.echo(
             f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in sitegen. Run again with --debug for the traceback "
-            "and report it.",
+            f"This is a bug in sitegen. Run it again with --debug for the traceback:\n"
+            f"  {again}\nand report it.",
             err=True,
         )
         sys.exit(3)
+
+
+def debug_first(args: list[str]) -> list[str]:
+    """`--debug` is an option of `sitegen` itself, yet people add it anywhere
+    (`sitegen new --debug`): move it before the command (never past a `--`)."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:end]:
+        return args
+    rest = [a for i, a in enumerate(args) if not (i < end and a == "--debug")]
+    return ["--debug", *rest]

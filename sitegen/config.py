@@ -98,11 +98,30 @@ class SiteConfig:
         return self.titles.get(language, self.title)
 
 
+SITE_FILE = "site.toml"
+
+
+def find_site_file(given: Path, cwd: Path | None = None) -> Path:
+    """The site.toml `--site` means: a folder means its site.toml; the plain name site.toml,
+    when there is none here, means the nearest one in a parent folder (as git finds .git),
+    so sitegen works from content/alerts/ too. Anything else is taken as given."""
+    if given.is_dir():
+        return given / SITE_FILE
+    if given.exists() or given != Path(SITE_FILE):
+        return given
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SITE_FILE).is_file():
+            return folder / SITE_FILE
+    return given
+
+
 def load_config(path: Path) -> SiteConfig:
     """Read and validate site.toml; every mistake becomes a ConfigError naming the file."""
     if not path.is_file():
+        where = "here or in any parent folder" if path == Path(SITE_FILE) else "here"
         raise ConfigError(
-            f"{path}: no site.toml here. Run sitegen from your site's folder, "
+            f"{path}: no site.toml {where}. Run sitegen from your site's folder, "
             "or pass --site PATH/TO/site.toml."
         )
     try:

@@ -300,3 +300,49 @@ def test_serve_reports_counts_with_the_right_plural(tmp_site: TmpSite) -> None:
     tmp_site.add("a.md", alert_text(severity="Severe!"))
     Preview(Rebuilder(tmp_site.root / "site.toml"), lines.append, False).rebuild([])
     assert "1 problem; still serving the last good build" in lines
+
+
+def test_the_site_is_found_from_a_subfolder_and_said_so(example_site: TmpSite) -> None:
+    alerts = example_site.root / "content" / "alerts"
+    result = sitegen("check", "--now", NOW, cwd=alerts)
+    assert result.returncode == 0, result.stderr  # was: "no site.toml here"
+    assert f"using {example_site.root / 'site.toml'}" in result.stderr
+    here = sitegen("check", "--now", NOW, cwd=example_site.root)
+    assert "using" not in here.stderr  # nothing to say when it is here
+
+
+def test_site_may_name_the_sites_folder(example_site: TmpSite, tmp_path: Path) -> None:
+    result = sitegen("check", "--now", NOW, "--site", str(example_site.root), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    missing = sitegen("check", "--site", str(empty), cwd=tmp_path)
+    assert missing.returncode == 1 and f"{empty / 'site.toml'}: no site.toml here" in missing.stderr
+
+
+BUGGY = (
+    "import sitegen.status as s\n"
+    "s.format_status = lambda status: 1 / 0\n"
+    "from sitegen.cli import main\n"
+    "main()\n"
+)
+
+
+def test_debug_after_the_command_name_and_the_exact_command_to_rerun(
+    example_site: TmpSite,
+) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", BUGGY, *args],
+            cwd=example_site.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    plain = run("status", "--now", NOW)
+    assert plain.returncode == 3 and "Traceback" not in plain.stderr
+    assert f"  sitegen --debug status --now {NOW}\n" in plain.stderr
+    after = run("status", "--now", NOW, "--debug")
+    assert "Traceback" in after.stderr and "ZeroDivisionError" in after.stderr
+    assert "No such option" not in after.stderr
