@@ -28,7 +28,7 @@ from sitegen.scaffold import (
     known_areas,
     new_alert,
     taken_ids,
-    write_alert,
+    write_alerts,
 )
 
 E = TypeVar("E", bound=Enum)
@@ -159,20 +159,21 @@ def new(
         title, event, severity, urgency, certainty, category, areas, language, expires_in
     )
     if update_id or cancel_id:
-        alert = _follow_up(config, update_id, cancel_id, given)
+        alerts = _follow_up(config, update_id, cancel_id, given)
     else:
         alert = _fresh(config, _ask(config, given) if ask else given)
-        alert = replace(
-            alert,
-            id=fresh_id(alert, taken_ids(config)),
-            translation_of_default=alert.language != config.default_language,
+        alerts = (
+            replace(
+                alert,
+                id=fresh_id(alert, taken_ids(config)),
+                translation_of_default=alert.language != config.default_language,
+            ),
         )
-    path = write_alert(alert, config)
-    click.echo(
-        f"created {path.relative_to(config.root)}: fill in the TODO lines, then run `sitegen check`"
-    )
+    paths = write_alerts(alerts, config)
+    shown = ", ".join(str(p.relative_to(config.root)) for p in paths)
+    click.echo(f"created {shown}: fill in the TODO lines, then run `sitegen check`")
     if edit:
-        click.edit(filename=str(path))
+        click.edit(filename=str(paths[0]))
 
 
 # What a follow-up may change, by option name: an Update can say the danger grew or moved;
@@ -190,7 +191,7 @@ REFUSED_WHY = {
 
 def _follow_up(
     config: SiteConfig, update_id: str | None, cancel_id: str | None, given: Answers
-) -> Alert:
+) -> tuple[Alert, ...]:
     target = update_id or cancel_id or ""
     option = "--update" if update_id else "--cancel"
     kind = MsgType.UPDATE if update_id else MsgType.CANCEL
@@ -208,9 +209,16 @@ def _follow_up(
             err=True,
         )
     sent, _ = default_times(datetime.now(), DEFAULT_HOURS)
-    alert = follow_up(chain.latest.primary, kind, sent, chain.ids)
-    alert = replace(alert, id=follow_up_id(chain.messages[0].id, kind, taken_ids(config)))
-    return _with_given(config, alert, given)
+    new_id = follow_up_id(chain.messages[0].id, kind, taken_ids(config))
+    # one file per language the latest message has, so no translation is left behind
+    return tuple(
+        _with_given(
+            config,
+            replace(follow_up(version, kind, sent, chain.ids), id=new_id),
+            given if index == 0 else replace(given, title=None, event=None),
+        )
+        for index, version in enumerate(chain.latest.versions)
+    )
 
 
 def _refuse_options(kind: MsgType, option: str, given: Answers) -> None:

@@ -16,6 +16,7 @@ from sitegen.alert_file import alert_file_text, instruction_heading
 from sitegen.config import SiteConfig
 from sitegen.content import split_stem
 from sitegen.errors import SitegenError
+from sitegen.i18n import LOCALES, catalog
 from sitegen.model import (
     Alert,
     Area,
@@ -75,6 +76,11 @@ def new_alert(
     )  # fmt: skip
 
 
+# Follow-up titles: the catalog (sitegen/locales/<lang>.json) translates these.
+UPDATE_TITLE = "%(title)s (update)"
+CANCEL_TITLE = "%(title)s (cancelled)"
+
+
 def follow_up(
     original: Alert, kind: MsgType, sent: datetime, references: tuple[str, ...] = ()
 ) -> Alert:
@@ -85,21 +91,19 @@ def follow_up(
     expires = original.expires if original.expires > sent else sent + timedelta(hours=1)
     heading = instruction_heading(original.language)
     if kind is MsgType.CANCEL:
-        title = f"{original.title} (cancelled)"
         body = (
             f"{TODO} say why the alert is cancelled and that the danger has passed.\n\n"
             f"## {heading}\n\n- {TODO} what people may do again now.\n"
         )
         urgency = Urgency.PAST
     else:
-        title = f"{original.title} (update)"
         body = f"{TODO} say what has changed since the last message.\n\n{original.body.lstrip()}"
         urgency = original.urgency
     return replace(
         original,
         id="",
         source="",
-        title=title,
+        title=follow_up_title(original.title, kind, original.language),
         msg_type=kind,
         sent=sent,
         effective=None,
@@ -109,6 +113,32 @@ def follow_up(
         references=references or (original.id,),
         field_lines={},
     )
+
+
+def follow_up_title(title: str, kind: MsgType, language: str) -> str:
+    """`Title (update)` / `Title (cancelled)` in the alert's language, without the marks
+    earlier follow-ups added (no `... (update) (cancelled)`)."""
+    template = CANCEL_TITLE if kind is MsgType.CANCEL else UPDATE_TITLE
+    localized = catalog(language).get(template) or template
+    return localized.replace("%(title)s", base_title(title))
+
+
+def base_title(title: str) -> str:
+    """The title without any follow-up mark, in any language sitegen has a catalog for."""
+    marks = [
+        tuple(text.split("%(title)s", 1))
+        for language in ("en", *sorted(path.stem for path in LOCALES.glob("*.json")))
+        for key in (UPDATE_TITLE, CANCEL_TITLE)
+        if "%(title)s" in (text := catalog(language).get(key) or key)
+    ]
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix, suffix in marks:
+            inner = title[len(prefix) : len(title) - len(suffix)]
+            if title.startswith(prefix) and title.endswith(suffix) and inner.strip():
+                title, stripped = inner.strip(), True
+    return title
 
 
 def known_areas(site: Site | None, language: str) -> tuple[Area, ...]:
@@ -191,15 +221,25 @@ def alert_filename(alert: Alert) -> str:
 
 def write_alert(alert: Alert, config: SiteConfig) -> Path:
     """Create the file under content/alerts/, never overwriting an existing one."""
+    return write_alerts((alert,), config)[0]
+
+
+def write_alerts(alerts: tuple[Alert, ...], config: SiteConfig) -> list[Path]:
+    """Create one file per alert (an alert and its translations) under content/alerts/: none
+    when any exists already, and never overwriting one."""
     folder = config.content_path / "alerts"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / alert_filename(alert)
-    try:
-        with path.open("x", encoding="utf-8") as file:
-            file.write(alert_file_text(alert))
-    except FileExistsError as exc:
-        raise SitegenError(
-            f"{path.relative_to(config.root)}: already exists; choose another title or edit "
-            "that file"
-        ) from exc
-    return path
+    paths = [folder / alert_filename(alert) for alert in alerts]
+    for path in paths:
+        if path.exists():
+            raise SitegenError(
+                f"{path.relative_to(config.root)}: already exists; choose another title or "
+                "edit that file"
+            )
+    for path, alert in zip(paths, alerts, strict=True):
+        try:
+            with path.open("x", encoding="utf-8") as file:
+                file.write(alert_file_text(alert))
+        except FileExistsError as exc:  # created since the check above, by someone else
+            raise SitegenError(f"{path.relative_to(config.root)}: already exists") from exc
+    return paths

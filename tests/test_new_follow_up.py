@@ -180,3 +180,42 @@ def test_a_cancel_takes_its_expiry_from_the_option(example_site: TmpSite) -> Non
     sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
     expires = datetime.fromisoformat(text.split("expires: ")[1].split()[0])
     assert expires - sent == timedelta(hours=6)
+
+
+QUAKE = "2026-09-12-gyeongju-earthquake"  # Korean primary, English translation
+
+
+def test_cancelling_a_translated_alert_writes_every_language_with_its_own_title(
+    example_site: TmpSite,
+) -> None:
+    result = run_sitegen("new", "--cancel", QUAKE, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    korean = (alerts(example_site) / f"{QUAKE}-cancel.md").read_text()
+    english = (alerts(example_site) / f"{QUAKE}-cancel.en.md").read_text()
+    assert 'title: "경주 인근 규모 5.8 지진 발생 (해제)"' in korean  # not "(cancelled)"
+    assert "language: ko" in korean and "## 행동 요령" in korean
+    assert 'title: "Magnitude 5.8 earthquake near Gyeongju (cancelled)"' in english
+    for path in alerts(example_site).glob(f"{QUAKE}-cancel*.md"):
+        path.write_text(path.read_text().replace("TODO: ", ""))
+    checked = run_sitegen("check", cwd=example_site.root)
+    assert checked.returncode == 0, checked.stderr  # the two files agree as translations
+
+
+def test_follow_up_titles_do_not_stack(example_site: TmpSite) -> None:
+    """'Tsunami warning for the east coast (update)' updated again stays one '(update)'."""
+    (alerts(example_site) / "2026-11-24-east-coast-tsunami-cancel.md").unlink()
+    result = run_sitegen(
+        "new", "--cancel", "2026-11-24-east-coast-tsunami-update", cwd=example_site.root
+    )
+    assert result.returncode == 0, result.stderr
+    [path] = alerts(example_site).glob("*tsunami-warning-cancel.md")
+    assert 'title: "Tsunami warning for the east coast (cancelled)"\n' in path.read_text()
+
+
+def test_every_catalog_translates_the_follow_up_titles() -> None:
+    from sitegen.i18n import LOCALES, catalog
+    from sitegen.scaffold import CANCEL_TITLE, UPDATE_TITLE
+
+    for path in LOCALES.glob("*.json"):
+        for key in (UPDATE_TITLE, CANCEL_TITLE):
+            assert "%(title)s" in catalog(path.stem).get(key, ""), (path.name, key)
