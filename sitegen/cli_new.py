@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from sitegen.config import SiteConfig
 from sitegen.content import area_slug
@@ -77,8 +78,32 @@ class Hours(click.ParamType):  # type: ignore[type-arg]
         return number
 
 
-def _choice(enum: type[Enum]) -> click.Choice:  # type: ignore[type-arg]
-    return click.Choice([m.value for m in enum], case_sensitive=False)
+class CapChoice(click.ParamType):  # type: ignore[type-arg]
+    """One word of a CAP vocabulary, matched in any case and shown as CAP writes it
+    (`Severe`, as in alert files and the docs, not click's lowercased `severe`)."""
+
+    def __init__(self, enum: type[Enum]) -> None:
+        self.values = tuple(str(m.value) for m in enum)
+        self.name = enum.__name__.lower()
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(self.values) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        wanted = str(value).strip()
+        for known in self.values:
+            if known.lower() == wanted.lower():
+                return known
+        self.fail(f"{value!r} is not one of {', '.join(self.values)}", param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        return [CompletionItem(v) for v in self.values if v.lower().startswith(incomplete.lower())]
+
+
+def _choice(enum: type[Enum]) -> CapChoice:
+    return CapChoice(enum)
 
 
 def _member(enum: type[E], value: str) -> E:

@@ -29,3 +29,18 @@ def test_the_prompt_checks_hours_as_the_option_does(tmp_site: TmpSite) -> None:
     sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
     expires = datetime.fromisoformat(text.split("expires: ")[1].split()[0])
     assert expires - sent == timedelta(hours=2)
+
+
+def test_cap_words_are_shown_as_cap_writes_them(tmp_site: TmpSite) -> None:
+    shown = run_sitegen("new", "--help", cwd=tmp_site.root).stdout
+    assert "--severity [Extreme|Severe|Moderate|Minor|Unknown]" in shown
+    assert "[Geo|Met|Safety|" in shown and "extreme" not in shown
+    wrong = run_sitegen("new", "X", "--severity", "Severe!", cwd=tmp_site.root)
+    assert wrong.returncode == 2
+    assert "'Severe!' is not one of Extreme, Severe, Moderate, Minor, Unknown" in wrong.stderr
+    lower = run_sitegen(
+        "new", "X", "--severity", "severe", "--area", "Seoul", "--no-input", cwd=tmp_site.root
+    )
+    assert lower.returncode == 0, lower.stderr  # any case is accepted, written as in CAP
+    [path] = (tmp_site.root / "content/alerts").glob("*-x.md")
+    assert "severity: Severe\n" in path.read_text()
