@@ -186,7 +186,10 @@ def new(
     if update_id or cancel_id:
         alerts = _follow_up(config, update_id, cancel_id, given)
     else:
-        alert = _fresh(config, _ask(config, given) if ask else given)
+        answers = _ask(config, given) if ask else given
+        alert = _fresh(config, answers)
+        if not ask:
+            _note_defaults(answers)
         alerts = (
             replace(
                 alert,
@@ -272,30 +275,72 @@ def _with_given(config: SiteConfig, alert: Alert, given: Answers) -> Alert:
     return replace(alert, **changes)  # type: ignore[arg-type]
 
 
+# What a new alert gets when the official gives nothing (said at the prompt, and noted
+# when no prompt is shown).
+DEFAULTS = {
+    "category": "Other",
+    "severity": "Moderate",
+    "urgency": "Expected",
+    "certainty": "Likely",
+}
+ENUMS: dict[str, type[Enum]] = {
+    "category": Category,
+    "severity": Severity,
+    "urgency": Urgency,
+    "certainty": Certainty,
+}
+
+
 def _ask(config: SiteConfig, given: Answers) -> Answers:
-    """Prompt for every answer not given as an option."""
+    """Prompt for every answer not given as an option; each prompt shows its default."""
     title = given.title or click.prompt("Title (what citizens read first)")
+    language = given.language or (
+        click.prompt(
+            "Language", type=click.Choice(config.languages), default=config.default_language
+        )
+        if len(config.languages) > 1
+        else config.default_language
+    )
+    event = given.event or click.prompt("Event (e.g. Flood, Earthquake)", default=title)
+    words = {name: getattr(given, name) or _ask_word(name) for name in DEFAULTS}
     return Answers(
         title=title,
-        event=given.event or click.prompt("Event (e.g. Flood, Earthquake)", default=title),
-        severity=given.severity
-        or click.prompt("Severity", type=_choice(Severity), default="Moderate"),
-        urgency=given.urgency or click.prompt("Urgency", type=_choice(Urgency), default="Expected"),
-        certainty=given.certainty
-        or click.prompt("Certainty", type=_choice(Certainty), default="Likely"),
-        category=given.category,
-        areas=given.areas or _ask_areas(config, config.default_language),
+        event=event,
+        severity=words["severity"],
+        urgency=words["urgency"],
+        certainty=words["certainty"],
+        category=words["category"],
+        areas=given.areas or _ask_areas(config, language),
         expires_in=given.expires_in
         or click.prompt(
             f"Expires in how many hours ({MIN_HOURS:g} to {MAX_HOURS:g})",
             type=Hours(),
             default=f"{DEFAULT_HOURS:g}",
         ),
-        language=given.language
-        or click.prompt(
-            "Language", type=click.Choice(config.languages), default=config.default_language
-        ),
+        language=language,
     )
+
+
+def _ask_word(name: str) -> str:
+    enum = ENUMS[name]
+    words = ", ".join(str(m.value) for m in enum)
+    answer: str = click.prompt(
+        f"{name.title()} ({words})", type=CapChoice(enum), default=DEFAULTS[name]
+    )
+    return answer
+
+
+def _note_defaults(given: Answers) -> None:
+    """Without prompts, say which values were not given and were written as defaults."""
+    used = [f"{name} {value}" for name, value in DEFAULTS.items() if not getattr(given, name)]
+    if given.expires_in is None:
+        used.append(f"expires in {DEFAULT_HOURS:g} hours")
+    if used:
+        click.echo(
+            f"note: not given, so written as {', '.join(used)}; change them in the file "
+            "(or pass --severity, --urgency, --certainty, --category, --expires-in)",
+            err=True,
+        )
 
 
 def _fresh(config: SiteConfig, answers: Answers) -> Alert:
@@ -310,10 +355,10 @@ def _fresh(config: SiteConfig, answers: Answers) -> Alert:
     return new_alert(
         answers.title,
         event=answers.event or answers.title,
-        severity=_member(Severity, answers.severity or "Moderate"),
-        urgency=_member(Urgency, answers.urgency or "Expected"),
-        certainty=_member(Certainty, answers.certainty or "Likely"),
-        category=_member(Category, answers.category or "Other"),
+        severity=_member(Severity, answers.severity or DEFAULTS["severity"]),
+        urgency=_member(Urgency, answers.urgency or DEFAULTS["urgency"]),
+        certainty=_member(Certainty, answers.certainty or DEFAULTS["certainty"]),
+        category=_member(Category, answers.category or DEFAULTS["category"]),
         areas=_areas(config, answers.areas, lang) or (Area("TODO: area name", "todo"),),
         language=lang,
         sent=sent,

@@ -211,13 +211,14 @@ def test_prompts_offer_the_sites_areas(example_site: TmpSite) -> None:
         "\n".join(
             [
                 "Gas leak in Busan",
+                "en",
                 "Gas leak",
+                "Safety",
                 "Severe",
                 "Immediate",
                 "Observed",
                 "1, Haeundae beach",
                 "6",
-                "en",
             ]
         )
         + "\n"
@@ -236,6 +237,9 @@ def test_prompts_offer_the_sites_areas(example_site: TmpSite) -> None:
     text = path.read_text()
     assert 'name: "Busan"\n    geocodes: {"ISO3166-2": "KR-26"}' in text
     assert 'name: "Haeundae beach"' in text and "urgency: Immediate" in text
+    assert "category: Safety" in text  # asked (it was always Other)
+    assert "Severity (Extreme, Severe, Moderate, Minor, Unknown) [Moderate]:" in result.stdout
+    assert "Category (Geo, Met, Safety," in result.stdout and "[Other]:" in result.stdout
 
 
 def test_edit_opens_the_editor(tmp_site: TmpSite, tmp_path: Path) -> None:

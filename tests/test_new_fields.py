@@ -20,7 +20,7 @@ def test_expires_in_out_of_range_is_a_usage_error(tmp_site: TmpSite, hours: str)
 
 
 def test_the_prompt_checks_hours_as_the_option_does(tmp_site: TmpSite) -> None:
-    answers = "Storm\nStorm\nSevere\nExpected\nLikely\nSeoul\n-5\n1e9\n2\nen\n"
+    answers = "Storm\nen\nStorm\nMet\nSevere\nExpected\nLikely\nSeoul\n-5\n1e9\n2\n"
     result = run_sitegen("new", "--interactive", cwd=tmp_site.root, input=answers)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("give a number from 0.25 (15 minutes) to 720 (30 days)") == 2
@@ -44,3 +44,24 @@ def test_cap_words_are_shown_as_cap_writes_them(tmp_site: TmpSite) -> None:
     assert lower.returncode == 0, lower.stderr  # any case is accepted, written as in CAP
     [path] = (tmp_site.root / "content/alerts").glob("*-x.md")
     assert "severity: Severe\n" in path.read_text()
+
+
+def test_a_korean_alert_is_offered_the_korean_area_names(example_site: TmpSite) -> None:
+    answers = "지진 발생\nko\n지진\nGeo\n\n\n\n6\n\n"
+    result = run_sitegen("new", "--interactive", cwd=example_site.root, input=answers)
+    assert result.returncode == 0, result.stderr
+    offered = result.stdout.split("Areas already used in this site:")[1]
+    assert "  6. 부산광역시" in offered and "Busan" not in offered
+    [path] = (example_site.root / "content/alerts").glob("*.ko.md")
+    text = path.read_text()
+    assert 'name: "부산광역시"\n    geocodes: {"ISO3166-2": "KR-26"}' in text
+    assert "severity: Moderate" in text and "category: Geo" in text
+
+
+def test_defaults_used_without_prompts_are_said(tmp_site: TmpSite) -> None:
+    result = run_sitegen("new", "Storm", "--area", "Seoul", "--no-input", cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "note: not given, so written as category Other, severity Moderate, urgency Expected, "
+        "certainty Likely, expires in 24 hours"
+    ) in result.stderr
