@@ -236,7 +236,7 @@ def _follow_up(
             "(or the files moved out of content/)",
             err=True,
         )
-    sent, _ = default_times(datetime.now(), DEFAULT_HOURS)
+    sent, _ = default_times(datetime.now(), DEFAULT_HOURS, config.zone)
     new_id = follow_up_id(chain.messages[0].id, kind, taken_ids(config))
     # one file per language the latest message has, so no translation is left behind
     return tuple(
@@ -351,7 +351,7 @@ def _fresh(config: SiteConfig, answers: Answers) -> Alert:
         raise click.BadParameter(
             f"{lang!r} is not one of {', '.join(config.languages)}", param_hint="--lang"
         )
-    sent, expires = default_times(datetime.now(), answers.expires_in or DEFAULT_HOURS)
+    sent, expires = default_times(datetime.now(), answers.expires_in or DEFAULT_HOURS, config.zone)
     return new_alert(
         answers.title,
         event=answers.event or answers.title,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,6 +80,7 @@ class SiteConfig:
     home_max_alerts: int = 50
     show_tests_on_home: bool = False
     titles: dict[str, str] = field(default_factory=dict)  # site title per language
+    timezone: str = ""  # IANA name for times `sitegen new` writes; "" = the machine's zone
     cache: CachePolicy = CachePolicy()
     publish: PublishConfig = PublishConfig()
 
@@ -93,6 +95,15 @@ class SiteConfig:
     @property
     def output_path(self) -> Path:
         return self.root / self.output_dir
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """The site's timezone (validated when loaded), or None for the machine's."""
+        if not self.timezone:
+            return None
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
 
     def title_for(self, language: str) -> str:
         return self.titles.get(language, self.title)
@@ -177,9 +188,33 @@ def _build(path: Path, raw: dict[str, Any]) -> SiteConfig:
         home_max_alerts=int(site.get("home_max_alerts", 50)),
         show_tests_on_home=bool(site.get("show_tests_on_home", False)),
         titles={str(k): str(v) for k, v in dict(site.get("titles", {})).items()},
+        timezone=_timezone(path, site.get("timezone", "")),
         cache=_cache(path, raw.get("cache", {})),
         publish=_publish(path, raw.get("publish", {})),
     )
+
+
+def _timezone(path: Path, value: Any) -> str:
+    """An IANA timezone name (Asia/Seoul), checked against the system's database."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    name = value.strip() if isinstance(value, str) else value
+    if name == "":
+        return ""
+    try:
+        if not isinstance(name, str) or name.startswith(("/", ".")) or ".." in name:
+            raise ValueError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        import difflib
+
+        close = difflib.get_close_matches(str(name), sorted(available_timezones()), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"{path}: [site] timezone {name!r} is not an IANA timezone name such as "
+            f"'Asia/Seoul' or 'Europe/Berlin'{hint}"
+        ) from exc
+    return name
 
 
 def _cache(path: Path, raw: dict[str, Any]) -> CachePolicy:

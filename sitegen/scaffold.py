@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from sitegen.alert_file import alert_file_text, instruction_heading
@@ -39,9 +39,12 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
 
 
-def default_times(now: datetime, hours: float) -> tuple[datetime, datetime]:
-    """Sent now (to the minute, local timezone) and expiring `hours` later."""
-    sent = now.astimezone().replace(second=0, microsecond=0)
+def default_times(
+    now: datetime, hours: float, zone: tzinfo | None = None
+) -> tuple[datetime, datetime]:
+    """Sent now (to the minute, in `zone`: the site's timezone, else the machine's) and
+    expiring `hours` later."""
+    sent = now.astimezone(zone).replace(second=0, microsecond=0)
     return sent, sent + timedelta(hours=hours)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -65,3 +66,45 @@ def test_defaults_used_without_prompts_are_said(tmp_site: TmpSite) -> None:
         "note: not given, so written as category Other, severity Moderate, urgency Expected, "
         "certainty Likely, expires in 24 hours"
     ) in result.stderr
+
+
+def test_new_writes_times_in_the_sites_timezone(tmp_site: TmpSite) -> None:
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text() + 'timezone = "Asia/Seoul"\n')
+    env = {**os.environ, "TZ": "UTC"}  # a server on UTC
+    result = run_sitegen(
+        "new", "Storm", "--area", "Seoul", "--no-input", cwd=tmp_site.root, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    [path] = (tmp_site.root / "content/alerts").glob("*storm.md")
+    sent = path.read_text().split("sent: ")[1].split()[0]
+    assert sent.endswith("+09:00"), sent
+    assert datetime.fromisoformat(sent).utcoffset() == timedelta(hours=9)
+
+
+def test_without_a_timezone_setting_the_machines_zone_is_used(tmp_site: TmpSite) -> None:
+    env = {**os.environ, "TZ": "UTC"}
+    result = run_sitegen(
+        "new", "Storm", "--area", "Seoul", "--no-input", cwd=tmp_site.root, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    [path] = (tmp_site.root / "content/alerts").glob("*storm.md")
+    assert path.read_text().split("sent: ")[1].split()[0].endswith("+00:00")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"Asia/Seul"', "timezone 'Asia/Seul' is not an IANA timezone name such as 'Asia/Seoul'"),
+        ('"Asia/Seul"', "did you mean 'Asia/Seoul'?"),
+        ('"+09:00"', "timezone '+09:00' is not an IANA timezone name"),
+        ('"/etc/passwd"', "timezone '/etc/passwd' is not an IANA timezone name"),
+        ("9", "timezone 9 is not an IANA timezone name"),
+    ],
+)
+def test_a_wrong_timezone_is_a_clear_error(tmp_site: TmpSite, value: str, message: str) -> None:
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text() + f"timezone = {value}\n")
+    result = run_sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
