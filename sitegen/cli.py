@@ -29,6 +29,7 @@ class LazyGroup(click.Group):
         "doctor": "publish.cli_doctor:doctor_command",
         "import-cap": "sitegen.cli_cap:import_cap_command",
         "infra": "sitegen.cli_infra:infra",
+        "init": "sitegen.cli_init:init_command",
         "new": "sitegen.cli_new:new",
         "publish": "publish.cli:publish_command",
         "rollback": "publish.cli_rollback:rollback_command",
