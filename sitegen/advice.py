@@ -51,9 +51,29 @@ def problems_json(problems: tuple[Problem, ...] | list[Problem], alerts: int) ->
         "alerts": alerts,
         "errors": errors,
         "warnings": len(problems) - errors,
-        "problems": [
-            {"path": p.path, "line": p.line, "severity": p.severity, "message": p.message}
-            for p in problems
-        ],
+        "problems": [problem_json(p) for p in problems],
+    }
+    return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False)
+
+
+def problem_json(problem: Problem) -> dict[str, object]:
+    return {
+        "path": problem.path,
+        "line": problem.line,
+        "severity": problem.severity,
+        "message": problem.message,
+    }
+
+
+def error_json(message: str) -> str:
+    """The `check --format json` document when nothing could be checked (site.toml missing
+    or wrong, a template that does not parse): still one document, with the error."""
+    document = {
+        "ok": False,
+        "alerts": 0,
+        "errors": 1,
+        "warnings": 0,
+        "error": message,
+        "problems": [],
     }
     return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False)

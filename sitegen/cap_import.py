@@ -58,9 +58,14 @@ class _Reader:
     lines: dict[ET.Element, int]
     problems: list[Problem] = field(default_factory=list)
     used: set[ET.Element] = field(default_factory=set)
+    firsts: dict[tuple[ET.Element, str], ET.Element] = field(default_factory=dict)
 
     def line(self, element: ET.Element) -> int:
         return self.lines.get(element, 0)
+
+    def at(self, parent: ET.Element, tag: str) -> ET.Element:
+        """The <tag> child read from `parent` (for a message on its own line), else `parent`."""
+        return self.firsts.get((parent, tag), parent)
 
     def error(self, element: ET.Element, message: str) -> None:
         self.problems.append(Problem(self.origin, self.line(element), message))
@@ -71,6 +76,8 @@ class _Reader:
     def all(self, parent: ET.Element, tag: str) -> list[ET.Element]:
         found = parent.findall(f"{{{CAP_NS}}}{tag}")
         self.used.update(found)
+        if found:
+            self.firsts[(parent, tag)] = found[0]
         return found
 
     def text(self, parent: ET.Element, tag: str, required: bool = False) -> str | None:
@@ -98,9 +105,19 @@ def _local(element: ET.Element) -> str:
 
 
 def _not_kept(element: ET.Element) -> str:
-    value = " ".join("".join(element.itertext()).split())
+    value = _shown_value(element)
     shown = f": {value[:80]}{'…' if len(value) > 80 else ''}" if value else ""
     return f"<{_local(element)}> is not part of sitegen's alert format and was not imported{shown}"
+
+
+def _shown_value(element: ET.Element) -> str:
+    """An element's content as a reader would write it: `SAME=WSW` for a valueName/value
+    pair, else its texts separated by spaces (never run together: `SAMEWSW`)."""
+    name = element.findtext(f"{{{CAP_NS}}}valueName")
+    value = element.findtext(f"{{{CAP_NS}}}value")
+    if name is not None and value is not None:
+        return f"{name.strip()}={' '.join(value.split())}"
+    return " ".join(" ".join(element.itertext()).split())
 
 
 def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, int]]:
@@ -114,15 +131,28 @@ def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, in
         parser.feed(data)
         root: ET.Element = parser.close()
     except defusedxml.DefusedXmlException as exc:
-        raise ContentError(
-            [Problem(origin, 0, f"refused: the XML uses a DTD or entities ({exc}); CAP needs none")]
-        ) from exc
+        line = int(getattr(parser.parser, "CurrentLineNumber", 0))
+        message = f"refused: the XML uses {_forbidden(exc)}; CAP needs none, and it could be used "
+        message += "against this machine (entity expansion, reading local files)"
+        raise ContentError([Problem(origin, line, message)]) from exc
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else 0
         raise ContentError([Problem(origin, line, f"not well-formed XML ({exc.msg})")]) from exc
     if root.tag != f"{{{CAP_NS}}}alert":
         raise ContentError([Problem(origin, 1, _not_cap(root.tag))])
     return root, builder.lines
+
+
+def _forbidden(exc: defusedxml.DefusedXmlException) -> str:
+    """What defusedxml refused, in words (its exceptions print as Python reprs)."""
+    name = getattr(exc, "name", None)
+    if isinstance(exc, defusedxml.DTDForbidden):
+        return f"a DTD (<!DOCTYPE {name}>)"
+    if isinstance(exc, defusedxml.EntitiesForbidden):
+        return f"an entity declaration (<!ENTITY {name}>)"
+    if isinstance(exc, defusedxml.ExternalReferenceForbidden):
+        return f"an external reference ({getattr(exc, 'sysid', None) or 'a DTD or entity'})"
+    return "a DTD or entities"
 
 
 class _LineBuilder(ET.TreeBuilder):
@@ -167,6 +197,7 @@ class _Header:
     status: Status
     msg_type: MsgType
     references: tuple[str, ...]
+    own: bool  # sent by this site: its text has one block per line, not hard-wrapped
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,22 +271,35 @@ def _header(reader: _Reader, root: ET.Element, config: SiteConfig) -> _Header | 
     msg_type = _msg_type(reader, root)
     scope = reader.text(root, "scope", required=True)
     if scope is not None and scope != "Public":
-        reader.error(root, f"scope is {scope}: this message is not for the public; not imported")
+        reader.error(
+            reader.at(root, "scope"),
+            f"scope is {scope}: this message is not for the public; not imported",
+        )
     sender = reader.text(root, "sender", required=True)
     if sender and sender != config.sender:
-        reader.warn(root, f"sender {sender} becomes the site's sender {config.sender} on export")
+        reader.warn(
+            reader.at(root, "sender"),
+            f"sender {sender} becomes the site's sender {config.sender} on export",
+        )
     references = _references(reader, root, config)
     if msg_type in (MsgType.UPDATE, MsgType.CANCEL) and not references:
-        reader.error(root, f"an {msg_type.value} must have <references>; this one has none")
+        reader.error(
+            reader.at(root, "msgType"),
+            f"an {msg_type.value} must have <references>; this one has none",
+        )
     if not (identifier and sent and status and msg_type):
         return None
-    return _Header(alert_id_for(identifier, config), sent, status, msg_type, references)
+    own = identifier.startswith(sender_domain(config) + "-")
+    return _Header(alert_id_for(identifier, config), sent, status, msg_type, references, own)
 
 
 def _msg_type(reader: _Reader, root: ET.Element) -> MsgType | None:
     raw = reader.text(root, "msgType", required=True)
     if raw in ("Ack", "Error"):
-        reader.error(root, f"msgType {raw} is a reply between systems, not an alert to publish")
+        reader.error(
+            reader.at(root, "msgType"),
+            f"msgType {raw} is a reply between systems, not an alert to publish",
+        )
         return None
     return _enum(reader, root, "msgType", raw, MsgType)
 
@@ -266,7 +310,10 @@ def _references(reader: _Reader, root: ET.Element, config: SiteConfig) -> tuple[
     for triple in raw.split():
         parts = triple.split(",")
         if len(parts) != 3 or not parts[1]:
-            reader.error(root, f"reference {triple!r} is not in CAP's sender,identifier,sent form")
+            reader.error(
+                reader.at(root, "references"),
+                f"reference {triple!r} is not in CAP's sender,identifier,sent form",
+            )
             continue
         ids.append(alert_id_for(parts[1], config))
     return tuple(ids)
@@ -274,6 +321,7 @@ def _references(reader: _Reader, root: ET.Element, config: SiteConfig) -> tuple[
 
 def _infos(reader: _Reader, root: ET.Element, config: SiteConfig) -> list[_Info]:
     infos: list[_Info] = []
+    kept: list[ET.Element] = []
     elements = reader.all(root, "info")
     if not elements:
         reader.error(root, "the message has no <info>: there is nothing to publish")
@@ -285,11 +333,12 @@ def _infos(reader: _Reader, root: ET.Element, config: SiteConfig) -> list[_Info]
             reader.warn(element, f"a second <info> in language {info.language} was not imported")
             continue
         infos.append(info)
-    for info in infos[1:]:
+        kept.append(element)
+    for info, element in zip(infos[1:], kept[1:], strict=True):
         for name, mine, first in zip(_SHARED_NAMES, info.shared(), infos[0].shared(), strict=True):
             if mine != first:
                 reader.error(
-                    root,
+                    reader.at(element, name),
                     f"the <info> blocks disagree on {name} ({infos[0].language}: {_show(first)}, "
                     f"{info.language}: {_show(mine)}); sitegen needs one value for every language",
                 )
@@ -303,9 +352,10 @@ def _show(value: object) -> str:
 
 
 def _info(reader: _Reader, element: ET.Element, config: SiteConfig) -> _Info | None:
-    categories = [c.text or "" for c in reader.all(element, "category")]
-    for extra in categories[1:]:
-        reader.warn(element, f"category {extra} was not imported (sitegen keeps one category)")
+    found = reader.all(element, "category")
+    categories = [c.text or "" for c in found]
+    for extra, extra_element in zip(categories[1:], found[1:], strict=True):
+        reader.warn(extra_element, f"category {extra} was not imported (sitegen keeps one)")
     category = _enum(reader, element, "category", categories[0] if categories else None, Category)
     values = (
         _language(reader, element, config),
@@ -332,10 +382,16 @@ def _report_replaced(reader: _Reader, element: ET.Element, config: SiteConfig) -
     # The site republishes under its own name and pages; say so when that differs.
     sender_name = reader.text(element, "senderName")
     if sender_name is not None and sender_name != config.sender_name:
-        reader.warn(element, f"<senderName> {sender_name} becomes {config.sender_name} on export")
+        reader.warn(
+            reader.at(element, "senderName"),
+            f"<senderName> {sender_name} becomes {config.sender_name} on export",
+        )
     web = reader.text(element, "web")
     if web is not None and not web.startswith(config.base_url):
-        reader.warn(element, f"<web> {web} becomes the alert's page on this site on export")
+        reader.warn(
+            reader.at(element, "web"),
+            f"<web> {web} becomes the alert's page on this site on export",
+        )
 
 
 def _titles(reader: _Reader, element: ET.Element) -> tuple[str, str]:
@@ -350,7 +406,10 @@ def _titles(reader: _Reader, element: ET.Element) -> tuple[str, str]:
         title = reader.text(element, "event") or ""
         reader.warn(element, "no <headline>: the event name is used as the title")
     if len(title) > MAX_TITLE:
-        reader.warn(element, f"the headline is over {MAX_TITLE} characters and was shortened")
+        reader.warn(
+            reader.at(element, "headline"),
+            f"the headline is over {MAX_TITLE} characters and was shortened",
+        )
         title = title[: MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
     return title, headline if headline != title else ""
 
@@ -361,7 +420,7 @@ def _language(reader: _Reader, element: ET.Element, config: SiteConfig) -> str |
         if candidate in config.languages:
             return candidate
     reader.error(
-        element,
+        reader.at(element, "language"),
         f"language {raw} is not one of the site's languages ({', '.join(config.languages)}); "
         "add it to site.toml to import this <info>",
     )
@@ -393,7 +452,9 @@ def _instant(
     except ValueError:
         value = None
     if value is None or value.utcoffset() is None:
-        reader.error(parent, f"<{tag}> {raw!r} is not a date and time with a timezone")
+        reader.error(
+            reader.at(parent, tag), f"<{tag}> {raw!r} is not a date and time with a timezone"
+        )
         return None
     return value
 
@@ -410,7 +471,9 @@ def _enum(
     for member in enum:
         if member.value == raw.strip():
             return member
-    reader.error(parent, f"<{tag}> {raw!r} is not one of {', '.join(m.value for m in enum)}")
+    reader.error(
+        reader.at(parent, tag), f"<{tag}> {raw!r} is not one of {', '.join(m.value for m in enum)}"
+    )
     return None
 
 
@@ -445,15 +508,17 @@ def _alert_text(header: _Header, info: _Info, name: str) -> str:
         effective=info.effective,
         areas=areas,
         references=header.references,
-        body=markdown_body(info.description, info.instruction, info.language),
+        body=markdown_body(info.description, info.instruction, info.language, not header.own),
         headline=info.headline,
     )
     return alert_file_text(alert)
 
 
-def markdown_body(description: str, instruction: str, language: str) -> str:
-    """Markdown whose CAP description and instruction are exactly the given plain texts."""
-    paragraphs, steps = _blocks(description), _blocks(instruction)
+def markdown_body(description: str, instruction: str, language: str, wrapped: bool = True) -> str:
+    """Markdown whose CAP description and instruction are the given plain texts, with
+    hard-wrapped lines rejoined (`wrapped`; sitegen's own CAP has one block per line)."""
+    paragraphs, steps = _blocks(description, wrapped), _blocks(instruction, wrapped)
+    steps = [_BULLET.sub("", step, count=1) for step in steps]  # "- x" is the item "x"
     for escape in (_escape_minimal, _escape_all):
         parts = [escape(p, "") for p in paragraphs]
         if steps:
@@ -469,12 +534,30 @@ def markdown_body(description: str, instruction: str, language: str) -> str:
     return body
 
 
-def _blocks(text: str) -> list[str]:
-    """Plain CAP text → blocks. sitegen's own CAP has one block per line; text from other
-    senders is often hard-wrapped into blank-line-separated paragraphs, which are rejoined."""
+def _blocks(text: str, wrapped: bool = True) -> list[str]:
+    """Plain CAP text → blocks (paragraphs or steps). Text from other senders is often
+    hard-wrapped: a line continues the one before unless a blank line separates them, it
+    starts like a list item ("-", "*", "•", "1.", "1)"), or (with no blank lines anywhere,
+    as when each step is one line) the line before ends a sentence. sitegen's own CAP
+    (`wrapped` False) has exactly one block per line."""
+    if not wrapped:
+        return [block for line in text.split("\n") if (block := " ".join(line.split()))]
     blank_line = re.compile(r"\n[ \t]*\n")
-    chunks = blank_line.split(text) if blank_line.search(text) else text.split("\n")
-    return [block for chunk in chunks if (block := " ".join(chunk.split()))]
+    paragraphs = blank_line.search(text) is not None
+    blocks: list[list[str]] = []
+    for chunk in blank_line.split(text):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        for index, line in enumerate(lines):
+            ended = index > 0 and not paragraphs and _SENTENCE_END.search(lines[index - 1])
+            if index == 0 or _ITEM_START.match(line) or ended:
+                blocks.append([])
+            blocks[-1].append(line)
+    return [" ".join(" ".join(block).split()) for block in blocks]
+
+
+_ITEM_START = re.compile(r"^([-*•+]\s|\d{1,3}[.)]\s)")
+_BULLET = re.compile(r"^[-*•+]\s+")
+_SENTENCE_END = re.compile(r"[.!?:;…。！？][\"'’”»)\]]*$")
 
 
 def _escape_minimal(line: str, prefix: str) -> str:

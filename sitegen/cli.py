@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import importlib
 import os
+import shlex
 import sys
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from sitegen import __version__
-from sitegen.errors import ContentError
+from sitegen.errors import ContentError, SitegenError, plural
 from sitegen.options import load, now_option, resolve_now, site_option
+
+if TYPE_CHECKING:
+    from sitegen.content import Loaded
 
 
 class LazyGroup(click.Group):
@@ -25,6 +29,7 @@ class LazyGroup(click.Group):
         "doctor": "publish.cli_doctor:doctor_command",
         "import-cap": "sitegen.cli_cap:import_cap_command",
         "infra": "sitegen.cli_infra:infra",
+        "init": "sitegen.cli_init:init_command",
         "new": "sitegen.cli_new:new",
         "publish": "publish.cli:publish_command",
         "rollback": "publish.cli_rollback:rollback_command",
@@ -84,26 +89,46 @@ def check(site_file: Path, now: datetime | None, output_format: str) -> None:
       sitegen check
       content/alerts/quake.md:4: severity 'Severe!' is not one of Extreme, Severe, ...
     """
-    from sitegen.advice import advice, problems_json
-    from sitegen.content import Loaded, load_site
-    from sitegen.page_check import with_page_warnings
+    from sitegen.advice import error_json
 
-    config = load(site_file)
-    loaded = with_page_warnings(config, load_site(config, resolve_now(now)))
-    if loaded.site is not None:
-        loaded = Loaded(loaded.site, (*loaded.problems, *advice(loaded.site)))
     if output_format == "json":
-        click.echo(problems_json(loaded.problems, len(loaded.site.groups if loaded.site else ())))
-        sys.exit(1 if loaded.errors else 0)
+        try:
+            _check_json(site_file, now)
+        except SitegenError as exc:  # nothing could be checked: still one document
+            click.echo(error_json(exc.format_message()))
+            sys.exit(exc.exit_code)
+    loaded, _valid = _check(site_file, now)
     for problem in loaded.problems:
         click.echo(str(problem), err=True)
     if loaded.errors:
-        count = len(loaded.errors)
-        raise ContentError.summary_only(count)
+        raise ContentError.summary_only(len(loaded.errors))
     groups = loaded.site.groups if loaded.site else ()
     files = sum(len(g.versions) for g in groups)
-    warned = f", {len(loaded.problems)} warnings" if loaded.problems else ""
-    click.echo(f"ok: {len(groups)} alerts in {files} files, no errors{warned}")
+    warned = f", {plural(len(loaded.problems), 'warning')}" if loaded.problems else ""
+    click.echo(f"ok: {plural(len(groups), 'alert')} in {plural(files, 'file')}, no errors{warned}")
+
+
+def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, int]:
+    """Every problem `sitegen check` reports, and how many alerts are valid."""
+    from sitegen.advice import advice
+    from sitegen.content import Loaded
+    from sitegen.page_check import with_page_warnings
+    from sitegen.salvage import load_valid
+
+    config = load(site_file)
+    salvaged = load_valid(config, resolve_now(now))
+    loaded = with_page_warnings(config, salvaged.loaded)
+    if loaded.site is not None:
+        loaded = Loaded(loaded.site, (*loaded.problems, *advice(loaded.site)))
+    return loaded, len(salvaged.site.groups)
+
+
+def _check_json(site_file: Path, now: datetime | None) -> NoReturn:
+    from sitegen.advice import problems_json
+
+    loaded, valid = _check(site_file, now)
+    click.echo(problems_json(loaded.problems, valid))
+    sys.exit(1 if loaded.errors else 0)
 
 
 @cli.command()
@@ -159,10 +184,11 @@ def _exit_quickly() -> NoReturn:
 
 def main() -> None:
     """Console-script entry point: user mistakes exit cleanly, our bugs say so."""
-    debug = "--debug" in sys.argv[1:]
+    args = debug_first(sys.argv[1:])
+    debug = args[:1] == ["--debug"]
     _QUICK_EXIT.clear()  # only this run's command may set it (not one run in-process before)
     try:
-        cli.main(prog_name="sitegen", standalone_mode=True)
+        cli.main(args=args, prog_name="sitegen", standalone_mode=True)
     except SystemExit as done:
         if done.code in (None, 0) and _QUICK_EXIT and threading.active_count() == 1:
             _exit_quickly()
@@ -170,10 +196,21 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - last line of defence for our own bugs
         if debug:
             raise
+        again = shlex.join(["sitegen", "--debug", *args])
         click.echo(
             f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in sitegen. Run again with --debug for the traceback "
-            "and report it.",
+            f"This is a bug in sitegen. Run it again with --debug for the traceback:\n"
+            f"  {again}\nand report it.",
             err=True,
         )
         sys.exit(3)
+
+
+def debug_first(args: list[str]) -> list[str]:
+    """`--debug` is an option of `sitegen` itself, yet people add it anywhere
+    (`sitegen new --debug`): move it before the command (never past a `--`)."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:end]:
+        return args
+    rest = [a for i, a in enumerate(args) if not (i < end and a == "--debug")]
+    return ["--debug", *rest]

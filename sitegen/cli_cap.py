@@ -6,14 +6,16 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
+from sitegen.advice import problem_json
 from sitegen.cap_import import ImportedFile, import_cap
 from sitegen.config import SiteConfig
-from sitegen.content import require_site
-from sitegen.errors import ContentError, Problem, SitegenError
+from sitegen.errors import ContentError, Problem, SitegenError, plural
 from sitegen.options import load, now_option, resolve_now, site_option
+from sitegen.salvage import Salvaged, load_valid
 from sitegen.status import format_status, site_status
 
 
@@ -31,13 +33,44 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
       sitegen status
       sitegen status --json | jq -r .next_change.at
     """
-    config = load(site_file)
-    site, _ = require_site(config, resolve_now(now))
-    status = site_status(site, config)
     if as_json:
-        click.echo(json.dumps(status.as_json(), ensure_ascii=False, indent=1, sort_keys=True))
-    else:
-        click.echo(format_status(status))
+        _status_json(site_file, now)
+    config = load(site_file)
+    salvaged = load_valid(config, resolve_now(now))
+    for problem in salvaged.problems:
+        click.echo(str(problem), err=True)
+    click.echo(format_status(site_status(salvaged.site, config)))
+    if salvaged.errors:
+        raise SitegenError(_left_out_note(salvaged))
+
+
+def _status_json(site_file: Path, now: datetime | None) -> NoReturn:
+    """One JSON document on stdout whatever happens: the status of what is valid, every
+    problem found, and `error` when nothing could be read (site.toml missing or wrong)."""
+    try:
+        config = load(site_file)
+        salvaged = load_valid(config, resolve_now(now))
+    except SitegenError as exc:
+        document: dict[str, object] = {"ok": False, "error": exc.format_message(), "problems": []}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True))
+        sys.exit(exc.exit_code)
+    document = {
+        **site_status(salvaged.site, config).as_json(),
+        "ok": not salvaged.errors,
+        "problems": [problem_json(p) for p in salvaged.problems],
+    }
+    click.echo(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True))
+    sys.exit(1 if salvaged.errors else 0)
+
+
+def _left_out_note(salvaged: Salvaged) -> str:
+    errors = len(salvaged.errors)
+    ids = sorted(set(salvaged.left_out.values()))
+    shown = ", ".join(ids) if ids else "none"
+    return (
+        f"{plural(errors, 'problem')} found; the lists above leave out the alerts they affect "
+        f"({shown})."
+    )
 
 
 @click.command("import-cap")
@@ -86,8 +119,8 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
     clashes = [str(p.relative_to(config.root)) for p in paths if p.exists()]
     if clashes and not force:
         raise SitegenError(
-            f"{', '.join(clashes)}: already exist(s); nothing was written. "
-            "Use --force to replace them."
+            f"{', '.join(clashes)}: already {'exists' if len(clashes) == 1 else 'exist'}; "
+            f"nothing was written. Use --force to replace {'it' if len(clashes) == 1 else 'them'}."
         )
     folder.mkdir(parents=True, exist_ok=True)
     for path, file in zip(paths, files, strict=True):

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from sitegen.config import SiteConfig
-from sitegen.content import area_slug, load_site
-from sitegen.errors import SitegenError
-from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Urgency
+from sitegen.content import area_slug
+from sitegen.follow_up import UnknownAlertError, find_chain
+from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Site, Urgency
 from sitegen.options import load, site_option
+from sitegen.salvage import load_valid
 from sitegen.scaffold import (
     DEFAULT_HOURS,
+    area_slugs_by_name,
     default_times,
     follow_up,
+    follow_up_id,
+    fresh_id,
     known_areas,
     new_alert,
-    write_alert,
+    taken_ids,
+    write_alerts,
 )
 
 E = TypeVar("E", bound=Enum)
@@ -43,8 +50,60 @@ class Answers:
     expires_in: float | None
 
 
-def _choice(enum: type[Enum]) -> click.Choice:  # type: ignore[type-arg]
-    return click.Choice([m.value for m in enum], case_sensitive=False)
+MIN_HOURS, MAX_HOURS = 0.25, 30 * 24.0  # a quarter of an hour; 30 days
+
+
+class Hours(click.ParamType):  # type: ignore[type-arg]
+    """Hours until expiry, as an option or at the prompt: a finite number from 0.25 (15
+    minutes) to 720 (30 days; a longer alert is rather a new one, or updates, and a typo such
+    as 1e9 must not become a date far beyond any calendar)."""
+
+    name = "HOURS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            number = value
+        else:
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a number of hours, e.g. 24 or 1.5", param, ctx)
+        if not math.isfinite(number) or not MIN_HOURS <= number <= MAX_HOURS:
+            self.fail(
+                f"{value!r} hours: give a number from {MIN_HOURS:g} (15 minutes) to "
+                f"{MAX_HOURS:g} (30 days)",
+                param,
+                ctx,
+            )
+        return number
+
+
+class CapChoice(click.ParamType):  # type: ignore[type-arg]
+    """One word of a CAP vocabulary, matched in any case and shown as CAP writes it
+    (`Severe`, as in alert files and the docs, not click's lowercased `severe`)."""
+
+    def __init__(self, enum: type[Enum]) -> None:
+        self.values = tuple(str(m.value) for m in enum)
+        self.name = enum.__name__.lower()
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(self.values) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        wanted = str(value).strip()
+        for known in self.values:
+            if known.lower() == wanted.lower():
+                return known
+        self.fail(f"{value!r} is not one of {', '.join(self.values)}", param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        return [CompletionItem(v) for v in self.values if v.lower().startswith(incomplete.lower())]
+
+
+def _choice(enum: type[Enum]) -> CapChoice:
+    return CapChoice(enum)
 
 
 def _member(enum: type[E], value: str) -> E:
@@ -63,19 +122,25 @@ def _member(enum: type[E], value: str) -> E:
 @click.option("--lang", "language", default=None, help="Language code (default: the site's).")
 @click.option(
     "--expires-in",
-    type=click.FloatRange(min=0.25),
+    type=Hours(),
     default=None,
-    help=f"Hours until the alert expires (default {DEFAULT_HOURS:g}).",
+    help=f"Hours until the alert expires, from {MIN_HOURS:g} to {MAX_HOURS:g} (30 days); "
+    f"default {DEFAULT_HOURS:g}.",
 )
 @click.option(
     "--update",
     "update_id",
     metavar="ID",
     default=None,
-    help="Write an Update of alert ID, its fields carried over.",
+    help="Write an Update of alert ID: the fields of its latest message, changed by --severity, "
+    "--urgency, --certainty, --event, --area, --expires-in when given.",
 )
 @click.option(
-    "--cancel", "cancel_id", metavar="ID", default=None, help="Write a Cancel of alert ID."
+    "--cancel",
+    "cancel_id",
+    metavar="ID",
+    default=None,
+    help="Write a Cancel of alert ID (--expires-in: how long receivers keep the Cancel).",
 )
 @click.option("--edit", is_flag=True, help="Open the new file in $EDITOR.")
 @click.option(
@@ -115,63 +180,167 @@ def new(
     ask = sys.stdin.isatty() if interactive is None else interactive
     if update_id and cancel_id:
         raise click.UsageError("give --update or --cancel, not both")
-    if update_id or cancel_id:
-        alert = _follow_up(config, update_id, cancel_id, title)
-    else:
-        given = Answers(
-            title, event, severity, urgency, certainty, category, areas, language, expires_in
-        )
-        alert = _fresh(config, _ask(config, given) if ask else given)
-    path = write_alert(alert, config)
-    click.echo(
-        f"created {path.relative_to(config.root)}: fill in the TODO lines, then run `sitegen check`"
+    given = Answers(
+        title, event, severity, urgency, certainty, category, areas, language, expires_in
     )
+    if update_id or cancel_id:
+        alerts = _follow_up(config, update_id, cancel_id, given)
+    else:
+        answers = _ask(config, given) if ask else given
+        alert = _fresh(config, answers)
+        if not ask:
+            _note_defaults(answers)
+        alerts = (
+            replace(
+                alert,
+                id=fresh_id(alert, taken_ids(config)),
+                translation_of_default=alert.language != config.default_language,
+            ),
+        )
+    paths = write_alerts(alerts, config)
+    shown = ", ".join(str(p.relative_to(config.root)) for p in paths)
+    click.echo(f"created {shown}: fill in the TODO lines, then run `sitegen check`")
     if edit:
-        click.edit(filename=str(path))
+        click.edit(filename=str(paths[0]))
+
+
+# What a follow-up may change, by option name: an Update can say the danger grew or moved;
+# a Cancel ends the whole alert (to end it in some areas only, write an Update).
+FOLLOW_UP_OPTIONS = {
+    MsgType.UPDATE: {"title", "event", "severity", "urgency", "certainty", "areas", "expires_in"},
+    MsgType.CANCEL: {"title", "expires_in"},
+}
+OPTION_NAMES = {"areas": "--area", "language": "--lang", "expires_in": "--expires-in"}
+REFUSED_WHY = {
+    "language": "a follow-up is written in the languages of the alert it follows",
+    "category": "a follow-up keeps the alert's category (a different kind of event is a new alert)",
+}
 
 
 def _follow_up(
-    config: SiteConfig, update_id: str | None, cancel_id: str | None, title: str | None
-) -> Alert:
+    config: SiteConfig, update_id: str | None, cancel_id: str | None, given: Answers
+) -> tuple[Alert, ...]:
     target = update_id or cancel_id or ""
-    loaded = load_site(config, datetime.now().astimezone())
-    if loaded.site is None:
-        raise SitegenError(
-            "the site has errors; run `sitegen check` and fix them before "
-            "writing an update or cancel"
-        )
-    group = loaded.site.by_id.get(target)
-    if group is None:
-        raise click.BadParameter(
-            f"there is no alert with id {target!r}",
-            param_hint="--update" if update_id else "--cancel",
-        )
+    option = "--update" if update_id else "--cancel"
     kind = MsgType.UPDATE if update_id else MsgType.CANCEL
-    sent, _ = default_times(datetime.now(), DEFAULT_HOURS)
-    alert = follow_up(group.primary, kind, sent)
-    return alert if title is None else replace(alert, title=title)
+    _refuse_options(kind, option, given)
+    try:
+        chain = find_chain(config, target, datetime.now().astimezone())
+    except UnknownAlertError as exc:
+        raise click.BadParameter(exc.format_message(), param_hint=option) from exc
+    if chain.unrelated_errors:
+        files = ", ".join(sorted({p.path for p in chain.unrelated_errors}))
+        click.echo(
+            f"warning: the problems in {files} do not affect this {option[2:]}, but "
+            "`sitegen build` and `sitegen publish` refuse until they are fixed "
+            "(or the files moved out of content/)",
+            err=True,
+        )
+    sent, _ = default_times(datetime.now(), DEFAULT_HOURS, config.zone)
+    new_id = follow_up_id(chain.messages[0].id, kind, taken_ids(config))
+    # one file per language the latest message has, so no translation is left behind
+    return tuple(
+        _with_given(
+            config,
+            replace(follow_up(version, kind, sent, chain.ids), id=new_id),
+            given if index == 0 else replace(given, title=None, event=None),
+        )
+        for index, version in enumerate(chain.latest.versions)
+    )
+
+
+def _refuse_options(kind: MsgType, option: str, given: Answers) -> None:
+    allowed = FOLLOW_UP_OPTIONS[kind]
+    for name in ("event", "severity", "urgency", "certainty", "category", "areas", "language"):
+        if getattr(given, name) and name not in allowed:
+            flag = OPTION_NAMES.get(name, f"--{name}")
+            why = REFUSED_WHY.get(
+                name, "a Cancel ends the whole alert; to change it, write an --update instead"
+            )
+            raise click.UsageError(f"{flag} cannot be used with {option}: {why}")
+
+
+def _with_given(config: SiteConfig, alert: Alert, given: Answers) -> Alert:
+    """The follow-up with what the official gave as options instead of the carried values."""
+    changes: dict[str, object] = {
+        name: value for name in ("title", "event") if (value := getattr(given, name)) is not None
+    }
+    for name, enum in (("severity", Severity), ("urgency", Urgency), ("certainty", Certainty)):
+        if (value := getattr(given, name)) is not None:
+            changes[name] = _member(enum, value)
+    if given.areas:
+        changes["areas"] = _areas(config, given.areas, alert.language)
+    if given.expires_in is not None:
+        changes["expires"] = alert.sent + timedelta(hours=given.expires_in)
+    return replace(alert, **changes)  # type: ignore[arg-type]
+
+
+# What a new alert gets when the official gives nothing (said at the prompt, and noted
+# when no prompt is shown).
+DEFAULTS = {
+    "category": "Other",
+    "severity": "Moderate",
+    "urgency": "Expected",
+    "certainty": "Likely",
+}
+ENUMS: dict[str, type[Enum]] = {
+    "category": Category,
+    "severity": Severity,
+    "urgency": Urgency,
+    "certainty": Certainty,
+}
 
 
 def _ask(config: SiteConfig, given: Answers) -> Answers:
-    """Prompt for every answer not given as an option."""
+    """Prompt for every answer not given as an option; each prompt shows its default."""
     title = given.title or click.prompt("Title (what citizens read first)")
+    language = given.language or (
+        click.prompt(
+            "Language", type=click.Choice(config.languages), default=config.default_language
+        )
+        if len(config.languages) > 1
+        else config.default_language
+    )
+    event = given.event or click.prompt("Event (e.g. Flood, Earthquake)", default=title)
+    words = {name: getattr(given, name) or _ask_word(name) for name in DEFAULTS}
     return Answers(
         title=title,
-        event=given.event or click.prompt("Event (e.g. Flood, Earthquake)", default=title),
-        severity=given.severity
-        or click.prompt("Severity", type=_choice(Severity), default="Moderate"),
-        urgency=given.urgency or click.prompt("Urgency", type=_choice(Urgency), default="Expected"),
-        certainty=given.certainty
-        or click.prompt("Certainty", type=_choice(Certainty), default="Likely"),
-        category=given.category,
-        areas=given.areas or _ask_areas(config),
+        event=event,
+        severity=words["severity"],
+        urgency=words["urgency"],
+        certainty=words["certainty"],
+        category=words["category"],
+        areas=given.areas or _ask_areas(config, language),
         expires_in=given.expires_in
-        or click.prompt("Expires in how many hours", type=float, default=DEFAULT_HOURS),
-        language=given.language
         or click.prompt(
-            "Language", type=click.Choice(config.languages), default=config.default_language
+            f"Expires in how many hours ({MIN_HOURS:g} to {MAX_HOURS:g})",
+            type=Hours(),
+            default=f"{DEFAULT_HOURS:g}",
         ),
+        language=language,
     )
+
+
+def _ask_word(name: str) -> str:
+    enum = ENUMS[name]
+    words = ", ".join(str(m.value) for m in enum)
+    answer: str = click.prompt(
+        f"{name.title()} ({words})", type=CapChoice(enum), default=DEFAULTS[name]
+    )
+    return answer
+
+
+def _note_defaults(given: Answers) -> None:
+    """Without prompts, say which values were not given and were written as defaults."""
+    used = [f"{name} {value}" for name, value in DEFAULTS.items() if not getattr(given, name)]
+    if given.expires_in is None:
+        used.append(f"expires in {DEFAULT_HOURS:g} hours")
+    if used:
+        click.echo(
+            f"note: not given, so written as {', '.join(used)}; change them in the file "
+            "(or pass --severity, --urgency, --certainty, --category, --expires-in)",
+            err=True,
+        )
 
 
 def _fresh(config: SiteConfig, answers: Answers) -> Alert:
@@ -182,28 +351,32 @@ def _fresh(config: SiteConfig, answers: Answers) -> Alert:
         raise click.BadParameter(
             f"{lang!r} is not one of {', '.join(config.languages)}", param_hint="--lang"
         )
-    sent, expires = default_times(datetime.now(), answers.expires_in or DEFAULT_HOURS)
+    sent, expires = default_times(datetime.now(), answers.expires_in or DEFAULT_HOURS, config.zone)
     return new_alert(
         answers.title,
         event=answers.event or answers.title,
-        severity=_member(Severity, answers.severity or "Moderate"),
-        urgency=_member(Urgency, answers.urgency or "Expected"),
-        certainty=_member(Certainty, answers.certainty or "Likely"),
-        category=_member(Category, answers.category or "Other"),
-        areas=_areas(config, answers.areas) or (Area("TODO: area name", "todo"),),
+        severity=_member(Severity, answers.severity or DEFAULTS["severity"]),
+        urgency=_member(Urgency, answers.urgency or DEFAULTS["urgency"]),
+        certainty=_member(Certainty, answers.certainty or DEFAULTS["certainty"]),
+        category=_member(Category, answers.category or DEFAULTS["category"]),
+        areas=_areas(config, answers.areas, lang) or (Area("TODO: area name", "todo"),),
         language=lang,
         sent=sent,
         expires=expires,
     )
 
 
-def _site_areas(config: SiteConfig) -> tuple[Area, ...]:
-    site = load_site(config, datetime.now().astimezone()).site
-    return known_areas(site, config.default_language)
+def _site_areas(config: SiteConfig, language: str) -> tuple[Area, ...]:
+    """The areas the site's valid alerts use, named in `language` where possible."""
+    return known_areas(_valid_site(config), language)
 
 
-def _ask_areas(config: SiteConfig) -> tuple[str, ...]:
-    known = _site_areas(config)
+def _valid_site(config: SiteConfig) -> Site:
+    return load_valid(config, datetime.now().astimezone()).site
+
+
+def _ask_areas(config: SiteConfig, language: str) -> tuple[str, ...]:
+    known = _site_areas(config, language)
     if known:
         click.echo("Areas already used in this site:")
         for number, area in enumerate(known, 1):
@@ -218,9 +391,14 @@ def _ask_areas(config: SiteConfig) -> tuple[str, ...]:
     return tuple(picked)
 
 
-def _areas(config: SiteConfig, names: tuple[str, ...]) -> tuple[Area, ...]:
-    """Names → Areas; a name the site already uses keeps its geocodes."""
+def _areas(config: SiteConfig, names: tuple[str, ...], language: str) -> tuple[Area, ...]:
+    """Names → Areas. A name the site already uses, in any language, becomes that area as
+    alerts in `language` name it, geocodes included."""
     if not names:
         return ()
-    by_name = {a.name.lower(): a for a in _site_areas(config)}
-    return tuple(by_name.get(n.lower()) or Area(n, area_slug("", (), n)) for n in names)
+    site = _valid_site(config)
+    slugs = area_slugs_by_name(site)
+    by_slug = {a.slug: a for a in known_areas(site, language)}
+    return tuple(
+        by_slug.get(slugs.get(n.lower(), "")) or Area(n, area_slug("", (), n)) for n in names
+    )

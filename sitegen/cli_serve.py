@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from sitegen.options import now_option, site_option
+from sitegen.options import load, now_option, site_option
 from sitegen.serve import serve
 
 
@@ -15,7 +17,13 @@ from sitegen.serve import serve
 @site_option
 @now_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port).",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
 def serve_command(
     site_file: Path, now: datetime | None, host: str, port: int, open_browser: bool
@@ -30,9 +38,30 @@ def serve_command(
       sitegen serve
       sitegen serve --port 8080 --open
     """
+    load(site_file)  # no site.toml, or a wrong one: fail as every command does, not serve 404s
     try:
         serve(site_file, host, port, open_browser, now, lambda line: click.echo(line, err=True))
     except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {host}:{port} ({exc.strerror}); try another --port"
-        ) from exc
+        raise click.ClickException(listen_advice(host, port, exc)) from exc
+
+
+def listen_advice(host: str, port: int, exc: OSError) -> str:
+    """Why the preview cannot listen, and the option that fixes it."""
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"cannot listen on {host}:{port} ({reason}): {host!r} is not an address of this "
+            "machine (or no such name); try --host 127.0.0.1 (this machine only) or "
+            "--host 0.0.0.0 (every network)"
+        )
+    if exc.errno == errno.EACCES and 0 < port < 1024:
+        return (
+            f"cannot listen on {host}:{port} ({reason}): ports below 1024 need root; "
+            "try --port 8000"
+        )
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"cannot listen on {host}:{port} ({reason}): another program uses this port; "
+            "try another --port"
+        )
+    return f"cannot listen on {host}:{port} ({reason})"

@@ -5,8 +5,10 @@ The file is validated once here; the rest of the code trusts these objects.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,6 +81,7 @@ class SiteConfig:
     home_max_alerts: int = 50
     show_tests_on_home: bool = False
     titles: dict[str, str] = field(default_factory=dict)  # site title per language
+    timezone: str = ""  # IANA name for times `sitegen new` writes; "" = the machine's zone
     cache: CachePolicy = CachePolicy()
     publish: PublishConfig = PublishConfig()
 
@@ -94,111 +97,290 @@ class SiteConfig:
     def output_path(self) -> Path:
         return self.root / self.output_dir
 
+    @property
+    def zone(self) -> tzinfo | None:
+        """The site's timezone (validated when loaded), or None for the machine's."""
+        if not self.timezone:
+            return None
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
+
     def title_for(self, language: str) -> str:
         return self.titles.get(language, self.title)
 
 
+SITE_FILE = "site.toml"
+
+
+def find_site_file(given: Path, cwd: Path | None = None) -> Path:
+    """The site.toml `--site` means: a folder means its site.toml; the plain name site.toml,
+    when there is none here, means the nearest one in a parent folder (as git finds .git),
+    so sitegen works from content/alerts/ too. Anything else is taken as given."""
+    if given.is_dir():
+        return given / SITE_FILE
+    if given.exists() or given != Path(SITE_FILE):
+        return given
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SITE_FILE).is_file():
+            return folder / SITE_FILE
+    return given
+
+
 def load_config(path: Path) -> SiteConfig:
-    """Read and validate site.toml; every mistake becomes a ConfigError naming the file."""
+    """Read and validate site.toml; every mistake becomes a ConfigError naming the file (all
+    of them at once, each with its line when it has one)."""
     if not path.is_file():
+        where = "here or in any parent folder" if path == Path(SITE_FILE) else "here"
         raise ConfigError(
-            f"{path}: no site.toml here. Run sitegen from your site's folder, "
+            f"{path}: no site.toml {where}. Run sitegen from your site's folder, "
             "or pass --site PATH/TO/site.toml."
         )
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    text = text.removeprefix("\ufeff")  # a byte order mark some Windows editors add: harmless
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return _build(path, raw)
+    checker = _Checker(path, text)
+    config = _build(checker, raw)
+    if checker.problems or config is None:
+        count = len(checker.problems)
+        summary = f"{count} problems in {path}" if count > 1 else ""
+        raise ConfigError("\n".join([*checker.problems, summary]).strip())
+    return config
 
 
-def _build(path: Path, raw: dict[str, Any]) -> SiteConfig:
-    site = _table(path, raw, "site")
-    unknown = set(raw) - {"site", "cache", "publish"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
-    base_url = _str(path, site, "base_url", "site")
+SITE_KEYS = frozenset(
+    {
+        "title",
+        "titles",
+        "description",
+        "base_url",
+        "default_language",
+        "languages",
+        "sender",
+        "sender_name",
+        "timezone",
+        "content_dir",
+        "templates_dir",
+        "output_dir",
+        "home_max_alerts",
+        "show_tests_on_home",
+    }
+)
+SECTIONS = {
+    "site": SITE_KEYS,
+    "cache": frozenset(DEFAULT_CACHE_CONTROL),
+    "publish": frozenset(PublishConfig.__dataclass_fields__),
+}
+
+
+class _Checker:
+    """Collects every site.toml problem, each located on its line when the key is found."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.split("\n")
+        self.problems: list[str] = []
+
+    def fail(self, section: str, key: str, message: str) -> None:
+        line = self.line(section, key)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        self.problems.append(
+            f"{where}: [{section}] {message}" if section else f"{where}: {message}"
+        )
+
+    def line(self, section: str, key: str) -> int:
+        """The line of `key =` in [section] (or of the [key] header when no section)."""
+        current = ""
+        header = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]")
+        assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for number, text in enumerate(self.lines, 1):
+            if match := header.match(text):
+                current = match[1]
+                if not section and current == key:
+                    return number
+            elif section and current == section and assignment.match(text):
+                return number
+        return 0
+
+    def unknown(self, section: str, table: dict[str, Any]) -> None:
+        known = SECTIONS[section] if section else frozenset(SECTIONS)
+        for key in sorted(set(table) - known):
+            what = f"unknown key '{key}'" if section else f"unknown section [{key}]"
+            self.fail(section, key, what + _did_you_mean(key, known))
+
+    def text(self, table: dict[str, Any], key: str, default: str | None = None) -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            required = "is required (a text value)" if key not in table else "must be text"
+            self.fail("site", key, f'{key} {required}, e.g. {key} = "..."')
+            return ""
+        return value
+
+    def number(self, section: str, table: dict[str, Any], key: str, default: int) -> int:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.fail(section, key, f"{key} must be a whole number (0 or more), got {value!r}")
+            return default
+        return value
+
+    def flag(self, table: dict[str, Any], key: str) -> bool:
+        value = table.get(key, False)
+        if not isinstance(value, bool):
+            self.fail("site", key, f"{key} must be true or false (no quotes), got {value!r}")
+            return False
+        return value
+
+
+def _did_you_mean(word: str, known: frozenset[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(sorted(known))})"
+
+
+def _build(check: _Checker, raw: dict[str, Any]) -> SiteConfig | None:
+    check.unknown("", raw)
+    site = raw.get("site")
+    if not isinstance(site, dict):
+        check.fail("", "site", "missing the [site] section (title, base_url, sender, ...)")
+        return None
+    check.unknown("site", site)
+    base_url = check.text(site, "base_url")
     parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            f"{path}: [site] base_url must be an absolute http(s) URL, got {base_url!r}"
+    if base_url and (parts.scheme not in ("http", "https") or not parts.netloc):
+        check.fail(
+            "site", "base_url", f"base_url must be an absolute http(s) URL, got {base_url!r}"
         )
     if parts.query or parts.fragment or base_url.endswith(("?", "#")):
-        raise ConfigError(
-            f"{path}: [site] base_url is where the site lives, with no query or fragment "
-            f"(e.g. https://www.example.gov/emergency/), got {base_url!r}"
+        check.fail(
+            "site",
+            "base_url",
+            "base_url is where the site lives, with no query or fragment "
+            f"(e.g. https://www.example.gov/emergency/), got {base_url!r}",
         )
-    languages = tuple(site.get("languages", [site.get("default_language", "en")]))
-    default_language = str(site.get("default_language", languages[0]))
-    for lang in (*languages, default_language):
-        if lang not in KNOWN_LANGUAGES:
-            raise ConfigError(
-                f"{path}: [site] language {lang!r} is not one sitegen knows "
-                f"({', '.join(sorted(KNOWN_LANGUAGES))})"
-            )
-    if default_language not in languages:
-        raise ConfigError(
-            f"{path}: [site] default_language {default_language!r} is not in languages"
-        )
-    output_dir = str(site.get("output_dir", "public"))
+    default_language, languages = _languages(check, site)
+    output_dir = check.text(site, "output_dir", "public")
     if Path(output_dir).is_absolute() or ".." in Path(output_dir).parts or output_dir in ("", "."):
-        raise ConfigError(
-            f"{path}: [site] output_dir must be a folder inside the site, got {output_dir!r}"
+        check.fail(
+            "site", "output_dir", f"output_dir must be a folder inside the site, got {output_dir!r}"
         )
+    title = check.text(site, "title")
+    titles = site.get("titles", {})
+    if not isinstance(titles, dict):
+        check.fail("site", "titles", 'titles must be a table, e.g. titles = { ko = "..." }')
+        titles = {}
     return SiteConfig(
-        root=path.parent.resolve(),
-        title=_str(path, site, "title", "site"),
+        root=check.path.parent.resolve(),
+        title=title,
         base_url=base_url.rstrip("/") + "/",
         default_language=default_language,
         languages=languages,
-        sender=_str(path, site, "sender", "site"),
-        sender_name=str(site.get("sender_name", site["title"])),
-        description=str(site.get("description", "")),
-        content_dir=str(site.get("content_dir", "content")),
-        templates_dir=str(site.get("templates_dir", "templates")),
+        sender=check.text(site, "sender"),
+        sender_name=check.text(site, "sender_name", title),
+        description=check.text(site, "description", ""),
+        content_dir=check.text(site, "content_dir", "content"),
+        templates_dir=check.text(site, "templates_dir", "templates"),
         output_dir=output_dir,
-        home_max_alerts=int(site.get("home_max_alerts", 50)),
-        show_tests_on_home=bool(site.get("show_tests_on_home", False)),
-        titles={str(k): str(v) for k, v in dict(site.get("titles", {})).items()},
-        cache=_cache(path, raw.get("cache", {})),
-        publish=_publish(path, raw.get("publish", {})),
+        home_max_alerts=check.number("site", site, "home_max_alerts", 50),
+        show_tests_on_home=check.flag(site, "show_tests_on_home"),
+        titles={str(k): str(v) for k, v in titles.items()},
+        timezone=_timezone(check, site.get("timezone", "")),
+        cache=_cache(check, raw.get("cache", {})),
+        publish=_publish(check, raw.get("publish", {})),
     )
 
 
-def _cache(path: Path, raw: dict[str, Any]) -> CachePolicy:
-    unknown = set(raw) - set(DEFAULT_CACHE_CONTROL)
-    if unknown:
-        raise ConfigError(
-            f"{path}: [cache] knows the classes immutable, alert, meta; "
-            f"not {', '.join(sorted(unknown))}"
+def _languages(check: _Checker, site: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    raw = site.get("languages", [site.get("default_language", "en")])
+    if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
+        check.fail("site", "languages", 'languages must be a list of codes, e.g. ["en", "ko"]')
+        raw = ["en"]
+    languages = tuple(raw)
+    default_language = site.get("default_language", languages[0])
+    for lang in dict.fromkeys((*languages, default_language)):
+        if lang not in KNOWN_LANGUAGES:
+            key = "default_language" if lang == default_language else "languages"
+            check.fail(
+                "site",
+                key,
+                f"language {lang!r} is not one sitegen knows "
+                f"({', '.join(sorted(KNOWN_LANGUAGES))})",
+            )
+    if default_language not in languages:
+        check.fail(
+            "site", "default_language", f"default_language {default_language!r} is not in languages"
         )
-    return CachePolicy(**{k: str(v) for k, v in raw.items()})
+    return str(default_language), languages
 
 
-def _publish(path: Path, raw: dict[str, Any]) -> PublishConfig:
-    known = set(PublishConfig.__dataclass_fields__)
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigError(f"{path}: [publish] unknown key(s) {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = dict(raw)
+def _timezone(check: _Checker, value: Any) -> str:
+    """An IANA timezone name (Asia/Seoul), checked against the system's database."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    name = value.strip() if isinstance(value, str) else value
+    if name == "":
+        return ""
+    try:
+        if not isinstance(name, str) or name.startswith(("/", ".")) or ".." in name:
+            raise ValueError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        import difflib
+
+        close = difflib.get_close_matches(str(name), sorted(available_timezones()), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        check.fail(
+            "site",
+            "timezone",
+            f"timezone {name!r} is not an IANA timezone name such as 'Asia/Seoul' or "
+            f"'Europe/Berlin'{hint}",
+        )
+        return ""
+    return name
+
+
+def _cache(check: _Checker, raw: Any) -> CachePolicy:
+    if not isinstance(raw, dict):
+        check.fail("", "cache", "[cache] must be a section")
+        return CachePolicy()
+    check.unknown("cache", raw)
+    values = {}
+    for key in set(raw) & SECTIONS["cache"]:
+        if isinstance(raw[key], str):
+            values[key] = raw[key]
+        else:
+            check.fail("cache", key, f'{key} must be a Cache-Control text, e.g. {key} = "no-store"')
+    return CachePolicy(**values)
+
+
+def _publish(check: _Checker, raw: Any) -> PublishConfig:
+    if not isinstance(raw, dict):
+        check.fail("", "publish", "[publish] must be a section")
+        return PublishConfig()
+    check.unknown("publish", raw)
+    values: dict[str, Any] = {}
+    for key in ("target", "edgerc"):
+        if key in raw:
+            if isinstance(raw[key], str) and raw[key].strip():
+                values[key] = raw[key]
+            else:
+                check.fail("publish", key, f"{key} must be text")
     for key in ("cloudfront", "akamai"):
-        if key in values:
-            item = values[key]
-            values[key] = (item,) if isinstance(item, str) else tuple(str(x) for x in item)
+        if key in raw:
+            item = raw[key]
+            items = [item] if isinstance(item, str) else item
+            if isinstance(items, list) and all(isinstance(x, str) for x in items):
+                values[key] = tuple(items)
+            else:
+                check.fail("publish", key, f'{key} must be a list of texts, e.g. {key} = ["..."]')
+    for key, default in (("max_deletes", 50), ("lock_timeout_s", 900)):
+        if key in raw:
+            values[key] = check.number("publish", raw, key, default)
     return PublishConfig(**values)
-
-
-def _table(path: Path, raw: dict[str, Any], name: str) -> dict[str, Any]:
-    table = raw.get(name)
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: missing the [{name}] section")
-    return table
-
-
-def _str(path: Path, table: dict[str, Any], key: str, section: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{path}: [{section}] {key} is required (a text value)")
-    return value

@@ -28,6 +28,11 @@ class Problem:
         return f"{where}: {prefix}{self.message}"
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 problem", "2 problems": the count with the noun in the right number."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
 class SitegenError(click.ClickException):
     """Base class: a user-caused failure with a clear message (exit code 1)."""
 
@@ -51,8 +56,8 @@ class ContentError(SitegenError):
     @classmethod
     def summary_only(cls, count: int) -> SitegenError:
         """The closing line alone, for when the problems were already printed one by one."""
-        noun = "problem" if count == 1 else "problems"
-        return SitegenError(f"{count} {noun} found; fix them and run again.")
+        fix = "fix it" if count == 1 else "fix them"
+        return SitegenError(f"{plural(count, 'problem')} found; {fix} and run again.")
 
 
 class BuildError(SitegenError):

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from sitegen.config import SiteConfig, load_config
+from sitegen.config import SiteConfig, find_site_file, load_config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,12 +37,21 @@ def site_option(func: F) -> F:
     return click.option(
         "--site",
         "site_file",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),
         default="site.toml",
         show_default=True,
         envvar="SITEGEN_SITE",
-        help="The site's configuration file; its folder holds content/ and templates/.",
+        callback=_find_site,
+        help="The site's configuration file (or its folder), whose folder holds content/ and "
+        "templates/. Default: site.toml here, else in the nearest parent folder.",
     )(func)
+
+
+def _find_site(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    found = find_site_file(value)
+    if found != value and not value.is_dir():  # found in a parent folder: say which
+        click.echo(f"using {found}", err=True)
+    return found
 
 
 def now_option(func: F) -> F:

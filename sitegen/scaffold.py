@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from sitegen.alert_file import alert_file_text, instruction_heading
 from sitegen.config import SiteConfig
+from sitegen.content import split_stem
 from sitegen.errors import SitegenError
+from sitegen.i18n import LOCALES, catalog
 from sitegen.model import (
     Alert,
     Area,
@@ -37,9 +39,12 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
 
 
-def default_times(now: datetime, hours: float) -> tuple[datetime, datetime]:
-    """Sent now (to the minute, local timezone) and expiring `hours` later."""
-    sent = now.astimezone().replace(second=0, microsecond=0)
+def default_times(
+    now: datetime, hours: float, zone: tzinfo | None = None
+) -> tuple[datetime, datetime]:
+    """Sent now (to the minute, in `zone`: the site's timezone, else the machine's) and
+    expiring `hours` later."""
+    sent = now.astimezone(zone).replace(second=0, microsecond=0)
     return sent, sent + timedelta(hours=hours)
 
 
@@ -74,39 +79,70 @@ def new_alert(
     )  # fmt: skip
 
 
-def follow_up(original: Alert, kind: MsgType, sent: datetime) -> Alert:
-    """An Update or Cancel of `original`: its fields carried over, `references` set to every
-    message of the chain (`original`'s own references, then it), as `sitegen check` asks."""
+# Follow-up titles: the catalog (sitegen/locales/<lang>.json) translates these.
+UPDATE_TITLE = "%(title)s (update)"
+CANCEL_TITLE = "%(title)s (cancelled)"
+
+
+def follow_up(
+    original: Alert, kind: MsgType, sent: datetime, references: tuple[str, ...] = ()
+) -> Alert:
+    """An Update or Cancel of `original` (the latest message of its chain): its fields carried
+    over, `references` the whole chain as `sitegen check` asks (default: `original`'s own
+    references, then it)."""
     if kind is MsgType.ALERT:
         raise ValueError("follow_up makes an Update or a Cancel")
     expires = original.expires if original.expires > sent else sent + timedelta(hours=1)
     heading = instruction_heading(original.language)
     if kind is MsgType.CANCEL:
-        title = f"{original.title} (cancelled)"
         body = (
             f"{TODO} say why the alert is cancelled and that the danger has passed.\n\n"
             f"## {heading}\n\n- {TODO} what people may do again now.\n"
         )
         urgency = Urgency.PAST
     else:
-        title = f"{original.title} (update)"
         body = f"{TODO} say what has changed since the last message.\n\n{original.body.lstrip()}"
         urgency = original.urgency
     return replace(
         original,
         id="",
         source="",
-        title=title,
+        title=follow_up_title(original.title, kind, original.language),
         msg_type=kind,
         sent=sent,
         effective=None,
         expires=expires,
         urgency=urgency,
         body=body,
-        references=tuple(dict.fromkeys((*original.references, original.id))),
-        translation_of_default=False,
+        references=references or tuple(dict.fromkeys((*original.references, original.id))),
         field_lines={},
     )
+
+
+def follow_up_title(title: str, kind: MsgType, language: str) -> str:
+    """`Title (update)` / `Title (cancelled)` in the alert's language, without the marks
+    earlier follow-ups added (no `... (update) (cancelled)`)."""
+    template = CANCEL_TITLE if kind is MsgType.CANCEL else UPDATE_TITLE
+    localized = catalog(language).get(template) or template
+    return localized.replace("%(title)s", base_title(title))
+
+
+def base_title(title: str) -> str:
+    """The title without any follow-up mark, in any language sitegen has a catalog for."""
+    marks = [
+        tuple(text.split("%(title)s", 1))
+        for language in ("en", *sorted(path.stem for path in LOCALES.glob("*.json")))
+        for key in (UPDATE_TITLE, CANCEL_TITLE)
+        if "%(title)s" in (text := catalog(language).get(key) or key)
+    ]
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix, suffix in marks:
+            inner = title[len(prefix) : len(title) - len(suffix)]
+            if title.startswith(prefix) and title.endswith(suffix) and inner.strip():
+                title, stripped = inner.strip(), True
+    return title
 
 
 def known_areas(site: Site | None, language: str) -> tuple[Area, ...]:
@@ -123,18 +159,91 @@ def known_areas(site: Site | None, language: str) -> tuple[Area, ...]:
     return tuple(sorted(seen.values(), key=lambda a: a.name.lower()))
 
 
-def alert_filename(alert: Alert, config: SiteConfig) -> str:
-    slug = slugify(alert.title) or slugify(alert.event) or "alert"
-    suffix = "" if alert.language == config.default_language else f".{alert.language}"
-    return f"{alert.sent:%Y-%m-%d}-{slug}{suffix}.md"
+def area_slugs_by_name(site: Site | None) -> dict[str, str]:
+    """Every area name used in the site, in any language (lowercase), → its slug."""
+    if site is None:
+        return {}
+    return {
+        area.name.lower(): area.slug
+        for group in site.groups
+        for version in group.versions
+        for area in version.areas
+    }
+
+
+MAX_ID = 100  # content.ID_RE
+
+
+def fresh_id(alert: Alert, taken: set[str]) -> str:
+    """`DATE-SLUG` for a new alert, unique among `taken`: the slug of the title, else of the
+    event, else of the first area with a Latin name or a geocode, else "alert"; `-2`, `-3`...
+    when taken (so a new alert never shares an id, nor becomes a translation by accident)."""
+    area_slugs = (a.slug for a in alert.areas if not a.slug.startswith(("area-", "todo")))
+    slug = slugify(alert.title) or slugify(alert.event) or next(area_slugs, "") or "alert"
+    return _unique(f"{alert.sent:%Y-%m-%d}-{slug}", taken)
+
+
+def follow_up_id(original_id: str, kind: MsgType, taken: set[str]) -> str:
+    """`<original-id>-update` (then `-update-2`, ...) or `<original-id>-cancel`: named after
+    the first message of the chain, whatever language its title is in."""
+    return _unique(f"{original_id}-{'cancel' if kind is MsgType.CANCEL else 'update'}", taken)
+
+
+def _unique(wanted: str, taken: set[str]) -> str:
+    number = 1
+    while True:
+        suffix = "" if number == 1 else f"-{number}"
+        candidate = wanted[: MAX_ID - len(suffix)].rstrip("-_") + suffix
+        if candidate not in taken:
+            return candidate
+        number += 1
+
+
+def taken_ids(config: SiteConfig) -> set[str]:
+    """Every alert id in use: from each file's name (any language) and any `id:` field."""
+    folder = config.content_path / "alerts"
+    taken: set[str] = set()
+    for path in folder.rglob("*.md") if folder.is_dir() else ():
+        taken.add(split_stem(path.name[:-3], config.languages)[0])
+        try:
+            head = path.read_bytes()[:4096].decode("utf-8", "replace")
+        except OSError:
+            continue
+        if match := _ID_FIELD.search(head.split("\n---", 1)[0]):
+            taken.add(match[1].strip("\"'"))
+    return taken
+
+
+_ID_FIELD = re.compile(r"^id:[ \t]*(\S+)", re.MULTILINE)
+
+
+def alert_filename(alert: Alert) -> str:
+    """`ID.md`, or `ID.LANG.md` for an alert (or a follow-up of one) written that way."""
+    suffix = f".{alert.language}" if alert.translation_of_default else ""
+    return f"{alert.id}{suffix}.md"
 
 
 def write_alert(alert: Alert, config: SiteConfig) -> Path:
     """Create the file under content/alerts/, never overwriting an existing one."""
+    return write_alerts((alert,), config)[0]
+
+
+def write_alerts(alerts: tuple[Alert, ...], config: SiteConfig) -> list[Path]:
+    """Create one file per alert (an alert and its translations) under content/alerts/: none
+    when any exists already, and never overwriting one."""
     folder = config.content_path / "alerts"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / alert_filename(alert, config)
-    if path.exists():
-        raise SitegenError(f"{path}: already exists; choose another title or edit that file")
-    path.write_text(alert_file_text(alert), encoding="utf-8")
-    return path
+    paths = [folder / alert_filename(alert) for alert in alerts]
+    for path in paths:
+        if path.exists():
+            raise SitegenError(
+                f"{path.relative_to(config.root)}: already exists; choose another title or "
+                "edit that file"
+            )
+    for path, alert in zip(paths, alerts, strict=True):
+        try:
+            with path.open("x", encoding="utf-8") as file:
+                file.write(alert_file_text(alert))
+        except FileExistsError as exc:  # created since the check above, by someone else
+            raise SitegenError(f"{path.relative_to(config.root)}: already exists") from exc
+    return paths

@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from sitegen import urls
 from sitegen.bundle import MANIFEST_PATH, Bundle, write_bundle
-from sitegen.errors import Problem, SitegenError
+from sitegen.errors import Problem, SitegenError, plural
 from sitegen.rebuild import Outcome, Rebuilder
 from sitegen.watch import Debouncer, Watcher
 
@@ -138,11 +138,13 @@ class Preview:
             self.echo(str(problem))
         if outcome.ok and (outcome.changed or outcome.problems):
             self.echo(
-                f"rebuilt in {outcome.seconds * 1000:.0f} ms: {outcome.rendered} pages rendered, "
-                f"{len(outcome.changed)} files changed"
+                f"rebuilt in {outcome.seconds * 1000:.0f} ms: "
+                f"{plural(outcome.rendered, 'page')} rendered, "
+                f"{plural(len(outcome.changed), 'file')} changed"
             )
         elif not outcome.ok:
-            self.echo(f"{len(outcome.errors)} problem(s); still serving the last good build")
+            problems = plural(len(outcome.errors), "problem")
+            self.echo(f"{problems}; still serving the last good build")
 
     def base_path(self) -> str:
         """Where the site's pages link to on this server: its base_url's path."""

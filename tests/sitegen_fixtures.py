@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from datetime import datetime
 from pathlib import Path
@@ -94,6 +96,21 @@ class TmpSite:
     @property
     def public(self) -> Path:
         return self.config.output_path
+
+
+def run_sitegen(
+    *args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`sitegen ARGS` in a fresh interpreter, as a user runs it (output captured)."""
+    return subprocess.run(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
 
 
 def aws_env(endpoint: str, folder: Path, secret: str = "testing") -> dict[str, str]:

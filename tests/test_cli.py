@@ -189,7 +189,7 @@ def test_update_carries_fields_over_and_references_original(example_site: TmpSit
     original = "2026-11-25-han-river-flood-watch"
     result = sitegen("new", "--update", original, cwd=example_site.root)
     assert result.returncode == 0, result.stderr
-    [path] = (example_site.root / "content/alerts").glob("*flood-watch-for-the-han-river-update.md")
+    [path] = (example_site.root / "content/alerts").glob(f"{original}-update.md")
     text = path.read_text()
     assert 'references: ["2026-11-25-han-river-flood-watch"]' in text
     assert "msg_type: Update" in text and "severity: Severe" in text
@@ -229,13 +229,14 @@ def test_prompts_offer_the_sites_areas(example_site: TmpSite) -> None:
         "\n".join(
             [
                 "Gas leak in Busan",
+                "en",
                 "Gas leak",
+                "Safety",
                 "Severe",
                 "Immediate",
                 "Observed",
                 "1, Haeundae beach",
                 "6",
-                "en",
             ]
         )
         + "\n"
@@ -254,6 +255,9 @@ def test_prompts_offer_the_sites_areas(example_site: TmpSite) -> None:
     text = path.read_text()
     assert 'name: "Busan"\n    geocodes: {"ISO3166-2": "KR-26"}' in text
     assert 'name: "Haeundae beach"' in text and "urgency: Immediate" in text
+    assert "category: Safety" in text  # asked (it was always Other)
+    assert "Severity (Extreme, Severe, Moderate, Minor, Unknown) [Moderate]:" in result.stdout
+    assert "Category (Geo, Met, Safety," in result.stdout and "[Other]:" in result.stdout
 
 
 def test_edit_opens_the_editor(tmp_site: TmpSite, tmp_path: Path) -> None:
@@ -285,3 +289,82 @@ def test_edit_opens_the_editor(tmp_site: TmpSite, tmp_path: Path) -> None:
 def test_no_title_without_terminal_is_a_usage_error(tmp_site: TmpSite) -> None:
     result = sitegen("new", "--no-input", cwd=tmp_site.root)
     assert result.returncode == 2 and "give the alert's TITLE" in result.stderr
+
+
+def test_counts_are_written_with_the_right_plural(tmp_site: TmpSite) -> None:
+    tmp_site.add("a.md", alert_text())
+    ok = sitegen("check", cwd=tmp_site.root)
+    assert "ok: 1 alert in 1 file, no errors" in ok.stdout
+    tmp_site.add("b.md", alert_text(severity="Severe!"))
+    failed = sitegen("check", cwd=tmp_site.root)
+    assert "1 problem found; fix it and run again." in failed.stderr
+    cap = tmp_site.root / "x.xml"
+    cap.write_bytes(
+        b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>imported</identifier>'
+        b"<sender>s</sender><sent>2026-01-01T00:00:00-00:00</sent><status>Actual</status>"
+        b"<msgType>Alert</msgType><scope>Public</scope><info><category>Met</category>"
+        b"<event>Storm</event><urgency>Expected</urgency><severity>Severe</severity>"
+        b"<certainty>Likely</certainty><expires>2026-01-02T00:00:00-00:00</expires>"
+        b"<area><areaDesc>Coast</areaDesc></area></info></alert>"
+    )
+    (tmp_site.root / "content/alerts/b.md").unlink()
+    assert sitegen("import-cap", "x.xml", cwd=tmp_site.root).returncode == 0
+    again = sitegen("import-cap", "x.xml", cwd=tmp_site.root)
+    assert "content/alerts/imported.md: already exists; nothing was written" in again.stderr
+    assert "(s)" not in ok.stdout + failed.stderr + again.stderr
+
+
+def test_serve_reports_counts_with_the_right_plural(tmp_site: TmpSite) -> None:
+    from sitegen.rebuild import Rebuilder
+    from sitegen.serve import Preview
+
+    lines: list[str] = []
+    tmp_site.add("a.md", alert_text(severity="Severe!"))
+    Preview(Rebuilder(tmp_site.root / "site.toml"), lines.append, False).rebuild([])
+    assert "1 problem; still serving the last good build" in lines
+
+
+def test_the_site_is_found_from_a_subfolder_and_said_so(example_site: TmpSite) -> None:
+    alerts = example_site.root / "content" / "alerts"
+    result = sitegen("check", "--now", NOW, cwd=alerts)
+    assert result.returncode == 0, result.stderr  # was: "no site.toml here"
+    assert f"using {example_site.root / 'site.toml'}" in result.stderr
+    here = sitegen("check", "--now", NOW, cwd=example_site.root)
+    assert "using" not in here.stderr  # nothing to say when it is here
+
+
+def test_site_may_name_the_sites_folder(example_site: TmpSite, tmp_path: Path) -> None:
+    result = sitegen("check", "--now", NOW, "--site", str(example_site.root), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    missing = sitegen("check", "--site", str(empty), cwd=tmp_path)
+    assert missing.returncode == 1 and f"{empty / 'site.toml'}: no site.toml here" in missing.stderr
+
+
+BUGGY = (
+    "import sitegen.status as s\n"
+    "s.format_status = lambda status: 1 / 0\n"
+    "from sitegen.cli import main\n"
+    "main()\n"
+)
+
+
+def test_debug_after_the_command_name_and_the_exact_command_to_rerun(
+    example_site: TmpSite,
+) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", BUGGY, *args],
+            cwd=example_site.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    plain = run("status", "--now", NOW)
+    assert plain.returncode == 3 and "Traceback" not in plain.stderr
+    assert f"  sitegen --debug status --now {NOW}\n" in plain.stderr
+    after = run("status", "--now", NOW, "--debug")
+    assert "Traceback" in after.stderr and "ZeroDivisionError" in after.stderr
+    assert "No such option" not in after.stderr

@@ -140,9 +140,9 @@ def test_us_nws_update_and_cancel_chain(import_site: TmpSite) -> None:
     for expected in (
         "us-nws-tornado-warning.xml:77: warning: geocode SAME=040087 was not imported",
         "us-nws-tornado-warning.xml:19: warning: <eventCode> is not part of sitegen's alert "
-        "format and was not imported: SAME TOR",
+        "format and was not imported: SAME=TOR",
         "us-nws-tornado-warning.xml:58: warning: <parameter> is not part of sitegen's alert "
-        "format and was not imported: VTEC /O.NEW.KOUN.TO.W.0021.260514T2242Z-260514T2315Z/",
+        "format and was not imported: VTEC=/O.NEW.KOUN.TO.W.0021.260514T2242Z-260514T2315Z/",
         "us-nws-tornado-warning.xml:28: warning: <onset>",
         "us-nws-tornado-warning.xml:15: warning: <responseType>",
         "us-nws-tornado-cancel.xml:11: warning: <note>",
@@ -262,8 +262,8 @@ EXTERNAL = b"""<?xml version="1.0"?>
     [
         (b"this is not xml", "x.xml:1: not well-formed XML"),
         (b"<alert><unclosed></alert>", "x.xml:1: not well-formed XML (mismatched tag"),
-        (BILLION_LAUGHS, "x.xml: refused: the XML uses a DTD or entities"),
-        (EXTERNAL, "x.xml: refused: the XML uses a DTD or entities"),
+        (BILLION_LAUGHS, "x.xml:2: refused: the XML uses a DTD (<!DOCTYPE alert>); CAP needs none"),
+        (EXTERNAL, "x.xml:2: refused: the XML uses a DTD (<!DOCTYPE alert>)"),
         (
             b'<feed xmlns="http://www.w3.org/2005/Atom"/>',
             "this is an Atom feed, not a CAP message",
@@ -287,6 +287,7 @@ def test_unusable_input_gets_a_clear_error(tmp_site: TmpSite, data: bytes, messa
     assert not result.ok and result.files == ()
     assert any(message in str(p) for p in result.problems), [str(p) for p in result.problems]
     assert not any("root:" in str(p) for p in result.problems)  # /etc/passwd never read
+    assert not any("Forbidden(" in str(p) for p in result.problems)  # no Python repr
 
 
 def test_infos_that_disagree_on_shared_fields_are_refused(tmp_site: TmpSite) -> None:
@@ -338,7 +339,71 @@ def test_cli_writes_nothing_when_any_file_fails(import_site: TmpSite, tmp_path: 
     good = FIXTURES / "de-mowas-chemical.xml"
     result = cli("import-cap", str(good), str(bad), cwd=import_site.root)
     assert result.returncode == 1
-    assert b"bad.xml: refused" in result.stderr and b"Traceback" not in result.stderr
+    assert (
+        b"bad.xml:2: refused: the XML uses a DTD" in result.stderr
+        and b"Traceback" not in result.stderr
+    )
     assert list((import_site.root / "content/alerts").iterdir()) == []
     missing = cli("import-cap", "nowhere.xml", cwd=import_site.root)
     assert missing.returncode == 1 and b"nowhere.xml: cannot read the file" in missing.stderr
+
+
+HARD_WRAPPED = """<instruction>TAKE COVER NOW! Move to a basement or an interior room on the lowest
+floor of a sturdy building. Avoid windows.
+- If you are outdoors, move to the closest
+  substantial shelter.
+2. Protect your head.</instruction>
+<description>A confirmed tornado was located near Blanchard, moving
+northeast at 30 mph.
+Hail is expected.</description>
+"""
+
+
+def test_hard_wrapped_lines_are_joined_and_only_real_items_start_a_step(
+    tmp_site: TmpSite,
+) -> None:
+    data = minimal().replace(b"<area>", HARD_WRAPPED.encode() + b"<area>")
+    result = import_cap(data, "x.xml", tmp_site.config)
+    assert result.ok, [str(p) for p in result.problems]
+    write_imported(list(result.files), tmp_site.config, force=False)
+    description, instruction = cap_texts(loaded(tmp_site).by_id["x-1"].primary)
+    assert instruction.split("\n") == [
+        "TAKE COVER NOW! Move to a basement or an interior room on the lowest floor of a sturdy "
+        "building. Avoid windows.",
+        "If you are outdoors, move to the closest substantial shelter.",
+        "2. Protect your head.",
+    ]
+    assert description.split("\n") == [
+        "A confirmed tornado was located near Blanchard, moving northeast at 30 mph.",
+        "Hail is expected.",
+    ]
+
+
+def test_one_step_per_line_stays_one_step_per_line(import_site: TmpSite) -> None:
+    import_files(import_site, "de-mowas-chemical.xml")
+    [group] = loaded(import_site).groups
+    assert cap_texts(group.primary)[1].count("\n") == 2  # three steps, as sent
+
+
+def test_problems_name_the_line_of_the_element_they_are_about(tmp_site: TmpSite) -> None:
+    data = b"\n".join(
+        [
+            b'<?xml version="1.0"?>',
+            b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">',
+            b"<identifier>x-1</identifier>",
+            b"<sender>other@example.org</sender>",  # line 4
+            b"<sent>2026-01-01T00:00:00-00:00</sent><status>Actual</status>",
+            b"<msgType>Alert</msgType><scope>Public</scope>",
+            b"<info><language>en</language><category>Met</category><event>Storm</event>",
+            b"<urgency>Expected</urgency>",
+            b"<severity>Catastrophic</severity>",  # line 9
+            b"<certainty>Likely</certainty>",
+            b"<expires>soon</expires>",  # line 11
+            b"<headline>Storm</headline><area><areaDesc>Coast</areaDesc></area></info>",
+            b"</alert>",
+        ]
+    )
+    problems = [str(p) for p in import_cap(data, "x.xml", tmp_site.config).problems]
+    assert any(p.startswith("x.xml:4: warning: sender other@example.org") for p in problems)
+    assert any(p.startswith("x.xml:9: <severity> 'Catastrophic'") for p in problems)
+    assert any(p.startswith("x.xml:11: <expires> 'soon'") for p in problems), problems

@@ -121,3 +121,45 @@ def test_a_message_not_sent_yet_is_listed_as_scheduled(example_site: TmpSite) ->
     assert "[not sent yet: published at 2026-11-24T12:15:00+09:00]" in line
     update = "2026-11-24-east-coast-tsunami-update"
     assert f"next change: 2026-11-24T08:40:00+09:00 ({update} is sent)" in text
+
+
+def run_cli(site: TmpSite, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", *args],
+        cwd=site.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_broken_file_does_not_hide_the_valid_alerts(tmp_site: TmpSite) -> None:
+    """status builds nothing: it lists what is valid, reports the problems, and exits 1."""
+    tmp_site.add("fine.md", alert_text(title="In force"))
+    tmp_site.add("broken.md", alert_text(title="Half written", severity="Severe!"))
+    tmp_site.add("follows.md", alert_text(msg_type="Cancel", references="[broken]"))
+    result = run_cli(tmp_site, "status", "--now", NOW.isoformat())
+    assert result.returncode == 1
+    assert "  fine  Severe  Alert" in result.stdout and "broken" not in result.stdout
+    assert "content/alerts/broken.md:5: severity 'Severe!'" in result.stderr
+    assert "nothing was built" not in result.stderr
+    assert "leave out the alerts they affect (broken, follows)" in result.stderr
+    data = json.loads(run_cli(tmp_site, "status", "--json", "--now", NOW.isoformat()).stdout)
+    assert [a["id"] for a in data["active"]] == ["fine"] and data["ok"] is False
+    assert data["problems"][0]["path"] == "content/alerts/broken.md"
+
+
+def test_json_is_one_document_even_when_nothing_can_be_read(tmp_site: TmpSite) -> None:
+    tmp_site.add("fine.md", alert_text())
+    tmp_site.add("broken.md", alert_text(severity="Severe!"))
+    checked = json.loads(run_cli(tmp_site, "check", "--format", "json").stdout)
+    assert checked["alerts"] == 1 and checked["errors"] == 1  # the valid ones are counted
+    (tmp_site.root / "content/alerts/broken.md").unlink()
+    (tmp_site.root / "templates" / "index.html").write_text("{% if %}")
+    result = run_cli(tmp_site, "check", "--format", "json")  # status renders nothing
+    assert result.returncode == 1 and "templates/index.html" in json.loads(result.stdout)["error"]
+    (tmp_site.root / "site.toml").unlink()
+    for args in (("check", "--format", "json"), ("status", "--json")):
+        result = run_cli(tmp_site, *args)
+        document = json.loads(result.stdout)
+        assert result.returncode == 1 and "no site.toml" in document["error"], args

@@ -1,0 +1,61 @@
+"""site.toml: every mistake reported at once, on its line, with a did-you-mean."""
+
+from __future__ import annotations
+
+import pytest
+
+from sitegen.config import load_config
+from sitegen.errors import ConfigError
+from sitegen_fixtures import SITE_TOML, TmpSite, run_sitegen
+
+
+def test_a_byte_order_mark_is_accepted(tmp_site: TmpSite) -> None:
+    toml = tmp_site.root / "site.toml"
+    toml.write_bytes(b"\xef\xbb\xbf" + toml.read_bytes())  # as Notepad saves "UTF-8 with BOM"
+    assert load_config(toml).title == "Test Alerts"  # was: Invalid statement (line 1, column 1)
+
+
+def test_every_problem_at_once_each_on_its_line(tmp_site: TmpSite) -> None:
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(
+        SITE_TOML.replace("base_url", "baseurl")
+        + 'home_max_alerts = "many"\nshow_tests_on_home = "false"\n'
+        + "[publsh]\ntarget = 1\n[publish]\nmax_delete = 3\n"
+    )
+    result = run_sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    for expected in (
+        "site.toml:3: [site] unknown key 'baseurl'; did you mean 'base_url'?",
+        "site.toml: [site] base_url is required",
+        "site.toml:7: [site] home_max_alerts must be a whole number (0 or more), got 'many'",
+        "site.toml:8: [site] show_tests_on_home must be true or false (no quotes), got 'false'",
+        "site.toml:9: unknown section [publsh]; did you mean 'publish'?",
+        "site.toml:12: [publish] unknown key 'max_delete'; did you mean 'max_deletes'?",
+        "6 problems in site.toml",
+    ):
+        assert expected in result.stderr, (expected, result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('default_language = "xx"\n', "language 'xx' is not one sitegen knows"),
+        ('output_dir = "../out"\n', "output_dir must be a folder inside the site"),
+        ("titles = 3\n", "titles must be a table"),
+        ('sender_name = ["a"]\n', "sender_name must be text"),
+        ("[cache]\nalert = 60\n", 'alert must be a Cache-Control text, e.g. alert = "no-store"'),
+        ("[cache]\nhtml = 'x'\n", "[cache] unknown key 'html'"),
+        ('[publish]\nmax_deletes = "50"\n', "max_deletes must be a whole number"),
+        ("[publish]\ncloudfront = 5\n", "cloudfront must be a list of texts"),
+    ],
+)
+def test_wrong_values_are_config_errors(tmp_site: TmpSite, extra: str, message: str) -> None:
+    toml = tmp_site.root / "site.toml"
+    text = toml.read_text()
+    text = text.replace('default_language = "en"\n', "") if "default_language" in extra else text
+    toml.write_text(
+        text.replace("[site]\n", f"[site]\n{extra}") if extra[0] != "[" else text + extra
+    )
+    with pytest.raises(ConfigError, match=None) as raised:
+        load_config(toml)
+    assert message in raised.value.format_message()

@@ -1,0 +1,110 @@
+"""`sitegen new`: what the options and the prompts accept, and what they refuse."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+import pytest
+
+from sitegen_fixtures import TmpSite, run_sitegen
+
+
+@pytest.mark.parametrize("hours", ["inf", "1e9", "nan", "-5", "0.1", "721", "abc"])
+def test_expires_in_out_of_range_is_a_usage_error(tmp_site: TmpSite, hours: str) -> None:
+    result = run_sitegen(
+        "new", "X", "--area", "Seoul", "--no-input", "--expires-in", hours, cwd=tmp_site.root
+    )
+    assert result.returncode == 2, result.stderr  # was: internal error (exit 3) for inf/1e9/nan
+    assert "Invalid value for '--expires-in'" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_the_prompt_checks_hours_as_the_option_does(tmp_site: TmpSite) -> None:
+    answers = "Storm\nen\nStorm\nMet\nSevere\nExpected\nLikely\nSeoul\n-5\n1e9\n2\n"
+    result = run_sitegen("new", "--interactive", cwd=tmp_site.root, input=answers)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("give a number from 0.25 (15 minutes) to 720 (30 days)") == 2
+    [path] = (tmp_site.root / "content/alerts").glob("*storm.md")
+    text = path.read_text()
+    sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
+    expires = datetime.fromisoformat(text.split("expires: ")[1].split()[0])
+    assert expires - sent == timedelta(hours=2)
+
+
+def test_cap_words_are_shown_as_cap_writes_them(tmp_site: TmpSite) -> None:
+    shown = run_sitegen("new", "--help", cwd=tmp_site.root).stdout
+    assert "--severity [Extreme|Severe|Moderate|Minor|Unknown]" in shown
+    assert "[Geo|Met|Safety|" in shown and "extreme" not in shown
+    wrong = run_sitegen("new", "X", "--severity", "Severe!", cwd=tmp_site.root)
+    assert wrong.returncode == 2
+    assert "'Severe!' is not one of Extreme, Severe, Moderate, Minor, Unknown" in wrong.stderr
+    lower = run_sitegen(
+        "new", "X", "--severity", "severe", "--area", "Seoul", "--no-input", cwd=tmp_site.root
+    )
+    assert lower.returncode == 0, lower.stderr  # any case is accepted, written as in CAP
+    [path] = (tmp_site.root / "content/alerts").glob("*-x.md")
+    assert "severity: Severe\n" in path.read_text()
+
+
+def test_a_korean_alert_is_offered_the_korean_area_names(example_site: TmpSite) -> None:
+    answers = "지진 발생\nko\n지진\nGeo\n\n\n\n6\n\n"
+    result = run_sitegen("new", "--interactive", cwd=example_site.root, input=answers)
+    assert result.returncode == 0, result.stderr
+    offered = result.stdout.split("Areas already used in this site:")[1]
+    assert "  6. 부산광역시" in offered and "Busan" not in offered
+    [path] = (example_site.root / "content/alerts").glob("*.ko.md")
+    text = path.read_text()
+    assert 'name: "부산광역시"\n    geocodes: {"ISO3166-2": "KR-26"}' in text
+    assert "severity: Moderate" in text and "category: Geo" in text
+
+
+def test_defaults_used_without_prompts_are_said(tmp_site: TmpSite) -> None:
+    result = run_sitegen("new", "Storm", "--area", "Seoul", "--no-input", cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "note: not given, so written as category Other, severity Moderate, urgency Expected, "
+        "certainty Likely, expires in 24 hours"
+    ) in result.stderr
+
+
+def test_new_writes_times_in_the_sites_timezone(tmp_site: TmpSite) -> None:
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text() + 'timezone = "Asia/Seoul"\n')
+    env = {**os.environ, "TZ": "UTC"}  # a server on UTC
+    result = run_sitegen(
+        "new", "Storm", "--area", "Seoul", "--no-input", cwd=tmp_site.root, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    [path] = (tmp_site.root / "content/alerts").glob("*storm.md")
+    sent = path.read_text().split("sent: ")[1].split()[0]
+    assert sent.endswith("+09:00"), sent
+    assert datetime.fromisoformat(sent).utcoffset() == timedelta(hours=9)
+
+
+def test_without_a_timezone_setting_the_machines_zone_is_used(tmp_site: TmpSite) -> None:
+    env = {**os.environ, "TZ": "UTC"}
+    result = run_sitegen(
+        "new", "Storm", "--area", "Seoul", "--no-input", cwd=tmp_site.root, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    [path] = (tmp_site.root / "content/alerts").glob("*storm.md")
+    assert path.read_text().split("sent: ")[1].split()[0].endswith("+00:00")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"Asia/Seul"', "timezone 'Asia/Seul' is not an IANA timezone name such as 'Asia/Seoul'"),
+        ('"Asia/Seul"', "did you mean 'Asia/Seoul'?"),
+        ('"+09:00"', "timezone '+09:00' is not an IANA timezone name"),
+        ('"/etc/passwd"', "timezone '/etc/passwd' is not an IANA timezone name"),
+        ("9", "timezone 9 is not an IANA timezone name"),
+    ],
+)
+def test_a_wrong_timezone_is_a_clear_error(tmp_site: TmpSite, value: str, message: str) -> None:
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text() + f"timezone = {value}\n")
+    result = run_sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

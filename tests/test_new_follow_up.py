@@ -1,0 +1,221 @@
+"""`sitegen new --update/--cancel ID`: which alert is followed up, and what is carried over."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sitegen_fixtures import TmpSite, alert_text, run_sitegen
+
+FLOOD = "2026-11-25-han-river-flood-watch"
+
+
+def alerts(site: TmpSite) -> Path:
+    return site.root / "content" / "alerts"
+
+
+def test_unknown_id_is_reported_first_with_a_did_you_mean(example_site: TmpSite) -> None:
+    example_site.add("zz-draft.md", "---\ntitle: half written\n---\nTODO: finish\n")
+    result = run_sitegen("new", "--cancel", "han-river-flood", cwd=example_site.root)
+    assert result.returncode == 2
+    assert "there is no alert with id 'han-river-flood'" in result.stderr
+    assert f"did you mean '{FLOOD}'?" in result.stderr
+    assert "the site has errors" not in result.stderr
+
+
+def test_an_unrelated_broken_file_does_not_block_a_cancel(example_site: TmpSite) -> None:
+    example_site.add("zz-draft.md", "---\ntitle: half written\n---\nTODO: finish\n")
+    result = run_sitegen("new", "--cancel", FLOOD, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    assert "warning: the problems in content/alerts/zz-draft.md do not affect" in result.stderr
+    assert any("cancel" in p.name for p in alerts(example_site).glob("*han-river*"))
+
+
+def test_a_broken_file_of_the_chain_blocks_and_is_named_with_its_line(
+    example_site: TmpSite,
+) -> None:
+    example_site.add(
+        "zz-update.md",
+        alert_text(msg_type="Update", references=f"[{FLOOD}]").replace(
+            "The river is rising.", "TODO: say what changed"
+        ),
+    )
+    example_site.add("zz-draft.md", "---\ntitle: half written\n---\nTODO: finish\n")
+    result = run_sitegen("new", "--cancel", FLOOD, cwd=example_site.root)
+    assert result.returncode == 1
+    assert "content/alerts/zz-update.md:17: replace the 'TODO:' text" in result.stderr
+    assert f"alert '{FLOOD}' cannot be followed up until these problems" in result.stderr
+    assert "zz-draft.md" not in result.stderr  # not part of the chain
+    assert not any("cancel" in p.name for p in alerts(example_site).glob("*han-river*"))
+
+
+def test_a_broken_translation_of_the_alert_blocks(example_site: TmpSite) -> None:
+    example_site.add(f"{FLOOD}.ko.md", "---\ntitle: [unclosed\n---\n")
+    result = run_sitegen("new", "--update", FLOOD, cwd=example_site.root)
+    assert result.returncode == 1 and f"content/alerts/{FLOOD}.ko.md" in result.stderr
+
+
+TSUNAMI = "2026-11-24-east-coast-tsunami"
+
+
+def test_a_cancelled_alert_is_refused_naming_the_cancel(example_site: TmpSite) -> None:
+    for option in ("--update", "--cancel"):
+        result = run_sitegen("new", option, f"{TSUNAMI}-warning", cwd=example_site.root)
+        assert result.returncode == 1
+        assert (
+            f"alert '{TSUNAMI}-warning' was cancelled by content/alerts/{TSUNAMI}-cancel.md"
+        ) in result.stderr
+
+
+def test_a_superseded_alert_is_followed_from_the_latest_message(example_site: TmpSite) -> None:
+    (alerts(example_site) / f"{TSUNAMI}-cancel.md").unlink()
+    before = set(alerts(example_site).iterdir())
+    result = run_sitegen("new", "--update", f"{TSUNAMI}-warning", cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    [path] = set(alerts(example_site).iterdir()) - before
+    text = path.read_text()
+    # the update's fields (Severe, two areas, its wording), not the original warning's
+    assert "severity: Severe\n" in text and 'Ulsan"' not in text
+    assert "Waves of 0.6 m were measured at Mukho" in text
+    assert f'references: ["{TSUNAMI}-warning", "{TSUNAMI}-update"]' in text
+
+
+def test_titles_without_latin_letters_get_unique_ids(tmp_site: TmpSite) -> None:
+    """Every Korean title of a day made 2026-11-26-alert.ko.md, and a title like '!!!' became a
+    'translation' of an unrelated Korean alert."""
+    korean = ("new", "호우 경보", "--lang", "ko", "--area", "서울", "--no-input")
+    assert run_sitegen(*korean, cwd=tmp_site.root).returncode == 0
+    second = run_sitegen("new", "강풍 주의보", *korean[2:], cwd=tmp_site.root)
+    assert second.returncode == 0, second.stderr
+    punctuation = run_sitegen("new", "!!!", "--area", "서울", "--no-input", cwd=tmp_site.root)
+    assert punctuation.returncode == 0, punctuation.stderr
+    by_area = run_sitegen("new", "폭염", "--lang", "ko", "--area", "Seoul", cwd=tmp_site.root)
+    assert by_area.returncode == 0, by_area.stderr
+    names = sorted(p.name for p in alerts(tmp_site).iterdir())
+    day = names[0][:10]
+    assert names == [
+        f"{day}-alert-2.ko.md",
+        f"{day}-alert-3.md",
+        f"{day}-alert.ko.md",
+        f"{day}-seoul.ko.md",  # the area's name, when it has Latin letters
+    ]
+
+
+def test_follow_ups_are_named_after_the_original_and_numbered(example_site: TmpSite) -> None:
+    quake = "2026-09-12-gyeongju-earthquake"  # a Korean title
+    result = run_sitegen("new", "--update", quake, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    assert f"created content/alerts/{quake}-update.md" in result.stdout
+    first = alerts(example_site) / f"{quake}-update.md"
+    first.write_text(first.read_text().replace("TODO: ", ""))
+    for path in alerts(example_site).glob(f"{quake}-update.*.md"):
+        path.write_text(path.read_text().replace("TODO: ", ""))
+    again = run_sitegen("new", "--update", quake, cwd=example_site.root)
+    assert again.returncode == 0, again.stderr  # was: "already exists"
+    assert f"created content/alerts/{quake}-update-2.md" in again.stdout
+    assert f'"{quake}-update"]' in (alerts(example_site) / f"{quake}-update-2.md").read_text()
+
+
+def test_an_existing_file_is_named_relative_to_the_site(tmp_site: TmpSite) -> None:
+    import dataclasses
+    from datetime import datetime
+
+    from sitegen.model import Area, Severity
+    from sitegen.scaffold import new_alert, write_alert
+
+    sent = datetime.fromisoformat("2026-11-26T09:00:00+09:00")
+    alert = new_alert(
+        "X", event="X", severity=Severity.MINOR, areas=(Area("Seoul", "seoul"),),
+        language="en", sent=sent, expires=sent,
+    )  # fmt: skip
+    alert = dataclasses.replace(alert, id="x")
+    write_alert(alert, tmp_site.config)
+    try:
+        write_alert(alert, tmp_site.config)
+    except Exception as exc:
+        assert str(exc).startswith("content/alerts/x.md: already exists"), exc
+    else:
+        raise AssertionError("overwrote the file")
+
+
+def test_an_update_takes_severity_areas_and_expiry_from_options(example_site: TmpSite) -> None:
+    result = run_sitegen(
+        "new", "--update", FLOOD, "--severity", "Extreme", "--area", "busan",
+        "--area", "Nowhere", "--expires-in", "3", cwd=example_site.root,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = (alerts(example_site) / f"{FLOOD}-update.md").read_text()
+    assert "severity: Extreme\n" in text
+    # a known area keeps its geocodes (as the site names it); a new one is written as given
+    assert '- name: "Busan"\n    geocodes: {"ISO3166-2": "KR-26"}\n  - name: "Nowhere"\n' in text
+    assert '"Seoul"' not in text
+    sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
+    expires = datetime.fromisoformat(text.split("expires: ")[1].split()[0])
+    assert expires - sent == timedelta(hours=3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--update", FLOOD, "--lang", "ko"), "--lang cannot be used with --update"),
+        (("--update", FLOOD, "--category", "Geo"), "--category cannot be used with --update"),
+        (("--cancel", FLOOD, "--severity", "Minor"), "--severity cannot be used with --cancel"),
+        (("--cancel", FLOOD, "--area", "Seoul"), "--area cannot be used with --cancel"),
+    ],
+)
+def test_options_a_follow_up_cannot_use_are_refused(
+    example_site: TmpSite, args: tuple[str, ...], message: str
+) -> None:
+    result = run_sitegen("new", *args, cwd=example_site.root)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not list(alerts(example_site).glob(f"{FLOOD}-*"))
+
+
+def test_a_cancel_takes_its_expiry_from_the_option(example_site: TmpSite) -> None:
+    result = run_sitegen("new", "--cancel", FLOOD, "--expires-in", "6", cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    text = (alerts(example_site) / f"{FLOOD}-cancel.md").read_text()
+    sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
+    expires = datetime.fromisoformat(text.split("expires: ")[1].split()[0])
+    assert expires - sent == timedelta(hours=6)
+
+
+QUAKE = "2026-09-12-gyeongju-earthquake"  # Korean primary, English translation
+
+
+def test_cancelling_a_translated_alert_writes_every_language_with_its_own_title(
+    example_site: TmpSite,
+) -> None:
+    result = run_sitegen("new", "--cancel", QUAKE, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    korean = (alerts(example_site) / f"{QUAKE}-cancel.md").read_text()
+    english = (alerts(example_site) / f"{QUAKE}-cancel.en.md").read_text()
+    assert 'title: "경주 인근 규모 5.8 지진 발생 (해제)"' in korean  # not "(cancelled)"
+    assert "language: ko" in korean and "## 행동 요령" in korean
+    assert 'title: "Magnitude 5.8 earthquake near Gyeongju (cancelled)"' in english
+    for path in alerts(example_site).glob(f"{QUAKE}-cancel*.md"):
+        path.write_text(path.read_text().replace("TODO: ", ""))
+    checked = run_sitegen("check", cwd=example_site.root)
+    assert checked.returncode == 0, checked.stderr  # the two files agree as translations
+
+
+def test_follow_up_titles_do_not_stack(example_site: TmpSite) -> None:
+    """'Tsunami warning for the east coast (update)' updated again stays one '(update)'."""
+    (alerts(example_site) / "2026-11-24-east-coast-tsunami-cancel.md").unlink()
+    result = run_sitegen(
+        "new", "--cancel", "2026-11-24-east-coast-tsunami-update", cwd=example_site.root
+    )
+    assert result.returncode == 0, result.stderr
+    [path] = alerts(example_site).glob("*tsunami-warning-cancel.md")
+    assert 'title: "Tsunami warning for the east coast (cancelled)"\n' in path.read_text()
+
+
+def test_every_catalog_translates_the_follow_up_titles() -> None:
+    from sitegen.i18n import LOCALES, catalog
+    from sitegen.scaffold import CANCEL_TITLE, UPDATE_TITLE
+
+    for path in LOCALES.glob("*.json"):
+        for key in (UPDATE_TITLE, CANCEL_TITLE):
+            assert "%(title)s" in catalog(path.stem).get(key, ""), (path.name, key)
