@@ -42,6 +42,15 @@ Examples:
 Re-running publish after any failure finishes the job: it only sends what is missing.
 Credentials: AWS from the usual chain (env, profile, role; AWS_ENDPOINT_URL is honoured),
 Akamai from the .edgerc section. They never appear in output.
+\b
+Exit codes:
+  0   published (with --dry-run: the plan would go through)
+  1   failed; the message says what was done and what to run (a lock whose holder
+      died also exits 1: it needs a person to decide on --force)
+  2   wrong usage (an unknown option, a bad value)
+  4   refused by a safety limit (--max-deletes, an empty bundle); nothing was changed
+  75  another publish holds the lock: nothing was changed, try again later
+  130 interrupted (Ctrl-C, SIGTERM); the message says what was done
 """
 
 

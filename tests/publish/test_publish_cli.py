@@ -1,0 +1,77 @@
+"""`sitegen publish` as a script sees it: exit codes, --json on failure as on success, and the
+settings checked before anything is built (in process, through click, on the folder target)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bundles import site_files, write_bundle
+from click.testing import CliRunner, Result
+
+from publish.cli import publish_command
+from publish.lock import lock_body
+from publish.targets.folder import FolderTarget
+
+SITE_TOML = """[site]
+title = "T"
+base_url = "https://alerts.test/"
+default_language = "en"
+sender = "a@test.invalid"
+[publish]
+target = "folder:out"
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    (tmp_path / "site.toml").write_text(SITE_TOML)
+    write_bundle(tmp_path / "public", site_files(3))
+    return tmp_path
+
+
+def publish(site: Path, *args: str) -> Result:
+    return CliRunner().invoke(publish_command, ["--site", str(site / "site.toml"), *args])
+
+
+def published(site: Path) -> dict[str, Any]:
+    result = publish(site, "--no-build", "--json")
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.stdout))
+
+
+def test_a_lock_held_by_a_live_publish_exits_75_try_again_later(site: Path) -> None:
+    published(site)
+    assert FolderTarget(site / "out").lock(lock_body(datetime.now(UTC))) is None
+    result = publish(site, "--no-build")
+    assert result.exit_code == 75, result.output
+    assert "Another publish holds the lock" in result.stderr
+    assert "Wait for it to finish" in result.stderr
+
+
+def test_a_lock_whose_holder_died_exits_1_it_needs_force(site: Path) -> None:
+    published(site)
+    stale = datetime.now(UTC) - timedelta(hours=2)
+    assert FolderTarget(site / "out").lock(lock_body(stale)) is None
+    result = publish(site, "--no-build")
+    assert result.exit_code == 1, result.output
+    assert "Re-run with --force" in result.stderr
+
+
+def test_a_refusal_by_a_safety_limit_exits_4(site: Path) -> None:
+    published(site)
+    write_bundle(site / "public", site_files(1))  # two alerts gone: 4 deletes
+    result = publish(site, "--no-build", "--max-deletes", "2")
+    assert result.exit_code == 4, result.output
+    assert "more than --max-deletes 2" in result.stderr
+    assert "Refused, nothing was changed" in result.stderr
+
+
+def test_help_documents_the_exit_codes() -> None:
+    text = CliRunner().invoke(publish_command, ["--help"]).stdout
+    assert "Exit codes:" in text
+    for line in ("  4   refused by a safety limit", "  75  another publish holds the lock"):
+        assert line in text
