@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
@@ -11,6 +13,7 @@ import click
 
 from publish.cdn.base import InvalidationReceipt
 from publish.plan import Plan, human_size
+from sitegen.errors import PublishError, SitegenError
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class Outcome:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "ok": True,
             "dry_run": self.dry_run,
             "target": self.plan.target,
             "uploaded": self.uploaded,
@@ -83,6 +87,31 @@ def _summary(outcome: Outcome) -> Iterator[str]:
         yield f"  no CDN configured: {len(plan.invalidations)} changed paths were not invalidated"
     for note in outcome.notes:
         yield f"  note: {note}"
+
+
+def failure_json(error: SitegenError, *, dry_run: bool) -> dict[str, Any]:
+    """What ``--json`` prints when the command fails: the error (``kind`` from sitegen.errors,
+    the exit code, the message shown on stderr) and the plan when the failure came after it."""
+    return {
+        "ok": False,
+        "dry_run": dry_run,
+        "error": {"kind": error.kind, "exit_code": error.exit_code, "message": error.message},
+        "plan": error.plan if isinstance(error, PublishError) else None,
+    }
+
+
+@contextmanager
+def json_on_failure(enabled: bool, *, dry_run: bool) -> Iterator[None]:
+    """With --json, a failure still prints one JSON object on stdout (``"ok": false``), so
+    ``sitegen publish --json > report.json`` never leaves an empty file; the error then goes
+    to stderr and sets the exit code as usual."""
+    try:
+        yield
+    except SitegenError as exc:
+        if enabled:
+            doc = failure_json(exc, dry_run=dry_run)
+            click.echo(json.dumps(doc, sort_keys=True, indent=1))
+        raise
 
 
 class Progress(Protocol):

@@ -227,3 +227,13 @@ def test_cli_list_dry_run_and_previous_with_cloudfront(
     assert "/alerts/a1/index.html" in last or "/alerts/a1/*" in last
     refused = site.run("rollback", "--previous", "--to", "abc", ok=False)
     assert refused.returncode == 1 and "exactly one of" in refused.stderr
+
+
+def test_cli_json_failure_is_one_json_object(site: Site) -> None:
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    done = site.run("rollback", "--previous", "--json", ok=False)
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)
+    assert doc["ok"] is False and doc["error"]["kind"] == "publish"
+    assert "nothing to roll back to" in doc["error"]["message"]

@@ -75,3 +75,39 @@ def test_help_documents_the_exit_codes() -> None:
     assert "Exit codes:" in text
     for line in ("  4   refused by a safety limit", "  75  another publish holds the lock"):
         assert line in text
+
+
+def failure(result: Result, code: int, kind: str) -> dict[str, Any]:
+    """The one JSON object a failed `--json` run prints on stdout."""
+    assert result.exit_code == code, result.output
+    doc = dict(json.loads(result.stdout))
+    assert doc["ok"] is False and doc["error"]["kind"] == kind
+    assert doc["error"]["exit_code"] == code
+    assert doc["error"]["message"] in result.stderr  # the same words as the text error
+    return doc
+
+
+def test_json_reports_success_with_ok_true(site: Path) -> None:
+    assert published(site)["ok"] is True
+    result = publish(site, "--no-build", "--json", "--dry-run")
+    assert json.loads(result.stdout)["ok"] is True
+
+
+def test_json_reports_a_held_lock_on_stdout(site: Path) -> None:
+    published(site)
+    assert FolderTarget(site / "out").lock(lock_body(datetime.now(UTC))) is None
+    doc = failure(publish(site, "--no-build", "--json"), 75, "lock_held")
+    assert "Another publish holds the lock" in doc["error"]["message"]
+    assert doc["plan"] is None  # the lock comes before the plan
+
+
+def test_json_reports_a_refusal_with_its_plan(site: Path) -> None:
+    published(site)
+    write_bundle(site / "public", site_files(1))
+    doc = failure(publish(site, "--no-build", "--json", "--max-deletes", "2"), 4, "refused")
+    assert len(doc["plan"]["deletes"]) == 4 and doc["plan"]["refusals"]
+
+
+def test_json_reports_a_configuration_error(site: Path) -> None:
+    doc = failure(publish(site, "--no-build", "--json", "--target", "s3://x"), 1, "config")
+    assert "not an S3 bucket name" in doc["error"]["message"]
