@@ -15,7 +15,7 @@ from publish.apply import PublishOptions, publish
 from publish.connect import open_invalidators, open_target, resolve_settings
 from publish.local import read_local
 from publish.plan import Limits
-from publish.report import json_on_failure, make_progress
+from publish.report import dry_run_refusal, json_on_failure, make_progress
 from sitegen.cli import may_exit_quickly
 from sitegen.options import (
     dry_run_option,
@@ -44,11 +44,12 @@ Credentials: AWS from the usual chain (env, profile, role; AWS_ENDPOINT_URL is h
 Akamai from the .edgerc section. They never appear in output.
 \b
 Exit codes:
-  0   published (with --dry-run: the plan would go through)
+  0   published (with --dry-run: the publish would go through)
   1   failed; the message says what was done and what to run (a lock whose holder
       died also exits 1: it needs a person to decide on --force)
   2   wrong usage (an unknown option, a bad value)
-  4   refused by a safety limit (--max-deletes, an empty bundle); nothing was changed
+  4   refused by a safety limit (--max-deletes, an empty bundle); nothing was changed;
+      --dry-run exits 4 too when the publish would be refused
   75  another publish holds the lock: nothing was changed, try again later
   130 interrupted (Ctrl-C, SIGTERM); the message says what was done
 With --json, stdout holds one JSON object whatever happens (but a usage error): "ok": true
@@ -162,5 +163,9 @@ def publish_command(
         progress = make_progress(quiet=quiet or as_json)
         with sigterm_interrupts():
             outcome = publish(local, store, invalidators, options, progress=progress)
+        if (refused := dry_run_refusal(outcome)) is not None:
+            if not as_json:
+                click.echo(outcome)
+            raise refused
     click.echo(json.dumps(outcome.to_json(), sort_keys=True, indent=1) if as_json else outcome)
     may_exit_quickly()  # everything is sent; botocore and the build need no teardown

@@ -10,7 +10,7 @@ import click
 from publish.apply import PublishOptions
 from publish.connect import open_invalidators, open_target, resolve_settings
 from publish.plan import Limits
-from publish.report import json_on_failure, make_progress
+from publish.report import dry_run_refusal, json_on_failure, make_progress
 from publish.rollback import describe_state, list_states, rollback, states_json, states_text
 from sitegen.errors import PublishError
 from sitegen.options import (
@@ -113,6 +113,10 @@ def rollback_command(
         )
         progress = make_progress(quiet=quiet or as_json)
         kept, outcome = rollback(store, to, invalidators, options, progress=progress)
+        if (refused := dry_run_refusal(outcome)) is not None:
+            if not as_json:
+                click.echo(outcome)
+            raise refused
     if as_json:
         doc = {**outcome.to_json(), "rolled_back_to": kept.id}
         click.echo(json.dumps(doc, sort_keys=True, indent=1))

@@ -13,7 +13,7 @@ import click
 
 from publish.cdn.base import InvalidationReceipt
 from publish.plan import Plan, human_size
-from sitegen.errors import PublishError, SitegenError
+from sitegen.errors import PublishError, RefusedError, SitegenError
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,8 @@ def _summary(outcome: Outcome) -> Iterator[str]:
     plan = outcome.plan
     if outcome.dry_run:
         yield str(plan)
-        yield "Dry run: nothing was changed."
+        refused = " Without --dry-run it would be REFUSED (see above)." if plan.refusals else ""
+        yield f"Dry run: nothing was changed.{refused}"
         return
     if plan.is_noop:
         yield (
@@ -87,6 +88,17 @@ def _summary(outcome: Outcome) -> Iterator[str]:
         yield f"  no CDN configured: {len(plan.invalidations)} changed paths were not invalidated"
     for note in outcome.notes:
         yield f"  note: {note}"
+
+
+def dry_run_refusal(outcome: Outcome) -> RefusedError | None:
+    """A dry run whose plan the real publish would refuse fails as that publish would (exit 4),
+    so a CI gate running --dry-run stops where the publish would."""
+    plan = outcome.plan
+    if not (outcome.dry_run and plan.refusals):
+        return None
+    refusals = " ".join(plan.refusals)
+    message = f"Dry run (nothing was changed), but the real run would be refused: {refusals}"
+    return RefusedError(message, plan=plan.to_json())
 
 
 def failure_json(error: SitegenError, *, dry_run: bool) -> dict[str, Any]:

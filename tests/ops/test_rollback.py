@@ -237,3 +237,14 @@ def test_cli_json_failure_is_one_json_object(site: Site) -> None:
     doc = json.loads(done.stdout)
     assert doc["ok"] is False and doc["error"]["kind"] == "publish"
     assert "nothing to roll back to" in doc["error"]["message"]
+
+
+def test_cli_dry_run_of_a_refused_rollback_exits_4(site: Site) -> None:
+    site.write(site_files(1))
+    site.run("publish", "--no-build", "-q")
+    site.write(site_files(4))
+    site.run("publish", "--no-build", "-q")
+    dry = site.run("rollback", "--previous", "--dry-run", "--max-deletes", "2", ok=False)
+    assert dry.returncode == 4, dry.stderr
+    assert "REFUSED: this would delete 6 objects" in dry.stdout
+    assert "but the real run would be refused" in dry.stderr

@@ -111,3 +111,18 @@ def test_json_reports_a_refusal_with_its_plan(site: Path) -> None:
 def test_json_reports_a_configuration_error(site: Path) -> None:
     doc = failure(publish(site, "--no-build", "--json", "--target", "s3://x"), 1, "config")
     assert "not an S3 bucket name" in doc["error"]["message"]
+
+
+def test_a_dry_run_of_a_plan_that_would_be_refused_exits_4(site: Path) -> None:
+    published(site)
+    write_bundle(site / "public", site_files(1))
+    result = publish(site, "--no-build", "--dry-run", "--max-deletes", "2")
+    assert result.exit_code == 4, result.output
+    assert "REFUSED: this would delete 4 objects" in result.stdout
+    assert "Without --dry-run it would be REFUSED" in result.stdout
+    assert "but the real run would be refused: this would delete 4" in result.stderr
+    doc = failure(
+        publish(site, "--no-build", "--dry-run", "--json", "--max-deletes", "2"), 4, "refused"
+    )
+    assert doc["dry_run"] is True and len(doc["plan"]["deletes"]) == 4
+    assert publish(site, "--no-build", "--dry-run", "--max-deletes", "4").exit_code == 0
