@@ -103,13 +103,35 @@ def dry_run_refusal(outcome: Outcome) -> RefusedError | None:
 
 def failure_json(error: SitegenError, *, dry_run: bool) -> dict[str, Any]:
     """What ``--json`` prints when the command fails: the error (``kind`` from sitegen.errors,
-    the exit code, the message shown on stderr) and the plan when the failure came after it."""
+    ``cause`` the AWS failure behind it, as publish.aws.diagnose names it, or null; the exit
+    code; the message shown on stderr) and the plan when the failure came after it."""
     return {
         "ok": False,
         "dry_run": dry_run,
-        "error": {"kind": error.kind, "exit_code": error.exit_code, "message": error.message},
+        "error": {
+            "kind": error.kind,
+            "cause": _cause(error),
+            "exit_code": error.exit_code,
+            "message": error.message,
+        },
         "plan": error.plan if isinstance(error, PublishError) else None,
     }
+
+
+def _cause(error: BaseException) -> str | None:
+    """What the AWS failure behind ``error`` was (``publish.aws.diagnose``), if there is one."""
+    if "botocore" not in sys.modules:  # no AWS client was made, so no AWS failure
+        return None
+    from publish.aws import diagnose
+
+    seen: BaseException | None = error
+    for _ in range(8):  # a publish error ← a target error ← botocore's
+        if seen is None:
+            break
+        if (found := diagnose(seen)) is not None:
+            return found.kind
+        seen = seen.__cause__
+    return None
 
 
 @contextmanager
