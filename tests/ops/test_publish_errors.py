@@ -6,26 +6,10 @@ access denied, a wrong region) come from a proxy that answers as S3 does."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from faults import FaultProxy
-from ops_support import Site
-
-INVALID_KEY = (
-    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code><Message>'
-    b"The AWS Access Key Id you provided does not exist in our records.</Message></Error>"
-)
-DENIED = (
-    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
-    b"<Message>Access Denied</Message></Error>"
-)
-WRONG_REGION = (
-    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AuthorizationHeaderMalformed</Code>'
-    b"<Message>The authorization header is malformed; the region 'us-east-1' is wrong; "
-    b"expecting 'eu-west-1'</Message><Region>eu-west-1</Region></Error>"
-)
+from ops_support import DENIED, INVALID_KEY, WRONG_REGION, Site
 
 
 @pytest.fixture
@@ -33,26 +17,6 @@ def on_s3(site: Site, bucket: str) -> Site:
     site.configure(f'target = "s3://{bucket}/site"')
     site.write()
     return site
-
-
-@pytest.fixture
-def answering(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """``answering(status, body)``: every S3 request from `sitegen` gets this answer."""
-    proxies: list[FaultProxy] = []
-    host, _, port = aws.removeprefix("http://").partition(":")
-
-    def start(status: int, body: bytes, method: str = "") -> FaultProxy:
-        def rule(m: str, path: str) -> bool:
-            return not method or m == method
-
-        proxy = FaultProxy(host, int(port), rule, status=status, body=body).__enter__()
-        proxies.append(proxy)
-        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
-        return proxy
-
-    yield start
-    for proxy in proxies:
-        proxy.__exit__()
 
 
 def failed(site: Site, *args: str) -> tuple[str, dict[str, Any]]:
