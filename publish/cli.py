@@ -144,6 +144,10 @@ def publish_command(
             max_deletes=max_deletes,
             edgerc=edgerc,
         )
+        # Every setting is checked (and the clients made) before a build that may take a while.
+        store = open_target(settings.target, config.root, config.output_path)
+        echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+        invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
         if not no_build:
             from sitegen.build import build_site
 
@@ -154,9 +158,6 @@ def publish_command(
             if not (quiet or as_json):
                 click.echo(report.summary(), err=True)
         local = read_local(config.output_path, just_built=not no_build)
-        store = open_target(settings.target, config.root, config.output_path)
-        echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
-        invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
         options = PublishOptions(
             Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
         )

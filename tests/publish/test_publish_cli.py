@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from publish.cli import publish_command
 from publish.lock import lock_body
 from publish.targets.folder import FolderTarget
+from sitegen_fixtures import TmpSite
 
 SITE_TOML = """[site]
 title = "T"
@@ -126,3 +127,23 @@ def test_a_dry_run_of_a_plan_that_would_be_refused_exits_4(site: Path) -> None:
     )
     assert doc["dry_run"] is True and len(doc["plan"]["deletes"]) == 4
     assert publish(site, "--no-build", "--dry-run", "--max-deletes", "4").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (("--target", "s3://Bad_Bucket/x"), "'Bad_Bucket' is not an S3 bucket name"),
+        (("--target", "ftp://x"), "expected s3://BUCKET[/PREFIX] or folder:PATH"),
+        (("--cloudfront", "e-bad"), "not a distribution id like E2QWRUHEXAMPLE"),
+        (("--akamai", "x@nowhere"), "expected EDGERC_SECTION"),
+        (("--akamai", "x@staging", "--edgerc", "/nonexistent/.edgerc"), "/nonexistent/.edgerc"),
+    ],
+)
+def test_settings_are_checked_before_the_build(
+    tmp_path: Path, setting: tuple[str, ...], message: str
+) -> None:
+    site = TmpSite(tmp_path / "site")
+    result = CliRunner().invoke(publish_command, ["--site", str(site.root / "site.toml"), *setting])
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr
+    assert not (site.root / "public").exists()  # nothing was built
