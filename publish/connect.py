@@ -46,7 +46,8 @@ def resolve_settings(
 
 
 def open_target(spec: str, site_root: Path, bundle_dir: Path) -> Target:
-    """``s3://BUCKET[/PREFIX]`` or ``folder:PATH`` (relative to the site's folder)."""
+    """``s3://BUCKET[/PREFIX]`` or ``folder:PATH`` (relative to the site's folder; ``~`` is
+    the user's home, as for ``edgerc``)."""
     if spec.startswith("s3://"):
         from publish.targets.s3 import S3Target, parse_s3_url
 
@@ -57,7 +58,7 @@ def open_target(spec: str, site_root: Path, bundle_dir: Path) -> Target:
     if spec.startswith("folder:") and spec.removeprefix("folder:").strip():
         from publish.targets.folder import FolderTarget
 
-        folder = (site_root / spec.removeprefix("folder:")).resolve()
+        folder = (site_root / Path(spec.removeprefix("folder:")).expanduser()).resolve()
         bundle = bundle_dir.resolve()
         if folder == bundle or folder.is_relative_to(bundle) or bundle.is_relative_to(folder):
             raise ConfigError(

@@ -147,3 +147,14 @@ def test_settings_are_checked_before_the_build(
     assert result.exit_code == 1, result.output
     assert message in result.stderr
     assert not (site.root / "public").exists()  # nothing was built
+
+
+def test_a_folder_target_in_the_home_folder_expands_the_tilde(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    result = publish(site, "--no-build", "-q", "--target", "folder:~/pubhome")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "home/pubhome/index.html").exists()
+    assert not (site / "~").exists()
+    assert f"folder:{tmp_path / 'home/pubhome'}" in result.stdout
