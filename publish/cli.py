@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from publish.apply import PublishOptions, publish
-from publish.connect import open_invalidators, open_target, resolve_settings
+from publish.connect import ignored_flags, open_invalidators, open_target, resolve_settings
 from publish.local import read_local
 from publish.plan import Limits
 from publish.report import dry_run_refusal, json_on_failure, make_progress
@@ -112,7 +112,12 @@ def sigterm_interrupts() -> Iterator[None]:
     is_flag=True,
     help="Do not trust the remote manifest: list every object and its sha256.",
 )
-@click.option("--wait", is_flag=True, help="Wait until CloudFront reports the purge done.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Wait until CloudFront reports the invalidation done (CloudFront only; Akamai's "
+    "receipt gives its estimate).",
+)
 @progress_quiet_option
 @now_option
 def publish_command(
@@ -144,6 +149,8 @@ def publish_command(
             max_deletes=max_deletes,
             edgerc=edgerc,
         )
+        for note in ignored_flags(settings, wait=wait):
+            click.echo(f"note: {note}", err=True)
         # Every setting is checked (and the clients made) before a build that may take a while.
         store = open_target(settings.target, config.root, config.output_path)
         echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))

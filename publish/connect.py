@@ -45,6 +45,14 @@ def resolve_settings(
     return replace(config, **changes)  # type: ignore[arg-type]
 
 
+def ignored_flags(settings: PublishConfig, *, wait: bool) -> list[str]:
+    """Flags these settings leave without effect: said, rather than silently ignored."""
+    if wait and not settings.cloudfront:
+        cdns = "only Akamai is configured" if settings.akamai else "no CDN is configured"
+        return [f"--wait has no effect: it waits for CloudFront invalidations, and {cdns}"]
+    return []
+
+
 def open_target(spec: str, site_root: Path, bundle_dir: Path) -> Target:
     """``s3://BUCKET[/PREFIX]`` or ``folder:PATH`` (relative to the site's folder; ``~`` is
     the user's home, as for ``edgerc``)."""

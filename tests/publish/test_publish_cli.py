@@ -158,3 +158,13 @@ def test_a_folder_target_in_the_home_folder_expands_the_tilde(
     assert (tmp_path / "home/pubhome/index.html").exists()
     assert not (site / "~").exists()
     assert f"folder:{tmp_path / 'home/pubhome'}" in result.stdout
+
+
+def test_wait_without_cloudfront_is_said_to_have_no_effect(site: Path) -> None:
+    result = publish(site, "--no-build", "-q", "--wait")
+    assert result.exit_code == 0, result.output
+    note = "note: --wait has no effect: it waits for CloudFront invalidations, and no CDN is"
+    assert f"{note} configured" in result.stderr
+    result = publish(site, "--no-build", "--dry-run", "--wait", "--cloudfront", "E2QWRUHEXAMPLE")
+    assert result.exit_code == 0, result.output
+    assert "--wait" not in result.stderr
