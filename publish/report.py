@@ -12,7 +12,7 @@ from typing import Any, Protocol, TextIO
 import click
 
 from publish.cdn.base import InvalidationReceipt
-from publish.plan import Plan, human_size
+from publish.plan import GROUP_TITLES, Plan, human_size, plural
 from sitegen.errors import PublishError, RefusedError, SitegenError
 
 
@@ -71,21 +71,24 @@ def _summary(outcome: Outcome) -> Iterator[str]:
     if plan.is_noop:
         yield (
             f"Nothing to publish: {plan.target} already matches the bundle "
-            f"({plan.unchanged} files; {outcome.requests} requests, 0 uploads, 0 invalidations)."
+            f"({plural(plan.unchanged, 'file')}; {plural(outcome.requests, 'request')}, "
+            "0 uploads, 0 invalidations)."
         )
     else:
         yield (
             f"Published to {plan.target} in {outcome.seconds:.1f} s: {outcome.uploaded} uploaded "
             f"({human_size(outcome.uploaded_bytes)}), {outcome.deleted} deleted, "
-            f"{outcome.unchanged} unchanged; {outcome.requests} requests to the target."
+            f"{outcome.unchanged} unchanged; {plural(outcome.requests, 'request')} to the target."
         )
     for receipt in outcome.receipts:
         yield (
-            f"  {receipt.cdn}: invalidation {receipt.id} for {receipt.paths} paths "
-            f"({receipt.requests} requests) {receipt.detail}".rstrip()
+            f"  {receipt.cdn}: invalidation {receipt.id} for {plural(receipt.paths, 'path')} "
+            f"({plural(receipt.requests, 'request')}) {receipt.detail}".rstrip()
         )
     if plan.invalidations and not plan.cdns:
-        yield f"  no CDN configured: {len(plan.invalidations)} changed paths were not invalidated"
+        changed = plural(len(plan.invalidations), "changed path")
+        verb = "was" if len(plan.invalidations) == 1 else "were"
+        yield f"  no CDN configured: {changed} {verb} not invalidated"
     for note in outcome.notes:
         yield f"  note: {note}"
 
@@ -185,6 +188,18 @@ class LineProgress:
         pass
 
 
+# Step titles are "new …"/"changed …" + a group title (apply.upload_batches), "home page" and
+# "deleting": the longest sets the label column, so the bars of every step line up.
+LABEL_WIDTH = max(len(f"changed {title}") for title in GROUP_TITLES)
+
+
+def bar_label(title: str) -> str:
+    """``title`` padded (or cut, with "…") to exactly LABEL_WIDTH characters."""
+    if len(title) > LABEL_WIDTH:
+        return title[: LABEL_WIDTH - 1] + "…"
+    return f"{title:<{LABEL_WIDTH}}"
+
+
 class BarProgress:
     """A click progress bar per step, on a terminal."""
 
@@ -194,7 +209,7 @@ class BarProgress:
 
     def step(self, title: str, total: int) -> None:
         self.close()
-        self._bar = click.progressbar(length=total, label=f"{title:<24}", file=self.stream)
+        self._bar = click.progressbar(length=total, label=bar_label(title), file=self.stream)
         self._bar.__enter__()
 
     def advance(self, n: int = 1) -> None:
