@@ -29,10 +29,14 @@ Examples:
   sitegen rollback --previous                # undo the last publish (twice: redo it)
   sitegen rollback --to 3f9c2a71b0de --cloudfront E2QWRUHEXAMPLE
 \b
-Every publish keeps its manifest (.sitegen/manifests/); the files' old bytes come from S3
-object versions (turn bucket versioning on) or the folder's .sitegen/objects/. A rollback
-that cannot find every byte is refused before anything changes. The next `sitegen publish`
-publishes public/ again: fix the content first.
+What a publish leaves behind is what rollback restores. On S3 that is object versions: the
+old manifests are the versions of .sitegen/manifest.json and the old bytes those of each
+file, so bucket versioning must be on (sitegen infra cloudformation turns it on; a lifecycle
+rule expiring old versions limits how far back you can go). A folder target keeps them in
+.sitegen/manifests/ and .sitegen/objects/. A rollback that cannot find every byte is refused
+before anything changes. The next `sitegen publish` publishes public/ again: fix the content
+first. Exit codes as for publish: 1 failed, 4 refused by --max-deletes (also with
+--dry-run), 75 another publish holds the lock, 130 interrupted.
 """
 
 
