@@ -136,7 +136,7 @@ def acquire(
     work = " and finishes the work it left" if owed else ""
     if released:
         return Acquired(
-            "a previous publish stopped with work left; this one finishes it", owed, now
+            "a previous publish stopped with work left; this one takes it over", owed, now
         )
     who = holder.who if holder else "an unreadable holder"
     since = format_age(age) if age else "an unknown time"

@@ -59,6 +59,7 @@ class Plan:
     replaces_foreign: tuple[str, ...] = ()
     foreign_kept: tuple[str, ...] = ()
     forced: tuple[str, ...] = ()  # what would have been refused, let through by --force
+    owed_invalidations: tuple[str, ...] = ()  # of ``invalidations``: owed by a stopped publish
 
     @property
     def uploads(self) -> tuple[Upload, ...]:
@@ -162,6 +163,7 @@ def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence
         forced=refused if limits.force else (),
         replaces_foreign=replaced,
         foreign_kept=tuple(sorted(foreign.difference(local.files))),
+        owed_invalidations=tuple(sorted(pending.invalidate)) if pending else (),
     )
 
 

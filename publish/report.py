@@ -65,6 +65,7 @@ def _summary(outcome: Outcome) -> Iterator[str]:
     plan = outcome.plan
     if outcome.dry_run:
         yield str(plan)
+        yield from _owed_unsent(plan, "cannot be sent", "; they will stay owed")
         refused = " Without --dry-run it would be REFUSED (see above)." if plan.refusals else ""
         yield f"Dry run: nothing was changed.{refused}"
         return
@@ -85,12 +86,23 @@ def _summary(outcome: Outcome) -> Iterator[str]:
             f"  {receipt.cdn}: invalidation {receipt.id} for {plural(receipt.paths, 'path')} "
             f"({plural(receipt.requests, 'request')}) {receipt.detail}".rstrip()
         )
-    if plan.invalidations and not plan.cdns:
-        changed = plural(len(plan.invalidations), "changed path")
-        verb = "was" if len(plan.invalidations) == 1 else "were"
-        yield f"  no CDN configured: {changed} {verb} not invalidated"
+    owed = set(plan.owed_invalidations)
+    fresh = len(set(plan.invalidations) - owed)
+    if fresh and not plan.cdns:
+        changed = plural(fresh, "changed path")
+        yield f"  no CDN configured: {changed} {'was' if fresh == 1 else 'were'} not invalidated"
+    yield from _owed_unsent(plan, "could not be sent")
     for note in outcome.notes:
         yield f"  note: {note}"
+
+
+def _owed_unsent(plan: Plan, what: str, then: str = "") -> Iterator[str]:
+    """Said plainly: work a previous publish owed that this one, without a CDN, cannot do
+    (publish.owed keeps it owed)."""
+    if plan.owed_invalidations and not plan.cdns:
+        owed = plural(len(plan.owed_invalidations), "invalidation")
+        where = "no CDN is configured for this publish"
+        yield f"  {owed} owed by a previous publish {what}: {where}{then}"
 
 
 def dry_run_refusal(outcome: Outcome) -> RefusedError | None:
