@@ -24,7 +24,7 @@ from publish.plan import GROUP_TITLES, Limits, Plan, Upload, group_of, make_plan
 from publish.remote import OWED_META, OWED_META_MAX, Pending, RemoteState, read_remote
 from publish.report import NullProgress, Outcome, Progress
 from publish.targets.base import LOCK_PATH, ObjectMeta, Target, TargetError
-from sitegen.errors import PublishError, PublishInterrupted, SitegenError
+from sitegen.errors import PublishError, PublishInterrupted, RefusedError, SitegenError
 
 STATE_CONTENT_TYPE = "application/json; charset=utf-8"
 HOME_PAGE = "index.html"
@@ -80,12 +80,13 @@ def publish(
         remote = _with_owed(remote, lock.inherited or _left_by_dead_holder(lock, remote))
         plan = make_plan(local, remote, options.limits, cdns)
         if plan.refusals:
-            raise PublishError(f"{plan}\nRefused, nothing was changed: {' '.join(plan.refusals)}")
+            refused = f"{plan}\nRefused, nothing was changed: {' '.join(plan.refusals)}"
+            raise RefusedError(refused, plan=plan.to_json())
         run = _Run(plan, local, target, tuple(invalidators), progress or NullProgress(), lock)
         run.execute(options.workers)
     except PublishError as exc:
         kept = run is not None and run.record_left
-        raise PublishError(exc.message + ("" if kept else _release(target))) from exc.__cause__
+        raise exc.extended("" if kept else _release(target)) from exc.__cause__
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (publish/cli.py turns it into this)
         raise PublishInterrupted(_interrupted(target, run)) from exc
     except BaseException:

@@ -12,10 +12,11 @@ from pathlib import Path
 import click
 
 from publish.apply import PublishOptions, publish
-from publish.connect import open_invalidators, open_target, resolve_settings
+from publish.connect import ignored_flags, open_invalidators, open_target, resolve_settings
 from publish.local import read_local
+from publish.owed import keep_owed
 from publish.plan import Limits
-from publish.report import make_progress
+from publish.report import dry_run_refusal, json_on_failure, make_progress
 from sitegen.cli import may_exit_quickly
 from sitegen.options import (
     dry_run_option,
@@ -35,13 +36,26 @@ Examples:
                                              # (default folder:_published)
   sitegen publish --target s3://alerts-example-gov/site --cloudfront E2QWRUHEXAMPLE
   sitegen publish --akamai default@staging --akamai default@production --wait
-  sitegen publish --no-build --json > publish-report.json
+  sitegen publish --no-build --json > publish-report.json   # also on failure
   sitegen publish --verify                   # ignore the remote manifest, list the bucket
   sitegen publish --max-deletes 200          # allow a big clean-up
 \b
 Re-running publish after any failure finishes the job: it only sends what is missing.
 Credentials: AWS from the usual chain (env, profile, role; AWS_ENDPOINT_URL is honoured),
 Akamai from the .edgerc section. They never appear in output.
+\b
+Exit codes:
+  0   published (with --dry-run: the publish would go through)
+  1   failed; the message says what was done and what to run (a lock whose holder
+      died also exits 1: it needs a person to decide on --force)
+  2   wrong usage (an unknown option, a bad value)
+  4   refused by a safety limit (--max-deletes, an empty bundle); nothing was changed;
+      --dry-run exits 4 too when the publish would be refused
+  75  another publish holds the lock: nothing was changed, try again later
+  130 interrupted (Ctrl-C, SIGTERM); the message says what was done
+With --json, stdout holds one JSON object whatever happens (but a usage error): "ok": true
+with the result, or "ok": false with "error": {"kind", "exit_code", "message"} and the
+"plan" when one was made.
 """
 
 
@@ -99,7 +113,12 @@ def sigterm_interrupts() -> Iterator[None]:
     is_flag=True,
     help="Do not trust the remote manifest: list every object and its sha256.",
 )
-@click.option("--wait", is_flag=True, help="Wait until CloudFront reports the purge done.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Wait until CloudFront reports the invalidation done (CloudFront only; Akamai's "
+    "receipt gives its estimate).",
+)
 @progress_quiet_option
 @now_option
 def publish_command(
@@ -121,34 +140,42 @@ def publish_command(
     """Upload what changed to S3 or a folder, in an order that never breaks a page, then
     invalidate exactly the changed paths on CloudFront and/or Akamai, then delete what was
     removed. Builds the site first unless --no-build."""
-    config = load(site_file)
-    settings = resolve_settings(
-        config.publish,
-        target=target,
-        cloudfront=cloudfront,
-        akamai=akamai,
-        max_deletes=max_deletes,
-        edgerc=edgerc,
-    )
-    if not no_build:
-        from sitegen.build import build_site
-
-        # linger: the build's ~1,000,000 cached objects are not freed one by one on return
-        # (~30 ms at 10,000 alerts); with the quick exit below, a one-alert `sitegen publish`
-        # at 10,000 alerts took ~0.15 s less (A/B of 14 pairs, 1.27 -> 1.12 s median)
-        report = build_site(config, resolve_now(now), linger=True)
-        if not (quiet or as_json):
-            click.echo(report.summary(), err=True)
-    local = read_local(config.output_path, just_built=not no_build)
-    store = open_target(settings.target, config.root, config.output_path)
-    echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
-    invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
-    options = PublishOptions(
-        Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
-    )
-    with sigterm_interrupts():
-        outcome = publish(
-            local, store, invalidators, options, progress=make_progress(quiet=quiet or as_json)
+    with json_on_failure(as_json, dry_run=dry_run):
+        config = load(site_file)
+        settings = resolve_settings(
+            config.publish,
+            target=target,
+            cloudfront=cloudfront,
+            akamai=akamai,
+            max_deletes=max_deletes,
+            edgerc=edgerc,
         )
+        for note in ignored_flags(settings, wait=wait):
+            click.echo(f"note: {note}", err=True)
+        # Every setting is checked (and the clients made) before a build that may take a while.
+        store = open_target(settings.target, config.root, config.output_path)
+        echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+        invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
+        if not no_build:
+            from sitegen.build import build_site
+
+            # linger: the build's ~1,000,000 cached objects are not freed one by one on return
+            # (~30 ms at 10,000 alerts); with the quick exit below, a one-alert `sitegen
+            # publish` at 10,000 alerts took ~0.15 s less (A/B of 14 pairs, 1.27 -> 1.12 s)
+            report = build_site(config, resolve_now(now), linger=True)
+            if not (quiet or as_json):
+                click.echo(report.summary(), err=True)
+        local = read_local(config.output_path, just_built=not no_build)
+        options = PublishOptions(
+            Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
+        )
+        progress = make_progress(quiet=quiet or as_json)
+        with sigterm_interrupts():
+            outcome = publish(local, store, invalidators, options, progress=progress)
+        outcome = keep_owed(store, outcome)
+        if (refused := dry_run_refusal(outcome)) is not None:
+            if not as_json:
+                click.echo(outcome)
+            raise refused
     click.echo(json.dumps(outcome.to_json(), sort_keys=True, indent=1) if as_json else outcome)
     may_exit_quickly()  # everything is sent; botocore and the build need no teardown

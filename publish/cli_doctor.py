@@ -17,11 +17,18 @@ Examples:
   sitegen doctor                             # the [publish] target and CDNs of site.toml
   sitegen doctor --target s3://alerts-example-gov/site --cloudfront E2QWRUHEXAMPLE
   sitegen doctor --akamai default@production --json
+  sitegen doctor --write-test                # also prove that publish may write
 \b
-Nothing is changed: only reads (HeadBucket, GetBucketVersioning, HeadObject,
-GetDistributionConfig) and, for Akamai, a signed purge of an empty list, which Fast Purge
-refuses after checking the signature. Credentials are never printed. Exit code 1 when a
-check fails.
+Nothing is changed: only reads (ListObjectsV2 of the prefix, GetBucketVersioning,
+HeadObject, GetDistributionConfig) and, for Akamai, a signed purge of an empty list, which
+Fast Purge refuses after checking the signature. Credentials are never printed. Exit code 1
+when a check fails.
+\b
+All ✓ proves that AWS accepts the credentials and that they may list and read the target,
+read its versioning and the distribution's config. Reads cannot prove the rights publish
+writes with (s3:PutObject, s3:DeleteObject, cloudfront:CreateInvalidation): --write-test
+puts one object, .sitegen/doctor-probe (only if absent), and deletes that same object. No
+invalidation is sent: CloudFront has no harmless one.
 """
 
 
@@ -48,6 +55,11 @@ check fails.
 @click.option(
     "--no-probe", is_flag=True, help="Only parse the .edgerc; send no request to Fast Purge."
 )
+@click.option(
+    "--write-test",
+    is_flag=True,
+    help="Also put and delete one object (.sitegen/doctor-probe) to prove write access.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the checklist as JSON.")
 def doctor_command(
     site_file: Path,
@@ -56,6 +68,7 @@ def doctor_command(
     akamai: tuple[str, ...],
     edgerc: str | None,
     no_probe: bool,
+    write_test: bool,
     as_json: bool,
 ) -> None:
     """Check that publishing will work: credentials, bucket, versioning, the CDN's origin,
@@ -65,6 +78,6 @@ def doctor_command(
         config.publish, target=target, cloudfront=cloudfront, akamai=akamai, edgerc=edgerc
     )
     store = open_target(settings.target, config.root, config.output_path)
-    report = run_doctor(config, settings, store, probe_akamai=not no_probe)
+    report = run_doctor(config, settings, store, probe_akamai=not no_probe, write_test=write_test)
     click.echo(json.dumps(report.to_json(), indent=1, ensure_ascii=False) if as_json else report)
     sys.exit(0 if report.ok else 1)

@@ -9,8 +9,9 @@ import click
 
 from publish.apply import PublishOptions
 from publish.connect import open_invalidators, open_target, resolve_settings
+from publish.owed import keep_owed
 from publish.plan import Limits
-from publish.report import make_progress
+from publish.report import dry_run_refusal, json_on_failure, make_progress
 from publish.rollback import describe_state, list_states, rollback, states_json, states_text
 from sitegen.errors import PublishError
 from sitegen.options import (
@@ -29,10 +30,14 @@ Examples:
   sitegen rollback --previous                # undo the last publish (twice: redo it)
   sitegen rollback --to 3f9c2a71b0de --cloudfront E2QWRUHEXAMPLE
 \b
-Every publish keeps its manifest (.sitegen/manifests/); the files' old bytes come from S3
-object versions (turn bucket versioning on) or the folder's .sitegen/objects/. A rollback
-that cannot find every byte is refused before anything changes. The next `sitegen publish`
-publishes public/ again: fix the content first.
+What a publish leaves behind is what rollback restores. On S3 that is object versions: the
+old manifests are the versions of .sitegen/manifest.json and the old bytes those of each
+file, so bucket versioning must be on (sitegen infra cloudformation turns it on; a lifecycle
+rule expiring old versions limits how far back you can go). A folder target keeps them in
+.sitegen/manifests/ and .sitegen/objects/. A rollback that cannot find every byte is refused
+before anything changes. The next `sitegen publish` publishes public/ again: fix the content
+first. Exit codes as for publish: 1 failed, 4 refused by --max-deletes (also with
+--dry-run), 75 another publish holds the lock, 130 interrupted.
 """
 
 
@@ -86,33 +91,38 @@ def rollback_command(
 ) -> None:
     """Restore the published site to an earlier published state, in the safe publish order,
     then invalidate exactly what changed and delete what that state did not have."""
-    if show_list + previous + (to is not None) != 1:
-        raise PublishError("Give exactly one of --to MANIFEST_ID, --previous or --list.")
-    config = load(site_file)
-    settings = resolve_settings(
-        config.publish,
-        target=target,
-        cloudfront=cloudfront,
-        akamai=akamai,
-        max_deletes=max_deletes,
-        edgerc=edgerc,
-    )
-    store = open_target(settings.target, config.root, config.output_path)
-    if show_list:
-        states, remote = list_states(store)
-        text = states_text(states, remote.manifest_id, store.name)
-        click.echo(
-            json.dumps(states_json(states, remote.manifest_id), indent=1) if as_json else text
+    with json_on_failure(as_json, dry_run=dry_run):
+        if show_list + previous + (to is not None) != 1:
+            raise PublishError("Give exactly one of --to MANIFEST_ID, --previous or --list.")
+        config = load(site_file)
+        settings = resolve_settings(
+            config.publish,
+            target=target,
+            cloudfront=cloudfront,
+            akamai=akamai,
+            max_deletes=max_deletes,
+            edgerc=edgerc,
         )
-        return
-    echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
-    invalidators = open_invalidators(settings, config.base_url, wait=False, echo=echo)
-    options = PublishOptions(
-        Limits(settings.max_deletes, force), dry_run, lock_timeout_s=settings.lock_timeout_s
-    )
-    kept, outcome = rollback(
-        store, to, invalidators, options, progress=make_progress(quiet=quiet or as_json)
-    )
+        store = open_target(settings.target, config.root, config.output_path)
+        if show_list:
+            states, remote = list_states(store)
+            text = states_text(states, remote.manifest_id, store.name)
+            click.echo(
+                json.dumps(states_json(states, remote.manifest_id), indent=1) if as_json else text
+            )
+            return
+        echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+        invalidators = open_invalidators(settings, config.base_url, wait=False, echo=echo)
+        options = PublishOptions(
+            Limits(settings.max_deletes, force), dry_run, lock_timeout_s=settings.lock_timeout_s
+        )
+        progress = make_progress(quiet=quiet or as_json)
+        kept, outcome = rollback(store, to, invalidators, options, progress=progress)
+        outcome = keep_owed(store, outcome)
+        if (refused := dry_run_refusal(outcome)) is not None:
+            if not as_json:
+                click.echo(outcome)
+            raise refused
     if as_json:
         doc = {**outcome.to_json(), "rolled_back_to": kept.id}
         click.echo(json.dumps(doc, sort_keys=True, indent=1))

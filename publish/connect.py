@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from publish.cdn.base import Invalidator
 from publish.targets.base import Target
 from sitegen.config import PublishConfig
-from sitegen.errors import ConfigError
+from sitegen.errors import ConfigError, PublishError
+
+T = TypeVar("T")
 
 _DIST_ID = re.compile(r"[A-Z0-9]{8,32}")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
@@ -41,19 +45,28 @@ def resolve_settings(
     return replace(config, **changes)  # type: ignore[arg-type]
 
 
+def ignored_flags(settings: PublishConfig, *, wait: bool) -> list[str]:
+    """Flags these settings leave without effect: said, rather than silently ignored."""
+    if wait and not settings.cloudfront:
+        cdns = "only Akamai is configured" if settings.akamai else "no CDN is configured"
+        return [f"--wait has no effect: it waits for CloudFront invalidations, and {cdns}"]
+    return []
+
+
 def open_target(spec: str, site_root: Path, bundle_dir: Path) -> Target:
-    """``s3://BUCKET[/PREFIX]`` or ``folder:PATH`` (relative to the site's folder)."""
+    """``s3://BUCKET[/PREFIX]`` or ``folder:PATH`` (relative to the site's folder; ``~`` is
+    the user's home, as for ``edgerc``)."""
     if spec.startswith("s3://"):
         from publish.targets.s3 import S3Target, parse_s3_url
 
         bucket, prefix = parse_s3_url(spec)
         if not _BUCKET.fullmatch(bucket):
             raise ConfigError(f"--target {spec}: {bucket!r} is not an S3 bucket name")
-        return S3Target(bucket, prefix)
+        return _aws_client(spec, lambda: S3Target(bucket, prefix))
     if spec.startswith("folder:") and spec.removeprefix("folder:").strip():
         from publish.targets.folder import FolderTarget
 
-        folder = (site_root / spec.removeprefix("folder:")).resolve()
+        folder = (site_root / Path(spec.removeprefix("folder:")).expanduser()).resolve()
         bundle = bundle_dir.resolve()
         if folder == bundle or folder.is_relative_to(bundle) or bundle.is_relative_to(folder):
             raise ConfigError(
@@ -78,7 +91,8 @@ def open_invalidators(
         from publish.cdn.cloudfront import CloudFrontInvalidator
 
         base_path = urlsplit(base_url).path or "/"  # the site's place on its host
-        invalidators.append(CloudFrontInvalidator(dist, wait=wait, echo=echo, base_path=base_path))
+        make = partial(CloudFrontInvalidator, dist, wait=wait, echo=echo, base_path=base_path)
+        invalidators.append(_aws_client(f"cloudfront:{dist}", make))
     for spec in settings.akamai:
         from publish.cdn.akamai import AkamaiInvalidator, parse_akamai_spec
 
@@ -86,3 +100,16 @@ def open_invalidators(
         edgerc = Path(settings.edgerc).expanduser()
         invalidators.append(AkamaiInvalidator.from_edgerc(edgerc, section, network, base_url))
     return invalidators
+
+
+def _aws_client(name: str, make: Callable[[], T]) -> T:
+    """Create an AWS client, which reads the AWS configuration: a missing profile or an
+    unreadable config file is the user's to fix, not a crash."""
+    from botocore.exceptions import BotoCoreError
+
+    from publish.aws import explain
+
+    try:
+        return make()
+    except BotoCoreError as exc:
+        raise PublishError(f"{name}: could not set up the AWS client: {explain(exc)}") from exc

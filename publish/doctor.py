@@ -1,19 +1,24 @@
 """``sitegen doctor``: check a configured target and its CDNs without changing anything.
 
-Each check is a read: credentials resolve (never printed), HeadBucket, GetBucketVersioning,
-HeadObject on index.html (Cache-Control equals site.toml's alert class), GetDistributionConfig
-(an origin points at the bucket and prefix), the .edgerc section parses and Fast Purge accepts
-its signature (a purge of an empty list: refused as invalid, after authentication, purging
-nothing), and for a folder target that it is writable. Checks that cannot run because an
-earlier one failed are skipped, and say so.
+Each check is a read: credentials resolve (never printed) and AWS accepts them, the target's
+prefix can be listed (ListObjectsV2, whose answer, unlike HeadBucket's, says why it failed),
+GetBucketVersioning, HeadObject on index.html (Cache-Control equals site.toml's alert class),
+GetDistributionConfig (an origin points at the bucket and prefix), the .edgerc section parses
+and Fast Purge accepts its signature (a purge of an empty list: refused as invalid, after
+authentication, purging nothing), and for a folder target that it is writable. Reads cannot
+show write permissions: ``write_test`` puts one object (``.sitegen/doctor-probe``, only if
+absent) and deletes that same object. Checks that cannot run because an earlier one failed
+are skipped, and say so. AWS failures are named by ``publish.aws.diagnose``, as publish does.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +27,16 @@ import requests
 from akamai.edgegrid import EdgeGridAuth
 from botocore.exceptions import BotoCoreError, ClientError
 
-from publish.aws import client_config, describe, error_code, http_status, make_client
+from publish.aws import (
+    CREDENTIALS_ADVICE,
+    client_config,
+    describe,
+    diagnose,
+    error_code,
+    explain,
+    http_status,
+    make_client,
+)
 from publish.targets.base import Target
 from publish.targets.folder import META_DIR, FolderTarget
 from publish.targets.s3 import S3Target
@@ -32,6 +46,11 @@ from sitegen.errors import SitegenError
 
 Status = Literal["ok", "fail", "skip"]
 SAMPLE = "index.html"
+PROBE = ".sitegen/doctor-probe"  # what --write-test puts and deletes (publish never lists it)
+# Causes that are about the credentials themselves, whatever the request was.
+_CREDENTIAL_CAUSES = frozenset(
+    {"no_credentials", "unknown_key", "bad_secret", "expired_credentials", "clock_skew"}
+)
 _MARK = {"ok": "✓", "fail": "✗", "skip": "–"}
 
 
@@ -43,6 +62,7 @@ class Check:
     status: Status
     detail: str
     fix: str = ""
+    cause: str = ""  # publish.aws.diagnose's kind, for an AWS failure it recognised
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +79,13 @@ class DoctorReport:
             "target": self.target,
             "ok": self.ok,
             "checks": [
-                {"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix}
+                {
+                    "name": c.name,
+                    "status": c.status,
+                    "detail": c.detail,
+                    "fix": c.fix,
+                    "cause": c.cause or None,
+                }
                 for c in self.checks
             ],
         }
@@ -76,14 +102,19 @@ class DoctorReport:
 
 
 def run_doctor(
-    config: SiteConfig, settings: PublishConfig, target: Target, *, probe_akamai: bool = True
+    config: SiteConfig,
+    settings: PublishConfig,
+    target: Target,
+    *,
+    probe_akamai: bool = True,
+    write_test: bool = False,
 ) -> DoctorReport:
     """Every check for this target and the CDNs in ``settings``."""
     checks: list[Check] = []
     if isinstance(target, S3Target):
-        checks.extend(s3_checks(target, config.cache.for_class("alert")))
+        checks.extend(s3_checks(target, config.cache.for_class("alert"), write_test))
     elif isinstance(target, FolderTarget):
-        checks.extend(folder_checks(target, config.cache.for_class("alert")))
+        checks.extend(folder_checks(target, config.cache.for_class("alert"), write_test))
     aws_ok = not checks or checks[0].status == "ok"
     for dist in settings.cloudfront:
         checks.append(cloudfront_check(dist, target, aws_ok))
@@ -95,25 +126,41 @@ def run_doctor(
 # --- S3 -----------------------------------------------------------------------------------------
 
 
-def s3_checks(target: S3Target, cache_control: str) -> Iterator[Check]:
-    yield (creds := credentials_check())
+def s3_checks(target: S3Target, cache_control: str, write_test: bool = False) -> Iterator[Check]:
+    later = ["bucket reachable", "bucket versioning", f"Cache-Control of {SAMPLE}"]
+    later += ["write test"] if write_test else []
+    creds = credentials_check()
     if creds.status != "ok":
-        for name in ("bucket reachable", "bucket versioning", f"Cache-Control of {SAMPLE}"):
-            yield Check(name, "skip", "not checked without credentials", creds.fix)
+        yield creds
+        yield from _skipped(later, "not checked without credentials", creds.fix)
         return
-    yield (reach := _aws("bucket reachable", lambda: _head_bucket(target), _bucket_fix(target)))
+    # The first signed request is where AWS says whether it knows the credentials: a key it
+    # refuses is the credentials' failure, not the bucket's.
+    reach = _aws("bucket reachable", lambda: _list(target), "", "s3:ListBucket", target.bucket)
+    if reach.cause in _CREDENTIAL_CAUSES:
+        yield replace(reach, name=creds.name, detail=f"{creds.detail}, but {reach.detail}")
+        yield from _skipped(later, "not checked: AWS refused the credentials", reach.fix)
+        return
+    yield creds
+    yield reach
     if reach.status != "ok":
         return
     yield _aws(
         "bucket versioning",
         lambda: _versioning(target),
         _VERSIONING_FIX.format(bucket=target.bucket),
+        "s3:GetBucketVersioning",
+        target.bucket,
     )
     yield _aws(
         f"Cache-Control of {SAMPLE}",
         lambda: _s3_cache_control(target, cache_control),
         "run `sitegen publish` (it re-uploads objects whose headers differ)",
+        "s3:GetObject",
+        target.bucket,
     )
+    if write_test:
+        yield s3_write_test(target)
 
 
 def credentials_check() -> Check:
@@ -121,36 +168,53 @@ def credentials_check() -> Check:
     try:
         found = boto3.session.Session().get_credentials()
     except BotoCoreError as exc:
-        return Check("AWS credentials", "fail", f"cannot be read: {describe(exc)}", _CREDS_FIX)
+        return Check(
+            "AWS credentials", "fail", f"cannot be read: {explain(exc)}", _credentials_fix(exc)
+        )
     if found is None:
-        return Check("AWS credentials", "fail", "none found", _CREDS_FIX)
+        return Check("AWS credentials", "fail", "none found", CREDENTIALS_ADVICE)
     return Check("AWS credentials", "ok", f"found (source: {found.method})")
+
+
+def _credentials_fix(exc: BotoCoreError) -> str:
+    found = diagnose(exc)
+    return found.advice if found is not None else CREDENTIALS_ADVICE
+
+
+def _skipped(names: list[str], why: str, fix: str) -> Iterator[Check]:
+    for name in names:
+        yield Check(name, "skip", why, fix)
 
 
 class _Failed(Exception):
     """A check's own failure: the message is the detail line."""
 
 
-def _aws(name: str, probe: Callable[[], str], fix: str) -> Check:
+def _aws(
+    name: str,
+    probe: Callable[[], str],
+    fix: str,
+    action: str = "",
+    bucket: str = "",
+    distribution: str = "",
+) -> Check:
+    """Run one read; a failure AWS explains (publish.aws.diagnose) gets that cause's fix,
+    anything else the check's own ``fix``."""
     try:
         return Check(name, "ok", probe())
     except _Failed as exc:
         return Check(name, "fail", str(exc), fix)
     except (ClientError, BotoCoreError) as exc:
-        return Check(name, "fail", describe(exc), fix)
+        found = diagnose(exc, action=action, bucket=bucket, distribution=distribution)
+        if found is None:
+            return Check(name, "fail", describe(exc), fix)
+        detail = f"{found.summary} ({describe(exc).rstrip('. ')})"
+        return Check(name, "fail", detail, found.advice, found.kind)
 
 
-def _head_bucket(target: S3Target) -> str:
-    try:
-        target.client.head_bucket(Bucket=target.bucket)
-    except ClientError as exc:
-        status = http_status(exc)
-        if status == 404 or error_code(exc) in ("NoSuchBucket", "404"):
-            raise _Failed(f"bucket {target.bucket} does not exist") from exc
-        if status == 403:
-            raise _Failed(f"access denied to bucket {target.bucket}") from exc
-        raise
-    return f"bucket {target.bucket} answers HeadBucket"
+def _list(target: S3Target) -> str:
+    target.client.list_objects_v2(Bucket=target.bucket, Prefix=target.prefix, MaxKeys=1)
+    return f"{target.name} can be listed (s3:ListBucket)"
 
 
 def _versioning(target: S3Target) -> str:
@@ -176,11 +240,55 @@ def _compare_cache_control(got: str, wanted: str) -> str:
     return repr(got)
 
 
-def _bucket_fix(target: S3Target) -> str:
-    return (
-        f"check the bucket name in --target/[publish] target ({target.bucket}), the region, "
-        "and that these credentials may s3:ListBucket on it"
-    )
+def s3_write_test(target: S3Target) -> Check:
+    """Put PROBE only if absent, then delete that same object (If-Match), as the lock is taken
+    and released: never overwrites or deletes anything else. With versioning on, a delete
+    marker and a noncurrent version stay behind, as after any publish."""
+    name, key, where = "write test", target.prefix + PROBE, f"{target.name}/{PROBE}"
+    client = target.client
+    try:
+        etag = client.put_object(
+            Bucket=target.bucket,
+            Key=key,
+            Body=b"sitegen doctor --write-test: safe to delete\n",
+            IfNoneMatch="*",
+            ContentType="text/plain; charset=utf-8",
+            CacheControl="no-store",
+        )["ETag"]
+    except ClientError as exc:
+        if error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict"):
+            return Check(
+                name,
+                "fail",
+                f"{where} is already there (an interrupted doctor left it)",
+                f"delete it (aws s3 rm {_s3_url(target, key)}), then run doctor again",
+            )
+        return _aws(name, _raise(exc), "", "s3:PutObject", target.bucket)
+    except BotoCoreError as exc:
+        return _aws(name, _raise(exc), "", "s3:PutObject", target.bucket)
+    try:
+        client.delete_object(Bucket=target.bucket, Key=key, IfMatch=etag)
+    except (ClientError, BotoCoreError) as exc:
+        failed = _aws(name, _raise(exc), "", "s3:DeleteObject", target.bucket)
+        return replace(
+            failed,
+            detail=f"s3:PutObject works, but {failed.detail}; {where} was left behind",
+            fix=f"{failed.fix} Then delete {_s3_url(target, key)}.".strip(),
+        )
+    return Check(name, "ok", f"put and deleted {where} (s3:PutObject, s3:DeleteObject)")
+
+
+def _raise(exc: BaseException) -> Callable[[], str]:
+    """A probe that fails as ``exc`` did, to report it the way every other check is."""
+
+    def probe() -> str:
+        raise exc
+
+    return probe
+
+
+def _s3_url(target: S3Target, key: str) -> str:
+    return f"s3://{target.bucket}/{key}"
 
 
 # --- CloudFront ---------------------------------------------------------------------------------
@@ -196,7 +304,8 @@ def cloudfront_check(dist: str, target: Target, aws_ok: bool) -> Check:
         f"point an origin of {dist} at {target.bucket}.s3.<region>.amazonaws.com with origin "
         f"path {_origin_path(target) or '(empty)'} (sitegen infra cloudformation does)"
     )
-    return _aws(name, lambda: _origin_matches(dist, target), fix)
+    probe = partial(_origin_matches, dist, target)
+    return _aws(name, probe, fix, "cloudfront:GetDistributionConfig", distribution=dist)
 
 
 def _origin_matches(dist: str, target: S3Target) -> str:
@@ -287,8 +396,16 @@ def _probe_fast_purge(name: str, endpoint: str, auth: EdgeGridAuth) -> Check:
 # --- folder -------------------------------------------------------------------------------------
 
 
-def folder_checks(target: FolderTarget, cache_control: str) -> Iterator[Check]:
-    yield _folder_writable(target.root)
+def folder_checks(
+    target: FolderTarget, cache_control: str, write_test: bool = False
+) -> Iterator[Check]:
+    yield (writable := _folder_writable(target.root))
+    if write_test:
+        yield (
+            _folder_write_test(target.root)
+            if writable.status == "ok"
+            else Check("write test", "skip", "not tried: the folder is not writable", writable.fix)
+        )
     meta = target.root / META_DIR / f"{SAMPLE}.json"
     name = f"Cache-Control of {SAMPLE}"
     try:
@@ -320,10 +437,24 @@ def _folder_writable(root: Path) -> Check:
     return Check(name, "ok", f"{root}{created}")
 
 
-_CREDS_FIX = (
-    "set AWS_PROFILE (aws configure sso / aws configure), or AWS_ACCESS_KEY_ID and "
-    "AWS_SECRET_ACCESS_KEY, or run where an instance/task role applies"
-)
+def _folder_write_test(root: Path) -> Check:
+    """Create and remove one file in the folder (or the parent it will be created in)."""
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".sitegen-doctor-probe-"):
+            pass
+    except OSError as exc:
+        return Check(
+            "write test",
+            "fail",
+            f"cannot create a file in {existing}: {exc}",
+            f"chown/chmod {existing}, or publish as its owner",
+        )
+    return Check("write test", "ok", f"created and removed a file in {existing}")
+
+
 _VERSIONING_FIX = (
     "aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration "
     "Status=Enabled (sitegen infra cloudformation turns it on)"

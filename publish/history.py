@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from publish.aws import decoded_body, describe, is_transient
+from publish.aws import decoded_body, explain, is_transient
 from publish.manifest import (
     MANIFEST_PATH,
     STATE_PREFIX,
@@ -163,7 +163,8 @@ class S3History:
         try:
             return call_with_retries(fn, policy=self.target.retry, retryable=is_transient)
         except Exception as exc:
-            raise TargetError(f"{self.target.name}: {what} failed: {describe(exc)}") from exc
+            why = explain(exc, bucket=self.target.bucket)
+            raise TargetError(f"{self.target.name}: {what} failed: {why}") from exc
 
     def kept_manifests(self) -> list[tuple[bytes, datetime | None]]:
         """Every version of the live manifest, with the time it was written."""

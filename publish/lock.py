@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from publish.remote import Pending
 from publish.targets.base import LOCK_PATH, StoredObject, Target
-from sitegen.errors import PublishError
+from sitegen.errors import LockHeldError, StaleLockError
 
 _CLOCK_SKEW = timedelta(minutes=1)  # a holder's "since" this far ahead of our clock is believed
 _WHO = re.compile(r"(?P<user>[^@]*)@(?P<host>\S+) pid (?P<pid>[0-9]{1,9})")
@@ -127,15 +127,16 @@ def acquire(
     dead = holder is not None and holder_is_dead(holder.who)
     stale = age is None or age > timedelta(seconds=timeout_s) or dead
     if not (released or (force and stale)):
-        raise PublishError(_held_message(target, holder, age, timeout_s, stale, dead))
+        error = StaleLockError if stale else LockHeldError
+        raise error(_held_message(target, holder, age, timeout_s, stale, dead))
     target.break_lock(held)
     again = target.lock(body)
     if again is not None:
-        raise PublishError(_held_message(target, parse_holder(again.body), None, timeout_s, False))
+        raise LockHeldError(_held_message(target, parse_holder(again.body), None, timeout_s, False))
     work = " and finishes the work it left" if owed else ""
     if released:
         return Acquired(
-            "a previous publish stopped with work left; this one finishes it", owed, now
+            "a previous publish stopped with work left; this one takes it over", owed, now
         )
     who = holder.who if holder else "an unreadable holder"
     since = format_age(age) if age else "an unknown time"

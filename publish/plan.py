@@ -59,6 +59,7 @@ class Plan:
     replaces_foreign: tuple[str, ...] = ()
     foreign_kept: tuple[str, ...] = ()
     forced: tuple[str, ...] = ()  # what would have been refused, let through by --force
+    owed_invalidations: tuple[str, ...] = ()  # of ``invalidations``: owed by a stopped publish
 
     @property
     def uploads(self) -> tuple[Upload, ...]:
@@ -162,6 +163,7 @@ def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence
         forced=refused if limits.force else (),
         replaces_foreign=replaced,
         foreign_kept=tuple(sorted(foreign.difference(local.files))),
+        owed_invalidations=tuple(sorted(pending.invalidate)) if pending else (),
     )
 
 
@@ -247,7 +249,7 @@ def _describe(plan: Plan) -> Iterable[str]:
     yield f"  remote state: {plan.remote_note} [{reads} request{'' if reads == 1 else 's'}]"
     uploads = plan.uploads
     colon = ":" if uploads else ""
-    yield f"  upload {len(uploads)} files, {human_size(plan.upload_bytes)}{colon}"
+    yield f"  upload {plural(len(uploads), 'file')}, {human_size(plan.upload_bytes)}{colon}"
     for title, group in zip(GROUP_TITLES, plan.groups, strict=True):
         if group:
             yield f"    {title} ({len(group)}):"
@@ -255,26 +257,28 @@ def _describe(plan: Plan) -> Iterable[str]:
                 [f"{u.reason:<8} {u.path}  {human_size(u.entry.size)}" for u in group]
             )
     yield f"  manifest: {'upload' if plan.write_manifest else 'unchanged'}"
-    yield f"  delete {len(plan.deletes)} objects" + (":" if plan.deletes else "")
+    yield f"  delete {plural(len(plan.deletes), 'object')}" + (":" if plan.deletes else "")
     yield from _shown(list(plan.deletes))
     if not plan.cdns:
-        yield f"  invalidate: no CDN configured ({len(plan.invalidations)} paths changed)"
+        yield f"  invalidate: no CDN configured ({plural(len(plan.invalidations), 'path')} changed)"
     else:
-        yield f"  invalidate {len(plan.invalidations)} paths on {', '.join(plan.cdns)}" + (
-            ":" if plan.invalidations else ""
+        yield (
+            f"  invalidate {plural(len(plan.invalidations), 'path')} on {', '.join(plan.cdns)}"
+            + (":" if plan.invalidations else "")
         )
         yield from _shown(list(plan.invalidations))
-    yield f"  unchanged: {plan.unchanged} files"
+    yield f"  unchanged: {plural(plan.unchanged, 'file')}"
     if plan.foreign_kept:
         yield (
-            f"  left alone: {len(plan.foreign_kept)} objects sitegen did not publish "
+            f"  left alone: {plural(len(plan.foreign_kept), 'object')} sitegen did not publish "
             "(no sha256 metadata; never deleted):"
         )
         yield from _shown(list(plan.foreign_kept))
     est = plan.estimate()
     yield (
-        f"  requests: {est['target_total']} more to the target (2 lock, {est['uploads']} uploads, "
-        f"{est['state']} state, {est['delete_batches']} delete batches); "
+        f"  requests: {est['target_total']} more to the target (2 lock, "
+        f"{plural(est['uploads'], 'upload')}, {est['state']} state, "
+        f"{est['delete_batches']} delete batch{'' if est['delete_batches'] == 1 else 'es'}); "
         f"{est['cdn_calls_each']} invalidation call{'' if est['cdn_calls_each'] == 1 else 's'} "
         "per CDN"
     )
@@ -289,6 +293,11 @@ def _shown(lines: list[str]) -> Iterable[str]:
         yield f"      {line}"
     if len(lines) > _SHOWN:
         yield f"      … and {len(lines) - _SHOWN} more (--json lists all)"
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 file``, ``2 files`` (nouns whose plural adds an s)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def human_size(n: int) -> str:

@@ -121,9 +121,9 @@ def read_remote(
             )
         return _from_manifest(target, before, known)
     except TargetError as exc:
-        raise PublishError(
-            f"Could not read what is published on {target.name}: {exc}\n"
-            "Nothing was changed. Check credentials and network, then run publish again."
+        raise PublishError(  # the target error names the target: not twice
+            f"Could not read what is published: {exc}\n"
+            "Nothing was changed; fix that, then run publish again."
         ) from exc
 
 

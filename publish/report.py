@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 import click
 
 from publish.cdn.base import InvalidationReceipt
-from publish.plan import Plan, human_size
+from publish.plan import GROUP_TITLES, Plan, human_size, plural
+from sitegen.errors import PublishError, RefusedError, SitegenError
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class Outcome:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "ok": True,
             "dry_run": self.dry_run,
             "target": self.plan.target,
             "uploaded": self.uploaded,
@@ -61,28 +65,102 @@ def _summary(outcome: Outcome) -> Iterator[str]:
     plan = outcome.plan
     if outcome.dry_run:
         yield str(plan)
-        yield "Dry run: nothing was changed."
+        yield from _owed_unsent(plan, "cannot be sent", "; they will stay owed")
+        refused = " Without --dry-run it would be REFUSED (see above)." if plan.refusals else ""
+        yield f"Dry run: nothing was changed.{refused}"
         return
     if plan.is_noop:
         yield (
             f"Nothing to publish: {plan.target} already matches the bundle "
-            f"({plan.unchanged} files; {outcome.requests} requests, 0 uploads, 0 invalidations)."
+            f"({plural(plan.unchanged, 'file')}; {plural(outcome.requests, 'request')}, "
+            "0 uploads, 0 invalidations)."
         )
     else:
         yield (
             f"Published to {plan.target} in {outcome.seconds:.1f} s: {outcome.uploaded} uploaded "
             f"({human_size(outcome.uploaded_bytes)}), {outcome.deleted} deleted, "
-            f"{outcome.unchanged} unchanged; {outcome.requests} requests to the target."
+            f"{outcome.unchanged} unchanged; {plural(outcome.requests, 'request')} to the target."
         )
     for receipt in outcome.receipts:
         yield (
-            f"  {receipt.cdn}: invalidation {receipt.id} for {receipt.paths} paths "
-            f"({receipt.requests} requests) {receipt.detail}".rstrip()
+            f"  {receipt.cdn}: invalidation {receipt.id} for {plural(receipt.paths, 'path')} "
+            f"({plural(receipt.requests, 'request')}) {receipt.detail}".rstrip()
         )
-    if plan.invalidations and not plan.cdns:
-        yield f"  no CDN configured: {len(plan.invalidations)} changed paths were not invalidated"
+    owed = set(plan.owed_invalidations)
+    fresh = len(set(plan.invalidations) - owed)
+    if fresh and not plan.cdns:
+        changed = plural(fresh, "changed path")
+        yield f"  no CDN configured: {changed} {'was' if fresh == 1 else 'were'} not invalidated"
+    yield from _owed_unsent(plan, "could not be sent")
     for note in outcome.notes:
         yield f"  note: {note}"
+
+
+def _owed_unsent(plan: Plan, what: str, then: str = "") -> Iterator[str]:
+    """Said plainly: work a previous publish owed that this one, without a CDN, cannot do
+    (publish.owed keeps it owed)."""
+    if plan.owed_invalidations and not plan.cdns:
+        owed = plural(len(plan.owed_invalidations), "invalidation")
+        where = "no CDN is configured for this publish"
+        yield f"  {owed} owed by a previous publish {what}: {where}{then}"
+
+
+def dry_run_refusal(outcome: Outcome) -> RefusedError | None:
+    """A dry run whose plan the real publish would refuse fails as that publish would (exit 4),
+    so a CI gate running --dry-run stops where the publish would."""
+    plan = outcome.plan
+    if not (outcome.dry_run and plan.refusals):
+        return None
+    refusals = " ".join(plan.refusals)
+    message = f"Dry run (nothing was changed), but the real run would be refused: {refusals}"
+    return RefusedError(message, plan=plan.to_json())
+
+
+def failure_json(error: SitegenError, *, dry_run: bool) -> dict[str, Any]:
+    """What ``--json`` prints when the command fails: the error (``kind`` from sitegen.errors,
+    ``cause`` the AWS failure behind it, as publish.aws.diagnose names it, or null; the exit
+    code; the message shown on stderr) and the plan when the failure came after it."""
+    return {
+        "ok": False,
+        "dry_run": dry_run,
+        "error": {
+            "kind": error.kind,
+            "cause": _cause(error),
+            "exit_code": error.exit_code,
+            "message": error.message,
+        },
+        "plan": error.plan if isinstance(error, PublishError) else None,
+    }
+
+
+def _cause(error: BaseException) -> str | None:
+    """What the AWS failure behind ``error`` was (``publish.aws.diagnose``), if there is one."""
+    if "botocore" not in sys.modules:  # no AWS client was made, so no AWS failure
+        return None
+    from publish.aws import diagnose
+
+    seen: BaseException | None = error
+    for _ in range(8):  # a publish error ← a target error ← botocore's
+        if seen is None:
+            break
+        if (found := diagnose(seen)) is not None:
+            return found.kind
+        seen = seen.__cause__
+    return None
+
+
+@contextmanager
+def json_on_failure(enabled: bool, *, dry_run: bool) -> Iterator[None]:
+    """With --json, a failure still prints one JSON object on stdout (``"ok": false``), so
+    ``sitegen publish --json > report.json`` never leaves an empty file; the error then goes
+    to stderr and sets the exit code as usual."""
+    try:
+        yield
+    except SitegenError as exc:
+        if enabled:
+            doc = failure_json(exc, dry_run=dry_run)
+            click.echo(json.dumps(doc, sort_keys=True, indent=1))
+        raise
 
 
 class Progress(Protocol):
@@ -122,6 +200,18 @@ class LineProgress:
         pass
 
 
+# Step titles are "new …"/"changed …" + a group title (apply.upload_batches), "home page" and
+# "deleting": the longest sets the label column, so the bars of every step line up.
+LABEL_WIDTH = max(len(f"changed {title}") for title in GROUP_TITLES)
+
+
+def bar_label(title: str) -> str:
+    """``title`` padded (or cut, with "…") to exactly LABEL_WIDTH characters."""
+    if len(title) > LABEL_WIDTH:
+        return title[: LABEL_WIDTH - 1] + "…"
+    return f"{title:<{LABEL_WIDTH}}"
+
+
 class BarProgress:
     """A click progress bar per step, on a terminal."""
 
@@ -131,7 +221,7 @@ class BarProgress:
 
     def step(self, title: str, total: int) -> None:
         self.close()
-        self._bar = click.progressbar(length=total, label=f"{title:<24}", file=self.stream)
+        self._bar = click.progressbar(length=total, label=bar_label(title), file=self.stream)
         self._bar.__enter__()
 
     def advance(self, n: int = 1) -> None:

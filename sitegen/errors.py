@@ -2,13 +2,17 @@
 
 Every error a user can cause is a ``SitegenError``: click prints its message and exits
 with its ``exit_code`` and no traceback. Anything else is our bug and gets a traceback
-(shown in full with ``--debug``).
+(shown in full with ``--debug``). Exit codes a script can act on: 1 any failure, 2 a usage
+error (click), 3 our bug (``sitegen.cli.main``), 4 refused by a safety limit, 75 another
+publish holds the lock (EX_TEMPFAIL: try again later), 130 interrupted (Ctrl-C, SIGTERM).
+``kind`` names the class in --json.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -37,14 +41,19 @@ class SitegenError(click.ClickException):
     """Base class: a user-caused failure with a clear message (exit code 1)."""
 
     exit_code = 1
+    kind = "error"
 
 
 class ConfigError(SitegenError):
     """site.toml is missing, unreadable or wrong."""
 
+    kind = "config"
+
 
 class ContentError(SitegenError):
     """One or more alert files are invalid; carries every problem found."""
+
+    kind = "content"
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
@@ -63,9 +72,42 @@ class ContentError(SitegenError):
 class BuildError(SitegenError):
     """Rendering or writing the bundle failed (template error, unwritable folder)."""
 
+    kind = "build"
+
 
 class PublishError(SitegenError):
-    """Publishing failed; the message says what was done and how to finish."""
+    """Publishing failed; the message says what was done and how to finish. ``plan``: the
+    plan's JSON form (``Plan.to_json()``) when the failure came after planning."""
+
+    kind = "publish"
+
+    def __init__(self, message: str, *, plan: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.plan = plan
+
+    def extended(self, more: str) -> PublishError:
+        """The same failure (class, plan) with ``more`` added to its message."""
+        return type(self)(self.message + more, plan=self.plan)
+
+
+class LockHeldError(PublishError):
+    """Another publish holds the lock and may still be running: try again later."""
+
+    exit_code = 75  # EX_TEMPFAIL (sysexits.h)
+    kind = "lock_held"
+
+
+class StaleLockError(PublishError):
+    """The lock's holder probably died: only a person can tell, and break it with --force."""
+
+    kind = "lock_stale"
+
+
+class RefusedError(PublishError):
+    """A safety limit (--max-deletes, the empty bundle) refused the plan; nothing was changed."""
+
+    exit_code = 4
+    kind = "refused"
 
 
 class PublishInterrupted(PublishError):
@@ -73,3 +115,4 @@ class PublishInterrupted(PublishError):
     gives an interrupted command."""
 
     exit_code = 130
+    kind = "interrupted"

@@ -186,7 +186,7 @@ def batch_bodies(urls: Sequence[str], limit: int = MAX_BODY_BYTES) -> list[bytes
     for url in urls:
         item = len(json.dumps(url)) + 1  # quoted URL plus its comma (ASCII-only JSON)
         if _EMPTY_BODY_BYTES + item - 1 >= limit:
-            raise PublishError(f"Akamai: URL too long to purge ({len(url)} characters): {url}")
+            raise PublishError(f"URL too long to purge ({len(url)} characters): {url}")
         if size + item >= limit:
             batches.append([])
             size = _EMPTY_BODY_BYTES - 1
@@ -382,15 +382,15 @@ class AkamaiInvalidator:
         said = data.get("detail") or data.get("title") or response.text[:200].strip()
         support = f"; supportId {data['supportId']}" if data.get("supportId") else ""
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        message = (
-            f"{self.name}: Fast Purge answered HTTP {response.status_code} "
+        message = (  # not prefixed with self.name: the publisher names the CDN
+            f"Fast Purge answered HTTP {response.status_code} "
             f"{response.reason}{tries}: {said}{support}. {_hint(response.status_code)}"
         )
         return self._credentials.redact(message)
 
     def _unreachable(self, exc: Exception, attempts: int) -> str:
         return self._credentials.redact(
-            f"{self.name}: could not reach {self.endpoint} after {attempts} attempts "
+            f"could not reach {self.endpoint} after {attempts} attempts "
             f"({type(exc).__name__}: {exc}). Check the host in .edgerc and the network."
         )
 

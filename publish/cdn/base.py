@@ -29,7 +29,8 @@ class Invalidator(Protocol):
 
     ``reference`` is stable for one bundle (derived from the manifest sha256), so a retried call for
     the same publish is idempotent where the CDN supports it. Failures raise
-    ``sitegen.errors.PublishError`` with a message that names the CDN and says what to do.
+    ``sitegen.errors.PublishError`` with a message that says what failed and what to do; the
+    publisher puts ``name`` in front of it, so the message does not start with it.
     """
 
     name: str

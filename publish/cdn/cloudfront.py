@@ -21,7 +21,14 @@ from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from publish.aws import client_config, describe, error_code, is_transient, make_client
+from publish.aws import (
+    client_config,
+    describe,
+    error_code,
+    explain,
+    is_transient,
+    make_client,
+)
 from publish.cdn.base import InvalidationReceipt
 from publish.retry import RetryPolicy, backoff_delay, call_with_retries
 from sitegen.errors import PublishError
@@ -182,7 +189,11 @@ class CloudFrontInvalidator:
         return f"{status} after {self._max_wait_s:.0f} s (stopped waiting; it will complete)"
 
     def _error(self, operation: str, exc: BaseException) -> PublishError:
-        return PublishError(
-            f"{self.name}: {operation} failed: {describe(exc)}. Check the distribution id and "
-            "that these credentials may call cloudfront:CreateInvalidation."
-        )
+        # Not prefixed with self.name: the publisher names the CDN of every failure it reports.
+        why = explain(exc, action=f"cloudfront:{operation}", distribution=self.distribution_id)
+        if why == describe(exc):  # a failure publish.aws.diagnose does not know
+            why = (
+                f"{why.rstrip('. ')}. Check the distribution id and that these credentials may "
+                f"call cloudfront:{operation}."
+            )
+        return PublishError(f"{operation} failed: {why}")

@@ -21,9 +21,9 @@ from botocore.exceptions import ClientError
 from publish.aws import (
     client_config,
     decoded_body,
-    describe,
     encode_gzip,
     error_code,
+    explain,
     http_status,
     is_transient,
     make_client,
@@ -40,6 +40,16 @@ _DELETE_BATCH = 1000  # DeleteObjects limit
 _EXPECT_FROM = 1024 * 1024  # bodies above this still ask "100-continue" before sending
 _LOCK_TAKEN = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
 _GZIPPED = frozenset({MANIFEST_PATH})  # stored with Content-Encoding: gzip (see publish.aws)
+# The IAM action behind each operation (by the first word of its name), for the advice
+# when one is denied.
+_ACTIONS = {
+    "lock": "s3:PutObject",
+    "upload": "s3:PutObject",
+    "read": "s3:GetObject",
+    "metadata": "s3:GetObject",
+    "listing": "s3:ListBucket",
+    "delete": "s3:DeleteObject",
+}
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -100,7 +110,8 @@ class S3Target:
         except Exception as exc:
             if isinstance(exc, TargetError):
                 raise
-            raise TargetError(f"{self.name}: {what} failed: {describe(exc)}") from exc
+            why = explain(exc, action=_ACTIONS.get(what.split()[0], ""), bucket=self.bucket)
+            raise TargetError(f"{self.name}: {what} failed: {why}") from exc
 
     def put(self, path: str, body: bytes, meta: ObjectMeta) -> None:
         metadata = {"sha256": meta.sha256, **meta.extra}  # of `body`, however it is stored

@@ -1,17 +1,26 @@
 """Fixtures for the operations tests (rollback, doctor, the CLI against real CDN fakes): a moto
 server over HTTP, versioned and plain buckets, a distribution whose origin is the bucket, a Fast
-Purge server with its .edgerc, and a site folder. Helpers are in ops_support.py."""
+Purge server with its .edgerc, a site folder, and a proxy answering as AWS does where moto
+does not. Helpers are in ops_support.py."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-from ops_support import AWS_SECRET, SECRETS, FastPurgeServer, Site, make_distribution
+from ops_support import (
+    AWS_SECRET,
+    SECRETS,
+    FastPurgeServer,
+    FaultProxy,
+    Site,
+    make_distribution,
+)
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +94,24 @@ def site(tmp_path: Path) -> Site:
     root = tmp_path / "site"
     root.mkdir()
     return Site(root)
+
+
+@pytest.fixture
+def answering(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``answering(status, body, method="")``: every AWS request of `sitegen` (or every one
+    with this HTTP method) gets this answer instead of moto's; the rest go through."""
+    proxies: list[FaultProxy] = []
+    host, _, port = aws.removeprefix("http://").partition(":")
+
+    def start(status: int, body: bytes, method: str = "") -> FaultProxy:
+        def rule(m: str, path: str) -> bool:
+            return not method or m == method
+
+        proxy = FaultProxy(host, int(port), rule, status=status, body=body).__enter__()
+        proxies.append(proxy)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        return proxy
+
+    yield start
+    for proxy in proxies:
+        proxy.__exit__()

@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "publish"))
 
 from bundles import Files, site_files, write_bundle  # noqa: E402
 from fastpurge_server import Credentials, FastPurgeServer  # noqa: E402, F401 (re-exported)
+from faults import FaultProxy  # noqa: E402, F401 (re-exported)
 
 from sitegen_fixtures import SITE_TOML, make_distribution  # noqa: E402, F401 (re-exported)
 
@@ -27,6 +28,21 @@ SECRETS = Credentials(
 AWS_SECRET = "testing-secret-SENTINEL-OPS"
 SENTINELS = (SECRETS.client_token, SECRETS.client_secret, SECRETS.access_token, AWS_SECRET)
 SITEGEN = str(Path(sys.executable).with_name("sitegen"))
+
+# S3's answers that moto does not give, for a FaultProxy to send (the `answering` fixture).
+INVALID_KEY = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code><Message>'
+    b"The AWS Access Key Id you provided does not exist in our records.</Message></Error>"
+)
+DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+    b"<Message>Access Denied</Message></Error>"
+)
+WRONG_REGION = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AuthorizationHeaderMalformed</Code>'
+    b"<Message>The authorization header is malformed; the region 'us-east-1' is wrong; "
+    b"expecting 'eu-west-1'</Message><Region>eu-west-1</Region></Error>"
+)
 
 
 def invalidated_paths(distribution: str) -> list[list[str]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from ops_support import FastPurgeServer, Site, make_distribution
+from ops_support import DENIED, INVALID_KEY, FastPurgeServer, Site, make_distribution
 from state import snapshot_s3
 
 ALERT_CC = "public, max-age=60, s-maxage=300, stale-if-error=86400"
@@ -122,3 +122,68 @@ def test_folder_target(site: Site, tmp_path: Path) -> None:
     found = checks(site, "--target", f"folder:{blocker}/out", code=1)
     assert "is not a folder" in found["folder writable"]["detail"]
     assert "not published yet" in found["Cache-Control of index.html"]["detail"]
+
+
+def test_an_unreachable_endpoint_is_not_called_a_bucket_problem(
+    published: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard: nothing listens
+    found = checks(published, "--no-probe", code=1)
+    reach = found["bucket reachable"]
+    assert reach["status"] == "fail" and reach["cause"] == "endpoint_unreachable"
+    assert "could not reach http://127.0.0.1:9" in reach["detail"]
+    assert "AWS_ENDPOINT_URL" in reach["fix"] and "bucket name" not in reach["fix"]
+
+
+def test_a_distribution_that_does_not_exist_is_said_so(published: Site) -> None:
+    found = checks(published, "--cloudfront", "E0000NOSUCHDIST", "--no-probe", code=1)
+    check = found["CloudFront E0000NOSUCHDIST origin"]
+    assert check["cause"] == "no_such_distribution"
+    assert "there is no distribution E0000NOSUCHDIST in this AWS account" in check["detail"]
+    assert "Check the id in --cloudfront" in check["fix"]
+    assert "point an origin" not in check["fix"]
+
+
+def test_an_unknown_access_key_fails_the_credentials_check(published: Site, answering: Any) -> None:
+    answering(403, INVALID_KEY)
+    found = checks(published, "--no-probe", code=1)
+    creds = found["AWS credentials"]
+    assert creds["status"] == "fail" and creds["cause"] == "unknown_key"
+    assert "found (source: env), but AWS does not know this access key" in creds["detail"]
+    assert "AWS_ACCESS_KEY_ID" in creds["fix"]
+    assert status(found)["bucket reachable"] == "skip"
+    assert "bucket name" not in json.dumps(found)
+
+
+def test_write_test_puts_and_deletes_one_probe_and_only_when_asked(
+    published: Site, bucket: str, answering: Any
+) -> None:
+    before = snapshot_s3(bucket)
+    assert "write test" not in checks(published, "--no-probe", code=0)
+    found = checks(published, "--no-probe", "--write-test", code=0)
+    assert found["write test"]["status"] == "ok"
+    assert "s3:PutObject, s3:DeleteObject" in found["write test"]["detail"]
+    assert snapshot_s3(bucket) == before
+    listed = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix="site/.sitegen/")
+    assert "site/.sitegen/doctor-probe" not in [o["Key"] for o in listed.get("Contents", [])]
+    answering(403, DENIED, method="PUT")
+    found = checks(published, "--no-probe", "--write-test", code=1)
+    assert found["write test"]["cause"] == "access_denied"
+    assert "access denied to s3:PutObject" in found["write test"]["detail"]
+    assert status(found)["bucket reachable"] == "ok"  # reads alone would have said all ✓
+
+
+def test_write_test_never_overwrites_a_probe_left_behind(published: Site, bucket: str) -> None:
+    boto3.client("s3").put_object(Bucket=bucket, Key="site/.sitegen/doctor-probe", Body=b"x")
+    found = checks(published, "--no-probe", "--write-test", code=1)
+    assert "is already there" in found["write test"]["detail"]
+    got = boto3.client("s3").get_object(Bucket=bucket, Key="site/.sitegen/doctor-probe")
+    assert got["Body"].read() == b"x"
+
+
+def test_folder_write_test(site: Site) -> None:
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    found = checks(site, "--write-test", code=0)
+    assert found["write test"]["status"] == "ok"
+    assert not list((site.root / "_published").glob(".sitegen-doctor-probe*"))

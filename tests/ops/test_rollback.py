@@ -12,11 +12,13 @@ from typing import Any
 import boto3
 import pytest
 from bundles import site_files
+from click.testing import CliRunner
 from ops_support import Site, invalidated_paths
 from state import expected, snapshot_folder, snapshot_s3
 
 from publish.apply import PublishOptions, publish
 from publish.cdn.base import InvalidationReceipt
+from publish.cli_rollback import rollback_command
 from publish.history import KEPT_PREFIX, OBJECTS_PREFIX
 from publish.local import read_local
 from publish.plan import Limits
@@ -227,3 +229,31 @@ def test_cli_list_dry_run_and_previous_with_cloudfront(
     assert "/alerts/a1/index.html" in last or "/alerts/a1/*" in last
     refused = site.run("rollback", "--previous", "--to", "abc", ok=False)
     assert refused.returncode == 1 and "exactly one of" in refused.stderr
+
+
+def test_cli_json_failure_is_one_json_object(site: Site) -> None:
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    done = site.run("rollback", "--previous", "--json", ok=False)
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)
+    assert doc["ok"] is False and doc["error"]["kind"] == "publish"
+    assert "nothing to roll back to" in doc["error"]["message"]
+
+
+def test_cli_dry_run_of_a_refused_rollback_exits_4(site: Site) -> None:
+    site.write(site_files(1))
+    site.run("publish", "--no-build", "-q")
+    site.write(site_files(4))
+    site.run("publish", "--no-build", "-q")
+    dry = site.run("rollback", "--previous", "--dry-run", "--max-deletes", "2", ok=False)
+    assert dry.returncode == 4, dry.stderr
+    assert "REFUSED: this would delete 6 objects" in dry.stdout
+    assert "but the real run would be refused" in dry.stderr
+
+
+def test_help_says_where_each_target_keeps_old_states() -> None:
+    text = " ".join(CliRunner().invoke(rollback_command, ["--help"]).stdout.split())
+    assert "versions of .sitegen/manifest.json" in text and "bucket versioning must be on" in text
+    assert "A folder target keeps them in .sitegen/manifests/ and .sitegen/objects/" in text
+    assert "Every publish keeps its manifest (.sitegen/manifests/)" not in text

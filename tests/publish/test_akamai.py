@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from akamai.edgegrid.edgegrid import EdgeGridAuthHeaders, eg_timestamp
+from bundles import write_bundle
 from fastpurge_server import MAX_BODY_BYTES, Credentials, FastPurgeServer, expected_signature
+from test_publish_flow import run
 
 from publish.cdn.akamai import (
     SCHEME_ENV,
@@ -28,6 +30,7 @@ from publish.cdn.akamai import (
     parse_retry_after,
     purge_url,
 )
+from publish.targets.folder import FolderTarget
 from sitegen.errors import ConfigError, PublishError
 
 BASE_URL = "https://alerts.example.org/"
@@ -407,3 +410,21 @@ def test_unreachable_host_fails_clearly_after_the_attempts(
     with pytest.raises(PublishError, match=r"could not reach .* after 3 attempts") as failed:
         invalidator(edgerc).invalidate(["/"], reference="m1")
     assert_no_secrets(failed.value.message)
+
+
+def test_a_refused_purge_in_a_publish_names_the_network_once(
+    server: FastPurgeServer, edgerc: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run(write_bundle(tmp_path / "public", {"index.html": b"v1"}), FolderTarget(out))
+    server.write_edgerc(edgerc, client_secret=WRONG_SECRET)
+    with pytest.raises(PublishError) as failed:
+        run(
+            write_bundle(tmp_path / "public", {"index.html": b"v2"}),
+            FolderTarget(out),
+            [invalidator(edgerc, "default@staging")],
+        )
+    message = failed.value.message
+    assert message.count("akamai:default@staging: ") == 1, message
+    assert "akamai:default@staging: Fast Purge answered HTTP 401" in message
+    assert_no_secrets(message)

@@ -1,0 +1,170 @@
+"""`sitegen publish` as a script sees it: exit codes, --json on failure as on success, and the
+settings checked before anything is built (in process, through click, on the folder target)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bundles import site_files, write_bundle
+from click.testing import CliRunner, Result
+
+from publish.cli import publish_command
+from publish.lock import lock_body
+from publish.targets.folder import FolderTarget
+from sitegen_fixtures import TmpSite
+
+SITE_TOML = """[site]
+title = "T"
+base_url = "https://alerts.test/"
+default_language = "en"
+sender = "a@test.invalid"
+[publish]
+target = "folder:out"
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    (tmp_path / "site.toml").write_text(SITE_TOML)
+    write_bundle(tmp_path / "public", site_files(3))
+    return tmp_path
+
+
+def publish(site: Path, *args: str) -> Result:
+    return CliRunner().invoke(publish_command, ["--site", str(site / "site.toml"), *args])
+
+
+def published(site: Path) -> dict[str, Any]:
+    result = publish(site, "--no-build", "--json")
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.stdout))
+
+
+def test_a_lock_held_by_a_live_publish_exits_75_try_again_later(site: Path) -> None:
+    published(site)
+    assert FolderTarget(site / "out").lock(lock_body(datetime.now(UTC))) is None
+    result = publish(site, "--no-build")
+    assert result.exit_code == 75, result.output
+    assert "Another publish holds the lock" in result.stderr
+    assert "Wait for it to finish" in result.stderr
+
+
+def test_a_lock_whose_holder_died_exits_1_it_needs_force(site: Path) -> None:
+    published(site)
+    stale = datetime.now(UTC) - timedelta(hours=2)
+    assert FolderTarget(site / "out").lock(lock_body(stale)) is None
+    result = publish(site, "--no-build")
+    assert result.exit_code == 1, result.output
+    assert "Re-run with --force" in result.stderr
+
+
+def test_a_refusal_by_a_safety_limit_exits_4(site: Path) -> None:
+    published(site)
+    write_bundle(site / "public", site_files(1))  # two alerts gone: 4 deletes
+    result = publish(site, "--no-build", "--max-deletes", "2")
+    assert result.exit_code == 4, result.output
+    assert "more than --max-deletes 2" in result.stderr
+    assert "Refused, nothing was changed" in result.stderr
+
+
+def test_help_documents_the_exit_codes() -> None:
+    text = CliRunner().invoke(publish_command, ["--help"]).stdout
+    assert "Exit codes:" in text
+    for line in ("  4   refused by a safety limit", "  75  another publish holds the lock"):
+        assert line in text
+
+
+def failure(result: Result, code: int, kind: str) -> dict[str, Any]:
+    """The one JSON object a failed `--json` run prints on stdout."""
+    assert result.exit_code == code, result.output
+    doc = dict(json.loads(result.stdout))
+    assert doc["ok"] is False and doc["error"]["kind"] == kind
+    assert doc["error"]["exit_code"] == code
+    assert doc["error"]["message"] in result.stderr  # the same words as the text error
+    return doc
+
+
+def test_json_reports_success_with_ok_true(site: Path) -> None:
+    assert published(site)["ok"] is True
+    result = publish(site, "--no-build", "--json", "--dry-run")
+    assert json.loads(result.stdout)["ok"] is True
+
+
+def test_json_reports_a_held_lock_on_stdout(site: Path) -> None:
+    published(site)
+    assert FolderTarget(site / "out").lock(lock_body(datetime.now(UTC))) is None
+    doc = failure(publish(site, "--no-build", "--json"), 75, "lock_held")
+    assert "Another publish holds the lock" in doc["error"]["message"]
+    assert doc["plan"] is None  # the lock comes before the plan
+
+
+def test_json_reports_a_refusal_with_its_plan(site: Path) -> None:
+    published(site)
+    write_bundle(site / "public", site_files(1))
+    doc = failure(publish(site, "--no-build", "--json", "--max-deletes", "2"), 4, "refused")
+    assert len(doc["plan"]["deletes"]) == 4 and doc["plan"]["refusals"]
+
+
+def test_json_reports_a_configuration_error(site: Path) -> None:
+    doc = failure(publish(site, "--no-build", "--json", "--target", "s3://x"), 1, "config")
+    assert "not an S3 bucket name" in doc["error"]["message"]
+
+
+def test_a_dry_run_of_a_plan_that_would_be_refused_exits_4(site: Path) -> None:
+    published(site)
+    write_bundle(site / "public", site_files(1))
+    result = publish(site, "--no-build", "--dry-run", "--max-deletes", "2")
+    assert result.exit_code == 4, result.output
+    assert "REFUSED: this would delete 4 objects" in result.stdout
+    assert "Without --dry-run it would be REFUSED" in result.stdout
+    assert "but the real run would be refused: this would delete 4" in result.stderr
+    doc = failure(
+        publish(site, "--no-build", "--dry-run", "--json", "--max-deletes", "2"), 4, "refused"
+    )
+    assert doc["dry_run"] is True and len(doc["plan"]["deletes"]) == 4
+    assert publish(site, "--no-build", "--dry-run", "--max-deletes", "4").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (("--target", "s3://Bad_Bucket/x"), "'Bad_Bucket' is not an S3 bucket name"),
+        (("--target", "ftp://x"), "expected s3://BUCKET[/PREFIX] or folder:PATH"),
+        (("--cloudfront", "e-bad"), "not a distribution id like E2QWRUHEXAMPLE"),
+        (("--akamai", "x@nowhere"), "expected EDGERC_SECTION"),
+        (("--akamai", "x@staging", "--edgerc", "/nonexistent/.edgerc"), "/nonexistent/.edgerc"),
+    ],
+)
+def test_settings_are_checked_before_the_build(
+    tmp_path: Path, setting: tuple[str, ...], message: str
+) -> None:
+    site = TmpSite(tmp_path / "site")
+    result = CliRunner().invoke(publish_command, ["--site", str(site.root / "site.toml"), *setting])
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr
+    assert not (site.root / "public").exists()  # nothing was built
+
+
+def test_a_folder_target_in_the_home_folder_expands_the_tilde(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    result = publish(site, "--no-build", "-q", "--target", "folder:~/pubhome")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "home/pubhome/index.html").exists()
+    assert not (site / "~").exists()
+    assert f"folder:{tmp_path / 'home/pubhome'}" in result.stdout
+
+
+def test_wait_without_cloudfront_is_said_to_have_no_effect(site: Path) -> None:
+    result = publish(site, "--no-build", "-q", "--wait")
+    assert result.exit_code == 0, result.output
+    note = "note: --wait has no effect: it waits for CloudFront invalidations, and no CDN is"
+    assert f"{note} configured" in result.stderr
+    result = publish(site, "--no-build", "--dry-run", "--wait", "--cloudfront", "E2QWRUHEXAMPLE")
+    assert result.exit_code == 0, result.output
+    assert "--wait" not in result.stderr
