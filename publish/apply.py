@@ -24,7 +24,13 @@ from publish.plan import GROUP_TITLES, Limits, Plan, Upload, group_of, make_plan
 from publish.remote import OWED_META, OWED_META_MAX, Pending, RemoteState, read_remote
 from publish.report import NullProgress, Outcome, Progress
 from publish.targets.base import LOCK_PATH, ObjectMeta, Target, TargetError
-from sitegen.errors import PublishError, PublishInterrupted, RefusedError, SitegenError
+from sitegen.errors import (
+    PublishError,
+    PublishInterrupted,
+    RefusedError,
+    SitegenError,
+    plural,
+)
 
 STATE_CONTENT_TYPE = "application/json; charset=utf-8"
 HOME_PAGE = "index.html"
@@ -293,8 +299,9 @@ class _Run:
 
     def _stopped(self, error: object, state: str) -> str:
         done, todo = self._done_and_todo()
+        cause = str(error).removeprefix(f"{self.target.name}: ")  # named once, here
         return (
-            f"Publish to {self.target.name} stopped: {error}\n"
+            f"Publish to {self.target.name} stopped: {cause}\n"
             f"Done: {'; '.join(done)}.\nNot done: {'; '.join(todo) or 'nothing'}.\n{state}\n"
             "Run `sitegen publish` again to finish: it does only what is still missing."
         )
@@ -311,9 +318,9 @@ class _Run:
         invalidated = {r.cdn for r in self.receipts}
         for name in (i.name for i in self.invalidators if self.plan.cdn_paths):
             where = done if name in invalidated else todo
-            where.append(f"invalidation of {len(self.plan.cdn_paths)} paths on {name}")
+            where.append(f"invalidation of {plural(len(self.plan.cdn_paths), 'path')} on {name}")
         if self.plan.deletes:
-            (done if self.deleted else todo).append(f"{len(self.plan.deletes)} deletes")
+            (done if self.deleted else todo).append(plural(len(self.plan.deletes), "delete"))
         return done, todo
 
 

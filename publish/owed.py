@@ -14,10 +14,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from publish.lock import lock_body
-from publish.plan import Plan, plural
+from publish.plan import Plan
 from publish.remote import Pending
 from publish.report import Outcome
 from publish.targets.base import LOCK_PATH, Target, TargetError
+from sitegen.errors import plural
 
 
 def unsent(plan: Plan) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from publish.local import Bundle
 from publish.manifest import STATE_PREFIX, Entry
 from publish.remote import OWED_META_MAX, Pending, RemoteState
+from sitegen.errors import plural
 
 Reason = Literal["new", "changed", "headers"]
 # Publish groups (docs/architecture.md): assets → alerts → everything else → manifest.
@@ -198,7 +199,8 @@ def _refusals(
     elif published_alerts and not any(path.startswith(ALERTS_PREFIX) for path in local):
         # a missing or emptied content folder builds a valid-looking site of index pages
         refusals.append(
-            f"the bundle has no alert pages, and {published_alerts} alert files are published: "
+            f"the bundle has no alert pages, and {plural(published_alerts, 'alert file')} "
+            "are published: "
             "publishing it would take every alert offline. Check that content/alerts/ holds "
             "the alerts; pass --force only if you mean to remove them all."
         )
@@ -293,11 +295,6 @@ def _shown(lines: list[str]) -> Iterable[str]:
         yield f"      {line}"
     if len(lines) > _SHOWN:
         yield f"      … and {len(lines) - _SHOWN} more (--json lists all)"
-
-
-def plural(n: int, noun: str) -> str:
-    """``1 file``, ``2 files`` (nouns whose plural adds an s)."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def human_size(n: int) -> str:

@@ -12,8 +12,8 @@ from typing import Any, Protocol, TextIO
 import click
 
 from publish.cdn.base import InvalidationReceipt
-from publish.plan import GROUP_TITLES, Plan, human_size, plural
-from sitegen.errors import PublishError, RefusedError, SitegenError
+from publish.plan import GROUP_TITLES, Plan, human_size
+from sitegen.errors import PublishError, RefusedError, SitegenError, plural
 
 
 @dataclass(frozen=True, slots=True)

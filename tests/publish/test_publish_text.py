@@ -70,3 +70,20 @@ def test_progress_labels_fit_one_column(tmp_path: Path) -> None:
     for title in titles:
         label = bar_label(title)
         assert len(label) == LABEL_WIDTH and label.rstrip() == title
+
+
+def test_a_stopped_publish_names_the_target_once_and_counts_of_one_singular(
+    tmp_path: Path,
+) -> None:
+    """A failed upload's TargetError starts with the target's name, which the "stopped" line
+    already gives; the Done / Not done lists count one path and one delete in the singular."""
+    from test_publish_faults import FailingTarget
+
+    out = tmp_path / "out"
+    run(write_bundle(tmp_path / "public", ONE_OF_EACH), FolderTarget(out))
+    public = write_bundle(tmp_path / "public", {"index.html": b"<h1>home v2</h1>"})
+    with pytest.raises(PublishError) as info:  # calls: lock, manifest read, the upload fails
+        run(public, FailingTarget(FolderTarget(out), fail_at=3), [RecordingCDN()])
+    message = info.value.message
+    assert message.count(f"folder:{out.resolve()}") == 1, message
+    assert "invalidation of 3 paths on fake:cdn" in message and "1 delete." in message, message
