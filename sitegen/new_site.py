@@ -1,7 +1,7 @@
 """`sitegen init`: a new site that builds at once (site.toml, the default theme, one alert).
 
-The theme is package data (`sitegen/default_site/templates/`, the same files as the example
-site's `templates/`), so an installed sitegen can start a site with nothing else.
+The theme is package data (`sitegen/default_site/templates/`; the example site's
+`templates/` is a link to it), so an installed sitegen can start a site with nothing else.
 """
 
 from __future__ import annotations
