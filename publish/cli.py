@@ -153,7 +153,7 @@ def publish_command(
         for note in ignored_flags(settings, wait=wait):
             click.echo(f"note: {note}", err=True)
         # Every setting is checked (and the clients made) before a build that may take a while.
-        store = open_target(settings.target, config.root, config.output_path)
+        store = open_target(settings.target, config.root, config.output_path, config.source_paths)
         echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
         invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
         if not no_build:

@@ -77,7 +77,7 @@ def doctor_command(
     settings = resolve_settings(
         config.publish, target=target, cloudfront=cloudfront, akamai=akamai, edgerc=edgerc
     )
-    store = open_target(settings.target, config.root, config.output_path)
+    store = open_target(settings.target, config.root, config.output_path, config.source_paths)
     report = run_doctor(config, settings, store, probe_akamai=not no_probe, write_test=write_test)
     click.echo(json.dumps(report.to_json(), indent=1, ensure_ascii=False) if as_json else report)
     sys.exit(0 if report.ok else 1)

@@ -103,7 +103,7 @@ def rollback_command(
             max_deletes=max_deletes,
             edgerc=edgerc,
         )
-        store = open_target(settings.target, config.root, config.output_path)
+        store = open_target(settings.target, config.root, config.output_path, config.source_paths)
         if show_list:
             states, remote = list_states(store)
             text = states_text(states, remote.manifest_id, store.name)

@@ -53,9 +53,12 @@ def ignored_flags(settings: PublishConfig, *, wait: bool) -> list[str]:
     return []
 
 
-def open_target(spec: str, site_root: Path, bundle_dir: Path) -> Target:
+def open_target(
+    spec: str, site_root: Path, bundle_dir: Path, sources: Sequence[Path] = ()
+) -> Target:
     """``s3://BUCKET[/PREFIX]`` or ``folder:PATH`` (relative to the site's folder; ``~`` is
-    the user's home, as for ``edgerc``)."""
+    the user's home, as for ``edgerc``). A folder may not overlap the build output or the
+    site's ``sources`` (content, templates), nor hold the site itself."""
     if spec.startswith("s3://"):
         from publish.targets.s3 import S3Target, parse_s3_url
 
@@ -68,11 +71,22 @@ def open_target(spec: str, site_root: Path, bundle_dir: Path) -> Target:
 
         folder = (site_root / Path(spec.removeprefix("folder:")).expanduser()).resolve()
         bundle = bundle_dir.resolve()
-        if folder == bundle or folder.is_relative_to(bundle) or bundle.is_relative_to(folder):
+        if site_root.resolve().is_relative_to(folder):
+            raise ConfigError(
+                f"--target {spec}: {folder} holds the site itself ({site_root.resolve()}); "
+                "publish to a folder of its own (e.g. folder:_published)"
+            )
+        if folder.is_relative_to(bundle) or bundle.is_relative_to(folder):
             raise ConfigError(
                 f"--target {spec}: {folder} overlaps the build output {bundle}; "
                 "publish to a folder outside it"
             )
+        for source in (s.resolve() for s in sources):
+            if folder.is_relative_to(source) or source.is_relative_to(folder):
+                raise ConfigError(
+                    f"--target {spec}: {folder} overlaps the site's own files {source}; "
+                    "publish to a folder of its own (e.g. folder:_published)"
+                )
         return FolderTarget(folder)
     raise ConfigError(
         f"--target {spec!r}: expected s3://BUCKET[/PREFIX] or folder:PATH "

@@ -90,6 +90,11 @@ class SiteConfig:
         return self.root / self.content_dir
 
     @property
+    def source_paths(self) -> tuple[Path, Path]:
+        """What the site is made from (a publish target must never overlap these)."""
+        return (self.content_path, self.templates_path)
+
+    @property
     def templates_path(self) -> Path:
         return self.root / self.templates_dir
 

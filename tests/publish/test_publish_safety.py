@@ -193,3 +193,30 @@ def test_a_lock_without_a_believable_since_is_aged_by_when_it_was_written(
     later = now + timedelta(seconds=901)
     got = acquire(new_target(), now=later, timeout_s=900, force=True)
     assert "broke a stale lock" in got.note
+
+
+@pytest.mark.parametrize(
+    ("spec", "what"),
+    [
+        ("folder:public", "overlaps the build output"),
+        ("folder:public/x", "overlaps the build output"),
+        ("folder:content", "overlaps the site's own files"),
+        ("folder:content/alerts/out", "overlaps the site's own files"),
+        ("folder:templates", "overlaps the site's own files"),
+        ("folder:.", "holds the site itself"),
+        ("folder:..", "holds the site itself"),
+    ],
+)
+def test_a_folder_target_may_not_overlap_the_site(tmp_path: Path, spec: str, what: str) -> None:
+    """Publishing into content/ mixed the built site into the alert sources (nothing was
+    deleted, but the sources folder then held 46 generated files)."""
+    from publish.connect import open_target
+    from sitegen.errors import ConfigError
+
+    site = tmp_path / "site"
+    sources = (site / "content", site / "templates")
+    with pytest.raises(ConfigError, match=what):
+        open_target(spec, site, site / "public", sources)
+    assert open_target("folder:_published", site, site / "public", sources).name.endswith(
+        "_published"
+    )
