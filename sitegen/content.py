@@ -263,7 +263,12 @@ class _Fields:
         if isinstance(value, list | dict):
             self.fail(f"'{key}' must be a single line of text", key)
             return default
+        if (typed := not_text(key, value)) is not None:
+            self.fail(typed, key)
+            return default
         text = str(value).strip()
+        if "TODO:" in text:
+            self.fail(f"replace the 'TODO:' text in '{key}' with the alert's own words", key)
         if not text and required:
             self.fail(f"'{key}' is empty", key)
         if BIDI_CONTROLS.search(text):
@@ -306,7 +311,18 @@ class _Fields:
             )
             return None
         if value.tzinfo is None or value.utcoffset() is None:
-            self.fail(f"{key} '{raw}' has no timezone; add one, e.g. {raw}+09:00 or {raw}Z", key)
+            written = str(raw).strip()
+            if "T" not in written and " " not in written:  # a date alone: the time is missing too
+                self.fail(
+                    f"{key} '{raw}' is a date without a time; write the time and its timezone, "
+                    f"e.g. {written}T09:00:00+09:00",
+                    key,
+                )
+            else:
+                self.fail(
+                    f"{key} '{raw}' has no timezone; add one, e.g. {written}+09:00 or {written}Z",
+                    key,
+                )
             return None
         text = str(raw)
         if "." in text or "," in text:  # only a fraction of a second has one in a valid time
@@ -446,6 +462,19 @@ def _areas(f: _Fields) -> tuple[Area, ...]:
     return tuple(a for i, item in enumerate(raw) if (a := _area(f, i, item)) is not None)
 
 
+def not_text(key: str, value: Any) -> str | None:
+    """Why a value written as text was not read as text, or None. YAML reads yes/no, on/off,
+    true/false (any case) as true or false, and numbers such as 0x10, 1e3 or 010 as numbers:
+    `title: No` would publish "False", `event: 0x10` "16"."""
+    if isinstance(value, bool | int | float) or value is None:
+        return (
+            f"'{key}' is read as {value!r}, not as text: YAML reads words such as yes, no, on, "
+            f"off, true and false, and numbers, as values of their own. Put the text in quotes, "
+            f'e.g. {key.replace("area name", "name")}: "..."'
+        )
+    return None
+
+
 def _area(f: _Fields, index: int, item: Any) -> Area | None:
     if isinstance(item, str):
         item = {"name": item}
@@ -453,7 +482,12 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
         f.fail(f"area {index + 1} needs a 'name'", "areas", index)
         return None
     _check_unknown(f, AREA_FIELDS, "areas: ", "areas", index)
+    if (typed := not_text("area name", item["name"])) is not None:
+        f.fail(typed, "areas", index, "name")
+        return None
     name = str(item["name"]).strip()
+    if "TODO:" in name:
+        f.fail("replace the 'TODO:' text in the area name with the area's name", "areas", index)
     geocodes = item.get("geocodes") or {}
     if not isinstance(geocodes, dict):
         f.fail(

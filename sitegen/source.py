@@ -7,6 +7,7 @@ returned (never raised) so that one run reports every mistake in every file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -338,7 +339,48 @@ def _parse_yaml(
     except _Refused as exc:
         return Problem(rel, exc.line, exc.message)
     assert isinstance(fields, dict)
+    problems.extend(sorted(_lost_text(root, yaml_text.split("\n"), rel), key=lambda p: p.line))
     return fields, lines, problems
+
+
+_ANCHOR_BEFORE = re.compile(r"\s*(&\S+)\s")
+_COMMENT_AFTER = re.compile(r"\s+(#\S.*)$")
+
+
+def _lost_text(root: Node, rows: list[str], rel: str) -> Iterator[Problem]:
+    """Plain (unquoted) values whose neighbouring text YAML silently drops: `&Co flood` is an
+    anchor named Co and the text "flood"; `Flood warning #2 for Seoul` is "Flood warning" and a
+    comment. A comment written `# like this` (a space after '#') is taken as meant."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, ScalarNode) and not node.style and node.value:  # plain: None/""
+            start, end = node.start_mark, node.end_mark
+            row = rows[start.line] if start.line < len(rows) else ""
+            # libyaml starts the node at its anchor, PyYAML after it: look from the separator
+            cut = max(row.rfind(": ", 0, start.column + 1), row.rfind("- ", 0, start.column + 1))
+            anchor = _ANCHOR_BEFORE.match(row[cut + 2 if cut >= 0 else 0 : end.column])
+            if anchor:
+                yield Problem(
+                    rel,
+                    start.line + 2,
+                    f"'{anchor[1]}' before '{node.value}' is read as a YAML anchor and left out "
+                    f'of the text; put the whole value in quotes, e.g. "{anchor[1]} {node.value}"',
+                )
+            tail = rows[end.line][end.column :] if end.line < len(rows) else ""
+            comment = _COMMENT_AFTER.match(tail)
+            if comment:
+                yield Problem(
+                    rel,
+                    end.line + 2,
+                    f"'{comment[1]}' after '{node.value}' is read as a comment and left out of "
+                    "the text; put the whole value in quotes (or, for a comment, write '# ' "
+                    "with a space after '#')",
+                )
 
 
 def _to_python(

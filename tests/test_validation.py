@@ -328,6 +328,30 @@ CASES = [
     ),
     ("geocode-empty", replace("{ISO3166-2: KR-11}", "{ISO3166-2: }"), 14, "error", "is ''"),
     ("geocode-space", replace("{ISO3166-2: KR-11}", "{ISO3166-2: KR 11}"), 14, "error", "'KR 11'"),
+    # YAML would publish other words than the ones written (session 12, an official's review)
+    ("title-no", replace("title: Flood watch", "title: No"), 2, "error", "read as False"),
+    ("title-yes", replace("title: Flood watch", "title: yes"), 2, "error", "read as True"),
+    ("event-hex", replace("event: Flood", "event: 0x10"), 3, "error", "read as 16, not as text"),
+    ("event-float", replace("event: Flood", "event: 1.50"), 3, "error", "read as 1.5,"),
+    ("area-off", replace("name: Seoul", "name: Off"), 13, "error", "'area name' is read as"),
+    (
+        "title-hash",
+        replace("title: Flood watch", "title: Flood watch #2 for Seoul"),
+        2,
+        "error",
+        "'#2 for Seoul' after 'Flood watch' is read as a comment",
+    ),
+    ("title-anchor", replace("event: Flood", "event: &Co flood"), 3, "error", "YAML anchor"),
+    ("area-anchor", replace("name: Seoul", "name: &x Seoul"), 13, "error", "'&x' before"),
+    ("title-todo", replace("title: Flood watch", 'title: "TODO: title"'), 2, "error", "TODO"),
+    ("area-todo", replace("name: Seoul", 'name: "TODO: area name"'), 13, "error", "TODO"),
+    (
+        "date-without-time",
+        replace("sent: 2026-11-25T07:00:00+09:00", "sent: 2026-11-25"),
+        10,
+        "error",
+        "a date without a time; write the time and its timezone, e.g. 2026-11-25T09:00:00+09:00",
+    ),
 ]
 
 
@@ -391,6 +415,13 @@ def test_symlink_out_of_content_is_refused(tmp_site: TmpSite, tmp_path: Path) ->
     errors = load_site(tmp_site.config, NOW).errors
     assert [p.path for p in errors] == ["content/alerts/leak.md"]
     assert "outside content/" in errors[0].message
+
+
+def test_quoted_text_and_spaced_comments_are_taken_as_written(tmp_site: TmpSite) -> None:
+    text = replace("title: Flood watch", 'title: "No"  # a comment, as docs/content.md shows')
+    text = text.replace("event: Flood", 'event: "0x10 & #2"')
+    assert problems_for(tmp_site, "quoted.md", text) == []
+    assert load_site(tmp_site.config, NOW).site.groups[0].primary.title == "No"
 
 
 def test_valid_alert_has_no_problem_and_case_is_forgiven(tmp_site: TmpSite) -> None:
