@@ -698,7 +698,7 @@ def _check_translations(versions: list[Alert], problems: list[Problem]) -> None:
                         other.source,
                         line,
                         f"{name} differs from {primary.source} "
-                        f"({_show(theirs)} here {_show(mine)}); all translations "
+                        f"({_show(theirs)} there, {_show(mine)} here); all translations "
                         "of an alert must agree on it",
                     )
                 )

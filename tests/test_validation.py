@@ -394,7 +394,10 @@ def test_translations_must_agree_on_cap_fields(tmp_site: TmpSite) -> None:
     tmp_site.add("flood.ko.md", replace("severity: Severe", "severity: Minor"))
     errors = load_site(tmp_site.config, NOW).errors
     assert [(p.path, p.line) for p in errors] == [("content/alerts/flood.ko.md", 5)]
-    assert "severity differs from content/alerts/flood.md (Severe here Minor)" in errors[0].message
+    assert (
+        "severity differs from content/alerts/flood.md (Severe there, Minor here)"
+        in errors[0].message
+    )
 
 
 def test_language_in_file_name_and_field_must_agree(tmp_site: TmpSite) -> None:
