@@ -184,7 +184,19 @@ def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[C
     if not folder.is_dir():
         return []
     found: list[tuple[tuple[str, ...], os.DirEntry[str]]] = []
-    _walk(folder, (), found)
+    misnamed: list[str] = []
+    _walk(folder, (), found, misnamed)
+    for name in sorted(misnamed):
+        rel = f"{folder.relative_to(config.root).as_posix()}/{name}"
+        problems.append(
+            Problem(
+                rel,
+                0,
+                "this file is not read: alert and page files must end in '.md' (lower case; "
+                "Windows may hide a '.txt' after it). Rename it if it is meant to be published.",
+                "warning",
+            )
+        )
     found.sort(key=lambda item: item[0])  # the order of sorted(Path.rglob): part by part
     content_root = config.content_path.resolve()
     check_all = not folder.resolve().is_relative_to(content_root)  # content/alerts is a link
@@ -213,10 +225,15 @@ def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[C
     return files
 
 
+# names that look meant as content but are not read (`.MD`, Notepad's `.md.txt`, ...)
+_MISNAMED = (".md", ".md.txt", ".markdown", ".mdown")
+
+
 def _walk(
     folder: Path | str,
     parts: tuple[str, ...],
     found: list[tuple[tuple[str, ...], os.DirEntry[str]]],
+    misnamed: list[str] | None = None,
 ) -> None:
     # Like Path.rglob("*.md"): descends into real folders (not linked ones), keeps every
     # "*.md" entry except editor swap and backup files (checked on the name only).
@@ -224,11 +241,14 @@ def _walk(
         for entry in entries:
             name = entry.name
             if entry.is_dir(follow_symlinks=False):
-                _walk(entry.path, (*parts, name), found)
+                _walk(entry.path, (*parts, name), found, misnamed)
             elif entry.is_symlink() and entry.is_dir():
                 found.append(((*parts, name), entry))  # a linked folder: checked, not read
-            if name.endswith(".md") and not name.startswith((".", "#")):
-                found.append(((*parts, name), entry))
+            if name.endswith(".md"):
+                if not name.startswith((".", "#")):
+                    found.append(((*parts, name), entry))
+            elif misnamed is not None and name.lower().endswith(_MISNAMED) and entry.is_file():
+                misnamed.append("/".join((*parts, name)))
 
 
 def split_stem(stem: str, languages: tuple[str, ...]) -> tuple[str, str | None]:

@@ -37,3 +37,23 @@ def test_an_empty_content_folder_is_an_empty_site(example_site: TmpSite) -> None
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_files_named_almost_like_alerts_are_warned_about(example_site: TmpSite) -> None:
+    """`x.MD` and Notepad's `x.md.txt` were skipped without a word and check said ok."""
+    alerts = example_site.root / "content/alerts"
+    text = next(alerts.glob("*.md")).read_text(encoding="utf-8")
+    for name in ("x.MD", "y.md.txt", "z.markdown", "notes.txt"):
+        (alerts / name).write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "check"],
+        cwd=example_site.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr  # warnings: the site still builds
+    output = result.stdout + result.stderr
+    for name in ("x.MD", "y.md.txt", "z.markdown"):
+        assert f"content/alerts/{name}: warning: this file is not read" in output, output
+    assert "notes.txt" not in output
