@@ -102,7 +102,7 @@ def publish(
     finally:
         (progress or NullProgress()).close()
     forced = tuple(f"--force let this through: {reason}" for reason in plan.forced)
-    notes = tuple(n for n in (note, *forced, _release(target).strip()) if n)
+    notes = tuple(n for n in (note, *forced, _finish(target, run)) if n)
     return Outcome(
         plan=plan,
         dry_run=False,
@@ -165,6 +165,33 @@ def _interrupted(target: Target, run: _Run | None) -> str:
     return run._stopped("interrupted", state) + _release(target)
 
 
+def _finish(target: Target, run: _Run) -> str:
+    """Release the lock after a publish that did all it could. Invalidations a stopped publish
+    owed, which this one had no CDN to send, stay owed instead: the lock is rewritten
+    *released* with them (one conditional write in place of the delete), and the next publish
+    with a CDN takes it over and sends them."""
+    owed = run.remaining()
+    if not owed.invalidate:
+        return _release(target).strip()
+    paths = plural(len(owed.invalidate), "path")
+    body = lock_body(run.lock.since, owed, released=True, publishing=run.local.id)
+    try:
+        kept = target.relock(body)
+    except TargetError as exc:
+        return f"the {paths} could not be kept owed ({exc}): invalidate them by hand" + (
+            _release(target)
+        )
+    if not kept:
+        return (
+            f"the {paths} could not be kept owed: another publish broke the lock meanwhile; "
+            "invalidate them by hand (sitegen publish --dry-run --json lists them)"
+        )
+    return (
+        f"the {paths} stay owed, recorded in {LOCK_PATH}: the next publish with a CDN "
+        "configured (--cloudfront, --akamai or [publish]) sends them"
+    )
+
+
 def _release(target: Target) -> str:
     """Release the lock; never raise (the caller may be reporting a failure already)."""
     try:
@@ -223,10 +250,11 @@ class _Run:
 
     def remaining(self) -> Pending:
         """The work after the manifest not done yet: invalidations (unless every CDN gave a
-        receipt) and deletes."""
+        receipt; with no CDN configured, those a stopped publish owed, which stay owed until
+        a publish with a CDN sends them) and deletes."""
         receipted = {r.cdn for r in self.receipts}
-        invalidate = self.plan.cdn_paths
-        if all(i.name in receipted for i in self.invalidators):
+        invalidate = self.plan.cdn_paths if self.plan.cdns else self.plan.owed_invalidations
+        if self.plan.cdns and all(i.name in receipted for i in self.invalidators):
             invalidate = ()
         delete = () if self.deleted else self.plan.deletes
         return Pending(self.plan.manifest_id, invalidate, delete)

@@ -14,7 +14,6 @@ import click
 from publish.apply import PublishOptions, publish
 from publish.connect import ignored_flags, open_invalidators, open_target, resolve_settings
 from publish.local import read_local
-from publish.owed import keep_owed
 from publish.plan import Limits
 from publish.report import dry_run_refusal, json_on_failure, make_progress
 from sitegen.cli import may_exit_quickly
@@ -172,7 +171,6 @@ def publish_command(
         progress = make_progress(quiet=quiet or as_json)
         with sigterm_interrupts():
             outcome = publish(local, store, invalidators, options, progress=progress)
-        outcome = keep_owed(store, outcome)
         if (refused := dry_run_refusal(outcome)) is not None:
             if not as_json:
                 click.echo(outcome)

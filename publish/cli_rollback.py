@@ -9,7 +9,6 @@ import click
 
 from publish.apply import PublishOptions
 from publish.connect import open_invalidators, open_target, resolve_settings
-from publish.owed import keep_owed
 from publish.plan import Limits
 from publish.report import dry_run_refusal, json_on_failure, make_progress
 from publish.rollback import describe_state, list_states, rollback, states_json, states_text
@@ -118,7 +117,6 @@ def rollback_command(
         )
         progress = make_progress(quiet=quiet or as_json)
         kept, outcome = rollback(store, to, invalidators, options, progress=progress)
-        outcome = keep_owed(store, outcome)
         if (refused := dry_run_refusal(outcome)) is not None:
             if not as_json:
                 click.echo(outcome)

@@ -98,7 +98,7 @@ def _summary(outcome: Outcome) -> Iterator[str]:
 
 def _owed_unsent(plan: Plan, what: str, then: str = "") -> Iterator[str]:
     """Said plainly: work a previous publish owed that this one, without a CDN, cannot do
-    (publish.owed keeps it owed)."""
+    (publish.apply._finish keeps it owed)."""
     if plan.owed_invalidations and not plan.cdns:
         owed = plural(len(plan.owed_invalidations), "invalidation")
         where = "no CDN is configured for this publish"
