@@ -420,6 +420,8 @@ def _to_python(
             )
         if node.tag == _STR_TAG or node.tag.endswith(":timestamp"):
             return node.value  # text as written; dates are parsed (strictly) by content.py
+        if not node.style and _code(path):
+            return node.value
         return SafeConstructor().construct_object(node)
     if isinstance(node, SequenceNode):
         items = []
@@ -443,6 +445,17 @@ def _to_python(
         lines[(*path, key)] = key_line
         result[key] = _to_python(value_node, (*path, key), lines, problems, rel, seen)
     return result
+
+
+def _code(path: KeyPath) -> bool:
+    """Is this an area's code (a geocode value or its `id`)? Codes are text as written,
+    whatever they look like: YAML reads `SAME: 006037` as the octal number 3103, and
+    `id: 0101` as 65, so the area would be published under another code."""
+    return (
+        len(path) > 2
+        and path[0] == "areas"
+        and (path[2] == "geocodes" if len(path) == 4 else len(path) == 3 and path[2] == "id")
+    )
 
 
 def _where(path: KeyPath) -> str:
@@ -573,7 +586,7 @@ def _value(text: str, path: KeyPath, line: int, lines: dict[KeyPath, int]) -> An
         return quoted[1]
     if _PLAIN_BLOCK.fullmatch(text) is None or ": " in text or text.endswith(":"):
         raise _Decline
-    return _plain(text)
+    return text if _code(path) else _plain(text)
 
 
 def _flow(
@@ -623,7 +636,7 @@ def _flow_item(
     if plain is None:
         raise _Decline
     value = plain[0].rstrip(" ")
-    return _plain(value), at + len(value)
+    return value if _code(path) else _plain(value), at + len(value)
 
 
 def _key(text: str) -> str:

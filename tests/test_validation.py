@@ -427,6 +427,24 @@ def test_quoted_text_and_spaced_comments_are_taken_as_written(tmp_site: TmpSite)
     assert load_site(tmp_site.config, NOW).site.groups[0].primary.title == "No"
 
 
+@pytest.mark.parametrize(
+    "codes",
+    [
+        "    id: 0101\n    geocodes: {SAME: 006037, FIPS6: 1e3}",  # the fast reader's form
+        "    id: 0101\n    geocodes:\n      SAME: 006037\n      FIPS6: 1e3",  # libyaml's
+    ],
+)
+def test_area_codes_are_taken_as_written(tmp_site: TmpSite, codes: str) -> None:
+    """YAML reads 006037 as the octal number 3103 and 1e3 as 1000.0: a geocode that lost its
+    leading zero names another county, and its area page moved."""
+    assert (
+        problems_for(tmp_site, "codes.md", replace("    geocodes: {ISO3166-2: KR-11}", codes)) == []
+    )
+    area = load_site(tmp_site.config, NOW).site.groups[0].primary.areas[0]
+    assert area.geocodes == (("FIPS6", "1e3"), ("SAME", "006037"))
+    assert area.slug == "0101"
+
+
 def test_valid_alert_has_no_problem_and_case_is_forgiven(tmp_site: TmpSite) -> None:
     tmp_site.add("flood.md", replace("severity: Severe", "severity: severe"))
     loaded = load_site(tmp_site.config, NOW)

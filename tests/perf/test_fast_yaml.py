@@ -68,7 +68,20 @@ PLAIN = [
     "",
 ]
 QUOTED = ['"plain"', '"025017"', '"a: b # c"', '"\\u00e9"', '"a\\"b"', '""', "'single'", '"open']
-FLOW_ATOMS = ["KR-017", '"KR-017"', "37.5", "-126.9", "yes", "x y", "a:b", "", " x", "x ", '"q"']
+FLOW_ATOMS = [
+    "KR-017",
+    "006037",
+    '"KR-017"',
+    "37.5",
+    "-126.9",
+    "yes",
+    "x y",
+    "a:b",
+    "",
+    " x",
+    "x ",
+    '"q"',
+]
 
 
 def flow(rng: random.Random, depth: int = 0) -> str:
@@ -101,7 +114,7 @@ def area_list(rng: random.Random) -> list[str]:
     rows = []
     for _ in range(rng.randint(0, 3)):
         rows.append(f"{indent}- name: {value(rng)}")
-        for key in rng.sample(["geocodes", "polygon", "name", "circle"], rng.randint(0, 2)):
+        for key in rng.sample(["geocodes", "polygon", "name", "circle", "id"], rng.randint(0, 2)):
             pad = indent + rng.choice(["  ", "  ", "  ", " ", "   "])
             rows.append(f"{pad}{key}:{rng.choice([' ', ' ', '  ', ''])}{value(rng)}")
         if rng.random() < 0.05:
