@@ -161,7 +161,7 @@ def publish_command(
             # linger: the build's ~1,000,000 cached objects are not freed one by one on return
             # (~30 ms at 10,000 alerts); with the quick exit below, a one-alert `sitegen
             # publish` at 10,000 alerts took ~0.15 s less (A/B of 14 pairs, 1.27 -> 1.12 s)
-            report = build_site(config, resolve_now(now), linger=True)
+            report = build_site(config, resolve_now(now, config), linger=True)
             if not (quiet or as_json):
                 click.echo(report.summary(), err=True)
         local = read_local(config.output_path, just_built=not no_build)

@@ -116,7 +116,7 @@ def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, int]:
     from sitegen.salvage import load_valid
 
     config = load(site_file)
-    salvaged = load_valid(config, resolve_now(now))
+    salvaged = load_valid(config, resolve_now(now, config))
     loaded = with_page_warnings(config, salvaged.loaded)
     if loaded.site is not None:
         loaded = Loaded(loaded.site, (*loaded.problems, *advice(loaded.site)))
@@ -151,7 +151,7 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
 
     config = load(site_file)
     progress = Progress(sys.stderr if sys.stderr.isatty() and not quiet else None)
-    report = build_site(config, resolve_now(now), progress, linger=True)
+    report = build_site(config, resolve_now(now, config), progress, linger=True)
     for warning in report.warnings:
         click.echo(str(warning), err=True)
     if not quiet:

@@ -36,7 +36,7 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
     if as_json:
         _status_json(site_file, now)
     config = load(site_file)
-    salvaged = load_valid(config, resolve_now(now))
+    salvaged = load_valid(config, resolve_now(now, config))
     for problem in salvaged.problems:
         click.echo(str(problem), err=True)
     click.echo(format_status(site_status(salvaged.site, config)))
@@ -49,7 +49,7 @@ def _status_json(site_file: Path, now: datetime | None) -> NoReturn:
     problem found, and `error` when nothing could be read (site.toml missing or wrong)."""
     try:
         config = load(site_file)
-        salvaged = load_valid(config, resolve_now(now))
+        salvaged = load_valid(config, resolve_now(now, config))
     except SitegenError as exc:
         document: dict[str, object] = {"ok": False, "error": exc.format_message(), "problems": []}
         click.echo(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True))

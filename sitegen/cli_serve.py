@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from sitegen.options import load, now_option, site_option
+from sitegen.options import load, localize, now_option, site_option
 from sitegen.serve import serve
 
 
@@ -38,9 +38,16 @@ def serve_command(
       sitegen serve
       sitegen serve --port 8080 --open
     """
-    load(site_file)  # no site.toml, or a wrong one: fail as every command does, not serve 404s
+    config = load(site_file)  # no site.toml, or a wrong one: fail as every command does
     try:
-        serve(site_file, host, port, open_browser, now, lambda line: click.echo(line, err=True))
+        serve(
+            site_file,
+            host,
+            port,
+            open_browser,
+            localize(now, config),
+            lambda line: click.echo(line, err=True),
+        )
     except OSError as exc:
         raise click.ClickException(listen_advice(host, port, exc)) from exc
 

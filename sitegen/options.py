@@ -15,7 +15,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class InstantType(click.ParamType):  # type: ignore[type-arg]
-    """An ISO 8601 date and time with a timezone, e.g. 2026-09-13T08:00:00+09:00."""
+    """An ISO 8601 date and time, e.g. 2026-09-13T08:00:00+09:00; without a timezone it is
+    left naive here and read in the site's timezone by `localize` (the site is not loaded
+    yet when options are parsed)."""
 
     name = "DATETIME"
 
@@ -26,10 +28,11 @@ class InstantType(click.ParamType):  # type: ignore[type-arg]
             parsed = datetime.fromisoformat(str(value))
         except ValueError:
             self.fail(
-                f"{value!r} is not a date and time like 2026-09-13T08:00:00+09:00", param, ctx
+                f"{value!r} is not a date and time like 2026-09-13T08:00:00+09:00 (without "
+                "+09:00 or Z, the site's timezone is meant)",
+                param,
+                ctx,
             )
-        if parsed.tzinfo is None:
-            self.fail(f"{value!r} has no timezone; add one such as +09:00 or Z", param, ctx)
         return parsed
 
 
@@ -59,8 +62,9 @@ def now_option(func: F) -> F:
         "--now",
         type=InstantType(),
         default=None,
-        help="Build as if it were this instant (decides which alerts are active). "
-        "Default: the current time.",
+        help="Build as if it were this instant (decides which alerts are active), e.g. "
+        "2026-09-13T08:00:00+09:00; without a timezone, in the site's ([site] timezone in "
+        "site.toml, else this machine's). Default: the current time.",
     )(func)
 
 
@@ -78,8 +82,18 @@ max_deletes_option = click.option(
 progress_quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 
 
-def resolve_now(now: datetime | None) -> datetime:
-    return now if now is not None else datetime.now(UTC).replace(microsecond=0)
+def resolve_now(now: datetime | None, config: SiteConfig) -> datetime:
+    """--now as an aware instant, else the current time."""
+    return localize(now, config) or datetime.now(UTC).replace(microsecond=0)
+
+
+def localize(now: datetime | None, config: SiteConfig) -> datetime | None:
+    """A --now written without a timezone is the site's local time, as `sitegen new` writes
+    times: the timezone in site.toml, else this machine's."""
+    if now is None or now.tzinfo is not None:
+        return now
+    zone = config.zone
+    return now.replace(tzinfo=zone) if zone is not None else now.astimezone()
 
 
 def load(site_file: Path) -> SiteConfig:

@@ -368,3 +368,14 @@ def test_debug_after_the_command_name_and_the_exact_command_to_rerun(
     after = run("status", "--now", NOW, "--debug")
     assert "Traceback" in after.stderr and "ZeroDivisionError" in after.stderr
     assert "No such option" not in after.stderr
+
+
+def test_now_without_timezone_is_the_sites_local_time(tmp_site: TmpSite) -> None:
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("[site]\n", '[site]\ntimezone = "Asia/Seoul"\n'))
+    tmp_site.add("flood.md", alert_text())  # in force 2026-11-25T07:00 to 11-26T07:00 +09:00
+    # 06:30 in Seoul: still in force; read as UTC (15:30 in Seoul) it would have expired
+    result = sitegen("status", "--json", "--now", "2026-11-26T06:30:00", cwd=tmp_site.root)
+    status = json.loads(result.stdout)
+    assert [alert["id"] for alert in status["active"]] == ["flood"], result.stdout
+    assert status["now"] in ("2026-11-26T06:30:00+09:00", "2026-11-25T21:30:00+00:00")
