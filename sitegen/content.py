@@ -462,6 +462,33 @@ def _did_you_mean(word: str, known: set[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
+    """The hint "; did you mean 'x' or 'y'?" for an alert id nobody has. Ids of one day share
+    their first 11 characters (`2026-11-24-`), so a plain similarity ratio offered any alert
+    of that day: the part after the date is compared instead. Ids holding that part come
+    first (`tsunami`, or the date left off), else the one nearest in spelling (a typo, or
+    the right name with another date)."""
+    import difflib
+
+    ids = sorted(known)
+    name = _DATED.sub("", word.lower(), count=1)
+    if not name:
+        return ""
+    close = [k for k in ids if name in k.lower()]
+    if not close:
+        by_name: dict[str, list[str]] = {}
+        for k in ids:
+            by_name.setdefault(_DATED.sub("", k.lower(), count=1), []).append(k)
+        nearest = difflib.get_close_matches(name, list(by_name), 1, 0.7)
+        close = by_name[nearest[0]] if nearest else []
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(k) for k in close[:3]) + "?"
+
+
+_DATED = re.compile(r"^\d{4}-\d{2}-\d{2}-")
+
+
 def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -> None:
     fields = f.doc.fields
     for part in path:
@@ -746,7 +773,7 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
             if ref == alert.id:
                 problems.append(Problem(alert.source, line, "an alert cannot reference itself"))
             elif ref not in by_id:
-                hint = _did_you_mean(ref, set(by_id))
+                hint = did_you_mean_id(ref, by_id)
                 problems.append(
                     Problem(
                         alert.source,

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sitegen.config import SiteConfig
+from sitegen.content import did_you_mean_id
 from sitegen.errors import Problem, SitegenError
 from sitegen.model import AlertGroup, MsgType, Status
 from sitegen.salvage import Salvaged, load_valid
@@ -50,7 +51,7 @@ def find_chain(config: SiteConfig, alert_id: str, now: datetime) -> Chain:
     known = set(site.by_id) | {key for key, _ in broken.values()}
     if alert_id not in known:
         raise UnknownAlertError(
-            f"there is no alert with id {alert_id!r}{_did_you_mean(alert_id, known)}"
+            f"there is no alert with id {alert_id!r}{did_you_mean_id(alert_id, known)}"
         )
     component = _component(alert_id, site.groups, broken, config.root)
     blocking = sorted(rel for rel, (key, _) in broken.items() if key in component)
@@ -138,13 +139,3 @@ def _blocked(alert_id: str, blocking: list[str], salvaged: Salvaged) -> str:
         f"alert {alert_id!r} cannot be followed up until these problems in its update chain "
         f"are fixed (problems in other files do not matter here):{problems}"
     )
-
-
-def _did_you_mean(word: str, known: set[str]) -> str:
-    import difflib
-
-    containing = [k for k in sorted(known) if word.lower() in k.lower()]
-    close = (containing or difflib.get_close_matches(word, sorted(known), n=3, cutoff=0.5))[:3]
-    if not close:
-        return ""
-    return "; did you mean " + " or ".join(repr(c) for c in close) + "?"

@@ -664,3 +664,26 @@ def test_the_example_site_has_no_problem() -> None:
     from sitegen_fixtures import REPO
 
     assert load_site(load_config(REPO / "site.toml"), NOW).problems == ()
+
+
+@pytest.mark.parametrize(
+    ("ref", "hint"),
+    [
+        ("2026-11-25-flood-watch", "; did you mean '2026-11-24-flood-watch'?"),  # another day
+        ("2026-11-24-flood-wach", "; did you mean '2026-11-24-flood-watch'?"),  # a typo
+        ("flood-watch", "; did you mean '2026-11-24-flood-watch'?"),  # the date left off
+        ("2026-11-24-storm-surge", ""),  # only the day in common: no unrelated alert offered
+    ],
+)
+def test_an_unknown_reference_suggests_only_a_likely_id(
+    tmp_site: TmpSite, ref: str, hint: str
+) -> None:
+    tmp_site.add("2026-11-24-flood-watch.md", GOOD)
+    tmp_site.add("2026-11-24-school-closures.md", GOOD)
+    update = alert_text(references=f"[{ref}]", sent="2026-11-25T08:00:00+09:00")
+    problems = problems_for(
+        tmp_site, "update.md", update.replace("msg_type: Alert", "msg_type: Update")
+    )
+    assert [p.message for p in problems] == [
+        f"references '{ref}', but there is no alert with that id{hint}"
+    ]
