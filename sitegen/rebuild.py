@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +57,7 @@ from sitegen.render import (
     make_environment,
     not_found_spec,
     sitemap_entries,
+    template_frame,
 )
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a content file
@@ -455,7 +455,7 @@ def _problem_from(exc: SitegenError, config: SiteConfig | None) -> Problem:
     if isinstance(cause, jinja2.TemplateSyntaxError):
         return Problem(f"templates/{cause.name}", cause.lineno, cause.message or "syntax error")
     if isinstance(cause, jinja2.TemplateError) and config is not None:
-        located = _template_frame(cause, config.templates_path)
+        located = template_frame(cause, config.templates_path)
         if located is not None:
             name, line = located
             text = message.split(": ", 1)[1] if message.startswith("templates/") else message
@@ -464,13 +464,3 @@ def _problem_from(exc: SitegenError, config: SiteConfig | None) -> Problem:
     if rest and (path.startswith("templates/") or path.endswith(".toml")):
         return Problem(path, 0, rest)
     return Problem(str(config.root / "site.toml") if config else "site.toml", 0, message)
-
-
-def _template_frame(exc: BaseException, folder: Path) -> tuple[str, int] | None:
-    """The innermost template frame of a rendering error: (template name, line)."""
-    root = str(folder.resolve())
-    found = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename.startswith(root) and frame.lineno:
-            found = (Path(frame.filename).relative_to(root).as_posix(), frame.lineno)
-    return found

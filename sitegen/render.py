@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import traceback
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, partial
+from pathlib import Path
 from types import CodeType, FunctionType
 from typing import Any, TypeVar, cast
 
@@ -1117,11 +1120,38 @@ def _render(env: jinja2.Environment, spec: PageSpec) -> bytes:
         return template.render(spec.context, page_url=spec.url).encode("utf-8")
     except jinja2.TemplateSyntaxError as exc:
         raise BuildError(f"templates/{exc.name}:{exc.lineno}: {exc.message}") from exc
-    except jinja2.UndefinedError as exc:
-        raise BuildError(
-            f"templates/{spec.template}: {exc.message} (while rendering {spec.url})"
-        ) from exc
     except jinja2.TemplateNotFound as exc:
         raise BuildError(
             f"templates/{exc.name}: template not found (needed for {spec.url})"
         ) from exc
+    except BuildError:
+        raise
+    except Exception as exc:  # a template's own mistake (a typo, `title + 1`), or our bug
+        folder = cast(jinja2.FileSystemLoader, env.loader).searchpath[0]
+        located = template_frame(exc, Path(folder))
+        where = f"templates/{located[0]}:{located[1]}" if located else ""
+        if isinstance(exc, jinja2.UndefinedError):
+            where = where or f"templates/{spec.template}"
+            raise BuildError(f"{where}: {exc.message} (while rendering {spec.url})") from exc
+        if located is None:
+            raise  # no template line on the way: an internal error
+        innermost = traceback.extract_tb(exc.__traceback__)[-1].filename
+        if innermost.endswith(located[0]):
+            raise BuildError(f"{where}: {exc} (while rendering {spec.url})") from exc
+        raise BuildError(  # in a filter or function this line calls: likely what it passed
+            f"{where}: {type(exc).__name__} in what this line calls: {exc} (while rendering "
+            f"{spec.url}); check the values it passes (if they are right, it is a bug in "
+            "sitegen: please report it)"
+        ) from exc
+
+
+def template_frame(exc: BaseException, folder: Path) -> tuple[str, int] | None:
+    """The innermost template frame of a rendering error: (template name, line). Jinja gives
+    a template's code the template file's path and lines; the folder may be a symlink."""
+    roots = {os.path.join(str(folder), ""), os.path.join(str(folder.resolve()), "")}
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        root = next((r for r in roots if frame.filename.startswith(r)), None)
+        if root is not None and frame.lineno:
+            found = (frame.filename[len(root) :].replace(os.sep, "/"), frame.lineno)
+    return found

@@ -111,9 +111,35 @@ def test_failed_build_leaves_previous_bundle_intact(example_site: TmpSite) -> No
     example_site.build()
     before = tree(example_site.public)
     (example_site.root / "templates" / "alert.html").write_text("{{ no_such_variable }}")
-    with pytest.raises(BuildError, match=r"templates/alert.html: 'no_such_variable' is undefined"):
+    with pytest.raises(
+        BuildError, match=r"templates/alert.html:1: 'no_such_variable' is undefined"
+    ):
         example_site.build()
     assert tree(example_site.public) == before
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ("{{ alert.titel }}", "'sitegen.model.Alert object' has no attribute 'titel'"),
+        ("{{ alert.title + 1 }}", 'can only concatenate str (not "int") to str'),
+        ("{{ alert.title|localtime }}", "AttributeError in what this line calls: 'str' object"),
+    ],
+)
+def test_a_template_mistake_names_its_file_and_line(
+    example_site: TmpSite, mistake: str, message: str
+) -> None:
+    """A template author's mistake is theirs to fix, at a line: not "internal error: a bug in
+    sitegen" (TypeError), nor a template name without the line (a misspelt attribute)."""
+    base = example_site.root / "templates" / "base.html"
+    lines = base.read_text("utf-8").split("\n")
+    row = next(i for i, text in enumerate(lines) if "<main" in text) + 1
+    lines.insert(row, f"{{% if alert is defined %}}{mistake}{{% endif %}}")
+    base.write_text("\n".join(lines), "utf-8")
+    with pytest.raises(BuildError) as caught:
+        example_site.build()
+    assert caught.value.format_message().startswith(f"templates/base.html:{row + 1}: {message}")
+    assert "(while rendering /alerts/" in caught.value.format_message()
 
 
 def test_invalid_content_fails_the_build_with_every_problem(example_site: TmpSite) -> None:
