@@ -51,7 +51,7 @@ from sitegen.content import (
     require_site,
     scan_content,
 )
-from sitegen.errors import BuildError, ContentError, Problem
+from sitegen.errors import BuildError, ContentError, Problem, plural
 from sitegen.model import Alert, Site, shape
 
 if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when there is some
@@ -95,7 +95,8 @@ class BuildReport:
         path, size = self.largest_page
         units = self.rendered + self.reused
         return (
-            f"built {self.pages:,} pages, {self.files:,} files ({_size(self.bytes)}) in "
+            f"built {plural(self.pages, 'page')}, {plural(self.files, 'file')} "
+            f"({_size(self.bytes)}) in "
             f"{self.seconds:.2f} s: {self.written:,} written, {self.removed:,} removed, "
             f"cache hits {self.reused:,}/{units:,} units and "
             f"{max(0, self.files - self.written):,}/{self.files:,} files; "

@@ -33,8 +33,8 @@ class Problem:
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """ "1 problem", "2 problems": the count with the noun in the right number."""
-    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+    """ "1 problem", "2 problems", "1,024 files": the count with the noun in the right number."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
 
 
 class SitegenError(click.ClickException):

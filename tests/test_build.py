@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.build import build_site, compressed_size
+from sitegen.build import BuildReport, build_site, compressed_size
 from sitegen.errors import BuildError, ContentError
 from sitegen_fixtures import NOW, REPO, TmpSite, alert_text
 
@@ -475,3 +475,10 @@ def test_a_base_url_with_a_query_or_fragment_is_refused(tmp_site: TmpSite, base_
     toml.write_text(toml.read_text().replace("https://alerts.test/", base_url))
     with pytest.raises(ConfigError, match="no query or fragment"):
         tmp_site.config  # noqa: B018 - loading it is the test
+
+
+def test_summary_counts_read_as_english() -> None:
+    report = BuildReport(1, 2048, 1, 0.5, (), ("index.html", 900), pages=1, rendered=1)
+    assert report.summary().startswith("built 1 page, 1 file (2 KiB) in 0.50 s: 1 written,")
+    many = BuildReport(22_667, 2**25, 0, 0.2, (), ("index.html", 900), pages=12_345)
+    assert many.summary().startswith("built 12,345 pages, 22,667 files (32.0 MiB) in 0.20 s:")
