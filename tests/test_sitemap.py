@@ -7,10 +7,13 @@ import json
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from sitegen import render
+from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
 from sitegen_fixtures import REPO, TmpSite
 
@@ -99,6 +102,23 @@ def test_parts_keep_under_the_byte_limit(
         assert part.stat().st_size <= 2_000
         seen += urls_of(part)
     assert seen == urls_of(GOLDEN)
+
+
+def test_parts_cut_by_count_alone_are_those_counted_byte_by_byte(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While no part can reach the byte limit (bounded from the longest URL) the URLs are cut
+    by count alone, without counting each one's bytes: the same parts as counting them."""
+    entries = [(loc.removeprefix(BASE[:-1]), when) for loc, when in urls_of(GOLDEN)]
+    config = cast(SiteConfig, SimpleNamespace(base_url=BASE))
+    monkeypatch.setattr(render, "SITEMAP_MAX_URLS", 5)
+    by_count = render._sitemap_parts(config, entries)
+    assert by_count == [entries[i : i + 5] for i in range(0, 31, 5)]
+    # room for 5 rows of up to 140 bytes (the longest is 139), not for the bound's 5 x ~500
+    monkeypatch.setattr(render, "SITEMAP_MAX_BYTES", render._SITEMAP_FRAME + 5 * 140)
+    assert render._sitemap_parts(config, entries) == by_count
+    monkeypatch.setattr(render, "SITEMAP_MAX_BYTES", render._SITEMAP_FRAME + 5 * 130)
+    assert render._sitemap_parts(config, entries) != by_count  # the bytes were counted
 
 
 def test_a_template_that_overflows_a_sitemap_is_refused(
