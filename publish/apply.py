@@ -34,6 +34,9 @@ from sitegen.errors import (
 
 STATE_CONTENT_TYPE = "application/json; charset=utf-8"
 HOME_PAGE = "index.html"
+# Past 50,000 URLs the sitemap is an index of sitemaps/N.xml: it goes up after every part it
+# lists, new or changed, as the home page goes up after what it lists.
+SITEMAP = "sitemap.xml"
 STATE_CACHE_CONTROL = "no-store"  # the "meta" class: never cached at the edge
 _CDN_ERRORS: tuple[type[BaseException], ...] = (
     SitegenError,
@@ -367,16 +370,20 @@ _RECORDED = (
 def upload_batches(plan: Plan) -> list[tuple[str, tuple[Upload, ...]]]:
     """The uploads in the order that keeps every published page's links working: new files
     first (nothing online links to them yet), then changed ones (which may now link to the new
-    ones), each in group order (assets, alerts, the rest); the home page last of all, so on a
-    first publish the site appears complete. Files within a batch go up in parallel."""
+    ones), each in group order (assets, alerts, the rest); then the sitemap (an index of its
+    parts on a large site) and the home page last of all, so on a first publish the site
+    appears complete. Files within a batch go up in parallel."""
     batches: list[tuple[str, tuple[Upload, ...]]] = []
+    last = (SITEMAP, HOME_PAGE)
     for label, reasons in (("new", ("new",)), ("changed", ("changed", "headers"))):
         for title, group in zip(GROUP_TITLES, plan.groups, strict=True):
-            batch = tuple(u for u in group if u.reason in reasons and u.path != HOME_PAGE)
+            batch = tuple(u for u in group if u.reason in reasons and u.path not in last)
             if batch:
                 batches.append((f"{label} {title}", batch))
-    home = tuple(u for u in plan.uploads if u.path == HOME_PAGE)
-    return batches + ([("home page", home)] if home else [])
+    for path, title in zip(last, ("sitemap", "home page"), strict=True):
+        alone = tuple(u for u in plan.uploads if u.path == path)
+        batches += [(title, alone)] if alone else []
+    return batches
 
 
 def _succeeded(future: Future[int]) -> bool:

@@ -200,8 +200,8 @@ class LineProgress:
         pass
 
 
-# Step titles are "new …"/"changed …" + a group title (apply.upload_batches), "home page" and
-# "deleting": the longest sets the label column, so the bars of every step line up.
+# Step titles are "new …"/"changed …" + a group title (apply.upload_batches), "sitemap",
+# "home page" and "deleting": the longest sets the label column, so every step's bar lines up.
 LABEL_WIDTH = max(len(f"changed {title}") for title in GROUP_TITLES)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, partial
+from operator import itemgetter
 from pathlib import Path
 from types import CodeType, FunctionType
 from typing import Any, TypeVar, cast
@@ -47,6 +48,12 @@ LANGUAGE_NAMES = {
 }
 FEED_ENTRIES = 100
 T = TypeVar("T")
+# sitemaps.org: one sitemap file lists at most 50,000 URLs in at most 50 MB (52,428,800 bytes,
+# uncompressed). A site with more makes /sitemap.xml an index of parts (SITEMAP_PARTS + "1.xml",
+# …), which robots.txt may name as it names a sitemap. Tests lower SITEMAP_MAX_URLS.
+SITEMAP_MAX_URLS = 50_000
+SITEMAP_MAX_BYTES = 52_428_800
+SITEMAP_PARTS = "/sitemaps/"
 # Archive and area pages list this many alerts each, so no page grows with the archive.
 LIST_PAGE_SIZE = 50
 
@@ -944,8 +951,13 @@ def site_units(
     env = environments[config.default_language]
     if want("page:feed.atom"):
         units.append(_page_unit(env, _feed_spec(view), view, closures))
-    if want("page:sitemap.xml"):
-        units.append(_page_unit(env, _sitemap_spec(view, sitemap_entries(view, pages))))
+    if wanted is None or any(map(_names_a_sitemap, wanted)):
+        entries = sitemap_entries(view, pages if wanted is None else None)
+        units += [
+            _page_unit(env, spec)
+            for spec in sitemap_specs(view, entries)
+            if want(_page_name(spec.url))
+        ]
     if want("page:robots.txt"):
         robots = PageSpec("/robots.txt", "robots.txt", config.default_language, {})
         units.append(_page_unit(env, robots))
@@ -956,6 +968,11 @@ def site_units(
 
 def _page_name(url: str) -> str:
     return f"page:{url_to_path(url)}"
+
+
+def _names_a_sitemap(name: str) -> bool:
+    """Whether a unit name is the sitemap's or one of its parts' (see sitemap_specs)."""
+    return name == "page:sitemap.xml" or name.startswith(f"page:{SITEMAP_PARTS[1:]}")
 
 
 # Context entries that list alerts (as Items): what a page unit's `groups` are made of.
@@ -1080,9 +1097,18 @@ def _cap_outputs(view: SiteView, env: jinja2.Environment) -> Iterator[tuple[str,
 
 
 def _render_feed(env: jinja2.Environment, spec: PageSpec) -> bytes:
-    """A feed keeps its newest entries within the aggregators' size limit; others render as is."""
+    """A feed keeps its newest entries within the aggregators' size limit; a sitemap must fit
+    sitemaps.org's (sitemap_specs splits for what sitegen's template writes; a template that
+    writes more a URL could overflow a part: refused here); others render as is."""
     if "entries" not in spec.context:
-        return _render(env, spec)
+        data = _render(env, spec)
+        if len(data) > SITEMAP_MAX_BYTES and _names_a_sitemap(_page_name(spec.url)):
+            raise BuildError(
+                f"templates/{spec.template}: {spec.url} would be {len(data):,} bytes, over the "
+                f"{SITEMAP_MAX_BYTES:,} a sitemap may hold (sitemaps.org): write each URL as "
+                "sitegen's own template does (<url>, <loc>, <lastmod>), on which the split relies"
+            )
+        return data
     return fit_feed(
         spec.context["entries"],
         lambda kept: _render(env, replace(spec, context={**spec.context, "entries": kept})),
@@ -1092,7 +1118,7 @@ def _render_feed(env: jinja2.Environment, spec: PageSpec) -> bytes:
 def _site_files(
     view: SiteView, entries: list[tuple[str, str]]
 ) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for spec in (_feed_spec(view), _sitemap_spec(view, entries)):
+    for spec in (_feed_spec(view), *sitemap_specs(view, entries)):
         yield spec.template, spec.url.lstrip("/"), spec.context
     yield "robots.txt", "robots.txt", {}
 
@@ -1107,11 +1133,61 @@ def _feed_spec(view: SiteView) -> PageSpec:
     return PageSpec("/feed.atom", "feed.atom", lang, feed)
 
 
-def _sitemap_spec(view: SiteView, entries: list[tuple[str, str]]) -> PageSpec:
-    """The sitemap of `sitemap_entries`, by URL."""
-    return PageSpec(
-        "/sitemap.xml", "sitemap.xml", view.config.default_language, {"pages": sorted(entries)}
-    )
+def sitemap_specs(view: SiteView, entries: list[tuple[str, str]]) -> list[PageSpec]:
+    """The sitemap of `sitemap_entries`, by URL: /sitemap.xml alone while it fits one file
+    (SITEMAP_MAX_URLS, SITEMAP_MAX_BYTES). Past that, /sitemap.xml is a sitemap index of its
+    parts, /sitemaps/1.xml, /sitemaps/2.xml, … (the URLs in order, each part filled before the
+    next begins, so a build is reproducible), each listed with its newest page's lastmod."""
+    lang = view.config.default_language
+    parts = _sitemap_parts(view.config, sorted(entries))
+    if len(parts) == 1:
+        return [PageSpec("/sitemap.xml", "sitemap.xml", lang, {"pages": parts[0]})]
+    specs = [
+        PageSpec(f"{SITEMAP_PARTS}{number}.xml", "sitemap.xml", lang, {"pages": part})
+        for number, part in enumerate(parts, 1)
+    ]
+    # An index may list 50,000 parts too: ≥ 800 URLs a part even at the longest URL content
+    # can make (64 KB of front matter), 40 million URLs, which no site of ours comes near.
+    index = [(spec.url, _newest(spec.context["pages"])) for spec in specs]
+    return [PageSpec("/sitemap.xml", "sitemap-index.xml", lang, {"sitemaps": index}), *specs]
+
+
+# What sitemap.xml writes for one URL besides the URL and its lastmod, and at most around all
+# of them (XML declaration, <urlset>): what a part's bytes are counted with.
+_SITEMAP_ROW = len("<url><loc></loc><lastmod></lastmod></url>\n")
+_SITEMAP_FRAME = 1_000
+
+
+def _sitemap_parts(
+    config: SiteConfig, entries: list[tuple[str, str]]
+) -> list[list[tuple[str, str]]]:
+    """Sorted (URL, lastmod) entries cut into sitemaps of at most SITEMAP_MAX_URLS entries and
+    SITEMAP_MAX_BYTES bytes as sitemap.xml writes them; one list (maybe empty) when all fit.
+    At ~130 bytes a URL, 50,000 take ~6.5 MB: the byte limit binds only for URLs ~1 KB long (a
+    very long base_url or area names), but nothing in content or config forbids those."""
+    budget = SITEMAP_MAX_BYTES - _SITEMAP_FRAME
+    if entries:  # a character is at most 5 bytes escaped ("&amp;", UTF-8 up to 4)
+        longest = len(config.base_url) + max(map(len, map(itemgetter(0), entries)))
+        row = _SITEMAP_ROW + max(map(len, map(itemgetter(1), entries))) + 5 * longest
+        if SITEMAP_MAX_URLS * row <= budget:
+            step = SITEMAP_MAX_URLS  # no part can reach the byte limit (~4 ms, not 60, at 60,000)
+            return [entries[i : i + step] for i in range(0, len(entries), step)]
+    parts: list[list[tuple[str, str]]] = [[]]
+    size = 0
+    for url, lastmod in entries:
+        row = _SITEMAP_ROW + len(lastmod) + len(escape(urls.absolute(config, url)).encode())
+        if parts[-1] and (len(parts[-1]) == SITEMAP_MAX_URLS or size + row > budget):
+            parts.append([])
+            size = 0
+        parts[-1].append((url, lastmod))
+        size += row
+    return parts
+
+
+def _newest(entries: list[tuple[str, str]]) -> str:
+    """The latest lastmod of `entries`, as written there (compared as instants: their UTC
+    offsets may differ)."""
+    return max((lastmod for _, lastmod in entries), key=datetime.fromisoformat)
 
 
 def _render(env: jinja2.Environment, spec: PageSpec) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -278,6 +279,8 @@ def test_incremental_equals_clean_over_random_edits(
     # cache it can while that runs (the check never ends first)
     monkeypatch.setattr(build_module, "STAT_FORK_MIN", 1 if seed == 2 else 10**9)
     monkeypatch.setattr(build_module._OutputCheck, "done", lambda check: False)
+    if seed == 1:  # a sitemap index, whose parts the edits shift, add and remove
+        monkeypatch.setattr(render, "SITEMAP_MAX_URLS", 30)
     site = Site(tmp_path / "site", random.Random(seed))
     site.build()
     site.assert_equals_clean_build()
@@ -442,6 +445,56 @@ def test_what_changes_the_structure_builds_in_full(tmp_path: Path, change: str) 
     report = site.build()
     assert report.loaded >= 40
     site.assert_equals_clean_build()
+
+
+def sitemap_parts(site: Site) -> list[str]:
+    """The sitemap's parts on disk and in the manifest (which must agree), in order."""
+    out = site.root / "public"
+    on_disk = sorted(p.relative_to(out).as_posix() for p in out.glob("sitemaps/*"))
+    manifest = (out / MANIFEST_PATH).read_text("utf-8")
+    listed = sorted(set(re.findall(r'"(sitemaps/[^"]+)"', manifest)))
+    assert on_disk == listed
+    return sorted(on_disk, key=lambda p: int(p.split("/")[1].split(".")[0]))
+
+
+def test_crossing_the_sitemap_limit_equals_a_clean_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past SITEMAP_MAX_URLS the sitemap becomes an index of parts, parts come and go as the
+    site grows and shrinks, and under the limit it is one file again: every step, patch
+    builds included, equals a clean build, with no part left behind on disk or in the
+    manifest."""
+    site = Site(tmp_path / "site", random.Random(8))
+    site.build()
+    count = (site.root / "public" / "sitemap.xml").read_text("utf-8").count("<url>")
+    monkeypatch.setattr(render, "SITEMAP_MAX_URLS", count)  # at the limit: one file still
+    site.build()
+    site.assert_equals_clean_build()
+    assert sitemap_parts(site) == []
+    site.add("n0000000", site.now - timedelta(hours=1))
+    site.build()  # over it: an index of two parts
+    site.assert_equals_clean_build()
+    assert sitemap_parts(site) == ["sitemaps/1.xml", "sitemaps/2.xml"]
+    path = oldest(site)  # a text edit patches; the parts are as they were
+    path.write_text(path.read_text("utf-8").replace("title: ", "title: Fixed ", 1), "utf-8")
+    assert site.build().loaded < 40
+    site.assert_equals_clean_build()
+    for i in range(1, count + 1):
+        site.add(f"n{i:07d}", site.now - timedelta(hours=1, minutes=i))
+    site.build()  # over twice the limit: a third part
+    site.assert_equals_clean_build()
+    assert sitemap_parts(site) == [f"sitemaps/{n}.xml" for n in (1, 2, 3)]
+    for i in range(1, count + 1):
+        (site.alerts / f"n{i:07d}.md").unlink()
+    site.build()  # the third part goes
+    site.assert_equals_clean_build()
+    assert sitemap_parts(site) == ["sitemaps/1.xml", "sitemaps/2.xml"]
+    (site.alerts / "n0000000.md").unlink()
+    report = site.build()  # under the limit again: one file, no parts
+    site.assert_equals_clean_build()
+    assert sitemap_parts(site) == [] and report.removed >= 2
+    assert not (site.root / "public" / "sitemaps").exists()
+    assert "<urlset" in (site.root / "public" / "sitemap.xml").read_text("utf-8")
 
 
 def test_failed_build_leaves_the_previous_output_intact(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen import render
 from sitegen.build import build_bundle
 from sitegen.bundle import Bundle
 from sitegen.rebuild import Rebuilder
@@ -124,6 +125,25 @@ def test_deleting_and_renaming_files_and_folders(
     shutil.move(alerts / "2026-11-23-gangwon-heavy-snow.md", alerts / "old")
     (alerts / "old").rename(alerts / "older")
     assert rebuilder.rebuild().ok
+    assert_same(rebuilder, example_site)
+
+
+def test_the_sitemap_crossing_its_limit_follows(
+    rebuilder: Rebuilder, example_site: TmpSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past SITEMAP_MAX_URLS the sitemap becomes an index of parts, and one file again under
+    it: the preview follows, parts appearing and going, as a full build."""
+    count = rebuilder.bundle["sitemap.xml"].data.count(b"<url>")
+    monkeypatch.setattr(render, "SITEMAP_MAX_URLS", count)
+    added = example_site.add("2026-11-25-extra.md", alert_text(title="One more"))
+    outcome = rebuilder.rebuild([added])
+    assert outcome.ok and {"sitemaps/1.xml", "sitemaps/2.xml"} <= set(outcome.changed)
+    assert b"<sitemapindex" in rebuilder.bundle["sitemap.xml"].data
+    assert_same(rebuilder, example_site)
+    added.unlink()
+    outcome = rebuilder.rebuild([added])
+    assert outcome.ok and {"sitemaps/1.xml", "sitemaps/2.xml"} <= set(outcome.changed)
+    assert not [p for p in rebuilder.bundle if p.startswith("sitemaps/")]
     assert_same(rebuilder, example_site)
 
 
