@@ -145,6 +145,8 @@ def test_fast_path_takes_a_typical_alert() -> None:
         "# Title",
         "a & b",
         "x  \ny",
+        "a heading\n-\nthen text",  # setext: "-" under a line makes it an <h2>
+        "a heading\n-",
     ],
 )
 def test_unsafe_or_unusual_markdown_goes_to_python_markdown(source: str) -> None:
@@ -155,7 +157,7 @@ def test_unsafe_or_unusual_markdown_goes_to_python_markdown(source: str) -> None
 # The refusal rule as one multi-line regex (how it was first written; 7x slower): the three
 # cheap checks in body._fast_refuses must refuse exactly the same texts.
 _REFUSE_AS_ONE_REGEX = re.compile(
-    r"[`\\<>&_!\t\x00-\x08\x0b-\x1f\x7f]|^[ =+*>|~]|^-(?!\s\S)|^\d+[.)]| \n|[ ]$", re.M
+    r"[`\\<>&_!\t\x00-\x08\x0b-\x1f\x7f]|^[ =+*>|~]|^-(?![^\S\n]\S)|^\d+[.)]| \n|[ ]$", re.M
 )
 
 
