@@ -3,7 +3,8 @@
 Each check is a read: credentials resolve (never printed) and AWS accepts them, the target's
 prefix can be listed (ListObjectsV2, whose answer, unlike HeadBucket's, says why it failed),
 GetBucketVersioning, HeadObject on index.html (Cache-Control equals site.toml's alert class),
-GetDistributionConfig (an origin points at the bucket and prefix), the .edgerc section parses
+GetDistributionConfig (an origin points at the bucket and prefix; for a site under a path the
+prefix must end with that path, see sitegen.infra), the .edgerc section parses
 and Fast Purge accepts its signature (a purge of an empty list: refused as invalid, after
 authentication, purging nothing), and for a folder target that it is writable. Reads cannot
 show write permissions: ``write_test`` puts one object (``.sitegen/doctor-probe``, only if
@@ -40,9 +41,10 @@ from publish.aws import (
 from publish.targets.base import Target
 from publish.targets.folder import META_DIR, FolderTarget
 from publish.targets.s3 import S3Target
-from sitegen import __version__
+from sitegen import __version__, urls
 from sitegen.config import PublishConfig, SiteConfig
 from sitegen.errors import SitegenError
+from sitegen.infra import site_prefix
 
 Status = Literal["ok", "fail", "skip"]
 SAMPLE = "index.html"
@@ -117,7 +119,7 @@ def run_doctor(
         checks.extend(folder_checks(target, config.cache.for_class("alert"), write_test))
     aws_ok = not checks or checks[0].status == "ok"
     for dist in settings.cloudfront:
-        checks.append(cloudfront_check(dist, target, aws_ok))
+        checks.append(cloudfront_check(dist, target, aws_ok, config))
     for spec in settings.akamai:
         checks.append(akamai_check(spec, settings.edgerc, config.base_url, probe_akamai))
     return DoctorReport(target.name, tuple(checks))
@@ -294,21 +296,40 @@ def _s3_url(target: S3Target, key: str) -> str:
 # --- CloudFront ---------------------------------------------------------------------------------
 
 
-def cloudfront_check(dist: str, target: Target, aws_ok: bool) -> Check:
+def cloudfront_check(dist: str, target: Target, aws_ok: bool, config: SiteConfig) -> Check:
     name = f"CloudFront {dist} origin"
     if not aws_ok:
         return Check(name, "skip", "not checked: fix the checks above first")
     if not isinstance(target, S3Target):
         return Check(name, "skip", f"the target {target.name} is not an S3 bucket")
+    origin_path = _origin_path(target, urls.base_path(config))
+    if origin_path is None:
+        return _not_under_the_base_path(name, target, config)
     fix = (
         f"point an origin of {dist} at {target.bucket}.s3.<region>.amazonaws.com with origin "
-        f"path {_origin_path(target) or '(empty)'} (sitegen infra cloudformation does)"
+        f"path {origin_path or '(empty)'} (sitegen infra cloudformation does)"
     )
-    probe = partial(_origin_matches, dist, target)
+    probe = partial(_origin_matches, dist, target, origin_path)
     return _aws(name, probe, fix, "cloudfront:GetDistributionConfig", distribution=dist)
 
 
-def _origin_matches(dist: str, target: S3Target) -> str:
+def _not_under_the_base_path(name: str, target: S3Target, config: SiteConfig) -> Check:
+    """Viewers ask for /emergency/alerts/x/ and CloudFront asks the bucket for origin path +
+    that URI: objects published at PREFIX/alerts/x/ are found by no origin path."""
+    base_path = urls.base_path(config)
+    moved = f"s3://{target.bucket}/{target.prefix}{site_prefix(base_path)}".rstrip("/")
+    return Check(
+        name,
+        "fail",
+        f"[publish] target {target.name} does not end with {base_path}, the path of [site] "
+        f"base_url {config.base_url}: CloudFront asks the bucket for <origin path>{base_path}..., "
+        "where this target publishes nothing",
+        f"publish to {moved} ([publish] target) and keep the origin path "
+        f"{_origin_path(target, '/') or '(empty)'}; or a [site] base_url without a path",
+    )
+
+
+def _origin_matches(dist: str, target: S3Target, origin_path: str) -> str:
     client: Any = make_client("cloudfront", client_config(max_pool=2))
     config = client.get_distribution_config(Id=dist)["DistributionConfig"]
     origins = config.get("Origins", {}).get("Items", [])
@@ -316,16 +337,24 @@ def _origin_matches(dist: str, target: S3Target) -> str:
     for origin in origins:
         domain, path = str(origin.get("DomainName", "")), str(origin.get("OriginPath", ""))
         seen.append(f"{domain}{path}")
-        if domain.startswith(f"{target.bucket}.s3.") and path == _origin_path(target):
+        if domain.startswith(f"{target.bucket}.s3.") and path == origin_path:
             return f"origin {origin.get('Id')} is {domain}{path}"
     raise _Failed(
-        f"no origin is the bucket {target.bucket}{_origin_path(target)} "
+        f"no origin is the bucket {target.bucket}{origin_path} "
         f"(origins: {', '.join(seen) or 'none'})"
     )
 
 
-def _origin_path(target: S3Target) -> str:
-    return "/" + target.prefix.rstrip("/") if target.prefix else ""
+def _origin_path(target: S3Target, base_path: str) -> str | None:
+    """The origin path that finds the target's objects: its prefix without the base path's
+    part, which viewers' URIs hold already (s3://b/site/emergency under /emergency/ → /site);
+    None when the prefix does not end with it."""
+    below = site_prefix(base_path)
+    prefix = target.prefix
+    if below and prefix != below and not prefix.endswith("/" + below):
+        return None
+    front = prefix[: len(prefix) - len(below)].rstrip("/")
+    return "/" + front if front else ""
 
 
 # --- Akamai -------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Raw HTML is never trusted: the HTML block and inline passes of Python-Markdown are removed,
 so `<script>` stays text and is escaped on output. Links keep only safe schemes; images
-become their alt text (a page is one request; see docs/architecture.md).
+become their alt text (a page is one request; see docs/architecture.md). A root-relative
+link ("/areas/x/") gets the site's base path ("/emergency/areas/x/", `urls.under`), as the
+templates' links do.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
+
+from sitegen.urls import under
 
 if TYPE_CHECKING:  # Python-Markdown is imported only when a body needs it (see _markdown)
     import markdown
@@ -48,14 +52,14 @@ def _text_element(text: str, tail: str | None) -> etree.Element:
     return span
 
 
-def _clean_link(link: etree.Element) -> None:
+def _clean_link(link: etree.Element, base_path: str) -> None:
     href = html.unescape((link.get("href") or "").strip())
     title = link.get("title")
     link.attrib.clear()
     if not is_safe_url(href):
         link.tag = "span"
         return
-    link.set("href", encode_href(href))
+    link.set("href", under(base_path, encode_href(href)))
     if title:
         link.set("title", title)
     if href.lower().startswith(("http:", "https:", "//")):
@@ -102,11 +106,12 @@ def _percent(match: re.Match[str]) -> str:
 
 
 @functools.cache
-def _markdown() -> markdown.Markdown:
-    """The one Markdown converter, made on first use: most bodies take the fast path, so
-    Python-Markdown is imported only then (~9 ms), and making the converter (compiling its
-    patterns) costs ~30 ms of a one-alert rebuild. Extensions are given as objects: a name
-    makes Markdown scan every installed package's entry points (~20 ms)."""
+def _markdown(base_path: str = "/") -> markdown.Markdown:
+    """The Markdown converter for links under `base_path` (a site has one), made on first
+    use: most bodies take the fast path, so Python-Markdown is imported only then (~9 ms),
+    and making the converter (compiling its patterns) costs ~30 ms of a one-alert rebuild.
+    Extensions are given as objects: a name makes Markdown scan every installed package's
+    entry points (~20 ms)."""
     import markdown
     from markdown.extensions.sane_lists import SaneListExtension
     from markdown.treeprocessors import Treeprocessor
@@ -121,7 +126,7 @@ def _markdown() -> markdown.Markdown:
                         alt = f"[{child.get('alt') or 'image'}]"
                         parent[index] = _text_element(alt, child.tail)
                     elif child.tag == "a":
-                        _clean_link(child)
+                        _clean_link(child, base_path)
                     elif child.tag == "h1":
                         child.tag = "h2"
 
@@ -135,14 +140,15 @@ def _markdown() -> markdown.Markdown:
 
 
 @functools.lru_cache(maxsize=256)
-def render_body(source: str) -> RenderedBody:
-    """Render one alert body; pure (same text, same result). Cached: a page and its CAP file
-    render the same body."""
+def render_body(source: str, base_path: str = "/") -> RenderedBody:
+    """Render one alert body for a site under `base_path` (`urls.base_path`: it decides
+    root-relative links, not the text); pure (same text, same result). Cached: a page and
+    its CAP file render the same body."""
     match = INSTRUCTION_HEADING.search(source)
     before, after = (source[: match.start()], source[match.end() :]) if match else (source, "")
-    fast = _fast_blocks(source)
+    fast = _fast_blocks(source, base_path)
     if fast is None:
-        body_html = to_html(source)
+        body_html = to_html(source, base_path)
         return RenderedBody(
             html=body_html,
             description=markdown_to_text(before),
@@ -172,12 +178,12 @@ def _text_lines(texts: list[str]) -> str:
     return "\n".join(text for text in texts if text)
 
 
-def to_html(source: str) -> str:
+def to_html(source: str, base_path: str = "/") -> str:
     """Safe HTML for Markdown: the fast path when it applies, else Python-Markdown."""
-    fast = fast_html(source)
+    fast = fast_html(source, base_path)
     if fast is not None:
         return fast
-    converter = _markdown()
+    converter = _markdown(base_path)
     converter.reset()
     return converter.convert(source)
 
@@ -198,7 +204,8 @@ def _html_text(rendered: str) -> str:
 
 
 # --- Fast path ---------------------------------------------------------------------------------
-# Officials write plain paragraphs, "## What to do", "- " lists, **bold** and [links](https://…).
+# Officials write plain paragraphs, "## What to do", "- " lists, **bold** and [links](https://…)
+# or [links](/areas/kr-11/) to the site.
 # Python-Markdown spends ~0.4 ms on such a body; this renders exactly the same bytes in a tenth of
 # that, and answers None (use Python-Markdown) for anything beyond that subset. Being exact is
 # the contract: tests/perf/test_fast_markdown.py compares both on thousands of random bodies.
@@ -206,9 +213,10 @@ def _html_text(rendered: str) -> str:
 # What the fast path refuses, in three cheap checks (one alternation over every position cost
 # ~40 µs a body, 0.8 s of a 10,000-alert build): a character it does not handle, a line that
 # starts like other Markdown (the text is searched with "\n" in front, so the first line is a
-# line too), and a space at the end of a line.
+# line too), and a space at the end of a line. A "-" line is refused unless it is a list
+# item ("- x"): a lone "-" under a paragraph line makes that line an <h2> (setext).
 _FAST_REFUSE_CHARS = re.compile(r"[`\\<>&_!\t\x00-\x08\x0b-\x1f\x7f]")
-_FAST_REFUSE_LINE = re.compile(r"\n(?:[ =+*>|~]|-(?!\s\S)|\d+[.)])")
+_FAST_REFUSE_LINE = re.compile(r"\n(?:[ =+*>|~]|-(?![^\S\n]\S)|\d+[.)])")
 
 
 def _fast_refuses(source: str) -> bool:
@@ -223,20 +231,21 @@ def _fast_refuses(source: str) -> bool:
 _FAST_INLINE = re.compile(
     r"\*\*(?P<strong>[^*\s\[\]()](?:[^*\[\]()]*[^*\s\[\]()])?)\*\*"
     r"|\[(?P<text>[^\[\]()*\s](?:[^\[\]()*]*[^\[\]()*\s])?)\]"
-    r"\((?P<url>https?://[A-Za-z0-9.-]+(?:/(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*)?)\)"
+    r"\((?P<url>https?://[A-Za-z0-9.-]+(?:/(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*)?"
+    r"|/(?!/)(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*)\)"
 )
 _FAST_NESTED = re.compile(r"[#=+*-]|\d+\.")
 _FAST_SPECIAL = re.compile(r"[*\[\]]")
 _FAST_HEADING = re.compile(r"^(#{1,6}) +([^#\s](?:[^#]*[^#\s])?)$")
 
 
-def fast_html(source: str) -> str | None:
+def fast_html(source: str, base_path: str = "/") -> str | None:
     """HTML identical to Python-Markdown's for the common subset, or None outside it."""
-    fast = _fast_blocks(source)
+    fast = _fast_blocks(source, base_path)
     return None if fast is None else "\n".join(fast[0])
 
 
-def _fast_blocks(source: str) -> tuple[list[str], list[str]] | None:
+def _fast_blocks(source: str, base_path: str) -> tuple[list[str], list[str]] | None:
     """fast_html's blocks, one per non-empty block of the source (blank-line separated), and
     each block's plain text as _html_text makes it of that block's HTML (a line per paragraph,
     heading or list item; the fast path's text has no "&", so there is nothing to unescape)."""
@@ -255,7 +264,7 @@ def _fast_blocks(source: str) -> tuple[list[str], list[str]] | None:
             if heading is None or len(lines) > 1:
                 return None
             level = max(2, len(heading[1]))  # h1 is demoted: the page already has one
-            inline = _fast_inline(heading[2])
+            inline = _fast_inline(heading[2], base_path)
             if inline is None:
                 return None
             out.append(f"<h{level}>{inline[0]}</h{level}>")
@@ -268,7 +277,7 @@ def _fast_blocks(source: str) -> tuple[list[str], list[str]] | None:
                 return None  # an item's text is parsed as blocks: "- # x", "- - x", "- 1. x"
             items = []
             for line in lines:
-                inline = _fast_inline(line[2:])
+                inline = _fast_inline(line[2:], base_path)
                 if inline is None:
                     return None
                 items.append(inline)
@@ -278,7 +287,7 @@ def _fast_blocks(source: str) -> tuple[list[str], list[str]] | None:
         else:
             if any(line.startswith(("#", "- ")) for line in lines):
                 return None
-            inline = _fast_inline(block)
+            inline = _fast_inline(block, base_path)
             if inline is None:
                 return None
             out.append(f"<p>{inline[0]}</p>")
@@ -287,7 +296,7 @@ def _fast_blocks(source: str) -> tuple[list[str], list[str]] | None:
     return out, texts
 
 
-def _fast_inline(text: str) -> tuple[str, str] | None:
+def _fast_inline(text: str, base_path: str) -> tuple[str, str] | None:
     """A line's (or paragraph's) HTML and its plain text, whitespace runs as one space."""
     if _FAST_SPECIAL.search(text) is None:  # no markup: the common line
         return text, " ".join(text.split())
@@ -304,9 +313,10 @@ def _fast_inline(text: str) -> tuple[str, str] | None:
             parts.append(f"<strong>{match['strong']}</strong>")
             plain.append(match["strong"])
         else:
-            parts.append(
-                f'<a href="{match["url"]}" rel="nofollow noopener noreferrer">{match["text"]}</a>'
-            )
+            url = match["url"]
+            # as _clean_link: the site's own page ("/areas/x/") is under the base path, no rel
+            rel = "" if url.startswith("/") else ' rel="nofollow noopener noreferrer"'
+            parts.append(f'<a href="{under(base_path, url)}"{rel}>{match["text"]}</a>')
             plain.append(match["text"])
         end = match.end()
     if _FAST_SPECIAL.search(text, end):

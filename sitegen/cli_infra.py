@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from sitegen import urls
 from sitegen.infra import cloudformation_template, render_json
+from sitegen.options import load, site_option
 
 
 @click.group()
@@ -15,26 +17,35 @@ def infra() -> None:
 
 
 @infra.command("cloudformation")
+@site_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Write the template to this file instead of printing it.",
 )
-def cloudformation(out: Path | None) -> None:
+def cloudformation(site_file: Path, out: Path | None) -> None:
     """An AWS CloudFormation template for the whole origin + CDN.
 
     \b
     Private versioned S3 bucket, CloudFront with Origin Access Control, HTTPS only,
     HTTP/2 and HTTP/3, compression, caching that honours sitegen's Cache-Control,
     security headers, the 404 page, and a least-privilege policy for the publisher.
+    A base_url with a path (https://www.example.gov/emergency/) keys the site's objects
+    under it: the PublishCommand output names the target (s3://BUCKET/emergency).
+    Without a site.toml the template is for a site at its host's root.
     Example:
       sitegen infra cloudformation --out stack.json
       aws cloudformation deploy --template-file stack.json --stack-name alerts \\
           --capabilities CAPABILITY_IAM --parameter-overrides DomainName=alerts.example.gov \\
           CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc
     """
-    text = render_json(cloudformation_template())
+    base_path = "/"
+    if site_file.is_file():
+        base_path = urls.base_path(load(site_file))
+    else:
+        click.echo(f"no {site_file}: the template is for a site at its host's root", err=True)
+    text = render_json(cloudformation_template(base_path))
     if out is None:
         click.echo(text, nl=False)
     else:

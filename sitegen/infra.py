@@ -3,9 +3,16 @@
 Private versioned encrypted S3 bucket, CloudFront with Origin Access Control, HTTPS only,
 HTTP/2+3, compression, a cache policy that honours the origin's Cache-Control (so the
 classes in site.toml are what the edge does), a CloudFront Function mapping `/path/` to
-`/path/index.html`, the 404 page, optional Origin Shield, security headers with a CSP that
-our pages satisfy (inline CSS, no scripts, `data:` favicon), and a least-privilege managed
-policy for the publisher. Pure: returns a dict; the CLI prints it as stable JSON.
+`/path/index.html` and answering 404 under `.sitegen/`, the 404 page, optional Origin
+Shield, security headers with a CSP that our pages satisfy (inline CSS, no scripts, `data:`
+favicon), and a least-privilege managed policy for the publisher. Pure: returns a dict; the
+CLI prints it as stable JSON.
+
+A site under a path (base_url https://www.example.gov/emergency/, base path "/emergency/")
+is asked for as /emergency/alerts/x/, the path invalidations name, and CloudFront fetches
+origin path + that URI. So its objects are keyed under the path: the publish target's prefix
+is PublisherPrefix + "emergency/" (s3://BUCKET/emergency), the origin path PublisherPrefix
+alone, the 404 page /emergency/404.html (`site_prefix`; publish.doctor checks the same rule).
 """
 
 from __future__ import annotations
@@ -19,9 +26,22 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'none'; frame-ancestors 'none'"
 )
 
+# Viewer request: 404 for the publisher's own objects (.sitegen/: the manifest, and the lock,
+# which names user@host and pid while a publish runs; the publisher reads them from S3, never
+# through the CDN), looked for in the URI as S3 decodes it (%2E is "."); then /x/ → /x/index.html
+# and /x → /x/index.html when the last segment has no dot.
 INDEX_FUNCTION = """function handler(event) {
   var request = event.request;
   var uri = request.uri;
+  var key;
+  try {
+    key = decodeURIComponent(uri);
+  } catch (e) {
+    key = null;
+  }
+  if (key === null || /\\/\\.sitegen(\\/|$)/.test(key)) {
+    return { statusCode: 404, statusDescription: 'Not Found' };
+  }
   if (uri.endsWith('/')) {
     request.uri = uri + 'index.html';
   } else if (uri.lastIndexOf('.') < uri.lastIndexOf('/')) {
@@ -54,7 +74,30 @@ def _ref(name: str) -> dict[str, str]:
     return {"Ref": name}
 
 
-def parameters() -> dict[str, Any]:
+def site_prefix(base_path: str) -> str:
+    """The site's key prefix below the origin path: "" for a site at its host's root,
+    "emergency/" under the base path "/emergency/" (the URI CloudFront asks the origin for)."""
+    return base_path.lstrip("/")
+
+
+def _sub_keys(text: str, base_path: str) -> dict[str, Any]:
+    """`text` with ${Keys} the publish target's key prefix: PublisherPrefix, followed by
+    site_prefix under a base path."""
+    below = site_prefix(base_path)
+    if not below:
+        return _sub(text.replace("${Keys}", "${PublisherPrefix}"))
+    keys = {"Fn::If": ["HasPrefix", _sub("${PublisherPrefix}/" + below), below]}
+    return {"Fn::Sub": [text, {"Keys": keys}]}
+
+
+def parameters(base_path: str = "/") -> dict[str, Any]:
+    below = site_prefix(base_path)
+    prefix_description = (
+        f"Key prefix in front of {below} (empty: the bucket root); the site's objects are "
+        f"keyed PublisherPrefix/{below}..., the base path of base_url"
+        if below
+        else "Key prefix the site lives under (empty: bucket root)"
+    )
     return {
         "DomainName": {
             "Type": "String",
@@ -81,7 +124,7 @@ def parameters() -> dict[str, Any]:
         "PublisherPrefix": {
             "Type": "String",
             "Default": "",
-            "Description": "Key prefix the site lives under (empty: bucket root)",
+            "Description": prefix_description,
         },
     }
 
@@ -242,7 +285,7 @@ def origin_access_control() -> dict[str, Any]:
     }
 
 
-def distribution() -> dict[str, Any]:
+def distribution(base_path: str = "/") -> dict[str, Any]:
     origin: dict[str, Any] = {
         "Id": "site-bucket",
         "DomainName": {"Fn::GetAtt": ["SiteBucket", "RegionalDomainName"]},
@@ -300,13 +343,13 @@ def distribution() -> dict[str, Any]:
                     {
                         "ErrorCode": 403,
                         "ResponseCode": 404,
-                        "ResponsePagePath": "/404.html",
+                        "ResponsePagePath": base_path + "404.html",
                         "ErrorCachingMinTTL": 60,
                     },
                     {
                         "ErrorCode": 404,
                         "ResponseCode": 404,
-                        "ResponsePagePath": "/404.html",
+                        "ResponsePagePath": base_path + "404.html",
                         "ErrorCachingMinTTL": 60,
                     },
                 ],
@@ -315,7 +358,7 @@ def distribution() -> dict[str, Any]:
     }
 
 
-def publisher_policy() -> dict[str, Any]:
+def publisher_policy(base_path: str = "/") -> dict[str, Any]:
     """Exactly what `sitegen publish` needs: the site's prefix and one distribution."""
     return {
         "Type": "AWS::IAM::ManagedPolicy",
@@ -328,7 +371,7 @@ def publisher_policy() -> dict[str, Any]:
                         "Sid": "SiteObjects",
                         "Effect": "Allow",
                         "Action": PUBLISHER_OBJECT_ACTIONS,
-                        "Resource": _sub("${SiteBucket.Arn}/${PublisherPrefix}*"),
+                        "Resource": _sub_keys("${SiteBucket.Arn}/${Keys}*", base_path),
                     },
                     {
                         "Sid": "SiteListing",
@@ -351,8 +394,9 @@ def publisher_policy() -> dict[str, Any]:
     }
 
 
-def cloudformation_template() -> dict[str, Any]:
-    """The whole stack as a CloudFormation document (a dict ready for JSON)."""
+def cloudformation_template(base_path: str = "/") -> dict[str, Any]:
+    """The whole stack as a CloudFormation document (a dict ready for JSON), for a site whose
+    base_url has the path `base_path` (`urls.base_path`)."""
     conds = conditions()
     conds["HasPrefix"] = {"Fn::Not": [{"Fn::Equals": [_ref("PublisherPrefix"), ""]}]}
     return {
@@ -361,7 +405,7 @@ def cloudformation_template() -> dict[str, Any]:
         # W1030: the empty default of CertificateArn is only used when DomainName is empty,
         # where the HasDomain condition keeps it out of the distribution.
         "Metadata": {"cfn-lint": {"config": {"ignore_checks": ["W1030"]}}},
-        "Parameters": parameters(),
+        "Parameters": parameters(base_path),
         "Conditions": conds,
         "Resources": {
             "SiteBucket": bucket(),
@@ -370,8 +414,8 @@ def cloudformation_template() -> dict[str, Any]:
             "HonourOriginCachePolicy": cache_policy(),
             "SecurityHeadersPolicy": headers_policy(),
             "IndexFunction": index_function(),
-            "Distribution": distribution(),
-            "PublisherPolicy": publisher_policy(),
+            "Distribution": distribution(base_path),
+            "PublisherPolicy": publisher_policy(base_path),
         },
         "Outputs": {
             "BucketName": {"Value": _ref("SiteBucket")},
@@ -379,9 +423,10 @@ def cloudformation_template() -> dict[str, Any]:
             "DistributionDomain": {"Value": {"Fn::GetAtt": ["Distribution", "DomainName"]}},
             "PublisherPolicyArn": {"Value": _ref("PublisherPolicy")},
             "PublishCommand": {
-                "Value": _sub(
-                    "sitegen publish --target s3://${SiteBucket}/${PublisherPrefix} "
-                    "--cloudfront ${Distribution}"
+                "Value": _sub_keys(
+                    "sitegen publish --target s3://${SiteBucket}/${Keys} "
+                    "--cloudfront ${Distribution}",
+                    base_path,
                 )
             },
         },

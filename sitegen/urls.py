@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -63,7 +64,16 @@ def linker(config: SiteConfig) -> Callable[[str], str]:
     prefix = base_path(config)
     if prefix == "/":
         return _as_it_is
-    return lambda url: prefix + url[1:] if url.startswith("/") else url
+    return functools.partial(under, prefix)
+
+
+def under(prefix: str, href: str) -> str:
+    """`href` as a page under the base path `prefix` writes it: a root-relative one
+    ("/areas/x/") gets the path ("/emergency/areas/x/"); a relative, absolute,
+    protocol-relative ("//host/x", another host) or fragment href is left as it is."""
+    if href.startswith("/") and not href.startswith("//"):
+        return prefix + href[1:]
+    return href
 
 
 def _as_it_is(url: str) -> str:

@@ -102,3 +102,31 @@ def test_description_and_instruction_are_plain_text() -> None:
 def test_link_targets_are_valid_urls(source: str, href: str) -> None:
     """Characters a URL may not hold are percent-encoded (the Nu checker refuses them)."""
     assert f'href="{href}"' in render_body(source).html
+
+
+@pytest.mark.parametrize(
+    ("target", "href"),
+    [
+        ("/areas/kr-11/", "/emergency/areas/kr-11/"),  # the site's own page: under its path
+        ("/alerts/2026-11-24-x/#map", "/emergency/alerts/2026-11-24-x/#map"),
+        ("/", "/emergency/"),
+        ("/a b", "/emergency/a%20b"),  # encoded, then under the path
+        ("/\\evil.example/", "/emergency/%5Cevil.example/"),  # never another host
+        ("//other.example/p", "//other.example/p"),  # protocol-relative: another host
+        ("../x/", "../x/"),
+        ("x/", "x/"),
+        ("#top", "#top"),
+        ("?q=1", "?q=1"),
+        ("https://www.example.gov/x/", "https://www.example.gov/x/"),
+        ("mailto:help@example.gov", "mailto:help@example.gov"),
+    ],
+)
+@pytest.mark.parametrize("markdown", ["fast", "Python-Markdown"])
+def test_root_relative_links_carry_the_base_path(target: str, href: str, markdown: str) -> None:
+    """Under base_url https://www.example.gov/emergency/, "/areas/kr-11/" in a body is
+    /emergency/areas/kr-11/ (it was written as it was, a 404); other hrefs are as written."""
+    # a "_" sends the body to Python-Markdown (the fast path declines it), "x" keeps it fast
+    source = f"{'x' if markdown == 'fast' else '_'} [see]({target})"
+    html = render_body(source, "/emergency/").html
+    assert f'href="{href}"' in html, html
+    assert render_body(source, "/").html == html.replace('"/emergency/', '"/')

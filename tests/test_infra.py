@@ -9,16 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.infra import CONTENT_SECURITY_POLICY, cloudformation_template
-from sitegen_fixtures import TmpSite
+from sitegen.infra import CONTENT_SECURITY_POLICY, INDEX_FUNCTION, cloudformation_template
+from sitegen_fixtures import TmpSite, run_sitegen
 
 
-def test_template_passes_cfn_lint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("base_path", ["/", "/emergency/"])
+def test_template_passes_cfn_lint(tmp_path: Path, base_path: str) -> None:
     cfn_lint = shutil.which("cfn-lint")
     if cfn_lint is None:
         pytest.fail("cfn-lint is not installed (it is in the test extra)")
     path = tmp_path / "stack.json"
-    path.write_text(json.dumps(cloudformation_template()))
+    path.write_text(json.dumps(cloudformation_template(base_path)))
     result = subprocess.run([cfn_lint, str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -70,3 +71,96 @@ def test_csp_is_satisfied_by_built_pages(built_site: TmpSite) -> None:
         assert "<script" not in html, page
         assert 'rel="stylesheet"' not in html and "@import" not in html, page
         assert ' src="http' not in html and " style=" not in html, page
+
+
+def run_index_function(uris: list[str]) -> list[dict[str, object]]:
+    """The CloudFront Function's answer to a viewer request for each URI, run by node (the
+    cloudfront-js-2.0 runtime is ES5.1 and a part of ES6+, which node runs as well)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed (it runs the CloudFront Function in tests)")
+    script = INDEX_FUNCTION + (
+        "const uris = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
+        "console.log(JSON.stringify(uris.map((uri) => handler({request: {uri: uri}}))));\n"
+    )
+    done = subprocess.run(
+        [node, "-e", script], input=json.dumps(uris), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    answers: list[dict[str, object]] = json.loads(done.stdout)
+    return answers
+
+
+@pytest.mark.parametrize(
+    ("uri", "origin_uri"),
+    [
+        ("/", "/index.html"),
+        ("/alerts/x/", "/alerts/x/index.html"),
+        ("/alerts/x", "/alerts/x/index.html"),
+        ("/alerts/x/cap.xml", "/alerts/x/cap.xml"),
+        ("/feed.atom", "/feed.atom"),
+        ("/emergency/areas/kr-11/", "/emergency/areas/kr-11/index.html"),
+        ("/%EC%84%9C%EC%9A%B8/", "/%EC%84%9C%EC%9A%B8/index.html"),
+        ("/x.sitegen/", "/x.sitegen/index.html"),  # only the folder .sitegen is the publisher's
+        ("/.sitegenx/", "/.sitegenx/index.html"),
+    ],
+)
+def test_the_function_maps_folders_to_their_index(uri: str, origin_uri: str) -> None:
+    assert run_index_function([uri]) == [{"uri": origin_uri}]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "/.sitegen/manifest.json",
+        "/.sitegen/lock",  # names user@host and pid while a publish runs
+        "/.sitegen/",
+        "/.sitegen",
+        "/emergency/.sitegen/lock",  # a site under a path keeps it under the path
+        "/%2Esitegen/lock",  # S3 decodes the key: this is .sitegen/lock
+        "/.sitegen%2Flock",
+        "/%2esitegen%2fmanifest.json",
+        "/./.sitegen/lock",
+        "/%E0%A4%A",  # no URI S3 could decode: nothing sitegen published
+    ],
+)
+def test_the_function_answers_404_for_the_publisher_s_objects(uri: str) -> None:
+    """The manifest and the lock are read by the publisher from S3, never through the CDN."""
+    assert run_index_function([uri]) == [{"statusCode": 404, "statusDescription": "Not Found"}]
+
+
+def test_a_site_under_a_path_is_keyed_under_it() -> None:
+    """base_url https://www.example.gov/emergency/: viewers ask for /emergency/alerts/x/,
+    CloudFront asks the origin for origin path + /emergency/alerts/x/index.html, so the
+    objects are published under PublisherPrefix/emergency/ and the 404 page is
+    /emergency/404.html (it was /404.html, an object no publish wrote)."""
+    template = cloudformation_template("/emergency/")
+    resources = template["Resources"]
+    config = resources["Distribution"]["Properties"]["DistributionConfig"]
+    assert {r["ResponsePagePath"] for r in config["CustomErrorResponses"]} == {
+        "/emergency/404.html"
+    }
+    # the origin path stays PublisherPrefix: the viewer's URI already holds /emergency/
+    assert (
+        config["Origins"][0]["OriginPath"]
+        == cloudformation_template()["Resources"]["Distribution"]["Properties"][
+            "DistributionConfig"
+        ]["Origins"][0]["OriginPath"]
+    )
+    keys = {"Fn::If": ["HasPrefix", {"Fn::Sub": "${PublisherPrefix}/emergency/"}, "emergency/"]}
+    objects = resources["PublisherPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert objects["Resource"] == {"Fn::Sub": ["${SiteBucket.Arn}/${Keys}*", {"Keys": keys}]}
+    command = template["Outputs"]["PublishCommand"]["Value"]["Fn::Sub"]
+    assert command[0].startswith("sitegen publish --target s3://${SiteBucket}/${Keys} ")
+    assert command[1] == {"Keys": keys}
+
+
+def test_the_command_reads_the_base_path_from_site_toml(tmp_site: TmpSite) -> None:
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("https://alerts.test/", "https://x.test/emergency/"))
+    done = run_sitegen("infra", "cloudformation", cwd=tmp_site.root)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == cloudformation_template("/emergency/")
+    elsewhere = run_sitegen("infra", "cloudformation", cwd=tmp_site.root.parent)
+    assert json.loads(elsewhere.stdout) == cloudformation_template()
+    assert "for a site at its host's root" in elsewhere.stderr

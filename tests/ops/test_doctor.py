@@ -187,3 +187,29 @@ def test_folder_write_test(site: Site) -> None:
     found = checks(site, "--write-test", code=0)
     assert found["write test"]["status"] == "ok"
     assert not list((site.root / "_published").glob(".sitegen-doctor-probe*"))
+
+
+@pytest.mark.parametrize(
+    ("target", "fine"),
+    [("site/emergency", True), ("site", False), ("site/emergencyx", False)],
+)
+def test_a_site_under_a_path_is_published_under_that_path(
+    site: Site, bucket: str, distribution: str, target: str, fine: bool
+) -> None:
+    """base_url https://…/emergency/: viewers ask for /emergency/alerts/x/, and the origin
+    (the bucket's site/ prefix, as the distribution fixture has it) is asked for
+    site/emergency/alerts/x/index.html. A target that publishes at site/alerts/x/ (any origin
+    path misses it) fails, naming both settings and the target that works."""
+    site.configure(f'target = "s3://{bucket}/{target}"\ncloudfront = ["{distribution}"]')
+    site.toml.write_text(
+        site.toml.read_text().replace("https://alerts.test/", "https://alerts.test/emergency/")
+    )
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    found = checks(site, code=0 if fine else 1)
+    check = found[f"CloudFront {distribution} origin"]
+    assert check["status"] == ("ok" if fine else "fail"), check
+    if not fine:
+        assert "[publish] target" in check["detail"] and "[site] base_url" in check["detail"]
+        assert f"publish to s3://{bucket}/{target}/emergency" in check["fix"]
+        assert "origin path /site" in check["fix"]

@@ -39,6 +39,12 @@ TOKENS = [
     "[two words](http://x.test/a/b-c_d)",
     "[bad](javascript:alert(1))",
     "[rel](/local)",
+    "[area](/areas/kr-11/)",
+    "[root](/)",
+    "[odd](/a.b~c/%20d//e)",
+    "[other host](//x.test/p)",
+    "[up](../x/)",
+    "[frag](#top)",
     "[ref][1]",
     "[x]",
     "a**b**c",
@@ -108,8 +114,11 @@ def random_markdown(rng: random.Random) -> str:
     return rng.choice(["\n\n", "\n\n\n", "\n"]).join(blocks) + rng.choice(["", "\n", "\n\n"])
 
 
-def python_markdown(source: str) -> str:
-    converter = body._markdown()
+BASES = ["/", "/emergency/"]  # a site at its host's root, and under a path
+
+
+def python_markdown(source: str, base_path: str = "/") -> str:
+    converter = body._markdown(base_path)
     converter.reset()
     return converter.convert(source)
 
@@ -120,20 +129,24 @@ def test_fast_path_equals_python_markdown_or_declines(seed: int) -> None:
     taken = 0
     for _ in range(1500):
         source = random_markdown(rng)
-        fast = body.fast_html(source)
+        base = BASES[seed % 2]
+        fast = body.fast_html(source, base)
         if fast is not None:
             taken += 1
-            assert fast == python_markdown(source), source
+            assert fast == python_markdown(source, base), source
     assert taken > 100  # the comparison must exercise the fast path, not only its refusals
 
 
-def test_fast_path_takes_a_typical_alert() -> None:
+@pytest.mark.parametrize("base", BASES)
+def test_fast_path_takes_a_typical_alert(base: str) -> None:
     source = (
         "Waves of 0.6 m were measured at Mukho at 07:31.\nSee [the forecast]"
         "(https://weather.example.gov/f) for **details**.\n\n## What to do\n\n"
-        "- Stay away from beaches.\n- Do not return to the shore."
+        "- Stay away from beaches.\n- Go to [a shelter](/areas/kr-42/)."
     )
-    assert body.fast_html(source) == python_markdown(source)
+    fast = body.fast_html(source, base)
+    assert fast == python_markdown(source, base)
+    assert f'<a href="{base}areas/kr-42/">a shelter</a>' in fast
 
 
 @pytest.mark.parametrize(
@@ -145,6 +158,8 @@ def test_fast_path_takes_a_typical_alert() -> None:
         "# Title",
         "a & b",
         "x  \ny",
+        "a heading\n-\nthen text",  # setext: "-" under a line makes it an <h2>
+        "a heading\n-",
     ],
 )
 def test_unsafe_or_unusual_markdown_goes_to_python_markdown(source: str) -> None:
@@ -155,7 +170,7 @@ def test_unsafe_or_unusual_markdown_goes_to_python_markdown(source: str) -> None
 # The refusal rule as one multi-line regex (how it was first written; 7x slower): the three
 # cheap checks in body._fast_refuses must refuse exactly the same texts.
 _REFUSE_AS_ONE_REGEX = re.compile(
-    r"[`\\<>&_!\t\x00-\x08\x0b-\x1f\x7f]|^[ =+*>|~]|^-(?!\s\S)|^\d+[.)]| \n|[ ]$", re.M
+    r"[`\\<>&_!\t\x00-\x08\x0b-\x1f\x7f]|^[ =+*>|~]|^-(?![^\S\n]\S)|^\d+[.)]| \n|[ ]$", re.M
 )
 
 
@@ -199,7 +214,7 @@ def simple_markdown(rng: random.Random) -> str:
     blocks = []
     for _ in range(rng.randint(1, 4)):
         start = rng.choice(["", "", "- "])
-        words = [*PLAIN, "**bold**", "[link](https://x.test/p)"]
+        words = [*PLAIN, "**bold**", "[link](https://x.test/p)", "[area](/areas/kr-11/)"]
         lines = [
             start + " ".join(rng.choice(words) for _ in range(rng.randint(1, 5)))
             for _ in range(rng.randint(1, 3))

@@ -497,6 +497,31 @@ def test_crossing_the_sitemap_limit_equals_a_clean_build(
     assert "<urlset" in (site.root / "public" / "sitemap.xml").read_text("utf-8")
 
 
+def test_a_new_base_url_renders_the_links_in_bodies_again(tmp_path: Path) -> None:
+    """A root-relative link in a body carries the base path: moving the site under a path
+    renders every body again (base_url is in the configuration every unit's key holds), so
+    the build after the move equals a clean one."""
+    site = Site(tmp_path / "site", random.Random(5))
+    path = site.files()[0]
+    path.write_text(path.read_text("utf-8") + "\nSee [the shelters](/areas/kr-11/).\n", "utf-8")
+    (site.root / "content" / "pages").mkdir()
+    (site.root / "content" / "pages" / "help.md").write_text(
+        "---\ntitle: Help\n---\nSee [the areas](/areas/).\n", "utf-8"
+    )
+    site.build()
+    toml = site.root / "site.toml"
+    moved = toml.read_text("utf-8").replace(
+        "https://alerts.test/", "https://alerts.test/emergency/"
+    )
+    toml.write_text(moved, "utf-8")
+    site.build()
+    site.assert_equals_clean_build()
+    out = site.root / "public"
+    page = (out / "alerts" / path.stem / "index.html").read_text("utf-8")
+    assert '<a href="/emergency/areas/kr-11/">the shelters</a>' in page
+    assert 'href="/emergency/areas/"' in (out / "pages" / "help" / "index.html").read_text("utf-8")
+
+
 def test_failed_build_leaves_the_previous_output_intact(tmp_path: Path) -> None:
     site = Site(tmp_path / "site", random.Random(3))
     site.build()
