@@ -44,7 +44,7 @@ from publish.targets.s3 import S3Target
 from sitegen import __version__, urls
 from sitegen.config import PublishConfig, SiteConfig
 from sitegen.errors import SitegenError
-from sitegen.infra import site_prefix
+from sitegen.infra import origin_path, site_prefix
 
 Status = Literal["ok", "fail", "skip"]
 SAMPLE = "index.html"
@@ -302,14 +302,14 @@ def cloudfront_check(dist: str, target: Target, aws_ok: bool, config: SiteConfig
         return Check(name, "skip", "not checked: fix the checks above first")
     if not isinstance(target, S3Target):
         return Check(name, "skip", f"the target {target.name} is not an S3 bucket")
-    origin_path = _origin_path(target, urls.base_path(config))
-    if origin_path is None:
+    found = origin_path(target.prefix, urls.base_path(config))
+    if found is None:
         return _not_under_the_base_path(name, target, config)
     fix = (
         f"point an origin of {dist} at {target.bucket}.s3.<region>.amazonaws.com with origin "
-        f"path {origin_path or '(empty)'} (sitegen infra cloudformation does)"
+        f"path {found or '(empty)'} (sitegen infra cloudformation does)"
     )
-    probe = partial(_origin_matches, dist, target, origin_path)
+    probe = partial(_origin_matches, dist, target, found)
     return _aws(name, probe, fix, "cloudfront:GetDistributionConfig", distribution=dist)
 
 
@@ -325,7 +325,7 @@ def _not_under_the_base_path(name: str, target: S3Target, config: SiteConfig) ->
         f"base_url {config.base_url}: CloudFront asks the bucket for <origin path>{base_path}..., "
         "where this target publishes nothing",
         f"publish to {moved} ([publish] target) and keep the origin path "
-        f"{_origin_path(target, '/') or '(empty)'}; or a [site] base_url without a path",
+        f"{origin_path(target.prefix, '/') or '(empty)'}; or a [site] base_url without a path",
     )
 
 
@@ -343,18 +343,6 @@ def _origin_matches(dist: str, target: S3Target, origin_path: str) -> str:
         f"no origin is the bucket {target.bucket}{origin_path} "
         f"(origins: {', '.join(seen) or 'none'})"
     )
-
-
-def _origin_path(target: S3Target, base_path: str) -> str | None:
-    """The origin path that finds the target's objects: its prefix without the base path's
-    part, which viewers' URIs hold already (s3://b/site/emergency under /emergency/ → /site);
-    None when the prefix does not end with it."""
-    below = site_prefix(base_path)
-    prefix = target.prefix
-    if below and prefix != below and not prefix.endswith("/" + below):
-        return None
-    front = prefix[: len(prefix) - len(below)].rstrip("/")
-    return "/" + front if front else ""
 
 
 # --- Akamai -------------------------------------------------------------------------------------

@@ -80,6 +80,18 @@ def site_prefix(base_path: str) -> str:
     return base_path.lstrip("/")
 
 
+def origin_path(prefix: str, base_path: str) -> str | None:
+    """The CloudFront origin path that finds objects published under the key `prefix`: the
+    prefix without the base path's part, which viewers' URIs hold already (s3://b/site/emergency
+    under /emergency/ → /site); None when the prefix does not end with it (no origin path can
+    find those objects)."""
+    below = site_prefix(base_path)
+    if below and prefix != below and not prefix.endswith("/" + below):
+        return None
+    front = prefix[: len(prefix) - len(below)].rstrip("/")
+    return "/" + front if front else ""
+
+
 def _sub_keys(text: str, base_path: str) -> dict[str, Any]:
     """`text` with ${Keys} the publish target's key prefix: PublisherPrefix, followed by
     site_prefix under a base path."""
@@ -256,13 +268,28 @@ def headers_policy() -> dict[str, Any]:
     }
 
 
-def index_function() -> dict[str, Any]:
+def index_function_code(base_path: str = "/") -> str:
+    """INDEX_FUNCTION for a site under `base_path`: the host's root (nothing sitegen published
+    is there) is redirected to the site, as `sitegen serve` does, rather than answering 404."""
+    if base_path == "/":
+        return INDEX_FUNCTION
+    redirect = (
+        "  if (uri === '/') {\n"
+        "    return { statusCode: 302, statusDescription: 'Found', "
+        f"headers: {{ location: {{ value: {json.dumps(base_path)} }} }} }};\n"
+        "  }\n"
+    )
+    cut = INDEX_FUNCTION.index("  if (uri.endsWith('/')) {")
+    return INDEX_FUNCTION[:cut] + redirect + INDEX_FUNCTION[cut:]
+
+
+def index_function(base_path: str = "/") -> dict[str, Any]:
     return {
         "Type": "AWS::CloudFront::Function",
         "Properties": {
             "Name": _sub("${AWS::StackName}-index"),
             "AutoPublish": True,
-            "FunctionCode": INDEX_FUNCTION,
+            "FunctionCode": index_function_code(base_path),
             "FunctionConfig": {
                 "Comment": "Map /path/ to /path/index.html",
                 "Runtime": "cloudfront-js-2.0",
@@ -413,7 +440,7 @@ def cloudformation_template(base_path: str = "/") -> dict[str, Any]:
             "OriginAccessControl": origin_access_control(),
             "HonourOriginCachePolicy": cache_policy(),
             "SecurityHeadersPolicy": headers_policy(),
-            "IndexFunction": index_function(),
+            "IndexFunction": index_function(base_path),
             "Distribution": distribution(base_path),
             "PublisherPolicy": publisher_policy(base_path),
         },

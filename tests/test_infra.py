@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.infra import CONTENT_SECURITY_POLICY, INDEX_FUNCTION, cloudformation_template
+from sitegen.infra import (
+    CONTENT_SECURITY_POLICY,
+    INDEX_FUNCTION,
+    cloudformation_template,
+    index_function_code,
+)
 from sitegen_fixtures import TmpSite, run_sitegen
 
 
@@ -73,13 +78,13 @@ def test_csp_is_satisfied_by_built_pages(built_site: TmpSite) -> None:
         assert ' src="http' not in html and " style=" not in html, page
 
 
-def run_index_function(uris: list[str]) -> list[dict[str, object]]:
+def run_index_function(uris: list[str], code: str = INDEX_FUNCTION) -> list[dict[str, object]]:
     """The CloudFront Function's answer to a viewer request for each URI, run by node (the
     cloudfront-js-2.0 runtime is ES5.1 and a part of ES6+, which node runs as well)."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not installed (it runs the CloudFront Function in tests)")
-    script = INDEX_FUNCTION + (
+    script = code + (
         "const uris = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
         "console.log(JSON.stringify(uris.map((uri) => handler({request: {uri: uri}}))));\n"
     )
@@ -127,6 +132,25 @@ def test_the_function_maps_folders_to_their_index(uri: str, origin_uri: str) -> 
 def test_the_function_answers_404_for_the_publisher_s_objects(uri: str) -> None:
     """The manifest and the lock are read by the publisher from S3, never through the CDN."""
     assert run_index_function([uri]) == [{"statusCode": 404, "statusDescription": "Not Found"}]
+
+
+def test_under_a_path_the_host_root_redirects_to_the_site() -> None:
+    """Nothing sitegen published is at the host's root when the site lives under a path:
+    "/" answered 404 there (the default root object is /index.html, never written)."""
+    code = index_function_code("/emergency/")
+    assert run_index_function(["/", "/emergency/", "/emergency", "/.sitegen/lock"], code) == [
+        {
+            "statusCode": 302,
+            "statusDescription": "Found",
+            "headers": {"location": {"value": "/emergency/"}},
+        },
+        {"uri": "/emergency/index.html"},
+        {"uri": "/emergency/index.html"},
+        {"statusCode": 404, "statusDescription": "Not Found"},
+    ]
+    function = cloudformation_template("/emergency/")["Resources"]["IndexFunction"]
+    assert function["Properties"]["FunctionCode"] == code
+    assert index_function_code("/") == INDEX_FUNCTION  # at the root "/" is the home page
 
 
 def test_a_site_under_a_path_is_keyed_under_it() -> None:

@@ -205,7 +205,11 @@ def test_a_site_under_a_path_is_published_under_that_path(
         site.toml.read_text().replace("https://alerts.test/", "https://alerts.test/emergency/")
     )
     site.write()
-    site.run("publish", "--no-build", "-q")
+    published = site.run("publish", "--no-build", "-q")
+    # publish says so too, before it writes keys no viewer's URI reaches
+    assert ("note: the site's base_url has the path /emergency/" in published.stderr) != fine
+    if not fine:
+        assert f"publish to s3://{bucket}/{target}/emergency" in published.stderr
     found = checks(site, code=0 if fine else 1)
     check = found[f"CloudFront {distribution} origin"]
     assert check["status"] == ("ok" if fine else "fail"), check
