@@ -53,8 +53,13 @@ def _text_element(text: str, tail: str | None) -> etree.Element:
     return span
 
 
+# Python-Markdown's stand-in for "&" (markdown.util.AMP_SUBSTITUTE) in the entities it writes
+# an email autolink's href with ("<a@b.gov>"); tests/test_body.py notices if that changes.
+_MARKDOWN_AMP = "\x02amp\x03"
+
+
 def _clean_link(link: etree.Element, base_path: str) -> None:
-    href = html.unescape((link.get("href") or "").strip())
+    href = html.unescape((link.get("href") or "").replace(_MARKDOWN_AMP, "&").strip())
     title = link.get("title")
     link.attrib.clear()
     if not is_safe_url(href):

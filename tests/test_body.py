@@ -46,6 +46,15 @@ def test_safe_links_are_kept(source: str, expected: str) -> None:
     assert expected in render_body(source).html
 
 
+def test_an_email_autolink_is_a_working_mailto_link() -> None:
+    """Python-Markdown writes `<help@example.gov>`'s href as entities behind its own "&"
+    placeholder; they are decoded before the href is checked and encoded (it was
+    href="%02amp%03#109;…", a link to nowhere)."""
+    body = render_body("Write to <help@example.gov>.")
+    assert '<a href="mailto:help@example.gov">' in body.html, body.html
+    assert body.description == "Write to help@example.gov."
+
+
 @pytest.mark.parametrize(
     "source",
     [
