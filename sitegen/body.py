@@ -4,7 +4,8 @@ Raw HTML is never trusted: the HTML block and inline passes of Python-Markdown a
 so `<script>` stays text and is escaped on output. Links keep only safe schemes; images
 become their alt text (a page is one request; see docs/architecture.md). A root-relative
 link ("/areas/x/") gets the site's base path ("/emergency/areas/x/", `urls.under`), as the
-templates' links do.
+templates' links do. The plain text (CAP description and instruction) says where a link points,
+absolute, after its text: "evacuation map (https://maps.example.gov/evac)" (`_said_address`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from sitegen.urls import under
+from sitegen.urls import split_base, under
 
 if TYPE_CHECKING:  # Python-Markdown is imported only when a body needs it (see _markdown)
     import markdown
@@ -35,9 +36,9 @@ _TAG = re.compile(r"<[^>]+>")
 @dataclass(frozen=True, slots=True)
 class RenderedBody:
     html: str  # safe HTML for the page
-    description: str  # plain text before "What to do" (CAP description)
-    instruction: str  # plain text of the "What to do" section (CAP instruction)
-    summary: str  # first paragraph as plain text, ≤ 200 chars (meta description, feeds)
+    description: str  # plain text before "What to do", link addresses kept (CAP description)
+    instruction: str  # plain text of the "What to do" section, the same way (CAP instruction)
+    summary: str  # first paragraph as plain text, ≤ 200 chars, no addresses (meta, feeds)
 
     @property
     def markup(self) -> Markup:
@@ -52,8 +53,13 @@ def _text_element(text: str, tail: str | None) -> etree.Element:
     return span
 
 
+# Python-Markdown's stand-in for "&" (markdown.util.AMP_SUBSTITUTE) in the entities it writes
+# an email autolink's href with ("<a@b.gov>"); tests/test_body.py notices if that changes.
+_MARKDOWN_AMP = "\x02amp\x03"
+
+
 def _clean_link(link: etree.Element, base_path: str) -> None:
-    href = html.unescape((link.get("href") or "").strip())
+    href = html.unescape((link.get("href") or "").replace(_MARKDOWN_AMP, "&").strip())
     title = link.get("title")
     link.attrib.clear()
     if not is_safe_url(href):
@@ -140,19 +146,21 @@ def _markdown(base_path: str = "/") -> markdown.Markdown:
 
 
 @functools.lru_cache(maxsize=256)
-def render_body(source: str, base_path: str = "/") -> RenderedBody:
-    """Render one alert body for a site under `base_path` (`urls.base_path`: it decides
-    root-relative links, not the text); pure (same text, same result). Cached: a page and
-    its CAP file render the same body."""
+def render_body(source: str, base_url: str = "/") -> RenderedBody:
+    """Render one alert body for a site at `base_url` (config.base_url: its path decides the
+    page's root-relative hrefs, the whole of it the addresses in the text; a bare path, "/"
+    or "/emergency/", leaves those root-relative); pure (same text, same result). Cached: a
+    page and its CAP file render the same body."""
     match = INSTRUCTION_HEADING.search(source)
     before, after = (source[: match.start()], source[match.end() :]) if match else (source, "")
-    fast = _fast_blocks(source, base_path)
+    base_path, origin = split_base(base_url)
+    fast = _fast_blocks(source, base_path, origin)
     if fast is None:
         body_html = to_html(source, base_path)
         return RenderedBody(
             html=body_html,
-            description=markdown_to_text(before),
-            instruction=markdown_to_text(after),
+            description=markdown_to_text(before, base_url),
+            instruction=markdown_to_text(after, base_url),
             summary=_summary(body_html),
         )
     # One pass for all four: on the fast path the heading is a block of its own, so the text
@@ -164,13 +172,14 @@ def render_body(source: str, base_path: str = "/") -> RenderedBody:
     else:
         k = sum(1 for block in before.strip("\n").split("\n\n") if block.strip("\n"))
         description, instruction = _text_lines(texts[:k]), _text_lines(texts[k + 1 :])
-    # _summary's text: everything up to the end of the first paragraph (all, without one)
-    first = next((i for i, block in enumerate(blocks) if block.startswith("<p>")), len(blocks))
+    body_html = "\n".join(blocks)
+    if "](" in source:  # a link (the fast path takes no other "]"): texts name addresses
+        summary = _summary(body_html)
+    else:  # _summary's text: everything up to the end of the first paragraph (all, without one)
+        first = next((i for i, block in enumerate(blocks) if block.startswith("<p>")), len(blocks))
+        summary = _shorten(" ".join(" ".join(texts[: first + 1]).split()))
     return RenderedBody(
-        html="\n".join(blocks),
-        description=description,
-        instruction=instruction,
-        summary=_shorten(" ".join(" ".join(texts[: first + 1]).split())),
+        html=body_html, description=description, instruction=instruction, summary=summary
     )
 
 
@@ -188,19 +197,81 @@ def to_html(source: str, base_path: str = "/") -> str:
     return converter.convert(source)
 
 
-def markdown_to_text(source: str) -> str:
-    """Plain text of a Markdown fragment: paragraphs kept, markup removed."""
+def markdown_to_text(source: str, base_url: str = "/") -> str:
+    """Plain text of a Markdown fragment: paragraphs kept, markup removed, link addresses
+    kept (see render_body for `base_url`)."""
     if not source.strip():
         return ""
-    return _html_text(to_html(source))
+    base_path, origin = split_base(base_url)
+    return _html_text(to_html(source, base_path), origin)
 
 
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|blockquote|pre)>")
+# A link as our renderers write it: href first, its text (maybe with tags) up to </a>; links
+# do not nest (Markdown makes "[a [b](x) c](y)" one link with the text "a [b](x) c").
+_LINK = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
 
 
-def _html_text(rendered: str) -> str:
-    """Plain text of rendered body HTML: a line per block."""
+def _html_text(rendered: str, origin: str = "") -> str:
+    """Plain text of rendered body HTML: a line per block, each link's address after it."""
+    if "<a " in rendered:
+        rendered = _LINK.sub(functools.partial(_html_link_text, origin), rendered)
     return _text_lines([_plain_text(b) for b in _BLOCK_END.split(rendered)])
+
+
+def _html_link_text(origin: str, link: re.Match[str]) -> str:
+    """A link in HTML as its inner HTML and its address, escaped as HTML for _plain_text."""
+    said = _said_address(_plain_text(link[2]), html.unescape(link[1]), origin)
+    return link[2] + html.escape(said, quote=False)
+
+
+# --- Links in plain text -----------------------------------------------------------------------
+# CAP text is heard (sirens' text-to-speech), crawled along a TV screen and cut to 90
+# characters for cell broadcast, so a link is its text and then its address in brackets, the
+# shortest form that still reads as a sentence: "See the evacuation map
+# (https://maps.example.gov/evac)." The address is said once: not when the text is it already.
+_SHOWN_SCHEMES = ("https://", "http://", "mailto:", "tel:")
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")  # RFC 3966's visual separators, and spaces
+
+
+def _said_address(text: str, href: str, origin: str) -> str:
+    """What plain text says after a link's `text` (its plain text) to `href` (as the page
+    writes it: encoded, under the base path): " (address)", or nothing when the text is
+    the address already or the link leads nowhere a receiver could follow."""
+    address = _address(href, origin)
+    if address is None:
+        return ""
+    phone = href[:4].lower() == "tel:"
+    return "" if _bare(text, phone) == _bare(address, phone) else f" ({address})"
+
+
+def _address(href: str, origin: str) -> str | None:
+    """Where `href` leads, absolute (`origin` + a root-relative href, the base path in it
+    already); a mailto: address and a tel: number without their scheme (what a reader
+    writes to or dials). None for a relative or fragment href: relative to a page the
+    receiver does not have."""
+    if href.startswith("//"):
+        return origin.partition("//")[0] + href  # the site's scheme: "https:" + "//host/p"
+    if href.startswith("/"):
+        return origin + href
+    scheme, _, rest = href.partition(":")
+    scheme = scheme.lower()
+    if scheme in ("http", "https"):
+        return href
+    if scheme == "mailto":
+        return rest.partition("?")[0] or None  # the address: a subject is for mail programs
+    if scheme == "tel":
+        return rest or None
+    return None
+
+
+def _bare(text: str, phone: bool) -> str:
+    """`text` as compared with an address: no case, scheme or final "/"; for a phone number
+    no separators either (one number is written with spaces, dots or dashes)."""
+    text = text.lower()  # no regex: this runs for every link of every body
+    if text.startswith(_SHOWN_SCHEMES):
+        text = text.partition(":")[2].removeprefix("//")
+    return _PHONE_SEPARATORS.sub("", text) if phone else text.removesuffix("/")
 
 
 # --- Fast path ---------------------------------------------------------------------------------
@@ -245,7 +316,9 @@ def fast_html(source: str, base_path: str = "/") -> str | None:
     return None if fast is None else "\n".join(fast[0])
 
 
-def _fast_blocks(source: str, base_path: str) -> tuple[list[str], list[str]] | None:
+def _fast_blocks(
+    source: str, base_path: str, origin: str = ""
+) -> tuple[list[str], list[str]] | None:
     """fast_html's blocks, one per non-empty block of the source (blank-line separated), and
     each block's plain text as _html_text makes it of that block's HTML (a line per paragraph,
     heading or list item; the fast path's text has no "&", so there is nothing to unescape)."""
@@ -264,7 +337,7 @@ def _fast_blocks(source: str, base_path: str) -> tuple[list[str], list[str]] | N
             if heading is None or len(lines) > 1:
                 return None
             level = max(2, len(heading[1]))  # h1 is demoted: the page already has one
-            inline = _fast_inline(heading[2], base_path)
+            inline = _fast_inline(heading[2], base_path, origin)
             if inline is None:
                 return None
             out.append(f"<h{level}>{inline[0]}</h{level}>")
@@ -277,7 +350,7 @@ def _fast_blocks(source: str, base_path: str) -> tuple[list[str], list[str]] | N
                 return None  # an item's text is parsed as blocks: "- # x", "- - x", "- 1. x"
             items = []
             for line in lines:
-                inline = _fast_inline(line[2:], base_path)
+                inline = _fast_inline(line[2:], base_path, origin)
                 if inline is None:
                     return None
                 items.append(inline)
@@ -287,7 +360,7 @@ def _fast_blocks(source: str, base_path: str) -> tuple[list[str], list[str]] | N
         else:
             if any(line.startswith(("#", "- ")) for line in lines):
                 return None
-            inline = _fast_inline(block, base_path)
+            inline = _fast_inline(block, base_path, origin)
             if inline is None:
                 return None
             out.append(f"<p>{inline[0]}</p>")
@@ -296,8 +369,9 @@ def _fast_blocks(source: str, base_path: str) -> tuple[list[str], list[str]] | N
     return out, texts
 
 
-def _fast_inline(text: str, base_path: str) -> tuple[str, str] | None:
-    """A line's (or paragraph's) HTML and its plain text, whitespace runs as one space."""
+def _fast_inline(text: str, base_path: str, origin: str) -> tuple[str, str] | None:
+    """A line's (or paragraph's) HTML and its plain text (link addresses kept, as
+    _html_text), whitespace runs as one space."""
     if _FAST_SPECIAL.search(text) is None:  # no markup: the common line
         return text, " ".join(text.split())
     parts: list[str] = []
@@ -313,11 +387,12 @@ def _fast_inline(text: str, base_path: str) -> tuple[str, str] | None:
             parts.append(f"<strong>{match['strong']}</strong>")
             plain.append(match["strong"])
         else:
-            url = match["url"]
+            url, link_text = match["url"], match["text"]
             # as _clean_link: the site's own page ("/areas/x/") is under the base path, no rel
             rel = "" if url.startswith("/") else ' rel="nofollow noopener noreferrer"'
-            parts.append(f'<a href="{under(base_path, url)}"{rel}>{match["text"]}</a>')
-            plain.append(match["text"])
+            href = under(base_path, url)
+            parts.append(f'<a href="{href}"{rel}>{link_text}</a>')
+            plain.append(link_text + _said_address(link_text, href, origin))
         end = match.end()
     if _FAST_SPECIAL.search(text, end):
         return None

@@ -96,7 +96,7 @@ def _references(alert: Alert, site: Site, config: SiteConfig) -> str:
 
 
 def _info(out: list[str], group: AlertGroup, alert: Alert, config: SiteConfig) -> None:
-    body = render_body(alert.body, urls.base_path(config))  # the page's: one render
+    body = render_body(alert.body, config.base_url)  # the page's: one render
     out.append(" <info>")
     _leaf(out, 2, "language", alert.language)
     _leaf(out, 2, "category", alert.category.value)

@@ -635,7 +635,7 @@ def _static_specs(view: SiteView) -> Iterator[PageSpec]:
                 "",
                 [],
                 page=page,
-                body=render_body(page.body, urls.base_path(config)).markup,
+                body=render_body(page.body, config.base_url).markup,
             ),
         )
     yield not_found_spec(view)
@@ -816,7 +816,7 @@ def _paged(first: str, number: int) -> str:
 
 def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
     group = standing.group
-    body = render_body(alert.body, urls.base_path(view.config))
+    body = render_body(alert.body, view.config.base_url)
     alternates = [
         (v.language, urls.absolute(view.config, urls.alert_url(group, v.language)))
         for v in group.versions

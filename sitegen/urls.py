@@ -56,7 +56,15 @@ def base_path(config: SiteConfig) -> str:
     https://www.example.gov/emergency/. Site URLs ("/alerts/x/", what the functions above
     return, bundle paths follow from them) are relative to it; a link in a page is
     `base_path + url[1:]` (the templates' `link` filter), an absolute URL is `absolute`."""
-    return urlsplit(config.base_url).path or "/"
+    return split_base(config.base_url)[0]
+
+
+@functools.cache
+def split_base(base_url: str) -> tuple[str, str]:
+    """A base URL's path and what comes before it: ("/emergency/", "https://www.example.gov")
+    for https://www.example.gov/emergency/. A bare path ("/") has nothing before it."""
+    path = urlsplit(base_url).path or "/"
+    return path, base_url.removesuffix(path)
 
 
 def linker(config: SiteConfig) -> Callable[[str], str]:

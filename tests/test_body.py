@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.body import is_safe_url, render_body
+from sitegen.body import fast_html, is_safe_url, render_body
 
 DROPPED = [
     "[x](javascript:alert(1))",
@@ -46,6 +46,15 @@ def test_safe_links_are_kept(source: str, expected: str) -> None:
     assert expected in render_body(source).html
 
 
+def test_an_email_autolink_is_a_working_mailto_link() -> None:
+    """Python-Markdown writes `<help@example.gov>`'s href as entities behind its own "&"
+    placeholder; they are decoded before the href is checked and encoded (it was
+    href="%02amp%03#109;…", a link to nowhere)."""
+    body = render_body("Write to <help@example.gov>.")
+    assert '<a href="mailto:help@example.gov">' in body.html, body.html
+    assert body.description == "Write to help@example.gov."
+
+
 @pytest.mark.parametrize(
     "source",
     [
@@ -81,7 +90,7 @@ def test_is_safe_url_allows(url: str) -> None:
 def test_description_and_instruction_are_plain_text() -> None:
     body = render_body("It **floods**.\n\n## What to do\n\n- Go [up](https://x.example).\n")
     assert body.description == "It floods."
-    assert body.instruction == "Go up."
+    assert body.instruction == "Go up (https://x.example)."
 
 
 @pytest.mark.parametrize(
@@ -130,3 +139,86 @@ def test_root_relative_links_carry_the_base_path(target: str, href: str, markdow
     html = render_body(source, "/emergency/").html
     assert f'href="{href}"' in html, html
     assert render_body(source, "/").html == html.replace('"/emergency/', '"/')
+
+
+SITE = "https://www.example.gov/emergency/"  # config.base_url of a site under a path
+
+
+@pytest.mark.parametrize(
+    ("link", "text"),
+    [
+        (
+            "[evacuation map](https://maps.example.gov/evac)",
+            "evacuation map (https://maps.example.gov/evac)",
+        ),
+        ("[the shelters](/areas/kr-11/)", f"the shelters ({SITE}areas/kr-11/)"),  # absolute
+        ("[home](/)", f"home ({SITE})"),
+        ("[see](/alerts/x/#map)", f"see ({SITE}alerts/x/#map)"),
+        ("[other host](//other.example/p)", "other host (https://other.example/p)"),
+        ("[q](https://a.example/?q=1&r=2)", "q (https://a.example/?q=1&r=2)"),
+        ("[sp](https://a.example/a b)", "sp (https://a.example/a%20b)"),  # the href, encoded
+        # the text is the address already: said once
+        (
+            "[https://maps.example.gov/evac](https://maps.example.gov/evac)",
+            "https://maps.example.gov/evac",
+        ),
+        ("<https://maps.example.gov/evac>", "https://maps.example.gov/evac"),
+        ("[maps.example.gov/evac](https://maps.example.gov/evac/)", "maps.example.gov/evac"),
+        ("[MAPS.example.gov](https://maps.example.gov)", "MAPS.example.gov"),
+        # mailto: and tel: give the address and the number, without the scheme
+        ("[write to us](mailto:help@example.gov?subject=Flood)", "write to us (help@example.gov)"),
+        ("[help@example.gov](mailto:help@example.gov)", "help@example.gov"),
+        ("<help@example.gov>", "help@example.gov"),
+        ("[call us](tel:+82-2-120)", "call us (+82-2-120)"),
+        ("[+82 2 120](tel:+82-2-120)", "+82 2 120"),
+        # nowhere a receiver could follow: the text alone
+        ("[up](../x/)", "up"),
+        ("[top](#top)", "top"),
+        ("[x](javascript:alert(1))", "x"),
+        ("[x](data:text/html;base64,PHNjcmlwdD4=)", "x"),
+    ],
+)
+@pytest.mark.parametrize("markdown", ["fast", "Python-Markdown"])
+def test_cap_text_keeps_where_a_link_points(link: str, text: str, markdown: str) -> None:
+    """CAP receivers (text-to-speech, TV crawls, cell broadcast, other agencies) get no HTML:
+    the description and instruction say the address after the link's text, in brackets."""
+    # a "_" sends the body to Python-Markdown (the fast path declines it), "x" may keep it fast
+    mark = "x" if markdown == "fast" else "_"
+    body = render_body(f"{mark} {link} now.\n\n## What to do\n\n- {mark} {link}", SITE)
+    assert body.description == f"{mark} {text} now."
+    assert body.instruction == f"{mark} {text}"
+    assert "(" not in body.summary  # the summary (meta description, feeds) stays short
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[evacuation map](https://maps.example.gov/evac)",
+        "[the shelters](/areas/kr-11/)",
+        "[home](/)",
+        "[https://maps.example.gov/evac](https://maps.example.gov/evac)",
+        "[maps.example.gov/evac](https://maps.example.gov/evac/)",
+    ],
+)
+def test_the_fast_path_takes_the_usual_links(link: str) -> None:
+    """So that the "fast" cases above test the fast path's text, not Python-Markdown's."""
+    assert fast_html(f"x {link} now.") is not None
+
+
+@pytest.mark.parametrize("markdown", ["fast", "Python-Markdown"])
+@pytest.mark.parametrize(
+    ("base_url", "address"),
+    [
+        ("https://www.example.gov/", "https://www.example.gov/areas/kr-11/"),
+        (SITE, "https://www.example.gov/emergency/areas/kr-11/"),
+        ("/", "/areas/kr-11/"),  # no site (import compares texts): as written
+    ],
+)
+def test_a_link_to_the_sites_own_page_is_absolute_in_cap_text(
+    base_url: str, address: str, markdown: str
+) -> None:
+    mark = "x" if markdown == "fast" else "_"
+    body = render_body(f"{mark} [the shelters](/areas/kr-11/)", base_url)
+    assert body.description == f"{mark} the shelters ({address})"
+    href = address.removeprefix("https://www.example.gov")
+    assert f'<a href="{href}">the shelters</a>' in body.html  # the page's link is unchanged

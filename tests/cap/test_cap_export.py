@@ -180,6 +180,40 @@ def test_characters_xml_cannot_carry_are_dropped_from_cap_as_a_last_resort() -> 
     assert _escape("fa\x08st \ufffe& now") == "fast &amp; now"
 
 
+def test_links_in_the_body_keep_their_address_in_cap_text(tmp_site: TmpSite) -> None:
+    """CAP receivers get no HTML: a link's address follows its text, a link to the site's
+    own page absolute under base_url (with its path); the page keeps plain links."""
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("https://alerts.test/", "https://alerts.test/em/"))
+    text = (
+        alert_text()
+        .replace(
+            "The river is rising.",
+            "The river is rising: see the [evacuation map](https://maps.example.gov/evac)"
+            " and <https://river.example.gov/levels>.",
+        )
+        .replace(
+            "- Keep away from the river.",
+            "- Go to [a shelter](/areas/kr-11/).\n- Call [the hotline](tel:+82-2-120).\n"
+            "- Not [this](javascript:alert(1)).",
+        )
+    )
+    tmp_site.add("linked.md", text)
+    bundle, _, _ = build_bundle(tmp_site.config, NOW)
+    root = validate_cap(bundle["alerts/linked/cap.xml"].data)
+    assert cap_text(root, "info/description") == [
+        "The river is rising: see the evacuation map (https://maps.example.gov/evac)"
+        " and https://river.example.gov/levels."
+    ]
+    assert cap_text(root, "info/instruction") == [
+        "Go to a shelter (https://alerts.test/em/areas/kr-11/).\n"
+        "Call the hotline (+82-2-120).\nNot this."
+    ]
+    page = bundle["alerts/linked/index.html"].data.decode()
+    assert '<a href="/em/areas/kr-11/">a shelter</a>' in page
+    assert "(https://maps.example.gov/evac)" not in page  # not in the page, nor its meta
+
+
 def test_drafts_have_no_cap_and_are_in_no_feed(tmp_site: TmpSite) -> None:
     tmp_site.add("draft.md", alert_text(status="Draft"))
     tmp_site.add("real.md", alert_text())

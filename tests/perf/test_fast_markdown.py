@@ -8,6 +8,7 @@ import re
 import pytest
 
 from sitegen import body
+from sitegen.urls import split_base
 
 PLAIN = ["word", "river", "Seoul", "서울", "été", "level", "(see", "above)", "a:b", "'quoted'"]
 TOKENS = [
@@ -45,6 +46,12 @@ TOKENS = [
     "[other host](//x.test/p)",
     "[up](../x/)",
     "[frag](#top)",
+    "[mail](mailto:a@x.test?subject=s)",
+    "[a@x.test](mailto:a@x.test)",
+    "[call](tel:+82-2-120)",
+    "[+82 2 120](tel:+82-2-120)",
+    "<a@x.test>",
+    "[https://x.test/p](https://x.test/p)",
     "[ref][1]",
     "[x]",
     "a**b**c",
@@ -209,12 +216,26 @@ def test_refusal_checks_equal_the_single_regex(seed: int) -> None:
 HEADINGS = ["## What to do", "## what to do", "##  What to do", "## 행동 요령", "# What to do"]
 
 
+# Links as officials write them; in CAP text each says its address, absolute, unless its
+# text is the address already.
+LINKS = [
+    "[link](https://x.test/p)",
+    "[area](/areas/kr-11/)",
+    "[home](/)",
+    "[https://x.test/p](https://x.test/p)",
+    "[x.test/p](https://x.test/p/)",
+    "[X.TEST](http://x.test)",
+    "[two\nlines](https://x.test/a)",
+]
+BASE_URLS = ["/", "https://www.example.gov/", "https://www.example.gov/emergency/"]
+
+
 def simple_markdown(rng: random.Random) -> str:
     """What officials write: paragraphs, lists, bold and links (mostly the fast path)."""
     blocks = []
     for _ in range(rng.randint(1, 4)):
         start = rng.choice(["", "", "- "])
-        words = [*PLAIN, "**bold**", "[link](https://x.test/p)", "[area](/areas/kr-11/)"]
+        words = [*PLAIN, "**bold**", *LINKS]
         lines = [
             start + " ".join(rng.choice(words) for _ in range(rng.randint(1, 5)))
             for _ in range(rng.randint(1, 3))
@@ -223,20 +244,26 @@ def simple_markdown(rng: random.Random) -> str:
     return "\n\n".join(blocks)
 
 
-def reference_render(source: str) -> body.RenderedBody:
-    """render_body as first written: three renders, one per part (slower, obviously right)."""
-    html = body.to_html(source)
+def reference_render(source: str, base_url: str = "/") -> body.RenderedBody:
+    """render_body as first written: three renders, one per part (slower, obviously right).
+    Its text is taken back out of the HTML (links and their addresses too), and that HTML is
+    Python-Markdown's (test_fast_path_equals_python_markdown_or_declines)."""
+    html = body.to_html(source, split_base(base_url)[0])
     match = body.INSTRUCTION_HEADING.search(source)
     before, after = (source[: match.start()], source[match.end() :]) if match else (source, "")
     return body.RenderedBody(
-        html, body.markdown_to_text(before), body.markdown_to_text(after), body._summary(html)
+        html,
+        body.markdown_to_text(before, base_url),
+        body.markdown_to_text(after, base_url),
+        body._summary(html),
     )
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_render_body_in_one_pass_equals_three_renders(seed: int) -> None:
     rng = random.Random(seed)
-    fast = 0
+    base_url = BASE_URLS[seed % len(BASE_URLS)]
+    fast = linked = 0
     for _ in range(800):
         parts = [
             random_markdown(rng) if rng.random() < 0.3 else simple_markdown(rng)
@@ -249,8 +276,11 @@ def test_render_body_in_one_pass_equals_three_renders(seed: int) -> None:
             source += rng.choice(seps) + heading + rng.choice([*seps, " \n", "\n  \n"]) + part
         fast += body.fast_html(source) is not None
         body.render_body.cache_clear()
-        assert body.render_body(source) == reference_render(source), source
+        rendered = body.render_body(source, base_url)
+        assert rendered == reference_render(source, base_url), source
+        linked += f"({base_url}areas/kr-11/)" in rendered.description + rendered.instruction
     assert fast > 80  # the one-pass route must be exercised
+    assert linked > 80  # and links with their address in the text
 
 
 @pytest.mark.parametrize(
@@ -262,11 +292,15 @@ def test_render_body_in_one_pass_equals_three_renders(seed: int) -> None:
         "- a list first\n\ntext" + " word" * 60 + "\n\n## What to do\n\nstay",
         "para\n\n## What to do",
         "## What to do\n\n- before nothing",
+        "[https://x.test/p](https://x.test/p) and [x](/a/)\n\n## What to do\n\n- [b](/b/)",
+        "## [Heading](/h/) link\n\n- [i](https://x.test/i)\n\n[p](/p/)" + " word" * 60,
     ],
 )
-def test_fast_path_text_equals_the_text_of_its_html(source: str) -> None:
+@pytest.mark.parametrize("base_url", BASE_URLS)
+def test_fast_path_text_equals_the_text_of_its_html(source: str, base_url: str) -> None:
     """render_body takes the plain text (description, instruction, summary) from the fast
-    path's blocks: the same as taking it back out of the HTML, headings and lists included."""
+    path's blocks: the same as taking it back out of the HTML, headings, lists and links
+    included."""
     assert body.fast_html(source) is not None
     body.render_body.cache_clear()
-    assert body.render_body(source) == reference_render(source)
+    assert body.render_body(source, base_url) == reference_render(source, base_url)

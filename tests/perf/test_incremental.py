@@ -522,6 +522,26 @@ def test_a_new_base_url_renders_the_links_in_bodies_again(tmp_path: Path) -> Non
     assert 'href="/emergency/areas/"' in (out / "pages" / "help" / "index.html").read_text("utf-8")
 
 
+def test_a_new_base_url_changes_the_addresses_in_cap_text(tmp_path: Path) -> None:
+    """CAP text says a root-relative link's address in full: a new host changes it even
+    where the page's href ("/areas/kr-11/") stays as it was, and a path changes both."""
+    site = Site(tmp_path / "site", random.Random(6))
+    path = site.files()[0]
+    path.write_text(path.read_text("utf-8") + "\nSee [the shelters](/areas/kr-11/).\n", "utf-8")
+    site.build()
+    cap = site.root / "public" / "alerts" / path.stem / "cap.xml"
+    assert "See the shelters (https://alerts.test/areas/kr-11/)." in cap.read_text("utf-8")
+    toml = site.root / "site.toml"
+    for old, new in [
+        ("https://alerts.test/", "https://www.alerts.test/"),  # the host alone
+        ("https://www.alerts.test/", "https://www.alerts.test/emergency/"),
+    ]:
+        toml.write_text(toml.read_text("utf-8").replace(old, new), "utf-8")
+        site.build()
+        site.assert_equals_clean_build()
+        assert f"See the shelters ({new}areas/kr-11/)." in cap.read_text("utf-8")
+
+
 def test_failed_build_leaves_the_previous_output_intact(tmp_path: Path) -> None:
     site = Site(tmp_path / "site", random.Random(3))
     site.build()
