@@ -58,6 +58,7 @@ from sitegen.render import (
     not_found_spec,
     sitemap_entries,
     template_frame,
+    template_loader,
 )
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a content file
@@ -167,7 +168,7 @@ class _Templates:
 
     def inputs(self, folder: Path, name: str) -> dict[str, str]:
         if name not in self.closures:
-            closure = template_closure(jinja2.FileSystemLoader(folder), name)
+            closure = template_closure(template_loader(folder), name)
             self.closures[name] = template_inputs(
                 closure, lambda n: self.fingerprints.get(n, "missing")
             )

@@ -346,12 +346,24 @@ class _Environment(jinja2.Environment):
         return {}
 
 
+# sitegen's own theme, which `sitegen init` copies into a new site (package data).
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent / "default_site" / "templates"
+
+
+def template_loader(folder: Path) -> jinja2.FileSystemLoader:
+    """The site's templates/ first, then sitegen's theme for a template the site does not
+    have: a site made by an older `sitegen init` keeps building when a newer sitegen adds a
+    page type (areas.html, sitemap-index.xml), and a site changes only what it copies in.
+    The theme is part of code_key, so a cached page never outlives a theme change."""
+    return jinja2.FileSystemLoader([folder, DEFAULT_TEMPLATES])
+
+
 def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     """Jinja environment for one page language: autoescape, StrictUndefined, i18n."""
     if not config.templates_path.is_dir():
         raise BuildError(f"{config.templates_path}: templates folder not found")
     env = _Environment(
-        loader=jinja2.FileSystemLoader(config.templates_path),
+        loader=template_loader(config.templates_path),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n", _ConstantGettext, _StaticInclude],
@@ -1206,6 +1218,8 @@ def _render(env: jinja2.Environment, spec: PageSpec) -> bytes:
         folder = cast(jinja2.FileSystemLoader, env.loader).searchpath[0]
         located = template_frame(exc, Path(folder))
         where = f"templates/{located[0]}:{located[1]}" if located else ""
+        if located and not (Path(folder) / located[0]).is_file():
+            where += " (sitegen's own theme: your templates/ has no such file)"
         if isinstance(exc, jinja2.UndefinedError):
             where = where or f"templates/{spec.template}"
             raise BuildError(f"{where}: {exc.message} (while rendering {spec.url})") from exc
@@ -1222,9 +1236,10 @@ def _render(env: jinja2.Environment, spec: PageSpec) -> bytes:
 
 
 def template_frame(exc: BaseException, folder: Path) -> tuple[str, int] | None:
-    """The innermost template frame of a rendering error: (template name, line). Jinja gives
-    a template's code the template file's path and lines; the folder may be a symlink."""
-    roots = {os.path.join(str(folder), ""), os.path.join(str(folder.resolve()), "")}
+    """The innermost template frame of a rendering error: (template name, line), in the
+    site's templates `folder` or in the theme `template_loader` falls back to. Jinja gives a
+    template's code the template file's path and lines; the folder may be a symlink."""
+    roots = {os.path.join(str(f), "") for f in (folder, folder.resolve(), DEFAULT_TEMPLATES)}
     found = None
     for frame in traceback.extract_tb(exc.__traceback__):
         root = next((r for r in roots if frame.filename.startswith(r)), None)

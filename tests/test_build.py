@@ -482,3 +482,34 @@ def test_summary_counts_read_as_english() -> None:
     assert report.summary().startswith("built 1 page, 1 file (2 KiB) in 0.50 s: 1 written,")
     many = BuildReport(22_667, 2**25, 0, 0.2, (), ("index.html", 900), pages=12_345)
     assert many.summary().startswith("built 12,345 pages, 22,667 files (32.0 MiB) in 0.20 s:")
+
+
+def test_a_template_the_site_lacks_comes_from_sitegen_s_theme(example_site: TmpSite) -> None:
+    """A site made by an older `sitegen init` has no templates/areas.html nor
+    sitemap-index.xml: it builds as if it had sitegen's, and stays byte-identical."""
+    example_site.build()
+    before = tree(example_site.public)
+    (example_site.root / "templates" / "areas.html").unlink()
+    (example_site.root / "templates" / "sitemap-index.xml").unlink()
+    report = example_site.build()
+    assert tree(example_site.public) == before and report.written == 0
+
+
+def test_a_mistake_met_in_sitegen_s_theme_says_where_it_is(
+    example_site: TmpSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitegen import render
+
+    theme = tmp_path / "theme"
+    shutil.copytree(REPO / "templates", theme)
+    (theme / "areas.html").write_text(
+        "{% extends 'base.html' %}\n{% block main %}{{ 1 + '' }}{% endblock %}\n", "utf-8"
+    )
+    monkeypatch.setattr(render, "DEFAULT_TEMPLATES", theme)
+    (example_site.root / "templates" / "areas.html").unlink()
+    with pytest.raises(BuildError) as caught:
+        example_site.build()
+    assert caught.value.format_message().startswith(
+        "templates/areas.html:2 (sitegen's own theme: your templates/ has no such file): "
+        "unsupported operand type"
+    )

@@ -231,3 +231,16 @@ def test_paginated_archive_and_area_pages_follow_edits(tmp_site: TmpSite) -> Non
     added = tmp_site.add("now-99.md", alert_text(title="Newest", severity="Extreme"))
     assert rebuilder.rebuild([added]).ok
     assert_same(rebuilder, tmp_site)
+
+
+def test_a_page_from_sitegen_s_theme_follows_the_site_s_base_html(example_site: TmpSite) -> None:
+    """areas.html missing from templates/ comes from sitegen's theme; it extends the site's
+    base.html, so editing base.html must re-render it too (its closure spans both folders)."""
+    (example_site.root / "templates" / "areas.html").unlink()
+    rebuilder = Rebuilder(example_site.root / "site.toml", NOW)
+    assert rebuilder.rebuild().ok
+    base = example_site.root / "templates" / "base.html"
+    base.write_text(base.read_text().replace("<main", "<!-- edited --><main", 1))
+    assert rebuilder.rebuild([base]).ok
+    assert b"<!-- edited -->" in rebuilder.bundle["areas/index.html"].data
+    assert_same(rebuilder, example_site)
