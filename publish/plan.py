@@ -60,6 +60,7 @@ class Plan:
     replaces_foreign: tuple[str, ...] = ()
     foreign_kept: tuple[str, ...] = ()
     forced: tuple[str, ...] = ()  # what would have been refused, let through by --force
+    other_sites: tuple[str, ...] = ()  # prefixes of other sitegen sites below the target
     owed_invalidations: tuple[str, ...] = ()  # of ``invalidations``: owed by a stopped publish
 
     @property
@@ -120,7 +121,11 @@ class Plan:
             "unchanged": self.unchanged,
             "refusals": list(self.refusals),
             "forced": list(self.forced),
-            "foreign": {"replaced": list(self.replaces_foreign), "kept": list(self.foreign_kept)},
+            "foreign": {
+                "replaced": list(self.replaces_foreign),
+                "kept": list(self.foreign_kept),
+                "other_sites": list(self.other_sites),
+            },
             "estimate": self.estimate(),
         }
 
@@ -164,6 +169,7 @@ def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence
         forced=refused if limits.force else (),
         replaces_foreign=replaced,
         foreign_kept=tuple(sorted(foreign.difference(local.files))),
+        other_sites=remote.other_sites,
         owed_invalidations=tuple(sorted(pending.invalidate)) if pending else (),
     )
 
@@ -271,10 +277,13 @@ def _describe(plan: Plan) -> Iterable[str]:
         yield from _shown(list(plan.invalidations))
     yield f"  unchanged: {plural(plan.unchanged, 'file')}"
     if plan.foreign_kept:
-        yield (
-            f"  left alone: {plural(len(plan.foreign_kept), 'object')} sitegen did not publish "
-            "(no sha256 metadata; never deleted):"
-        )
+        whose = "sitegen did not publish (no sha256 metadata; never deleted)"
+        if plan.other_sites:
+            whose = (
+                "sitegen did not publish, or another sitegen site's below this target (its "
+                f"own manifest: {', '.join(plan.other_sites)}); never deleted"
+            )
+        yield f"  left alone: {plural(len(plan.foreign_kept), 'object')} {whose}:"
         yield from _shown(list(plan.foreign_kept))
     est = plan.estimate()
     yield (

@@ -106,6 +106,9 @@ class RemoteState:
     # False only when there is no remote manifest at all: nothing says sitegen published here,
     # so replacing a foreign object needs --force (plan.py)
     published_before: bool = True
+    # prefixes ("emergency/") below the target holding another sitegen site (its own
+    # manifest): a listing counts their objects among the foreign, never deleted
+    other_sites: tuple[str, ...] = ()
 
 
 def read_remote(
@@ -166,15 +169,31 @@ def _from_listing(target: Target, before: int, why: str, *, first: bool) -> Remo
     never planned for deletion, so a wrong --target cannot wipe what is there."""
     files: dict[str, Entry] = {}
     foreign: list[str] = []
-    for obj in target.list():
+    listed = list(target.list())
+    # Another site published below this one (moving a site between the host's root and a
+    # base path leaves both): its objects carry our sha256 too, but are its own.
+    nested = tuple(
+        sorted(
+            {
+                obj.path.removesuffix(MANIFEST_PATH)
+                for obj in listed
+                if obj.path.endswith("/" + MANIFEST_PATH)
+            }
+        )
+    )
+    for obj in listed:
         if obj.path.startswith(STATE_PREFIX):
             continue
         meta = obj.meta
-        if not meta.sha256:
+        if not meta.sha256 or obj.path.startswith(nested):
             foreign.append(obj.path)
             continue
         files[obj.path] = Entry(meta.sha256, obj.size, meta.content_type, meta.cache_control)
     others = f", {len(foreign)} not published by sitegen" if foreign else ""
+    if nested:
+        others += f" or by the sitegen site{'s' if len(nested) > 1 else ''} under " + ", ".join(
+            nested
+        )
     return RemoteState(
         target=target.name,
         files=MappingProxyType(dict(sorted(files.items()))),
@@ -184,4 +203,5 @@ def _from_listing(target: Target, before: int, why: str, *, first: bool) -> Remo
         requests=target.requests - before,
         foreign=tuple(sorted(foreign)),
         published_before=not first,
+        other_sites=nested,
     )

@@ -220,3 +220,33 @@ def test_a_folder_target_may_not_overlap_the_site(tmp_path: Path, spec: str, wha
     assert open_target("folder:_published", site, site / "public", sources).name.endswith(
         "_published"
     )
+
+
+def test_a_sitegen_site_below_the_target_is_never_deleted(
+    bundle: Bundle,
+    kind: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    snapshot: Callable[[], Any],
+) -> None:
+    """Moving a site from base path /emergency/ back to the host's root: the first publish at
+    the root has no manifest there and lists the prefix, which holds the /emergency/ site,
+    objects with our sha256 and its own manifest. They were 47 deletes under --max-deletes 50,
+    the other site's manifest among them; now they are left alone, and the plan says why."""
+    if kind == "folder":
+        outer = lambda: FolderTarget(tmp_path / "_published")  # noqa: E731
+        inner = FolderTarget(tmp_path / "_published" / "emergency")
+    else:
+        name = request.getfixturevalue("bucket")
+        outer = lambda: S3Target(name, "site", retry=FAST_RETRY)  # noqa: E731
+        inner = S3Target(name, "site/emergency", retry=FAST_RETRY)
+    files = site_files(3)
+    run(bundle(files), inner)
+    held = {path for path in snapshot() if "emergency/" in path}
+    dry = run(bundle(files), outer(), dry_run=True).plan
+    assert dry.deletes == () and dry.other_sites == ("emergency/",)
+    assert set(dry.foreign_kept) == held
+    assert "another sitegen site's below this target (its own manifest: emergency/)" in str(dry)
+    outcome = run(bundle(files), outer())
+    assert outcome.deleted == 0
+    assert {path for path in snapshot() if "emergency/" in path} == held
