@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from sitegen.errors import ConfigError
 
@@ -263,7 +263,14 @@ def _build(check: _Checker, raw: dict[str, Any]) -> SiteConfig | None:
         check.fail(
             "site", "base_url", f"base_url must be an absolute http(s) URL, got {base_url!r}"
         )
-    if parts.query or parts.fragment or base_url.endswith(("?", "#")):
+    if base_url and (odd := _NOT_IN_URLS.search(base_url)) is not None:
+        check.fail(
+            "site",
+            "base_url",
+            f"base_url holds {odd[0]!r}, which a URL cannot (it is sent in links, feeds, "
+            f"sitemaps and CDN settings): write it encoded, {_encoded_url(parts)!r}",
+        )
+    elif parts.query or parts.fragment or base_url.endswith(("?", "#")):
         check.fail(
             "site",
             "base_url",
@@ -389,3 +396,19 @@ def _publish(check: _Checker, raw: Any) -> PublishConfig:
         if key in raw:
             values[key] = check.number("publish", raw, key, default)
     return PublishConfig(**values)
+
+
+# What RFC 3986 does not allow in a URL as sent: spaces and controls, a few ASCII marks,
+# and any non-ASCII character (which must be percent-encoded, or IDNA in a host name).
+_NOT_IN_URLS = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f-\U0010ffff]')
+
+
+def _encoded_url(parts: SplitResult) -> str:
+    """A URL with what it may not hold encoded: the host as IDNA, the path percent-encoded."""
+    from urllib.parse import quote
+
+    try:
+        host = parts.netloc.encode("idna").decode("ascii")
+    except UnicodeError:
+        host = quote(parts.netloc, safe=":@[]")
+    return urlunsplit((parts.scheme, host, quote(parts.path, safe="/%:@!$&'()*+,;=-._~"), "", ""))

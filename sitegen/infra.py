@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 # Our pages: one document with inline <style>, no scripts, images only as data: URIs.
 CONTENT_SECURITY_POLICY = (
@@ -76,8 +77,9 @@ def _ref(name: str) -> dict[str, str]:
 
 def site_prefix(base_path: str) -> str:
     """The site's key prefix below the origin path: "" for a site at its host's root,
-    "emergency/" under the base path "/emergency/" (the URI CloudFront asks the origin for)."""
-    return base_path.lstrip("/")
+    "emergency/" under the base path "/emergency/" (the URI CloudFront asks the origin for),
+    decoded as S3 decodes a URI: "/%EB%B9%84%EC%83%81/" is the prefix "비상/"."""
+    return unquote(base_path.lstrip("/"))
 
 
 def origin_path(prefix: str, base_path: str) -> str | None:

@@ -59,3 +59,24 @@ def test_wrong_values_are_config_errors(tmp_site: TmpSite, extra: str, message: 
     with pytest.raises(ConfigError, match=None) as raised:
         load_config(toml)
     assert message in raised.value.format_message()
+
+
+@pytest.mark.parametrize(
+    ("url", "encoded"),
+    [
+        ("https://www.example.gov/a b/", "'https://www.example.gov/a%20b/'"),
+        ("https://www.example.gov/비상/", "'https://www.example.gov/%EB%B9%84%EC%83%81/'"),
+        ("https://예시.kr/x/", "'https://xn--vv4b11d.kr/x/'"),
+    ],
+)
+def test_a_base_url_must_be_written_as_it_is_sent(
+    tmp_site: TmpSite, url: str, encoded: str
+) -> None:
+    """It goes into every link, feed, sitemap and the CDN's settings as written: a space or
+    a raw non-ASCII character made broken links and a CloudFront template keyed elsewhere."""
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(SITE_TOML.replace("https://alerts.test/", url), "utf-8")
+    with pytest.raises(ConfigError, match=f"write it encoded, {encoded}"):
+        load_config(toml)
+    toml.write_text(SITE_TOML.replace("https://alerts.test/", encoded.strip("'")), "utf-8")
+    assert load_config(toml).base_url == encoded.strip("'")

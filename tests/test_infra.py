@@ -188,3 +188,16 @@ def test_the_command_reads_the_base_path_from_site_toml(tmp_site: TmpSite) -> No
     elsewhere = run_sitegen("infra", "cloudformation", cwd=tmp_site.root.parent)
     assert json.loads(elsewhere.stdout) == cloudformation_template()
     assert "for a site at its host's root" in elsewhere.stderr
+
+
+def test_an_encoded_base_path_is_keyed_as_s3_decodes_it() -> None:
+    """Viewers send /%EB%B9%84%EC%83%81/alerts/x/; S3 decodes the key to 비상/alerts/x/:
+    the objects and the policy must be under 비상/, not under the encoded letters."""
+    from sitegen.infra import origin_path, site_prefix
+
+    assert site_prefix("/%EB%B9%84%EC%83%81/") == "비상/"
+    assert origin_path("site/비상/", "/%EB%B9%84%EC%83%81/") == "/site"  # S3Target adds the "/"
+    template = cloudformation_template("/%EB%B9%84%EC%83%81/")
+    keys = {"Fn::If": ["HasPrefix", {"Fn::Sub": "${PublisherPrefix}/비상/"}, "비상/"]}
+    objects = template["Resources"]["PublisherPolicy"]["Properties"]["PolicyDocument"]
+    assert objects["Statement"][0]["Resource"]["Fn::Sub"][1] == {"Keys": keys}
