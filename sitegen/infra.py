@@ -30,7 +30,8 @@ CONTENT_SECURITY_POLICY = (
 # Viewer request: 404 for the publisher's own objects (.sitegen/: the manifest, and the lock,
 # which names user@host and pid while a publish runs; the publisher reads them from S3, never
 # through the CDN), looked for in the URI as S3 decodes it (%2E is "."); then /x/ → /x/index.html
-# and /x → /x/index.html when the last segment has no dot.
+# and /x → a redirect to /x/ when the last segment has no dot (one URL a page, one cache entry,
+# and a body's relative links resolve from the page's folder).
 INDEX_FUNCTION = """function handler(event) {
   var request = event.request;
   var uri = request.uri;
@@ -46,7 +47,11 @@ INDEX_FUNCTION = """function handler(event) {
   if (uri.endsWith('/')) {
     request.uri = uri + 'index.html';
   } else if (uri.lastIndexOf('.') < uri.lastIndexOf('/')) {
-    request.uri = uri + '/index.html';
+    return {
+      statusCode: 301,
+      statusDescription: 'Moved Permanently',
+      headers: { location: { value: uri + '/' } },
+    };
   }
   return request;
 }

@@ -101,7 +101,6 @@ def run_index_function(uris: list[str], code: str = INDEX_FUNCTION) -> list[dict
     [
         ("/", "/index.html"),
         ("/alerts/x/", "/alerts/x/index.html"),
-        ("/alerts/x", "/alerts/x/index.html"),
         ("/alerts/x/cap.xml", "/alerts/x/cap.xml"),
         ("/feed.atom", "/feed.atom"),
         ("/emergency/areas/kr-11/", "/emergency/areas/kr-11/index.html"),
@@ -112,6 +111,19 @@ def run_index_function(uris: list[str], code: str = INDEX_FUNCTION) -> list[dict
 )
 def test_the_function_maps_folders_to_their_index(uri: str, origin_uri: str) -> None:
     assert run_index_function([uri]) == [{"uri": origin_uri}]
+
+
+@pytest.mark.parametrize("uri", ["/alerts/x", "/emergency", "/areas/kr-11"])
+def test_the_function_redirects_a_folder_without_its_slash(uri: str) -> None:
+    """Served as /x/index.html, /x was a second URL of the page (another cache entry), whose
+    body links written relative (../areas/) resolved from the wrong folder."""
+    assert run_index_function([uri]) == [
+        {
+            "statusCode": 301,
+            "statusDescription": "Moved Permanently",
+            "headers": {"location": {"value": uri + "/"}},
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -145,7 +157,11 @@ def test_under_a_path_the_host_root_redirects_to_the_site() -> None:
             "headers": {"location": {"value": "/emergency/"}},
         },
         {"uri": "/emergency/index.html"},
-        {"uri": "/emergency/index.html"},
+        {
+            "statusCode": 301,
+            "statusDescription": "Moved Permanently",
+            "headers": {"location": {"value": "/emergency/"}},
+        },
         {"statusCode": 404, "statusDescription": "Not Found"},
     ]
     function = cloudformation_template("/emergency/")["Resources"]["IndexFunction"]
