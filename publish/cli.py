@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import signal
 from collections.abc import Iterator
@@ -160,7 +161,8 @@ def publish_command(
             click.echo(f"note: {note}", err=True)
         # Every setting is checked (and the clients made) before a build that may take a while.
         store = open_target(settings.target, config.root, config.output_path, config.source_paths)
-        for note in layout_notes(store, urls.base_path(config)):
+        layout = layout_notes(store, urls.base_path(config))
+        for note in layout:
             click.echo(f"note: {note}", err=True)
         echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
         invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
@@ -180,6 +182,7 @@ def publish_command(
         progress = make_progress(quiet=quiet or as_json)
         with sigterm_interrupts():
             outcome = publish(local, store, invalidators, options, progress=progress)
+        outcome = dataclasses.replace(outcome, notes=(*layout, *outcome.notes))
         if (refused := dry_run_refusal(outcome)) is not None:
             if not as_json:
                 click.echo(outcome)

@@ -210,6 +210,8 @@ def test_a_site_under_a_path_is_published_under_that_path(
     assert ("note: the site's base_url has the path /emergency/" in published.stderr) != fine
     if not fine:
         assert f"publish to s3://{bucket}/{target}/emergency" in published.stderr
+    notes = site.run_json("publish", "--no-build", "-q")["notes"]
+    assert any("base_url has the path /emergency/" in note for note in notes) != fine
     found = checks(site, code=0 if fine else 1)
     check = found[f"CloudFront {distribution} origin"]
     assert check["status"] == ("ok" if fine else "fail"), check
