@@ -424,6 +424,7 @@ def _load_alert(
         body=doc.body,
         translation_of_default=suffixed,
         field_lines={str(k[0]): v for k, v in doc.lines.items() if len(k) == 1},
+        body_line=doc.body_line,
         **values,  # type: ignore[arg-type]  # every value was checked; f.ok guards None
     )
 
@@ -890,4 +891,4 @@ def _load_page(
     _check_unknown(f, PAGE_FIELDS, "")
     slug, language, _ = _identity(f, _stem(path), config)
     title = f.text("title")
-    return Page(slug, language, rel, title, doc.body) if f.ok else None
+    return Page(slug, language, rel, title, doc.body, doc.body_line) if f.ok else None

@@ -108,6 +108,7 @@ class Alert:
     translation_of_default: bool = False  # True for `<id>.<lang>.md` files
     # line of each front-matter key, for messages about cross-file problems
     field_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+    body_line: int = field(default=1, compare=False, hash=False)  # the body's first line
 
     @property
     def starts(self) -> datetime:
@@ -116,7 +117,7 @@ class Alert:
 
 # Alert fields that only its text shows: a change to these alone leaves which alerts are
 # listed where, and in what order, as it was (`shape`).
-TEXT_FIELDS = frozenset({"title", "headline", "body", "event", "field_lines"})
+TEXT_FIELDS = frozenset({"title", "headline", "body", "event", "field_lines", "body_line"})
 
 
 def shape(alert: Alert) -> tuple[object, ...]:
@@ -159,3 +160,4 @@ class Page:
     source: str
     title: str
     body: str
+    body_line: int = field(default=1, compare=False, hash=False)  # the body's first line

@@ -44,6 +44,21 @@ def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite)
     assert "Traceback" not in result.stderr
 
 
+def test_check_warns_about_a_link_copied_from_the_address_bar(tmp_site: TmpSite) -> None:
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("alerts.test/", "alerts.test/emergency/"))
+    body = "The river is rising. Shelters: [list](/emergency/areas/kr-11/)."
+    tmp_site.add("a.md", alert_text().replace("The river is rising.", body))
+    result = sitegen("check", "--now", NOW, cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "content/alerts/a.md:17: warning: the link /emergency/areas/kr-11/ leads to no page "
+        "of this site; write links to the site's pages from its root, /areas/kr-11/ (sitegen "
+        "adds /emergency/ itself)\n"
+    )
+    assert "ok: 1 alert in 1 file, no errors, 1 warning" in result.stdout
+
+
 def test_usage_error_exit_2(example_site: TmpSite) -> None:
     result = sitegen("build", "--now", "yesterday", cwd=example_site.root)
     assert result.returncode == 2

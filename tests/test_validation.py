@@ -687,3 +687,102 @@ def test_an_unknown_reference_suggests_only_a_likely_id(
     assert [p.message for p in problems] == [
         f"references '{ref}', but there is no alert with that id{hint}"
     ]
+
+
+# --- links to the site's own pages (`sitegen check`, sitegen/link_check.py) -------------------
+
+NO_PAGE = "leads to no page of this site"
+
+
+def link_warnings(site: TmpSite, text: str, base_url: str = "https://alerts.test/") -> list[str]:
+    """The broken-link warnings `sitegen check` gives for content/alerts/flood.md = `text`."""
+    from sitegen.page_check import with_page_warnings
+
+    toml = site.root / "site.toml"
+    toml.write_text(toml.read_text("utf-8").replace("https://alerts.test/", base_url), "utf-8")
+    site.add("flood.md", text)
+    loaded = with_page_warnings(site.config, load_site(site.config, NOW))
+    return [str(p) for p in loaded.problems if NO_PAGE in p.message]
+
+
+TYPO = f"{NO_PAGE} (a typo, or a page that does not exist yet?)"
+# After links that lead to pages: the one warning shows that the links before it were checked.
+THEN_A_TYPO = "\n\nAnd [this](/areas/kr-1/)."
+TYPO_AFTER = [f"content/alerts/flood.md:19: warning: the link /areas/kr-1/ {TYPO}"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("The river is rising.", "See [shelters](/areas/kr-11/)." + THEN_A_TYPO, TYPO_AFTER),
+        (
+            "The river is rising.",
+            "See [the map](/areas/kr-11/#map), [it](/areas/kr-11/?from=sms), [홈](/ko/),\n"
+            "[this](/areas/kr%2D11/), [that](</areas/kr-11/ >)." + THEN_A_TYPO,
+            [TYPO_AFTER[0].replace(":19:", ":20:")],
+        ),
+        (
+            "The river is rising.",
+            "[feed](/feed.atom), [CAP](/alerts/flood/cap.xml), [this](/alerts/flood), [home](/)"
+            + THEN_A_TYPO,
+            TYPO_AFTER,
+        ),
+        (
+            "The river is rising.",
+            "See [shelters](/areas/kr-1/).",
+            [f"content/alerts/flood.md:17: warning: the link /areas/kr-1/ {TYPO}"],
+        ),
+        (
+            "The river is rising.",
+            "See [shelters][s].\n\n[s]: /areas/kr-1/#top",
+            [f"content/alerts/flood.md:19: warning: the link /areas/kr-1/#top {TYPO}"],
+        ),
+        (
+            "The river is rising.",
+            "See [shelters](</areas/kr 1/>).",
+            [f"content/alerts/flood.md:17: warning: the link /areas/kr 1/ {TYPO}"],
+        ),
+        (
+            "The river is rising.",
+            "See [a](/shelters/).\n\nAgain [b](/shelters/).",
+            [
+                f"content/alerts/flood.md:17: warning: the link /shelters/ {TYPO}",
+                f"content/alerts/flood.md:19: warning: the link /shelters/ {TYPO}",
+            ],
+        ),
+        (
+            "- Keep away from the river.",
+            "- Go to [a shelter](/alerts/shelters?x=1).",
+            [f"content/alerts/flood.md:21: warning: the link /alerts/shelters?x=1 {TYPO}"],
+        ),
+    ],
+    ids=["good", "fragment-query", "feed-cap", "typo", "reference", "space", "twice", "what-to-do"],
+)
+def test_a_link_to_a_page_the_site_lacks_is_a_warning_on_its_line(
+    tmp_site: TmpSite, old: str, new: str, expected: list[str]
+) -> None:
+    assert link_warnings(tmp_site, GOOD.replace(old, new)) == expected
+
+
+def test_a_link_with_the_base_path_says_to_write_it_from_the_root(tmp_site: TmpSite) -> None:
+    text = GOOD.replace(
+        "The river is rising.",
+        "See [shelters](/emergency/areas/kr-11/),\nnot [x](/emergency/areas/kr-1/).",
+    )
+    assert link_warnings(tmp_site, text, "https://www.example.gov/emergency/") == [
+        f"content/alerts/flood.md:17: warning: the link /emergency/areas/kr-11/ {NO_PAGE}; "
+        "write links to the site's pages from its root, /areas/kr-11/ "
+        "(sitegen adds /emergency/ itself)",
+        f"content/alerts/flood.md:18: warning: the link /emergency/areas/kr-1/ {TYPO}",
+    ]
+
+
+def test_a_static_page_link_is_checked_too(tmp_site: TmpSite) -> None:
+    pages = tmp_site.root / "content" / "pages"
+    pages.mkdir()
+    (pages / "about.md").write_text(
+        "---\ntitle: About\n---\nWho we are.\n\nSee [our shelters](/areas/kr-1/).\n", "utf-8"
+    )
+    assert link_warnings(tmp_site, GOOD) == [
+        f"content/pages/about.md:6: warning: the link /areas/kr-1/ {TYPO}"
+    ]
