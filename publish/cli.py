@@ -7,7 +7,7 @@ import dataclasses
 import json
 import signal
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -25,6 +25,7 @@ from publish.plan import Limits
 from publish.report import dry_run_refusal, json_on_failure, make_progress
 from sitegen import urls
 from sitegen.cli import may_exit_quickly
+from sitegen.errors import RefusedError
 from sitegen.options import (
     dry_run_option,
     edgerc_option,
@@ -111,7 +112,7 @@ def sigterm_interrupts() -> Iterator[None]:
 @click.option(
     "--force",
     is_flag=True,
-    help="Lift --max-deletes and the empty-bundle refusal; break a stale lock.",
+    help="Lift --max-deletes, the empty-bundle and --now refusals; break a stale lock.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result (or plan) as JSON.")
 @click.option("--no-build", is_flag=True, help="Publish public/ as it is, without building.")
@@ -149,6 +150,8 @@ def publish_command(
     removed. Builds the site first unless --no-build."""
     with json_on_failure(as_json, dry_run=dry_run):
         config = load(site_file)
+        if now is not None and not force:
+            _refuse_another_now(resolve_now(now, config))
         settings = resolve_settings(
             config.publish,
             target=target,
@@ -189,3 +192,29 @@ def publish_command(
             raise refused
     click.echo(json.dumps(outcome.to_json(), sort_keys=True, indent=1) if as_json else outcome)
     may_exit_quickly()  # everything is sent; botocore and the build need no teardown
+
+
+# Clocks of the machines that publish drift by seconds, not minutes.
+NOW_SLACK = timedelta(minutes=5)
+
+
+def _refuse_another_now(now: datetime) -> None:
+    """A site built as at another instant, once published, is what citizens read NOW: from a
+    later instant, alerts not sent yet (a scheduled message out early); from an earlier one,
+    expired or cancelled alerts shown in force. `build --now` previews; --force publishes."""
+    real = datetime.now(UTC)
+    if abs(now - real) <= NOW_SLACK:
+        return
+    later = now > real
+    shows = "alerts not sent yet" if later else "expired or cancelled alerts shown in force"
+    raise RefusedError(
+        f"--now {now.isoformat()} is {_span(abs(now - real))} {'later' if later else 'earlier'}"
+        f" than this machine's clock ({real.replace(microsecond=0).isoformat()}): citizens "
+        f"would read the site as it is at that instant ({shows}). Preview it with `sitegen "
+        "build --now`; publish it anyway with --force. Nothing was changed."
+    )
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.0f} days"

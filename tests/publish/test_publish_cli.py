@@ -168,3 +168,20 @@ def test_wait_without_cloudfront_is_said_to_have_no_effect(site: Path) -> None:
     result = publish(site, "--no-build", "--dry-run", "--wait", "--cloudfront", "E2QWRUHEXAMPLE")
     assert result.exit_code == 0, result.output
     assert "--wait" not in result.stderr
+
+
+@pytest.mark.parametrize(("hours", "shows"), [(30, "alerts not sent yet"), (-30, "cancelled")])
+def test_publishing_the_site_of_another_instant_needs_force(
+    site: Path, hours: int, shows: str
+) -> None:
+    """`publish --now` in the future put a scheduled alert online early (its page, CAP and
+    feed entry, exit 0); in the past, it shows expired or cancelled alerts as in force."""
+    other = (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+    result = publish(site, "--no-build", "--now", other)
+    assert result.exit_code == 4, result.output
+    assert shows in result.stderr and "Nothing was changed" in result.stderr
+    assert not (site / "out").exists()
+    assert publish(site, "--no-build", "--now", other, "--force").exit_code == 0
+    assert (site / "out" / "index.html").is_file()
+    soon = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()  # a clock's drift: fine
+    assert publish(site, "--no-build", "--now", soon).exit_code == 0

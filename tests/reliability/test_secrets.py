@@ -71,6 +71,7 @@ def test_no_credential_reaches_output_bundle_or_bucket(
             str(edgerc),
             "--now",
             "2026-11-25T12:00:00+09:00",
+            "--force",  # --now is not the machine's clock (and nothing here must be lifted)
         ]
         runs = [run_sitegen(publish, env)]  # builds, then publishes
         assert runs[-1].returncode == 0, runs[-1].stderr
