@@ -420,8 +420,8 @@ def _to_python(
             )
         if node.tag == _STR_TAG or node.tag.endswith(":timestamp"):
             return node.value  # text as written; dates are parsed (strictly) by content.py
-        if not node.style and _code(path):
-            return node.value
+        if not node.style and _code(path) and not node.tag.endswith(":null"):
+            return node.value  # `~`, `null` or nothing stay "no code"
         return SafeConstructor().construct_object(node)
     if isinstance(node, SequenceNode):
         items = []
@@ -456,6 +456,12 @@ def _code(path: KeyPath) -> bool:
         and path[0] == "areas"
         and (path[2] == "geocodes" if len(path) == 4 else len(path) == 3 and path[2] == "id")
     )
+
+
+def _code_or_plain(text: str, path: KeyPath) -> Any:
+    """A plain scalar as _to_python makes it (see _code: a code is its text, null is None)."""
+    value = _plain(text)
+    return text if value is not None and _code(path) else value
 
 
 def _where(path: KeyPath) -> str:
@@ -586,7 +592,7 @@ def _value(text: str, path: KeyPath, line: int, lines: dict[KeyPath, int]) -> An
         return quoted[1]
     if _PLAIN_BLOCK.fullmatch(text) is None or ": " in text or text.endswith(":"):
         raise _Decline
-    return text if _code(path) else _plain(text)
+    return _code_or_plain(text, path)
 
 
 def _flow(
@@ -636,7 +642,7 @@ def _flow_item(
     if plain is None:
         raise _Decline
     value = plain[0].rstrip(" ")
-    return value if _code(path) else _plain(value), at + len(value)
+    return _code_or_plain(value, path), at + len(value)
 
 
 def _key(text: str) -> str:

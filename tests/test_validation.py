@@ -445,6 +445,18 @@ def test_area_codes_are_taken_as_written(tmp_site: TmpSite, codes: str) -> None:
     assert area.slug == "0101"
 
 
+@pytest.mark.parametrize("nothing", ["~", "null", "Null", ""])
+@pytest.mark.parametrize("form", ["{{name: Busan, id: {}}}", "\n    name: Busan\n    id: {}"])
+def test_an_area_id_of_null_is_no_id(tmp_site: TmpSite, nothing: str, form: str) -> None:
+    """`id: ~` was taken as the code "~" (two areas with it shared one page), `id: null` as
+    "null" (/areas/null/): null says there is no id, so the page is named after the area."""
+    area = form.format(nothing).rstrip()
+    text = GOOD.replace("areas:\n", f"areas:\n  - {area}\n", 1)
+    assert problems_for(tmp_site, "busan.md", text) == []
+    slugs = [a.slug for a in load_site(tmp_site.config, NOW).site.groups[0].primary.areas]
+    assert slugs[0] == "busan"
+
+
 def test_valid_alert_has_no_problem_and_case_is_forgiven(tmp_site: TmpSite) -> None:
     tmp_site.add("flood.md", replace("severity: Severe", "severity: severe"))
     loaded = load_site(tmp_site.config, NOW)
