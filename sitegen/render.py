@@ -361,7 +361,10 @@ def template_loader(folder: Path) -> jinja2.FileSystemLoader:
 def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     """Jinja environment for one page language: autoescape, StrictUndefined, i18n."""
     if not config.templates_path.is_dir():
-        raise BuildError(f"{config.templates_path}: templates folder not found")
+        raise BuildError(
+            f"{config.templates_path}: templates folder not found; create it (it may stay "
+            "empty: a template it lacks comes from sitegen's own theme)"
+        )
     env = _Environment(
         loader=template_loader(config.templates_path),
         autoescape=True,

@@ -513,3 +513,14 @@ def test_a_mistake_met_in_sitegen_s_theme_says_where_it_is(
         "templates/areas.html:2 (sitegen's own theme: your templates/ has no such file): "
         "unsupported operand type"
     )
+
+
+def test_an_empty_templates_folder_builds_with_sitegen_s_theme(example_site: TmpSite) -> None:
+    example_site.build()
+    before = tree(example_site.public)
+    shutil.rmtree(example_site.root / "templates")
+    with pytest.raises(BuildError, match=r"templates folder not found; create it \(it may stay"):
+        example_site.build()
+    (example_site.root / "templates").mkdir()
+    example_site.build()
+    assert tree(example_site.public) == before
