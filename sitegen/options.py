@@ -62,7 +62,7 @@ def now_option(func: F) -> F:
         "--now",
         type=InstantType(),
         default=None,
-        help="Build as if it were this instant (decides which alerts are active), e.g. "
+        help="Act as if it were this instant (decides which alerts are active), e.g. "
         "2026-09-13T08:00:00+09:00; without a timezone, in the site's ([site] timezone in "
         "site.toml, else this machine's). Default: the current time.",
     )(func)
@@ -93,7 +93,27 @@ def localize(now: datetime | None, config: SiteConfig) -> datetime | None:
     if now is None or now.tzinfo is not None:
         return now
     zone = config.zone
-    return now.replace(tzinfo=zone) if zone is not None else now.astimezone()
+    if zone is not None:
+        first, second = now.replace(tzinfo=zone, fold=0), now.replace(tzinfo=zone, fold=1)
+    else:
+        first, second = now.replace(fold=0).astimezone(), now.replace(fold=1).astimezone()
+    if first.utcoffset() != second.utcoffset():  # a clock change: twice, or never
+        where = zone or "this machine's timezone"
+        wall = [
+            t.astimezone(UTC).astimezone(zone).replace(tzinfo=None, fold=0) for t in (first, second)
+        ]
+        if wall == [now.replace(fold=0)] * 2:  # both are that wall time: the clocks went back
+            said = f"happens twice in {where}: add the offset meant, {_offset(first)} (the "
+            said += f"first) or {_offset(second)}"
+        else:  # clocks went forward over it
+            said = f"never happens in {where} (the clocks skip it): write the time after the "
+            said += "change, or an offset"
+        raise click.BadParameter(f"{now.isoformat()} {said}", param_hint="'--now'")
+    return first
+
+
+def _offset(instant: datetime) -> str:
+    return instant.isoformat()[19:] or "Z"
 
 
 def load(site_file: Path) -> SiteConfig:

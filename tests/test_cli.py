@@ -116,7 +116,8 @@ def test_build_and_publish_end_without_interpreter_teardown(
         "main()\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code, *args, "--now", NOW],
+        # publish refuses a --now off the clock (it would put another instant's site online)
+        [sys.executable, "-c", code, *args, *(("--now", NOW) if args == ("build",) else ())],
         cwd=example_site.root,
         capture_output=True,
         text=True,
@@ -394,3 +395,23 @@ def test_now_without_timezone_is_the_sites_local_time(tmp_site: TmpSite) -> None
     status = json.loads(result.stdout)
     assert [alert["id"] for alert in status["active"]] == ["flood"], result.stdout
     assert status["now"] in ("2026-11-26T06:30:00+09:00", "2026-11-25T21:30:00+00:00")
+
+
+@pytest.mark.parametrize(
+    ("local", "said"),
+    [
+        ("2026-11-01T01:30", "happens twice in America/New_York: add the offset meant, -04:00"),
+        ("2026-03-08T02:30", "never happens in America/New_York (the clocks skip it)"),
+    ],
+)
+def test_now_at_a_clock_change_asks_for_the_offset(
+    tmp_site: TmpSite, local: str, said: str
+) -> None:
+    """01:30 on the night clocks go back is two instants an hour apart, and 02:30 on the
+    night they go forward is none: either was silently taken as one of them."""
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("[site]\n", '[site]\ntimezone = "America/New_York"\n'))
+    tmp_site.add("flood.md", alert_text())
+    result = sitegen("status", "--now", local, cwd=tmp_site.root)
+    assert result.returncode == 2 and said in result.stderr, result.stderr
+    assert sitegen("status", "--now", local + "-05:00", cwd=tmp_site.root).returncode == 0
