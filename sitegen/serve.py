@@ -11,6 +11,7 @@ The live-reload script is added to HTML *responses* only; the bundle and public/
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import threading
 import webbrowser
@@ -144,7 +145,10 @@ class Preview:
             )
         elif not outcome.ok:
             problems = plural(len(outcome.errors), "problem")
-            self.echo(f"{problems}; still serving the last good build")
+            if self.snapshot.bundle:
+                self.echo(f"{problems}; still serving the last good build")
+            else:
+                self.echo(f"{problems}; nothing to serve until they are fixed (save to retry)")
 
     def base_path(self) -> str:
         """Where the site's pages link to on this server: its base_url's path."""
@@ -275,10 +279,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _empty_page(snap: Snapshot) -> bytes:
-    """Shown before any good build exists: the overlay (via the script) says why."""
+    """Shown before any good build exists: why, in the page itself (the overlay's script
+    updates it as files are saved)."""
+    items = "".join(f"<li>{html.escape(str(p))}</li>" for p in snap.errors)
     return inject(
         b"<!doctype html><html><head><meta charset='utf-8'><title>sitegen preview</title>"
-        b"</head><body><p>No good build yet.</p></body></html>",
+        b"</head><body><p>No good build yet: fix these, and save.</p><ul>"
+        + items.encode()
+        + b"</ul></body></html>",
         snap.build,
     )
 

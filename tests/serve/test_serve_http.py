@@ -12,7 +12,7 @@ from serve_support import get, wait_until
 
 from sitegen.bundle import MANIFEST_PATH
 from sitegen.serve import SCRIPT_PATH, PreviewServer
-from sitegen_fixtures import alert_text
+from sitegen_fixtures import NOW, alert_text
 
 preview_site = serve_support.preview_site  # fixtures
 server = serve_support.server
@@ -118,3 +118,20 @@ def test_a_site_under_a_base_path_is_served_there(preview_site) -> None:  # type
             assert get(root + href).status == 200, href
     finally:
         server.stop()
+
+
+def test_before_any_good_build_the_page_itself_says_why(preview_site) -> None:  # type: ignore[no-untyped-def]
+    """A site broken from the start had a bare 'No good build yet.' (the reasons only through
+    the script's overlay), and the log said it was 'still serving the last good build'."""
+    (preview_site.root / "content" / "alerts" / "flood.md").write_text("---\ntitle: x\n---\n")
+    lines: list[str] = []
+    srv = PreviewServer(preview_site.root / "site.toml", port=0, now=NOW, echo=lines.append)
+    srv.start()
+    try:
+        page = get(srv.url)
+        assert page.status == 404 and b"No good build yet: fix these, and save." in page.body
+        assert b"<li>content/alerts/flood.md:" in page.body
+        assert any("nothing to serve until they are fixed" in line for line in lines)
+        assert not any("still serving the last good build" in line for line in lines)
+    finally:
+        srv.stop()
