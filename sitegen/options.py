@@ -113,7 +113,7 @@ def localize(now: datetime | None, config: SiteConfig) -> datetime | None:
 
 
 def _offset(instant: datetime) -> str:
-    return instant.isoformat()[19:] or "Z"
+    return instant.isoformat(timespec="seconds")[19:] or "Z"
 
 
 def load(site_file: Path) -> SiteConfig:
