@@ -337,7 +337,7 @@ def test_serve_reports_counts_with_the_right_plural(tmp_site: TmpSite) -> None:
     lines: list[str] = []
     tmp_site.add("a.md", alert_text(severity="Severe!"))
     Preview(Rebuilder(tmp_site.root / "site.toml"), lines.append, False).rebuild([])
-    assert "1 problem; still serving the last good build" in lines
+    assert "1 problem; nothing to serve until they are fixed (save to retry)" in lines
 
 
 def test_the_site_is_found_from_a_subfolder_and_said_so(example_site: TmpSite) -> None:
