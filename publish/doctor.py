@@ -44,7 +44,7 @@ from publish.targets.s3 import S3Target
 from sitegen import __version__, urls
 from sitegen.config import PublishConfig, SiteConfig
 from sitegen.errors import SitegenError
-from sitegen.infra import origin_path, site_prefix
+from sitegen.infra import origin_path, site_target
 
 Status = Literal["ok", "fail", "skip"]
 SAMPLE = "index.html"
@@ -317,7 +317,7 @@ def _not_under_the_base_path(name: str, target: S3Target, config: SiteConfig) ->
     """Viewers ask for /emergency/alerts/x/ and CloudFront asks the bucket for origin path +
     that URI: objects published at PREFIX/alerts/x/ are found by no origin path."""
     base_path = urls.base_path(config)
-    moved = f"s3://{target.bucket}/{target.prefix}{site_prefix(base_path)}".rstrip("/")
+    moved = site_target(target.bucket, target.prefix, base_path)
     return Check(
         name,
         "fail",

@@ -99,6 +99,12 @@ def origin_path(prefix: str, base_path: str) -> str | None:
     return "/" + front if front else ""
 
 
+def site_target(bucket: str, prefix: str, base_path: str) -> str:
+    """The S3 target that keys a site under `base_path` below the key `prefix` (what a target
+    at `prefix` should be instead when its prefix does not end with the base path)."""
+    return f"s3://{bucket}/{prefix}{site_prefix(base_path)}".rstrip("/")
+
+
 def _sub_keys(text: str, base_path: str) -> dict[str, Any]:
     """`text` with ${Keys} the publish target's key prefix: PublisherPrefix, followed by
     site_prefix under a base path."""
