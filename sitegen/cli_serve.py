@@ -39,13 +39,14 @@ def serve_command(
       sitegen serve --port 8080 --open
     """
     config = load(site_file)  # no site.toml, or a wrong one: fail as every command does
+    localize(now, config)  # a --now the site's clocks repeat or skip: refused before serving
     try:
         serve(
             site_file,
             host,
             port,
             open_browser,
-            localize(now, config),
+            now,  # as written: each rebuild reads it in site.toml's timezone of the moment
             lambda line: click.echo(line, err=True),
         )
     except OSError as exc:

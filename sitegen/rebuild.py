@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+import click
 import jinja2
 
 from sitegen import urls
@@ -43,6 +44,7 @@ from sitegen.incremental import (
 )
 from sitegen.lifecycle import Standing, published_groups
 from sitegen.model import Alert, AlertGroup, Page, Site
+from sitegen.options import resolve_now
 from sitegen.render import (
     PageSpec,
     SiteView,
@@ -222,7 +224,10 @@ class Rebuilder:
         config = self.config
         if self.sources is None:
             self.sources = SourceCache(config)
-        now = self.fixed_now or datetime.now(UTC).replace(microsecond=0)
+        try:  # a --now without an offset is read in the timezone site.toml names now
+            now = resolve_now(self.fixed_now, config)
+        except click.BadParameter as exc:  # the new timezone repeats or skips that time
+            return Outcome(False, (Problem(str(self.site_file), 0, exc.format_message()),))
         loaded = self.sources.load(now, touched)
         if loaded.site is None:
             return Outcome(False, loaded.problems)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,24 @@ def test_a_page_from_sitegen_s_theme_follows_the_site_s_base_html(example_site: 
     assert rebuilder.rebuild([base]).ok
     assert b"<!-- edited -->" in rebuilder.bundle["areas/index.html"].data
     assert_same(rebuilder, example_site)
+
+
+def test_a_now_without_offset_follows_the_timezone_site_toml_names(tmp_site: TmpSite) -> None:
+    """`sitegen serve --now 2026-11-26T06:30` is the site's local time; when site.toml's
+    timezone is changed while serve runs, the next rebuild reads it in the new zone (it was
+    read once, at start-up), and a time the new zone skips is a problem on site.toml."""
+    toml = tmp_site.root / "site.toml"
+    plain = toml.read_text()
+    toml.write_text(plain.replace("[site]\n", '[site]\ntimezone = "Asia/Seoul"\n'))
+    tmp_site.add("flood.md", alert_text())  # in force 2026-11-25T07:00 to 11-26T07:00 +09:00
+    rebuilder = Rebuilder(toml, datetime(2026, 11, 26, 6, 30))
+    assert rebuilder.rebuild().ok
+    assert b"/alerts/flood/" in rebuilder.bundle["index.html"].data  # 06:30 in Seoul: in force
+    toml.write_text(plain.replace("[site]\n", '[site]\ntimezone = "Europe/Paris"\n'))
+    assert rebuilder.rebuild([toml]).ok
+    assert b"/alerts/flood/" not in rebuilder.bundle["index.html"].data  # 14:30 in Seoul
+    skipped = Rebuilder(toml, datetime(2026, 3, 29, 2, 30))  # Paris skips 02:00-03:00
+    outcome = skipped.rebuild()
+    assert not outcome.ok
+    [problem] = outcome.problems
+    assert problem.path == str(toml) and "never happens in Europe/Paris" in problem.message
