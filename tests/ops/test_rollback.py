@@ -243,6 +243,15 @@ def test_cli_without_exactly_one_choice_is_wrong_usage_exit_2_as_documented(
     assert "Usage: rollback [OPTIONS]" in result.stderr
 
 
+def test_previous_on_a_target_never_published_says_nothing_was_published(site: Site) -> None:
+    """Not "these were published before sitegen kept versions": nothing was published."""
+    result = CliRunner().invoke(rollback_command, ["--previous", "--site", str(site.toml)])
+    assert result.exit_code == 1, result.output
+    target = f"folder:{(site.root / '_published').resolve()}"
+    assert f"Nothing has been published to {target} yet" in result.stderr
+    assert "before sitegen kept versions" not in result.stderr
+
+
 def test_cli_json_failure_is_one_json_object(site: Site) -> None:
     site.write()
     site.run("publish", "--no-build", "-q")
