@@ -332,13 +332,16 @@ def _ask_word(name: str) -> str:
 
 def _note_defaults(given: Answers) -> None:
     """Without prompts, say which values were not given and were written as defaults."""
-    used = [f"{name} {value}" for name, value in DEFAULTS.items() if not getattr(given, name)]
+    missing = [name for name in DEFAULTS if not getattr(given, name)]
+    used = [f"{name} {DEFAULTS[name]}" for name in missing]
+    options = [f"--{name}" for name in missing]
     if given.expires_in is None:
         used.append(f"expires in {DEFAULT_HOURS:g} hours")
+        options.append("--expires-in")
     if used:
         click.echo(
             f"note: not given, so written as {', '.join(used)}; change them in the file "
-            "(or pass --severity, --urgency, --certainty, --category, --expires-in)",
+            f"(or pass {', '.join(options)})",
             err=True,
         )
 
