@@ -227,7 +227,7 @@ def _follow_up(
     try:
         chain = find_chain(config, target, datetime.now().astimezone())
     except UnknownAlertError as exc:
-        raise click.BadParameter(exc.format_message(), param_hint=option) from exc
+        raise click.BadParameter(exc.format_message(), param_hint=f"'{option}'") from exc
     if chain.unrelated_errors:
         files = ", ".join(sorted({p.path for p in chain.unrelated_errors}))
         click.echo(
@@ -352,7 +352,7 @@ def _fresh(config: SiteConfig, answers: Answers) -> Alert:
     lang = answers.language or config.default_language
     if lang not in config.languages:
         raise click.BadParameter(
-            f"{lang!r} is not one of {', '.join(config.languages)}", param_hint="--lang"
+            f"{lang!r} is not one of {', '.join(config.languages)}", param_hint="'--lang'"
         )
     sent, expires = default_times(datetime.now(), answers.expires_in or DEFAULT_HOURS, config.zone)
     return new_alert(

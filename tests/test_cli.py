@@ -238,6 +238,15 @@ def test_a_follow_up_of_an_update_references_the_whole_chain(example_site: TmpSi
 def test_cancel_of_unknown_id_is_a_usage_error(example_site: TmpSite) -> None:
     result = sitegen("new", "--cancel", "no-such-alert", cwd=example_site.root)
     assert result.returncode == 2 and "there is no alert with id 'no-such-alert'" in result.stderr
+    assert "Invalid value for '--cancel':" in result.stderr  # quoted as click quotes the others
+
+
+def test_an_unknown_language_names_the_option_as_click_does_elsewhere(
+    example_site: TmpSite,
+) -> None:
+    result = sitegen("new", "X", "--lang", "xx", "--no-input", cwd=example_site.root)
+    assert result.returncode == 2
+    assert "Invalid value for '--lang': 'xx' is not one of en, ko" in result.stderr
 
 
 def test_prompts_offer_the_sites_areas(example_site: TmpSite) -> None:
