@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from sitegen_fixtures import TmpSite, alert_text
+from sitegen_fixtures import TmpSite, alert_text, run_sitegen
 
 NOW = "2026-11-25T12:00:00+09:00"
 
@@ -365,6 +366,12 @@ def test_site_may_name_the_sites_folder(example_site: TmpSite, tmp_path: Path) -
     empty.mkdir()
     missing = sitegen("check", "--site", str(empty), cwd=tmp_path)
     assert missing.returncode == 1 and f"{empty / 'site.toml'}: no site.toml here" in missing.stderr
+
+
+def test_sitegen_site_names_the_site_as_the_docs_say(example_site: TmpSite, tmp_path: Path) -> None:
+    env = {**os.environ, "SITEGEN_SITE": str(example_site.root)}
+    result = run_sitegen("check", "--now", NOW, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
 
 
 BUGGY = (
