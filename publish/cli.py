@@ -57,9 +57,10 @@ Exit codes:
   0   published (with --dry-run: the publish would go through)
   1   failed; the message says what was done and what to run (a lock whose holder
       died also exits 1: it needs a person to decide on --force)
-  2   wrong usage (an unknown option, a bad value)
-  4   refused by a safety limit (--max-deletes, an empty bundle); nothing was changed;
-      --dry-run exits 4 too when the publish would be refused
+  2   wrong usage (an unknown option, a malformed number or date); a wrong --target,
+      --cloudfront or --akamai exits 1, as the same mistake in site.toml does
+  4   refused by a safety limit (--max-deletes, an empty bundle, a --now far from the
+      clock); nothing was changed; --dry-run exits 4 too when the publish would be refused
   75  another publish holds the lock: nothing was changed, try again later
   130 interrupted (Ctrl-C, SIGTERM); the message says what was done
 With --json, stdout holds one JSON object whatever happens (but a usage error): "ok": true

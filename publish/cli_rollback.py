@@ -12,7 +12,6 @@ from publish.connect import open_invalidators, open_target, resolve_settings
 from publish.plan import Limits
 from publish.report import dry_run_refusal, json_on_failure, make_progress
 from publish.rollback import describe_state, list_states, rollback, states_json, states_text
-from sitegen.errors import PublishError
 from sitegen.options import (
     dry_run_option,
     edgerc_option,
@@ -35,8 +34,8 @@ file, so bucket versioning must be on (sitegen infra cloudformation turns it on;
 rule expiring old versions limits how far back you can go). A folder target keeps them in
 .sitegen/manifests/ and .sitegen/objects/. A rollback that cannot find every byte is refused
 before anything changes. The next `sitegen publish` publishes public/ again: fix the content
-first. Exit codes as for publish: 1 failed, 4 refused by --max-deletes (also with
---dry-run), 75 another publish holds the lock, 130 interrupted.
+first. Exit codes as for publish: 1 failed, 2 wrong usage, 4 refused by --max-deletes (also
+with --dry-run), 75 another publish holds the lock, 130 interrupted.
 """
 
 
@@ -92,7 +91,7 @@ def rollback_command(
     then invalidate exactly what changed and delete what that state did not have."""
     with json_on_failure(as_json, dry_run=dry_run):
         if show_list + previous + (to is not None) != 1:
-            raise PublishError("Give exactly one of --to MANIFEST_ID, --previous or --list.")
+            raise click.UsageError("give exactly one of --to MANIFEST_ID, --previous or --list")
         config = load(site_file)
         settings = resolve_settings(
             config.publish,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
@@ -12,13 +11,10 @@ from urllib.parse import urlsplit
 
 from publish.cdn.base import Invalidator
 from publish.targets.base import Target
-from sitegen.config import PublishConfig
+from sitegen.config import PublishConfig, distribution_problem, target_problem
 from sitegen.errors import ConfigError, PublishError
 
 T = TypeVar("T")
-
-_DIST_ID = re.compile(r"[A-Z0-9]{8,32}")
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 
 
 def resolve_settings(
@@ -75,40 +71,36 @@ def open_target(
 ) -> Target:
     """``s3://BUCKET[/PREFIX]`` or ``folder:PATH`` (relative to the site's folder; ``~`` is
     the user's home, as for ``edgerc``). A folder may not overlap the build output or the
-    site's ``sources`` (content, templates), nor hold the site itself."""
+    site's ``sources`` (content, templates), nor hold the site itself. site.toml's target was
+    checked when it was read, so a wrong shape here is the --target flag's."""
+    if (problem := target_problem(spec)) is not None:
+        raise ConfigError(f"--target {spec!r}: {problem}")
     if spec.startswith("s3://"):
         from publish.targets.s3 import S3Target, parse_s3_url
 
         bucket, prefix = parse_s3_url(spec)
-        if not _BUCKET.fullmatch(bucket):
-            raise ConfigError(f"--target {spec}: {bucket!r} is not an S3 bucket name")
         return _aws_client(spec, lambda: S3Target(bucket, prefix))
-    if spec.startswith("folder:") and spec.removeprefix("folder:").strip():
-        from publish.targets.folder import FolderTarget
+    from publish.targets.folder import FolderTarget  # the other shape target_problem allows
 
-        folder = (site_root / Path(spec.removeprefix("folder:")).expanduser()).resolve()
-        bundle = bundle_dir.resolve()
-        if site_root.resolve().is_relative_to(folder):
+    folder = (site_root / Path(spec.removeprefix("folder:")).expanduser()).resolve()
+    bundle = bundle_dir.resolve()
+    if site_root.resolve().is_relative_to(folder):
+        raise ConfigError(
+            f"publish target {spec}: {folder} holds the site itself ({site_root.resolve()}); "
+            "publish to a folder of its own (e.g. folder:_published)"
+        )
+    if folder.is_relative_to(bundle) or bundle.is_relative_to(folder):
+        raise ConfigError(
+            f"publish target {spec}: {folder} overlaps the build output {bundle}; "
+            "publish to a folder outside it"
+        )
+    for source in (s.resolve() for s in sources):
+        if folder.is_relative_to(source) or source.is_relative_to(folder):
             raise ConfigError(
-                f"--target {spec}: {folder} holds the site itself ({site_root.resolve()}); "
+                f"publish target {spec}: {folder} overlaps the site's own files {source}; "
                 "publish to a folder of its own (e.g. folder:_published)"
             )
-        if folder.is_relative_to(bundle) or bundle.is_relative_to(folder):
-            raise ConfigError(
-                f"--target {spec}: {folder} overlaps the build output {bundle}; "
-                "publish to a folder outside it"
-            )
-        for source in (s.resolve() for s in sources):
-            if folder.is_relative_to(source) or source.is_relative_to(folder):
-                raise ConfigError(
-                    f"--target {spec}: {folder} overlaps the site's own files {source}; "
-                    "publish to a folder of its own (e.g. folder:_published)"
-                )
-        return FolderTarget(folder)
-    raise ConfigError(
-        f"--target {spec!r}: expected s3://BUCKET[/PREFIX] or folder:PATH "
-        "(e.g. s3://alerts-example-gov/site or folder:_published)"
-    )
+    return FolderTarget(folder)
 
 
 def open_invalidators(
@@ -117,8 +109,8 @@ def open_invalidators(
     """One invalidator per ``--cloudfront`` and ``--akamai``; all get the same paths."""
     invalidators: list[Invalidator] = []
     for dist in settings.cloudfront:
-        if not _DIST_ID.fullmatch(dist):
-            raise ConfigError(f"--cloudfront {dist!r}: not a distribution id like E2QWRUHEXAMPLE")
+        if (problem := distribution_problem(dist)) is not None:
+            raise ConfigError(f"--cloudfront {dist!r}: {problem}")  # site.toml's were checked
         from publish.cdn.cloudfront import CloudFrontInvalidator
 
         base_path = urlsplit(base_url).path or "/"  # the site's place on its host

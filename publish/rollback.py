@@ -131,6 +131,11 @@ def rollback(
     now = now or datetime.now(UTC)
     options = options or PublishOptions()
     kept, remote = list_states(target)
+    if not kept and not remote.files:
+        raise PublishError(
+            f"Nothing has been published to {target.name} yet, so there is nothing to roll "
+            "back to. Nothing was changed."
+        )
     history = open_history(target)
     chosen = choose(kept, remote.manifest_id, to, history.why_missing)
     state = RestoredState(chosen, history, rollback_reference(chosen.id, now))

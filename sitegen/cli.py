@@ -80,7 +80,8 @@ def cli(debug: bool) -> None:
     show_default=True,
     help="json: one document on stdout, for editors and CI annotations.",
 )
-def check(site_file: Path, now: datetime | None, output_format: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+def check(site_file: Path, now: datetime | None, output_format: str, as_json: bool) -> None:
     """Check every alert and report every mistake at once, with file and line.
 
     \b
@@ -91,7 +92,7 @@ def check(site_file: Path, now: datetime | None, output_format: str) -> None:
     """
     from sitegen.advice import error_json
 
-    if output_format == "json":
+    if output_format == "json" or as_json:  # --json: as status, publish and doctor spell it
         try:
             _check_json(site_file, now)
         except SitegenError as exc:  # nothing could be checked: still one document

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from sitegen import urls
 from sitegen.infra import cloudformation_template, render_json
@@ -33,7 +34,8 @@ def cloudformation(site_file: Path, out: Path | None) -> None:
     security headers, the 404 page, and a least-privilege policy for the publisher.
     A base_url with a path (https://www.example.gov/emergency/) keys the site's objects
     under it: the PublishCommand output names the target (s3://BUCKET/emergency).
-    Without a site.toml the template is for a site at its host's root.
+    With no site.toml here or in a parent folder, the template is for a site at its host's
+    root (a --site naming no file is an error).
     Example:
       sitegen infra cloudformation --out stack.json
       aws cloudformation deploy --template-file stack.json --stack-name alerts \\
@@ -41,8 +43,9 @@ def cloudformation(site_file: Path, out: Path | None) -> None:
           CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc
     """
     base_path = "/"
-    if site_file.is_file():
-        base_path = urls.base_path(load(site_file))
+    named = click.get_current_context().get_parameter_source("site_file")
+    if site_file.is_file() or named is not ParameterSource.DEFAULT:  # --site, SITEGEN_SITE
+        base_path = urls.base_path(load(site_file))  # a file named but missing: an error
     else:
         click.echo(f"no {site_file}: the template is for a site at its host's root", err=True)
     text = render_json(cloudformation_template(base_path))

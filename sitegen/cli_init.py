@@ -16,7 +16,8 @@ from sitegen.new_site import create_site
 )
 def init_command(folder: Path) -> None:
     """Start a new site in FOLDER (default: here): site.toml, the default theme in
-    templates/, and one example alert in content/alerts/. It builds at once.
+    templates/, one example alert in content/alerts/, and a .gitignore for what sitegen
+    writes (public/, .sitegen/, _published/). It builds at once.
 
     \b
     Nothing is overwritten: it refuses if site.toml, templates/ or content/ exist.

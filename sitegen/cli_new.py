@@ -227,7 +227,7 @@ def _follow_up(
     try:
         chain = find_chain(config, target, datetime.now().astimezone())
     except UnknownAlertError as exc:
-        raise click.BadParameter(exc.format_message(), param_hint=option) from exc
+        raise click.BadParameter(exc.format_message(), param_hint=f"'{option}'") from exc
     if chain.unrelated_errors:
         files = ", ".join(sorted({p.path for p in chain.unrelated_errors}))
         click.echo(
@@ -332,13 +332,16 @@ def _ask_word(name: str) -> str:
 
 def _note_defaults(given: Answers) -> None:
     """Without prompts, say which values were not given and were written as defaults."""
-    used = [f"{name} {value}" for name, value in DEFAULTS.items() if not getattr(given, name)]
+    missing = [name for name in DEFAULTS if not getattr(given, name)]
+    used = [f"{name} {DEFAULTS[name]}" for name in missing]
+    options = [f"--{name}" for name in missing]
     if given.expires_in is None:
         used.append(f"expires in {DEFAULT_HOURS:g} hours")
+        options.append("--expires-in")
     if used:
         click.echo(
             f"note: not given, so written as {', '.join(used)}; change them in the file "
-            "(or pass --severity, --urgency, --certainty, --category, --expires-in)",
+            f"(or pass {', '.join(options)})",
             err=True,
         )
 
@@ -349,7 +352,7 @@ def _fresh(config: SiteConfig, answers: Answers) -> Alert:
     lang = answers.language or config.default_language
     if lang not in config.languages:
         raise click.BadParameter(
-            f"{lang!r} is not one of {', '.join(config.languages)}", param_hint="--lang"
+            f"{lang!r} is not one of {', '.join(config.languages)}", param_hint="'--lang'"
         )
     sent, expires = default_times(datetime.now(), answers.expires_in or DEFAULT_HOURS, config.zone)
     return new_alert(

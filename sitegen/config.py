@@ -392,10 +392,58 @@ def _publish(check: _Checker, raw: Any) -> PublishConfig:
                 values[key] = tuple(items)
             else:
                 check.fail("publish", key, f'{key} must be a list of texts, e.g. {key} = ["..."]')
+    for key, problem in PUBLISH_VALUE_PROBLEMS.items():
+        given = values.get(key, ())
+        for value in (given,) if isinstance(given, str) else given:
+            if (why := problem(value)) is not None:
+                check.fail("publish", key, f"{key} {value!r}: {why}")
     for key, default in (("max_deletes", 50), ("lock_timeout_s", 900)):
         if key in raw:
             values[key] = check.number("publish", raw, key, default)
     return PublishConfig(**values)
+
+
+# The shapes of [publish] values, checked here for site.toml and in publish/connect.py for the
+# flags that override them (each error then names where the value came from).
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+_DISTRIBUTION_ID = re.compile(r"[A-Z0-9]{8,32}")
+AKAMAI_NETWORKS = ("staging", "production")
+
+
+def target_problem(spec: str) -> str | None:
+    """What is wrong with a publish target, `s3://BUCKET[/PREFIX]` or `folder:PATH`, if anything."""
+    if spec.startswith("s3://"):
+        bucket = spec.removeprefix("s3://").partition("/")[0]
+        return None if _BUCKET.fullmatch(bucket) else f"{bucket!r} is not an S3 bucket name"
+    if spec.startswith("folder:") and spec.removeprefix("folder:").strip():
+        return None
+    return (
+        "expected s3://BUCKET[/PREFIX] or folder:PATH "
+        "(e.g. s3://alerts-example-gov/site or folder:_published)"
+    )
+
+
+def distribution_problem(dist: str) -> str | None:
+    """What is wrong with a CloudFront distribution id, if anything."""
+    return None if _DISTRIBUTION_ID.fullmatch(dist) else "not a distribution id like E2QWRUHEXAMPLE"
+
+
+def akamai_problem(spec: str) -> str | None:
+    """What is wrong with an Akamai `SECTION[@staging|@production]`, if anything."""
+    section, at, network = spec.strip().partition("@")
+    if section and (not at or network in AKAMAI_NETWORKS):
+        return None
+    return (
+        "expected EDGERC_SECTION, EDGERC_SECTION@staging or EDGERC_SECTION@production "
+        "(e.g. default@staging)"
+    )
+
+
+PUBLISH_VALUE_PROBLEMS = {
+    "target": target_problem,
+    "cloudfront": distribution_problem,
+    "akamai": akamai_problem,
+}
 
 
 # What RFC 3986 does not allow in a URL as sent: spaces and controls, a few ASCII marks,

@@ -27,10 +27,20 @@ show. It is marked as a test: the site says it is not a real emergency.
 - Delete this file once you have one.
 """
 
+# What sitegen writes into a site (the build, its cache, the default local publish target),
+# kept out of git: the site is its site.toml, content/ and templates/.
+GITIGNORE = """\
+# written by sitegen: the build, its cache, and the local publish folder
+/public/
+/.sitegen/
+/_published/
+"""
+
 
 def create_site(folder: Path, now: datetime) -> list[Path]:
-    """Create a site in `folder` (made if missing): site.toml, templates/, and one example
-    alert in content/alerts/. Refuses, changing nothing, if any of them exists."""
+    """Create a site in `folder` (made if missing): site.toml, templates/, one example alert
+    in content/alerts/, and a .gitignore when there is none. Refuses, changing nothing, if
+    site.toml, templates/ or content/ exists."""
     targets = [folder / "site.toml", folder / "templates", folder / "content"]
     existing = [str(path) for path in targets if path.exists()]
     if existing:
@@ -45,7 +55,11 @@ def create_site(folder: Path, now: datetime) -> list[Path]:
     path = folder / "content" / "alerts" / f"{alert.id}.md"
     path.parent.mkdir(parents=True)
     path.write_text(alert_file_text(alert), encoding="utf-8")
-    return [targets[0], targets[1], path]
+    created = [targets[0], targets[1], path]
+    if not (ignore := folder / ".gitignore").exists():
+        ignore.write_text(GITIGNORE, encoding="utf-8")
+        created.append(ignore)
+    return created
 
 
 def _example_alert(now: datetime) -> Alert:

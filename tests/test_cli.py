@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from sitegen_fixtures import TmpSite, alert_text
+from sitegen_fixtures import TmpSite, alert_text, run_sitegen
 
 NOW = "2026-11-25T12:00:00+09:00"
 
@@ -238,6 +239,15 @@ def test_a_follow_up_of_an_update_references_the_whole_chain(example_site: TmpSi
 def test_cancel_of_unknown_id_is_a_usage_error(example_site: TmpSite) -> None:
     result = sitegen("new", "--cancel", "no-such-alert", cwd=example_site.root)
     assert result.returncode == 2 and "there is no alert with id 'no-such-alert'" in result.stderr
+    assert "Invalid value for '--cancel':" in result.stderr  # quoted as click quotes the others
+
+
+def test_an_unknown_language_names_the_option_as_click_does_elsewhere(
+    example_site: TmpSite,
+) -> None:
+    result = sitegen("new", "X", "--lang", "xx", "--no-input", cwd=example_site.root)
+    assert result.returncode == 2
+    assert "Invalid value for '--lang': 'xx' is not one of en, ko" in result.stderr
 
 
 def test_prompts_offer_the_sites_areas(example_site: TmpSite) -> None:
@@ -356,6 +366,12 @@ def test_site_may_name_the_sites_folder(example_site: TmpSite, tmp_path: Path) -
     empty.mkdir()
     missing = sitegen("check", "--site", str(empty), cwd=tmp_path)
     assert missing.returncode == 1 and f"{empty / 'site.toml'}: no site.toml here" in missing.stderr
+
+
+def test_sitegen_site_names_the_site_as_the_docs_say(example_site: TmpSite, tmp_path: Path) -> None:
+    env = {**os.environ, "SITEGEN_SITE": str(example_site.root)}
+    result = run_sitegen("check", "--now", NOW, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
 
 
 BUGGY = (

@@ -206,6 +206,15 @@ def test_the_command_reads_the_base_path_from_site_toml(tmp_site: TmpSite) -> No
     assert "for a site at its host's root" in elsewhere.stderr
 
 
+def test_a_site_named_with_site_that_is_not_there_is_an_error(tmp_site: TmpSite) -> None:
+    """A typo in --site (or SITEGEN_SITE) must not give the template of a site at the root:
+    deployed for a site under a path, its 404 page, redirect and publisher policy are wrong."""
+    typo = tmp_site.root / "sites" / "site.toml"
+    done = run_sitegen("infra", "cloudformation", "--site", str(typo), cwd=tmp_site.root)
+    assert done.returncode == 1 and done.stdout == "", done.stdout
+    assert f"{typo}: no site.toml here" in done.stderr
+
+
 def test_an_encoded_base_path_is_keyed_as_s3_decodes_it() -> None:
     """Viewers send /%EB%B9%84%EC%83%81/alerts/x/; S3 decodes the key to 비상/alerts/x/:
     the objects and the policy must be under 비상/, not under the encoded letters."""

@@ -34,6 +34,24 @@ def test_init_changes_nothing_where_a_site_is(tmp_path: Path) -> None:
     assert not (tmp_path / "site.toml").exists()
 
 
+def test_init_keeps_what_sitegen_writes_out_of_git(tmp_path: Path) -> None:
+    """A new site goes into git (docs/operations.md: a second machine clones it); the build,
+    its cache and the local publish folder must not, or `git add .` commits them all."""
+    result = run_sitegen("init", "x", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "created x/.gitignore" in result.stdout
+    config = load_config(tmp_path / "x/site.toml")
+    ignored = (tmp_path / "x/.gitignore").read_text().splitlines()
+    folder = config.publish.target.removeprefix("folder:")
+    assert {f"/{config.output_dir}/", "/.sitegen/", f"/{folder}/"} <= set(ignored)
+
+
+def test_init_leaves_an_existing_gitignore_alone(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("*.bak\n")
+    assert run_sitegen("init", cwd=tmp_path).returncode == 0
+    assert (tmp_path / ".gitignore").read_text() == "*.bak\n"
+
+
 def test_the_packaged_theme_is_the_example_sites_theme() -> None:
     """One theme, not two copies: the example site's templates/ is a link to the package data
     sitegen init copies (sitegen/default_site/templates/), so they can never drift apart."""

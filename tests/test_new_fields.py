@@ -68,6 +68,17 @@ def test_defaults_used_without_prompts_are_said(tmp_site: TmpSite) -> None:
     ) in result.stderr
 
 
+def test_the_note_suggests_only_options_that_were_not_given(tmp_site: TmpSite) -> None:
+    result = run_sitegen(
+        "new", "Storm", "--severity", "Severe", "--expires-in", "6", "--area", "Seoul",
+        "--no-input", cwd=tmp_site.root,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    note = result.stderr.split("note: ")[1]
+    assert "written as category Other, urgency Expected, certainty Likely;" in note
+    assert "(or pass --category, --urgency, --certainty)" in note  # was: --severity too
+
+
 def test_new_writes_times_in_the_sites_timezone(tmp_site: TmpSite) -> None:
     toml = tmp_site.root / "site.toml"
     toml.write_text(toml.read_text() + 'timezone = "Asia/Seoul"\n')

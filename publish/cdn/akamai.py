@@ -25,12 +25,13 @@ from akamai.edgegrid import EdgeGridAuth, EdgeRc
 
 from publish.cdn.base import InvalidationReceipt
 from sitegen import __version__
+from sitegen.config import AKAMAI_NETWORKS, akamai_problem
 from sitegen.errors import ConfigError, PublishError
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 50_000  # Fast Purge answers 413 from here on; we stay strictly below
-NETWORKS = ("staging", "production")
+NETWORKS = AKAMAI_NETWORKS
 SCHEME_ENV = "SITEGEN_AKAMAI_SCHEME"  # "http" only for a loopback host (the test server)
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 _REQUIRED_KEYS = ("host", "client_token", "client_secret", "access_token")
@@ -51,14 +52,10 @@ logging.getLogger("akamai.edgegrid.edgegrid").addFilter(_DropDebugRecords())
 
 def parse_akamai_spec(spec: str) -> tuple[str, str]:
     """``SECTION[@staging|@production]`` → (section, network); production when not given."""
+    if (problem := akamai_problem(spec)) is not None:  # site.toml's were checked when read
+        raise ConfigError(f"--akamai {spec!r}: {problem}")
     section, at, network = spec.strip().partition("@")
-    network = network if at else "production"
-    if not section or network not in NETWORKS:
-        raise ConfigError(
-            f"--akamai {spec!r}: expected EDGERC_SECTION, EDGERC_SECTION@staging or "
-            "EDGERC_SECTION@production (e.g. default@staging)"
-        )
-    return section, network
+    return section, network if at else "production"
 
 
 @dataclass(frozen=True, slots=True)

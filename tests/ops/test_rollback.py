@@ -228,7 +228,28 @@ def test_cli_list_dry_run_and_previous_with_cloudfront(
     assert "/alerts/a3/*" in last or "/alerts/a3/" in last
     assert "/alerts/a1/index.html" in last or "/alerts/a1/*" in last
     refused = site.run("rollback", "--previous", "--to", "abc", ok=False)
-    assert refused.returncode == 1 and "exactly one of" in refused.stderr
+    assert refused.returncode == 2 and "exactly one of" in refused.stderr
+
+
+@pytest.mark.parametrize("args", [(), ("--previous", "--list")])
+def test_cli_without_exactly_one_choice_is_wrong_usage_exit_2_as_documented(
+    site: Site, args: tuple[str, ...]
+) -> None:
+    """`rollback --help`: exit codes as for publish, where 2 is wrong usage (as `new --update X
+    --cancel Y` exits 2); 1 means a rollback failed, which a script reports to a person."""
+    result = CliRunner().invoke(rollback_command, [*args, "--site", str(site.toml)])
+    assert result.exit_code == 2, result.output
+    assert "exactly one of --to MANIFEST_ID, --previous or --list" in result.stderr
+    assert "Usage: rollback [OPTIONS]" in result.stderr
+
+
+def test_previous_on_a_target_never_published_says_nothing_was_published(site: Site) -> None:
+    """Not "these were published before sitegen kept versions": nothing was published."""
+    result = CliRunner().invoke(rollback_command, ["--previous", "--site", str(site.toml)])
+    assert result.exit_code == 1, result.output
+    target = f"folder:{(site.root / '_published').resolve()}"
+    assert f"Nothing has been published to {target} yet" in result.stderr
+    assert "before sitegen kept versions" not in result.stderr
 
 
 def test_cli_json_failure_is_one_json_object(site: Site) -> None:

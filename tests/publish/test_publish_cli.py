@@ -149,6 +149,39 @@ def test_settings_are_checked_before_the_build(
     assert not (site.root / "public").exists()  # nothing was built
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ('target = "_published"', "target '_published': expected s3://BUCKET[/PREFIX] or folder:"),
+        ('target = "s3://Bad_Bucket/x"', "target 's3://Bad_Bucket/x': 'Bad_Bucket' is not an S3"),
+        ('cloudfront = ["e-bad"]', "cloudfront 'e-bad': not a distribution id like E2QWRUHEXAMPLE"),
+        ('akamai = ["x@nowhere"]', "akamai 'x@nowhere': expected EDGERC_SECTION"),
+    ],
+)
+def test_a_wrong_publish_setting_in_site_toml_is_named_on_its_line_not_as_a_flag(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    """An official who typed no --target must not be told their --target is wrong."""
+    toml = TmpSite(tmp_path / "site").root / "site.toml"
+    toml.write_text(toml.read_text() + f"[publish]\n{setting}\n")
+    line = len(toml.read_text().splitlines())
+    result = CliRunner().invoke(publish_command, ["--site", str(toml), "--dry-run"])
+    assert result.exit_code == 1, result.output
+    assert f"site.toml:{line}: [publish] {message}" in result.stderr
+    assert not any(flag in result.stderr for flag in ("--target", "--cloudfront", "--akamai"))
+
+
+@pytest.mark.parametrize("spec", ["folder:content", "folder:public"])
+def test_a_target_from_site_toml_that_overlaps_the_site_names_no_flag(
+    tmp_path: Path, spec: str
+) -> None:
+    toml = TmpSite(tmp_path / "site").root / "site.toml"
+    toml.write_text(toml.read_text() + f'[publish]\ntarget = "{spec}"\n')
+    result = CliRunner().invoke(publish_command, ["--site", str(toml), "--dry-run"])
+    assert result.exit_code == 1 and "overlaps" in result.stderr, result.output
+    assert "--target" not in result.stderr
+
+
 def test_a_folder_target_in_the_home_folder_expands_the_tilde(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

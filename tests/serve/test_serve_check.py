@@ -45,3 +45,12 @@ def test_warnings_help_without_failing(tmp_site: TmpSite) -> None:
     assert "already past" in found[("past.md", 11)]
     assert not any(path == "old.md" for path, _ in found)  # long expired: archive, no advice
     assert any(path == "short.md" and "What to do" in m for (path, _), m in found.items())
+
+
+def test_check_takes_json_as_status_publish_rollback_and_doctor_do(tmp_site: TmpSite) -> None:
+    tmp_site.add("flood.md", alert_text(severity="Severe!"))
+    site = ["--site", str(tmp_site.root / "site.toml"), "--now", NOW]
+    spelled = CliRunner().invoke(cli, ["check", *site, "--json"])
+    assert spelled.exit_code == 1, spelled.output  # was 2: no such option '--json'
+    assert spelled.stdout == CliRunner().invoke(cli, ["check", *site, "--format", "json"]).stdout
+    assert json.loads(spelled.stdout)["errors"] == 1
