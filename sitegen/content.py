@@ -546,16 +546,8 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
         )
         geocodes = {}
     for system, value in geocodes.items():
-        if value is None or not GEOCODE_RE.fullmatch(str(value)):
-            f.fail(
-                f"geocode {system} of area '{name}' is '{'' if value is None else value}': a "
-                "geocode may only hold letters A-Z, digits and single '-' between them (e.g. "
-                "KR-11), because the first one names the area's web page (/areas/kr-11/)",
-                "areas",
-                index,
-                "geocodes",
-                system,
-            )
+        if problem := _geocode_problem(str(system), value, name):
+            f.fail(problem, "areas", index, "geocodes", system)
     key = "polygons" if item.get("polygons") else "polygon"
     polygons = item.get("polygons") or ([item["polygon"]] if item.get("polygon") else [])
     for polygon in polygons:
@@ -569,6 +561,34 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
         geocodes=codes,
         polygons=tuple(str(p).strip() for p in polygons),
     )
+
+
+def _geocode_problem(system: str, value: Any, name: str) -> str:
+    """What is wrong with the geocode `system: value` of area `name`, or "" when nothing is."""
+    if isinstance(value, list | dict):
+        return (
+            f"geocode {system} of area '{name}' is {_several(value)}, but a geocode has one "
+            "value: give each place an area of its own, e.g. '- name: ...' then "
+            f"'geocodes: {{{system}: ...}}'"
+        )
+    if value is None or not GEOCODE_RE.fullmatch(str(value)):
+        return (
+            f"geocode {system} of area '{name}' is '{'' if value is None else value}': a "
+            "geocode may only hold letters A-Z, digits and single '-' between them (e.g. "
+            "KR-11), because the first one names the area's web page (/areas/kr-11/)"
+        )
+    return ""
+
+
+def _several(value: list[Any] | dict[Any, Any]) -> str:
+    """A list or mapping as a message shows it: "a list (006037, 006059)", codes as written."""
+    if isinstance(value, dict):
+        return (
+            "a set of 'name: value' pairs ("
+            + ", ".join(f"{k}: {v}" for k, v in value.items())
+            + ")"
+        )
+    return "a list (" + ", ".join("" if v is None else str(v) for v in value) + ")"
 
 
 def _polygon_problem(polygon: str) -> str:

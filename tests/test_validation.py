@@ -445,6 +445,29 @@ def test_area_codes_are_taken_as_written(tmp_site: TmpSite, codes: str) -> None:
     assert area.slug == "0101"
 
 
+@pytest.mark.parametrize(
+    "codes",
+    [
+        "{SAME: [006037, 006059]}",  # the fast reader's form
+        '{SAME: [006037, "006059"]}',
+        "\n      SAME: [006037, 006059]",  # libyaml's, from here on
+        "\n      SAME:\n        - 006037\n        - 006059",
+        "\n      SAME:\n        - '006037'\n        - 006059",
+    ],
+)
+def test_a_list_of_geocodes_is_refused_showing_the_codes_as_written(
+    tmp_site: TmpSite, codes: str
+) -> None:
+    """A geocode has one value; refusing a list said "is '[3103, ...]'", YAML's octal reading
+    of 006037, so the official was shown another county's code as what they had typed."""
+    text = replace("    geocodes: {ISO3166-2: KR-11}", f"    geocodes: {codes}")
+    [problem] = problems_for(tmp_site, "codes.md", text)
+    assert problem.line == (14 if codes.startswith("{") else 15)
+    assert problem.message.startswith(
+        "geocode SAME of area 'Seoul' is a list (006037, 006059), but a geocode has one value"
+    )
+
+
 @pytest.mark.parametrize("nothing", ["~", "null", "Null", ""])
 @pytest.mark.parametrize("form", ["{{name: Busan, id: {}}}", "\n    name: Busan\n    id: {}"])
 def test_an_area_id_of_null_is_no_id(tmp_site: TmpSite, nothing: str, form: str) -> None:
