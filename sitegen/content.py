@@ -423,10 +423,19 @@ def _load_alert(
         source=rel,
         body=doc.body,
         translation_of_default=suffixed,
-        field_lines={str(k[0]): v for k, v in doc.lines.items() if len(k) == 1},
+        field_lines=_field_lines(doc),
         body_line=doc.body_line,
         **values,  # type: ignore[arg-type]  # every value was checked; f.ok guards None
     )
+
+
+def _field_lines(doc: Document) -> dict[str, int]:
+    """Alert.field_lines: each field's line by name, and each area's "- " line as "areas/0"."""
+    return {
+        (str(k[0]) if len(k) == 1 else f"areas/{k[1]}"): v
+        for k, v in doc.lines.items()
+        if len(k) == 1 or (len(k) == 2 and k[0] == "areas")
+    }
 
 
 def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool]:
@@ -770,6 +779,65 @@ def _check_translations(versions: list[Alert], problems: list[Problem]) -> None:
                         "of an alert must agree on it",
                     )
                 )
+        if (problem := _area_problem(primary, other)) is not None:
+            problems.append(problem)
+
+
+def _place(area: Area) -> tuple[object, ...]:
+    """Where an area is, whatever language names it: its geocodes and polygons, as the CAP
+    message gives them, and its page when a code (id or geocode) names it."""
+    polygons = tuple(" ".join(p.split()) for p in area.polygons)
+    return area.geocodes, polygons, area.slug if area.geocodes else ""
+
+
+def _area_problem(primary: Alert, other: Alert) -> Problem | None:
+    """The areas of translation `other` are not the places `primary` names (in any order):
+    one CAP message would send each language to other places, and area pages (made from the
+    primary's areas) would miss the translation's."""
+    places = [_place(a) for a in primary.areas]
+    if places == [_place(a) for a in other.areas]:
+        return None
+    there: dict[tuple[object, ...], list[Area]] = {}
+    for place, area in zip(places, primary.areas, strict=True):
+        there.setdefault(place, []).append(area)
+    here: list[tuple[int, Area]] = []
+    for index, area in enumerate(other.areas):
+        if there.get(_place(area)):
+            there[_place(area)].pop(0)
+        else:
+            here.append((index, area))
+    only_there = [a for areas in there.values() for a in areas]
+    if not only_there and not here:
+        return None  # the same places in another order
+    line = other.field_lines.get(f"areas/{here[0][0]}") if here else None
+    mine = _described([a for _, a in here])
+    if not here:
+        differ = f"also lists {_described(only_there)}, which this file does not"
+    elif only_there:
+        differ = f"lists {_described(only_there)} where this file lists {mine}"
+    else:
+        differ = f"does not list {mine}, which this file does"
+    return Problem(
+        other.source,
+        line or other.field_lines.get("areas", 1),
+        f"the areas differ from {primary.source}, which {differ}; all translations of an alert "
+        "must list the same places, with the same geocodes and polygons (only the area names "
+        "are translated)",
+    )
+
+
+def _described(areas: list[Area]) -> str:
+    """Areas as a message names them: 'Seoul' (ISO3166-2 KR-11) and 'Busan' (polygon …)."""
+    shown = []
+    for area in areas:
+        what = [f"{system} {value}" for system, value in area.geocodes]
+        if area.geocodes and area.slug != area_slug("", area.geocodes, area.name):
+            what.append(f"id {area.slug}")
+        for polygon in area.polygons:
+            points = polygon.split()
+            what.append("polygon " + " ".join(points[:2]) + (" …" if len(points) > 2 else ""))
+        shown.append(f"'{area.name}' ({', '.join(what) or 'no geocode or polygon'})")
+    return " and ".join(shown)
 
 
 def _show(value: Any) -> str:

@@ -389,6 +389,78 @@ def test_duplicate_ids_name_both_files(tmp_site: TmpSite) -> None:
     assert len(errors) == 1 and "already used by content/alerts/flood.md" in errors[0].message
 
 
+BUSAN = "  - name: Busan\n    geocodes: {ISO3166-2: KR-26}\n"
+SQUARE = '    polygon: "37.7,126.8 37.7,127.2 37.4,127.2 37.7,126.8"\n'
+
+
+@pytest.mark.parametrize(
+    ("primary", "translation", "line", "differ"),
+    [
+        (
+            "{ISO3166-2: KR-11}",
+            "{ISO3166-2: KR-011}",
+            13,
+            "which lists 'Seoul' (ISO3166-2 KR-11) where this file lists '서울' (ISO3166-2 KR-011)",
+        ),
+        (
+            "{SAME: 006037}",
+            "{SAME: 6037}",
+            13,
+            "which lists 'Seoul' (SAME 006037) where this file lists '서울' (SAME 6037)",
+        ),
+        (
+            "{ISO3166-2: KR-11}\n" + BUSAN,
+            "{ISO3166-2: KR-11}",
+            12,  # nothing here to point at: the 'areas:' line
+            "which also lists 'Busan' (ISO3166-2 KR-26), which this file does not",
+        ),
+        (
+            "{ISO3166-2: KR-11}",
+            "{ISO3166-2: KR-11}\n" + BUSAN,
+            15,
+            "which does not list 'Busan' (ISO3166-2 KR-26), which this file does",
+        ),
+        (
+            "{ISO3166-2: KR-11}\n    id: seoul",
+            "{ISO3166-2: KR-11}",
+            13,
+            "which lists 'Seoul' (ISO3166-2 KR-11, id seoul) where this file lists '서울' "
+            "(ISO3166-2 KR-11)",
+        ),
+        (
+            "{ISO3166-2: KR-11}\n" + SQUARE,
+            "{ISO3166-2: KR-11}\n" + SQUARE.replace("127.2 37.4", "127.3 37.4"),
+            13,
+            "which lists 'Seoul' (ISO3166-2 KR-11, polygon 37.7,126.8 37.7,127.2 …) where this "
+            "file lists '서울' (ISO3166-2 KR-11, polygon 37.7,126.8 37.7,127.3 …)",
+        ),
+    ],
+)
+def test_translations_must_name_the_same_places(
+    tmp_site: TmpSite, primary: str, translation: str, line: int, differ: str
+) -> None:
+    """A translation is one <info> of the same CAP message: with another geocode it sent
+    Korean readers to another place, without a word from `sitegen check`."""
+    tmp_site.add("flood.md", replace("{ISO3166-2: KR-11}\n", primary + "\n"))
+    text = replace("{ISO3166-2: KR-11}\n", translation + "\n").replace("name: Seoul", "name: 서울")
+    tmp_site.add("flood.ko.md", text)
+    errors = load_site(tmp_site.config, NOW).errors
+    assert [(p.path, p.line) for p in errors] == [("content/alerts/flood.ko.md", line)]
+    assert errors[0].message == (
+        f"the areas differ from content/alerts/flood.md, {differ}; all translations of an "
+        "alert must list the same places, with the same geocodes and polygons (only the area "
+        "names are translated)"
+    )
+
+
+def test_translations_may_list_the_same_places_in_another_order(tmp_site: TmpSite) -> None:
+    seoul = "  - name: Seoul\n    geocodes: {ISO3166-2: KR-11}\n"
+    tmp_site.add("flood.md", replace(seoul, seoul + BUSAN))
+    korean = BUSAN.replace("Busan", "부산") + seoul.replace("Seoul", "서울")
+    tmp_site.add("flood.ko.md", replace(seoul, korean))
+    assert load_site(tmp_site.config, NOW).problems == ()
+
+
 def test_translations_must_agree_on_cap_fields(tmp_site: TmpSite) -> None:
     tmp_site.add("flood.md", GOOD)
     tmp_site.add("flood.ko.md", replace("severity: Severe", "severity: Minor"))
