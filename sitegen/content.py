@@ -769,7 +769,9 @@ def _check_translations(versions: list[Alert], problems: list[Problem]) -> None:
         for name in SHARED_FIELDS:
             mine, theirs = getattr(other, name), getattr(primary, name)
             if mine != theirs:
-                line = other.field_lines.get("msgType" if name == "msg_type" else name, 1)
+                line = other.field_lines.get(name) or other.field_lines.get(
+                    "msgType" if name == "msg_type" else name, 1
+                )
                 problems.append(
                     Problem(
                         other.source,
@@ -841,6 +843,8 @@ def _described(areas: list[Area]) -> str:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, tuple):  # references: "a, b" or "none", not "('a', 'b')"
+        return ", ".join(value) or "none"
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, datetime):

@@ -461,6 +461,26 @@ def test_translations_may_list_the_same_places_in_another_order(tmp_site: TmpSit
     assert load_site(tmp_site.config, NOW).problems == ()
 
 
+def test_a_translation_that_disagrees_on_msg_type_names_its_line(tmp_site: TmpSite) -> None:
+    """`msg_type:` (as docs/content.md writes it) was looked up as `msgType`: line 1."""
+    tmp_site.add("old.md", replace("sent: 2026-11-25T07", "sent: 2026-11-25T06"))
+    tmp_site.add("flood.md", GOOD)
+    tmp_site.add("flood.ko.md", alert_text(msg_type="Update", references="[old]"))
+    errors = load_site(tmp_site.config, NOW).errors
+    assert [(p.path, p.line, p.message.split(";")[0]) for p in errors] == [
+        (
+            "content/alerts/flood.ko.md",
+            9,
+            "msg_type differs from content/alerts/flood.md (Alert there, Update here)",
+        ),
+        (
+            "content/alerts/flood.ko.md",
+            15,
+            "references differs from content/alerts/flood.md (none there, old here)",
+        ),
+    ]
+
+
 def test_translations_must_agree_on_cap_fields(tmp_site: TmpSite) -> None:
     tmp_site.add("flood.md", GOOD)
     tmp_site.add("flood.ko.md", replace("severity: Severe", "severity: Minor"))
