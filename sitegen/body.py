@@ -230,8 +230,8 @@ def _html_link_text(origin: str, link: re.Match[str]) -> str:
 # characters for cell broadcast, so a link is its text and then its address in brackets, the
 # shortest form that still reads as a sentence: "See the evacuation map
 # (https://maps.example.gov/evac)." The address is said once: not when the text is it already.
-_SHOWN_SCHEMES = ("https://", "http://", "mailto:", "tel:")
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")  # RFC 3966's visual separators, and spaces
+_URL_PARTS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)", re.DOTALL)
 
 
 def _said_address(text: str, href: str, origin: str) -> str:
@@ -239,10 +239,17 @@ def _said_address(text: str, href: str, origin: str) -> str:
     writes it: encoded, under the base path): " (address)", or nothing when the text is
     the address already or the link leads nowhere a receiver could follow."""
     address = _address(href, origin)
-    if address is None:
+    if address is None or text == address:
         return ""
-    phone = href[:4].lower() == "tel:"
-    return "" if _bare(text, phone) == _bare(address, phone) else f" ({address})"
+    scheme = href[: href.find(":") + 1].lower()
+    if scheme == "tel:":
+        same = _digits(text) == _digits(address)
+    elif scheme == "mailto:":
+        same = _mailbox(text) == _mailbox(address)
+    else:
+        url = _url(text)
+        same = url is not None and url == _url(address)
+    return "" if same else f" ({address})"
 
 
 def _address(href: str, origin: str) -> str | None:
@@ -265,13 +272,34 @@ def _address(href: str, origin: str) -> str | None:
     return None
 
 
-def _bare(text: str, phone: bool) -> str:
-    """`text` as compared with an address: no case, scheme or final "/"; for a phone number
-    no separators either (one number is written with spaces, dots or dashes)."""
-    text = text.lower()  # no regex: this runs for every link of every body
-    if text.startswith(_SHOWN_SCHEMES):
-        text = text.partition(":")[2].removeprefix("//")
-    return _PHONE_SEPARATORS.sub("", text) if phone else text.removesuffix("/")
+def _url(text: str) -> tuple[str, str, str] | None:
+    """A URL as compared with the address a link leads to, or None for text that is no
+    absolute URL: the scheme and host have no case (RFC 3986 6.2.2.1) and an empty path is
+    "/" (6.2.3); the rest is compared as written, since a server may tell "/A" from "/a"
+    and "/a" from "/a/". So "http://x.gov" is not https://x.gov, nor "x.gov/a" x.gov/a
+    (a reader typing it may land elsewhere): those texts are followed by the address."""
+    parts = _URL_PARTS.fullmatch(text)
+    if parts is None:
+        return None
+    user, at, host = parts[2].rpartition("@")
+    path = parts[3] if parts[3].startswith("/") else "/" + parts[3]
+    return parts[1].lower(), user + at + host.lower(), path
+
+
+def _mailbox(text: str) -> str:
+    """An email address as compared: without "mailto:"; its domain has no case, its local
+    part may have (RFC 5321 2.4)."""
+    if text[:7].lower() == "mailto:":
+        text = text[7:]
+    local, at, domain = text.rpartition("@")
+    return local + at + domain.lower()
+
+
+def _digits(text: str) -> str:
+    """A phone number as compared: without "tel:" and the spaces, dots, dashes and brackets
+    one number is written with."""
+    text = text.lower().removeprefix("tel:")
+    return _PHONE_SEPARATORS.sub("", text)
 
 
 # --- Fast path ---------------------------------------------------------------------------------

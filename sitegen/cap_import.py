@@ -342,7 +342,28 @@ def _infos(reader: _Reader, root: ET.Element, config: SiteConfig) -> list[_Info]
                     f"the <info> blocks disagree on {name} ({infos[0].language}: {_show(first)}, "
                     f"{info.language}: {_show(mine)}); sitegen needs one value for every language",
                 )
+        if _places(info) != _places(infos[0]):  # as content._area_problem: one set of places
+            reader.error(
+                reader.at(element, "area"),
+                f"the <info> blocks disagree on the areas ({infos[0].language}: "
+                f"{_shown_areas(infos[0])}; {info.language}: {_shown_areas(info)}); sitegen "
+                "needs the same places, with the same geocodes and polygons, in every language",
+            )
     return infos
+
+
+def _places(info: _Info) -> list[tuple[tuple[tuple[str, str], ...], tuple[str, ...]]]:
+    return sorted((tuple(sorted(a.geocodes.items())), a.polygons) for a in info.areas)
+
+
+def _shown_areas(info: _Info) -> str:
+    """ "Coast (SAME=006037, a polygon), Inland (no geocode or polygon)"."""
+    shown = []
+    for area in info.areas:
+        what = [f"{name}={value}" for name, value in area.geocodes.items()]
+        what += ["a polygon"] * len(area.polygons)
+        shown.append(f"{area.name} ({', '.join(what) or 'no geocode or polygon'})")
+    return ", ".join(shown)
 
 
 def _show(value: object) -> str:

@@ -423,10 +423,19 @@ def _load_alert(
         source=rel,
         body=doc.body,
         translation_of_default=suffixed,
-        field_lines={str(k[0]): v for k, v in doc.lines.items() if len(k) == 1},
+        field_lines=_field_lines(doc),
         body_line=doc.body_line,
         **values,  # type: ignore[arg-type]  # every value was checked; f.ok guards None
     )
+
+
+def _field_lines(doc: Document) -> dict[str, int]:
+    """Alert.field_lines: each field's line by name, and each area's "- " line as "areas/0"."""
+    return {
+        (str(k[0]) if len(k) == 1 else f"areas/{k[1]}"): v
+        for k, v in doc.lines.items()
+        if len(k) == 1 or (len(k) == 2 and k[0] == "areas")
+    }
 
 
 def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool]:
@@ -546,16 +555,8 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
         )
         geocodes = {}
     for system, value in geocodes.items():
-        if value is None or not GEOCODE_RE.fullmatch(str(value)):
-            f.fail(
-                f"geocode {system} of area '{name}' is '{'' if value is None else value}': a "
-                "geocode may only hold letters A-Z, digits and single '-' between them (e.g. "
-                "KR-11), because the first one names the area's web page (/areas/kr-11/)",
-                "areas",
-                index,
-                "geocodes",
-                system,
-            )
+        if problem := _geocode_problem(str(system), value, name):
+            f.fail(problem, "areas", index, "geocodes", system)
     key = "polygons" if item.get("polygons") else "polygon"
     polygons = item.get("polygons") or ([item["polygon"]] if item.get("polygon") else [])
     for polygon in polygons:
@@ -569,6 +570,34 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
         geocodes=codes,
         polygons=tuple(str(p).strip() for p in polygons),
     )
+
+
+def _geocode_problem(system: str, value: Any, name: str) -> str:
+    """What is wrong with the geocode `system: value` of area `name`, or "" when nothing is."""
+    if isinstance(value, list | dict):
+        return (
+            f"geocode {system} of area '{name}' is {_several(value)}, but a geocode has one "
+            "value: give each place an area of its own, e.g. '- name: ...' then "
+            f"'geocodes: {{{system}: ...}}'"
+        )
+    if value is None or not GEOCODE_RE.fullmatch(str(value)):
+        return (
+            f"geocode {system} of area '{name}' is '{'' if value is None else value}': a "
+            "geocode may only hold letters A-Z, digits and single '-' between them (e.g. "
+            "KR-11), because the first one names the area's web page (/areas/kr-11/)"
+        )
+    return ""
+
+
+def _several(value: list[Any] | dict[Any, Any]) -> str:
+    """A list or mapping as a message shows it: "a list (006037, 006059)", codes as written."""
+    if isinstance(value, dict):
+        return (
+            "a set of 'name: value' pairs ("
+            + ", ".join(f"{k}: {v}" for k, v in value.items())
+            + ")"
+        )
+    return "a list (" + ", ".join("" if v is None else str(v) for v in value) + ")"
 
 
 def _polygon_problem(polygon: str) -> str:
@@ -740,7 +769,9 @@ def _check_translations(versions: list[Alert], problems: list[Problem]) -> None:
         for name in SHARED_FIELDS:
             mine, theirs = getattr(other, name), getattr(primary, name)
             if mine != theirs:
-                line = other.field_lines.get("msgType" if name == "msg_type" else name, 1)
+                line = other.field_lines.get(name) or other.field_lines.get(
+                    "msgType" if name == "msg_type" else name, 1
+                )
                 problems.append(
                     Problem(
                         other.source,
@@ -750,9 +781,70 @@ def _check_translations(versions: list[Alert], problems: list[Problem]) -> None:
                         "of an alert must agree on it",
                     )
                 )
+        if (problem := _area_problem(primary, other)) is not None:
+            problems.append(problem)
+
+
+def _place(area: Area) -> tuple[object, ...]:
+    """Where an area is, whatever language names it: its geocodes and polygons, as the CAP
+    message gives them, and its page when a code (id or geocode) names it."""
+    polygons = tuple(" ".join(p.split()) for p in area.polygons)
+    return area.geocodes, polygons, area.slug if area.geocodes else ""
+
+
+def _area_problem(primary: Alert, other: Alert) -> Problem | None:
+    """The areas of translation `other` are not the places `primary` names (in any order):
+    one CAP message would send each language to other places, and area pages (made from the
+    primary's areas) would miss the translation's."""
+    places = [_place(a) for a in primary.areas]
+    if places == [_place(a) for a in other.areas]:
+        return None
+    there: dict[tuple[object, ...], list[Area]] = {}
+    for place, area in zip(places, primary.areas, strict=True):
+        there.setdefault(place, []).append(area)
+    here: list[tuple[int, Area]] = []
+    for index, area in enumerate(other.areas):
+        if there.get(_place(area)):
+            there[_place(area)].pop(0)
+        else:
+            here.append((index, area))
+    only_there = [a for areas in there.values() for a in areas]
+    if not only_there and not here:
+        return None  # the same places in another order
+    line = other.field_lines.get(f"areas/{here[0][0]}") if here else None
+    mine = _described([a for _, a in here])
+    if not here:
+        differ = f"also lists {_described(only_there)}, which this file does not"
+    elif only_there:
+        differ = f"lists {_described(only_there)} where this file lists {mine}"
+    else:
+        differ = f"does not list {mine}, which this file does"
+    return Problem(
+        other.source,
+        line or other.field_lines.get("areas", 1),
+        f"the areas differ from {primary.source}, which {differ}; all translations of an alert "
+        "must list the same places, with the same geocodes and polygons (only the area names "
+        "are translated)",
+    )
+
+
+def _described(areas: list[Area]) -> str:
+    """Areas as a message names them: 'Seoul' (ISO3166-2 KR-11) and 'Busan' (polygon …)."""
+    shown = []
+    for area in areas:
+        what = [f"{system} {value}" for system, value in area.geocodes]
+        if area.geocodes and area.slug != area_slug("", area.geocodes, area.name):
+            what.append(f"id {area.slug}")
+        for polygon in area.polygons:
+            points = polygon.split()
+            what.append("polygon " + " ".join(points[:2]) + (" …" if len(points) > 2 else ""))
+        shown.append(f"'{area.name}' ({', '.join(what) or 'no geocode or polygon'})")
+    return " and ".join(shown)
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, tuple):  # references: "a, b" or "none", not "('a', 'b')"
+        return ", ".join(value) or "none"
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, datetime):

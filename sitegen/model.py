@@ -106,7 +106,7 @@ class Alert:
     body: str  # Markdown, front matter removed
     headline: str = ""
     translation_of_default: bool = False  # True for `<id>.<lang>.md` files
-    # line of each front-matter key, for messages about cross-file problems
+    # line of each front-matter key, and of each area ("areas/0"), for cross-file messages
     field_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     body_line: int = field(default=1, compare=False, hash=False)  # the body's first line
 

@@ -450,11 +450,13 @@ def _to_python(
 def _code(path: KeyPath) -> bool:
     """Is this an area's code (a geocode value or its `id`)? Codes are text as written,
     whatever they look like: YAML reads `SAME: 006037` as the octal number 3103, and
-    `id: 0101` as 65, so the area would be published under another code."""
+    `id: 0101` as 65, so the area would be published under another code. So is everything
+    inside one (`SAME: [006037]`, a list content.py refuses): its message then shows the code
+    as typed, not 3103. Not the code system's name (`SAME`), the key of `geocodes` itself."""
     return (
         len(path) > 2
         and path[0] == "areas"
-        and (path[2] == "geocodes" if len(path) == 4 else len(path) == 3 and path[2] == "id")
+        and (path[2] == "id" or (path[2] == "geocodes" and len(path) > 3))
     )
 
 

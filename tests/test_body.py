@@ -163,11 +163,23 @@ SITE = "https://www.example.gov/emergency/"  # config.base_url of a site under a
             "https://maps.example.gov/evac",
         ),
         ("<https://maps.example.gov/evac>", "https://maps.example.gov/evac"),
-        ("[maps.example.gov/evac](https://maps.example.gov/evac/)", "maps.example.gov/evac"),
-        ("[MAPS.example.gov](https://maps.example.gov)", "MAPS.example.gov"),
+        ("[HTTPS://MAPS.Example.gov](https://maps.example.gov/)", "HTTPS://MAPS.Example.gov"),
+        (f"[{SITE}areas/kr-11/](/areas/kr-11/)", f"{SITE}areas/kr-11/"),
+        # ... and only then: the address actually linked follows any other text
+        ("[http://x.gov](https://x.gov)", "http://x.gov (https://x.gov)"),
+        ("[X.GOV/A](https://x.gov/a)", "X.GOV/A (https://x.gov/a)"),
+        ("[https://x.gov/A](https://x.gov/a)", "https://x.gov/A (https://x.gov/a)"),
+        ("[https://x.gov/a](https://x.gov/a/)", "https://x.gov/a (https://x.gov/a/)"),
+        ("[x.gov/a](https://x.gov/a)", "x.gov/a (https://x.gov/a)"),
+        (
+            "[MAPS.example.gov](https://maps.example.gov)",
+            "MAPS.example.gov (https://maps.example.gov)",
+        ),
         # mailto: and tel: give the address and the number, without the scheme
         ("[write to us](mailto:help@example.gov?subject=Flood)", "write to us (help@example.gov)"),
         ("[help@example.gov](mailto:help@example.gov)", "help@example.gov"),
+        ("[mailto:Help@EXAMPLE.gov](mailto:Help@example.gov)", "mailto:Help@EXAMPLE.gov"),
+        ("[HELP@example.gov](mailto:help@example.gov)", "HELP@example.gov (help@example.gov)"),
         ("<help@example.gov>", "help@example.gov"),
         ("[call us](tel:+82-2-120)", "call us (+82-2-120)"),
         ("[+82 2 120](tel:+82-2-120)", "+82 2 120"),
@@ -198,6 +210,8 @@ def test_cap_text_keeps_where_a_link_points(link: str, text: str, markdown: str)
         "[home](/)",
         "[https://maps.example.gov/evac](https://maps.example.gov/evac)",
         "[maps.example.gov/evac](https://maps.example.gov/evac/)",
+        "[http://x.gov](https://x.gov)",
+        "[X.GOV/A](https://x.gov/a)",
     ],
 )
 def test_the_fast_path_takes_the_usual_links(link: str) -> None:

@@ -60,6 +60,19 @@ def test_check_warns_about_a_link_copied_from_the_address_bar(tmp_site: TmpSite)
     assert "ok: 1 alert in 1 file, no errors, 1 warning" in result.stdout
 
 
+def test_check_names_a_translation_with_another_geocode(tmp_site: TmpSite) -> None:
+    tmp_site.add("a.md", alert_text().replace("{ISO3166-2: KR-11}", "{SAME: 006037}"))
+    korean = alert_text().replace("{ISO3166-2: KR-11}", "{SAME: 6037}")
+    tmp_site.add("a.ko.md", korean.replace("name: Seoul", "name: 서울"))
+    result = sitegen("check", "--now", NOW, cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "content/alerts/a.ko.md:13: the areas differ from content/alerts/a.md, which lists "
+        "'Seoul' (SAME 006037) where this file lists '서울' (SAME 6037); all translations of "
+        "an alert must list the same places"
+    )
+
+
 def test_usage_error_exit_2(example_site: TmpSite) -> None:
     result = sitegen("build", "--now", "yesterday", cwd=example_site.root)
     assert result.returncode == 2

@@ -389,6 +389,98 @@ def test_duplicate_ids_name_both_files(tmp_site: TmpSite) -> None:
     assert len(errors) == 1 and "already used by content/alerts/flood.md" in errors[0].message
 
 
+BUSAN = "  - name: Busan\n    geocodes: {ISO3166-2: KR-26}\n"
+SQUARE = '    polygon: "37.7,126.8 37.7,127.2 37.4,127.2 37.7,126.8"\n'
+
+
+@pytest.mark.parametrize(
+    ("primary", "translation", "line", "differ"),
+    [
+        (
+            "{ISO3166-2: KR-11}",
+            "{ISO3166-2: KR-011}",
+            13,
+            "which lists 'Seoul' (ISO3166-2 KR-11) where this file lists '서울' (ISO3166-2 KR-011)",
+        ),
+        (
+            "{SAME: 006037}",
+            "{SAME: 6037}",
+            13,
+            "which lists 'Seoul' (SAME 006037) where this file lists '서울' (SAME 6037)",
+        ),
+        (
+            "{ISO3166-2: KR-11}\n" + BUSAN,
+            "{ISO3166-2: KR-11}",
+            12,  # nothing here to point at: the 'areas:' line
+            "which also lists 'Busan' (ISO3166-2 KR-26), which this file does not",
+        ),
+        (
+            "{ISO3166-2: KR-11}",
+            "{ISO3166-2: KR-11}\n" + BUSAN,
+            15,
+            "which does not list 'Busan' (ISO3166-2 KR-26), which this file does",
+        ),
+        (
+            "{ISO3166-2: KR-11}\n    id: seoul",
+            "{ISO3166-2: KR-11}",
+            13,
+            "which lists 'Seoul' (ISO3166-2 KR-11, id seoul) where this file lists '서울' "
+            "(ISO3166-2 KR-11)",
+        ),
+        (
+            "{ISO3166-2: KR-11}\n" + SQUARE,
+            "{ISO3166-2: KR-11}\n" + SQUARE.replace("127.2 37.4", "127.3 37.4"),
+            13,
+            "which lists 'Seoul' (ISO3166-2 KR-11, polygon 37.7,126.8 37.7,127.2 …) where this "
+            "file lists '서울' (ISO3166-2 KR-11, polygon 37.7,126.8 37.7,127.3 …)",
+        ),
+    ],
+)
+def test_translations_must_name_the_same_places(
+    tmp_site: TmpSite, primary: str, translation: str, line: int, differ: str
+) -> None:
+    """A translation is one <info> of the same CAP message: with another geocode it sent
+    Korean readers to another place, without a word from `sitegen check`."""
+    tmp_site.add("flood.md", replace("{ISO3166-2: KR-11}\n", primary + "\n"))
+    text = replace("{ISO3166-2: KR-11}\n", translation + "\n").replace("name: Seoul", "name: 서울")
+    tmp_site.add("flood.ko.md", text)
+    errors = load_site(tmp_site.config, NOW).errors
+    assert [(p.path, p.line) for p in errors] == [("content/alerts/flood.ko.md", line)]
+    assert errors[0].message == (
+        f"the areas differ from content/alerts/flood.md, {differ}; all translations of an "
+        "alert must list the same places, with the same geocodes and polygons (only the area "
+        "names are translated)"
+    )
+
+
+def test_translations_may_list_the_same_places_in_another_order(tmp_site: TmpSite) -> None:
+    seoul = "  - name: Seoul\n    geocodes: {ISO3166-2: KR-11}\n"
+    tmp_site.add("flood.md", replace(seoul, seoul + BUSAN))
+    korean = BUSAN.replace("Busan", "부산") + seoul.replace("Seoul", "서울")
+    tmp_site.add("flood.ko.md", replace(seoul, korean))
+    assert load_site(tmp_site.config, NOW).problems == ()
+
+
+def test_a_translation_that_disagrees_on_msg_type_names_its_line(tmp_site: TmpSite) -> None:
+    """`msg_type:` (as docs/content.md writes it) was looked up as `msgType`: line 1."""
+    tmp_site.add("old.md", replace("sent: 2026-11-25T07", "sent: 2026-11-25T06"))
+    tmp_site.add("flood.md", GOOD)
+    tmp_site.add("flood.ko.md", alert_text(msg_type="Update", references="[old]"))
+    errors = load_site(tmp_site.config, NOW).errors
+    assert [(p.path, p.line, p.message.split(";")[0]) for p in errors] == [
+        (
+            "content/alerts/flood.ko.md",
+            9,
+            "msg_type differs from content/alerts/flood.md (Alert there, Update here)",
+        ),
+        (
+            "content/alerts/flood.ko.md",
+            15,
+            "references differs from content/alerts/flood.md (none there, old here)",
+        ),
+    ]
+
+
 def test_translations_must_agree_on_cap_fields(tmp_site: TmpSite) -> None:
     tmp_site.add("flood.md", GOOD)
     tmp_site.add("flood.ko.md", replace("severity: Severe", "severity: Minor"))
@@ -443,6 +535,29 @@ def test_area_codes_are_taken_as_written(tmp_site: TmpSite, codes: str) -> None:
     area = load_site(tmp_site.config, NOW).site.groups[0].primary.areas[0]
     assert area.geocodes == (("FIPS6", "1e3"), ("SAME", "006037"))
     assert area.slug == "0101"
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        "{SAME: [006037, 006059]}",  # the fast reader's form
+        '{SAME: [006037, "006059"]}',
+        "\n      SAME: [006037, 006059]",  # libyaml's, from here on
+        "\n      SAME:\n        - 006037\n        - 006059",
+        "\n      SAME:\n        - '006037'\n        - 006059",
+    ],
+)
+def test_a_list_of_geocodes_is_refused_showing_the_codes_as_written(
+    tmp_site: TmpSite, codes: str
+) -> None:
+    """A geocode has one value; refusing a list said "is '[3103, ...]'", YAML's octal reading
+    of 006037, so the official was shown another county's code as what they had typed."""
+    text = replace("    geocodes: {ISO3166-2: KR-11}", f"    geocodes: {codes}")
+    [problem] = problems_for(tmp_site, "codes.md", text)
+    assert problem.line == (14 if codes.startswith("{") else 15)
+    assert problem.message.startswith(
+        "geocode SAME of area 'Seoul' is a list (006037, 006059), but a geocode has one value"
+    )
 
 
 @pytest.mark.parametrize("nothing", ["~", "null", "Null", ""])

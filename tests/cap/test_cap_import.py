@@ -302,6 +302,23 @@ def test_infos_that_disagree_on_shared_fields_are_refused(tmp_site: TmpSite) -> 
     assert any("disagree on severity (en: Severe, ko: Minor)" in str(p) for p in result.problems)
 
 
+def test_infos_that_name_other_places_are_refused(tmp_site: TmpSite) -> None:
+    """As `sitegen check` refuses such translations: one CAP message, one set of places."""
+    code = "<geocode><valueName>SAME</valueName><value>{}</value></geocode></area>"
+    english = minimal().replace(b"</area>", code.format("006037").encode())
+    korean = minimal(language="ko-KR").replace(b"</area>", code.format("6037").encode())
+    data = english.replace(
+        b"</info>", b"</info>" + korean.split(b"</scope>")[1].split(b"</alert>")[0], 1
+    )
+    result = import_cap(data, "x.xml", tmp_site.config)
+    assert not result.ok
+    assert [str(p) for p in result.problems if p.severity == "error"] == [
+        "x.xml:10: the <info> blocks disagree on the areas (en: Coast (SAME=006037); ko: Coast "
+        "(SAME=6037)); sitegen needs the same places, with the same geocodes and polygons, in "
+        "every language"
+    ]
+
+
 def test_a_minimal_foreign_message_imports(tmp_site: TmpSite) -> None:
     result = import_cap(minimal(status="Test"), "x.xml", tmp_site.config)
     assert result.ok and [f.name for f in result.files] == ["x-1.md"]

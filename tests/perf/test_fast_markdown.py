@@ -225,6 +225,11 @@ LINKS = [
     "[https://x.test/p](https://x.test/p)",
     "[x.test/p](https://x.test/p/)",
     "[X.TEST](http://x.test)",
+    "[http://x.test](https://x.test)",
+    "[X.TEST/P](https://x.test/p)",
+    "[HTTPS://X.TEST/p](https://x.test/p)",
+    "[https://x.test/p/](https://x.test/p)",
+    "[https://www.example.gov/areas/kr-11/](/areas/kr-11/)",
     "[two\nlines](https://x.test/a)",
 ]
 BASE_URLS = ["/", "https://www.example.gov/", "https://www.example.gov/emergency/"]

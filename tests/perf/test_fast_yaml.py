@@ -71,6 +71,8 @@ QUOTED = ['"plain"', '"025017"', '"a: b # c"', '"\\u00e9"', '"a\\"b"', '""', "'s
 FLOW_ATOMS = [
     "KR-017",
     "006037",
+    "0101",
+    "~",
     '"KR-017"',
     "37.5",
     "-126.9",
@@ -198,3 +200,25 @@ def test_fast_yaml_reads_typical_front_matter(seed: int) -> None:
         fast = source.fast_yaml(text)
         assert fast is not None, text
         assert slow(text) == (fast[0], fast[1], [])
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("006037", "006037"),
+        ("[006037, 0101]", ["006037", "0101"]),
+        ('[006037, "0101"]', ["006037", "0101"]),
+        ("[[006037], {a: 0101}]", [["006037"], {"a": "0101"}]),
+        ("[Null, null, 1.50, yes]", [None, None, "1.50", "yes"]),
+    ],
+)
+@pytest.mark.parametrize("key", ["geocodes: {SAME: %s}", "id: %s"])
+def test_both_readers_take_area_codes_as_written(written: str, read: object, key: str) -> None:
+    """Codes keep their text at any depth (YAML reads 006037 as 3103) and null stays None,
+    on the fast path and on libyaml's alike; the code system's name is typed as before."""
+    text = f"areas:\n  - name: Seoul\n    {key % written}\nyes: 0101"
+    fast = source.fast_yaml(text)
+    assert fast is not None and slow(text) == (fast[0], fast[1], [])
+    area = fast[0]["areas"][0]
+    assert (area["geocodes"]["SAME"] if key.startswith("geocodes") else area["id"]) == read
+    assert fast[0]["True"] == 65  # elsewhere YAML's reading stands
