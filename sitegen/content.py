@@ -563,10 +563,20 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
         problem = _polygon_problem(str(polygon))
         if problem:
             f.fail(f"polygon of area '{name}' {problem}", "areas", index, key)
+    area_id = item.get("id")
+    if isinstance(area_id, list | dict):  # `id: [a, b]` made the page /areas/a-b/
+        f.fail(
+            f"the id of area '{name}' is {_several(area_id)}, but an area has one id, the name "
+            "of its web page, e.g. 'id: seoul' (/areas/seoul/)",
+            "areas",
+            index,
+            "id",
+        )
+        area_id = None
     codes = tuple(sorted((str(k), str(v)) for k, v in geocodes.items()))
     return Area(
         name=name,
-        slug=area_slug(str(item.get("id") or ""), codes, name),
+        slug=area_slug(str(area_id or ""), codes, name),
         geocodes=codes,
         polygons=tuple(str(p).strip() for p in polygons),
     )

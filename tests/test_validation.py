@@ -560,6 +560,26 @@ def test_a_list_of_geocodes_is_refused_showing_the_codes_as_written(
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("[seoul, busan]", "a list (seoul, busan)"),
+        ("{a: b}", "a set of 'name: value' pairs (a: b)"),
+    ],
+)
+def test_an_area_id_that_is_not_one_value_is_refused(
+    tmp_site: TmpSite, written: str, shown: str
+) -> None:
+    """`id: [seoul, busan]` was taken quietly and named the area's page /areas/seoul-busan/."""
+    text = GOOD.replace("areas:\n", f"areas:\n  - name: Busan\n    id: {written}\n", 1)
+    [problem] = problems_for(tmp_site, "busan.md", text)
+    assert problem.message == (
+        f"the id of area 'Busan' is {shown}, but an area has one id, the name of its web page, "
+        "e.g. 'id: seoul' (/areas/seoul/)"
+    )
+    assert text.splitlines()[problem.line - 1].strip().startswith("id:")
+
+
 @pytest.mark.parametrize("nothing", ["~", "null", "Null", ""])
 @pytest.mark.parametrize("form", ["{{name: Busan, id: {}}}", "\n    name: Busan\n    id: {}"])
 def test_an_area_id_of_null_is_no_id(tmp_site: TmpSite, nothing: str, form: str) -> None:
