@@ -24,7 +24,8 @@ from sitegen.status import format_status, site_status
 @now_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and schedulers.")
 def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None:
-    """List active, upcoming and expired alerts, and when the site next changes.
+    """List every alert by where it stands (active, upcoming, expired, cancelled, superseded,
+    drafts), and when the site next changes.
 
     \b
     The published site only changes when an alert is sent, takes effect or expires, so a

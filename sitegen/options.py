@@ -41,8 +41,7 @@ def site_option(func: F) -> F:
         "--site",
         "site_file",
         type=click.Path(path_type=Path),
-        default="site.toml",
-        show_default=True,
+        default="site.toml",  # the help says where else it looks: no "[default: ...]"
         envvar="SITEGEN_SITE",
         callback=_find_site,
         help="The site's configuration file (or its folder), whose folder holds content/ and "

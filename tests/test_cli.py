@@ -173,6 +173,25 @@ def test_help_teaches_with_an_example(example_site: TmpSite, command: str) -> No
     assert "sitegen" in result.stdout and ("Example" in result.stdout or "typical" in result.stdout)
 
 
+def test_help_lists_every_command_with_its_whole_first_sentence(example_site: TmpSite) -> None:
+    """Click cut the summaries at the width left beside the names, mid-sentence
+    ("Build the whole static site into the output folder (public/...")."""
+    import click
+
+    from sitegen.cli import cli
+
+    context = click.Context(cli)
+    listing = sitegen("--help", cwd=example_site.root).stdout.partition("Commands:")[2]
+    assert "..." not in listing
+    flowing = " ".join(listing.split())
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        assert command is not None and command.help is not None
+        first = command.help.split("\n\n")[0]
+        first = " ".join(first.split()).partition(". ")[0].rstrip(".")
+        assert f"{name} {first}" in flowing
+
+
 def test_version(example_site: TmpSite) -> None:
     result = sitegen("--version", cwd=example_site.root)
     assert result.returncode == 0 and "sitegen, version" in result.stdout
