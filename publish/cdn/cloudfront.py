@@ -118,9 +118,13 @@ class CloudFrontInvalidator:
         with self._sent_lock:
             self._sent += 1
 
+    def to_send(self, paths: Sequence[str]) -> tuple[str, ...]:
+        """The batch's paths: collapsed (``cloudfront_paths``), under the base path."""
+        return tuple(self._prefix + p for p in cloudfront_paths(paths))
+
     def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt:
         before = self._sent
-        items = tuple(self._prefix + p for p in cloudfront_paths(paths))
+        items = self.to_send(paths)
         if not items:
             return InvalidationReceipt(self.name, "", 0, 0, "nothing to invalidate")
         invalidation = self._create(items, caller_reference(reference, items))
