@@ -13,17 +13,11 @@ from pathlib import Path
 import click
 
 from publish.apply import PublishOptions, publish
-from publish.connect import (
-    ignored_flags,
-    layout_notes,
-    open_invalidators,
-    open_target,
-    resolve_settings,
-)
+from publish.connect import ignored_flags, open_invalidators, open_target, resolve_settings
+from publish.layout import layout_notes
 from publish.local import read_local
 from publish.plan import Limits
 from publish.report import dry_run_refusal, json_on_failure, make_progress
-from sitegen import urls
 from sitegen.cli import may_exit_quickly
 from sitegen.errors import RefusedError
 from sitegen.options import (
@@ -166,11 +160,11 @@ def publish_command(
             click.echo(f"note: {note}", err=True)
         # Every setting is checked (and the clients made) before a build that may take a while.
         store = open_target(settings.target, config.root, config.output_path, config.source_paths)
-        layout = layout_notes(store, urls.base_path(config))
-        for note in layout:
-            click.echo(f"note: {note}", err=True)
         echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
         invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
+        layout = layout_notes(store, config.base_url, invalidators)
+        for note in layout:
+            click.echo(f"note: {note}", err=True)
         if not no_build:
             from sitegen.build import build_site
 

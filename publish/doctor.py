@@ -3,8 +3,8 @@
 Each check is a read: credentials resolve (never printed) and AWS accepts them, the target's
 prefix can be listed (ListObjectsV2, whose answer, unlike HeadBucket's, says why it failed),
 GetBucketVersioning, HeadObject on index.html (Cache-Control equals site.toml's alert class),
-GetDistributionConfig (an origin points at the bucket and prefix; for a site under a path the
-prefix must end with that path, see sitegen.infra), the .edgerc section parses
+GetDistributionConfig (an origin reads the bucket where the target puts the site:
+publish.layout, the rule publish's notes follow too), the .edgerc section parses
 and Fast Purge accepts its signature (a purge of an empty list: refused as invalid, after
 authentication, purging nothing), and for a folder target that it is writable. Reads cannot
 show write permissions: ``write_test`` puts one object (``.sitegen/doctor-probe``, only if
@@ -19,7 +19,6 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,13 +37,15 @@ from publish.aws import (
     http_status,
     make_client,
 )
+from publish.cdn.cloudfront import read_origins
+from publish.layout import layout_problem, point_an_origin
 from publish.targets.base import Target
 from publish.targets.folder import META_DIR, FolderTarget
 from publish.targets.s3 import S3Target
 from sitegen import __version__, urls
 from sitegen.config import PublishConfig, SiteConfig
 from sitegen.errors import SitegenError
-from sitegen.infra import origin_path, site_target
+from sitegen.infra import origin_path
 
 Status = Literal["ok", "fail", "skip"]
 SAMPLE = "index.html"
@@ -297,52 +298,24 @@ def _s3_url(target: S3Target, key: str) -> str:
 
 
 def cloudfront_check(dist: str, target: Target, aws_ok: bool, config: SiteConfig) -> Check:
+    """The distribution reads the site where the target puts it (`publish.layout`, the rule
+    publish's notes follow)."""
     name = f"CloudFront {dist} origin"
     if not aws_ok:
         return Check(name, "skip", "not checked: fix the checks above first")
     if not isinstance(target, S3Target):
         return Check(name, "skip", f"the target {target.name} is not an S3 bucket")
-    found = origin_path(target.prefix, urls.base_path(config))
-    if found is None:
-        return _not_under_the_base_path(name, target, config)
-    fix = (
-        f"point an origin of {dist} at {target.bucket}.s3.<region>.amazonaws.com with origin "
-        f"path {found or '(empty)'} (sitegen infra cloudformation does)"
-    )
-    probe = partial(_origin_matches, dist, target, found)
-    return _aws(name, probe, fix, "cloudfront:GetDistributionConfig", distribution=dist)
-
-
-def _not_under_the_base_path(name: str, target: S3Target, config: SiteConfig) -> Check:
-    """Viewers ask for /emergency/alerts/x/ and CloudFront asks the bucket for origin path +
-    that URI: objects published at PREFIX/alerts/x/ are found by no origin path."""
-    base_path = urls.base_path(config)
-    moved = site_target(target.bucket, target.prefix, base_path)
-    return Check(
-        name,
-        "fail",
-        f"[publish] target {target.name} does not end with {base_path}, the path of [site] "
-        f"base_url {config.base_url}: CloudFront asks the bucket for <origin path>{base_path}..., "
-        "where this target publishes nothing",
-        f"publish to {moved} ([publish] target) and keep the origin path "
-        f"{origin_path(target.prefix, '/') or '(empty)'}; or a [site] base_url without a path",
-    )
-
-
-def _origin_matches(dist: str, target: S3Target, origin_path: str) -> str:
-    client: Any = make_client("cloudfront", client_config(max_pool=2))
-    config = client.get_distribution_config(Id=dist)["DistributionConfig"]
-    origins = config.get("Origins", {}).get("Items", [])
-    seen = []
-    for origin in origins:
-        domain, path = str(origin.get("DomainName", "")), str(origin.get("OriginPath", ""))
-        seen.append(f"{domain}{path}")
-        if domain.startswith(f"{target.bucket}.s3.") and path == origin_path:
-            return f"origin {origin.get('Id')} is {domain}{path}"
-    raise _Failed(
-        f"no origin is the bucket {target.bucket}{origin_path} "
-        f"(origins: {', '.join(seen) or 'none'})"
-    )
+    if (problem := layout_problem(target, config.base_url)) is not None:
+        return Check(name, "fail", problem.detail, problem.fix)
+    wanted = origin_path(target.prefix, urls.base_path(config)) or ""
+    try:
+        origins = read_origins(make_client("cloudfront", client_config(max_pool=2)), dist)
+    except (ClientError, BotoCoreError) as exc:
+        fix = point_an_origin(target.bucket, dist, wanted)
+        return _aws(name, _raise(exc), fix, "cloudfront:GetDistributionConfig", distribution=dist)
+    if (problem := layout_problem(target, config.base_url, dist, origins)) is not None:
+        return Check(name, "fail", problem.detail, problem.fix)
+    return Check(name, "ok", f"an origin reads {target.bucket} at {wanted or 'no origin path'}")
 
 
 # --- Akamai -------------------------------------------------------------------------------------

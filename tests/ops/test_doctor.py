@@ -207,11 +207,12 @@ def test_a_site_under_a_path_is_published_under_that_path(
     site.write()
     published = site.run("publish", "--no-build", "-q")
     # publish says so too, before it writes keys no viewer's URI reaches
-    assert ("note: the site's base_url has the path /emergency/" in published.stderr) != fine
+    said = "does not end with /emergency/, the path of [site] base_url"
+    assert (said in published.stderr) != fine
     if not fine:
         assert f"publish to s3://{bucket}/{target}/emergency" in published.stderr
     notes = site.run_json("publish", "--no-build", "-q")["notes"]
-    assert any("base_url has the path /emergency/" in note for note in notes) != fine
+    assert any(said in note for note in notes) != fine
     found = checks(site, code=0 if fine else 1)
     check = found[f"CloudFront {distribution} origin"]
     assert check["status"] == ("ok" if fine else "fail"), check
@@ -219,3 +220,37 @@ def test_a_site_under_a_path_is_published_under_that_path(
         assert "[publish] target" in check["detail"] and "[site] base_url" in check["detail"]
         assert f"publish to s3://{bucket}/{target}/emergency" in check["fix"]
         assert "origin path /site" in check["fix"]
+
+
+@pytest.mark.parametrize(
+    ("target", "fine"),
+    [("site", True), ("site/emergency", False), ("emergency", False)],
+)
+def test_a_root_site_under_a_prefix_no_origin_reads_is_said_by_publish_and_doctor(
+    site: Site, bucket: str, distribution: str, target: str, fine: bool
+) -> None:
+    """base_url https://alerts.test/ (no path) and target s3://BUCKET/site/emergency: every
+    prefix ends with the root's empty path, so publish said nothing, while doctor found that
+    the distribution (origin path /site) never reads site/emergency/. Both now read the
+    origins and say the same words, naming the target that origin reads."""
+    site.configure(f'target = "s3://{bucket}/{target}"\ncloudfront = ["{distribution}"]')
+    site.write()
+    published = site.run("publish", "--no-build")
+    notes = site.run_json("publish", "--no-build", "-q")["notes"]
+    found = checks(site, code=0 if fine else 1)[f"CloudFront {distribution} origin"]
+    if fine:
+        assert notes == [] and "note:" not in published.stderr
+        assert found["status"] == "ok", found
+        return
+    assert found["status"] == "fail", found
+    assert notes == [f"{found['detail']}. To fix: {found['fix']}"]  # one rule, one text
+    assert f"note: {notes[0]}" in published.stderr
+    assert (
+        f"no origin of CloudFront {distribution} is the bucket {bucket} with the origin "
+        in (found["detail"])
+    )
+    assert (
+        f"origin path /{target}, where [publish] target s3://{bucket}/{target} "
+        in (found["detail"])
+    )
+    assert found["fix"].startswith(f"publish to s3://{bucket}/site ([publish] target)")
