@@ -14,7 +14,7 @@ import click
 
 from publish.apply import PublishOptions, publish
 from publish.connect import ignored_flags, open_invalidators, open_target, resolve_settings
-from publish.layout import layout_notes
+from publish.layout import layout_notes, old_copies_notes
 from publish.local import read_local
 from publish.plan import Limits
 from publish.report import dry_run_refusal, json_on_failure, make_progress
@@ -175,13 +175,16 @@ def publish_command(
             if not (quiet or as_json):
                 click.echo(report.summary(), err=True)
         local = read_local(config.output_path, just_built=not no_build)
+        moved = old_copies_notes(store, config.base_url, local.files)  # root → path left them
+        for note in moved:
+            click.echo(f"note: {note}", err=True)
         options = PublishOptions(
             Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
         )
         progress = make_progress(quiet=quiet or as_json)
         with sigterm_interrupts():
             outcome = publish(local, store, invalidators, options, progress=progress)
-        outcome = dataclasses.replace(outcome, notes=(*layout, *outcome.notes))
+        outcome = dataclasses.replace(outcome, notes=(*layout, *moved, *outcome.notes))
         if (refused := dry_run_refusal(outcome)) is not None:
             if not as_json:
                 click.echo(outcome)

@@ -38,23 +38,24 @@ from publish.aws import (
     make_client,
 )
 from publish.cdn.cloudfront import read_origins
-from publish.layout import layout_problem, point_an_origin
-from publish.targets.base import Target
+from publish.layout import layout_problem, old_copies, point_an_origin, read_root_site
+from publish.manifest import MANIFEST_PATH, ManifestError, parse_manifest
+from publish.targets.base import Target, TargetError
 from publish.targets.folder import META_DIR, FolderTarget
 from publish.targets.s3 import S3Target
 from sitegen import __version__, urls
 from sitegen.config import PublishConfig, SiteConfig
-from sitegen.errors import SitegenError
+from sitegen.errors import SitegenError, plural
 from sitegen.infra import origin_path
 
-Status = Literal["ok", "fail", "skip"]
+Status = Literal["ok", "warn", "fail", "skip"]  # warn: publish works, something needs a person
 SAMPLE = "index.html"
 PROBE = ".sitegen/doctor-probe"  # what --write-test puts and deletes (publish never lists it)
 # Causes that are about the credentials themselves, whatever the request was.
 _CREDENTIAL_CAUSES = frozenset(
     {"no_credentials", "unknown_key", "bad_secret", "expired_credentials", "clock_skew"}
 )
-_MARK = {"ok": "✓", "fail": "✗", "skip": "–"}
+_MARK = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "–"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,9 @@ class DoctorReport:
             if c.fix and c.status != "ok":
                 lines.append(f"      fix: {c.fix}")
         failed = sum(c.status == "fail" for c in self.checks)
-        lines.append("All checks passed." if self.ok else f"{failed} check(s) failed.")
+        warned = sum(c.status == "warn" for c in self.checks)
+        warnings = f" ({plural(warned, 'warning')}: see above)" if warned else ""
+        lines.append(f"All checks passed{warnings}." if self.ok else f"{failed} check(s) failed.")
         return "\n".join(lines)
 
 
@@ -121,6 +124,8 @@ def run_doctor(
     aws_ok = not checks or checks[0].status == "ok"
     for dist in settings.cloudfront:
         checks.append(cloudfront_check(dist, target, aws_ok, config))
+    if aws_ok and (moved := old_copies_check(target, config)) is not None:
+        checks.append(moved)
     for spec in settings.akamai:
         checks.append(akamai_check(spec, settings.edgerc, config.base_url, probe_akamai))
     return DoctorReport(target.name, tuple(checks))
@@ -315,7 +320,40 @@ def cloudfront_check(dist: str, target: Target, aws_ok: bool, config: SiteConfig
         return _aws(name, _raise(exc), fix, "cloudfront:GetDistributionConfig", distribution=dist)
     if (problem := layout_problem(target, config.base_url, dist, origins)) is not None:
         return Check(name, "fail", problem.detail, problem.fix)
-    return Check(name, "ok", f"an origin reads {target.bucket} at {wanted or 'no origin path'}")
+    detail = f"an origin reads {target.bucket} with the origin path {wanted or '(empty)'}"
+    return Check(name, "ok", detail)
+
+
+def old_copies_check(target: Target, config: SiteConfig) -> Check | None:
+    """A site under a path whose old copy, from before base_url had the path, is still at the
+    host's root of the bucket (`publish.layout.old_copies`, the rule of publish's note): a
+    warning, since publishing works and only a person may delete it. None: not such a site."""
+    name = "old copies at the host's root"
+    try:
+        root = read_root_site(target, config.base_url)
+    except TargetError as exc:
+        return Check(
+            name,
+            "warn",
+            f"could not read the manifest of the host's root: {exc}",
+            "give the publisher s3:GetObject on that one key (sitegen infra cloudformation's "
+            "policy does) so that publish and doctor can tell whether old copies are online",
+        )
+    if root is None:
+        return None
+    if root.manifest is None:
+        return Check(name, "ok", f"no sitegen site at {root.url}")
+    try:
+        published = target.read(MANIFEST_PATH)
+        files = parse_manifest(published.body).files if published is not None else None
+    except (TargetError, ManifestError) as exc:
+        return Check(name, "skip", f"not checked: the target's manifest is unreadable ({exc})")
+    if files is None:
+        why = f"not checked: nothing is published at {target.name} yet"
+        return Check(name, "skip", why, "run `sitegen publish`")
+    if (problem := old_copies(root, config.base_url, files)) is not None:
+        return Check(name, "warn", problem.detail, problem.fix)
+    return Check(name, "ok", f"{root.url} holds another sitegen site (no alert in common)")
 
 
 # --- Akamai -------------------------------------------------------------------------------------

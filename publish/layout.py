@@ -1,5 +1,6 @@
-"""Whether the target puts the site where its viewers' addresses lead: one rule, for
-`sitegen publish`'s notes (before it writes) and `sitegen doctor`'s CloudFront check.
+"""Whether the target puts the site where its viewers' addresses lead, and whether an old
+copy of it is still online: one rule each, for `sitegen publish`'s notes and `sitegen
+doctor`'s checks.
 
 A CDN asks the bucket for <origin path><the viewer's URI>, and a site under the base path
 /emergency/ is asked for /emergency/alerts/x/: its objects must be keyed <the origin path's
@@ -13,17 +14,20 @@ origin path /emergency.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shlex
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from publish.manifest import MANIFEST_PATH, Manifest, ManifestError, parse_manifest
+from publish.targets.base import Target, TargetError
 from sitegen import urls
-from sitegen.infra import origin_path, site_target
+from sitegen.errors import plural
+from sitegen.infra import origin_path, site_prefix, site_target
 
 if TYPE_CHECKING:
     from publish.cdn.base import Invalidator
     from publish.cdn.cloudfront import Origin
-    from publish.targets.base import Target
     from publish.targets.s3 import S3Target
 
 
@@ -92,8 +96,8 @@ def _origin_fix(
             keys = origin.path.strip("/") + "/" if origin.path.strip("/") else ""
             moved = site_target(target.bucket, keys, base_path)
             return (
-                f"publish to {moved} ([publish] target), where origin {origin.id} reads the "
-                f"bucket ({origin.path or 'no origin path'}); or {point}"
+                f"publish to {moved} ([publish] target), the folder its origin {origin.id!r} "
+                f"reads (origin path {origin.path or '(empty)'}); or {point}"
             )
     return point
 
@@ -130,3 +134,79 @@ def layout_notes(target: Target, base_url: str, cdns: Sequence[Invalidator] = ()
         if (problem := layout_problem(target, base_url, dist, origins)) is not None:
             notes.append(problem.note())
     return notes
+
+
+# --- a site moved from the host's root to a path ----------------------------------------------
+# Published at s3://b/site while base_url was https://x.gov/, then under /emergency/ at
+# s3://b/site/emergency: the root copies stay (sitegen never deletes what lies outside its
+# target), and where the host's root is served from s3://b/site viewers still read them, an
+# alert cancelled since still in force. Found cheaply: one GET of the root's manifest.
+
+
+@dataclass(frozen=True, slots=True)
+class RootSite:
+    """The sitegen manifest at the host's root of the bucket, beside a site under a path."""
+
+    url: str  # s3://bucket/site, where the host's root is read from
+    below: str  # the site's own folder in it: "emergency/"
+    manifest: Manifest | None  # None: no sitegen site there (or not a manifest we can read)
+
+
+def read_root_site(target: Target, base_url: str) -> RootSite | None:
+    """For a site under a path published to S3, the manifest of the host's root in the same
+    bucket (one GET; TargetError when it cannot be read); None when there is nothing to check
+    (a folder target, a site at the root, a target whose layout is wrong already)."""
+    from publish.targets.s3 import S3Target
+
+    base_path = urls.split_base(base_url)[0]
+    below = site_prefix(base_path)
+    if not isinstance(target, S3Target) or not below:
+        return None
+    if (origin := origin_path(target.prefix, base_path)) is None:
+        return None
+    keys = origin.strip("/") + "/" if origin else ""
+    url = f"s3://{target.bucket}/{keys}".rstrip("/")
+    stored = target.read_key(keys + MANIFEST_PATH)
+    try:
+        manifest = parse_manifest(stored.body) if stored is not None else None
+    except ManifestError:
+        manifest = None
+    return RootSite(url, below, manifest)
+
+
+def old_copies(root: RootSite, base_url: str, site_paths: Iterable[str]) -> LayoutProblem | None:
+    """The root's sitegen site is this site's old copy when they publish alert pages in
+    common (alert ids are dated names: another site does not share them)."""
+    if root.manifest is None:
+        return None
+    alerts = {p for p in root.manifest.files if p.startswith("alerts/")}
+    common = alerts.intersection(site_paths)
+    if not common:
+        return None
+    base_path = urls.split_base(base_url)[0]
+    command = (
+        f"aws s3 rm {shlex.quote(root.url + '/')} --recursive "
+        f"--exclude {shlex.quote(root.below + '*')}"
+    )
+    return LayoutProblem(
+        f"{root.url} still holds this site as published before [site] base_url had the path "
+        f"{base_path} ({plural(len(root.manifest.files), 'file')}, "
+        f"{plural(len(common), 'alert file')} in common with it; its manifest is "
+        f"{root.url}/{MANIFEST_PATH}): where the host's root is served from there, viewers "
+        "still read those old pages, and an alert cancelled or updated since still shows as "
+        "it was",
+        f"delete them by hand once the site under {base_path} is online (sitegen never "
+        f"deletes outside its target): {command} (first with --dryrun: it removes everything "
+        f"there but {root.below}), then invalidate /* once (docs/operations.md, moving a site)",
+    )
+
+
+def old_copies_notes(target: Target, base_url: str, site_paths: Iterable[str]) -> list[str]:
+    """`old_copies` as a note publish prints. Reading the root's manifest is best effort: a
+    failure (a policy without that one key) says nothing here; `sitegen doctor` says why."""
+    try:
+        root = read_root_site(target, base_url)
+    except TargetError:
+        return []
+    problem = old_copies(root, base_url, site_paths) if root is not None else None
+    return [problem.note()] if problem is not None else []

@@ -425,6 +425,7 @@ def publisher_policy(base_path: str = "/") -> dict[str, Any]:
                         "Action": PUBLISHER_OBJECT_ACTIONS,
                         "Resource": _sub_keys("${SiteBucket.Arn}/${Keys}*", base_path),
                     },
+                    *_root_manifest_read(base_path),
                     {
                         "Sid": "SiteListing",
                         "Effect": "Allow",
@@ -453,12 +454,40 @@ def publisher_policy(base_path: str = "/") -> dict[str, Any]:
     }
 
 
+def _root_manifest() -> dict[str, Any]:
+    """The manifest of the host's root beside a site under a path: publish and doctor read it
+    to tell whether the site's copy from before it moved under the path is still online."""
+    return {
+        "Fn::If": [
+            "HasPrefix",
+            _sub("${PublisherPrefix}/.sitegen/manifest.json"),
+            ".sitegen/manifest.json",
+        ]
+    }
+
+
+def _root_manifest_read(base_path: str) -> list[dict[str, Any]]:
+    """Under a path, s3:GetObject of that one key (publish/layout.py), nothing else there."""
+    if not site_prefix(base_path):
+        return []
+    return [
+        {
+            "Sid": "RootSiteManifest",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": {"Fn::Sub": ["${SiteBucket.Arn}/${Key}", {"Key": _root_manifest()}]},
+        }
+    ]
+
+
 def _listing_condition(base_path: str) -> dict[str, Any]:
     """Listings only of the site's key folder (s3:prefix, which S3 also sets to the key when
     it decides whether a missing object is a 404 or a 403, so reading a manifest or lock not
-    there yet stays a 404); none for a site at the bucket's root."""
+    there yet stays a 404; under a path, the root's manifest too); none for a site at the
+    bucket's root."""
     if site_prefix(base_path):
-        return {"StringLike": {"s3:prefix": [_sub_keys("${Keys}*", base_path)]}}
+        keys = [_sub_keys("${Keys}*", base_path), _root_manifest()]
+        return {"StringLike": {"s3:prefix": keys}}
     within = {"StringLike": {"s3:prefix": [_sub("${PublisherPrefix}/*")]}}
     return {"Fn::If": ["HasPrefix", within, _ref("AWS::NoValue")]}
 

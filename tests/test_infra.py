@@ -318,6 +318,16 @@ def test_the_publisher_policy_grants_exactly_the_site_s_folder(
         assert not allowed(statements, "s3:ListBucket", bucket, key)
     if outside:
         assert not allowed(statements, "s3:ListBucket", bucket, "")
+    # the host root's manifest may be read (under a path: is an old copy of the site still
+    # online there? publish/layout.py), and nothing else of the root
+    root = publisher_prefix + "/" if publisher_prefix else ""
+    root_manifest = f"{bucket}/{root}.sitegen/manifest.json"
+    assert allowed(statements, "s3:GetObject", root_manifest)
+    assert allowed(statements, "s3:ListBucket", bucket, root + ".sitegen/manifest.json")
+    if base_path != "/":
+        for action in ("s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion"):
+            assert not allowed(statements, action, root_manifest), action
+        assert not allowed(statements, "s3:GetObject", f"{bucket}/{root}.sitegen/lock")
 
 
 @pytest.mark.parametrize(
