@@ -75,11 +75,10 @@ def publish(
 ) -> Outcome:
     """Publish ``local`` to ``target`` and invalidate every CDN; ``options.dry_run`` only plans."""
     started, before = time.monotonic(), target.requests
-    cdns = tuple(i.name for i in invalidators)
     if options.dry_run:
         remote = read_remote(target, verify=options.verify, known=local.files)
         remote = _with_owed(remote, _peek_owed(target))
-        plan = make_plan(local, remote, options.limits, cdns)
+        plan = make_plan(local, remote, options.limits, invalidators)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
     lock = _lock(target, now or datetime.now(UTC), options, local.id)
     note = lock.note
@@ -87,7 +86,7 @@ def publish(
     try:
         remote = read_remote(target, verify=options.verify, known=local.files)
         remote = _with_owed(remote, lock.inherited or _left_by_dead_holder(lock, remote))
-        plan = make_plan(local, remote, options.limits, cdns)
+        plan = make_plan(local, remote, options.limits, invalidators)
         if plan.refusals:
             refused = f"{plan}\nRefused, nothing was changed: {' '.join(plan.refusals)}"
             raise RefusedError(refused, plan=plan.to_json())

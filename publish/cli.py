@@ -13,17 +13,11 @@ from pathlib import Path
 import click
 
 from publish.apply import PublishOptions, publish
-from publish.connect import (
-    ignored_flags,
-    layout_notes,
-    open_invalidators,
-    open_target,
-    resolve_settings,
-)
+from publish.connect import ignored_flags, open_invalidators, open_target, resolve_settings
+from publish.layout import layout_notes, old_copies_notes
 from publish.local import read_local
 from publish.plan import Limits
 from publish.report import dry_run_refusal, json_on_failure, make_progress
-from sitegen import urls
 from sitegen.cli import may_exit_quickly
 from sitegen.errors import RefusedError
 from sitegen.options import (
@@ -167,11 +161,11 @@ def publish_command(
             click.echo(f"note: {note}", err=True)
         # Every setting is checked (and the clients made) before a build that may take a while.
         store = open_target(settings.target, config.root, config.output_path, config.source_paths)
-        layout = layout_notes(store, urls.base_path(config))
-        for note in layout:
-            click.echo(f"note: {note}", err=True)
         echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
         invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
+        layout = layout_notes(store, config.base_url, invalidators)
+        for note in layout:
+            click.echo(f"note: {note}", err=True)
         if not no_build:
             from sitegen.build import build_site
 
@@ -182,13 +176,16 @@ def publish_command(
             if not (quiet or as_json):
                 click.echo(report.summary(), err=True)
         local = read_local(config.output_path, just_built=not no_build)
+        moved = old_copies_notes(store, config.base_url, local.files)  # root → path left them
+        for note in moved:
+            click.echo(f"note: {note}", err=True)
         options = PublishOptions(
             Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
         )
         progress = make_progress(quiet=quiet or as_json)
         with sigterm_interrupts():
             outcome = publish(local, store, invalidators, options, progress=progress)
-        outcome = dataclasses.replace(outcome, notes=(*layout, *outcome.notes))
+        outcome = dataclasses.replace(outcome, notes=(*layout, *moved, *outcome.notes))
         if (refused := dry_run_refusal(outcome)) is not None:
             if not as_json:
                 click.echo(outcome)

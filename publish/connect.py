@@ -49,23 +49,6 @@ def ignored_flags(settings: PublishConfig, *, wait: bool) -> list[str]:
     return []
 
 
-def layout_notes(target: Target, base_path: str) -> list[str]:
-    """A bucket whose keys cannot be where viewers' URIs point: said before publishing, not
-    found by a citizen's 404 (`sitegen doctor` checks a CloudFront origin in full)."""
-    from publish.targets.s3 import S3Target
-    from sitegen.infra import origin_path, site_target
-
-    if not isinstance(target, S3Target) or origin_path(target.prefix, base_path) is not None:
-        return []
-    moved = site_target(target.bucket, target.prefix, base_path)
-    return [
-        f"the site's base_url has the path {base_path}, but the target {target.name} does not "
-        f"end with it: a CDN or bucket serving the host asks for <prefix>{base_path}…, where "
-        f"this publishes nothing. Unless yours rewrites paths, publish to {moved} "
-        "(`sitegen doctor` checks a CloudFront origin)"
-    ]
-
-
 def open_target(
     spec: str, site_root: Path, bundle_dir: Path, sources: Sequence[Path] = ()
 ) -> Target:

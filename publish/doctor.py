@@ -3,8 +3,8 @@
 Each check is a read: credentials resolve (never printed) and AWS accepts them, the target's
 prefix can be listed (ListObjectsV2, whose answer, unlike HeadBucket's, says why it failed),
 GetBucketVersioning, HeadObject on index.html (Cache-Control equals site.toml's alert class),
-GetDistributionConfig (an origin points at the bucket and prefix; for a site under a path the
-prefix must end with that path, see sitegen.infra), the .edgerc section parses
+GetDistributionConfig (an origin reads the bucket where the target puts the site:
+publish.layout, the rule publish's notes follow too), the .edgerc section parses
 and Fast Purge accepts its signature (a purge of an empty list: refused as invalid, after
 authentication, purging nothing), and for a folder target that it is writable. Reads cannot
 show write permissions: ``write_test`` puts one object (``.sitegen/doctor-probe``, only if
@@ -19,7 +19,6 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,22 +37,25 @@ from publish.aws import (
     http_status,
     make_client,
 )
-from publish.targets.base import Target
+from publish.cdn.cloudfront import read_origins
+from publish.layout import layout_problem, old_copies, point_an_origin, read_root_site
+from publish.manifest import MANIFEST_PATH, ManifestError, parse_manifest
+from publish.targets.base import Target, TargetError
 from publish.targets.folder import META_DIR, FolderTarget
 from publish.targets.s3 import S3Target
 from sitegen import __version__, urls
 from sitegen.config import PublishConfig, SiteConfig
-from sitegen.errors import SitegenError
-from sitegen.infra import origin_path, site_target
+from sitegen.errors import SitegenError, plural
+from sitegen.infra import origin_path
 
-Status = Literal["ok", "fail", "skip"]
+Status = Literal["ok", "warn", "fail", "skip"]  # warn: publish works, something needs a person
 SAMPLE = "index.html"
 PROBE = ".sitegen/doctor-probe"  # what --write-test puts and deletes (publish never lists it)
 # Causes that are about the credentials themselves, whatever the request was.
 _CREDENTIAL_CAUSES = frozenset(
     {"no_credentials", "unknown_key", "bad_secret", "expired_credentials", "clock_skew"}
 )
-_MARK = {"ok": "✓", "fail": "✗", "skip": "–"}
+_MARK = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "–"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,9 @@ class DoctorReport:
             if c.fix and c.status != "ok":
                 lines.append(f"      fix: {c.fix}")
         failed = sum(c.status == "fail" for c in self.checks)
-        lines.append("All checks passed." if self.ok else f"{failed} check(s) failed.")
+        warned = sum(c.status == "warn" for c in self.checks)
+        warnings = f" ({plural(warned, 'warning')}: see above)" if warned else ""
+        lines.append(f"All checks passed{warnings}." if self.ok else f"{failed} check(s) failed.")
         return "\n".join(lines)
 
 
@@ -120,6 +124,8 @@ def run_doctor(
     aws_ok = not checks or checks[0].status == "ok"
     for dist in settings.cloudfront:
         checks.append(cloudfront_check(dist, target, aws_ok, config))
+    if aws_ok and (moved := old_copies_check(target, config)) is not None:
+        checks.append(moved)
     for spec in settings.akamai:
         checks.append(akamai_check(spec, settings.edgerc, config.base_url, probe_akamai))
     return DoctorReport(target.name, tuple(checks))
@@ -297,52 +303,57 @@ def _s3_url(target: S3Target, key: str) -> str:
 
 
 def cloudfront_check(dist: str, target: Target, aws_ok: bool, config: SiteConfig) -> Check:
+    """The distribution reads the site where the target puts it (`publish.layout`, the rule
+    publish's notes follow)."""
     name = f"CloudFront {dist} origin"
     if not aws_ok:
         return Check(name, "skip", "not checked: fix the checks above first")
     if not isinstance(target, S3Target):
         return Check(name, "skip", f"the target {target.name} is not an S3 bucket")
-    found = origin_path(target.prefix, urls.base_path(config))
-    if found is None:
-        return _not_under_the_base_path(name, target, config)
-    fix = (
-        f"point an origin of {dist} at {target.bucket}.s3.<region>.amazonaws.com with origin "
-        f"path {found or '(empty)'} (sitegen infra cloudformation does)"
-    )
-    probe = partial(_origin_matches, dist, target, found)
-    return _aws(name, probe, fix, "cloudfront:GetDistributionConfig", distribution=dist)
+    if (problem := layout_problem(target, config.base_url)) is not None:
+        return Check(name, "fail", problem.detail, problem.fix)
+    wanted = origin_path(target.prefix, urls.base_path(config)) or ""
+    try:
+        origins = read_origins(make_client("cloudfront", client_config(max_pool=2)), dist)
+    except (ClientError, BotoCoreError) as exc:
+        fix = point_an_origin(target.bucket, dist, wanted)
+        return _aws(name, _raise(exc), fix, "cloudfront:GetDistributionConfig", distribution=dist)
+    if (problem := layout_problem(target, config.base_url, dist, origins)) is not None:
+        return Check(name, "fail", problem.detail, problem.fix)
+    detail = f"an origin reads {target.bucket} with the origin path {wanted or '(empty)'}"
+    return Check(name, "ok", detail)
 
 
-def _not_under_the_base_path(name: str, target: S3Target, config: SiteConfig) -> Check:
-    """Viewers ask for /emergency/alerts/x/ and CloudFront asks the bucket for origin path +
-    that URI: objects published at PREFIX/alerts/x/ are found by no origin path."""
-    base_path = urls.base_path(config)
-    moved = site_target(target.bucket, target.prefix, base_path)
-    return Check(
-        name,
-        "fail",
-        f"[publish] target {target.name} does not end with {base_path}, the path of [site] "
-        f"base_url {config.base_url}: CloudFront asks the bucket for <origin path>{base_path}..., "
-        "where this target publishes nothing",
-        f"publish to {moved} ([publish] target) and keep the origin path "
-        f"{origin_path(target.prefix, '/') or '(empty)'}; or a [site] base_url without a path",
-    )
-
-
-def _origin_matches(dist: str, target: S3Target, origin_path: str) -> str:
-    client: Any = make_client("cloudfront", client_config(max_pool=2))
-    config = client.get_distribution_config(Id=dist)["DistributionConfig"]
-    origins = config.get("Origins", {}).get("Items", [])
-    seen = []
-    for origin in origins:
-        domain, path = str(origin.get("DomainName", "")), str(origin.get("OriginPath", ""))
-        seen.append(f"{domain}{path}")
-        if domain.startswith(f"{target.bucket}.s3.") and path == origin_path:
-            return f"origin {origin.get('Id')} is {domain}{path}"
-    raise _Failed(
-        f"no origin is the bucket {target.bucket}{origin_path} "
-        f"(origins: {', '.join(seen) or 'none'})"
-    )
+def old_copies_check(target: Target, config: SiteConfig) -> Check | None:
+    """A site under a path whose old copy, from before base_url had the path, is still at the
+    host's root of the bucket (`publish.layout.old_copies`, the rule of publish's note): a
+    warning, since publishing works and only a person may delete it. None: not such a site."""
+    name = "old copies at the host's root"
+    try:
+        root = read_root_site(target, config.base_url)
+    except TargetError as exc:
+        return Check(
+            name,
+            "warn",
+            f"could not read the manifest of the host's root: {exc}",
+            "give the publisher s3:GetObject on that one key (sitegen infra cloudformation's "
+            "policy does) so that publish and doctor can tell whether old copies are online",
+        )
+    if root is None:
+        return None
+    if root.manifest is None:
+        return Check(name, "ok", f"no sitegen site at {root.url}")
+    try:
+        published = target.read(MANIFEST_PATH)
+        files = parse_manifest(published.body).files if published is not None else None
+    except (TargetError, ManifestError) as exc:
+        return Check(name, "skip", f"not checked: the target's manifest is unreadable ({exc})")
+    if files is None:
+        why = f"not checked: nothing is published at {target.name} yet"
+        return Check(name, "skip", why, "run `sitegen publish`")
+    if (problem := old_copies(root, config.base_url, files)) is not None:
+        return Check(name, "warn", problem.detail, problem.fix)
+    return Check(name, "ok", f"{root.url} holds another sitegen site (no alert in common)")
 
 
 # --- Akamai -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from publish.cdn.base import Invalidator
 from publish.local import Bundle
 from publish.manifest import STATE_PREFIX, Entry
 from publish.remote import OWED_META_MAX, Pending, RemoteState
@@ -62,6 +63,8 @@ class Plan:
     forced: tuple[str, ...] = ()  # what would have been refused, let through by --force
     other_sites: tuple[str, ...] = ()  # prefixes of other sitegen sites below the target
     owed_invalidations: tuple[str, ...] = ()  # of ``invalidations``: owed by a stopped publish
+    # per CDN (in ``cdns`` order), what it is sent for ``invalidations`` (Invalidator.to_send)
+    sent: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def uploads(self) -> tuple[Upload, ...]:
@@ -117,7 +120,8 @@ class Plan:
             "upload_bytes": self.upload_bytes,
             "write_manifest": self.write_manifest,
             "deletes": list(self.deletes),
-            "invalidations": {cdn: list(self.invalidations) for cdn in self.cdns},
+            "invalidation_paths": list(self.invalidations),
+            "invalidations": {cdn: list(items) for cdn, items in self.sent},
             "unchanged": self.unchanged,
             "refusals": list(self.refusals),
             "forced": list(self.forced),
@@ -133,9 +137,12 @@ class Plan:
         return json.dumps(self.to_json(), sort_keys=True, indent=1)
 
 
-def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence[str] = ()) -> Plan:
+def make_plan(
+    local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence[Invalidator] = ()
+) -> Plan:
     """Compare sha256 AND size AND Content-Type AND Cache-Control of every file; derive the
-    rest. Objects sitegen did not publish (``remote.foreign``) are never deleted."""
+    rest. Objects sitegen did not publish (``remote.foreign``) are never deleted. Each CDN
+    says what it would be sent (``to_send``: no request)."""
     foreign = set(remote.foreign)
     uploads = [
         u for path, e in local.files.items() if (u := _upload(path, e, remote.files, foreign))
@@ -153,6 +160,7 @@ def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence
         groups[group_of(upload.path)].append(upload)
     replaced = tuple(sorted(foreign.intersection(local.files)))
     refused = _refusals(local.files, deletes, remote, limits, replaced)
+    invalidations = tuple(sorted(paths))
     return Plan(
         target=remote.target,
         manifest_id=local.id,
@@ -162,8 +170,8 @@ def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence
         groups=tuple(tuple(g) for g in groups),
         write_manifest=bool(uploads or deletes) or remote.source != "manifest",
         deletes=deletes,
-        invalidations=tuple(sorted(paths)),
-        cdns=tuple(cdns),
+        invalidations=invalidations,
+        cdns=tuple(cdn.name for cdn in cdns),
         unchanged=len(local.files) - len(uploads),
         refusals=() if limits.force else refused,
         forced=refused if limits.force else (),
@@ -171,6 +179,7 @@ def make_plan(local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence
         foreign_kept=tuple(sorted(foreign.difference(local.files))),
         other_sites=remote.other_sites,
         owed_invalidations=tuple(sorted(pending.invalidate)) if pending else (),
+        sent=tuple((cdn.name, cdn.to_send(invalidations)) for cdn in cdns),
     )
 
 
@@ -267,14 +276,15 @@ def _describe(plan: Plan) -> Iterable[str]:
     yield f"  manifest: {'upload' if plan.write_manifest else 'unchanged'}"
     yield f"  delete {plural(len(plan.deletes), 'object')}" + (":" if plan.deletes else "")
     yield from _shown(list(plan.deletes))
+    changed = plural(len(plan.invalidations), "path")
     if not plan.cdns:
-        yield f"  invalidate: no CDN configured ({plural(len(plan.invalidations), 'path')} changed)"
-    else:
-        yield (
-            f"  invalidate {plural(len(plan.invalidations), 'path')} on {', '.join(plan.cdns)}"
-            + (":" if plan.invalidations else "")
-        )
-        yield from _shown(list(plan.invalidations))
+        yield f"  invalidate: no CDN configured ({changed} changed)"
+    elif not plan.invalidations:
+        yield f"  invalidate {changed} on {', '.join(plan.cdns)}"
+    for cdn, items in plan.sent if plan.invalidations else ():
+        # what the CDN is sent, not the site's paths: under the base path, wildcards, URLs
+        yield f"  invalidate {changed} on {cdn}, sent as {len(items)}:"
+        yield from _shown(list(items))
     yield f"  unchanged: {plural(plan.unchanged, 'file')}"
     if plan.foreign_kept:
         whose = "sitegen did not publish (no sha256 metadata; never deleted)"

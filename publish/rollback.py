@@ -139,7 +139,7 @@ def rollback(
     history = open_history(target)
     chosen = choose(kept, remote.manifest_id, to, history.why_missing)
     state = RestoredState(chosen, history, rollback_reference(chosen.id, now))
-    plan = make_plan(state, remote, options.limits, tuple(i.name for i in invalidators))
+    plan = make_plan(state, remote, options.limits, invalidators)
     missing = [u.path for u in plan.uploads if state.fetch(u.path) is None]
     if missing:
         raise PublishError(_cannot_restore(chosen, missing, state.history))

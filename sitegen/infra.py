@@ -64,7 +64,11 @@ PUBLISHER_OBJECT_ACTIONS = [
     "s3:PutObject",
     "s3:DeleteObject",
 ]
-PUBLISHER_BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketVersioning"]
+PUBLISHER_LIST_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions"]
+PUBLISHER_BUCKET_ACTIONS = [*PUBLISHER_LIST_ACTIONS, "s3:GetBucketVersioning"]
+# PublisherPrefix: no "/" at either end or twice (the keys and the origin path would not meet),
+# no IAM wildcard or policy variable ("*", "?", "$"), which would widen the publisher policy.
+PREFIX_PATTERN = "^$|^[^/*?$]+(/[^/*?$]+)*$"
 PUBLISHER_CDN_ACTIONS = [
     "cloudfront:CreateInvalidation",
     "cloudfront:GetInvalidation",
@@ -105,14 +109,17 @@ def site_target(bucket: str, prefix: str, base_path: str) -> str:
     return f"s3://{bucket}/{prefix}{site_prefix(base_path)}".rstrip("/")
 
 
-def _sub_keys(text: str, base_path: str) -> dict[str, Any]:
-    """`text` with ${Keys} the publish target's key prefix: PublisherPrefix, followed by
-    site_prefix under a base path."""
+def _keys(base_path: str) -> dict[str, Any]:
+    """The publish target's key prefix, ending with "/" (or empty: the bucket root):
+    PublisherPrefix + "/", followed by site_prefix under a base path. Always a whole folder,
+    so `${Keys}*` grants site/… and never site-other/…"""
     below = site_prefix(base_path)
-    if not below:
-        return _sub(text.replace("${Keys}", "${PublisherPrefix}"))
-    keys = {"Fn::If": ["HasPrefix", _sub("${PublisherPrefix}/" + below), below]}
-    return {"Fn::Sub": [text, {"Keys": keys}]}
+    return {"Fn::If": ["HasPrefix", _sub("${PublisherPrefix}/" + below), below]}
+
+
+def _sub_keys(text: str, base_path: str) -> dict[str, Any]:
+    """`text` with ${Keys} the publish target's key prefix (`_keys`)."""
+    return {"Fn::Sub": [text, {"Keys": _keys(base_path)}]}
 
 
 def parameters(base_path: str = "/") -> dict[str, Any]:
@@ -149,6 +156,9 @@ def parameters(base_path: str = "/") -> dict[str, Any]:
         "PublisherPrefix": {
             "Type": "String",
             "Default": "",
+            "AllowedPattern": PREFIX_PATTERN,
+            "ConstraintDescription": "a key prefix such as site or sites/alerts: no / at "
+            "either end, no *, ? or $",
             "Description": prefix_description,
         },
     }
@@ -399,7 +409,9 @@ def distribution(base_path: str = "/") -> dict[str, Any]:
 
 
 def publisher_policy(base_path: str = "/") -> dict[str, Any]:
-    """Exactly what `sitegen publish` needs: the site's prefix and one distribution."""
+    """Exactly what `sitegen publish` needs: the objects in the site's key folder (the
+    target's prefix and "/", never a sibling such as site-other/), listings of that folder,
+    the bucket's versioning, and one distribution."""
     return {
         "Type": "AWS::IAM::ManagedPolicy",
         "Properties": {
@@ -413,10 +425,18 @@ def publisher_policy(base_path: str = "/") -> dict[str, Any]:
                         "Action": PUBLISHER_OBJECT_ACTIONS,
                         "Resource": _sub_keys("${SiteBucket.Arn}/${Keys}*", base_path),
                     },
+                    *_root_manifest_read(base_path),
                     {
                         "Sid": "SiteListing",
                         "Effect": "Allow",
-                        "Action": PUBLISHER_BUCKET_ACTIONS,
+                        "Action": PUBLISHER_LIST_ACTIONS,
+                        "Resource": _sub("${SiteBucket.Arn}"),
+                        "Condition": _listing_condition(base_path),
+                    },
+                    {
+                        "Sid": "BucketVersioning",
+                        "Effect": "Allow",
+                        "Action": ["s3:GetBucketVersioning"],
                         "Resource": _sub("${SiteBucket.Arn}"),
                     },
                     {
@@ -432,6 +452,44 @@ def publisher_policy(base_path: str = "/") -> dict[str, Any]:
             },
         },
     }
+
+
+def _root_manifest() -> dict[str, Any]:
+    """The manifest of the host's root beside a site under a path: publish and doctor read it
+    to tell whether the site's copy from before it moved under the path is still online."""
+    return {
+        "Fn::If": [
+            "HasPrefix",
+            _sub("${PublisherPrefix}/.sitegen/manifest.json"),
+            ".sitegen/manifest.json",
+        ]
+    }
+
+
+def _root_manifest_read(base_path: str) -> list[dict[str, Any]]:
+    """Under a path, s3:GetObject of that one key (publish/layout.py), nothing else there."""
+    if not site_prefix(base_path):
+        return []
+    return [
+        {
+            "Sid": "RootSiteManifest",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": {"Fn::Sub": ["${SiteBucket.Arn}/${Key}", {"Key": _root_manifest()}]},
+        }
+    ]
+
+
+def _listing_condition(base_path: str) -> dict[str, Any]:
+    """Listings only of the site's key folder (s3:prefix, which S3 also sets to the key when
+    it decides whether a missing object is a 404 or a 403, so reading a manifest or lock not
+    there yet stays a 404; under a path, the root's manifest too); none for a site at the
+    bucket's root."""
+    if site_prefix(base_path):
+        keys = [_sub_keys("${Keys}*", base_path), _root_manifest()]
+        return {"StringLike": {"s3:prefix": keys}}
+    within = {"StringLike": {"s3:prefix": [_sub("${PublisherPrefix}/*")]}}
+    return {"Fn::If": ["HasPrefix", within, _ref("AWS::NoValue")]}
 
 
 def cloudformation_template(base_path: str = "/") -> dict[str, Any]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -226,3 +228,132 @@ def test_an_encoded_base_path_is_keyed_as_s3_decodes_it() -> None:
     keys = {"Fn::If": ["HasPrefix", {"Fn::Sub": "${PublisherPrefix}/비상/"}, "비상/"]}
     objects = template["Resources"]["PublisherPolicy"]["Properties"]["PolicyDocument"]
     assert objects["Statement"][0]["Resource"]["Fn::Sub"][1] == {"Keys": keys}
+
+
+# --- the publisher policy, resolved as CloudFormation and evaluated as IAM does -------------
+
+
+def resolve(node: Any, params: dict[str, str], names: dict[str, str]) -> Any:
+    """A template fragment with its intrinsic functions worked out (Fn::Sub, Fn::If on the
+    HasPrefix condition, Ref); a key whose value is AWS::NoValue is dropped, as CloudFormation
+    drops it."""
+    if isinstance(node, list):
+        return [resolve(item, params, names) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "Fn::If" in node:
+        condition, yes, no = node["Fn::If"]
+        assert condition == "HasPrefix"
+        return resolve(yes if params["PublisherPrefix"] else no, params, names)
+    if "Ref" in node:
+        return names.get(node["Ref"], params.get(node["Ref"]))
+    if "Fn::Sub" in node:
+        text, extra = node["Fn::Sub"], {}
+        if isinstance(text, list):
+            text, local = text
+            extra = {k: resolve(v, params, names) for k, v in local.items()}
+        values = {**params, **names, **extra}
+        return re.sub(r"\$\{([^}]+)\}", lambda m: values[m[1]], text)
+    out = {key: resolve(value, params, names) for key, value in node.items()}
+    return {key: value for key, value in out.items() if value is not NO_VALUE}
+
+
+NO_VALUE = object()
+NAMES = {
+    "SiteBucket.Arn": "arn:aws:s3:::bkt",
+    "SiteBucket": "bkt",
+    "AWS::Partition": "aws",
+    "AWS::AccountId": "123456789012",
+    "Distribution": "E1",
+    "AWS::NoValue": NO_VALUE,  # type: ignore[dict-item]
+}
+
+
+def iam_match(pattern: str, value: str) -> bool:
+    """IAM's wildcard match (ARNs, StringLike): * any run of characters, ? one."""
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
+def allowed(statements: list[dict[str, Any]], action: str, resource: str, prefix: str = "") -> bool:
+    """Whether an Allow statement grants ``action`` on ``resource`` (``prefix``: the request's
+    s3:prefix; S3 sets it to the key when it decides between 404 and 403 for a missing one)."""
+    for s in statements:
+        resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+        if action not in s["Action"] or not any(iam_match(r, resource) for r in resources):
+            continue
+        likes = s.get("Condition", {}).get("StringLike", {}).get("s3:prefix")
+        if likes is None or any(iam_match(like, prefix) for like in likes):
+            return True
+    return False
+
+
+def policy_for(base_path: str, publisher_prefix: str) -> list[dict[str, Any]]:
+    template = cloudformation_template(base_path)
+    document = template["Resources"]["PublisherPolicy"]["Properties"]["PolicyDocument"]
+    statements: list[dict[str, Any]] = resolve(
+        document, {"PublisherPrefix": publisher_prefix}, NAMES
+    )["Statement"]
+    return statements
+
+
+@pytest.mark.parametrize(
+    ("base_path", "publisher_prefix", "inside", "outside"),
+    [
+        ("/", "site", "site/", ["site-other/index.html", "siteindex.html", "index.html"]),
+        ("/", "a/site", "a/site/", ["a/site-old/x", "a/index.html", "site/x"]),
+        ("/emergency/", "site", "site/emergency/", ["site/emergency-old/x", "site/index.html"]),
+        ("/emergency/", "", "emergency/", ["emergency-old/x", "index.html", "x/emergency/y"]),
+        ("/", "", "", []),  # the site at the bucket's root: the whole bucket is the site's
+    ],
+)
+def test_the_publisher_policy_grants_exactly_the_site_s_folder(
+    base_path: str, publisher_prefix: str, inside: str, outside: list[str]
+) -> None:
+    """The policy granted ${PublisherPrefix}*: with the prefix "site", a publisher of that
+    site could also write and delete site-other/…, another site's objects."""
+    statements = policy_for(base_path, publisher_prefix)
+    bucket = "arn:aws:s3:::bkt"
+    for key in ("index.html", "alerts/x/index.html", ".sitegen/manifest.json"):
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+            assert allowed(statements, action, f"{bucket}/{inside}{key}"), (action, key)
+        assert allowed(statements, "s3:ListBucket", bucket, inside + key)  # 404, not 403
+    assert allowed(statements, "s3:ListBucket", bucket, inside)  # what publish lists
+    assert allowed(statements, "s3:ListBucketVersions", bucket, inside + ".sitegen/")
+    assert allowed(statements, "s3:GetBucketVersioning", bucket)
+    for key in outside:
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+            assert not allowed(statements, action, f"{bucket}/{key}"), (action, key)
+        assert not allowed(statements, "s3:ListBucket", bucket, key)
+    if outside:
+        assert not allowed(statements, "s3:ListBucket", bucket, "")
+    # the host root's manifest may be read (under a path: is an old copy of the site still
+    # online there? publish/layout.py), and nothing else of the root
+    root = publisher_prefix + "/" if publisher_prefix else ""
+    root_manifest = f"{bucket}/{root}.sitegen/manifest.json"
+    assert allowed(statements, "s3:GetObject", root_manifest)
+    assert allowed(statements, "s3:ListBucket", bucket, root + ".sitegen/manifest.json")
+    if base_path != "/":
+        for action in ("s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion"):
+            assert not allowed(statements, action, root_manifest), action
+        assert not allowed(statements, "s3:GetObject", f"{bucket}/{root}.sitegen/lock")
+
+
+@pytest.mark.parametrize(
+    ("prefix", "valid"),
+    [
+        ("", True),
+        ("site", True),
+        ("sites/alerts", True),
+        ("비상", True),
+        ("site/", False),  # keys site//…, origin path /site/: CloudFront refuses it
+        ("/site", False),
+        ("a//b", False),
+        ("site*", False),  # an IAM wildcard: the policy would grant site-other/ again
+        ("site?", False),
+        ("${aws:username}", False),  # a policy variable
+    ],
+)
+def test_publisher_prefix_is_one_plain_folder(prefix: str, valid: bool) -> None:
+    pattern = cloudformation_template()["Parameters"]["PublisherPrefix"]["AllowedPattern"]
+    assert (re.fullmatch(pattern, prefix) is not None) is valid

@@ -270,9 +270,13 @@ class AkamaiInvalidator:
             retry=retry,
         )
 
+    def to_send(self, paths: Sequence[str]) -> tuple[str, ...]:
+        """The absolute URLs purged (``purge_url``), each once."""
+        return tuple(dict.fromkeys(purge_url(self.base_url, p) for p in paths))
+
     def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt:
         """Invalidate every path (deduplicated) in as few requests as the byte limit allows."""
-        urls = list(dict.fromkeys(purge_url(self.base_url, p) for p in paths))
+        urls = list(self.to_send(paths))
         bodies = batch_bodies(urls)
         log.info(
             "%s: purging %d URLs in %d request(s) for publish %s",

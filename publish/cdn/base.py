@@ -35,4 +35,10 @@ class Invalidator(Protocol):
 
     name: str
 
+    def to_send(self, paths: Sequence[str]) -> tuple[str, ...]:
+        """Exactly what ``invalidate(paths)`` sends this CDN, in its own spelling (CloudFront:
+        paths under the base path, collapsed into wildcards; Akamai: absolute URLs). Pure: the
+        plan shows it, and ``invalidate`` sends it."""
+        ...
+
     def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt: ...

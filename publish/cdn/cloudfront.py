@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -73,6 +74,25 @@ def _best_directory(paths: set[str]) -> str | None:
     return best if count >= MIN_GROUP else None
 
 
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a distribution reads from: ``domain`` (``bucket.s3.region.amazonaws.com``) and
+    the origin path put in front of every URI ("" or "/site")."""
+
+    id: str
+    domain: str
+    path: str
+
+
+def read_origins(client: Any, distribution_id: str) -> tuple[Origin, ...]:
+    """The distribution's origins: one GetDistributionConfig (botocore's errors propagate)."""
+    config = client.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+    return tuple(
+        Origin(str(o.get("Id", "")), str(o.get("DomainName", "")), str(o.get("OriginPath", "")))
+        for o in config.get("Origins", {}).get("Items", [])
+    )
+
+
 def caller_reference(reference: str, paths: Sequence[str]) -> str:
     digest = hashlib.sha256("\n".join(paths).encode()).hexdigest()
     return f"sitegen-{reference[:24]}-{digest[:12]}"
@@ -118,9 +138,18 @@ class CloudFrontInvalidator:
         with self._sent_lock:
             self._sent += 1
 
+    def origins(self) -> tuple[Origin, ...]:
+        """Where the distribution reads the site from (one GetDistributionConfig): publish
+        checks, before it writes, that one of them reaches the target (publish/layout.py)."""
+        return read_origins(self._client, self.distribution_id)
+
+    def to_send(self, paths: Sequence[str]) -> tuple[str, ...]:
+        """The batch's paths: collapsed (``cloudfront_paths``), under the base path."""
+        return tuple(self._prefix + p for p in cloudfront_paths(paths))
+
     def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt:
         before = self._sent
-        items = tuple(self._prefix + p for p in cloudfront_paths(paths))
+        items = self.to_send(paths)
         if not items:
             return InvalidationReceipt(self.name, "", 0, 0, "nothing to invalidate")
         invalidation = self._create(items, caller_reference(reference, items))

@@ -150,9 +150,15 @@ class S3Target:
                 )
 
     def read(self, path: str) -> StoredObject | None:
+        return self.read_key(self._key(path), f"read of {path}")
+
+    def read_key(self, key: str, what: str = "") -> StoredObject | None:
+        """``read`` of any key of the bucket: publish/layout.py reads the manifest of the site
+        at the host's root beside a site under a path. Only ever a read."""
+
         def get() -> StoredObject | None:
             try:
-                response = self._client.get_object(Bucket=self.bucket, Key=self._key(path))
+                response = self._client.get_object(Bucket=self.bucket, Key=key)
             except ClientError as exc:
                 if error_code(exc) in ("NoSuchKey", "404") or http_status(exc) == 404:
                     return None
@@ -165,7 +171,7 @@ class S3Target:
                 modified=response.get("LastModified"),
             )
 
-        return self._call(f"read of {path}", get)
+        return self._call(what or f"read of s3://{self.bucket}/{key}", get)
 
     def list(self) -> Iterator[Listed]:
         keys = self._call("listing", self._list_keys)

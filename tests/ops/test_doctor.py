@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from ops_support import DENIED, INVALID_KEY, FastPurgeServer, Site, make_distribution
+from ops_support import DENIED, INVALID_KEY, FastPurgeServer, Site, make_distribution, site_files
 from state import snapshot_s3
 
 ALERT_CC = "public, max-age=60, s-maxage=300, stale-if-error=86400"
@@ -207,11 +207,12 @@ def test_a_site_under_a_path_is_published_under_that_path(
     site.write()
     published = site.run("publish", "--no-build", "-q")
     # publish says so too, before it writes keys no viewer's URI reaches
-    assert ("note: the site's base_url has the path /emergency/" in published.stderr) != fine
+    said = "does not end with /emergency/, the path of [site] base_url"
+    assert (said in published.stderr) != fine
     if not fine:
         assert f"publish to s3://{bucket}/{target}/emergency" in published.stderr
     notes = site.run_json("publish", "--no-build", "-q")["notes"]
-    assert any("base_url has the path /emergency/" in note for note in notes) != fine
+    assert any(said in note for note in notes) != fine
     found = checks(site, code=0 if fine else 1)
     check = found[f"CloudFront {distribution} origin"]
     assert check["status"] == ("ok" if fine else "fail"), check
@@ -219,3 +220,94 @@ def test_a_site_under_a_path_is_published_under_that_path(
         assert "[publish] target" in check["detail"] and "[site] base_url" in check["detail"]
         assert f"publish to s3://{bucket}/{target}/emergency" in check["fix"]
         assert "origin path /site" in check["fix"]
+
+
+@pytest.mark.parametrize(
+    ("target", "fine"),
+    [("site", True), ("site/emergency", False), ("emergency", False)],
+)
+def test_a_root_site_under_a_prefix_no_origin_reads_is_said_by_publish_and_doctor(
+    site: Site, bucket: str, distribution: str, target: str, fine: bool
+) -> None:
+    """base_url https://alerts.test/ (no path) and target s3://BUCKET/site/emergency: every
+    prefix ends with the root's empty path, so publish said nothing, while doctor found that
+    the distribution (origin path /site) never reads site/emergency/. Both now read the
+    origins and say the same words, naming the target that origin reads."""
+    site.configure(f'target = "s3://{bucket}/{target}"\ncloudfront = ["{distribution}"]')
+    site.write()
+    published = site.run("publish", "--no-build")
+    notes = site.run_json("publish", "--no-build", "-q")["notes"]
+    found = checks(site, code=0 if fine else 1)[f"CloudFront {distribution} origin"]
+    if fine:
+        assert notes == [] and "note:" not in published.stderr
+        assert found["status"] == "ok", found
+        return
+    assert found["status"] == "fail", found
+    assert notes == [f"{found['detail']}. To fix: {found['fix']}"]  # one rule, one text
+    assert f"note: {notes[0]}" in published.stderr
+    assert (
+        f"no origin of CloudFront {distribution} is the bucket {bucket} with the origin "
+        in (found["detail"])
+    )
+    assert (
+        f"origin path /{target}, where [publish] target s3://{bucket}/{target} "
+        in (found["detail"])
+    )
+    assert found["fix"].startswith(f"publish to s3://{bucket}/site ([publish] target)")
+
+
+def move_under_emergency(site: Site, bucket: str, distribution: str) -> None:
+    site.configure(f'target = "s3://{bucket}/site/emergency"\ncloudfront = ["{distribution}"]')
+    site.toml.write_text(
+        site.toml.read_text().replace("https://alerts.test/", "https://alerts.test/emergency/")
+    )
+
+
+def test_old_copies_left_at_the_root_by_a_move_under_a_path_are_named_never_deleted(
+    site: Site, bucket: str, distribution: str
+) -> None:
+    """Published at the root (s3://b/site), then moved under /emergency/ (s3://b/site/emergency,
+    as docs/operations.md says): the root copies stayed online, and neither publish nor doctor
+    said so. Both now name them and the command that removes them; nothing is deleted."""
+    site.configure(f'target = "s3://{bucket}/site"\ncloudfront = ["{distribution}"]')
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    at_the_root = snapshot_s3(bucket)
+    move_under_emergency(site, bucket, distribution)
+    published = site.run("publish", "--no-build")
+    notes = site.run_json("publish", "--no-build", "-q")["notes"]
+    assert {k: v for k, v in snapshot_s3(bucket).items() if k in at_the_root} == at_the_root
+    [note] = notes
+    assert f"note: {note}" in published.stderr
+    assert note.startswith(f"s3://{bucket}/site still holds this site as published before")
+    assert "(10 files, 6 alert files in common with it;" in note
+    assert f"aws s3 rm s3://{bucket}/site/ --recursive --exclude 'emergency/*'" in note
+    found = checks(site, code=0)  # a warning: publishing works, a person deletes
+    check = found["old copies at the host's root"]
+    assert check["status"] == "warn"
+    assert notes == [f"{check['detail']}. To fix: {check['fix']}"]  # one rule, one text
+    text = site.run("doctor").stdout
+    assert "! old copies at the host's root:" in text
+    assert "All checks passed (1 warning: see above)." in text
+    # removed by hand as the note says: nothing more to say
+    s3 = boto3.client("s3")
+    for item in s3.list_objects_v2(Bucket=bucket, Prefix="site/")["Contents"]:
+        if not item["Key"].startswith("site/emergency/"):
+            s3.delete_object(Bucket=bucket, Key=item["Key"])
+    assert site.run_json("publish", "--no-build", "-q")["notes"] == []
+    check = checks(site, code=0)["old copies at the host's root"]
+    assert (check["status"], check["detail"]) == ("ok", f"no sitegen site at s3://{bucket}/site")
+
+
+def test_another_sitegen_site_at_the_root_is_not_taken_for_an_old_copy(
+    site: Site, bucket: str, distribution: str
+) -> None:
+    """The host's root may hold a site of its own: no alert page in common, no note."""
+    site.configure(f'target = "s3://{bucket}/site"\ncloudfront = ["{distribution}"]')
+    site.write({p.replace("alerts/a", "alerts/other-"): d for p, d in site_files().items()})
+    site.run("publish", "--no-build", "-q")
+    move_under_emergency(site, bucket, distribution)
+    site.write()
+    assert site.run_json("publish", "--no-build", "-q")["notes"] == []
+    check = checks(site, code=0)["old copies at the host's root"]
+    assert check["status"] == "ok" and "another sitegen site" in check["detail"]

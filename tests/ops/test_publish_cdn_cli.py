@@ -83,3 +83,43 @@ def test_a_refused_purge_stops_publish_and_the_next_one_finishes_it(
     site.run("publish", "--no-build", "-q", *akamai)
     [purge] = fastpurge.purges
     assert tuple(sorted(purge.objects)) == CHANGED_URLS
+
+
+def test_the_dry_run_shows_what_each_cdn_is_then_sent(
+    site: Site, distribution: str, edgerc: Path, fastpurge: FastPurgeServer
+) -> None:
+    """The plan listed the site's paths (/alerts/a1/), while CloudFront was sent them under
+    the base path and collapsed (/emergency/alerts/a1/*) and Akamai absolute URLs: an official
+    checking the dry run against the CDN's console saw paths that were never sent."""
+    site.toml.write_text(
+        site.toml.read_text().replace("https://alerts.test/", "https://alerts.test/emergency/")
+    )
+    cdns = ("--cloudfront", distribution, "--akamai", "alerts@staging", "--edgerc", str(edgerc))
+    site.write()
+    site.run("publish", "--no-build", "-q", *cdns)
+    files = site_files()
+    files["alerts/a1/index.html"] = b"<h1>alert 1 updated</h1>"
+    files["alerts/a1/cap.xml"] = b"<alert><identifier>a1</identifier><msgType>Update"
+    site.write(files)
+    text = site.run("publish", "--no-build", "--dry-run", *cdns).stdout
+    planned = site.run_json("publish", "--no-build", "--dry-run", *cdns)["plan"]
+    site.run("publish", "--no-build", "-q", *cdns)
+    [sent_to_cloudfront] = invalidated_paths(distribution)
+    [purge] = fastpurge.purges
+    assert sent_to_cloudfront == ["/emergency/alerts/a1/*"]
+    assert planned["invalidations"] == {
+        f"cloudfront:{distribution}": sent_to_cloudfront,
+        "akamai:alerts@staging": list(purge.objects),
+    }
+    assert "https://alerts.test/emergency/alerts/a1/cap.xml" in purge.objects
+    assert planned["invalidation_paths"] == [
+        "/alerts/a1/",
+        "/alerts/a1/cap.xml",
+        "/alerts/a1/index.html",
+    ]
+    assert f"invalidate 3 paths on cloudfront:{distribution}, sent as 1:" in text
+    assert "\n      /emergency/alerts/a1/*\n" in text
+    assert "invalidate 3 paths on akamai:alerts@staging, sent as 3:" in text
+    for url in purge.objects:
+        assert f"\n      {url}\n" in text
+    assert "\n      /alerts/a1/\n" not in text

@@ -37,6 +37,9 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[tuple[str, ...], str]] = []
 
+    def to_send(self, paths: Sequence[str]) -> tuple[str, ...]:
+        return tuple(paths)
+
     def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt:
         self.calls.append((tuple(paths), reference))
         return InvalidationReceipt(self.name, "id", len(paths), 1, "ok")

@@ -34,6 +34,9 @@ class RecordingCDN:
         self.calls: list[tuple[tuple[str, ...], str]] = []
         self.fail = fail
 
+    def to_send(self, paths: Sequence[str]) -> tuple[str, ...]:
+        return tuple(paths)
+
     def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt:
         self.calls.append((tuple(paths), reference))
         if self.fail:

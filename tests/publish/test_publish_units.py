@@ -110,7 +110,7 @@ def test_plan_cases(
     local = read_local(
         write_bundle(tmp_path / "b", {"index.html": b"home", "alerts/x/index.html": b"x"})
     )
-    plan = make_plan(local, remote(remote_files), Limits(), ["cdn"])
+    plan = make_plan(local, remote(remote_files), Limits(), [RecordingCDN()])
     assert {u.path: u.reason for u in plan.uploads} == reasons
     assert (plan.deletes, plan.invalidations) == (deletes, paths)
     assert plan.write_manifest == bool(reasons or deletes)

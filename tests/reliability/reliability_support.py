@@ -306,6 +306,8 @@ def aws_action(method: str, path: str) -> str:
             if method == "POST":
                 return "cloudfront:CreateInvalidation"
             return "cloudfront:GetInvalidation" if len(segments) > 3 else "cloudfront:ListInvalid"
+        if method == "GET" and segments[:1] == ["distribution"] and segments[2:] == ["config"]:
+            return "cloudfront:GetDistributionConfig"  # publish checks the origin (layout.py)
         return f"cloudfront:? {method} {parts.path}"
     bucket, _, key = parts.path.lstrip("/").partition("/")
     if not key:

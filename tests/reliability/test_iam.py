@@ -39,6 +39,7 @@ from sitegen_fixtures import aws_env
         ("GET", "/b?list-type=2&prefix=site/&encoding-type=url", "s3:ListBucket"),
         ("POST", "/2020-05-31/distribution/E1/invalidation", "cloudfront:CreateInvalidation"),
         ("GET", "/2020-05-31/distribution/E1/invalidation/I1", "cloudfront:GetInvalidation"),
+        ("GET", "/2020-05-31/distribution/E1/config", "cloudfront:GetDistributionConfig"),
     ],
 )
 def test_requests_map_to_iam_actions(method: str, path: str, action: str) -> None:
@@ -52,7 +53,7 @@ def test_requests_map_to_iam_actions(method: str, path: str, action: str) -> Non
         ("PUT", "/b/site/index.html?acl"),  # s3:PutObjectAcl: not granted
         ("GET", "/b/site/index.html?versionId=3"),  # s3:GetObjectVersion: not granted
         ("PUT", "/b?policy"),
-        ("GET", "/2020-05-31/distribution/E1/config"),
+        ("PUT", "/2020-05-31/distribution/E1/config"),
     ],
 )
 def test_anything_else_fails_the_check(method: str, path: str) -> None:
@@ -96,6 +97,7 @@ def test_a_full_publish_uses_exactly_the_expected_actions(
         "s3:GetObject",
         "s3:DeleteObject",
         "s3:ListBucket",
+        "cloudfront:GetDistributionConfig",  # where it reads the site from (publish/layout.py)
         "cloudfront:CreateInvalidation",
     }
     assert snapshot_s3(bucket) == expected(v2.public)
