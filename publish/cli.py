@@ -14,7 +14,7 @@ import click
 
 from publish.apply import PublishOptions, publish
 from publish.connect import ignored_flags, open_invalidators, open_target, resolve_settings
-from publish.layout import layout_notes, old_copies_notes
+from publish.layout import PassedChecks, checked_layout_notes, old_copies_notes
 from publish.local import read_local
 from publish.plan import Limits
 from publish.report import dry_run_refusal, json_on_failure, make_progress
@@ -163,7 +163,8 @@ def publish_command(
         store = open_target(settings.target, config.root, config.output_path, config.source_paths)
         echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
         invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
-        layout = layout_notes(store, config.base_url, invalidators)
+        passed = PassedChecks(config.root)  # asks the cloud only for settings not seen fine
+        layout = checked_layout_notes(store, config.base_url, invalidators, passed)
         for note in layout:
             click.echo(f"note: {note}", err=True)
         if not no_build:
@@ -176,7 +177,7 @@ def publish_command(
             if not (quiet or as_json):
                 click.echo(report.summary(), err=True)
         local = read_local(config.output_path, just_built=not no_build)
-        moved = old_copies_notes(store, config.base_url, local.files)  # root → path left them
+        moved = old_copies_notes(store, config.base_url, local.files, passed)  # root → path
         for note in moved:
             click.echo(f"note: {note}", err=True)
         options = PublishOptions(

@@ -14,9 +14,11 @@ origin path /emergency.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publish.manifest import MANIFEST_PATH, Manifest, ManifestError, parse_manifest
@@ -100,6 +102,53 @@ def _origin_fix(
                 f"reads (origin path {origin.path or '(empty)'}); or {point}"
             )
     return point
+
+
+class PassedChecks:
+    """The checks publish asks the cloud for (a distribution's origins, the root's manifest)
+    that found nothing for these very settings before, kept in the site's
+    `.sitegen/publish-checks`: each costs a request on every publish otherwise, ~0.1-0.3 s
+    on AWS while an alert waits, for a mistake made when the settings change. A check that
+    found something (or could not be made) is made again next time; `sitegen doctor` makes
+    them all, always. Deleting the file only makes the next publish check again."""
+
+    def __init__(self, site_root: Path) -> None:
+        self.path = site_root / ".sitegen" / "publish-checks"
+        try:
+            self.keys = set(self.path.read_text(encoding="ascii").split())
+        except (OSError, UnicodeDecodeError):
+            self.keys = set()
+
+    @staticmethod
+    def key(*settings: str) -> str:
+        return hashlib.sha256("\n".join(settings).encode()).hexdigest()[:32]
+
+    def remember(self, key: str) -> None:
+        if key in self.keys:
+            return
+        self.keys.add(key)
+        try:  # best effort: a site folder we cannot write to only means checking again
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text("".join(f"{k}\n" for k in sorted(self.keys)), "ascii")
+        except OSError:
+            pass
+
+
+def checked_layout_notes(
+    target: Target, base_url: str, cdns: Sequence[Invalidator], passed: PassedChecks
+) -> list[str]:
+    """`layout_notes`, reading the distributions' origins only for settings not found
+    fine before (`PassedChecks`); the rule needing no request is applied every time."""
+    from publish.cdn.cloudfront import CloudFrontInvalidator
+
+    dists = sorted(c.distribution_id for c in cdns if isinstance(c, CloudFrontInvalidator))
+    key = passed.key("origins", target.name, base_url, *dists)
+    if key in passed.keys:
+        return layout_notes(target, base_url)
+    notes = layout_notes(target, base_url, cdns)
+    if not notes:
+        passed.remember(key)
+    return notes
 
 
 def layout_notes(target: Target, base_url: str, cdns: Sequence[Invalidator] = ()) -> list[str]:
@@ -201,12 +250,22 @@ def old_copies(root: RootSite, base_url: str, site_paths: Iterable[str]) -> Layo
     )
 
 
-def old_copies_notes(target: Target, base_url: str, site_paths: Iterable[str]) -> list[str]:
-    """`old_copies` as a note publish prints. Reading the root's manifest is best effort: a
-    failure (a policy without that one key) says nothing here; `sitegen doctor` says why."""
+def old_copies_notes(
+    target: Target, base_url: str, site_paths: Iterable[str], passed: PassedChecks
+) -> list[str]:
+    """`old_copies` as a note publish prints, until a publish finds none for these settings
+    (`PassedChecks`: the move that leaves them is a change of base_url). Reading the root's
+    manifest is best effort: a failure (a policy without that one key) says nothing here and
+    is tried again next time; `sitegen doctor` says why."""
+    key = passed.key("root copies", target.name, base_url)
+    if key in passed.keys:
+        return []
     try:
         root = read_root_site(target, base_url)
     except TargetError:
         return []
     problem = old_copies(root, base_url, site_paths) if root is not None else None
-    return [problem.note()] if problem is not None else []
+    if problem is None:
+        passed.remember(key)
+        return []
+    return [problem.note()]

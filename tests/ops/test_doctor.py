@@ -311,3 +311,25 @@ def test_another_sitegen_site_at_the_root_is_not_taken_for_an_old_copy(
     assert site.run_json("publish", "--no-build", "-q")["notes"] == []
     check = checks(site, code=0)["old copies at the host's root"]
     assert check["status"] == "ok" and "another sitegen site" in check["detail"]
+
+
+def test_publish_reads_the_origins_again_only_for_settings_not_found_fine(
+    site: Site, bucket: str, distribution: str
+) -> None:
+    """Each publish asking CloudFront for the origins costs a request while an alert waits:
+    settings found fine once are not checked again (doctor always checks), and settings that
+    gave a note are checked on every publish until they are fine."""
+    site.configure(f'target = "s3://{bucket}/site"\ncloudfront = ["{distribution}"]')
+    site.write()
+    assert site.run_json("publish", "--no-build", "-q")["notes"] == []
+    cloudfront = boto3.client("cloudfront")
+    got = cloudfront.get_distribution_config(Id=distribution)
+    config = got["DistributionConfig"]
+    config["Origins"]["Items"][0]["OriginPath"] = "/elsewhere"  # changed behind sitegen's back
+    cloudfront.update_distribution(Id=distribution, IfMatch=got["ETag"], DistributionConfig=config)
+    assert site.run_json("publish", "--no-build", "-q")["notes"] == []  # not asked again
+    (site.root / ".sitegen" / "publish-checks").unlink()
+    for _ in range(2):  # asked, and asked again while the note stands
+        [note] = site.run_json("publish", "--no-build", "-q")["notes"]
+        assert f"no origin of CloudFront {distribution} is the bucket {bucket}" in note
+    assert checks(site, code=1)[f"CloudFront {distribution} origin"]["status"] == "fail"
