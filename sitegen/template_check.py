@@ -11,6 +11,8 @@ only rendering meets (`{{ title + 1 }}`) are reported by `render._render`.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterator
 from typing import cast
 
@@ -31,6 +33,7 @@ _PAGES = {
     "index.html": "the home page",
     "page.html": "the pages of content/pages/",
 }
+_CLOSING = {"variable_begin": "}}", "block_begin": "%}"}  # a tag's opening token: its end
 
 
 def site_template_problems(
@@ -219,7 +222,92 @@ def _listing(words: list[str]) -> str:
 
 
 def syntax_problem(env: jinja2.Environment, exc: jinja2.TemplateSyntaxError) -> Problem:
-    """A syntax error at its file and line."""
+    """A syntax error at its file and line. A `{{` or `{%` left open, or a block such as
+    `{% if %}` left without its end, is reported where it opens: Jinja reads on into the next
+    lines and stops wherever they stop making sense."""
     name = exc.name or "?"
-    note = theme_note(cast(jinja2.FileSystemLoader, env.loader), name)
-    return Problem(f"templates/{name}", exc.lineno, f"{note}{exc.message or 'syntax error'}")
+    loader = cast(jinja2.FileSystemLoader, env.loader)
+    where, note = f"templates/{name}", theme_note(loader, name)
+    message = exc.message or "syntax error"
+    source = exc.source
+    if source is None and exc.name is not None:
+        with contextlib.suppress(jinja2.TemplateNotFound, UnicodeDecodeError, OSError):
+            source = loader.get_source(env, exc.name)[0]
+    if source is None:
+        return Problem(where, exc.lineno, f"{note}{message}")
+    if opened := _unclosed(env, source, exc.lineno):
+        line, opener, closer = opened
+        return Problem(
+            where,
+            line,
+            f"{note}the {opener} on this line is never closed: add {closer} where it should "
+            f"end (Jinja read on to line {exc.lineno}: {message})",
+        )
+    block = re.search(r"The innermost block that needs to be closed is '(\w+)'", message)
+    if block and (opens := _unended(env, source, exc.lineno, block[1])):
+        return Problem(
+            where,
+            opens,
+            f"{note}the {{% {block[1]} %}} on this line is never closed: add "
+            f"{{% end{block[1]} %}} where it should end (Jinja noticed at line {exc.lineno}: "
+            f"{message.split('. ')[0]})",
+        )
+    return Problem(where, exc.lineno, f"{note}{message}")
+
+
+def _unclosed(env: jinja2.Environment, source: str, line: int) -> tuple[int, str, str] | None:
+    """(line, opener, closer) of the `{{` or `{%` opened before `line` that no `}}` or `%}`
+    ever closes, when the rest of its own line is a whole expression (no bracket left open:
+    else the tag may just go on over lines, and Jinja's line is right)."""
+    start, opener, closer = 0, "", ""  # start: the line of the tag open, 0 when none is
+    depth, at_end_of_line = 0, -1  # brackets open in the tag; how many at its line's end
+    try:
+        for lineno, kind, value in env.lex(source):
+            if kind in _CLOSING:
+                start, opener, closer = lineno, value.strip(), _CLOSING[kind]
+                depth, at_end_of_line = 0, -1
+            elif kind in ("variable_end", "block_end"):
+                start = 0
+            elif start:
+                if at_end_of_line < 0 and lineno > start:
+                    at_end_of_line = depth
+                if kind == "operator" and value in ("(", "[", "{", ")", "]", "}"):
+                    depth += 1 if value in "([{" else -1
+    except jinja2.TemplateSyntaxError:
+        pass  # the lexer's own error: the tag open then is the one it read on into
+    if not start or start >= line or (depth if at_end_of_line < 0 else at_end_of_line):
+        return None
+    return start, opener, closer
+
+
+# Tags that a matching {% end… %} closes ({% set x %} only without "=").
+_ENDED = {"autoescape", "block", "call", "filter", "for", "if", "macro", "set", "trans", "with"}
+
+
+def _unended(env: jinja2.Environment, source: str, line: int, block: str) -> int | None:
+    """The line of the `{% block %}` still open at `line`, where Jinja found that a block
+    lacks its end (at an end tag that does not match, or at the end of the file), when every
+    tag before `line` matches up as Jinja's parser matches them."""
+    stack: list[tuple[str, int]] = []
+    tag: tuple[str, int] | None = None  # the tag being read: its name and line
+    try:
+        for lineno, kind, value in env.lex(source):
+            if lineno >= line:
+                break
+            if kind == "block_begin":
+                tag = ("", lineno)
+            elif tag is None:
+                continue
+            elif kind == "name" and not tag[0]:
+                tag = (value, tag[1])
+            elif kind == "operator" and value == "=" and tag[0] == "set":
+                tag = ("set=", tag[1])  # {% set x = … %}: nothing to close
+            elif kind == "block_end":
+                (name, start), tag = tag, None
+                if name in _ENDED:
+                    stack.append((name, start))
+                elif name[3:] in _ENDED and (not stack or stack.pop()[0] != name[3:]):
+                    return None  # not as Jinja matched them: trust its line
+    except jinja2.TemplateSyntaxError:
+        return None
+    return stack[-1][1] if stack and stack[-1][0] == block else None

@@ -44,8 +44,10 @@ def test_every_syntax_error_is_reported_at_once_by_check_and_build(
     edit(example_site, "archive.html", "{% block main %}", "{% block main %}{{ x|no_filter }}")
     expected = [
         f"templates/archive.html:{listed}: No filter named 'no_filter'.",
-        f"templates/base.html:{main + 5}: Invalid character in identifier",
-        "templates/index.html:23: Encountered unknown tag 'endblock'.",
+        f"templates/base.html:{main}: the {{{{ on this line is never closed: add }}}} where "
+        "it should end (Jinja read on to line",
+        f"templates/index.html:{listed}: the {{% if %}} on this line is never closed: add "
+        "{% endif %} where it should end (Jinja noticed at line",
         "templates/macros.html:1: unexpected '}', expected ')'",
     ]
     for command in ("check", "build"):
@@ -148,13 +150,39 @@ def test_a_file_that_is_not_utf8_is_reported_at_its_line(example_site: TmpSite) 
     )
 
 
+@pytest.mark.parametrize(
+    ("source", "line", "start"),
+    [
+        ("a\n{{ title \nb\n<p>x</p>\n", 2, "the {{ on this line is never closed: add }}"),
+        ("a\n{{ title\n<p>don't</p>\n", 2, "the {{ on this line is never closed: add }}"),
+        ("a\n{%- if x \nb\n{% endif %}\n", 2, "the {%- on this line is never closed: add %}"),
+        ("{% if x %}\n{% for y in z %}\n{% endif %}\n", 2, "the {% for %} on this line is never"),
+        ("{% set y = 1 %}{% set x %}\nz\n", 1, "the {% set %} on this line is never closed"),
+        # where Jinja is right: a tag going on over lines, a mistake on the line itself
+        ("a\n{{ f(1,\n 2) + }}\n", 3, "unexpected 'end of print statement'"),
+        ("a\n{{ f(\n x }}\n", 3, "unexpected '}', expected ')'"),
+        ("a\n{{ 1 + }}\nb\n", 2, "unexpected 'end of print statement'"),
+        ("{% for y in z %}{% endif %}\n", 1, "Encountered unknown tag 'endif'"),
+    ],
+)
+def test_a_tag_left_open_is_reported_where_it_opens(
+    example_site: TmpSite, source: str, line: int, start: str
+) -> None:
+    """Jinja reads an unclosed `{{` on into the next lines and reports where they stop
+    making sense (the next line, or the file's end for a missing {% endif %})."""
+    (example_site.root / "templates" / "page.html").write_text(source, "utf-8")
+    code, problems = run("check", example_site)
+    assert code == 1 and len(problems) == 1
+    assert problems[0].startswith(f"templates/page.html:{line}: {start}")
+
+
 def test_serve_shows_every_template_problem_and_recovers(example_site: TmpSite) -> None:
     rebuilder = Rebuilder(example_site.root / "site.toml", NOW)
     assert rebuilder.rebuild().ok
     base = example_site.root / "templates" / "base.html"
     good = base.read_text("utf-8")
     edit(example_site, "base.html", "{% block main %}", "{% block content %}")
-    line = edit(example_site, "page.html", "{% block main %}", "{% block main %}{{ x + }}")
+    line = edit(example_site, "page.html", "{% block main %}", "{% block main %}{{ x ")
     outcome = rebuilder.rebuild([base])
     assert not outcome.ok
     assert [(p.path, p.line) for p in outcome.errors] == [
@@ -163,7 +191,7 @@ def test_serve_shows_every_template_problem_and_recovers(example_site: TmpSite) 
     ]
     assert "no block 'main', which 6 templates fill (404.html," in outcome.errors[0].message
     base.write_text(good, "utf-8")
-    edit(example_site, "page.html", "{{ x + }}", "")
+    edit(example_site, "page.html", "{{ x ", "")
     assert rebuilder.rebuild([base]).ok
 
 
