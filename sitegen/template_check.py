@@ -21,7 +21,13 @@ import jinja2.nodes as nodes
 
 from sitegen.config import SiteConfig
 from sitegen.errors import Problem
-from sitegen.render import PAGE_TEMPLATES, make_environment, templates_folder_problem, theme_note
+from sitegen.render import (
+    PAGE_TEMPLATES,
+    _Environment,
+    make_environment,
+    templates_folder_problem,
+    theme_note,
+)
 
 # What the pages made with each page template are, for officials.
 _PAGES = {
@@ -87,8 +93,13 @@ def template_problems(env: jinja2.Environment) -> list[Problem]:
 
 def _parsed(env: jinja2.Environment, name: str, problems: list[Problem]) -> nodes.Template | None:
     """`name`'s syntax tree, once it compiles; else None, with its problem added."""
+    kept: dict[str, nodes.Template] = {}
+    if isinstance(env, _Environment):
+        env.kept_trees = kept  # the tree compiling makes, unless from the bytecode cache
     try:
         env.get_template(name)  # compiled, as rendering will use it: an unknown filter too
+        if name in kept:
+            return kept[name]
         source, _, _ = cast(jinja2.BaseLoader, env.loader).get_source(env, name)
         return env.parse(source, name)
     except jinja2.TemplateSyntaxError as exc:
@@ -107,6 +118,9 @@ def _parsed(env: jinja2.Environment, name: str, problems: list[Problem]) -> node
                 "file as UTF-8 in your editor",
             )
         )
+    finally:
+        if isinstance(env, _Environment):
+            env.kept_trees = None
     return None
 
 

@@ -3,12 +3,15 @@ file and line, the same from `check`, `build` and `serve`."""
 
 from __future__ import annotations
 
+import jinja2
 import pytest
 from click.testing import CliRunner
 
 from sitegen import build as build_module
 from sitegen.cli import cli
 from sitegen.rebuild import Rebuilder
+from sitegen.render import make_environment
+from sitegen.template_check import template_problems
 from sitegen_fixtures import NOW, TmpSite
 
 WHEN = NOW.isoformat()
@@ -208,3 +211,23 @@ def test_content_errors_come_first_with_the_templates_problems(example_site: Tmp
         assert [line.split(":")[0] for line in lines if line.startswith("templates/")] == [
             "templates/base.html"
         ], command
+
+
+def test_the_check_parses_each_template_once(
+    example_site: TmpSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It keeps the syntax trees compiling makes (~25 ms a build saved, see
+    render._Environment.kept_trees)."""
+    parsed: list[str | None] = []
+    parse = jinja2.Environment._parse
+
+    def counted(
+        env: jinja2.Environment, source: str, name: str | None, filename: str | None
+    ) -> jinja2.nodes.Template:
+        parsed.append(name)
+        return parse(env, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", counted)
+    config = example_site.config
+    assert template_problems(make_environment(config, config.default_language)) == []
+    assert sorted(parsed) == sorted(set(parsed)) and "base.html" in parsed
