@@ -168,7 +168,8 @@ def _lacking_block(
 ) -> Problem:
     """`parent` has no `block`, which `children` fill, in plain words."""
     if len(children) <= 2:
-        fill = f"{_listing(children)} {'fills' if len(children) == 1 else 'fill'}"
+        named = [c + (" (sitegen's own)" if theme_note(loader, c) else "") for c in children]
+        fill = f"{_listing(named)} {'fills' if len(children) == 1 else 'fill'}"
         pages = _listing([_PAGES.get(c, f"the pages made with {c}") for c in children])
     else:
         theme = all(theme_note(loader, c) for c in children)
