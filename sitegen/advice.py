@@ -67,7 +67,8 @@ def problem_json(problem: Problem) -> dict[str, object]:
 
 def error_json(message: str) -> str:
     """The `check --format json` document when nothing could be checked (site.toml missing
-    or wrong, a template that does not parse): still one document, with the error."""
+    or wrong): still one document, with the error. (Template mistakes are problems, located
+    like the content's.)"""
     document = {
         "ok": False,
         "alerts": 0,

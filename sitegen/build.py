@@ -51,7 +51,7 @@ from sitegen.content import (
     require_site,
     scan_content,
 )
-from sitegen.errors import BuildError, ContentError, Problem, plural
+from sitegen.errors import BuildError, ContentError, Problem, TemplateError, plural
 from sitegen.model import Alert, Site, shape
 
 if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when there is some
@@ -293,6 +293,7 @@ class _Build:
         # rel → (entry, its problems, its value) decoded while the parse workers ran (see _sources)
         self.decoded: dict[str, tuple[SourceEntry, list[Problem], Any]] = {}
         self.environments: dict[str, Any] = {}  # made early by _warm_up, else by _render
+        self.found_in_templates: list[Problem] | None = None  # see _template_problems
         self.verified: dict[str, str] = {}  # rel → digest of racy files a patch found unchanged
         self.dates_loaded = False
         self.known_dates = 0  # long dates read from DATES_FILE
@@ -348,8 +349,8 @@ class _Build:
         parsed = self._sources(files, store)
         loaded = load_site(self.config, self.now, self._reader(store), (files, scan_problems))
         store.keep_only(f.rel for f in files)
-        if loaded.site is None:
-            raise ContentError(loaded.problems)
+        if loaded.site is None:  # with what is wrong in templates, as `check` reports it
+            raise ContentError((*loaded.problems, *self._template_problems()))
         del files  # self.files only, so that it can be let go before forking (see _write)
         if parsed >= PARALLEL_MIN and self._can_fork():
             # many new entries: written by a forked process while the units are made
@@ -457,9 +458,25 @@ class _Build:
             environments = self._environments()
         except BuildError:
             return  # raised again by _render, after any content errors, as without this
+        self.environments = environments
+        self._template_problems()  # reported after any content errors, as without this
         compile_templates(environments)
         i18n.load_locales(self.config.languages)
-        self.environments = environments
+
+    def _template_problems(self) -> list[Problem]:
+        """What template_check finds, looked for once a build."""
+        if self.found_in_templates is None:
+            self.found_in_templates = self._check_templates()
+        return self.found_in_templates
+
+    def _check_templates(self) -> list[Problem]:
+        from sitegen.template_check import site_template_problems
+
+        if self.state.global_key == self.global_key:
+            return []  # sitegen, config and templates of the last good build: it found none
+        with contextlib.suppress(BuildError):  # no templates/: site_template_problems says so
+            self.environments = self.environments or self._environments()
+        return site_template_problems(self.config, self.environments)
 
     def _reader(
         self, store: SourceStore
@@ -499,7 +516,10 @@ class _Build:
         from sitegen.render import SiteView, site_units
 
         view = SiteView(site, self.config)
-        environments = self.environments or self._environments()
+        environments = self.environments = self.environments or self._environments()
+        found = self._template_problems()
+        if found:
+            raise TemplateError(found)
         units = site_units(view, environments)
         keys = self._keys(units, store)
         known = self._verified(on_disk)
@@ -859,14 +879,16 @@ class _Build:
         order = dirty[::-1]
         chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
         results: dict[int, list[Written]] = {}
+        failures: list[tuple[int, tuple[Problem, ...]]] = []
 
         def take(chunk: _Rendered) -> None:
-            rendered, dates = chunk
+            rendered, dates, failed = chunk
             for i, files, key in rendered:
                 results[i] = files
                 keys[i] = key
+            failures.extend(failed)
             self.new_dates.update(dates)
-            self.progress.step("rendering", len(results), len(dirty))
+            self.progress.step("rendering", len(results) + len(failures), len(dirty))
 
         try:
             if len(dirty) >= PARALLEL_MIN and self._can_fork():
@@ -887,6 +909,10 @@ class _Build:
         finally:
             _WORK.units, _WORK.keys, _WORK.known, _WORK.on_disk = [], [], {}, {}
             _WORK.fingerprint = None
+        if failures:  # every unit was rendered: the same problems as `check` finds
+            from sitegen.render import first_per_line
+
+            raise TemplateError(first_per_line(failures))
         return results
 
     def _can_fork(self) -> bool:
@@ -1437,9 +1463,14 @@ def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:
     return results
 
 
-# A render task's result: (unit index, its files, its key) per unit, and the long dates the
-# task formatted with Babel (i18n.new_dates), for the build to keep.
-_Rendered = tuple[list[tuple[int, list[Written], str | None]], dict[tuple[int, str], str]]
+# A render task's result: (unit index, its files, its key) per unit, the long dates the
+# task formatted with Babel (i18n.new_dates), for the build to keep, and (unit index, its
+# template problems) per unit that could not be rendered.
+_Rendered = tuple[
+    list[tuple[int, list[Written], str | None]],
+    dict[tuple[int, str], str],
+    list[tuple[int, tuple[Problem, ...]]],
+]
 
 
 def _render_chunk(indices: list[int]) -> _Rendered:
@@ -1450,19 +1481,25 @@ def _render_chunk(indices: list[int]) -> _Rendered:
     work = _WORK
     assert work.fingerprint is not None
     results = []
+    failures = []
     for i in indices:
         key = work.keys[i]
         if key == LATER:
             key = _unit_key(work.global_key, work.units[i], work.fingerprint)
         files: list[Written] = []
-        for path, data in work.units[i].render():
+        try:
+            rendered = work.units[i].render()
+        except TemplateError as exc:  # the others are rendered still: see first_per_line
+            failures.append((i, exc.problems))
+            continue
+        for path, data in rendered:
             sha = hashlib.sha256(data).hexdigest()
             staged = None
             if not _same_on_disk(work, path, data, sha):
                 staged = cache.signature(stage_file(work.staging, path, data))
             files.append((path, sha, len(data), staged, _budget_size(path, data)))
         results.append((i, files, key))
-    return results, i18n.new_dates()
+    return results, i18n.new_dates(), failures
 
 
 def _same_on_disk(work: _Work, path: str, data: bytes, sha: str) -> bool:

@@ -124,12 +124,12 @@ def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, int]:
     """Every problem `sitegen check` reports, and how many alerts are valid."""
     from sitegen.advice import advice
     from sitegen.content import Loaded
-    from sitegen.page_check import with_page_warnings
+    from sitegen.page_check import with_page_problems
     from sitegen.salvage import load_valid
 
     config = load(site_file)
     salvaged = load_valid(config, resolve_now(now, config))
-    loaded = with_page_warnings(config, salvaged.loaded)
+    loaded = with_page_problems(config, salvaged.loaded)
     if loaded.site is not None:
         loaded = Loaded(loaded.site, (*loaded.problems, *advice(loaded.site)))
     return loaded, len(salvaged.site.groups)

@@ -57,10 +57,7 @@ class ContentError(SitegenError):
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
-        errors = [p for p in self.problems if p.severity == "error"]
-        lines = "\n".join(str(p) for p in self.problems)
-        noun = "problem" if len(errors) == 1 else "problems"
-        super().__init__(f"{lines}\n{len(errors)} {noun} found; nothing was built.")
+        super().__init__(_listed(self.problems))
 
     @classmethod
     def summary_only(cls, count: int) -> SitegenError:
@@ -73,6 +70,22 @@ class BuildError(SitegenError):
     """Rendering or writing the bundle failed (template error, unwritable folder)."""
 
     kind = "build"
+
+
+class TemplateError(BuildError):
+    """One or more mistakes in templates, each a Problem at its file and line: every syntax
+    error and missing block found before rendering, or what rendering met (render.py)."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(_listed(self.problems))
+
+
+def _listed(problems: tuple[Problem, ...]) -> str:
+    """Every problem on its line, then how many errors stopped the build."""
+    errors = sum(p.severity == "error" for p in problems)
+    lines = "\n".join(str(p) for p in problems)
+    return f"{lines}\n{plural(errors, 'problem')} found; nothing was built."
 
 
 class PublishError(SitegenError):

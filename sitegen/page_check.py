@@ -1,8 +1,8 @@
-"""Warnings `sitegen check` adds about the pages themselves, beyond the content files.
+"""What `sitegen check` adds about the pages themselves, beyond the content files.
 
-A missing translation (pages fall back to English), a page over the 14,000-byte brotli
-budget and a body link to a page the site does not have are not errors: the site still
-builds, but a citizen gets a worse page.
+Every template mistake is an error (see template_check). A missing translation (pages fall
+back to English), a page over the 14,000-byte brotli budget and a body link to a page the
+site does not have are not errors: the site still builds, but a citizen gets a worse page.
 """
 
 from __future__ import annotations
@@ -12,18 +12,27 @@ import dataclasses
 from sitegen.build import page_budget_warnings
 from sitegen.config import SiteConfig
 from sitegen.content import Loaded
+from sitegen.errors import TemplateError
 from sitegen.i18n_check import translation_problems
 from sitegen.link_check import broken_link_warnings
 from sitegen.render import render_site
+from sitegen.template_check import site_template_problems
 from sitegen.urls import base_path
 
 
-def with_page_warnings(config: SiteConfig, loaded: Loaded) -> Loaded:
-    """`loaded` plus translation warnings and, when the site renders, page-size and
-    broken-link warnings."""
+def with_page_problems(config: SiteConfig, loaded: Loaded) -> Loaded:
+    """`loaded` plus translation warnings, every template mistake (those rendering meets
+    only when the content is valid) and, when the site renders, page-size and broken-link
+    warnings."""
     extra = translation_problems(config)
-    if loaded.site is not None:
-        bundle, _updated = render_site(loaded.site, config)
-        extra += page_budget_warnings(bundle)
-        extra += broken_link_warnings(loaded.site, bundle.keys(), base_path(config))
+    if loaded.site is None:
+        extra += site_template_problems(config, {})
+    else:
+        try:
+            bundle, _updated = render_site(loaded.site, config)
+        except TemplateError as exc:
+            extra += exc.problems
+        else:
+            extra += page_budget_warnings(bundle)
+            extra += broken_link_warnings(loaded.site, bundle.keys(), base_path(config))
     return dataclasses.replace(loaded, problems=loaded.problems + tuple(extra))

@@ -34,7 +34,7 @@ from sitegen.content import (
     _load_alert,
     _load_page,
 )
-from sitegen.errors import BuildError, Problem, SitegenError
+from sitegen.errors import BuildError, Problem, SitegenError, TemplateError
 from sitegen.incremental import (
     DependencyGraph,
     changed_keys,
@@ -56,12 +56,13 @@ from sitegen.render import (
     _render_feed,
     _site_files,
     areas_index_specs,
+    first_per_line,
     make_environment,
     not_found_spec,
     sitemap_entries,
-    template_frame,
     template_loader,
 )
+from sitegen.template_check import site_template_problems
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a content file
 
@@ -198,6 +199,7 @@ class Rebuilder:
         self.graph = DependencyGraph()
         self._templates = _Templates()
         self._envs: dict[str, jinja2.Environment] = {}
+        self._found: list[Problem] | None = None  # what template_check found in templates/
         self._alert_fps: dict[int, tuple[Alert, str]] = {}
 
     def rebuild(self, touched: Iterable[Path] = ()) -> Outcome:
@@ -207,7 +209,7 @@ class Rebuilder:
         try:
             outcome = self._rebuild(touched)
         except SitegenError as exc:
-            outcome = Outcome(False, (_problem_from(exc, self.config),))
+            outcome = Outcome(False, _problems_from(exc, self.config))
         return Outcome(
             outcome.ok,
             outcome.problems,
@@ -229,10 +231,14 @@ class Rebuilder:
         except click.BadParameter as exc:  # the new timezone repeats or skips that time
             return Outcome(False, (Problem(str(self.site_file), 0, exc.format_message()),))
         loaded = self.sources.load(now, touched)
-        if loaded.site is None:
-            return Outcome(False, loaded.problems)
-        if self._templates.refresh(config.templates_path):
+        if self._templates.refresh(config.templates_path) or self._found is None:
             self._envs.clear()
+            self._found = None  # not yet looked for, should the next line raise
+            self._found = site_template_problems(config, self._envs)
+        if loaded.site is None:
+            return Outcome(False, (*loaded.problems, *self._found))
+        if self._found:
+            return Outcome(False, (*self._found, *loaded.problems))
         view = SiteView(loaded.site, config)
         rendered, errors = self._render(view, list(self._plan(view)))
         if errors:
@@ -245,20 +251,17 @@ class Rebuilder:
     ) -> tuple[tuple[list[_Planned], dict[str, bytes]], list[Problem]]:
         config = view.config
         fresh: dict[str, bytes] = {}
-        errors: dict[str, Problem] = {}
-        for page in plan:
+        failures: list[tuple[int, tuple[Problem, ...]]] = []
+        for index, page in enumerate(plan):
             if page.path in self.bundle and self.graph.is_fresh(page.path, page.inputs):
                 continue
             if page.language not in self._envs:
                 self._envs[page.language] = make_environment(config, page.language)
             try:
                 fresh[page.path] = page.make(self._envs[page.language])
-            except BuildError as exc:
-                problem = _problem_from(exc, config)
-                # One template mistake breaks many pages: report it once, naming the first.
-                same = problem.message.split(" (while rendering ")[0]
-                errors.setdefault(f"{problem.path}:{problem.line}:{same}", problem)
-        return (plan, fresh), list(errors.values())
+            except BuildError as exc:  # one template mistake breaks many pages: see
+                failures.append((index, _problems_from(exc, config)))  # first_per_line
+        return (plan, fresh), first_per_line(failures)
 
     def _commit(
         self, rendered: tuple[list[_Planned], dict[str, bytes]], view: SiteView
@@ -454,19 +457,12 @@ class _PagesOnly(SiteView):
         self.__dict__["areas"] = {}
 
 
-def _problem_from(exc: SitegenError, config: SiteConfig | None) -> Problem:
-    """A located Problem from a build or config error; template errors get their line."""
+def _problems_from(exc: SitegenError, config: SiteConfig | None) -> tuple[Problem, ...]:
+    """Located Problems from a build or config error (template errors carry theirs)."""
+    if isinstance(exc, TemplateError):
+        return exc.problems
     message = exc.format_message()
-    cause = exc.__cause__
-    if isinstance(cause, jinja2.TemplateSyntaxError):
-        return Problem(f"templates/{cause.name}", cause.lineno, cause.message or "syntax error")
-    if isinstance(cause, jinja2.TemplateError) and config is not None:
-        located = template_frame(cause, config.templates_path)
-        if located is not None:
-            name, line = located
-            text = message.split(": ", 1)[1] if message.startswith("templates/") else message
-            return Problem(f"templates/{name}", line, text)
     path, _, rest = message.partition(": ")
     if rest and (path.startswith("templates/") or path.endswith(".toml")):
-        return Problem(path, 0, rest)
-    return Problem(str(config.root / "site.toml") if config else "site.toml", 0, message)
+        return (Problem(path, 0, rest),)
+    return (Problem(str(config.root / "site.toml") if config else "site.toml", 0, message),)

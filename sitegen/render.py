@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import os
 import traceback
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, partial
@@ -26,7 +26,7 @@ from sitegen.body import render_body
 from sitegen.bundle import Bundle, make_file, url_to_path
 from sitegen.cap import cap_files, cap_index, cap_xml, feed_standings, fit_feed, newest_first
 from sitegen.config import KNOWN_LANGUAGES, SiteConfig
-from sitegen.errors import BuildError
+from sitegen.errors import BuildError, Problem, TemplateError
 from sitegen.i18n import catalog, local_time, translator
 from sitegen.lifecycle import Standing, is_listed_on_home, issued, site_updated, standings
 from sitegen.model import Alert, AlertGroup, Phase, Site
@@ -211,7 +211,7 @@ class _StaticInclude(jinja2.ext.Extension):
             return None
         try:
             source, _, _ = env.loader.get_source(env, name)
-        except jinja2.TemplateNotFound:
+        except (jinja2.TemplateNotFound, UnicodeDecodeError):  # reported as the include's
             return None
         markers = (env.block_start_string, env.variable_start_string, env.comment_start_string)
         if "\r" in source or any(marker in source for marker in markers):
@@ -319,6 +319,15 @@ class _Environment(jinja2.Environment):
 
     template_class = _Template
     context_class = _Context
+    # name → syntax tree of each template compiled while set (template_check, which would
+    # otherwise parse every template a second time: ~25 ms a build where templates changed)
+    kept_trees: dict[str, jinja2.nodes.Template] | None = None
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> jinja2.nodes.Template:
+        tree = super()._parse(source, name, filename)
+        if self.kept_trees is not None and name is not None:
+            self.kept_trees[name] = tree
+        return tree
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
@@ -348,6 +357,21 @@ class _Environment(jinja2.Environment):
 
 # sitegen's own theme, which `sitegen init` copies into a new site (package data).
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent / "default_site" / "templates"
+# Every template a page, feed or sitemap is rendered with (template_check starts from these).
+PAGE_TEMPLATES = (
+    "404.html",
+    "alert.html",
+    "archive.html",
+    "area.html",
+    "areas.html",
+    "cap.atom",
+    "feed.atom",
+    "index.html",
+    "page.html",
+    "robots.txt",
+    "sitemap-index.xml",
+    "sitemap.xml",
+)
 
 
 def template_loader(folder: Path) -> jinja2.FileSystemLoader:
@@ -360,11 +384,9 @@ def template_loader(folder: Path) -> jinja2.FileSystemLoader:
 
 def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     """Jinja environment for one page language: autoescape, StrictUndefined, i18n."""
-    if not config.templates_path.is_dir():
-        raise BuildError(
-            f"{config.templates_path}: templates folder not found; create it (it may stay "
-            "empty: a template it lacks comes from sitegen's own theme)"
-        )
+    missing = templates_folder_problem(config)
+    if missing is not None:
+        raise BuildError(str(missing))
     env = _Environment(
         loader=template_loader(config.templates_path),
         autoescape=True,
@@ -393,6 +415,18 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
         language_names=LANGUAGE_NAMES,
     )
     return env
+
+
+def templates_folder_problem(config: SiteConfig) -> Problem | None:
+    """The site's templates/ folder, when it is missing."""
+    if config.templates_path.is_dir():
+        return None
+    return Problem(
+        str(config.templates_path),
+        0,
+        "templates folder not found; create it (it may stay empty: a template it lacks "
+        "comes from sitegen's own theme)",
+    )
 
 
 def compile_templates(environments: dict[str, jinja2.Environment]) -> None:
@@ -883,14 +917,43 @@ def _base(
 
 
 def render_site(site: Site, config: SiteConfig) -> tuple[Bundle, datetime]:
-    """Render every page, feed and sitemap. Returns the bundle and the site's last change."""
+    """Render every page, feed and sitemap. Returns the bundle and the site's last change.
+    Raises TemplateError with every template mistake (see template_check, first_per_line)."""
+    from sitegen.template_check import template_problems
+
     view = SiteView(site, config)
     environments = {lang: make_environment(config, lang) for lang in config.languages}
+    found = template_problems(environments[config.default_language])
+    if found:
+        raise TemplateError(found)
     bundle: Bundle = {}
-    for unit in site_units(view, environments):
-        for path, data in unit.render():
+    failures = []
+    for index, unit in enumerate(site_units(view, environments)):
+        try:
+            files = unit.render()
+        except TemplateError as exc:
+            failures.append((index, exc.problems))
+            continue
+        for path, data in files:
             bundle[path] = make_file(path, data)
+    if failures:
+        raise TemplateError(first_per_line(failures))
     return bundle, view.updated
+
+
+def first_per_line(failures: Iterable[tuple[int, Sequence[Problem]]]) -> list[Problem]:
+    """The template mistakes that rendering units met, given as (unit index, problems): one
+    per template line, as the first unit in site order met it, sorted by file and line. A
+    line that breaks every alert page is one problem, not thousands, and `check` and a
+    build (whichever units it renders, in whichever order its workers finish) name the
+    same page for it."""
+    first: dict[tuple[str, int], tuple[int, Problem]] = {}
+    for index, problems in failures:
+        for problem in problems:
+            key = (problem.path, problem.line)
+            if key not in first or index < first[key][0]:
+                first[key] = (index, problem)
+    return [first[key][1] for key in sorted(first)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -1206,36 +1269,47 @@ def _newest(entries: list[tuple[str, str]]) -> str:
 
 
 def _render(env: jinja2.Environment, spec: PageSpec) -> bytes:
+    """One page's bytes; a template's mistake is a TemplateError at its file and line."""
     try:
         template = env.get_template(spec.template)
         return template.render(spec.context, page_url=spec.url).encode("utf-8")
-    except jinja2.TemplateSyntaxError as exc:
-        raise BuildError(f"templates/{exc.name}:{exc.lineno}: {exc.message}") from exc
-    except jinja2.TemplateNotFound as exc:
-        raise BuildError(
-            f"templates/{exc.name}: template not found (needed for {spec.url})"
-        ) from exc
     except BuildError:
         raise
+    except jinja2.TemplateSyntaxError as exc:  # template_check found it first, unless its
+        from sitegen.template_check import syntax_problem  # name is computed at run time
+
+        raise TemplateError([syntax_problem(env, exc)]) from exc
+    except jinja2.TemplateNotFound as exc:
+        found = Problem(f"templates/{exc.name}", 0, f"template not found (needed for {spec.url})")
+        raise TemplateError([found]) from exc
     except Exception as exc:  # a template's own mistake (a typo, `title + 1`), or our bug
-        folder = cast(jinja2.FileSystemLoader, env.loader).searchpath[0]
-        located = template_frame(exc, Path(folder))
-        where = f"templates/{located[0]}:{located[1]}" if located else ""
-        if located and not (Path(folder) / located[0]).is_file():
-            where += " (sitegen's own theme: your templates/ has no such file)"
+        loader = cast(jinja2.FileSystemLoader, env.loader)
+        located = template_frame(exc, Path(loader.searchpath[0]))
         if isinstance(exc, jinja2.UndefinedError):
-            where = where or f"templates/{spec.template}"
-            raise BuildError(f"{where}: {exc.message} (while rendering {spec.url})") from exc
-        if located is None:
+            name, line = located or (spec.template, 0)
+            message = f"{exc.message} (while rendering {spec.url})"
+        elif located is None:
             raise  # no template line on the way: an internal error
-        innermost = traceback.extract_tb(exc.__traceback__)[-1].filename
-        if innermost.endswith(located[0]):
-            raise BuildError(f"{where}: {exc} (while rendering {spec.url})") from exc
-        raise BuildError(  # in a filter or function this line calls: likely what it passed
-            f"{where}: {type(exc).__name__} in what this line calls: {exc} (while rendering "
-            f"{spec.url}); check the values it passes (if they are right, it is a bug in "
-            "sitegen: please report it)"
-        ) from exc
+        elif traceback.extract_tb(exc.__traceback__)[-1].filename.endswith(located[0]):
+            name, line = located
+            message = f"{exc} (while rendering {spec.url})"
+        else:  # in a filter or function this line calls: likely what it passed
+            name, line = located
+            message = (
+                f"{type(exc).__name__} in what this line calls: {exc} (while rendering "
+                f"{spec.url}); check the values it passes (if they are right, it is a bug in "
+                "sitegen: please report it)"
+            )
+        found = Problem(f"templates/{name}", line, theme_note(loader, name) + message)
+        raise TemplateError([found]) from exc
+
+
+def theme_note(loader: jinja2.FileSystemLoader, name: str) -> str:
+    """What a message about template `name` starts with when the file is sitegen's own (the
+    site's templates/, first on the loader's path, has no such file): else nothing."""
+    if (Path(loader.searchpath[0]) / name).is_file():
+        return ""
+    return "in sitegen's own theme (your templates/ has no such file): "
 
 
 def template_frame(exc: BaseException, folder: Path) -> tuple[str, int] | None:

@@ -510,7 +510,7 @@ def test_a_mistake_met_in_sitegen_s_theme_says_where_it_is(
     with pytest.raises(BuildError) as caught:
         example_site.build()
     assert caught.value.format_message().startswith(
-        "templates/areas.html:2 (sitegen's own theme: your templates/ has no such file): "
+        "templates/areas.html:2: in sitegen's own theme (your templates/ has no such file): "
         "unsupported operand type"
     )
 

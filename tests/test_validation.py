@@ -843,12 +843,12 @@ NO_PAGE = "leads to no page of this site"
 
 def link_warnings(site: TmpSite, text: str, base_url: str = "https://alerts.test/") -> list[str]:
     """The broken-link warnings `sitegen check` gives for content/alerts/flood.md = `text`."""
-    from sitegen.page_check import with_page_warnings
+    from sitegen.page_check import with_page_problems
 
     toml = site.root / "site.toml"
     toml.write_text(toml.read_text("utf-8").replace("https://alerts.test/", base_url), "utf-8")
     site.add("flood.md", text)
-    loaded = with_page_warnings(site.config, load_site(site.config, NOW))
+    loaded = with_page_problems(site.config, load_site(site.config, NOW))
     return [str(p) for p in loaded.problems if NO_PAGE in p.message]
 
 

@@ -157,7 +157,9 @@ def test_json_is_one_document_even_when_nothing_can_be_read(tmp_site: TmpSite) -
     (tmp_site.root / "content/alerts/broken.md").unlink()
     (tmp_site.root / "templates" / "index.html").write_text("{% if %}")
     result = run_cli(tmp_site, "check", "--format", "json")  # status renders nothing
-    assert result.returncode == 1 and "templates/index.html" in json.loads(result.stdout)["error"]
+    document = json.loads(result.stdout)  # a template's mistake is located like the content's
+    assert result.returncode == 1 and document["errors"] == 1
+    assert [(p["path"], p["line"]) for p in document["problems"]] == [("templates/index.html", 1)]
     (tmp_site.root / "site.toml").unlink()
     for args in (("check", "--format", "json"), ("status", "--json")):
         result = run_cli(tmp_site, *args)
