@@ -340,6 +340,7 @@ class _Build:
             return self._unchanged_report()
         # only now: a build with nothing to do never decodes the recorded outputs
         on_disk = _recorded_signatures(self.state) if found is _RECORDED else found
+        store.last_read = self.state.sources
         self.files = files
         patched = None if scan_problems else self._patch(store, on_disk, inputs)
         if patched is not None:
@@ -640,13 +641,15 @@ class _Build:
                 if data is not None and cache.digest(data) == state.racy[f.rel]:
                     verified[f.rel] = state.racy[f.rel]
                     continue
+            before = _as_read(store.get(f.rel), state.sources[f.rel])
+            if before is None:
+                return None  # the cache lacks what the last build read: compare with nothing
             if store.lookup(f.rel, sig, f.fspath, self.racy_from) is not None:
                 continue  # the same bytes
             if len(changed) == PATCH_MAX:
                 return None
-            before = store.get(f.rel) if f.kind == "alerts" else None
             parsed = _parse(f, self.config)
-            if parsed is None or before is None or before.value is None:
+            if parsed is None or f.kind != "alerts" or before.value is None:
                 return None
             entry = SourceEntry(*parsed)
             store.record(f.rel, entry)
@@ -683,7 +686,7 @@ class _Build:
                 if rel in changed:
                     alerts.append(changed[rel])
                     continue
-                entry = store.get(rel)
+                entry = _as_read(store.get(rel), self.sources.get(rel))
                 if entry is None or entry.value is None:
                     return None
                 alerts.append(codecs["alerts"].decode(entry.value))
@@ -1382,6 +1385,15 @@ def _fs_clock(folder: Path, cache_dir: Path) -> int | None:
             os.unlink(name)
     except OSError:
         return None
+
+
+def _as_read(entry: SourceEntry | None, sig: cache.Signature | None) -> SourceEntry | None:
+    """`entry` if it was recorded for the file as stat'ed `sig`, else None. A patch build
+    trusts the source store to hold what the build state says was read; the state is saved
+    before the shards, so a build killed in between (or whose forked shard writer failed,
+    say on a full disk) leaves older entries there, which must not be rendered or compared
+    with as the last build's."""
+    return entry if entry is not None and entry.signature == sig else None
 
 
 def _decode_entry(entry: SourceEntry, codecs: dict[str, cache.Codec]) -> tuple[list[Problem], Any]:

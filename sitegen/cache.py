@@ -331,8 +331,13 @@ class SourceStore:
         self._aside: list[tuple[Path, Path]] | None = None  # (written, to become) by write_aside
         self._writer: int | None = None  # pid of the process writing them (start_write_aside)
         self.dirty = False
-        self.changed: set[str] = set()  # alert ids whose files changed since the last save
+        # alert ids whose files changed since the last build: recorded anew, or held by an
+        # entry not recorded for the stat the last build read (see `get`)
+        self.changed: set[str] = set()
         self._loaded: set[int] = set()  # shards read so far (a patch build reads a few)
+        # each file's stat as the last build read it (BuildState.sources), set by the build
+        # before it looks anything up
+        self.last_read: dict[str, Signature] = {}
 
     def _shard_path(self, shard: int) -> Path:
         return self.folder / f"sources-{shard:02d}.bin"
@@ -369,6 +374,12 @@ class SourceStore:
             except (ValueError, EOFError, TypeError):
                 return None
             self._entries[rel] = entry
+            if entry.signature != self.last_read.get(rel):
+                # Not what the last build read: the state is saved before the shards, so a
+                # build killed in between, or whose shard writer failed, leaves older entries.
+                # Right for the bytes they were parsed from, but the last build's output was
+                # made from others: what shows this alert is looked at again.
+                self.changed.update(entry.links)
         return entry
 
     def digests(self) -> dict[str, str]:
