@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import errno
 import gc
 import heapq
 import itertools
@@ -271,6 +272,22 @@ class _Work:
 
 _WORK = _Work()
 
+# What a build that met a file system failure says of its output folder (_Build._failure)
+_OUTPUT_AFTER = {
+    "untouched": "Nothing in {out} was changed",
+    "writing": "{out} may hold new files beside old ones, each one whole; the next build "
+    "finishes the job",
+    "written": "{out} holds the new build, but its cache in {cache} could not be saved",
+}
+_ADVICE = {
+    errno.ENOSPC: "Free some disk space",
+    errno.EDQUOT: "Free some disk space (your quota is full)",
+    errno.EFBIG: "Raise the limit on file sizes (ulimit -f) or free some disk space",
+    errno.EACCES: "Give the user who builds the right to write there",
+    errno.EPERM: "Give the user who builds the right to write there",
+    errno.EROFS: "Build on a disk that can be written to",
+}
+
 
 class _Build:
     def __init__(self, config: SiteConfig, now: datetime, progress: Progress, jobs: int) -> None:
@@ -301,8 +318,28 @@ class _Build:
         # tick: such files are compared by digest next time (set by run(), see _fs_clock)
         self.racy_from = 0
         self.as_recorded = False  # every output file is as the last build left it (run())
+        self.staging: Path | None = None  # where this build stages its files (_write)
+        self.output = "untouched"  # then "writing" (_commit), then "written"
 
     def run(self) -> BuildReport:
+        try:
+            return self._run()
+        except OSError as exc:  # a full disk, a folder without permission...
+            raise BuildError(self._failure(exc)) from exc
+
+    def _failure(self, exc: OSError) -> str:
+        """One line for a file system failure: where and why, what became of the output and
+        what to do. A file being staged is named where it was going."""
+        where = str(exc.filename2 or exc.filename or self.out_dir)
+        if self.staging is not None and where.startswith(f"{self.staging}{os.sep}"):
+            where = str(self.out_dir) + where[len(str(self.staging)) :]
+        output = _OUTPUT_AFTER[self.output].format(
+            out=self.out_dir, cache=self.root / cache.CACHE_DIR
+        )
+        advice = _ADVICE.get(exc.errno or 0, "Fix that")
+        return f"{where}: {exc.strerror or exc}. {output}. {advice}, then build again."
+
+    def _run(self) -> BuildReport:
         # before the scan: it covers every read of this build (_parse reads it from _WORK)
         self.racy_from = _WORK.racy_from = _content_racy_from(self.config, self.root)
         # The output check (~35,000 lstat at 10,000 alerts) runs in a forked process while
@@ -557,7 +594,7 @@ class _Build:
     ) -> BuildReport:
         """Render the chosen units into a staging folder, then commit (full and patch builds
         alike); on any failure nothing is written and the source store stays as it was."""
-        staging = staging_dir(self.out_dir)
+        staging = self.staging = staging_dir(self.out_dir)
         try:
             if len(chosen) >= PARALLEL_MIN and self._can_fork():
                 # free what rendering does not need, for the workers to reuse
@@ -956,6 +993,7 @@ class _Build:
         renamed_whole = False
         if changed or removed or manifest_changed:
             BuildState.forget(self.root)
+            self.output = "writing"
             renamed_whole = commit_staged(
                 staging,
                 self.out_dir,
@@ -965,6 +1003,7 @@ class _Build:
             )
         else:
             discard_staged(staging)
+        self.output = "written"
         if not renamed_whole:
             staged_as = {}  # each file was renamed alone: its ctime changed
         entries[MANIFEST_PATH] = (manifest_sha, len(manifest))

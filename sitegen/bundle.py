@@ -228,7 +228,11 @@ def staging_dir(out_dir: Path) -> Path:
     """A fresh, empty staging folder beside `out_dir` (same filesystem, so renames are atomic)."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    except OSError as exc:  # named by the folder that refused it, not by a random name
+        exc.filename = str(out_dir.parent)
+        raise
     tmp.chmod(0o755)  # mkdtemp makes it private; the site is public
     _MADE.clear()
     return tmp
@@ -257,6 +261,9 @@ def stage_file(staging: Path, rel: str, data: bytes) -> os.stat_result:
         while view:
             view = view[os.write(fd, view) :]
         return os.fstat(fd)
+    except OSError as exc:  # a full disk: os.write names no file
+        exc.filename = exc.filename or path
+        raise
     finally:
         os.close(fd)
 
@@ -293,12 +300,7 @@ def commit_staged(
         for rel in sorted(removed, reverse=True):
             _remove(out_dir, rel)
         return False
-    except OSError as exc:
-        raise BuildError(
-            f"{out_dir}: could not write the site ({exc.strerror}); files written so far are "
-            "complete, and the next build finishes the job"
-        ) from exc
-    finally:
+    finally:  # on an OSError too: the files moved so far are whole, the next build goes on
         shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -99,9 +100,14 @@ class TmpSite:
 
 
 def run_sitegen(
-    *args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None
+    *args: str,
+    cwd: Path,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`sitegen ARGS` in a fresh interpreter, as a user runs it (output captured)."""
+    """`sitegen ARGS` in a fresh interpreter, as a user runs it (output captured);
+    `preexec_fn` runs in the child first (a fault to inject: a file size limit...)."""
     return subprocess.run(
         [sys.executable, "-c", "from sitegen.cli import main; main()", *args],
         cwd=cwd,
@@ -110,6 +116,7 @@ def run_sitegen(
         text=True,
         timeout=60,
         env=env,
+        preexec_fn=preexec_fn,  # noqa: PLW1509 - the tests' processes run no threads then
     )
 
 

@@ -1,0 +1,168 @@
+"""`sitegen build` meeting a failing file system, run as users run it (a subprocess), on a
+site big enough for the forked parse and render pools: one clear line naming the path and
+the cause, exit code 1, the previous build intact, and the next build right."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from sitegen.build import PARALLEL_MIN
+from sitegen_fixtures import NOW, TmpSite, alert_text, run_sitegen
+
+ALERTS = PARALLEL_MIN + 50  # content files and render units: both pools fork
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def build(site: TmpSite, preexec: Callable[[], None] | None = None) -> tuple[int, str]:
+    """`sitegen build` in a fresh process: (exit code, stderr)."""
+    toml = str(site.root / "site.toml")
+    done = run_sitegen(
+        "build", "--site", toml, "--now", NOW.isoformat(), cwd=site.root, preexec_fn=preexec
+    )
+    return done.returncode, done.stderr
+
+
+def clean_build(site: TmpSite, tmp_path: Path) -> dict[str, bytes]:
+    """What a build of the same input from nothing makes."""
+    copy = TmpSite.__new__(TmpSite)
+    copy.root = tmp_path / "clean"
+    shutil.copytree(site.root, copy.root, ignore=shutil.ignore_patterns("public", ".sitegen"))
+    assert build(copy) == (0, "")
+    return tree(copy.root / "public")
+
+
+def leftovers(site: TmpSite) -> list[str]:
+    return [p.name for p in site.root.iterdir() if ".tmp-" in p.name]
+
+
+@pytest.fixture
+def big_site(tmp_path: Path) -> TmpSite:
+    site = TmpSite(tmp_path / "site")
+    for i in range(ALERTS):
+        sent = (NOW - timedelta(minutes=i)).isoformat()
+        site.add(f"a{i:04d}.md", alert_text(title=f"Flood watch {i}", sent=sent))
+    return site
+
+
+def file_size_limit(limit: int) -> Callable[[], None]:
+    """Writing a file past `limit` bytes fails with EFBIG (as a full disk fails with ENOSPC)."""
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the write kills the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limited
+
+
+def test_a_file_too_large_to_write_fails_the_build_cleanly(
+    big_site: TmpSite, tmp_path: Path
+) -> None:
+    assert build(big_site) == (0, "")
+    public = big_site.root / "public"
+    before = tree(public)
+    limit = len(before["feed.atom"]) - 1  # what a render worker writes fails
+    compiled = big_site.root / ".sitegen" / "cache" / "jinja"
+    assert max(p.stat().st_size for p in compiled.rglob("*") if p.is_file()) < limit
+    toml = big_site.root / "site.toml"
+    toml.write_text(toml.read_text("utf-8").replace("Test Alerts", "Test Alerts Service"), "utf-8")
+    code, err = build(big_site, file_size_limit(limit))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert f"{public / 'feed.atom'}: File too large" in lines[0]
+    assert f"Nothing in {public} was changed" in lines[0]
+    assert tree(public) == before
+    assert not leftovers(big_site)
+    assert build(big_site) == (0, "")
+    assert tree(public) == clean_build(big_site, tmp_path)
+
+
+def unprivileged() -> None:
+    """In the child: without root's right to pass by permissions, when the tests run as root
+    (Linux: CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH out of the capability bounding set)."""
+    if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for capability in (1, 2):
+            if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                raise OSError(ctypes.get_errno(), "cannot drop a capability")
+
+
+@pytest.fixture
+def permissions_apply(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.write_text("secret")
+    locked.chmod(0)
+    probe = f"open({str(locked)!r}).read()"
+    try:
+        read = subprocess.run(
+            [sys.executable, "-c", probe],
+            preexec_fn=unprivileged,  # noqa: PLW1509 - no threads run in the tests then
+            capture_output=True,
+        )
+    except subprocess.SubprocessError:
+        read = None
+    if read is None or read.returncode == 0:
+        pytest.skip("file permissions cannot be enforced here")
+
+
+def read_only(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555)
+
+
+def writable(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("folder", "named", "output"),
+    [
+        ("site", "", "Nothing in {public} was changed"),
+        (".sitegen/cache", ".sitegen/cache/state-unsettled", "Nothing in {public} was changed"),
+        ("public", "public/alerts/a0000/cap.xml", "the next build finishes the job"),
+    ],
+)
+def test_a_folder_the_build_cannot_write_fails_it_cleanly(
+    tmp_site: TmpSite, tmp_path: Path, permissions_apply: None, folder: str, named: str, output: str
+) -> None:
+    for i in range(3):
+        tmp_site.add(f"a{i:04d}.md", alert_text(title=f"Flood watch {i}"))
+    assert build(tmp_site, unprivileged) == (0, "")
+    public = tmp_site.root / "public"
+    before = tree(public)
+    alert = tmp_site.root / "content" / "alerts" / "a0000.md"
+    alert.write_text(alert.read_text("utf-8").replace("Flood watch", "Flash flood"), "utf-8")
+    locked = tmp_site.root / folder if folder != "site" else tmp_site.root
+    read_only(locked)
+    try:
+        code, err = build(tmp_site, unprivileged)
+    finally:
+        writable(locked)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert f"{tmp_site.root / named}: Permission denied. " in lines[0]
+    assert output.format(public=public) in lines[0]
+    assert "Give the user who builds the right to write there, then build again." in lines[0]
+    if folder != "public":
+        assert tree(public) == before
+    assert not leftovers(tmp_site)
+    assert build(tmp_site, unprivileged) == (0, "")
+    assert tree(public) == clean_build(tmp_site, tmp_path)
