@@ -120,6 +120,38 @@ def run_sitegen(
     )
 
 
+def unprivileged() -> None:
+    """A `preexec_fn`: the child process runs without root's right to pass by file permissions
+    when the tests run as root (Linux: CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH out of its
+    capability bounding set), so a folder made read-only is read-only to it."""
+    if os.geteuid() == 0:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        for capability in (1, 2):
+            if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                raise OSError(ctypes.get_errno(), "cannot drop a capability")
+
+
+def permissions_apply(folder: Path) -> bool:
+    """Does a process started with `unprivileged` meet file permissions here?"""
+    locked = folder / "locked"
+    locked.write_text("secret")
+    locked.chmod(0)
+    try:
+        read = subprocess.run(
+            [sys.executable, "-c", f"open({str(locked)!r}).read()"],
+            preexec_fn=unprivileged,  # noqa: PLW1509 - the tests' processes run no threads then
+            capture_output=True,
+            timeout=60,
+        )
+    except subprocess.SubprocessError:  # the capabilities could not be dropped
+        return False
+    finally:
+        locked.unlink()
+    return read.returncode != 0
+
+
 def aws_env(endpoint: str, folder: Path, secret: str = "testing") -> dict[str, str]:
     """Variables pointing boto3 at ``endpoint`` with fake credentials and no config files."""
     empty = folder / "aws-config-empty"

@@ -4,13 +4,9 @@ the cause, exit code 1, the previous build intact, and the next build right."""
 
 from __future__ import annotations
 
-import ctypes
-import os
 import resource
 import shutil
 import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.build import PARALLEL_MIN
-from sitegen_fixtures import NOW, TmpSite, alert_text, run_sitegen
+from sitegen_fixtures import NOW, TmpSite, alert_text, run_sitegen, unprivileged
 
 ALERTS = PARALLEL_MIN + 50  # content files and render units: both pools fork
 
@@ -91,34 +87,6 @@ def test_a_file_too_large_to_write_fails_the_build_cleanly(
     assert tree(public) == clean_build(big_site, tmp_path)
 
 
-def unprivileged() -> None:
-    """In the child: without root's right to pass by permissions, when the tests run as root
-    (Linux: CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH out of the capability bounding set)."""
-    if os.geteuid() == 0:
-        libc = ctypes.CDLL(None, use_errno=True)
-        for capability in (1, 2):
-            if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
-                raise OSError(ctypes.get_errno(), "cannot drop a capability")
-
-
-@pytest.fixture
-def permissions_apply(tmp_path: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.write_text("secret")
-    locked.chmod(0)
-    probe = f"open({str(locked)!r}).read()"
-    try:
-        read = subprocess.run(
-            [sys.executable, "-c", probe],
-            preexec_fn=unprivileged,  # noqa: PLW1509 - no threads run in the tests then
-            capture_output=True,
-        )
-    except subprocess.SubprocessError:
-        read = None
-    if read is None or read.returncode == 0:
-        pytest.skip("file permissions cannot be enforced here")
-
-
 def read_only(folder: Path) -> None:
     for path in [folder, *folder.rglob("*")]:
         if path.is_dir():
@@ -140,7 +108,12 @@ def writable(folder: Path) -> None:
     ],
 )
 def test_a_folder_the_build_cannot_write_fails_it_cleanly(
-    tmp_site: TmpSite, tmp_path: Path, permissions_apply: None, folder: str, named: str, output: str
+    tmp_site: TmpSite,
+    tmp_path: Path,
+    enforced_permissions: None,
+    folder: str,
+    named: str,
+    output: str,
 ) -> None:
     for i in range(3):
         tmp_site.add(f"a{i:04d}.md", alert_text(title=f"Flood watch {i}"))
