@@ -279,6 +279,7 @@ _OUTPUT_AFTER = {
     "finishes the job",
     "written": "{out} holds the new build, but its cache in {cache} could not be saved",
 }
+_IN_THE_WAY = "a file where sitegen needs a folder"
 _ADVICE = {
     errno.ENOSPC: "Free some disk space",
     errno.EDQUOT: "Free some disk space (your quota is full)",
@@ -336,8 +337,13 @@ class _Build:
         output = _OUTPUT_AFTER[self.output].format(
             out=self.out_dir, cache=self.root / cache.CACHE_DIR
         )
-        advice = _ADVICE.get(exc.errno or 0, "Fix that")
-        return f"{where}: {exc.strerror or exc}. {output}. {advice}, then build again."
+        cause, advice = exc.strerror or str(exc), _ADVICE.get(exc.errno or 0, "Fix that")
+        if exc.errno in (errno.ENOTDIR, errno.EEXIST):  # name the file that is in the way
+            path = Path(where)
+            found = next((p for p in (path, *path.parents) if p.is_file()), None)
+            if found is not None:
+                where, cause, advice = str(found), _IN_THE_WAY, "Move it away"
+        return f"{where}: {cause}. {output}. {advice}, then build again."
 
     def _run(self) -> BuildReport:
         # before the scan: it covers every read of this build (_parse reads it from _WORK)
@@ -1395,6 +1401,8 @@ def _content_racy_from(config: SiteConfig, root: Path) -> int:
     """The racy threshold of this build's reading of content/ (made before the scan)."""
     cache_dir = root / cache.CACHE_DIR
     with contextlib.suppress(OSError):  # _fs_clock then falls back to the wall clock
+        if cache_dir.is_file():  # a damaged cache (the folder is always safe to delete)
+            cache_dir.unlink()
         cache_dir.mkdir(parents=True, exist_ok=True)
     return _racy_threshold(config.content_path, cache_dir)
 

@@ -288,20 +288,38 @@ def commit_staged(
             staging.rename(out_dir)
             return True
         made: set[Path] = set()
+        leaving = set(removed)
         for rel in sorted(changed):
             target = _safe_join(out_dir, rel)
             if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                _make_folder(out_dir, target.parent, leaving)
                 made.add(target.parent)
             os.replace(_safe_join(staging, rel), target)
         if manifest is not None:
             _safe_join(out_dir, MANIFEST_PATH).parent.mkdir(parents=True, exist_ok=True)
             os.replace(_safe_join(staging, MANIFEST_PATH), _safe_join(out_dir, MANIFEST_PATH))
-        for rel in sorted(removed, reverse=True):
+        for rel in sorted(leaving, reverse=True):
             _remove(out_dir, rel)
         return False
     finally:  # on an OSError too: the files moved so far are whole, the next build goes on
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _make_folder(out_dir: Path, folder: Path, removed: set[str]) -> None:
+    """`mkdir -p` under `out_dir`, deleting first a file the new site removes anyway where it
+    needs a folder (else every later build would stop there too); that file leaves `removed`."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        for path in (folder, *folder.parents):
+            if path == out_dir:
+                raise
+            rel = path.relative_to(out_dir).as_posix()
+            if rel in removed and not path.is_dir():
+                path.unlink()
+                removed.discard(rel)
+                break
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 def discard_staged(staging: Path) -> None:

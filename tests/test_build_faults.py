@@ -139,3 +139,37 @@ def test_a_folder_the_build_cannot_write_fails_it_cleanly(
     assert not leftovers(tmp_site)
     assert build(tmp_site, unprivileged) == (0, "")
     assert tree(public) == clean_build(tmp_site, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".sitegen/cache",  # a damaged cache: ignored, as the folder is always safe to delete
+        "public/alerts",  # where the next build writes folders: left from nothing it made
+    ],
+)
+def test_a_file_where_the_build_needs_a_folder_is_replaced(
+    tmp_site: TmpSite, tmp_path: Path, path: str
+) -> None:
+    for i in range(3):
+        tmp_site.add(f"a{i:04d}.md", alert_text(title=f"Flood watch {i}"))
+    assert build(tmp_site) == (0, "")
+    shutil.rmtree(tmp_site.root / path)
+    (tmp_site.root / path).write_text("not a folder", "utf-8")
+    assert build(tmp_site) == (0, "")
+    assert tree(tmp_site.root / "public") == clean_build(tmp_site, tmp_path)
+
+
+@pytest.mark.parametrize("path", [".sitegen", "public"])
+def test_a_file_where_the_site_needs_a_folder_is_named(tmp_site: TmpSite, path: str) -> None:
+    tmp_site.add("a0000.md", alert_text())
+    (tmp_site.root / path).write_text("not a folder", "utf-8")
+    code, err = build(tmp_site)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert f"{tmp_site.root / path}: a file where sitegen needs a folder. " in lines[0]
+    assert lines[0].endswith("Move it away, then build again.")
+    assert not leftovers(tmp_site)
+    (tmp_site.root / path).unlink()
+    assert build(tmp_site) == (0, "")
