@@ -19,6 +19,7 @@ import operator
 import os
 import select
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -56,6 +57,8 @@ from sitegen.errors import BuildError, ContentError, Problem, plural
 from sitegen.model import Alert, Site, shape
 
 if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when there is some
+    from multiprocessing.pool import Pool
+
     from sitegen.render import SiteView, Unit
 
 PAGE_BUDGET_BYTES = 14_000  # brotli-compressed HTML: one request, first TCP round trips
@@ -225,10 +228,41 @@ def _frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _worker_gc() -> None:
-    """A worker collects its own garbage (Jinja makes cycles), less often than by default: what
-    it allocates is mostly short-lived and acyclic, and a young collection every 700
-    allocations cost ~5 % of rendering."""
+@contextlib.contextmanager
+def _workers(jobs: int) -> Iterator[Pool]:
+    """A pool of forked worker processes (`_start_worker`), this process's objects frozen
+    first (`_frozen`). Ctrl-C and SIGTERM wait while it forks (the pool's threads, which fork
+    any worker replaced later, keep them waiting), so each worker sets itself up first."""
+    import multiprocessing  # only for builds that fork (~7 ms to import)
+
+    with _frozen():
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs, _start_worker, (held,)) as pool:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop now ends the pool
+                yield pool
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _start_worker(held: set[signal.Signals]) -> None:
+    """A forked worker collects its own garbage (Jinja makes cycles), less often than by
+    default: what it allocates is mostly short-lived and acyclic, and a young collection every
+    700 allocations cost ~5 % of rendering.
+
+    It leaves the build's process group: Ctrl-C, or a SIGTERM to the group (a cancelled CI
+    job), reaches the parent alone, which ends the pool in order. A worker stopped at any
+    point could die holding the task queue's lock; then the parent, ending the pool, waited
+    for that lock for ever, or the workers the pool had forked in replacement outlived the
+    build, waiting for it (both seen); and each worker printed a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # drops a stop sent before it left the group
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # what the pool ends its workers with
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     gc.set_threshold(20_000, 10, 10)
     gc.enable()
 
@@ -475,9 +509,7 @@ class _Build:
                 for i in range(0, len(missing), PARSE_CHUNK)
             ]
             done = 0
-            import multiprocessing  # only for builds that fork (~7 ms to import)
-
-            with _frozen(), multiprocessing.get_context("fork").Pool(self.jobs, _worker_gc) as pool:
+            with _workers(self.jobs) as pool:
                 parsing = pool.imap_unordered(_parse_chunk, chunks)
                 self._warm_up()  # while the workers parse: results wait in the pool's queue
                 for results in parsing:
@@ -916,12 +948,7 @@ class _Build:
 
         try:
             if len(dirty) >= PARALLEL_MIN and self._can_fork():
-                import multiprocessing  # only for builds that fork (~7 ms to import)
-
-                with (
-                    _frozen(),
-                    multiprocessing.get_context("fork").Pool(self.jobs, _worker_gc) as pool,
-                ):
+                with _workers(self.jobs) as pool:
                     rendering = pool.imap_unordered(_render_chunk, chunks)
                     meanwhile()  # results wait in the pool's queue
                     for chunk in rendering:

@@ -495,7 +495,10 @@ class SourceStore:
         again, never trusted."""
         if self._writer is None:
             return
-        _, status = os.waitpid(self._writer, 0)
+        try:
+            status = os.waitpid(self._writer, 0)[1]
+        except ChildProcessError:  # reaped by a wait that Ctrl-C or SIGTERM then cut short
+            status = 1
         self._writer = None
         if status != 0:
             for written, _ in self._aside or []:

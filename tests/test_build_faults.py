@@ -4,9 +4,13 @@ the cause, exit code 1, the previous build intact, and the next build right."""
 
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -173,3 +177,50 @@ def test_a_file_where_the_site_needs_a_folder_is_named(tmp_site: TmpSite, path: 
     assert not leftovers(tmp_site)
     (tmp_site.root / path).unlink()
     assert build(tmp_site) == (0, "")
+
+
+def staged(site: TmpSite) -> bool:
+    return any(os.listdir(site.root / name) for name in leftovers(site))
+
+
+def cache_leftovers(site: TmpSite) -> list[str]:
+    folder = site.root / ".sitegen" / "cache"
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] if folder.is_dir() else []
+
+
+@pytest.mark.parametrize(
+    ("signum", "group"),
+    [
+        (signal.SIGINT, True),  # Ctrl-C in a terminal: to every process of the build
+        (signal.SIGTERM, True),  # a CI job cancelled, `timeout`
+        (signal.SIGTERM, False),  # `kill PID`
+    ],
+)
+def test_an_interrupted_build_ends_cleanly(
+    big_site: TmpSite, tmp_path: Path, signum: int, group: bool
+) -> None:
+    """Stopped while its workers render, a build says so in a line, leaves no staged files
+    nor temporary cache files, and the next build is right."""
+    toml = str(big_site.root / "site.toml")
+    running = subprocess.Popen(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "build", "--site", toml],
+        cwd=big_site.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal or CI job gives
+    )
+    deadline = time.monotonic() + 60
+    while not staged(big_site) and running.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)  # until the workers stage files
+    assert running.poll() is None, running.communicate()
+    (os.killpg if group else os.kill)(running.pid, signum)
+    _, err = running.communicate(timeout=60)
+    assert running.returncode == 1, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "Aborted!"
+    assert not leftovers(big_site)
+    assert not cache_leftovers(big_site)
+    assert not (big_site.root / "public").exists()
+    assert build(big_site) == (0, "")
+    assert tree(big_site.root / "public") == clean_build(big_site, tmp_path)
