@@ -632,6 +632,7 @@ class _Build:
     ) -> BuildReport:
         """Render the chosen units into a staging folder, then commit (full and patch builds
         alike); on any failure nothing is written and the source store stays as it was."""
+        cache.remove_leftovers(self.root / cache.CACHE_DIR)  # of builds killed while writing
         staging = self.staging = staging_dir(self.out_dir)
         try:
             if len(chosen) >= PARALLEL_MIN and self._can_fork():

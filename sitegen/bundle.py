@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from sitegen import __version__
+from sitegen.cache import process_gone
 from sitegen.config import CachePolicy
 from sitegen.errors import BuildError
 
@@ -225,17 +226,33 @@ def _swap(new: Path, out_dir: Path) -> None:
 
 
 def staging_dir(out_dir: Path) -> Path:
-    """A fresh, empty staging folder beside `out_dir` (same filesystem, so renames are atomic)."""
+    """A fresh, empty staging folder beside `out_dir` (same filesystem, so renames are atomic),
+    named by this process: those of builds killed before they could remove theirs (SIGKILL,
+    the OOM killer, a power cut; a whole site's files, each time) are removed first."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{out_dir.name}.tmp-"
+    _remove_abandoned(out_dir.parent, prefix)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=out_dir.parent))
     except OSError as exc:  # named by the folder that refused it, not by a random name
         exc.filename = str(out_dir.parent)
         raise
     tmp.chmod(0o755)  # mkdtemp makes it private; the site is public
     _MADE.clear()
     return tmp
+
+
+def _remove_abandoned(folder: Path, prefix: str) -> None:
+    """Remove the staging folders `<prefix><pid>-<random>` of processes no longer running."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid, dash, _ = name.removeprefix(prefix).partition("-")
+        if name.startswith(prefix) and dash and pid.isdigit() and process_gone(int(pid)):
+            shutil.rmtree(folder / name, ignore_errors=True)
 
 
 def stage_file(staging: Path, rel: str, data: bytes) -> os.stat_result:

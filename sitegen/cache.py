@@ -158,6 +158,30 @@ def aside_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
+def remove_leftovers(folder: Path) -> None:
+    """Remove the temporary files (`aside_path`) of builds killed before they could (SIGKILL,
+    the OOM killer, a power cut): those named by a process that no longer runs."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = name.removesuffix(".tmp").rpartition(".")[2] if name.endswith(".tmp") else ""
+        if name.startswith(".") and pid.isdigit() and process_gone(int(pid)):
+            (folder / name).unlink(missing_ok=True)
+
+
+def process_gone(pid: int) -> bool:
+    """No process of this machine has this id (one alive under another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):
+        return False
+    return False
+
+
 def _write_aside(path: Path, value: Any, tmp: Path | None = None) -> tuple[Path, str]:
     payload = marshal.dumps(value)
     path.parent.mkdir(parents=True, exist_ok=True)

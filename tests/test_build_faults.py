@@ -224,3 +224,70 @@ def test_an_interrupted_build_ends_cleanly(
     assert not (big_site.root / "public").exists()
     assert build(big_site) == (0, "")
     assert tree(big_site.root / "public") == clean_build(big_site, tmp_path)
+
+
+def start_build(site: TmpSite) -> subprocess.Popen[str]:
+    toml = str(site.root / "site.toml")
+    return subprocess.Popen(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "build", "--site", toml],
+        cwd=site.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal or CI job gives
+    )
+
+
+def when(running: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
+    """Wait until `ready()` (polled every 2 ms) while the build runs."""
+    deadline = time.monotonic() + 60
+    while not ready() and running.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert running.poll() is None, running.communicate()
+
+
+def publishable(public: Path) -> bool:
+    """Would `sitegen publish --no-build` take this folder? (It refuses a bundle whose files
+    do not match its manifest by size, and any file whose sha256 does not match on upload.)"""
+    import hashlib
+
+    from publish.local import read_local
+    from sitegen.errors import PublishError
+
+    try:
+        bundle = read_local(public)
+    except PublishError:
+        return False
+    for path, entry in bundle.files.items():
+        assert hashlib.sha256((public / path).read_bytes()).hexdigest() == entry.sha256, path
+    return True
+
+
+@pytest.mark.parametrize("moment", ["parsing", "rendering", "committing"])
+def test_a_killed_build_is_finished_by_the_next(
+    big_site: TmpSite, tmp_path: Path, moment: str
+) -> None:
+    """SIGKILL (the OOM killer, a CI job's last word) at three moments of a build using the
+    forked pools: public/ is never something publish would upload half-made, and the next
+    build equals a clean one."""
+    cache = big_site.root / ".sitegen" / "cache"
+    if moment == "committing":  # an incremental build that rewrites every page
+        assert build(big_site) == (0, "")
+        base = big_site.root / "templates" / "base.html"
+        base.write_text(base.read_text("utf-8") + "<!-- v2 -->\n", "utf-8")
+    running = start_build(big_site)
+    ready = {
+        "parsing": lambda: (cache / "jinja").is_dir(),  # compiled while the workers parse
+        "rendering": lambda: staged(big_site),
+        "committing": lambda: (cache / "state-unsettled").exists(),
+    }[moment]
+    when(running, ready)
+    os.kill(running.pid, signal.SIGKILL)
+    running.communicate(timeout=60)
+    public = big_site.root / "public"
+    if public.exists():
+        publishable(public)  # refused, or every file as its manifest says
+    assert build(big_site) == (0, "")
+    assert tree(public) == clean_build(big_site, tmp_path)
+    assert not leftovers(big_site)  # what the killed build staged is gone too
+    assert not cache_leftovers(big_site)
