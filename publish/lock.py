@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from publish.remote import Pending
 from publish.targets.base import LOCK_PATH, StoredObject, Target
+from sitegen.cache import process_gone
 from sitegen.errors import LockHeldError, StaleLockError
 
 _CLOCK_SKEW = timedelta(minutes=1)  # a holder's "since" this far ahead of our clock is believed
@@ -161,13 +162,7 @@ def holder_is_dead(who: str) -> bool:
     match = _WHO.fullmatch(who)
     if match is None or match["host"] != socket.gethostname():
         return False
-    try:
-        os.kill(int(match["pid"]), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OverflowError, ValueError):
-        return False  # alive under another user, or not a process id at all
-    return False
+    return process_gone(int(match["pid"]))
 
 
 def _held_message(

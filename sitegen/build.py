@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import errno
 import gc
 import heapq
 import itertools
@@ -18,6 +19,7 @@ import operator
 import os
 import select
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -55,6 +57,8 @@ from sitegen.errors import BuildError, ContentError, Problem, TemplateError, plu
 from sitegen.model import Alert, Site, shape
 
 if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when there is some
+    from multiprocessing.pool import Pool
+
     from sitegen.render import SiteView, Unit
 
 PAGE_BUDGET_BYTES = 14_000  # brotli-compressed HTML: one request, first TCP round trips
@@ -224,10 +228,41 @@ def _frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _worker_gc() -> None:
-    """A worker collects its own garbage (Jinja makes cycles), less often than by default: what
-    it allocates is mostly short-lived and acyclic, and a young collection every 700
-    allocations cost ~5 % of rendering."""
+@contextlib.contextmanager
+def _workers(jobs: int) -> Iterator[Pool]:
+    """A pool of forked worker processes (`_start_worker`), this process's objects frozen
+    first (`_frozen`). Ctrl-C and SIGTERM wait while it forks (the pool's threads, which fork
+    any worker replaced later, keep them waiting), so each worker sets itself up first."""
+    import multiprocessing  # only for builds that fork (~7 ms to import)
+
+    with _frozen():
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs, _start_worker, (held,)) as pool:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop now ends the pool
+                yield pool
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _start_worker(held: set[signal.Signals]) -> None:
+    """A forked worker collects its own garbage (Jinja makes cycles), less often than by
+    default: what it allocates is mostly short-lived and acyclic, and a young collection every
+    700 allocations cost ~5 % of rendering.
+
+    It leaves the build's process group: Ctrl-C, or a SIGTERM to the group (a cancelled CI
+    job), reaches the parent alone, which ends the pool in order. A worker stopped at any
+    point could die holding the task queue's lock; then the parent, ending the pool, waited
+    for that lock for ever, or the workers the pool had forked in replacement outlived the
+    build, waiting for it (both seen); and each worker printed a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # drops a stop sent before it left the group
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # what the pool ends its workers with
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     gc.set_threshold(20_000, 10, 10)
     gc.enable()
 
@@ -271,6 +306,23 @@ class _Work:
 
 _WORK = _Work()
 
+# What a build that met a file system failure says of its output folder (_Build._failure)
+_OUTPUT_AFTER = {
+    "untouched": "Nothing in {out} was changed",
+    "writing": "{out} may hold new files beside old ones, each one whole; the next build "
+    "finishes the job",
+    "written": "{out} holds the new build, but its cache in {cache} could not be saved",
+}
+_IN_THE_WAY = "a file where sitegen needs a folder"
+_ADVICE = {
+    errno.ENOSPC: "Free some disk space",
+    errno.EDQUOT: "Free some disk space (your quota is full)",
+    errno.EFBIG: "Raise the limit on file sizes (ulimit -f) or free some disk space",
+    errno.EACCES: "Give the user who builds the right to write there",
+    errno.EPERM: "Give the user who builds the right to write there",
+    errno.EROFS: "Build on a disk that can be written to",
+}
+
 
 class _Build:
     def __init__(self, config: SiteConfig, now: datetime, progress: Progress, jobs: int) -> None:
@@ -302,8 +354,33 @@ class _Build:
         # tick: such files are compared by digest next time (set by run(), see _fs_clock)
         self.racy_from = 0
         self.as_recorded = False  # every output file is as the last build left it (run())
+        self.staging: Path | None = None  # where this build stages its files (_write)
+        self.output = "untouched"  # then "writing" (_commit), then "written"
 
     def run(self) -> BuildReport:
+        try:
+            return self._run()
+        except OSError as exc:  # a full disk, a folder without permission...
+            raise BuildError(self._failure(exc)) from exc
+
+    def _failure(self, exc: OSError) -> str:
+        """One line for a file system failure: where and why, what became of the output and
+        what to do. A file being staged is named where it was going."""
+        where = str(exc.filename2 or exc.filename or self.out_dir)
+        if self.staging is not None and where.startswith(f"{self.staging}{os.sep}"):
+            where = str(self.out_dir) + where[len(str(self.staging)) :]
+        output = _OUTPUT_AFTER[self.output].format(
+            out=self.out_dir, cache=self.root / cache.CACHE_DIR
+        )
+        cause, advice = exc.strerror or str(exc), _ADVICE.get(exc.errno or 0, "Fix that")
+        if exc.errno in (errno.ENOTDIR, errno.EEXIST):  # name the file that is in the way
+            path = Path(where)
+            found = next((p for p in (path, *path.parents) if p.is_file()), None)
+            if found is not None:
+                where, cause, advice = str(found), _IN_THE_WAY, "Move it away"
+        return f"{where}: {cause}. {output}. {advice}, then build again."
+
+    def _run(self) -> BuildReport:
         # before the scan: it covers every read of this build (_parse reads it from _WORK)
         self.racy_from = _WORK.racy_from = _content_racy_from(self.config, self.root)
         # The output check (~35,000 lstat at 10,000 alerts) runs in a forked process while
@@ -341,6 +418,7 @@ class _Build:
             return self._unchanged_report()
         # only now: a build with nothing to do never decodes the recorded outputs
         on_disk = _recorded_signatures(self.state) if found is _RECORDED else found
+        store.last_read = self.state.sources
         self.files = files
         patched = None if scan_problems else self._patch(store, on_disk, inputs)
         if patched is not None:
@@ -432,9 +510,7 @@ class _Build:
                 for i in range(0, len(missing), PARSE_CHUNK)
             ]
             done = 0
-            import multiprocessing  # only for builds that fork (~7 ms to import)
-
-            with _frozen(), multiprocessing.get_context("fork").Pool(self.jobs, _worker_gc) as pool:
+            with _workers(self.jobs) as pool:
                 parsing = pool.imap_unordered(_parse_chunk, chunks)
                 self._warm_up()  # while the workers parse: results wait in the pool's queue
                 for results in parsing:
@@ -576,7 +652,8 @@ class _Build:
     ) -> BuildReport:
         """Render the chosen units into a staging folder, then commit (full and patch builds
         alike); on any failure nothing is written and the source store stays as it was."""
-        staging = staging_dir(self.out_dir)
+        cache.remove_leftovers(self.root / cache.CACHE_DIR)  # of builds killed while writing
+        staging = self.staging = staging_dir(self.out_dir)
         try:
             if len(chosen) >= PARALLEL_MIN and self._can_fork():
                 # free what rendering does not need, for the workers to reuse
@@ -660,13 +737,15 @@ class _Build:
                 if data is not None and cache.digest(data) == state.racy[f.rel]:
                     verified[f.rel] = state.racy[f.rel]
                     continue
+            before = _as_read(store.get(f.rel), state.sources[f.rel])
+            if before is None:
+                return None  # the cache lacks what the last build read: compare with nothing
             if store.lookup(f.rel, sig, f.fspath, self.racy_from) is not None:
                 continue  # the same bytes
             if len(changed) == PATCH_MAX:
                 return None
-            before = store.get(f.rel) if f.kind == "alerts" else None
             parsed = _parse(f, self.config)
-            if parsed is None or before is None or before.value is None:
+            if parsed is None or f.kind != "alerts" or before.value is None:
                 return None
             entry = SourceEntry(*parsed)
             store.record(f.rel, entry)
@@ -703,7 +782,7 @@ class _Build:
                 if rel in changed:
                     alerts.append(changed[rel])
                     continue
-                entry = store.get(rel)
+                entry = _as_read(store.get(rel), self.sources.get(rel))
                 if entry is None or entry.value is None:
                     return None
                 alerts.append(codecs["alerts"].decode(entry.value))
@@ -892,12 +971,7 @@ class _Build:
 
         try:
             if len(dirty) >= PARALLEL_MIN and self._can_fork():
-                import multiprocessing  # only for builds that fork (~7 ms to import)
-
-                with (
-                    _frozen(),
-                    multiprocessing.get_context("fork").Pool(self.jobs, _worker_gc) as pool,
-                ):
+                with _workers(self.jobs) as pool:
                     rendering = pool.imap_unordered(_render_chunk, chunks)
                     meanwhile()  # results wait in the pool's queue
                     for chunk in rendering:
@@ -979,6 +1053,7 @@ class _Build:
         renamed_whole = False
         if changed or removed or manifest_changed:
             BuildState.forget(self.root)
+            self.output = "writing"
             renamed_whole = commit_staged(
                 staging,
                 self.out_dir,
@@ -988,6 +1063,7 @@ class _Build:
             )
         else:
             discard_staged(staging)
+        self.output = "written"
         if not renamed_whole:
             staged_as = {}  # each file was renamed alone: its ctime changed
         entries[MANIFEST_PATH] = (manifest_sha, len(manifest))
@@ -1379,6 +1455,8 @@ def _content_racy_from(config: SiteConfig, root: Path) -> int:
     """The racy threshold of this build's reading of content/ (made before the scan)."""
     cache_dir = root / cache.CACHE_DIR
     with contextlib.suppress(OSError):  # _fs_clock then falls back to the wall clock
+        if cache_dir.is_file():  # a damaged cache (the folder is always safe to delete)
+            cache_dir.unlink()
         cache_dir.mkdir(parents=True, exist_ok=True)
     return _racy_threshold(config.content_path, cache_dir)
 
@@ -1408,6 +1486,15 @@ def _fs_clock(folder: Path, cache_dir: Path) -> int | None:
             os.unlink(name)
     except OSError:
         return None
+
+
+def _as_read(entry: SourceEntry | None, sig: cache.Signature | None) -> SourceEntry | None:
+    """`entry` if it was recorded for the file as stat'ed `sig`, else None. A patch build
+    trusts the source store to hold what the build state says was read; the state is saved
+    before the shards, so a build killed in between (or whose forked shard writer failed,
+    say on a full disk) leaves older entries there, which must not be rendered or compared
+    with as the last build's."""
+    return entry if entry is not None and entry.signature == sig else None
 
 
 def _decode_entry(entry: SourceEntry, codecs: dict[str, cache.Codec]) -> tuple[list[Problem], Any]:

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from sitegen import __version__
+from sitegen.cache import process_gone
 from sitegen.config import CachePolicy
 from sitegen.errors import BuildError
 
@@ -225,13 +226,33 @@ def _swap(new: Path, out_dir: Path) -> None:
 
 
 def staging_dir(out_dir: Path) -> Path:
-    """A fresh, empty staging folder beside `out_dir` (same filesystem, so renames are atomic)."""
+    """A fresh, empty staging folder beside `out_dir` (same filesystem, so renames are atomic),
+    named by this process: those of builds killed before they could remove theirs (SIGKILL,
+    the OOM killer, a power cut; a whole site's files, each time) are removed first."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    prefix = f".{out_dir.name}.tmp-"
+    _remove_abandoned(out_dir.parent, prefix)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=out_dir.parent))
+    except OSError as exc:  # named by the folder that refused it, not by a random name
+        exc.filename = str(out_dir.parent)
+        raise
     tmp.chmod(0o755)  # mkdtemp makes it private; the site is public
     _MADE.clear()
     return tmp
+
+
+def _remove_abandoned(folder: Path, prefix: str) -> None:
+    """Remove the staging folders `<prefix><pid>-<random>` of processes no longer running."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid, dash, _ = name.removeprefix(prefix).partition("-")
+        if name.startswith(prefix) and dash and pid.isdigit() and process_gone(int(pid)):
+            shutil.rmtree(folder / name, ignore_errors=True)
 
 
 def stage_file(staging: Path, rel: str, data: bytes) -> os.stat_result:
@@ -257,6 +278,9 @@ def stage_file(staging: Path, rel: str, data: bytes) -> os.stat_result:
         while view:
             view = view[os.write(fd, view) :]
         return os.fstat(fd)
+    except OSError as exc:  # a full disk: os.write names no file
+        exc.filename = exc.filename or path
+        raise
     finally:
         os.close(fd)
 
@@ -281,25 +305,38 @@ def commit_staged(
             staging.rename(out_dir)
             return True
         made: set[Path] = set()
+        leaving = set(removed)
         for rel in sorted(changed):
             target = _safe_join(out_dir, rel)
             if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                _make_folder(out_dir, target.parent, leaving)
                 made.add(target.parent)
             os.replace(_safe_join(staging, rel), target)
         if manifest is not None:
             _safe_join(out_dir, MANIFEST_PATH).parent.mkdir(parents=True, exist_ok=True)
             os.replace(_safe_join(staging, MANIFEST_PATH), _safe_join(out_dir, MANIFEST_PATH))
-        for rel in sorted(removed, reverse=True):
+        for rel in sorted(leaving, reverse=True):
             _remove(out_dir, rel)
         return False
-    except OSError as exc:
-        raise BuildError(
-            f"{out_dir}: could not write the site ({exc.strerror}); files written so far are "
-            "complete, and the next build finishes the job"
-        ) from exc
-    finally:
+    finally:  # on an OSError too: the files moved so far are whole, the next build goes on
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _make_folder(out_dir: Path, folder: Path, removed: set[str]) -> None:
+    """`mkdir -p` under `out_dir`, deleting first a file the new site removes anyway where it
+    needs a folder (else every later build would stop there too); that file leaves `removed`."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        for path in (folder, *folder.parents):
+            if path == out_dir:
+                raise
+            rel = path.relative_to(out_dir).as_posix()
+            if rel in removed and not path.is_dir():
+                path.unlink()
+                removed.discard(rel)
+                break
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 def discard_staged(staging: Path) -> None:

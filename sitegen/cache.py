@@ -158,6 +158,30 @@ def aside_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
+def remove_leftovers(folder: Path) -> None:
+    """Remove the temporary files (`aside_path`) of builds killed before they could (SIGKILL,
+    the OOM killer, a power cut): those named by a process that no longer runs."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = name.removesuffix(".tmp").rpartition(".")[2] if name.endswith(".tmp") else ""
+        if name.startswith(".") and pid.isdigit() and process_gone(int(pid)):
+            (folder / name).unlink(missing_ok=True)
+
+
+def process_gone(pid: int) -> bool:
+    """No process of this machine has this id (one alive under another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):
+        return False
+    return False
+
+
 def _write_aside(path: Path, value: Any, tmp: Path | None = None) -> tuple[Path, str]:
     payload = marshal.dumps(value)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -331,8 +355,13 @@ class SourceStore:
         self._aside: list[tuple[Path, Path]] | None = None  # (written, to become) by write_aside
         self._writer: int | None = None  # pid of the process writing them (start_write_aside)
         self.dirty = False
-        self.changed: set[str] = set()  # alert ids whose files changed since the last save
+        # alert ids whose files changed since the last build: recorded anew, or held by an
+        # entry not recorded for the stat the last build read (see `get`)
+        self.changed: set[str] = set()
         self._loaded: set[int] = set()  # shards read so far (a patch build reads a few)
+        # each file's stat as the last build read it (BuildState.sources), set by the build
+        # before it looks anything up
+        self.last_read: dict[str, Signature] = {}
 
     def _shard_path(self, shard: int) -> Path:
         return self.folder / f"sources-{shard:02d}.bin"
@@ -369,6 +398,12 @@ class SourceStore:
             except (ValueError, EOFError, TypeError):
                 return None
             self._entries[rel] = entry
+            if entry.signature != self.last_read.get(rel):
+                # Not what the last build read: the state is saved before the shards, so a
+                # build killed in between, or whose shard writer failed, leaves older entries.
+                # Right for the bytes they were parsed from, but the last build's output was
+                # made from others: what shows this alert is looked at again.
+                self.changed.update(entry.links)
         return entry
 
     def digests(self) -> dict[str, str]:
@@ -484,7 +519,10 @@ class SourceStore:
         again, never trusted."""
         if self._writer is None:
             return
-        _, status = os.waitpid(self._writer, 0)
+        try:
+            status = os.waitpid(self._writer, 0)[1]
+        except ChildProcessError:  # reaped by a wait that Ctrl-C or SIGTERM then cut short
+            status = 1
         self._writer = None
         if status != 0:
             for written, _ in self._aside or []:

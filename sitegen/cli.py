@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import shlex
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -163,12 +166,33 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
 
     config = load(site_file)
     progress = Progress(sys.stderr if sys.stderr.isatty() and not quiet else None)
-    report = build_site(config, resolve_now(now, config), progress, linger=True)
+    with sigterm_interrupts():  # as Ctrl-C: what was staged is removed, public/ is left as is
+        report = build_site(config, resolve_now(now, config), progress, linger=True)
     for warning in report.warnings:
         click.echo(str(warning), err=True)
     if not quiet:
         click.echo(report.summary() + f" → {config.output_path}")
     may_exit_quickly()
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, a service stopped) stops a build or a publish as Ctrl-C
+    does, so it ends cleanly: staged files removed (sitegen/build.py); for a publish, owed work
+    recorded, lock released, what was done said (publish/apply.py)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def may_exit_quickly() -> None:

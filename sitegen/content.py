@@ -185,7 +185,18 @@ def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[C
         return []
     found: list[tuple[tuple[str, ...], os.DirEntry[str]]] = []
     misnamed: list[str] = []
-    _walk(folder, (), found, misnamed)
+    unreadable: list[tuple[str, str]] = []
+    _walk(folder, (), found, misnamed, unreadable)
+    base = folder.relative_to(config.root).as_posix()
+    for name, why in sorted(unreadable):
+        problems.append(
+            Problem(
+                f"{base}/{name}" if name else base,
+                0,
+                f"cannot read the folder: {why}. Its alerts would be left out of the site; "
+                "let the user who builds read and open it.",
+            )
+        )
     for name in sorted(misnamed):
         rel = f"{folder.relative_to(config.root).as_posix()}/{name}"
         problems.append(
@@ -220,8 +231,10 @@ def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[C
         try:
             if entry.is_file():
                 files.append(ContentFile(kind, entry.path, rel, entry.stat()))
-        except OSError:  # removed or a dangling link since listing: not a file to read
+        except FileNotFoundError:  # removed or a dangling link since listing: no file to read
             continue
+        except OSError as exc:  # in a folder that may be listed, not opened: never skipped
+            problems.append(Problem(rel, 0, f"cannot read the file: {exc.strerror}"))
     return files
 
 
@@ -233,21 +246,28 @@ def _walk(
     folder: Path | str,
     parts: tuple[str, ...],
     found: list[tuple[tuple[str, ...], os.DirEntry[str]]],
-    misnamed: list[str] | None = None,
+    misnamed: list[str],
+    unreadable: list[tuple[str, str]],
 ) -> None:
     # Like Path.rglob("*.md"): descends into real folders (not linked ones), keeps every
-    # "*.md" entry except editor swap and backup files (checked on the name only).
-    with os.scandir(folder) as entries:
+    # "*.md" entry except editor swap and backup files (checked on the name only). A folder
+    # it cannot list goes into `unreadable` (its alerts must not vanish without a word).
+    try:
+        listing = os.scandir(folder)
+    except OSError as exc:
+        unreadable.append(("/".join(parts), exc.strerror or str(exc)))
+        return
+    with listing as entries:
         for entry in entries:
             name = entry.name
             if entry.is_dir(follow_symlinks=False):
-                _walk(entry.path, (*parts, name), found, misnamed)
+                _walk(entry.path, (*parts, name), found, misnamed, unreadable)
             elif entry.is_symlink() and entry.is_dir():
                 found.append(((*parts, name), entry))  # a linked folder: checked, not read
             if name.endswith(".md"):
                 if not name.startswith((".", "#")):
                     found.append(((*parts, name), entry))
-            elif misnamed is not None and name.lower().endswith(_MISNAMED) and entry.is_file():
+            elif name.lower().endswith(_MISNAMED) and entry.is_file():
                 misnamed.append("/".join((*parts, name)))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen_fixtures import REPO, TmpSite
+from sitegen_fixtures import REPO, TmpSite, permissions_apply
 
 
 @pytest.fixture
@@ -26,6 +26,14 @@ def example_site(tmp_path: Path) -> TmpSite:
     site = TmpSite.__new__(TmpSite)
     site.root = root
     return site
+
+
+@pytest.fixture
+def enforced_permissions(tmp_path: Path) -> None:
+    """For a test of a folder or file sitegen may not read or write: skipped where a process
+    started with `sitegen_fixtures.unprivileged` passes by permissions anyway."""
+    if not permissions_apply(tmp_path):
+        pytest.skip("file permissions cannot be enforced here")
 
 
 @pytest.fixture

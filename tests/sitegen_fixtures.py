@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -99,9 +100,14 @@ class TmpSite:
 
 
 def run_sitegen(
-    *args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None
+    *args: str,
+    cwd: Path,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`sitegen ARGS` in a fresh interpreter, as a user runs it (output captured)."""
+    """`sitegen ARGS` in a fresh interpreter, as a user runs it (output captured);
+    `preexec_fn` runs in the child first (a fault to inject: a file size limit...)."""
     return subprocess.run(
         [sys.executable, "-c", "from sitegen.cli import main; main()", *args],
         cwd=cwd,
@@ -110,7 +116,40 @@ def run_sitegen(
         text=True,
         timeout=60,
         env=env,
+        preexec_fn=preexec_fn,  # noqa: PLW1509 - the tests' processes run no threads then
     )
+
+
+def unprivileged() -> None:
+    """A `preexec_fn`: the child process runs without root's right to pass by file permissions
+    when the tests run as root (Linux: CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH out of its
+    capability bounding set), so a folder made read-only is read-only to it."""
+    if os.geteuid() == 0:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        for capability in (1, 2):
+            if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                raise OSError(ctypes.get_errno(), "cannot drop a capability")
+
+
+def permissions_apply(folder: Path) -> bool:
+    """Does a process started with `unprivileged` meet file permissions here?"""
+    locked = folder / "locked"
+    locked.write_text("secret")
+    locked.chmod(0)
+    try:
+        read = subprocess.run(
+            [sys.executable, "-c", f"open({str(locked)!r}).read()"],
+            preexec_fn=unprivileged,  # noqa: PLW1509 - the tests' processes run no threads then
+            capture_output=True,
+            timeout=60,
+        )
+    except subprocess.SubprocessError:  # the capabilities could not be dropped
+        return False
+    finally:
+        locked.unlink()
+    return read.returncode != 0
 
 
 def aws_env(endpoint: str, folder: Path, secret: str = "testing") -> dict[str, str]:

@@ -7,7 +7,9 @@ import shutil
 import subprocess
 import sys
 
-from sitegen_fixtures import TmpSite
+import pytest
+
+from sitegen_fixtures import TmpSite, run_sitegen, unprivileged
 
 
 def test_a_missing_content_folder_stops_check_and_build(example_site: TmpSite) -> None:
@@ -57,3 +59,37 @@ def test_files_named_almost_like_alerts_are_warned_about(example_site: TmpSite) 
     for name in ("x.MD", "y.md.txt", "z.markdown"):
         assert f"content/alerts/{name}: warning: this file is not read" in output, output
     assert "notes.txt" not in output
+
+
+@pytest.mark.parametrize(
+    ("mode", "named", "problem"),
+    [
+        (0o000, "content/alerts/more", "cannot read the folder: Permission denied"),
+        (0o311, "content/alerts/more", "cannot read the folder: Permission denied"),
+        # listed but not opened: each file found and unread. It was skipped without a word,
+        # and the build removed its pages.
+        (0o644, "content/alerts/more/moved.md", "cannot read the file: Permission denied"),
+    ],
+)
+def test_a_content_folder_sitegen_may_not_read_stops_check_and_build(
+    example_site: TmpSite, enforced_permissions: None, mode: int, named: str, problem: str
+) -> None:
+    alerts = example_site.root / "content" / "alerts"
+    (alerts / "more").mkdir()
+    shutil.move(next(alerts.glob("*.md")), alerts / "more" / "moved.md")
+    assert run_sitegen("build", cwd=example_site.root, preexec_fn=unprivileged).returncode == 0
+    public = example_site.root / "public"
+    before = {p: p.read_bytes() for p in public.rglob("*") if p.is_file()}
+    (alerts / "more").chmod(mode)
+    try:
+        results = [
+            run_sitegen(command, cwd=example_site.root, preexec_fn=unprivileged)
+            for command in ("check", "build")
+        ]
+    finally:
+        (alerts / "more").chmod(0o755)
+    for result in results:
+        assert result.returncode == 1, result.stdout
+        assert f"{named}: {problem}" in result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+    assert {p: p.read_bytes() for p in public.rglob("*") if p.is_file()} == before

@@ -869,6 +869,45 @@ def test_a_failed_source_writer_costs_a_reparse_not_a_build(
     assert build_site(config, site.now, jobs=2).parsed == 1
 
 
+@pytest.mark.parametrize("next_build", ["patch", "full"])
+@pytest.mark.parametrize("fault", ["killed before the shards", "shard writer failed"])
+def test_source_shards_older_than_the_state_are_never_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str, next_build: str
+) -> None:
+    """The build state is saved before the source shards: a build killed in between, or one
+    whose forked shard writer failed (disk full), leaves shards holding older entries for
+    files the state records as read. No later build may render those entries as current."""
+    monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)  # the shards are written aside
+    always_fork(monkeypatch)
+    site = Site(tmp_path / "site", random.Random(11))
+    config = load_config(site.root / "site.toml")
+    build_site(config, site.now, jobs=2)
+    shards = {p: p.read_bytes() for p in (site.root / CACHE_DIR).glob("sources-*.bin")}
+    for path in site.files():  # every title: each listing shows an alert changed here
+        path.write_text(path.read_text("utf-8").replace("title: ", "title: New ", 1), "utf-8")
+    if fault == "shard writer failed":
+
+        def fail(*args: object, **kwargs: object) -> Path:
+            raise OSError(28, "No space left on device")
+
+        with monkeypatch.context() as failing:
+            failing.setattr(cache_module, "write_payload_aside", fail)  # in the writer process
+            build_site(config, site.now, jobs=2)
+    else:
+        build_site(config, site.now, jobs=2)
+        for path, data in shards.items():  # as SIGKILL leaves them after the state's save
+            path.write_bytes(data)
+    if next_build == "patch":
+        edit_title(site)  # one alert: a patch, whose listing pages show the others
+    else:
+        for path in site.files()[:3]:  # back to the bytes the old shards hold, and a new
+            text = path.read_text("utf-8")  # file: a full build, which parses only the rest
+            path.write_text(text.replace("title: New ", "title: ", 1), "utf-8")
+        add_alert(site)
+    build_site(config, site.now, jobs=2)
+    site.assert_equals_clean_build()
+
+
 def test_a_one_alert_rebuild_reuses_the_dates_babel_formatted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,293 @@
+"""`sitegen build` meeting a failing file system, run as users run it (a subprocess), on a
+site big enough for the forked parse and render pools: one clear line naming the path and
+the cause, exit code 1, the previous build intact, and the next build right."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from sitegen.build import PARALLEL_MIN
+from sitegen_fixtures import NOW, TmpSite, alert_text, run_sitegen, unprivileged
+
+ALERTS = PARALLEL_MIN + 50  # content files and render units: both pools fork
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def build(site: TmpSite, preexec: Callable[[], None] | None = None) -> tuple[int, str]:
+    """`sitegen build` in a fresh process: (exit code, stderr)."""
+    toml = str(site.root / "site.toml")
+    done = run_sitegen(
+        "build", "--site", toml, "--now", NOW.isoformat(), cwd=site.root, preexec_fn=preexec
+    )
+    return done.returncode, done.stderr
+
+
+def clean_build(site: TmpSite, tmp_path: Path) -> dict[str, bytes]:
+    """What a build of the same input from nothing makes."""
+    copy = TmpSite.__new__(TmpSite)
+    copy.root = tmp_path / "clean"
+    shutil.copytree(site.root, copy.root, ignore=shutil.ignore_patterns("public", ".sitegen"))
+    assert build(copy) == (0, "")
+    return tree(copy.root / "public")
+
+
+def leftovers(site: TmpSite) -> list[str]:
+    return [p.name for p in site.root.iterdir() if ".tmp-" in p.name]
+
+
+@pytest.fixture
+def big_site(tmp_path: Path) -> TmpSite:
+    site = TmpSite(tmp_path / "site")
+    for i in range(ALERTS):
+        sent = (NOW - timedelta(minutes=i)).isoformat()
+        site.add(f"a{i:04d}.md", alert_text(title=f"Flood watch {i}", sent=sent))
+    return site
+
+
+def file_size_limit(limit: int) -> Callable[[], None]:
+    """Writing a file past `limit` bytes fails with EFBIG (as a full disk fails with ENOSPC)."""
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the write kills the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limited
+
+
+def test_a_file_too_large_to_write_fails_the_build_cleanly(
+    big_site: TmpSite, tmp_path: Path
+) -> None:
+    assert build(big_site) == (0, "")
+    public = big_site.root / "public"
+    before = tree(public)
+    limit = len(before["feed.atom"]) - 1  # what a render worker writes fails
+    compiled = big_site.root / ".sitegen" / "cache" / "jinja"
+    assert max(p.stat().st_size for p in compiled.rglob("*") if p.is_file()) < limit
+    toml = big_site.root / "site.toml"
+    toml.write_text(toml.read_text("utf-8").replace("Test Alerts", "Test Alerts Service"), "utf-8")
+    code, err = build(big_site, file_size_limit(limit))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert f"{public / 'feed.atom'}: File too large" in lines[0]
+    assert f"Nothing in {public} was changed" in lines[0]
+    assert tree(public) == before
+    assert not leftovers(big_site)
+    assert build(big_site) == (0, "")
+    assert tree(public) == clean_build(big_site, tmp_path)
+
+
+def read_only(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555)
+
+
+def writable(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("folder", "named", "output"),
+    [
+        ("site", "", "Nothing in {public} was changed"),
+        (".sitegen/cache", ".sitegen/cache/state-unsettled", "Nothing in {public} was changed"),
+        ("public", "public/alerts/a0000/cap.xml", "the next build finishes the job"),
+    ],
+)
+def test_a_folder_the_build_cannot_write_fails_it_cleanly(
+    tmp_site: TmpSite,
+    tmp_path: Path,
+    enforced_permissions: None,
+    folder: str,
+    named: str,
+    output: str,
+) -> None:
+    for i in range(3):
+        tmp_site.add(f"a{i:04d}.md", alert_text(title=f"Flood watch {i}"))
+    assert build(tmp_site, unprivileged) == (0, "")
+    public = tmp_site.root / "public"
+    before = tree(public)
+    alert = tmp_site.root / "content" / "alerts" / "a0000.md"
+    alert.write_text(alert.read_text("utf-8").replace("Flood watch", "Flash flood"), "utf-8")
+    locked = tmp_site.root / folder if folder != "site" else tmp_site.root
+    read_only(locked)
+    try:
+        code, err = build(tmp_site, unprivileged)
+    finally:
+        writable(locked)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert f"{tmp_site.root / named}: Permission denied. " in lines[0]
+    assert output.format(public=public) in lines[0]
+    assert "Give the user who builds the right to write there, then build again." in lines[0]
+    if folder != "public":
+        assert tree(public) == before
+    assert not leftovers(tmp_site)
+    assert build(tmp_site, unprivileged) == (0, "")
+    assert tree(public) == clean_build(tmp_site, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".sitegen/cache",  # a damaged cache: ignored, as the folder is always safe to delete
+        "public/alerts",  # where the next build writes folders: left from nothing it made
+    ],
+)
+def test_a_file_where_the_build_needs_a_folder_is_replaced(
+    tmp_site: TmpSite, tmp_path: Path, path: str
+) -> None:
+    for i in range(3):
+        tmp_site.add(f"a{i:04d}.md", alert_text(title=f"Flood watch {i}"))
+    assert build(tmp_site) == (0, "")
+    shutil.rmtree(tmp_site.root / path)
+    (tmp_site.root / path).write_text("not a folder", "utf-8")
+    assert build(tmp_site) == (0, "")
+    assert tree(tmp_site.root / "public") == clean_build(tmp_site, tmp_path)
+
+
+@pytest.mark.parametrize("path", [".sitegen", "public"])
+def test_a_file_where_the_site_needs_a_folder_is_named(tmp_site: TmpSite, path: str) -> None:
+    tmp_site.add("a0000.md", alert_text())
+    (tmp_site.root / path).write_text("not a folder", "utf-8")
+    code, err = build(tmp_site)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert f"{tmp_site.root / path}: a file where sitegen needs a folder. " in lines[0]
+    assert lines[0].endswith("Move it away, then build again.")
+    assert not leftovers(tmp_site)
+    (tmp_site.root / path).unlink()
+    assert build(tmp_site) == (0, "")
+
+
+def staged(site: TmpSite) -> bool:
+    return any(os.listdir(site.root / name) for name in leftovers(site))
+
+
+def cache_leftovers(site: TmpSite) -> list[str]:
+    folder = site.root / ".sitegen" / "cache"
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] if folder.is_dir() else []
+
+
+@pytest.mark.parametrize(
+    ("signum", "group"),
+    [
+        (signal.SIGINT, True),  # Ctrl-C in a terminal: to every process of the build
+        (signal.SIGTERM, True),  # a CI job cancelled, `timeout`
+        (signal.SIGTERM, False),  # `kill PID`
+    ],
+)
+def test_an_interrupted_build_ends_cleanly(
+    big_site: TmpSite, tmp_path: Path, signum: int, group: bool
+) -> None:
+    """Stopped while its workers render, a build says so in a line, leaves no staged files
+    nor temporary cache files, and the next build is right."""
+    toml = str(big_site.root / "site.toml")
+    running = subprocess.Popen(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "build", "--site", toml],
+        cwd=big_site.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal or CI job gives
+    )
+    deadline = time.monotonic() + 60
+    while not staged(big_site) and running.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)  # until the workers stage files
+    assert running.poll() is None, running.communicate()
+    (os.killpg if group else os.kill)(running.pid, signum)
+    _, err = running.communicate(timeout=60)
+    assert running.returncode == 1, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "Aborted!"
+    assert not leftovers(big_site)
+    assert not cache_leftovers(big_site)
+    assert not (big_site.root / "public").exists()
+    assert build(big_site) == (0, "")
+    assert tree(big_site.root / "public") == clean_build(big_site, tmp_path)
+
+
+def start_build(site: TmpSite) -> subprocess.Popen[str]:
+    toml = str(site.root / "site.toml")
+    return subprocess.Popen(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "build", "--site", toml],
+        cwd=site.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal or CI job gives
+    )
+
+
+def when(running: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
+    """Wait until `ready()` (polled every 2 ms) while the build runs."""
+    deadline = time.monotonic() + 60
+    while not ready() and running.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert running.poll() is None, running.communicate()
+
+
+def publishable(public: Path) -> bool:
+    """Would `sitegen publish --no-build` take this folder? (It refuses a bundle whose files
+    do not match its manifest by size, and any file whose sha256 does not match on upload.)"""
+    import hashlib
+
+    from publish.local import read_local
+    from sitegen.errors import PublishError
+
+    try:
+        bundle = read_local(public)
+    except PublishError:
+        return False
+    for path, entry in bundle.files.items():
+        assert hashlib.sha256((public / path).read_bytes()).hexdigest() == entry.sha256, path
+    return True
+
+
+@pytest.mark.parametrize("moment", ["parsing", "rendering", "committing"])
+def test_a_killed_build_is_finished_by_the_next(
+    big_site: TmpSite, tmp_path: Path, moment: str
+) -> None:
+    """SIGKILL (the OOM killer, a CI job's last word) at three moments of a build using the
+    forked pools: public/ is never something publish would upload half-made, and the next
+    build equals a clean one."""
+    cache = big_site.root / ".sitegen" / "cache"
+    if moment == "committing":  # an incremental build that rewrites every page
+        assert build(big_site) == (0, "")
+        base = big_site.root / "templates" / "base.html"
+        base.write_text(base.read_text("utf-8") + "<!-- v2 -->\n", "utf-8")
+    running = start_build(big_site)
+    ready = {
+        "parsing": lambda: (cache / "jinja").is_dir(),  # compiled while the workers parse
+        "rendering": lambda: staged(big_site),
+        "committing": lambda: (cache / "state-unsettled").exists(),
+    }[moment]
+    when(running, ready)
+    os.kill(running.pid, signal.SIGKILL)
+    running.communicate(timeout=60)
+    public = big_site.root / "public"
+    if public.exists():
+        publishable(public)  # refused, or every file as its manifest says
+    assert build(big_site) == (0, "")
+    assert tree(public) == clean_build(big_site, tmp_path)
+    assert not leftovers(big_site)  # what the killed build staged is gone too
+    assert not cache_leftovers(big_site)
