@@ -233,16 +233,30 @@ def _workers(jobs: int) -> Iterator[Pool]:
     """A pool of forked worker processes (`_start_worker`), this process's objects frozen
     first (`_frozen`). Ctrl-C and SIGTERM wait while it forks (the pool's threads, which fork
     any worker replaced later, keep them waiting), so each worker sets itself up first."""
+    import ctypes
     import multiprocessing  # only for builds that fork (~7 ms to import)
+    from multiprocessing.sharedctypes import RawValue
 
     with _frozen():
+        _WORK.stop = RawValue(ctypes.c_bool, False)  # shared with the workers forked next
         held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         try:
             with multiprocessing.get_context("fork").Pool(jobs, _start_worker, (held,)) as pool:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop now ends the pool
-                yield pool
+                try:
+                    yield pool
+                except BaseException:
+                    # Ended in order, the tasks left skipped (_stopped): terminate() kills
+                    # busy workers, and one killed while it sent a result kept the result
+                    # queue's lock, which the pool then waited for for ever (seen on a full
+                    # disk, a failure in one worker while the other sent its results).
+                    _WORK.stop.value = True
+                    pool.close()
+                    pool.join()
+                    raise
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            _WORK.stop = None
 
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}
@@ -302,6 +316,7 @@ class _Work:
     files: list[ContentFile] = field(default_factory=list)
     config: SiteConfig | None = None
     racy_from: int = 0  # this build's racy threshold for content files (see _fs_clock)
+    stop: Any = None  # a shared c_bool: set when the pool is ended early (see _workers)
 
 
 _WORK = _Work()
@@ -1515,7 +1530,9 @@ def _parse(file: ContentFile, config: SiteConfig) -> tuple[Any, ...] | None:
 def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:
     """Worker: parse some of `_WORK.files`."""
     assert _WORK.config is not None
-    results = []
+    results: list[tuple[str, tuple[Any, ...]]] = []
+    if _stopped():
+        return results
     for i in indices:
         file = _WORK.files[i]
         entry = _parse(file, _WORK.config)
@@ -1536,7 +1553,9 @@ def _render_chunk(indices: list[int]) -> _Rendered:
 
     work = _WORK
     assert work.fingerprint is not None
-    results = []
+    results: list[tuple[int, list[Written], str | None]] = []
+    if _stopped():
+        return results, {}
     for i in indices:
         key = work.keys[i]
         if key == LATER:
@@ -1550,6 +1569,11 @@ def _render_chunk(indices: list[int]) -> _Rendered:
             files.append((path, sha, len(data), staged, _budget_size(path, data)))
         results.append((i, files, key))
     return results, i18n.new_dates()
+
+
+def _stopped() -> bool:
+    """In a worker: has the build ended the pool early (see _workers)?"""
+    return _WORK.stop is not None and bool(_WORK.stop.value)
 
 
 def _same_on_disk(work: _Work, path: str, data: bytes, sha: str) -> bool:

@@ -189,31 +189,22 @@ def cache_leftovers(site: TmpSite) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("signum", "group"),
+    ("signum", "group", "moment"),
     [
-        (signal.SIGINT, True),  # Ctrl-C in a terminal: to every process of the build
-        (signal.SIGTERM, True),  # a CI job cancelled, `timeout`
-        (signal.SIGTERM, False),  # `kill PID`
+        (signal.SIGINT, True, "rendering"),  # Ctrl-C in a terminal: to every process
+        (signal.SIGTERM, True, "rendering"),  # a CI job cancelled
+        (signal.SIGTERM, False, "rendering"),  # `kill PID`, `timeout`
+        (signal.SIGINT, True, "parsing"),
     ],
 )
 def test_an_interrupted_build_ends_cleanly(
-    big_site: TmpSite, tmp_path: Path, signum: int, group: bool
+    big_site: TmpSite, tmp_path: Path, signum: int, group: bool, moment: str
 ) -> None:
-    """Stopped while its workers render, a build says so in a line, leaves no staged files
-    nor temporary cache files, and the next build is right."""
-    toml = str(big_site.root / "site.toml")
-    running = subprocess.Popen(
-        [sys.executable, "-c", "from sitegen.cli import main; main()", "build", "--site", toml],
-        cwd=big_site.root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal or CI job gives
-    )
-    deadline = time.monotonic() + 60
-    while not staged(big_site) and running.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)  # until the workers stage files
-    assert running.poll() is None, running.communicate()
+    """Stopped while its workers parse or render, a build says so in a line, leaves no
+    staged files nor temporary cache files, and the next build is right."""
+    running = start_build(big_site)
+    compiled = big_site.root / ".sitegen" / "cache" / "jinja"  # while the workers parse
+    when(running, compiled.is_dir if moment == "parsing" else lambda: staged(big_site))
     (os.killpg if group else os.kill)(running.pid, signum)
     _, err = running.communicate(timeout=60)
     assert running.returncode == 1, err
@@ -291,3 +282,21 @@ def test_a_killed_build_is_finished_by_the_next(
     assert tree(public) == clean_build(big_site, tmp_path)
     assert not leftovers(big_site)  # what the killed build staged is gone too
     assert not cache_leftovers(big_site)
+
+
+def test_a_pool_ended_early_lets_its_workers_end_on_their_own() -> None:
+    """A failure or a stop while workers are busy ends the pool in order, the tasks left
+    skipped. Pool.terminate() SIGTERMs busy workers, and one killed while sending its
+    result kept the result queue's lock: the build then waited for it for ever (seen once
+    on a full disk: a worker failed while the other sent its results)."""
+    import multiprocessing
+
+    from sitegen import build as build_module
+
+    with pytest.raises(RuntimeError), build_module._workers(2) as pool:
+        workers = multiprocessing.active_children()
+        results = pool.imap_unordered(time.sleep, [0.02] * 40)
+        next(results)
+        raise RuntimeError("a failure while the workers are busy")
+    assert len(workers) == 2
+    assert [worker.exitcode for worker in workers] == [0, 0]  # not -SIGTERM
