@@ -380,7 +380,7 @@ class _Build:
     def _failure(self, exc: OSError) -> str:
         """One line for a file system failure: where and why, what became of the output and
         what to do. A file being staged is named where it was going."""
-        where = str(exc.filename2 or exc.filename or self.out_dir)
+        where = str(exc.filename2 or exc.filename or self.root)  # unnamed: in the site
         if self.staging is not None and where.startswith(f"{self.staging}{os.sep}"):
             where = str(self.out_dir) + where[len(str(self.staging)) :]
         output = _OUTPUT_AFTER[self.output].format(

@@ -103,6 +103,25 @@ def writable(folder: Path) -> None:
             path.chmod(0o755)
 
 
+def test_a_cache_too_large_to_save_says_the_site_was_built(
+    big_site: TmpSite, tmp_path: Path
+) -> None:
+    assert build(big_site) == (0, "")
+    public = big_site.root / "public"
+    state = big_site.root / ".sitegen" / "cache" / "state.bin"
+    largest = max(len(data) for data in tree(public).values())
+    assert state.stat().st_size > largest
+    shutil.rmtree(big_site.root / ".sitegen")
+    shutil.rmtree(public)
+    code, err = build(big_site, file_size_limit(largest + 1))  # all but the build state
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert f"{state}: File too large. {public} holds the new build, but its cache" in lines[0]
+    assert build(big_site) == (0, "")
+    assert tree(public) == clean_build(big_site, tmp_path)
+
+
 @pytest.mark.parametrize(
     ("folder", "named", "output"),
     [
