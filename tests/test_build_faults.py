@@ -1,6 +1,8 @@
-"""`sitegen build` meeting a failing file system, run as users run it (a subprocess), on a
-site big enough for the forked parse and render pools: one clear line naming the path and
-the cause, exit code 1, the previous build intact, and the next build right."""
+"""`sitegen build` meeting a failing file system, a stop or a kill, run as users run it (a
+subprocess), mostly on a site big enough for the forked parse and render pools: one clear
+line naming the path and the cause, the previous build intact (or, killed, nothing publish
+would upload half-made), nothing left behind, and the next build equal to a clean one.
+(docs/reliability.md, "Building")"""
 
 from __future__ import annotations
 
@@ -68,6 +70,64 @@ def file_size_limit(limit: int) -> Callable[[], None]:
     return limited
 
 
+def read_only(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555)
+
+
+def writable(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+
+
+def staged(site: TmpSite) -> bool:
+    return any(os.listdir(site.root / name) for name in leftovers(site))
+
+
+def cache_leftovers(site: TmpSite) -> list[str]:
+    folder = site.root / ".sitegen" / "cache"
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] if folder.is_dir() else []
+
+
+def start_build(site: TmpSite) -> subprocess.Popen[str]:
+    toml = str(site.root / "site.toml")
+    return subprocess.Popen(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "build", "--site", toml],
+        cwd=site.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal or CI job gives
+    )
+
+
+def when(running: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
+    """Wait until `ready()` (polled every 2 ms) while the build runs."""
+    deadline = time.monotonic() + 60
+    while not ready() and running.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert running.poll() is None, running.communicate()
+
+
+def refused_or_whole(public: Path) -> None:
+    """`sitegen publish --no-build` refuses this folder (its files' sizes differ from its
+    manifest), or every file is as its manifest says (publish also checks each sha256 it
+    uploads, so what would go online is whole either way)."""
+    import hashlib
+
+    from publish.local import read_local
+    from sitegen.errors import PublishError
+
+    try:
+        bundle = read_local(public)
+    except PublishError:
+        return
+    for path, entry in bundle.files.items():
+        assert hashlib.sha256((public / path).read_bytes()).hexdigest() == entry.sha256, path
+
+
 def test_a_file_too_large_to_write_fails_the_build_cleanly(
     big_site: TmpSite, tmp_path: Path
 ) -> None:
@@ -89,18 +149,6 @@ def test_a_file_too_large_to_write_fails_the_build_cleanly(
     assert not leftovers(big_site)
     assert build(big_site) == (0, "")
     assert tree(public) == clean_build(big_site, tmp_path)
-
-
-def read_only(folder: Path) -> None:
-    for path in [folder, *folder.rglob("*")]:
-        if path.is_dir():
-            path.chmod(0o555)
-
-
-def writable(folder: Path) -> None:
-    for path in [folder, *folder.rglob("*")]:
-        if path.is_dir():
-            path.chmod(0o755)
 
 
 def test_a_cache_too_large_to_save_says_the_site_was_built(
@@ -198,15 +246,6 @@ def test_a_file_where_the_site_needs_a_folder_is_named(tmp_site: TmpSite, path: 
     assert build(tmp_site) == (0, "")
 
 
-def staged(site: TmpSite) -> bool:
-    return any(os.listdir(site.root / name) for name in leftovers(site))
-
-
-def cache_leftovers(site: TmpSite) -> list[str]:
-    folder = site.root / ".sitegen" / "cache"
-    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] if folder.is_dir() else []
-
-
 @pytest.mark.parametrize(
     ("signum", "group", "moment"),
     [
@@ -215,6 +254,7 @@ def cache_leftovers(site: TmpSite) -> list[str]:
         (signal.SIGTERM, False, "rendering"),  # `kill PID`, `timeout`
         (signal.SIGINT, True, "parsing"),
     ],
+    ids=["ctrl-c-rendering", "sigterm-to-group-rendering", "sigterm-rendering", "ctrl-c-parsing"],
 )
 def test_an_interrupted_build_ends_cleanly(
     big_site: TmpSite, tmp_path: Path, signum: int, group: bool, moment: str
@@ -234,43 +274,6 @@ def test_an_interrupted_build_ends_cleanly(
     assert not (big_site.root / "public").exists()
     assert build(big_site) == (0, "")
     assert tree(big_site.root / "public") == clean_build(big_site, tmp_path)
-
-
-def start_build(site: TmpSite) -> subprocess.Popen[str]:
-    toml = str(site.root / "site.toml")
-    return subprocess.Popen(
-        [sys.executable, "-c", "from sitegen.cli import main; main()", "build", "--site", toml],
-        cwd=site.root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal or CI job gives
-    )
-
-
-def when(running: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
-    """Wait until `ready()` (polled every 2 ms) while the build runs."""
-    deadline = time.monotonic() + 60
-    while not ready() and running.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    assert running.poll() is None, running.communicate()
-
-
-def publishable(public: Path) -> bool:
-    """Would `sitegen publish --no-build` take this folder? (It refuses a bundle whose files
-    do not match its manifest by size, and any file whose sha256 does not match on upload.)"""
-    import hashlib
-
-    from publish.local import read_local
-    from sitegen.errors import PublishError
-
-    try:
-        bundle = read_local(public)
-    except PublishError:
-        return False
-    for path, entry in bundle.files.items():
-        assert hashlib.sha256((public / path).read_bytes()).hexdigest() == entry.sha256, path
-    return True
 
 
 @pytest.mark.parametrize("moment", ["parsing", "rendering", "committing"])
@@ -296,7 +299,7 @@ def test_a_killed_build_is_finished_by_the_next(
     running.communicate(timeout=60)
     public = big_site.root / "public"
     if public.exists():
-        publishable(public)  # refused, or every file as its manifest says
+        refused_or_whole(public)
     assert build(big_site) == (0, "")
     assert tree(public) == clean_build(big_site, tmp_path)
     assert not leftovers(big_site)  # what the killed build staged is gone too
