@@ -386,13 +386,13 @@ class _Build:
         output = _OUTPUT_AFTER[self.output].format(
             out=self.out_dir, cache=self.root / cache.CACHE_DIR
         )
-        cause, advice = exc.strerror or str(exc), _ADVICE.get(exc.errno or 0, "Fix that")
         if exc.errno in (errno.ENOTDIR, errno.EEXIST):  # name the file that is in the way
             path = Path(where)
             found = next((p for p in (path, *path.parents) if p.is_file()), None)
             if found is not None:
-                where, cause, advice = str(found), _IN_THE_WAY, "Move it away"
-        return f"{where}: {cause}. {output}. {advice}, then build again."
+                return f"{found}: {_IN_THE_WAY}. Move it away, then build again."
+        advice = _ADVICE.get(exc.errno or 0, "Fix that")
+        return f"{where}: {exc.strerror or exc}. {output}. {advice}, then build again."
 
     def _run(self) -> BuildReport:
         # before the scan: it covers every read of this build (_parse reads it from _WORK)

@@ -239,8 +239,10 @@ def test_a_file_where_the_site_needs_a_folder_is_named(tmp_site: TmpSite, path: 
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert f"{tmp_site.root / path}: a file where sitegen needs a folder. " in lines[0]
-    assert lines[0].endswith("Move it away, then build again.")
+    assert lines[0] == (
+        f"Error: {tmp_site.root / path}: a file where sitegen needs a folder. "
+        "Move it away, then build again."
+    )
     assert not leftovers(tmp_site)
     (tmp_site.root / path).unlink()
     assert build(tmp_site) == (0, "")
