@@ -233,16 +233,30 @@ def _workers(jobs: int) -> Iterator[Pool]:
     """A pool of forked worker processes (`_start_worker`), this process's objects frozen
     first (`_frozen`). Ctrl-C and SIGTERM wait while it forks (the pool's threads, which fork
     any worker replaced later, keep them waiting), so each worker sets itself up first."""
+    import ctypes
     import multiprocessing  # only for builds that fork (~7 ms to import)
+    from multiprocessing.sharedctypes import RawValue
 
     with _frozen():
+        _WORK.stop = RawValue(ctypes.c_bool, False)  # shared with the workers forked next
         held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         try:
             with multiprocessing.get_context("fork").Pool(jobs, _start_worker, (held,)) as pool:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop now ends the pool
-                yield pool
+                try:
+                    yield pool
+                except BaseException:
+                    # Ended in order, the tasks left skipped (_stopped): terminate() kills
+                    # busy workers, and one killed while it sent a result kept the result
+                    # queue's lock, which the pool then waited for for ever (seen on a full
+                    # disk, a failure in one worker while the other sent its results).
+                    _WORK.stop.value = True
+                    pool.close()
+                    pool.join()
+                    raise
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            _WORK.stop = None
 
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}
@@ -302,6 +316,7 @@ class _Work:
     files: list[ContentFile] = field(default_factory=list)
     config: SiteConfig | None = None
     racy_from: int = 0  # this build's racy threshold for content files (see _fs_clock)
+    stop: Any = None  # a shared c_bool: set when the pool is ended early (see _workers)
 
 
 _WORK = _Work()
@@ -366,19 +381,19 @@ class _Build:
     def _failure(self, exc: OSError) -> str:
         """One line for a file system failure: where and why, what became of the output and
         what to do. A file being staged is named where it was going."""
-        where = str(exc.filename2 or exc.filename or self.out_dir)
+        where = str(exc.filename2 or exc.filename or self.root)  # unnamed: in the site
         if self.staging is not None and where.startswith(f"{self.staging}{os.sep}"):
             where = str(self.out_dir) + where[len(str(self.staging)) :]
         output = _OUTPUT_AFTER[self.output].format(
             out=self.out_dir, cache=self.root / cache.CACHE_DIR
         )
-        cause, advice = exc.strerror or str(exc), _ADVICE.get(exc.errno or 0, "Fix that")
         if exc.errno in (errno.ENOTDIR, errno.EEXIST):  # name the file that is in the way
             path = Path(where)
             found = next((p for p in (path, *path.parents) if p.is_file()), None)
             if found is not None:
-                where, cause, advice = str(found), _IN_THE_WAY, "Move it away"
-        return f"{where}: {cause}. {output}. {advice}, then build again."
+                return f"{found}: {_IN_THE_WAY}. Move it away, then build again."
+        advice = _ADVICE.get(exc.errno or 0, "Fix that")
+        return f"{where}: {exc.strerror or exc}. {output}. {advice}, then build again."
 
     def _run(self) -> BuildReport:
         # before the scan: it covers every read of this build (_parse reads it from _WORK)
@@ -1541,7 +1556,9 @@ def _parse(file: ContentFile, config: SiteConfig) -> tuple[Any, ...] | None:
 def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:
     """Worker: parse some of `_WORK.files`."""
     assert _WORK.config is not None
-    results = []
+    results: list[tuple[str, tuple[Any, ...]]] = []
+    if _stopped():
+        return results
     for i in indices:
         file = _WORK.files[i]
         entry = _parse(file, _WORK.config)
@@ -1567,8 +1584,10 @@ def _render_chunk(indices: list[int]) -> _Rendered:
 
     work = _WORK
     assert work.fingerprint is not None
-    results = []
-    failures = []
+    results: list[tuple[int, list[Written], str | None]] = []
+    failures: list[tuple[int, tuple[Problem, ...]]] = []
+    if _stopped():
+        return results, {}, failures
     for i in indices:
         key = work.keys[i]
         if key == LATER:
@@ -1587,6 +1606,11 @@ def _render_chunk(indices: list[int]) -> _Rendered:
             files.append((path, sha, len(data), staged, _budget_size(path, data)))
         results.append((i, files, key))
     return results, i18n.new_dates(), failures
+
+
+def _stopped() -> bool:
+    """In a worker: has the build ended the pool early (see _workers)?"""
+    return _WORK.stop is not None and bool(_WORK.stop.value)
 
 
 def _same_on_disk(work: _Work, path: str, data: bytes, sha: str) -> bool:

@@ -189,7 +189,11 @@ def _write_aside(path: Path, value: Any, tmp: Path | None = None) -> tuple[Path,
     # the checksum, then a random name: what names this writing (a state delta applies to the
     # state.bin it was made from, and two writings may hold the same payload)
     check = _checksum(payload) + b" " + os.urandom(8).hex().encode()
-    tmp.write_bytes(_header() + b"\n" + check + b"\n" + payload)
+    try:
+        tmp.write_bytes(_header() + b"\n" + check + b"\n" + payload)
+    except OSError as exc:  # a full disk: the write names no file
+        exc.filename = exc.filename or str(path)
+        raise
     return tmp, check.decode()
 
 

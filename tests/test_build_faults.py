@@ -1,6 +1,8 @@
-"""`sitegen build` meeting a failing file system, run as users run it (a subprocess), on a
-site big enough for the forked parse and render pools: one clear line naming the path and
-the cause, exit code 1, the previous build intact, and the next build right."""
+"""`sitegen build` meeting a failing file system, a stop or a kill, run as users run it (a
+subprocess), mostly on a site big enough for the forked parse and render pools: one clear
+line naming the path and the cause, the previous build intact (or, killed, nothing publish
+would upload half-made), nothing left behind, and the next build equal to a clean one.
+(docs/reliability.md, "Building")"""
 
 from __future__ import annotations
 
@@ -68,6 +70,64 @@ def file_size_limit(limit: int) -> Callable[[], None]:
     return limited
 
 
+def read_only(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555)
+
+
+def writable(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+
+
+def staged(site: TmpSite) -> bool:
+    return any(os.listdir(site.root / name) for name in leftovers(site))
+
+
+def cache_leftovers(site: TmpSite) -> list[str]:
+    folder = site.root / ".sitegen" / "cache"
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] if folder.is_dir() else []
+
+
+def start_build(site: TmpSite) -> subprocess.Popen[str]:
+    toml = str(site.root / "site.toml")
+    return subprocess.Popen(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "build", "--site", toml],
+        cwd=site.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal or CI job gives
+    )
+
+
+def when(running: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
+    """Wait until `ready()` (polled every 2 ms) while the build runs."""
+    deadline = time.monotonic() + 60
+    while not ready() and running.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert running.poll() is None, running.communicate()
+
+
+def refused_or_whole(public: Path) -> None:
+    """`sitegen publish --no-build` refuses this folder (its files' sizes differ from its
+    manifest), or every file is as its manifest says (publish also checks each sha256 it
+    uploads, so what would go online is whole either way)."""
+    import hashlib
+
+    from publish.local import read_local
+    from sitegen.errors import PublishError
+
+    try:
+        bundle = read_local(public)
+    except PublishError:
+        return
+    for path, entry in bundle.files.items():
+        assert hashlib.sha256((public / path).read_bytes()).hexdigest() == entry.sha256, path
+
+
 def test_a_file_too_large_to_write_fails_the_build_cleanly(
     big_site: TmpSite, tmp_path: Path
 ) -> None:
@@ -91,16 +151,23 @@ def test_a_file_too_large_to_write_fails_the_build_cleanly(
     assert tree(public) == clean_build(big_site, tmp_path)
 
 
-def read_only(folder: Path) -> None:
-    for path in [folder, *folder.rglob("*")]:
-        if path.is_dir():
-            path.chmod(0o555)
-
-
-def writable(folder: Path) -> None:
-    for path in [folder, *folder.rglob("*")]:
-        if path.is_dir():
-            path.chmod(0o755)
+def test_a_cache_too_large_to_save_says_the_site_was_built(
+    big_site: TmpSite, tmp_path: Path
+) -> None:
+    assert build(big_site) == (0, "")
+    public = big_site.root / "public"
+    state = big_site.root / ".sitegen" / "cache" / "state.bin"
+    largest = max(len(data) for data in tree(public).values())
+    assert state.stat().st_size > largest
+    shutil.rmtree(big_site.root / ".sitegen")
+    shutil.rmtree(public)
+    code, err = build(big_site, file_size_limit(largest + 1))  # all but the build state
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert f"{state}: File too large. {public} holds the new build, but its cache" in lines[0]
+    assert build(big_site) == (0, "")
+    assert tree(public) == clean_build(big_site, tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -172,48 +239,33 @@ def test_a_file_where_the_site_needs_a_folder_is_named(tmp_site: TmpSite, path: 
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert f"{tmp_site.root / path}: a file where sitegen needs a folder. " in lines[0]
-    assert lines[0].endswith("Move it away, then build again.")
+    assert lines[0] == (
+        f"Error: {tmp_site.root / path}: a file where sitegen needs a folder. "
+        "Move it away, then build again."
+    )
     assert not leftovers(tmp_site)
     (tmp_site.root / path).unlink()
     assert build(tmp_site) == (0, "")
 
 
-def staged(site: TmpSite) -> bool:
-    return any(os.listdir(site.root / name) for name in leftovers(site))
-
-
-def cache_leftovers(site: TmpSite) -> list[str]:
-    folder = site.root / ".sitegen" / "cache"
-    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] if folder.is_dir() else []
-
-
 @pytest.mark.parametrize(
-    ("signum", "group"),
+    ("signum", "group", "moment"),
     [
-        (signal.SIGINT, True),  # Ctrl-C in a terminal: to every process of the build
-        (signal.SIGTERM, True),  # a CI job cancelled, `timeout`
-        (signal.SIGTERM, False),  # `kill PID`
+        (signal.SIGINT, True, "rendering"),  # Ctrl-C in a terminal: to every process
+        (signal.SIGTERM, True, "rendering"),  # a CI job cancelled
+        (signal.SIGTERM, False, "rendering"),  # `kill PID`, `timeout`
+        (signal.SIGINT, True, "parsing"),
     ],
+    ids=["ctrl-c-rendering", "sigterm-to-group-rendering", "sigterm-rendering", "ctrl-c-parsing"],
 )
 def test_an_interrupted_build_ends_cleanly(
-    big_site: TmpSite, tmp_path: Path, signum: int, group: bool
+    big_site: TmpSite, tmp_path: Path, signum: int, group: bool, moment: str
 ) -> None:
-    """Stopped while its workers render, a build says so in a line, leaves no staged files
-    nor temporary cache files, and the next build is right."""
-    toml = str(big_site.root / "site.toml")
-    running = subprocess.Popen(
-        [sys.executable, "-c", "from sitegen.cli import main; main()", "build", "--site", toml],
-        cwd=big_site.root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal or CI job gives
-    )
-    deadline = time.monotonic() + 60
-    while not staged(big_site) and running.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)  # until the workers stage files
-    assert running.poll() is None, running.communicate()
+    """Stopped while its workers parse or render, a build says so in a line, leaves no
+    staged files nor temporary cache files, and the next build is right."""
+    running = start_build(big_site)
+    compiled = big_site.root / ".sitegen" / "cache" / "jinja"  # while the workers parse
+    when(running, compiled.is_dir if moment == "parsing" else lambda: staged(big_site))
     (os.killpg if group else os.kill)(running.pid, signum)
     _, err = running.communicate(timeout=60)
     assert running.returncode == 1, err
@@ -224,43 +276,6 @@ def test_an_interrupted_build_ends_cleanly(
     assert not (big_site.root / "public").exists()
     assert build(big_site) == (0, "")
     assert tree(big_site.root / "public") == clean_build(big_site, tmp_path)
-
-
-def start_build(site: TmpSite) -> subprocess.Popen[str]:
-    toml = str(site.root / "site.toml")
-    return subprocess.Popen(
-        [sys.executable, "-c", "from sitegen.cli import main; main()", "build", "--site", toml],
-        cwd=site.root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal or CI job gives
-    )
-
-
-def when(running: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
-    """Wait until `ready()` (polled every 2 ms) while the build runs."""
-    deadline = time.monotonic() + 60
-    while not ready() and running.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    assert running.poll() is None, running.communicate()
-
-
-def publishable(public: Path) -> bool:
-    """Would `sitegen publish --no-build` take this folder? (It refuses a bundle whose files
-    do not match its manifest by size, and any file whose sha256 does not match on upload.)"""
-    import hashlib
-
-    from publish.local import read_local
-    from sitegen.errors import PublishError
-
-    try:
-        bundle = read_local(public)
-    except PublishError:
-        return False
-    for path, entry in bundle.files.items():
-        assert hashlib.sha256((public / path).read_bytes()).hexdigest() == entry.sha256, path
-    return True
 
 
 @pytest.mark.parametrize("moment", ["parsing", "rendering", "committing"])
@@ -286,8 +301,26 @@ def test_a_killed_build_is_finished_by_the_next(
     running.communicate(timeout=60)
     public = big_site.root / "public"
     if public.exists():
-        publishable(public)  # refused, or every file as its manifest says
+        refused_or_whole(public)
     assert build(big_site) == (0, "")
     assert tree(public) == clean_build(big_site, tmp_path)
     assert not leftovers(big_site)  # what the killed build staged is gone too
     assert not cache_leftovers(big_site)
+
+
+def test_a_pool_ended_early_lets_its_workers_end_on_their_own() -> None:
+    """A failure or a stop while workers are busy ends the pool in order, the tasks left
+    skipped. Pool.terminate() SIGTERMs busy workers, and one killed while sending its
+    result kept the result queue's lock: the build then waited for it for ever (seen once
+    on a full disk: a worker failed while the other sent its results)."""
+    import multiprocessing
+
+    from sitegen import build as build_module
+
+    with pytest.raises(RuntimeError), build_module._workers(2) as pool:
+        workers = multiprocessing.active_children()
+        results = pool.imap_unordered(time.sleep, [0.02] * 40)
+        next(results)
+        raise RuntimeError("a failure while the workers are busy")
+    assert len(workers) == 2
+    assert [worker.exitcode for worker in workers] == [0, 0]  # not -SIGTERM
