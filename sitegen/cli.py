@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from sitegen import __version__
-from sitegen.errors import ContentError, SitegenError, plural
+from sitegen.errors import BuildInterrupted, ContentError, SitegenError, plural
 from sitegen.options import load, now_option, resolve_now, site_option
 
 if TYPE_CHECKING:
@@ -166,8 +166,14 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
 
     config = load(site_file)
     progress = Progress(sys.stderr if sys.stderr.isatty() and not quiet else None)
-    with sigterm_interrupts():  # as Ctrl-C: what was staged is removed, public/ is left as is
-        report = build_site(config, resolve_now(now, config), progress, linger=True)
+    try:
+        with sigterm_interrupts():  # as Ctrl-C: what was staged is removed, public/ left as is
+            report = build_site(config, resolve_now(now, config), progress, linger=True)
+    except KeyboardInterrupt:
+        raise BuildInterrupted(
+            "interrupted: the build stopped and removed the files it had staged; run "
+            f"`sitegen build` again before publishing {config.output_path}"
+        ) from None
     for warning in report.warnings:
         click.echo(str(warning), err=True)
     if not quiet:

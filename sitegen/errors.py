@@ -72,6 +72,13 @@ class BuildError(SitegenError):
     kind = "build"
 
 
+class BuildInterrupted(BuildError):
+    """Ctrl-C or SIGTERM stopped a build; exit code 130, as for an interrupted publish."""
+
+    exit_code = 130
+    kind = "interrupted"
+
+
 class TemplateError(BuildError):
     """One or more mistakes in templates, each a Problem at its file and line: every syntax
     error and missing block found before rendering, or what rendering met (render.py)."""
