@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from sitegen import __version__
-from sitegen.cache import process_gone
+from sitegen.cache import left_by_dead_processes
 from sitegen.config import CachePolicy
 from sitegen.errors import BuildError
 
@@ -245,14 +245,13 @@ def staging_dir(out_dir: Path) -> Path:
 
 def _remove_abandoned(folder: Path, prefix: str) -> None:
     """Remove the staging folders `<prefix><pid>-<random>` of processes no longer running."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
+
+    def pid_of(name: str) -> str:
         pid, dash, _ = name.removeprefix(prefix).partition("-")
-        if name.startswith(prefix) and dash and pid.isdigit() and process_gone(int(pid)):
-            shutil.rmtree(folder / name, ignore_errors=True)
+        return pid if name.startswith(prefix) and dash else ""
+
+    for path in left_by_dead_processes(folder, pid_of):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def stage_file(staging: Path, rel: str, data: bytes) -> os.stat_result:

@@ -161,14 +161,29 @@ def aside_path(path: Path) -> Path:
 def remove_leftovers(folder: Path) -> None:
     """Remove the temporary files (`aside_path`) of builds killed before they could (SIGKILL,
     the OOM killer, a power cut): those named by a process that no longer runs."""
+    for path in left_by_dead_processes(folder, _aside_pid):
+        path.unlink(missing_ok=True)
+
+
+def _aside_pid(name: str) -> str:
+    """The process id in an `aside_path` name (".NAME.PID.tmp"), else ""."""
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return ""
+    return name.removesuffix(".tmp").rpartition(".")[2]
+
+
+def left_by_dead_processes(folder: Path, pid_of: Callable[[str], str]) -> Iterator[Path]:
+    """The entries of `folder` whose name holds (as `pid_of` reads it, "" for none) the id
+    of a process that no longer runs: what a killed build left (see `remove_leftovers` and
+    `bundle.staging_dir`)."""
     try:
         names = os.listdir(folder)
     except OSError:
         return
     for name in names:
-        pid = name.removesuffix(".tmp").rpartition(".")[2] if name.endswith(".tmp") else ""
-        if name.startswith(".") and pid.isdigit() and process_gone(int(pid)):
-            (folder / name).unlink(missing_ok=True)
+        pid = pid_of(name)
+        if pid.isdigit() and process_gone(int(pid)):
+            yield folder / name
 
 
 def process_gone(pid: int) -> bool:
@@ -178,7 +193,7 @@ def process_gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     except (PermissionError, OverflowError, ValueError):
-        return False
+        pass
     return False
 
 
