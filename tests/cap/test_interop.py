@@ -233,3 +233,27 @@ def test_the_same_content_gives_the_same_bytes(built: tuple[TmpSite, Path]) -> N
     names += [str(p.relative_to(public)) for p in public.glob("alerts/*/cap.xml")]
     for name in names:
         assert (public / name).read_bytes() == (rebuilt / name).read_bytes(), name
+
+
+def feed_entries(public: Path, name: str = "feed.atom") -> dict[str, Element]:
+    """A feed's entries by the alert id their CAP link names."""
+    root = SafeET.fromstring((public / name).read_bytes())
+    found = {}
+    for entry in root.findall(ATOM + "entry"):
+        cap_url = next(x["href"] for x in links(entry) if x["type"] == "application/cap+xml")
+        found[cap_url.split("/")[-2]] = entry
+    return found
+
+
+def test_an_entry_keeps_its_id_when_a_translation_is_added(tmp_site: TmpSite) -> None:
+    """RFC 4287 4.2.6: an entry's id never changes. It was the page in the feed's language,
+    so the Korean alert whose English translation came ten minutes later was a second entry
+    for every reader (`/alerts/x/`, then `/alerts/x/en/`)."""
+    korean = alert_text(title="지진").replace("title:", "language: ko\ntitle:")
+    tmp_site.add("quake.md", korean)
+    before = feed_entries(build(tmp_site))["quake"]
+    tmp_site.add("quake.en.md", alert_text(title="Earthquake"))
+    after = feed_entries(build(tmp_site))["quake"]
+    assert after.findtext(ATOM + "title") == "Severe: Earthquake"  # the reader's language
+    assert after.findtext(ATOM + "id") == before.findtext(ATOM + "id")
+    assert after.findtext(ATOM + "id") == "https://alerts.test/alerts/quake/"
