@@ -257,3 +257,33 @@ def test_an_entry_keeps_its_id_when_a_translation_is_added(tmp_site: TmpSite) ->
     assert after.findtext(ATOM + "title") == "Severe: Earthquake"  # the reader's language
     assert after.findtext(ATOM + "id") == before.findtext(ATOM + "id")
     assert after.findtext(ATOM + "id") == "https://alerts.test/alerts/quake/"
+
+
+def test_an_entry_in_another_language_says_so(tmp_site: TmpSite) -> None:
+    """A feed is in the site's default language (xml:lang); an alert that has no version in
+    it is listed in its own, marked as such (xml:lang, hreflang), as listing pages mark it."""
+    tmp_site.add("flood.md", alert_text(title="Flood"))
+    tmp_site.add("quake.ko.md", alert_text(title="지진"))
+    public = build(tmp_site)
+    for name in ("feed.atom", "cap.atom"):
+        entries = feed_entries(public, name)
+        assert entries["flood"].get(XML_LANG) is None  # the feed's own language
+        assert entries["quake"].get(XML_LANG) == "ko", name
+        pages = [x for x in links(entries["quake"]) if x["type"] == "text/html"]
+        assert [x.get("hreflang") for x in pages] == ["ko"], name
+
+
+def test_feed_titles_are_in_the_feed_language(tmp_site: TmpSite) -> None:
+    """The words a feed adds to a title (phase, status, severity) are in its language, as
+    the alert page's title is: a Korean site's feed said "Expired · Severe: 홍수"."""
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(
+        toml.read_text()
+        .replace('default_language = "en"', 'default_language = "ko"')
+        .replace('["en", "ko"]', '["ko", "en"]')
+    )
+    tmp_site.add("flood.md", alert_text(title="홍수", expires="2026-11-25T08:00:00+09:00"))
+    tmp_site.add("drill.md", alert_text(title="훈련 경보", status="Exercise"))
+    entries = feed_entries(build(tmp_site))
+    assert entries["flood"].findtext(ATOM + "title") == "만료 · 심각: 홍수"
+    assert entries["drill"].findtext(ATOM + "title") == "훈련 · 심각: 훈련 경보"
