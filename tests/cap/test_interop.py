@@ -287,3 +287,17 @@ def test_feed_titles_are_in_the_feed_language(tmp_site: TmpSite) -> None:
     entries = feed_entries(build(tmp_site))
     assert entries["flood"].findtext(ATOM + "title") == "만료 · 심각: 홍수"
     assert entries["drill"].findtext(ATOM + "title") == "훈련 · 심각: 훈련 경보"
+
+
+def test_the_page_feed_carries_the_site_description(tmp_site: TmpSite) -> None:
+    """docs/content.md: `description` is "for search engines and feed readers"; the feed had
+    none. It is the feed's <subtitle> (RFC 4287 4.2.12), and no subtitle when not set."""
+    tmp_site.add("flood.md", alert_text())
+    feed = SafeET.fromstring((build(tmp_site) / "feed.atom").read_bytes())
+    assert feed.find(ATOM + "subtitle") is None
+    toml = tmp_site.root / "site.toml"
+    said = "Official alerts for Seoul & Incheon <all districts>."
+    toml.write_text(toml.read_text().replace("[site]\n", f'[site]\ndescription = "{said}"\n'))
+    feed = SafeET.fromstring((build(tmp_site) / "feed.atom").read_bytes())
+    assert feed.findtext(ATOM + "subtitle") == said
+    check_atom((tmp_site.public / "feed.atom").read_bytes())
