@@ -226,7 +226,23 @@ class _Checker:
             required = "is required (a text value)" if key not in table else "must be text"
             self.fail("site", key, f'{key} {required}, e.g. {key} = "..."')
             return ""
+        self.characters("site", key, value)
         return value
+
+    def characters(self, section: str, key: str, value: str) -> None:
+        """Fail when `value` holds a character no page or feed can carry (a TOML escape writes
+        one: a title with `\\f` made both feeds not well-formed), as content.py refuses them."""
+        if value.isprintable():  # every such character is unprintable: no search needed
+            return
+        from sitegen.source import CHAR_REFUSED, FORBIDDEN_CHARS, describe_char
+
+        found = FORBIDDEN_CHARS.search(value)
+        if found is not None:
+            self.fail(
+                section,
+                key,
+                f"{key} contains the character {describe_char(found[0])}: {CHAR_REFUSED}",
+            )
 
     def number(self, section: str, table: dict[str, Any], key: str, default: int) -> int:
         value = table.get(key, default)
@@ -288,6 +304,8 @@ def _build(check: _Checker, raw: dict[str, Any]) -> SiteConfig | None:
     if not isinstance(titles, dict):
         check.fail("site", "titles", 'titles must be a table, e.g. titles = { ko = "..." }')
         titles = {}
+    for value in titles.values():
+        check.characters("site", "titles", str(value))
     return SiteConfig(
         root=check.path.parent.resolve(),
         title=title,

@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -370,6 +370,15 @@ class _Fields:
             self.fail(
                 f"{key} '{raw}' has a fraction of a second; CAP times are to the second: "
                 f"write {FRACTION_RE.sub('', text.strip())}",
+                key,
+            )
+            return None
+        offset = value.utcoffset() or timedelta()
+        if offset % timedelta(minutes=1):  # "+09:00:30": CAP's and RFC 3339's forms have none
+            whole = value.replace(tzinfo=timezone(offset - offset % timedelta(minutes=1)))
+            self.fail(
+                f"{key} '{raw}' has a timezone offset with seconds; CAP and feeds write hours "
+                f"and minutes only, e.g. {whole.isoformat()}",
                 key,
             )
             return None

@@ -62,6 +62,38 @@ def test_wrong_values_are_config_errors(tmp_site: TmpSite, extra: str, message: 
 
 
 @pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            'title = "Test\\u0007Alerts"',
+            "site.toml:2: [site] title contains the character U+0007 (an invisible control "
+            "character): web pages, feeds and CAP messages cannot carry it; remove it",
+        ),
+        (
+            'sender_name = "Office\\bOne"',
+            "site.toml:2: [site] sender_name contains the character U+0008",
+        ),
+        ('titles = { ko = "경보\\f" }', "site.toml:2: [site] titles contains the character U+000C"),
+        (
+            'description = "A\\uFFFE"',
+            "site.toml:2: [site] description contains the character U+FFFE",
+        ),
+    ],
+)
+def test_text_no_feed_can_carry_is_a_config_error(
+    tmp_site: TmpSite, setting: str, message: str
+) -> None:
+    """TOML escapes (`\\u0007`, `\\b`, `\\f`) write characters XML 1.0 forbids: the title
+    and sender name are in every page and both feeds, which were then not well-formed."""
+    toml = tmp_site.root / "site.toml"
+    text = SITE_TOML.replace('title = "Test Alerts"\n', "") if "title =" in setting else SITE_TOML
+    toml.write_text(text.replace("[site]\n", f"[site]\n{setting}\n", 1))
+    with pytest.raises(ConfigError) as raised:
+        load_config(toml)
+    assert message in raised.value.format_message()
+
+
+@pytest.mark.parametrize(
     ("url", "encoded"),
     [
         ("https://www.example.gov/a b/", "'https://www.example.gov/a%20b/'"),

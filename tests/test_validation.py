@@ -274,6 +274,15 @@ CASES = [
         "error",
         "write 2026-11-26T07:00:00Z",
     ),
+    # CAP 3.3.2 and RFC 3339 write an offset in hours and minutes; "+09:00:30" made invalid CAP
+    (
+        "offset-seconds",
+        replace("sent: 2026-11-25T07:00:00+09:00", "sent: 2026-11-25T07:00:00+09:00:30"),
+        10,
+        "error",
+        "sent '2026-11-25T07:00:00+09:00:30' has a timezone offset with seconds; CAP and feeds "
+        "write hours and minutes only, e.g. 2026-11-25T07:00:00+09:00",
+    ),
     # polygons: WGS 84 latitude,longitude, in range, closed (CAP 1.2 3.2.4)
     (
         "polygon-swapped",
