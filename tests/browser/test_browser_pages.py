@@ -12,9 +12,11 @@ from browser_support import (
     DESKTOP,
     FLOOD,
     NARROW,
+    OVERFLOW_JS,
     PAGES,
     PHONE,
     QUAKE,
+    SMALL_TARGETS_JS,
     Browser,
     SiteServer,
     png_size,
@@ -66,25 +68,10 @@ def test_axe_finds_no_wcag_violations(
 @pytest.mark.parametrize("name", PAGES)
 def test_text_reflows_at_320_css_px(browser: Browser, name: str) -> None:
     browser.visit(PAGES[name], NARROW, settle=0)
-    widths = browser.js(
-        "const d = document.documentElement;"
-        "const over = [...document.querySelectorAll('body *')].filter(e => {"
-        " const r = e.getBoundingClientRect(); return r.width && (r.right > d.clientWidth + 1"
-        " || r.left < -1) && !e.closest('.skip'); }).map(e => e.tagName + '.' + e.className);"
-        "return {scroll: d.scrollWidth, client: d.clientWidth, over: over};"
-    )
+    widths = browser.js(OVERFLOW_JS)
     assert widths["client"] == 320
     assert widths["scroll"] <= widths["client"], f"{name} scrolls sideways: {widths}"
     assert widths["over"] == [], f"{name}: elements past the edge: {widths['over']}"
-
-
-TARGETS_JS = """
-return [...document.querySelectorAll('a[href], button, input, select, textarea, summary')]
-  .filter(e => !e.closest('.body') && !e.classList.contains('skip'))
-  .map(e => { const r = e.getBoundingClientRect();
-    return {text: e.textContent.trim().slice(0, 40), w: r.width, h: r.height}; })
-  .filter(t => t.w < 24 || t.h < 24);
-"""
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=lambda v: v.name)
@@ -92,7 +79,7 @@ return [...document.querySelectorAll('a[href], button, input, select, textarea, 
 def test_targets_are_at_least_24_css_px(browser: Browser, name: str, viewport: object) -> None:
     """Every link outside the official's prose (inline links there are exempt) is ≥ 24×24."""
     browser.visit(PAGES[name], viewport, settle=0)  # type: ignore[arg-type]
-    small = browser.js(TARGETS_JS)
+    small = browser.js(SMALL_TARGETS_JS)
     assert small == [], f"{name}: targets under 24 px: {small}"
     skip = browser.js(
         "const s = document.querySelector('.skip'); s.focus();"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import brotli
 import pytest
-from browser_support import FLOOD, NOW, REPO, build_browser_site
+from browser_support import FLOOD, NOW, add_alert, build_browser_site, make_site
 from click.testing import CliRunner
 
 from sitegen.build import PAGE_BUDGET_BYTES, build_site
@@ -18,39 +17,6 @@ from sitegen.cli import cli
 from sitegen.config import load_config
 from sitegen.i18n import catalog
 from sitegen.i18n_check import translation_problems
-
-SITE_TOML = """\
-[site]
-title = "Test Alerts"
-base_url = "https://alerts.test/"
-default_language = "en"
-languages = {languages}
-sender = "alerts@test.invalid"
-"""
-
-ALERT = """\
----
-title: {title}
-event: Flood
-category: Met
-severity: {severity}
-urgency: Expected
-certainty: Likely
-status: Actual
-msg_type: Alert
-sent: {sent}
-expires: 2026-12-26T07:00:00+09:00
-areas:
-  - name: {area}
-    geocodes: {{ISO3166-2: {code}}}
-references: []
----
-{body}
-
-## What to do
-
-- Keep away from the river and follow the instructions of the local authorities.
-"""
 
 
 class Head(HTMLParser):
@@ -83,26 +49,6 @@ def head(path: Path) -> Head:
     parser = Head()
     parser.feed(path.read_text("utf-8"))
     return parser
-
-
-def make_site(root: Path, languages: str = '["en", "ko"]') -> Path:
-    (root / "content" / "alerts").mkdir(parents=True)
-    shutil.copytree(REPO / "templates", root / "templates")
-    (root / "site.toml").write_text(SITE_TOML.format(languages=languages), "utf-8")
-    return root
-
-
-def add_alert(root: Path, name: str, **fields: str) -> None:
-    values = {
-        "title": "Flood watch",
-        "severity": "Severe",
-        "sent": "2026-11-25T07:00:00+09:00",
-        "area": "Seoul",
-        "code": "KR-11",
-        "body": "The river is rising.",
-    }
-    values.update(fields)
-    (root / "content" / "alerts" / f"{name}.md").write_text(ALERT.format(**values), "utf-8")
 
 
 @pytest.fixture(scope="module")

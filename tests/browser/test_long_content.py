@@ -1,0 +1,75 @@
+"""Worst-case content in real headless Chromium: unbroken words and URLs, an indented block,
+long lists split into pages (browser_support.build_long_site)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import (
+    LONG,
+    NARROW,
+    OVERFLOW_JS,
+    Browser,
+    SiteServer,
+    build_long_site,
+)
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    f"/alerts/{LONG}/",
+    f"/alerts/{LONG}-update/",
+    f"/alerts/{LONG}/ar/",
+    "/",
+    "/areas/page/2/",
+    "/areas/kr-11/page/2/",
+]
+
+# WCAG 1.4.12: what a reader's own style sheet may set; nothing may be cut off or overflow.
+TEXT_SPACING = (
+    "const s = document.createElement('style'); s.textContent = '*{line-height:1.5!important;"
+    "letter-spacing:.12em!important;word-spacing:.16em!important}"
+    "p{margin-bottom:2em!important}'; document.head.appendChild(s);"
+)
+
+
+@pytest.fixture(scope="module")
+def long_site(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    server = SiteServer(build_long_site(tmp_path_factory.mktemp("long") / "site")).start()
+    yield Browser(browser.driver, server.base)
+    server.stop()
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_long_content_reflows_at_320_css_px(long_site: Browser, url: str) -> None:
+    """An indented paragraph is a <pre> block, which does not wrap by default: one long line
+    made the whole alert page scroll sideways (4,000 px wide at 320)."""
+    long_site.visit(url, NARROW, settle=0)
+    widths = long_site.js(OVERFLOW_JS)
+    assert widths["scroll"] <= widths["client"] == 320, f"{url} scrolls sideways: {widths}"
+    assert widths["over"] == [], f"{url}: elements past the edge: {widths['over']}"
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_text_spacing_overrides_keep_the_text_in_view(long_site: Browser, url: str) -> None:
+    long_site.visit(url, NARROW, settle=0)
+    long_site.js(TEXT_SPACING)
+    widths = long_site.js(OVERFLOW_JS)
+    clipped = long_site.js(
+        "return [...document.querySelectorAll('body *')].filter(e => {"
+        " const s = getComputedStyle(e); return (s.overflowX != 'visible'"
+        " || s.overflowY != 'visible') && !e.closest('.skip') && (e.scrollWidth > e.clientWidth"
+        " || e.scrollHeight > e.clientHeight); }).map(e => e.tagName + '.' + e.className);"
+    )
+    assert widths["scroll"] <= widths["client"], f"{url} scrolls sideways: {widths}"
+    assert widths["over"] == [] and clipped == [], (widths["over"], clipped)
+
+
+def test_the_long_pages_are_built(tmp_path: Path) -> None:
+    """The fixture is what it says (no browser needed): two pages of areas and of Seoul."""
+    public = build_long_site(tmp_path / "site")
+    assert (public / "areas/page/2/index.html").is_file()
+    assert (public / "areas/kr-11/page/2/index.html").is_file()
+    assert "<pre><code>" in (public / f"alerts/{LONG}-update/index.html").read_text("utf-8")
