@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_support import (
+    DESKTOP,
     LONG,
     NARROW,
     OVERFLOW_JS,
+    PHONE,
+    SMALL_TARGETS_JS,
     Browser,
     SiteServer,
     build_long_site,
@@ -65,6 +69,17 @@ def test_text_spacing_overrides_keep_the_text_in_view(long_site: Browser, url: s
     )
     assert widths["scroll"] <= widths["client"], f"{url} scrolls sideways: {widths}"
     assert widths["over"] == [] and clipped == [], (widths["over"], clipped)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=lambda v: v.name)
+@pytest.mark.parametrize("url", ["/areas/", "/areas/page/2/", "/areas/kr-11/", "/ar/areas/page/2/"])
+def test_pager_links_are_at_least_24_css_px(long_site: Browser, url: str, viewport: Any) -> None:
+    """The pager's "Previous page" and "Next page" were 20 px high, the only links of these
+    pages under WCAG 2.5.8's 24 px (the example site has no list long enough for a pager)."""
+    long_site.visit(url, viewport, settle=0)
+    pager = long_site.js("return document.querySelectorAll('.pager a').length")
+    small = long_site.js(SMALL_TARGETS_JS)
+    assert pager and small == [], f"{url}: targets under 24 px: {small}"
 
 
 def test_the_long_pages_are_built(tmp_path: Path) -> None:
