@@ -4,7 +4,6 @@ long lists split into pages (browser_support.build_long_site)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,11 +79,3 @@ def test_pager_links_are_at_least_24_css_px(long_site: Browser, url: str, viewpo
     pager = long_site.js("return document.querySelectorAll('.pager a').length")
     small = long_site.js(SMALL_TARGETS_JS)
     assert pager and small == [], f"{url}: targets under 24 px: {small}"
-
-
-def test_the_long_pages_are_built(tmp_path: Path) -> None:
-    """The fixture is what it says (no browser needed): two pages of areas and of Seoul."""
-    public = build_long_site(tmp_path / "site")
-    assert (public / "areas/page/2/index.html").is_file()
-    assert (public / "areas/kr-11/page/2/index.html").is_file()
-    assert "<pre><code>" in (public / f"alerts/{LONG}-update/index.html").read_text("utf-8")

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import brotli
 import pytest
-from browser_support import FLOOD, NOW, add_alert, build_browser_site, make_site
+from browser_support import (
+    FLOOD,
+    LONG,
+    NOW,
+    add_alert,
+    build_browser_site,
+    build_long_site,
+    make_site,
+)
 from click.testing import CliRunner
 
 from sitegen.build import PAGE_BUDGET_BYTES, build_site
@@ -54,6 +62,33 @@ def head(path: Path) -> Head:
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_browser_site(tmp_path_factory.mktemp("markup") / "site")
+
+
+@pytest.fixture(scope="module")
+def long_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_long_site(tmp_path_factory.mktemp("long") / "site")
+
+
+def test_the_long_site_is_what_its_tests_expect(long_pages: Path) -> None:
+    """tests/browser/test_long_content.py looks at these: two pages of areas and of Seoul."""
+    assert (long_pages / "areas/page/2/index.html").is_file()
+    assert (long_pages / "areas/kr-11/page/2/index.html").is_file()
+    assert "<pre><code>" in (long_pages / f"alerts/{LONG}-update/index.html").read_text("utf-8")
+
+
+def test_history_marks_a_title_in_another_language(long_pages: Path) -> None:
+    """The Arabic alert's history lists the English update: its title says lang="en" (WCAG
+    3.1.2; a screen reader read it with an Arabic voice), its link hreflang="en", as the
+    alert lists do; the page's own Arabic message needs neither."""
+    page = (long_pages / f"alerts/{LONG}/ar/index.html").read_text("utf-8")
+    history = page.split('<ol class="history">')[1].split("</ol>")[0]
+    assert f'<a href="/alerts/{LONG}-update/" hreflang="en">' in history
+    assert '<span dir="auto" lang="en">Flash flood update for ' in history
+    assert '<span dir="auto">فيضان مفاجئ</span>' in history
+    banner = page.split('<p class="banner"')[1].split("</p>")[0]
+    assert f'<a href="/alerts/{LONG}-update/" hreflang="en">' in banner
+    english = (long_pages / f"alerts/{LONG}/index.html").read_text("utf-8")
+    assert "hreflang=" not in english.split("<main")[1].split("</main>")[0]
 
 
 def test_every_page_fits_the_brotli_budget(pages: Path) -> None:
