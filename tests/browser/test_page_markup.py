@@ -91,6 +91,23 @@ def test_history_marks_a_title_in_another_language(long_pages: Path) -> None:
     assert "hreflang=" not in english.split("<main")[1].split("</main>")[0]
 
 
+@pytest.mark.parametrize(
+    ("rel", "title"),
+    [
+        ("areas/index.html", "Areas · Test Alerts"),
+        ("areas/page/2/index.html", "Areas · Page 2 of 2 · Test Alerts"),
+        ("areas/kr-11/page/2/index.html", "Seoul · Page 2 of 2 · Test Alerts"),
+        ("ar/areas/page/2/index.html", "المناطق · الصفحة 2 من 2 · Test Alerts"),
+    ],
+)
+def test_each_page_of_a_list_has_its_own_title(long_pages: Path, rel: str, title: str) -> None:
+    """Page 2 had page 1's title: a reader who followed "Next page" heard the same title, and
+    tabs and history could not tell them apart (WCAG 2.4.2)."""
+    h = head(long_pages / rel)
+    assert h.title == title
+    assert h.meta["og:title"] == title.rsplit(" · ", 1)[0]
+
+
 def test_every_page_fits_the_brotli_budget(pages: Path) -> None:
     html = sorted(pages.rglob("*.html"))
     assert len(html) > 30
