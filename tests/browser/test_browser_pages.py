@@ -88,6 +88,34 @@ def test_targets_are_at_least_24_css_px(browser: Browser, name: str, viewport: o
     assert min(skip) >= 24, f"focused skip link is {skip}"
 
 
+SHAPES = {"\u25a0", "\u25b2", "\u25c6", "\u25cf"}  # the badges' ■ ▲ ◆ ●
+
+
+def test_severity_shapes_are_drawn_but_not_read_aloud(browser: Browser) -> None:
+    """The shape before each severity (for readers who cannot tell its colour) is CSS
+    content, which Chromium puts in the accessibility tree: a screen reader said "black
+    up-pointing triangle" before every alert of a list. It is drawn in an aria-hidden <b>."""
+    browser.visit("/", PHONE, settle=0)
+    drawn = browser.js(
+        "return [...document.querySelectorAll('.sev')].map(e => [e, ...e.children]"
+        " .map(c => getComputedStyle(c, '::before').content).join(''));"
+    )
+    assert drawn and all(any(shape in c for shape in SHAPES) for c in drawn), drawn
+    browser.driver.execute_cdp_cmd("Accessibility.enable", {})
+    try:
+        nodes = browser.driver.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
+    finally:
+        browser.driver.execute_cdp_cmd("Accessibility.disable", {})
+    texts = [
+        n["name"]["value"]
+        for n in nodes
+        if not n.get("ignored") and n.get("role", {}).get("value") == "StaticText"
+    ]
+    assert "Extreme" in texts or "Severe" in texts, texts
+    read = [t for t in texts if SHAPES & set(t)]
+    assert read == [], f"shapes in the accessibility tree: {read}"
+
+
 @pytest.mark.parametrize(
     ("url", "lang", "direction", "heading"),
     [
