@@ -742,16 +742,17 @@ def _archive_listings(view: SiteView, language: str) -> list[Listing]:
     listed = view._archived
     specs = []
     for number, chunk, pager in _pages(listed, lambda lang: urls.archive_url(view.config, lang)):
+        page = pager(language)
         context = _base(
             view,
             language,
-            fixed_text("Archive", language),
+            _list_title(fixed_text("Archive", language), page, language),
             "",
             _alternates(
                 view, lambda lang, n=number: _paged(urls.archive_url(view.config, lang), n)
             ),
             items=None,
-            pager=pager(language),
+            pager=page,
         )
         url = _paged(urls.archive_url(view.config, language), number)
         specs.append(Listing(url, "archive.html", language, context, chunk, view))
@@ -773,10 +774,11 @@ def _area_listings(view: SiteView, slug: str, language: str) -> list[Listing]:
     listed = view.active_standings(slug)
     specs = []
     for number, chunk, pager in _pages(listed, lambda lang: urls.area_url(view.config, slug, lang)):
+        page = pager(language)
         context = _base(
             view,
             language,
-            name,
+            _list_title(name, page, language),
             "",
             _alternates(
                 view, lambda lang, n=number: _paged(urls.area_url(view.config, slug, lang), n)
@@ -785,7 +787,7 @@ def _area_listings(view: SiteView, slug: str, language: str) -> list[Listing]:
             slug=slug,
             items=None,
             total=len(listed),
-            pager=pager(language),
+            pager=page,
         )
         url = _paged(urls.area_url(view.config, slug, language), number)
         specs.append(Listing(url, "area.html", language, context, chunk, view))
@@ -817,14 +819,15 @@ def areas_index_specs(
     rows = [(name, url, len(view.active_standings(slug))) for name, url, slug in entries]
     specs = []
     for number, chunk, pager in _pages(rows, first):
+        page = pager(language)
         context = _base(
             view,
             language,
-            fixed_text("Areas", language),
+            _list_title(fixed_text("Areas", language), page, language),
             "",
             _alternates(view, lambda lang, n=number: _paged(first(lang), n)),
             areas=chunk,
-            pager=pager(language),
+            pager=page,
         )
         specs.append(PageSpec(_paged(first(language), number), "areas.html", language, context))
     return specs
@@ -838,6 +841,15 @@ class Pager:
     count: int
     newer: str | None  # URL of the previous page (newer or more severe alerts)
     older: str | None  # URL of the next page
+
+
+def _list_title(title: str, pager: Pager, language: str) -> str:
+    """A list page's title, with its number from page 2 on: a reader who follows "Next page"
+    hears where they are, and tabs and history tell the pages apart (WCAG 2.4.2)."""
+    if pager.number == 1:
+        return title
+    numbers = {"number": pager.number, "count": pager.count}
+    return f"{title} · {fixed_text('Page %(number)d of %(count)d', language) % numbers}"
 
 
 def _pages(items: list[T], first_url: Any) -> Iterator[tuple[int, list[T], Any]]:

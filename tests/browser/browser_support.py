@@ -84,6 +84,110 @@ def build_browser_site(root: Path) -> Path:
     return config.output_path
 
 
+SITE_TOML = """\
+[site]
+title = "Test Alerts"
+base_url = "https://alerts.test/"
+default_language = "en"
+languages = {languages}
+sender = "alerts@test.invalid"
+"""
+
+ALERT = """\
+---
+title: {title}
+event: Flood
+category: Met
+severity: {severity}
+urgency: Expected
+certainty: Likely
+status: Actual
+msg_type: {msg_type}
+sent: {sent}
+expires: 2026-12-26T07:00:00+09:00
+areas:
+{areas}
+references: [{references}]
+---
+{body}
+
+## What to do
+
+- Keep away from the river and follow the instructions of the local authorities.
+"""
+
+
+def make_site(root: Path, languages: str = '["en", "ko"]') -> Path:
+    """An empty site with the repo's templates in `languages` (a TOML list)."""
+    (root / "content" / "alerts").mkdir(parents=True)
+    shutil.copytree(REPO / "templates", root / "templates")
+    (root / "site.toml").write_text(SITE_TOML.format(languages=languages), "utf-8")
+    return root
+
+
+def add_alert(root: Path, name: str, **fields: str) -> None:
+    """content/alerts/<name>.md from ALERT; `areas` (YAML list items) beats `area` + `code`."""
+    values = {
+        "title": "Flood watch",
+        "severity": "Severe",
+        "msg_type": "Alert",
+        "sent": "2026-11-25T07:00:00+09:00",
+        "area": "Seoul",
+        "code": "KR-11",
+        "references": "",
+        "body": "The river is rising.",
+    }
+    values.update(fields)
+    values.setdefault("areas", area_yaml(values["area"], values["code"]))
+    (root / "content" / "alerts" / f"{name}.md").write_text(ALERT.format(**values), "utf-8")
+
+
+def area_yaml(name: str, code: str) -> str:
+    return f"  - name: {name}\n    geocodes: {{ISO3166-2: {code}}}"
+
+
+LONG = "2026-11-25-long"
+LONG_WORD = "Supercalifragilisticexpialidocious" * 3
+LONG_URL = "https://maps.example.gov/evacuation/" + "route-segment-" * 12 + "?zone=" + "7" * 60
+LONG_BODY = f"""\
+The river is rising past {LONG_WORD} and {LONG_URL} tonight.
+
+    Text pasted with an indent, which Markdown makes a code block, one long line: {LONG_URL}
+
+> The mayor: {LONG_WORD}."""
+
+
+def build_long_site(root: Path) -> Path:
+    """Worst-case content at NOW; returns public/. An English alert with unbroken words and
+    URLs, an indented block and its Arabic translation, then an English update (so the Arabic
+    page's history lists an English title), and 51 more alerts in Seoul, each with an area of
+    its own: the Seoul page and the areas index have two pages."""
+    make_site(root, '["en", "ar"]')
+    seoul = area_yaml("Seoul", "KR-11")
+    add_alert(root, LONG, title=f"Flash flood for {LONG_WORD}", body=LONG_BODY, areas=seoul)
+    add_alert(root, f"{LONG}.ar", title="فيضان مفاجئ", body="يرتفع منسوب النهر.", areas=seoul)
+    add_alert(
+        root,
+        f"{LONG}-update",
+        title=f"Flash flood update for {LONG_WORD}",
+        msg_type="Update",
+        sent="2026-11-25T08:00:00+09:00",
+        references=LONG,
+        body=LONG_BODY,
+        areas=seoul,
+    )
+    for i in range(51):
+        add_alert(
+            root,
+            f"2026-11-25-more-{i:02d}",
+            sent=f"2026-11-25T06:{i:02d}:00+09:00",
+            areas=seoul + "\n" + area_yaml(f"District {i:02d}", f"KR-X{i:02d}"),
+        )
+    config = load_config(root / "site.toml")
+    build_site(config, NOW)
+    return config.output_path
+
+
 class SiteServer:
     """Serves a built bundle on 127.0.0.1 like the CDN would: Content-Type from the manifest,
     /404.html with status 404 for anything missing. Records every request path."""
@@ -140,6 +244,27 @@ class SiteServer:
                 pass
 
         return Handler
+
+
+# Whether the page scrolls sideways, and which elements stick out past its edges.
+OVERFLOW_JS = """
+const d = document.documentElement;
+const over = [...document.querySelectorAll('body *')].filter(e => {
+  const r = e.getBoundingClientRect();
+  return r.width && (r.right > d.clientWidth + 1 || r.left < -1) && !e.closest('.skip'); })
+  .map(e => e.tagName + '.' + e.className);
+return {scroll: d.scrollWidth, client: d.clientWidth, over: over};
+"""
+
+# Targets under 24×24 CSS px (WCAG 2.5.8), leaving out inline links in the official's prose
+# (exempt) and the skip link (measured focused, when it shows).
+SMALL_TARGETS_JS = """
+return [...document.querySelectorAll('a[href], button, input, select, textarea, summary')]
+  .filter(e => !e.closest('.body') && !e.classList.contains('skip'))
+  .map(e => { const r = e.getBoundingClientRect();
+    return {text: e.textContent.trim().slice(0, 40), w: r.width, h: r.height}; })
+  .filter(t => t.w < 24 || t.h < 24);
+"""
 
 
 @dataclass(frozen=True, slots=True)

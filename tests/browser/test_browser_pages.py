@@ -12,9 +12,11 @@ from browser_support import (
     DESKTOP,
     FLOOD,
     NARROW,
+    OVERFLOW_JS,
     PAGES,
     PHONE,
     QUAKE,
+    SMALL_TARGETS_JS,
     Browser,
     SiteServer,
     png_size,
@@ -66,25 +68,10 @@ def test_axe_finds_no_wcag_violations(
 @pytest.mark.parametrize("name", PAGES)
 def test_text_reflows_at_320_css_px(browser: Browser, name: str) -> None:
     browser.visit(PAGES[name], NARROW, settle=0)
-    widths = browser.js(
-        "const d = document.documentElement;"
-        "const over = [...document.querySelectorAll('body *')].filter(e => {"
-        " const r = e.getBoundingClientRect(); return r.width && (r.right > d.clientWidth + 1"
-        " || r.left < -1) && !e.closest('.skip'); }).map(e => e.tagName + '.' + e.className);"
-        "return {scroll: d.scrollWidth, client: d.clientWidth, over: over};"
-    )
+    widths = browser.js(OVERFLOW_JS)
     assert widths["client"] == 320
     assert widths["scroll"] <= widths["client"], f"{name} scrolls sideways: {widths}"
     assert widths["over"] == [], f"{name}: elements past the edge: {widths['over']}"
-
-
-TARGETS_JS = """
-return [...document.querySelectorAll('a[href], button, input, select, textarea, summary')]
-  .filter(e => !e.closest('.body') && !e.classList.contains('skip'))
-  .map(e => { const r = e.getBoundingClientRect();
-    return {text: e.textContent.trim().slice(0, 40), w: r.width, h: r.height}; })
-  .filter(t => t.w < 24 || t.h < 24);
-"""
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=lambda v: v.name)
@@ -92,13 +79,41 @@ return [...document.querySelectorAll('a[href], button, input, select, textarea, 
 def test_targets_are_at_least_24_css_px(browser: Browser, name: str, viewport: object) -> None:
     """Every link outside the official's prose (inline links there are exempt) is ≥ 24×24."""
     browser.visit(PAGES[name], viewport, settle=0)  # type: ignore[arg-type]
-    small = browser.js(TARGETS_JS)
+    small = browser.js(SMALL_TARGETS_JS)
     assert small == [], f"{name}: targets under 24 px: {small}"
     skip = browser.js(
         "const s = document.querySelector('.skip'); s.focus();"
         "const r = s.getBoundingClientRect(); return [r.width, r.height];"
     )
     assert min(skip) >= 24, f"focused skip link is {skip}"
+
+
+SHAPES = {"\u25a0", "\u25b2", "\u25c6", "\u25cf"}  # the badges' ■ ▲ ◆ ●
+
+
+def test_severity_shapes_are_drawn_but_not_read_aloud(browser: Browser) -> None:
+    """The shape before each severity (for readers who cannot tell its colour) is CSS
+    content, which Chromium puts in the accessibility tree: a screen reader said "black
+    up-pointing triangle" before every alert of a list. It is drawn in an aria-hidden <b>."""
+    browser.visit("/", PHONE, settle=0)
+    drawn = browser.js(
+        "return [...document.querySelectorAll('.sev')].map(e => [e, ...e.children]"
+        " .map(c => getComputedStyle(c, '::before').content).join(''));"
+    )
+    assert drawn and all(any(shape in c for shape in SHAPES) for c in drawn), drawn
+    browser.driver.execute_cdp_cmd("Accessibility.enable", {})
+    try:
+        nodes = browser.driver.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
+    finally:
+        browser.driver.execute_cdp_cmd("Accessibility.disable", {})
+    texts = [
+        n["name"]["value"]
+        for n in nodes
+        if not n.get("ignored") and n.get("role", {}).get("value") == "StaticText"
+    ]
+    assert "Extreme" in texts or "Severe" in texts, texts
+    read = [t for t in texts if SHAPES & set(t)]
+    assert read == [], f"shapes in the accessibility tree: {read}"
 
 
 @pytest.mark.parametrize(

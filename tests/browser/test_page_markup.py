@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import brotli
 import pytest
-from browser_support import FLOOD, NOW, REPO, build_browser_site
+from browser_support import (
+    FLOOD,
+    LONG,
+    NOW,
+    add_alert,
+    build_browser_site,
+    build_long_site,
+    make_site,
+)
 from click.testing import CliRunner
 
 from sitegen.build import PAGE_BUDGET_BYTES, build_site
@@ -18,39 +25,6 @@ from sitegen.cli import cli
 from sitegen.config import load_config
 from sitegen.i18n import catalog
 from sitegen.i18n_check import translation_problems
-
-SITE_TOML = """\
-[site]
-title = "Test Alerts"
-base_url = "https://alerts.test/"
-default_language = "en"
-languages = {languages}
-sender = "alerts@test.invalid"
-"""
-
-ALERT = """\
----
-title: {title}
-event: Flood
-category: Met
-severity: {severity}
-urgency: Expected
-certainty: Likely
-status: Actual
-msg_type: Alert
-sent: {sent}
-expires: 2026-12-26T07:00:00+09:00
-areas:
-  - name: {area}
-    geocodes: {{ISO3166-2: {code}}}
-references: []
----
-{body}
-
-## What to do
-
-- Keep away from the river and follow the instructions of the local authorities.
-"""
 
 
 class Head(HTMLParser):
@@ -85,29 +59,53 @@ def head(path: Path) -> Head:
     return parser
 
 
-def make_site(root: Path, languages: str = '["en", "ko"]') -> Path:
-    (root / "content" / "alerts").mkdir(parents=True)
-    shutil.copytree(REPO / "templates", root / "templates")
-    (root / "site.toml").write_text(SITE_TOML.format(languages=languages), "utf-8")
-    return root
-
-
-def add_alert(root: Path, name: str, **fields: str) -> None:
-    values = {
-        "title": "Flood watch",
-        "severity": "Severe",
-        "sent": "2026-11-25T07:00:00+09:00",
-        "area": "Seoul",
-        "code": "KR-11",
-        "body": "The river is rising.",
-    }
-    values.update(fields)
-    (root / "content" / "alerts" / f"{name}.md").write_text(ALERT.format(**values), "utf-8")
-
-
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_browser_site(tmp_path_factory.mktemp("markup") / "site")
+
+
+@pytest.fixture(scope="module")
+def long_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_long_site(tmp_path_factory.mktemp("long") / "site")
+
+
+def test_the_long_site_is_what_its_tests_expect(long_pages: Path) -> None:
+    """tests/browser/test_long_content.py looks at these: two pages of areas and of Seoul."""
+    assert (long_pages / "areas/page/2/index.html").is_file()
+    assert (long_pages / "areas/kr-11/page/2/index.html").is_file()
+    assert "<pre><code>" in (long_pages / f"alerts/{LONG}-update/index.html").read_text("utf-8")
+
+
+def test_history_marks_a_title_in_another_language(long_pages: Path) -> None:
+    """The Arabic alert's history lists the English update: its title says lang="en" (WCAG
+    3.1.2; a screen reader read it with an Arabic voice), its link hreflang="en", as the
+    alert lists do; the page's own Arabic message needs neither."""
+    page = (long_pages / f"alerts/{LONG}/ar/index.html").read_text("utf-8")
+    history = page.split('<ol class="history">')[1].split("</ol>")[0]
+    assert f'<a href="/alerts/{LONG}-update/" hreflang="en">' in history
+    assert '<span dir="auto" lang="en">Flash flood update for ' in history
+    assert '<span dir="auto">فيضان مفاجئ</span>' in history
+    banner = page.split('<p class="banner"')[1].split("</p>")[0]
+    assert f'<a href="/alerts/{LONG}-update/" hreflang="en">' in banner
+    english = (long_pages / f"alerts/{LONG}/index.html").read_text("utf-8")
+    assert "hreflang=" not in english.split("<main")[1].split("</main>")[0]
+
+
+@pytest.mark.parametrize(
+    ("rel", "title"),
+    [
+        ("areas/index.html", "Areas · Test Alerts"),
+        ("areas/page/2/index.html", "Areas · Page 2 of 2 · Test Alerts"),
+        ("areas/kr-11/page/2/index.html", "Seoul · Page 2 of 2 · Test Alerts"),
+        ("ar/areas/page/2/index.html", "المناطق · الصفحة 2 من 2 · Test Alerts"),
+    ],
+)
+def test_each_page_of_a_list_has_its_own_title(long_pages: Path, rel: str, title: str) -> None:
+    """Page 2 had page 1's title: a reader who followed "Next page" heard the same title, and
+    tabs and history could not tell them apart (WCAG 2.4.2)."""
+    h = head(long_pages / rel)
+    assert h.title == title
+    assert h.meta["og:title"] == title.rsplit(" · ", 1)[0]
 
 
 def test_every_page_fits_the_brotli_budget(pages: Path) -> None:
