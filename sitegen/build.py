@@ -1640,16 +1640,38 @@ def _budget_size(path: str, data: bytes) -> int:
 def _budget_warnings(outputs: dict[str, cache.Output]) -> tuple[Problem, ...]:
     """A warning for each HTML page over the 14,000-byte brotli budget."""
     return tuple(
-        Problem(
-            path,
-            0,
-            f"page is {br:,} bytes after brotli, over the {PAGE_BUDGET_BYTES:,}"
-            "-byte budget: citizens on slow networks wait for extra round trips",
-            "warning",
-        )
+        over_budget(path, br)
         for path, br in sorted(
             (p, out[2]) for p, out in outputs.items() if out[2] > PAGE_BUDGET_BYTES
         )
+    )
+
+
+_LISTS = ("archive", "areas")  # first folders of list pages (under a language's folder too)
+
+
+def over_budget(path: str, size: int) -> Problem:
+    """The warning for page `path`, `size` bytes after brotli: what it costs citizens and what
+    to shorten, by the kind of page (alert pages, the home page, list pages)."""
+    if path.startswith("alerts/") or "/alerts/" in path:
+        shorten = (
+            "shorten this alert's text; a long list of areas or a long chain of updates also "
+            "adds to every page of the chain"
+        )
+    elif path.endswith("404.html"):
+        shorten = "shorten templates/404.html or what base.html adds to every page"
+    elif len(parts := path.split("/")) == 1 or len(parts) == 2 and parts[0] not in _LISTS:
+        shorten = (  # index.html, ko/index.html: the home page lists the active alerts
+            "lower [site] home_max_alerts in site.toml, or shorten the titles of active alerts"
+        )
+    else:
+        shorten = "shorten the titles of the alerts it lists, or the templates' shared parts"
+    return Problem(
+        path,
+        0,
+        f"page is {size:,} bytes after brotli, over the {PAGE_BUDGET_BYTES:,}-byte budget: "
+        f"citizens on slow networks wait for extra round trips; {shorten}",
+        "warning",
     )
 
 
@@ -1666,13 +1688,7 @@ def largest_page(bundle: Bundle) -> tuple[str, int]:
 def page_budget_warnings(bundle: Bundle) -> list[Problem]:
     """A warning for each HTML page of an in-memory bundle over the 14,000-byte brotli budget."""
     return [
-        Problem(
-            path,
-            0,
-            f"page is {size:,} bytes after brotli, over the {PAGE_BUDGET_BYTES:,}"
-            "-byte budget: citizens on slow networks wait for extra round trips",
-            "warning",
-        )
+        over_budget(path, size)
         for path, f in sorted(bundle.items())
         if path.endswith(".html")
         # brotli never shrinks HTML below ~1/20; only pages that could be over are compressed

@@ -20,7 +20,7 @@ from browser_support import (
 )
 from click.testing import CliRunner
 
-from sitegen.build import PAGE_BUDGET_BYTES, build_site
+from sitegen.build import PAGE_BUDGET_BYTES, build_site, over_budget
 from sitegen.cli import cli
 from sitegen.config import load_config
 from sitegen.i18n import catalog
@@ -250,3 +250,23 @@ def test_check_warns_about_a_page_over_the_budget(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "alerts/2026-11-25-flood/index.html: warning: page is" in result.output
     assert "over the 14,000-byte budget" in result.output
+    assert "shorten this alert's text" in result.output  # what to do, for an official
+
+
+@pytest.mark.parametrize(
+    ("path", "advice"),
+    [
+        ("alerts/2026-11-25-flood/index.html", "shorten this alert's text"),
+        ("alerts/2026-11-25-flood/ko/index.html", "shorten this alert's text"),
+        ("ko/alerts/x/index.html", "shorten this alert's text"),
+        ("index.html", "lower [site] home_max_alerts"),
+        ("ko/index.html", "lower [site] home_max_alerts"),
+        ("zh-hant/index.html", "lower [site] home_max_alerts"),
+        ("areas/index.html", "titles of the alerts it lists"),
+        ("404.html", "templates/404.html"),
+        ("archive/page/2/index.html", "titles of the alerts it lists"),
+        ("areas/kr-11/index.html", "titles of the alerts it lists"),
+    ],
+)
+def test_the_budget_warning_says_what_to_shorten(path: str, advice: str) -> None:
+    assert advice in over_budget(path, 15_000).message
