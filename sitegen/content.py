@@ -741,10 +741,40 @@ def _check_body(f: _Fields, doc: Document) -> None:
             )
         if references and "&#" in text:
             _check_char_references(f, text, doc.body_line + index)
+    if (line := _code_block_line(doc.body)) is not None:
+        f.problems.append(
+            Problem(
+                doc.rel,
+                doc.body_line + line,
+                "this line is indented by four spaces or more, so the page shows it as code "
+                "(small fixed-width letters, as a program would be); remove the spaces before it "
+                "unless that is what you want",
+                "warning",
+            )
+        )
     if not doc.body.strip():
         f.warn("the alert has no text below the front matter: say what happened and what to do")
     elif not INSTRUCTION_RE.search(doc.body):
         f.warn("no '## What to do' section: citizens look for instructions first")
+
+
+def _code_block_line(body: str) -> int | None:
+    """The index of the body's first line Markdown takes as code (an indented block), or None.
+    Officials indent text by accident (a paste, a tab); a list item's indented paragraph is
+    no code, so Markdown decides, for the rare body with a line indented at all."""
+    if "\n    " not in f"\n{body}" and "\n\t" not in f"\n{body}":
+        return None
+    import html
+
+    from sitegen.body import to_html
+
+    found = re.search(r"<pre><code>([^\n]*)", to_html(body))
+    if found is None:
+        return None
+    first = html.unescape(found[1]).strip()
+    lines = body.split("\n")
+    indented = [i for i, text in enumerate(lines) if text.startswith(("    ", "\t"))]
+    return next((i for i in indented if lines[i].strip() == first), indented[0])
 
 
 def _check_char_references(f: _Fields, text: str, line: int) -> None:

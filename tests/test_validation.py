@@ -184,6 +184,20 @@ CASES = [
         "replace the 'TODO:' text",
     ),
     ("no-instruction", GOOD.split("## What to do")[0], 1, "warning", "no '## What to do'"),
+    (
+        "indented-text",
+        GOOD.replace("The river is rising.", "The river is rising.\n\n    Call 119 now."),
+        19,
+        "warning",
+        "indented by four spaces or more, so the page shows it as code",
+    ),
+    (
+        "tab-indented-text",
+        GOOD.replace("- Keep away from the river.", "- Keep away.\n\nNow:\n\n\tCall 119."),
+        25,
+        "warning",
+        "indented by four spaces or more, so the page shows it as code",
+    ),
     ("no-body", GOOD.split("The river")[0], 1, "warning", "no text below the front matter"),
     ("huge", GOOD + "x" * 1_000_001, 0, "error", "must be under 1,000,000 bytes"),
     # encodings and layouts editors produce: a located message each, never a traceback
@@ -942,3 +956,16 @@ def test_a_static_page_link_is_checked_too(tmp_site: TmpSite) -> None:
     assert link_warnings(tmp_site, GOOD) == [
         f"content/pages/about.md:6: warning: the link /areas/kr-1/ {TYPO}"
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "- Keep away from the river.\n\n    Even at night, keep away.",  # a list item's paragraph
+        "1. Leave now.\n    Take water.",  # a list item's second line
+        "The river is rising.\n    It rose 2 m.",  # a paragraph's second line
+    ],
+)
+def test_indented_text_that_stays_text_is_not_warned_about(tmp_site: TmpSite, body: str) -> None:
+    problems = problems_for(tmp_site, "a.md", GOOD.replace("- Keep away from the river.", body))
+    assert not [p for p in problems if "code" in p.message], [str(p) for p in problems]
