@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -10,6 +9,8 @@ import click
 
 from publish.connect import open_target, resolve_settings
 from publish.doctor import run_doctor
+from sitegen.errors import DoctorError
+from sitegen.json_report import JsonCommand, dumps
 from sitegen.options import edgerc_option, load, site_option
 
 EXAMPLES = """\b
@@ -34,7 +35,7 @@ invalidation is sent: CloudFront has no harmless one.
 """
 
 
-@click.command("doctor", epilog=EXAMPLES)
+@click.command("doctor", cls=JsonCommand, epilog=EXAMPLES)
 @site_option
 @click.option(
     "--target",
@@ -81,5 +82,10 @@ def doctor_command(
     )
     store = open_target(settings.target, config.root, config.output_path, config.source_paths)
     report = run_doctor(config, settings, store, probe_akamai=not no_probe, write_test=write_test)
-    click.echo(json.dumps(report.to_json(), indent=1, ensure_ascii=False) if as_json else report)
+    if as_json:
+        if not report.ok:  # the failure document, the checklist in it
+            raise DoctorError(report.failed(), document=report.to_json())
+        click.echo(dumps(report.to_json()))
+        return
+    click.echo(report)
     sys.exit(0 if report.ok else 1)

@@ -10,7 +10,7 @@ publish holds the lock (EX_TEMPFAIL: try again later), 130 interrupted (Ctrl-C, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,17 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 
 
 class SitegenError(click.ClickException):
-    """Base class: a user-caused failure with a clear message (exit code 1)."""
+    """Base class: a user-caused failure with a clear message (exit code 1). ``problems``
+    and ``document`` (what the command could still say) go into its --json failure document
+    (sitegen/json_report.py)."""
 
     exit_code = 1
     kind = "error"
+    problems: tuple[Problem, ...] = ()
+
+    def __init__(self, message: str, *, document: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.document: Mapping[str, Any] = document or {}
 
 
 class ConfigError(SitegenError):
@@ -55,15 +62,27 @@ class ContentError(SitegenError):
 
     kind = "content"
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(
+        self,
+        problems: Iterable[Problem],
+        message: str | None = None,
+        *,
+        document: Mapping[str, Any] | None = None,
+    ) -> None:
         self.problems = tuple(problems)
-        super().__init__(_listed(self.problems))
+        super().__init__(message or _listed(self.problems), document=document)
 
     @classmethod
-    def summary_only(cls, count: int) -> SitegenError:
-        """The closing line alone, for when the problems were already printed one by one."""
+    def summary_only(
+        cls, problems: Sequence[Problem], document: Mapping[str, Any] | None = None
+    ) -> ContentError:
+        """The closing line alone as the message, for when the problems were already printed
+        one by one (--json lists them all, warnings too)."""
+        count = sum(p.severity == "error" for p in problems)
         fix = "fix it" if count == 1 else "fix them"
-        return SitegenError(f"{plural(count, 'problem')} found; {fix} and run again.")
+        return cls(
+            problems, f"{plural(count, 'problem')} found; {fix} and run again.", document=document
+        )
 
 
 class BuildError(SitegenError):
@@ -95,6 +114,12 @@ def _listed(problems: tuple[Problem, ...]) -> str:
     return f"{lines}\n{plural(errors, 'problem')} found; nothing was built."
 
 
+class DoctorError(SitegenError):
+    """A check of `sitegen doctor` failed: publishing would not work as set up."""
+
+    kind = "doctor"
+
+
 class PublishError(SitegenError):
     """Publishing failed; the message says what was done and how to finish. ``plan``: the
     plan's JSON form (``Plan.to_json()``) when the failure came after planning."""
@@ -102,7 +127,7 @@ class PublishError(SitegenError):
     kind = "publish"
 
     def __init__(self, message: str, *, plan: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, document={"plan": plan} if plan is not None else None)
         self.plan = plan
 
     def extended(self, more: str) -> PublishError:

@@ -463,3 +463,67 @@ def test_now_at_a_clock_change_asks_for_the_offset(
     result = sitegen("status", "--now", local, cwd=tmp_site.root)
     assert result.returncode == 2 and said in result.stderr, result.stderr
     assert sitegen("status", "--now", local + "-05:00", cwd=tmp_site.root).returncode == 0
+
+
+# The --json contract: whatever ends a command run with --json (or check's --format json),
+# stdout holds one JSON document; a failure's has the same shape for every command.
+JSON_FAILURES = [
+    # (command line, exit code, error kind, what else the document keeps)
+    (("check", "--json", "--site", "{empty}"), 1, "config", ("alerts", "errors", "warnings")),
+    (("check", "--format", "json"), 1, "content", ("alerts", "errors", "warnings")),
+    (("check", "--json", "--now", "tomorrow"), 2, "usage", ("alerts", "errors", "warnings")),
+    (("status", "--json", "--site", "{empty}"), 1, "config", ()),
+    (("status", "--json"), 1, "content", ("active", "next_change")),
+    (("status", "--json", "--now", "2026-03-08T02:30", "--site", "{ny}"), 2, "usage", ()),
+    (("publish", "--json", "--site", "{empty}"), 1, "config", ("dry_run", "plan")),
+    (("publish", "--json", "--dry-run"), 1, "content", ("dry_run", "plan")),
+    (("publish", "--json", "--max-deletes", "x"), 2, "usage", ("dry_run", "plan")),
+    (("doctor", "--json", "--site", "{empty}"), 1, "config", ()),
+    (("doctor", "--json", "--target", "folder:_published"), 1, "doctor", ("checks", "target")),
+    (("rollback", "--json", "--list", "--site", "{empty}"), 1, "config", ("dry_run", "plan")),
+    (("rollback", "--json", "--previous", "--list"), 2, "usage", ("dry_run", "plan")),
+    (("rollback", "--json", "--previous"), 1, "publish", ("dry_run", "plan")),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "kind", "kept"), JSON_FAILURES)
+def test_every_json_failure_has_one_shape(
+    example_site: TmpSite,
+    tmp_path: Path,
+    args: tuple[str, ...],
+    code: int,
+    kind: str,
+    kept: tuple[str, ...],
+) -> None:
+    """{"ok": false, "error": {"kind", "exit_code", "message", "cause"}, "problems": [...]}
+    and what the command could still say; the message is also on stderr, as without --json.
+    Was: `check` and `status` gave "error" as a string and nothing on stderr, `doctor` and
+    every usage error printed no JSON at all."""
+    (tmp_path / "empty").mkdir()
+    ny = tmp_path / "ny"
+    ny.mkdir()
+    (ny / "site.toml").write_text(SITE_TOML_NY)
+    example_site.add("zz-bad.md", alert_text(severity="Severe!"))
+    folders = {"{empty}": str(tmp_path / "empty"), "{ny}": str(ny)}
+    result = sitegen(*(folders.get(a, a) for a in args), cwd=example_site.root)
+    assert result.returncode == code, result.stdout + result.stderr
+    doc = json.loads(result.stdout)  # one document, nothing else
+    assert doc["ok"] is False
+    assert set(doc["error"]) == {"kind", "exit_code", "message", "cause"}
+    assert doc["error"]["kind"] == kind and doc["error"]["exit_code"] == code
+    assert doc["error"]["message"] and doc["error"]["message"] in result.stderr
+    assert isinstance(doc["problems"], list)
+    for problem in doc["problems"]:
+        assert set(problem) == {"path", "line", "severity", "message"}
+    if kind == "content":
+        assert "content/alerts/zz-bad.md" in [p["path"] for p in doc["problems"]]
+    assert set(kept) <= set(doc), sorted(doc)
+
+
+SITE_TOML_NY = """[site]
+title = "T"
+base_url = "https://alerts.test/"
+default_language = "en"
+sender = "a@test.invalid"
+timezone = "America/New_York"
+"""
