@@ -18,6 +18,9 @@ from sitegen.cli import may_exit_quickly, sigterm_interrupts
 from sitegen.errors import RefusedError
 from sitegen.json_report import JsonCommand, dumps
 from sitegen.options import (
+    AKAMAI,
+    DISTRIBUTION,
+    TARGET,
     dry_run_option,
     edgerc_option,
     load,
@@ -48,8 +51,9 @@ Exit codes:
   0   published (with --dry-run: the publish would go through)
   1   failed; the message says what was done and what to run (a lock whose holder
       died also exits 1: it needs a person to decide on --force)
-  2   wrong usage (an unknown option, a malformed number or date); a wrong --target,
-      --cloudfront or --akamai exits 1, as the same mistake in site.toml does
+  2   wrong usage, before anything is built: an unknown option, a malformed value
+      (--max-deletes x, --now tomorrow, --target ftp://x, --cloudfront abc); the same
+      mistake in site.toml exits 1
   4   refused by a safety limit (--max-deletes, an empty bundle, a --now far from the
       clock); nothing was changed; --dry-run exits 4 too when the publish would be refused
   75  another publish holds the lock: nothing was changed, try again later
@@ -64,19 +68,19 @@ With --json, stdout holds one JSON object whatever happens: "ok": true with the 
 @site_option
 @click.option(
     "--target",
-    metavar="s3://BUCKET[/PREFIX]|folder:PATH",
+    type=TARGET,
     help="Where to publish. Default: [publish] target in site.toml, else folder:_published.",
 )
 @click.option(
     "--cloudfront",
     multiple=True,
-    metavar="DIST_ID",
+    type=DISTRIBUTION,
     help="Invalidate changed paths on this CloudFront distribution (repeatable).",
 )
 @click.option(
     "--akamai",
     multiple=True,
-    metavar="SECTION[@staging|@production]",
+    type=AKAMAI,
     help="Purge changed URLs with Akamai Fast Purge using this .edgerc section "
     "(repeatable; network defaults to production).",
 )

@@ -11,7 +11,7 @@ from publish.connect import open_target, resolve_settings
 from publish.doctor import run_doctor
 from sitegen.errors import DoctorError
 from sitegen.json_report import JsonCommand, dumps
-from sitegen.options import edgerc_option, load, site_option
+from sitegen.options import AKAMAI, DISTRIBUTION, TARGET, edgerc_option, load, site_option
 
 EXAMPLES = """\b
 Examples:
@@ -25,7 +25,7 @@ HeadObject, GetDistributionConfig; for a site under a path, the manifest at the 
 root, where an old copy of the site may still be online) and, for Akamai, a signed purge of
 an empty list, which Fast Purge refuses after checking the signature. Credentials are never
 printed. Exit code 1 when a check fails; a warning (!) needs a person but not a fix to
-publish, and exits 0.
+publish, and exits 0; 2 for a malformed option (--target ftp://x).
 \b
 All ✓ proves that AWS accepts the credentials and that they may list and read the target,
 read its versioning and the distribution's config. Reads cannot prove the rights publish
@@ -39,19 +39,19 @@ invalidation is sent: CloudFront has no harmless one.
 @site_option
 @click.option(
     "--target",
-    metavar="s3://BUCKET[/PREFIX]|folder:PATH",
+    type=TARGET,
     help="Target to check. Default: [publish] target in site.toml.",
 )
 @click.option(
     "--cloudfront",
     multiple=True,
-    metavar="DIST_ID",
+    type=DISTRIBUTION,
     help="Check this CloudFront distribution (repeatable).",
 )
 @click.option(
     "--akamai",
     multiple=True,
-    metavar="SECTION[@staging|@production]",
+    type=AKAMAI,
     help="Check these Fast Purge credentials (repeatable).",
 )
 @edgerc_option

@@ -13,6 +13,10 @@ from publish.report import dry_run_refusal, make_progress, publish_failure_keys
 from publish.rollback import describe_state, list_states, rollback, states_json, states_text
 from sitegen.json_report import JsonCommand, dumps
 from sitegen.options import (
+    AKAMAI,
+    DISTRIBUTION,
+    MANIFEST_ID,
+    TARGET,
     dry_run_option,
     edgerc_option,
     load,
@@ -44,26 +48,26 @@ with --dry-run), 75 another publish holds the lock, 130 interrupted.
 @click.option(
     "--to",
     "to",
-    metavar="MANIFEST_ID",
+    type=MANIFEST_ID,
     help="Restore this kept state (an id or a unique prefix of 6+ characters, from --list).",
 )
 @click.option("--previous", is_flag=True, help="Restore the state live before the current one.")
 @click.option("--list", "show_list", is_flag=True, help="List the kept states and exit.")
 @click.option(
     "--target",
-    metavar="s3://BUCKET[/PREFIX]|folder:PATH",
+    type=TARGET,
     help="Where to roll back. Default: [publish] target in site.toml.",
 )
 @click.option(
     "--cloudfront",
     multiple=True,
-    metavar="DIST_ID",
+    type=DISTRIBUTION,
     help="Invalidate what changed on this CloudFront distribution (repeatable).",
 )
 @click.option(
     "--akamai",
     multiple=True,
-    metavar="SECTION[@staging|@production]",
+    type=AKAMAI,
     help="Purge what changed with Akamai Fast Purge (repeatable).",
 )
 @edgerc_option

@@ -414,6 +414,8 @@ def target_problem(spec: str) -> str | None:
     """What is wrong with a publish target, `s3://BUCKET[/PREFIX]` or `folder:PATH`, if anything."""
     if spec.startswith("s3://"):
         bucket = spec.removeprefix("s3://").partition("/")[0]
+        if not bucket:
+            return "the bucket name is missing (e.g. s3://alerts-example-gov/site)"
         return None if _BUCKET.fullmatch(bucket) else f"{bucket!r} is not an S3 bucket name"
     if spec.startswith("folder:") and spec.removeprefix("folder:").strip():
         return None

@@ -527,3 +527,37 @@ default_language = "en"
 sender = "a@test.invalid"
 timezone = "America/New_York"
 """
+
+
+# A malformed value on the command line is a usage error (exit 2, click's words, before
+# anything is read or built); the same mistake in site.toml stays exit 1, on its line.
+USAGE_ERRORS = [
+    (("publish", "--target", "s3://"), "--target", "'s3://': the bucket name is missing"),
+    (("publish", "--target", "ftp://x"), "--target", "expected s3://BUCKET[/PREFIX] or folder:"),
+    (("publish", "--target", "folder:"), "--target", "expected s3://BUCKET[/PREFIX] or folder:"),
+    (("publish", "--target", "s3://Bad_Bucket"), "--target", "'Bad_Bucket' is not an S3 bucket"),
+    (("publish", "--cloudfront", "abc"), "--cloudfront", "'abc': not a distribution id like"),
+    (("publish", "--akamai", "x@nowhere"), "--akamai", "'x@nowhere': expected EDGERC_SECTION"),
+    (("publish", "--akamai", "@staging"), "--akamai", "'@staging': expected EDGERC_SECTION"),
+    (("publish", "--now", "tomorrow"), "--now", "'tomorrow' is not a date and time"),
+    (("publish", "--max-deletes", "-1"), "--max-deletes", "-1 is not in the range x>=0"),
+    (("doctor", "--target", "ftp://x"), "--target", "expected s3://BUCKET[/PREFIX] or folder:"),
+    (("doctor", "--cloudfront", "abc"), "--cloudfront", "not a distribution id like"),
+    (("doctor", "--akamai", "x@y"), "--akamai", "'x@y': expected EDGERC_SECTION"),
+    (("rollback", "--list", "--target", "folder:"), "--target", "expected s3://BUCKET"),
+    (("rollback", "--previous", "--cloudfront", "x"), "--cloudfront", "not a distribution id"),
+    (("rollback", "--to", "abc"), "--to", "'abc': give 6 or more characters of"),
+    (("rollback", "--to", "zzzzzzz"), "--to", "'zzzzzzz': not the id of a published state"),
+    (("build", "--now", "2026-13-01"), "--now", "'2026-13-01' is not a date and time"),
+]
+
+
+@pytest.mark.parametrize(("args", "option", "said"), USAGE_ERRORS)
+def test_a_malformed_value_is_a_usage_error(
+    example_site: TmpSite, args: tuple[str, ...], option: str, said: str
+) -> None:
+    result = sitegen(*args, cwd=example_site.root)
+    assert result.returncode == 2, result.stderr
+    assert f"Error: Invalid value for '{option}': " in result.stderr
+    assert said in result.stderr
+    assert not (example_site.root / "public").exists()  # nothing was built
