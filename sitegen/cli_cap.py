@@ -10,7 +10,7 @@ import click
 
 from sitegen.cap_import import ImportedFile, import_cap
 from sitegen.config import SiteConfig
-from sitegen.errors import ContentError, Problem, SitegenError, plural
+from sitegen.errors import ContentError, Problem, SitegenError, plural, write_failed
 from sitegen.json_report import JsonCommand, dumps, problems_json
 from sitegen.options import load, now_option, resolve_now, site_option
 from sitegen.salvage import Salvaged, load_valid
@@ -111,7 +111,10 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
             f"{', '.join(clashes)}: already {'exists' if len(clashes) == 1 else 'exist'}; "
             f"nothing was written. Use --force to replace {'it' if len(clashes) == 1 else 'them'}."
         )
-    folder.mkdir(parents=True, exist_ok=True)
     for path, file in zip(paths, files, strict=True):
-        path.write_text(file.text, encoding="utf-8")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(file.text, encoding="utf-8")
+        except OSError as exc:
+            raise write_failed(exc, path) from exc
     return paths

@@ -121,5 +121,5 @@ class JsonCommand(click.Command):
 
 def _asks_for_json(args: list[str]) -> bool:
     before = args[: args.index("--")] if "--" in args else args
-    pairs = zip(before, [*before[1:], ""], strict=True)
+    pairs = zip(before, [*before[1:], ""], strict=False)  # each with the next (or "")
     return any(a in ("--json", "--format=json") or (a, b) == ("--format", "json") for a, b in pairs)

@@ -84,7 +84,7 @@ def site_option(func: F) -> F:
     return click.option(
         "--site",
         "site_file",
-        type=click.Path(path_type=Path),
+        type=click.Path(path_type=Path, readable=False),  # load_config says why it cannot
         default="site.toml",  # the help says where else it looks: no "[default: ...]"
         envvar="SITEGEN_SITE",
         callback=_find_site,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen_fixtures import TmpSite, alert_text, run_sitegen
+from sitegen_fixtures import TmpSite, alert_text, run_sitegen, unprivileged
 
 NOW = "2026-11-25T12:00:00+09:00"
 
@@ -561,3 +561,95 @@ def test_a_malformed_value_is_a_usage_error(
     assert f"Error: Invalid value for '{option}': " in result.stderr
     assert said in result.stderr
     assert not (example_site.root / "public").exists()  # nothing was built
+
+
+# A file sitegen may not read or write is the system's answer, not a bug in sitegen: the
+# message names the file and says what to do (was: "internal error … This is a bug in
+# sitegen", exit 3, or the build's advice to give the right to *write* a template).
+def unprivileged_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run_sitegen(*args, cwd=cwd, preexec_fn=unprivileged)
+
+
+@pytest.mark.usefixtures("enforced_permissions")
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_an_unreadable_template_is_named_with_what_to_do(
+    example_site: TmpSite, command: str
+) -> None:
+    template = example_site.root / "templates" / "base.html"
+    if template.is_symlink():
+        template.write_text(template.read_text())
+    template.chmod(0)
+    result = unprivileged_run(command, "--now", NOW, cwd=example_site.root)
+    assert result.returncode == 1, result.stderr
+    assert "templates/base.html" in result.stderr
+    assert "cannot read" in result.stderr and "the right to read it" in result.stderr
+    assert "bug" not in result.stderr and "write" not in result.stderr
+
+
+@pytest.mark.usefixtures("enforced_permissions")
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_an_unreadable_templates_folder_is_not_replaced_by_the_theme(
+    example_site: TmpSite, command: str
+) -> None:
+    """The theme stands in for a template the site lacks: a folder sitegen may not list
+    looked empty, so the site silently built with sitegen's own theme."""
+    (example_site.root / "templates").chmod(0)
+    try:
+        result = unprivileged_run(command, "--now", NOW, cwd=example_site.root)
+    finally:
+        (example_site.root / "templates").chmod(0o755)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "templates: cannot read the folder: Permission denied; give the user" in result.stderr
+    assert "the right to read it" in result.stderr
+    assert not (example_site.root / "public").exists()
+
+
+@pytest.mark.usefixtures("enforced_permissions")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("new", "Storm", "--area", "Seoul", "--no-input"),
+        ("new", "--cancel", "2026-11-25-han-river-flood-watch"),
+    ],
+)
+def test_new_in_a_folder_it_may_not_write_says_so(
+    example_site: TmpSite, args: tuple[str, ...]
+) -> None:
+    alerts = example_site.root / "content" / "alerts"
+    alerts.chmod(0o555)
+    try:
+        result = unprivileged_run(*args, cwd=example_site.root)
+    finally:
+        alerts.chmod(0o755)
+    assert result.returncode == 1, result.stderr
+    assert "content/alerts/" in result.stderr and "cannot write it (Permission denied)" in (
+        result.stderr
+    )
+    assert "the right to write there" in result.stderr and "bug" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("infra", "cloudformation", "--out", "{tmp}/no/such/folder/stack.json"),
+        ("init", "{tmp}/file/site"),
+    ],
+)
+def test_a_file_that_cannot_be_written_is_not_called_a_bug(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    (tmp_path / "file").write_text("a file where a folder is needed")
+    result = sitegen(*(a.replace("{tmp}", str(tmp_path)) for a in args), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "bug" not in result.stderr and "internal error" not in result.stderr
+    assert f"{tmp_path}/" in result.stderr and "cannot write" in result.stderr
+
+
+@pytest.mark.usefixtures("enforced_permissions")
+def test_an_unreadable_site_toml_is_not_a_usage_error(example_site: TmpSite) -> None:
+    """Was exit 2, "Invalid value for '--site': Path 'site.toml' is not readable": nothing
+    was wrong with the command line."""
+    (example_site.root / "site.toml").chmod(0)
+    result = unprivileged_run("check", cwd=example_site.root)
+    assert result.returncode == 1, result.stderr
+    assert "site.toml: cannot read the file: Permission denied; give the user" in result.stderr
