@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -653,3 +655,85 @@ def test_an_unreadable_site_toml_is_not_a_usage_error(example_site: TmpSite) -> 
     result = unprivileged_run("check", cwd=example_site.root)
     assert result.returncode == 1, result.stderr
     assert "site.toml: cannot read the file: Permission denied; give the user" in result.stderr
+
+
+# Every example a --help shows runs as shown: click accepts it, and those that need no
+# network, terminal or file the site lacks are run for real on a copy of the example site.
+def help_examples() -> list[list[str]]:
+    """The words of each `sitegen …` command in the example blocks of every --help (up to
+    where the shell command ends: a pipe, a redirection, a comment, `&&`)."""
+    import click
+    from click.testing import CliRunner
+
+    from sitegen.cli import cli
+
+    found: list[list[str]] = []
+    paths: list[list[str]] = [[]]
+    while paths:
+        path = paths.pop(0)
+        command = cli
+        for name in path:
+            sub = command.get_command(click.Context(command), name)  # type: ignore[attr-defined]
+            assert sub is not None
+            command = sub
+        if isinstance(command, click.Group):
+            paths += [[*path, n] for n in command.list_commands(click.Context(command))]
+        text = CliRunner().invoke(cli, [*path, "--help"]).stdout
+        heading = re.compile(r"^( *)(Examples?:|A typical session:)$")
+        indent = None
+        for line in text.splitlines():
+            if (match := heading.match(line)) is not None:
+                indent = len(match[1])
+            elif indent is not None and len(line) - len(line.lstrip()) > indent and line.strip():
+                for command_line in re.findall(r"(?<![\w.-])sitegen[ \t]+(\S.*)", line):
+                    end = re.search(r"\s(?:\||&&|>|2>|#)|$", command_line)
+                    found.append(shlex.split(command_line[: end.start() if end else None]))
+            else:
+                indent = None
+    return found
+
+
+HELP_EXAMPLES = help_examples()
+NEEDS_MORE = ("serve", "import-cap", "--cloudfront", "--akamai", "--to")
+
+
+def test_the_examples_of_every_help_are_found() -> None:
+    shown = {" ".join(words) for words in HELP_EXAMPLES}
+    assert "new Heavy rain warning --severity Severe --area Seoul" in shown  # sitegen --help
+    assert "import-cap -" in shown  # after a pipe
+    assert {"init alerts", "serve"} <= shown  # `sitegen init alerts && cd alerts && sitegen serve`
+    assert "status --json" in shown and "infra cloudformation --out stack.json" in shown
+    assert "rollback --to 3f9c2a71b0de --cloudfront E2QWRUHEXAMPLE" in shown
+    assert len(HELP_EXAMPLES) >= 30
+
+
+@pytest.mark.parametrize("words", HELP_EXAMPLES, ids=" ".join)
+def test_every_help_example_runs_as_shown(
+    example_site: TmpSite, words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    from sitegen.cli import cli
+
+    monkeypatch.chdir(example_site.root)  # the site is found from the working folder
+    command: click.Command = cli
+    parent = click.Context(cli, info_name="sitegen")
+    rest = list(words)
+    while isinstance(command, click.Group):  # down to the command the words name
+        sub = command.get_command(parent, rest[0])
+        assert sub is not None, f"sitegen {' '.join(words)}: no command {rest[0]!r}"
+        command, parent = sub, click.Context(sub, info_name=rest[0], parent=parent)
+        rest = rest[1:]
+    command.make_context(parent.info_name, rest, parent=parent.parent)  # click accepts them
+    if any(w in NEEDS_MORE or w.startswith("s3://") for w in words):
+        return  # the network, a terminal, a running server, or files the site lacks
+    if words == ["new"]:  # asks step by step, at a terminal
+        return
+    if words[0] in ("publish", "rollback", "doctor"):
+        assert run_sitegen("publish", "-q", cwd=example_site.root).returncode == 0
+    if "--previous" in words:  # a state to go back to
+        example_site.add("late.md", alert_text(expires="2099-01-01T00:00:00+09:00"))
+        assert run_sitegen("publish", "-q", cwd=example_site.root).returncode == 0
+    editor = {**os.environ, "EDITOR": "true", "VISUAL": "true"}  # --edit: saved as it is
+    result = run_sitegen(*words, cwd=example_site.root, input="", env=editor)
+    assert result.returncode == 0, result.stdout + result.stderr
