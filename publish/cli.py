@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,10 +13,14 @@ from publish.connect import ignored_flags, open_invalidators, open_target, resol
 from publish.layout import PassedChecks, checked_layout_notes, old_copies_notes
 from publish.local import read_local
 from publish.plan import Limits
-from publish.report import dry_run_refusal, json_on_failure, make_progress
+from publish.report import dry_run_refusal, make_progress, publish_failure_keys
 from sitegen.cli import may_exit_quickly, sigterm_interrupts
 from sitegen.errors import RefusedError
+from sitegen.json_report import JsonCommand, dumps
 from sitegen.options import (
+    AKAMAI,
+    DISTRIBUTION,
+    TARGET,
     dry_run_option,
     edgerc_option,
     load,
@@ -48,35 +51,36 @@ Exit codes:
   0   published (with --dry-run: the publish would go through)
   1   failed; the message says what was done and what to run (a lock whose holder
       died also exits 1: it needs a person to decide on --force)
-  2   wrong usage (an unknown option, a malformed number or date); a wrong --target,
-      --cloudfront or --akamai exits 1, as the same mistake in site.toml does
+  2   wrong usage, before anything is built: an unknown option, a malformed value
+      (--max-deletes x, --now tomorrow, --target ftp://x, --cloudfront abc); the same
+      mistake in site.toml exits 1
   4   refused by a safety limit (--max-deletes, an empty bundle, a --now far from the
       clock); nothing was changed; --dry-run exits 4 too when the publish would be refused
   75  another publish holds the lock: nothing was changed, try again later
   130 interrupted (Ctrl-C, SIGTERM); the message says what was done
-With --json, stdout holds one JSON object whatever happens (but a usage error): "ok": true
-with the result, or "ok": false with "error": {"kind", "exit_code", "message"} and the
-"plan" when one was made.
+With --json, stdout holds one JSON object whatever happens: "ok": true with the result, or
+"ok": false with "error": {"kind", "exit_code", "message", "cause"}, "problems" and the
+"plan" when one was made (docs/operations.md, JSON output).
 """
 
 
-@click.command("publish", epilog=EXAMPLES)
+@click.command("publish", cls=JsonCommand, failure_keys=publish_failure_keys, epilog=EXAMPLES)
 @site_option
 @click.option(
     "--target",
-    metavar="s3://BUCKET[/PREFIX]|folder:PATH",
+    type=TARGET,
     help="Where to publish. Default: [publish] target in site.toml, else folder:_published.",
 )
 @click.option(
     "--cloudfront",
     multiple=True,
-    metavar="DIST_ID",
+    type=DISTRIBUTION,
     help="Invalidate changed paths on this CloudFront distribution (repeatable).",
 )
 @click.option(
     "--akamai",
     multiple=True,
-    metavar="SECTION[@staging|@production]",
+    type=AKAMAI,
     help="Purge changed URLs with Akamai Fast Purge using this .edgerc section "
     "(repeatable; network defaults to production).",
 )
@@ -122,55 +126,54 @@ def publish_command(
     """Upload what changed to S3 or a folder, in an order that never breaks a page, then
     invalidate exactly the changed paths on CloudFront and/or Akamai, then delete what was
     removed. Builds the site first unless --no-build."""
-    with json_on_failure(as_json, dry_run=dry_run):
-        config = load(site_file)
-        at = localize(now, config)  # --now as an instant (None: the clock's, at the build)
-        if at is not None and not force:
-            _refuse_another_now(at)
-        settings = resolve_settings(
-            config.publish,
-            target=target,
-            cloudfront=cloudfront,
-            akamai=akamai,
-            max_deletes=max_deletes,
-            edgerc=edgerc,
-        )
-        for note in ignored_flags(settings, wait=wait):
-            click.echo(f"note: {note}", err=True)
-        # Every setting is checked (and the clients made) before a build that may take a while.
-        store = open_target(settings.target, config.root, config.output_path, config.source_paths)
-        echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
-        invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
-        passed = PassedChecks(config.root)  # asks the cloud only for settings not seen fine
-        layout = checked_layout_notes(store, config.base_url, invalidators, passed)
-        for note in layout:
-            click.echo(f"note: {note}", err=True)
-        if not no_build:
-            from sitegen.build import build_site
+    config = load(site_file)
+    at = localize(now, config)  # --now as an instant (None: the clock's, at the build)
+    if at is not None and not force:
+        _refuse_another_now(at)
+    settings = resolve_settings(
+        config.publish,
+        target=target,
+        cloudfront=cloudfront,
+        akamai=akamai,
+        max_deletes=max_deletes,
+        edgerc=edgerc,
+    )
+    for note in ignored_flags(settings, wait=wait):
+        click.echo(f"note: {note}", err=True)
+    # Every setting is checked (and the clients made) before a build that may take a while.
+    store = open_target(settings.target, config.root, config.output_path, config.source_paths)
+    echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+    invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
+    passed = PassedChecks(config.root)  # asks the cloud only for settings not seen fine
+    layout = checked_layout_notes(store, config.base_url, invalidators, passed)
+    for note in layout:
+        click.echo(f"note: {note}", err=True)
+    if not no_build:
+        from sitegen.build import build_site
 
-            # linger: the build's ~1,000,000 cached objects are not freed one by one on return
-            # (~30 ms at 10,000 alerts); with the quick exit below, a one-alert `sitegen
-            # publish` at 10,000 alerts took ~0.15 s less (A/B of 14 pairs, 1.27 -> 1.12 s)
-            with sigterm_interrupts():
-                report = build_site(config, resolve_now(at, config), linger=True)
-            if not (quiet or as_json):
-                click.echo(report.summary(), err=True)
-        local = read_local(config.output_path, just_built=not no_build)
-        moved = old_copies_notes(store, config.base_url, local.files, passed)  # root → path
-        for note in moved:
-            click.echo(f"note: {note}", err=True)
-        options = PublishOptions(
-            Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
-        )
-        progress = make_progress(quiet=quiet or as_json)
+        # linger: the build's ~1,000,000 cached objects are not freed one by one on return
+        # (~30 ms at 10,000 alerts); with the quick exit below, a one-alert `sitegen
+        # publish` at 10,000 alerts took ~0.15 s less (A/B of 14 pairs, 1.27 -> 1.12 s)
         with sigterm_interrupts():
-            outcome = publish(local, store, invalidators, options, progress=progress)
-        outcome = dataclasses.replace(outcome, notes=(*layout, *moved, *outcome.notes))
-        if (refused := dry_run_refusal(outcome)) is not None:
-            if not as_json:
-                click.echo(outcome)
-            raise refused
-    click.echo(json.dumps(outcome.to_json(), sort_keys=True, indent=1) if as_json else outcome)
+            report = build_site(config, resolve_now(at, config), linger=True)
+        if not (quiet or as_json):
+            click.echo(report.summary(), err=True)
+    local = read_local(config.output_path, just_built=not no_build)
+    moved = old_copies_notes(store, config.base_url, local.files, passed)  # root → path
+    for note in moved:
+        click.echo(f"note: {note}", err=True)
+    options = PublishOptions(
+        Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
+    )
+    progress = make_progress(quiet=quiet or as_json)
+    with sigterm_interrupts():
+        outcome = publish(local, store, invalidators, options, progress=progress)
+    outcome = dataclasses.replace(outcome, notes=(*layout, *moved, *outcome.notes))
+    if (refused := dry_run_refusal(outcome)) is not None:
+        if not as_json:
+            click.echo(outcome)
+        raise refused
+    click.echo(dumps(outcome.to_json()) if as_json else outcome)
     may_exit_quickly()  # everything is sent; botocore and the build need no teardown
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -10,7 +9,9 @@ import click
 
 from publish.connect import open_target, resolve_settings
 from publish.doctor import run_doctor
-from sitegen.options import edgerc_option, load, site_option
+from sitegen.errors import DoctorError
+from sitegen.json_report import JsonCommand, dumps
+from sitegen.options import AKAMAI, DISTRIBUTION, TARGET, edgerc_option, load, site_option
 
 EXAMPLES = """\b
 Examples:
@@ -24,7 +25,7 @@ HeadObject, GetDistributionConfig; for a site under a path, the manifest at the 
 root, where an old copy of the site may still be online) and, for Akamai, a signed purge of
 an empty list, which Fast Purge refuses after checking the signature. Credentials are never
 printed. Exit code 1 when a check fails; a warning (!) needs a person but not a fix to
-publish, and exits 0.
+publish, and exits 0; 2 for a malformed option (--target ftp://x).
 \b
 All ✓ proves that AWS accepts the credentials and that they may list and read the target,
 read its versioning and the distribution's config. Reads cannot prove the rights publish
@@ -34,23 +35,23 @@ invalidation is sent: CloudFront has no harmless one.
 """
 
 
-@click.command("doctor", epilog=EXAMPLES)
+@click.command("doctor", cls=JsonCommand, epilog=EXAMPLES)
 @site_option
 @click.option(
     "--target",
-    metavar="s3://BUCKET[/PREFIX]|folder:PATH",
+    type=TARGET,
     help="Target to check. Default: [publish] target in site.toml.",
 )
 @click.option(
     "--cloudfront",
     multiple=True,
-    metavar="DIST_ID",
+    type=DISTRIBUTION,
     help="Check this CloudFront distribution (repeatable).",
 )
 @click.option(
     "--akamai",
     multiple=True,
-    metavar="SECTION[@staging|@production]",
+    type=AKAMAI,
     help="Check these Fast Purge credentials (repeatable).",
 )
 @edgerc_option
@@ -81,5 +82,10 @@ def doctor_command(
     )
     store = open_target(settings.target, config.root, config.output_path, config.source_paths)
     report = run_doctor(config, settings, store, probe_akamai=not no_probe, write_test=write_test)
-    click.echo(json.dumps(report.to_json(), indent=1, ensure_ascii=False) if as_json else report)
+    if as_json:
+        if not report.ok:  # the failure document, the checklist in it
+            raise DoctorError(report.failed(), document=report.to_json())
+        click.echo(dumps(report.to_json()))
+        return
+    click.echo(report)
     sys.exit(0 if report.ok else 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -10,9 +9,14 @@ import click
 from publish.apply import PublishOptions
 from publish.connect import open_invalidators, open_target, resolve_settings
 from publish.plan import Limits
-from publish.report import dry_run_refusal, json_on_failure, make_progress
+from publish.report import dry_run_refusal, make_progress, publish_failure_keys
 from publish.rollback import describe_state, list_states, rollback, states_json, states_text
+from sitegen.json_report import JsonCommand, dumps
 from sitegen.options import (
+    AKAMAI,
+    DISTRIBUTION,
+    MANIFEST_ID,
+    TARGET,
     dry_run_option,
     edgerc_option,
     load,
@@ -39,31 +43,31 @@ with --dry-run), 75 another publish holds the lock, 130 interrupted.
 """
 
 
-@click.command("rollback", epilog=EXAMPLES)
+@click.command("rollback", cls=JsonCommand, failure_keys=publish_failure_keys, epilog=EXAMPLES)
 @site_option
 @click.option(
     "--to",
     "to",
-    metavar="MANIFEST_ID",
+    type=MANIFEST_ID,
     help="Restore this kept state (an id or a unique prefix of 6+ characters, from --list).",
 )
 @click.option("--previous", is_flag=True, help="Restore the state live before the current one.")
 @click.option("--list", "show_list", is_flag=True, help="List the kept states and exit.")
 @click.option(
     "--target",
-    metavar="s3://BUCKET[/PREFIX]|folder:PATH",
+    type=TARGET,
     help="Where to roll back. Default: [publish] target in site.toml.",
 )
 @click.option(
     "--cloudfront",
     multiple=True,
-    metavar="DIST_ID",
+    type=DISTRIBUTION,
     help="Invalidate what changed on this CloudFront distribution (repeatable).",
 )
 @click.option(
     "--akamai",
     multiple=True,
-    metavar="SECTION[@staging|@production]",
+    type=AKAMAI,
     help="Purge what changed with Akamai Fast Purge (repeatable).",
 )
 @edgerc_option
@@ -89,39 +93,36 @@ def rollback_command(
 ) -> None:
     """Restore the published site to an earlier published state, in the safe publish order,
     then invalidate exactly what changed and delete what that state did not have."""
-    with json_on_failure(as_json, dry_run=dry_run):
-        if show_list + previous + (to is not None) != 1:
-            raise click.UsageError("give exactly one of --to MANIFEST_ID, --previous or --list")
-        config = load(site_file)
-        settings = resolve_settings(
-            config.publish,
-            target=target,
-            cloudfront=cloudfront,
-            akamai=akamai,
-            max_deletes=max_deletes,
-            edgerc=edgerc,
-        )
-        store = open_target(settings.target, config.root, config.output_path, config.source_paths)
-        if show_list:
-            states, remote = list_states(store)
-            text = states_text(states, remote.manifest_id, store.name)
-            click.echo(
-                json.dumps(states_json(states, remote.manifest_id), indent=1) if as_json else text
-            )
-            return
-        echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
-        invalidators = open_invalidators(settings, config.base_url, wait=False, echo=echo)
-        options = PublishOptions(
-            Limits(settings.max_deletes, force), dry_run, lock_timeout_s=settings.lock_timeout_s
-        )
-        progress = make_progress(quiet=quiet or as_json)
-        kept, outcome = rollback(store, to, invalidators, options, progress=progress)
-        if (refused := dry_run_refusal(outcome)) is not None:
-            if not as_json:
-                click.echo(outcome)
-            raise refused
+    if show_list + previous + (to is not None) != 1:
+        raise click.UsageError("give exactly one of --to MANIFEST_ID, --previous or --list")
+    config = load(site_file)
+    settings = resolve_settings(
+        config.publish,
+        target=target,
+        cloudfront=cloudfront,
+        akamai=akamai,
+        max_deletes=max_deletes,
+        edgerc=edgerc,
+    )
+    store = open_target(settings.target, config.root, config.output_path, config.source_paths)
+    if show_list:
+        states, remote = list_states(store)
+        text = states_text(states, remote.manifest_id, store.name)
+        click.echo(dumps(states_json(states, remote.manifest_id)) if as_json else text)
+        return
+    echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+    invalidators = open_invalidators(settings, config.base_url, wait=False, echo=echo)
+    options = PublishOptions(
+        Limits(settings.max_deletes, force), dry_run, lock_timeout_s=settings.lock_timeout_s
+    )
+    progress = make_progress(quiet=quiet or as_json)
+    kept, outcome = rollback(store, to, invalidators, options, progress=progress)
+    if (refused := dry_run_refusal(outcome)) is not None:
+        if not as_json:
+            click.echo(outcome)
+        raise refused
     if as_json:
         doc = {**outcome.to_json(), "rolled_back_to": kept.id}
-        click.echo(json.dumps(doc, sort_keys=True, indent=1))
+        click.echo(dumps(doc))
     else:
         click.echo(f"Rollback to {describe_state(kept)}\n{outcome}")

@@ -78,6 +78,11 @@ class DoctorReport:
     def ok(self) -> bool:
         return all(c.status != "fail" for c in self.checks)
 
+    def failed(self) -> str:
+        """The failed checks, named in one line."""
+        names = [c.name for c in self.checks if c.status == "fail"]
+        return f"{plural(len(names), 'check')} failed: {', '.join(names)}."
+
     def to_json(self) -> dict[str, Any]:
         return {
             "target": self.target,
@@ -100,10 +105,9 @@ class DoctorReport:
             lines.append(f"  {_MARK[c.status]} {c.name}: {c.detail}")
             if c.fix and c.status != "ok":
                 lines.append(f"      fix: {c.fix}")
-        failed = sum(c.status == "fail" for c in self.checks)
         warned = sum(c.status == "warn" for c in self.checks)
         warnings = f" ({plural(warned, 'warning')}: see above)" if warned else ""
-        lines.append(f"All checks passed{warnings}." if self.ok else f"{failed} check(s) failed.")
+        lines.append(f"All checks passed{warnings}." if self.ok else self.failed())
         return "\n".join(lines)
 
 

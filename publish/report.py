@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
@@ -13,7 +11,7 @@ import click
 
 from publish.cdn.base import InvalidationReceipt
 from publish.plan import GROUP_TITLES, Plan, human_size
-from sitegen.errors import PublishError, RefusedError, SitegenError, plural
+from sitegen.errors import RefusedError, plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,51 +114,10 @@ def dry_run_refusal(outcome: Outcome) -> RefusedError | None:
     return RefusedError(message, plan=plan.to_json())
 
 
-def failure_json(error: SitegenError, *, dry_run: bool) -> dict[str, Any]:
-    """What ``--json`` prints when the command fails: the error (``kind`` from sitegen.errors,
-    ``cause`` the AWS failure behind it, as publish.aws.diagnose names it, or null; the exit
-    code; the message shown on stderr) and the plan when the failure came after it."""
-    return {
-        "ok": False,
-        "dry_run": dry_run,
-        "error": {
-            "kind": error.kind,
-            "cause": _cause(error),
-            "exit_code": error.exit_code,
-            "message": error.message,
-        },
-        "plan": error.plan if isinstance(error, PublishError) else None,
-    }
-
-
-def _cause(error: BaseException) -> str | None:
-    """What the AWS failure behind ``error`` was (``publish.aws.diagnose``), if there is one."""
-    if "botocore" not in sys.modules:  # no AWS client was made, so no AWS failure
-        return None
-    from publish.aws import diagnose
-
-    seen: BaseException | None = error
-    for _ in range(8):  # a publish error ← a target error ← botocore's
-        if seen is None:
-            break
-        if (found := diagnose(seen)) is not None:
-            return found.kind
-        seen = seen.__cause__
-    return None
-
-
-@contextmanager
-def json_on_failure(enabled: bool, *, dry_run: bool) -> Iterator[None]:
-    """With --json, a failure still prints one JSON object on stdout (``"ok": false``), so
-    ``sitegen publish --json > report.json`` never leaves an empty file; the error then goes
-    to stderr and sets the exit code as usual."""
-    try:
-        yield
-    except SitegenError as exc:
-        if enabled:
-            doc = failure_json(exc, dry_run=dry_run)
-            click.echo(json.dumps(doc, sort_keys=True, indent=1))
-        raise
+def publish_failure_keys(params: Mapping[str, Any]) -> dict[str, Any]:
+    """publish's and rollback's keys in a --json failure document: the plan when the failure
+    came after planning (PublishError.document), else null."""
+    return {"dry_run": bool(params.get("dry_run")), "plan": None}
 
 
 class Progress(Protocol):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from sitegen.errors import Problem
@@ -41,40 +40,3 @@ def advice(site: Site) -> list[Problem]:
                 )
             )
     return sorted(found, key=lambda p: (p.path, p.line, p.message))
-
-
-def problems_json(problems: tuple[Problem, ...] | list[Problem], alerts: int) -> str:
-    """Stable JSON for editors and CI annotations."""
-    errors = sum(p.severity == "error" for p in problems)
-    document = {
-        "ok": errors == 0,
-        "alerts": alerts,
-        "errors": errors,
-        "warnings": len(problems) - errors,
-        "problems": [problem_json(p) for p in problems],
-    }
-    return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False)
-
-
-def problem_json(problem: Problem) -> dict[str, object]:
-    return {
-        "path": problem.path,
-        "line": problem.line,
-        "severity": problem.severity,
-        "message": problem.message,
-    }
-
-
-def error_json(message: str) -> str:
-    """The `check --format json` document when nothing could be checked (site.toml missing
-    or wrong): still one document, with the error. (Template mistakes are problems, located
-    like the content's.)"""
-    document = {
-        "ok": False,
-        "alerts": 0,
-        "errors": 1,
-        "warnings": 0,
-        "error": message,
-        "problems": [],
-    }
-    return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False)

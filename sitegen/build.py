@@ -53,7 +53,15 @@ from sitegen.content import (
     require_site,
     scan_content,
 )
-from sitegen.errors import BuildError, ContentError, Problem, TemplateError, plural
+from sitegen.errors import (
+    BuildError,
+    ContentError,
+    Problem,
+    TemplateError,
+    in_the_way,
+    plural,
+    system_advice,
+)
 from sitegen.model import Alert, Site, shape
 
 if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when there is some
@@ -329,14 +337,6 @@ _OUTPUT_AFTER = {
     "written": "{out} holds the new build, but its cache in {cache} could not be saved",
 }
 _IN_THE_WAY = "a file where sitegen needs a folder"
-_ADVICE = {
-    errno.ENOSPC: "Free some disk space",
-    errno.EDQUOT: "Free some disk space (your quota is full)",
-    errno.EFBIG: "Raise the limit on file sizes (ulimit -f) or free some disk space",
-    errno.EACCES: "Give the user who builds the right to write there",
-    errno.EPERM: "Give the user who builds the right to write there",
-    errno.EROFS: "Build on a disk that can be written to",
-}
 
 
 class _Build:
@@ -388,11 +388,13 @@ class _Build:
             out=self.out_dir, cache=self.root / cache.CACHE_DIR
         )
         if exc.errno in (errno.ENOTDIR, errno.EEXIST):  # name the file that is in the way
-            path = Path(where)
-            found = next((p for p in (path, *path.parents) if p.is_file()), None)
+            found = in_the_way(Path(where))
             if found is not None:
                 return f"{found}: {_IN_THE_WAY}. Move it away, then build again."
-        advice = _ADVICE.get(exc.errno or 0, "Fix that")
+        # content/ and templates/ the build only reads; the rest it writes (output, cache)
+        sources = [p.resolve() for p in self.config.source_paths]
+        reading = any(Path(where).resolve().is_relative_to(s) for s in sources)
+        advice = system_advice(exc, reading=reading, who="builds")
         return f"{where}: {exc.strerror or exc}. {output}. {advice}, then build again."
 
     def _run(self) -> BuildReport:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from sitegen import __version__
-from sitegen.errors import BuildInterrupted, ContentError, SitegenError, plural
+from sitegen.errors import BuildInterrupted, ContentError, plural
+from sitegen.json_report import JsonCommand, dumps, problems_json
 from sitegen.options import load, now_option, resolve_now, site_option
 
 if TYPE_CHECKING:
@@ -83,7 +84,11 @@ def cli(debug: bool) -> None:
     """
 
 
-@cli.command()
+def _check_failure_keys(params: object) -> dict[str, int]:
+    return {"alerts": 0, "errors": 1, "warnings": 0}  # nothing could be checked
+
+
+@cli.command(cls=JsonCommand, failure_keys=_check_failure_keys)
 @site_option
 @now_option
 @click.option(
@@ -99,24 +104,24 @@ def check(site_file: Path, now: datetime | None, output_format: str, as_json: bo
     """Check every alert and report every mistake at once, with file and line.
 
     \b
-    Exit code 0 when the site can be built (warnings may still be shown), 1 otherwise.
+    Exit code 0 when the site can be built (warnings may still be shown), 1 otherwise, 2 for
+    a mistake in the command line.
     Example:
       sitegen check
       content/alerts/quake.md:4: severity 'Severe!' is not one of Extreme, Severe, ...
     """
-    from sitegen.advice import error_json
-
+    loaded, valid = _check(site_file, now)
+    errors = len(loaded.errors)
     if output_format == "json" or as_json:  # --json: as status, publish and doctor spell it
-        try:
-            _check_json(site_file, now)
-        except SitegenError as exc:  # nothing could be checked: still one document
-            click.echo(error_json(exc.format_message()))
-            sys.exit(exc.exit_code)
-    loaded, _valid = _check(site_file, now)
+        counts = {"alerts": valid, "errors": errors, "warnings": len(loaded.problems) - errors}
+        if errors:
+            raise ContentError.summary_only(loaded.problems, document=counts)
+        click.echo(dumps({**counts, "ok": True, "problems": problems_json(loaded.problems)}))
+        return
     for problem in loaded.problems:
         click.echo(str(problem), err=True)
-    if loaded.errors:
-        raise ContentError.summary_only(len(loaded.errors))
+    if errors:
+        raise ContentError.summary_only(loaded.problems)
     groups = loaded.site.groups if loaded.site else ()
     files = sum(len(g.versions) for g in groups)
     warned = f", {plural(len(loaded.problems), 'warning')}" if loaded.problems else ""
@@ -136,14 +141,6 @@ def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, int]:
     if loaded.site is not None:
         loaded = Loaded(loaded.site, (*loaded.problems, *advice(loaded.site)))
     return loaded, len(salvaged.site.groups)
-
-
-def _check_json(site_file: Path, now: datetime | None) -> NoReturn:
-    from sitegen.advice import problems_json
-
-    loaded, valid = _check(site_file, now)
-    click.echo(problems_json(loaded.problems, valid))
-    sys.exit(1 if loaded.errors else 0)
 
 
 @cli.command()

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
-from sitegen.advice import problem_json
 from sitegen.cap_import import ImportedFile, import_cap
 from sitegen.config import SiteConfig
-from sitegen.errors import ContentError, Problem, SitegenError, plural
+from sitegen.errors import ContentError, Problem, SitegenError, plural, write_failed
+from sitegen.json_report import JsonCommand, dumps, problems_json
 from sitegen.options import load, now_option, resolve_now, site_option
 from sitegen.salvage import Salvaged, load_valid
 from sitegen.status import format_status, site_status
 
 
-@click.command("status")
+@click.command("status", cls=JsonCommand)
 @site_option
 @now_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and schedulers.")
@@ -30,38 +28,28 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
     \b
     The published site only changes when an alert is sent, takes effect or expires, so a
     scheduler can run `sitegen publish` at exactly the printed `next change` instant.
+    A file with a mistake does not stop it: every valid alert is listed, the problems are
+    named, and it exits 1.
     Examples:
       sitegen status
       sitegen status --json | jq -r .next_change.at
     """
-    if as_json:
-        _status_json(site_file, now)
     config = load(site_file)
     salvaged = load_valid(config, resolve_now(now, config))
+    status = site_status(salvaged.site, config)
+    if as_json:  # one document: the status of what is valid, and every problem found
+        if salvaged.errors:
+            raise ContentError(
+                salvaged.problems, _left_out_note(salvaged), document=status.as_json()
+            )
+        document = {**status.as_json(), "ok": True, "problems": problems_json(salvaged.problems)}
+        click.echo(dumps(document))
+        return
     for problem in salvaged.problems:
         click.echo(str(problem), err=True)
-    click.echo(format_status(site_status(salvaged.site, config)))
+    click.echo(format_status(status))
     if salvaged.errors:
-        raise SitegenError(_left_out_note(salvaged))
-
-
-def _status_json(site_file: Path, now: datetime | None) -> NoReturn:
-    """One JSON document on stdout whatever happens: the status of what is valid, every
-    problem found, and `error` when nothing could be read (site.toml missing or wrong)."""
-    try:
-        config = load(site_file)
-        salvaged = load_valid(config, resolve_now(now, config))
-    except SitegenError as exc:
-        document: dict[str, object] = {"ok": False, "error": exc.format_message(), "problems": []}
-        click.echo(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True))
-        sys.exit(exc.exit_code)
-    document = {
-        **site_status(salvaged.site, config).as_json(),
-        "ok": not salvaged.errors,
-        "problems": [problem_json(p) for p in salvaged.problems],
-    }
-    click.echo(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True))
-    sys.exit(1 if salvaged.errors else 0)
+        raise ContentError(salvaged.problems, _left_out_note(salvaged))
 
 
 def _left_out_note(salvaged: Salvaged) -> str:
@@ -98,7 +86,7 @@ def import_cap_command(files: tuple[str, ...], site_file: Path, force: bool) -> 
     for problem in problems:
         click.echo(str(problem), err=True)
     if any(p.severity == "error" for p in problems):
-        raise ContentError.summary_only(sum(p.severity == "error" for p in problems))
+        raise ContentError.summary_only(problems)
     for path in write_imported(imported, config, force):
         click.echo(f"wrote {path.relative_to(config.root)}")
     click.echo("run `sitegen check`, then `sitegen build`")
@@ -123,7 +111,10 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
             f"{', '.join(clashes)}: already {'exists' if len(clashes) == 1 else 'exist'}; "
             f"nothing was written. Use --force to replace {'it' if len(clashes) == 1 else 'them'}."
         )
-    folder.mkdir(parents=True, exist_ok=True)
     for path, file in zip(paths, files, strict=True):
-        path.write_text(file.text, encoding="utf-8")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(file.text, encoding="utf-8")
+        except OSError as exc:
+            raise write_failed(exc, path) from exc
     return paths

@@ -8,6 +8,7 @@ import click
 from click.core import ParameterSource
 
 from sitegen import urls
+from sitegen.errors import write_failed
 from sitegen.infra import cloudformation_template, render_json
 from sitegen.options import load, site_option
 
@@ -52,5 +53,8 @@ def cloudformation(site_file: Path, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise write_failed(exc, out) from exc
         click.echo(f"wrote {out}")

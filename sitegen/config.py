@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from sitegen.errors import ConfigError
+from sitegen.errors import ConfigError, cannot_read
 
 DEFAULT_CACHE_CONTROL = {
     "immutable": "public, max-age=31536000, immutable",
@@ -146,6 +146,8 @@ def load_config(path: Path) -> SiteConfig:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:  # a permission: the system's answer, not the command line's
+        raise ConfigError(f"{path}: {cannot_read(exc)}") from exc
     text = text.removeprefix("\ufeff")  # a byte order mark some Windows editors add: harmless
     try:
         raw = tomllib.loads(text)
@@ -432,6 +434,8 @@ def target_problem(spec: str) -> str | None:
     """What is wrong with a publish target, `s3://BUCKET[/PREFIX]` or `folder:PATH`, if anything."""
     if spec.startswith("s3://"):
         bucket = spec.removeprefix("s3://").partition("/")[0]
+        if not bucket:
+            return "the bucket name is missing (e.g. s3://alerts-example-gov/site)"
         return None if _BUCKET.fullmatch(bucket) else f"{bucket!r} is not an S3 bucket name"
     if spec.startswith("folder:") and spec.removeprefix("folder:").strip():
         return None

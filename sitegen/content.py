@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sitegen.config import SiteConfig
-from sitegen.errors import ContentError, Problem
+from sitegen.errors import ContentError, Problem, cannot_read
 from sitegen.model import (
     Alert,
     AlertGroup,
@@ -234,7 +234,7 @@ def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[C
         except FileNotFoundError:  # removed or a dangling link since listing: no file to read
             continue
         except OSError as exc:  # in a folder that may be listed, not opened: never skipped
-            problems.append(Problem(rel, 0, f"cannot read the file: {exc.strerror}"))
+            problems.append(Problem(rel, 0, cannot_read(exc)))
     return files
 
 

@@ -10,8 +10,10 @@ publish holds the lock (EX_TEMPFAIL: try again later), 130 interrupted (Ctrl-C, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import errno
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
@@ -38,10 +40,17 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 
 
 class SitegenError(click.ClickException):
-    """Base class: a user-caused failure with a clear message (exit code 1)."""
+    """Base class: a user-caused failure with a clear message (exit code 1). ``problems``
+    and ``document`` (what the command could still say) go into its --json failure document
+    (sitegen/json_report.py)."""
 
     exit_code = 1
     kind = "error"
+    problems: tuple[Problem, ...] = ()
+
+    def __init__(self, message: str, *, document: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.document: Mapping[str, Any] = document or {}
 
 
 class ConfigError(SitegenError):
@@ -55,15 +64,27 @@ class ContentError(SitegenError):
 
     kind = "content"
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(
+        self,
+        problems: Iterable[Problem],
+        message: str | None = None,
+        *,
+        document: Mapping[str, Any] | None = None,
+    ) -> None:
         self.problems = tuple(problems)
-        super().__init__(_listed(self.problems))
+        super().__init__(message or _listed(self.problems), document=document)
 
     @classmethod
-    def summary_only(cls, count: int) -> SitegenError:
-        """The closing line alone, for when the problems were already printed one by one."""
+    def summary_only(
+        cls, problems: Sequence[Problem], document: Mapping[str, Any] | None = None
+    ) -> ContentError:
+        """The closing line alone as the message, for when the problems were already printed
+        one by one (--json lists them all, warnings too)."""
+        count = sum(p.severity == "error" for p in problems)
         fix = "fix it" if count == 1 else "fix them"
-        return SitegenError(f"{plural(count, 'problem')} found; {fix} and run again.")
+        return cls(
+            problems, f"{plural(count, 'problem')} found; {fix} and run again.", document=document
+        )
 
 
 class BuildError(SitegenError):
@@ -95,6 +116,12 @@ def _listed(problems: tuple[Problem, ...]) -> str:
     return f"{lines}\n{plural(errors, 'problem')} found; nothing was built."
 
 
+class DoctorError(SitegenError):
+    """A check of `sitegen doctor` failed: publishing would not work as set up."""
+
+    kind = "doctor"
+
+
 class PublishError(SitegenError):
     """Publishing failed; the message says what was done and how to finish. ``plan``: the
     plan's JSON form (``Plan.to_json()``) when the failure came after planning."""
@@ -102,7 +129,7 @@ class PublishError(SitegenError):
     kind = "publish"
 
     def __init__(self, message: str, *, plan: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, document={"plan": plan} if plan is not None else None)
         self.plan = plan
 
     def extended(self, more: str) -> PublishError:
@@ -136,3 +163,46 @@ class PublishInterrupted(PublishError):
 
     exit_code = 130
     kind = "interrupted"
+
+
+# What to do when the system refused to read or write a file: a full disk, a permission, a
+# read-only disk are the machine's state, not a bug in sitegen.
+_SYSTEM_ADVICE = {
+    errno.ENOSPC: "Free some disk space",
+    errno.EDQUOT: "Free some disk space (your quota is full)",
+    errno.EFBIG: "Raise the limit on file sizes (ulimit -f) or free some disk space",
+    errno.EROFS: "Use a disk that can be written to",
+}
+
+
+def system_advice(exc: OSError, *, reading: bool, who: str = "runs sitegen") -> str:
+    """What to do about ``exc``, met reading a file (``reading``) or writing one."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"Give the user who {who} the right to {'read it' if reading else 'write there'}"
+    path = Path(exc.filename) if exc.filename else None
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST) and path is not None:
+        found = in_the_way(path)
+        if found is not None:
+            return f"{found} is a file where a folder is needed: move it away"
+    if exc.errno == errno.ENOENT and not reading and path is not None:
+        return f"Create the folder {path.parent} first"
+    return _SYSTEM_ADVICE.get(exc.errno or 0, "Fix that")
+
+
+def in_the_way(path: Path) -> Path | None:
+    """The file among ``path`` and its parents that stands where a folder is needed."""
+    return next((p for p in (path, *path.parents) if p.is_file()), None)
+
+
+def cannot_read(exc: OSError, what: str = "file") -> str:
+    """The words for a file or folder the system would not let sitegen read."""
+    advice = system_advice(exc, reading=True)
+    return f"cannot read the {what}: {exc.strerror or exc}; {advice[0].lower()}{advice[1:]}"
+
+
+def write_failed(exc: OSError, path: Path | str) -> SitegenError:
+    """A file the system would not let sitegen write, named, with what to do."""
+    return SitegenError(
+        f"{exc.filename or path}: cannot write it ({exc.strerror or exc}). "
+        f"{system_advice(exc, reading=False)}, then run the command again."
+    )

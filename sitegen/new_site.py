@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sitegen.alert_file import alert_file_text
-from sitegen.errors import SitegenError
+from sitegen.errors import SitegenError, write_failed
 from sitegen.model import Alert, Area, Severity, Status
 from sitegen.scaffold import default_times, new_alert
 
@@ -38,6 +38,14 @@ GITIGNORE = """\
 
 
 def create_site(folder: Path, now: datetime) -> list[Path]:
+    """`_create_site`; a folder the system will not let sitegen write is said plainly."""
+    try:
+        return _create_site(folder, now)
+    except OSError as exc:
+        raise write_failed(exc, folder) from exc
+
+
+def _create_site(folder: Path, now: datetime) -> list[Path]:
     """Create a site in `folder` (made if missing): site.toml, templates/, one example alert
     in content/alerts/, and a .gitignore when there is none. Refuses, changing nothing, if
     site.toml, templates/ or content/ exists."""

@@ -9,7 +9,14 @@ from typing import Any, TypeVar
 
 import click
 
-from sitegen.config import SiteConfig, find_site_file, load_config
+from sitegen.config import (
+    SiteConfig,
+    akamai_problem,
+    distribution_problem,
+    find_site_file,
+    load_config,
+    target_problem,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,11 +43,48 @@ class InstantType(click.ParamType):  # type: ignore[type-arg]
         return parsed
 
 
+class CheckedText(click.ParamType):  # type: ignore[type-arg]
+    """A value whose shape one function checks (the same one that checks site.toml's, for a
+    [publish] value): a wrong one is a usage error, exit code 2, before anything is read."""
+
+    def __init__(self, name: str, problem: Callable[[str], str | None]) -> None:
+        self.name = name
+        self.problem = problem
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return self.name  # as written: click upper-cases names (S3://BUCKET|FOLDER:PATH)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if (problem := self.problem(str(value))) is not None:
+            self.fail(f"{str(value)!r}: {problem}", param, ctx)
+        return value
+
+
+def manifest_id_problem(value: str) -> str | None:
+    """What is wrong with a published state's id given to `rollback --to`, if anything (a
+    well-formed id that matches no kept state is found out later, from the target)."""
+    text = value.strip().lower()
+    if text and not all(c in "0123456789abcdef" for c in text):
+        return (
+            "not the id of a published state: ids are made of 0-9 and a-f, as `sitegen "
+            "rollback --list` shows them (e.g. 3f9c2a71b0de)"
+        )
+    if len(text) < 6:
+        return "give 6 or more characters of an id, as `sitegen rollback --list` shows them"
+    return None
+
+
+TARGET = CheckedText("s3://BUCKET[/PREFIX]|folder:PATH", target_problem)
+DISTRIBUTION = CheckedText("DIST_ID", distribution_problem)
+AKAMAI = CheckedText("SECTION[@staging|@production]", akamai_problem)
+MANIFEST_ID = CheckedText("MANIFEST_ID", manifest_id_problem)
+
+
 def site_option(func: F) -> F:
     return click.option(
         "--site",
         "site_file",
-        type=click.Path(path_type=Path),
+        type=click.Path(path_type=Path, readable=False),  # load_config says why it cannot
         default="site.toml",  # the help says where else it looks: no "[default: ...]"
         envvar="SITEGEN_SITE",
         callback=_find_site,

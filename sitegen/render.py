@@ -26,7 +26,7 @@ from sitegen.body import render_body
 from sitegen.bundle import Bundle, make_file, url_to_path
 from sitegen.cap import cap_files, cap_index, cap_xml, feed_standings, fit_feed, newest_first
 from sitegen.config import KNOWN_LANGUAGES, SiteConfig
-from sitegen.errors import BuildError, Problem, TemplateError
+from sitegen.errors import BuildError, Problem, TemplateError, cannot_read
 from sitegen.i18n import catalog, local_time, translator
 from sitegen.lifecycle import Standing, is_listed_on_home, issued, site_updated, standings
 from sitegen.model import Alert, AlertGroup, Phase, Site
@@ -418,8 +418,14 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
 
 
 def templates_folder_problem(config: SiteConfig) -> Problem | None:
-    """The site's templates/ folder, when it is missing."""
+    """The site's templates/ folder, when it is missing or cannot be read (which must stop
+    the build: the theme would silently stand in for every template it holds)."""
     if config.templates_path.is_dir():
+        try:
+            with os.scandir(config.templates_path) as entries:
+                next(entries, None)
+        except OSError as exc:
+            return Problem(str(config.templates_path), 0, cannot_read(exc, "folder"))
         return None
     return Problem(
         str(config.templates_path),

@@ -15,7 +15,7 @@ from pathlib import Path
 from sitegen.alert_file import alert_file_text, instruction_heading
 from sitegen.config import SiteConfig
 from sitegen.content import split_stem
-from sitegen.errors import SitegenError
+from sitegen.errors import SitegenError, write_failed
 from sitegen.i18n import LOCALES, catalog
 from sitegen.model import (
     Alert,
@@ -232,7 +232,6 @@ def write_alerts(alerts: tuple[Alert, ...], config: SiteConfig) -> list[Path]:
     """Create one file per alert (an alert and its translations) under content/alerts/: none
     when any exists already, and never overwriting one."""
     folder = config.content_path / "alerts"
-    folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / alert_filename(alert) for alert in alerts]
     for path in paths:
         if path.exists():
@@ -242,8 +241,19 @@ def write_alerts(alerts: tuple[Alert, ...], config: SiteConfig) -> list[Path]:
             )
     for path, alert in zip(paths, alerts, strict=True):
         try:
-            with path.open("x", encoding="utf-8") as file:
+            with _created(folder).joinpath(path.name).open("x", encoding="utf-8") as file:
                 file.write(alert_file_text(alert))
         except FileExistsError as exc:  # created since the check above, by someone else
             raise SitegenError(f"{path.relative_to(config.root)}: already exists") from exc
+        except OSError as exc:
+            raise write_failed(exc, path) from exc
     return paths
+
+
+def _created(folder: Path) -> Path:
+    """``folder``, made if missing; a file in its way is the system's answer, said plainly."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_failed(exc, folder) from exc
+    return folder

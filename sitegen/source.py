@@ -16,7 +16,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sitegen.errors import Problem
+from sitegen.errors import Problem, cannot_read
 
 MAX_FILE_BYTES = 1_000_000
 MAX_FRONT_MATTER_BYTES = 64_000
@@ -133,7 +133,7 @@ def read_document(
             with open(path, "rb") as file:
                 raw = file.read()
     except OSError as exc:
-        return None, [Problem(rel, 0, f"cannot read the file: {exc.strerror}")]
+        return None, [Problem(rel, 0, cannot_read(exc))]
     text, problems = decode(raw, rel)
     if text is None:
         return None, problems

@@ -20,7 +20,7 @@ import jinja2
 import jinja2.nodes as nodes
 
 from sitegen.config import SiteConfig
-from sitegen.errors import Problem
+from sitegen.errors import Problem, cannot_read
 from sitegen.render import (
     PAGE_TEMPLATES,
     _Environment,
@@ -108,6 +108,8 @@ def _parsed(env: jinja2.Environment, name: str, problems: list[Problem]) -> node
         problems.append(
             Problem(f"templates/{name}", 0, "template not found, nor in sitegen's own theme")
         )
+    except OSError as exc:  # the system's refusal (a permission), not the template's mistake
+        problems.append(Problem(f"templates/{name}", 0, cannot_read(exc)))
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
         problems.append(

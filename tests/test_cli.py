@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from sitegen_fixtures import TmpSite, alert_text, run_sitegen
+from sitegen_fixtures import TmpSite, alert_text, run_sitegen, unprivileged
 
 NOW = "2026-11-25T12:00:00+09:00"
 
@@ -463,3 +465,275 @@ def test_now_at_a_clock_change_asks_for_the_offset(
     result = sitegen("status", "--now", local, cwd=tmp_site.root)
     assert result.returncode == 2 and said in result.stderr, result.stderr
     assert sitegen("status", "--now", local + "-05:00", cwd=tmp_site.root).returncode == 0
+
+
+# The --json contract: whatever ends a command run with --json (or check's --format json),
+# stdout holds one JSON document; a failure's has the same shape for every command.
+JSON_FAILURES = [
+    # (command line, exit code, error kind, what else the document keeps)
+    (("check", "--json", "--site", "{empty}"), 1, "config", ("alerts", "errors", "warnings")),
+    (("check", "--format", "json"), 1, "content", ("alerts", "errors", "warnings")),
+    (("check", "--json", "--now", "tomorrow"), 2, "usage", ("alerts", "errors", "warnings")),
+    (("status", "--json", "--site", "{empty}"), 1, "config", ()),
+    (("status", "--json"), 1, "content", ("active", "next_change")),
+    (("status", "--json", "--now", "2026-03-08T02:30", "--site", "{ny}"), 2, "usage", ()),
+    (("publish", "--json", "--site", "{empty}"), 1, "config", ("dry_run", "plan")),
+    (("publish", "--json", "--dry-run"), 1, "content", ("dry_run", "plan")),
+    (("publish", "--json", "--max-deletes", "x"), 2, "usage", ("dry_run", "plan")),
+    (("doctor", "--json", "--site", "{empty}"), 1, "config", ()),
+    (("doctor", "--json", "--target", "folder:_published"), 1, "doctor", ("checks", "target")),
+    (("rollback", "--json", "--list", "--site", "{empty}"), 1, "config", ("dry_run", "plan")),
+    (("rollback", "--json", "--previous", "--list"), 2, "usage", ("dry_run", "plan")),
+    (("rollback", "--json", "--previous"), 1, "publish", ("dry_run", "plan")),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "kind", "kept"), JSON_FAILURES)
+def test_every_json_failure_has_one_shape(
+    example_site: TmpSite,
+    tmp_path: Path,
+    args: tuple[str, ...],
+    code: int,
+    kind: str,
+    kept: tuple[str, ...],
+) -> None:
+    """{"ok": false, "error": {"kind", "exit_code", "message", "cause"}, "problems": [...]}
+    and what the command could still say; the message is also on stderr, as without --json.
+    Was: `check` and `status` gave "error" as a string and nothing on stderr, `doctor` and
+    every usage error printed no JSON at all."""
+    (tmp_path / "empty").mkdir()
+    ny = tmp_path / "ny"
+    ny.mkdir()
+    (ny / "site.toml").write_text(SITE_TOML_NY)
+    example_site.add("zz-bad.md", alert_text(severity="Severe!"))
+    folders = {"{empty}": str(tmp_path / "empty"), "{ny}": str(ny)}
+    result = sitegen(*(folders.get(a, a) for a in args), cwd=example_site.root)
+    assert result.returncode == code, result.stdout + result.stderr
+    doc = json.loads(result.stdout)  # one document, nothing else
+    assert doc["ok"] is False
+    assert set(doc["error"]) == {"kind", "exit_code", "message", "cause"}
+    assert doc["error"]["kind"] == kind and doc["error"]["exit_code"] == code
+    assert doc["error"]["message"] and doc["error"]["message"] in result.stderr
+    assert isinstance(doc["problems"], list)
+    for problem in doc["problems"]:
+        assert set(problem) == {"path", "line", "severity", "message"}
+    if kind == "content":
+        assert "content/alerts/zz-bad.md" in [p["path"] for p in doc["problems"]]
+    assert set(kept) <= set(doc), sorted(doc)
+
+
+SITE_TOML_NY = """[site]
+title = "T"
+base_url = "https://alerts.test/"
+default_language = "en"
+sender = "a@test.invalid"
+timezone = "America/New_York"
+"""
+
+
+# A malformed value on the command line is a usage error (exit 2, click's words, before
+# anything is read or built); the same mistake in site.toml stays exit 1, on its line.
+USAGE_ERRORS = [
+    (("publish", "--target", "s3://"), "--target", "'s3://': the bucket name is missing"),
+    (("publish", "--target", "ftp://x"), "--target", "expected s3://BUCKET[/PREFIX] or folder:"),
+    (("publish", "--target", "folder:"), "--target", "expected s3://BUCKET[/PREFIX] or folder:"),
+    (("publish", "--target", "s3://Bad_Bucket"), "--target", "'Bad_Bucket' is not an S3 bucket"),
+    (("publish", "--cloudfront", "abc"), "--cloudfront", "'abc': not a distribution id like"),
+    (("publish", "--akamai", "x@nowhere"), "--akamai", "'x@nowhere': expected EDGERC_SECTION"),
+    (("publish", "--akamai", "@staging"), "--akamai", "'@staging': expected EDGERC_SECTION"),
+    (("publish", "--now", "tomorrow"), "--now", "'tomorrow' is not a date and time"),
+    (("publish", "--max-deletes", "-1"), "--max-deletes", "-1 is not in the range x>=0"),
+    (("doctor", "--target", "ftp://x"), "--target", "expected s3://BUCKET[/PREFIX] or folder:"),
+    (("doctor", "--cloudfront", "abc"), "--cloudfront", "not a distribution id like"),
+    (("doctor", "--akamai", "x@y"), "--akamai", "'x@y': expected EDGERC_SECTION"),
+    (("rollback", "--list", "--target", "folder:"), "--target", "expected s3://BUCKET"),
+    (("rollback", "--previous", "--cloudfront", "x"), "--cloudfront", "not a distribution id"),
+    (("rollback", "--to", "abc"), "--to", "'abc': give 6 or more characters of"),
+    (("rollback", "--to", "zzzzzzz"), "--to", "'zzzzzzz': not the id of a published state"),
+    (("build", "--now", "2026-13-01"), "--now", "'2026-13-01' is not a date and time"),
+]
+
+
+@pytest.mark.parametrize(("args", "option", "said"), USAGE_ERRORS)
+def test_a_malformed_value_is_a_usage_error(
+    example_site: TmpSite, args: tuple[str, ...], option: str, said: str
+) -> None:
+    result = sitegen(*args, cwd=example_site.root)
+    assert result.returncode == 2, result.stderr
+    assert f"Error: Invalid value for '{option}': " in result.stderr
+    assert said in result.stderr
+    assert not (example_site.root / "public").exists()  # nothing was built
+
+
+# A file sitegen may not read or write is the system's answer, not a bug in sitegen: the
+# message names the file and says what to do (was: "internal error … This is a bug in
+# sitegen", exit 3, or the build's advice to give the right to *write* a template).
+def unprivileged_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run_sitegen(*args, cwd=cwd, preexec_fn=unprivileged)
+
+
+@pytest.mark.usefixtures("enforced_permissions")
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_an_unreadable_template_is_named_with_what_to_do(
+    example_site: TmpSite, command: str
+) -> None:
+    template = example_site.root / "templates" / "base.html"
+    if template.is_symlink():
+        template.write_text(template.read_text())
+    template.chmod(0)
+    result = unprivileged_run(command, "--now", NOW, cwd=example_site.root)
+    assert result.returncode == 1, result.stderr
+    assert "templates/base.html" in result.stderr
+    assert "cannot read" in result.stderr and "the right to read it" in result.stderr
+    assert "bug" not in result.stderr and "write" not in result.stderr
+
+
+@pytest.mark.usefixtures("enforced_permissions")
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_an_unreadable_templates_folder_is_not_replaced_by_the_theme(
+    example_site: TmpSite, command: str
+) -> None:
+    """The theme stands in for a template the site lacks: a folder sitegen may not list
+    looked empty, so the site silently built with sitegen's own theme."""
+    (example_site.root / "templates").chmod(0)
+    try:
+        result = unprivileged_run(command, "--now", NOW, cwd=example_site.root)
+    finally:
+        (example_site.root / "templates").chmod(0o755)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "templates: cannot read the folder: Permission denied; give the user" in result.stderr
+    assert "the right to read it" in result.stderr
+    assert not (example_site.root / "public").exists()
+
+
+@pytest.mark.usefixtures("enforced_permissions")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("new", "Storm", "--area", "Seoul", "--no-input"),
+        ("new", "--cancel", "2026-11-25-han-river-flood-watch"),
+    ],
+)
+def test_new_in_a_folder_it_may_not_write_says_so(
+    example_site: TmpSite, args: tuple[str, ...]
+) -> None:
+    alerts = example_site.root / "content" / "alerts"
+    alerts.chmod(0o555)
+    try:
+        result = unprivileged_run(*args, cwd=example_site.root)
+    finally:
+        alerts.chmod(0o755)
+    assert result.returncode == 1, result.stderr
+    assert "content/alerts/" in result.stderr and "cannot write it (Permission denied)" in (
+        result.stderr
+    )
+    assert "the right to write there" in result.stderr and "bug" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("infra", "cloudformation", "--out", "{tmp}/no/such/folder/stack.json"),
+        ("init", "{tmp}/file/site"),
+    ],
+)
+def test_a_file_that_cannot_be_written_is_not_called_a_bug(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    (tmp_path / "file").write_text("a file where a folder is needed")
+    result = sitegen(*(a.replace("{tmp}", str(tmp_path)) for a in args), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "bug" not in result.stderr and "internal error" not in result.stderr
+    assert f"{tmp_path}/" in result.stderr and "cannot write" in result.stderr
+
+
+@pytest.mark.usefixtures("enforced_permissions")
+def test_an_unreadable_site_toml_is_not_a_usage_error(example_site: TmpSite) -> None:
+    """Was exit 2, "Invalid value for '--site': Path 'site.toml' is not readable": nothing
+    was wrong with the command line."""
+    (example_site.root / "site.toml").chmod(0)
+    result = unprivileged_run("check", cwd=example_site.root)
+    assert result.returncode == 1, result.stderr
+    assert "site.toml: cannot read the file: Permission denied; give the user" in result.stderr
+
+
+# Every example a --help shows runs as shown: click accepts it, and those that need no
+# network, terminal or file the site lacks are run for real on a copy of the example site.
+def help_examples() -> list[list[str]]:
+    """The words of each `sitegen …` command in the example blocks of every --help (up to
+    where the shell command ends: a pipe, a redirection, a comment, `&&`)."""
+    import click
+    from click.testing import CliRunner
+
+    from sitegen.cli import cli
+
+    found: list[list[str]] = []
+    paths: list[list[str]] = [[]]
+    while paths:
+        path = paths.pop(0)
+        command = cli
+        for name in path:
+            sub = command.get_command(click.Context(command), name)  # type: ignore[attr-defined]
+            assert sub is not None
+            command = sub
+        if isinstance(command, click.Group):
+            paths += [[*path, n] for n in command.list_commands(click.Context(command))]
+        text = CliRunner().invoke(cli, [*path, "--help"]).stdout
+        heading = re.compile(r"^( *)(Examples?:|A typical session:)$")
+        indent = None
+        for line in text.splitlines():
+            if (match := heading.match(line)) is not None:
+                indent = len(match[1])
+            elif indent is not None and len(line) - len(line.lstrip()) > indent and line.strip():
+                for command_line in re.findall(r"(?<![\w.-])sitegen[ \t]+(\S.*)", line):
+                    end = re.search(r"\s(?:\||&&|>|2>|#)|$", command_line)
+                    found.append(shlex.split(command_line[: end.start() if end else None]))
+            else:
+                indent = None
+    return found
+
+
+HELP_EXAMPLES = help_examples()
+NEEDS_MORE = ("serve", "import-cap", "--cloudfront", "--akamai", "--to")
+
+
+def test_the_examples_of_every_help_are_found() -> None:
+    shown = {" ".join(words) for words in HELP_EXAMPLES}
+    assert "new Heavy rain warning --severity Severe --area Seoul" in shown  # sitegen --help
+    assert "import-cap -" in shown  # after a pipe
+    assert {"init alerts", "serve"} <= shown  # `sitegen init alerts && cd alerts && sitegen serve`
+    assert "status --json" in shown and "infra cloudformation --out stack.json" in shown
+    assert "rollback --to 3f9c2a71b0de --cloudfront E2QWRUHEXAMPLE" in shown
+    assert len(HELP_EXAMPLES) >= 30
+
+
+@pytest.mark.parametrize("words", HELP_EXAMPLES, ids=" ".join)
+def test_every_help_example_runs_as_shown(
+    example_site: TmpSite, words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    from sitegen.cli import cli
+
+    monkeypatch.chdir(example_site.root)  # the site is found from the working folder
+    command: click.Command = cli
+    parent = click.Context(cli, info_name="sitegen")
+    rest = list(words)
+    while isinstance(command, click.Group):  # down to the command the words name
+        sub = command.get_command(parent, rest[0])
+        assert sub is not None, f"sitegen {' '.join(words)}: no command {rest[0]!r}"
+        command, parent = sub, click.Context(sub, info_name=rest[0], parent=parent)
+        rest = rest[1:]
+    command.make_context(parent.info_name, rest, parent=parent.parent)  # click accepts them
+    if any(w in NEEDS_MORE or w.startswith("s3://") for w in words):
+        return  # the network, a terminal, a running server, or files the site lacks
+    if words == ["new"]:  # asks step by step, at a terminal
+        return
+    if words[0] in ("publish", "rollback", "doctor"):
+        assert run_sitegen("publish", "-q", cwd=example_site.root).returncode == 0
+    if "--previous" in words:  # a state to go back to
+        example_site.add("late.md", alert_text(expires="2099-01-01T00:00:00+09:00"))
+        assert run_sitegen("publish", "-q", cwd=example_site.root).returncode == 0
+    editor = {**os.environ, "EDITOR": "true", "VISUAL": "true"}  # --edit: saved as it is
+    result = run_sitegen(*words, cwd=example_site.root, input="", env=editor)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -164,4 +164,4 @@ def test_json_is_one_document_even_when_nothing_can_be_read(tmp_site: TmpSite) -
     for args in (("check", "--format", "json"), ("status", "--json")):
         result = run_cli(tmp_site, *args)
         document = json.loads(result.stdout)
-        assert result.returncode == 1 and "no site.toml" in document["error"], args
+        assert result.returncode == 1 and "no site.toml" in document["error"]["message"], args

@@ -38,3 +38,13 @@ def test_every_aws_cause_is_in_operations() -> None:
     assert {"no_credentials", "unknown_key", "endpoint_unreachable"} <= causes
     for cause in sorted(causes):
         assert f"| `{cause}` |" in OPERATIONS, cause
+
+
+def test_every_error_kind_of_the_json_output_is_in_operations() -> None:
+    """`error.kind` of every --json failure document (sitegen/json_report.py) is explained."""
+    source = (REPO / "sitegen" / "errors.py").read_text(encoding="utf-8")
+    kinds = {*re.findall(r'^    kind = "([a-z_]+)"', source, re.MULTILINE), "usage", "internal"}
+    assert {"config", "content", "doctor", "refused", "lock_held"} <= kinds
+    section = OPERATIONS.split("## JSON output")[1].split("\n## ")[0]
+    for kind in sorted(kinds):
+        assert f"`{kind}`" in section, kind

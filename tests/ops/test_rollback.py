@@ -230,7 +230,7 @@ def test_cli_list_dry_run_and_previous_with_cloudfront(
     last = invalidated_paths(distribution)[-1]
     assert "/alerts/a3/*" in last or "/alerts/a3/" in last
     assert "/alerts/a1/index.html" in last or "/alerts/a1/*" in last
-    refused = site.run("rollback", "--previous", "--to", "abc", ok=False)
+    refused = site.run("rollback", "--previous", "--to", "3f9c2a71b0de", ok=False)
     assert refused.returncode == 2 and "exactly one of" in refused.stderr
 
 

@@ -110,8 +110,14 @@ def test_json_reports_a_refusal_with_its_plan(site: Path) -> None:
 
 
 def test_json_reports_a_configuration_error(site: Path) -> None:
-    doc = failure(publish(site, "--no-build", "--json", "--target", "s3://x"), 1, "config")
+    (site / "site.toml").write_text(SITE_TOML.replace("folder:out", "s3://x"))
+    doc = failure(publish(site, "--no-build", "--json"), 1, "config")
     assert "not an S3 bucket name" in doc["error"]["message"]
+
+
+def test_json_reports_a_malformed_flag_as_a_usage_error(site: Path) -> None:
+    doc = failure(publish(site, "--no-build", "--json", "--target", "s3://x"), 2, "usage")
+    assert "Invalid value for '--target': 's3://x': 'x' is not an S3" in doc["error"]["message"]
 
 
 def test_a_dry_run_of_a_plan_that_would_be_refused_exits_4(site: Path) -> None:
@@ -130,21 +136,24 @@ def test_a_dry_run_of_a_plan_that_would_be_refused_exits_4(site: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("setting", "message"),
+    ("setting", "code", "message"),
     [
-        (("--target", "s3://Bad_Bucket/x"), "'Bad_Bucket' is not an S3 bucket name"),
-        (("--target", "ftp://x"), "expected s3://BUCKET[/PREFIX] or folder:PATH"),
-        (("--cloudfront", "e-bad"), "not a distribution id like E2QWRUHEXAMPLE"),
-        (("--akamai", "x@nowhere"), "expected EDGERC_SECTION"),
-        (("--akamai", "x@staging", "--edgerc", "/nonexistent/.edgerc"), "/nonexistent/.edgerc"),
+        (("--target", "s3://Bad_Bucket/x"), 2, "'Bad_Bucket' is not an S3 bucket name"),
+        (("--target", "ftp://x"), 2, "expected s3://BUCKET[/PREFIX] or folder:PATH"),
+        (("--cloudfront", "e-bad"), 2, "not a distribution id like E2QWRUHEXAMPLE"),
+        (("--akamai", "x@nowhere"), 2, "expected EDGERC_SECTION"),
+        (("--akamai", "x@staging", "--edgerc", "/nonexistent/.edgerc"), 1, "/nonexistent/.edgerc"),
+        (("--target", "folder:content"), 1, "overlaps the site's own files"),
     ],
 )
 def test_settings_are_checked_before_the_build(
-    tmp_path: Path, setting: tuple[str, ...], message: str
+    tmp_path: Path, setting: tuple[str, ...], code: int, message: str
 ) -> None:
+    """A malformed flag is a usage error (exit 2); a well-formed one that does not fit this
+    site or machine (a folder inside the site, a missing .edgerc) fails as site.toml's would."""
     site = TmpSite(tmp_path / "site")
     result = CliRunner().invoke(publish_command, ["--site", str(site.root / "site.toml"), *setting])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == code, result.output
     assert message in result.stderr
     assert not (site.root / "public").exists()  # nothing was built
 

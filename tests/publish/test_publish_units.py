@@ -383,8 +383,8 @@ def test_cli_dry_run_json_and_publish(tmp_path: Path) -> None:
     result = runner.invoke(publish_command, [*args, "-q"])
     assert result.exit_code == 0, result.output
     assert "Published to folder:" in result.stdout and (tmp_path / "out/index.html").exists()
-    result = runner.invoke(publish_command, [*args, "--target", "s3://x"])
-    assert result.exit_code == 1 and "not an S3 bucket name" in result.output
+    result = runner.invoke(publish_command, [*args, "--target", "s3://x"])  # a usage error
+    assert result.exit_code == 2 and "not an S3 bucket name" in result.output
 
 
 def test_small_uploads_skip_the_100_continue_round_trip_large_ones_keep_it(bucket: str) -> None:
