@@ -16,15 +16,16 @@ import json
 import threading
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from sitegen import urls
-from sitegen.bundle import MANIFEST_PATH, Bundle, write_bundle
+from sitegen.bundle import MANIFEST_PATH, Bundle, manifest_bytes, write_bundle
 from sitegen.errors import Problem, SitegenError, plural
 from sitegen.rebuild import Outcome, Rebuilder
 from sitegen.watch import Debouncer, Watcher
@@ -72,13 +73,18 @@ LIVE_JS = """\
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What the server shows right now: the last good bundle and the current problems."""
+    """What the server shows right now: the last good bundle and the current problems.
+
+    The bundle's base path and manifest come with it: a site.toml saved with a mistake
+    leaves no config to read them from, and the last good build stays where it was."""
 
     bundle: Bundle = field(default_factory=dict)
     headers: dict[str, tuple[str, str]] = field(default_factory=dict)
     build: int = 0  # increases with every good build that changed a file
     errors: tuple[Problem, ...] = ()
     revision: int = 0  # increases with every change of build or errors
+    base: str = "/"  # the site's base path, as base_url writes it (percent-encoded)
+    manifest: Callable[[], bytes] | None = None  # the bundle's, made when asked for
 
     def event(self) -> bytes:
         state = {"build": self.build, "errors": [str(p) for p in self.errors]}
@@ -106,20 +112,25 @@ class Preview:
             self._write_once()
         old = self.snapshot
         build = old.build + 1 if outcome.ok and (outcome.changed or first) else old.build
-        errors = outcome.errors
-        if (build, errors) != (old.build, old.errors):
-            snap = Snapshot(
-                self.rebuilder.bundle if outcome.ok else old.bundle,
-                self.rebuilder.headers if outcome.ok else old.headers,
-                build,
-                errors,
-                old.revision + 1,
-            )
+        if (build, outcome.errors) != (old.build, old.errors):
+            if outcome.ok:
+                snap = self._good(build, old.revision + 1)
+            else:  # the last good build stays, and where it was (none yet: where it will be)
+                base = old.base if old.bundle else self.base_path()
+                snap = replace(old, errors=outcome.errors, revision=old.revision + 1, base=base)
             with self.changed:
                 self.snapshot = snap
                 self.changed.notify_all()
         self._report(outcome)
         return outcome
+
+    def _good(self, build: int, revision: int) -> Snapshot:
+        """The snapshot of the rebuilder's bundle, just built without errors."""
+        rebuilder, config = self.rebuilder, self.rebuilder.config
+        assert config is not None
+        manifest = partial(manifest_bytes, rebuilder.bundle, config.cache, rebuilder.updated)
+        base = urls.base_path(config)
+        return Snapshot(rebuilder.bundle, rebuilder.headers, build, (), revision, base, manifest)
 
     def _write_once(self) -> None:
         """The first good build goes to public/ too, like `sitegen build`; later ones stay in
@@ -175,13 +186,14 @@ def resolve(
     `/x/` is `x/index.html`; `/x` redirects to `/x/` when that page exists; else the 404 page.
     The site is served under `base`, its base_url's path (`urls.base_path`), where its pages
     link to: the host's root and the base without its slash redirect there, and anything
-    else outside it is missing."""
-    path = unquote(url_path)
-    if not path.startswith(base):
-        if path in ("/", base.rstrip("/")):
+    else outside it is missing. `base` is as base_url writes it (percent-encoded), and
+    compared decoded, as the request's path is."""
+    path, plain = unquote(url_path), unquote(base)
+    if not path.startswith(plain):
+        if path in ("/", plain.rstrip("/")):
             return 301, None, base
         return 404, "404.html" if "404.html" in snapshot.bundle else None, None
-    path = path[len(base) :].lstrip("/")
+    path = path[len(plain) :].lstrip("/")
     if path == "" or path.endswith("/"):
         path += "index.html"
     if path in snapshot.bundle:
@@ -217,11 +229,10 @@ class _Handler(BaseHTTPRequestHandler):
                 200, LIVE_JS.encode(), "text/javascript; charset=utf-8", "no-store", head
             )
         snap = self.preview.snapshot
-        base = self.preview.base_path()
-        if url_path == base + MANIFEST_PATH and snap.bundle:
-            body = self.preview.rebuilder.manifest()
+        if unquote(url_path) == unquote(snap.base) + MANIFEST_PATH and snap.manifest:
+            body = snap.manifest()
             return self._send(200, body, "application/json; charset=utf-8", "no-store", head)
-        status, path, location = resolve(snap, url_path, base)
+        status, path, location = resolve(snap, url_path, snap.base)
         if location is not None:
             self.send_response(status)
             self.send_header("Location", location)
@@ -316,7 +327,7 @@ class PreviewServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}{self.preview.base_path()}"
+        return f"http://{host!s}:{port}{self.preview.snapshot.base}"
 
     def start(self) -> None:
         self.preview.rebuild([])
