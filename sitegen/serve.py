@@ -32,6 +32,7 @@ from sitegen.watch import Debouncer, Watcher
 
 EVENTS_PATH = "/__sitegen__/events"
 SCRIPT_PATH = "/__sitegen__/live.js"
+WORKER_PATH = "/__sitegen__/worker.js"
 KEEPALIVE_S = 10.0
 
 LIVE_JS = """\
@@ -61,13 +62,40 @@ LIVE_JS = """\
     box.appendChild(head);
     box.appendChild(list);
   }
-  var source = new EventSource("/__sitegen__/events");
-  source.onmessage = function (event) {
-    var state = JSON.parse(event.data);
+  function show(data) {
+    var state = JSON.parse(data);
     if (state.build !== build) { location.reload(); return; }
     overlay(state.errors);
-  };
+  }
+  if (window.SharedWorker) {  // one event stream for every tab: see WORKER_JS
+    var port = new SharedWorker("/__sitegen__/worker.js").port;
+    port.onmessage = function (event) { show(event.data); };
+    addEventListener("pagehide", function () { port.postMessage("bye"); });
+    addEventListener("pageshow", function (event) { if (event.persisted) location.reload(); });
+  } else {
+    new EventSource("/__sitegen__/events").onmessage = function (event) { show(event.data); };
+  }
 })();
+"""
+
+# A browser opens at most 6 connections to one host (HTTP/1.1), and an event stream holds
+# one for as long as its tab is open: with a stream per tab, the 7th tab of the preview
+# waited for ever. The tabs share this worker, and it holds the one stream.
+WORKER_JS = """\
+var ports = [], last = null;
+new EventSource("/__sitegen__/events").onmessage = function (event) {
+  last = event.data;
+  ports.forEach(function (port) { port.postMessage(last); });
+};
+onconnect = function (event) {
+  var port = event.ports[0];
+  ports.push(port);
+  port.onmessage = function (message) {  // "bye": the tab is closed or goes to another page
+    var at = ports.indexOf(port);
+    if (message.data === "bye" && at >= 0) ports.splice(at, 1);
+  };
+  if (last !== null) port.postMessage(last);
+};
 """
 
 
@@ -224,9 +252,10 @@ class _Handler(BaseHTTPRequestHandler):
         url_path = urlsplit(self.path).path
         if url_path == EVENTS_PATH:
             return self._events()
-        if url_path == SCRIPT_PATH:
+        if url_path in (SCRIPT_PATH, WORKER_PATH):
+            script = LIVE_JS if url_path == SCRIPT_PATH else WORKER_JS
             return self._send(
-                200, LIVE_JS.encode(), "text/javascript; charset=utf-8", "no-store", head
+                200, script.encode(), "text/javascript; charset=utf-8", "no-store", head
             )
         snap = self.preview.snapshot
         if unquote(url_path) == unquote(snap.base) + MANIFEST_PATH and snap.manifest:

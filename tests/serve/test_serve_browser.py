@@ -82,3 +82,31 @@ def test_edit_break_and_fix_an_alert_in_an_open_tab(
     source.write_text(alert_text().replace("The river is rising.", "Fixed and served."))
     wait_until(lambda: "Fixed and served." in main_text(chromium))
     wait_until(lambda: overlay_text(chromium) is None)
+
+
+@pytest.mark.browser
+def test_many_open_tabs_all_load_and_all_follow_saves(
+    chromium: Any, server: PreviewServer, preview_site
+) -> None:
+    """Each tab held its own event stream open, and a browser opens at most 6 connections to
+    one host: the 7th tab of the preview never loaded (officials keep the home page, the
+    alert, its translation, the archive... open)."""
+    first = chromium.current_window_handle
+    chromium.set_page_load_timeout(10)
+    pages = ["", "alerts/flood/", "alerts/quake/", "archive/", "areas/", "ko/", "ko/archive/"]
+    try:
+        for page in pages + ["alerts/flood/?again"]:
+            chromium.switch_to.new_window("tab")
+            chromium.get(server.url + page)  # raised a timeout from the 7th tab on
+            chromium.execute_script("window.notReloaded = true")
+        source = preview_site.root / "content" / "alerts" / "flood.md"
+        source.write_text(alert_text(title="River over its banks"))
+        for handle in [h for h in chromium.window_handles if h != first]:
+            chromium.switch_to.window(handle)
+            wait_until(lambda: chromium.execute_script("return !window.notReloaded"))
+    finally:
+        for handle in chromium.window_handles:
+            if handle != first:
+                chromium.switch_to.window(handle)
+                chromium.close()
+        chromium.switch_to.window(first)
