@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from sitegen.cli import sigterm_interrupts
 from sitegen.options import load, localize, now_option, site_option
 from sitegen.serve import serve
 
@@ -41,14 +42,15 @@ def serve_command(
     config = load(site_file)  # no site.toml, or a wrong one: fail as every command does
     localize(now, config)  # a --now the site's clocks repeat or skip: refused before serving
     try:
-        serve(
-            site_file,
-            host,
-            port,
-            open_browser,
-            now,  # as written: each rebuild reads it in site.toml's timezone of the moment
-            lambda line: click.echo(line, err=True),
-        )
+        with sigterm_interrupts():  # a service stopped ends the preview as Ctrl-C does
+            serve(
+                site_file,
+                host,
+                port,
+                open_browser,
+                now,  # as written: each rebuild reads it in site.toml's timezone of the moment
+                lambda line: click.echo(line, err=True),
+            )
     except OSError as exc:
         raise click.ClickException(listen_advice(host, port, exc)) from exc
 

@@ -368,7 +368,7 @@ class PreviewServer:
         if config is not None:
             folders = [config.content_path, config.templates_path]
             ignore = [config.output_path]
-        self.watcher = Watcher(
+        watcher = Watcher(
             root,
             folders,
             self.preview.rebuild,
@@ -377,16 +377,18 @@ class PreviewServer:
             ignore,
             [rebuilder.site_file.resolve()],
         )
-        self.watcher.start()
+        watcher.start()
+        self.watcher = watcher  # from here on stop() stops it
         self._thread.start()
 
     def stop(self) -> None:
         self.preview.close()
         if self.watcher is not None:
             self.watcher.stop()
-        self.httpd.shutdown()
+        if self._thread.is_alive():  # stopped before it started (Ctrl-C in the first build):
+            self.httpd.shutdown()  # shutdown() would wait for ever, join() raise
+            self._thread.join(timeout=5)
         self.httpd.server_close()
-        self._thread.join(timeout=5)
 
 
 def serve(
@@ -397,13 +399,13 @@ def serve(
     now: datetime | None,
     echo: Callable[[str], None],
 ) -> None:
-    """Run the preview until interrupted (Ctrl-C)."""
+    """Run the preview until interrupted (Ctrl-C; the caller may make SIGTERM one too)."""
     server = PreviewServer(site_file, host, port, now, echo)
-    server.start()
-    echo(f"serving {server.url} (Ctrl-C to stop); watching content/, templates/, site.toml")
-    if open_browser:
-        webbrowser.open(server.url)
     try:
+        server.start()  # an interruption in its first build ends as one later does
+        echo(f"serving {server.url} (Ctrl-C to stop); watching content/, templates/, site.toml")
+        if open_browser:
+            webbrowser.open(server.url)
         threading.Event().wait()
     except KeyboardInterrupt:
         echo("stopped")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from sitegen_fixtures import TmpSite, run_sitegen
+import pytest
+
+from sitegen_fixtures import TmpSite, alert_text, run_sitegen
 
 
 def test_no_site_toml_exits_1_with_the_usual_message(tmp_path: Path) -> None:
@@ -34,3 +41,61 @@ def test_a_port_in_use_says_to_try_another_port(tmp_site: TmpSite) -> None:
 def test_every_serve_option_is_explained(tmp_site: TmpSite) -> None:
     result = run_sitegen("serve", "--help", cwd=tmp_site.root)
     assert "Port to listen on" in result.stdout
+
+
+def serve_stopped_while_writing(site: TmpSite, stop: signal.Signals) -> bool:
+    """Start `sitegen serve`, send `stop` as soon as its first build is being written to
+    public/, wait for it to end as Ctrl-C ends it (killed: ends); whether the signal came
+    before the write was done."""
+    toml = str(site.root / "site.toml")
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from sitegen.cli import main; main()",
+            "serve",
+            "--site",
+            toml,
+            "--port",
+            "0",
+        ],
+        cwd=site.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith(".public.") for p in site.root.iterdir()):
+            assert serve.poll() is None and time.monotonic() < deadline
+            time.sleep(0.001)
+        serve.send_signal(stop)
+        _, stderr = serve.communicate(timeout=10)
+        if stop != signal.SIGKILL:
+            assert (serve.returncode, stderr.splitlines()[-1:]) == (0, ["stopped"]), stderr
+    finally:
+        serve.kill()
+        serve.wait()
+    return not (site.root / "public").exists()  # the write's folder was not swapped in yet
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_a_preview_stopped_while_writing_public_leaves_no_copy_behind(
+    tmp_site: TmpSite, stop: signal.Signals
+) -> None:
+    """The first good build is written to public/ through a folder beside it. Stopped then
+    (Ctrl-C, SIGTERM, or killed), serve left that folder, a whole copy of the site, and
+    nothing ever removed it: it has no process id in its name, as a build's staging has."""
+    for i in range(300):
+        tmp_site.add(f"a{i:03d}.md", alert_text(title=f"Flood watch {i}"))
+    caught = False
+    for _ in range(5):  # the signal may come after the write: then try again
+        if serve_stopped_while_writing(tmp_site, stop):
+            caught = True
+            break
+        shutil.rmtree(tmp_site.root / "public")
+    assert caught, "never stopped while writing"
+    if stop == signal.SIGKILL:  # nothing can clean up in the process: the next one does
+        assert run_sitegen("build", "--site", "site.toml", cwd=tmp_site.root).returncode == 0
+    left = [p.name for p in tmp_site.root.iterdir() if p.name.startswith(".public.")]
+    assert left == []
