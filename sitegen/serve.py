@@ -10,6 +10,7 @@ The live-reload script is added to HTML *responses* only; the bundle and public/
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
 import json
@@ -377,7 +378,10 @@ class PreviewServer:
             ignore,
             [rebuilder.site_file.resolve()],
         )
-        watcher.start()
+        try:
+            watcher.start()
+        except OSError as exc:  # not the port's fault: cli_serve's advice must not say so
+            raise SitegenError(watch_advice(folders, exc)) from exc
         self.watcher = watcher  # from here on stop() stops it
         self._thread.start()
 
@@ -389,6 +393,20 @@ class PreviewServer:
             self.httpd.shutdown()  # shutdown() would wait for ever, join() raise
             self._thread.join(timeout=5)
         self.httpd.server_close()
+
+
+def watch_advice(folders: list[Path], exc: OSError) -> str:
+    """Why the preview cannot watch the site's folders, and what to do."""
+    names = " and ".join(f"{f.name}/" for f in folders)
+    advice = ""
+    if exc.errno in (errno.ENOSPC, errno.EMFILE):  # watchdog's words for inotify's limits
+        advice = (
+            ": this computer limits how many folders programs may watch, and other programs "
+            "(editors, file sync, other previews) use them up. Close some and try again, or "
+            "ask for the limit to be raised (Linux: sysctl fs.inotify.max_user_watches and "
+            "fs.inotify.max_user_instances)"
+        )
+    return f"cannot watch {names} for changes ({exc.strerror or exc}){advice}"
 
 
 def serve(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 import signal
 import socket
@@ -11,7 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from sitegen import watch
+from sitegen.cli import cli
 from sitegen_fixtures import TmpSite, alert_text, run_sitegen
 
 
@@ -99,3 +103,24 @@ def test_a_preview_stopped_while_writing_public_leaves_no_copy_behind(
         assert run_sitegen("build", "--site", "site.toml", cwd=tmp_site.root).returncode == 0
     left = [p.name for p in tmp_site.root.iterdir() if p.name.startswith(".public.")]
     assert left == []
+
+
+def test_a_system_out_of_file_watches_is_not_called_a_port_problem(
+    tmp_site: TmpSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linux limits the folders programs may watch (editors and file sync use many): when
+    that limit was reached, serve said "cannot listen on 127.0.0.1:8000 (inotify watch limit
+    reached)", as if the port were the problem. (Watchdog raises as here: the limit cannot
+    be reached in a test without changing the machine's settings for everyone.)"""
+
+    class FullObserver(watch.Observer):  # type: ignore[misc, valid-type]
+        def start(self) -> None:
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(watch, "Observer", FullObserver)
+    toml = str(tmp_site.root / "site.toml")
+    result = CliRunner().invoke(cli, ["serve", "--site", toml, "--port", "0"])
+    assert result.exit_code == 1, result.output
+    assert "cannot listen" not in result.output
+    assert "cannot watch" in result.output and "content" in result.output
+    assert "inotify watch limit reached" in result.output
