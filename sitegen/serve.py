@@ -150,7 +150,7 @@ class Preview:
             with self.changed:
                 self.snapshot = snap
                 self.changed.notify_all()
-        self._report(outcome)
+        self._report(outcome, bool(old.errors))
         return outcome
 
     def _good(self, build: int, revision: int) -> Snapshot:
@@ -174,10 +174,10 @@ class Preview:
             manifest = self.rebuilder.manifest()
         self.rebuilder.headers_from_manifest(manifest)
 
-    def _report(self, outcome: Outcome) -> None:
+    def _report(self, outcome: Outcome, had_errors: bool) -> None:
         for problem in outcome.problems:
             self.echo(str(problem))
-        if outcome.ok and (outcome.changed or outcome.problems):
+        if outcome.ok and (outcome.changed or outcome.problems or had_errors):
             self.echo(
                 f"rebuilt in {outcome.seconds * 1000:.0f} ms: "
                 f"{plural(outcome.rendered, 'page')} rendered, "

@@ -185,3 +185,17 @@ def test_a_base_path_written_percent_encoded_is_served(preview_site) -> None:  #
         assert get(root + "/alerts/flood/").status == 404
     finally:
         server.stop()
+
+
+def test_a_mistake_undone_is_reported_fixed(server: PreviewServer, preview_site) -> None:  # type: ignore[no-untyped-def]
+    """A save that undid a mistake, giving back the very pages of the last good build,
+    printed nothing: the terminal's last line stayed the error."""
+    lines: list[str] = server.lines  # type: ignore[attr-defined]
+    source = preview_site.root / "content" / "alerts" / "flood.md"
+    good = source.read_text()
+    source.write_text(good.replace("severity: Severe", "severity: [Severe"))
+    wait_until(lambda: bool(server.preview.snapshot.errors))
+    wait_until(lambda: "still serving the last good build" in lines[-1])
+    source.write_text(good)
+    wait_until(lambda: not server.preview.snapshot.errors)
+    wait_until(lambda: lines[-1].startswith("rebuilt in "))
