@@ -13,7 +13,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import html
+import ipaddress
 import json
+import socket
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -332,6 +334,10 @@ def _empty_page(snap: Snapshot) -> bytes:
     )
 
 
+class _Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class PreviewServer:
     """HTTP server + watcher around a `Preview`. `start()` builds once, then serves."""
 
@@ -347,7 +353,8 @@ class PreviewServer:
     ) -> None:
         self.preview = Preview(Rebuilder(site_file, now), echo, write_output)
         handler = type("Handler", (_Handler,), {"preview": self.preview})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        server = _Server6 if ":" in host else ThreadingHTTPServer  # ::1, :: (names: IPv4)
+        self.httpd = server((host, port), handler)
         self.httpd.daemon_threads = True
         self.quiet_s = quiet_s
         self.echo = echo
@@ -356,8 +363,16 @@ class PreviewServer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}{self.preview.snapshot.base}"
+        """The preview's address on this computer (browsers refuse 0.0.0.0 and ::)."""
+        host, port = str(self.httpd.server_address[0]), self.httpd.server_address[1]
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}{self.preview.snapshot.base}"
+
+    @property
+    def local_only(self) -> bool:
+        """Whether only this computer can reach the preview."""
+        return ipaddress.ip_address(str(self.httpd.server_address[0])).is_loopback
 
     def start(self) -> None:
         self.preview.rebuild([])
@@ -421,6 +436,12 @@ def serve(
     server = PreviewServer(site_file, host, port, now, echo)
     try:
         server.start()  # an interruption in its first build ends as one later does
+        if not server.local_only:
+            echo(
+                f"warning: the preview is open to other computers on the network (--host "
+                f"{host}): anyone who can reach this one can read alerts not yet published. "
+                "Use --host 127.0.0.1 to keep it on this computer."
+            )
         echo(f"serving {server.url} (Ctrl-C to stop); watching content/, templates/, site.toml")
         if open_browser:
             webbrowser.open(server.url)

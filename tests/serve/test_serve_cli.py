@@ -124,3 +124,44 @@ def test_a_system_out_of_file_watches_is_not_called_a_port_problem(
     assert "cannot listen" not in result.output
     assert "cannot watch" in result.output and "content" in result.output
     assert "inotify watch limit reached" in result.output
+
+
+def serve_until_serving(site: TmpSite, *args: str) -> str:
+    """Start `sitegen serve ARGS`, read its output until it serves, stop it; that output."""
+    toml = str(site.root / "site.toml")
+    serve = subprocess.Popen(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "serve", "--site", toml]
+        + ["--port", "0", *args],
+        cwd=site.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert serve.stderr is not None
+    lines = []
+    try:
+        for line in serve.stderr:
+            lines.append(line)
+            if line.startswith(("serving ", "Error")):
+                break
+    finally:
+        serve.terminate()
+        serve.wait(10)
+    return "".join(lines)
+
+
+def test_listening_on_every_network_is_said_and_the_address_given_works(
+    tmp_site: TmpSite,
+) -> None:
+    """--host 0.0.0.0 put drafts on the network without a word, and gave
+    http://0.0.0.0:PORT/ to open, an address browsers now refuse."""
+    output = serve_until_serving(tmp_site, "--host", "0.0.0.0")
+    assert "warning: the preview is open to other computers" in output
+    assert "serving http://127.0.0.1:" in output
+    assert "warning" not in serve_until_serving(tmp_site, "--host", "127.0.0.1")
+
+
+def test_an_ipv6_address_is_listened_on(tmp_site: TmpSite) -> None:
+    """--host ::1 was refused as "not an address of this machine"."""
+    output = serve_until_serving(tmp_site, "--host", "::1")
+    assert "serving http://[::1]:" in output, output
