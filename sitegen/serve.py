@@ -378,16 +378,11 @@ class PreviewServer:
         self.preview.rebuild([])
         rebuilder = self.preview.rebuilder
         root = rebuilder.site_file.resolve().parent
-        config = rebuilder.config
-        folders = [root / "content", root / "templates"]
-        ignore = [root / "public"]
-        if config is not None:
-            folders = [config.content_path, config.templates_path]
-            ignore = [config.output_path]
+        folders, ignore = self._folders()
         watcher = Watcher(
             root,
             folders,
-            self.preview.rebuild,
+            self._rebuild,
             lambda exc: self.echo(f"internal error while rebuilding: {exc!r}"),
             Debouncer(self.quiet_s, max(0.5, self.quiet_s)),
             ignore,
@@ -399,6 +394,20 @@ class PreviewServer:
             raise SitegenError(watch_advice(folders, exc)) from exc
         self.watcher = watcher  # from here on stop() stops it
         self._thread.start()
+
+    def _folders(self) -> tuple[list[Path], list[Path]]:
+        """The folders to watch and the one to ignore (the output), as site.toml names them."""
+        config = self.preview.rebuilder.config
+        if config is None:
+            root = self.preview.rebuilder.site_file.resolve().parent
+            return [root / "content", root / "templates"], [root / "public"]
+        return [config.content_path, config.templates_path], [config.output_path]
+
+    def _rebuild(self, touched: list[Path]) -> None:
+        """Rebuild (on the watcher's thread); site.toml may name other folders now."""
+        self.preview.rebuild(touched)
+        if self.watcher is not None and self.preview.rebuilder.config is not None:
+            self.watcher.retarget(*self._folders())
 
     def stop(self) -> None:
         self.preview.close()

@@ -108,6 +108,14 @@ class Watcher:
         self._observer.join(timeout=5)
         self._thread.join(timeout=5)
 
+    def retarget(self, folders: Iterable[Path], ignore: Iterable[Path]) -> None:
+        """Watch these folders instead, from now on; call it from `on_change` only (it runs
+        on this watcher's thread, which may reschedule: watchdog's may not)."""
+        folders, ignore = [Path(f) for f in folders], [Path(p) for p in ignore]
+        if (folders, ignore) != (self.folders, self.ignore):
+            self.folders, self.ignore = folders, ignore
+            self._schedule()
+
     def _schedule(self) -> None:
         handler = _Handler(self)
         self._observer.unschedule_all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import urllib.request
 
 import serve_support
@@ -199,3 +200,22 @@ def test_a_mistake_undone_is_reported_fixed(server: PreviewServer, preview_site)
     source.write_text(good)
     wait_until(lambda: not server.preview.snapshot.errors)
     wait_until(lambda: lines[-1].startswith("rebuilt in "))
+
+
+def test_folders_site_toml_names_anew_are_watched(server: PreviewServer, preview_site) -> None:  # type: ignore[no-untyped-def]
+    """site.toml's content_dir changed while serving: the next build read the new folder,
+    but the watcher kept watching the old one, and saves there never reached the preview."""
+    shutil.copytree(preview_site.root / "content", preview_site.root / "drafts")
+    source = preview_site.root / "drafts" / "alerts" / "flood.md"
+    source.write_text(alert_text(title="Read from drafts"))
+    toml = preview_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("[site]\n", '[site]\ncontent_dir = "drafts"\n'))
+    page = server.url + "alerts/flood/"
+    wait_until(lambda: b"Read from drafts" in get(page).body)
+
+    def saved_and_served() -> bool:  # saved again until served: the watch may start late
+        source.write_text(alert_text(title="Saved in drafts"))
+        time.sleep(0.2)
+        return b"Saved in drafts" in get(page).body
+
+    wait_until(saved_and_served)
