@@ -46,8 +46,8 @@ def template_msgids(config: SiteConfig) -> Iterator[Msgid]:
         try:
             source = path.read_text("utf-8")
             found = list(env.extract_translations(source))  # type: ignore[attr-defined]
-        except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
-            continue  # the build reports broken templates with their line; not our job here
+        except (jinja2.TemplateSyntaxError, UnicodeDecodeError, OSError):
+            continue  # the build reports broken (or unreadable) templates; not our job here
         for line, _function, message in found:
             texts = message if isinstance(message, tuple) else (message,)
             for text in texts:

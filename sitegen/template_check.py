@@ -108,6 +108,14 @@ def _parsed(env: jinja2.Environment, name: str, problems: list[Problem]) -> node
         problems.append(
             Problem(f"templates/{name}", 0, "template not found, nor in sitegen's own theme")
         )
+    except OSError as exc:  # a file sitegen may not read: the official can fix that
+        problems.append(
+            Problem(
+                f"templates/{name}",
+                0,
+                f"cannot read the template ({exc.strerror}): let the user who runs sitegen read it",
+            )
+        )
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
         problems.append(

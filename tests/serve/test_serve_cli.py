@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 
 from sitegen import watch
 from sitegen.cli import cli
-from sitegen_fixtures import TmpSite, alert_text, run_sitegen
+from sitegen_fixtures import TmpSite, alert_text, run_sitegen, unprivileged
 
 
 def test_no_site_toml_exits_1_with_the_usual_message(tmp_path: Path) -> None:
@@ -126,7 +127,9 @@ def test_a_system_out_of_file_watches_is_not_called_a_port_problem(
     assert "inotify watch limit reached" in result.output
 
 
-def serve_until_serving(site: TmpSite, *args: str) -> str:
+def serve_until_serving(
+    site: TmpSite, *args: str, preexec_fn: Callable[[], None] | None = None
+) -> str:
     """Start `sitegen serve ARGS`, read its output until it serves, stop it; that output."""
     toml = str(site.root / "site.toml")
     serve = subprocess.Popen(
@@ -136,6 +139,7 @@ def serve_until_serving(site: TmpSite, *args: str) -> str:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=preexec_fn,  # noqa: PLW1509 - the test runs no threads then
     )
     assert serve.stderr is not None
     lines = []
@@ -165,3 +169,31 @@ def test_an_ipv6_address_is_listened_on(tmp_site: TmpSite) -> None:
     """--host ::1 was refused as "not an address of this machine"."""
     output = serve_until_serving(tmp_site, "--host", "::1")
     assert "serving http://[::1]:" in output, output
+
+
+def test_a_file_in_templates_it_may_not_read_does_not_stop_the_preview(tmp_site: TmpSite) -> None:
+    """A file of templates/ sitegen may not read (left by an editor run as another user)
+    and no page uses: `sitegen build` builds, but serve stopped with "cannot listen on
+    127.0.0.1:8000 (Permission denied)", blaming the port."""
+    tmp_site.add("flood.md", alert_text())
+    (tmp_site.root / "templates" / "old-draft.html").write_text("<p>")
+    (tmp_site.root / "templates" / "old-draft.html").chmod(0)
+    toml = str(tmp_site.root / "site.toml")
+    assert (
+        run_sitegen("build", "--site", toml, cwd=tmp_site.root, preexec_fn=unprivileged).returncode
+        == 0
+    )
+    output = serve_until_serving(tmp_site, preexec_fn=unprivileged)
+    assert "serving http://127.0.0.1:" in output, output
+
+
+def test_a_template_it_may_not_read_is_a_problem_named_not_a_crash(tmp_site: TmpSite) -> None:
+    """A page template sitegen may not read: serve stopped with "cannot listen on
+    127.0.0.1:8000 (Permission denied)" and `sitegen check` called it a bug in sitegen."""
+    tmp_site.add("flood.md", alert_text())
+    (tmp_site.root / "templates" / "alert.html").chmod(0)
+    said = "templates/alert.html: cannot read the template (Permission denied)"
+    check = run_sitegen("check", "--site", "site.toml", cwd=tmp_site.root, preexec_fn=unprivileged)
+    assert check.returncode == 1 and said in check.stderr, check.stderr
+    output = serve_until_serving(tmp_site, preexec_fn=unprivileged)
+    assert said in output and "serving http://127.0.0.1:" in output, output
