@@ -419,6 +419,28 @@ class PreviewServer:
         self.httpd.server_close()
 
 
+def listen_advice(host: str, port: int, exc: OSError) -> str:
+    """Why the preview cannot listen, and the option that fixes it."""
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"cannot listen on {host}:{port} ({reason}): {host!r} is not an address of this "
+            "machine (or no such name); try --host 127.0.0.1 (this machine only) or "
+            "--host 0.0.0.0 (every network)"
+        )
+    if exc.errno == errno.EACCES and 0 < port < 1024:
+        return (
+            f"cannot listen on {host}:{port} ({reason}): ports below 1024 need root; "
+            "try --port 8000"
+        )
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"cannot listen on {host}:{port} ({reason}): another program uses this port; "
+            "try another --port"
+        )
+    return f"cannot listen on {host}:{port} ({reason})"
+
+
 def watch_advice(folders: list[Path], exc: OSError) -> str:
     """Why the preview cannot watch the site's folders, and what to do."""
     names = " and ".join(f"{f.name}/" for f in folders)
@@ -442,7 +464,10 @@ def serve(
     echo: Callable[[str], None],
 ) -> None:
     """Run the preview until interrupted (Ctrl-C; the caller may make SIGTERM one too)."""
-    server = PreviewServer(site_file, host, port, now, echo)
+    try:
+        server = PreviewServer(site_file, host, port, now, echo)
+    except OSError as exc:  # only listening: any other is not the address's fault
+        raise SitegenError(listen_advice(host, port, exc)) from exc
     try:
         server.start()  # an interruption in its first build ends as one later does
         if not server.local_only:
