@@ -15,6 +15,7 @@ import hashlib
 import html
 import ipaddress
 import json
+import secrets
 import socket
 import threading
 import webbrowser
@@ -40,7 +41,7 @@ KEEPALIVE_S = 10.0
 
 LIVE_JS = """\
 (function () {
-  var build = Number(document.currentScript.dataset.build);
+  var build = document.currentScript.dataset.build;
   function overlay(errors) {
     var box = document.getElementById("sitegen-overlay");
     if (!errors.length) { if (box) box.remove(); return; }
@@ -116,9 +117,15 @@ class Snapshot:
     revision: int = 0  # increases with every change of build or errors
     base: str = "/"  # the site's base path, as base_url writes it (percent-encoded)
     manifest: Callable[[], bytes] | None = None  # the bundle's, made when asked for
+    run: str = ""  # this server's: build numbers start again at 1 when serve is restarted
+
+    @property
+    def version(self) -> str:
+        """What a page's script compares with the server's to know whether it is current."""
+        return f"{self.run}.{self.build}"
 
     def event(self) -> bytes:
-        state = {"build": self.build, "errors": [str(p) for p in self.errors]}
+        state = {"build": self.version, "errors": [str(p) for p in self.errors]}
         return f"data: {json.dumps(state)}\n\n".encode()
 
 
@@ -131,7 +138,7 @@ class Preview:
         self.rebuilder = rebuilder
         self.echo = echo
         self.write_output = write_output
-        self.snapshot = Snapshot()
+        self.snapshot = Snapshot(run=secrets.token_hex(4))
         self.changed = threading.Condition()
         self.closing = False
 
@@ -161,7 +168,10 @@ class Preview:
         assert config is not None
         manifest = partial(manifest_bytes, rebuilder.bundle, config.cache, rebuilder.updated)
         base = urls.base_path(config)
-        return Snapshot(rebuilder.bundle, rebuilder.headers, build, (), revision, base, manifest)
+        run = self.snapshot.run
+        return Snapshot(
+            rebuilder.bundle, rebuilder.headers, build, (), revision, base, manifest, run
+        )
 
     def _write_once(self) -> None:
         """The first good build goes to public/ too, like `sitegen build`; later ones stay in
@@ -234,9 +244,9 @@ def resolve(
     return 404, "404.html" if "404.html" in snapshot.bundle else None, None
 
 
-def inject(html: bytes, build: int) -> bytes:
+def inject(html: bytes, version: str) -> bytes:
     """The page with the live-reload script before its last </body> (or at its end)."""
-    tag = f'<script src="{SCRIPT_PATH}" data-build="{build}"></script>\n'.encode()
+    tag = f'<script src="{SCRIPT_PATH}" data-build="{version}"></script>\n'.encode()
     at = html.rfind(b"</body>")
     return html + tag if at < 0 else html[:at] + tag + html[at:]
 
@@ -277,7 +287,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type, cache_control = snap.headers[path]
         body = snap.bundle[path].data
         if content_type.startswith("text/html"):
-            body = inject(body, snap.build)
+            body = inject(body, snap.version)
         return self._send(status, body, content_type, cache_control, head)
 
     def _send(
@@ -330,7 +340,7 @@ def _empty_page(snap: Snapshot) -> bytes:
         b"</head><body><p>No good build yet: fix these, and save.</p><ul>"
         + items.encode()
         + b"</ul></body></html>",
-        snap.build,
+        snap.version,
     )
 
 

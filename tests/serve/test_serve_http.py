@@ -64,7 +64,7 @@ def test_events_stream_starts_with_the_current_state(server: PreviewServer) -> N
         assert stream.headers["Content-Type"] == "text/event-stream"
         line = stream.readline()
     state = json.loads(line.removeprefix(b"data: "))
-    assert state == {"build": 1, "errors": []}
+    assert state == {"build": server.preview.snapshot.run + ".1", "errors": []}
 
 
 def test_saves_are_served_and_bad_files_never_stop_the_server(
