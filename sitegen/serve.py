@@ -400,7 +400,7 @@ class PreviewServer:
         )
         try:
             watcher.start()
-        except OSError as exc:  # not the port's fault: cli_serve's advice must not say so
+        except OSError as exc:  # not the port's fault (see listen_advice)
             raise SitegenError(watch_advice(folders, exc)) from exc
         self.watcher = watcher  # from here on stop() stops it
         self._thread.start()
