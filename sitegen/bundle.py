@@ -170,13 +170,13 @@ class WriteReport:
 def write_bundle(bundle: Bundle, manifest: bytes, out_dir: Path) -> WriteReport:
     """Write every file into a temp folder beside `out_dir`, then swap it in.
 
-    A failure at any point leaves the previous bundle untouched.
+    A failure at any point leaves the previous bundle untouched, and an interruption (Ctrl-C,
+    SIGTERM) no copy of the site behind. The temp folder is named as a build's staging folder
+    is, so what a killed process left is removed by the next one (`staging_dir`).
     """
     out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the site is public
     try:
+        tmp = staging_dir(out_dir)
         written = 0
         for path, file in sorted(bundle.items()):
             target = _safe_join(tmp, path)
@@ -187,10 +187,13 @@ def write_bundle(bundle: Bundle, manifest: bytes, out_dir: Path) -> WriteReport:
         _safe_join(tmp, MANIFEST_PATH).write_bytes(manifest)
         _swap(tmp, out_dir)
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _abandon(out_dir)
         raise BuildError(
             f"{out_dir}: could not write the site ({exc.strerror}); the previous build is unchanged"
         ) from exc
+    except BaseException:
+        _abandon(out_dir)
+        raise
     total = sum(len(f.data) for f in bundle.values())
     return WriteReport(len(bundle), total, written)
 
@@ -211,11 +214,30 @@ def _differs(old: Path, data: bytes) -> int:
 
 
 def _swap(new: Path, out_dir: Path) -> None:
-    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+    old = _old(new)
     if out_dir.exists():
         out_dir.rename(old)
     new.rename(out_dir)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _old(new: Path) -> Path:
+    """Where `_swap` moves the previous bundle: named as `new` is (by this process's id)."""
+    return new.with_name(new.name + "-old")
+
+
+def _abandon(out_dir: Path) -> None:
+    """Undo an unfinished `write_bundle`: the previous bundle back in place if it was moved
+    aside, and the rest of this process's folders beside `out_dir` removed (found by name:
+    an interruption may come before the name of the new one is known)."""
+    mine = f".{out_dir.name}.tmp-{os.getpid()}-"
+    for name in sorted(os.listdir(out_dir.parent)):
+        if not name.startswith(mine):
+            continue
+        if name.endswith("-old") and not out_dir.exists():
+            os.rename(out_dir.parent / name, out_dir)
+        else:
+            shutil.rmtree(out_dir.parent / name, ignore_errors=True)
 
 
 # --- incremental writing ----------------------------------------------------------------------

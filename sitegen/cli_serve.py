@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import errno
-import socket
 from datetime import datetime
 from pathlib import Path
 
 import click
 
+from sitegen.cli import sigterm_interrupts
 from sitegen.options import load, localize, now_option, site_option
 from sitegen.serve import serve
 
@@ -40,7 +39,7 @@ def serve_command(
     """
     config = load(site_file)  # no site.toml, or a wrong one: fail as every command does
     localize(now, config)  # a --now the site's clocks repeat or skip: refused before serving
-    try:
+    with sigterm_interrupts():  # a service stopped ends the preview as Ctrl-C does
         serve(
             site_file,
             host,
@@ -49,27 +48,3 @@ def serve_command(
             now,  # as written: each rebuild reads it in site.toml's timezone of the moment
             lambda line: click.echo(line, err=True),
         )
-    except OSError as exc:
-        raise click.ClickException(listen_advice(host, port, exc)) from exc
-
-
-def listen_advice(host: str, port: int, exc: OSError) -> str:
-    """Why the preview cannot listen, and the option that fixes it."""
-    reason = exc.strerror or str(exc)
-    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
-        return (
-            f"cannot listen on {host}:{port} ({reason}): {host!r} is not an address of this "
-            "machine (or no such name); try --host 127.0.0.1 (this machine only) or "
-            "--host 0.0.0.0 (every network)"
-        )
-    if exc.errno == errno.EACCES and 0 < port < 1024:
-        return (
-            f"cannot listen on {host}:{port} ({reason}): ports below 1024 need root; "
-            "try --port 8000"
-        )
-    if exc.errno == errno.EADDRINUSE:
-        return (
-            f"cannot listen on {host}:{port} ({reason}): another program uses this port; "
-            "try another --port"
-        )
-    return f"cannot listen on {host}:{port} ({reason})"

@@ -158,11 +158,10 @@ class _Templates:
     closures: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def refresh(self, folder: Path) -> set[str]:
-        current = {
-            p.relative_to(folder).as_posix(): fingerprint(p.read_bytes())
-            for p in sorted(folder.rglob("*"))
-            if p.is_file()
-        }
+        current = {}
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and (digest := _file_fingerprint(path)) is not None:
+                current[path.relative_to(folder).as_posix()] = digest
         changed = changed_keys(self.fingerprints, current)
         if changed:
             self.closures.clear()
@@ -401,6 +400,18 @@ class Rebuilder:
         value = cached[1] if cached is not None and cached[0] is alert else fingerprint(alert)
         into[id(alert)] = (alert, value)
         return value
+
+
+def _file_fingerprint(path: Path) -> str | None:
+    """A template file's fingerprint; None when it is gone since listed (an editor's
+    temporary file). One that cannot be read is left for the page that uses it, if any, to
+    report with its name, as `sitegen build` does."""
+    try:
+        return fingerprint(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"unreadable: {exc.strerror}"
 
 
 def _render_alert(

@@ -10,32 +10,38 @@ The live-reload script is added to HTML *responses* only; the bundle and public/
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
+import ipaddress
 import json
+import secrets
+import socket
 import threading
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from sitegen import urls
-from sitegen.bundle import MANIFEST_PATH, Bundle, write_bundle
+from sitegen.bundle import MANIFEST_PATH, Bundle, manifest_bytes, write_bundle
 from sitegen.errors import Problem, SitegenError, plural
 from sitegen.rebuild import Outcome, Rebuilder
 from sitegen.watch import Debouncer, Watcher
 
 EVENTS_PATH = "/__sitegen__/events"
 SCRIPT_PATH = "/__sitegen__/live.js"
+WORKER_PATH = "/__sitegen__/worker.js"
 KEEPALIVE_S = 10.0
 
 LIVE_JS = """\
 (function () {
-  var build = Number(document.currentScript.dataset.build);
+  var build = document.currentScript.dataset.build;
   function overlay(errors) {
     var box = document.getElementById("sitegen-overlay");
     if (!errors.length) { if (box) box.remove(); return; }
@@ -60,28 +66,66 @@ LIVE_JS = """\
     box.appendChild(head);
     box.appendChild(list);
   }
-  var source = new EventSource("/__sitegen__/events");
-  source.onmessage = function (event) {
-    var state = JSON.parse(event.data);
+  function show(data) {
+    var state = JSON.parse(data);
     if (state.build !== build) { location.reload(); return; }
     overlay(state.errors);
-  };
+  }
+  if (window.SharedWorker) {  // one event stream for every tab: see WORKER_JS
+    var port = new SharedWorker("/__sitegen__/worker.js").port;
+    port.onmessage = function (event) { show(event.data); };
+    addEventListener("pagehide", function () { port.postMessage("bye"); });
+    addEventListener("pageshow", function (event) { if (event.persisted) location.reload(); });
+  } else {
+    new EventSource("/__sitegen__/events").onmessage = function (event) { show(event.data); };
+  }
 })();
+"""
+
+# A browser opens at most 6 connections to one host (HTTP/1.1), and an event stream holds
+# one for as long as its tab is open: with a stream per tab, the 7th tab of the preview
+# waited for ever. The tabs share this worker, and it holds the one stream.
+WORKER_JS = """\
+var ports = [], last = null;
+new EventSource("/__sitegen__/events").onmessage = function (event) {
+  last = event.data;
+  ports.forEach(function (port) { port.postMessage(last); });
+};
+onconnect = function (event) {
+  var port = event.ports[0];
+  ports.push(port);
+  port.onmessage = function (message) {  // "bye": the tab is closed or goes to another page
+    var at = ports.indexOf(port);
+    if (message.data === "bye" && at >= 0) ports.splice(at, 1);
+  };
+  if (last !== null) port.postMessage(last);
+};
 """
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What the server shows right now: the last good bundle and the current problems."""
+    """What the server shows right now: the last good bundle and the current problems.
+
+    The bundle's base path and manifest come with it: a site.toml saved with a mistake
+    leaves no config to read them from, and the last good build stays where it was."""
 
     bundle: Bundle = field(default_factory=dict)
     headers: dict[str, tuple[str, str]] = field(default_factory=dict)
     build: int = 0  # increases with every good build that changed a file
     errors: tuple[Problem, ...] = ()
     revision: int = 0  # increases with every change of build or errors
+    base: str = "/"  # the site's base path, as base_url writes it (percent-encoded)
+    manifest: Callable[[], bytes] | None = None  # the bundle's, made when asked for
+    run: str = ""  # this server's: build numbers start again at 1 when serve is restarted
+
+    @property
+    def version(self) -> str:
+        """What a page's script compares with the server's to know whether it is current."""
+        return f"{self.run}.{self.build}"
 
     def event(self) -> bytes:
-        state = {"build": self.build, "errors": [str(p) for p in self.errors]}
+        state = {"build": self.version, "errors": [str(p) for p in self.errors]}
         return f"data: {json.dumps(state)}\n\n".encode()
 
 
@@ -94,7 +138,7 @@ class Preview:
         self.rebuilder = rebuilder
         self.echo = echo
         self.write_output = write_output
-        self.snapshot = Snapshot()
+        self.snapshot = Snapshot(run=secrets.token_hex(4))
         self.changed = threading.Condition()
         self.closing = False
 
@@ -106,20 +150,28 @@ class Preview:
             self._write_once()
         old = self.snapshot
         build = old.build + 1 if outcome.ok and (outcome.changed or first) else old.build
-        errors = outcome.errors
-        if (build, errors) != (old.build, old.errors):
-            snap = Snapshot(
-                self.rebuilder.bundle if outcome.ok else old.bundle,
-                self.rebuilder.headers if outcome.ok else old.headers,
-                build,
-                errors,
-                old.revision + 1,
-            )
+        if (build, outcome.errors) != (old.build, old.errors):
+            if outcome.ok:
+                snap = self._good(build, old.revision + 1)
+            else:  # the last good build stays, and where it was (none yet: where it will be)
+                base = old.base if old.bundle else self.base_path()
+                snap = replace(old, errors=outcome.errors, revision=old.revision + 1, base=base)
             with self.changed:
                 self.snapshot = snap
                 self.changed.notify_all()
-        self._report(outcome)
+        self._report(outcome, bool(old.errors))
         return outcome
+
+    def _good(self, build: int, revision: int) -> Snapshot:
+        """The snapshot of the rebuilder's bundle, just built without errors."""
+        rebuilder, config = self.rebuilder, self.rebuilder.config
+        assert config is not None
+        manifest = partial(manifest_bytes, rebuilder.bundle, config.cache, rebuilder.updated)
+        base = urls.base_path(config)
+        run = self.snapshot.run
+        return Snapshot(
+            rebuilder.bundle, rebuilder.headers, build, (), revision, base, manifest, run
+        )
 
     def _write_once(self) -> None:
         """The first good build goes to public/ too, like `sitegen build`; later ones stay in
@@ -134,10 +186,10 @@ class Preview:
             manifest = self.rebuilder.manifest()
         self.rebuilder.headers_from_manifest(manifest)
 
-    def _report(self, outcome: Outcome) -> None:
+    def _report(self, outcome: Outcome, had_errors: bool) -> None:
         for problem in outcome.problems:
             self.echo(str(problem))
-        if outcome.ok and (outcome.changed or outcome.problems):
+        if outcome.ok and (outcome.changed or outcome.problems or had_errors):
             self.echo(
                 f"rebuilt in {outcome.seconds * 1000:.0f} ms: "
                 f"{plural(outcome.rendered, 'page')} rendered, "
@@ -175,13 +227,14 @@ def resolve(
     `/x/` is `x/index.html`; `/x` redirects to `/x/` when that page exists; else the 404 page.
     The site is served under `base`, its base_url's path (`urls.base_path`), where its pages
     link to: the host's root and the base without its slash redirect there, and anything
-    else outside it is missing."""
-    path = unquote(url_path)
-    if not path.startswith(base):
-        if path in ("/", base.rstrip("/")):
+    else outside it is missing. `base` is as base_url writes it (percent-encoded), and
+    compared decoded, as the request's path is."""
+    path, plain = unquote(url_path), unquote(base)
+    if not path.startswith(plain):
+        if path in ("/", plain.rstrip("/")):
             return 301, None, base
         return 404, "404.html" if "404.html" in snapshot.bundle else None, None
-    path = path[len(base) :].lstrip("/")
+    path = path[len(plain) :].lstrip("/")
     if path == "" or path.endswith("/"):
         path += "index.html"
     if path in snapshot.bundle:
@@ -191,9 +244,9 @@ def resolve(
     return 404, "404.html" if "404.html" in snapshot.bundle else None, None
 
 
-def inject(html: bytes, build: int) -> bytes:
+def inject(html: bytes, version: str) -> bytes:
     """The page with the live-reload script before its last </body> (or at its end)."""
-    tag = f'<script src="{SCRIPT_PATH}" data-build="{build}"></script>\n'.encode()
+    tag = f'<script src="{SCRIPT_PATH}" data-build="{version}"></script>\n'.encode()
     at = html.rfind(b"</body>")
     return html + tag if at < 0 else html[:at] + tag + html[at:]
 
@@ -212,16 +265,16 @@ class _Handler(BaseHTTPRequestHandler):
         url_path = urlsplit(self.path).path
         if url_path == EVENTS_PATH:
             return self._events()
-        if url_path == SCRIPT_PATH:
+        if url_path in (SCRIPT_PATH, WORKER_PATH):
+            script = LIVE_JS if url_path == SCRIPT_PATH else WORKER_JS
             return self._send(
-                200, LIVE_JS.encode(), "text/javascript; charset=utf-8", "no-store", head
+                200, script.encode(), "text/javascript; charset=utf-8", "no-store", head
             )
         snap = self.preview.snapshot
-        base = self.preview.base_path()
-        if url_path == base + MANIFEST_PATH and snap.bundle:
-            body = self.preview.rebuilder.manifest()
+        if unquote(url_path) == unquote(snap.base) + MANIFEST_PATH and snap.manifest:
+            body = snap.manifest()
             return self._send(200, body, "application/json; charset=utf-8", "no-store", head)
-        status, path, location = resolve(snap, url_path, base)
+        status, path, location = resolve(snap, url_path, snap.base)
         if location is not None:
             self.send_response(status)
             self.send_header("Location", location)
@@ -234,7 +287,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type, cache_control = snap.headers[path]
         body = snap.bundle[path].data
         if content_type.startswith("text/html"):
-            body = inject(body, snap.build)
+            body = inject(body, snap.version)
         return self._send(status, body, content_type, cache_control, head)
 
     def _send(
@@ -287,8 +340,12 @@ def _empty_page(snap: Snapshot) -> bytes:
         b"</head><body><p>No good build yet: fix these, and save.</p><ul>"
         + items.encode()
         + b"</ul></body></html>",
-        snap.build,
+        snap.version,
     )
+
+
+class _Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
 
 class PreviewServer:
@@ -306,7 +363,8 @@ class PreviewServer:
     ) -> None:
         self.preview = Preview(Rebuilder(site_file, now), echo, write_output)
         handler = type("Handler", (_Handler,), {"preview": self.preview})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        server = _Server6 if ":" in host else ThreadingHTTPServer  # ::1, :: (names: IPv4)
+        self.httpd = server((host, port), handler)
         self.httpd.daemon_threads = True
         self.quiet_s = quiet_s
         self.echo = echo
@@ -315,38 +373,96 @@ class PreviewServer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}{self.preview.base_path()}"
+        """The preview's address on this computer (browsers refuse 0.0.0.0 and ::)."""
+        host, port = str(self.httpd.server_address[0]), self.httpd.server_address[1]
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}{self.preview.snapshot.base}"
+
+    @property
+    def local_only(self) -> bool:
+        """Whether only this computer can reach the preview."""
+        return ipaddress.ip_address(str(self.httpd.server_address[0])).is_loopback
 
     def start(self) -> None:
         self.preview.rebuild([])
         rebuilder = self.preview.rebuilder
         root = rebuilder.site_file.resolve().parent
-        config = rebuilder.config
-        folders = [root / "content", root / "templates"]
-        ignore = [root / "public"]
-        if config is not None:
-            folders = [config.content_path, config.templates_path]
-            ignore = [config.output_path]
-        self.watcher = Watcher(
+        folders, ignore = self._folders()
+        watcher = Watcher(
             root,
             folders,
-            self.preview.rebuild,
+            self._rebuild,
             lambda exc: self.echo(f"internal error while rebuilding: {exc!r}"),
             Debouncer(self.quiet_s, max(0.5, self.quiet_s)),
             ignore,
             [rebuilder.site_file.resolve()],
         )
-        self.watcher.start()
+        try:
+            watcher.start()
+        except OSError as exc:  # not the port's fault (see listen_advice)
+            raise SitegenError(watch_advice(folders, exc)) from exc
+        self.watcher = watcher  # from here on stop() stops it
         self._thread.start()
+
+    def _folders(self) -> tuple[list[Path], list[Path]]:
+        """The folders to watch and the one to ignore (the output), as site.toml names them."""
+        config = self.preview.rebuilder.config
+        if config is None:
+            root = self.preview.rebuilder.site_file.resolve().parent
+            return [root / "content", root / "templates"], [root / "public"]
+        return [config.content_path, config.templates_path], [config.output_path]
+
+    def _rebuild(self, touched: list[Path]) -> None:
+        """Rebuild (on the watcher's thread); site.toml may name other folders now."""
+        self.preview.rebuild(touched)
+        if self.watcher is not None and self.preview.rebuilder.config is not None:
+            self.watcher.retarget(*self._folders())
 
     def stop(self) -> None:
         self.preview.close()
         if self.watcher is not None:
             self.watcher.stop()
-        self.httpd.shutdown()
+        if self._thread.is_alive():  # stopped before it started (Ctrl-C in the first build):
+            self.httpd.shutdown()  # shutdown() would wait for ever, join() raise
+            self._thread.join(timeout=5)
         self.httpd.server_close()
-        self._thread.join(timeout=5)
+
+
+def listen_advice(host: str, port: int, exc: OSError) -> str:
+    """Why the preview cannot listen, and the option that fixes it."""
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"cannot listen on {host}:{port} ({reason}): {host!r} is not an address of this "
+            "machine (or no such name); try --host 127.0.0.1 (this machine only) or "
+            "--host 0.0.0.0 (every network)"
+        )
+    if exc.errno == errno.EACCES and 0 < port < 1024:
+        return (
+            f"cannot listen on {host}:{port} ({reason}): ports below 1024 need root; "
+            "try --port 8000"
+        )
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"cannot listen on {host}:{port} ({reason}): another program uses this port; "
+            "try another --port"
+        )
+    return f"cannot listen on {host}:{port} ({reason})"
+
+
+def watch_advice(folders: list[Path], exc: OSError) -> str:
+    """Why the preview cannot watch the site's folders, and what to do."""
+    names = " and ".join(f"{f.name}/" for f in folders)
+    advice = ""
+    if exc.errno in (errno.ENOSPC, errno.EMFILE):  # watchdog's words for inotify's limits
+        advice = (
+            ": this computer limits how many folders programs may watch, and other programs "
+            "(editors, file sync, other previews) use them up. Close some and try again, or "
+            "ask for the limit to be raised (Linux: sysctl fs.inotify.max_user_watches and "
+            "fs.inotify.max_user_instances)"
+        )
+    return f"cannot watch {names} for changes ({exc.strerror or exc}){advice}"
 
 
 def serve(
@@ -357,13 +473,22 @@ def serve(
     now: datetime | None,
     echo: Callable[[str], None],
 ) -> None:
-    """Run the preview until interrupted (Ctrl-C)."""
-    server = PreviewServer(site_file, host, port, now, echo)
-    server.start()
-    echo(f"serving {server.url} (Ctrl-C to stop); watching content/, templates/, site.toml")
-    if open_browser:
-        webbrowser.open(server.url)
+    """Run the preview until interrupted (Ctrl-C; the caller may make SIGTERM one too)."""
     try:
+        server = PreviewServer(site_file, host, port, now, echo)
+    except OSError as exc:  # only listening: any other is not the address's fault
+        raise SitegenError(listen_advice(host, port, exc)) from exc
+    try:
+        server.start()  # an interruption in its first build ends as one later does
+        if not server.local_only:
+            echo(
+                f"warning: the preview is open to other computers on the network (--host "
+                f"{host}): anyone who can reach this one can read alerts not yet published. "
+                "Use --host 127.0.0.1 to keep it on this computer."
+            )
+        echo(f"serving {server.url} (Ctrl-C to stop); watching content/, templates/, site.toml")
+        if open_browser:
+            webbrowser.open(server.url)
         threading.Event().wait()
     except KeyboardInterrupt:
         echo("stopped")

@@ -8,6 +8,7 @@ watchdog.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +21,14 @@ from watchdog.observers import Observer
 T = TypeVar("T")
 
 IGNORED_EVENTS = {"opened", "closed_no_write"}  # reading a file is not a change
+
+# Editors' swap, auto-save, lock, backup and atomic-save files: never content nor a template,
+# yet rewritten while one types (vim's swap file, emacs's auto-save). A save through one of
+# them (write it, rename it over the file) still counts, by the name it ends under.
+TEMPORARY = re.compile(
+    r"(^\..*\.sw[a-px]$)|~$|^4913$|^\.#|^#.*#$|___jb_(tmp|old)___$|^\.goutputstream-"
+    r"|\.kate-swp$|^\.~lock\."
+)
 
 
 class Debouncer(Generic[T]):
@@ -108,6 +117,14 @@ class Watcher:
         self._observer.join(timeout=5)
         self._thread.join(timeout=5)
 
+    def retarget(self, folders: Iterable[Path], ignore: Iterable[Path]) -> None:
+        """Watch these folders instead, from now on; call it from `on_change` only (it runs
+        on this watcher's thread, which may reschedule: watchdog's may not)."""
+        folders, ignore = [Path(f) for f in folders], [Path(p) for p in ignore]
+        if (folders, ignore) != (self.folders, self.ignore):
+            self.folders, self.ignore = folders, ignore
+            self._schedule()
+
     def _schedule(self) -> None:
         handler = _Handler(self)
         self._observer.unschedule_all()
@@ -118,7 +135,9 @@ class Watcher:
 
     def notice(self, path: Path, is_directory: bool) -> None:
         """Record one changed path (called from watchdog's thread)."""
-        if any(path == p or path.is_relative_to(p) for p in self.ignore):
+        if TEMPORARY.search(path.name) or any(
+            path == p or path.is_relative_to(p) for p in self.ignore
+        ):
             return
         if path == self.root:
             return  # "the folder's listing changed": the entry itself is reported too
@@ -156,6 +175,8 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in IGNORED_EVENTS:
             return
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder's listing changed: each entry that changed is reported too
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:
                 text = raw.decode() if isinstance(raw, bytes) else raw

@@ -12,7 +12,7 @@ import serve_support
 from serve_support import wait_until
 
 from sitegen.serve import PreviewServer
-from sitegen_fixtures import CHROMIUM_FLAGS, alert_text, find_tool
+from sitegen_fixtures import CHROMIUM_FLAGS, NOW, alert_text, find_tool
 
 preview_site = serve_support.preview_site  # fixtures
 server = serve_support.server
@@ -82,3 +82,57 @@ def test_edit_break_and_fix_an_alert_in_an_open_tab(
     source.write_text(alert_text().replace("The river is rising.", "Fixed and served."))
     wait_until(lambda: "Fixed and served." in main_text(chromium))
     wait_until(lambda: overlay_text(chromium) is None)
+
+
+@pytest.mark.browser
+def test_many_open_tabs_all_load_and_all_follow_saves(
+    chromium: Any, server: PreviewServer, preview_site
+) -> None:
+    """Each tab held its own event stream open, and a browser opens at most 6 connections to
+    one host: the 7th tab of the preview never loaded (officials keep the home page, the
+    alert, its translation, the archive... open)."""
+    first = chromium.current_window_handle
+    chromium.set_page_load_timeout(10)
+    pages = ["", "alerts/flood/", "alerts/quake/", "archive/", "areas/", "ko/", "ko/archive/"]
+    try:
+        for page in pages + ["alerts/flood/?again"]:
+            chromium.switch_to.new_window("tab")
+            chromium.get(server.url + page)  # raised a timeout from the 7th tab on
+            chromium.execute_script("window.notReloaded = true")
+        source = preview_site.root / "content" / "alerts" / "flood.md"
+        source.write_text(alert_text(title="River over its banks"))
+        for handle in [h for h in chromium.window_handles if h != first]:
+            chromium.switch_to.window(handle)
+            wait_until(lambda: chromium.execute_script("return !window.notReloaded"))
+    finally:
+        for handle in chromium.window_handles:
+            if handle != first:
+                chromium.switch_to.window(handle)
+                chromium.close()
+        chromium.switch_to.window(first)
+
+
+@pytest.mark.browser
+def test_a_tab_left_open_while_the_preview_restarts_shows_the_new_files(
+    chromium: Any, preview_site
+) -> None:
+    """Serve stopped, a file saved meanwhile, serve started again: the tab reconnected and
+    found build 1 again, as on its page, so it kept showing the old text as current."""
+    toml = preview_site.root / "site.toml"
+    first = PreviewServer(toml, port=0, now=NOW, echo=lambda line: None)
+    first.start()
+    port = first.httpd.server_address[1]
+    try:
+        chromium.get(first.url + "alerts/flood/")
+        wait_until(lambda: chromium.execute_script("return document.readyState") == "complete")
+        assert "The river is rising." in main_text(chromium)
+    finally:
+        first.stop()
+    source = preview_site.root / "content" / "alerts" / "flood.md"
+    source.write_text(alert_text().replace("The river is rising.", "Saved while stopped."))
+    second = PreviewServer(toml, port=port, now=NOW, echo=lambda line: None)
+    second.start()
+    try:
+        wait_until(lambda: "Saved while stopped." in main_text(chromium), timeout=15)
+    finally:
+        second.stop()

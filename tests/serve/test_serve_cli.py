@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from sitegen_fixtures import TmpSite, run_sitegen
+import pytest
+from click.testing import CliRunner
+
+from sitegen import watch
+from sitegen.cli import cli
+from sitegen_fixtures import TmpSite, alert_text, run_sitegen, unprivileged
 
 
 def test_no_site_toml_exits_1_with_the_usual_message(tmp_path: Path) -> None:
@@ -34,3 +46,154 @@ def test_a_port_in_use_says_to_try_another_port(tmp_site: TmpSite) -> None:
 def test_every_serve_option_is_explained(tmp_site: TmpSite) -> None:
     result = run_sitegen("serve", "--help", cwd=tmp_site.root)
     assert "Port to listen on" in result.stdout
+
+
+def serve_stopped_while_writing(site: TmpSite, stop: signal.Signals) -> bool:
+    """Start `sitegen serve`, send `stop` as soon as its first build is being written to
+    public/, wait for it to end as Ctrl-C ends it (killed: ends); whether the signal came
+    before the write was done."""
+    toml = str(site.root / "site.toml")
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from sitegen.cli import main; main()",
+            "serve",
+            "--site",
+            toml,
+            "--port",
+            "0",
+        ],
+        cwd=site.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith(".public.") for p in site.root.iterdir()):
+            assert serve.poll() is None and time.monotonic() < deadline
+            time.sleep(0.001)
+        serve.send_signal(stop)
+        _, stderr = serve.communicate(timeout=10)
+        if stop != signal.SIGKILL:
+            assert (serve.returncode, stderr.splitlines()[-1:]) == (0, ["stopped"]), stderr
+    finally:
+        serve.kill()
+        serve.wait()
+    return not (site.root / "public").exists()  # the write's folder was not swapped in yet
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_a_preview_stopped_while_writing_public_leaves_no_copy_behind(
+    tmp_site: TmpSite, stop: signal.Signals
+) -> None:
+    """The first good build is written to public/ through a folder beside it. Stopped then
+    (Ctrl-C, SIGTERM, or killed), serve left that folder, a whole copy of the site, and
+    nothing ever removed it: it has no process id in its name, as a build's staging has."""
+    for i in range(300):
+        tmp_site.add(f"a{i:03d}.md", alert_text(title=f"Flood watch {i}"))
+    caught = False
+    for _ in range(5):  # the signal may come after the write: then try again
+        if serve_stopped_while_writing(tmp_site, stop):
+            caught = True
+            break
+        shutil.rmtree(tmp_site.root / "public")
+    assert caught, "never stopped while writing"
+    if stop == signal.SIGKILL:  # nothing can clean up in the process: the next one does
+        assert run_sitegen("build", "--site", "site.toml", cwd=tmp_site.root).returncode == 0
+    left = [p.name for p in tmp_site.root.iterdir() if p.name.startswith(".public.")]
+    assert left == []
+
+
+def test_a_system_out_of_file_watches_is_not_called_a_port_problem(
+    tmp_site: TmpSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linux limits the folders programs may watch (editors and file sync use many): when
+    that limit was reached, serve said "cannot listen on 127.0.0.1:8000 (inotify watch limit
+    reached)", as if the port were the problem. (Watchdog raises as here: the limit cannot
+    be reached in a test without changing the machine's settings for everyone.)"""
+
+    class FullObserver(watch.Observer):  # type: ignore[misc, valid-type]
+        def start(self) -> None:
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(watch, "Observer", FullObserver)
+    toml = str(tmp_site.root / "site.toml")
+    result = CliRunner().invoke(cli, ["serve", "--site", toml, "--port", "0"])
+    assert result.exit_code == 1, result.output
+    assert "cannot listen" not in result.output
+    assert "cannot watch" in result.output and "content" in result.output
+    assert "inotify watch limit reached" in result.output
+
+
+def serve_until_serving(
+    site: TmpSite, *args: str, preexec_fn: Callable[[], None] | None = None
+) -> str:
+    """Start `sitegen serve ARGS`, read its output until it serves, stop it; that output."""
+    toml = str(site.root / "site.toml")
+    serve = subprocess.Popen(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "serve", "--site", toml]
+        + ["--port", "0", *args],
+        cwd=site.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=preexec_fn,  # noqa: PLW1509 - the test runs no threads then
+    )
+    assert serve.stderr is not None
+    lines = []
+    try:
+        for line in serve.stderr:
+            lines.append(line)
+            if line.startswith(("serving ", "Error")):
+                break
+    finally:
+        serve.terminate()
+        serve.wait(10)
+    return "".join(lines)
+
+
+def test_listening_on_every_network_is_said_and_the_address_given_works(
+    tmp_site: TmpSite,
+) -> None:
+    """--host 0.0.0.0 put drafts on the network without a word, and gave
+    http://0.0.0.0:PORT/ to open, an address browsers now refuse."""
+    output = serve_until_serving(tmp_site, "--host", "0.0.0.0")
+    assert "warning: the preview is open to other computers" in output
+    assert "serving http://127.0.0.1:" in output
+    assert "warning" not in serve_until_serving(tmp_site, "--host", "127.0.0.1")
+
+
+def test_an_ipv6_address_is_listened_on(tmp_site: TmpSite) -> None:
+    """--host ::1 was refused as "not an address of this machine"."""
+    output = serve_until_serving(tmp_site, "--host", "::1")
+    assert "serving http://[::1]:" in output, output
+
+
+def test_a_file_in_templates_it_may_not_read_does_not_stop_the_preview(tmp_site: TmpSite) -> None:
+    """A file of templates/ sitegen may not read (left by an editor run as another user)
+    and no page uses: `sitegen build` builds, but serve stopped with "cannot listen on
+    127.0.0.1:8000 (Permission denied)", blaming the port."""
+    tmp_site.add("flood.md", alert_text())
+    (tmp_site.root / "templates" / "old-draft.html").write_text("<p>")
+    (tmp_site.root / "templates" / "old-draft.html").chmod(0)
+    toml = str(tmp_site.root / "site.toml")
+    assert (
+        run_sitegen("build", "--site", toml, cwd=tmp_site.root, preexec_fn=unprivileged).returncode
+        == 0
+    )
+    output = serve_until_serving(tmp_site, preexec_fn=unprivileged)
+    assert "serving http://127.0.0.1:" in output, output
+
+
+def test_a_template_it_may_not_read_is_a_problem_named_not_a_crash(tmp_site: TmpSite) -> None:
+    """A page template sitegen may not read: serve stopped with "cannot listen on
+    127.0.0.1:8000 (Permission denied)" and `sitegen check` called it a bug in sitegen."""
+    tmp_site.add("flood.md", alert_text())
+    (tmp_site.root / "templates" / "alert.html").chmod(0)
+    said = "templates/alert.html: cannot read the file: Permission denied"
+    check = run_sitegen("check", "--site", "site.toml", cwd=tmp_site.root, preexec_fn=unprivileged)
+    assert check.returncode == 1 and said in check.stderr, check.stderr
+    output = serve_until_serving(tmp_site, preexec_fn=unprivileged)
+    assert said in output and "serving http://127.0.0.1:" in output, output

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import urllib.request
 
 import serve_support
@@ -63,7 +64,7 @@ def test_events_stream_starts_with_the_current_state(server: PreviewServer) -> N
         assert stream.headers["Content-Type"] == "text/event-stream"
         line = stream.readline()
     state = json.loads(line.removeprefix(b"data: "))
-    assert state == {"build": 1, "errors": []}
+    assert state == {"build": server.preview.snapshot.run + ".1", "errors": []}
 
 
 def test_saves_are_served_and_bad_files_never_stop_the_server(
@@ -135,3 +136,86 @@ def test_before_any_good_build_the_page_itself_says_why(preview_site) -> None:  
         assert not any("still serving the last good build" in line for line in lines)
     finally:
         srv.stop()
+
+
+def test_a_broken_site_toml_keeps_the_site_where_it_was(preview_site) -> None:  # type: ignore[no-untyped-def]
+    """Under a base path, a site.toml saved with a mistake moved the preview to the host's
+    root: every page of the last good build answered 404 (the log saying it was "still
+    serving" it), and its manifest URL broke the connection with a traceback."""
+    toml = preview_site.root / "site.toml"
+    good = toml.read_text().replace("https://alerts.test/", "https://x.test/emergency/")
+    toml.write_text(good)
+    lines: list[str] = []
+    server = PreviewServer(toml, port=0, now=NOW, echo=lines.append)
+    server.start()
+    try:
+        page = server.url + "alerts/flood/"
+        toml.write_text(good.replace("[site]", "[site"))
+        wait_until(lambda: bool(server.preview.snapshot.errors))
+        assert server.url.endswith("/emergency/")
+        assert get(page).status == 200
+        assert get(server.url + MANIFEST_PATH).status == 200
+        root = server.url.split("/emergency/")[0]
+        assert get(root + "/" + MANIFEST_PATH).status == 404
+        assert get(root + "/").headers["Location"] == "/emergency/"
+        toml.write_text(good)
+        wait_until(lambda: not server.preview.snapshot.errors)
+        assert get(page).status == 200
+    finally:
+        server.stop()
+    assert not [line for line in lines if "internal error" in line]
+
+
+def test_a_base_path_written_percent_encoded_is_served(preview_site) -> None:  # type: ignore[no-untyped-def]
+    """site.toml must write a base path in other letters encoded (%EA%B2%BD%EB%B3%B4 for
+    경보); the preview compared it with the decoded request path and answered 404 to all."""
+    toml = preview_site.root / "site.toml"
+    base = "/%EA%B2%BD%EB%B3%B4/"
+    toml.write_text(toml.read_text().replace("https://alerts.test/", f"https://x.test{base}"))
+    server = PreviewServer(toml, port=0, now=NOW, echo=lambda line: None)
+    server.start()
+    try:
+        assert server.url.endswith(base)
+        root = server.url.removesuffix(base)
+        assert get(server.url).status == 200
+        assert get(server.url + "alerts/flood/").status == 200
+        moved = get(server.url + "alerts/flood")
+        assert (moved.status, moved.headers["Location"]) == (301, base + "alerts/flood/")
+        assert get(root + base.rstrip("/")).headers["Location"] == base
+        assert get(root + "/").headers["Location"] == base
+        assert get(root + "/alerts/flood/").status == 404
+    finally:
+        server.stop()
+
+
+def test_a_mistake_undone_is_reported_fixed(server: PreviewServer, preview_site) -> None:  # type: ignore[no-untyped-def]
+    """A save that undid a mistake, giving back the very pages of the last good build,
+    printed nothing: the terminal's last line stayed the error."""
+    lines: list[str] = server.lines  # type: ignore[attr-defined]
+    source = preview_site.root / "content" / "alerts" / "flood.md"
+    good = source.read_text()
+    source.write_text(good.replace("severity: Severe", "severity: [Severe"))
+    wait_until(lambda: bool(server.preview.snapshot.errors))
+    wait_until(lambda: "still serving the last good build" in lines[-1])
+    source.write_text(good)
+    wait_until(lambda: not server.preview.snapshot.errors)
+    wait_until(lambda: lines[-1].startswith("rebuilt in "))
+
+
+def test_folders_site_toml_names_anew_are_watched(server: PreviewServer, preview_site) -> None:  # type: ignore[no-untyped-def]
+    """site.toml's content_dir changed while serving: the next build read the new folder,
+    but the watcher kept watching the old one, and saves there never reached the preview."""
+    shutil.copytree(preview_site.root / "content", preview_site.root / "drafts")
+    source = preview_site.root / "drafts" / "alerts" / "flood.md"
+    source.write_text(alert_text(title="Read from drafts"))
+    toml = preview_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("[site]\n", '[site]\ncontent_dir = "drafts"\n'))
+    page = server.url + "alerts/flood/"
+    wait_until(lambda: b"Read from drafts" in get(page).body)
+
+    def saved_and_served() -> bool:  # saved again until served: the watch may start late
+        source.write_text(alert_text(title="Saved in drafts"))
+        time.sleep(0.2)
+        return b"Saved in drafts" in get(page).body
+
+    wait_until(saved_and_served)
