@@ -166,3 +166,36 @@ def test_an_entry_is_updated_when_it_takes_effect(tmp_site: TmpSite) -> None:
     early = build_bundle(tmp_site.config, at("2026-11-25T10:00:00+09:00"))[0]["feed.atom"].data
     assert entry_updated(early, "later") == "2026-11-25T07:00:00+09:00"
     assert b'<category term="upcoming" label="phase"/>' in early
+
+
+def test_an_alert_whose_chain_was_cancelled_says_cancelled_everywhere(tmp_site: TmpSite) -> None:
+    """An alert updated, then cancelled: its page's banner said "Cancelled" while its feed
+    entry, og:title and the archive said "Superseded". Citizens read one word: "Cancelled"
+    (the feed's phase category stays "superseded", for machines)."""
+    tmp_site.add("first.md", alert_text(title="Rising river"))
+    tmp_site.add(
+        "second.md",
+        alert_text(
+            title="River still rising",
+            msg_type="Update",
+            references="[first]",
+            sent="2026-11-25T08:00:00+09:00",
+        ),
+    )
+    tmp_site.add(
+        "third.md",
+        alert_text(msg_type="Cancel", references="[second]", sent="2026-11-25T09:00:00+09:00"),
+    )
+    bundle, _, _ = build_bundle(tmp_site.config, NOW)
+    feed = bundle["feed.atom"].data.decode()
+    archive = bundle["archive/index.html"].data.decode()
+    for alert_id, title in (("first", "Rising river"), ("second", "River still rising")):
+        assert f"<title>Cancelled · Severe: {title}</title>" in feed
+        page = bundle[f"alerts/{alert_id}/index.html"].data.decode()
+        assert f'<meta property="og:title" content="Cancelled · Severe: {title}">' in page
+        assert f"<title>Cancelled · Severe: {title} · " in page
+        assert "Cancelled: this alert is no longer in force." in page  # the banner, as before
+        listed = archive.split(f'href="/alerts/{alert_id}/"')[1].split("</li>")[0]
+        assert "<strong>Cancelled</strong>" in listed
+    assert "Superseded" not in feed + archive
+    assert feed.count('<category term="superseded" label="phase"/>') == 2
