@@ -1006,6 +1006,21 @@ class _Build:
             raise TemplateError(first_per_line(failures))
         return results
 
+    def _feed_warnings(
+        self, view: SiteView, rendered: list[str], codec: dict[str, cache.Codec] | None
+    ) -> tuple[Problem, ...]:
+        """feed_check's warnings: for each feed this build rendered (`rendered`: unit names),
+        from its file as written; for the others, the last build's (same inputs, same bytes)."""
+        from sitegen.feed_check import FEED_PATHS, feed_warnings
+
+        fresh = {path for path in FEED_PATHS if f"page:{path}" in rendered}
+        out = self.out_dir
+        found = feed_warnings(view, lambda path: (out / path).read_bytes(), fresh)
+        if codec:
+            last = map(codec["problem"].decode, self.state.warnings)
+            found += [w for w in last if w.path in FEED_PATHS and w.path not in fresh]
+        return tuple(sorted(found, key=lambda w: w.path))
+
     def _can_fork(self) -> bool:
         # fork() copies only the calling thread: never fork a process that runs others.
         return self.jobs > 1 and threading.active_count() == 1 and sys.platform != "win32"
@@ -1096,8 +1111,9 @@ class _Build:
             sig = found if found is not None else cache.signature(os.stat(out + path))
             outputs[path] = (sha, sig, br)
         budget = _budget_warnings(outputs)
-        warnings = tuple(problems) + budget
         codec = cache.codecs()
+        feeds = self._feed_warnings(view, [units[i].name for i in written], codec)
+        warnings = tuple(problems) + budget + feeds
         new_state = BuildState(
             inputs=inputs,
             global_key=self.global_key,

@@ -206,6 +206,13 @@ def feed_standings(standings: Iterable[Standing], now: datetime, limit: int) -> 
     return current + past[: max(0, limit - len(current))]
 
 
+def left_out_in_force(listed: Sequence[Standing], written: bytes) -> int:
+    """How many alerts in force (active or upcoming) of a feed's `listed` alerts its
+    `written` document left out: `fit_feed` keeps a prefix, one Atom <entry> each."""
+    kept = written.count(b"<entry")
+    return sum(1 for s in listed[kept:] if s.phase in (Phase.ACTIVE, Phase.UPCOMING))
+
+
 def fit_feed(
     entries: Sequence[T],
     render: Callable[[Sequence[T]], bytes],

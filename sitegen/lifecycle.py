@@ -168,6 +168,15 @@ def site_updated(site: Site) -> datetime:
     return max(instants, default=EPOCH)
 
 
+def shown_phase(standing: Standing, latest: Standing) -> Phase:
+    """The phase as citizens read it (feed titles, share titles, the archive): an alert whose
+    update chain ended in a Cancel in force was cancelled, whatever updates came between, as
+    its page's banner says; otherwise its phase. `latest`: the standing of `standing.latest`."""
+    if standing.phase is Phase.SUPERSEDED and latest.phase is Phase.CANCELLED:
+        return Phase.CANCELLED
+    return standing.phase
+
+
 def is_listed_on_home(standing: Standing, show_tests: bool) -> bool:
     alert = standing.group.primary
     if standing.phase is not Phase.ACTIVE:

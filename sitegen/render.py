@@ -28,7 +28,14 @@ from sitegen.cap import cap_files, cap_index, cap_xml, feed_standings, fit_feed,
 from sitegen.config import KNOWN_LANGUAGES, SiteConfig
 from sitegen.errors import BuildError, Problem, TemplateError, cannot_read
 from sitegen.i18n import catalog, local_time, translator
-from sitegen.lifecycle import Standing, is_listed_on_home, issued, site_updated, standings
+from sitegen.lifecycle import (
+    Standing,
+    is_listed_on_home,
+    issued,
+    shown_phase,
+    site_updated,
+    standings,
+)
 from sitegen.model import Alert, AlertGroup, Phase, Site
 
 LANGUAGE_NAMES = {
@@ -76,6 +83,7 @@ class Item:
     alert: Alert
     standing: Standing
     url: str
+    shown_phase: Phase  # lifecycle.shown_phase: what the feeds and the archive call its phase
 
 
 class _ConstantGettext(jinja2.ext.Extension):
@@ -479,7 +487,9 @@ class SiteView:
         if made is not None and made.standing is standing:
             return made
         alert = group.version(language) or group.primary
-        made = Item(group, alert, standing, urls.alert_url(group, language))
+        latest = self.standings.get(standing.latest.id, standing)
+        shown = shown_phase(standing, latest)
+        made = Item(group, alert, standing, urls.alert_url(group, language), shown)
         self._items[group.id, language] = made
         return made
 
@@ -905,6 +915,7 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
         history=history,
         latest=latest,
         phase=standing.phase.value,
+        shown_phase=shown_phase(standing, view.standings[standing.latest.id]).value,
     )
     # Last updated: when what this page shows last changed (content, not the clock)
     context["updated"] = standing.changed

@@ -226,4 +226,4 @@ def test_share_meta_in_the_dom(browser: Browser) -> None:
     assert meta["og"] == "Severe: Flood watch for the Han River"
     assert meta["desc"].startswith("Severe: Heavy rain upstream")
     assert meta["canonical"] == f"https://alerts.example.gov/alerts/{FLOOD}/"
-    assert meta["title"].startswith("Flood watch for the Han River")
+    assert meta["title"].startswith(meta["og"] + " · ")  # the tab says what og:title says

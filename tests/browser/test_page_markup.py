@@ -187,6 +187,16 @@ def test_an_alert_shares_its_severity_in_the_reader_language(pages: Path) -> Non
     assert flood.meta["og:title"] == "شديد: مراقبة فيضان نهر هان"
 
 
+def test_an_alert_title_says_it_is_no_longer_in_force(pages: Path) -> None:
+    """The browser tab, and what a screen reader announces first, said only the alert's title
+    when it had expired, been cancelled or superseded; the banner and og:title said so."""
+    quake = head(pages / "alerts/2026-09-12-gyeongju-earthquake/index.html")
+    assert quake.title == "만료 · 매우 심각: 경주 인근 규모 5.8 지진 발생 · 국가 재난 안전 경보"
+    for alert in ("2026-11-24-east-coast-tsunami-warning", f"{FLOOD}/ar"):
+        h = head(pages / "alerts" / alert / "index.html")
+        assert h.title.rsplit(" · ", 1)[0] == h.meta["og:title"], alert
+
+
 def test_times_keep_the_alerts_own_offset(tmp_path: Path) -> None:
     root = make_site(tmp_path / "tz")
     add_alert(root, "2026-11-24-ny-flood", sent="2026-11-24T17:00:00-05:00")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cap_checks import check_atom
+from click.testing import CliRunner
 
 from sitegen.build import build_bundle
 from sitegen.cap import FEED_LIMIT_BYTES, fit_feed
+from sitegen.cli import cli
 from sitegen_fixtures import NOW, TmpSite, alert_text
 
 BASE = "https://alerts.example.gov/alerts/"
@@ -63,18 +65,23 @@ def test_upcoming_messages_enter_the_index_when_sent(tmp_site: TmpSite) -> None:
     assert feeds(tmp_site, at("2026-11-25T15:00:00+09:00"))["cap.atom"] == ["later"]
 
 
-def test_feeds_stay_under_900_kb_by_keeping_the_newest(tmp_site: TmpSite) -> None:
-    event = "Flood " + "with a very long official event description " * 55  # ~2.5 KB a feed entry
+def add_long_alerts(site: TmpSite, count: int) -> None:
+    """`count` alerts in force at NOW whose feed entries are ~2.5 KB: past 900 KB at ~360."""
+    event = "Flood " + "with a very long official event description " * 55
     start = at("2026-11-20T00:00:00+09:00")
-    count = 420
     for n in range(count):
         sent = (start + timedelta(minutes=10 * n)).isoformat()
-        tmp_site.add(
+        site.add(
             f"a{n:03}.md",
             alert_text(title=f"Alert {n}", sent=sent).replace(
                 "event: Flood", f"event: {event.strip()}"
             ),
         )
+
+
+def test_feeds_stay_under_900_kb_by_keeping_the_newest(tmp_site: TmpSite) -> None:
+    count = 420
+    add_long_alerts(tmp_site, count)
     bundle, _, _ = build_bundle(tmp_site.config, NOW)
     for name in ("cap.atom", "feed.atom"):
         data = bundle[name].data
@@ -82,6 +89,38 @@ def test_feeds_stay_under_900_kb_by_keeping_the_newest(tmp_site: TmpSite) -> Non
         ids = [e.link("application/cap+xml").split("/")[-2] for e in check_atom(data)]
         assert 300 < len(ids) < count
         assert ids == [f"a{n:03}" for n in range(count - 1, count - 1 - len(ids), -1)]
+
+
+def test_build_and_check_warn_when_a_feed_leaves_out_alerts_in_force(tmp_site: TmpSite) -> None:
+    """Past 900 KB a feed drops its oldest entries. When those were alerts in force, the
+    aggregators that poll cap.atom missed live alerts and nobody was told: every build
+    (changed or not) and `check` now say which feed and how many, and what to do."""
+    count = 420
+    add_long_alerts(tmp_site, count)
+    site = str(tmp_site.root / "site.toml")
+
+    def run(*args: str, now: datetime = NOW) -> str:
+        result = CliRunner().invoke(cli, [*args, "--site", site, "--now", now.isoformat()])
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    said = run("build")
+    expected = []
+    for name in ("cap.atom", "feed.atom"):
+        kept = len(check_atom((tmp_site.public / name).read_bytes()))
+        assert 300 < kept < count
+        expected.append(
+            f"{name}: warning: {count - kept} alerts in force were left out of this feed"
+        )
+        assert expected[-1] in said, said
+    assert "cancel the alerts that are over" in said
+    assert all(line in run("build") for line in expected)  # nothing changed: still said
+    (tmp_site.root / "content" / "pages").mkdir()
+    (tmp_site.root / "content" / "pages" / "about.md").write_text("---\ntitle: About\n---\nUs.\n")
+    assert all(line in run("build") for line in expected)  # the feeds were not rendered again
+    assert all(line in run("check") for line in expected)
+    # once they have expired, dropping the oldest of them is what the page feed is meant to do
+    assert "left out" not in run("build", now=at("2026-11-26T08:00:00+09:00"))
 
 
 def test_fit_feed_keeps_the_longest_prefix_that_fits() -> None:
@@ -166,3 +205,36 @@ def test_an_entry_is_updated_when_it_takes_effect(tmp_site: TmpSite) -> None:
     early = build_bundle(tmp_site.config, at("2026-11-25T10:00:00+09:00"))[0]["feed.atom"].data
     assert entry_updated(early, "later") == "2026-11-25T07:00:00+09:00"
     assert b'<category term="upcoming" label="phase"/>' in early
+
+
+def test_an_alert_whose_chain_was_cancelled_says_cancelled_everywhere(tmp_site: TmpSite) -> None:
+    """An alert updated, then cancelled: its page's banner said "Cancelled" while its feed
+    entry, og:title and the archive said "Superseded". Citizens read one word: "Cancelled"
+    (the feed's phase category stays "superseded", for machines)."""
+    tmp_site.add("first.md", alert_text(title="Rising river"))
+    tmp_site.add(
+        "second.md",
+        alert_text(
+            title="River still rising",
+            msg_type="Update",
+            references="[first]",
+            sent="2026-11-25T08:00:00+09:00",
+        ),
+    )
+    tmp_site.add(
+        "third.md",
+        alert_text(msg_type="Cancel", references="[second]", sent="2026-11-25T09:00:00+09:00"),
+    )
+    bundle, _, _ = build_bundle(tmp_site.config, NOW)
+    feed = bundle["feed.atom"].data.decode()
+    archive = bundle["archive/index.html"].data.decode()
+    for alert_id, title in (("first", "Rising river"), ("second", "River still rising")):
+        assert f"<title>Cancelled · Severe: {title}</title>" in feed
+        page = bundle[f"alerts/{alert_id}/index.html"].data.decode()
+        assert f'<meta property="og:title" content="Cancelled · Severe: {title}">' in page
+        assert f"<title>Cancelled · Severe: {title} · " in page
+        assert "Cancelled: this alert is no longer in force." in page  # the banner, as before
+        listed = archive.split(f'href="/alerts/{alert_id}/"')[1].split("</li>")[0]
+        assert "<strong>Cancelled</strong>" in listed
+    assert "Superseded" not in feed + archive
+    assert feed.count('<category term="superseded" label="phase"/>') == 2

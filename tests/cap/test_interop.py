@@ -275,7 +275,8 @@ def test_an_entry_in_another_language_says_so(tmp_site: TmpSite) -> None:
 
 def test_feed_titles_are_in_the_feed_language(tmp_site: TmpSite) -> None:
     """The words a feed adds to a title (phase, status, severity) are in its language, as
-    the alert page's title is: a Korean site's feed said "Expired · Severe: 홍수"."""
+    the alert page's title is: a Korean site's feed said "Expired · Severe: 홍수". So are
+    the feeds' link titles and the CAP index's subtitle, which were English."""
     toml = tmp_site.root / "site.toml"
     toml.write_text(
         toml.read_text()
@@ -284,9 +285,16 @@ def test_feed_titles_are_in_the_feed_language(tmp_site: TmpSite) -> None:
     )
     tmp_site.add("flood.md", alert_text(title="홍수", expires="2026-11-25T08:00:00+09:00"))
     tmp_site.add("drill.md", alert_text(title="훈련 경보", status="Exercise"))
-    entries = feed_entries(build(tmp_site))
+    public = build(tmp_site)
+    entries = feed_entries(public)
     assert entries["flood"].findtext(ATOM + "title") == "만료 · 심각: 홍수"
     assert entries["drill"].findtext(ATOM + "title") == "훈련 · 심각: 훈련 경보"
+    # and the feeds' own fixed words: link titles and the CAP index's subtitle
+    feed = SafeET.fromstring((public / "feed.atom").read_bytes())
+    index = SafeET.fromstring((public / "cap.atom").read_bytes())
+    titled = {x["title"] for f in (feed, index) for x in links(f) if "title" in x}
+    assert titled == {"CAP 색인", "지난 경보 및 해제된 경보"}
+    assert index.findtext(ATOM + "subtitle") == "발효 중인 경보의 CAP 1.2 메시지"
 
 
 def test_the_page_feed_carries_the_site_description(tmp_site: TmpSite) -> None:

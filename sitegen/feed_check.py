@@ -1,0 +1,45 @@
+"""The warning a build and `sitegen check` give when a feed left out alerts in force.
+
+Aggregators refuse feeds past about 1 MB, so `cap.fit_feed` keeps each feed's first entries
+within `FEED_LIMIT_BYTES`. The page feed lists the past alerts last, so they go first; but
+when even the alerts in force do not fit, the services that poll cap.atom or feed.atom miss
+live alerts. Not an error: the site is right, only the feeds are short, and an official can
+act on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+from sitegen.cap import FEED_LIMIT_BYTES, left_out_in_force
+from sitegen.errors import Problem, plural
+from sitegen.render import SiteView
+
+FEED_PATHS = ("cap.atom", "feed.atom")
+
+
+def feed_warnings(
+    view: SiteView, read: Callable[[str], bytes], paths: Collection[str] = FEED_PATHS
+) -> list[Problem]:
+    """A warning for each feed of `paths` whose written bytes (`read(path)`) left out alerts
+    in force that it lists."""
+    listed = {"cap.atom": view.cap_standings, "feed.atom": view.feed_standings}
+    problems = []
+    for path in FEED_PATHS:
+        if path in paths and (count := left_out_in_force(listed[path](), read(path))):
+            problems.append(feed_cut(path, count))
+    return problems
+
+
+def feed_cut(path: str, count: int) -> Problem:
+    """The warning for feed `path`, which left out `count` alerts in force."""
+    were = "was" if count == 1 else "were"
+    return Problem(
+        path,
+        0,
+        f"{plural(count, 'alert')} in force {were} left out of this feed: it would pass "
+        f"{FEED_LIMIT_BYTES:,} bytes, more than alert services accept, so the services that "
+        "read it miss them; cancel the alerts that are over (or let them expire), or shorten "
+        "the titles, events and area lists of those in force",
+        "warning",
+    )
