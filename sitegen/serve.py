@@ -262,7 +262,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(head=False)
 
     def _answer(self, head: bool) -> None:
-        url_path = urlsplit(self.path).path
+        url = urlsplit(self.path)
+        url_path = url.path
         if url_path == EVENTS_PATH:
             return self._events()
         if url_path in (SCRIPT_PATH, WORKER_PATH):
@@ -277,7 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, path, location = resolve(snap, url_path, snap.base)
         if location is not None:
             self.send_response(status)
-            self.send_header("Location", location)
+            self.send_header("Location", location + (f"?{url.query}" if url.query else ""))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None

@@ -38,6 +38,13 @@ def test_headers_are_the_manifests_and_urls_are_pretty(server: PreviewServer) ->
     assert get(server.url + "alerts/flood/index.html").status == 200
 
 
+def test_the_slash_redirect_keeps_the_query_string(server: PreviewServer) -> None:
+    """`/alerts/flood?a=1` went to `/alerts/flood/`: the query (a campaign tag, a test
+    switch a template's script reads) was lost on the way."""
+    moved = get(server.url + "alerts/flood?a=1&b=%20")
+    assert (moved.status, moved.headers["Location"]) == (301, "/alerts/flood/?a=1&b=%20")
+
+
 def test_unknown_paths_get_the_404_page_with_status_404(server: PreviewServer) -> None:
     config = server.preview.rebuilder.config
     assert config is not None
