@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import time
 import urllib.request
 
@@ -72,6 +73,52 @@ def test_events_stream_starts_with_the_current_state(server: PreviewServer) -> N
         line = stream.readline()
     state = json.loads(line.removeprefix(b"data: "))
     assert state == {"build": server.preview.snapshot.run + ".1", "errors": []}
+
+
+def _closed_by_server(client: socket.socket) -> bool:
+    """Whether the server closed this connection (within the client's own timeout)."""
+    try:
+        return client.recv(1024) == b""
+    except ConnectionResetError:  # closed with what the client sent still unread
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_a_stalled_client_is_dropped_and_others_are_served(server: PreviewServer) -> None:
+    """A client that connected and sent nothing, half a request line or a byte now and then
+    held a server thread for ever: a few of them (--host 0.0.0.0) could exhaust it."""
+    server.httpd.RequestHandlerClass.head_timeout = 0.5  # type: ignore[attr-defined]
+    host, port = server.httpd.server_address[:2]
+    silent, half, dribbling = (socket.create_connection((host, port), timeout=5) for _ in "abc")
+    half.sendall(b"GET /alerts/fl")
+    dribbling.sendall(b"GET / HTTP/1.0\r\n")
+    assert get(server.url).status == 200  # served while they wait
+    started = time.monotonic()
+    for _ in range(4):  # a header line each 0.2 s: never done, never silent for long
+        dribbling.sendall(b"X-A: b\r\n")
+        time.sleep(0.2)
+    assert all(_closed_by_server(c) for c in (silent, half, dribbling))
+    assert time.monotonic() - started < 3
+    for client in (silent, half, dribbling):
+        client.close()
+    assert get(server.url).status == 200
+
+
+def test_the_events_stream_outlives_the_request_timeout(
+    server: PreviewServer, preview_site
+) -> None:
+    """The request timeout is for reading a request: the live-reload stream is a response
+    that lasts as long as the tab."""
+    server.httpd.RequestHandlerClass.head_timeout = 0.3  # type: ignore[attr-defined]
+    with urllib.request.urlopen(server.url + "__sitegen__/events", timeout=5) as stream:
+        first = json.loads(stream.readline().removeprefix(b"data: "))
+        stream.readline()
+        time.sleep(1)
+        flood = preview_site.root / "content" / "alerts" / "flood.md"
+        flood.write_text(alert_text(title="Saved after a second"))
+        line = stream.readline()
+    assert json.loads(line.removeprefix(b"data: "))["build"] != first["build"]
 
 
 def test_saves_are_served_and_bad_files_never_stop_the_server(
