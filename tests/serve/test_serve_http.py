@@ -273,3 +273,36 @@ def test_folders_site_toml_names_anew_are_watched(server: PreviewServer, preview
         return b"Saved in drafts" in get(page).body
 
     wait_until(saved_and_served)
+
+
+def test_a_nested_content_dir_deleted_and_made_again_is_watched_again(preview_site) -> None:  # type: ignore[no-untyped-def]
+    """`content_dir = "src/content"` deleted and made again (a branch switched, a folder
+    restored from a copy): only folders directly in the site's folder were watched afresh,
+    and saves there never reached the preview."""
+    nested = preview_site.root / "src" / "content"
+    nested.parent.mkdir()
+    shutil.move(preview_site.root / "content", nested)
+    toml = preview_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("[site]\n", '[site]\ncontent_dir = "src/content"\n'))
+    srv = PreviewServer(toml, port=0, now=NOW, echo=lambda line: None)
+    srv.start()
+    try:
+        page = srv.url + "alerts/flood/"
+        for parent in (nested, nested.parent):  # the folder itself, then the one holding it
+            kept = preview_site.root / "kept"
+            shutil.copytree(parent, kept)
+            shutil.rmtree(parent)
+            wait_until(lambda: get(page).status == 404)
+            kept.rename(parent)
+            wait_until(lambda: get(page).status == 200)
+            source = nested / "alerts" / "flood.md"
+            title = f"Saved in {parent.name} again"
+
+            def saved_and_served() -> bool:  # saved again until served: the watch may start late
+                source.write_text(alert_text(title=title))  # noqa: B023 - called in this loop
+                time.sleep(0.2)
+                return title.encode() in get(page).body  # noqa: B023
+
+            wait_until(saved_and_served)
+    finally:
+        srv.stop()
