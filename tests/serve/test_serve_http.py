@@ -306,3 +306,27 @@ def test_a_nested_content_dir_deleted_and_made_again_is_watched_again(preview_si
             wait_until(saved_and_served)
     finally:
         srv.stop()
+
+
+def test_a_site_toml_saved_with_mistakes_is_shown_file_line_message(
+    server: PreviewServer, preview_site, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """As content problems are: the terminal and the overlay said
+    `/full/path/site.toml: not valid TOML: … (at line 1, column 6)`, and a wrong value
+    `/full/path/site.toml: site.toml:7: …`, at no line."""
+    monkeypatch.chdir(preview_site.root)  # where the official ran `sitegen serve`
+    toml = preview_site.root / "site.toml"
+    good = toml.read_text()
+    lines: list[str] = server.lines  # type: ignore[attr-defined]
+    for text, expected in [
+        ("[site\n", "site.toml:1: not valid TOML (column 6): Expected ']'"),
+        (good + 'home_max_alerts = "x"\n', "site.toml:7: [site] home_max_alerts must be"),
+    ]:
+        toml.write_text(text)
+        wait_until(lambda: "still serving the last good build" in lines[-1])
+        [problem] = server.preview.snapshot.errors
+        assert str(problem).startswith(expected), problem
+        assert (problem.path, problem.line) == ("site.toml", int(expected.split(":")[1]))
+        assert any(line.startswith(expected) for line in lines), lines
+        toml.write_text(good)
+        wait_until(lambda: lines[-1].startswith("rebuilt in "))
