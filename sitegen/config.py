@@ -172,6 +172,18 @@ def shown_path(path: Path) -> str:
     return str(full.relative_to(here)) if full.is_relative_to(here) else str(full)
 
 
+def located(path: Path, section: str, key: str, message: str) -> ConfigError:
+    """A value of site.toml found not to fit after it was read (a publish folder inside the
+    site), as its mistakes are told: at its line."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:  # read a moment ago: the message stands without its line
+        text = ""
+    checker = _Checker(shown_path(path), text.removeprefix("\ufeff"))
+    checker.fail(section, key, message)
+    return ConfigError(str(checker.problems[0]), problems=checker.problems)
+
+
 def _toml_problem(name: str, text: str, error: str) -> Problem:
     """tomllib's error, located as every problem is: its "(at line L, column C)" ends it."""
     if found := re.search(r" \(at line (\d+), column (\d+)\)$", error):
