@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from publish.apply import PublishOptions, publish
-from publish.connect import ignored_flags, open_invalidators, open_target, resolve_settings
+from publish.connect import ignored_flags, open_invalidators, open_site_target, resolve_settings
 from publish.layout import PassedChecks, checked_layout_notes, old_copies_notes
 from publish.local import read_local
 from publish.plan import Limits
@@ -141,7 +141,7 @@ def publish_command(
     for note in ignored_flags(settings, wait=wait):
         click.echo(f"note: {note}", err=True)
     # Every setting is checked (and the clients made) before a build that may take a while.
-    store = open_target(settings.target, config.root, config.output_path, config.source_paths)
+    store = open_site_target(config, settings, site_file, target)
     echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     invalidators = open_invalidators(settings, config.base_url, wait=wait, echo=echo)
     passed = PassedChecks(config.root)  # asks the cloud only for settings not seen fine

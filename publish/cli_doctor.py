@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from publish.connect import open_target, resolve_settings
+from publish.connect import open_site_target, resolve_settings
 from publish.doctor import run_doctor
 from sitegen.errors import DoctorError
 from sitegen.json_report import JsonCommand, dumps
@@ -80,7 +80,7 @@ def doctor_command(
     settings = resolve_settings(
         config.publish, target=target, cloudfront=cloudfront, akamai=akamai, edgerc=edgerc
     )
-    store = open_target(settings.target, config.root, config.output_path, config.source_paths)
+    store = open_site_target(config, settings, site_file, target)
     report = run_doctor(config, settings, store, probe_akamai=not no_probe, write_test=write_test)
     if as_json:
         if not report.ok:  # the failure document, the checklist in it

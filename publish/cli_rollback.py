@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from publish.apply import PublishOptions
-from publish.connect import open_invalidators, open_target, resolve_settings
+from publish.connect import open_invalidators, open_site_target, resolve_settings
 from publish.plan import Limits
 from publish.report import dry_run_refusal, make_progress, publish_failure_keys
 from publish.rollback import describe_state, list_states, rollback, states_json, states_text
@@ -104,7 +104,7 @@ def rollback_command(
         max_deletes=max_deletes,
         edgerc=edgerc,
     )
-    store = open_target(settings.target, config.root, config.output_path, config.source_paths)
+    store = open_site_target(config, settings, site_file, target)
     if show_list:
         states, remote = list_states(store)
         text = states_text(states, remote.manifest_id, store.name)

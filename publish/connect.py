@@ -11,7 +11,13 @@ from urllib.parse import urlsplit
 
 from publish.cdn.base import Invalidator
 from publish.targets.base import Target
-from sitegen.config import PublishConfig, distribution_problem, target_problem
+from sitegen.config import (
+    PublishConfig,
+    SiteConfig,
+    distribution_problem,
+    located,
+    target_problem,
+)
 from sitegen.errors import ConfigError, PublishError
 
 T = TypeVar("T")
@@ -66,24 +72,45 @@ def open_target(
     from publish.targets.folder import FolderTarget  # the other shape target_problem allows
 
     folder = (site_root / Path(spec.removeprefix("folder:")).expanduser()).resolve()
+    if (problem := _folder_problem(folder, site_root, bundle_dir, sources)) is not None:
+        raise ConfigError(f"publish target {spec}: {problem}")
+    return FolderTarget(folder)
+
+
+def open_site_target(
+    config: SiteConfig, settings: PublishConfig, site_file: Path, flag: str | None
+) -> Target:
+    """`open_target` for a command: a target site.toml names (no --target `flag`) that does
+    not fit the site is a site.toml mistake, at its line."""
+    said = f"publish target {settings.target}: "  # open_target's words for the folder
+    try:
+        return open_target(settings.target, config.root, config.output_path, config.source_paths)
+    except ConfigError as exc:
+        if flag is not None or not exc.message.startswith(said):
+            raise
+        why = f"target {settings.target!r}: {exc.message.removeprefix(said)}"
+        raise located(site_file, "publish", "target", why) from exc
+
+
+def _folder_problem(
+    folder: Path, site_root: Path, bundle_dir: Path, sources: Sequence[Path]
+) -> str | None:
+    """Why a folder target would publish into the site itself, if it would."""
     bundle = bundle_dir.resolve()
     if site_root.resolve().is_relative_to(folder):
-        raise ConfigError(
-            f"publish target {spec}: {folder} holds the site itself ({site_root.resolve()}); "
+        return (
+            f"{folder} holds the site itself ({site_root.resolve()}); "
             "publish to a folder of its own (e.g. folder:_published)"
         )
     if folder.is_relative_to(bundle) or bundle.is_relative_to(folder):
-        raise ConfigError(
-            f"publish target {spec}: {folder} overlaps the build output {bundle}; "
-            "publish to a folder outside it"
-        )
+        return f"{folder} overlaps the build output {bundle}; publish to a folder outside it"
     for source in (s.resolve() for s in sources):
         if folder.is_relative_to(source) or source.is_relative_to(folder):
-            raise ConfigError(
-                f"publish target {spec}: {folder} overlaps the site's own files {source}; "
+            return (
+                f"{folder} overlaps the site's own files {source}; "
                 "publish to a folder of its own (e.g. folder:_published)"
             )
-    return FolderTarget(folder)
+    return None
 
 
 def open_invalidators(

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from sitegen.errors import ConfigError, cannot_read
+from sitegen.errors import ConfigError, Problem, cannot_read
 
 DEFAULT_CACHE_CONTROL = {
     "immutable": "public, max-age=31536000, immutable",
@@ -135,31 +136,71 @@ def find_site_file(given: Path, cwd: Path | None = None) -> Path:
 
 def load_config(path: Path) -> SiteConfig:
     """Read and validate site.toml; every mistake becomes a ConfigError naming the file (all
-    of them at once, each with its line when it has one)."""
-    if not path.is_file():
+    of them at once, each a Problem at its line when it has one)."""
+    if not path.is_file():  # named as given: there is no file to point at
         where = "here or in any parent folder" if path == Path(SITE_FILE) else "here"
         raise ConfigError(
             f"{path}: no site.toml {where}. Run sitegen from your site's folder, "
             "or pass --site PATH/TO/site.toml."
         )
+    name = shown_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        data = path.read_bytes()
     except OSError as exc:  # a permission: the system's answer, not the command line's
-        raise ConfigError(f"{path}: {cannot_read(exc)}") from exc
+        raise ConfigError(f"{name}: {cannot_read(exc)}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        _refuse([Problem(name, line, f"not UTF-8 text ({exc.reason} at byte {exc.start})")])
     text = text.removeprefix("\ufeff")  # a byte order mark some Windows editors add: harmless
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    checker = _Checker(path, text)
-    config = _build(checker, raw)
+        _refuse([_toml_problem(name, text, str(exc))])
+    checker = _Checker(name, text)
+    config = _build(checker, raw, path)
     if checker.problems or config is None:
-        count = len(checker.problems)
-        summary = f"{count} problems in {path}" if count > 1 else ""
-        raise ConfigError("\n".join([*checker.problems, summary]).strip())
+        _refuse(checker.problems)
     return config
+
+
+def shown_path(path: Path) -> str:
+    """A file as problems name it: from the folder the command runs in when it is inside it
+    (`site.toml`, `mysite/site.toml`), else in full."""
+    full, here = path.resolve(), Path.cwd().resolve()
+    return str(full.relative_to(here)) if full.is_relative_to(here) else str(full)
+
+
+def located(path: Path, section: str, key: str, message: str) -> ConfigError:
+    """A value of site.toml found not to fit after it was read (a publish folder inside the
+    site), as its mistakes are told: at its line."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:  # read a moment ago: the message stands without its line
+        text = ""
+    checker = _Checker(shown_path(path), text.removeprefix("\ufeff"))
+    checker.fail(section, key, message)
+    return ConfigError(str(checker.problems[0]), problems=checker.problems)
+
+
+def _toml_problem(name: str, text: str, error: str) -> Problem:
+    """tomllib's error, located as every problem is: its "(at line L, column C)" ends it."""
+    if found := re.search(r" \(at line (\d+), column (\d+)\)$", error):
+        message = error[: found.start()]
+        return Problem(name, int(found[1]), f"not valid TOML (column {found[2]}): {message}")
+    if error.endswith(" (at end of document)"):  # e.g. a text value left open
+        line = text.count("\n") + (not text.endswith("\n"))
+        return Problem(name, line, f"not valid TOML: {error.removesuffix(' (at end of document)')}")
+    return Problem(name, 0, f"not valid TOML: {error}")
+
+
+def _refuse(problems: Sequence[Problem]) -> NoReturn:
+    """Fail with every problem, one a line, then how many when more than one."""
+    where = problems[0].path if problems else "site.toml"
+    summary = f"{len(problems)} problems in {where}" if len(problems) > 1 else ""
+    message = "\n".join([*map(str, problems), summary]).strip()
+    raise ConfigError(message, problems=problems)
 
 
 SITE_KEYS = frozenset(
@@ -190,16 +231,15 @@ SECTIONS = {
 class _Checker:
     """Collects every site.toml problem, each located on its line when the key is found."""
 
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name  # as shown (shown_path)
         self.lines = text.split("\n")
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
 
     def fail(self, section: str, key: str, message: str) -> None:
         line = self.line(section, key)
-        where = f"{self.path}:{line}" if line else str(self.path)
         self.problems.append(
-            f"{where}: [{section}] {message}" if section else f"{where}: {message}"
+            Problem(self.name, line, f"[{section}] {message}" if section else message)
         )
 
     def line(self, section: str, key: str) -> int:
@@ -268,7 +308,7 @@ def _did_you_mean(word: str, known: frozenset[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(sorted(known))})"
 
 
-def _build(check: _Checker, raw: dict[str, Any]) -> SiteConfig | None:
+def _build(check: _Checker, raw: dict[str, Any], path: Path) -> SiteConfig | None:
     check.unknown("", raw)
     site = raw.get("site")
     if not isinstance(site, dict):
@@ -309,7 +349,7 @@ def _build(check: _Checker, raw: dict[str, Any]) -> SiteConfig | None:
     for value in titles.values():
         check.characters("site", "titles", str(value))
     return SiteConfig(
-        root=check.path.parent.resolve(),
+        root=path.parent.resolve(),
         title=title,
         base_url=base_url.rstrip("/") + "/",
         default_language=default_language,

@@ -54,9 +54,19 @@ class SitegenError(click.ClickException):
 
 
 class ConfigError(SitegenError):
-    """site.toml is missing, unreadable or wrong."""
+    """site.toml is missing, unreadable or wrong; ``problems``: each mistake at its line."""
 
     kind = "config"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: Iterable[Problem] = (),
+        document: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, document=document)
+        self.problems = tuple(problems)
 
 
 class ContentError(SitegenError):

@@ -25,7 +25,7 @@ import jinja2
 from sitegen import urls
 from sitegen.bundle import Bundle, make_file, manifest_bytes, url_to_path
 from sitegen.cap import cap_index, cap_xml
-from sitegen.config import SiteConfig, load_config
+from sitegen.config import SITE_FILE, SiteConfig, load_config, shown_path
 from sitegen.content import (
     Loaded,
     _check_references,
@@ -34,7 +34,7 @@ from sitegen.content import (
     _load_alert,
     _load_page,
 )
-from sitegen.errors import BuildError, Problem, SitegenError, TemplateError
+from sitegen.errors import BuildError, ConfigError, Problem, SitegenError, TemplateError
 from sitegen.incremental import (
     DependencyGraph,
     changed_keys,
@@ -228,7 +228,7 @@ class Rebuilder:
         try:  # a --now without an offset is read in the timezone site.toml names now
             now = resolve_now(self.fixed_now, config)
         except click.BadParameter as exc:  # the new timezone repeats or skips that time
-            return Outcome(False, (Problem(str(self.site_file), 0, exc.format_message()),))
+            return Outcome(False, (Problem(shown_path(self.site_file), 0, exc.format_message()),))
         loaded = self.sources.load(now, touched)
         if self._templates.refresh(config.templates_path) or self._found is None:
             self._envs.clear()
@@ -469,11 +469,12 @@ class _PagesOnly(SiteView):
 
 
 def _problems_from(exc: SitegenError, config: SiteConfig | None) -> tuple[Problem, ...]:
-    """Located Problems from a build or config error (template errors carry theirs)."""
-    if isinstance(exc, TemplateError):
+    """Located Problems from a build or config error (template and site.toml errors carry
+    theirs)."""
+    if isinstance(exc, TemplateError | ConfigError) and exc.problems:
         return exc.problems
     message = exc.format_message()
     path, _, rest = message.partition(": ")
     if rest and (path.startswith("templates/") or path.endswith(".toml")):
         return (Problem(path, 0, rest),)
-    return (Problem(str(config.root / "site.toml") if config else "site.toml", 0, message),)
+    return (Problem(shown_path(config.root / SITE_FILE) if config else SITE_FILE, 0, message),)

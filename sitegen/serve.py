@@ -13,11 +13,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import html
+import io
 import ipaddress
 import json
 import secrets
 import socket
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -38,6 +40,8 @@ EVENTS_PATH = "/__sitegen__/events"
 SCRIPT_PATH = "/__sitegen__/live.js"
 WORKER_PATH = "/__sitegen__/worker.js"
 KEEPALIVE_S = 10.0
+HEAD_TIMEOUT_S = 10.0  # to send a whole request line and headers: a browser needs a blink
+SEND_TIMEOUT_S = 60.0  # to take each response (an event of the stream: each event)
 
 LIVE_JS = """\
 (function () {
@@ -251,9 +255,42 @@ def inject(html: bytes, version: str) -> bytes:
     return html + tag if at < 0 else html[:at] + tag + html[at:]
 
 
+class _HeadReader:
+    """A connection's reading end that gives up at `deadline` (time.monotonic): a client
+    that sends nothing, half a request line, or a header line now and then held a server
+    thread for ever (a few of them could exhaust a preview open to the network). The deadline
+    is for reading the request: a response, the long-lived event stream among them, only
+    has SEND_TIMEOUT_S for each write."""
+
+    def __init__(
+        self, rfile: io.BufferedIOBase, connection: socket.socket, deadline: float
+    ) -> None:
+        self.rfile, self.connection, self.deadline = rfile, connection, deadline
+
+    def readline(self, size: int = -1) -> bytes:
+        left = self.deadline - time.monotonic()
+        if left <= 0:  # a per-read timeout alone lets a byte a second go on for ever
+            raise TimeoutError("the request was not sent in time")
+        self.connection.settimeout(left)
+        return self.rfile.readline(size)
+
+    def read(self, size: int = -1) -> bytes:
+        return self.rfile.read(size)
+
+    def close(self) -> None:
+        self.rfile.close()
+
+
 class _Handler(BaseHTTPRequestHandler):
     preview: Preview
     server_version = "sitegen-preview"
+    head_timeout = HEAD_TIMEOUT_S
+
+    def setup(self) -> None:
+        super().setup()
+        deadline = time.monotonic() + self.head_timeout  # HTTP/1.0: one request a connection
+        # handle_one_request drops the connection on the TimeoutError of a read
+        self.rfile = _HeadReader(self.rfile, self.connection, deadline)  # type: ignore[assignment]
 
     def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
         self._answer(head=True)
@@ -262,7 +299,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(head=False)
 
     def _answer(self, head: bool) -> None:
-        url_path = urlsplit(self.path).path
+        self.connection.settimeout(SEND_TIMEOUT_S)  # the request is read: only sending now
+        url = urlsplit(self.path)
+        url_path = url.path
         if url_path == EVENTS_PATH:
             return self._events()
         if url_path in (SCRIPT_PATH, WORKER_PATH):
@@ -277,7 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, path, location = resolve(snap, url_path, snap.base)
         if location is not None:
             self.send_response(status)
-            self.send_header("Location", location)
+            self.send_header("Location", location + (f"?{url.query}" if url.query else ""))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None

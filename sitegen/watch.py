@@ -73,8 +73,9 @@ class Debouncer(Generic[T]):
 
 
 class Watcher:
-    """Watch `root` (not recursively: `files` such as site.toml, and `folders` being created,
-    renamed or deleted) and `folders` (recursively);
+    """Watch `root` and the folders between it and each of `folders` (not recursively:
+    `files` such as site.toml, and `folders` being created, renamed or deleted) and
+    `folders` (recursively);
     call `on_change(paths)` from one background thread, once per debounced burst.
 
     `on_change` runs serially: saves made during a rebuild form the next batch. An exception
@@ -129,6 +130,10 @@ class Watcher:
         handler = _Handler(self)
         self._observer.unschedule_all()
         self._observer.schedule(handler, str(self.root), recursive=False)
+        holding = {p for f in self.folders for p in _holding(f, self.root)} - {self.root}
+        for parent in sorted(holding):  # to see a nested folder made, moved or deleted
+            if parent.is_dir() and parent not in self.folders:
+                self._observer.schedule(handler, str(parent), recursive=False)
         for folder in self.folders:
             if folder.is_dir():
                 self._observer.schedule(handler, str(folder), recursive=True)
@@ -141,11 +146,14 @@ class Watcher:
             return
         if path == self.root:
             return  # "the folder's listing changed": the entry itself is reported too
-        if path.parent == self.root and path not in self.files and path not in self.folders:
+        holds = any(path in _holding(f, self.root) or path == f for f in self.folders)
+        inside = any(path.is_relative_to(f) for f in self.folders)
+        if not (holds or inside or path in self.files):
             return  # e.g. a log file next to site.toml: only site.toml matters up there
-        if is_directory and path.parent == self.root and path in self.folders:
-            # content/ or templates/ itself was created, moved or deleted: watch it afresh
-            # (from our thread; watchdog's own thread must not reschedule itself).
+        if is_directory and holds:
+            # content/ or templates/, or a folder holding one (content_dir = "src/content"),
+            # was created, moved or deleted: watch it afresh (from our thread; watchdog's
+            # own thread must not reschedule itself).
             self._reschedule = True
         with self._cond:
             self.debouncer.add(path)
@@ -166,6 +174,14 @@ class Watcher:
                 self.on_change(batch)
             except Exception as exc:  # noqa: BLE001 - a preview must outlive any rebuild bug
                 self.on_error(exc)
+
+
+def _holding(folder: Path, root: Path) -> list[Path]:
+    """The folders that hold `folder`, from its parent up to `root` (its parent alone when
+    it is elsewhere)."""
+    if not folder.is_relative_to(root):
+        return [folder.parent]
+    return [p for p in folder.parents if p.is_relative_to(root)]
 
 
 class _Handler(FileSystemEventHandler):

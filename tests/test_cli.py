@@ -90,7 +90,7 @@ def test_missing_site_toml_is_a_clear_error(tmp_path: Path) -> None:
 def test_broken_site_toml_is_a_clear_error(tmp_site: TmpSite) -> None:
     (tmp_site.root / "site.toml").write_text("[site\ntitle=1")
     result = sitegen("check", cwd=tmp_site.root)
-    assert result.returncode == 1 and "site.toml: not valid TOML" in result.stderr
+    assert result.returncode == 1 and "site.toml:1: not valid TOML" in result.stderr
 
 
 def test_debug_shows_traceback_for_user_errors_too(tmp_site: TmpSite) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sitegen.config import load_config
@@ -112,3 +114,62 @@ def test_a_base_url_must_be_written_as_it_is_sent(
         load_config(toml)
     toml.write_text(SITE_TOML.replace("https://alerts.test/", encoded.strip("'")), "utf-8")
     assert load_config(toml).base_url == encoded.strip("'")
+
+
+BROKEN = "[site\ntitle = 1\n"  # a TOML mistake on line 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("check",),
+        ("build",),
+        ("serve", "--port", "0"),
+        ("publish", "--dry-run", "--target", "folder:_out"),
+    ],
+)
+def test_a_site_toml_mistake_is_shown_file_line_message(
+    tmp_site: TmpSite, command: tuple[str, ...]
+) -> None:
+    """Shown as every other problem, `site.toml:LINE: message`: it was the full path given to
+    --site, the line in parentheses at the end ("(at line 1, column 6)")."""
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(BROKEN)
+    result = run_sitegen(*command, "--site", str(toml), cwd=tmp_site.root)
+    assert result.returncode == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("Error: site.toml:1: not valid TOML"), result.stderr
+    assert str(tmp_site.root) not in result.stderr and "(at line" not in error
+
+
+def test_a_site_toml_mistake_is_named_from_where_the_command_ran(tmp_site: TmpSite) -> None:
+    """Relative to the folder the command ran in when the file is inside it, else in full."""
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(SITE_TOML + 'home_max_alerts = "x"\n')
+    above = run_sitegen("check", "--site", str(toml), cwd=tmp_site.root.parent)
+    assert f"Error: {tmp_site.root.name}/site.toml:7: [site] home_max_alerts" in above.stderr
+    elsewhere = tmp_site.root.parent / "elsewhere"
+    elsewhere.mkdir()
+    outside = run_sitegen("check", "--site", str(toml), cwd=elsewhere)
+    assert f"Error: {toml.resolve()}:7: [site] home_max_alerts" in outside.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (BROKEN, 1, "not valid TOML (column 6): Expected ']' at the end of a table declaration"),
+        (SITE_TOML + 'home_max_alerts = "x"\n', 7, "[site] home_max_alerts must be a whole"),
+    ],
+)
+def test_site_toml_mistakes_are_json_problems_with_path_and_line(
+    tmp_site: TmpSite, text: str, line: int, message: str
+) -> None:
+    """docs/operations.md, JSON output: every mistake found in a file is in `problems`, with
+    its path and line (site.toml's were not: `problems` was [])."""
+    (tmp_site.root / "site.toml").write_text(text)
+    result = run_sitegen("check", "--json", cwd=tmp_site.root)
+    document = json.loads(result.stdout)
+    assert document["error"]["kind"] == "config"
+    [problem] = document["problems"]
+    assert (problem["path"], problem["line"], problem["severity"]) == ("site.toml", line, "error")
+    assert problem["message"].startswith(message), problem

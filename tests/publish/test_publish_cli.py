@@ -227,3 +227,26 @@ def test_publishing_the_site_of_another_instant_needs_force(
     assert (site / "out" / "index.html").is_file()
     soon = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()  # a clock's drift: fine
     assert publish(site, "--no-build", "--now", soon).exit_code == 0
+
+
+@pytest.mark.parametrize("command", [("publish", "--dry-run"), ("doctor",), ("rollback", "--list")])
+def test_a_folder_target_in_site_toml_that_cannot_be_used_is_named_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    """site.toml's `target = "folder:content"` is a site.toml mistake: it was told as
+    `publish target folder:content: /full/path/content overlaps…`, at no line, and --json
+    listed no problem."""
+    from sitegen.cli import cli
+
+    site = TmpSite(tmp_path / "site")
+    toml = site.root / "site.toml"
+    toml.write_text(toml.read_text() + '[publish]\ntarget = "folder:content"\n')
+    monkeypatch.chdir(site.root)
+    result = CliRunner().invoke(cli, [*command])
+    assert result.exit_code == 1, result.output
+    expected = "site.toml:8: [publish] target 'folder:content': "
+    assert f"Error: {expected}" in result.stderr and "overlaps" in result.stderr
+    document = json.loads(CliRunner().invoke(cli, [*command, "--json"]).stdout)
+    assert [(p["path"], p["line"]) for p in document["problems"]] == [("site.toml", 8)]
+    flag = CliRunner().invoke(cli, [*command, "--target", "folder:templates"])
+    assert "Error: publish target folder:templates: " in flag.stderr  # the flag's, as typed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import time
 import urllib.request
 
@@ -38,6 +39,13 @@ def test_headers_are_the_manifests_and_urls_are_pretty(server: PreviewServer) ->
     assert get(server.url + "alerts/flood/index.html").status == 200
 
 
+def test_the_slash_redirect_keeps_the_query_string(server: PreviewServer) -> None:
+    """`/alerts/flood?a=1` went to `/alerts/flood/`: the query (a campaign tag, a test
+    switch a template's script reads) was lost on the way."""
+    moved = get(server.url + "alerts/flood?a=1&b=%20")
+    assert (moved.status, moved.headers["Location"]) == (301, "/alerts/flood/?a=1&b=%20")
+
+
 def test_unknown_paths_get_the_404_page_with_status_404(server: PreviewServer) -> None:
     config = server.preview.rebuilder.config
     assert config is not None
@@ -65,6 +73,52 @@ def test_events_stream_starts_with_the_current_state(server: PreviewServer) -> N
         line = stream.readline()
     state = json.loads(line.removeprefix(b"data: "))
     assert state == {"build": server.preview.snapshot.run + ".1", "errors": []}
+
+
+def _closed_by_server(client: socket.socket) -> bool:
+    """Whether the server closed this connection (within the client's own timeout)."""
+    try:
+        return client.recv(1024) == b""
+    except ConnectionResetError:  # closed with what the client sent still unread
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_a_stalled_client_is_dropped_and_others_are_served(server: PreviewServer) -> None:
+    """A client that connected and sent nothing, half a request line or a byte now and then
+    held a server thread for ever: a few of them (--host 0.0.0.0) could exhaust it."""
+    server.httpd.RequestHandlerClass.head_timeout = 0.5  # type: ignore[attr-defined]
+    host, port = server.httpd.server_address[:2]
+    silent, half, dribbling = (socket.create_connection((host, port), timeout=5) for _ in "abc")
+    half.sendall(b"GET /alerts/fl")
+    dribbling.sendall(b"GET / HTTP/1.0\r\n")
+    assert get(server.url).status == 200  # served while they wait
+    started = time.monotonic()
+    for _ in range(4):  # a header line each 0.2 s: never done, never silent for long
+        dribbling.sendall(b"X-A: b\r\n")
+        time.sleep(0.2)
+    assert all(_closed_by_server(c) for c in (silent, half, dribbling))
+    assert time.monotonic() - started < 3
+    for client in (silent, half, dribbling):
+        client.close()
+    assert get(server.url).status == 200
+
+
+def test_the_events_stream_outlives_the_request_timeout(
+    server: PreviewServer, preview_site
+) -> None:
+    """The request timeout is for reading a request: the live-reload stream is a response
+    that lasts as long as the tab."""
+    server.httpd.RequestHandlerClass.head_timeout = 0.3  # type: ignore[attr-defined]
+    with urllib.request.urlopen(server.url + "__sitegen__/events", timeout=5) as stream:
+        first = json.loads(stream.readline().removeprefix(b"data: "))
+        stream.readline()
+        time.sleep(1)
+        flood = preview_site.root / "content" / "alerts" / "flood.md"
+        flood.write_text(alert_text(title="Saved after a second"))
+        line = stream.readline()
+    assert json.loads(line.removeprefix(b"data: "))["build"] != first["build"]
 
 
 def test_saves_are_served_and_bad_files_never_stop_the_server(
@@ -219,3 +273,60 @@ def test_folders_site_toml_names_anew_are_watched(server: PreviewServer, preview
         return b"Saved in drafts" in get(page).body
 
     wait_until(saved_and_served)
+
+
+def test_a_nested_content_dir_deleted_and_made_again_is_watched_again(preview_site) -> None:  # type: ignore[no-untyped-def]
+    """`content_dir = "src/content"` deleted and made again (a branch switched, a folder
+    restored from a copy): only folders directly in the site's folder were watched afresh,
+    and saves there never reached the preview."""
+    nested = preview_site.root / "src" / "content"
+    nested.parent.mkdir()
+    shutil.move(preview_site.root / "content", nested)
+    toml = preview_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("[site]\n", '[site]\ncontent_dir = "src/content"\n'))
+    srv = PreviewServer(toml, port=0, now=NOW, echo=lambda line: None)
+    srv.start()
+    try:
+        page = srv.url + "alerts/flood/"
+        for parent in (nested, nested.parent):  # the folder itself, then the one holding it
+            kept = preview_site.root / "kept"
+            shutil.copytree(parent, kept)
+            shutil.rmtree(parent)
+            wait_until(lambda: get(page).status == 404)
+            kept.rename(parent)
+            wait_until(lambda: get(page).status == 200)
+            source = nested / "alerts" / "flood.md"
+            title = f"Saved in {parent.name} again"
+
+            def saved_and_served() -> bool:  # saved again until served: the watch may start late
+                source.write_text(alert_text(title=title))  # noqa: B023 - called in this loop
+                time.sleep(0.2)
+                return title.encode() in get(page).body  # noqa: B023
+
+            wait_until(saved_and_served)
+    finally:
+        srv.stop()
+
+
+def test_a_site_toml_saved_with_mistakes_is_shown_file_line_message(
+    server: PreviewServer, preview_site, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """As content problems are: the terminal and the overlay said
+    `/full/path/site.toml: not valid TOML: … (at line 1, column 6)`, and a wrong value
+    `/full/path/site.toml: site.toml:7: …`, at no line."""
+    monkeypatch.chdir(preview_site.root)  # where the official ran `sitegen serve`
+    toml = preview_site.root / "site.toml"
+    good = toml.read_text()
+    lines: list[str] = server.lines  # type: ignore[attr-defined]
+    for text, expected in [
+        ("[site\n", "site.toml:1: not valid TOML (column 6): Expected ']'"),
+        (good + 'home_max_alerts = "x"\n', "site.toml:7: [site] home_max_alerts must be"),
+    ]:
+        toml.write_text(text)
+        wait_until(lambda: "still serving the last good build" in lines[-1])
+        [problem] = server.preview.snapshot.errors
+        assert str(problem).startswith(expected), problem
+        assert (problem.path, problem.line) == ("site.toml", int(expected.split(":")[1]))
+        assert any(line.startswith(expected) for line in lines), lines
+        toml.write_text(good)
+        wait_until(lambda: lines[-1].startswith("rebuilt in "))
