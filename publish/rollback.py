@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from publish.apply import PublishOptions, publish
+from publish.apply import PublishOptions, peek_owed, publish
 from publish.cdn.base import Invalidator
 from publish.history import History, Kept, open_history, read_kept
 from publish.manifest import Entry
@@ -92,10 +92,21 @@ def choose(
     current: str | None,
     to: str | None,
     why_none: Callable[[], str] = lambda: "",
+    *,
+    owed: bool = False,
 ) -> Kept:
-    """``to`` (an id or a unique prefix of ≥ 6 characters), else the state live before now."""
+    """``to`` (an id or a unique prefix of ≥ 6 characters), else the state live before now.
+    ``owed``: a publish or rollback stopped with work left; then ``to`` may be the live state
+    (that finishes it) and ``--previous`` is ambiguous, so refused."""
     if to is not None:
-        return _by_id(kept, current, to.strip().lower())
+        return _by_id(kept, current, to.strip().lower(), owed)
+    if owed and current is not None:
+        raise PublishError(
+            "The last publish or rollback stopped before it finished: what is live now "
+            f"({current[:12]}) still has invalidations or deletes owed. Nothing was changed. "
+            f"To finish it and keep what is live now: sitegen rollback --to {current[:12]}. "
+            "To go to another state, name it: sitegen rollback --to ID (ids: --list)."
+        )
     earlier = [k for k in kept if k.id != current]
     if not earlier:
         raise PublishError(
@@ -106,14 +117,14 @@ def choose(
     return earlier[0]
 
 
-def _by_id(kept: Sequence[Kept], current: str | None, to: str) -> Kept:
+def _by_id(kept: Sequence[Kept], current: str | None, to: str, owed: bool) -> Kept:
     if len(to) < 6:
         raise PublishError(f"--to {to!r}: give at least 6 characters of a manifest id (--list)")
     found = [k for k in kept if k.id.startswith(to)]
     if len(found) != 1:
         what = "matches no kept state" if not found else "matches several kept states"
         raise PublishError(f"--to {to}: {what}; `sitegen rollback --list` shows them")
-    if found[0].id == current:
+    if found[0].id == current and not owed:
         raise PublishError(f"--to {to}: that state is the one published now; nothing to do")
     return found[0]
 
@@ -137,7 +148,11 @@ def rollback(
             "back to. Nothing was changed."
         )
     history = open_history(target)
-    chosen = choose(kept, remote.manifest_id, to, history.why_missing)
+    owed = peek_owed(target) is not None
+    chosen = choose(kept, remote.manifest_id, to, history.why_missing, owed=owed)
+    # A stop or a held lock says to run this again: by id, as --previous would then mean
+    # the state rolled back from.
+    options = replace(options, again=f"sitegen rollback --to {chosen.id[:12]}")
     state = RestoredState(chosen, history, rollback_reference(chosen.id, now))
     plan = make_plan(state, remote, options.limits, invalidators)
     missing = [u.path for u in plan.uploads if state.fetch(u.path) is None]

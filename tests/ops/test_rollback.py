@@ -26,7 +26,7 @@ from publish.rollback import list_states, rollback
 from publish.targets.base import Target
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
-from sitegen.errors import PublishError
+from sitegen.errors import LockHeldError, PublishError, PublishInterrupted
 
 
 class Recorder:
@@ -281,3 +281,50 @@ def test_help_says_where_each_target_keeps_old_states() -> None:
     assert "versions of .sitegen/manifest.json" in text and "bucket versioning must be on" in text
     assert "A folder target keeps them in .sitegen/manifests/ and .sitegen/objects/" in text
     assert "Every publish keeps its manifest (.sitegen/manifests/)" not in text
+
+
+class CtrlCAtDelete(FolderTarget):
+    """A folder target where Ctrl-C comes while the rollback deletes (after its manifest)."""
+
+    def delete(self, paths: Sequence[str]) -> None:
+        raise KeyboardInterrupt
+
+
+def test_interrupted_rollback_names_the_rollback_to_rerun_and_that_rerun_finishes(
+    site: Site, tmp_path: Path
+) -> None:
+    """Not "Run `sitegen publish` again": that publishes the content rolled back from. And not
+    `--previous` again: with the kept state already live, it would go back to the bad one."""
+    root = tmp_path / "out"
+    v1 = run(site, FolderTarget(root))
+    good = read_local(site.public).id
+    run(site, FolderTarget(root), v2_files())
+    with pytest.raises(PublishInterrupted) as stopped:
+        rollback(CtrlCAtDelete(root), None)
+    message = stopped.value.message
+    assert "sitegen publish" not in message
+    assert f"Run `sitegen rollback --to {good[:12]}` again to finish" in message
+    with pytest.raises(PublishError, match=f"rollback --to {good[:12]}"):
+        rollback(FolderTarget(root), None)  # --previous would pick the state rolled back from
+    kept, _ = rollback(FolderTarget(root), good[:12])
+    assert kept.id == good
+    assert json.dumps(snapshot_folder(root), sort_keys=True) == v1
+    with pytest.raises(PublishError, match="the one published now"):
+        rollback(FolderTarget(root), good[:12])  # finished: nothing owed any more
+
+
+def test_rollback_waiting_for_the_lock_says_to_rerun_the_rollback(
+    site: Site, tmp_path: Path
+) -> None:
+    root = tmp_path / "out"
+    run(site, FolderTarget(root))
+    good = read_local(site.public).id
+    run(site, FolderTarget(root), v2_files())
+    holder = FolderTarget(root)
+    assert (
+        holder.lock(b'{"holder": "ann@desk pid 1", "since": "2999-01-01T00:00:00+00:00"}') is None
+    )
+    with pytest.raises(LockHeldError) as held:
+        rollback(FolderTarget(root), None)
+    assert "publish again" not in held.value.message
+    assert f"run `sitegen rollback --to {good[:12]}` again" in held.value.message
