@@ -13,13 +13,14 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from publish.apply import PublishOptions, peek_owed, publish
 from publish.cdn.base import Invalidator
 from publish.history import History, Kept, open_history, read_kept
 from publish.manifest import Entry
-from publish.plan import make_plan
+from publish.plan import ALERTS_PREFIX, Plan, make_plan
 from publish.remote import RemoteState, read_remote
 from publish.report import Outcome, Progress
 from publish.targets.base import Target, TargetError
@@ -163,6 +164,40 @@ def rollback(
     # publish() takes the lock, reads the remote again and plans again: a publish that ran
     # meanwhile is accounted for (any extra bytes it needs are fetched the same way).
     return chosen, publish(state, target, invalidators, options, progress=progress, now=now)
+
+
+def alerts_changed(plan: Plan) -> tuple[str, ...]:
+    """Ids of the alerts whose pages a rollback changes, restores or removes."""
+    paths = [u.path for u in plan.uploads] + list(plan.deletes)
+    return tuple(
+        sorted({p.split("/")[1] for p in paths if p.startswith(ALERTS_PREFIX) and p.count("/") > 1})
+    )
+
+
+def next_publish_warning(alerts: Sequence[str], content: Path) -> str:
+    """What the next publish does after a rollback, and which alert files to fix first: a
+    rollback changes only what is online, never content/."""
+    folder = content / "alerts"
+    lines = []
+    for alert in alerts:
+        files = sorted(folder.glob(f"{alert}.md")) + sorted(folder.glob(f"{alert}.*.md"))
+        where = ", ".join(f"{content.name}/alerts/{f.name}" for f in files)
+        lines.append(
+            f"  {alert}: {where}"
+            if where
+            else f"  {alert}: no file in {content.name}/alerts/ (the next publish removes it)"
+        )
+    fix = (
+        "First fix or remove the alerts it changed:\n" + "\n".join(lines)
+        if lines
+        else f"First fix or revert {content.name}/."
+    )
+    return (
+        f"Warning: a rollback changes only what is online, not your files in {content.name}/: "
+        "the next `sitegen publish` (by hand, CI or a scheduler) publishes them again and "
+        f"undoes this rollback.\n{fix}\nThen run `sitegen check` and `sitegen publish "
+        "--dry-run` (it should show only your fix) before `sitegen publish`."
+    )
 
 
 def _cannot_restore(kept: Kept, missing: Sequence[str], history: History) -> str:

@@ -328,3 +328,25 @@ def test_rollback_waiting_for_the_lock_says_to_rerun_the_rollback(
         rollback(FolderTarget(root), None)
     assert "publish again" not in held.value.message
     assert f"run `sitegen rollback --to {good[:12]}` again" in held.value.message
+
+
+def test_cli_rollback_warns_that_the_next_publish_brings_the_content_back(site: Site) -> None:
+    """In an emergency the next publish (by hand or by a scheduler) must not silently put the
+    wrong alert back: the rollback says so and names the alert files to fix first."""
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())  # a1 changed, a2 removed, a3 added
+    site.run("publish", "--no-build", "-q")
+    alerts = site.root / "content" / "alerts"
+    alerts.mkdir(parents=True)
+    (alerts / "a1.md").write_text("---\n---\n")
+    (alerts / "a3.ko.md").write_text("---\n---\n")
+    for args in (("--dry-run",), ()):
+        out = " ".join(site.run("rollback", "--previous", *args).stdout.split())
+        assert "the next `sitegen publish` (by hand, CI or a scheduler) publishes them" in out
+        assert "a1: content/alerts/a1.md" in out and "a3: content/alerts/a3.ko.md" in out
+        assert "a2: no file in content/alerts/" in out
+        assert "alerts/a0" not in out.split("Warning:")[1]  # unchanged: not named
+    done = site.run_json("rollback", "--previous")
+    assert done["alerts_changed"] == ["a1", "a2", "a3"]
+    assert "sitegen publish" in done["warning"]
