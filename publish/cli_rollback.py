@@ -35,7 +35,7 @@ from sitegen.options import (
 
 EXAMPLES = """\b
 Examples:
-  sitegen rollback --list                    # kept states: id, time, file count
+  sitegen rollback --list                    # kept states: id, time, alerts changed
   sitegen rollback --previous --dry-run      # what going back one publish would change
   sitegen rollback --previous                # undo the last publish (twice: redo it)
   sitegen rollback --to 3f9c2a71b0de --cloudfront E2QWRUHEXAMPLE
@@ -116,7 +116,7 @@ def rollback_command(
     store = open_target(settings.target, config.root, config.output_path, config.source_paths)
     if show_list:
         states, remote = list_states(store)
-        text = states_text(states, remote.manifest_id, store.name)
+        text = states_text(states, remote.manifest_id, store.name, config.zone)
         click.echo(dumps(states_json(states, remote.manifest_id)) if as_json else text)
         return
     echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
@@ -136,4 +136,4 @@ def rollback_command(
         doc = {**outcome.to_json(), "rolled_back_to": kept.id, "alerts_changed": list(alerts)}
         click.echo(dumps({**doc, "warning": warning}))
     else:
-        click.echo(f"Rollback to {describe_state(kept)}\n{outcome}\n{warning}")
+        click.echo(f"Rollback to {describe_state(kept, config.zone)}\n{outcome}\n{warning}")

@@ -10,9 +10,9 @@ be completed is refused before anything changes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -211,28 +211,66 @@ def _cannot_restore(kept: Kept, missing: Sequence[str], history: History) -> str
     )
 
 
-def states_json(kept: Iterable[Kept], current: str | None) -> list[dict[str, Any]]:
+def alert_changes(newer: Kept, older: Kept | None) -> dict[str, list[str]]:
+    """The alerts a state added, changed and removed compared with ``older`` (None: the oldest
+    kept state; all its alerts count as new)."""
+    now, before = _alert_files(newer), _alert_files(older) if older else {}
+    return {
+        "new": sorted(a for a in now if a not in before),
+        "changed": sorted(a for a in now if a in before and now[a] != before[a]),
+        "removed": sorted(a for a in before if a not in now),
+    }
+
+
+def _alert_files(kept: Kept) -> dict[str, dict[str, str]]:
+    """Alert id → {path: sha256} of its files."""
+    alerts: dict[str, dict[str, str]] = {}
+    for path, entry in kept.manifest.files.items():
+        if path.startswith(ALERTS_PREFIX) and path.count("/") > 1:
+            alerts.setdefault(path.split("/")[1], {})[path] = entry.sha256
+    return alerts
+
+
+def states_json(kept: Sequence[Kept], current: str | None) -> list[dict[str, Any]]:
     return [
         {
             "id": k.id,
             "published_at": k.published_at.isoformat() if k.published_at else None,
             "files": len(k.manifest.files),
             "current": k.id == current,
+            "alerts": alert_changes(k, _older(kept, i)),
         }
-        for k in kept
+        for i, k in enumerate(kept)
     ]
 
 
-def describe_state(kept: Kept) -> str:
-    when = kept.published_at.strftime("%Y-%m-%d %H:%M:%S %Z") if kept.published_at else "unknown"
+def _older(kept: Sequence[Kept], i: int) -> Kept | None:
+    return kept[i + 1] if i + 1 < len(kept) else None
+
+
+def describe_state(kept: Kept, zone: tzinfo | None) -> str:
+    """Id, when it went live in ``zone`` (None: this machine's), file count."""
+    at = kept.published_at
+    when = at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if at else "unknown"
     return f"{kept.id[:12]}  {when:<23}  {len(kept.manifest.files):>6} files"
 
 
-def states_text(kept: Sequence[Kept], current: str | None, target: str) -> str:
+def _changes_text(newer: Kept, older: Kept | None) -> str:
+    changes = alert_changes(newer, older)
+    if older is None:
+        return f"alerts: {', '.join(changes['new']) or 'none'} (the oldest state kept)"
+    said = [f"{what} {', '.join(ids)}" for what, ids in changes.items() if ids]
+    return f"alerts: {'; '.join(said) or 'no alert changed'}"
+
+
+def states_text(kept: Sequence[Kept], current: str | None, target: str, zone: tzinfo | None) -> str:
+    """The --list text: each state, and the alerts it changed since the one listed below it."""
     if not kept:
         return f"No published states are kept on {target} yet (each publish keeps one)."
-    lines = [f"Published states kept on {target}, newest first:"]
-    for k in kept:
-        lines.append(f"  {describe_state(k)}{'  ← live now' if k.id == current else ''}")
+    head = f"Published states kept on {target}, newest first"
+    lines = [f"{head}, with the alerts changed since the one below:"]
+    for i, k in enumerate(kept):
+        lines.append(f"  {describe_state(k, zone)}{'  ← live now' if k.id == current else ''}")
+        lines.append(f"      {_changes_text(k, _older(kept, i))}")
     lines.append("Restore one with: sitegen rollback --to ID   (or --previous)")
     return "\n".join(lines)

@@ -350,3 +350,23 @@ def test_cli_rollback_warns_that_the_next_publish_brings_the_content_back(site: 
     done = site.run_json("rollback", "--previous")
     assert done["alerts_changed"] == ["a1", "a2", "a3"]
     assert "sitegen publish" in done["warning"]
+
+
+def test_cli_list_shows_times_in_the_site_timezone_and_what_changed_in_each(site: Site) -> None:
+    """An official looking for "the state before the wrong alert" reads local times and the
+    alerts each publish changed, not UTC and file counts only."""
+    site.toml.write_text(
+        site.toml.read_text().replace("[site]\n", '[site]\ntimezone = "Asia/Seoul"\n', 1)
+    )
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())  # a1 changed, a2 removed, a3 added
+    site.run("publish", "--no-build", "-q")
+    listed = site.run("rollback", "--list").stdout
+    assert "KST" in listed and "UTC" not in listed, listed
+    lines = listed.splitlines()
+    assert "← live now" in lines[1]
+    assert lines[2].split() == ["alerts:", "new", "a3;", "changed", "a1;", "removed", "a2"]
+    assert lines[4].split()[:2] == ["alerts:", "a0,"]  # the oldest kept: what it holds
+    states = site.run_json("rollback", "--list")
+    assert states[0]["alerts"] == {"new": ["a3"], "changed": ["a1"], "removed": ["a2"]}
