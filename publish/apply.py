@@ -21,7 +21,14 @@ from publish.local import Bundle
 from publish.lock import Acquired, acquire, lock_body, parse_owed
 from publish.manifest import MANIFEST_PATH, manifest_id
 from publish.plan import GROUP_TITLES, Limits, Plan, Upload, group_of, make_plan
-from publish.remote import OWED_META, OWED_META_MAX, Pending, RemoteState, read_remote
+from publish.remote import (
+    OWED_META,
+    OWED_META_MAX,
+    ROLLED_BACK_META,
+    Pending,
+    RemoteState,
+    read_remote,
+)
 from publish.report import NullProgress, Outcome, Progress
 from publish.targets.base import LOCK_PATH, ObjectMeta, Target, TargetError
 from sitegen.errors import (
@@ -63,6 +70,7 @@ class PublishOptions:
     lock_timeout_s: int = 900
     workers: int = 16
     again: str = "sitegen publish"  # the command that finishes this job when run again
+    rollback: bool = False  # a rollback: its manifest says so (remote.ROLLED_BACK_META)
 
 
 def publish(
@@ -98,7 +106,7 @@ def publish(
             tuple(invalidators),
             progress or NullProgress(),
             lock,
-            options.again,
+            options,
         )
         run.execute(options.workers)
     except PublishError as exc:
@@ -225,7 +233,7 @@ class _Run:
     invalidators: tuple[Invalidator, ...]
     progress: Progress
     lock: Acquired
-    again: str  # the command that finishes the job (PublishOptions.again)
+    options: PublishOptions
     uploaded: list[int] = field(default_factory=lambda: [0] * len(GROUP_TITLES))
     bytes: int = 0
     manifest_written: bool = False
@@ -302,6 +310,8 @@ class _Run:
     def _put_manifest(self, owed: Pending | None) -> None:
         body = self.local.manifest_bytes
         extra = {OWED_META: owed.to_meta()} if owed is not None else {}
+        if self.options.rollback:
+            extra[ROLLED_BACK_META] = datetime.now(UTC).isoformat(timespec="seconds")
         meta = ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, manifest_id(body), extra)
         self.target.put(MANIFEST_PATH, body, meta)
         self.manifest_written = True
@@ -325,7 +335,7 @@ class _Run:
         if not self.target.relock(body):
             raise PublishError(
                 f"The lock on {self.target.name} was broken by another publish (--force) while "
-                f"this one ran; it stopped before its manifest. Run `{self.again}` again."
+                f"this one ran; it stopped before its manifest. Run `{self.options.again}` again."
             )
 
     def _leave_record(self, owed: Pending) -> None:
@@ -345,7 +355,7 @@ class _Run:
         return (
             f"Publish to {self.target.name} stopped: {cause}\n"
             f"Done: {'; '.join(done)}.\nNot done: {'; '.join(todo) or 'nothing'}.\n{state}\n"
-            f"Run `{self.again}` again to finish: it does only what is still missing."
+            f"Run `{self.options.again}` again to finish: it does only what is still missing."
         )
 
     def _done_and_todo(self) -> tuple[list[str], list[str]]:

@@ -153,7 +153,12 @@ def rollback(
     chosen = choose(kept, remote.manifest_id, to, history.why_missing, owed=owed)
     # A stop or a held lock says to run this again: by id, as --previous would then mean
     # the state rolled back from.
-    options = replace(options, again=f"sitegen rollback --to {chosen.id[:12]}")
+    options = replace(
+        options,
+        limits=replace(options.limits, over_rollback=True),
+        again=f"sitegen rollback --to {chosen.id[:12]}",
+        rollback=True,
+    )
     state = RestoredState(chosen, history, rollback_reference(chosen.id, now))
     plan = make_plan(state, remote, options.limits, invalidators)
     missing = [u.path for u in plan.uploads if state.fetch(u.path) is None]
@@ -195,8 +200,9 @@ def next_publish_warning(alerts: Sequence[str], content: Path) -> str:
     return (
         f"Warning: a rollback changes only what is online, not your files in {content.name}/: "
         "the next `sitegen publish` (by hand, CI or a scheduler) publishes them again and "
-        f"undoes this rollback.\n{fix}\nThen run `sitegen check` and `sitegen publish "
-        "--dry-run` (it should show only your fix) before `sitegen publish`."
+        "would undo this rollback, so until one is run with --force, publish refuses (exit "
+        f"4, nothing changed).\n{fix}\nThen run `sitegen check` and `sitegen publish "
+        "--dry-run` (it should show only your fix) before `sitegen publish --force`."
     )
 
 

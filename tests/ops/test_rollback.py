@@ -26,7 +26,7 @@ from publish.rollback import list_states, rollback
 from publish.targets.base import Target
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
-from sitegen.errors import LockHeldError, PublishError, PublishInterrupted
+from sitegen.errors import LockHeldError, PublishError, PublishInterrupted, RefusedError
 
 
 class Recorder:
@@ -344,6 +344,7 @@ def test_cli_rollback_warns_that_the_next_publish_brings_the_content_back(site: 
     for args in (("--dry-run",), ()):
         out = " ".join(site.run("rollback", "--previous", *args).stdout.split())
         assert "the next `sitegen publish` (by hand, CI or a scheduler) publishes them" in out
+        assert "`sitegen publish --force`" in out
         assert "a1: content/alerts/a1.md" in out and "a3: content/alerts/a3.ko.md" in out
         assert "a2: no file in content/alerts/" in out
         assert "alerts/a0" not in out.split("Warning:")[1]  # unchanged: not named
@@ -370,3 +371,39 @@ def test_cli_list_shows_times_in_the_site_timezone_and_what_changed_in_each(site
     assert lines[4].split()[:2] == ["alerts:", "a0,"]  # the oldest kept: what it holds
     states = site.run_json("rollback", "--list")
     assert states[0]["alerts"] == {"new": ["a3"], "changed": ["a1"], "removed": ["a2"]}
+
+
+def test_the_next_publish_refuses_to_undo_a_rollback_until_forced(
+    site: Site, store: tuple[Callable[[], Target], Any]
+) -> None:
+    """A publish (or a scheduled one) from unchanged content would put the wrong alert back:
+    after a rollback it is refused (exit 4, nothing changed) until --force says the content
+    was fixed. Publishing exactly what is online is not refused; after --force, all is as
+    usual."""
+    new_target, snapshot = store
+    v1 = run(site, new_target())
+    run(site, new_target(), v2_files())
+    rollback(new_target(), None)
+    with pytest.raises(RefusedError, match="rolled back") as refused:
+        run(site, new_target(), v2_files())
+    assert "--force" in refused.value.message
+    assert json.dumps(snapshot(), sort_keys=True) == v1
+    assert run(site, new_target(), site_files()) == v1  # nothing to change: not refused
+    public = site.write(v2_files())
+    publish(read_local(public), new_target(), options=PublishOptions(Limits(force=True)))
+    run(site, new_target(), site_files(4))  # the rollback was replaced: publishes as usual
+
+
+def test_cli_publish_after_rollback_is_refused_with_exit_4_and_dry_run_says_so(
+    site: Site,
+) -> None:
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())
+    site.run("publish", "--no-build", "-q")
+    site.run("rollback", "--previous", "-q")
+    dry = site.run("publish", "--no-build", "--dry-run", ok=False)
+    assert dry.returncode == 4 and "REFUSED: the site online was rolled back" in dry.stdout
+    done = site.run("publish", "--no-build", ok=False)
+    assert done.returncode == 4 and "Refused, nothing was changed" in done.stderr
+    site.run("publish", "--no-build", "--force", "-q")
