@@ -115,8 +115,8 @@ def rollback_command(
     )
     store = open_target(settings.target, config.root, config.output_path, config.source_paths)
     if show_list:
-        states, remote = list_states(store)
-        text = states_text(states, remote.manifest_id, store.name, config.zone)
+        states, remote, damaged = list_states(store)
+        text = states_text(states, remote.manifest_id, store.name, config.zone, damaged)
         click.echo(dumps(states_json(states, remote.manifest_id)) if as_json else text)
         return
     echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))

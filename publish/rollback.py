@@ -79,13 +79,22 @@ def rollback_reference(kept_id: str, now: datetime) -> str:
     return hashlib.sha256(f"rollback {kept_id} {now.isoformat()}".encode()).hexdigest()
 
 
-def list_states(target: Target) -> tuple[list[Kept], RemoteState]:
-    """Kept states, newest first, and what is published now."""
+def list_states(target: Target) -> tuple[list[Kept], RemoteState, int]:
+    """Kept states, newest first, what is published now, and how many kept states are
+    damaged (unreadable)."""
     try:
-        kept = read_kept(target, open_history(target))
+        kept, damaged = read_kept(target, open_history(target))
     except TargetError as exc:
         raise PublishError(f"Could not list the kept states on {target.name}: {exc}") from exc
-    return kept, read_remote(target)
+    return kept, read_remote(target), damaged
+
+
+def damaged_note(damaged: int) -> str:
+    """One sentence about kept states that could not be read; "" when there are none."""
+    if not damaged:
+        return ""
+    what = "kept state is" if damaged == 1 else "kept states are"
+    return f"{damaged} {what} damaged and cannot be restored (not listed)."
 
 
 def choose(
@@ -142,7 +151,7 @@ def rollback(
     """Restore ``target`` to kept state ``to`` (None: the previous one); see module docstring."""
     now = now or datetime.now(UTC)
     options = options or PublishOptions()
-    kept, remote = list_states(target)
+    kept, remote, damaged = list_states(target)
     if not kept and not remote.files:
         raise PublishError(
             f"Nothing has been published to {target.name} yet, so there is nothing to roll "
@@ -150,7 +159,11 @@ def rollback(
         )
     history = open_history(target)
     owed = peek_owed(target) is not None
-    chosen = choose(kept, remote.manifest_id, to, history.why_missing, owed=owed)
+    try:
+        chosen = choose(kept, remote.manifest_id, to, history.why_missing, owed=owed)
+    except PublishError as exc:
+        note = damaged_note(damaged)
+        raise exc.extended(f"\n{note}" if note else "") from None
     # A stop or a held lock says to run this again: by id, as --previous would then mean
     # the state rolled back from.
     options = replace(
@@ -269,7 +282,9 @@ def _changes_text(newer: Kept, older: Kept | None) -> str:
     return f"alerts: {'; '.join(said) or 'no alert changed'}"
 
 
-def states_text(kept: Sequence[Kept], current: str | None, target: str, zone: tzinfo | None) -> str:
+def states_text(
+    kept: Sequence[Kept], current: str | None, target: str, zone: tzinfo | None, damaged: int = 0
+) -> str:
     """The --list text: each state, and the alerts it changed since the one listed below it."""
     if not kept:
         return f"No published states are kept on {target} yet (each publish keeps one)."
@@ -278,5 +293,7 @@ def states_text(kept: Sequence[Kept], current: str | None, target: str, zone: tz
     for i, k in enumerate(kept):
         lines.append(f"  {describe_state(k, zone)}{'  ← live now' if k.id == current else ''}")
         lines.append(f"      {_changes_text(k, _older(kept, i))}")
+    if damaged:
+        lines.append(damaged_note(damaged))
     lines.append("Restore one with: sitegen rollback --to ID   (or --previous)")
     return "\n".join(lines)

@@ -115,7 +115,7 @@ def test_to_an_older_state_by_id_prefix_and_list(
     first_id = read_local(site.public).id
     run(site, new_target(), v2_files())
     run(site, new_target(), site_files(5, version="v3"))
-    states, remote = list_states(new_target())
+    states, remote, _ = list_states(new_target())
     assert [len(s.manifest.files) for s in states] == [14, 10, 10]  # newest first
     assert states[0].id == remote.manifest_id and states[2].id == first_id
     kept, _ = rollback(new_target(), first_id[:8])
@@ -141,7 +141,7 @@ def test_s3_rolls_back_to_a_manifest_an_older_sitegen_stored_plain(site: Site, b
         Metadata={"sha256": first.id},
     )
     run(site, S3Target(bucket, "site"), v2_files())
-    states, remote = list_states(S3Target(bucket, "site"))
+    states, remote, _ = list_states(S3Target(bucket, "site"))
     assert states[0].id == remote.manifest_id != first.id
     assert first.id in {s.id for s in states}
     kept, _ = rollback(S3Target(bucket, "site"), first.id[:10])
@@ -407,3 +407,22 @@ def test_cli_publish_after_rollback_is_refused_with_exit_4_and_dry_run_says_so(
     done = site.run("publish", "--no-build", ok=False)
     assert done.returncode == 4 and "Refused, nothing was changed" in done.stderr
     site.run("publish", "--no-build", "--force", "-q")
+
+
+def test_a_damaged_kept_state_is_reported_not_silently_left_out(site: Site) -> None:
+    """A kept manifest that no longer parses cannot be restored; --list and --to say one is
+    damaged instead of leaving the official hunting for a state that "matches nothing"."""
+    site.write(site_files(1))
+    site.run("publish", "--no-build", "-q")
+    first = read_local(site.public).id
+    site.write(site_files(2))
+    site.run("publish", "--no-build", "-q")
+    site.write(site_files(3))
+    site.run("publish", "--no-build", "-q")
+    (site.root / "_published" / KEPT_PREFIX / f"{first}.json").write_bytes(b"garbage")
+    listed = site.run("rollback", "--list").stdout
+    assert "1 kept state is damaged and cannot be restored" in listed
+    refused = site.run("rollback", "--to", first[:12], ok=False)
+    assert refused.returncode == 1
+    assert "matches no kept state" in refused.stderr
+    assert "1 kept state is damaged and cannot be restored" in refused.stderr
