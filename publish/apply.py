@@ -21,7 +21,14 @@ from publish.local import Bundle
 from publish.lock import Acquired, acquire, lock_body, parse_owed
 from publish.manifest import MANIFEST_PATH, manifest_id
 from publish.plan import GROUP_TITLES, Limits, Plan, Upload, group_of, make_plan
-from publish.remote import OWED_META, OWED_META_MAX, Pending, RemoteState, read_remote
+from publish.remote import (
+    OWED_META,
+    OWED_META_MAX,
+    ROLLED_BACK_META,
+    Pending,
+    RemoteState,
+    read_remote,
+)
 from publish.report import NullProgress, Outcome, Progress
 from publish.targets.base import LOCK_PATH, ObjectMeta, Target, TargetError
 from sitegen.errors import (
@@ -62,6 +69,8 @@ class PublishOptions:
     verify: bool = False
     lock_timeout_s: int = 900
     workers: int = 16
+    again: str = "sitegen publish"  # the command that finishes this job when run again
+    rollback: bool = False  # a rollback: its manifest says so (remote.ROLLED_BACK_META)
 
 
 def publish(
@@ -77,7 +86,7 @@ def publish(
     started, before = time.monotonic(), target.requests
     if options.dry_run:
         remote = read_remote(target, verify=options.verify, known=local.files)
-        remote = _with_owed(remote, _peek_owed(target))
+        remote = _with_owed(remote, peek_owed(target))
         plan = make_plan(local, remote, options.limits, invalidators)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
     lock = _lock(target, now or datetime.now(UTC), options, local.id)
@@ -90,7 +99,15 @@ def publish(
         if plan.refusals:
             refused = f"{plan}\nRefused, nothing was changed: {' '.join(plan.refusals)}"
             raise RefusedError(refused, plan=plan.to_json())
-        run = _Run(plan, local, target, tuple(invalidators), progress or NullProgress(), lock)
+        run = _Run(
+            plan,
+            local,
+            target,
+            tuple(invalidators),
+            progress or NullProgress(),
+            lock,
+            options,
+        )
         run.execute(options.workers)
     except PublishError as exc:
         kept = run is not None and run.record_left
@@ -132,8 +149,9 @@ def _left_by_dead_holder(lock: Acquired, remote: RemoteState) -> Pending | None:
     return remote.manifest_owed
 
 
-def _peek_owed(target: Target) -> Pending | None:
-    """For --dry-run, which takes no lock: the work a stopped publish recorded in it."""
+def peek_owed(target: Target) -> Pending | None:
+    """For --dry-run and rollback's choice, without the lock: the work a stopped publish
+    recorded in it."""
     held = target.read(LOCK_PATH)
     return parse_owed(held.body)[0] if held is not None else None
 
@@ -146,6 +164,7 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
             timeout_s=options.lock_timeout_s,
             force=options.limits.force,
             publishing=publishing,
+            rerun=options.again,
         )
     except TargetError as exc:
         raise PublishError(f"Could not take the publish lock: {exc}\nNothing was changed.") from exc
@@ -214,6 +233,7 @@ class _Run:
     invalidators: tuple[Invalidator, ...]
     progress: Progress
     lock: Acquired
+    options: PublishOptions
     uploaded: list[int] = field(default_factory=lambda: [0] * len(GROUP_TITLES))
     bytes: int = 0
     manifest_written: bool = False
@@ -290,6 +310,8 @@ class _Run:
     def _put_manifest(self, owed: Pending | None) -> None:
         body = self.local.manifest_bytes
         extra = {OWED_META: owed.to_meta()} if owed is not None else {}
+        if self.options.rollback:
+            extra[ROLLED_BACK_META] = datetime.now(UTC).isoformat(timespec="seconds")
         meta = ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, manifest_id(body), extra)
         self.target.put(MANIFEST_PATH, body, meta)
         self.manifest_written = True
@@ -313,7 +335,7 @@ class _Run:
         if not self.target.relock(body):
             raise PublishError(
                 f"The lock on {self.target.name} was broken by another publish (--force) while "
-                "this one ran; it stopped before its manifest. Run `sitegen publish` again."
+                f"this one ran; it stopped before its manifest. Run `{self.options.again}` again."
             )
 
     def _leave_record(self, owed: Pending) -> None:
@@ -333,7 +355,7 @@ class _Run:
         return (
             f"Publish to {self.target.name} stopped: {cause}\n"
             f"Done: {'; '.join(done)}.\nNot done: {'; '.join(todo) or 'nothing'}.\n{state}\n"
-            "Run `sitegen publish` again to finish: it does only what is still missing."
+            f"Run `{self.options.again}` again to finish: it does only what is still missing."
         )
 
     def _done_and_todo(self) -> tuple[list[str], list[str]]:

@@ -55,7 +55,8 @@ Exit codes:
       (--max-deletes x, --now tomorrow, --target ftp://x, --cloudfront abc); the same
       mistake in site.toml exits 1
   4   refused by a safety limit (--max-deletes, an empty bundle, a --now far from the
-      clock); nothing was changed; --dry-run exits 4 too when the publish would be refused
+      clock, a change to a rolled-back site: fix the content, then --force); nothing was
+      changed; --dry-run exits 4 too when the publish would be refused
   75  another publish holds the lock: nothing was changed, try again later
   130 interrupted (Ctrl-C, SIGTERM); the message says what was done
 With --json, stdout holds one JSON object whatever happens: "ok": true with the result, or
@@ -90,7 +91,8 @@ With --json, stdout holds one JSON object whatever happens: "ok": true with the 
 @click.option(
     "--force",
     is_flag=True,
-    help="Lift --max-deletes, the empty-bundle and --now refusals; break a stale lock.",
+    help="Lift --max-deletes, the empty-bundle, --now and after-rollback refusals; break a "
+    "stale lock.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result (or plan) as JSON.")
 @click.option("--no-build", is_flag=True, help="Publish public/ as it is, without building.")

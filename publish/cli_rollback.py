@@ -10,7 +10,15 @@ from publish.apply import PublishOptions
 from publish.connect import open_invalidators, open_site_target, resolve_settings
 from publish.plan import Limits
 from publish.report import dry_run_refusal, make_progress, publish_failure_keys
-from publish.rollback import describe_state, list_states, rollback, states_json, states_text
+from publish.rollback import (
+    alerts_changed,
+    describe_state,
+    list_states,
+    next_publish_warning,
+    rollback,
+    states_json,
+    states_text,
+)
 from sitegen.json_report import JsonCommand, dumps
 from sitegen.options import (
     AKAMAI,
@@ -27,7 +35,7 @@ from sitegen.options import (
 
 EXAMPLES = """\b
 Examples:
-  sitegen rollback --list                    # kept states: id, time, file count
+  sitegen rollback --list                    # kept states: id, time, alerts changed
   sitegen rollback --previous --dry-run      # what going back one publish would change
   sitegen rollback --previous                # undo the last publish (twice: redo it)
   sitegen rollback --to 3f9c2a71b0de --cloudfront E2QWRUHEXAMPLE
@@ -37,9 +45,10 @@ old manifests are the versions of .sitegen/manifest.json and the old bytes those
 file, so bucket versioning must be on (sitegen infra cloudformation turns it on; a lifecycle
 rule expiring old versions limits how far back you can go). A folder target keeps them in
 .sitegen/manifests/ and .sitegen/objects/. A rollback that cannot find every byte is refused
-before anything changes. The next `sitegen publish` publishes public/ again: fix the content
-first. Exit codes as for publish: 1 failed, 2 wrong usage, 4 refused by --max-deletes (also
-with --dry-run), 75 another publish holds the lock, 130 interrupted.
+before anything changes. The next `sitegen publish` publishes your content again, undoing
+the rollback: fix the alerts it names first. Exit codes as for publish: 1 failed, 2 wrong
+usage, 4 refused by --max-deletes (also with --dry-run), 75 another publish holds the lock,
+130 interrupted.
 """
 
 
@@ -106,8 +115,8 @@ def rollback_command(
     )
     store = open_site_target(config, settings, site_file, target)
     if show_list:
-        states, remote = list_states(store)
-        text = states_text(states, remote.manifest_id, store.name)
+        states, remote, damaged = list_states(store)
+        text = states_text(states, remote.manifest_id, store.name, config.zone, damaged)
         click.echo(dumps(states_json(states, remote.manifest_id)) if as_json else text)
         return
     echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
@@ -121,8 +130,10 @@ def rollback_command(
         if not as_json:
             click.echo(outcome)
         raise refused
+    alerts = alerts_changed(outcome.plan)
+    warning = next_publish_warning(alerts, config.content_path)
     if as_json:
-        doc = {**outcome.to_json(), "rolled_back_to": kept.id}
-        click.echo(dumps(doc))
+        doc = {**outcome.to_json(), "rolled_back_to": kept.id, "alerts_changed": list(alerts)}
+        click.echo(dumps({**doc, "warning": warning}))
     else:
-        click.echo(f"Rollback to {describe_state(kept)}\n{outcome}")
+        click.echo(f"Rollback to {describe_state(kept, config.zone)}\n{outcome}\n{warning}")

@@ -85,25 +85,28 @@ def open_history(target: Target) -> History:
     raise PublishError(f"{target.name}: this target keeps no history to roll back to")
 
 
-def read_kept(target: Target, history: History) -> list[Kept]:
+def read_kept(target: Target, history: History) -> tuple[list[Kept], int]:
     """Every kept manifest, most recently published first (unknown times last); one entry per
-    state, at the last time it went live."""
+    state, at the last time it went live. And how many kept copies are damaged."""
     kept: dict[str, Kept] = {}
+    damaged = 0
     for body, at in history.kept_manifests():
         try:
             manifest = parse_manifest(body)
         except ManifestError:
-            continue  # a damaged copy cannot be restored; the list says what can
+            damaged += 1  # cannot be restored: counted, so --list and --to can say so
+            continue
         earlier = kept.get(manifest.id)
         if earlier is None or (at and (earlier.published_at is None or at > earlier.published_at)):
             kept[manifest.id] = Kept(manifest, body, at)
     # Stable sort: states written in the same second (S3 times are whole seconds) keep the
     # history's own order, which for S3 versions is newest first.
-    return sorted(
+    states = sorted(
         kept.values(),
         key=lambda k: (k.published_at is not None, k.published_at or 0),
         reverse=True,
     )
+    return states, damaged
 
 
 def _instant(text: str | None) -> datetime | None:

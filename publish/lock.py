@@ -115,9 +115,16 @@ def publishing_id(body: bytes) -> str | None:
 
 
 def acquire(
-    target: Target, *, now: datetime, timeout_s: int, force: bool, publishing: str | None = None
+    target: Target,
+    *,
+    now: datetime,
+    timeout_s: int,
+    force: bool,
+    publishing: str | None = None,
+    rerun: str = "sitegen publish",
 ) -> Acquired:
-    """Take the lock (inheriting any work it records). Raise PublishError when held."""
+    """Take the lock (inheriting any work it records). Raise PublishError when held; its
+    message says to run ``rerun`` once the holder is done."""
     body = lock_body(now, publishing=publishing)
     held = target.lock(body)
     if held is None:
@@ -129,11 +136,13 @@ def acquire(
     stale = age is None or age > timedelta(seconds=timeout_s) or dead
     if not (released or (force and stale)):
         error = StaleLockError if stale else LockHeldError
-        raise error(_held_message(target, holder, age, timeout_s, stale, dead))
+        raise error(_held_message(target, holder, age, timeout_s, stale, dead, rerun))
     target.break_lock(held)
     again = target.lock(body)
     if again is not None:
-        raise LockHeldError(_held_message(target, parse_holder(again.body), None, timeout_s, False))
+        raise LockHeldError(
+            _held_message(target, parse_holder(again.body), None, timeout_s, False, rerun=rerun)
+        )
     work = " and finishes the work it left" if owed else ""
     if released:
         return Acquired(
@@ -172,6 +181,7 @@ def _held_message(
     timeout_s: int,
     stale: bool,
     dead: bool = False,
+    rerun: str = "sitegen publish",
 ) -> str:
     who = holder.who if holder else "an unknown holder (unreadable lock)"
     since = f" for {format_age(age)}" if age is not None else ""
@@ -189,7 +199,7 @@ def _held_message(
             "the new publish finishes whatever it left undone."
         )
     return (
-        f"{first} Wait for it to finish and publish again. If that publish died, its lock "
+        f"{first} Wait for it to finish and run `{rerun}` again. If that publish died, its lock "
         f"becomes stale after {format_age(timedelta(seconds=timeout_s))}; then --force breaks it "
         f"({target.name}/{LOCK_PATH})."
     )

@@ -27,10 +27,12 @@ _SHOWN = 20  # per list in the human text; --json has everything
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Safety limits checked before any write; ``force`` lifts them."""
+    """Safety limits checked before any write; ``force`` lifts them. ``over_rollback``: a
+    rollback may replace what an earlier rollback put online (a publish needs ``force``)."""
 
     max_deletes: int = 50
     force: bool = False
+    over_rollback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,8 @@ def make_plan(
         groups[group_of(upload.path)].append(upload)
     replaced = tuple(sorted(foreign.intersection(local.files)))
     refused = _refusals(local.files, deletes, remote, limits, replaced)
+    if remote.rolled_back and (uploads or deletes) and not limits.over_rollback:
+        refused += (_undoes_rollback(remote.rolled_back),)
     invalidations = tuple(sorted(paths))
     return Plan(
         target=remote.target,
@@ -233,6 +237,15 @@ def _refusals(
             "pass --force only if this site should replace them."
         )
     return tuple(refusals)
+
+
+def _undoes_rollback(at: str) -> str:
+    return (
+        f"the site online was rolled back (sitegen rollback, {at}), and this publish would "
+        "change it again: if content/ still holds what was rolled back, it would come back. "
+        "Fix the alerts in content/alerts/ first (the rollback's output named them); when "
+        "`sitegen publish --dry-run` shows only your fix, publish with --force."
+    )
 
 
 def group_of(path: str) -> int:

@@ -32,6 +32,7 @@ from sitegen.errors import PublishError
 Source = Literal["manifest", "listing"]
 OWED_META = "owed"  # manifest metadata key: the work owed after it (see publish/lock.py)
 OWED_META_MAX = 1800  # bytes; S3's user metadata is limited to 2 KB in all
+ROLLED_BACK_META = "rolled-back"  # manifest metadata key: put by `sitegen rollback`, at (ISO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,9 @@ class RemoteState:
     # work the publish that wrote this manifest owed after it (its metadata); only owed still
     # when that publish died before finishing, which the lock tells (see lock.py)
     manifest_owed: Pending | None = None
+    # when the live manifest was put by `sitegen rollback` (ISO instant), else None: the next
+    # publish from content/ would undo it, so it is refused until --force (plan._refusals)
+    rolled_back: str | None = None
     # objects a listing found without our sha256 metadata: not published by sitegen (another
     # site, backups, hand uploads). Never deleted; replaced only when the bundle has the path.
     foreign: tuple[str, ...] = ()
@@ -160,6 +164,7 @@ def _from_manifest(target: Target, before: int, known: Mapping[str, Entry] | Non
         manifest_id=manifest.id,
         requests=target.requests - before,
         manifest_owed=Pending.from_meta(stored.meta.extra.get(OWED_META)),
+        rolled_back=stored.meta.extra.get(ROLLED_BACK_META),
     )
 
 

@@ -10,16 +10,17 @@ be completed is refused before anything changes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
-from publish.apply import PublishOptions, publish
+from publish.apply import PublishOptions, peek_owed, publish
 from publish.cdn.base import Invalidator
 from publish.history import History, Kept, open_history, read_kept
 from publish.manifest import Entry
-from publish.plan import make_plan
+from publish.plan import ALERTS_PREFIX, Plan, make_plan
 from publish.remote import RemoteState, read_remote
 from publish.report import Outcome, Progress
 from publish.targets.base import Target, TargetError
@@ -78,13 +79,22 @@ def rollback_reference(kept_id: str, now: datetime) -> str:
     return hashlib.sha256(f"rollback {kept_id} {now.isoformat()}".encode()).hexdigest()
 
 
-def list_states(target: Target) -> tuple[list[Kept], RemoteState]:
-    """Kept states, newest first, and what is published now."""
+def list_states(target: Target) -> tuple[list[Kept], RemoteState, int]:
+    """Kept states, newest first, what is published now, and how many kept states are
+    damaged (unreadable)."""
     try:
-        kept = read_kept(target, open_history(target))
+        kept, damaged = read_kept(target, open_history(target))
     except TargetError as exc:
         raise PublishError(f"Could not list the kept states on {target.name}: {exc}") from exc
-    return kept, read_remote(target)
+    return kept, read_remote(target), damaged
+
+
+def damaged_note(damaged: int) -> str:
+    """One sentence about kept states that could not be read; "" when there are none."""
+    if not damaged:
+        return ""
+    what = "kept state is" if damaged == 1 else "kept states are"
+    return f"{damaged} {what} damaged and cannot be restored (not listed)."
 
 
 def choose(
@@ -92,10 +102,21 @@ def choose(
     current: str | None,
     to: str | None,
     why_none: Callable[[], str] = lambda: "",
+    *,
+    owed: bool = False,
 ) -> Kept:
-    """``to`` (an id or a unique prefix of ≥ 6 characters), else the state live before now."""
+    """``to`` (an id or a unique prefix of ≥ 6 characters), else the state live before now.
+    ``owed``: a publish or rollback stopped with work left; then ``to`` may be the live state
+    (that finishes it) and ``--previous`` is ambiguous, so refused."""
     if to is not None:
-        return _by_id(kept, current, to.strip().lower())
+        return _by_id(kept, current, to.strip().lower(), owed)
+    if owed and current is not None:
+        raise PublishError(
+            "The last publish or rollback stopped before it finished: what is live now "
+            f"({current[:12]}) still has invalidations or deletes owed. Nothing was changed. "
+            f"To finish it and keep what is live now: sitegen rollback --to {current[:12]}. "
+            "To go to another state, name it: sitegen rollback --to ID (ids: --list)."
+        )
     earlier = [k for k in kept if k.id != current]
     if not earlier:
         raise PublishError(
@@ -106,14 +127,14 @@ def choose(
     return earlier[0]
 
 
-def _by_id(kept: Sequence[Kept], current: str | None, to: str) -> Kept:
+def _by_id(kept: Sequence[Kept], current: str | None, to: str, owed: bool) -> Kept:
     if len(to) < 6:
         raise PublishError(f"--to {to!r}: give at least 6 characters of a manifest id (--list)")
     found = [k for k in kept if k.id.startswith(to)]
     if len(found) != 1:
         what = "matches no kept state" if not found else "matches several kept states"
         raise PublishError(f"--to {to}: {what}; `sitegen rollback --list` shows them")
-    if found[0].id == current:
+    if found[0].id == current and not owed:
         raise PublishError(f"--to {to}: that state is the one published now; nothing to do")
     return found[0]
 
@@ -130,14 +151,27 @@ def rollback(
     """Restore ``target`` to kept state ``to`` (None: the previous one); see module docstring."""
     now = now or datetime.now(UTC)
     options = options or PublishOptions()
-    kept, remote = list_states(target)
+    kept, remote, damaged = list_states(target)
     if not kept and not remote.files:
         raise PublishError(
             f"Nothing has been published to {target.name} yet, so there is nothing to roll "
             "back to. Nothing was changed."
         )
     history = open_history(target)
-    chosen = choose(kept, remote.manifest_id, to, history.why_missing)
+    owed = peek_owed(target) is not None
+    try:
+        chosen = choose(kept, remote.manifest_id, to, history.why_missing, owed=owed)
+    except PublishError as exc:
+        note = damaged_note(damaged)
+        raise exc.extended(f"\n{note}" if note else "") from None
+    # A stop or a held lock says to run this again: by id, as --previous would then mean
+    # the state rolled back from.
+    options = replace(
+        options,
+        limits=replace(options.limits, over_rollback=True),
+        again=f"sitegen rollback --to {chosen.id[:12]}",
+        rollback=True,
+    )
     state = RestoredState(chosen, history, rollback_reference(chosen.id, now))
     plan = make_plan(state, remote, options.limits, invalidators)
     missing = [u.path for u in plan.uploads if state.fetch(u.path) is None]
@@ -148,6 +182,41 @@ def rollback(
     # publish() takes the lock, reads the remote again and plans again: a publish that ran
     # meanwhile is accounted for (any extra bytes it needs are fetched the same way).
     return chosen, publish(state, target, invalidators, options, progress=progress, now=now)
+
+
+def alerts_changed(plan: Plan) -> tuple[str, ...]:
+    """Ids of the alerts whose pages a rollback changes, restores or removes."""
+    paths = [u.path for u in plan.uploads] + list(plan.deletes)
+    return tuple(
+        sorted({p.split("/")[1] for p in paths if p.startswith(ALERTS_PREFIX) and p.count("/") > 1})
+    )
+
+
+def next_publish_warning(alerts: Sequence[str], content: Path) -> str:
+    """What the next publish does after a rollback, and which alert files to fix first: a
+    rollback changes only what is online, never content/."""
+    folder = content / "alerts"
+    lines = []
+    for alert in alerts:
+        files = sorted(folder.glob(f"{alert}.md")) + sorted(folder.glob(f"{alert}.*.md"))
+        where = ", ".join(f"{content.name}/alerts/{f.name}" for f in files)
+        lines.append(
+            f"  {alert}: {where}"
+            if where
+            else f"  {alert}: no file in {content.name}/alerts/ (the next publish removes it)"
+        )
+    fix = (
+        "First fix or remove the alerts it changed:\n" + "\n".join(lines)
+        if lines
+        else f"First fix or revert {content.name}/."
+    )
+    return (
+        f"Warning: a rollback changes only what is online, not your files in {content.name}/: "
+        "the next `sitegen publish` (by hand, CI or a scheduler) publishes them again and "
+        "would undo this rollback, so until one is run with --force, publish refuses (exit "
+        f"4, nothing changed).\n{fix}\nThen run `sitegen check` and `sitegen publish "
+        "--dry-run` (it should show only your fix) before `sitegen publish --force`."
+    )
 
 
 def _cannot_restore(kept: Kept, missing: Sequence[str], history: History) -> str:
@@ -161,28 +230,70 @@ def _cannot_restore(kept: Kept, missing: Sequence[str], history: History) -> str
     )
 
 
-def states_json(kept: Iterable[Kept], current: str | None) -> list[dict[str, Any]]:
+def alert_changes(newer: Kept, older: Kept | None) -> dict[str, list[str]]:
+    """The alerts a state added, changed and removed compared with ``older`` (None: the oldest
+    kept state; all its alerts count as new)."""
+    now, before = _alert_files(newer), _alert_files(older) if older else {}
+    return {
+        "new": sorted(a for a in now if a not in before),
+        "changed": sorted(a for a in now if a in before and now[a] != before[a]),
+        "removed": sorted(a for a in before if a not in now),
+    }
+
+
+def _alert_files(kept: Kept) -> dict[str, dict[str, str]]:
+    """Alert id → {path: sha256} of its files."""
+    alerts: dict[str, dict[str, str]] = {}
+    for path, entry in kept.manifest.files.items():
+        if path.startswith(ALERTS_PREFIX) and path.count("/") > 1:
+            alerts.setdefault(path.split("/")[1], {})[path] = entry.sha256
+    return alerts
+
+
+def states_json(kept: Sequence[Kept], current: str | None) -> list[dict[str, Any]]:
     return [
         {
             "id": k.id,
             "published_at": k.published_at.isoformat() if k.published_at else None,
             "files": len(k.manifest.files),
             "current": k.id == current,
+            "alerts": alert_changes(k, _older(kept, i)),
         }
-        for k in kept
+        for i, k in enumerate(kept)
     ]
 
 
-def describe_state(kept: Kept) -> str:
-    when = kept.published_at.strftime("%Y-%m-%d %H:%M:%S %Z") if kept.published_at else "unknown"
+def _older(kept: Sequence[Kept], i: int) -> Kept | None:
+    return kept[i + 1] if i + 1 < len(kept) else None
+
+
+def describe_state(kept: Kept, zone: tzinfo | None) -> str:
+    """Id, when it went live in ``zone`` (None: this machine's), file count."""
+    at = kept.published_at
+    when = at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if at else "unknown"
     return f"{kept.id[:12]}  {when:<23}  {len(kept.manifest.files):>6} files"
 
 
-def states_text(kept: Sequence[Kept], current: str | None, target: str) -> str:
+def _changes_text(newer: Kept, older: Kept | None) -> str:
+    changes = alert_changes(newer, older)
+    if older is None:
+        return f"alerts: {', '.join(changes['new']) or 'none'} (the oldest state kept)"
+    said = [f"{what} {', '.join(ids)}" for what, ids in changes.items() if ids]
+    return f"alerts: {'; '.join(said) or 'no alert changed'}"
+
+
+def states_text(
+    kept: Sequence[Kept], current: str | None, target: str, zone: tzinfo | None, damaged: int = 0
+) -> str:
+    """The --list text: each state, and the alerts it changed since the one listed below it."""
     if not kept:
         return f"No published states are kept on {target} yet (each publish keeps one)."
-    lines = [f"Published states kept on {target}, newest first:"]
-    for k in kept:
-        lines.append(f"  {describe_state(k)}{'  ← live now' if k.id == current else ''}")
+    head = f"Published states kept on {target}, newest first"
+    lines = [f"{head}, with the alerts changed since the one below:"]
+    for i, k in enumerate(kept):
+        lines.append(f"  {describe_state(k, zone)}{'  ← live now' if k.id == current else ''}")
+        lines.append(f"      {_changes_text(k, _older(kept, i))}")
+    if damaged:
+        lines.append(damaged_note(damaged))
     lines.append("Restore one with: sitegen rollback --to ID   (or --previous)")
     return "\n".join(lines)

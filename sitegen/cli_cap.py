@@ -28,6 +28,7 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
     \b
     The published site only changes when an alert is sent, takes effect or expires, so a
     scheduler can run `sitegen publish` at exactly the printed `next change` instant.
+    It reads content/, not the site online: after `sitegen rollback` the two differ.
     A file with a mistake does not stop it: every valid alert is listed, the problems are
     named, and it exits 1.
     Examples:
@@ -47,7 +48,7 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
         return
     for problem in salvaged.problems:
         click.echo(str(problem), err=True)
-    click.echo(format_status(status))
+    click.echo(format_status(status, config.content_dir))
     if salvaged.errors:
         raise ContentError(salvaged.problems, _left_out_note(salvaged))
 

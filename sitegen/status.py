@@ -129,9 +129,14 @@ def _line_json(line: StatusLine) -> dict[str, Any]:
     }
 
 
-def format_status(status: SiteStatus) -> str:
-    """The human-readable report: one block per phase, then the next change."""
-    lines = [f"now: {status.now.isoformat()}"]
+def format_status(status: SiteStatus, content: str = "content") -> str:
+    """The human-readable report: one block per phase, then the next change. It says where
+    the alerts come from: ``content`` (the folder's name), not the site online."""
+    lines = [
+        f"now: {status.now.isoformat()}",
+        f"alerts in {content}/ (what the next `sitegen publish` puts online); after a "
+        "`sitegen rollback` the site online differs: see `sitegen rollback --list`",
+    ]
     for name, entries in status.lists.items():
         lines.append(f"{name} ({len(entries)})" + (":" if entries else ""))
         for entry in entries:

@@ -410,7 +410,7 @@ def test_sitegen_site_names_the_site_as_the_docs_say(example_site: TmpSite, tmp_
 
 BUGGY = (
     "import sitegen.status as s\n"
-    "s.format_status = lambda status: 1 / 0\n"
+    "s.format_status = lambda *args: 1 / 0\n"
     "from sitegen.cli import main\n"
     "main()\n"
 )

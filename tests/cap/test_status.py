@@ -165,3 +165,16 @@ def test_json_is_one_document_even_when_nothing_can_be_read(tmp_site: TmpSite) -
         result = run_cli(tmp_site, *args)
         document = json.loads(result.stdout)
         assert result.returncode == 1 and "no site.toml" in document["error"]["message"], args
+
+
+def test_status_says_it_lists_the_content_not_what_is_online(tmp_site: TmpSite) -> None:
+    """After `sitegen rollback` the site online differs from content/: an official reading
+    status must not take the wrong alert still listed here for the rollback having failed."""
+    tmp_site.add("fine.md", alert_text(title="In force"))
+    result = run_cli(tmp_site, "status", "--now", NOW.isoformat())
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"now: {NOW.isoformat()}"
+    assert lines[1] == (
+        "alerts in content/ (what the next `sitegen publish` puts online); after a "
+        "`sitegen rollback` the site online differs: see `sitegen rollback --list`"
+    )

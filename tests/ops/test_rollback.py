@@ -26,7 +26,7 @@ from publish.rollback import list_states, rollback
 from publish.targets.base import Target
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
-from sitegen.errors import PublishError
+from sitegen.errors import LockHeldError, PublishError, PublishInterrupted, RefusedError
 
 
 class Recorder:
@@ -115,7 +115,7 @@ def test_to_an_older_state_by_id_prefix_and_list(
     first_id = read_local(site.public).id
     run(site, new_target(), v2_files())
     run(site, new_target(), site_files(5, version="v3"))
-    states, remote = list_states(new_target())
+    states, remote, _ = list_states(new_target())
     assert [len(s.manifest.files) for s in states] == [14, 10, 10]  # newest first
     assert states[0].id == remote.manifest_id and states[2].id == first_id
     kept, _ = rollback(new_target(), first_id[:8])
@@ -141,7 +141,7 @@ def test_s3_rolls_back_to_a_manifest_an_older_sitegen_stored_plain(site: Site, b
         Metadata={"sha256": first.id},
     )
     run(site, S3Target(bucket, "site"), v2_files())
-    states, remote = list_states(S3Target(bucket, "site"))
+    states, remote, _ = list_states(S3Target(bucket, "site"))
     assert states[0].id == remote.manifest_id != first.id
     assert first.id in {s.id for s in states}
     kept, _ = rollback(S3Target(bucket, "site"), first.id[:10])
@@ -281,3 +281,148 @@ def test_help_says_where_each_target_keeps_old_states() -> None:
     assert "versions of .sitegen/manifest.json" in text and "bucket versioning must be on" in text
     assert "A folder target keeps them in .sitegen/manifests/ and .sitegen/objects/" in text
     assert "Every publish keeps its manifest (.sitegen/manifests/)" not in text
+
+
+class CtrlCAtDelete(FolderTarget):
+    """A folder target where Ctrl-C comes while the rollback deletes (after its manifest)."""
+
+    def delete(self, paths: Sequence[str]) -> None:
+        raise KeyboardInterrupt
+
+
+def test_interrupted_rollback_names_the_rollback_to_rerun_and_that_rerun_finishes(
+    site: Site, tmp_path: Path
+) -> None:
+    """Not "Run `sitegen publish` again": that publishes the content rolled back from. And not
+    `--previous` again: with the kept state already live, it would go back to the bad one."""
+    root = tmp_path / "out"
+    v1 = run(site, FolderTarget(root))
+    good = read_local(site.public).id
+    run(site, FolderTarget(root), v2_files())
+    with pytest.raises(PublishInterrupted) as stopped:
+        rollback(CtrlCAtDelete(root), None)
+    message = stopped.value.message
+    assert "sitegen publish" not in message
+    assert f"Run `sitegen rollback --to {good[:12]}` again to finish" in message
+    with pytest.raises(PublishError, match=f"rollback --to {good[:12]}"):
+        rollback(FolderTarget(root), None)  # --previous would pick the state rolled back from
+    kept, _ = rollback(FolderTarget(root), good[:12])
+    assert kept.id == good
+    assert json.dumps(snapshot_folder(root), sort_keys=True) == v1
+    with pytest.raises(PublishError, match="the one published now"):
+        rollback(FolderTarget(root), good[:12])  # finished: nothing owed any more
+
+
+def test_rollback_waiting_for_the_lock_says_to_rerun_the_rollback(
+    site: Site, tmp_path: Path
+) -> None:
+    root = tmp_path / "out"
+    run(site, FolderTarget(root))
+    good = read_local(site.public).id
+    run(site, FolderTarget(root), v2_files())
+    holder = FolderTarget(root)
+    assert (
+        holder.lock(b'{"holder": "ann@desk pid 1", "since": "2999-01-01T00:00:00+00:00"}') is None
+    )
+    with pytest.raises(LockHeldError) as held:
+        rollback(FolderTarget(root), None)
+    assert "publish again" not in held.value.message
+    assert f"run `sitegen rollback --to {good[:12]}` again" in held.value.message
+
+
+def test_cli_rollback_warns_that_the_next_publish_brings_the_content_back(site: Site) -> None:
+    """In an emergency the next publish (by hand or by a scheduler) must not silently put the
+    wrong alert back: the rollback says so and names the alert files to fix first."""
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())  # a1 changed, a2 removed, a3 added
+    site.run("publish", "--no-build", "-q")
+    alerts = site.root / "content" / "alerts"
+    alerts.mkdir(parents=True)
+    (alerts / "a1.md").write_text("---\n---\n")
+    (alerts / "a3.ko.md").write_text("---\n---\n")
+    for args in (("--dry-run",), ()):
+        out = " ".join(site.run("rollback", "--previous", *args).stdout.split())
+        assert "the next `sitegen publish` (by hand, CI or a scheduler) publishes them" in out
+        assert "`sitegen publish --force`" in out
+        assert "a1: content/alerts/a1.md" in out and "a3: content/alerts/a3.ko.md" in out
+        assert "a2: no file in content/alerts/" in out
+        assert "alerts/a0" not in out.split("Warning:")[1]  # unchanged: not named
+    done = site.run_json("rollback", "--previous")
+    assert done["alerts_changed"] == ["a1", "a2", "a3"]
+    assert "sitegen publish" in done["warning"]
+
+
+def test_cli_list_shows_times_in_the_site_timezone_and_what_changed_in_each(site: Site) -> None:
+    """An official looking for "the state before the wrong alert" reads local times and the
+    alerts each publish changed, not UTC and file counts only."""
+    site.toml.write_text(
+        site.toml.read_text().replace("[site]\n", '[site]\ntimezone = "Asia/Seoul"\n', 1)
+    )
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())  # a1 changed, a2 removed, a3 added
+    site.run("publish", "--no-build", "-q")
+    listed = site.run("rollback", "--list").stdout
+    assert "KST" in listed and "UTC" not in listed, listed
+    lines = listed.splitlines()
+    assert "← live now" in lines[1]
+    assert lines[2].split() == ["alerts:", "new", "a3;", "changed", "a1;", "removed", "a2"]
+    assert lines[4].split()[:2] == ["alerts:", "a0,"]  # the oldest kept: what it holds
+    states = site.run_json("rollback", "--list")
+    assert states[0]["alerts"] == {"new": ["a3"], "changed": ["a1"], "removed": ["a2"]}
+
+
+def test_the_next_publish_refuses_to_undo_a_rollback_until_forced(
+    site: Site, store: tuple[Callable[[], Target], Any]
+) -> None:
+    """A publish (or a scheduled one) from unchanged content would put the wrong alert back:
+    after a rollback it is refused (exit 4, nothing changed) until --force says the content
+    was fixed. Publishing exactly what is online is not refused; after --force, all is as
+    usual."""
+    new_target, snapshot = store
+    v1 = run(site, new_target())
+    run(site, new_target(), v2_files())
+    rollback(new_target(), None)
+    with pytest.raises(RefusedError, match="rolled back") as refused:
+        run(site, new_target(), v2_files())
+    assert "--force" in refused.value.message
+    assert json.dumps(snapshot(), sort_keys=True) == v1
+    assert run(site, new_target(), site_files()) == v1  # nothing to change: not refused
+    public = site.write(v2_files())
+    publish(read_local(public), new_target(), options=PublishOptions(Limits(force=True)))
+    run(site, new_target(), site_files(4))  # the rollback was replaced: publishes as usual
+
+
+def test_cli_publish_after_rollback_is_refused_with_exit_4_and_dry_run_says_so(
+    site: Site,
+) -> None:
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())
+    site.run("publish", "--no-build", "-q")
+    site.run("rollback", "--previous", "-q")
+    dry = site.run("publish", "--no-build", "--dry-run", ok=False)
+    assert dry.returncode == 4 and "REFUSED: the site online was rolled back" in dry.stdout
+    done = site.run("publish", "--no-build", ok=False)
+    assert done.returncode == 4 and "Refused, nothing was changed" in done.stderr
+    site.run("publish", "--no-build", "--force", "-q")
+
+
+def test_a_damaged_kept_state_is_reported_not_silently_left_out(site: Site) -> None:
+    """A kept manifest that no longer parses cannot be restored; --list and --to say one is
+    damaged instead of leaving the official hunting for a state that "matches nothing"."""
+    site.write(site_files(1))
+    site.run("publish", "--no-build", "-q")
+    first = read_local(site.public).id
+    site.write(site_files(2))
+    site.run("publish", "--no-build", "-q")
+    site.write(site_files(3))
+    site.run("publish", "--no-build", "-q")
+    (site.root / "_published" / KEPT_PREFIX / f"{first}.json").write_bytes(b"garbage")
+    listed = site.run("rollback", "--list").stdout
+    assert "1 kept state is damaged and cannot be restored" in listed
+    refused = site.run("rollback", "--to", first[:12], ok=False)
+    assert refused.returncode == 1
+    assert "matches no kept state" in refused.stderr
+    assert "1 kept state is damaged and cannot be restored" in refused.stderr
