@@ -7,6 +7,7 @@ was done, what was not, and that running publish again completes it.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from collections.abc import Sequence
@@ -25,9 +26,11 @@ from publish.remote import (
     OWED_META,
     OWED_META_MAX,
     ROLLED_BACK_META,
+    ROLLED_BACK_PATH,
     Pending,
     RemoteState,
     read_remote,
+    rollback_record,
 )
 from publish.report import NullProgress, Outcome, Progress
 from publish.targets.base import LOCK_PATH, ObjectMeta, Target, TargetError
@@ -107,6 +110,7 @@ def publish(
             progress or NullProgress(),
             lock,
             options,
+            _rollback_record(plan, remote, local) if options.rollback else None,
         )
         run.execute(options.workers)
     except PublishError as exc:
@@ -223,6 +227,15 @@ def _release(target: Target) -> str:
         return f"\nCould not release the lock ({exc}); the next publish may need --force."
 
 
+def _rollback_record(plan: Plan, remote: RemoteState, local: Bundle) -> bytes:
+    """What a rollback replaces, for the next publish (`remote.ROLLED_BACK_PATH`): the bytes
+    online before it of each path it changes ("" for one it restores that was absent)."""
+    changed = [u.path for u in plan.uploads if u.reason != "headers"] + list(plan.deletes)
+    undone = {p: e.sha256 if (e := remote.files.get(p)) is not None else "" for p in changed}
+    # the manifest's own id (a rollback's plan.manifest_id is its CDN reference, new each time)
+    return rollback_record(manifest_id(local.manifest_bytes), undone)
+
+
 @dataclass
 class _Run:
     """The execution state of one publish: what has been done so far, for the failure message."""
@@ -234,6 +247,7 @@ class _Run:
     progress: Progress
     lock: Acquired
     options: PublishOptions
+    rolled_back: bytes | None = None  # a rollback's record of what it replaced (remote.py)
     uploaded: list[int] = field(default_factory=lambda: [0] * len(GROUP_TITLES))
     bytes: int = 0
     manifest_written: bool = False
@@ -310,7 +324,10 @@ class _Run:
     def _put_manifest(self, owed: Pending | None) -> None:
         body = self.local.manifest_bytes
         extra = {OWED_META: owed.to_meta()} if owed is not None else {}
-        if self.options.rollback:
+        if self.rolled_back is not None:  # its record first: the manifest's mark needs it
+            sha = hashlib.sha256(self.rolled_back).hexdigest()
+            meta = ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, sha)
+            self.target.put(ROLLED_BACK_PATH, self.rolled_back, meta)
             extra[ROLLED_BACK_META] = datetime.now(UTC).isoformat(timespec="seconds")
         meta = ObjectMeta(STATE_CONTENT_TYPE, STATE_CACHE_CONTROL, manifest_id(body), extra)
         self.target.put(MANIFEST_PATH, body, meta)

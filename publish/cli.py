@@ -55,7 +55,7 @@ Exit codes:
       (--max-deletes x, --now tomorrow, --target ftp://x, --cloudfront abc); the same
       mistake in site.toml exits 1
   4   refused by a safety limit (--max-deletes, an empty bundle, a --now far from the
-      clock, a change to a rolled-back site: fix the content, then --force); nothing was
+      clock, putting back what a rollback removed: fix those alerts); nothing was
       changed; --dry-run exits 4 too when the publish would be refused
   75  another publish holds the lock: nothing was changed, try again later
   130 interrupted (Ctrl-C, SIGTERM); the message says what was done

@@ -162,8 +162,9 @@ def make_plan(
         groups[group_of(upload.path)].append(upload)
     replaced = tuple(sorted(foreign.intersection(local.files)))
     refused = _refusals(local.files, deletes, remote, limits, replaced)
-    if remote.rolled_back and (uploads or deletes) and not limits.over_rollback:
-        refused += (_undoes_rollback(remote.rolled_back),)
+    back = _puts_back(uploads, deletes, remote.undone) if remote.rolled_back else []
+    if remote.rolled_back and back and not limits.over_rollback:
+        refused += (_undoes_rollback(remote.rolled_back, back, remote.undone is None),)
     invalidations = tuple(sorted(paths))
     return Plan(
         target=remote.target,
@@ -239,12 +240,41 @@ def _refusals(
     return tuple(refusals)
 
 
-def _undoes_rollback(at: str) -> str:
+def _puts_back(
+    uploads: Sequence[Upload], deletes: Sequence[str], undone: Mapping[str, str] | None
+) -> list[str]:
+    """The paths by which a publish after a rollback would put back what the rollback
+    replaced: the same bytes again, or a path it restored deleted again. Unknown what it
+    replaced (`undone` None: its record is missing): every path the publish changes."""
+    if undone is None:
+        return [u.path for u in uploads] + list(deletes)
+    back = [
+        u.path for u in uploads if u.reason != "headers" and undone.get(u.path) == u.entry.sha256
+    ]
+    return back + [path for path in deletes if undone.get(path) == ""]
+
+
+def _undoes_rollback(at: str, back: Sequence[str], unknown: bool) -> str:
+    alerts = sorted({p.split("/")[1] for p in back if p.startswith(ALERTS_PREFIX) and "/" in p[7:]})
+    what = (
+        f"alert{'s' if len(alerts) > 1 else ''} {', '.join(alerts)}"
+        if alerts
+        else f"{len(back)} file{'s' if len(back) > 1 else ''} ({', '.join(back[:3])})"
+    )
+    them = "them" if len(alerts or back) > 1 else "it"
+    if unknown:  # no record of what the rollback replaced: any change may bring it back
+        return (
+            f"the site online was rolled back (sitegen rollback, {at}), and this publish would "
+            "change it again: if content/ still holds what was rolled back, it would come back. "
+            "Fix the alerts in content/alerts/ first (the rollback's output named them); when "
+            "`sitegen publish --dry-run` shows only your fix, publish with --force."
+        )
     return (
-        f"the site online was rolled back (sitegen rollback, {at}), and this publish would "
-        "change it again: if content/ still holds what was rolled back, it would come back. "
-        "Fix the alerts in content/alerts/ first (the rollback's output named them); when "
-        "`sitegen publish --dry-run` shows only your fix, publish with --force."
+        f"the site online was rolled back (sitegen rollback, {at}), and this publish would put "
+        f"back {what} exactly as the rollback removed {them}: "
+        f"content/ still holds what was rolled back. Fix or remove {them} in content/alerts/ "
+        f"and publish again (a fixed alert is published as usual); to put {them} back on "
+        "purpose, publish with --force."
     )
 
 

@@ -33,6 +33,9 @@ Source = Literal["manifest", "listing"]
 OWED_META = "owed"  # manifest metadata key: the work owed after it (see publish/lock.py)
 OWED_META_MAX = 1800  # bytes; S3's user metadata is limited to 2 KB in all
 ROLLED_BACK_META = "rolled-back"  # manifest metadata key: put by `sitegen rollback`, at (ISO)
+# what the rollback replaced, put just before its manifest: {"to": manifest id, "undone":
+# {path: sha256 online before the rollback, "" when it was absent}}; read only after a rollback
+ROLLED_BACK_PATH = ".sitegen/rolled-back.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,9 @@ class RemoteState:
     # when the live manifest was put by `sitegen rollback` (ISO instant), else None: the next
     # publish from content/ would undo it, so it is refused until --force (plan._refusals)
     rolled_back: str | None = None
+    # what that rollback replaced (ROLLED_BACK_PATH), by path: the sha256 online before it,
+    # "" for a path it restored that was absent; None when unknown (then any change refuses)
+    undone: Mapping[str, str] | None = None
     # objects a listing found without our sha256 metadata: not published by sitegen (another
     # site, backups, hand uploads). Never deleted; replaced only when the bundle has the path.
     foreign: tuple[str, ...] = ()
@@ -164,8 +170,32 @@ def _from_manifest(target: Target, before: int, known: Mapping[str, Entry] | Non
         manifest_id=manifest.id,
         requests=target.requests - before,
         manifest_owed=Pending.from_meta(stored.meta.extra.get(OWED_META)),
-        rolled_back=stored.meta.extra.get(ROLLED_BACK_META),
+        rolled_back=(rolled_back := stored.meta.extra.get(ROLLED_BACK_META)),
+        undone=_undone(target, manifest.id) if rolled_back else None,
     )
+
+
+def _undone(target: Target, manifest_id: str) -> Mapping[str, str] | None:
+    """What the rollback that put manifest `manifest_id` online replaced (ROLLED_BACK_PATH),
+    or None when its record is missing, damaged or another rollback's."""
+    stored = target.read(ROLLED_BACK_PATH)
+    try:
+        record = json.loads(stored.body) if stored is not None else None
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or record.get("to") != manifest_id:
+        return None
+    undone = record.get("undone")
+    if not isinstance(undone, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in undone.items()
+    ):
+        return None
+    return undone
+
+
+def rollback_record(manifest_id: str, undone: Mapping[str, str]) -> bytes:
+    """ROLLED_BACK_PATH's body for a rollback to `manifest_id` that replaced `undone`."""
+    return json.dumps({"to": manifest_id, "undone": dict(undone)}, sort_keys=True).encode()
 
 
 def _from_listing(target: Target, before: int, why: str, *, first: bool) -> RemoteState:

@@ -212,10 +212,10 @@ def next_publish_warning(alerts: Sequence[str], content: Path) -> str:
     )
     return (
         f"Warning: a rollback changes only what is online, not your files in {content.name}/: "
-        "the next `sitegen publish` (by hand, CI or a scheduler) publishes them again and "
-        "would undo this rollback, so until one is run with --force, publish refuses (exit "
-        f"4, nothing changed).\n{fix}\nThen run `sitegen check` and `sitegen publish "
-        "--dry-run` (it should show only your fix) before `sitegen publish --force`."
+        "the next `sitegen publish` (by hand, CI or a scheduler) would publish them again "
+        "and undo this rollback, so a publish that puts back what it removed is refused "
+        f"(exit 4, nothing changed).\n{fix}\nThen run `sitegen check` and `sitegen publish "
+        "--dry-run` (it should show only your fix) before `sitegen publish`."
     )
 
 

@@ -343,8 +343,8 @@ def test_cli_rollback_warns_that_the_next_publish_brings_the_content_back(site: 
     (alerts / "a3.ko.md").write_text("---\n---\n")
     for args in (("--dry-run",), ()):
         out = " ".join(site.run("rollback", "--previous", *args).stdout.split())
-        assert "the next `sitegen publish` (by hand, CI or a scheduler) publishes them" in out
-        assert "`sitegen publish --force`" in out
+        assert "the next `sitegen publish` (by hand, CI or a scheduler) would publish them" in out
+        assert "a publish that puts back what it removed is refused" in out
         assert "a1: content/alerts/a1.md" in out and "a3: content/alerts/a3.ko.md" in out
         assert "a2: no file in content/alerts/" in out
         assert "alerts/a0" not in out.split("Warning:")[1]  # unchanged: not named
@@ -392,6 +392,40 @@ def test_the_next_publish_refuses_to_undo_a_rollback_until_forced(
     public = site.write(v2_files())
     publish(read_local(public), new_target(), options=PublishOptions(Limits(force=True)))
     run(site, new_target(), site_files(4))  # the rollback was replaced: publishes as usual
+
+
+def test_after_a_rollback_a_fixed_alert_publishes_and_only_the_rolled_back_bytes_refuse(
+    site: Site, store: tuple[Callable[[], Target], Any]
+) -> None:
+    """The refusal is about what the rollback took away, not about any change: once the
+    official fixed the wrong alert, the publish goes through without --force (which would
+    also lift --max-deletes); the wrong bytes again are refused, naming their alerts."""
+    new_target, snapshot = store
+    run(site, new_target())
+    run(site, new_target(), v2_files())
+    rollback(new_target(), None)
+    with pytest.raises(RefusedError) as refused:
+        run(site, new_target(), v2_files())
+    assert "put back alerts a1, a2, a3 exactly as the rollback removed them" in str(
+        refused.value.message
+    )
+    fixed = site_files()
+    fixed["alerts/a1/index.html"] = b"<h1>alert 1, the right area</h1>"
+    assert run(site, new_target(), fixed) == json.dumps(snapshot(), sort_keys=True)
+
+
+def test_without_the_rollbacks_record_every_change_is_refused(site: Site, tmp_path: Path) -> None:
+    """A rollback record lost or from another rollback: what it replaced is unknown, so any
+    change may bring it back and is refused, as before the record existed."""
+    root = tmp_path / "_published"
+    run(site, FolderTarget(root))
+    run(site, FolderTarget(root), v2_files())
+    rollback(FolderTarget(root), None)
+    (root / ".sitegen" / "rolled-back.json").write_text('{"to": "another", "undone": {}}')
+    fixed = site_files()
+    fixed["alerts/a1/index.html"] = b"<h1>alert 1, the right area</h1>"
+    with pytest.raises(RefusedError, match="if content/ still holds what was rolled back"):
+        run(site, FolderTarget(root), fixed)
 
 
 def test_cli_publish_after_rollback_is_refused_with_exit_4_and_dry_run_says_so(

@@ -13,7 +13,11 @@ from sitegen_fixtures import object_bytes
 
 Snapshot = dict[str, tuple[str, str, str, str]]  # path → (sha256 of bytes, type, cache, meta sha)
 # Kept manifests and file versions, for rollback (publish/history.py; tested in tests/ops/).
-HISTORY = (".sitegen/manifests/", ".sitegen/objects/")
+HISTORY = (
+    ".sitegen/manifests/",
+    ".sitegen/objects/",
+    ".sitegen/rolled-back.json",
+)  # rollback state
 
 
 def expected(public: Path) -> Snapshot:
