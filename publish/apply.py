@@ -169,9 +169,15 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
             force=options.limits.force,
             publishing=publishing,
             rerun=options.again,
+            tool=_tool(options),
         )
     except TargetError as exc:
         raise PublishError(f"Could not take the publish lock: {exc}\nNothing was changed.") from exc
+
+
+def _tool(options: PublishOptions) -> str:
+    """The command named in the lock (publish/lock.py), for whoever finds it held."""
+    return "sitegen rollback" if options.rollback else "sitegen publish"
 
 
 def _interrupted(target: Target, run: _Run | None) -> str:
@@ -199,7 +205,9 @@ def _finish(target: Target, run: _Run) -> str:
     if not owed.invalidate:
         return _release(target).strip()
     paths = plural(len(owed.invalidate), "path")
-    body = lock_body(run.lock.since, owed, released=True, publishing=run.local.id)
+    body = lock_body(
+        run.lock.since, owed, released=True, publishing=run.local.id, tool=_tool(run.options)
+    )
     try:
         kept = target.relock(body)
     except TargetError as exc:
@@ -348,7 +356,13 @@ class _Run:
 
     def _record(self, owed: Pending, *, released: bool) -> None:
         """Write the owed work into our lock (one conditional write)."""
-        body = lock_body(self.lock.since, owed, released=released, publishing=self.local.id)
+        body = lock_body(
+            self.lock.since,
+            owed,
+            released=released,
+            publishing=self.local.id,
+            tool=_tool(self.options),
+        )
         if not self.target.relock(body):
             raise PublishError(
                 f"The lock on {self.target.name} was broken by another publish (--force) while "

@@ -34,6 +34,14 @@ _WHO = re.compile(r"(?P<user>[^@]*)@(?P<host>\S+) pid (?P<pid>[0-9]{1,9})")
 class Holder:
     who: str  # "user@host pid 123"
     since: datetime
+    tool: str = "sitegen publish"  # the command holding it: publish, or rollback
+
+
+def _holding(holder: Holder | None) -> str:
+    """Who holds the lock, in the words of the message to the one waiting."""
+    if holder is not None and holder.tool == "sitegen rollback":
+        return "A rollback (sitegen rollback)"
+    return "Another publish"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,7 @@ def lock_body(
     *,
     released: bool = False,
     publishing: str | None = None,
+    tool: str = "sitegen publish",
 ) -> bytes:
     try:
         user = getpass.getuser()
@@ -65,7 +74,7 @@ def lock_body(
         # one host name and pid (containers) in the same second
         "nonce": os.urandom(8).hex(),
         "since": now.isoformat(timespec="seconds"),
-        "tool": "sitegen publish",
+        "tool": tool,
     }
     if publishing is not None:
         doc["publishing"] = publishing
@@ -92,7 +101,10 @@ def parse_holder(body: bytes) -> Holder | None:
         since = datetime.fromisoformat(str(doc["since"]))
         if since.tzinfo is None:
             return None
-        return Holder(who=str(doc["holder"]), since=since)
+        tool = doc.get("tool")
+        return Holder(
+            str(doc["holder"]), since, tool if isinstance(tool, str) else "sitegen publish"
+        )
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -122,10 +134,11 @@ def acquire(
     force: bool,
     publishing: str | None = None,
     rerun: str = "sitegen publish",
+    tool: str = "sitegen publish",
 ) -> Acquired:
     """Take the lock (inheriting any work it records). Raise PublishError when held; its
     message says to run ``rerun`` once the holder is done."""
-    body = lock_body(now, publishing=publishing)
+    body = lock_body(now, publishing=publishing, tool=tool)
     held = target.lock(body)
     if held is None:
         return Acquired("", None, now)
@@ -185,7 +198,7 @@ def _held_message(
 ) -> str:
     who = holder.who if holder else "an unknown holder (unreadable lock)"
     since = f" for {format_age(age)}" if age is not None else ""
-    first = f"Another publish holds the lock on {target.name}: {who}{since}."
+    first = f"{_holding(holder)} holds the lock on {target.name}: {who}{since}."
     if dead:
         return (
             f"{first} That process is no longer running on this machine, so it died while "

@@ -428,6 +428,28 @@ def test_without_the_rollbacks_record_every_change_is_refused(site: Site, tmp_pa
         run(site, FolderTarget(root), fixed)
 
 
+def test_a_lock_held_by_a_rollback_is_called_a_rollback(site: Site, tmp_path: Path) -> None:
+    """An official whose publish waits for a colleague's rollback was told "Another publish
+    holds the lock": the lock now says which command holds it, for the waiting one to know
+    that the site online is being rolled back."""
+    root = tmp_path / "_published"
+    run(site, FolderTarget(root))
+    run(site, FolderTarget(root), v2_files())
+    held: list[bytes] = []
+
+    class Watching(FolderTarget):
+        def put(self, path: str, body: bytes, meta: Any) -> None:
+            if path == ".sitegen/manifest.json":  # mid-rollback: read the lock it holds
+                held.append((root / ".sitegen" / "lock").read_bytes())
+            super().put(path, body, meta)
+
+    rollback(Watching(root), None)
+    assert json.loads(held[0])["tool"] == "sitegen rollback"
+    assert FolderTarget(root).lock(held[0]) is None  # as if the rollback still ran
+    with pytest.raises(PublishError, match="A rollback .sitegen rollback. holds the lock"):
+        run(site, FolderTarget(root), site_files())
+
+
 def test_cli_publish_after_rollback_is_refused_with_exit_4_and_dry_run_says_so(
     site: Site,
 ) -> None:
