@@ -240,6 +240,18 @@ def _refusals(
     return tuple(refusals)
 
 
+def alert_of(path: str) -> str | None:
+    """The alert id a bundle path belongs to (`alerts/<id>/...`), else None."""
+    if path.startswith(ALERTS_PREFIX) and path.count("/") > 1:
+        return path.split("/")[1]
+    return None
+
+
+def alert_ids(paths: Iterable[str]) -> list[str]:
+    """The sorted ids of the alerts some of `paths` belong to."""
+    return sorted({a for p in paths if (a := alert_of(p)) is not None})
+
+
 def _puts_back(
     uploads: Sequence[Upload], deletes: Sequence[str], undone: Mapping[str, str] | None
 ) -> list[str]:
@@ -248,14 +260,13 @@ def _puts_back(
     replaced (`undone` None: its record is missing): every path the publish changes."""
     if undone is None:
         return [u.path for u in uploads] + list(deletes)
-    back = [
-        u.path for u in uploads if u.reason != "headers" and undone.get(u.path) == u.entry.sha256
-    ]
+    # a headers-only upload keeps the bytes online now, which the record never holds
+    back = [u.path for u in uploads if undone.get(u.path) == u.entry.sha256]
     return back + [path for path in deletes if undone.get(path) == ""]
 
 
 def _undoes_rollback(at: str, back: Sequence[str], unknown: bool) -> str:
-    alerts = sorted({p.split("/")[1] for p in back if p.startswith(ALERTS_PREFIX) and "/" in p[7:]})
+    alerts = alert_ids(back)
     what = (
         f"alert{'s' if len(alerts) > 1 else ''} {', '.join(alerts)}"
         if alerts

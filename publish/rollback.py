@@ -20,7 +20,7 @@ from publish.apply import PublishOptions, peek_owed, publish
 from publish.cdn.base import Invalidator
 from publish.history import History, Kept, open_history, read_kept
 from publish.manifest import Entry
-from publish.plan import ALERTS_PREFIX, Plan, make_plan
+from publish.plan import Plan, alert_ids, alert_of, make_plan
 from publish.remote import RemoteState, read_remote
 from publish.report import Outcome, Progress
 from publish.targets.base import Target, TargetError
@@ -186,10 +186,7 @@ def rollback(
 
 def alerts_changed(plan: Plan) -> tuple[str, ...]:
     """Ids of the alerts whose pages a rollback changes, restores or removes."""
-    paths = [u.path for u in plan.uploads] + list(plan.deletes)
-    return tuple(
-        sorted({p.split("/")[1] for p in paths if p.startswith(ALERTS_PREFIX) and p.count("/") > 1})
-    )
+    return tuple(alert_ids([u.path for u in plan.uploads] + list(plan.deletes)))
 
 
 def next_publish_warning(alerts: Sequence[str], content: Path) -> str:
@@ -245,8 +242,8 @@ def _alert_files(kept: Kept) -> dict[str, dict[str, str]]:
     """Alert id → {path: sha256} of its files."""
     alerts: dict[str, dict[str, str]] = {}
     for path, entry in kept.manifest.files.items():
-        if path.startswith(ALERTS_PREFIX) and path.count("/") > 1:
-            alerts.setdefault(path.split("/")[1], {})[path] = entry.sha256
+        if (alert := alert_of(path)) is not None:
+            alerts.setdefault(alert, {})[path] = entry.sha256
     return alerts
 
 
