@@ -562,12 +562,13 @@ def not_text(key: str, value: Any) -> str | None:
 
 
 def _area(f: _Fields, index: int, item: Any) -> Area | None:
-    if isinstance(item, str):
+    if isinstance(item, str):  # `- Seoul`, the shorthand of `- name: Seoul`: no fields to check
         item = {"name": item}
+    elif isinstance(item, dict):
+        _check_unknown(f, AREA_FIELDS, "areas: ", "areas", index)
     if not isinstance(item, dict) or not str(item.get("name", "")).strip():
         f.fail(f"area {index + 1} needs a 'name'", "areas", index)
         return None
-    _check_unknown(f, AREA_FIELDS, "areas: ", "areas", index)
     if (typed := not_text("area name", item["name"])) is not None:
         f.fail(typed, "areas", index, "name")
         return None

@@ -969,3 +969,16 @@ def test_a_static_page_link_is_checked_too(tmp_site: TmpSite) -> None:
 def test_indented_text_that_stays_text_is_not_warned_about(tmp_site: TmpSite, body: str) -> None:
     problems = problems_for(tmp_site, "a.md", GOOD.replace("- Keep away from the river.", body))
     assert not [p for p in problems if "code" in p.message], [str(p) for p in problems]
+
+
+@pytest.mark.parametrize(
+    "areas",
+    ["  - Seoul\n  - Busan", "  [Seoul, Busan]", '  - "Seoul"\n  - name: Busan'],
+)
+def test_areas_written_as_plain_names_are_taken_as_names(tmp_site: TmpSite, areas: str) -> None:
+    """`- Seoul` is the shorthand of `- name: Seoul`. Its text is not a set of fields: each
+    letter was reported as an unknown field ('areas: S', 'areas: e', ...)."""
+    text = replace("  - name: Seoul\n    geocodes: {ISO3166-2: KR-11}", areas)
+    assert problems_for(tmp_site, "names.md", text) == []
+    alert = load_site(tmp_site.config, NOW).site.groups[0].primary
+    assert [a.name for a in alert.areas] == ["Seoul", "Busan"]
