@@ -85,6 +85,79 @@ def is_safe_url(href: str) -> bool:
     return scheme in SAFE_SCHEMES if scheme else ":" not in head
 
 
+# What `sitegen check` warns about in a body: what the page will not show as it is written.
+# Cheap tests first (single characters, literal-led patterns: ~2 µs a body): most bodies have
+# no "<" or "![", and link to web addresses or the site's own pages only (https://...,
+# /areas/...: safe whatever follows).
+_NOTE_OPENING = re.compile(r"<[A-Za-z/!]")
+_NOTE_TARGET = re.compile(r"\]\([ \t]*(?!https?://|/[^/])")
+_NOTE_DEFINITION = re.compile(r"\]:")  # of a reference link "[x]: address", or mere text
+_NOTE_CODE = re.compile(r"(`+)[^\n]+?\1")  # a code span shows its text as written, on purpose
+_NOTE_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?=[\s/>])[^<>\n]*>|<!--")
+_NOTE_IMAGE = re.compile(r"!\[([^\]\n]*)\]")
+_NOTE_LINK = re.compile(
+    r"\]\([ \t]*(?:<([^>\n]*)>|((?:[^\s()]|\([^\s()]*\))+))"  # [words](address)
+    r"|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*(?:<([^>\n]*)>|(\S+))",  # [name]: address
+    re.MULTILINE,
+)
+
+
+def body_notes(source: str) -> list[tuple[int, str]]:
+    """What a page shows differently from how the body writes it, as (line index in `source`,
+    words for an official): HTML tags (shown as text), images (shown as their description)
+    and links to addresses that are not web, mail or phone addresses (shown as plain words).
+    Text in code spans and indented code blocks is left alone: it is shown as written on
+    purpose."""
+    if not (
+        ("<" in source and _NOTE_OPENING.search(source))
+        or ("!" in source and "![" in source)
+        or ("]" in source and (_NOTE_TARGET.search(source) or _NOTE_DEFINITION.search(source)))
+    ):
+        return []
+    notes: list[tuple[int, str]] = []
+    for index, line in enumerate(source.split("\n")):
+        if line.startswith(("    ", "\t")):
+            continue
+        line = _NOTE_CODE.sub(lambda m: " " * len(m[0]), line)
+        tags = list(dict.fromkeys(tag[0] for tag in _NOTE_TAG.finditer(line)))
+        if tags:
+            notes.append((index, _tag_note(tags)))
+        for image in _NOTE_IMAGE.finditer(line):
+            shown = f"[{image[1].strip() or 'image'}]"
+            notes.append(
+                (
+                    index,
+                    f"the page shows the picture as the words '{shown}', not the picture: "
+                    "each page is one small file, so alerts carry no images. Say in words "
+                    "what it shows, or link to it: [description](https://...)",
+                )
+            )
+        for link in _NOTE_LINK.finditer(line):
+            href = next(group for group in link.groups() if group is not None)
+            if not is_safe_url(html.unescape(href)):
+                notes.append(
+                    (
+                        index,
+                        f"the link to '{href}' is left out (its words stay): only web "
+                        "addresses (https://...), mailto: and tel: links, and the site's "
+                        "own pages (/areas/...) become links",
+                    )
+                )
+    return notes
+
+
+def _tag_note(tags: list[str]) -> str:
+    shown = [f"'{t}'" if len(t) <= 40 else f"'{t[:37]}...'" for t in tags[:3]]
+    if len(tags) > 3:
+        shown.append(f"{len(tags) - 3} more")
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return (
+        f"the page shows {listed} as written: alerts are Markdown, not HTML. "
+        "Write **words** for bold, a blank line between paragraphs and '- ' before list "
+        "items, or remove the tag"
+    )
+
+
 # What a URL may not hold as it is (WHATWG URL, as the Nu checker applies it to href): spaces
 # and controls, "<>\"`^{|}", and a "%" that starts no escape; past the host also "[]", and past
 # the first "#" another "#".

@@ -753,10 +753,19 @@ def _check_body(f: _Fields, doc: Document) -> None:
                 "warning",
             )
         )
+    _check_markup(f, doc)
     if not doc.body.strip():
         f.warn("the alert has no text below the front matter: say what happened and what to do")
     elif not INSTRUCTION_RE.search(doc.body):
         f.warn("no '## What to do' section: citizens look for instructions first")
+
+
+def _check_markup(f: _Fields, doc: Document) -> None:
+    """Warn about what the page shows otherwise than written: HTML, images, unsafe links."""
+    from sitegen.body import body_notes
+
+    for index, note in body_notes(doc.body):
+        f.problems.append(Problem(doc.rel, doc.body_line + index, note, "warning"))
 
 
 def _code_block_line(body: str) -> int | None:
@@ -1053,4 +1062,5 @@ def _load_page(
     _check_unknown(f, PAGE_FIELDS, "")
     slug, language, _ = _identity(f, _stem(path), config)
     title = f.text("title")
+    _check_markup(f, doc)
     return Page(slug, language, rel, title, doc.body, doc.body_line) if f.ok else None

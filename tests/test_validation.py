@@ -375,6 +375,42 @@ CASES = [
         "error",
         "a date without a time; write the time and its timezone, e.g. 2026-11-25T09:00:00+09:00",
     ),
+    # what the page shows otherwise than written (warnings: the page is still safe)
+    (
+        "html-tags",
+        replace("- Keep away", "- Keep <b>away</b> from<br>"),
+        21,
+        "warning",
+        "shows '<b>', '</b>' and '<br>' as written: alerts are Markdown, not HTML",
+    ),
+    (
+        "html-comment",
+        replace("The river is rising.", "The river is rising. <!-- check with police -->"),
+        17,
+        "warning",
+        "shows '<!--' as written",
+    ),
+    (
+        "image",
+        replace("The river is rising.", "See ![evacuation map](https://x.example/m.png)."),
+        17,
+        "warning",
+        "the words '[evacuation map]', not the picture",
+    ),
+    (
+        "script-link",
+        replace("The river is rising.", "[Map](javascript:alert(1)) now."),
+        17,
+        "warning",
+        "the link to 'javascript:alert(1)' is left out",
+    ),
+    (
+        "reference-link",
+        replace("- Keep away from the river.", "- See [the map][m].\n\n[m]: data:text/html,x"),
+        23,
+        "warning",
+        "the link to 'data:text/html,x' is left out",
+    ),
 ]
 
 
@@ -982,3 +1018,35 @@ def test_areas_written_as_plain_names_are_taken_as_names(tmp_site: TmpSite, area
     assert problems_for(tmp_site, "names.md", text) == []
     alert = load_site(tmp_site.config, NOW).site.groups[0].primary
     assert [a.name for a in alert.areas] == ["Seoul", "Busan"]
+
+
+def test_markup_shown_as_written_on_purpose_is_no_warning(tmp_site: TmpSite) -> None:
+    """Code spans and indented code show tags as written on purpose; web, mail, phone and
+    site links, autolinks, and '<' between words are what the page shows too."""
+    text = replace(
+        "The river is rising.",
+        "Type `<b>` to bold. Levels < 5 m > normal.\n"
+        "[Call](tel:112), [mail](mailto:a@b.example), [map](https://x.example/a_(b)),\n"
+        "<https://x.example/> and [areas](/areas/).\n\n"
+        "    <pre> shown as code",
+    )
+    problems = [str(p) for p in problems_for(tmp_site, "plain.md", text)]
+    assert problems == [  # the indented line's own warning, not one about its tag
+        "content/alerts/plain.md:21: warning: this line is indented by four spaces or more, so "
+        "the page shows it as code (small fixed-width letters, as a program would be); remove "
+        "the spaces before it unless that is what you want"
+    ]
+
+
+def test_a_static_page_with_html_is_warned_on_its_line(tmp_site: TmpSite) -> None:
+    pages = tmp_site.root / "content" / "pages"
+    pages.mkdir()
+    (pages / "about.md").write_text(
+        "---\ntitle: About\n---\nWho we are.\n\n<p align=center>Call 112</p>\n", "utf-8"
+    )
+    problems = [str(p) for p in problems_for(tmp_site, "flood.md", GOOD)]
+    assert problems == [
+        "content/pages/about.md:6: warning: the page shows '<p align=center>' and '</p>' as "
+        "written: alerts are Markdown, not HTML. Write **words** for bold, a blank line "
+        "between paragraphs and '- ' before list items, or remove the tag"
+    ]
