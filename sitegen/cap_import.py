@@ -123,7 +123,9 @@ def _shown_value(element: ET.Element) -> str:
 def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, int]]:
     """Parse safely, keeping each element's line; raises ContentError for unusable input."""
     if len(data) > MAX_INPUT_BYTES:
-        raise ContentError([Problem(origin, 0, f"over {MAX_INPUT_BYTES:,} bytes: not a CAP alert")])
+        message = f"over {MAX_INPUT_BYTES:,} bytes, far more than a CAP message (a few "
+        message += "kilobytes); not imported: check that it is the CAP file you meant"
+        raise ContentError([Problem(origin, 0, message)])
     builder = _LineBuilder()
     parser = SafeET.DefusedXMLParser(target=builder, forbid_dtd=True)
     builder.expat = parser.parser

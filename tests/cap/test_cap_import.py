@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import sys
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cap_checks import cap_text, validate_cap
 
 from sitegen.body import render_body
 from sitegen.build import build_bundle
-from sitegen.cap_import import ImportedFile, import_cap
+from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_cap
 from sitegen.cli_cap import write_imported
 from sitegen.content import require_site
 from sitegen.lifecycle import standings
@@ -361,8 +363,49 @@ def test_cli_writes_nothing_when_any_file_fails(import_site: TmpSite, tmp_path: 
         and b"Traceback" not in result.stderr
     )
     assert list((import_site.root / "content/alerts").iterdir()) == []
-    missing = cli("import-cap", "nowhere.xml", cwd=import_site.root)
-    assert missing.returncode == 1 and b"nowhere.xml: cannot read the file" in missing.stderr
+
+
+def test_a_file_that_is_not_there_is_a_usage_error(import_site: TmpSite) -> None:
+    """Exit 2, as for any other wrong argument (a folder: click's "is a directory"), in the
+    shared words (errors.cannot_read), and before the site is read: a typo in the file's
+    name is the mistake to name first."""
+    (import_site.root / "site.toml").unlink()
+    result = cli("import-cap", "nowhere.xml", cwd=import_site.root)
+    assert result.returncode == 2, result.stderr
+    assert (
+        b"nowhere.xml: cannot read the file: No such file or directory; check the file's name "
+        b"and folder" in result.stderr
+    )
+    assert b"Traceback" not in result.stderr and b"site.toml" not in result.stderr
+
+
+class _Endless(io.RawIOBase):
+    """A stdin that never ends (`import-cap - < /dev/zero`): reading past the limit fails."""
+
+    def __init__(self) -> None:
+        self.given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        assert self.given <= 2 * MAX_INPUT_BYTES, "read on past the size limit"
+        size = len(buffer)
+        buffer[:size] = b"<" * size
+        self.given += size
+        return size
+
+
+def test_endless_input_is_cut_at_the_size_limit(import_site: TmpSite) -> None:
+    from click.testing import CliRunner
+
+    from sitegen.cli import cli as sitegen_cli
+
+    site = str(import_site.root / "site.toml")
+    stdin = io.BufferedReader(_Endless())
+    result = CliRunner().invoke(sitegen_cli, ["import-cap", "--site", site, "-"], input=stdin)
+    assert result.exit_code == 1, result.output
+    assert "<stdin>: over 5,000,000 bytes" in result.output
 
 
 HARD_WRAPPED = """<instruction>TAKE COVER NOW! Move to a basement or an interior room on the lowest
