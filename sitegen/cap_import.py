@@ -390,7 +390,7 @@ def _info(reader: _Reader, element: ET.Element, config: SiteConfig) -> _Info | N
     )
     effective = _instant(reader, element, "effective")
     expires = _instant(reader, element, "expires", required=True)
-    areas = tuple(_area(reader, a) for a in reader.all(element, "area"))
+    areas = tuple(area for a in reader.all(element, "area") for area in _areas(reader, a))
     if not areas:
         reader.error(element, "<info> has no <area>; sitegen needs at least one")
     title, headline = _titles(reader, element)
@@ -450,18 +450,29 @@ def _language(reader: _Reader, element: ET.Element, config: SiteConfig) -> str |
     return None
 
 
-def _area(reader: _Reader, element: ET.Element) -> _Area:
-    geocodes: dict[str, str] = {}
+def _areas(reader: _Reader, element: ET.Element) -> list[_Area]:
+    """One <area>, as areas of the alert file: front matter holds one value per geocode name,
+    so an <area> naming several places (NWS: two counties, SAME and UGC each) becomes one area
+    per place, the k-th value of every name in the k-th, the polygons in the first. CAP's
+    area is the union of all, so the places and the geocodes sent on export are the same."""
+    values: dict[str, list[str]] = {}
     for code in reader.all(element, "geocode"):
         reader.used.update(code)
         name = (code.findtext(f"{{{CAP_NS}}}valueName") or "").strip()
         value = (code.findtext(f"{{{CAP_NS}}}value") or "").strip()
-        if name in geocodes:
-            reader.warn(code, f"geocode {name}={value} was not imported (one value per name)")
-        else:
-            geocodes[name] = value
+        if value not in values.setdefault(name, []):
+            values[name].append(value)
     polygons = tuple(" ".join((p.text or "").split()) for p in reader.all(element, "polygon"))
-    return _Area(reader.text(element, "areaDesc", required=True) or "", geocodes, polygons)
+    name = reader.text(element, "areaDesc", required=True) or ""
+    count = max((len(v) for v in values.values()), default=1)
+    return [
+        _Area(
+            name,
+            {code: place[k] for code, place in values.items() if k < len(place)},
+            polygons if k == 0 else (),
+        )
+        for k in range(count)
+    ]
 
 
 def _instant(

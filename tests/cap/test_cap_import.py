@@ -130,17 +130,23 @@ def test_us_nws_update_and_cancel_chain(import_site: TmpSite) -> None:
     assert standings(after)[NWS_CANCEL].phase is Phase.CANCELLED
     warning = after.by_id[NWS_WARNING].primary
     assert warning.title.startswith("Tornado Warning issued May 14 at 5:42PM CDT")
-    assert warning.areas[0].geocodes == (("SAME", "040027"), ("UGC", "OKC027"))
-    assert warning.areas[0].polygons == (
-        "35.08,-97.57 35.21,-97.30 35.05,-97.22 34.95,-97.50 35.08,-97.57",
-    )
+    # one <area> with two counties: the front matter's one value per name makes it two areas
+    # of the same name, the polygon on the first, so no county is lost
+    assert [(a.name, a.geocodes, a.polygons) for a in warning.areas] == [
+        (
+            "Cleveland, OK; McClain, OK",
+            (("SAME", "040027"), ("UGC", "OKC027")),
+            ("35.08,-97.57 35.21,-97.30 35.05,-97.22 34.95,-97.50 35.08,-97.57",),
+        ),
+        ("Cleveland, OK; McClain, OK", (("SAME", "040087"), ("UGC", "OKC087")), ()),
+    ]
+    assert not any("040087" in p or "OKC087" in p for p in problems), problems
     assert warning.effective == datetime.fromisoformat("2026-05-14T17:42:00-05:00")
     assert after.by_id[NWS_CANCEL].primary.references == (NWS_UPDATE,)
     assert "TAKE COVER NOW!" in render_body(warning.body).instruction
     assert "Newcastle & Blanchard." in render_body(warning.body).description
     # what the alert format cannot hold is reported, with the line it was on
     for expected in (
-        "us-nws-tornado-warning.xml:77: warning: geocode SAME=040087 was not imported",
         "us-nws-tornado-warning.xml:19: warning: <eventCode> is not part of sitegen's alert "
         "format and was not imported: SAME=TOR",
         "us-nws-tornado-warning.xml:58: warning: <parameter> is not part of sitegen's alert "
@@ -166,6 +172,8 @@ def test_reexported_chain_references_the_imported_messages(import_site: TmpSite)
         f"alerts@test.invalid,test.invalid-{NWS_UPDATE},2026-05-14T17:58:00-05:00"
     ]
     assert cap_text(cancel, "msgType") == ["Cancel"]
+    warning = validate_cap(bundle[f"alerts/{NWS_WARNING}/cap.xml"].data)
+    assert cap_text(warning, "info/area/geocode/value") == ["040027", "OKC027", "040087", "OKC087"]
 
 
 def test_canadian_bilingual_message_becomes_two_files(import_site: TmpSite) -> None:
@@ -183,7 +191,11 @@ def test_canadian_bilingual_message_becomes_two_files(import_site: TmpSite) -> N
     assert group.primary.areas[0].geocodes[0] == ("layer:EC-MSC-SMC:1.0:CLC", "071110")
     assert any("<audience> is not part" in p and "grand public" in p for p in problems)
     assert any("<source> is not part" in p for p in problems)
-    assert any("profile:CAP-CP:Location:0.3=5915025 was not imported" in p for p in problems)
+    assert [a.geocodes for a in fr.areas] == [
+        (("layer:EC-MSC-SMC:1.0:CLC", "071110"), ("profile:CAP-CP:Location:0.3", "5915022")),
+        (("profile:CAP-CP:Location:0.3", "5915025"),),  # the second place, kept
+    ]
+    assert not any("5915025" in p for p in problems), problems
 
 
 def test_german_mowas_and_dwd_messages(import_site: TmpSite) -> None:
