@@ -88,7 +88,10 @@ class _Reader:
             return None
         for extra in found[1:]:
             self.warn(extra, f"a second <{tag}> was not imported (sitegen keeps one)")
-        return _BIDI.sub("", (found[0].text or "").strip())
+        value = _BIDI.sub("", (found[0].text or "").strip())
+        if required and not value:  # as absent: an empty <identifier> left the message unread
+            self.error(found[0], f"<{tag}> is empty, and sitegen needs it")
+        return value
 
     def report_unused(self, root: ET.Element) -> None:
         """Warn about every element nothing consumed whose parent was consumed."""
@@ -303,7 +306,7 @@ def _msg_type(reader: _Reader, root: ET.Element) -> MsgType | None:
             f"msgType {raw} is a reply between systems, not an alert to publish",
         )
         return None
-    return _enum(reader, root, "msgType", raw, MsgType)
+    return _enum(reader, root, "msgType", raw or None, MsgType)  # empty: said by text()
 
 
 def _references(reader: _Reader, root: ET.Element, config: SiteConfig) -> tuple[str, ...]:
@@ -479,7 +482,7 @@ def _instant(
     reader: _Reader, parent: ET.Element, tag: str, required: bool = False
 ) -> datetime | None:
     raw = reader.text(parent, tag, required=required)
-    if raw is None:
+    if not raw:  # absent or empty (text() said so when it is required)
         return None
     try:
         value: datetime | None = datetime.fromisoformat(raw)
@@ -494,7 +497,7 @@ def _instant(
 
 
 def _choice(reader: _Reader, parent: ET.Element, tag: str, enum: type[E]) -> E | None:
-    return _enum(reader, parent, tag, reader.text(parent, tag, required=True), enum)
+    return _enum(reader, parent, tag, reader.text(parent, tag, required=True) or None, enum)
 
 
 def _enum(

@@ -294,6 +294,14 @@ EXTERNAL = b"""<?xml version="1.0"?>
         (minimal(expires=""), "<info> has no <expires>, which sitegen needs"),
         (minimal(severity="Catastrophic"), "<severity> 'Catastrophic' is not one of Extreme"),
         (minimal(status="Real"), "<status> 'Real' is not one of Actual"),
+        (  # was: no file and no error, so the command said nothing was wrong
+            minimal().replace(b"<identifier>x-1</identifier>", b"<identifier> </identifier>"),
+            "x.xml:3: <identifier> is empty, and sitegen needs it",
+        ),
+        (
+            minimal().replace(b"<areaDesc>Coast</areaDesc>", b"<areaDesc/>"),
+            "x.xml:7: <areaDesc> is empty, and sitegen needs it",
+        ),
     ],
 )
 def test_unusable_input_gets_a_clear_error(tmp_site: TmpSite, data: bytes, message: str) -> None:
