@@ -38,6 +38,7 @@ E = TypeVar("E", Status, Urgency, Severity, Certainty, Category, MsgType)
 class ImportedFile:
     name: str  # file name inside content/alerts/
     text: str
+    identifier: str = ""  # the CAP message's, which the name may not tell apart (`a/b`, `a:b`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,7 @@ def alert_id_for(identifier: str, config: SiteConfig) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Header:
+    identifier: str
     id: str
     sent: datetime
     status: Status
@@ -258,10 +260,42 @@ def import_cap(data: bytes, origin: str, config: SiteConfig) -> ImportResult:
         return ImportResult((), problems)
     names = [_file_name(header.id, info.language, index) for index, info in enumerate(infos)]
     files = tuple(
-        ImportedFile(name, _alert_text(header, info, name))
+        ImportedFile(name, _alert_text(header, info, name), header.identifier)
         for name, info in zip(names, infos, strict=True)
     )
     return ImportResult(files, problems)
+
+
+def import_all(inputs: list[tuple[str, bytes]], config: SiteConfig) -> ImportResult:
+    """Several messages (origin, bytes) → their files, each file name made once: two
+    identifiers that differ only where a file name cannot (`a/b`, `a:b`) are refused, as the
+    second would replace the first; the same message given twice is imported once."""
+    files: dict[str, tuple[str, ImportedFile]] = {}  # name → (origin, file)
+    problems: list[Problem] = []
+    for origin, data in inputs:
+        result = import_cap(data, origin, config)
+        problems.extend(result.problems)
+        for file in result.files:
+            other, earlier = files.setdefault(file.name, (origin, file))
+            if earlier == file and other != origin:
+                said = f"the same message as {other}; imported once"
+                problems.append(Problem(origin, 0, said, "warning"))
+            elif earlier != file:
+                problems.append(Problem(origin, 0, _same_name(file, earlier, other)))
+    return ImportResult(tuple(f for _, f in files.values()), tuple(problems))
+
+
+def _same_name(file: ImportedFile, earlier: ImportedFile, other: str) -> str:
+    if file.identifier == earlier.identifier:
+        why = f"both have the identifier {file.identifier} but say different things"
+    else:
+        why = f"their identifiers ({earlier.identifier}, {file.identifier}) differ only in "
+        why += "characters a file name cannot hold"
+    return (
+        f"this message would be written to content/alerts/{file.name}, as {other} is: {why}, "
+        "and the second would replace the first. Nothing was written; import them one at a "
+        "time, renaming the first one's files in content/alerts/ before importing the second"
+    )
 
 
 def _file_name(alert_id: str, language: str, index: int) -> str:
@@ -295,7 +329,9 @@ def _header(reader: _Reader, root: ET.Element, config: SiteConfig) -> _Header | 
     if not (identifier and sent and status and msg_type):
         return None
     own = identifier.startswith(sender_domain(config) + "-")
-    return _Header(alert_id_for(identifier, config), sent, status, msg_type, references, own)
+    return _Header(
+        identifier, alert_id_for(identifier, config), sent, status, msg_type, references, own
+    )
 
 
 def _msg_type(reader: _Reader, root: ET.Element) -> MsgType | None:

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import click
 
-from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_cap
+from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_all
 from sitegen.config import SiteConfig
 from sitegen.errors import (
     ContentError,
-    Problem,
     SitegenError,
     cannot_read,
     plural,
@@ -84,19 +83,14 @@ def import_cap_command(files: tuple[str, ...], site_file: Path, force: bool) -> 
       sitegen import-cap warning.xml update.xml
       curl -s https://example.gov/cap/123.xml | sitegen import-cap -
     """
-    inputs = [(name, _read(name)) for name in files]  # a wrong name first: a usage error
+    inputs = [("<stdin>" if n == "-" else n, _read(n)) for n in files]  # a wrong name: exit 2
     config = load(site_file)
-    imported: list[ImportedFile] = []
-    problems: list[Problem] = []
-    for name, data in inputs:
-        result = import_cap(data, "<stdin>" if name == "-" else name, config)
-        imported.extend(result.files)
-        problems.extend(result.problems)
-    for problem in problems:
+    result = import_all(inputs, config)
+    for problem in result.problems:
         click.echo(str(problem), err=True)
-    if any(p.severity == "error" for p in problems):
-        raise ContentError.summary_only(problems)
-    for path in write_imported(imported, config, force):
+    if not result.ok:
+        raise ContentError.summary_only(result.problems)
+    for path in write_imported(list(result.files), config, force):
         click.echo(f"wrote {path.relative_to(config.root)}")
     click.echo("run `sitegen check`, then `sitegen build`")
 

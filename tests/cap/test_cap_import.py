@@ -399,6 +399,34 @@ def test_a_file_that_is_not_there_is_a_usage_error(import_site: TmpSite) -> None
     assert b"Traceback" not in result.stderr and b"site.toml" not in result.stderr
 
 
+def test_two_messages_with_one_file_name_are_refused(import_site: TmpSite, tmp_path: Path) -> None:
+    """`a/b` and `a:b` both become a-b.md: the second silently replaced the first."""
+    for name, identifier in (("one.xml", "a/b"), ("two.xml", "a:b")):
+        data = minimal().replace(b"x-1", identifier.encode())
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "again.xml").write_bytes((tmp_path / "one.xml").read_bytes())
+    result = cli(
+        "import-cap", *(str(tmp_path / n) for n in ("one.xml", "two.xml")), cwd=import_site.root
+    )
+    assert result.returncode == 1, result.stderr
+    assert (
+        f"{tmp_path / 'two.xml'}: this message would be written to content/alerts/a-b.md, as "
+        f"{tmp_path / 'one.xml'} is"
+    ).encode() in result.stderr
+    assert list((import_site.root / "content/alerts").iterdir()) == []
+    same = cli(
+        "import-cap", str(tmp_path / "one.xml"), str(tmp_path / "again.xml"), cwd=import_site.root
+    )
+    assert same.returncode == 0, same.stderr  # the same message twice: imported once
+    assert f"{tmp_path / 'again.xml'}: warning: the same message as".encode() in same.stderr
+    changed = minimal(severity="Minor").replace(b"x-1", b"a/b")
+    (tmp_path / "again.xml").write_bytes(changed)  # the same identifier, another message
+    result = cli(
+        "import-cap", str(tmp_path / "one.xml"), str(tmp_path / "again.xml"), cwd=import_site.root
+    )
+    assert result.returncode == 1 and b"both have the identifier a/b but say" in result.stderr
+
+
 class _Endless(io.RawIOBase):
     """A stdin that never ends (`import-cap - < /dev/zero`): reading past the limit fails."""
 
