@@ -143,10 +143,34 @@ def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, in
         raise ContentError([Problem(origin, line, message)]) from exc
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else 0
-        raise ContentError([Problem(origin, line, f"not well-formed XML ({exc.msg})")]) from exc
+        problem = _not_utf8(data, origin) or Problem(
+            origin, line, f"not well-formed XML ({exc.msg})"
+        )
+        raise ContentError([problem]) from exc
     if root.tag != f"{{{CAP_NS}}}alert":
         raise ContentError([Problem(origin, 1, _not_cap(root.tag))])
     return root, builder.lines
+
+
+def _not_utf8(data: bytes, origin: str) -> Problem | None:
+    """The usual reason expat calls a file "not well-formed (invalid token)": it says no
+    encoding, so it is read as UTF-8, but it was saved in another (Latin-1, Windows-1252)."""
+    first_line = data[: data.find(b"\n")]
+    if b"encoding" in first_line or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
+        return Problem(
+            origin,
+            data.count(b"\n", 0, exc.start) + 1,
+            f"not UTF-8 text (byte 0x{data[exc.start]:02X} in column {column}): save it as "
+            'UTF-8, or name its encoding in its first line, e.g. <?xml version="1.0" '
+            'encoding="ISO-8859-1"?>',
+        )
+    return None
 
 
 def _forbidden(exc: defusedxml.DefusedXmlException) -> str:

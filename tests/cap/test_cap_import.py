@@ -294,6 +294,11 @@ EXTERNAL = b"""<?xml version="1.0"?>
         (minimal(expires=""), "<info> has no <expires>, which sitegen needs"),
         (minimal(severity="Catastrophic"), "<severity> 'Catastrophic' is not one of Extreme"),
         (minimal(status="Real"), "<status> 'Real' is not one of Actual"),
+        (  # Latin-1 saved without saying so: was "not well-formed (invalid token)"
+            minimal().replace(b"Storm</headline>", "Tempête</headline>".encode("latin-1")),
+            "x.xml:7: not UTF-8 text (byte 0xEA in column 59): save it as UTF-8, or name its "
+            'encoding in its first line, e.g. <?xml version="1.0" encoding="ISO-8859-1"?>',
+        ),
         (  # was: no file and no error, so the command said nothing was wrong
             minimal().replace(b"<identifier>x-1</identifier>", b"<identifier> </identifier>"),
             "x.xml:3: <identifier> is empty, and sitegen needs it",
