@@ -523,7 +523,15 @@ def _areas(reader: _Reader, element: ET.Element) -> list[_Area]:
         reader.used.update(code)
         name = (code.findtext(f"{{{CAP_NS}}}valueName") or "").strip()
         value = (code.findtext(f"{{{CAP_NS}}}value") or "").strip()
-        if value not in values.setdefault(name, []):
+        if not (name and value):
+            reader.error(
+                code,
+                f"<geocode>{f' {value or name}' if value or name else ''} has no "
+                f"<{'value' if name else 'valueName'}>: a "
+                "geocode is a system (SAME, UGC…) and a code in it; fix the message or leave "
+                "this geocode out",
+            )
+        elif value not in values.setdefault(name, []):
             values[name].append(value)
     polygons = tuple(" ".join((p.text or "").split()) for p in reader.all(element, "polygon"))
     name = reader.text(element, "areaDesc", required=True) or ""

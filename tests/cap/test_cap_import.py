@@ -299,6 +299,10 @@ EXTERNAL = b"""<?xml version="1.0"?>
             "x.xml:7: not UTF-8 text (byte 0xEA in column 59): save it as UTF-8, or name its "
             'encoding in its first line, e.g. <?xml version="1.0" encoding="ISO-8859-1"?>',
         ),
+        (  # was: written as `geocodes: {"": "1"}`, which check let through
+            minimal().replace(b"</area>", b"<geocode><value>1</value></geocode></area>"),
+            "x.xml:7: <geocode> 1 has no <valueName>",
+        ),
         (  # was: no file and no error, so the command said nothing was wrong
             minimal().replace(b"<identifier>x-1</identifier>", b"<identifier> </identifier>"),
             "x.xml:3: <identifier> is empty, and sitegen needs it",
