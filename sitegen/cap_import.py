@@ -38,6 +38,7 @@ E = TypeVar("E", Status, Urgency, Severity, Certainty, Category, MsgType)
 class ImportedFile:
     name: str  # file name inside content/alerts/
     text: str
+    identifier: str = ""  # the CAP message's, which the name may not tell apart (`a/b`, `a:b`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,10 @@ class _Reader:
             return None
         for extra in found[1:]:
             self.warn(extra, f"a second <{tag}> was not imported (sitegen keeps one)")
-        return _BIDI.sub("", (found[0].text or "").strip())
+        value = _BIDI.sub("", (found[0].text or "").strip())
+        if required and not value:  # as absent: an empty <identifier> left the message unread
+            self.error(found[0], f"<{tag}> is empty, and sitegen needs it")
+        return value
 
     def report_unused(self, root: ET.Element) -> None:
         """Warn about every element nothing consumed whose parent was consumed."""
@@ -123,7 +127,9 @@ def _shown_value(element: ET.Element) -> str:
 def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, int]]:
     """Parse safely, keeping each element's line; raises ContentError for unusable input."""
     if len(data) > MAX_INPUT_BYTES:
-        raise ContentError([Problem(origin, 0, f"over {MAX_INPUT_BYTES:,} bytes: not a CAP alert")])
+        message = f"over {MAX_INPUT_BYTES:,} bytes, far more than a CAP message (a few "
+        message += "kilobytes); not imported: check that it is the CAP file you meant"
+        raise ContentError([Problem(origin, 0, message)])
     builder = _LineBuilder()
     parser = SafeET.DefusedXMLParser(target=builder, forbid_dtd=True)
     builder.expat = parser.parser
@@ -137,10 +143,34 @@ def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, in
         raise ContentError([Problem(origin, line, message)]) from exc
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else 0
-        raise ContentError([Problem(origin, line, f"not well-formed XML ({exc.msg})")]) from exc
+        problem = _not_utf8(data, origin) or Problem(
+            origin, line, f"not well-formed XML ({exc.msg})"
+        )
+        raise ContentError([problem]) from exc
     if root.tag != f"{{{CAP_NS}}}alert":
         raise ContentError([Problem(origin, 1, _not_cap(root.tag))])
     return root, builder.lines
+
+
+def _not_utf8(data: bytes, origin: str) -> Problem | None:
+    """The usual reason expat calls a file "not well-formed (invalid token)": it says no
+    encoding, so it is read as UTF-8, but it was saved in another (Latin-1, Windows-1252)."""
+    first_line = data[: data.find(b"\n")]
+    if b"encoding" in first_line or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
+        return Problem(
+            origin,
+            data.count(b"\n", 0, exc.start) + 1,
+            f"not UTF-8 text (byte 0x{data[exc.start]:02X} in column {column}): save it as "
+            'UTF-8, or name its encoding in its first line, e.g. <?xml version="1.0" '
+            'encoding="ISO-8859-1"?>',
+        )
+    return None
 
 
 def _forbidden(exc: defusedxml.DefusedXmlException) -> str:
@@ -192,6 +222,7 @@ def alert_id_for(identifier: str, config: SiteConfig) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Header:
+    identifier: str
     id: str
     sent: datetime
     status: Status
@@ -253,10 +284,42 @@ def import_cap(data: bytes, origin: str, config: SiteConfig) -> ImportResult:
         return ImportResult((), problems)
     names = [_file_name(header.id, info.language, index) for index, info in enumerate(infos)]
     files = tuple(
-        ImportedFile(name, _alert_text(header, info, name))
+        ImportedFile(name, _alert_text(header, info, name), header.identifier)
         for name, info in zip(names, infos, strict=True)
     )
     return ImportResult(files, problems)
+
+
+def import_all(inputs: list[tuple[str, bytes]], config: SiteConfig) -> ImportResult:
+    """Several messages (origin, bytes) → their files, each file name made once: two
+    identifiers that differ only where a file name cannot (`a/b`, `a:b`) are refused, as the
+    second would replace the first; the same message given twice is imported once."""
+    files: dict[str, tuple[str, ImportedFile]] = {}  # name → (origin, file)
+    problems: list[Problem] = []
+    for origin, data in inputs:
+        result = import_cap(data, origin, config)
+        problems.extend(result.problems)
+        for file in result.files:
+            other, earlier = files.setdefault(file.name, (origin, file))
+            if earlier == file and other != origin:
+                said = f"the same message as {other}; imported once"
+                problems.append(Problem(origin, 0, said, "warning"))
+            elif earlier != file:
+                problems.append(Problem(origin, 0, _same_name(file, earlier, other)))
+    return ImportResult(tuple(f for _, f in files.values()), tuple(problems))
+
+
+def _same_name(file: ImportedFile, earlier: ImportedFile, other: str) -> str:
+    if file.identifier == earlier.identifier:
+        why = f"both have the identifier {file.identifier} but say different things"
+    else:
+        why = f"their identifiers ({earlier.identifier}, {file.identifier}) differ only in "
+        why += "characters a file name cannot hold"
+    return (
+        f"this message would be written to content/alerts/{file.name}, as {other} is: {why}, "
+        "and the second would replace the first. Nothing was written; import them one at a "
+        "time, renaming the first one's files in content/alerts/ before importing the second"
+    )
 
 
 def _file_name(alert_id: str, language: str, index: int) -> str:
@@ -290,7 +353,9 @@ def _header(reader: _Reader, root: ET.Element, config: SiteConfig) -> _Header | 
     if not (identifier and sent and status and msg_type):
         return None
     own = identifier.startswith(sender_domain(config) + "-")
-    return _Header(alert_id_for(identifier, config), sent, status, msg_type, references, own)
+    return _Header(
+        identifier, alert_id_for(identifier, config), sent, status, msg_type, references, own
+    )
 
 
 def _msg_type(reader: _Reader, root: ET.Element) -> MsgType | None:
@@ -301,7 +366,7 @@ def _msg_type(reader: _Reader, root: ET.Element) -> MsgType | None:
             f"msgType {raw} is a reply between systems, not an alert to publish",
         )
         return None
-    return _enum(reader, root, "msgType", raw, MsgType)
+    return _enum(reader, root, "msgType", raw or None, MsgType)  # empty: said by text()
 
 
 def _references(reader: _Reader, root: ET.Element, config: SiteConfig) -> tuple[str, ...]:
@@ -388,7 +453,7 @@ def _info(reader: _Reader, element: ET.Element, config: SiteConfig) -> _Info | N
     )
     effective = _instant(reader, element, "effective")
     expires = _instant(reader, element, "expires", required=True)
-    areas = tuple(_area(reader, a) for a in reader.all(element, "area"))
+    areas = tuple(area for a in reader.all(element, "area") for area in _areas(reader, a))
     if not areas:
         reader.error(element, "<info> has no <area>; sitegen needs at least one")
     title, headline = _titles(reader, element)
@@ -448,25 +513,44 @@ def _language(reader: _Reader, element: ET.Element, config: SiteConfig) -> str |
     return None
 
 
-def _area(reader: _Reader, element: ET.Element) -> _Area:
-    geocodes: dict[str, str] = {}
+def _areas(reader: _Reader, element: ET.Element) -> list[_Area]:
+    """One <area>, as areas of the alert file: front matter holds one value per geocode name,
+    so an <area> naming several places (NWS: two counties, SAME and UGC each) becomes one area
+    per place, the k-th value of every name in the k-th, the polygons in the first. CAP's
+    area is the union of all, so the places and the geocodes sent on export are the same."""
+    values: dict[str, list[str]] = {}
     for code in reader.all(element, "geocode"):
         reader.used.update(code)
         name = (code.findtext(f"{{{CAP_NS}}}valueName") or "").strip()
         value = (code.findtext(f"{{{CAP_NS}}}value") or "").strip()
-        if name in geocodes:
-            reader.warn(code, f"geocode {name}={value} was not imported (one value per name)")
-        else:
-            geocodes[name] = value
+        if not (name and value):
+            reader.error(
+                code,
+                f"<geocode>{f' {value or name}' if value or name else ''} has no "
+                f"<{'value' if name else 'valueName'}>: a "
+                "geocode is a system (SAME, UGC…) and a code in it; fix the message or leave "
+                "this geocode out",
+            )
+        elif value not in values.setdefault(name, []):
+            values[name].append(value)
     polygons = tuple(" ".join((p.text or "").split()) for p in reader.all(element, "polygon"))
-    return _Area(reader.text(element, "areaDesc", required=True) or "", geocodes, polygons)
+    name = reader.text(element, "areaDesc", required=True) or ""
+    count = max((len(v) for v in values.values()), default=1)
+    return [
+        _Area(
+            name,
+            {code: place[k] for code, place in values.items() if k < len(place)},
+            polygons if k == 0 else (),
+        )
+        for k in range(count)
+    ]
 
 
 def _instant(
     reader: _Reader, parent: ET.Element, tag: str, required: bool = False
 ) -> datetime | None:
     raw = reader.text(parent, tag, required=required)
-    if raw is None:
+    if not raw:  # absent or empty (text() said so when it is required)
         return None
     try:
         value: datetime | None = datetime.fromisoformat(raw)
@@ -481,7 +565,7 @@ def _instant(
 
 
 def _choice(reader: _Reader, parent: ET.Element, tag: str, enum: type[E]) -> E | None:
-    return _enum(reader, parent, tag, reader.text(parent, tag, required=True), enum)
+    return _enum(reader, parent, tag, reader.text(parent, tag, required=True) or None, enum)
 
 
 def _enum(

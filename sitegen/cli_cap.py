@@ -8,9 +8,15 @@ from pathlib import Path
 
 import click
 
-from sitegen.cap_import import ImportedFile, import_cap
+from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_all
 from sitegen.config import SiteConfig
-from sitegen.errors import ContentError, Problem, SitegenError, plural, write_failed
+from sitegen.errors import (
+    ContentError,
+    SitegenError,
+    cannot_read,
+    plural,
+    write_failed,
+)
 from sitegen.json_report import JsonCommand, dumps, problems_json
 from sitegen.options import load, now_option, resolve_now, site_option
 from sitegen.salvage import Salvaged, load_valid
@@ -77,29 +83,31 @@ def import_cap_command(files: tuple[str, ...], site_file: Path, force: bool) -> 
       sitegen import-cap warning.xml update.xml
       curl -s https://example.gov/cap/123.xml | sitegen import-cap -
     """
+    inputs = [("<stdin>" if n == "-" else n, _read(n)) for n in files]  # a wrong name: exit 2
     config = load(site_file)
-    imported: list[ImportedFile] = []
-    problems: list[Problem] = []
-    for name in files:
-        result = import_cap(_read(name), "<stdin>" if name == "-" else name, config)
-        imported.extend(result.files)
-        problems.extend(result.problems)
-    for problem in problems:
+    result = import_all(inputs, config)
+    for problem in result.problems:
         click.echo(str(problem), err=True)
-    if any(p.severity == "error" for p in problems):
-        raise ContentError.summary_only(problems)
-    for path in write_imported(imported, config, force):
+    if not result.ok:
+        raise ContentError.summary_only(result.problems)
+    for path in write_imported(list(result.files), config, force):
         click.echo(f"wrote {path.relative_to(config.root)}")
     click.echo("run `sitegen check`, then `sitegen build`")
 
 
 def _read(name: str) -> bytes:
-    if name == "-":
-        return sys.stdin.buffer.read()
+    """The file's bytes, never more than one over the limit (`- < /dev/zero` would never end).
+    A name that is no file is a usage error (exit 2); a file the system will not let us read
+    is the machine's answer (exit 1), as for site.toml."""
     try:
-        return Path(name).read_bytes()
+        if name == "-":
+            return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        with open(name, "rb") as file:
+            return file.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise click.BadParameter(f"{name}: {cannot_read(exc)}", param_hint="'FILES...'") from exc
     except OSError as exc:
-        raise SitegenError(f"{name}: cannot read the file ({exc.strerror})") from exc
+        raise SitegenError(f"{name}: {cannot_read(exc)}") from exc
 
 
 def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -> list[Path]:

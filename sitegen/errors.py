@@ -196,6 +196,8 @@ def system_advice(exc: OSError, *, reading: bool, who: str = "runs sitegen") -> 
             return f"{found} is a file where a folder is needed: move it away"
     if exc.errno == errno.ENOENT and not reading and path is not None:
         return f"Create the folder {path.parent} first"
+    if exc.errno == errno.ENOENT:
+        return "Check the file's name and folder"
     return _SYSTEM_ADVICE.get(exc.errno or 0, "Fix that")
 
 

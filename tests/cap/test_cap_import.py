@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import sys
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cap_checks import cap_text, validate_cap
 
 from sitegen.body import render_body
 from sitegen.build import build_bundle
-from sitegen.cap_import import ImportedFile, import_cap
+from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_cap
 from sitegen.cli_cap import write_imported
 from sitegen.content import require_site
 from sitegen.lifecycle import standings
@@ -128,17 +130,23 @@ def test_us_nws_update_and_cancel_chain(import_site: TmpSite) -> None:
     assert standings(after)[NWS_CANCEL].phase is Phase.CANCELLED
     warning = after.by_id[NWS_WARNING].primary
     assert warning.title.startswith("Tornado Warning issued May 14 at 5:42PM CDT")
-    assert warning.areas[0].geocodes == (("SAME", "040027"), ("UGC", "OKC027"))
-    assert warning.areas[0].polygons == (
-        "35.08,-97.57 35.21,-97.30 35.05,-97.22 34.95,-97.50 35.08,-97.57",
-    )
+    # one <area> with two counties: the front matter's one value per name makes it two areas
+    # of the same name, the polygon on the first, so no county is lost
+    assert [(a.name, a.geocodes, a.polygons) for a in warning.areas] == [
+        (
+            "Cleveland, OK; McClain, OK",
+            (("SAME", "040027"), ("UGC", "OKC027")),
+            ("35.08,-97.57 35.21,-97.30 35.05,-97.22 34.95,-97.50 35.08,-97.57",),
+        ),
+        ("Cleveland, OK; McClain, OK", (("SAME", "040087"), ("UGC", "OKC087")), ()),
+    ]
+    assert not any("040087" in p or "OKC087" in p for p in problems), problems
     assert warning.effective == datetime.fromisoformat("2026-05-14T17:42:00-05:00")
     assert after.by_id[NWS_CANCEL].primary.references == (NWS_UPDATE,)
     assert "TAKE COVER NOW!" in render_body(warning.body).instruction
     assert "Newcastle & Blanchard." in render_body(warning.body).description
     # what the alert format cannot hold is reported, with the line it was on
     for expected in (
-        "us-nws-tornado-warning.xml:77: warning: geocode SAME=040087 was not imported",
         "us-nws-tornado-warning.xml:19: warning: <eventCode> is not part of sitegen's alert "
         "format and was not imported: SAME=TOR",
         "us-nws-tornado-warning.xml:58: warning: <parameter> is not part of sitegen's alert "
@@ -164,6 +172,8 @@ def test_reexported_chain_references_the_imported_messages(import_site: TmpSite)
         f"alerts@test.invalid,test.invalid-{NWS_UPDATE},2026-05-14T17:58:00-05:00"
     ]
     assert cap_text(cancel, "msgType") == ["Cancel"]
+    warning = validate_cap(bundle[f"alerts/{NWS_WARNING}/cap.xml"].data)
+    assert cap_text(warning, "info/area/geocode/value") == ["040027", "OKC027", "040087", "OKC087"]
 
 
 def test_canadian_bilingual_message_becomes_two_files(import_site: TmpSite) -> None:
@@ -181,7 +191,11 @@ def test_canadian_bilingual_message_becomes_two_files(import_site: TmpSite) -> N
     assert group.primary.areas[0].geocodes[0] == ("layer:EC-MSC-SMC:1.0:CLC", "071110")
     assert any("<audience> is not part" in p and "grand public" in p for p in problems)
     assert any("<source> is not part" in p for p in problems)
-    assert any("profile:CAP-CP:Location:0.3=5915025 was not imported" in p for p in problems)
+    assert [a.geocodes for a in fr.areas] == [
+        (("layer:EC-MSC-SMC:1.0:CLC", "071110"), ("profile:CAP-CP:Location:0.3", "5915022")),
+        (("profile:CAP-CP:Location:0.3", "5915025"),),  # the second place, kept
+    ]
+    assert not any("5915025" in p for p in problems), problems
 
 
 def test_german_mowas_and_dwd_messages(import_site: TmpSite) -> None:
@@ -280,6 +294,23 @@ EXTERNAL = b"""<?xml version="1.0"?>
         (minimal(expires=""), "<info> has no <expires>, which sitegen needs"),
         (minimal(severity="Catastrophic"), "<severity> 'Catastrophic' is not one of Extreme"),
         (minimal(status="Real"), "<status> 'Real' is not one of Actual"),
+        (  # Latin-1 saved without saying so: was "not well-formed (invalid token)"
+            minimal().replace(b"Storm</headline>", "Tempête</headline>".encode("latin-1")),
+            "x.xml:7: not UTF-8 text (byte 0xEA in column 59): save it as UTF-8, or name its "
+            'encoding in its first line, e.g. <?xml version="1.0" encoding="ISO-8859-1"?>',
+        ),
+        (  # was: written as `geocodes: {"": "1"}`, which check let through
+            minimal().replace(b"</area>", b"<geocode><value>1</value></geocode></area>"),
+            "x.xml:7: <geocode> 1 has no <valueName>",
+        ),
+        (  # was: no file and no error, so the command said nothing was wrong
+            minimal().replace(b"<identifier>x-1</identifier>", b"<identifier> </identifier>"),
+            "x.xml:3: <identifier> is empty, and sitegen needs it",
+        ),
+        (
+            minimal().replace(b"<areaDesc>Coast</areaDesc>", b"<areaDesc/>"),
+            "x.xml:7: <areaDesc> is empty, and sitegen needs it",
+        ),
     ],
 )
 def test_unusable_input_gets_a_clear_error(tmp_site: TmpSite, data: bytes, message: str) -> None:
@@ -361,8 +392,77 @@ def test_cli_writes_nothing_when_any_file_fails(import_site: TmpSite, tmp_path: 
         and b"Traceback" not in result.stderr
     )
     assert list((import_site.root / "content/alerts").iterdir()) == []
-    missing = cli("import-cap", "nowhere.xml", cwd=import_site.root)
-    assert missing.returncode == 1 and b"nowhere.xml: cannot read the file" in missing.stderr
+
+
+def test_a_file_that_is_not_there_is_a_usage_error(import_site: TmpSite) -> None:
+    """Exit 2, as for any other wrong argument (a folder: click's "is a directory"), in the
+    shared words (errors.cannot_read), and before the site is read: a typo in the file's
+    name is the mistake to name first."""
+    (import_site.root / "site.toml").unlink()
+    result = cli("import-cap", "nowhere.xml", cwd=import_site.root)
+    assert result.returncode == 2, result.stderr
+    assert (
+        b"nowhere.xml: cannot read the file: No such file or directory; check the file's name "
+        b"and folder" in result.stderr
+    )
+    assert b"Traceback" not in result.stderr and b"site.toml" not in result.stderr
+
+
+def test_two_messages_with_one_file_name_are_refused(import_site: TmpSite, tmp_path: Path) -> None:
+    """`a/b` and `a:b` both become a-b.md: the second silently replaced the first."""
+    for name, identifier in (("one.xml", "a/b"), ("two.xml", "a:b")):
+        data = minimal().replace(b"x-1", identifier.encode())
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "again.xml").write_bytes((tmp_path / "one.xml").read_bytes())
+    result = cli(
+        "import-cap", *(str(tmp_path / n) for n in ("one.xml", "two.xml")), cwd=import_site.root
+    )
+    assert result.returncode == 1, result.stderr
+    assert (
+        f"{tmp_path / 'two.xml'}: this message would be written to content/alerts/a-b.md, as "
+        f"{tmp_path / 'one.xml'} is"
+    ).encode() in result.stderr
+    assert list((import_site.root / "content/alerts").iterdir()) == []
+    same = cli(
+        "import-cap", str(tmp_path / "one.xml"), str(tmp_path / "again.xml"), cwd=import_site.root
+    )
+    assert same.returncode == 0, same.stderr  # the same message twice: imported once
+    assert f"{tmp_path / 'again.xml'}: warning: the same message as".encode() in same.stderr
+    changed = minimal(severity="Minor").replace(b"x-1", b"a/b")
+    (tmp_path / "again.xml").write_bytes(changed)  # the same identifier, another message
+    result = cli(
+        "import-cap", str(tmp_path / "one.xml"), str(tmp_path / "again.xml"), cwd=import_site.root
+    )
+    assert result.returncode == 1 and b"both have the identifier a/b but say" in result.stderr
+
+
+class _Endless(io.RawIOBase):
+    """A stdin that never ends (`import-cap - < /dev/zero`): reading past the limit fails."""
+
+    def __init__(self) -> None:
+        self.given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        assert self.given <= 2 * MAX_INPUT_BYTES, "read on past the size limit"
+        size = len(buffer)
+        buffer[:size] = b"<" * size
+        self.given += size
+        return size
+
+
+def test_endless_input_is_cut_at_the_size_limit(import_site: TmpSite) -> None:
+    from click.testing import CliRunner
+
+    from sitegen.cli import cli as sitegen_cli
+
+    site = str(import_site.root / "site.toml")
+    stdin = io.BufferedReader(_Endless())
+    result = CliRunner().invoke(sitegen_cli, ["import-cap", "--site", site, "-"], input=stdin)
+    assert result.exit_code == 1, result.output
+    assert "<stdin>: over 5,000,000 bytes" in result.output
 
 
 HARD_WRAPPED = """<instruction>TAKE COVER NOW! Move to a basement or an interior room on the lowest
