@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -53,6 +54,22 @@ class Answers:
 MIN_HOURS, MAX_HOURS = 0.25, 30 * 24.0  # a quarter of an hour; 30 days
 
 
+# "24", "1.5", "90m", "6 h", "3d", "2 days": a number, then a unit (hours when none)
+_DURATION = re.compile(r"(.+?)\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?)?")
+_UNIT_HOURS = {"m": 1 / 60, "h": 1.0, "d": 24.0}
+
+
+def _hours(text: str) -> float | None:
+    """The hours `text` says ("90m" → 1.5), or None when it is no length of time."""
+    written = _DURATION.fullmatch(text.strip().lower())
+    if written is None:
+        return None
+    try:
+        return float(written[1]) * _UNIT_HOURS[(written[2] or "h")[0]]
+    except ValueError:
+        return None
+
+
 class Hours(click.ParamType):  # type: ignore[type-arg]
     """Hours until expiry, as an option or at the prompt: a finite number from 0.25 (15
     minutes) to 720 (30 days; a longer alert is rather a new one, or updates, and a typo such
@@ -63,15 +80,22 @@ class Hours(click.ParamType):  # type: ignore[type-arg]
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, float):
             number = value
+        elif (hours := _hours(str(value))) is not None:
+            number = hours
         else:
-            try:
-                number = float(str(value).strip())
-            except ValueError:
-                self.fail(f"{value!r} is not a number of hours, e.g. 24 or 1.5", param, ctx)
-        if not math.isfinite(number) or not MIN_HOURS <= number <= MAX_HOURS:
+            number = math.nan
+        if not math.isfinite(number):
             self.fail(
-                f"{value!r} hours: give a number from {MIN_HOURS:g} (15 minutes) to "
-                f"{MAX_HOURS:g} (30 days)",
+                f"{value!r} is not a length of time: give hours (24, 1.5), or minutes, "
+                "hours or days with their letter (90m, 6h, 3d)",
+                param,
+                ctx,
+            )
+        if not MIN_HOURS <= number <= MAX_HOURS:
+            self.fail(
+                f"{value!r} is {'less than 15 minutes' if number < MIN_HOURS else 'over 30 days'}"
+                f": an alert expires from 15 minutes to 30 days ({MAX_HOURS:g} hours) after it "
+                "is sent",
                 param,
                 ctx,
             )
@@ -124,8 +148,8 @@ def _member(enum: type[E], value: str) -> E:
     "--expires-in",
     type=Hours(),
     default=None,
-    help=f"Hours until the alert expires, from {MIN_HOURS:g} to {MAX_HOURS:g} (30 days); "
-    f"default {DEFAULT_HOURS:g}.",
+    help=f"How long until the alert expires: hours (6, 1.5) or with a unit (90m, 6h, 3d), "
+    f"from 15 minutes to 30 days; default {DEFAULT_HOURS:g} hours.",
 )
 @click.option(
     "--update",
@@ -313,7 +337,7 @@ def _ask(config: SiteConfig, given: Answers) -> Answers:
         areas=given.areas or _ask_areas(config, language),
         expires_in=given.expires_in
         or click.prompt(
-            f"Expires in how many hours ({MIN_HOURS:g} to {MAX_HOURS:g})",
+            "Expires in how long (hours, or e.g. 90m, 3d; 15 minutes to 30 days)",
             type=Hours(),
             default=f"{DEFAULT_HOURS:g}",
         ),

@@ -22,6 +22,7 @@ import jinja2.nodes as nodes
 from sitegen.config import SiteConfig
 from sitegen.errors import Problem, cannot_read
 from sitegen.render import (
+    DEFAULT_TEMPLATES,
     PAGE_TEMPLATES,
     _Environment,
     make_environment,
@@ -54,6 +55,38 @@ def site_template_problems(
     if language not in environments:
         environments[language] = make_environment(config, language)
     return template_problems(environments[language])
+
+
+def stale_theme_warnings(config: SiteConfig) -> list[Problem]:
+    """A warning for each file of the site's templates/ that is an unedited copy of an earlier
+    version of sitegen's theme (`sitegen init` copies the theme; a copy wins over sitegen's
+    own, so it keeps none of the fixes made since). Known by its sha256 against
+    default_site/theme_history.json (scripts/theme_history.py)."""
+    import hashlib
+    import json
+
+    folder = config.templates_path
+    if folder.resolve() == DEFAULT_TEMPLATES.resolve():  # sitegen's own theme, as it is now
+        return []
+    history = json.loads((DEFAULT_TEMPLATES.parent / "theme_history.json").read_text("utf-8"))
+    warnings = []
+    for name, earlier in sorted(history.items()):
+        try:
+            data = (folder / name).read_bytes()
+        except OSError:  # missing (sitegen's own stands in) or unreadable (reported elsewhere)
+            continue
+        if hashlib.sha256(data).hexdigest() in earlier:
+            warnings.append(
+                Problem(
+                    f"templates/{name}",
+                    0,
+                    "an unedited copy of sitegen's theme from an earlier version, without the "
+                    "fixes made since; delete it to use the current one (a template missing "
+                    "from templates/ comes from sitegen's theme)",
+                    "warning",
+                )
+            )
+    return warnings
 
 
 def template_problems(env: jinja2.Environment) -> list[Problem]:

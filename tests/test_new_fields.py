@@ -20,11 +20,44 @@ def test_expires_in_out_of_range_is_a_usage_error(tmp_site: TmpSite, hours: str)
     assert "internal error" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("written", "hours"),
+    [("6", 6), ("1.5", 1.5), ("90m", 1.5), ("90 min", 1.5), ("6h", 6), ("3d", 72), ("2 Days", 48)],
+)
+def test_expires_in_takes_minutes_hours_and_days(
+    tmp_site: TmpSite, written: str, hours: float
+) -> None:
+    """An official thinks "3 days" or "90 minutes"; '3d' was refused as 'not a number of hours'."""
+    result = run_sitegen(
+        "new", "Heat", "--area", "Seoul", "--no-input", "--expires-in", written, cwd=tmp_site.root
+    )
+    assert result.returncode == 0, result.stderr
+    [path] = (tmp_site.root / "content/alerts").glob("*heat.md")
+    text = path.read_text()
+    sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
+    expires = datetime.fromisoformat(text.split("expires: ")[1].split()[0])
+    assert expires - sent == timedelta(hours=hours)
+
+
+@pytest.mark.parametrize("written", ["3x", "d", "1.2.3h", "three days", ""])
+def test_expires_in_that_is_no_length_of_time_says_how_to_write_one(
+    tmp_site: TmpSite, written: str
+) -> None:
+    result = run_sitegen(
+        "new", "X", "--area", "Seoul", "--no-input", "--expires-in", written, cwd=tmp_site.root
+    )
+    assert result.returncode == 2, result.stderr
+    assert "is not a length of time: give hours (24, 1.5), or minutes, hours or days" in " ".join(
+        result.stderr.split()
+    )
+
+
 def test_the_prompt_checks_hours_as_the_option_does(tmp_site: TmpSite) -> None:
     answers = "Storm\nen\nStorm\nMet\nSevere\nExpected\nLikely\nSeoul\n-5\n1e9\n2\n"
     result = run_sitegen("new", "--interactive", cwd=tmp_site.root, input=answers)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("give a number from 0.25 (15 minutes) to 720 (30 days)") == 2
+    assert result.stdout.count("'-5' is less than 15 minutes: an alert expires from 15") == 1
+    assert result.stdout.count("'1e9' is over 30 days: an alert expires from 15 minutes") == 1
     [path] = (tmp_site.root / "content/alerts").glob("*storm.md")
     text = path.read_text()
     sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])

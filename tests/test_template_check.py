@@ -3,6 +3,10 @@ file and line, the same from `check`, `build` and `serve`."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import jinja2
 import pytest
 from click.testing import CliRunner
@@ -15,6 +19,7 @@ from sitegen.template_check import template_problems
 from sitegen_fixtures import NOW, TmpSite
 
 WHEN = NOW.isoformat()
+REPO = Path(__file__).resolve().parent.parent
 
 
 def run(command: str, site: TmpSite) -> tuple[int, list[str]]:
@@ -236,3 +241,58 @@ def test_the_check_parses_each_template_once(
     config = example_site.config
     assert template_problems(make_environment(config, config.default_language)) == []
     assert sorted(parsed) == sorted(set(parsed)) and "base.html" in parsed
+
+
+def _git(*args: str) -> bytes | None:
+    """Output of a git command on this repository, or None where its whole history is not
+    here (an unpacked sdist, a shallow clone)."""
+    try:
+        shallow = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--is-shallow-repository"],
+            capture_output=True,
+            check=True,
+        )
+        if shallow.stdout.strip() != b"false":
+            return None
+        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout
+
+
+def test_an_unedited_copy_of_an_earlier_theme_file_is_a_warning(example_site: TmpSite) -> None:
+    """A site made by an earlier `sitegen init` keeps its copy of the theme, which wins over
+    sitegen's own: its feed never got the fixes made since, and nothing said so."""
+    commits = _git("log", "--format=%H", "--", "sitegen/default_site/templates/feed.atom")
+    if not commits:
+        pytest.skip("no git history of the theme here")
+    first = commits.split()[-1].decode()
+    earlier = _git("show", f"{first}:sitegen/default_site/templates/feed.atom")
+    assert earlier is not None
+    feed = example_site.root / "templates" / "feed.atom"
+    assert earlier != feed.read_bytes()
+    feed.write_bytes(earlier)
+    code, problems = run("check", example_site)
+    assert (code, problems) == (
+        0,
+        [
+            "templates/feed.atom: warning: an unedited copy of sitegen's theme from an earlier "
+            "version, without the fixes made since; delete it to use the current one (a "
+            "template missing from templates/ comes from sitegen's theme)"
+        ],
+    )
+    feed.write_bytes(earlier.replace(b"</feed>", b"</feed>\n"))  # edited: the site's own now
+    assert run("check", example_site) == (0, [])
+
+
+def test_the_theme_history_is_up_to_date() -> None:
+    """scripts/theme_history.py --check: every version git has of each theme file but the
+    current is listed (run the script after changing a theme file)."""
+    if _git("log", "-1", "--format=%H", "--", "sitegen/default_site/templates") in (None, b""):
+        pytest.skip("no git history of the theme here")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "theme_history.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
