@@ -517,7 +517,10 @@ def _areas(reader: _Reader, element: ET.Element) -> list[_Area]:
     """One <area>, as areas of the alert file: front matter holds one value per geocode name,
     so an <area> naming several places (NWS: two counties, SAME and UGC each) becomes one area
     per place, the k-th value of every name in the k-th, the polygons in the first. CAP's
-    area is the union of all, so the places and the geocodes sent on export are the same."""
+    area is the union of all, so the places and the geocodes sent on export are the same.
+    Each is named by the k-th part of an areaDesc listing as many places as ";"-separated
+    names (NWS's habit), else by the whole areaDesc; either way a warning asks the official
+    to check the names."""
     values: dict[str, list[str]] = {}
     for code in reader.all(element, "geocode"):
         reader.used.update(code)
@@ -536,14 +539,29 @@ def _areas(reader: _Reader, element: ET.Element) -> list[_Area]:
     polygons = tuple(" ".join((p.text or "").split()) for p in reader.all(element, "polygon"))
     name = reader.text(element, "areaDesc", required=True) or ""
     count = max((len(v) for v in values.values()), default=1)
-    return [
-        _Area(
-            name,
-            {code: place[k] for code, place in values.items() if k < len(place)},
-            polygons if k == 0 else (),
-        )
-        for k in range(count)
+    places = [
+        {code: place[k] for code, place in values.items() if k < len(place)} for k in range(count)
     ]
+    names = [name] * count
+    parts = [part.strip() for part in name.split(";")]
+    if count > 1:
+        said = ", ".join(" ".join(f"{c} {v}" for c, v in place.items()) for place in places)
+        if len(parts) == count and all(parts):  # NWS: "Cleveland, OK; McClain, OK"
+            names = parts
+            reader.warn(
+                element,
+                f"area '{name}' holds {count} places ({said}): written as {count} areas "
+                f"named by the order of its names and geocodes ({', '.join(parts)}); check "
+                "that each name has its own place's codes",
+            )
+        else:
+            reader.warn(
+                element,
+                f"area '{name}' holds {count} places ({said}): written as {count} areas of "
+                "this name, so its pages show it more than once; give each its own name in "
+                "the alert file",
+            )
+    return [_Area(names[k], place, polygons if k == 0 else ()) for k, place in enumerate(places)]
 
 
 def _instant(

@@ -130,17 +130,25 @@ def test_us_nws_update_and_cancel_chain(import_site: TmpSite) -> None:
     assert standings(after)[NWS_CANCEL].phase is Phase.CANCELLED
     warning = after.by_id[NWS_WARNING].primary
     assert warning.title.startswith("Tornado Warning issued May 14 at 5:42PM CDT")
-    # one <area> with two counties: the front matter's one value per name makes it two areas
-    # of the same name, the polygon on the first, so no county is lost
+    # one <area> with two counties: the front matter's one value per name makes it two areas,
+    # named by the parts of the areaDesc (two names, two places), the polygon on the first,
+    # so no county is lost and no page shows the other county's name
     assert [(a.name, a.geocodes, a.polygons) for a in warning.areas] == [
         (
-            "Cleveland, OK; McClain, OK",
+            "Cleveland, OK",
             (("SAME", "040027"), ("UGC", "OKC027")),
             ("35.08,-97.57 35.21,-97.30 35.05,-97.22 34.95,-97.50 35.08,-97.57",),
         ),
-        ("Cleveland, OK; McClain, OK", (("SAME", "040087"), ("UGC", "OKC087")), ()),
+        ("McClain, OK", (("SAME", "040087"), ("UGC", "OKC087")), ()),
     ]
-    assert not any("040087" in p or "OKC087" in p for p in problems), problems
+    split = [p for p in problems if "holds 2 places" in p and "Cleveland" in p]
+    assert len(split) == 2 and split[0].startswith("us-nws-tornado-warning.xml:"), problems
+    assert (
+        "warning: area 'Cleveland, OK; McClain, OK' holds 2 places (SAME 040027 UGC OKC027, "
+        "SAME 040087 UGC OKC087): written as 2 areas named by the order of its names and "
+        "geocodes (Cleveland, OK, McClain, OK); check that each name has its own place's codes"
+    ) in split[0]
+    assert not any("040087" in p and "not imported" in p for p in problems), problems
     assert warning.effective == datetime.fromisoformat("2026-05-14T17:42:00-05:00")
     assert after.by_id[NWS_CANCEL].primary.references == (NWS_UPDATE,)
     assert "TAKE COVER NOW!" in render_body(warning.body).instruction
@@ -195,7 +203,12 @@ def test_canadian_bilingual_message_becomes_two_files(import_site: TmpSite) -> N
         (("layer:EC-MSC-SMC:1.0:CLC", "071110"), ("profile:CAP-CP:Location:0.3", "5915022")),
         (("profile:CAP-CP:Location:0.3", "5915025"),),  # the second place, kept
     ]
-    assert not any("5915025" in p for p in problems), problems
+    assert [a.name for a in fr.areas] == ["Vancouver - centre incluant le centre-ville"] * 2
+    assert any(  # one name for two places: the official is asked to name each
+        "holds 2 places (layer:EC-MSC-SMC:1.0:CLC 071110 profile:CAP-CP:Location:0.3 5915022, "
+        "profile:CAP-CP:Location:0.3 5915025): written as 2 areas of this name" in p
+        for p in problems
+    ), problems
 
 
 def test_german_mowas_and_dwd_messages(import_site: TmpSite) -> None:
