@@ -310,3 +310,28 @@ def test_the_budget_warning_says_what_to_shorten(path: str, advice: str) -> None
 def test_the_budget_warning_is_at_the_alerts_file(path: str, source: str) -> None:
     members = {"flood": ("content/alerts/flood.md", "content/alerts/flood.en.md")}
     assert over_budget(path, 15_000, members).path == source
+
+
+def test_a_language_without_a_catalog_marks_its_english_text_as_english(
+    tmp_path: Path, pages: Path
+) -> None:
+    """Persian ships no catalog, so sitegen's words on a Persian page are English: the page
+    says English, left to right, and marks the official's Persian text as Persian, right to
+    left. It said lang="fa" dir="rtl" around "Skip to content", "Severity", "Until"…, so a
+    screen reader read English with a Persian voice and punctuation jumped sides (WCAG 3.1.1,
+    3.1.2); its dates were Persian among the English words."""
+    root = make_site(tmp_path / "fa", '["en", "fa"]')
+    add_alert(root, "2026-11-25-flood")
+    add_alert(root, "2026-11-25-flood.fa", title="هشدار سیل", body="آب رودخانه بالا می‌آید.")
+    build_site(load_config(root / "site.toml"), NOW)
+    public = root / "public"
+    page = (public / "alerts" / "2026-11-25-flood" / "fa" / "index.html").read_text("utf-8")
+    assert '<html lang="en" dir="ltr">' in page
+    assert '<h1 lang="fa" dir="rtl">هشدار سیل</h1>' in page
+    assert '<div class="body" lang="fa" dir="rtl">' in page
+    assert "<dt>Severity</dt>" in page and "December 26, 2026" in page
+    home = (public / "fa" / "index.html").read_text("utf-8")
+    assert '<html lang="en" dir="ltr">' in home
+    assert 'hreflang="fa" lang="fa" dir="auto">هشدار سیل</a>' in home
+    # a language with a catalog is unchanged: its words are its own
+    assert '<html lang="ar" dir="rtl">' in (pages / "ar" / "index.html").read_text("utf-8")
