@@ -1110,7 +1110,7 @@ class _Build:
             found = on_disk.get(path) if path not in rewritten else staged_as.get(path)
             sig = found if found is not None else cache.signature(os.stat(out + path))
             outputs[path] = (sha, sig, br)
-        budget = _budget_warnings(outputs)
+        budget = _budget_warnings(outputs, layout.members)
         codec = cache.codecs()
         feeds = self._feed_warnings(view, [units[i].name for i in written], codec)
         warnings = tuple(problems) + budget + feeds
@@ -1655,10 +1655,12 @@ def _budget_size(path: str, data: bytes) -> int:
     return compressed_size(data)
 
 
-def _budget_warnings(outputs: dict[str, cache.Output]) -> tuple[Problem, ...]:
+def _budget_warnings(
+    outputs: dict[str, cache.Output], members: dict[str, tuple[str, ...]]
+) -> tuple[Problem, ...]:
     """A warning for each HTML page over the 14,000-byte brotli budget."""
     return tuple(
-        over_budget(path, br)
+        over_budget(path, br, members)
         for path, br in sorted(
             (p, out[2]) for p, out in outputs.items() if out[2] > PAGE_BUDGET_BYTES
         )
@@ -1668,29 +1670,47 @@ def _budget_warnings(outputs: dict[str, cache.Output]) -> tuple[Problem, ...]:
 _LISTS = ("archive", "areas")  # first folders of list pages (under a language's folder too)
 
 
-def over_budget(path: str, size: int) -> Problem:
+def over_budget(path: str, size: int, members: dict[str, tuple[str, ...]] = {}) -> Problem:  # noqa: B006
     """The warning for page `path`, `size` bytes after brotli: what it costs citizens and what
-    to shorten, by the kind of page (alert pages, the home page, list pages)."""
+    to shorten, by the kind of page (alert pages, the home page, list pages). An alert page's
+    warning is at the content file an official shortens (`members`: alert id → its files,
+    primary first), naming the page and the alert."""
+    source = alert_source(path, members)
+    page = "page" if source is None else f"the page of alert '{path.split('/')[1]}' ({path})"
     if path.startswith("alerts/") or "/alerts/" in path:
         shorten = (
             "shorten this alert's text; a long list of areas or a long chain of updates also "
             "adds to every page of the chain"
         )
+    elif (parts := path.split("/"))[0] == "pages" or parts[1:2] == ["pages"] and len(parts) == 4:
+        shorten = "shorten this page's text (its file is in content/pages/)"
     elif path.endswith("404.html"):
         shorten = "shorten templates/404.html or what base.html adds to every page"
-    elif len(parts := path.split("/")) == 1 or len(parts) == 2 and parts[0] not in _LISTS:
+    elif len(parts) == 1 or len(parts) == 2 and parts[0] not in _LISTS:
         shorten = (  # index.html, ko/index.html: the home page lists the active alerts
             "lower [site] home_max_alerts in site.toml, or shorten the titles of active alerts"
         )
     else:
         shorten = "shorten the titles of the alerts it lists, or the templates' shared parts"
     return Problem(
-        path,
+        source or path,
         0,
-        f"page is {size:,} bytes after brotli, over the {PAGE_BUDGET_BYTES:,}-byte budget: "
+        f"{page} is {size:,} bytes after brotli, over the {PAGE_BUDGET_BYTES:,}-byte budget: "
         f"citizens on slow networks wait for extra round trips; {shorten}",
         "warning",
     )
+
+
+def alert_source(path: str, members: dict[str, tuple[str, ...]]) -> str | None:
+    """The content file alert page `path` is made from: `alerts/<id>/index.html` from the
+    alert's primary file, `alerts/<id>/<lang>/index.html` from `<…>.<lang>.md`."""
+    parts = path.split("/")
+    if parts[0] != "alerts" or len(parts) not in (3, 4) or parts[-1] != "index.html":
+        return None
+    files = members.get(parts[1], ())
+    if len(parts) == 3:
+        return files[0] if files else None
+    return next((f for f in files if f.endswith(f".{parts[2]}.md")), None)
 
 
 def largest_page(bundle: Bundle) -> tuple[str, int]:
@@ -1703,10 +1723,11 @@ def largest_page(bundle: Bundle) -> tuple[str, int]:
     return path, size
 
 
-def page_budget_warnings(bundle: Bundle) -> list[Problem]:
+def page_budget_warnings(bundle: Bundle, site: Site) -> list[Problem]:
     """A warning for each HTML page of an in-memory bundle over the 14,000-byte brotli budget."""
+    members = {g.id: tuple(a.source for a in g.versions) for g in site.groups}
     return [
-        over_budget(path, size)
+        over_budget(path, size, members)
         for path, f in sorted(bundle.items())
         if path.endswith(".html")
         # brotli never shrinks HTML below ~1/20; only pages that could be over are compressed

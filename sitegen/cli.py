@@ -9,7 +9,7 @@ import shlex
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from sitegen import __version__
-from sitegen.errors import BuildInterrupted, ContentError, plural
+from sitegen.errors import BuildInterrupted, ConfigError, ContentError, Problem, plural
 from sitegen.json_report import JsonCommand, dumps, problems_json
 from sitegen.options import load, now_option, resolve_now, site_option
 
@@ -88,6 +88,12 @@ def _check_failure_keys(params: object) -> dict[str, int]:
     return {"alerts": 0, "errors": 1, "warnings": 0}  # nothing could be checked
 
 
+def _check_counts(problems: Sequence[Problem], alerts: int) -> dict[str, int]:
+    """check's counts in --json (a failure listing no problem keeps _check_failure_keys')."""
+    errors = sum(p.severity == "error" for p in problems)
+    return {"alerts": alerts, "errors": errors, "warnings": len(problems) - errors}
+
+
 @cli.command(cls=JsonCommand, failure_keys=_check_failure_keys)
 @site_option
 @now_option
@@ -110,10 +116,15 @@ def check(site_file: Path, now: datetime | None, output_format: str, as_json: bo
       sitegen check
       content/alerts/quake.md:4: severity 'Severe!' is not one of Extreme, Severe, ...
     """
-    loaded, valid = _check(site_file, now)
+    try:
+        loaded, valid = _check(site_file, now)
+    except ConfigError as exc:  # site.toml: count each of its mistakes, not one
+        if exc.problems:
+            exc.document = {**_check_counts(exc.problems, 0), **exc.document}
+        raise
     errors = len(loaded.errors)
     if output_format == "json" or as_json:  # --json: as status, publish and doctor spell it
-        counts = {"alerts": valid, "errors": errors, "warnings": len(loaded.problems) - errors}
+        counts = _check_counts(loaded.problems, valid)
         if errors:
             raise ContentError.summary_only(loaded.problems, document=counts)
         click.echo(dumps({**counts, "ok": True, "problems": problems_json(loaded.problems)}))

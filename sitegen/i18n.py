@@ -43,6 +43,12 @@ def translator(language: str) -> tuple[object, object]:
     return gettext, ngettext
 
 
+def ui_language(language: str) -> str:
+    """The language of sitegen's own text on a page in `language`: `language` when a catalog
+    ships for it (English needs none), else English, which every fixed text falls back to."""
+    return language if language == "en" or catalog(language) else "en"
+
+
 def missing_messages(language: str, msgids: set[str]) -> set[str]:
     """Fixed texts with no translation in `language` (English needs none)."""
     if language == "en":

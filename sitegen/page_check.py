@@ -36,7 +36,7 @@ def with_page_problems(config: SiteConfig, loaded: Loaded) -> Loaded:
         except TemplateError as exc:
             extra += exc.problems
         else:
-            extra += page_budget_warnings(bundle)
+            extra += page_budget_warnings(bundle, loaded.site)
             extra += feed_warnings(SiteView(loaded.site, config), lambda path: bundle[path].data)
             extra += broken_link_warnings(loaded.site, bundle.keys(), base_path(config))
     return dataclasses.replace(loaded, problems=loaded.problems + tuple(extra))

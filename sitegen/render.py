@@ -27,7 +27,7 @@ from sitegen.bundle import Bundle, make_file, url_to_path
 from sitegen.cap import cap_files, cap_index, cap_xml, feed_standings, fit_feed, newest_first
 from sitegen.config import KNOWN_LANGUAGES, SiteConfig
 from sitegen.errors import BuildError, Problem, TemplateError, cannot_read
-from sitegen.i18n import catalog, local_time, translator
+from sitegen.i18n import catalog, local_time, translator, ui_language
 from sitegen.lifecycle import (
     Standing,
     is_listed_on_home,
@@ -408,7 +408,8 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     gettext, ngettext = translator(language)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     install_gettext(env, cast(Callable[[str], str], gettext))
-    env.filters["localtime"] = lambda value: local_time(value, language)
+    # dates are sitegen's words too: in the catalog's language, English when none ships
+    env.filters["localtime"] = lambda value: local_time(value, ui_language(language))
     env.filters["isotime"] = lambda value: value.isoformat()
     env.filters["link"] = urls.linker(config)  # a site URL as a page links it (a base path)
     env.globals.update(
@@ -930,9 +931,12 @@ def _base(
     alternates: list[tuple[str, str]],
     **extra: Any,
 ) -> dict[str, Any]:
+    ui = ui_language(language)
     return {
         "lang": language,
         "dir": KNOWN_LANGUAGES.get(language, "ltr"),
+        "ui_lang": ui,  # sitegen's own words and dates (see i18n.ui_language)
+        "ui_dir": KNOWN_LANGUAGES.get(ui, "ltr"),
         "site_title": view.config.title_for(language),
         "title": title,
         "description": description or view.config.description,

@@ -522,6 +522,17 @@ def test_every_json_failure_has_one_shape(
     assert set(kept) <= set(doc), sorted(doc)
 
 
+def test_check_json_counts_each_site_toml_mistake(tmp_path: Path) -> None:
+    """A site.toml with three mistakes is three errors in check's counts, as its problems
+    list them; the counts said `errors: 1` for any site.toml failure."""
+    (tmp_path / "site.toml").write_text('[site]\ntitle = 5\nbase_url = "ftp://x"\n')
+    result = sitegen("check", "--json", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    doc = json.loads(result.stdout)
+    assert len(doc["problems"]) == 3, doc["problems"]  # title, base_url, sender
+    assert (doc["errors"], doc["warnings"], doc["alerts"]) == (3, 0, 0)
+
+
 SITE_TOML_NY = """[site]
 title = "T"
 base_url = "https://alerts.test/"

@@ -256,11 +256,24 @@ def test_check_warns_about_a_page_over_the_budget(tmp_path: Path) -> None:
         for _ in range(6000)
     )
     add_alert(root, "2026-11-25-flood", body=noise)
+    (root / "content" / "alerts" / "2026-11-25-flood.md").rename(
+        root / "content" / "alerts" / "flood-report.md"  # the id is not the file's name
+    )
+    text = (root / "content" / "alerts" / "flood-report.md").read_text("utf-8")
+    (root / "content" / "alerts" / "flood-report.md").write_text(
+        text.replace("---\n", "---\nid: 2026-11-25-flood\n", 1), "utf-8"
+    )
     result = CliRunner().invoke(cli, ["check", "--site", str(root / "site.toml")])
     assert result.exit_code == 0, result.output
-    assert "alerts/2026-11-25-flood/index.html: warning: page is" in result.output
+    # at the file the official must shorten, naming the alert and its page (it named the page)
+    assert (
+        "content/alerts/flood-report.md: warning: the page of alert '2026-11-25-flood' "
+        "(alerts/2026-11-25-flood/index.html) is"
+    ) in result.output
     assert "over the 14,000-byte budget" in result.output
     assert "shorten this alert's text" in result.output  # what to do, for an official
+    build = CliRunner().invoke(cli, ["build", "--site", str(root / "site.toml")])
+    assert "content/alerts/flood-report.md: warning: the page of alert" in build.output
 
 
 @pytest.mark.parametrize(
@@ -276,7 +289,49 @@ def test_check_warns_about_a_page_over_the_budget(tmp_path: Path) -> None:
         ("404.html", "templates/404.html"),
         ("archive/page/2/index.html", "titles of the alerts it lists"),
         ("areas/kr-11/index.html", "titles of the alerts it lists"),
+        ("areas/pages/index.html", "titles of the alerts it lists"),
+        ("pages/about/index.html", "shorten this page's text"),
+        ("ko/pages/about/index.html", "shorten this page's text"),
     ],
 )
 def test_the_budget_warning_says_what_to_shorten(path: str, advice: str) -> None:
     assert advice in over_budget(path, 15_000).message
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("alerts/flood/index.html", "content/alerts/flood.md"),
+        ("alerts/flood/en/index.html", "content/alerts/flood.en.md"),
+        ("alerts/flood/ar/index.html", "alerts/flood/ar/index.html"),  # no such file: the page
+        ("areas/flood/index.html", "areas/flood/index.html"),
+    ],
+)
+def test_the_budget_warning_is_at_the_alerts_file(path: str, source: str) -> None:
+    members = {"flood": ("content/alerts/flood.md", "content/alerts/flood.en.md")}
+    assert over_budget(path, 15_000, members).path == source
+
+
+def test_a_language_without_a_catalog_marks_its_english_text_as_english(
+    tmp_path: Path, pages: Path
+) -> None:
+    """Persian ships no catalog, so sitegen's words on a Persian page are English: the page
+    says English, left to right, and marks the official's Persian text as Persian, right to
+    left. It said lang="fa" dir="rtl" around "Skip to content", "Severity", "Until"…, so a
+    screen reader read English with a Persian voice and punctuation jumped sides (WCAG 3.1.1,
+    3.1.2); its dates were Persian among the English words."""
+    root = make_site(tmp_path / "fa", '["en", "fa"]')
+    add_alert(root, "2026-11-25-flood")
+    add_alert(root, "2026-11-25-flood.fa", title="هشدار سیل", body="آب رودخانه بالا می‌آید.")
+    build_site(load_config(root / "site.toml"), NOW)
+    public = root / "public"
+    page = (public / "alerts" / "2026-11-25-flood" / "fa" / "index.html").read_text("utf-8")
+    assert '<html lang="en" dir="ltr">' in page
+    assert '<h1 lang="fa" dir="rtl">هشدار سیل</h1>' in page
+    assert '<div class="body" lang="fa" dir="rtl">' in page
+    assert "<dt>Severity</dt>" in page and "December 26, 2026" in page
+    home = (public / "fa" / "index.html").read_text("utf-8")
+    assert '<html lang="en" dir="ltr">' in home
+    assert 'hreflang="fa" lang="fa" dir="auto">هشدار سیل</a>' in home
+    # a language with a catalog is unchanged: its words are its own
+    assert '<html lang="ar" dir="rtl">' in (pages / "ar" / "index.html").read_text("utf-8")
