@@ -409,7 +409,8 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     install_gettext(env, cast(Callable[[str], str], gettext))
     # dates are sitegen's words too: in the catalog's language, English when none ships
-    env.filters["localtime"] = lambda value: local_time(value, ui_language(language))
+    ui = ui_language(language)
+    env.filters["localtime"] = lambda value: local_time(value, ui)
     env.filters["isotime"] = lambda value: value.isoformat()
     env.filters["link"] = urls.linker(config)  # a site URL as a page links it (a base path)
     env.globals.update(
