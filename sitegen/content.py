@@ -729,6 +729,8 @@ def _check_times(f: _Fields, values: dict[str, Any]) -> None:
 
 
 def _check_body(f: _Fields, doc: Document) -> None:
+    from sitegen.body import instruction_heading
+
     references = "&#" in doc.body
     for index, text in enumerate(doc.body.split("\n")):
         if "TODO:" in text:
@@ -756,7 +758,7 @@ def _check_body(f: _Fields, doc: Document) -> None:
     _check_markup(f, doc)
     if not doc.body.strip():
         f.warn("the alert has no text below the front matter: say what happened and what to do")
-    elif not INSTRUCTION_RE.search(doc.body):
+    elif not instruction_heading(doc.body):
         f.warn("no '## What to do' section: citizens look for instructions first")
 
 
@@ -807,10 +809,6 @@ def _check_char_references(f: _Fields, text: str, line: int) -> None:
 
 
 CHAR_REFERENCE_RE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
-INSTRUCTION_RE = re.compile(
-    r"^##\s+(What to do|행동\s?요령|Was zu tun ist|Que faire|Qué hacer|ماذا تفعل)\s*$",
-    re.MULTILINE | re.IGNORECASE,
-)
 
 
 def _group(alerts: list[Alert], config: SiteConfig, problems: list[Problem]) -> list[AlertGroup]:

@@ -249,12 +249,48 @@ def simple_markdown(rng: random.Random) -> str:
     return "\n\n".join(blocks)
 
 
+# The heading as first written: "^" with re.MULTILINE (body.instruction_heading finds the same)
+REFERENCE_HEADING = re.compile(
+    r"^##\s+(What to do|행동\s?요령|Was zu tun ist|Que faire|Qué hacer|ماذا تفعل)\s*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "## What to do\n- x",
+        "a ## What to do\n## what to do  \n",
+        "x## What to do\n\n\n## Que faire",
+        "##\nWhat to do\n",
+        "text\n##  행동 요령\n- 대피",
+        "no heading ## What to do",
+        "# What to do\n### What to do",
+        "",
+    ],
+)
+def test_instruction_heading_is_the_line_start_regex(source: str) -> None:
+    found, expected = body.instruction_heading(source), REFERENCE_HEADING.search(source)
+    assert (found and found.span()) == (expected and expected.span())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_instruction_heading_matches_the_reference_on_random_bodies(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(300):
+        source = random_markdown(rng) if rng.random() < 0.5 else simple_markdown(rng)
+        if rng.random() < 0.5:
+            source = source.replace("\n\n", rng.choice(["\n## What to do\n", "x## Que faire\n"]), 1)
+        found, expected = body.instruction_heading(source), REFERENCE_HEADING.search(source)
+        assert (found and found.span()) == (expected and expected.span()), source
+
+
 def reference_render(source: str, base_url: str = "/") -> body.RenderedBody:
     """render_body as first written: three renders, one per part (slower, obviously right).
     Its text is taken back out of the HTML (links and their addresses too), and that HTML is
     Python-Markdown's (test_fast_path_equals_python_markdown_or_declines)."""
     html = body.to_html(source, split_base(base_url)[0])
-    match = body.INSTRUCTION_HEADING.search(source)
+    match = REFERENCE_HEADING.search(source)
     before, after = (source[: match.start()], source[match.end() :]) if match else (source, "")
     return body.RenderedBody(
         html,
