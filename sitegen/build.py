@@ -23,10 +23,11 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TextIO
 
 import brotli
@@ -1670,7 +1671,9 @@ def _budget_warnings(
 _LISTS = ("archive", "areas")  # first folders of list pages (under a language's folder too)
 
 
-def over_budget(path: str, size: int, members: dict[str, tuple[str, ...]] = {}) -> Problem:  # noqa: B006
+def over_budget(
+    path: str, size: int, members: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+) -> Problem:
     """The warning for page `path`, `size` bytes after brotli: what it costs citizens and what
     to shorten, by the kind of page (alert pages, the home page, list pages). An alert page's
     warning is at the content file an official shortens (`members`: alert id → its files,
@@ -1701,7 +1704,7 @@ def over_budget(path: str, size: int, members: dict[str, tuple[str, ...]] = {}) 
     )
 
 
-def alert_source(path: str, members: dict[str, tuple[str, ...]]) -> str | None:
+def alert_source(path: str, members: Mapping[str, tuple[str, ...]]) -> str | None:
     """The content file alert page `path` is made from: `alerts/<id>/index.html` from the
     alert's primary file, `alerts/<id>/<lang>/index.html` from `<…>.<lang>.md`."""
     parts = path.split("/")
