@@ -40,6 +40,7 @@ from publish.aws import (
 from publish.cdn.cloudfront import read_origins
 from publish.layout import layout_problem, old_copies, point_an_origin, read_root_site
 from publish.manifest import MANIFEST_PATH, ManifestError, parse_manifest
+from publish.retry import RetryPolicy
 from publish.targets.base import Target, TargetError
 from publish.targets.folder import META_DIR, FolderTarget
 from publish.targets.s3 import S3Target
@@ -56,6 +57,10 @@ _CREDENTIAL_CAUSES = frozenset(
     {"no_credentials", "unknown_key", "bad_secret", "expired_credentials", "clock_skew"}
 )
 _MARK = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "–"}
+# A check waits this long for an endpoint (one retry for AWS): a dropped connection fails its
+# check in seconds, where publish's (60 s a read, 4 tries: botocore retries 3 times) held
+# doctor for minutes.
+CONNECT_S, READ_S = 5.0, 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,9 @@ def run_doctor(
     """Every check for this target and the CDNs in ``settings``."""
     checks: list[Check] = []
     if isinstance(target, S3Target):
+        target = S3Target(
+            target.bucket, target.prefix, retry=RetryPolicy(attempts=1), client=_client("s3")
+        )
         checks.extend(s3_checks(target, config.cache.for_class("alert"), write_test))
     elif isinstance(target, FolderTarget):
         checks.extend(folder_checks(target, config.cache.for_class("alert"), write_test))
@@ -173,6 +181,12 @@ def s3_checks(target: S3Target, cache_control: str, write_test: bool = False) ->
     )
     if write_test:
         yield s3_write_test(target)
+
+
+def _client(service: str) -> Any:
+    """An AWS client that gives up on a silent endpoint within seconds (CONNECT_S, READ_S)."""
+    config = client_config(max_pool=2, botocore_attempts=1, connect_s=CONNECT_S, read_s=READ_S)
+    return make_client(service, config)
 
 
 def credentials_check() -> Check:
@@ -318,7 +332,7 @@ def cloudfront_check(dist: str, target: Target, aws_ok: bool, config: SiteConfig
         return Check(name, "fail", problem.detail, problem.fix)
     wanted = origin_path(target.prefix, urls.base_path(config)) or ""
     try:
-        origins = read_origins(make_client("cloudfront", client_config(max_pool=2)), dist)
+        origins = read_origins(_client("cloudfront"), dist)
     except (ClientError, BotoCoreError) as exc:
         fix = point_an_origin(target.bucket, dist, wanted)
         return _aws(name, _raise(exc), fix, "cloudfront:GetDistributionConfig", distribution=dist)
@@ -394,10 +408,13 @@ def _probe_fast_purge(name: str, endpoint: str, auth: EdgeGridAuth) -> Check:
             endpoint,
             data=b'{"objects":[]}',
             auth=auth,
-            timeout=30,
+            timeout=(CONNECT_S, READ_S),
             allow_redirects=False,
             headers={"Content-Type": "application/json", "User-Agent": f"sitegen/{__version__}"},
         )
+    except requests.Timeout:
+        why = f"no answer from {endpoint} within {CONNECT_S + READ_S:.0f} s"
+        return Check(name, "fail", why, "check the host in .edgerc and the network")
     except requests.RequestException as exc:
         return Check(
             name,

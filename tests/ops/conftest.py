@@ -5,6 +5,7 @@ does not. Helpers are in ops_support.py."""
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,3 +116,13 @@ def answering(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield start
     for proxy in proxies:
         proxy.__exit__()
+
+
+@pytest.fixture
+def silent() -> Iterator[str]:
+    """``127.0.0.1:PORT`` of a server that accepts connections and never answers (a firewall
+    that drops packets, an endpoint that hangs): a client without a timeout waits forever."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)  # connections wait in the backlog: accepted by the kernel, unanswered
+        yield f"127.0.0.1:{server.getsockname()[1]}"

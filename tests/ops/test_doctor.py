@@ -4,6 +4,7 @@ through the real command: every check can pass, each can fail with its fix, noth
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,32 @@ def test_an_unreachable_endpoint_is_not_called_a_bucket_problem(
     assert reach["status"] == "fail" and reach["cause"] == "endpoint_unreachable"
     assert "could not reach http://127.0.0.1:9" in reach["detail"]
     assert "AWS_ENDPOINT_URL" in reach["fix"] and "bucket name" not in reach["fix"]
+
+
+def test_endpoints_that_never_answer_do_not_hang_doctor(
+    published: Site,
+    distribution: str,
+    fastpurge: FastPurgeServer,
+    silent: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A dropped connection (a firewall, a hung proxy) held doctor for minutes: publish's
+    timeouts (60 s a read, 4 tries) for each AWS check, 30 s for Fast Purge. A check
+    answers within seconds, naming what did not answer."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{silent}")
+    edgerc = fastpurge.write_edgerc(tmp_path / "silent.edgerc", section="alerts", host=silent)
+    started = time.monotonic()
+    found = checks(published, "--edgerc", str(edgerc), code=1)
+    took = time.monotonic() - started
+    assert took < 90, (
+        took
+    )  # ~50 s: 2 x 10 s for S3 and for CloudFront, 10 s for Akamai; was > 8 min
+    for name in ("bucket reachable", f"CloudFront {distribution} origin"):
+        assert found[name]["cause"] == "endpoint_unreachable", found[name]
+        assert f"http://{silent}" in found[name]["detail"]
+    akamai = found["Akamai alerts@staging"]
+    assert akamai["status"] == "fail" and "no answer" in akamai["detail"], akamai
 
 
 def test_a_distribution_that_does_not_exist_is_said_so(published: Site) -> None:
