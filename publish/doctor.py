@@ -4,7 +4,9 @@ Each check is a read: credentials resolve (never printed) and AWS accepts them, 
 prefix can be listed (ListObjectsV2, whose answer, unlike HeadBucket's, says why it failed),
 GetBucketVersioning, HeadObject on index.html (Cache-Control equals site.toml's alert class),
 GetDistributionConfig (an origin reads the bucket where the target puts the site:
-publish.layout, the rule publish's notes follow too), the .edgerc section parses
+publish.layout, the rule publish's notes follow too), GetFunction of its viewer-request
+function (the live code is what `sitegen infra cloudformation` prints: CloudFront runs the
+old code until the stack is deployed again), the .edgerc section parses
 and Fast Purge accepts its signature (a purge of an empty list: refused as invalid, after
 authentication, purging nothing), and for a folder target that it is writable. Reads cannot
 show write permissions: ``write_test`` puts one object (``.sitegen/doctor-probe``, only if
@@ -37,7 +39,13 @@ from publish.aws import (
     http_status,
     make_client,
 )
-from publish.cdn.cloudfront import read_origins
+from publish.cdn.cloudfront import (
+    has_lambda_at_edge,
+    origins_of,
+    read_config,
+    read_live_code,
+    viewer_request_function,
+)
 from publish.layout import layout_problem, old_copies, point_an_origin, read_root_site
 from publish.manifest import MANIFEST_PATH, ManifestError, parse_manifest
 from publish.retry import RetryPolicy
@@ -47,7 +55,7 @@ from publish.targets.s3 import S3Target
 from sitegen import __version__, urls
 from sitegen.config import PublishConfig, SiteConfig
 from sitegen.errors import SitegenError, plural
-from sitegen.infra import origin_path
+from sitegen.infra import index_function_code, origin_path
 
 Status = Literal["ok", "warn", "fail", "skip"]  # warn: publish works, something needs a person
 SAMPLE = "index.html"
@@ -135,7 +143,7 @@ def run_doctor(
         checks.extend(folder_checks(target, config.cache.for_class("alert"), write_test))
     aws_ok = not checks or checks[0].status == "ok"
     for dist in settings.cloudfront:
-        checks.append(cloudfront_check(dist, target, aws_ok, config))
+        checks.extend(cloudfront_checks(dist, target, aws_ok, config))
     if aws_ok and (moved := old_copies_check(target, config)) is not None:
         checks.append(moved)
     for spec in settings.akamai:
@@ -320,26 +328,74 @@ def _s3_url(target: S3Target, key: str) -> str:
 # --- CloudFront ---------------------------------------------------------------------------------
 
 
-def cloudfront_check(dist: str, target: Target, aws_ok: bool, config: SiteConfig) -> Check:
+def cloudfront_checks(dist: str, target: Target, aws_ok: bool, config: SiteConfig) -> list[Check]:
+    """The distribution's origin and its viewer-request function, from one read of its
+    settings; the function is not checked when the origin could not be."""
+    origin, settings = cloudfront_check(dist, target, aws_ok, config)
+    if origin.status == "skip":
+        return [origin]
+    if settings is None:
+        why = "not checked: the distribution's settings were not read (see above)"
+        return [origin, Check(f"CloudFront {dist} function", "skip", why)]
+    return [origin, function_check(dist, settings, urls.base_path(config))]
+
+
+def cloudfront_check(
+    dist: str, target: Target, aws_ok: bool, config: SiteConfig
+) -> tuple[Check, Any]:
     """The distribution reads the site where the target puts it (`publish.layout`, the rule
-    publish's notes follow)."""
+    publish's notes follow); with the distribution's settings when they were read."""
     name = f"CloudFront {dist} origin"
     if not aws_ok:
-        return Check(name, "skip", "not checked: fix the checks above first")
+        return Check(name, "skip", "not checked: fix the checks above first"), None
     if not isinstance(target, S3Target):
-        return Check(name, "skip", f"the target {target.name} is not an S3 bucket")
+        return Check(name, "skip", f"the target {target.name} is not an S3 bucket"), None
     if (problem := layout_problem(target, config.base_url)) is not None:
-        return Check(name, "fail", problem.detail, problem.fix)
+        return Check(name, "fail", problem.detail, problem.fix), None
     wanted = origin_path(target.prefix, urls.base_path(config)) or ""
     try:
-        origins = read_origins(_client("cloudfront"), dist)
+        settings = read_config(_client("cloudfront"), dist)
     except (ClientError, BotoCoreError) as exc:
         fix = point_an_origin(target.bucket, dist, wanted)
-        return _aws(name, _raise(exc), fix, "cloudfront:GetDistributionConfig", distribution=dist)
+        action = "cloudfront:GetDistributionConfig"
+        return _aws(name, _raise(exc), fix, action, distribution=dist), None
+    origins = origins_of(settings)
     if (problem := layout_problem(target, config.base_url, dist, origins)) is not None:
-        return Check(name, "fail", problem.detail, problem.fix)
+        return Check(name, "fail", problem.detail, problem.fix), settings
     detail = f"an origin reads {target.bucket} with the origin path {wanted or '(empty)'}"
-    return Check(name, "ok", detail)
+    return Check(name, "ok", detail), settings
+
+
+def function_check(dist: str, settings: Any, base_path: str) -> Check:
+    """The viewer-request function runs the code `sitegen infra cloudformation` prints: a
+    changed template reaches CloudFront only when the stack is deployed again."""
+    name = f"CloudFront {dist} function"
+    arn = viewer_request_function(settings)
+    if arn is None and has_lambda_at_edge(settings):
+        why = "no CloudFront Function on viewer requests; a Lambda@Edge function runs instead"
+        return Check(name, "warn", f"{why} (not checked)", _REDEPLOY)
+    if arn is None:
+        return Check(name, "fail", _NO_FUNCTION, _REDEPLOY)
+    function = arn.rsplit("/", 1)[-1]
+    try:
+        live = read_live_code(_client("cloudfront"), arn)
+    except (ClientError, BotoCoreError) as exc:
+        failed = _aws(name, _raise(exc), _REDEPLOY, "cloudfront:GetFunction", "", dist)
+        if failed.cause == "access_denied":
+            failed = replace(failed, fix=_GET_FUNCTION_FIX)
+        return replace(failed, status="warn")  # publishing does not need it
+    if _same_code(live, index_function_code(base_path)):
+        return Check(name, "ok", f"{function} runs the code sitegen infra cloudformation prints")
+    detail = (
+        f"{function} runs other code than sitegen infra cloudformation prints for this site: "
+        "CloudFront keeps the old code until the stack is deployed again"
+    )
+    return Check(name, "warn", detail, _REDEPLOY)
+
+
+def _same_code(live: str, wanted: str) -> bool:
+    """Equal but for line endings and blank space at either end (an editor's)."""
+    return live.replace("\r\n", "\n").strip() == wanted.strip()
 
 
 def old_copies_check(target: Target, config: SiteConfig) -> Check | None:
@@ -507,4 +563,19 @@ def _folder_write_test(root: Path) -> Check:
 _VERSIONING_FIX = (
     "aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration "
     "Status=Enabled (sitegen infra cloudformation turns it on)"
+)
+_NO_FUNCTION = (
+    "no CloudFront Function runs on viewer requests, so /alerts/x/ is not mapped to "
+    "/alerts/x/index.html: every page but the home page answers 404"
+)
+_REDEPLOY = (
+    "sitegen infra cloudformation --out stack.json, then aws cloudformation deploy "
+    "--template-file stack.json --stack-name YOUR-STACK --capabilities CAPABILITY_IAM "
+    "(its IndexFunction is published on deploy); without the stack, put that code in the "
+    "function (aws cloudfront update-function, then publish-function) and associate it with "
+    "the default behaviour on viewer request"
+)
+_GET_FUNCTION_FIX = (
+    "give the publisher cloudfront:GetFunction on the distribution's function (sitegen infra "
+    "cloudformation's policy does) so that doctor can compare its code"
 )

@@ -23,9 +23,26 @@ from ops_support import (
     make_distribution,
 )
 
+from sitegen.infra import index_function_code
+
+
+def _keep_function_associations() -> None:
+    """moto answers every distribution with no function associated, whatever it was created
+    with; CloudFront keeps them (doctor compares the viewer-request function's code)."""
+    from moto.cloudfront import models
+
+    made = models.DefaultCacheBehaviour.__init__
+
+    def keep(self: Any, config: dict[str, Any]) -> None:
+        made(self, config)
+        self.function_associations = config.get("FunctionAssociations") or {"Quantity": 0}
+
+    models.DefaultCacheBehaviour.__init__ = keep  # type: ignore[method-assign]
+
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
+    _keep_function_associations()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -74,8 +91,10 @@ def plain_bucket(aws: str) -> str:
 
 @pytest.fixture
 def distribution(bucket: str) -> str:
-    """A distribution whose origin is the bucket's `site/` prefix."""
-    return make_distribution(f"{bucket}.s3.us-east-1.amazonaws.com", "/site")
+    """A distribution whose origin is the bucket's `site/` prefix, with the viewer-request
+    function `sitegen infra cloudformation` prints for a site at its host's root."""
+    code = index_function_code("/")
+    return make_distribution(f"{bucket}.s3.us-east-1.amazonaws.com", "/site", code)
 
 
 @pytest.fixture
@@ -99,14 +118,15 @@ def site(tmp_path: Path) -> Site:
 
 @pytest.fixture
 def answering(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """``answering(status, body, method="")``: every AWS request of `sitegen` (or every one
-    with this HTTP method) gets this answer instead of moto's; the rest go through."""
+    """``answering(status, body, method="", path="")``: every AWS request of `sitegen` (or
+    every one with this HTTP method, and a URL path holding `path`) gets this answer instead
+    of moto's; the rest go through."""
     proxies: list[FaultProxy] = []
     host, _, port = aws.removeprefix("http://").partition(":")
 
-    def start(status: int, body: bytes, method: str = "") -> FaultProxy:
-        def rule(m: str, path: str) -> bool:
-            return not method or m == method
+    def start(status: int, body: bytes, method: str = "", path: str = "") -> FaultProxy:
+        def rule(m: str, url: str) -> bool:
+            return (not method or m == method) and path in url
 
         proxy = FaultProxy(host, int(port), rule, status=status, body=body).__enter__()
         proxies.append(proxy)

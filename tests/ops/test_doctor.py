@@ -13,6 +13,14 @@ import pytest
 from ops_support import DENIED, INVALID_KEY, FastPurgeServer, Site, make_distribution, site_files
 from state import snapshot_s3
 
+from sitegen.infra import INDEX_FUNCTION
+
+DENIED_CLOUDFRONT = (
+    b'<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>'
+    b"<Message>User is not authorized to perform: cloudfront:GetFunction</Message></Error>"
+    b"</ErrorResponse>"
+)
+
 ALERT_CC = "public, max-age=60, s-maxage=300, stale-if-error=86400"
 
 
@@ -50,6 +58,7 @@ def test_all_checks_pass_and_nothing_changes(
         "bucket versioning": "ok",
         "Cache-Control of index.html": "ok",
         f"CloudFront {distribution} origin": "ok",
+        f"CloudFront {distribution} function": "ok",
         "Akamai alerts@staging": "ok",
     }
     assert "source: env" in found["AWS credentials"]["detail"]
@@ -57,7 +66,7 @@ def test_all_checks_pass_and_nothing_changes(
     assert fastpurge.purges == []  # the probe was signed and checked, and purged nothing
     assert [r.status for r in fastpurge.received] == [400]
     text = published.run("doctor").stdout
-    assert text.count("✓") == 6 and "All checks passed." in text
+    assert text.count("✓") == 7 and "All checks passed." in text
 
 
 def test_each_failure_has_its_fix(
@@ -77,6 +86,7 @@ def test_each_failure_has_its_fix(
         "bucket versioning": "fail",
         "Cache-Control of index.html": "fail",
         f"CloudFront {elsewhere} origin": "fail",
+        f"CloudFront {elsewhere} function": "fail",
         "Akamai alerts@staging": "fail",
     }
     assert "put-bucket-versioning" in found["bucket versioning"]["fix"]
@@ -160,6 +170,40 @@ def test_endpoints_that_never_answer_do_not_hang_doctor(
         assert f"http://{silent}" in found[name]["detail"]
     akamai = found["Akamai alerts@staging"]
     assert akamai["status"] == "fail" and "no answer" in akamai["detail"], akamai
+
+
+def test_a_function_other_than_infra_prints_is_named_with_the_redeploy(
+    published: Site, bucket: str
+) -> None:
+    """CloudFront runs a function's old code until the stack is deployed again: a sitegen
+    whose template changed the function (the 404 under .sitegen/, the redirect of /x) left
+    sites running the old one, unseen. Doctor compares the live code with what `sitegen
+    infra cloudformation` prints and names the deploy that brings it."""
+    old = INDEX_FUNCTION.replace("  if (key === null", "  if (false && key === null")
+    stale = make_distribution(f"{bucket}.s3.us-east-1.amazonaws.com", "/site", old)
+    none = make_distribution(f"{bucket}.s3.us-east-1.amazonaws.com", "/site")
+    found = checks(published, "--cloudfront", stale, "--cloudfront", none, "--no-probe", code=1)
+    check = found[f"CloudFront {stale} function"]
+    assert check["status"] == "warn", check
+    assert "runs other code than sitegen infra cloudformation prints" in check["detail"]
+    assert "aws cloudformation deploy" in check["fix"]
+    missing = found[f"CloudFront {none} function"]
+    assert missing["status"] == "fail" and "answers 404" in missing["detail"], missing
+    text = published.run("doctor", "--cloudfront", stale, "--no-probe").stdout
+    assert f"! CloudFront {stale} function:" in text and "1 warning" in text
+
+
+def test_a_publisher_that_may_not_read_the_function_gets_a_warning(
+    published: Site, distribution: str, answering: Any
+) -> None:
+    """Publishing never reads the function: a policy without cloudfront:GetFunction (any
+    made before doctor compared the code) is a warning that names the grant."""
+    answering(403, DENIED_CLOUDFRONT, path="/function/")
+    found = checks(published, "--no-probe", code=0)
+    check = found[f"CloudFront {distribution} function"]
+    assert (check["status"], check["cause"]) == ("warn", "access_denied"), check
+    assert "access denied to cloudfront:GetFunction" in check["detail"]
+    assert "cloudfront:GetFunction" in check["fix"] and "infra cloudformation" in check["fix"]
 
 
 def test_a_distribution_that_does_not_exist_is_said_so(published: Site) -> None:
@@ -315,7 +359,9 @@ def test_old_copies_left_at_the_root_by_a_move_under_a_path_are_named_never_dele
     assert notes == [f"{check['detail']}. To fix: {check['fix']}"]  # one rule, one text
     text = site.run("doctor").stdout
     assert "! old copies at the host's root:" in text
-    assert "All checks passed (1 warning: see above)." in text
+    # and the function, still the one for a site at the root: the stack was not deployed again
+    assert f"! CloudFront {distribution} function:" in text
+    assert "All checks passed (2 warnings: see above)." in text
     # removed by hand as the note says: nothing more to say
     s3 = boto3.client("s3")
     for item in s3.list_objects_v2(Bucket=bucket, Prefix="site/")["Contents"]:
