@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import boto3
-import requests
-from akamai.edgegrid import EdgeGridAuth
 from botocore.exceptions import BotoCoreError, ClientError
 
 from publish.aws import (
@@ -52,7 +50,7 @@ from publish.retry import RetryPolicy
 from publish.targets.base import Target, TargetError
 from publish.targets.folder import META_DIR, FolderTarget
 from publish.targets.s3 import S3Target
-from sitegen import __version__, urls
+from sitegen import urls
 from sitegen.config import PublishConfig, SiteConfig
 from sitegen.errors import SitegenError, plural
 from sitegen.infra import index_function_code, origin_path
@@ -434,68 +432,27 @@ def old_copies_check(target: Target, config: SiteConfig) -> Check | None:
 
 
 def akamai_check(spec: str, edgerc: str, base_url: str, probe: bool) -> Check:
-    from publish.cdn.akamai import AkamaiInvalidator, load_edgerc, parse_akamai_spec
+    from publish.cdn.akamai import AkamaiInvalidator, parse_akamai_spec
 
     name = f"Akamai {spec}"
     try:
         section, network = parse_akamai_spec(spec)
-        path = Path(edgerc).expanduser()
         # from_edgerc checks the file and the scheme exactly as publish will, and names the URL
-        endpoint = AkamaiInvalidator.from_edgerc(path, section, network, base_url).endpoint
-        credentials = load_edgerc(path, section)
+        akamai = AkamaiInvalidator.from_edgerc(
+            Path(edgerc).expanduser(), section, network, base_url
+        )
     except SitegenError as exc:
         return Check(name, "fail", exc.message, "fix the .edgerc file (docs/akamai.md)")
     if not probe:
         return Check(name, "ok", f"[{section}] in {edgerc} parses (not sent: --no-probe)")
-    auth = EdgeGridAuth(
-        client_token=credentials.client_token,
-        client_secret=credentials.client_secret,
-        access_token=credentials.access_token,
-        max_body=credentials.max_body,
+    refused = akamai.probe((CONNECT_S, READ_S))
+    if refused is not None:
+        return Check(name, "fail", *refused)
+    detail = (
+        f"credentials accepted by {akamai.endpoint} (an empty purge was refused as expected; "
+        "nothing purged)"
     )
-    return _probe_fast_purge(name, endpoint, auth)
-
-
-def _probe_fast_purge(name: str, endpoint: str, auth: EdgeGridAuth) -> Check:
-    """POST an empty purge: Fast Purge authenticates first, then refuses the empty list (400),
-    so 400 means the credentials work and nothing was purged."""
-    try:
-        response = requests.post(
-            endpoint,
-            data=b'{"objects":[]}',
-            auth=auth,
-            timeout=(CONNECT_S, READ_S),
-            allow_redirects=False,
-            headers={"Content-Type": "application/json", "User-Agent": f"sitegen/{__version__}"},
-        )
-    except requests.Timeout:
-        why = f"no answer from {endpoint} within {CONNECT_S + READ_S:.0f} s"
-        return Check(name, "fail", why, "check the host in .edgerc and the network")
-    except requests.RequestException as exc:
-        return Check(
-            name,
-            "fail",
-            f"cannot reach {endpoint}: {type(exc).__name__}",
-            "check the host in .edgerc and the network",
-        )
-    status = response.status_code
-    if status == 400:
-        return Check(
-            name,
-            "ok",
-            f"credentials accepted by {endpoint} (an empty purge was "
-            "refused as expected; nothing purged)",
-        )
-    fixes = {
-        401: "check client_token, client_secret, access_token and the clock",
-        403: "give the API client the CCU APIs (Fast Purge) grant",
-    }
-    return Check(
-        name,
-        "fail",
-        f"Fast Purge answered HTTP {status} to a signed request",
-        fixes.get(status, "see docs/akamai.md"),
-    )
+    return Check(name, "ok", detail)
 
 
 # --- folder -------------------------------------------------------------------------------------

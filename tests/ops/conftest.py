@@ -5,9 +5,12 @@ does not. Helpers are in ops_support.py."""
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +149,36 @@ def silent() -> Iterator[str]:
         server.bind(("127.0.0.1", 0))
         server.listen(64)  # connections wait in the backlog: accepted by the kernel, unanswered
         yield f"127.0.0.1:{server.getsockname()[1]}"
+
+
+@pytest.fixture
+def echoing() -> Iterator[Any]:
+    """``echoing(status)``: ``127.0.0.1:PORT`` of a server that is not Fast Purge (a wrong host
+    in .edgerc, a proxy): it answers every request with `status` and JSON whose detail repeats
+    the request's Authorization header, as a careless server may."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(status: int) -> str:
+        class Echo(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                said = {"detail": f"bad request from {self.headers.get('Authorization')}"}
+                body = json.dumps(said).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

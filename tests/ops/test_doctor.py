@@ -116,6 +116,38 @@ def test_missing_bucket_and_credentials_skip_what_follows(
     assert "--no-probe" in found["Akamai alerts@staging"]["detail"]
 
 
+def test_akamai_refusals_say_why_and_never_a_credential(
+    published: Site, fastpurge: FastPurgeServer, echoing: Any, tmp_path: Path
+) -> None:
+    """Doctor said only "HTTP 401" whatever was wrong, and took any HTTP 400 for Fast Purge's
+    refusal of the empty purge: a wrong host in .edgerc answering 400 got a ✓. It now says
+    Fast Purge's own words (a wrong secret, token or clock), credentials hidden, and trusts
+    a 400 only in Fast Purge's answer (its problem JSON with a supportId)."""
+    wrong = "SENTINEL-OPS-WRONG="
+
+    def akamai(**override: str) -> dict[str, Any]:
+        rc = fastpurge.write_edgerc(tmp_path / "try.edgerc", section="alerts", **override)
+        found = checks(published, "--edgerc", str(rc), code=1)["Akamai alerts@staging"]
+        assert found["status"] == "fail" and wrong not in json.dumps(found), found
+        return found
+
+    found = akamai(client_secret=wrong)
+    assert "HTTP 401" in found["detail"] and "The signature does not match" in found["detail"]
+    assert "client_secret" in found["fix"]
+    found = akamai(access_token=f"akab-{wrong}")
+    assert "Invalid access_token" in found["detail"]
+    with FastPurgeServer(fastpurge.credentials, max_skew_s=-1) as late:  # every clock is off
+        found = akamai(host=late.host)
+    assert "timestamp is too old" in found["detail"] and "clock" in found["fix"]
+    for status in (400, 401):  # not Fast Purge; it repeats the Authorization header
+        found = akamai(host=echoing(status))
+        assert f"HTTP {status}" in found["detail"] and "bad request from" in found["detail"]
+        assert "***" in found["detail"]  # the tokens, hidden (Site.run checks they are not shown)
+        if status == 400:
+            assert "not as Fast Purge does" in found["detail"]
+            assert "host in .edgerc" in found["fix"]
+
+
 def test_edgerc_problems_without_network(published: Site, tmp_path: Path) -> None:
     broken = tmp_path / "broken.edgerc"
     broken.write_text("[alerts]\nhost = akab-x.purge.akamaiapis.net\n")
