@@ -51,9 +51,12 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
-def client_config(max_pool: int = 16, botocore_attempts: int = 3) -> Config:
+def client_config(
+    max_pool: int = 16, botocore_attempts: int = 3, connect_s: float = 10, read_s: float = 60
+) -> Config:
     """boto3 client settings: botocore's own standard retries (few, capped), a connection pool
-    sized for our upload threads, and timeouts so a dead connection cannot hang a publish.
+    sized for our upload threads, and timeouts so a dead connection cannot hang a publish
+    (``connect_s``, ``read_s``: doctor's checks wait less than a publish's uploads).
 
     Our ``call_with_retries`` wraps each call on top, with longer jittered backoff, so a burst of
     SlowDown is waited out without botocore's fixed attempt budget running out.
@@ -61,8 +64,8 @@ def client_config(max_pool: int = 16, botocore_attempts: int = 3) -> Config:
     return Config(
         retries={"mode": "standard", "max_attempts": botocore_attempts},
         max_pool_connections=max_pool,
-        connect_timeout=10,
-        read_timeout=60,
+        connect_timeout=connect_s,
+        read_timeout=read_s,
     )
 
 

@@ -21,9 +21,11 @@ Examples:
   sitegen doctor --write-test                # also prove that publish may write
 \b
 Nothing is changed: only reads (ListObjectsV2 of the prefix, GetBucketVersioning,
-HeadObject, GetDistributionConfig; for a site under a path, the manifest at the host's
-root, where an old copy of the site may still be online) and, for Akamai, a signed purge of
-an empty list, which Fast Purge refuses after checking the signature. Credentials are never
+HeadObject, GetDistributionConfig, GetFunction of the viewer-request function, whose live
+code must be what `sitegen infra cloudformation` prints; for a site under a path, the
+manifest at the host's root, where an old copy of the site may still be online) and, for
+Akamai, a signed purge of an empty list, which Fast Purge refuses after checking the
+signature. Credentials are never
 printed. Exit code 1 when a check fails; a warning (!) needs a person but not a fix to
 publish, and exits 0; 2 for a malformed option (--target ftp://x).
 \b

@@ -4,7 +4,9 @@ Each check is a read: credentials resolve (never printed) and AWS accepts them, 
 prefix can be listed (ListObjectsV2, whose answer, unlike HeadBucket's, says why it failed),
 GetBucketVersioning, HeadObject on index.html (Cache-Control equals site.toml's alert class),
 GetDistributionConfig (an origin reads the bucket where the target puts the site:
-publish.layout, the rule publish's notes follow too), the .edgerc section parses
+publish.layout, the rule publish's notes follow too), GetFunction of its viewer-request
+function (the live code is what `sitegen infra cloudformation` prints: CloudFront runs the
+old code until the stack is deployed again), the .edgerc section parses
 and Fast Purge accepts its signature (a purge of an empty list: refused as invalid, after
 authentication, purging nothing), and for a folder target that it is writable. Reads cannot
 show write permissions: ``write_test`` puts one object (``.sitegen/doctor-probe``, only if
@@ -23,8 +25,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import boto3
-import requests
-from akamai.edgegrid import EdgeGridAuth
 from botocore.exceptions import BotoCoreError, ClientError
 
 from publish.aws import (
@@ -37,16 +37,23 @@ from publish.aws import (
     http_status,
     make_client,
 )
-from publish.cdn.cloudfront import read_origins
+from publish.cdn.cloudfront import (
+    has_lambda_at_edge,
+    origins_of,
+    read_config,
+    read_live_code,
+    viewer_request_function,
+)
 from publish.layout import layout_problem, old_copies, point_an_origin, read_root_site
 from publish.manifest import MANIFEST_PATH, ManifestError, parse_manifest
+from publish.retry import RetryPolicy
 from publish.targets.base import Target, TargetError
 from publish.targets.folder import META_DIR, FolderTarget
 from publish.targets.s3 import S3Target
-from sitegen import __version__, urls
+from sitegen import urls
 from sitegen.config import PublishConfig, SiteConfig
 from sitegen.errors import SitegenError, plural
-from sitegen.infra import origin_path
+from sitegen.infra import index_function_code, origin_path
 
 Status = Literal["ok", "warn", "fail", "skip"]  # warn: publish works, something needs a person
 SAMPLE = "index.html"
@@ -56,6 +63,10 @@ _CREDENTIAL_CAUSES = frozenset(
     {"no_credentials", "unknown_key", "bad_secret", "expired_credentials", "clock_skew"}
 )
 _MARK = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "–"}
+# A check waits this long for an endpoint (one retry for AWS): a dropped connection fails its
+# check in seconds, where publish's (60 s a read, 4 tries: botocore retries 3 times) held
+# doctor for minutes.
+CONNECT_S, READ_S = 5.0, 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +133,15 @@ def run_doctor(
     """Every check for this target and the CDNs in ``settings``."""
     checks: list[Check] = []
     if isinstance(target, S3Target):
+        target = S3Target(
+            target.bucket, target.prefix, retry=RetryPolicy(attempts=1), client=_client("s3")
+        )
         checks.extend(s3_checks(target, config.cache.for_class("alert"), write_test))
     elif isinstance(target, FolderTarget):
         checks.extend(folder_checks(target, config.cache.for_class("alert"), write_test))
     aws_ok = not checks or checks[0].status == "ok"
     for dist in settings.cloudfront:
-        checks.append(cloudfront_check(dist, target, aws_ok, config))
+        checks.extend(cloudfront_checks(dist, target, aws_ok, config))
     if aws_ok and (moved := old_copies_check(target, config)) is not None:
         checks.append(moved)
     for spec in settings.akamai:
@@ -173,6 +187,12 @@ def s3_checks(target: S3Target, cache_control: str, write_test: bool = False) ->
     )
     if write_test:
         yield s3_write_test(target)
+
+
+def _client(service: str) -> Any:
+    """An AWS client that gives up on a silent endpoint within seconds (CONNECT_S, READ_S)."""
+    config = client_config(max_pool=2, botocore_attempts=1, connect_s=CONNECT_S, read_s=READ_S)
+    return make_client(service, config)
 
 
 def credentials_check() -> Check:
@@ -306,26 +326,74 @@ def _s3_url(target: S3Target, key: str) -> str:
 # --- CloudFront ---------------------------------------------------------------------------------
 
 
-def cloudfront_check(dist: str, target: Target, aws_ok: bool, config: SiteConfig) -> Check:
+def cloudfront_checks(dist: str, target: Target, aws_ok: bool, config: SiteConfig) -> list[Check]:
+    """The distribution's origin and its viewer-request function, from one read of its
+    settings; the function is not checked when the origin could not be."""
+    origin, settings = cloudfront_check(dist, target, aws_ok, config)
+    if origin.status == "skip":
+        return [origin]
+    if settings is None:
+        why = "not checked: the distribution's settings were not read (see above)"
+        return [origin, Check(f"CloudFront {dist} function", "skip", why)]
+    return [origin, function_check(dist, settings, urls.base_path(config))]
+
+
+def cloudfront_check(
+    dist: str, target: Target, aws_ok: bool, config: SiteConfig
+) -> tuple[Check, Any]:
     """The distribution reads the site where the target puts it (`publish.layout`, the rule
-    publish's notes follow)."""
+    publish's notes follow); with the distribution's settings when they were read."""
     name = f"CloudFront {dist} origin"
     if not aws_ok:
-        return Check(name, "skip", "not checked: fix the checks above first")
+        return Check(name, "skip", "not checked: fix the checks above first"), None
     if not isinstance(target, S3Target):
-        return Check(name, "skip", f"the target {target.name} is not an S3 bucket")
+        return Check(name, "skip", f"the target {target.name} is not an S3 bucket"), None
     if (problem := layout_problem(target, config.base_url)) is not None:
-        return Check(name, "fail", problem.detail, problem.fix)
+        return Check(name, "fail", problem.detail, problem.fix), None
     wanted = origin_path(target.prefix, urls.base_path(config)) or ""
     try:
-        origins = read_origins(make_client("cloudfront", client_config(max_pool=2)), dist)
+        settings = read_config(_client("cloudfront"), dist)
     except (ClientError, BotoCoreError) as exc:
         fix = point_an_origin(target.bucket, dist, wanted)
-        return _aws(name, _raise(exc), fix, "cloudfront:GetDistributionConfig", distribution=dist)
+        action = "cloudfront:GetDistributionConfig"
+        return _aws(name, _raise(exc), fix, action, distribution=dist), None
+    origins = origins_of(settings)
     if (problem := layout_problem(target, config.base_url, dist, origins)) is not None:
-        return Check(name, "fail", problem.detail, problem.fix)
+        return Check(name, "fail", problem.detail, problem.fix), settings
     detail = f"an origin reads {target.bucket} with the origin path {wanted or '(empty)'}"
-    return Check(name, "ok", detail)
+    return Check(name, "ok", detail), settings
+
+
+def function_check(dist: str, settings: Any, base_path: str) -> Check:
+    """The viewer-request function runs the code `sitegen infra cloudformation` prints: a
+    changed template reaches CloudFront only when the stack is deployed again."""
+    name = f"CloudFront {dist} function"
+    arn = viewer_request_function(settings)
+    if arn is None and has_lambda_at_edge(settings):
+        why = "no CloudFront Function on viewer requests; a Lambda@Edge function runs instead"
+        return Check(name, "warn", f"{why} (not checked)", _REDEPLOY)
+    if arn is None:
+        return Check(name, "fail", _NO_FUNCTION, _REDEPLOY)
+    function = arn.rsplit("/", 1)[-1]
+    try:
+        live = read_live_code(_client("cloudfront"), arn)
+    except (ClientError, BotoCoreError) as exc:
+        failed = _aws(name, _raise(exc), _REDEPLOY, "cloudfront:GetFunction", "", dist)
+        if failed.cause == "access_denied":
+            failed = replace(failed, fix=_GET_FUNCTION_FIX)
+        return replace(failed, status="warn")  # publishing does not need it
+    if _same_code(live, index_function_code(base_path)):
+        return Check(name, "ok", f"{function} runs the code sitegen infra cloudformation prints")
+    detail = (
+        f"{function} runs other code than sitegen infra cloudformation prints for this site: "
+        "CloudFront keeps the old code until the stack is deployed again"
+    )
+    return Check(name, "warn", detail, _REDEPLOY)
+
+
+def _same_code(live: str, wanted: str) -> bool:
+    """Equal but for line endings and blank space at either end (an editor's)."""
+    return live.replace("\r\n", "\n").strip() == wanted.strip()
 
 
 def old_copies_check(target: Target, config: SiteConfig) -> Check | None:
@@ -364,65 +432,27 @@ def old_copies_check(target: Target, config: SiteConfig) -> Check | None:
 
 
 def akamai_check(spec: str, edgerc: str, base_url: str, probe: bool) -> Check:
-    from publish.cdn.akamai import AkamaiInvalidator, load_edgerc, parse_akamai_spec
+    from publish.cdn.akamai import AkamaiInvalidator, parse_akamai_spec
 
     name = f"Akamai {spec}"
     try:
         section, network = parse_akamai_spec(spec)
-        path = Path(edgerc).expanduser()
         # from_edgerc checks the file and the scheme exactly as publish will, and names the URL
-        endpoint = AkamaiInvalidator.from_edgerc(path, section, network, base_url).endpoint
-        credentials = load_edgerc(path, section)
+        akamai = AkamaiInvalidator.from_edgerc(
+            Path(edgerc).expanduser(), section, network, base_url
+        )
     except SitegenError as exc:
         return Check(name, "fail", exc.message, "fix the .edgerc file (docs/akamai.md)")
     if not probe:
         return Check(name, "ok", f"[{section}] in {edgerc} parses (not sent: --no-probe)")
-    auth = EdgeGridAuth(
-        client_token=credentials.client_token,
-        client_secret=credentials.client_secret,
-        access_token=credentials.access_token,
-        max_body=credentials.max_body,
+    refused = akamai.probe((CONNECT_S, READ_S))
+    if refused is not None:
+        return Check(name, "fail", *refused)
+    detail = (
+        f"credentials accepted by {akamai.endpoint} (an empty purge was refused as expected; "
+        "nothing purged)"
     )
-    return _probe_fast_purge(name, endpoint, auth)
-
-
-def _probe_fast_purge(name: str, endpoint: str, auth: EdgeGridAuth) -> Check:
-    """POST an empty purge: Fast Purge authenticates first, then refuses the empty list (400),
-    so 400 means the credentials work and nothing was purged."""
-    try:
-        response = requests.post(
-            endpoint,
-            data=b'{"objects":[]}',
-            auth=auth,
-            timeout=30,
-            allow_redirects=False,
-            headers={"Content-Type": "application/json", "User-Agent": f"sitegen/{__version__}"},
-        )
-    except requests.RequestException as exc:
-        return Check(
-            name,
-            "fail",
-            f"cannot reach {endpoint}: {type(exc).__name__}",
-            "check the host in .edgerc and the network",
-        )
-    status = response.status_code
-    if status == 400:
-        return Check(
-            name,
-            "ok",
-            f"credentials accepted by {endpoint} (an empty purge was "
-            "refused as expected; nothing purged)",
-        )
-    fixes = {
-        401: "check client_token, client_secret, access_token and the clock",
-        403: "give the API client the CCU APIs (Fast Purge) grant",
-    }
-    return Check(
-        name,
-        "fail",
-        f"Fast Purge answered HTTP {status} to a signed request",
-        fixes.get(status, "see docs/akamai.md"),
-    )
+    return Check(name, "ok", detail)
 
 
 # --- folder -------------------------------------------------------------------------------------
@@ -490,4 +520,19 @@ def _folder_write_test(root: Path) -> Check:
 _VERSIONING_FIX = (
     "aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration "
     "Status=Enabled (sitegen infra cloudformation turns it on)"
+)
+_NO_FUNCTION = (
+    "no CloudFront Function runs on viewer requests, so /alerts/x/ is not mapped to "
+    "/alerts/x/index.html: every page but the home page answers 404"
+)
+_REDEPLOY = (
+    "sitegen infra cloudformation --out stack.json, then aws cloudformation deploy "
+    "--template-file stack.json --stack-name YOUR-STACK --capabilities CAPABILITY_IAM "
+    "(its IndexFunction is published on deploy); without the stack, put that code in the "
+    "function (aws cloudfront update-function, then publish-function) and associate it with "
+    "the default behaviour on viewer request"
+)
+_GET_FUNCTION_FIX = (
+    "give the publisher cloudfront:GetFunction on the distribution's function (sitegen infra "
+    "cloudformation's policy does) so that doctor can compare its code"
 )

@@ -411,7 +411,8 @@ def distribution(base_path: str = "/") -> dict[str, Any]:
 def publisher_policy(base_path: str = "/") -> dict[str, Any]:
     """Exactly what `sitegen publish` needs: the objects in the site's key folder (the
     target's prefix and "/", never a sibling such as site-other/), listings of that folder,
-    the bucket's versioning, and one distribution."""
+    the bucket's versioning, and one distribution; and, for `sitegen doctor`, reading the
+    code of the stack's one CloudFront Function."""
     return {
         "Type": "AWS::IAM::ManagedPolicy",
         "Properties": {
@@ -438,6 +439,13 @@ def publisher_policy(base_path: str = "/") -> dict[str, Any]:
                         "Effect": "Allow",
                         "Action": ["s3:GetBucketVersioning"],
                         "Resource": _sub("${SiteBucket.Arn}"),
+                    },
+                    {
+                        # doctor compares the function's live code with INDEX_FUNCTION's
+                        "Sid": "ReadIndexFunction",
+                        "Effect": "Allow",
+                        "Action": ["cloudfront:GetFunction"],
+                        "Resource": _sub("${IndexFunction.FunctionARN}"),
                     },
                     {
                         "Sid": "Invalidate",

@@ -174,12 +174,17 @@ def object_bytes(got: Any) -> bytes:
     return gzip.decompress(data) if got.get("ContentEncoding") == "gzip" else data
 
 
-def make_distribution(domain: str = "o.s3.amazonaws.com", origin_path: str = "") -> str:
-    """A CloudFront distribution on the moto server (AWS_ENDPOINT_URL); returns its id."""
+def make_distribution(
+    domain: str = "o.s3.amazonaws.com", origin_path: str = "", function_code: str | None = None
+) -> str:
+    """A CloudFront distribution on the moto server (AWS_ENDPOINT_URL); returns its id. With
+    `function_code`, a CloudFront Function of that code runs on viewer requests (moto keeps
+    the association only with tests/ops/conftest.py's `moto_server`)."""
     import uuid
 
     import boto3
 
+    cloudfront = boto3.client("cloudfront")
     origin = {
         "Id": "site",
         "DomainName": domain,
@@ -198,7 +203,18 @@ def make_distribution(domain: str = "o.s3.amazonaws.com", origin_path: str = "")
             "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
         },
     }
-    created = boto3.client("cloudfront").create_distribution(DistributionConfig=config)
+    if function_code is not None:
+        made = cloudfront.create_function(
+            Name=f"index-{uuid.uuid4().hex[:12]}",
+            FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-2.0"},
+            FunctionCode=function_code.encode(),
+        )
+        arn = made["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+        config["DefaultCacheBehavior"]["FunctionAssociations"] = {  # type: ignore[index]
+            "Quantity": 1,
+            "Items": [{"FunctionARN": arn, "EventType": "viewer-request"}],
+        }
+    created = cloudfront.create_distribution(DistributionConfig=config)
     return str(created["Distribution"]["Id"])
 
 

@@ -66,8 +66,18 @@ def test_publisher_policy_is_least_privilege() -> None:
         "cloudfront:CreateInvalidation",
         "cloudfront:GetInvalidation",
         "cloudfront:GetDistributionConfig",
+        "cloudfront:GetFunction",
     }
     assert not any("*" in a for a in actions)
+
+
+def test_the_publisher_may_read_the_index_function_and_no_other() -> None:
+    """doctor compares the function's live code with the template's (a stack not deployed
+    again runs the old one): GetFunction on that one function."""
+    statements = policy_for("/", "site")
+    function = NAMES["IndexFunction.FunctionARN"]
+    assert allowed(statements, "cloudfront:GetFunction", function)
+    assert not allowed(statements, "cloudfront:GetFunction", function + "-other")
 
 
 def test_csp_is_satisfied_by_built_pages(built_site: TmpSite) -> None:
@@ -265,6 +275,7 @@ NAMES = {
     "AWS::Partition": "aws",
     "AWS::AccountId": "123456789012",
     "Distribution": "E1",
+    "IndexFunction.FunctionARN": "arn:aws:cloudfront::123456789012:function/alerts-index",
     "AWS::NoValue": NO_VALUE,  # type: ignore[dict-item]
 }
 

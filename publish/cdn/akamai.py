@@ -37,6 +37,7 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 _REQUIRED_KEYS = ("host", "client_token", "client_secret", "access_token")
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 507})
 _EMPTY_BODY_BYTES = len(b'{"objects":[]}')
+_CHECK_HOST = "check the host in .edgerc (akab-xxxx.purge.akamaiapis.net) and the network"
 
 
 class _DropDebugRecords(logging.Filter):
@@ -357,13 +358,31 @@ class AkamaiInvalidator:
             self._sleep(wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _post(self, body: bytes) -> requests.Response:
+    def probe(self, timeout_s: tuple[float, float]) -> tuple[str, str] | None:
+        """Check the credentials, purging nothing: a purge of an empty list, which Fast Purge
+        refuses (HTTP 400, its problem JSON with a supportId) only after checking the
+        signature. None when it did; else what went wrong and what to do, never a credential."""
+        try:
+            response = self._post(_body([]), timeout_s)
+        except requests.Timeout:
+            return f"no answer from {self.endpoint} within {sum(timeout_s):.0f} s", _CHECK_HOST
+        except requests.RequestException as exc:
+            return f"cannot reach {self.endpoint}: {type(exc).__name__}", _CHECK_HOST
+        said = _json_object(response)
+        if response.status_code == 400 and said.get("supportId"):
+            return None
+        if response.status_code == 400:
+            what = f"{self._refusal(response, 1)}, not as Fast Purge does"
+            return what, _CHECK_HOST
+        return self._refusal(response, 1), _hint(response.status_code)
+
+    def _post(self, body: bytes, timeout_s: float | tuple[float, float] = 0) -> requests.Response:
         return self._session.post(
             self.endpoint,
             data=body,
             auth=self._auth,
             headers={"Content-Type": "application/json", "User-Agent": f"sitegen/{__version__}"},
-            timeout=self._timeout_s,
+            timeout=timeout_s or self._timeout_s,
             # A redirect would be re-signed for another host; Fast Purge never needs one.
             allow_redirects=False,
         )
@@ -379,15 +398,19 @@ class AkamaiInvalidator:
         )
 
     def _refused(self, response: requests.Response, attempts: int) -> str:
+        # not prefixed with self.name: the publisher names the CDN
+        return f"{self._refusal(response, attempts)}. {_hint(response.status_code)}"
+
+    def _refusal(self, response: requests.Response, attempts: int) -> str:
+        """What Fast Purge (or whatever answered) said, credentials hidden."""
         data = _json_object(response)
         said = data.get("detail") or data.get("title") or response.text[:200].strip()
         support = f"; supportId {data['supportId']}" if data.get("supportId") else ""
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        message = (  # not prefixed with self.name: the publisher names the CDN
+        return self._credentials.redact(
             f"Fast Purge answered HTTP {response.status_code} "
-            f"{response.reason}{tries}: {said}{support}. {_hint(response.status_code)}"
+            f"{response.reason}{tries}: {said}{support}"
         )
-        return self._credentials.redact(message)
 
     def _unreachable(self, exc: Exception, attempts: int) -> str:
         return self._credentials.redact(
@@ -416,6 +439,8 @@ def _hint(status: int) -> str:
             "The API client needs the CCU APIs (Fast Purge) grant, and the URLs' property "
             "must be on its contract and group."
         )
+    if status == 404:
+        return "No Fast Purge endpoint answers there: check the host in .edgerc."
     if status == 413:
         return "The request body was over 50,000 bytes; this is a sitegen bug, please report it."
     if status == 429 or status >= 500:

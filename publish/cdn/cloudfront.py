@@ -84,13 +84,45 @@ class Origin:
     path: str
 
 
+def read_config(client: Any, distribution_id: str) -> Any:
+    """The distribution's settings: one GetDistributionConfig (botocore's errors propagate)."""
+    return client.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+
+
 def read_origins(client: Any, distribution_id: str) -> tuple[Origin, ...]:
-    """The distribution's origins: one GetDistributionConfig (botocore's errors propagate)."""
-    config = client.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+    """The distribution's origins (`read_config`)."""
+    return origins_of(read_config(client, distribution_id))
+
+
+def origins_of(config: Any) -> tuple[Origin, ...]:
     return tuple(
         Origin(str(o.get("Id", "")), str(o.get("DomainName", "")), str(o.get("OriginPath", "")))
         for o in config.get("Origins", {}).get("Items", [])
     )
+
+
+def viewer_request_function(config: Any) -> str | None:
+    """The ARN of the CloudFront Function the default behaviour runs on viewer requests (the
+    one `sitegen infra cloudformation` sets up: pretty URLs, 404 under .sitegen/), if any."""
+    behaviour = config.get("DefaultCacheBehavior", {})
+    for item in behaviour.get("FunctionAssociations", {}).get("Items", []):
+        if item.get("EventType") == "viewer-request":
+            return str(item.get("FunctionARN", ""))
+    return None
+
+
+def has_lambda_at_edge(config: Any) -> bool:
+    """Whether the default behaviour runs a Lambda@Edge function (it may map URLs instead)."""
+    behaviour = config.get("DefaultCacheBehavior", {})
+    return int(behaviour.get("LambdaFunctionAssociations", {}).get("Quantity", 0)) > 0
+
+
+def read_live_code(client: Any, function_arn: str) -> str:
+    """The code CloudFront runs for this function (its LIVE stage): one GetFunction."""
+    name = function_arn.rsplit("/", 1)[-1]
+    body = client.get_function(Name=name, Stage="LIVE")["FunctionCode"]
+    data = body.read() if hasattr(body, "read") else body
+    return bytes(data).decode("utf-8", "replace")
 
 
 def caller_reference(reference: str, paths: Sequence[str]) -> str:

@@ -5,8 +5,12 @@ does not. Helpers are in ops_support.py."""
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +26,26 @@ from ops_support import (
     make_distribution,
 )
 
+from sitegen.infra import index_function_code
+
+
+def _keep_function_associations() -> None:
+    """moto answers every distribution with no function associated, whatever it was created
+    with; CloudFront keeps them (doctor compares the viewer-request function's code)."""
+    from moto.cloudfront import models
+
+    made = models.DefaultCacheBehaviour.__init__
+
+    def keep(self: Any, config: dict[str, Any]) -> None:
+        made(self, config)
+        self.function_associations = config.get("FunctionAssociations") or {"Quantity": 0}
+
+    models.DefaultCacheBehaviour.__init__ = keep  # type: ignore[method-assign]
+
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
+    _keep_function_associations()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -73,8 +94,10 @@ def plain_bucket(aws: str) -> str:
 
 @pytest.fixture
 def distribution(bucket: str) -> str:
-    """A distribution whose origin is the bucket's `site/` prefix."""
-    return make_distribution(f"{bucket}.s3.us-east-1.amazonaws.com", "/site")
+    """A distribution whose origin is the bucket's `site/` prefix, with the viewer-request
+    function `sitegen infra cloudformation` prints for a site at its host's root."""
+    code = index_function_code("/")
+    return make_distribution(f"{bucket}.s3.us-east-1.amazonaws.com", "/site", code)
 
 
 @pytest.fixture
@@ -98,14 +121,15 @@ def site(tmp_path: Path) -> Site:
 
 @pytest.fixture
 def answering(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """``answering(status, body, method="")``: every AWS request of `sitegen` (or every one
-    with this HTTP method) gets this answer instead of moto's; the rest go through."""
+    """``answering(status, body, method="", path="")``: every AWS request of `sitegen` (or
+    every one with this HTTP method, and a URL path holding `path`) gets this answer instead
+    of moto's; the rest go through."""
     proxies: list[FaultProxy] = []
     host, _, port = aws.removeprefix("http://").partition(":")
 
-    def start(status: int, body: bytes, method: str = "") -> FaultProxy:
-        def rule(m: str, path: str) -> bool:
-            return not method or m == method
+    def start(status: int, body: bytes, method: str = "", path: str = "") -> FaultProxy:
+        def rule(m: str, url: str) -> bool:
+            return (not method or m == method) and path in url
 
         proxy = FaultProxy(host, int(port), rule, status=status, body=body).__enter__()
         proxies.append(proxy)
@@ -115,3 +139,46 @@ def answering(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield start
     for proxy in proxies:
         proxy.__exit__()
+
+
+@pytest.fixture
+def silent() -> Iterator[str]:
+    """``127.0.0.1:PORT`` of a server that accepts connections and never answers (a firewall
+    that drops packets, an endpoint that hangs): a client without a timeout waits forever."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)  # connections wait in the backlog: accepted by the kernel, unanswered
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+
+
+@pytest.fixture
+def echoing() -> Iterator[Any]:
+    """``echoing(status)``: ``127.0.0.1:PORT`` of a server that is not Fast Purge (a wrong host
+    in .edgerc, a proxy): it answers every request with `status` and JSON whose detail repeats
+    the request's Authorization header, as a careless server may."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(status: int) -> str:
+        class Echo(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                said = {"detail": f"bad request from {self.headers.get('Authorization')}"}
+                body = json.dumps(said).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -4,6 +4,7 @@ through the real command: every check can pass, each can fail with its fix, noth
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,14 @@ import boto3
 import pytest
 from ops_support import DENIED, INVALID_KEY, FastPurgeServer, Site, make_distribution, site_files
 from state import snapshot_s3
+
+from sitegen.infra import INDEX_FUNCTION
+
+DENIED_CLOUDFRONT = (
+    b'<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>'
+    b"<Message>User is not authorized to perform: cloudfront:GetFunction</Message></Error>"
+    b"</ErrorResponse>"
+)
 
 ALERT_CC = "public, max-age=60, s-maxage=300, stale-if-error=86400"
 
@@ -49,6 +58,7 @@ def test_all_checks_pass_and_nothing_changes(
         "bucket versioning": "ok",
         "Cache-Control of index.html": "ok",
         f"CloudFront {distribution} origin": "ok",
+        f"CloudFront {distribution} function": "ok",
         "Akamai alerts@staging": "ok",
     }
     assert "source: env" in found["AWS credentials"]["detail"]
@@ -56,7 +66,7 @@ def test_all_checks_pass_and_nothing_changes(
     assert fastpurge.purges == []  # the probe was signed and checked, and purged nothing
     assert [r.status for r in fastpurge.received] == [400]
     text = published.run("doctor").stdout
-    assert text.count("✓") == 6 and "All checks passed." in text
+    assert text.count("✓") == 7 and "All checks passed." in text
 
 
 def test_each_failure_has_its_fix(
@@ -76,6 +86,7 @@ def test_each_failure_has_its_fix(
         "bucket versioning": "fail",
         "Cache-Control of index.html": "fail",
         f"CloudFront {elsewhere} origin": "fail",
+        f"CloudFront {elsewhere} function": "fail",
         "Akamai alerts@staging": "fail",
     }
     assert "put-bucket-versioning" in found["bucket versioning"]["fix"]
@@ -103,6 +114,38 @@ def test_missing_bucket_and_credentials_skip_what_follows(
     assert status(found)["bucket versioning"] == "skip"
     assert "AWS_PROFILE" in found["AWS credentials"]["fix"]
     assert "--no-probe" in found["Akamai alerts@staging"]["detail"]
+
+
+def test_akamai_refusals_say_why_and_never_a_credential(
+    published: Site, fastpurge: FastPurgeServer, echoing: Any, tmp_path: Path
+) -> None:
+    """Doctor said only "HTTP 401" whatever was wrong, and took any HTTP 400 for Fast Purge's
+    refusal of the empty purge: a wrong host in .edgerc answering 400 got a ✓. It now says
+    Fast Purge's own words (a wrong secret, token or clock), credentials hidden, and trusts
+    a 400 only in Fast Purge's answer (its problem JSON with a supportId)."""
+    wrong = "SENTINEL-OPS-WRONG="
+
+    def akamai(**override: str) -> dict[str, Any]:
+        rc = fastpurge.write_edgerc(tmp_path / "try.edgerc", section="alerts", **override)
+        found = checks(published, "--edgerc", str(rc), code=1)["Akamai alerts@staging"]
+        assert found["status"] == "fail" and wrong not in json.dumps(found), found
+        return found
+
+    found = akamai(client_secret=wrong)
+    assert "HTTP 401" in found["detail"] and "The signature does not match" in found["detail"]
+    assert "client_secret" in found["fix"]
+    found = akamai(access_token=f"akab-{wrong}")
+    assert "Invalid access_token" in found["detail"]
+    with FastPurgeServer(fastpurge.credentials, max_skew_s=-1) as late:  # every clock is off
+        found = akamai(host=late.host)
+    assert "timestamp is too old" in found["detail"] and "clock" in found["fix"]
+    for status in (400, 401):  # not Fast Purge; it repeats the Authorization header
+        found = akamai(host=echoing(status))
+        assert f"HTTP {status}" in found["detail"] and "bad request from" in found["detail"]
+        assert "***" in found["detail"]  # the tokens, hidden (Site.run checks they are not shown)
+        if status == 400:
+            assert "not as Fast Purge does" in found["detail"]
+            assert "host in .edgerc" in found["fix"]
 
 
 def test_edgerc_problems_without_network(published: Site, tmp_path: Path) -> None:
@@ -133,6 +176,66 @@ def test_an_unreachable_endpoint_is_not_called_a_bucket_problem(
     assert reach["status"] == "fail" and reach["cause"] == "endpoint_unreachable"
     assert "could not reach http://127.0.0.1:9" in reach["detail"]
     assert "AWS_ENDPOINT_URL" in reach["fix"] and "bucket name" not in reach["fix"]
+
+
+def test_endpoints_that_never_answer_do_not_hang_doctor(
+    published: Site,
+    distribution: str,
+    fastpurge: FastPurgeServer,
+    silent: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A dropped connection (a firewall, a hung proxy) held doctor for minutes: publish's
+    timeouts (60 s a read, 4 tries) for each AWS check, 30 s for Fast Purge. A check
+    answers within seconds, naming what did not answer."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{silent}")
+    edgerc = fastpurge.write_edgerc(tmp_path / "silent.edgerc", section="alerts", host=silent)
+    started = time.monotonic()
+    found = checks(published, "--edgerc", str(edgerc), code=1)
+    took = time.monotonic() - started
+    assert took < 90, (
+        took
+    )  # ~50 s: 2 x 10 s for S3 and for CloudFront, 10 s for Akamai; was > 8 min
+    for name in ("bucket reachable", f"CloudFront {distribution} origin"):
+        assert found[name]["cause"] == "endpoint_unreachable", found[name]
+        assert f"http://{silent}" in found[name]["detail"]
+    akamai = found["Akamai alerts@staging"]
+    assert akamai["status"] == "fail" and "no answer" in akamai["detail"], akamai
+
+
+def test_a_function_other_than_infra_prints_is_named_with_the_redeploy(
+    published: Site, bucket: str
+) -> None:
+    """CloudFront runs a function's old code until the stack is deployed again: a sitegen
+    whose template changed the function (the 404 under .sitegen/, the redirect of /x) left
+    sites running the old one, unseen. Doctor compares the live code with what `sitegen
+    infra cloudformation` prints and names the deploy that brings it."""
+    old = INDEX_FUNCTION.replace("  if (key === null", "  if (false && key === null")
+    stale = make_distribution(f"{bucket}.s3.us-east-1.amazonaws.com", "/site", old)
+    none = make_distribution(f"{bucket}.s3.us-east-1.amazonaws.com", "/site")
+    found = checks(published, "--cloudfront", stale, "--cloudfront", none, "--no-probe", code=1)
+    check = found[f"CloudFront {stale} function"]
+    assert check["status"] == "warn", check
+    assert "runs other code than sitegen infra cloudformation prints" in check["detail"]
+    assert "aws cloudformation deploy" in check["fix"]
+    missing = found[f"CloudFront {none} function"]
+    assert missing["status"] == "fail" and "answers 404" in missing["detail"], missing
+    text = published.run("doctor", "--cloudfront", stale, "--no-probe").stdout
+    assert f"! CloudFront {stale} function:" in text and "1 warning" in text
+
+
+def test_a_publisher_that_may_not_read_the_function_gets_a_warning(
+    published: Site, distribution: str, answering: Any
+) -> None:
+    """Publishing never reads the function: a policy without cloudfront:GetFunction (any
+    made before doctor compared the code) is a warning that names the grant."""
+    answering(403, DENIED_CLOUDFRONT, path="/function/")
+    found = checks(published, "--no-probe", code=0)
+    check = found[f"CloudFront {distribution} function"]
+    assert (check["status"], check["cause"]) == ("warn", "access_denied"), check
+    assert "access denied to cloudfront:GetFunction" in check["detail"]
+    assert "cloudfront:GetFunction" in check["fix"] and "infra cloudformation" in check["fix"]
 
 
 def test_a_distribution_that_does_not_exist_is_said_so(published: Site) -> None:
@@ -288,7 +391,9 @@ def test_old_copies_left_at_the_root_by_a_move_under_a_path_are_named_never_dele
     assert notes == [f"{check['detail']}. To fix: {check['fix']}"]  # one rule, one text
     text = site.run("doctor").stdout
     assert "! old copies at the host's root:" in text
-    assert "All checks passed (1 warning: see above)." in text
+    # and the function, still the one for a site at the root: the stack was not deployed again
+    assert f"! CloudFront {distribution} function:" in text
+    assert "All checks passed (2 warnings: see above)." in text
     # removed by hand as the note says: nothing more to say
     s3 = boto3.client("s3")
     for item in s3.list_objects_v2(Bucket=bucket, Prefix="site/")["Contents"]:
