@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from publish.cdn.base import InvalidationReceipt, Invalidator
 from publish.local import Bundle
-from publish.lock import Acquired, acquire, lock_body, parse_owed
+from publish.lock import Acquired, acquire, parse_owed
 from publish.manifest import MANIFEST_PATH, manifest_id
 from publish.plan import GROUP_TITLES, Limits, Plan, Upload, group_of, make_plan
 from publish.remote import (
@@ -169,15 +169,11 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
             force=options.limits.force,
             publishing=publishing,
             rerun=options.again,
-            tool=_tool(options),
+            # the command named in the lock, for whoever finds it held
+            tool="sitegen rollback" if options.rollback else "sitegen publish",
         )
     except TargetError as exc:
         raise PublishError(f"Could not take the publish lock: {exc}\nNothing was changed.") from exc
-
-
-def _tool(options: PublishOptions) -> str:
-    """The command named in the lock (publish/lock.py), for whoever finds it held."""
-    return "sitegen rollback" if options.rollback else "sitegen publish"
 
 
 def _interrupted(target: Target, run: _Run | None) -> str:
@@ -205,11 +201,8 @@ def _finish(target: Target, run: _Run) -> str:
     if not owed.invalidate:
         return _release(target).strip()
     paths = plural(len(owed.invalidate), "path")
-    body = lock_body(
-        run.lock.since, owed, released=True, publishing=run.local.id, tool=_tool(run.options)
-    )
     try:
-        kept = target.relock(body)
+        kept = target.relock(run.lock.body(owed, released=True))
     except TargetError as exc:
         return f"the {paths} could not be kept owed ({exc}): invalidate them by hand" + (
             _release(target)
@@ -356,14 +349,7 @@ class _Run:
 
     def _record(self, owed: Pending, *, released: bool) -> None:
         """Write the owed work into our lock (one conditional write)."""
-        body = lock_body(
-            self.lock.since,
-            owed,
-            released=released,
-            publishing=self.local.id,
-            tool=_tool(self.options),
-        )
-        if not self.target.relock(body):
+        if not self.target.relock(self.lock.body(owed, released=released)):
             raise PublishError(
                 f"The lock on {self.target.name} was broken by another publish (--force) while "
                 f"this one ran; it stopped before its manifest. Run `{self.options.again}` again."

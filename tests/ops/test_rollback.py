@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from publish.cdn.base import InvalidationReceipt
 from publish.cli_rollback import rollback_command
 from publish.history import KEPT_PREFIX, OBJECTS_PREFIX
 from publish.local import read_local
+from publish.lock import acquire
 from publish.plan import Limits
+from publish.remote import Pending
 from publish.rollback import list_states, rollback
 from publish.targets.base import Target
 from publish.targets.folder import FolderTarget
@@ -482,3 +485,34 @@ def test_a_damaged_kept_state_is_reported_not_silently_left_out(site: Site) -> N
     assert refused.returncode == 1
     assert "matches no kept state" in refused.stderr
     assert "1 kept state is damaged and cannot be restored" in refused.stderr
+
+
+class FailingCdn(Recorder):
+    def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt:
+        raise PublishError("fake:cdn is down")
+
+
+def test_a_rollback_stopped_after_its_manifest_leaves_a_lock_naming_the_rollback(
+    site: Site, tmp_path: Path
+) -> None:
+    """The lock taken by a rollback names it (tool) and what it publishes; the lock object
+    carries both, so the rewrite that records the owed work keeps them too."""
+    root = tmp_path / "_published"
+    run(site, FolderTarget(root))
+    run(site, FolderTarget(root), v2_files())
+    with pytest.raises(PublishError, match="fake:cdn is down"):
+        rollback(FolderTarget(root), None, [FailingCdn()])
+    left = json.loads((root / ".sitegen" / "lock").read_bytes())
+    assert left["tool"] == "sitegen rollback" and left["released"] is True
+    now = datetime.now(UTC)
+    lock = acquire(
+        FolderTarget(tmp_path / "new"),
+        now=now,
+        timeout_s=900,
+        force=False,
+        publishing="abc",
+        tool="sitegen rollback",
+    )
+    doc = json.loads(lock.body(Pending("abc", ("/x",), ()), released=True))
+    assert (doc["tool"], doc["publishing"], doc["released"]) == ("sitegen rollback", "abc", True)
+    assert doc["since"] == now.isoformat(timespec="seconds")
