@@ -92,7 +92,9 @@ def publish(
         remote = _with_owed(remote, peek_owed(target))
         plan = make_plan(local, remote, options.limits, invalidators)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
-    lock = _lock(target, now or datetime.now(UTC), options, local.id)
+    # the lock names the manifest going up (a rollback's local.id is its CDN reference): a
+    # publish breaking it inherits the work owed after that manifest (_left_by_dead_holder)
+    lock = _lock(target, now or datetime.now(UTC), options, manifest_id(local.manifest_bytes))
     note = lock.note
     run: _Run | None = None
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -516,3 +516,43 @@ def test_a_rollback_stopped_after_its_manifest_leaves_a_lock_naming_the_rollback
     doc = json.loads(lock.body(Pending("abc", ("/x",), ()), released=True))
     assert (doc["tool"], doc["publishing"], doc["released"]) == ("sitegen rollback", "abc", True)
     assert doc["since"] == now.isoformat(timespec="seconds")
+
+
+class KilledAtDelete(FolderTarget):
+    """The process dies as the rollback starts its deletes (after its manifest): nothing after
+    that runs, the lock included, which stays behind as a killed holder's."""
+
+    def delete(self, paths: Sequence[str]) -> None:
+        raise Killed
+
+    def unlock(self) -> bool:
+        return True  # a dead process releases nothing
+
+
+class Killed(BaseException):
+    pass
+
+
+def test_a_rollback_killed_before_its_deletes_leaves_them_to_the_next_publish(
+    site: Site, tmp_path: Path
+) -> None:
+    """The deletes a killed rollback owed (the alert it takes offline) ride in its manifest's
+    metadata; the next publish breaking its lock must find them, as after a killed publish.
+    The lock named the rollback's CDN reference instead of its manifest, so they were lost: the
+    manifest no longer lists a3, and a3's pages stayed online for good."""
+    root = tmp_path / "_published"
+    v1 = run(site, FolderTarget(root))
+    run(site, FolderTarget(root), v2_files())
+    with pytest.raises(Killed):
+        rollback(KilledAtDelete(root), None)
+    assert (root / "alerts/a3/index.html").exists() and (root / ".sitegen/lock").exists()
+    later = datetime.now(UTC) + timedelta(hours=1)
+    public = site.write()  # content/ as v1, what is live now
+    done = publish(
+        read_local(public),
+        FolderTarget(root),
+        options=PublishOptions(Limits(force=True)),
+        now=later,
+    )
+    assert done.plan.deletes == ("alerts/a3/cap.xml", "alerts/a3/index.html")
+    assert json.dumps(snapshot_folder(root), sort_keys=True) == v1
