@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -74,6 +74,7 @@ class PublishOptions:
     workers: int = 16
     again: str = "sitegen publish"  # the command that finishes this job when run again
     rollback: bool = False  # a rollback: its manifest says so (remote.ROLLED_BACK_META)
+    zone: tzinfo | None = None  # the site's timezone, for times in messages (None: the machine's)
 
 
 def publish(
@@ -90,7 +91,7 @@ def publish(
     if options.dry_run:
         remote = read_remote(target, verify=options.verify, known=local.files)
         remote = _with_owed(remote, peek_owed(target))
-        plan = make_plan(local, remote, options.limits, invalidators)
+        plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
     # the lock names the manifest going up (a rollback's local.id is its CDN reference): a
     # publish breaking it inherits the work owed after that manifest (_left_by_dead_holder)
@@ -100,7 +101,7 @@ def publish(
     try:
         remote = read_remote(target, verify=options.verify, known=local.files)
         remote = _with_owed(remote, lock.inherited or _left_by_dead_holder(lock, remote))
-        plan = make_plan(local, remote, options.limits, invalidators)
+        plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         if plan.refusals:
             refused = f"{plan}\nRefused, nothing was changed: {' '.join(plan.refusals)}"
             raise RefusedError(refused, plan=plan.to_json())

@@ -165,7 +165,11 @@ def publish_command(
     for note in moved:
         click.echo(f"note: {note}", err=True)
     options = PublishOptions(
-        Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
+        Limits(settings.max_deletes, force),
+        dry_run,
+        verify,
+        settings.lock_timeout_s,
+        zone=config.zone,
     )
     progress = make_progress(quiet=quiet or as_json)
     with sigterm_interrupts():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from publish.cdn.base import Invalidator
@@ -140,11 +141,17 @@ class Plan:
 
 
 def make_plan(
-    local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence[Invalidator] = ()
+    local: Bundle,
+    remote: RemoteState,
+    limits: Limits,
+    cdns: Sequence[Invalidator] = (),
+    *,
+    zone: tzinfo | None = None,
 ) -> Plan:
     """Compare sha256 AND size AND Content-Type AND Cache-Control of every file; derive the
     rest. Objects sitegen did not publish (``remote.foreign``) are never deleted. Each CDN
-    says what it would be sent (``to_send``: no request)."""
+    says what it would be sent (``to_send``: no request). ``zone``: the site's timezone, for
+    the times in refusals (None: this machine's)."""
     foreign = set(remote.foreign)
     uploads = [
         u for path, e in local.files.items() if (u := _upload(path, e, remote.files, foreign))
@@ -164,7 +171,8 @@ def make_plan(
     refused = _refusals(local.files, deletes, remote, limits, replaced)
     back = _puts_back(uploads, deletes, remote.undone) if remote.rolled_back else []
     if remote.rolled_back and back and not limits.over_rollback:
-        refused += (_undoes_rollback(remote.rolled_back, back, remote.undone is None),)
+        at = _instant_text(remote.rolled_back, zone)
+        refused += (_undoes_rollback(at, back, remote.undone is None),)
     invalidations = tuple(sorted(paths))
     return Plan(
         target=remote.target,
@@ -275,18 +283,33 @@ def _undoes_rollback(at: str, back: Sequence[str], unknown: bool) -> str:
     them = "them" if len(alerts or back) > 1 else "it"
     if unknown:  # no record of what the rollback replaced: any change may bring it back
         return (
-            f"the site online was rolled back (sitegen rollback, {at}), and this publish would "
+            f"the site online was rolled back (sitegen rollback at {at}), and this publish would "
             "change it again: if content/ still holds what was rolled back, it would come back. "
             "Fix the alerts in content/alerts/ first (the rollback's output named them); when "
             "`sitegen publish --dry-run` shows only your fix, publish with --force."
         )
     return (
-        f"the site online was rolled back (sitegen rollback, {at}), and this publish would put "
+        f"the site online was rolled back (sitegen rollback at {at}), and this publish would put "
         f"back {what} exactly as the rollback removed {them}: "
         f"content/ still holds what was rolled back. Fix or remove {them} in content/alerts/ "
         f"and publish again (a fixed alert is published as usual); to put {them} back on "
         "purpose, publish with --force."
     )
+
+
+def local_time(at: datetime, zone: tzinfo | None) -> str:
+    """An instant as officials read it in every command's output: in ``zone`` (the site's
+    timezone; None: this machine's), to the second, with the zone's abbreviation."""
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _instant_text(iso: str, zone: tzinfo | None) -> str:
+    """`local_time` of an ISO instant read from the target; as written when it is not one."""
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return local_time(at, zone) if at.tzinfo is not None else iso
 
 
 def group_of(path: str) -> int:

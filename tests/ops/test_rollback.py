@@ -556,3 +556,22 @@ def test_a_rollback_killed_before_its_deletes_leaves_them_to_the_next_publish(
     )
     assert done.plan.deletes == ("alerts/a3/cap.xml", "alerts/a3/index.html")
     assert json.dumps(snapshot_folder(root), sort_keys=True) == v1
+
+
+def test_the_refusal_after_a_rollback_gives_its_time_in_the_site_timezone(site: Site) -> None:
+    """As `rollback --list` does: an official in Seoul reads 19:00 KST, not 10:00+00:00."""
+    site.toml.write_text(
+        site.toml.read_text().replace("[site]\n", '[site]\ntimezone = "Asia/Seoul"\n', 1)
+    )
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())
+    site.run("publish", "--no-build", "-q")
+    site.run("rollback", "--previous", "-q")
+    listed = site.run("rollback", "--list").stdout.splitlines()[1].split()
+    live = f"{listed[1]} {listed[2]} KST"  # the rolled-back state's time, as --list gives it
+    refused = site.run("publish", "--no-build", ok=False)
+    assert refused.returncode == 4
+    message = " ".join(refused.stderr.split())
+    assert f"rolled back (sitegen rollback at {live})" in message, message
+    assert "+00:00" not in message
