@@ -128,6 +128,9 @@ def publish(
     finally:
         (progress or NullProgress()).close()
     forced = tuple(f"--force let this through: {reason}" for reason in plan.forced)
+    if plan.put_back:
+        what = f"alert{'s' if len(plan.put_back) > 1 else ''} {', '.join(plan.put_back)}"
+        forced += (f"--put-back let through {what} as before the rollback",)
     notes = tuple(n for n in (note, *forced, _finish(target, run)) if n)
     return Outcome(
         plan=plan,

@@ -409,9 +409,10 @@ def test_after_a_rollback_a_fixed_alert_publishes_and_only_the_rolled_back_bytes
     rollback(new_target(), None)
     with pytest.raises(RefusedError) as refused:
         run(site, new_target(), v2_files())
-    assert "put back alerts a1, a2, a3 exactly as the rollback removed them" in str(
-        refused.value.message
-    )
+    assert (
+        "put back alerts a1, a3 exactly as the rollback removed them and take alert a2 "
+        "offline again, which the rollback restored"
+    ) in str(refused.value.message)
     fixed = site_files()
     fixed["alerts/a1/index.html"] = b"<h1>alert 1, the right area</h1>"
     assert run(site, new_target(), fixed) == json.dumps(snapshot(), sort_keys=True)
@@ -575,3 +576,45 @@ def test_the_refusal_after_a_rollback_gives_its_time_in_the_site_timezone(site: 
     message = " ".join(refused.stderr.split())
     assert f"rolled back (sitegen rollback at {live})" in message, message
     assert "+00:00" not in message
+
+
+def test_an_alert_that_was_right_is_put_back_by_name_without_force(site: Site) -> None:
+    """v2 changed a1 wrongly and added a3 rightly; the rollback removed both. The official
+    fixes a1 and wants a3 back as it was: the refusal names a3 and the command that puts it
+    back alone (--put-back a3), which lifts neither --max-deletes nor the refusal for an alert
+    not named, as --force would."""
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    v2 = v2_files()
+    site.write(v2)
+    site.run("publish", "--no-build", "-q")
+    site.run("rollback", "--previous", "-q")
+    fixed = {**v2, "alerts/a1/index.html": b"<h1>alert 1, the right area</h1>"}
+    site.write(fixed)
+    refused = site.run("publish", "--no-build", ok=False)
+    message = " ".join(refused.stderr.split())
+    assert refused.returncode == 4
+    assert "put back alert a3 exactly as the rollback removed it" in message, message
+    assert "take alert a2 offline again, which the rollback restored" in message, message
+    assert "sitegen publish --put-back a3" in message, message
+    site.write(v2)  # a1 still wrong: naming a3 (and a2) does not let a1 through
+    still = site.run("publish", "--no-build", "--put-back", "a3", "--put-back", "a2", ok=False)
+    assert still.returncode == 4 and "put back alert a1 exactly" in still.stderr
+    site.write(fixed)
+    limited = site.run(
+        "publish",
+        "--no-build",
+        "--put-back",
+        "a3",
+        "--put-back",
+        "a2",
+        "--max-deletes",
+        "1",
+        ok=False,
+    )
+    assert limited.returncode == 4 and "more than --max-deletes 1" in limited.stderr
+    done = site.run_json("publish", "--no-build", "--put-back", "a3", "--put-back", "a2")
+    assert done["plan"]["put_back"] == ["a2", "a3"] and done["plan"]["refusals"] == []
+    assert "--put-back let through alerts a2, a3" in " ".join(done["notes"])
+    published = (site.root / "_published/.sitegen/manifest.json").read_bytes()
+    assert hashlib.sha256(published).hexdigest() == read_local(site.public).id
