@@ -131,7 +131,7 @@ def publish(
     if plan.put_back:
         what = f"alert{'s' if len(plan.put_back) > 1 else ''} {', '.join(plan.put_back)}"
         forced += (f"--put-back let through {what} as before the rollback",)
-    notes = tuple(n for n in (note, *forced, _finish(target, run)) if n)
+    notes = tuple(n for n in (remote.warning, note, *forced, _finish(target, run)) if n)
     return Outcome(
         plan=plan,
         dry_run=False,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -24,6 +24,7 @@ from publish.manifest import (
     Entry,
     FutureFormatError,
     ManifestError,
+    manifest_id,
     parse_manifest,
 )
 from publish.targets.base import Target, TargetError
@@ -119,6 +120,9 @@ class RemoteState:
     # prefixes ("emergency/") below the target holding another sitegen site (its own
     # manifest): a listing counts their objects among the foreign, never deleted
     other_sites: tuple[str, ...] = ()
+    # what is wrong with the published state, said in every publish's output (not only in
+    # the plan, which a publish does not print): a damaged manifest, replaced by a listing
+    warning: str = ""
 
 
 def read_remote(
@@ -155,11 +159,25 @@ def _from_manifest(target: Target, before: int, known: Mapping[str, Entry] | Non
             "(this downgrades the remote manifest)."
         ) from exc
     except ManifestError as exc:
-        return _from_listing(
+        listed = _from_listing(
             target,
             before,
             f"remote manifest is corrupt ({exc}): listed every object instead",
             first=False,
+        )
+        # a damaged body keeps its metadata: a rollback's mark still refuses what undoes it
+        # (its record names the intact manifest, so every change is refused until --force)
+        rolled_back = stored.meta.extra.get(ROLLED_BACK_META)
+        return replace(
+            listed,
+            rolled_back=rolled_back,
+            undone=_undone(target, manifest_id(stored.body)) if rolled_back else None,
+            warning=(
+                f"the manifest of what is published ({target.name}/{MANIFEST_PATH}) was "
+                f"damaged ({exc}): this publish listed every object instead, took what the "
+                "listing found as what is published (the deletes within --max-deletes), and "
+                "wrote a good manifest"
+            ),
         )
     note = f"remote manifest {manifest.id[:12]} ({len(manifest.files)} files)"
     return RemoteState(

@@ -618,3 +618,19 @@ def test_an_alert_that_was_right_is_put_back_by_name_without_force(site: Site) -
     assert "--put-back let through alerts a2, a3" in " ".join(done["notes"])
     published = (site.root / "_published/.sitegen/manifest.json").read_bytes()
     assert hashlib.sha256(published).hexdigest() == read_local(site.public).id
+
+
+def test_a_damaged_manifest_after_a_rollback_still_refuses_to_undo_it(
+    site: Site, tmp_path: Path
+) -> None:
+    """The rollback's mark is in its manifest's metadata, which a damaged body keeps: the
+    publish that lists the objects instead must still refuse to put the wrong alert back."""
+    root = tmp_path / "_published"
+    v1 = run(site, FolderTarget(root))
+    run(site, FolderTarget(root), v2_files())
+    rollback(FolderTarget(root), None)
+    (root / ".sitegen" / "manifest.json").write_bytes(b"\x00 damaged")
+    with pytest.raises(RefusedError, match="if content/ still holds what was rolled back"):
+        run(site, FolderTarget(root), v2_files())
+    assert json.dumps(snapshot_folder(root), sort_keys=True) != v1  # the manifest: damaged
+    assert (root / "alerts/a2/index.html").exists() and not (root / "alerts/a3").exists()
