@@ -98,9 +98,11 @@ def publish(
     lock = _lock(target, now or datetime.now(UTC), options, manifest_id(local.manifest_bytes))
     note = lock.note
     run: _Run | None = None
+    inherited = lock.inherited
     try:
         remote = read_remote(target, verify=options.verify, known=local.files)
         remote = _with_owed(remote, lock.inherited or _left_by_dead_holder(lock, remote))
+        inherited = remote.pending
         plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         if plan.refusals:
             refused = f"{plan}\nRefused, nothing was changed: {' '.join(plan.refusals)}"
@@ -117,13 +119,11 @@ def publish(
         )
         run.execute(options.workers)
     except PublishError as exc:
-        kept = run is not None and run.record_left
-        raise exc.extended("" if kept else _release(target)) from exc.__cause__
+        raise exc.extended(_stop(target, lock, run, inherited)) from exc.__cause__
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (publish/cli.py turns it into this)
-        raise PublishInterrupted(_interrupted(target, run)) from exc
+        raise PublishInterrupted(_interrupted(target, lock, run, inherited)) from exc
     except BaseException:
-        if not (run is not None and run.record_left):
-            _release(target)
+        _stop(target, lock, run, inherited)
         raise
     finally:
         (progress or NullProgress()).close()
@@ -182,20 +182,43 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
         raise PublishError(f"Could not take the publish lock: {exc}\nNothing was changed.") from exc
 
 
-def _interrupted(target: Target, run: _Run | None) -> str:
+def _interrupted(
+    target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None
+) -> str:
     """Stop cleanly on an interrupt: say what was done, and never lose owed work. Once the
     manifest is online, the invalidations and deletes it implies are owed: they are left in a
     released lock, as after a failed CDN call, which the next publish takes over and does."""
     if run is None:
         return f"Publish to {target.name} interrupted before any upload; nothing was changed." + (
-            _release(target)
+            _stop(target, lock, run, inherited)
         )
     owed = run.remaining()
     if run.manifest_written and (owed.invalidate or owed.delete):
         run._leave_record(owed)
         return run._stopped("interrupted", _RECORDED)
     state = _ONLINE if run.manifest_written else _BEFORE_MANIFEST
-    return run._stopped("interrupted", state) + _release(target)
+    return run._stopped("interrupted", state) + _stop(target, lock, run, inherited)
+
+
+def _stop(target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None) -> str:
+    """End a run that failed: our lock is released, unless work stays owed. After the
+    manifest, the run left its record (_Run._leave_record). Before it, the work a previous
+    publish left (``inherited``) and the files this one sent, which the live manifest does not
+    describe (``unsure``), are recorded in the lock, left released for the next publish."""
+    if run is not None and (run.record_left or run.manifest_written):
+        return "" if run.record_left else _release(target)
+    owed = inherited
+    if run is not None and run.sent:
+        sent = Pending(run.plan.manifest_id, (), (), tuple(sorted(run.sent)))
+        owed = sent.merged(inherited)
+    if owed is None or not (owed.invalidate or owed.delete or owed.unsure):
+        return _release(target)
+    try:
+        if not target.relock(lock.body(owed, released=True)):
+            return "\nThe lock had been broken by another publish; it was left alone."
+    except TargetError as exc:
+        return f"\nCould not record what is owed in the lock ({exc}); run publish --verify next."
+    return f"\n{_KEPT_BEFORE_MANIFEST}"
 
 
 def _finish(target: Target, run: _Run) -> str:
@@ -261,6 +284,7 @@ class _Run:
     record_left: bool = False  # the lock stays behind as a released record of owed work
     receipts: list[InvalidationReceipt] = field(default_factory=list)
     deleted: int = 0
+    sent: set[str] = field(default_factory=set)  # paths of every upload begun
 
     def execute(self, workers: int) -> None:
         owed = Pending(self.plan.manifest_id, self.plan.cdn_paths, self.plan.deletes)
@@ -304,6 +328,7 @@ class _Run:
 
     def _upload_batch(self, title: str, batch: tuple[Upload, ...], workers: int) -> None:
         self.progress.step(title, len(batch))
+        self.sent.update(upload.path for upload in batch)
         with ThreadPoolExecutor(max_workers=min(workers, len(batch))) as pool:
             futures = {pool.submit(self._put_file, upload): upload for upload in batch}
             counted: set[Future[int]] = set()
@@ -402,6 +427,12 @@ class _Run:
 _BEFORE_MANIFEST = (
     "The site is consistent: files went up in dependency order, nothing was deleted, and the "
     "remote manifest still describes the previous publish."
+)
+_KEPT_BEFORE_MANIFEST = (
+    "The files already sent, and any work a previous publish left, are recorded in the lock "
+    f"({LOCK_PATH}), which was left released: the next publish, whatever it publishes, takes "
+    "it over without --force and sends those files again (or deletes them) as its bundle has "
+    "them."
 )
 _ONLINE = "All new files and the manifest are online; no invalidation or delete was owed."
 _RECORDED = (

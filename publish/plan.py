@@ -159,16 +159,15 @@ def make_plan(
     says what it would be sent (``to_send``: no request). ``zone``: the site's timezone, for
     the times in refusals (None: this machine's)."""
     foreign = set(remote.foreign)
-    uploads = [
-        u for path, e in local.files.items() if (u := _upload(path, e, remote.files, foreign))
-    ]
     pending = remote.pending
-    gone = set(remote.files) | set(pending.delete if pending else ())
+    online = _unsure(remote.files, pending.unsure if pending else ())
+    uploads = [u for path, e in local.files.items() if (u := _upload(path, e, online, foreign))]
+    gone = set(online) | set(pending.delete if pending else ())
     deletes = tuple(sorted(gone - set(local.files)))
     paths = set(pending.invalidate if pending else ())
     paths.update(p for u in uploads if u.reason != "new" for p in _invalidation(u.path, u.entry))
     for path in deletes:  # pending deletes' paths are already in pending.invalidate
-        if (old := remote.files.get(path)) is not None:
+        if (old := online.get(path)) is not None:
             paths.update(_invalidation(path, old))
     groups: list[list[Upload]] = [[] for _ in GROUP_TITLES]
     for upload in uploads:
@@ -204,6 +203,21 @@ def make_plan(
         sent=tuple((cdn.name, cdn.to_send(invalidations)) for cdn in cdns),
         put_back=() if blocked else tuple(alert_ids(back)),
     )
+
+
+def _unsure(files: Mapping[str, Entry], unsure: Sequence[str]) -> Mapping[str, Entry]:
+    """The remote entries, with the paths a stopped publish sent before its manifest as of
+    unknown bytes (sha256 ""): re-sent when the bundle has them, else deleted; invalidated
+    either way, as a CDN may hold what that publish sent."""
+    if not unsure:
+        return files
+    known = dict(files)
+    for path in unsure:
+        old = known.get(path)
+        known[path] = Entry(
+            "", -1, old.content_type if old else "", old.cache_control if old else ""
+        )
+    return known
 
 
 def _upload(

@@ -41,18 +41,24 @@ ROLLED_BACK_PATH = ".sitegen/rolled-back.json"
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """Work a stopped publish still owes: CDN paths to invalidate, objects to delete."""
+    """Work a stopped publish still owes: CDN paths to invalidate, objects to delete, and
+    ``unsure``: paths it sent before stopping ahead of its manifest, whose bytes online the
+    live manifest no longer describes (the next publish re-sends or deletes each)."""
 
     manifest_id: str
     invalidate: tuple[str, ...]
     delete: tuple[str, ...]
+    unsure: tuple[str, ...] = ()
 
     def to_doc(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "manifest_id": self.manifest_id,
             "invalidate": sorted(self.invalidate),
             "delete": sorted(self.delete),
         }
+        if self.unsure:  # only in a lock: never after a manifest, which confirms them
+            doc["unsure"] = sorted(self.unsure)
+        return doc
 
     @classmethod
     def from_doc(cls, doc: object) -> Pending:
@@ -64,6 +70,7 @@ class Pending:
                 str(doc["manifest_id"]),
                 tuple(str(p) for p in doc["invalidate"]),
                 tuple(str(p) for p in doc["delete"]),
+                tuple(str(p) for p in doc.get("unsure", ())),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"owed work is malformed ({exc})") from exc
@@ -88,6 +95,7 @@ class Pending:
             self.manifest_id,
             tuple(sorted({*self.invalidate, *other.invalidate})),
             tuple(sorted({*self.delete, *other.delete})),
+            tuple(sorted({*self.unsure, *other.unsure})),
         )
 
 

@@ -158,7 +158,9 @@ def rollback(
             "back to. Nothing was changed."
         )
     history = open_history(target)
-    owed = peek_owed(target) is not None
+    # owed after the live manifest; files a stopped run sent ahead of its own (unsure) leave
+    # the live state, and so --previous, as they were
+    owed = (left := peek_owed(target)) is not None and bool(left.invalidate or left.delete)
     try:
         chosen = choose(kept, remote.manifest_id, to, history.why_missing, owed=owed)
     except PublishError as exc:

@@ -634,3 +634,46 @@ def test_a_damaged_manifest_after_a_rollback_still_refuses_to_undo_it(
         run(site, FolderTarget(root), v2_files())
     assert json.dumps(snapshot_folder(root), sort_keys=True) != v1  # the manifest: damaged
     assert (root / "alerts/a2/index.html").exists() and not (root / "alerts/a3").exists()
+
+
+def test_a_rollback_stopped_half_way_on_s3_is_finished_by_the_next_publish(
+    site: Site, bucket: str, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3 fails the rollback's last PUT (the home page): v1's pages, a2 and the feed are back
+    online, the manifest still says v2. The official fixes a1 and publishes: every file the
+    stopped run put up must end as the bundle has it, not as the stale manifest says it is
+    (the feed listed a2 beside a3; a2, which v2 had removed, stayed online)."""
+    from faults import FAST_RETRY, FaultProxy, fail_first
+
+    run(site, S3Target(bucket, "site"))
+    run(site, S3Target(bucket, "site"), v2_files())
+    host, _, port = aws.removeprefix("http://").partition(":")
+    with FaultProxy(host, int(port), fail_first(20, "PUT", "/site/index.html")) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        with pytest.raises(PublishError, match="stopped") as stopped:
+            rollback(S3Target(bucket, "site", retry=FAST_RETRY, botocore_attempts=1), None)
+    assert "The files already sent" in stopped.value.message
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    fixed = {**v2_files(), "alerts/a1/index.html": b"<h1>alert 1, the right area</h1>"}
+    public = site.write(fixed)
+    publish(read_local(public), S3Target(bucket, "site"))
+    assert snapshot_s3(bucket) == expected(public)
+
+
+def test_owed_work_taken_over_survives_a_publish_refused_before_its_manifest(
+    site: Site, tmp_path: Path
+) -> None:
+    """A publish took over the invalidations a stopped one owed, then was refused (here by
+    --max-deletes): it released the lock and they were lost, the CDN serving the old pages."""
+    root = tmp_path / "_published"
+    run(site, FolderTarget(root))
+    public = site.write(v2_files())
+    with pytest.raises(PublishError, match="fake:cdn is down"):
+        publish(read_local(public), FolderTarget(root), [FailingCdn()])
+    owed = json.loads((root / ".sitegen" / "lock").read_bytes())["owed"]["invalidate"]
+    public = site.write(site_files(1))  # deletes a1 and a3: more than --max-deletes 1
+    with pytest.raises(RefusedError, match="max-deletes"):
+        publish(read_local(public), FolderTarget(root), options=PublishOptions(Limits(1)))
+    cdn = Recorder()
+    publish(read_local(site.write(v2_files())), FolderTarget(root), [cdn])
+    assert set(owed) <= set(cdn.calls[0][0])
