@@ -13,13 +13,13 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from publish.cdn.base import InvalidationReceipt, Invalidator
 from publish.local import Bundle
-from publish.lock import Acquired, acquire, lock_body, parse_owed
+from publish.lock import Acquired, acquire, parse_owed
 from publish.manifest import MANIFEST_PATH, manifest_id
 from publish.plan import GROUP_TITLES, Limits, Plan, Upload, group_of, make_plan
 from publish.remote import (
@@ -74,6 +74,7 @@ class PublishOptions:
     workers: int = 16
     again: str = "sitegen publish"  # the command that finishes this job when run again
     rollback: bool = False  # a rollback: its manifest says so (remote.ROLLED_BACK_META)
+    zone: tzinfo | None = None  # the site's timezone, for times in messages (None: the machine's)
 
 
 def publish(
@@ -90,15 +91,19 @@ def publish(
     if options.dry_run:
         remote = read_remote(target, verify=options.verify, known=local.files)
         remote = _with_owed(remote, peek_owed(target))
-        plan = make_plan(local, remote, options.limits, invalidators)
+        plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
-    lock = _lock(target, now or datetime.now(UTC), options, local.id)
+    # the lock names the manifest going up (a rollback's local.id is its CDN reference): a
+    # publish breaking it inherits the work owed after that manifest (_left_by_dead_holder)
+    lock = _lock(target, now or datetime.now(UTC), options, manifest_id(local.manifest_bytes))
     note = lock.note
     run: _Run | None = None
+    inherited = lock.inherited
     try:
         remote = read_remote(target, verify=options.verify, known=local.files)
         remote = _with_owed(remote, lock.inherited or _left_by_dead_holder(lock, remote))
-        plan = make_plan(local, remote, options.limits, invalidators)
+        inherited = remote.pending
+        plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         if plan.refusals:
             refused = f"{plan}\nRefused, nothing was changed: {' '.join(plan.refusals)}"
             raise RefusedError(refused, plan=plan.to_json())
@@ -114,18 +119,19 @@ def publish(
         )
         run.execute(options.workers)
     except PublishError as exc:
-        kept = run is not None and run.record_left
-        raise exc.extended("" if kept else _release(target)) from exc.__cause__
+        raise exc.extended(_stop(target, lock, run, inherited)) from exc.__cause__
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (publish/cli.py turns it into this)
-        raise PublishInterrupted(_interrupted(target, run)) from exc
+        raise PublishInterrupted(_interrupted(target, lock, run, inherited)) from exc
     except BaseException:
-        if not (run is not None and run.record_left):
-            _release(target)
+        _stop(target, lock, run, inherited)
         raise
     finally:
         (progress or NullProgress()).close()
     forced = tuple(f"--force let this through: {reason}" for reason in plan.forced)
-    notes = tuple(n for n in (note, *forced, _finish(target, run)) if n)
+    if plan.put_back:
+        what = f"alert{'s' if len(plan.put_back) > 1 else ''} {', '.join(plan.put_back)}"
+        forced += (f"--put-back let through {what} as before the rollback",)
+    notes = tuple(n for n in (remote.warning, note, *forced, _finish(target, run)) if n)
     return Outcome(
         plan=plan,
         dry_run=False,
@@ -169,31 +175,50 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
             force=options.limits.force,
             publishing=publishing,
             rerun=options.again,
-            tool=_tool(options),
+            # the command named in the lock, for whoever finds it held
+            tool="sitegen rollback" if options.rollback else "sitegen publish",
         )
     except TargetError as exc:
         raise PublishError(f"Could not take the publish lock: {exc}\nNothing was changed.") from exc
 
 
-def _tool(options: PublishOptions) -> str:
-    """The command named in the lock (publish/lock.py), for whoever finds it held."""
-    return "sitegen rollback" if options.rollback else "sitegen publish"
-
-
-def _interrupted(target: Target, run: _Run | None) -> str:
+def _interrupted(
+    target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None
+) -> str:
     """Stop cleanly on an interrupt: say what was done, and never lose owed work. Once the
     manifest is online, the invalidations and deletes it implies are owed: they are left in a
     released lock, as after a failed CDN call, which the next publish takes over and does."""
     if run is None:
         return f"Publish to {target.name} interrupted before any upload; nothing was changed." + (
-            _release(target)
+            _stop(target, lock, run, inherited)
         )
     owed = run.remaining()
     if run.manifest_written and (owed.invalidate or owed.delete):
         run._leave_record(owed)
         return run._stopped("interrupted", _RECORDED)
     state = _ONLINE if run.manifest_written else _BEFORE_MANIFEST
-    return run._stopped("interrupted", state) + _release(target)
+    return run._stopped("interrupted", state) + _stop(target, lock, run, inherited)
+
+
+def _stop(target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None) -> str:
+    """End a run that failed: our lock is released, unless work stays owed. After the
+    manifest, the run left its record (_Run._leave_record). Before it, the work a previous
+    publish left (``inherited``) and the files this one sent, which the live manifest does not
+    describe (``unsure``), are recorded in the lock, left released for the next publish."""
+    if run is not None and (run.record_left or run.manifest_written):
+        return "" if run.record_left else _release(target)
+    owed = inherited
+    if run is not None and run.sent:
+        sent = Pending(run.plan.manifest_id, (), (), tuple(sorted(run.sent)))
+        owed = sent.merged(inherited)
+    if owed is None or not (owed.invalidate or owed.delete or owed.unsure):
+        return _release(target)
+    try:
+        if not target.relock(lock.body(owed, released=True)):
+            return "\nThe lock had been broken by another publish; it was left alone."
+    except TargetError as exc:
+        return f"\nCould not record what is owed in the lock ({exc}); run publish --verify next."
+    return f"\n{_KEPT_BEFORE_MANIFEST}"
 
 
 def _finish(target: Target, run: _Run) -> str:
@@ -205,11 +230,8 @@ def _finish(target: Target, run: _Run) -> str:
     if not owed.invalidate:
         return _release(target).strip()
     paths = plural(len(owed.invalidate), "path")
-    body = lock_body(
-        run.lock.since, owed, released=True, publishing=run.local.id, tool=_tool(run.options)
-    )
     try:
-        kept = target.relock(body)
+        kept = target.relock(run.lock.body(owed, released=True))
     except TargetError as exc:
         return f"the {paths} could not be kept owed ({exc}): invalidate them by hand" + (
             _release(target)
@@ -262,6 +284,7 @@ class _Run:
     record_left: bool = False  # the lock stays behind as a released record of owed work
     receipts: list[InvalidationReceipt] = field(default_factory=list)
     deleted: int = 0
+    sent: set[str] = field(default_factory=set)  # paths of every upload begun
 
     def execute(self, workers: int) -> None:
         owed = Pending(self.plan.manifest_id, self.plan.cdn_paths, self.plan.deletes)
@@ -305,6 +328,7 @@ class _Run:
 
     def _upload_batch(self, title: str, batch: tuple[Upload, ...], workers: int) -> None:
         self.progress.step(title, len(batch))
+        self.sent.update(upload.path for upload in batch)
         with ThreadPoolExecutor(max_workers=min(workers, len(batch))) as pool:
             futures = {pool.submit(self._put_file, upload): upload for upload in batch}
             counted: set[Future[int]] = set()
@@ -356,14 +380,7 @@ class _Run:
 
     def _record(self, owed: Pending, *, released: bool) -> None:
         """Write the owed work into our lock (one conditional write)."""
-        body = lock_body(
-            self.lock.since,
-            owed,
-            released=released,
-            publishing=self.local.id,
-            tool=_tool(self.options),
-        )
-        if not self.target.relock(body):
+        if not self.target.relock(self.lock.body(owed, released=released)):
             raise PublishError(
                 f"The lock on {self.target.name} was broken by another publish (--force) while "
                 f"this one ran; it stopped before its manifest. Run `{self.options.again}` again."
@@ -410,6 +427,12 @@ class _Run:
 _BEFORE_MANIFEST = (
     "The site is consistent: files went up in dependency order, nothing was deleted, and the "
     "remote manifest still describes the previous publish."
+)
+_KEPT_BEFORE_MANIFEST = (
+    "The files already sent, and any work a previous publish left, are recorded in the lock "
+    f"({LOCK_PATH}), which was left released: the next publish, whatever it publishes, takes "
+    "it over without --force and sends those files again (or deletes them) as its bundle has "
+    "them."
 )
 _ONLINE = "All new files and the manifest are online; no invalidation or delete was owed."
 _RECORDED = (

@@ -42,6 +42,7 @@ Examples:
   sitegen publish --no-build --json > publish-report.json   # also on failure
   sitegen publish --verify                   # ignore the remote manifest, list the bucket
   sitegen publish --max-deletes 200          # allow a big clean-up
+  sitegen publish --put-back 2026-09-13-quake   # after a rollback: put back a right alert
 \b
 Re-running publish after any failure finishes the job: it only sends what is missing.
 Credentials: AWS from the usual chain (env, profile, role; AWS_ENDPOINT_URL is honoured),
@@ -94,6 +95,14 @@ With --json, stdout holds one JSON object whatever happens: "ok": true with the 
     help="Lift --max-deletes, the empty-bundle, --now and after-rollback refusals; break a "
     "stale lock.",
 )
+@click.option(
+    "--put-back",
+    "put_back",
+    multiple=True,
+    metavar="ALERT",
+    help="After a rollback: publish this alert (its id, e.g. 2026-09-13-quake) even as the "
+    "rollback removed it, for an alert that was right; repeatable. Lifts nothing else.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result (or plan) as JSON.")
 @click.option("--no-build", is_flag=True, help="Publish public/ as it is, without building.")
 @click.option(
@@ -118,6 +127,7 @@ def publish_command(
     dry_run: bool,
     max_deletes: int | None,
     force: bool,
+    put_back: tuple[str, ...],
     as_json: bool,
     no_build: bool,
     verify: bool,
@@ -165,7 +175,11 @@ def publish_command(
     for note in moved:
         click.echo(f"note: {note}", err=True)
     options = PublishOptions(
-        Limits(settings.max_deletes, force), dry_run, verify, settings.lock_timeout_s
+        Limits(settings.max_deletes, force, put_back=frozenset(put_back)),
+        dry_run,
+        verify,
+        settings.lock_timeout_s,
+        zone=config.zone,
     )
     progress = make_progress(quiet=quiet or as_json)
     with sigterm_interrupts():

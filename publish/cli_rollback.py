@@ -122,7 +122,10 @@ def rollback_command(
     echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     invalidators = open_invalidators(settings, config.base_url, wait=False, echo=echo)
     options = PublishOptions(
-        Limits(settings.max_deletes, force), dry_run, lock_timeout_s=settings.lock_timeout_s
+        Limits(settings.max_deletes, force),
+        dry_run,
+        lock_timeout_s=settings.lock_timeout_s,
+        zone=config.zone,
     )
     progress = make_progress(quiet=quiet or as_json)
     kept, outcome = rollback(store, to, invalidators, options, progress=progress)

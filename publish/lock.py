@@ -46,12 +46,21 @@ def _holding(holder: Holder | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Acquired:
-    """The lock is ours. ``inherited``: work a stopped publish left in its lock."""
+    """The lock is ours. ``inherited``: work a stopped publish left in its lock. ``since``,
+    ``publishing`` and ``tool`` are what its body says, kept for every rewrite of it."""
 
     note: str
     inherited: Pending | None
     since: datetime
     broken_publishing: str | None = None  # manifest id a stale holder was publishing
+    publishing: str | None = None
+    tool: str = "sitegen publish"
+
+    def body(self, owed: Pending, *, released: bool) -> bytes:
+        """Our lock's body recording ``owed`` (``released``: left for the next publish)."""
+        return lock_body(
+            self.since, owed, released=released, publishing=self.publishing, tool=self.tool
+        )
 
 
 def lock_body(
@@ -141,7 +150,7 @@ def acquire(
     body = lock_body(now, publishing=publishing, tool=tool)
     held = target.lock(body)
     if held is None:
-        return Acquired("", None, now)
+        return Acquired("", None, now, publishing=publishing, tool=tool)
     owed, released = parse_owed(held.body)
     holder = parse_holder(held.body)
     age = _age(holder, held, now)
@@ -158,13 +167,12 @@ def acquire(
         )
     work = " and finishes the work it left" if owed else ""
     if released:
-        return Acquired(
-            "a previous publish stopped with work left; this one takes it over", owed, now
-        )
+        took = "a previous publish stopped with work left; this one takes it over"
+        return Acquired(took, owed, now, publishing=publishing, tool=tool)
     who = holder.who if holder else "an unreadable holder"
     since = format_age(age) if age else "an unknown time"
     note = f"broke a stale lock held by {who} for {since}{work}"
-    return Acquired(note, owed, now, publishing_id(held.body))
+    return Acquired(note, owed, now, publishing_id(held.body), publishing, tool)
 
 
 def _age(holder: Holder | None, held: StoredObject, now: datetime) -> timedelta | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from publish.cdn.base import Invalidator
@@ -28,11 +29,15 @@ _SHOWN = 20  # per list in the human text; --json has everything
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Safety limits checked before any write; ``force`` lifts them. ``over_rollback``: a
-    rollback may replace what an earlier rollback put online (a publish needs ``force``)."""
+    rollback may replace what an earlier rollback put online (a publish needs ``force``, or
+    ``put_back`` naming the alerts)."""
 
     max_deletes: int = 50
     force: bool = False
     over_rollback: bool = False
+    # alerts a publish after a rollback may put back as it removed them (--put-back): one
+    # that was right, removed with the wrong one; unlike --force, nothing else is lifted
+    put_back: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,7 @@ class Plan:
     owed_invalidations: tuple[str, ...] = ()  # of ``invalidations``: owed by a stopped publish
     # per CDN (in ``cdns`` order), what it is sent for ``invalidations`` (Invalidator.to_send)
     sent: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    put_back: tuple[str, ...] = ()  # alerts put back as a rollback removed them (--put-back)
 
     @property
     def uploads(self) -> tuple[Upload, ...]:
@@ -127,6 +133,7 @@ class Plan:
             "unchanged": self.unchanged,
             "refusals": list(self.refusals),
             "forced": list(self.forced),
+            "put_back": list(self.put_back),
             "foreign": {
                 "replaced": list(self.replaces_foreign),
                 "kept": list(self.foreign_kept),
@@ -140,22 +147,27 @@ class Plan:
 
 
 def make_plan(
-    local: Bundle, remote: RemoteState, limits: Limits, cdns: Sequence[Invalidator] = ()
+    local: Bundle,
+    remote: RemoteState,
+    limits: Limits,
+    cdns: Sequence[Invalidator] = (),
+    *,
+    zone: tzinfo | None = None,
 ) -> Plan:
     """Compare sha256 AND size AND Content-Type AND Cache-Control of every file; derive the
     rest. Objects sitegen did not publish (``remote.foreign``) are never deleted. Each CDN
-    says what it would be sent (``to_send``: no request)."""
+    says what it would be sent (``to_send``: no request). ``zone``: the site's timezone, for
+    the times in refusals (None: this machine's)."""
     foreign = set(remote.foreign)
-    uploads = [
-        u for path, e in local.files.items() if (u := _upload(path, e, remote.files, foreign))
-    ]
     pending = remote.pending
-    gone = set(remote.files) | set(pending.delete if pending else ())
+    online = _unsure(remote.files, pending.unsure if pending else ())
+    uploads = [u for path, e in local.files.items() if (u := _upload(path, e, online, foreign))]
+    gone = set(online) | set(pending.delete if pending else ())
     deletes = tuple(sorted(gone - set(local.files)))
     paths = set(pending.invalidate if pending else ())
     paths.update(p for u in uploads if u.reason != "new" for p in _invalidation(u.path, u.entry))
     for path in deletes:  # pending deletes' paths are already in pending.invalidate
-        if (old := remote.files.get(path)) is not None:
+        if (old := online.get(path)) is not None:
             paths.update(_invalidation(path, old))
     groups: list[list[Upload]] = [[] for _ in GROUP_TITLES]
     for upload in uploads:
@@ -163,8 +175,12 @@ def make_plan(
     replaced = tuple(sorted(foreign.intersection(local.files)))
     refused = _refusals(local.files, deletes, remote, limits, replaced)
     back = _puts_back(uploads, deletes, remote.undone) if remote.rolled_back else []
-    if remote.rolled_back and back and not limits.over_rollback:
-        refused += (_undoes_rollback(remote.rolled_back, back, remote.undone is None),)
+    if remote.rolled_back and limits.over_rollback:
+        back = []
+    blocked = _not_named(back, limits.put_back)
+    if remote.rolled_back and blocked:
+        at = _instant_text(remote.rolled_back, zone)
+        refused += (_undoes_rollback(at, blocked, set(deletes), remote.undone is None),)
     invalidations = tuple(sorted(paths))
     return Plan(
         target=remote.target,
@@ -185,7 +201,23 @@ def make_plan(
         other_sites=remote.other_sites,
         owed_invalidations=tuple(sorted(pending.invalidate)) if pending else (),
         sent=tuple((cdn.name, cdn.to_send(invalidations)) for cdn in cdns),
+        put_back=() if blocked else tuple(alert_ids(back)),
     )
+
+
+def _unsure(files: Mapping[str, Entry], unsure: Sequence[str]) -> Mapping[str, Entry]:
+    """The remote entries, with the paths a stopped publish sent before its manifest as of
+    unknown bytes (sha256 ""): re-sent when the bundle has them, else deleted; invalidated
+    either way, as a CDN may hold what that publish sent."""
+    if not unsure:
+        return files
+    known = dict(files)
+    for path in unsure:
+        old = known.get(path)
+        known[path] = Entry(
+            "", -1, old.content_type if old else "", old.cache_control if old else ""
+        )
+    return known
 
 
 def _upload(
@@ -265,28 +297,75 @@ def _puts_back(
     return back + [path for path in deletes if undone.get(path) == ""]
 
 
-def _undoes_rollback(at: str, back: Sequence[str], unknown: bool) -> str:
-    alerts = alert_ids(back)
-    what = (
-        f"alert{'s' if len(alerts) > 1 else ''} {', '.join(alerts)}"
-        if alerts
-        else f"{len(back)} file{'s' if len(back) > 1 else ''} ({', '.join(back[:3])})"
-    )
-    them = "them" if len(alerts or back) > 1 else "it"
+def _not_named(back: Sequence[str], named: frozenset[str]) -> list[str]:
+    """What of ``back`` --put-back does not let through: the files of the alerts it does not
+    name. Pages of no alert (home page, feeds) follow the alerts; alone, they are all kept."""
+    alerts = [path for path in back if alert_of(path) is not None]
+    if not alerts:
+        return list(back)
+    return [path for path in alerts if alert_of(path) not in named]
+
+
+def _undoes_rollback(at: str, back: Sequence[str], deleted: set[str], unknown: bool) -> str:
+    rolled = f"the site online was rolled back (sitegen rollback at {at}), and this publish"
     if unknown:  # no record of what the rollback replaced: any change may bring it back
         return (
-            f"the site online was rolled back (sitegen rollback, {at}), and this publish would "
-            "change it again: if content/ still holds what was rolled back, it would come back. "
-            "Fix the alerts in content/alerts/ first (the rollback's output named them); when "
-            "`sitegen publish --dry-run` shows only your fix, publish with --force."
+            f"{rolled} would change it again: if content/ still holds what was rolled back, it "
+            "would come back. Fix the alerts in content/alerts/ first (the rollback's output "
+            "named them); when `sitegen publish --dry-run` shows only your fix, publish with "
+            f"--force.{_put_back_how(alert_ids(back))}"
+        )
+    put = alert_ids(path for path in back if path not in deleted)
+    gone = alert_ids(path for path in back if path in deleted)
+    does = []
+    if put:
+        them = "them" if len(put) > 1 else "it"
+        does.append(f"put back {_alerts(put)} exactly as the rollback removed {them}")
+    if gone:
+        does.append(f"take {_alerts(gone)} offline again, which the rollback restored")
+    if not does:
+        shown = ", ".join(back[:3]) + (", …" if len(back) > 3 else "")
+        does.append(
+            f"put back {plural(len(back), 'file')} ({shown}) exactly as the rollback removed "
+            + ("them" if len(back) > 1 else "it")
         )
     return (
-        f"the site online was rolled back (sitegen rollback, {at}), and this publish would put "
-        f"back {what} exactly as the rollback removed {them}: "
-        f"content/ still holds what was rolled back. Fix or remove {them} in content/alerts/ "
-        f"and publish again (a fixed alert is published as usual); to put {them} back on "
-        "purpose, publish with --force."
+        f"{rolled} would {' and '.join(does)}: content/ still holds what was rolled back. Fix "
+        "or remove the wrong alerts in content/alerts/ and publish again (a fixed alert is "
+        f"published as usual).{_put_back_how(sorted({*put, *gone}))} --force would put back "
+        "everything and lift every other limit too."
     )
+
+
+def _alerts(ids: Sequence[str]) -> str:
+    return f"alert{'s' if len(ids) > 1 else ''} {', '.join(ids)}"
+
+
+def _put_back_how(alerts: Sequence[str]) -> str:
+    """How to let through just the alerts that were right, with the exact command."""
+    if not alerts:
+        return ""
+    example = f"sitegen publish --put-back {alerts[-1]}"
+    others = f" (one --put-back per alert: {', '.join(alerts)})" if len(alerts) > 1 else ""
+    return (
+        " To let through just an alert whose change was right (the rollback undid it with "
+        f"the wrong one), name it: `{example}`{others}; the others stay refused."
+    )
+
+
+def local_time(at: datetime, zone: tzinfo | None) -> str:
+    """An instant as officials read it in every command's output: in ``zone`` (the site's
+    timezone; None: this machine's), to the second, with the zone's abbreviation."""
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _instant_text(iso: str, zone: tzinfo | None) -> str:
+    """`local_time` of an ISO instant read from the target; as written when it is not one."""
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return local_time(at, zone) if at.tzinfo is not None else iso
 
 
 def group_of(path: str) -> int:
@@ -361,6 +440,8 @@ def _describe(plan: Plan) -> Iterable[str]:
         yield f"  REFUSED: {refusal}"
     for forced in plan.forced:
         yield f"  FORCED (--force): {forced}"
+    if plan.put_back:
+        yield f"  put back as before the rollback (--put-back): {', '.join(plan.put_back)}"
 
 
 def _shown(lines: list[str]) -> Iterable[str]:

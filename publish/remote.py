@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -24,6 +24,7 @@ from publish.manifest import (
     Entry,
     FutureFormatError,
     ManifestError,
+    manifest_id,
     parse_manifest,
 )
 from publish.targets.base import Target, TargetError
@@ -40,18 +41,24 @@ ROLLED_BACK_PATH = ".sitegen/rolled-back.json"
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """Work a stopped publish still owes: CDN paths to invalidate, objects to delete."""
+    """Work a stopped publish still owes: CDN paths to invalidate, objects to delete, and
+    ``unsure``: paths it sent before stopping ahead of its manifest, whose bytes online the
+    live manifest no longer describes (the next publish re-sends or deletes each)."""
 
     manifest_id: str
     invalidate: tuple[str, ...]
     delete: tuple[str, ...]
+    unsure: tuple[str, ...] = ()
 
     def to_doc(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "manifest_id": self.manifest_id,
             "invalidate": sorted(self.invalidate),
             "delete": sorted(self.delete),
         }
+        if self.unsure:  # only in a lock: never after a manifest, which confirms them
+            doc["unsure"] = sorted(self.unsure)
+        return doc
 
     @classmethod
     def from_doc(cls, doc: object) -> Pending:
@@ -63,6 +70,7 @@ class Pending:
                 str(doc["manifest_id"]),
                 tuple(str(p) for p in doc["invalidate"]),
                 tuple(str(p) for p in doc["delete"]),
+                tuple(str(p) for p in doc.get("unsure", ())),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"owed work is malformed ({exc})") from exc
@@ -87,6 +95,7 @@ class Pending:
             self.manifest_id,
             tuple(sorted({*self.invalidate, *other.invalidate})),
             tuple(sorted({*self.delete, *other.delete})),
+            tuple(sorted({*self.unsure, *other.unsure})),
         )
 
 
@@ -119,6 +128,9 @@ class RemoteState:
     # prefixes ("emergency/") below the target holding another sitegen site (its own
     # manifest): a listing counts their objects among the foreign, never deleted
     other_sites: tuple[str, ...] = ()
+    # what is wrong with the published state, said in every publish's output (not only in
+    # the plan, which a publish does not print): a damaged manifest, replaced by a listing
+    warning: str = ""
 
 
 def read_remote(
@@ -155,11 +167,25 @@ def _from_manifest(target: Target, before: int, known: Mapping[str, Entry] | Non
             "(this downgrades the remote manifest)."
         ) from exc
     except ManifestError as exc:
-        return _from_listing(
+        listed = _from_listing(
             target,
             before,
             f"remote manifest is corrupt ({exc}): listed every object instead",
             first=False,
+        )
+        # a damaged body keeps its metadata: a rollback's mark still refuses what undoes it
+        # (its record names the intact manifest, so every change is refused until --force)
+        rolled_back = stored.meta.extra.get(ROLLED_BACK_META)
+        return replace(
+            listed,
+            rolled_back=rolled_back,
+            undone=_undone(target, manifest_id(stored.body)) if rolled_back else None,
+            warning=(
+                f"the manifest of what is published ({target.name}/{MANIFEST_PATH}) was "
+                f"damaged ({exc}): this publish listed every object instead, took what the "
+                "listing found as what is published (the deletes within --max-deletes), and "
+                "wrote a good manifest"
+            ),
         )
     note = f"remote manifest {manifest.id[:12]} ({len(manifest.files)} files)"
     return RemoteState(

@@ -20,7 +20,7 @@ from publish.apply import PublishOptions, peek_owed, publish
 from publish.cdn.base import Invalidator
 from publish.history import History, Kept, open_history, read_kept
 from publish.manifest import Entry
-from publish.plan import Plan, alert_ids, alert_of, make_plan
+from publish.plan import Plan, alert_ids, alert_of, local_time, make_plan
 from publish.remote import RemoteState, read_remote
 from publish.report import Outcome, Progress
 from publish.targets.base import Target, TargetError
@@ -158,7 +158,9 @@ def rollback(
             "back to. Nothing was changed."
         )
     history = open_history(target)
-    owed = peek_owed(target) is not None
+    # owed after the live manifest; files a stopped run sent ahead of its own (unsure) leave
+    # the live state, and so --previous, as they were
+    owed = (left := peek_owed(target)) is not None and bool(left.invalidate or left.delete)
     try:
         chosen = choose(kept, remote.manifest_id, to, history.why_missing, owed=owed)
     except PublishError as exc:
@@ -173,7 +175,7 @@ def rollback(
         rollback=True,
     )
     state = RestoredState(chosen, history, rollback_reference(chosen.id, now))
-    plan = make_plan(state, remote, options.limits, invalidators)
+    plan = make_plan(state, remote, options.limits, invalidators, zone=options.zone)
     missing = [u.path for u in plan.uploads if state.fetch(u.path) is None]
     if missing:
         raise PublishError(_cannot_restore(chosen, missing, state.history))
@@ -266,8 +268,7 @@ def _older(kept: Sequence[Kept], i: int) -> Kept | None:
 
 def describe_state(kept: Kept, zone: tzinfo | None) -> str:
     """Id, when it went live in ``zone`` (None: this machine's), file count."""
-    at = kept.published_at
-    when = at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if at else "unknown"
+    when = local_time(kept.published_at, zone) if kept.published_at else "unknown"
     return f"{kept.id[:12]}  {when:<23}  {len(kept.manifest.files):>6} files"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from publish.cdn.base import InvalidationReceipt
 from publish.cli_rollback import rollback_command
 from publish.history import KEPT_PREFIX, OBJECTS_PREFIX
 from publish.local import read_local
+from publish.lock import acquire
 from publish.plan import Limits
+from publish.remote import Pending
 from publish.rollback import list_states, rollback
 from publish.targets.base import Target
 from publish.targets.folder import FolderTarget
@@ -406,9 +409,10 @@ def test_after_a_rollback_a_fixed_alert_publishes_and_only_the_rolled_back_bytes
     rollback(new_target(), None)
     with pytest.raises(RefusedError) as refused:
         run(site, new_target(), v2_files())
-    assert "put back alerts a1, a2, a3 exactly as the rollback removed them" in str(
-        refused.value.message
-    )
+    assert (
+        "put back alerts a1, a3 exactly as the rollback removed them and take alert a2 "
+        "offline again, which the rollback restored"
+    ) in str(refused.value.message)
     fixed = site_files()
     fixed["alerts/a1/index.html"] = b"<h1>alert 1, the right area</h1>"
     assert run(site, new_target(), fixed) == json.dumps(snapshot(), sort_keys=True)
@@ -482,3 +486,194 @@ def test_a_damaged_kept_state_is_reported_not_silently_left_out(site: Site) -> N
     assert refused.returncode == 1
     assert "matches no kept state" in refused.stderr
     assert "1 kept state is damaged and cannot be restored" in refused.stderr
+
+
+class FailingCdn(Recorder):
+    def invalidate(self, paths: Sequence[str], *, reference: str) -> InvalidationReceipt:
+        raise PublishError("fake:cdn is down")
+
+
+def test_a_rollback_stopped_after_its_manifest_leaves_a_lock_naming_the_rollback(
+    site: Site, tmp_path: Path
+) -> None:
+    """The lock taken by a rollback names it (tool) and what it publishes; the lock object
+    carries both, so the rewrite that records the owed work keeps them too."""
+    root = tmp_path / "_published"
+    run(site, FolderTarget(root))
+    run(site, FolderTarget(root), v2_files())
+    with pytest.raises(PublishError, match="fake:cdn is down"):
+        rollback(FolderTarget(root), None, [FailingCdn()])
+    left = json.loads((root / ".sitegen" / "lock").read_bytes())
+    assert left["tool"] == "sitegen rollback" and left["released"] is True
+    now = datetime.now(UTC)
+    lock = acquire(
+        FolderTarget(tmp_path / "new"),
+        now=now,
+        timeout_s=900,
+        force=False,
+        publishing="abc",
+        tool="sitegen rollback",
+    )
+    doc = json.loads(lock.body(Pending("abc", ("/x",), ()), released=True))
+    assert (doc["tool"], doc["publishing"], doc["released"]) == ("sitegen rollback", "abc", True)
+    assert doc["since"] == now.isoformat(timespec="seconds")
+
+
+class KilledAtDelete(FolderTarget):
+    """The process dies as the rollback starts its deletes (after its manifest): nothing after
+    that runs, the lock included, which stays behind as a killed holder's."""
+
+    def delete(self, paths: Sequence[str]) -> None:
+        raise Killed
+
+    def unlock(self) -> bool:
+        return True  # a dead process releases nothing
+
+
+class Killed(BaseException):
+    pass
+
+
+def test_a_rollback_killed_before_its_deletes_leaves_them_to_the_next_publish(
+    site: Site, tmp_path: Path
+) -> None:
+    """The deletes a killed rollback owed (the alert it takes offline) ride in its manifest's
+    metadata; the next publish breaking its lock must find them, as after a killed publish.
+    The lock named the rollback's CDN reference instead of its manifest, so they were lost: the
+    manifest no longer lists a3, and a3's pages stayed online for good."""
+    root = tmp_path / "_published"
+    v1 = run(site, FolderTarget(root))
+    run(site, FolderTarget(root), v2_files())
+    with pytest.raises(Killed):
+        rollback(KilledAtDelete(root), None)
+    assert (root / "alerts/a3/index.html").exists() and (root / ".sitegen/lock").exists()
+    later = datetime.now(UTC) + timedelta(hours=1)
+    public = site.write()  # content/ as v1, what is live now
+    done = publish(
+        read_local(public),
+        FolderTarget(root),
+        options=PublishOptions(Limits(force=True)),
+        now=later,
+    )
+    assert done.plan.deletes == ("alerts/a3/cap.xml", "alerts/a3/index.html")
+    assert json.dumps(snapshot_folder(root), sort_keys=True) == v1
+
+
+def test_the_refusal_after_a_rollback_gives_its_time_in_the_site_timezone(site: Site) -> None:
+    """As `rollback --list` does: an official in Seoul reads 19:00 KST, not 10:00+00:00."""
+    site.toml.write_text(
+        site.toml.read_text().replace("[site]\n", '[site]\ntimezone = "Asia/Seoul"\n', 1)
+    )
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())
+    site.run("publish", "--no-build", "-q")
+    site.run("rollback", "--previous", "-q")
+    listed = site.run("rollback", "--list").stdout.splitlines()[1].split()
+    live = f"{listed[1]} {listed[2]} KST"  # the rolled-back state's time, as --list gives it
+    refused = site.run("publish", "--no-build", ok=False)
+    assert refused.returncode == 4
+    message = " ".join(refused.stderr.split())
+    assert f"rolled back (sitegen rollback at {live})" in message, message
+    assert "+00:00" not in message
+
+
+def test_an_alert_that_was_right_is_put_back_by_name_without_force(site: Site) -> None:
+    """v2 changed a1 wrongly and added a3 rightly; the rollback removed both. The official
+    fixes a1 and wants a3 back as it was: the refusal names a3 and the command that puts it
+    back alone (--put-back a3), which lifts neither --max-deletes nor the refusal for an alert
+    not named, as --force would."""
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    v2 = v2_files()
+    site.write(v2)
+    site.run("publish", "--no-build", "-q")
+    site.run("rollback", "--previous", "-q")
+    fixed = {**v2, "alerts/a1/index.html": b"<h1>alert 1, the right area</h1>"}
+    site.write(fixed)
+    refused = site.run("publish", "--no-build", ok=False)
+    message = " ".join(refused.stderr.split())
+    assert refused.returncode == 4
+    assert "put back alert a3 exactly as the rollback removed it" in message, message
+    assert "take alert a2 offline again, which the rollback restored" in message, message
+    assert "sitegen publish --put-back a3" in message, message
+    site.write(v2)  # a1 still wrong: naming a3 (and a2) does not let a1 through
+    still = site.run("publish", "--no-build", "--put-back", "a3", "--put-back", "a2", ok=False)
+    assert still.returncode == 4 and "put back alert a1 exactly" in still.stderr
+    site.write(fixed)
+    limited = site.run(
+        "publish",
+        "--no-build",
+        "--put-back",
+        "a3",
+        "--put-back",
+        "a2",
+        "--max-deletes",
+        "1",
+        ok=False,
+    )
+    assert limited.returncode == 4 and "more than --max-deletes 1" in limited.stderr
+    done = site.run_json("publish", "--no-build", "--put-back", "a3", "--put-back", "a2")
+    assert done["plan"]["put_back"] == ["a2", "a3"] and done["plan"]["refusals"] == []
+    assert "--put-back let through alerts a2, a3" in " ".join(done["notes"])
+    published = (site.root / "_published/.sitegen/manifest.json").read_bytes()
+    assert hashlib.sha256(published).hexdigest() == read_local(site.public).id
+
+
+def test_a_damaged_manifest_after_a_rollback_still_refuses_to_undo_it(
+    site: Site, tmp_path: Path
+) -> None:
+    """The rollback's mark is in its manifest's metadata, which a damaged body keeps: the
+    publish that lists the objects instead must still refuse to put the wrong alert back."""
+    root = tmp_path / "_published"
+    v1 = run(site, FolderTarget(root))
+    run(site, FolderTarget(root), v2_files())
+    rollback(FolderTarget(root), None)
+    (root / ".sitegen" / "manifest.json").write_bytes(b"\x00 damaged")
+    with pytest.raises(RefusedError, match="if content/ still holds what was rolled back"):
+        run(site, FolderTarget(root), v2_files())
+    assert json.dumps(snapshot_folder(root), sort_keys=True) != v1  # the manifest: damaged
+    assert (root / "alerts/a2/index.html").exists() and not (root / "alerts/a3").exists()
+
+
+def test_a_rollback_stopped_half_way_on_s3_is_finished_by_the_next_publish(
+    site: Site, bucket: str, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3 fails the rollback's last PUT (the home page): v1's pages, a2 and the feed are back
+    online, the manifest still says v2. The official fixes a1 and publishes: every file the
+    stopped run put up must end as the bundle has it, not as the stale manifest says it is
+    (the feed listed a2 beside a3; a2, which v2 had removed, stayed online)."""
+    from faults import FAST_RETRY, FaultProxy, fail_first
+
+    run(site, S3Target(bucket, "site"))
+    run(site, S3Target(bucket, "site"), v2_files())
+    host, _, port = aws.removeprefix("http://").partition(":")
+    with FaultProxy(host, int(port), fail_first(20, "PUT", "/site/index.html")) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        with pytest.raises(PublishError, match="stopped") as stopped:
+            rollback(S3Target(bucket, "site", retry=FAST_RETRY, botocore_attempts=1), None)
+    assert "The files already sent" in stopped.value.message
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    fixed = {**v2_files(), "alerts/a1/index.html": b"<h1>alert 1, the right area</h1>"}
+    public = site.write(fixed)
+    publish(read_local(public), S3Target(bucket, "site"))
+    assert snapshot_s3(bucket) == expected(public)
+
+
+def test_owed_work_taken_over_survives_a_publish_refused_before_its_manifest(
+    site: Site, tmp_path: Path
+) -> None:
+    """A publish took over the invalidations a stopped one owed, then was refused (here by
+    --max-deletes): it released the lock and they were lost, the CDN serving the old pages."""
+    root = tmp_path / "_published"
+    run(site, FolderTarget(root))
+    public = site.write(v2_files())
+    with pytest.raises(PublishError, match="fake:cdn is down"):
+        publish(read_local(public), FolderTarget(root), [FailingCdn()])
+    owed = json.loads((root / ".sitegen" / "lock").read_bytes())["owed"]["invalidate"]
+    public = site.write(site_files(1))  # deletes a1 and a3: more than --max-deletes 1
+    with pytest.raises(RefusedError, match="max-deletes"):
+        publish(read_local(public), FolderTarget(root), options=PublishOptions(Limits(1)))
+    cdn = Recorder()
+    publish(read_local(site.write(v2_files())), FolderTarget(root), [cdn])
+    assert set(owed) <= set(cdn.calls[0][0])

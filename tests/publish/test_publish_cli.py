@@ -250,3 +250,29 @@ def test_a_folder_target_in_site_toml_that_cannot_be_used_is_named_at_its_line(
     assert [(p["path"], p["line"]) for p in document["problems"]] == [("site.toml", 8)]
     flag = CliRunner().invoke(cli, [*command, "--target", "folder:templates"])
     assert "Error: publish target folder:templates: " in flag.stderr  # the flag's, as typed
+
+
+def test_a_corrupt_published_manifest_is_said_on_every_publish_not_only_in_dry_run(
+    site: Path,
+) -> None:
+    """The manifest of what is online no longer parses: publish lists every object instead
+    (the objects are the truth), deletes only what the listing shows the bundle no longer has
+    (within --max-deletes) and writes a good manifest. It said so only in the plan, which a
+    publish does not print: the official was never told."""
+    published(site)
+    manifest = site / "out" / ".sitegen" / "manifest.json"
+    manifest.write_bytes(b"\x00\xff not json")
+    write_bundle(site / "public", site_files(1))  # two alerts fewer: 4 deletes
+    limited = publish(site, "--no-build", "--max-deletes", "3")
+    assert limited.exit_code == 4 and "more than --max-deletes 3" in limited.stderr
+    assert manifest.read_bytes() == b"\x00\xff not json"  # refused: nothing changed
+    result = publish(site, "--no-build")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert (
+        f"the manifest of what is published ({FolderTarget(site / 'out').name}/.sitegen/"
+        "manifest.json) was damaged (not valid UTF-8 JSON"
+    ) in said, said
+    assert "listed every object instead" in said and "wrote a good manifest" in said
+    assert manifest.read_bytes() == (site / "public" / ".sitegen" / "manifest.json").read_bytes()
+    assert "damaged" not in publish(site, "--no-build").stdout  # repaired: said once
