@@ -26,6 +26,7 @@ from sitegen.config import SiteConfig
 from sitegen.content import ID_RE, MAX_TITLE, area_slug
 from sitegen.errors import ContentError, Problem
 from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Status, Urgency
+from sitegen.scaffold import WINDOWS_RESERVED, latin_letters, letters_lost
 
 MAX_INPUT_BYTES = 5_000_000
 _BLOCK_MARKER = re.compile(r"^(\d*)([#>*+=-]|(?<=\d)[.)])")
@@ -210,13 +211,20 @@ def _not_cap(tag: str) -> str:
 
 
 def alert_id_for(identifier: str, config: SiteConfig) -> str:
-    """The alert id for a CAP identifier: ours map back exactly, others become a safe slug."""
+    """The alert id for a CAP identifier: ours map back exactly, others become a slug safe
+    as a URL and a file name on every system. ASCII identifiers keep the slug they always
+    had (updates of alerts imported before must find them); accented letters lose only their
+    accent (`ñandú` → `nandu`, as `sitegen new` names files)."""
     own = sender_domain(config) + "-"
-    if identifier.startswith(own) and ID_RE.match(identifier[len(own) :]):
-        return identifier[len(own) :]
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", identifier).strip("-_") or "alert"
-    if len(slug) > 100:  # keep ids short and still unique: a digest of the full identifier
+    slug = identifier[len(own) :]
+    if not (identifier.startswith(own) and ID_RE.match(slug)):
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", latin_letters(identifier)).strip("-_") or "alert"
+    # A digest of the full identifier keeps ids apart that the slug would merge: letters with
+    # no ASCII form (`경보-1`, `경고-1`), or what is cut to keep ids short.
+    if len(slug) > 100 or letters_lost(identifier):
         slug = slug[:89].rstrip("-_") + "-" + hashlib.sha256(identifier.encode()).hexdigest()[:10]
+    if slug.upper() in WINDOWS_RESERVED:  # CON.md cannot be created on Windows
+        slug += "-alert"
     return slug
 
 
@@ -294,13 +302,13 @@ def import_all(inputs: list[tuple[str, bytes]], config: SiteConfig) -> ImportRes
     """Several messages (origin, bytes) → their files, each file name made once: two
     identifiers that differ only where a file name cannot (`a/b`, `a:b`) are refused, as the
     second would replace the first; the same message given twice is imported once."""
-    files: dict[str, tuple[str, ImportedFile]] = {}  # name → (origin, file)
+    files: dict[str, tuple[str, ImportedFile]] = {}  # name, lower-cased → (origin, file)
     problems: list[Problem] = []
     for origin, data in inputs:
         result = import_cap(data, origin, config)
         problems.extend(result.problems)
-        for file in result.files:
-            other, earlier = files.setdefault(file.name, (origin, file))
+        for file in result.files:  # `A.md` and `a.md` are one file on Windows and macOS
+            other, earlier = files.setdefault(file.name.lower(), (origin, file))
             if earlier == file and other != origin:
                 said = f"the same message as {other}; imported once"
                 problems.append(Problem(origin, 0, said, "warning"))

@@ -537,3 +537,53 @@ def test_problems_name_the_line_of_the_element_they_are_about(tmp_site: TmpSite)
     assert any(p.startswith("x.xml:4: warning: sender other@example.org") for p in problems)
     assert any(p.startswith("x.xml:9: <severity> 'Catastrophic'") for p in problems)
     assert any(p.startswith("x.xml:11: <expires> 'soon'") for p in problems), problems
+
+
+def run_import(site: TmpSite, tmp_path: Path, *datas: bytes, force: bool = False) -> Any:
+    """`sitegen import-cap [--force] FILES` through click, each message saved as m<n>.xml."""
+    from click.testing import CliRunner
+
+    from sitegen.cli import cli as sitegen_cli
+
+    names = []
+    for number, data in enumerate(datas, 1):
+        (tmp_path / f"m{number}.xml").write_bytes(data)
+        names.append(str(tmp_path / f"m{number}.xml"))
+    options = ["--site", str(site.root / "site.toml"), *(["--force"] if force else [])]
+    return CliRunner().invoke(sitegen_cli, ["import-cap", *options, *names])
+
+
+def written(site: TmpSite) -> list[str]:
+    return sorted(p.name for p in (site.root / "content/alerts").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("identifier", "name"),
+    [
+        ("ñandú-1", "nandu-1.md"),  # was "and-1.md": letters lost
+        ("Ñandú-1", "Nandu-1.md"),
+        ("CON", "CON-alert.md"),  # Windows cannot create CON.md, NUL.md, COM1.md...
+        ("nul", "nul-alert.md"),
+        ("LPT9", "LPT9-alert.md"),
+        ("test.invalid-com1", "com1-alert.md"),  # this site's own, when its id is a device name
+        ("경보-1", "1-60ca5688aa.md"),  # no Latin form: a digest keeps it apart from 경고-1
+        ("DE-NW-BN-SE030", "DE-NW-BN-SE030.md"),  # ASCII ids as before: URLs stay
+    ],
+)
+def test_file_names_are_safe_on_every_system_and_keep_letters(
+    import_site: TmpSite, tmp_path: Path, identifier: str, name: str
+) -> None:
+    data = minimal().replace(b"<identifier>x-1<", f"<identifier>{identifier}<".encode())
+    result = run_import(import_site, tmp_path, data)
+    assert result.exit_code == 0, result.output
+    assert written(import_site) == [name]
+    require_site(import_site.config, NOW)  # and `sitegen check` takes it
+
+
+def test_names_differing_only_in_case_are_one_file(import_site: TmpSite, tmp_path: Path) -> None:
+    """`ABC.md` and `abc.md` are one file on Windows and macOS: the second would replace it."""
+    upper, lower = (minimal().replace(b"x-1", i) for i in (b"ABC", b"abc"))
+    result = run_import(import_site, tmp_path, upper, lower)
+    assert result.exit_code == 1
+    assert "would be written to content/alerts/abc.md, as" in result.output, result.output
+    assert written(import_site) == []
