@@ -587,3 +587,32 @@ def test_names_differing_only_in_case_are_one_file(import_site: TmpSite, tmp_pat
     assert result.exit_code == 1
     assert "would be written to content/alerts/abc.md, as" in result.output, result.output
     assert written(import_site) == []
+
+
+def test_a_full_disk_leaves_no_file_written(import_site: TmpSite, tmp_path: Path) -> None:
+    """Written one by one, the first file stayed when the second did not fit (here: over a
+    file size limit, which fails a write as a full disk does)."""
+    import resource
+
+    small = minimal().replace(b"x-1", b"small")
+    large = minimal().replace(b"x-1", b"large")
+    large = large.replace(b"<area>", b"<description>" + b"Rain. " * 2000 + b"</description><area>")
+    for name, data in (("small.xml", small), ("large.xml", large)):
+        (tmp_path / name).write_bytes(data)
+
+    def limit_file_size() -> None:  # Python ignores SIGXFSZ: a write over it fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4000, 4000))
+
+    result = subprocess.run(
+        [sys.executable, "-B", "-c", "from sitegen.cli import main; main()", "import-cap"]
+        + [str(tmp_path / "small.xml"), str(tmp_path / "large.xml")],
+        cwd=import_site.root,
+        capture_output=True,
+        timeout=60,
+        preexec_fn=limit_file_size,
+    )
+    assert result.returncode == 1, result.stderr
+    assert written(import_site) == []  # was: small.md
+    assert list((import_site.root / "content").iterdir()) == [import_site.root / "content/alerts"]
+    assert b"content/alerts/large.md: cannot write it (File too large)" in result.stderr
+    assert b"Nothing was written." in result.stderr and b"Traceback" not in result.stderr
