@@ -642,7 +642,28 @@ def _alert_text(header: _Header, info: _Info, name: str) -> str:
         body=markdown_body(info.description, info.instruction, info.language, not header.own),
         headline=info.headline,
     )
-    return alert_file_text(alert)
+    text = alert_file_text(alert)
+    return text.replace("---\n", f"---\n{IMPORTED_FROM}{_one_word(header.identifier)}\n", 1)
+
+
+# The identifier a file was imported from, first in its front matter: the file name alone
+# cannot tell `a/b` from `a:b`, so `import-cap --force` reads it before replacing a file.
+IMPORTED_FROM = "# imported from the CAP message "
+_IMPORTED_RE = re.compile("^" + re.escape(IMPORTED_FROM) + r"(\S+)$", re.MULTILINE)
+
+
+def _one_word(identifier: str) -> str:
+    # CAP identifiers hold no spaces; one that does must not end or break the comment line.
+    return "".join(c if c.isprintable() and not c.isspace() else "?" for c in identifier)
+
+
+def other_message(file: ImportedFile, existing: str) -> str | None:
+    """The identifier of the CAP message the `existing` file text was imported from, when it
+    is not `file`'s; None when it is, or when the file does not say (written by hand)."""
+    found = _IMPORTED_RE.search(existing.split("\n---", 1)[0])
+    if found is None or found[1] == _one_word(file.identifier):
+        return None
+    return found[1]
 
 
 def markdown_body(description: str, instruction: str, language: str, wrapped: bool = True) -> str:

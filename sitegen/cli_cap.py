@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from sitegen.bundle import commit_staged, discard_staged, stage_file, staging_dir
-from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_all
+from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_all, other_message
 from sitegen.config import SiteConfig
 from sitegen.errors import (
     ContentError,
@@ -123,6 +123,7 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
             f"{', '.join(clashes)}: already {'exists' if len(clashes) == 1 else 'exist'}; "
             f"nothing was written. Use --force to replace {'it' if len(clashes) == 1 else 'them'}."
         )
+    _refuse_other_messages(files, paths, config)
     staging: Path | None = None
     try:
         staging = staging_dir(folder)
@@ -142,6 +143,31 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
             "same command with --force once it is fixed."
         ) from exc
     return paths
+
+
+def _refuse_other_messages(
+    files: list[ImportedFile], paths: list[Path], config: SiteConfig
+) -> None:
+    """--force replaces a file imported from the same message, never one from another message
+    whose identifier makes the same file name (`a/b`, `a:b`)."""
+    found = []
+    for file, path in zip(files, paths, strict=True):
+        try:
+            existing = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:  # missing (the usual case), or unreadable: then writing fails too
+            continue
+        if (other := other_message(file, existing)) is not None:
+            rel = path.relative_to(config.root)
+            found.append(
+                f"{rel}: holds the CAP message {other}, not {file.identifier}, whose file "
+                "name it would also be"
+            )
+    if found:
+        raise SitegenError(
+            "\n".join(found) + "\nNothing was written, --force or not. To keep both messages, "
+            "rename the file that is there (its alert id and web address change with it, so "
+            "fix the references to it); if the new message replaces it, delete it first."
+        )
 
 
 def _unstaged(filename: object, staging: Path | None, folder: Path) -> object:

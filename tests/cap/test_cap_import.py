@@ -616,3 +616,24 @@ def test_a_full_disk_leaves_no_file_written(import_site: TmpSite, tmp_path: Path
     assert list((import_site.root / "content").iterdir()) == [import_site.root / "content/alerts"]
     assert b"content/alerts/large.md: cannot write it (File too large)" in result.stderr
     assert b"Nothing was written." in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_force_never_replaces_a_file_from_another_message(
+    import_site: TmpSite, tmp_path: Path
+) -> None:
+    """`a/b` and later `a:b` both make a-b.md: --force replaced the first without a word."""
+    first = minimal().replace(b"x-1", b"a/b")
+    assert run_import(import_site, tmp_path, first).exit_code == 0
+    before = (import_site.root / "content/alerts/a-b.md").read_text(encoding="utf-8")
+    assert "# imported from the CAP message a/b\n" in before
+    other = minimal(severity="Minor").replace(b"x-1", b"a:b")
+    result = run_import(import_site, tmp_path, other, force=True)
+    assert result.exit_code == 1
+    assert (
+        "content/alerts/a-b.md: holds the CAP message a/b, not a:b, whose file name it would "
+        "also be\nNothing was written, --force or not." in result.output
+    ), result.output
+    assert (import_site.root / "content/alerts/a-b.md").read_text(encoding="utf-8") == before
+    corrected = minimal(severity="Extreme").replace(b"x-1", b"a/b")  # the same message again
+    assert run_import(import_site, tmp_path, corrected, force=True).exit_code == 0
+    assert "severity: Extreme" in (import_site.root / "content/alerts/a-b.md").read_text()
