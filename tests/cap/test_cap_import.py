@@ -637,3 +637,52 @@ def test_force_never_replaces_a_file_from_another_message(
     corrected = minimal(severity="Extreme").replace(b"x-1", b"a/b")  # the same message again
     assert run_import(import_site, tmp_path, corrected, force=True).exit_code == 0
     assert "severity: Extreme" in (import_site.root / "content/alerts/a-b.md").read_text()
+
+
+AREA_WITH = b"<area><areaDesc>Coast</areaDesc>\n{}\n</area>"
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (  # line 9: the <polygon>
+            AREA_WITH.replace(b"{}", b"<polygon>1,1 1,2 2,2 2,1</polygon>"),
+            "m1.xml:9: polygon of area 'Coast' is not closed: its last point '2,1' must be its "
+            "first, '1,1', written again (`sitegen check` would refuse content/alerts/x-1.md:",
+        ),
+        (  # line 9: the <geocode>, not its <area>
+            AREA_WITH.replace(
+                b"{}", b"<geocode><valueName>ISO</valueName>\n<value>KR 11</value></geocode>"
+            ),
+            "m1.xml:9: geocode ISO of area 'Coast' is 'KR 11': a geocode may only hold letters",
+        ),
+    ],
+)
+def test_what_check_would_refuse_is_said_at_import(
+    import_site: TmpSite, tmp_path: Path, change: bytes, said: str
+) -> None:
+    """They imported fine, and `sitegen check` then named the written file's line."""
+    data = minimal().replace(b"<area><areaDesc>Coast</areaDesc></area>", b"\n" + change)
+    result = run_import(import_site, tmp_path, data)
+    assert result.exit_code == 1
+    assert f"{tmp_path}/{said}" in result.output, result.output
+    assert written(import_site) == []
+
+
+def test_an_update_of_a_message_the_site_lacks_is_said_at_import(
+    import_site: TmpSite, tmp_path: Path
+) -> None:
+    update = minimal(msg_type="Update").replace(
+        b"</scope>", b"</scope>\n<references>a@b.c,x-0,2025-12-31T00:00:00-00:00</references>"
+    )
+    result = run_import(import_site, tmp_path, update)
+    assert result.exit_code == 1
+    assert f"{tmp_path}/m1.xml:5: references 'x-0', but there is no alert with that id" in (
+        result.output
+    ), result.output
+    assert written(import_site) == []
+    original = minimal().replace(b"x-1", b"x-0").replace(b"01T00", b"00T00")  # sent before
+    original = original.replace(b"2026-01-00", b"2025-12-31")
+    result = run_import(import_site, tmp_path, original, update)  # together: fine
+    assert result.exit_code == 0, result.output
+    assert written(import_site) == ["x-0.md", "x-1.md"]
