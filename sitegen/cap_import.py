@@ -10,11 +10,15 @@ cannot be used against the machine running the import.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - only the tree types; parsing is defusedxml's
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TypeVar
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from sitegen.source import KeyPath
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -25,7 +29,8 @@ from sitegen.cap import CAP_NS, TITLE_PARAMETER, sender_domain
 from sitegen.config import SiteConfig
 from sitegen.content import ID_RE, MAX_TITLE, area_slug
 from sitegen.errors import ContentError, Problem
-from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Status, Urgency
+from sitegen.model import Alert, Area, Category, Certainty, MsgType, Page, Severity, Status, Urgency
+from sitegen.scaffold import WINDOWS_RESERVED, latin_letters, letters_lost
 
 MAX_INPUT_BYTES = 5_000_000
 _BLOCK_MARKER = re.compile(r"^(\d*)([#>*+=-]|(?<=\d)[.)])")
@@ -39,6 +44,9 @@ class ImportedFile:
     name: str  # file name inside content/alerts/
     text: str
     identifier: str = ""  # the CAP message's, which the name may not tell apart (`a/b`, `a:b`)
+    origin: str = field(default="", compare=False)  # the XML file it came from
+    # (line in the alert file, line in the XML) for each front-matter line, and the body's
+    lines: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +218,20 @@ def _not_cap(tag: str) -> str:
 
 
 def alert_id_for(identifier: str, config: SiteConfig) -> str:
-    """The alert id for a CAP identifier: ours map back exactly, others become a safe slug."""
+    """The alert id for a CAP identifier: ours map back exactly, others become a slug safe
+    as a URL and a file name on every system. ASCII identifiers keep the slug they always
+    had (updates of alerts imported before must find them); accented letters lose only their
+    accent (`ñandú` → `nandu`, as `sitegen new` names files)."""
     own = sender_domain(config) + "-"
-    if identifier.startswith(own) and ID_RE.match(identifier[len(own) :]):
-        return identifier[len(own) :]
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", identifier).strip("-_") or "alert"
-    if len(slug) > 100:  # keep ids short and still unique: a digest of the full identifier
+    slug = identifier[len(own) :]
+    if not (identifier.startswith(own) and ID_RE.match(slug)):
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", latin_letters(identifier)).strip("-_") or "alert"
+    # A digest of the full identifier keeps ids apart that the slug would merge: letters with
+    # no ASCII form (`경보-1`, `경고-1`), or what is cut to keep ids short.
+    if len(slug) > 100 or letters_lost(identifier):
         slug = slug[:89].rstrip("-_") + "-" + hashlib.sha256(identifier.encode()).hexdigest()[:10]
+    if slug.upper() in WINDOWS_RESERVED:  # CON.md cannot be created on Windows
+        slug += "-alert"
     return slug
 
 
@@ -236,6 +251,7 @@ class _Area:
     name: str
     geocodes: dict[str, str]
     polygons: tuple[str, ...]
+    lines: dict[KeyPath, int] = field(default_factory=dict, compare=False)  # ("geocodes", SAME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +269,7 @@ class _Info:
     headline: str
     description: str
     instruction: str
+    lines: dict[KeyPath, int] = field(default_factory=dict, compare=False)  # ("expires",) → line
 
     def shared(self) -> tuple[object, ...]:
         # What every translation must agree on (content.SHARED_FIELDS, info-level part).
@@ -283,30 +300,110 @@ def import_cap(data: bytes, origin: str, config: SiteConfig) -> ImportResult:
     if header is None or not infos or not ImportResult((), problems).ok:
         return ImportResult((), problems)
     names = [_file_name(header.id, info.language, index) for index, info in enumerate(infos)]
-    files = tuple(
-        ImportedFile(name, _alert_text(header, info, name), header.identifier)
-        for name, info in zip(names, infos, strict=True)
-    )
-    return ImportResult(files, problems)
+    header_lines = {(key,): reader.line(reader.at(root, tag)) for key, tag in _HEADER_TAGS.items()}
+    header_lines[("references",)] = reader.line(reader.at(root, "references"))
+    files = []
+    for name, info in zip(names, infos, strict=True):
+        text = _alert_text(header, info, name)
+        where = header_lines | info.lines | _area_lines(info)
+        at = _xml_lines(text, name, where)
+        files.append(ImportedFile(name, text, header.identifier, origin, at))
+    return ImportResult(tuple(files), problems)
+
+
+def _area_lines(info: _Info) -> dict[KeyPath, int]:
+    found: dict[KeyPath, int] = {}
+    for index, area in enumerate(info.areas):
+        found |= {("areas", index, *key): line for key, line in area.lines.items()}
+        found[("areas", index, "polygons")] = area.lines.get(("polygon",), 0)
+    return found
+
+
+def _xml_lines(text: str, name: str, where: dict[KeyPath, int]) -> tuple[tuple[int, int], ...]:
+    """(alert file line, XML line) for every front-matter line and the body's first, by the
+    deepest key of the line that came from an element (`areas/0/geocodes/SAME` → <geocode>)."""
+    from sitegen.source import read_document
+
+    doc, _ = read_document(name, name, text.encode("utf-8"))
+    if doc is None:
+        return ()
+    found: dict[int, int] = {}
+    for path, line in sorted(doc.lines.items(), key=lambda item: len(item[0])):
+        prefixes = (path[:end] for end in range(len(path), 0, -1))
+        found[line] = next((where[p] for p in prefixes if where.get(p)), found.get(line, 0))
+    found[doc.body_line] = where.get(("description",), 0)
+    return tuple(sorted(found.items()))
 
 
 def import_all(inputs: list[tuple[str, bytes]], config: SiteConfig) -> ImportResult:
     """Several messages (origin, bytes) → their files, each file name made once: two
     identifiers that differ only where a file name cannot (`a/b`, `a:b`) are refused, as the
     second would replace the first; the same message given twice is imported once."""
-    files: dict[str, tuple[str, ImportedFile]] = {}  # name → (origin, file)
+    files: dict[str, tuple[str, ImportedFile]] = {}  # name, lower-cased → (origin, file)
     problems: list[Problem] = []
     for origin, data in inputs:
         result = import_cap(data, origin, config)
         problems.extend(result.problems)
-        for file in result.files:
-            other, earlier = files.setdefault(file.name, (origin, file))
+        for file in result.files:  # `A.md` and `a.md` are one file on Windows and macOS
+            other, earlier = files.setdefault(file.name.lower(), (origin, file))
             if earlier == file and other != origin:
                 said = f"the same message as {other}; imported once"
                 problems.append(Problem(origin, 0, said, "warning"))
             elif earlier != file:
                 problems.append(Problem(origin, 0, _same_name(file, earlier, other)))
-    return ImportResult(tuple(f for _, f in files.values()), tuple(problems))
+    imported = tuple(f for _, f in files.values())
+    if ImportResult(imported, tuple(problems)).ok:
+        problems.extend(site_problems(imported, config))
+    return ImportResult(imported, tuple(problems))
+
+
+def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[Problem]:
+    """What `sitegen check` would say once the files are written: content.py's own checks,
+    over the whole site with these files in it (replacing any of their names), before any is
+    written. Each problem of a file is said at the XML line its value came from; problems of
+    the site's other files only when these files cause them."""
+    from sitegen.content import ContentFile, load_site, read_content_file, scan_content
+
+    folder = config.content_path / "alerts"
+    prefix = folder.relative_to(config.root).as_posix() + "/"
+    new = {prefix + f.name: f for f in files}
+    scanned, found = scan_content(config)
+    merged = [c for c in scanned if c.rel not in new] + [
+        ContentFile("alerts", str(folder / f.name), rel, _NO_STAT) for rel, f in new.items()
+    ]
+    merged.sort(key=lambda c: (c.kind != "alerts", c.rel.split("/")))
+
+    def read(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Alert | Page | None:
+        data = new[file.rel].text.encode("utf-8") if file.rel in new else None
+        value: Alert | Page | None = read_content_file(file, config, problems, data)
+        return value
+
+    now = datetime.now(UTC)  # only the Site's clock: no check depends on it
+    after = load_site(config, now, read, (merged, found)).problems
+    problems = [_at_xml(p, new[p.path]) for p in after if p.path in new]
+    if any(p.path not in new for p in after):
+        before = {str(p) for p in load_site(config, now, scanned=(scanned, found)).problems}
+        names = ", ".join(new)
+        problems += [
+            replace(p, message=f"{p.message} (once {names} would be imported)")
+            for p in after
+            if p.path not in new and str(p) not in before
+        ]
+    return problems
+
+
+_NO_STAT = os.stat_result((0,) * 10)  # a file not written yet; load_site never reads its stat
+
+
+def _at_xml(problem: Problem, file: ImportedFile) -> Problem:
+    """A problem of an alert file not written yet, said at the XML line it comes from."""
+    xml_line = max(((at, xml) for at, xml in file.lines if at <= problem.line), default=(0, 0))[1]
+    where = f"{problem.path}:{problem.line}"
+    if problem.severity == "error":
+        said = f"{problem.message} (`sitegen check` would refuse {where} for it)"
+    else:
+        said = f"{problem.message} ({where})"
+    return replace(problem, path=file.origin, line=xml_line, message=said)
 
 
 def _same_name(file: ImportedFile, earlier: ImportedFile, other: str) -> str:
@@ -461,7 +558,17 @@ def _info(reader: _Reader, element: ET.Element, config: SiteConfig) -> _Info | N
     _report_replaced(reader, element, config)
     if any(v is None for v in values) or expires is None or not areas:
         return None
-    return _Info(*values, effective, expires, areas, title, headline, *texts)  # type: ignore[arg-type]
+    lines = {(key,): reader.line(reader.at(element, tag)) for key, tag in _INFO_TAGS.items()}
+    return _Info(*values, effective, expires, areas, title, headline, *texts, lines)  # type: ignore[arg-type]
+
+
+# Front-matter field → the <info> element it comes from (the body: description, instruction).
+_INFO_TAGS = {
+    **{name: name for name in ("category", "event", "urgency", "severity", "certainty")},
+    **{name: name for name in ("effective", "expires", "language", "headline", "description")},
+    "title": "headline",
+}
+_HEADER_TAGS = {"sent": "sent", "status": "status", "msg_type": "msgType"}
 
 
 def _report_replaced(reader: _Reader, element: ET.Element, config: SiteConfig) -> None:
@@ -522,6 +629,7 @@ def _areas(reader: _Reader, element: ET.Element) -> list[_Area]:
     names (NWS's habit), else by the whole areaDesc; either way a warning asks the official
     to check the names."""
     values: dict[str, list[str]] = {}
+    code_lines: dict[tuple[str, str], int] = {}
     for code in reader.all(element, "geocode"):
         reader.used.update(code)
         name = (code.findtext(f"{{{CAP_NS}}}valueName") or "").strip()
@@ -536,6 +644,7 @@ def _areas(reader: _Reader, element: ET.Element) -> list[_Area]:
             )
         elif value not in values.setdefault(name, []):
             values[name].append(value)
+            code_lines[(name, value)] = reader.line(code)
     polygons = tuple(" ".join((p.text or "").split()) for p in reader.all(element, "polygon"))
     name = reader.text(element, "areaDesc", required=True) or ""
     count = max((len(v) for v in values.values()), default=1)
@@ -561,7 +670,16 @@ def _areas(reader: _Reader, element: ET.Element) -> list[_Area]:
                 "this name, so its pages show it more than once; give each its own name in "
                 "the alert file",
             )
-    return [_Area(names[k], place, polygons if k == 0 else ()) for k, place in enumerate(places)]
+    area: dict[KeyPath, int] = {(): reader.line(element)}
+    area[("polygon",)] = reader.line(reader.at(element, "polygon"))
+    lines = [
+        area | {("geocodes", code): code_lines[(code, value)] for code, value in place.items()}
+        for place in places
+    ]
+    return [
+        _Area(names[k], place, polygons if k == 0 else (), lines[k])
+        for k, place in enumerate(places)
+    ]
 
 
 def _instant(
@@ -634,7 +752,28 @@ def _alert_text(header: _Header, info: _Info, name: str) -> str:
         body=markdown_body(info.description, info.instruction, info.language, not header.own),
         headline=info.headline,
     )
-    return alert_file_text(alert)
+    text = alert_file_text(alert)
+    return text.replace("---\n", f"---\n{IMPORTED_FROM}{_one_word(header.identifier)}\n", 1)
+
+
+# The identifier a file was imported from, first in its front matter: the file name alone
+# cannot tell `a/b` from `a:b`, so `import-cap --force` reads it before replacing a file.
+IMPORTED_FROM = "# imported from the CAP message "
+_IMPORTED_RE = re.compile("^" + re.escape(IMPORTED_FROM) + r"(\S+)$", re.MULTILINE)
+
+
+def _one_word(identifier: str) -> str:
+    # CAP identifiers hold no spaces; one that does must not end or break the comment line.
+    return "".join(c if c.isprintable() and not c.isspace() else "?" for c in identifier)
+
+
+def other_message(file: ImportedFile, existing: str) -> str | None:
+    """The identifier of the CAP message the `existing` file text was imported from, when it
+    is not `file`'s; None when it is, or when the file does not say (written by hand)."""
+    found = _IMPORTED_RE.search(existing.split("\n---", 1)[0])
+    if found is None or found[1] == _one_word(file.identifier):
+        return None
+    return found[1]
 
 
 def markdown_body(description: str, instruction: str, language: str, wrapped: bool = True) -> str:

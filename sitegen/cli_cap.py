@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_all
+from sitegen.bundle import commit_staged, discard_staged, stage_file, staging_dir
+from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_all, other_message
 from sitegen.config import SiteConfig
 from sitegen.errors import (
     ContentError,
@@ -111,7 +112,9 @@ def _read(name: str) -> bytes:
 
 
 def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -> list[Path]:
-    """Write imported alert files; refuses to overwrite any (all-or-nothing) unless forced."""
+    """Write imported alert files, all or none: refuses to overwrite any unless forced, and
+    stages them beside content/alerts/ first, so a full disk leaves none half-imported
+    (renaming them in then needs no space)."""
     folder = config.content_path / "alerts"
     paths = [folder / f.name for f in files]
     clashes = [str(p.relative_to(config.root)) for p in paths if p.exists()]
@@ -120,10 +123,55 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
             f"{', '.join(clashes)}: already {'exists' if len(clashes) == 1 else 'exist'}; "
             f"nothing was written. Use --force to replace {'it' if len(clashes) == 1 else 'them'}."
         )
-    for path, file in zip(paths, files, strict=True):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(file.text, encoding="utf-8")
-        except OSError as exc:
-            raise write_failed(exc, path) from exc
+    _refuse_other_messages(files, paths, config)
+    staging: Path | None = None
+    try:
+        staging = staging_dir(folder)
+        for file in files:
+            stage_file(staging, file.name, file.text.encode("utf-8"))
+    except OSError as exc:
+        if staging is not None:
+            discard_staged(staging)
+        exc.filename = _unstaged(exc.filename, staging, folder)
+        raise SitegenError(f"{write_failed(exc, folder).message} Nothing was written.") from exc
+    try:
+        commit_staged(staging, folder, [f.name for f in files], [], None)
+    except OSError as exc:  # a rename refused (rights changed meanwhile): some are in place
+        exc.filename = _unstaged(exc.filename, staging, folder)
+        raise SitegenError(
+            f"{write_failed(exc, folder).message} Some files may have been written: run the "
+            "same command with --force once it is fixed."
+        ) from exc
     return paths
+
+
+def _refuse_other_messages(
+    files: list[ImportedFile], paths: list[Path], config: SiteConfig
+) -> None:
+    """--force replaces a file imported from the same message, never one from another message
+    whose identifier makes the same file name (`a/b`, `a:b`)."""
+    found = []
+    for file, path in zip(files, paths, strict=True):
+        try:
+            existing = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:  # missing (the usual case), or unreadable: then writing fails too
+            continue
+        if (other := other_message(file, existing)) is not None:
+            rel = path.relative_to(config.root)
+            found.append(
+                f"{rel}: holds the CAP message {other}, not {file.identifier}, whose file "
+                "name it would also be"
+            )
+    if found:
+        raise SitegenError(
+            "\n".join(found) + "\nNothing was written, --force or not. To keep both messages, "
+            "rename the file that is there (its alert id and web address change with it, so "
+            "fix the references to it); if the new message replaces it, delete it first."
+        )
+
+
+def _unstaged(filename: object, staging: Path | None, folder: Path) -> object:
+    """A staged file's name as where it was going (`content/alerts/x.md`), not the temp folder."""
+    if staging is not None and isinstance(filename, str) and Path(filename).is_relative_to(staging):
+        return str(folder / Path(filename).relative_to(staging))
+    return filename

@@ -35,8 +35,28 @@ DEFAULT_HOURS = 24.0
 
 def slugify(text: str) -> str:
     """ASCII slug for a file name; empty when the title has no Latin letters or digits."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", latin_letters(text).lower()).strip("-")[:60].strip("-")
+
+
+def latin_letters(text: str) -> str:
+    """`text` in ASCII, each accented Latin letter as its base letter (`ñandú` → `nandu`,
+    `ﬁ` → `fi`); characters with no ASCII base (Hangul, `ß`) are left out."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def letters_lost(text: str) -> bool:
+    """Whether `latin_letters(text)` leaves out a letter or digit (not just an accent)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return sum(c.isalnum() for c in decomposed) != sum(
+        c.isalnum() and c.isascii() for c in decomposed
+    )
+
+
+# Names Windows reserves for devices, with any extension (`CON.md`, `com1.en.md`): such a file
+# cannot be created or opened there, so a site holding one cannot be checked out on Windows.
+WINDOWS_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10)]
+)
 
 
 def default_times(

@@ -537,3 +537,152 @@ def test_problems_name_the_line_of_the_element_they_are_about(tmp_site: TmpSite)
     assert any(p.startswith("x.xml:4: warning: sender other@example.org") for p in problems)
     assert any(p.startswith("x.xml:9: <severity> 'Catastrophic'") for p in problems)
     assert any(p.startswith("x.xml:11: <expires> 'soon'") for p in problems), problems
+
+
+def run_import(site: TmpSite, tmp_path: Path, *datas: bytes, force: bool = False) -> Any:
+    """`sitegen import-cap [--force] FILES` through click, each message saved as m<n>.xml."""
+    from click.testing import CliRunner
+
+    from sitegen.cli import cli as sitegen_cli
+
+    names = []
+    for number, data in enumerate(datas, 1):
+        (tmp_path / f"m{number}.xml").write_bytes(data)
+        names.append(str(tmp_path / f"m{number}.xml"))
+    options = ["--site", str(site.root / "site.toml"), *(["--force"] if force else [])]
+    return CliRunner().invoke(sitegen_cli, ["import-cap", *options, *names])
+
+
+def written(site: TmpSite) -> list[str]:
+    return sorted(p.name for p in (site.root / "content/alerts").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("identifier", "name"),
+    [
+        ("ñandú-1", "nandu-1.md"),  # was "and-1.md": letters lost
+        ("Ñandú-1", "Nandu-1.md"),
+        ("CON", "CON-alert.md"),  # Windows cannot create CON.md, NUL.md, COM1.md...
+        ("nul", "nul-alert.md"),
+        ("LPT9", "LPT9-alert.md"),
+        ("test.invalid-com1", "com1-alert.md"),  # this site's own, when its id is a device name
+        ("경보-1", "1-60ca5688aa.md"),  # no Latin form: a digest keeps it apart from 경고-1
+        ("DE-NW-BN-SE030", "DE-NW-BN-SE030.md"),  # ASCII ids as before: URLs stay
+    ],
+)
+def test_file_names_are_safe_on_every_system_and_keep_letters(
+    import_site: TmpSite, tmp_path: Path, identifier: str, name: str
+) -> None:
+    data = minimal().replace(b"<identifier>x-1<", f"<identifier>{identifier}<".encode())
+    result = run_import(import_site, tmp_path, data)
+    assert result.exit_code == 0, result.output
+    assert written(import_site) == [name]
+    require_site(import_site.config, NOW)  # and `sitegen check` takes it
+
+
+def test_names_differing_only_in_case_are_one_file(import_site: TmpSite, tmp_path: Path) -> None:
+    """`ABC.md` and `abc.md` are one file on Windows and macOS: the second would replace it."""
+    upper, lower = (minimal().replace(b"x-1", i) for i in (b"ABC", b"abc"))
+    result = run_import(import_site, tmp_path, upper, lower)
+    assert result.exit_code == 1
+    assert "would be written to content/alerts/abc.md, as" in result.output, result.output
+    assert written(import_site) == []
+
+
+def test_a_full_disk_leaves_no_file_written(import_site: TmpSite, tmp_path: Path) -> None:
+    """Written one by one, the first file stayed when the second did not fit (here: over a
+    file size limit, which fails a write as a full disk does)."""
+    import resource
+
+    small = minimal().replace(b"x-1", b"small")
+    large = minimal().replace(b"x-1", b"large")
+    large = large.replace(b"<area>", b"<description>" + b"Rain. " * 2000 + b"</description><area>")
+    for name, data in (("small.xml", small), ("large.xml", large)):
+        (tmp_path / name).write_bytes(data)
+
+    def limit_file_size() -> None:  # Python ignores SIGXFSZ: a write over it fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4000, 4000))
+
+    result = subprocess.run(
+        [sys.executable, "-B", "-c", "from sitegen.cli import main; main()", "import-cap"]
+        + [str(tmp_path / "small.xml"), str(tmp_path / "large.xml")],
+        cwd=import_site.root,
+        capture_output=True,
+        timeout=60,
+        preexec_fn=limit_file_size,
+    )
+    assert result.returncode == 1, result.stderr
+    assert written(import_site) == []  # was: small.md
+    assert list((import_site.root / "content").iterdir()) == [import_site.root / "content/alerts"]
+    assert b"content/alerts/large.md: cannot write it (File too large)" in result.stderr
+    assert b"Nothing was written." in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_force_never_replaces_a_file_from_another_message(
+    import_site: TmpSite, tmp_path: Path
+) -> None:
+    """`a/b` and later `a:b` both make a-b.md: --force replaced the first without a word."""
+    first = minimal().replace(b"x-1", b"a/b")
+    assert run_import(import_site, tmp_path, first).exit_code == 0
+    before = (import_site.root / "content/alerts/a-b.md").read_text(encoding="utf-8")
+    assert "# imported from the CAP message a/b\n" in before
+    other = minimal(severity="Minor").replace(b"x-1", b"a:b")
+    result = run_import(import_site, tmp_path, other, force=True)
+    assert result.exit_code == 1
+    assert (
+        "content/alerts/a-b.md: holds the CAP message a/b, not a:b, whose file name it would "
+        "also be\nNothing was written, --force or not." in result.output
+    ), result.output
+    assert (import_site.root / "content/alerts/a-b.md").read_text(encoding="utf-8") == before
+    corrected = minimal(severity="Extreme").replace(b"x-1", b"a/b")  # the same message again
+    assert run_import(import_site, tmp_path, corrected, force=True).exit_code == 0
+    assert "severity: Extreme" in (import_site.root / "content/alerts/a-b.md").read_text()
+
+
+AREA_WITH = b"<area><areaDesc>Coast</areaDesc>\n{}\n</area>"
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (  # line 9: the <polygon>
+            AREA_WITH.replace(b"{}", b"<polygon>1,1 1,2 2,2 2,1</polygon>"),
+            "m1.xml:9: polygon of area 'Coast' is not closed: its last point '2,1' must be its "
+            "first, '1,1', written again (`sitegen check` would refuse content/alerts/x-1.md:",
+        ),
+        (  # line 9: the <geocode>, not its <area>
+            AREA_WITH.replace(
+                b"{}", b"<geocode><valueName>ISO</valueName>\n<value>KR 11</value></geocode>"
+            ),
+            "m1.xml:9: geocode ISO of area 'Coast' is 'KR 11': a geocode may only hold letters",
+        ),
+    ],
+)
+def test_what_check_would_refuse_is_said_at_import(
+    import_site: TmpSite, tmp_path: Path, change: bytes, said: str
+) -> None:
+    """They imported fine, and `sitegen check` then named the written file's line."""
+    data = minimal().replace(b"<area><areaDesc>Coast</areaDesc></area>", b"\n" + change)
+    result = run_import(import_site, tmp_path, data)
+    assert result.exit_code == 1
+    assert f"{tmp_path}/{said}" in result.output, result.output
+    assert written(import_site) == []
+
+
+def test_an_update_of_a_message_the_site_lacks_is_said_at_import(
+    import_site: TmpSite, tmp_path: Path
+) -> None:
+    update = minimal(msg_type="Update").replace(
+        b"</scope>", b"</scope>\n<references>a@b.c,x-0,2025-12-31T00:00:00-00:00</references>"
+    )
+    result = run_import(import_site, tmp_path, update)
+    assert result.exit_code == 1
+    assert f"{tmp_path}/m1.xml:5: references 'x-0', but there is no alert with that id" in (
+        result.output
+    ), result.output
+    assert written(import_site) == []
+    original = minimal().replace(b"x-1", b"x-0").replace(b"01T00", b"00T00")  # sent before
+    original = original.replace(b"2026-01-00", b"2025-12-31")
+    result = run_import(import_site, tmp_path, original, update)  # together: fine
+    assert result.exit_code == 0, result.output
+    assert written(import_site) == ["x-0.md", "x-1.md"]
