@@ -511,6 +511,9 @@ def _fast_document(rows: list[str]) -> tuple[dict[str, Any], dict[KeyPath, int]]
         if not row.strip(" "):
             i += 1
             continue
+        if row.startswith("#") and row.isprintable():  # a comment (import-cap writes one)
+            i += 1
+            continue
         top = _TOP_KEY.fullmatch(row)
         if top is None or not row.isprintable():
             raise _Decline

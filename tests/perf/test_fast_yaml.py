@@ -135,7 +135,12 @@ def front_matter(rng: random.Random) -> str:
         else:
             rows.append(f"{key}:{rng.choice([' ', ' ', ' ', '  ', ''])}{value(rng)}")
         if rng.random() < 0.05:
-            rows.append(rng.choice(["", "# note", "  more words", "\t", "---", "key:value", "  "]))
+            rows.append(
+                rng.choice(
+                    ["", "# note", "#", "#x: y", "# a: [b", "#\tx", "  more words", "\t", "---"]
+                    + ["key:value", "  "]
+                )
+            )
         if rng.random() < 0.05:
             rows[-1] += rng.choice(["  ", " # c", "\r"])
     return "\n".join(rows)
@@ -149,6 +154,7 @@ def typical(rng: random.Random) -> str:
         return f'"{words}"' if quote else words
 
     rows = [
+        *(["# imported from the CAP message urn:oid:2.49.0.1.840.0.x#1"] if quote else []),
         f"title: {text(rng.choice(['Flood warning', '서울 호우 경보', 'Heat (update 2)']))}",
         f"event: {text('Flood')}",
         "severity: Severe",
