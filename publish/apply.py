@@ -21,7 +21,15 @@ from publish.cdn.base import InvalidationReceipt, Invalidator
 from publish.local import Bundle
 from publish.lock import Acquired, acquire, parse_owed
 from publish.manifest import MANIFEST_PATH, manifest_id
-from publish.plan import GROUP_TITLES, Limits, Plan, Upload, group_of, make_plan
+from publish.plan import (
+    GROUP_TITLES,
+    Limits,
+    Plan,
+    Upload,
+    group_of,
+    make_plan,
+    put_back_unused_note,
+)
 from publish.remote import (
     OWED_META,
     OWED_META_MAX,
@@ -131,6 +139,8 @@ def publish(
     if plan.put_back:
         what = f"alert{'s' if len(plan.put_back) > 1 else ''} {', '.join(plan.put_back)}"
         forced += (f"--put-back let through {what} as before the rollback",)
+    if plan.put_back_unused:
+        forced += (put_back_unused_note(plan.put_back_unused),)
     notes = tuple(n for n in (remote.warning, note, *forced, _finish(target, run)) if n)
     return Outcome(
         plan=plan,

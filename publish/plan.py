@@ -73,6 +73,8 @@ class Plan:
     # per CDN (in ``cdns`` order), what it is sent for ``invalidations`` (Invalidator.to_send)
     sent: tuple[tuple[str, tuple[str, ...]], ...] = ()
     put_back: tuple[str, ...] = ()  # alerts put back as a rollback removed them (--put-back)
+    # --put-back names that hold nothing back (a typo, or no rollback to undo): said, not silent
+    put_back_unused: tuple[str, ...] = ()
 
     @property
     def uploads(self) -> tuple[Upload, ...]:
@@ -134,6 +136,7 @@ class Plan:
             "refusals": list(self.refusals),
             "forced": list(self.forced),
             "put_back": list(self.put_back),
+            "put_back_unused": list(self.put_back_unused),
             "foreign": {
                 "replaced": list(self.replaces_foreign),
                 "kept": list(self.foreign_kept),
@@ -202,6 +205,7 @@ def make_plan(
         owed_invalidations=tuple(sorted(pending.invalidate)) if pending else (),
         sent=tuple((cdn.name, cdn.to_send(invalidations)) for cdn in cdns),
         put_back=() if blocked else tuple(alert_ids(back)),
+        put_back_unused=tuple(sorted(limits.put_back.difference(alert_ids(back)))),
     )
 
 
@@ -442,6 +446,18 @@ def _describe(plan: Plan) -> Iterable[str]:
         yield f"  FORCED (--force): {forced}"
     if plan.put_back:
         yield f"  put back as before the rollback (--put-back): {', '.join(plan.put_back)}"
+    if plan.put_back_unused:
+        yield f"  NOTE: {put_back_unused_note(plan.put_back_unused)}"
+
+
+def put_back_unused_note(names: Sequence[str]) -> str:
+    """What --put-back NAME means when the rollback holds back nothing of that alert."""
+    named = ", ".join(names)
+    return (
+        f"--put-back {named}: no file of {'these alerts' if len(names) > 1 else 'this alert'} "
+        "is held back by a rollback, so it changes nothing here (check the alert id: "
+        "`sitegen rollback --list` names the alerts a rollback changed)"
+    )
 
 
 def _shown(lines: list[str]) -> Iterable[str]:

@@ -613,9 +613,15 @@ def test_an_alert_that_was_right_is_put_back_by_name_without_force(site: Site) -
         ok=False,
     )
     assert limited.returncode == 4 and "more than --max-deletes 1" in limited.stderr
-    done = site.run_json("publish", "--no-build", "--put-back", "a3", "--put-back", "a2")
+    done = site.run_json(
+        "publish", "--no-build", "--put-back", "a3", "--put-back", "a2", "--put-back", "a9"
+    )
     assert done["plan"]["put_back"] == ["a2", "a3"] and done["plan"]["refusals"] == []
-    assert "--put-back let through alerts a2, a3" in " ".join(done["notes"])
+    notes = " ".join(done["notes"])
+    assert "--put-back let through alerts a2, a3" in notes
+    # a name that holds nothing back (a typo) is said, not silently ignored
+    assert done["plan"]["put_back_unused"] == ["a9"]
+    assert "--put-back a9: no file of this alert is held back by a rollback" in notes
     published = (site.root / "_published/.sitegen/manifest.json").read_bytes()
     assert hashlib.sha256(published).hexdigest() == read_local(site.public).id
 
