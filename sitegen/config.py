@@ -509,8 +509,9 @@ PUBLISH_VALUE_PROBLEMS = {
 
 
 # What RFC 3986 does not allow in a URL as sent: spaces and controls, a few ASCII marks,
-# and any non-ASCII character (which must be percent-encoded, or IDNA in a host name).
-_NOT_IN_URLS = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f-\U0010ffff]')
+# and any non-ASCII character (which must be percent-encoded, or IDNA in a host name). DEL and
+# above as a negated class: the range [\x7f-\U0010ffff] took ~5 ms to compile, in every run.
+_NOT_IN_URLS = re.compile(r'[\x00-\x20"<>\\^`{|}]|[^\x00-\x7e]')
 
 
 def _encoded_url(parts: SplitResult) -> str:
