@@ -8,6 +8,7 @@ was done, what was not, and that running publish again completes it.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from publish.plan import (
 from publish.remote import (
     OWED_META,
     OWED_META_MAX,
+    REFERENCE_CHARS,
     ROLLED_BACK_META,
     ROLLED_BACK_PATH,
     Pending,
@@ -101,8 +103,9 @@ def publish(
         remote = _with_owed(remote, peek_owed(target))
         plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
-    # the lock names the manifest going up (a rollback's local.id is its CDN reference): a
-    # publish breaking it inherits the work owed after that manifest (_left_by_dead_holder)
+    # the lock names the manifest going up (a rollback's local.id is its own, new each time:
+    # rollback_reference): a publish breaking it inherits the work owed after that manifest
+    # (_left_by_dead_holder)
     lock = _lock(target, now or datetime.now(UTC), options, manifest_id(local.manifest_bytes))
     note = lock.note
     run: _Run | None = None
@@ -124,6 +127,7 @@ def publish(
             lock,
             options,
             _rollback_record(plan, remote, local) if options.rollback else None,
+            reference=run_reference(plan.manifest_id, inherited, lock.since),
         )
         run.execute(options.workers)
     except PublishError as exc:
@@ -153,6 +157,20 @@ def publish(
         seconds=time.monotonic() - started,
         notes=notes,
     )
+
+
+def run_reference(manifest: str, owed: Pending | None, since: datetime) -> str:
+    """The CDN reference of one publish run (CloudFront's CallerReference is made of it and
+    the paths). A run resuming the work a run owed for the same manifest sends that run's
+    again, so CloudFront answers a repeated call with the invalidation it already made (""
+    for a record older than references: its run sent the manifest id, Pending.cdn_reference).
+    Any other run gets a new one: the manifest id alone comes back when a state is published
+    again (an alert changed, then changed back; a rollback undone), and CloudFront answers a
+    CallerReference it has seen with that old, completed invalidation, making none."""
+    if owed is not None and owed.manifest_id == manifest:
+        return owed.reference
+    unique = f"publish {manifest} {since.isoformat()} {os.urandom(16).hex()}"
+    return hashlib.sha256(unique.encode()).hexdigest()[:REFERENCE_CHARS]
 
 
 def _with_owed(remote: RemoteState, owed: Pending | None) -> RemoteState:
@@ -219,7 +237,7 @@ def _stop(target: Target, lock: Acquired, run: _Run | None, inherited: Pending |
         return "" if run.record_left else _release(target)
     owed = inherited
     if run is not None and run.sent:
-        sent = Pending(run.plan.manifest_id, (), (), tuple(sorted(run.sent)))
+        sent = run.owed(unsure=tuple(sorted(run.sent)))
         owed = sent.merged(inherited)
     if owed is None or not (owed.invalidate or owed.delete or owed.unsure):
         return _release(target)
@@ -272,7 +290,7 @@ def _rollback_record(plan: Plan, remote: RemoteState, local: Bundle) -> bytes:
     online before it of each path it changes ("" for one it restores that was absent)."""
     changed = [u.path for u in plan.uploads if u.reason != "headers"] + list(plan.deletes)
     undone = {p: e.sha256 if (e := remote.files.get(p)) is not None else "" for p in changed}
-    # the manifest's own id (a rollback's plan.manifest_id is its CDN reference, new each time)
+    # the manifest's own id (a rollback's plan.manifest_id is its own, new each time)
     return rollback_record(manifest_id(local.manifest_bytes), undone)
 
 
@@ -288,6 +306,7 @@ class _Run:
     lock: Acquired
     options: PublishOptions
     rolled_back: bytes | None = None  # a rollback's record of what it replaced (remote.py)
+    reference: str = ""  # for the CDNs, and in every record of owed work (run_reference)
     uploaded: list[int] = field(default_factory=lambda: [0] * len(GROUP_TITLES))
     bytes: int = 0
     manifest_written: bool = False
@@ -297,7 +316,7 @@ class _Run:
     sent: set[str] = field(default_factory=set)  # paths of every upload begun
 
     def execute(self, workers: int) -> None:
-        owed = Pending(self.plan.manifest_id, self.plan.cdn_paths, self.plan.deletes)
+        owed = self.owed(self.plan.cdn_paths, self.plan.deletes)
         owes = bool(owed.invalidate or owed.delete)
         try:
             for title, batch in upload_batches(self.plan):
@@ -322,7 +341,7 @@ class _Run:
                 self.deleted = len(self.plan.deletes)
                 self.progress.advance(self.deleted)
         except TargetError as exc:
-            self._leave_record(Pending(self.plan.manifest_id, (), self.plan.deletes))
+            self._leave_record(self.owed(delete=self.plan.deletes))
             raise PublishError(self._stopped(str(exc), _RECORDED)) from exc
 
     def remaining(self) -> Pending:
@@ -334,7 +353,16 @@ class _Run:
         if self.plan.cdns and all(i.name in receipted for i in self.invalidators):
             invalidate = ()
         delete = () if self.deleted else self.plan.deletes
-        return Pending(self.plan.manifest_id, invalidate, delete)
+        return self.owed(invalidate, delete)
+
+    def owed(
+        self,
+        invalidate: tuple[str, ...] = (),
+        delete: tuple[str, ...] = (),
+        unsure: tuple[str, ...] = (),
+    ) -> Pending:
+        """A record of work this run owes, with its reference (a run resuming it reuses it)."""
+        return Pending(self.plan.manifest_id, invalidate, delete, unsure, self.reference)
 
     def _upload_batch(self, title: str, batch: tuple[Upload, ...], workers: int) -> None:
         self.progress.step(title, len(batch))
@@ -380,9 +408,10 @@ class _Run:
         failures: list[str] = []
         if not paths:
             return failures
+        reference = self.owed().cdn_reference
         for invalidator in self.invalidators:
             try:
-                self.receipts.append(invalidator.invalidate(paths, reference=self.plan.manifest_id))
+                self.receipts.append(invalidator.invalidate(paths, reference=reference))
             except _cdn_errors() as exc:
                 message = exc.message if isinstance(exc, SitegenError) else str(exc)
                 failures.append(f"{invalidator.name}: {message}")

@@ -22,7 +22,8 @@ class Bundle(Protocol):
 
     @property
     def id(self) -> str:
-        """The publish reference (CDN CallerReference): the manifest sha256 for a build."""
+        """What the plan and records of owed work go by: the manifest sha256 for a build (a
+        rollback's is new each time). Not the CDN reference, which is each run's own."""
         ...
 
     @property

@@ -33,7 +33,7 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """A parsed manifest; ``id`` is the sha256 of its bytes (CallerReference, pending records)."""
+    """A parsed manifest; ``id`` is the sha256 of its bytes (the lock, pending records)."""
 
     id: str
     format: int

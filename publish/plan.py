@@ -15,7 +15,7 @@ from typing import Any, Literal
 from publish.cdn.base import Invalidator
 from publish.local import Bundle
 from publish.manifest import STATE_PREFIX, Entry
-from publish.remote import OWED_META_MAX, Pending, RemoteState
+from publish.remote import OWED_META_MAX, REFERENCE_CHARS, Pending, RemoteState
 from sitegen.errors import plural
 
 Reason = Literal["new", "changed", "headers"]
@@ -98,7 +98,8 @@ class Plan:
         uploads = len(self.uploads)
         # work owed after the manifest (invalidations, deletes) rides in the manifest's metadata;
         # only when too big for it, one lock update records it. Old manifests are S3 versions.
-        owed = Pending(self.manifest_id, self.cdn_paths, self.deletes)
+        # with a run's reference (apply.run_reference), of fixed length
+        owed = Pending(self.manifest_id, self.cdn_paths, self.deletes, (), "0" * REFERENCE_CHARS)
         big = bool(self.cdn_paths or self.deletes) and len(owed.to_meta()) > OWED_META_MAX
         state = int(self.write_manifest) + int(big)
         deletes = -(-len(self.deletes) // _DELETE_BATCH)

@@ -33,6 +33,7 @@ from sitegen.errors import PublishError
 Source = Literal["manifest", "listing"]
 OWED_META = "owed"  # manifest metadata key: the work owed after it (see publish/lock.py)
 OWED_META_MAX = 1800  # bytes; S3's user metadata is limited to 2 KB in all
+REFERENCE_CHARS = 24  # hex digits of a publish run's CDN reference (apply.run_reference)
 ROLLED_BACK_META = "rolled-back"  # manifest metadata key: put by `sitegen rollback`, at (ISO)
 # what the rollback replaced, put just before its manifest: {"to": manifest id, "undone":
 # {path: sha256 online before the rollback, "" when it was absent}}; read only after a rollback
@@ -43,12 +44,21 @@ ROLLED_BACK_PATH = ".sitegen/rolled-back.json"
 class Pending:
     """Work a stopped publish still owes: CDN paths to invalidate, objects to delete, and
     ``unsure``: paths it sent before stopping ahead of its manifest, whose bytes online the
-    live manifest no longer describes (the next publish re-sends or deletes each)."""
+    live manifest no longer describes (the next publish re-sends or deletes each).
+    ``reference``: the CDN reference of the run that owes it (apply.run_reference), which a
+    run resuming it for the same manifest sends again; "" in records of sitegen before
+    2026-12-07, whose runs sent the manifest id (``cdn_reference``)."""
 
     manifest_id: str
     invalidate: tuple[str, ...]
     delete: tuple[str, ...]
     unsure: tuple[str, ...] = ()
+    reference: str = ""
+
+    @property
+    def cdn_reference(self) -> str:
+        """What the run that owes this sends its CDNs as its reference."""
+        return self.reference or self.manifest_id
 
     def to_doc(self) -> dict[str, object]:
         doc: dict[str, object] = {
@@ -56,6 +66,8 @@ class Pending:
             "invalidate": sorted(self.invalidate),
             "delete": sorted(self.delete),
         }
+        if self.reference:
+            doc["reference"] = self.reference
         if self.unsure:  # only in a lock: never after a manifest, which confirms them
             doc["unsure"] = sorted(self.unsure)
         return doc
@@ -71,6 +83,7 @@ class Pending:
                 tuple(str(p) for p in doc["invalidate"]),
                 tuple(str(p) for p in doc["delete"]),
                 tuple(str(p) for p in doc.get("unsure", ())),
+                str(doc.get("reference", "")),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"owed work is malformed ({exc})") from exc
@@ -96,6 +109,7 @@ class Pending:
             tuple(sorted({*self.invalidate, *other.invalidate})),
             tuple(sorted({*self.delete, *other.delete})),
             tuple(sorted({*self.unsure, *other.unsure})),
+            self.reference,
         )
 
 

@@ -35,7 +35,7 @@ class RestoredState:
 
     kept: Kept
     history: History
-    reference: str  # CDN reference: new for each rollback (see rollback_reference)
+    reference: str  # its id: new for each rollback (see rollback_reference)
     _found: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -73,9 +73,10 @@ class RestoredState:
 
 
 def rollback_reference(kept_id: str, now: datetime) -> str:
-    """The CDN reference of one rollback. Not the kept manifest's id: that state's own publish
-    used it already, and CloudFront would answer a repeated CallerReference with the old
-    invalidation instead of making a new one."""
+    """The id a rollback's plan and its records of owed work go by (``RestoredState.id``), new
+    for each rollback. It was the rollback's CDN reference, as the kept manifest's id had
+    served as one already; since every publish run has a reference of its own
+    (publish/apply.py ``run_reference``), a rollback sends its run's, new each time too."""
     return hashlib.sha256(f"rollback {kept_id} {now.isoformat()}".encode()).hexdigest()
 
 

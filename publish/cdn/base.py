@@ -27,8 +27,10 @@ class InvalidationReceipt:
 class Invalidator(Protocol):
     """A CDN client. ``paths`` are site-absolute URL paths such as ``/alerts/x/`` and ``/``.
 
-    ``reference`` is stable for one bundle (derived from the manifest sha256), so a retried call for
-    the same publish is idempotent where the CDN supports it. Failures raise
+    ``reference`` is new for each publish run and the same when a later run finishes the work that
+    run owed (publish/apply.py ``run_reference``), so a retried call for the same publish is
+    idempotent where the CDN supports it (CloudFront's CallerReference; Akamai has no such key
+    and only logs it), while publishing a state again makes a new invalidation. Failures raise
     ``sitegen.errors.PublishError`` with a message that says what failed and what to do; the
     publisher puts ``name`` in front of it, so the message does not start with it.
     """

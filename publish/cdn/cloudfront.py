@@ -3,8 +3,12 @@
 - Paths sharing a directory (``/alerts/x/``, ``/alerts/x/index.html``, ``/alerts/x/cap.xml``)
   collapse to one wildcard (``/alerts/x/*``) when that saves billed paths; at most 15 wildcards,
   at most 3,000 paths, else ``/*`` (a rebuild of the whole site).
-- CallerReference = publish reference (manifest sha256) + hash of the paths, so a retried call for
-  the same publish is recognised by CloudFront instead of creating a second invalidation.
+- CallerReference = the publish run's reference + hash of the paths. The reference is new for
+  each run (publish/apply.py ``run_reference``) and recorded with the work it owes, so a run
+  finishing that work (a retry after a crash or a failed CDN call) sends the same one and
+  CloudFront recognises it instead of creating a second invalidation; a state published again
+  later (an alert changed back, a rollback undone) gets a new one, so CloudFront makes a new
+  invalidation instead of answering with the old, completed one.
 - ``TooManyInvalidationsInProgress`` (not retried by boto3) and throttling are waited out.
 - ``wait=True`` polls GetInvalidation with a progress line until Completed.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import boto3
 import pytest
 from bundles import site_files
 from ops_support import FastPurgeServer, Site, invalidated_paths
@@ -123,3 +124,30 @@ def test_the_dry_run_shows_what_each_cdn_is_then_sent(
     for url in purge.objects:
         assert f"\n      {url}\n" in text
     assert "\n      /alerts/a1/\n" not in text
+
+
+def test_publishing_a_state_again_makes_a_new_cloudfront_invalidation(
+    site: Site, bucket: str, distribution: str
+) -> None:
+    """An alert changed, changed back, then changed again (or a rollback undone by publishing
+    the same bundle) sends the same paths for the same manifest: its CallerReference was the
+    manifest's id, and CloudFront answers a CallerReference it has seen with that old,
+    completed invalidation instead of making one, so the edge kept the undone page for up
+    to s-maxage. Each publish run now has a reference of its own."""
+    site.configure(f'target = "s3://{bucket}/site"\ncloudfront = ["{distribution}"]')
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    for _ in range(2):
+        change_a1(site)
+        site.run("publish", "--no-build", "-q")
+        site.write()  # back as it was
+        site.run("publish", "--no-build", "-q")
+    cloudfront = boto3.client("cloudfront")
+    listed = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]
+    references = [
+        cloudfront.get_invalidation(DistributionId=distribution, Id=item["Id"])["Invalidation"][
+            "InvalidationBatch"
+        ]["CallerReference"]
+        for item in listed["Items"]
+    ]
+    assert len(references) == 4 and len(set(references)) == 4, references

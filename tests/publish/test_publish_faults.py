@@ -3,6 +3,7 @@ HTTP, a CDN failing after the upload. After any of them, publishing again conver
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from faults import FAST_RETRY, FaultProxy, fail_first
 from state import expected, snapshot_s3
 from test_publish_flow import RecordingCDN, run
 
+from publish.local import read_local
 from publish.retry import RetryPolicy
 from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, Target, TargetError
 from publish.targets.folder import FolderTarget
@@ -156,6 +158,25 @@ def test_cdn_failure_is_recorded_and_retried_by_the_next_publish(
     assert not (root / LOCK_PATH).exists()
     again = RecordingCDN()
     assert run(public, FolderTarget(root), [again]).plan.is_noop and again.calls == []
+
+
+def test_owed_work_recorded_by_an_older_sitegen_is_sent_with_the_manifest_id(
+    tmp_path: Path, bundle: Callable[..., Path]
+) -> None:
+    """Records of owed work written before runs had references of their own have none: the run
+    that wrote one sent the manifest id as its reference, so the run finishing it sends that
+    again (CloudFront then answers with the invalidation already made), not a new one."""
+    root = tmp_path / "pub"
+    run(bundle(site_files(alerts=6)), FolderTarget(root))
+    public = bundle(v2_files())
+    cdn = RecordingCDN(fail=1)
+    with pytest.raises(PublishError, match="recorded in the lock"):
+        run(public, FolderTarget(root), [cdn])
+    lock = json.loads((root / LOCK_PATH).read_text())
+    assert len(lock["owed"].pop("reference")) == 24  # this run's, not the manifest id
+    (root / LOCK_PATH).write_text(json.dumps(lock))  # as an older sitegen wrote it
+    run(public, FolderTarget(root), [cdn])
+    assert cdn.calls[1] == (cdn.calls[0][0], read_local(public).id)
 
 
 @pytest.fixture
