@@ -1012,14 +1012,15 @@ class _Build:
     ) -> tuple[Problem, ...]:
         """feed_check's warnings: for each feed this build rendered (`rendered`: unit names),
         from its file as written; for the others, the last build's (same inputs, same bytes)."""
-        from sitegen.feed_check import FEED_PATHS, feed_warnings
+        from sitegen.feed_check import feed_paths, feed_warnings
 
-        fresh = {path for path in FEED_PATHS if f"page:{path}" in rendered}
+        paths = feed_paths(view.config)
+        fresh = {path for path in paths if f"page:{path}" in rendered}
         out = self.out_dir
         found = feed_warnings(view, lambda path: (out / path).read_bytes(), fresh)
         if codec:
             last = map(codec["problem"].decode, self.state.warnings)
-            found += [w for w in last if w.path in FEED_PATHS and w.path not in fresh]
+            found += [w for w in last if w.path in paths and w.path not in fresh]
         return tuple(sorted(found, key=lambda w: w.path))
 
     def _can_fork(self) -> bool:

@@ -2,31 +2,41 @@
 
 Aggregators refuse feeds past about 1 MB, so `cap.fit_feed` keeps each feed's first entries
 within `FEED_LIMIT_BYTES`. The page feed lists the past alerts last, so they go first; but
-when even the alerts in force do not fit, the services that poll cap.atom or feed.atom miss
-live alerts. Not an error: the site is right, only the feeds are short, and an official can
-act on it.
+when even the alerts in force do not fit, the services that poll cap.atom or a page feed
+(feed.atom, ko/feed.atom, …) miss live alerts. Not an error: the site is right, only the
+feeds are short, and an official can act on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
+from sitegen import urls
+from sitegen.bundle import url_to_path
 from sitegen.cap import FEED_LIMIT_BYTES, left_out_in_force
+from sitegen.config import SiteConfig
 from sitegen.errors import Problem, plural
 from sitegen.render import SiteView
 
-FEED_PATHS = ("cap.atom", "feed.atom")
+CAP_INDEX = "cap.atom"
+
+
+def feed_paths(config: SiteConfig) -> tuple[str, ...]:
+    """The bundle path of every feed: the CAP index, then the page feed in each language."""
+    return (CAP_INDEX, *(url_to_path(urls.feed_url(config, lang)) for lang in config.languages))
 
 
 def feed_warnings(
-    view: SiteView, read: Callable[[str], bytes], paths: Collection[str] = FEED_PATHS
+    view: SiteView, read: Callable[[str], bytes], paths: Collection[str] | None = None
 ) -> list[Problem]:
-    """A warning for each feed of `paths` whose written bytes (`read(path)`) left out alerts
-    in force that it lists."""
-    listed = {"cap.atom": view.cap_standings, "feed.atom": view.feed_standings}
+    """A warning for each feed of `paths` (all when None) whose written bytes (`read(path)`)
+    left out alerts in force that it lists. Every page feed lists the same alerts."""
     problems = []
-    for path in FEED_PATHS:
-        if path in paths and (count := left_out_in_force(listed[path](), read(path))):
+    for path in feed_paths(view.config):
+        if paths is not None and path not in paths:
+            continue
+        listed = view.cap_standings() if path == CAP_INDEX else view.feed_standings()
+        if count := left_out_in_force(listed, read(path)):
             problems.append(feed_cut(path, count))
     return problems
 

@@ -353,10 +353,10 @@ class Rebuilder:
         are redone whenever any input changed; each CAP message only with its alerts."""
         config, lang = view.config, view.config.default_language
         everything = {**base, "site:all": fingerprint(sorted(keys.items()))}
-        for template, path, context in _site_files(view, sitemap_entries(view)):
-            spec = PageSpec("/" + path, template, lang, context)
-            inputs = {**everything, **self._template_inputs(config, template)}
-            yield _Planned(path, inputs, partial(_render_feed_first, spec), lang)
+        for spec in _site_files(view, sitemap_entries(view)):
+            inputs = {**everything, **self._template_inputs(config, spec.template)}
+            path = url_to_path(spec.url)
+            yield _Planned(path, inputs, partial(_render_feed_first, spec), spec.language)
         for group in published_groups(view.site):
             refs = [group.id, *group.primary.references]
             inputs = {

@@ -420,6 +420,7 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
         areas_url=lambda lang=language: urls.areas_url(config, lang),
         home_url=lambda lang=language: urls.home_url(config, lang),
         archive_url=lambda lang=language: urls.archive_url(config, lang),
+        feed_url=lambda lang=language: urls.feed_url(config, lang),
         absolute=lambda url: urls.absolute(config, url),
         config=config,
         language_names=LANGUAGE_NAMES,
@@ -1060,9 +1061,9 @@ def site_units(
         for spec in pages
         if want(_page_name(spec.url))
     ]
+    for spec in feed_specs(view, lambda url: want(_page_name(url))):
+        units.append(_page_unit(environments[spec.language], spec, view, closures))
     env = environments[config.default_language]
-    if want("page:feed.atom"):
-        units.append(_page_unit(env, _feed_spec(view), view, closures))
     if wanted is None or any(map(_names_a_sitemap, wanted)):
         entries = sitemap_entries(view, pages if wanted is None else None)
         units += [
@@ -1071,8 +1072,7 @@ def site_units(
             if want(_page_name(spec.url))
         ]
     if want("page:robots.txt"):
-        robots = PageSpec("/robots.txt", "robots.txt", config.default_language, {})
-        units.append(_page_unit(env, robots))
+        units.append(_page_unit(env, _robots_spec(config)))
     if want("page:cap.atom"):
         units.append(_page_unit(env, _cap_index_spec(view), view, closures))
     return units
@@ -1227,22 +1227,37 @@ def _render_feed(env: jinja2.Environment, spec: PageSpec) -> bytes:
     )
 
 
-def _site_files(
-    view: SiteView, entries: list[tuple[str, str]]
-) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for spec in (_feed_spec(view), *sitemap_specs(view, entries)):
-        yield spec.template, spec.url.lstrip("/"), spec.context
-    yield "robots.txt", "robots.txt", {}
+def _site_files(view: SiteView, entries: list[tuple[str, str]]) -> Iterator[PageSpec]:
+    """The feeds, the sitemap (and its parts) and robots.txt."""
+    yield from feed_specs(view)
+    yield from sitemap_specs(view, entries)
+    yield _robots_spec(view.config)
 
 
-def _feed_spec(view: SiteView) -> PageSpec:
-    lang = view.config.default_language
+def _robots_spec(config: SiteConfig) -> PageSpec:
+    return PageSpec("/robots.txt", "robots.txt", config.default_language, {})
+
+
+def feed_specs(view: SiteView, wanted: Callable[[str], bool] | None = None) -> list[PageSpec]:
+    """The page feed in every site language: /feed.atom in the default one, /<lang>/feed.atom
+    in each other. Each lists the same alerts (a citizen needs every one), each entry in the
+    feed's language when the alert has a version in it (see SiteView.item). `wanted`: only
+    the feeds it says yes to by URL (their entries are made at once)."""
+    config = view.config
+    chosen = [
+        lang for lang in config.languages if wanted is None or wanted(urls.feed_url(config, lang))
+    ]
+    listed = view.feed_standings() if chosen else []
+    return [_feed_spec(view, listed, language) for language in chosen]
+
+
+def _feed_spec(view: SiteView, listed: list[Standing], language: str) -> PageSpec:
     feed = {
-        "entries": [view.item(s, lang) for s in view.feed_standings()],
+        "entries": [view.item(s, language) for s in listed],
         "updated": view.updated,
-        "lang": lang,
+        "lang": language,
     }
-    return PageSpec("/feed.atom", "feed.atom", lang, feed)
+    return PageSpec(urls.feed_url(view.config, language), "feed.atom", language, feed)
 
 
 def sitemap_specs(view: SiteView, entries: list[tuple[str, str]]) -> list[PageSpec]:

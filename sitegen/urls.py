@@ -35,6 +35,11 @@ def page_url(config: SiteConfig, slug: str, language: str) -> str:
     return lang_prefix(config, language) + f"pages/{slug}/"
 
 
+def feed_url(config: SiteConfig, language: str) -> str:
+    """The Atom feed of every alert in `language` (the default language's at /feed.atom)."""
+    return lang_prefix(config, language) + "feed.atom"
+
+
 def alert_url(group: AlertGroup, language: str) -> str:
     """The alert in `language` when that translation exists, else in its primary language."""
     version = group.version(language)

@@ -9,6 +9,7 @@ import re
 import shutil
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -173,17 +174,28 @@ def links(element: Element) -> list[dict[str, str]]:
     return [dict(link.attrib) for link in element.findall(ATOM + "link")]
 
 
-def test_both_feeds_are_atom_whose_links_all_lead_to_files(built: tuple[TmpSite, Path]) -> None:
+def other_language(site: TmpSite) -> str:
+    """The site's language that is not its default one (varied sites have two)."""
+    config = site.config
+    return next(lang for lang in config.languages if lang != config.default_language)
+
+
+def test_every_feed_is_atom_whose_links_all_lead_to_files(built: tuple[TmpSite, Path]) -> None:
     site, public = built
     config = site.config
     base = config.base_url
-    for name in ("feed.atom", "cap.atom"):
+    other = other_language(site)
+    feed_ids = []
+    for name in ("feed.atom", "cap.atom", f"{other}/feed.atom"):
         data = (public / name).read_bytes()
         check_atom(data)
         root = SafeET.fromstring(data)
-        assert root.get(XML_LANG) == config.default_language
+        language = other if name.startswith(f"{other}/") else config.default_language
+        assert root.get(XML_LANG) == language
+        home = base if language == config.default_language else f"{base}{other}/"
         own = {x["rel"]: x["href"] for x in links(root) if x["rel"] in ("self", "alternate")}
-        assert own == {"self": f"{base}{name}", "alternate": base}
+        assert own == {"self": f"{base}{name}", "alternate": home}
+        feed_ids.append(root.findtext(ATOM + "id"))
         for entry in [root, *root.findall(ATOM + "entry")]:
             for link in links(entry):
                 assert on_disk(public, base, link["href"]).is_file(), link
@@ -201,6 +213,72 @@ def test_both_feeds_are_atom_whose_links_all_lead_to_files(built: tuple[TmpSite,
     # current messages only, newest sent first; the cancel replaced its chain
     assert ids[0] == "cancel" and not {"hostile", "update", "expired", "draft"} & set(ids)
     assert {"test", "exercise", "upcoming", "shapes", "both", "other"} <= set(ids)
+    assert len(set(feed_ids)) == 3  # RFC 4287 4.2.6: each feed is a feed of its own
+
+
+# What a page feed calls its links, in each language (the catalogs' words).
+LINK_TITLES = {
+    "en": {"CAP index", "Past and cancelled alerts"},
+    "ko": {"CAP 색인", "지난 경보 및 해제된 경보"},
+}
+
+
+def test_each_language_has_a_page_feed_of_every_alert(built: tuple[TmpSite, Path]) -> None:
+    """Pages in a language other than the default linked /feed.atom, in the default language:
+    a citizen reading Korean who subscribed got English entries. Each other site language
+    has its own feed, /<lang>/feed.atom, of the same alerts (everyone needs every alert):
+    an entry in that language when the alert has a version in it, else in the alert's own
+    language, marked with xml:lang and hreflang; the feed's own words in its language. Its
+    pages link it."""
+    site, public = built
+    config = site.config
+    default, other = config.default_language, other_language(site)
+    base = config.base_url
+    main = feed_entries(public)
+    theirs = feed_entries(public, f"{other}/feed.atom")
+    assert list(theirs) == list(main)  # the same alerts in the same order
+    assert "other" in theirs and "both" in theirs and "test" in theirs
+    for alert_id, entry in theirs.items():  # one alert, one id, whatever the feed
+        assert entry.findtext(ATOM + "id") == main[alert_id].findtext(ATOM + "id")
+    pages = {
+        alert_id: [x for x in links(entry) if x["type"] == "text/html"]
+        for alert_id, entry in theirs.items()
+    }
+    # its translation, in the feed's language
+    assert (theirs["both"].findtext(ATOM + "title") or "").endswith(": Translated")
+    assert theirs["both"].get(XML_LANG) is None
+    assert pages["both"] == [
+        {"rel": "alternate", "type": "text/html", "href": f"{base}alerts/both/{other}/"}
+    ]
+    assert theirs["other"].get(XML_LANG) is None  # written in the feed's language
+    assert main["other"].get(XML_LANG) == other
+    # no version in the feed's language: the alert's own, and the entry says which
+    assert (theirs["test"].findtext(ATOM + "title") or "").endswith(": Siren test")
+    assert theirs["test"].get(XML_LANG) == default
+    assert [x.get("hreflang") for x in pages["test"]] == [default]
+    # the feed's words in its language; the CAP index it names is in the default one
+    root = SafeET.fromstring((public / other / "feed.atom").read_bytes())
+    titled = {x["title"]: x for x in links(root) if "title" in x}
+    assert set(titled) == LINK_TITLES[other]
+    cap_index = next(x for x in titled.values() if x["href"] == f"{base}cap.atom")
+    assert cap_index["hreflang"] == default
+    archive = next(x for x in titled.values() if x["type"] == "text/html")
+    assert archive["href"] == f"{base}{other}/archive/"
+    # each page links its language's feed, at the site's base path
+    path = urlsplit(base).path
+    for page, language in (
+        ("index.html", default),
+        (f"{other}/index.html", other),
+        (f"{other}/archive/index.html", other),
+        (f"alerts/both/{other}/index.html", other),
+        ("alerts/both/index.html", default),
+    ):
+        html = (public / page).read_text("utf-8")
+        feed = path if language == default else f"{path}{other}/"
+        found = re.findall(r'<link rel="alternate" type="application/atom\+xml"[^>]*>', html)
+        assert len(found) == 1, page
+        assert f'hreflang="{language}"' in found[0] and f'href="{feed}feed.atom"' in found[0]
+        assert f'<a href="{feed}feed.atom">' in html, page  # and its footer does
 
 
 def test_sitemap_lists_every_page_once_with_its_lastmod(built: tuple[TmpSite, Path]) -> None:
@@ -229,7 +307,8 @@ def test_the_same_content_gives_the_same_bytes(built: tuple[TmpSite, Path]) -> N
     copy = TmpSite.__new__(TmpSite)
     copy.root = again
     rebuilt = build(copy)
-    names = ["feed.atom", "cap.atom", "sitemap.xml", "robots.txt"]
+    names = ["feed.atom", f"{other_language(site)}/feed.atom", "cap.atom", "sitemap.xml"]
+    names.append("robots.txt")
     names += [str(p.relative_to(public)) for p in public.glob("alerts/*/cap.xml")]
     for name in names:
         assert (public / name).read_bytes() == (rebuilt / name).read_bytes(), name

@@ -386,6 +386,27 @@ def test_a_text_edit_patches_only_what_shows_the_alert(tmp_path: Path) -> None:
     site.assert_equals_clean_build()
 
 
+def test_a_translation_edit_patches_only_its_language_feed(tmp_path: Path) -> None:
+    """Each site language has a feed of its own (/ko/feed.atom), one unit each: editing the
+    Korean text of an alert in the feeds re-renders the Korean feed, not the English one,
+    and the patch equals a clean build."""
+    site = Site(tmp_path / "site", random.Random(6))
+    newest = max(site.files(), key=lambda p: p.read_text("utf-8").split("\nsent: ")[1][:25])
+    korean = site.alerts / f"{newest.stem}.ko.md"
+    korean.write_text(newest.read_text("utf-8").replace("\ntitle: ", "\ntitle: (ko) ", 1))
+    site.build()
+    out = site.root / "public"
+    feeds = {name: (out / name).read_bytes() for name in ("feed.atom", "ko/feed.atom")}
+    assert b"<title>" in feeds["ko/feed.atom"] and b"(ko) " in feeds["ko/feed.atom"]
+    assert b"(ko) " not in feeds["feed.atom"]
+    korean.write_text(korean.read_text("utf-8").replace("(ko) ", "(ko, corrected) ", 1))
+    report = site.build()
+    assert report.loaded < 40  # patched: only what shows the alert was assembled
+    assert (out / "feed.atom").read_bytes() == feeds["feed.atom"]
+    assert b"(ko, corrected) " in (out / "ko" / "feed.atom").read_bytes()
+    site.assert_equals_clean_build()
+
+
 def test_a_patch_holds_the_whole_update_chain(tmp_path: Path) -> None:
     site = Site(tmp_path / "site", random.Random(3))
     target = oldest(site)

@@ -56,8 +56,9 @@ def test_editing_a_body_reads_one_file_and_renders_only_what_shows_it(
     page = "alerts/2026-11-25-han-river-flood-watch/"
     assert outcome.changed == (page + "cap.xml", page + "index.html")
     # Re-rendered: those two, the pages listing the alert (home and its 2 areas, in 2
-    # languages) and the site-wide feeds, sitemap, robots.txt; not the other alerts' pages.
-    assert outcome.rendered == 2 + 6 + 4
+    # languages) and the site-wide feeds (cap.atom, feed.atom, ko/feed.atom), sitemap,
+    # robots.txt; not the other alerts' pages.
+    assert outcome.rendered == 2 + 6 + 5
     assert len(rebuilder.bundle) > 40
     assert_same(rebuilder, example_site)
 
