@@ -767,13 +767,17 @@ def _one_word(identifier: str) -> str:
     return "".join(c if c.isprintable() and not c.isspace() else "?" for c in identifier)
 
 
-def other_message(file: ImportedFile, existing: str) -> str | None:
-    """The identifier of the CAP message the `existing` file text was imported from, when it
-    is not `file`'s; None when it is, or when the file does not say (written by hand)."""
+def imported_from(existing: str) -> str | None:
+    """The identifier of the CAP message the `existing` file text was imported from, as its
+    comment writes it; None when it has none (written by hand, or imported before it was
+    written)."""
     found = _IMPORTED_RE.search(existing.split("\n---", 1)[0])
-    if found is None or found[1] == _one_word(file.identifier):
-        return None
-    return found[1]
+    return None if found is None else found[1]
+
+
+def is_from(file: ImportedFile, identifier: str) -> bool:
+    """Whether `identifier` (from `imported_from`) is `file`'s message."""
+    return identifier == _one_word(file.identifier)
 
 
 def markdown_body(description: str, instruction: str, language: str, wrapped: bool = True) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from sitegen.bundle import commit_staged, discard_staged, stage_file, staging_dir
-from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_all, other_message
+from sitegen.cap_import import MAX_INPUT_BYTES, ImportedFile, import_all, imported_from, is_from
 from sitegen.config import SiteConfig
 from sitegen.errors import (
     ContentError,
@@ -112,18 +112,18 @@ def _read(name: str) -> bytes:
 
 
 def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -> list[Path]:
-    """Write imported alert files, all or none: refuses to overwrite any unless forced, and
-    stages them beside content/alerts/ first, so a full disk leaves none half-imported
-    (renaming them in then needs no space)."""
+    """Write imported alert files, all or none: refuses to overwrite any unless forced (and
+    some even then: `_refuse_replacing`), and stages them beside content/alerts/ first, so a
+    full disk leaves none half-imported (renaming them in then needs no space)."""
     folder = config.content_path / "alerts"
     paths = [folder / f.name for f in files]
+    _refuse_replacing(files, paths, config)  # first: its advice is not --force
     clashes = [str(p.relative_to(config.root)) for p in paths if p.exists()]
     if clashes and not force:
         raise SitegenError(
             f"{', '.join(clashes)}: already {'exists' if len(clashes) == 1 else 'exist'}; "
             f"nothing was written. Use --force to replace {'it' if len(clashes) == 1 else 'them'}."
         )
-    _refuse_other_messages(files, paths, config)
     staging: Path | None = None
     try:
         staging = staging_dir(folder)
@@ -145,28 +145,45 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
     return paths
 
 
-def _refuse_other_messages(
-    files: list[ImportedFile], paths: list[Path], config: SiteConfig
-) -> None:
-    """--force replaces a file imported from the same message, never one from another message
-    whose identifier makes the same file name (`a/b`, `a:b`)."""
+def _refuse_replacing(files: list[ImportedFile], paths: list[Path], config: SiteConfig) -> None:
+    """--force replaces a file imported from the same message (a corrected copy), never one
+    written by hand, one from another message whose identifier makes the same file name
+    (`a/b`, `a:b`), or one whose name differs only in case (`abc.md` for `ABC.md`: one file
+    on Windows and macOS, two on Linux, and a copy of the site then breaks)."""
+    try:
+        there = sorted(p.name for p in paths[0].parent.iterdir()) if paths else []
+    except OSError:  # no content/alerts/ yet, or unreadable: then writing fails too
+        there = []
     found = []
     for file, path in zip(files, paths, strict=True):
+        rel = path.relative_to(config.root)
+        twins = [n for n in there if n.lower() == file.name.lower() and n != file.name]
+        if twins:
+            found.append(
+                f"{rel}: {rel.parent / twins[0]} is there already, a name that differs only in "
+                "case: on Windows and macOS they are one file"
+            )
+            continue
         try:
             existing = path.read_text(encoding="utf-8", errors="replace")
         except OSError:  # missing (the usual case), or unreadable: then writing fails too
             continue
-        if (other := other_message(file, existing)) is not None:
-            rel = path.relative_to(config.root)
+        other = imported_from(existing)
+        if other is None:
+            found.append(
+                f"{rel}: was not imported from a CAP message (its front matter has no line "
+                "'# imported from the CAP message ...'), so it is not replaced"
+            )
+        elif not is_from(file, other):
             found.append(
                 f"{rel}: holds the CAP message {other}, not {file.identifier}, whose file "
                 "name it would also be"
             )
     if found:
         raise SitegenError(
-            "\n".join(found) + "\nNothing was written, --force or not. To keep both messages, "
-            "rename the file that is there (its alert id and web address change with it, so "
-            "fix the references to it); if the new message replaces it, delete it first."
+            "\n".join(found) + "\nNothing was written, --force or not. To keep both, rename "
+            "the file that is there (its alert id and web address change with it, so fix the "
+            "references to it); if the new message replaces it, delete it first."
         )
 
 

@@ -639,6 +639,45 @@ def test_force_never_replaces_a_file_from_another_message(
     assert "severity: Extreme" in (import_site.root / "content/alerts/a-b.md").read_text()
 
 
+@pytest.mark.parametrize("force", [False, True])
+def test_a_name_differing_only_in_case_from_a_file_there_is_refused(
+    import_site: TmpSite, tmp_path: Path, force: bool
+) -> None:
+    """`abc.md` was there and importing `ABC` wrote `ABC.md` beside it: one file on Windows
+    and macOS, so a copy of the site there lost one (on Linux, the test's, `exists()` is no
+    help: the check must compare the names in the folder)."""
+    assert run_import(import_site, tmp_path, minimal().replace(b"x-1", b"abc")).exit_code == 0
+    result = run_import(import_site, tmp_path, minimal().replace(b"x-1", b"ABC"), force=force)
+    assert result.exit_code == 1, result.output
+    assert (
+        "content/alerts/ABC.md: content/alerts/abc.md is there already, a name that differs "
+        "only in case: on Windows and macOS they are one file\nNothing was written, --force "
+        "or not. To keep both, rename the file that is there" in result.output
+    ), result.output
+    assert written(import_site) == ["abc.md"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_force_never_replaces_a_file_written_by_hand(
+    import_site: TmpSite, tmp_path: Path, force: bool
+) -> None:
+    """--force replaced an alert the official wrote (no `# imported from` line) without a
+    word; without --force, the advice was to use it."""
+    mine = import_site.root / "content/alerts/x-1.md"
+    mine.write_text(alert_text(), encoding="utf-8")
+    result = run_import(import_site, tmp_path, minimal(), force=force)
+    assert result.exit_code == 1, result.output
+    assert (
+        "content/alerts/x-1.md: was not imported from a CAP message (its front matter has no "
+        "line '# imported from the CAP message ...'), so it is not replaced\nNothing was "
+        "written, --force or not." in result.output
+    ), result.output
+    assert "Use --force" not in result.output
+    assert mine.read_text(encoding="utf-8") == alert_text()
+    mine.unlink()  # as the message says, when the new message replaces it
+    assert run_import(import_site, tmp_path, minimal(), force=force).exit_code == 0
+
+
 AREA_WITH = b"<area><areaDesc>Coast</areaDesc>\n{}\n</area>"
 
 
