@@ -27,7 +27,7 @@ from sitegen.alert_file import alert_file_text, instruction_heading
 from sitegen.body import markdown_to_text, render_body
 from sitegen.cap import CAP_NS, TITLE_PARAMETER, sender_domain
 from sitegen.config import SiteConfig
-from sitegen.content import ID_RE, MAX_TITLE, area_slug
+from sitegen.content import ID_RE, MAX_TITLE, NO_BODY, NO_INSTRUCTION, area_slug
 from sitegen.errors import ContentError, Problem
 from sitegen.model import Alert, Area, Category, Certainty, MsgType, Page, Severity, Status, Urgency
 from sitegen.scaffold import WINDOWS_RESERVED, latin_letters, letters_lost
@@ -380,7 +380,11 @@ def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[P
 
     now = datetime.now(UTC)  # only the Site's clock: no check depends on it
     after = load_site(config, now, read, (merged, found)).problems
-    problems = [_at_xml(p, new[p.path]) for p in after if p.path in new]
+    problems = [
+        _at_xml(p, new[p.path])
+        for p in after
+        if p.path in new and p.message not in (NO_BODY, NO_INSTRUCTION)  # `_missing_texts`
+    ]
     if any(p.path not in new for p in after):
         before = {str(p) for p in load_site(config, now, scanned=(scanned, found)).problems}
         names = ", ".join(new)
@@ -555,11 +559,33 @@ def _info(reader: _Reader, element: ET.Element, config: SiteConfig) -> _Info | N
         reader.error(element, "<info> has no <area>; sitegen needs at least one")
     title, headline = _titles(reader, element)
     texts = (reader.text(element, "description") or "", reader.text(element, "instruction") or "")
+    _missing_texts(reader, element, *texts)
     _report_replaced(reader, element, config)
     if any(v is None for v in values) or expires is None or not areas:
         return None
     lines = {(key,): reader.line(reader.at(element, tag)) for key, tag in _INFO_TAGS.items()}
     return _Info(*values, effective, expires, areas, title, headline, *texts, lines)  # type: ignore[arg-type]
+
+
+def _missing_texts(
+    reader: _Reader, element: ET.Element, description: str, instruction: str
+) -> None:
+    """`check`'s NO_BODY and NO_INSTRUCTION warnings, in the message's terms: they speak of a
+    file the official has not seen yet, and name no line of the message."""
+    if not description and not instruction:
+        reader.warn(
+            element,
+            "<info> has no <description> and no <instruction>: the alert page would show its "
+            "title alone; add what happened and what to do to the message, or write them at the "
+            "end of the alert file once imported",
+        )
+    elif not instruction:
+        reader.warn(
+            element,
+            "<info> has no <instruction>: the alert page would have no 'What to do' section, "
+            "and citizens look for instructions first; add it to the message, or write it at "
+            "the end of the alert file once imported",
+        )
 
 
 # Front-matter field → the <info> element it comes from (the body: description, instruction).

@@ -757,9 +757,14 @@ def _check_body(f: _Fields, doc: Document) -> None:
         )
     _check_markup(f, doc)
     if not doc.body.strip():
-        f.warn("the alert has no text below the front matter: say what happened and what to do")
+        f.warn(NO_BODY)
     elif not instruction_heading(doc.body):
-        f.warn("no '## What to do' section: citizens look for instructions first")
+        f.warn(NO_INSTRUCTION)
+
+
+# Said by `import-cap` in CAP's terms instead, at the <info> line (`cap_import._missing_texts`).
+NO_BODY = "the alert has no text below the front matter: say what happened and what to do"
+NO_INSTRUCTION = "no '## What to do' section: citizens look for instructions first"
 
 
 def _check_markup(f: _Fields, doc: Document) -> None:

@@ -678,6 +678,35 @@ def test_force_never_replaces_a_file_written_by_hand(
     assert run_import(import_site, tmp_path, minimal(), force=force).exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("texts", "said"),
+    [
+        (
+            "",
+            "m1.xml:5: warning: <info> has no <description> and no <instruction>: the alert "
+            "page would show its title alone; add what happened and what to do to the message, "
+            "or write them at the end of the alert file once imported",
+        ),
+        (
+            "<description>Rain.</description>",
+            "m1.xml:5: warning: <info> has no <instruction>: the alert page would have no "
+            "'What to do' section, and citizens look for instructions first; add it to the "
+            "message, or write it at the end of the alert file once imported",
+        ),
+    ],
+)
+def test_missing_texts_are_said_in_cap_terms_at_the_info_line(
+    import_site: TmpSite, tmp_path: Path, texts: str, said: str
+) -> None:
+    """Said as `check` says it of the file, with no XML line: "the alert has no text below
+    the front matter", "no '## What to do' section", words of a file the official never saw."""
+    data = minimal().replace(b"<area>", texts.encode() + b"<area>")
+    result = run_import(import_site, tmp_path, data)
+    assert result.exit_code == 0, result.output
+    assert f"{tmp_path}/{said}\n" in result.output, result.output
+    assert "front matter" not in result.output and "##" not in result.output
+
+
 AREA_WITH = b"<area><areaDesc>Coast</areaDesc>\n{}\n</area>"
 
 
