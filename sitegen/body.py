@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # Python-Markdown is imported only when a body needs it (see 
 
 SAFE_SCHEMES = {"http", "https", "mailto", "tel"}
 # The "## What to do" heading, in the languages sitegen writes it in (alert_file), at a line's
-# start (`instruction_heading`). Not "^##" here: a pattern led by "^" is tried at every
+# start (`find_instruction_heading`). Not "^##" here: a pattern led by "^" is tried at every
 # character (~8 µs a body), one led by "##" jumps from "##" to "##" (~1 µs).
 _INSTRUCTION_HEADING = re.compile(
     r"##\s+(What to do|행동\s?요령|Was zu tun ist|Que faire|Qué hacer|ماذا تفعل)\s*$",
@@ -35,7 +35,7 @@ _INSTRUCTION_HEADING = re.compile(
 )
 
 
-def instruction_heading(source: str) -> re.Match[str] | None:
+def find_instruction_heading(source: str) -> re.Match[str] | None:
     """The body's first "## What to do" heading (in any language sitegen knows), or None."""
     for match in _INSTRUCTION_HEADING.finditer(source):
         start = match.start()
@@ -238,7 +238,7 @@ def render_body(source: str, base_url: str = "/") -> RenderedBody:
     page's root-relative hrefs, the whole of it the addresses in the text; a bare path, "/"
     or "/emergency/", leaves those root-relative); pure (same text, same result). Cached: a
     page and its CAP file render the same body."""
-    match = instruction_heading(source)
+    match = find_instruction_heading(source)
     before, after = (source[: match.start()], source[match.end() :]) if match else (source, "")
     base_path, origin = split_base(base_url)
     fast = _fast_blocks(source, base_path, origin)

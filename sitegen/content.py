@@ -729,7 +729,7 @@ def _check_times(f: _Fields, values: dict[str, Any]) -> None:
 
 
 def _check_body(f: _Fields, doc: Document) -> None:
-    from sitegen.body import instruction_heading
+    from sitegen.body import find_instruction_heading
 
     references = "&#" in doc.body
     for index, text in enumerate(doc.body.split("\n")):
@@ -758,7 +758,7 @@ def _check_body(f: _Fields, doc: Document) -> None:
     _check_markup(f, doc)
     if not doc.body.strip():
         f.warn(NO_BODY)
-    elif not instruction_heading(doc.body):
+    elif not find_instruction_heading(doc.body):
         f.warn(NO_INSTRUCTION)
 
 

@@ -249,7 +249,8 @@ def simple_markdown(rng: random.Random) -> str:
     return "\n\n".join(blocks)
 
 
-# The heading as first written: "^" with re.MULTILINE (body.instruction_heading finds the same)
+# The heading as first written: "^" with re.MULTILINE (body.find_instruction_heading finds
+# the same)
 REFERENCE_HEADING = re.compile(
     r"^##\s+(What to do|행동\s?요령|Was zu tun ist|Que faire|Qué hacer|ماذا تفعل)\s*$",
     re.MULTILINE | re.IGNORECASE,
@@ -270,7 +271,7 @@ REFERENCE_HEADING = re.compile(
     ],
 )
 def test_instruction_heading_is_the_line_start_regex(source: str) -> None:
-    found, expected = body.instruction_heading(source), REFERENCE_HEADING.search(source)
+    found, expected = body.find_instruction_heading(source), REFERENCE_HEADING.search(source)
     assert (found and found.span()) == (expected and expected.span())
 
 
@@ -281,7 +282,7 @@ def test_instruction_heading_matches_the_reference_on_random_bodies(seed: int) -
         source = random_markdown(rng) if rng.random() < 0.5 else simple_markdown(rng)
         if rng.random() < 0.5:
             source = source.replace("\n\n", rng.choice(["\n## What to do\n", "x## Que faire\n"]), 1)
-        found, expected = body.instruction_heading(source), REFERENCE_HEADING.search(source)
+        found, expected = body.find_instruction_heading(source), REFERENCE_HEADING.search(source)
         assert (found and found.span()) == (expected and expected.span()), source
 
 
