@@ -809,13 +809,6 @@ class Fingerprint:
             category = _CATEGORIES[kind] = _category(kind)
         if category == _OBJECT:
             return self._object(value)
-        if category == _DEDICATED_OBJECT:
-            memo = self._memo.get(id(value))
-            if memo is not None and memo[0] is value:
-                return memo[1]
-            data = _ENCODERS[kind](self, value)
-            self._memo[id(value)] = (value, data)  # keeps `value` alive: its id is not reused
-            return data
         if category == _TEXT:  # Markup is not escaped when rendered: tell it from str
             text: str = str(value)
             mark = b"s" if kind is str else b"m"
@@ -849,7 +842,10 @@ class Fingerprint:
             return memo[1]
         data: bytes
         kind = type(value)
-        if kind is Alert and value.source in self.alert_digests:
+        encoder = _ENCODERS.get(kind)
+        if encoder is not None:  # a type with a dedicated encoding (`_DEDICATED`)
+            data = encoder(self, value)
+        elif kind is Alert and value.source in self.alert_digests:
             source = value.source.encode("utf-8", "surrogatepass")
             data = b"A" + self.alert_digests[value.source].encode() + b"%d:" % len(source) + source
         else:
@@ -867,7 +863,7 @@ class Fingerprint:
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 # How Fingerprint encodes a value, by its exact type (decided once per type, in this order).
-_TEXT, _PLAIN, _SEQUENCE, _MAPPING, _TIME, _ENUM, _OBJECT, _DEDICATED_OBJECT, _UNKNOWN = range(9)
+_TEXT, _PLAIN, _SEQUENCE, _MAPPING, _TIME, _ENUM, _OBJECT, _UNKNOWN = range(8)
 _CATEGORIES: dict[type, int] = {}
 
 
@@ -948,6 +944,5 @@ def _category(kind: type) -> int:
         compared = tuple(f.name for f in dataclasses.fields(kind) if f.compare)
         if dedicated is not None and dedicated[0] == compared:
             _ENCODERS[kind] = dedicated[1]
-            return _DEDICATED_OBJECT
         return _OBJECT
     return _UNKNOWN
