@@ -27,6 +27,7 @@ from publish.plan import (
     Limits,
     Plan,
     Upload,
+    alerts_named,
     group_of,
     make_plan,
     put_back_unused_note,
@@ -141,8 +142,7 @@ def publish(
         (progress or NullProgress()).close()
     forced = tuple(f"--force let this through: {reason}" for reason in plan.forced)
     if plan.put_back:
-        what = f"alert{'s' if len(plan.put_back) > 1 else ''} {', '.join(plan.put_back)}"
-        forced += (f"--put-back let through {what} as before the rollback",)
+        forced += (f"--put-back let through {alerts_named(plan.put_back)} as before the rollback",)
     if plan.put_back_unused:
         forced += (put_back_unused_note(plan.put_back_unused),)
     notes = tuple(n for n in (remote.warning, note, *forced, _finish(target, run)) if n)

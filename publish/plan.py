@@ -325,9 +325,9 @@ def _undoes_rollback(at: str, back: Sequence[str], deleted: set[str], unknown: b
     does = []
     if put:
         them = "them" if len(put) > 1 else "it"
-        does.append(f"put back {_alerts(put)} exactly as the rollback removed {them}")
+        does.append(f"put back {alerts_named(put)} exactly as the rollback removed {them}")
     if gone:
-        does.append(f"take {_alerts(gone)} offline again, which the rollback restored")
+        does.append(f"take {alerts_named(gone)} offline again, which the rollback restored")
     if not does:
         shown = ", ".join(back[:3]) + (", …" if len(back) > 3 else "")
         does.append(
@@ -342,7 +342,8 @@ def _undoes_rollback(at: str, back: Sequence[str], deleted: set[str], unknown: b
     )
 
 
-def _alerts(ids: Sequence[str]) -> str:
+def alerts_named(ids: Sequence[str]) -> str:
+    """ "alert a3", "alerts a2, a3": the ids with the noun in the right number."""
     return f"alert{'s' if len(ids) > 1 else ''} {', '.join(ids)}"
 
 
