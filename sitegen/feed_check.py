@@ -16,6 +16,7 @@ from sitegen.bundle import url_to_path
 from sitegen.cap import FEED_LIMIT_BYTES, left_out_in_force
 from sitegen.config import SiteConfig
 from sitegen.errors import Problem, plural
+from sitegen.lifecycle import Standing
 from sitegen.render import SiteView
 
 CAP_INDEX = "cap.atom"
@@ -32,10 +33,14 @@ def feed_warnings(
     """A warning for each feed of `paths` (all when None) whose written bytes (`read(path)`)
     left out alerts in force that it lists. Every page feed lists the same alerts."""
     problems = []
+    page_feed: list[Standing] | None = None  # chosen once for all languages' page feeds
     for path in feed_paths(view.config):
         if paths is not None and path not in paths:
             continue
-        listed = view.cap_standings() if path == CAP_INDEX else view.feed_standings()
+        if path == CAP_INDEX:
+            listed = view.cap_standings()
+        else:
+            listed = page_feed = view.feed_standings() if page_feed is None else page_feed
         if count := left_out_in_force(listed, read(path)):
             problems.append(feed_cut(path, count))
     return problems
