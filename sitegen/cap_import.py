@@ -149,6 +149,8 @@ def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, in
         message = f"refused: the XML uses {_forbidden(exc)}; CAP needs none, and it could be used "
         message += "against this machine (entity expansion, reading local files)"
         raise ContentError([Problem(origin, line, message)]) from exc
+    except (LookupError, ValueError) as exc:  # after DefusedXmlException, a ValueError too
+        raise ContentError([Problem(origin, 1, _unreadable_encoding(data))]) from exc
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else 0
         problem = _not_utf8(data, origin) or Problem(
@@ -179,6 +181,18 @@ def _not_utf8(data: bytes, origin: str) -> Problem | None:
             'encoding="ISO-8859-1"?>',
         )
     return None
+
+
+def _unreadable_encoding(data: bytes) -> str:
+    """Expat reads UTF-8, UTF-16, Latin-1 and the one-byte codecs; an encoding it cannot (a
+    name Python does not know, a multi-byte one: Shift_JIS, EUC-KR) raises LookupError or
+    ValueError, not a ParseError."""
+    found = re.search(rb"""encoding\s*=\s*["']([\w.:-]{1,40})["']""", data[:200])
+    name = found[1].decode("ascii") if found else "named in its first line"
+    return (
+        f"the encoding {name} of this file is one sitegen cannot read; save it as "
+        'UTF-8 and change its first line to <?xml version="1.0" encoding="UTF-8"?>'
+    )
 
 
 def _forbidden(exc: defusedxml.DefusedXmlException) -> str:
