@@ -15,10 +15,7 @@ import re
 import xml.etree.ElementTree as ET  # noqa: S405 - only the tree types; parsing is defusedxml's
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
-
-if TYPE_CHECKING:
-    from sitegen.source import KeyPath
+from typing import TypeVar
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -31,6 +28,7 @@ from sitegen.content import ID_RE, MAX_TITLE, NO_BODY, NO_INSTRUCTION, area_slug
 from sitegen.errors import ContentError, Problem
 from sitegen.model import Alert, Area, Category, Certainty, MsgType, Page, Severity, Status, Urgency
 from sitegen.scaffold import WINDOWS_RESERVED, latin_letters, letters_lost
+from sitegen.source import CHAR_REFUSED, FORBIDDEN_CHARS, KeyPath, describe_char
 
 MAX_INPUT_BYTES = 5_000_000
 _BLOCK_MARKER = re.compile(r"^(\d*)([#>*+=-]|(?<=\d)[.)])")
@@ -309,6 +307,7 @@ def import_cap(data: bytes, origin: str, config: SiteConfig) -> ImportResult:
     reader = _Reader(origin, lines)
     header = _header(reader, root, config)
     infos = _infos(reader, root, config)
+    _refuse_forbidden_characters(reader, root)
     reader.report_unused(root)
     problems = tuple(reader.problems)
     if header is None or not infos or not ImportResult((), problems).ok:
@@ -323,6 +322,21 @@ def import_cap(data: bytes, origin: str, config: SiteConfig) -> ImportResult:
         at = _xml_lines(text, name, where)
         files.append(ImportedFile(name, text, header.identifier, origin, at))
     return ImportResult(tuple(files), problems)
+
+
+def _refuse_forbidden_characters(reader: _Reader, root: ET.Element) -> None:
+    """XML allows characters no alert may carry (the C1 controls U+0080-U+009F, DEL, the
+    noncharacters): refused at the element holding them when it is imported, as `check`
+    would refuse the alert file's line, which the official has not seen yet."""
+    for element in (e for e in root.iter() if e in reader.used):
+        texts = [element.text or "", element.tail or "", *element.attrib.values()]
+        found = next((m for t in texts if (m := FORBIDDEN_CHARS.search(t))), None)
+        if found is not None:
+            reader.error(
+                element,
+                f"<{_local(element)}> contains the character {describe_char(found[0])}: "
+                f"{CHAR_REFUSED}",
+            )
 
 
 def _area_lines(info: _Info) -> dict[KeyPath, int]:

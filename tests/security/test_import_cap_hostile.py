@@ -79,6 +79,26 @@ def test_an_encoding_expat_cannot_read_is_refused_at_line_1(
 
 
 @pytest.mark.parametrize(
+    ("fields", "line", "tag", "char"),
+    [
+        ({"headline": "Flood\u0085watch"}, HEADLINE_LINE, "headline", "U+0085"),
+        ({"headline": "Flood \u009b31m watch"}, HEADLINE_LINE, "headline", "U+009B"),
+        ({"area": "Seoul\ufdd0"}, AREA_LINE, "areaDesc", "U+FDD0"),
+        ({"headline": "Flood\x7f"}, HEADLINE_LINE, "headline", "U+007F"),
+    ],
+)
+def test_a_character_xml_allows_but_no_alert_may_carry_is_refused_at_its_element(
+    tmp_site: TmpSite, fields: dict[str, str], line: int, tag: str, char: str
+) -> None:
+    # it was said with no line ("in.xml: this line contains ..."), of a file not written
+    result = import_cap(tmp_site, message(**fields).encode())
+    assert result.exit_code == 1, result.output
+    assert f"in.xml:{line}: <{tag}> contains the character {char}" in result.output
+    assert "this line contains" not in result.output
+    assert list((tmp_site.root / "content/alerts").iterdir()) == []
+
+
+@pytest.mark.parametrize(
     ("identifier", "name"),
     [
         ("../../../etc/passwd", "etc-passwd.md"),
@@ -134,3 +154,10 @@ def test_a_message_only_ever_writes_in_content_alerts(tmp_site: TmpSite, tmp_pat
     assert result.exit_code == 0, result.output
     new = {p for p in tmp_path.rglob("*")} - before - {tmp_site.root / "in.xml"}
     assert new == {tmp_site.root / "content/alerts/x.md"}
+
+
+def test_such_a_character_in_an_element_not_imported_is_no_error(tmp_site: TmpSite) -> None:
+    data = message().replace("<scope>", "<note>Test\u0085</note>\n  <scope>")
+    result = import_cap(tmp_site, data.encode())
+    assert result.exit_code == 0, result.output
+    assert "<note> is not part of sitegen's alert format" in result.output
