@@ -161,3 +161,17 @@ def test_such_a_character_in_an_element_not_imported_is_no_error(tmp_site: TmpSi
     result = import_cap(tmp_site, data.encode())
     assert result.exit_code == 0, result.output
     assert "<note> is not part of sitegen's alert format" in result.output
+
+
+def test_content_alerts_linked_outside_content_is_never_written_to(
+    tmp_site: TmpSite, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_site.root / "content/alerts").rmdir()
+    (tmp_site.root / "content/alerts").symlink_to(outside)
+    result = import_cap(tmp_site, message().encode())
+    assert result.exit_code == 1, result.output
+    assert "content/alerts: is a link to" in result.output
+    assert "a folder outside content/, so nothing was written" in result.output
+    assert list(outside.iterdir()) == []
