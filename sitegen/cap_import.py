@@ -75,10 +75,10 @@ class _Reader:
         return self.firsts.get((parent, tag), parent)
 
     def error(self, element: ET.Element, message: str) -> None:
-        self.problems.append(Problem(self.origin, self.line(element), message))
+        self.problems.append(Problem(self.origin, self.line(element), _shown(message)))
 
     def warn(self, element: ET.Element, message: str) -> None:
-        self.problems.append(Problem(self.origin, self.line(element), message, "warning"))
+        self.problems.append(Problem(self.origin, self.line(element), _shown(message), "warning"))
 
     def all(self, parent: ET.Element, tag: str) -> list[ET.Element]:
         found = parent.findall(f"{{{CAP_NS}}}{tag}")
@@ -108,6 +108,12 @@ class _Reader:
             unused = parent is not None and element not in self.used
             if unused and (parent is root or parent in self.used):
                 self.warn(element, _not_kept(element))
+
+
+def _shown(message: str) -> str:
+    """A message quoting the XML, with what a terminal could take as a command (U+009B opens
+    an escape sequence) or a text-direction change shown as '?'."""
+    return _BIDI.sub("?", FORBIDDEN_CHARS.sub("?", message))
 
 
 def _local(element: ET.Element) -> str:

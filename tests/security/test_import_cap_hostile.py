@@ -163,6 +163,20 @@ def test_such_a_character_in_an_element_not_imported_is_no_error(tmp_site: TmpSi
     assert "<note> is not part of sitegen's alert format" in result.output
 
 
+@pytest.mark.parametrize("char", ["\u009b", "\u0085", "\u202e", "\u2066"])
+def test_what_messages_quote_of_the_xml_holds_no_control_or_direction_character(
+    tmp_site: TmpSite, char: str
+) -> None:
+    # U+009B is a terminal's escape-sequence opener: `import-cap` printed it as received
+    data = message().replace("<scope>", f"<note>31m{char}red</note>\n  <scope>")
+    data = data.replace("<sender>alerts@test.invalid", f"<sender>other{char}@x.example")
+    result = import_cap(tmp_site, data.encode())
+    assert "<note> is not part of sitegen's alert format and was not imported: 31m" in (
+        result.output
+    )
+    assert char not in result.output
+
+
 def test_content_alerts_linked_outside_content_is_never_written_to(
     tmp_site: TmpSite, tmp_path: Path
 ) -> None:
