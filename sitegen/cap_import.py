@@ -15,10 +15,7 @@ import re
 import xml.etree.ElementTree as ET  # noqa: S405 - only the tree types; parsing is defusedxml's
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
-
-if TYPE_CHECKING:
-    from sitegen.source import KeyPath
+from typing import TypeVar
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -31,6 +28,7 @@ from sitegen.content import ID_RE, MAX_TITLE, NO_BODY, NO_INSTRUCTION, area_slug
 from sitegen.errors import ContentError, Problem
 from sitegen.model import Alert, Area, Category, Certainty, MsgType, Page, Severity, Status, Urgency
 from sitegen.scaffold import WINDOWS_RESERVED, latin_letters, letters_lost
+from sitegen.source import CHAR_REFUSED, FORBIDDEN_CHARS, KeyPath, describe_char
 
 MAX_INPUT_BYTES = 5_000_000
 _BLOCK_MARKER = re.compile(r"^(\d*)([#>*+=-]|(?<=\d)[.)])")
@@ -77,10 +75,10 @@ class _Reader:
         return self.firsts.get((parent, tag), parent)
 
     def error(self, element: ET.Element, message: str) -> None:
-        self.problems.append(Problem(self.origin, self.line(element), message))
+        self.problems.append(Problem(self.origin, self.line(element), _shown(message)))
 
     def warn(self, element: ET.Element, message: str) -> None:
-        self.problems.append(Problem(self.origin, self.line(element), message, "warning"))
+        self.problems.append(Problem(self.origin, self.line(element), _shown(message), "warning"))
 
     def all(self, parent: ET.Element, tag: str) -> list[ET.Element]:
         found = parent.findall(f"{{{CAP_NS}}}{tag}")
@@ -110,6 +108,12 @@ class _Reader:
             unused = parent is not None and element not in self.used
             if unused and (parent is root or parent in self.used):
                 self.warn(element, _not_kept(element))
+
+
+def _shown(message: str) -> str:
+    """A message quoting the XML, with what a terminal could take as a command (U+009B opens
+    an escape sequence) or a text-direction change shown as '?'."""
+    return _BIDI.sub("?", FORBIDDEN_CHARS.sub("?", message))
 
 
 def _local(element: ET.Element) -> str:
@@ -149,6 +153,8 @@ def parse_cap(data: bytes, origin: str) -> tuple[ET.Element, dict[ET.Element, in
         message = f"refused: the XML uses {_forbidden(exc)}; CAP needs none, and it could be used "
         message += "against this machine (entity expansion, reading local files)"
         raise ContentError([Problem(origin, line, message)]) from exc
+    except (LookupError, ValueError) as exc:  # after DefusedXmlException, a ValueError too
+        raise ContentError([Problem(origin, 1, _unreadable_encoding(data))]) from exc
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else 0
         problem = _not_utf8(data, origin) or Problem(
@@ -179,6 +185,18 @@ def _not_utf8(data: bytes, origin: str) -> Problem | None:
             'encoding="ISO-8859-1"?>',
         )
     return None
+
+
+def _unreadable_encoding(data: bytes) -> str:
+    """Expat reads UTF-8, UTF-16, Latin-1 and the one-byte codecs; an encoding it cannot (a
+    name Python does not know, a multi-byte one: Shift_JIS, EUC-KR) raises LookupError or
+    ValueError, not a ParseError."""
+    found = re.search(rb"""encoding\s*=\s*["']([\w.:-]{1,40})["']""", data[:200])
+    name = found[1].decode("ascii") if found else "named in its first line"
+    return (
+        f"the encoding {name} of this file is one sitegen cannot read; save it as "
+        'UTF-8 and change its first line to <?xml version="1.0" encoding="UTF-8"?>'
+    )
 
 
 def _forbidden(exc: defusedxml.DefusedXmlException) -> str:
@@ -295,6 +313,7 @@ def import_cap(data: bytes, origin: str, config: SiteConfig) -> ImportResult:
     reader = _Reader(origin, lines)
     header = _header(reader, root, config)
     infos = _infos(reader, root, config)
+    _refuse_forbidden_characters(reader, root)
     reader.report_unused(root)
     problems = tuple(reader.problems)
     if header is None or not infos or not ImportResult((), problems).ok:
@@ -309,6 +328,21 @@ def import_cap(data: bytes, origin: str, config: SiteConfig) -> ImportResult:
         at = _xml_lines(text, name, where)
         files.append(ImportedFile(name, text, header.identifier, origin, at))
     return ImportResult(tuple(files), problems)
+
+
+def _refuse_forbidden_characters(reader: _Reader, root: ET.Element) -> None:
+    """XML allows characters no alert may carry (the C1 controls U+0080-U+009F, DEL, the
+    noncharacters): refused at the element holding them when it is imported, as `check`
+    would refuse the alert file's line, which the official has not seen yet."""
+    for element in (e for e in root.iter() if e in reader.used):
+        texts = [element.text or "", element.tail or "", *element.attrib.values()]
+        found = next((m for t in texts if (m := FORBIDDEN_CHARS.search(t))), None)
+        if found is not None:
+            reader.error(
+                element,
+                f"<{_local(element)}> contains the character {describe_char(found[0])}: "
+                f"{CHAR_REFUSED}",
+            )
 
 
 def _area_lines(info: _Info) -> dict[KeyPath, int]:

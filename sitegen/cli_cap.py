@@ -117,6 +117,7 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
     full disk leaves none half-imported (renaming them in then needs no space)."""
     folder = config.content_path / "alerts"
     paths = [folder / f.name for f in files]
+    _refuse_outside(folder, config)
     _refuse_replacing(files, paths, config)  # first: its advice is not --force
     clashes = [str(p.relative_to(config.root)) for p in paths if p.exists()]
     if clashes and not force:
@@ -143,6 +144,19 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
             "same command with --force once it is fixed."
         ) from exc
     return paths
+
+
+def _refuse_outside(folder: Path, config: SiteConfig) -> None:
+    """content/alerts/ as a link to a folder outside content/ would have the files written
+    there, where the build does not read them (`content.scan_content` refuses such links)."""
+    target = folder.resolve()
+    if not target.is_relative_to(config.content_path.resolve()):
+        raise SitegenError(
+            f"{folder.relative_to(config.root)}: is a link to {target}, a folder outside "
+            "content/, so nothing was written: sitegen writes and reads alerts only inside "
+            "content/. Replace the link with a real folder (copy the files in), then import "
+            "again."
+        )
 
 
 def _refuse_replacing(files: list[ImportedFile], paths: list[Path], config: SiteConfig) -> None:

@@ -38,6 +38,8 @@ POLYGON_RE = re.compile(r"^\s*-?\d+(\.\d+)?,-?\d+(\.\d+)?(\s+-?\d+(\.\d+)?,-?\d+
 FRACTION_RE = re.compile(r"[.,][0-9]*")
 GEOCODE_RE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
+# An area's folder name: systems refuse over 255 bytes; longer slugs end in a digest instead.
+MAX_SLUG = 200
 MAX_TITLE = 160
 
 ALERT_FIELDS = {
@@ -672,9 +674,11 @@ def area_slug(explicit: str, geocodes: tuple[tuple[str, str], ...], name: str) -
     docs/architecture.md (URLs) for the rule, which never gives two different names one slug."""
     basis = explicit or (geocodes[0][1] if geocodes else name)
     slug = SLUG_SEPARATORS.sub("-", basis.lower()).strip("-")
-    if slug and basis.isascii():
-        return slug  # every letter and digit is in it: "seoul", "kr-11", "gyeonggi-do"
-    return _unicode_slug(basis)
+    if not (slug and basis.isascii()):  # else every letter and digit is in it: "kr-11"
+        slug = _unicode_slug(basis)
+    if len(slug) > MAX_SLUG:  # a folder name the system refuses ("File name too long")
+        slug = slug[: MAX_SLUG - 17].rstrip("-") + "-" + _digest(slug)
+    return slug
 
 
 @functools.lru_cache(maxsize=4096)
@@ -691,12 +695,17 @@ def _unicode_slug(basis: str) -> str:
     words = "-".join(kept.split())
     if words and words.isascii():
         return words
+    key = words or " ".join(text.split())  # a name of symbols only: they tell it apart
+    return "area-" + _digest(key)
+
+
+def _digest(text: str) -> str:
+    """16 hex digits of the BLAKE2b digest of `text`."""
     try:  # without hashlib's OpenSSL set-up (see cache.blake2b)
         from _blake2 import blake2b
     except ImportError:  # pragma: no cover - CPython builds without _blake2
         from hashlib import blake2b
-    key = words or " ".join(text.split())  # a name of symbols only: they tell it apart
-    return "area-" + blake2b(key.encode(), digest_size=8).hexdigest()
+    return blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _references(f: _Fields, msg_key: str) -> tuple[str, ...]:

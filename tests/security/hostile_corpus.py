@@ -114,6 +114,10 @@ CORPUS: list[tuple[str, bytes, Rejected | Inert]] = [
         alert("&lt;script&gt;alert(1)&lt;/script&gt; &#60;script&#62;\n"),
         Inert(),
     ),
+    # an area named at length, with no geocode: its page folder must stay under the 255
+    # bytes a file name may have (the build stopped with "File name too long")
+    ("long-area-name.md", alert(areas=f"\n  - name: {'Riverside ' * 40}"), Inert()),
+    ("long-area-id.md", alert(areas=f"\n  - name: Seoul\n    id: {'a' * 300}"), Inert()),
     # files that must be refused, each with its own message
     (
         "bad-id-traversal.md",
