@@ -1,7 +1,8 @@
 """`sitegen serve`: the preview officials write alerts against.
 
-Serves the in-memory bundle of a `Rebuilder` with the headers the publisher will send (from
-the manifest), pretty URLs and the 404 page; rebuilds when sources change (`Watcher`); tells
+Serves the in-memory bundle of a `Rebuilder` with the Content-Type the publisher will send
+(from the manifest; its Cache-Control in `PUBLISHED_CACHE_HEADER`, the browser being told to
+keep nothing), pretty URLs and the 404 page; rebuilds when sources change (`Watcher`); tells
 open tabs to reload over Server-Sent Events; and, while the sources are broken, keeps serving
 the last good build with an overlay listing every `path:line: message`.
 
@@ -42,6 +43,12 @@ WORKER_PATH = "/__sitegen__/worker.js"
 KEEPALIVE_S = 10.0
 HEAD_TIMEOUT_S = 10.0  # to send a whole request line and headers: a browser needs a blink
 SEND_TIMEOUT_S = 60.0  # to take each response (an event of the stream: each event)
+# The browser must ask again for every page: with the publisher's `max-age=60`, a page
+# opened by a link, or by Back, within a minute of an earlier visit came from the browser's
+# cache, without the save made since; a 301 was kept for ever (`/` → an old base path).
+# What the CDN will be told stays visible in its own header.
+PREVIEW_CACHE_CONTROL = "no-store"
+PUBLISHED_CACHE_HEADER = "X-Published-Cache-Control"
 
 LIVE_JS = """\
 (function () {
@@ -317,20 +324,27 @@ class _Handler(BaseHTTPRequestHandler):
         if location is not None:
             self.send_response(status)
             self.send_header("Location", location + (f"?{url.query}" if url.query else ""))
+            self.send_header("Cache-Control", PREVIEW_CACHE_CONTROL)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None
         if path is None:
             body = _empty_page(snap)
             return self._send(status, body, "text/html; charset=utf-8", "no-store", head)
-        content_type, cache_control = snap.headers[path]
+        content_type, published = snap.headers[path]
         body = snap.bundle[path].data
         if content_type.startswith("text/html"):
             body = inject(body, snap.version)
-        return self._send(status, body, content_type, cache_control, head)
+        return self._send(status, body, content_type, PREVIEW_CACHE_CONTROL, head, published)
 
     def _send(
-        self, status: int, body: bytes, content_type: str, cache_control: str, head: bool
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        cache_control: str,
+        head: bool,
+        published: str | None = None,  # the Cache-Control `sitegen publish` will send
     ) -> None:
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         if status == 200 and self.headers.get("If-None-Match") == etag:
@@ -341,6 +355,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", cache_control)
+        if published is not None:
+            self.send_header(PUBLISHED_CACHE_HEADER, published)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
         self.end_headers()

@@ -13,7 +13,7 @@ import serve_support
 from serve_support import get, wait_until
 
 from sitegen.bundle import MANIFEST_PATH
-from sitegen.serve import SCRIPT_PATH, PreviewServer
+from sitegen.serve import PUBLISHED_CACHE_HEADER, SCRIPT_PATH, PreviewServer
 from sitegen_fixtures import NOW, alert_text
 
 preview_site = serve_support.preview_site  # fixtures
@@ -33,10 +33,21 @@ def test_headers_are_the_manifests_and_urls_are_pretty(server: PreviewServer) ->
         r = get(server.url.rstrip("/") + url)
         assert r.status == 200, url
         assert r.headers["Content-Type"] == manifest[path]["content_type"]
-        assert r.headers["Cache-Control"] == manifest[path]["cache_control"]
+        assert r.headers[PUBLISHED_CACHE_HEADER] == manifest[path]["cache_control"]
     moved = get(server.url + "alerts/flood")
     assert (moved.status, moved.headers["Location"]) == (301, "/alerts/flood/")
     assert get(server.url + "alerts/flood/index.html").status == 200
+
+
+def test_the_browser_asks_again_for_every_page_and_redirect(server: PreviewServer) -> None:
+    """With the publisher's `max-age=60` the browser kept each page a minute: one opened by a
+    link or Back within it came from its cache, without the save made since; and a 301 with
+    no Cache-Control is kept for ever (`/` went on to an old base path after base_url
+    changed, or to another site's previewed on the same port)."""
+    for url in ("", "alerts/flood/", "feed.atom", "alerts/nope/", "alerts/flood"):
+        r = get(server.url + url)
+        assert r.status in (200, 301, 404), url
+        assert r.headers["Cache-Control"] == "no-store", url
 
 
 def test_the_slash_redirect_keeps_the_query_string(server: PreviewServer) -> None:
