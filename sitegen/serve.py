@@ -310,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         url_path = url.path
         if url_path == EVENTS_PATH:
-            return self._events()
+            return self._events(head)
         if url_path in (SCRIPT_PATH, WORKER_PATH):
             script = LIVE_JS if url_path == SCRIPT_PATH else WORKER_JS
             return self._send(
@@ -363,11 +363,13 @@ class _Handler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(body)
 
-    def _events(self) -> None:
+    def _events(self, head: bool) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
+        if head:  # the headers alone: a HEAD got the stream, and held a thread for ever
+            return
         snap = self.preview.snapshot
         try:
             self.wfile.write(snap.event())

@@ -13,7 +13,7 @@ import serve_support
 from serve_support import get, wait_until
 
 from sitegen.bundle import MANIFEST_PATH
-from sitegen.serve import PUBLISHED_CACHE_HEADER, SCRIPT_PATH, PreviewServer
+from sitegen.serve import EVENTS_PATH, PUBLISHED_CACHE_HEADER, SCRIPT_PATH, PreviewServer
 from sitegen_fixtures import NOW, alert_text
 
 preview_site = serve_support.preview_site  # fixtures
@@ -94,6 +94,20 @@ def _closed_by_server(client: socket.socket) -> bool:
         return True
     except TimeoutError:
         return False
+
+
+def test_head_of_the_events_stream_is_its_headers_alone(server: PreviewServer) -> None:
+    """HEAD got the whole stream: a body no HEAD may have, and a thread held for as long
+    as the client stayed."""
+    host, port = server.httpd.server_address[:2]
+    with socket.create_connection((host, port), timeout=3) as client:
+        client.sendall(f"HEAD {EVENTS_PATH} HTTP/1.0\r\n\r\n".encode())
+        answer = b""
+        while chunk := client.recv(4096):  # the server closes the connection when done
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.0 200")
+    assert b"text/event-stream" in answer
+    assert answer.endswith(b"\r\n\r\n")  # nothing after the headers
 
 
 def test_a_stalled_client_is_dropped_and_others_are_served(server: PreviewServer) -> None:
