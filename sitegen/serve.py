@@ -33,6 +33,7 @@ from urllib.parse import unquote, urlsplit
 
 from sitegen import urls
 from sitegen.bundle import MANIFEST_PATH, Bundle, manifest_bytes, write_bundle
+from sitegen.config import load_config
 from sitegen.errors import Problem, SitegenError, plural
 from sitegen.rebuild import Outcome, Rebuilder
 from sitegen.watch import Debouncer, Watcher
@@ -152,9 +153,14 @@ class Preview:
         self.snapshot = Snapshot(run=secrets.token_hex(4))
         self.changed = threading.Condition()
         self.closing = False
+        self._building = threading.Lock()  # the first build's thread, then the watcher's
 
     def rebuild(self, touched: list[Path]) -> Outcome:
         """Rebuild and publish the new snapshot; print the same lines the overlay shows."""
+        with self._building:
+            return self._rebuild(touched)
+
+    def _rebuild(self, touched: list[Path]) -> Outcome:
         first = not self.snapshot.build
         outcome = self.rebuilder.rebuild(touched)
         if outcome.ok and first and self.write_output:
@@ -442,7 +448,9 @@ class PreviewServer:
         return ipaddress.ip_address(str(self.httpd.server_address[0])).is_loopback
 
     def start(self) -> None:
-        self.preview.rebuild([])
+        """Watch, then build: a save made during the first build (seconds, for a big site)
+        was never seen, the preview showing the text before it until the next save. Its
+        rebuild waits for the first build's end (`Preview.rebuild`)."""
         rebuilder = self.preview.rebuilder
         root = rebuilder.site_file.resolve().parent
         folders, ignore = self._folders()
@@ -460,14 +468,18 @@ class PreviewServer:
         except OSError as exc:  # not the port's fault (see listen_advice)
             raise SitegenError(watch_advice(folders, exc)) from exc
         self.watcher = watcher  # from here on stop() stops it
+        self.preview.rebuild([])
         self._thread.start()
 
     def _folders(self) -> tuple[list[Path], list[Path]]:
         """The folders to watch and the one to ignore (the output), as site.toml names them."""
-        config = self.preview.rebuilder.config
-        if config is None:
-            root = self.preview.rebuilder.site_file.resolve().parent
-            return [root / "content", root / "templates"], [root / "public"]
+        config, site_file = self.preview.rebuilder.config, self.preview.rebuilder.site_file
+        if config is None:  # not built yet, or site.toml has a mistake
+            try:
+                config = load_config(site_file)
+            except SitegenError:
+                root = site_file.resolve().parent
+                return [root / "content", root / "templates"], [root / "public"]
         return [config.content_path, config.templates_path], [config.output_path]
 
     def _rebuild(self, touched: list[Path]) -> None:

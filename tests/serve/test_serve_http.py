@@ -146,6 +146,24 @@ def test_the_events_stream_outlives_the_request_timeout(
     assert json.loads(line.removeprefix(b"data: "))["build"] != first["build"]
 
 
+def test_a_save_during_the_first_build_is_served(preview_site) -> None:  # type: ignore[no-untyped-def]
+    """The watcher started after the first build (seconds, for a big site) and its write to
+    public/: a save made then was never seen, and the preview showed the text before it,
+    as current, until the next save. Here the save is made as the first build is reported."""
+    flood = preview_site.root / "content" / "alerts" / "flood.md"
+
+    def echo(line: str) -> None:
+        if line.startswith("rebuilt in") and b"Saved early" not in flood.read_bytes():
+            flood.write_text(alert_text(title="Saved early"))
+
+    server = PreviewServer(preview_site.root / "site.toml", port=0, now=NOW, echo=echo)
+    server.start()
+    try:
+        wait_until(lambda: b"Saved early" in get(server.url + "alerts/flood/").body)
+    finally:
+        server.stop()
+
+
 def test_saves_are_served_and_bad_files_never_stop_the_server(
     server: PreviewServer, preview_site
 ) -> None:
