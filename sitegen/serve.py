@@ -512,12 +512,26 @@ def listen_advice(host: str, port: int, exc: OSError) -> str:
             f"cannot listen on {host}:{port} ({reason}): ports below 1024 need root; "
             "try --port 8000"
         )
-    if exc.errno == errno.EADDRINUSE:
+    if exc.errno == errno.EADDRINUSE:  # "another --port" left the official to guess one
+        free = _free_port(host, port)
+        suggestion = f"--port {free} (free now)" if free else "--port 0 (any free port)"
         return (
-            f"cannot listen on {host}:{port} ({reason}): another program uses this port; "
-            "try another --port"
+            f"cannot listen on {host}:{port} ({reason}): another program uses this port "
+            f"(perhaps a preview already running); try another port: {suggestion}"
         )
     return f"cannot listen on {host}:{port} ({reason})"
+
+
+def _free_port(host: str, port: int) -> int | None:
+    """The first of the next 20 ports after `port` that `host` can listen on, if any."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in range(port + 1, min(port + 21, 65536)):
+        try:
+            socket.create_server((host, candidate), family=family).close()
+        except OSError:
+            continue
+        return candidate
+    return None
 
 
 def watch_advice(folders: list[Path], exc: OSError) -> str:
