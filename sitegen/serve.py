@@ -49,6 +49,7 @@ SEND_TIMEOUT_S = 60.0  # to take each response (an event of the stream: each eve
 # cache, without the save made since; a 301 was kept for ever (`/` → an old base path).
 # What the CDN will be told stays visible in its own header.
 PREVIEW_CACHE_CONTROL = "no-store"
+LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}  # what a browser calls a loopback preview
 PUBLISHED_CACHE_HEADER = "X-Published-Cache-Control"
 
 LIVE_JS = """\
@@ -313,6 +314,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, head: bool) -> None:
         self.connection.settimeout(SEND_TIMEOUT_S)  # the request is read: only sending now
+        if not self._host_allowed():
+            body = b"This preview answers only at localhost or 127.0.0.1.\n"
+            return self._send(403, body, "text/plain; charset=utf-8", "no-store", head)
         url = urlsplit(self.path)
         url_path = url.path
         if url_path == EVENTS_PATH:
@@ -342,6 +346,18 @@ class _Handler(BaseHTTPRequestHandler):
         if content_type.startswith("text/html"):
             body = inject(body, snap.version)
         return self._send(status, body, content_type, PREVIEW_CACHE_CONTROL, head, published)
+
+    def _host_allowed(self) -> bool:
+        """Whether the address the browser asked for is this computer's, when the preview
+        is for this computer only. Else a web page could read the drafts: a name of its own
+        that its DNS then points at 127.0.0.1 ("DNS rebinding") is, for the browser, the
+        page's own site."""
+        host, address = self.headers.get("Host"), self.server.server_address
+        listening = str(address[0]) if isinstance(address, tuple) else ""
+        if host is None or not ipaddress.ip_address(listening).is_loopback:
+            return True  # no browser sends no Host; open to the network: any of its names
+        name = urlsplit(f"//{host}").hostname or ""
+        return name in LOCAL_NAMES or name.endswith(".localhost")
 
     def _send(
         self,

@@ -110,6 +110,23 @@ def test_head_of_the_events_stream_is_its_headers_alone(server: PreviewServer) -
     assert answer.endswith(b"\r\n\r\n")  # nothing after the headers
 
 
+def _status_for_host(server: PreviewServer, path: str, host: str) -> bytes:
+    address = server.httpd.server_address[:2]
+    with socket.create_connection(address, timeout=3) as client:
+        client.sendall(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+        return client.recv(12)
+
+
+def test_only_this_computers_names_are_answered(server: PreviewServer) -> None:
+    """Any web page the official opened could read the drafts: a name of its own, its DNS
+    then pointing at 127.0.0.1 ("DNS rebinding"), is the page's own site for the browser."""
+    port = server.httpd.server_address[1]
+    for path in ("/alerts/flood/", EVENTS_PATH, "/.sitegen/manifest.json"):
+        assert _status_for_host(server, path, f"attacker.example:{port}") == b"HTTP/1.0 403"
+    for host in (f"localhost:{port}", "127.0.0.1", f"[::1]:{port}", "site.localhost"):
+        assert _status_for_host(server, "/alerts/flood/", host) == b"HTTP/1.0 200", host
+
+
 def test_a_stalled_client_is_dropped_and_others_are_served(server: PreviewServer) -> None:
     """A client that connected and sent nothing, half a request line or a byte now and then
     held a server thread for ever: a few of them (--host 0.0.0.0) could exhaust it."""
