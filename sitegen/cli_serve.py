@@ -30,7 +30,8 @@ def serve_command(
     """Build the site and preview it, rebuilding and reloading as you save.
 
     \b
-    Pages are served with the headers the publisher will use. Open tabs reload by
+    Pages are served with the Content-Type the publisher will use (its Cache-Control
+    in X-Published-Cache-Control: the browser keeps no page). Open tabs reload by
     themselves; while a file has a mistake, the last good build stays on screen with a
     box listing every problem as path:line: message.
     Examples:

@@ -1,7 +1,8 @@
 """`sitegen serve`: the preview officials write alerts against.
 
-Serves the in-memory bundle of a `Rebuilder` with the headers the publisher will send (from
-the manifest), pretty URLs and the 404 page; rebuilds when sources change (`Watcher`); tells
+Serves the in-memory bundle of a `Rebuilder` with the Content-Type the publisher will send
+(from the manifest; its Cache-Control in `PUBLISHED_CACHE_HEADER`, the browser being told to
+keep nothing), pretty URLs and the 404 page; rebuilds when sources change (`Watcher`); tells
 open tabs to reload over Server-Sent Events; and, while the sources are broken, keeps serving
 the last good build with an overlay listing every `path:line: message`.
 
@@ -32,6 +33,7 @@ from urllib.parse import unquote, urlsplit
 
 from sitegen import urls
 from sitegen.bundle import MANIFEST_PATH, Bundle, manifest_bytes, write_bundle
+from sitegen.config import load_config
 from sitegen.errors import Problem, SitegenError, plural
 from sitegen.rebuild import Outcome, Rebuilder
 from sitegen.watch import Debouncer, Watcher
@@ -42,6 +44,13 @@ WORKER_PATH = "/__sitegen__/worker.js"
 KEEPALIVE_S = 10.0
 HEAD_TIMEOUT_S = 10.0  # to send a whole request line and headers: a browser needs a blink
 SEND_TIMEOUT_S = 60.0  # to take each response (an event of the stream: each event)
+# The browser must ask again for every page: with the publisher's `max-age=60`, a page
+# opened by a link, or by Back, within a minute of an earlier visit came from the browser's
+# cache, without the save made since; a 301 was kept for ever (`/` → an old base path).
+# What the CDN will be told stays visible in its own header.
+PREVIEW_CACHE_CONTROL = "no-store"
+LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}  # what a browser calls a loopback preview
+PUBLISHED_CACHE_HEADER = "X-Published-Cache-Control"
 
 LIVE_JS = """\
 (function () {
@@ -145,9 +154,14 @@ class Preview:
         self.snapshot = Snapshot(run=secrets.token_hex(4))
         self.changed = threading.Condition()
         self.closing = False
+        self._building = threading.Lock()  # the first build's thread, then the watcher's
 
     def rebuild(self, touched: list[Path]) -> Outcome:
         """Rebuild and publish the new snapshot; print the same lines the overlay shows."""
+        with self._building:
+            return self._rebuild(touched)
+
+    def _rebuild(self, touched: list[Path]) -> Outcome:
         first = not self.snapshot.build
         outcome = self.rebuilder.rebuild(touched)
         if outcome.ok and first and self.write_output:
@@ -300,10 +314,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, head: bool) -> None:
         self.connection.settimeout(SEND_TIMEOUT_S)  # the request is read: only sending now
+        if not self._host_allowed():
+            body = b"This preview answers only at localhost or 127.0.0.1.\n"
+            return self._send(403, body, "text/plain; charset=utf-8", "no-store", head)
         url = urlsplit(self.path)
         url_path = url.path
         if url_path == EVENTS_PATH:
-            return self._events()
+            return self._events(head)
         if url_path in (SCRIPT_PATH, WORKER_PATH):
             script = LIVE_JS if url_path == SCRIPT_PATH else WORKER_JS
             return self._send(
@@ -317,20 +334,39 @@ class _Handler(BaseHTTPRequestHandler):
         if location is not None:
             self.send_response(status)
             self.send_header("Location", location + (f"?{url.query}" if url.query else ""))
+            self.send_header("Cache-Control", PREVIEW_CACHE_CONTROL)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None
         if path is None:
             body = _empty_page(snap)
             return self._send(status, body, "text/html; charset=utf-8", "no-store", head)
-        content_type, cache_control = snap.headers[path]
+        content_type, published = snap.headers[path]
         body = snap.bundle[path].data
         if content_type.startswith("text/html"):
             body = inject(body, snap.version)
-        return self._send(status, body, content_type, cache_control, head)
+        return self._send(status, body, content_type, PREVIEW_CACHE_CONTROL, head, published)
+
+    def _host_allowed(self) -> bool:
+        """Whether the address the browser asked for is this computer's, when the preview
+        is for this computer only. Else a web page could read the drafts: a name of its own
+        that its DNS then points at 127.0.0.1 ("DNS rebinding") is, for the browser, the
+        page's own site."""
+        host, address = self.headers.get("Host"), self.server.server_address
+        listening = str(address[0]) if isinstance(address, tuple) else ""
+        if host is None or not ipaddress.ip_address(listening).is_loopback:
+            return True  # no browser sends no Host; open to the network: any of its names
+        name = urlsplit(f"//{host}").hostname or ""
+        return name in LOCAL_NAMES or name.endswith(".localhost")
 
     def _send(
-        self, status: int, body: bytes, content_type: str, cache_control: str, head: bool
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        cache_control: str,
+        head: bool,
+        published: str | None = None,  # the Cache-Control `sitegen publish` will send
     ) -> None:
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         if status == 200 and self.headers.get("If-None-Match") == etag:
@@ -341,17 +377,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", cache_control)
+        if published is not None:
+            self.send_header(PUBLISHED_CACHE_HEADER, published)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
         self.end_headers()
         if not head:
             self.wfile.write(body)
 
-    def _events(self) -> None:
+    def _events(self, head: bool) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
+        if head:  # the headers alone: a HEAD got the stream, and held a thread for ever
+            return
         snap = self.preview.snapshot
         try:
             self.wfile.write(snap.event())
@@ -424,7 +464,9 @@ class PreviewServer:
         return ipaddress.ip_address(str(self.httpd.server_address[0])).is_loopback
 
     def start(self) -> None:
-        self.preview.rebuild([])
+        """Watch, then build: a save made during the first build (seconds, for a big site)
+        was never seen, the preview showing the text before it until the next save. Its
+        rebuild waits for the first build's end (`Preview.rebuild`)."""
         rebuilder = self.preview.rebuilder
         root = rebuilder.site_file.resolve().parent
         folders, ignore = self._folders()
@@ -442,14 +484,18 @@ class PreviewServer:
         except OSError as exc:  # not the port's fault (see listen_advice)
             raise SitegenError(watch_advice(folders, exc)) from exc
         self.watcher = watcher  # from here on stop() stops it
+        self.preview.rebuild([])
         self._thread.start()
 
     def _folders(self) -> tuple[list[Path], list[Path]]:
         """The folders to watch and the one to ignore (the output), as site.toml names them."""
-        config = self.preview.rebuilder.config
-        if config is None:
-            root = self.preview.rebuilder.site_file.resolve().parent
-            return [root / "content", root / "templates"], [root / "public"]
+        config, site_file = self.preview.rebuilder.config, self.preview.rebuilder.site_file
+        if config is None:  # not built yet, or site.toml has a mistake
+            try:
+                config = load_config(site_file)
+            except SitegenError:
+                root = site_file.resolve().parent
+                return [root / "content", root / "templates"], [root / "public"]
         return [config.content_path, config.templates_path], [config.output_path]
 
     def _rebuild(self, touched: list[Path]) -> None:
@@ -482,12 +528,26 @@ def listen_advice(host: str, port: int, exc: OSError) -> str:
             f"cannot listen on {host}:{port} ({reason}): ports below 1024 need root; "
             "try --port 8000"
         )
-    if exc.errno == errno.EADDRINUSE:
+    if exc.errno == errno.EADDRINUSE:  # "another --port" left the official to guess one
+        free = _free_port(host, port)
+        suggestion = f"--port {free} (free now)" if free else "--port 0 (any free port)"
         return (
-            f"cannot listen on {host}:{port} ({reason}): another program uses this port; "
-            "try another --port"
+            f"cannot listen on {host}:{port} ({reason}): another program uses this port "
+            f"(perhaps a preview already running); try another port: {suggestion}"
         )
     return f"cannot listen on {host}:{port} ({reason})"
+
+
+def _free_port(host: str, port: int) -> int | None:
+    """The first of the next 20 ports after `port` that `host` can listen on, if any."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in range(port + 1, min(port + 21, 65536)):
+        try:
+            socket.create_server((host, candidate), family=family).close()
+        except OSError:
+            continue
+        return candidate
+    return None
 
 
 def watch_advice(folders: list[Path], exc: OSError) -> str:

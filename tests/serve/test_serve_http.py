@@ -13,7 +13,7 @@ import serve_support
 from serve_support import get, wait_until
 
 from sitegen.bundle import MANIFEST_PATH
-from sitegen.serve import SCRIPT_PATH, PreviewServer
+from sitegen.serve import EVENTS_PATH, PUBLISHED_CACHE_HEADER, SCRIPT_PATH, PreviewServer
 from sitegen_fixtures import NOW, alert_text
 
 preview_site = serve_support.preview_site  # fixtures
@@ -33,10 +33,21 @@ def test_headers_are_the_manifests_and_urls_are_pretty(server: PreviewServer) ->
         r = get(server.url.rstrip("/") + url)
         assert r.status == 200, url
         assert r.headers["Content-Type"] == manifest[path]["content_type"]
-        assert r.headers["Cache-Control"] == manifest[path]["cache_control"]
+        assert r.headers[PUBLISHED_CACHE_HEADER] == manifest[path]["cache_control"]
     moved = get(server.url + "alerts/flood")
     assert (moved.status, moved.headers["Location"]) == (301, "/alerts/flood/")
     assert get(server.url + "alerts/flood/index.html").status == 200
+
+
+def test_the_browser_asks_again_for_every_page_and_redirect(server: PreviewServer) -> None:
+    """With the publisher's `max-age=60` the browser kept each page a minute: one opened by a
+    link or Back within it came from its cache, without the save made since; and a 301 with
+    no Cache-Control is kept for ever (`/` went on to an old base path after base_url
+    changed, or to another site's previewed on the same port)."""
+    for url in ("", "alerts/flood/", "feed.atom", "alerts/nope/", "alerts/flood"):
+        r = get(server.url + url)
+        assert r.status in (200, 301, 404), url
+        assert r.headers["Cache-Control"] == "no-store", url
 
 
 def test_the_slash_redirect_keeps_the_query_string(server: PreviewServer) -> None:
@@ -85,6 +96,37 @@ def _closed_by_server(client: socket.socket) -> bool:
         return False
 
 
+def test_head_of_the_events_stream_is_its_headers_alone(server: PreviewServer) -> None:
+    """HEAD got the whole stream: a body no HEAD may have, and a thread held for as long
+    as the client stayed."""
+    host, port = server.httpd.server_address[:2]
+    with socket.create_connection((host, port), timeout=3) as client:
+        client.sendall(f"HEAD {EVENTS_PATH} HTTP/1.0\r\n\r\n".encode())
+        answer = b""
+        while chunk := client.recv(4096):  # the server closes the connection when done
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.0 200")
+    assert b"text/event-stream" in answer
+    assert answer.endswith(b"\r\n\r\n")  # nothing after the headers
+
+
+def _status_for_host(server: PreviewServer, path: str, host: str) -> bytes:
+    address = server.httpd.server_address[:2]
+    with socket.create_connection(address, timeout=3) as client:
+        client.sendall(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+        return client.recv(12)
+
+
+def test_only_this_computers_names_are_answered(server: PreviewServer) -> None:
+    """Any web page the official opened could read the drafts: a name of its own, its DNS
+    then pointing at 127.0.0.1 ("DNS rebinding"), is the page's own site for the browser."""
+    port = server.httpd.server_address[1]
+    for path in ("/alerts/flood/", EVENTS_PATH, "/.sitegen/manifest.json"):
+        assert _status_for_host(server, path, f"attacker.example:{port}") == b"HTTP/1.0 403"
+    for host in (f"localhost:{port}", "127.0.0.1", f"[::1]:{port}", "site.localhost"):
+        assert _status_for_host(server, "/alerts/flood/", host) == b"HTTP/1.0 200", host
+
+
 def test_a_stalled_client_is_dropped_and_others_are_served(server: PreviewServer) -> None:
     """A client that connected and sent nothing, half a request line or a byte now and then
     held a server thread for ever: a few of them (--host 0.0.0.0) could exhaust it."""
@@ -119,6 +161,24 @@ def test_the_events_stream_outlives_the_request_timeout(
         flood.write_text(alert_text(title="Saved after a second"))
         line = stream.readline()
     assert json.loads(line.removeprefix(b"data: "))["build"] != first["build"]
+
+
+def test_a_save_during_the_first_build_is_served(preview_site) -> None:  # type: ignore[no-untyped-def]
+    """The watcher started after the first build (seconds, for a big site) and its write to
+    public/: a save made then was never seen, and the preview showed the text before it,
+    as current, until the next save. Here the save is made as the first build is reported."""
+    flood = preview_site.root / "content" / "alerts" / "flood.md"
+
+    def echo(line: str) -> None:
+        if line.startswith("rebuilt in") and b"Saved early" not in flood.read_bytes():
+            flood.write_text(alert_text(title="Saved early"))
+
+    server = PreviewServer(preview_site.root / "site.toml", port=0, now=NOW, echo=echo)
+    server.start()
+    try:
+        wait_until(lambda: b"Saved early" in get(server.url + "alerts/flood/").body)
+    finally:
+        server.stop()
 
 
 def test_saves_are_served_and_bad_files_never_stop_the_server(
