@@ -286,6 +286,15 @@ class _Fields:
         self.doc = doc
         self.problems = problems
         self.ok = True
+        self.misspelt: set[str] = set()  # fields an unknown field was taken for ("serverity")
+
+    def missing(self, key: str, message: str) -> None:
+        """A required field is missing; said once only, on the misspelt line, when an unknown
+        field was already taken for it ("unknown field 'serverity'; did you mean 'severity'?")."""
+        if key in self.misspelt:
+            self.ok = False
+        else:
+            self.fail(message, key)
 
     def fail(self, message: str, *path: str | int) -> None:
         self.ok = False
@@ -298,7 +307,9 @@ class _Fields:
         value = self.doc.fields.get(key)
         if value is None:
             if required:
-                self.fail(f"'{key}' is missing; add a line '{key}: ...' to the front matter", key)
+                self.missing(
+                    key, f"'{key}' is missing; add a line '{key}: ...' to the front matter"
+                )
             return default
         if isinstance(value, list | dict):
             self.fail(f"'{key}' must be a single line of text", key)
@@ -323,7 +334,7 @@ class _Fields:
         raw = self.doc.fields.get(key)
         if raw is None:
             if default is None:
-                self.fail(f"'{key}' is missing; use one of {_options(enum)}", key)
+                self.missing(key, f"'{key}' is missing; use one of {_options(enum)}")
             return default
         wanted = str(raw).strip()
         member = _members_by_lowercase(enum).get(wanted.lower())
@@ -336,10 +347,10 @@ class _Fields:
         raw = self.doc.fields.get(key)
         if raw is None:
             if required:
-                self.fail(
+                self.missing(
+                    key,
                     f"'{key}' is missing; write a date and time with its timezone, "
                     f"e.g. {key}: 2026-09-12T20:32:00+09:00",
-                    key,
                 )
             return None
         try:
@@ -493,12 +504,12 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
     return alert_id, language, stem_lang is not None
 
 
-def _did_you_mean(word: str, known: set[str]) -> str:
-    """The hint "; did you mean 'x'?" when `word` looks like a typo of a known x, else ""."""
+def _close_match(word: str, known: set[str]) -> str | None:
+    """The known x that `word` looks like a typo of, or None."""
     import difflib  # only when there is a mistake to explain: ~2 ms of every build otherwise
 
     close = difflib.get_close_matches(word, sorted(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return close[0] if close else None
 
 
 def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
@@ -534,13 +545,19 @@ def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -
         fields = fields[part]  # type: ignore[index]
     for key in fields:
         if key not in known:
-            f.fail(f"unknown field '{prefix}{key}'{_did_you_mean(key, known)}", *path, key)
+            close = _close_match(key, known)
+            hint = f"; did you mean '{close}'?" if close else ""
+            if close and not path and close not in fields:
+                f.misspelt.add(close)
+            f.fail(f"unknown field '{prefix}{key}'{hint}", *path, key)
 
 
 def _areas(f: _Fields) -> tuple[Area, ...]:
     raw = f.doc.fields.get("areas")
     if raw is None:
-        f.fail("'areas' is missing; list at least one area, e.g.\nareas:\n  - name: Seoul", "areas")
+        f.missing(
+            "areas", "'areas' is missing; list at least one area, e.g.\nareas:\n  - name: Seoul"
+        )
         return ()
     if not isinstance(raw, list) or not raw:
         f.fail("'areas' must be a list with at least one area ('- name: ...')", "areas")

@@ -47,6 +47,20 @@ def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite)
     assert "Traceback" not in result.stderr
 
 
+def test_check_says_a_misspelt_field_once_on_its_line_not_also_missing(
+    tmp_site: TmpSite,
+) -> None:
+    text = alert_text().replace("severity:", "serverity:").replace("expires:", "expiry:")
+    tmp_site.add("a.md", text)
+    result = sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "content/alerts/a.md:5: unknown field 'serverity'; did you mean 'severity'?\n"
+        "content/alerts/a.md:11: unknown field 'expiry'; did you mean 'expires'?\n"
+        "Error: 2 problems found; fix them and run again.\n"
+    )
+
+
 def test_check_warns_about_a_link_copied_from_the_address_bar(tmp_site: TmpSite) -> None:
     toml = tmp_site.root / "site.toml"
     toml.write_text(toml.read_text().replace("alerts.test/", "alerts.test/emergency/"))
