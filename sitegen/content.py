@@ -559,6 +559,13 @@ def _areas(f: _Fields) -> tuple[Area, ...]:
             "areas", "'areas' is missing; list at least one area, e.g.\nareas:\n  - name: Seoul"
         )
         return ()
+    if isinstance(raw, str) and raw.strip():
+        lines = "".join(f"\n  - {name.strip()}" for name in raw.split(",") if name.strip())
+        f.fail(
+            f"'areas' must be a list, one area per line starting with '- ', e.g.\nareas:{lines}",
+            "areas",
+        )
+        return ()
     if not isinstance(raw, list) or not raw:
         f.fail("'areas' must be a list with at least one area ('- name: ...')", "areas")
         return ()
@@ -719,7 +726,14 @@ def _unicode_slug(basis: str) -> str:
 def _references(f: _Fields, msg_key: str) -> tuple[str, ...]:
     raw = f.doc.fields.get("references") or []
     if isinstance(raw, str):
-        raw = [raw]
+        raw = raw.replace(",", " ").split() or [raw]  # an id has neither
+        if len(raw) > 1:
+            f.fail(
+                "'references' names several alerts in one text: write them as a list, "
+                f"references: [{', '.join(raw)}]",
+                "references",
+            )
+            return ()
     if not isinstance(raw, list):
         f.fail("'references' must be a list of alert ids", "references")
         return ()
@@ -1032,6 +1046,8 @@ def _chain_problems(alert: Alert, by_id: dict[str, AlertGroup]) -> list[Problem]
         if ref not in earlier:
             earlier[ref] = by_id[ref].primary
             todo.extend(r for r in earlier[ref].references if r in by_id)
+    if alert.id in alert.references:  # "cannot reference itself" says it all
+        return []
     if alert.id in earlier:
         return [
             Problem(
