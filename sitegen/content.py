@@ -575,13 +575,18 @@ def _areas(f: _Fields) -> tuple[Area, ...]:
 def not_text(key: str, value: Any) -> str | None:
     """Why a value written as text was not read as text, or None. YAML reads yes/no, on/off,
     true/false (any case) as true or false, and numbers such as 0x10, 1e3 or 010 as numbers:
-    `title: No` would publish "False", `event: 0x10` "16"."""
-    if isinstance(value, bool | int | float) or value is None:
+    `title: No` would publish "False", `event: 0x10` "16". Said without Python's words for
+    them (False, None)."""
+    quote = f'put the text in quotes, e.g. {key.replace("area name", "name")}: "..."'
+    if value is None:
+        return f"'{key}' is empty: write the text after the ':'"
+    if isinstance(value, bool):
         return (
-            f"'{key}' is read as {value!r}, not as text: YAML reads words such as yes, no, on, "
-            f"off, true and false, and numbers, as values of their own. Put the text in quotes, "
-            f'e.g. {key.replace("area name", "name")}: "..."'
+            f"'{key}' is read as the answer {'yes' if value else 'no'}, not as text (so are "
+            f"yes, no, on, off, true and false): {quote}"
         )
+    if isinstance(value, int | float):
+        return f"'{key}' is read as the number {value}, not as text: {quote}"
     return None
 
 
