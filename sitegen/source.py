@@ -284,6 +284,13 @@ def _split_front_matter(text: str, rel: str) -> tuple[str, str, int] | Problem:
                     "bytes; keep long text in the body below the second '---'",
                 )
             return yaml_text, "\n".join(lines[index + 1 :]), index + 2
+    stripped = [row.rstrip() for row in lines]
+    if "..." in stripped:  # YAML's end of document: not a fence here
+        return Problem(
+            rel,
+            stripped.index("...") + 1,
+            "the front matter must be closed with '---', not '...': change this line to '---'",
+        )
     return Problem(
         rel,
         1,

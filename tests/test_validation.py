@@ -35,6 +35,13 @@ CASES = [
     ("no-front-matter", "# Flood\n\nThe river is rising.\n", 1, "error", "no front matter"),
     ("unclosed", GOOD.replace("---\nThe river", "The river"), 1, "error", "never closed"),
     (
+        "closed-with-dots",
+        GOOD.replace("---\nThe river", "...\nThe river"),
+        16,
+        "error",
+        "closed with '---', not '...': change this line to '---'",
+    ),
+    (
         "bad-yaml",
         replace("event: Flood", "event: [Flood"),
         3,
