@@ -269,6 +269,18 @@ def _walk(
                     found.append(((*parts, name), entry))
             elif name.lower().endswith(_MISNAMED) and entry.is_file():
                 misnamed.append("/".join((*parts, name)))
+            elif name.lower().endswith(".txt") and entry.is_file() and _opens_alert(entry.path):
+                misnamed.append("/".join((*parts, name)))  # Notepad's "flood" is flood.txt
+
+
+def _opens_alert(path: str) -> bool:
+    """Whether a file starts as an alert does ('---'): a notes.txt beside the alerts is left
+    alone, an alert that Notepad saved as flood.txt is not."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(8).removeprefix(b"\xef\xbb\xbf").startswith(b"---")
+    except OSError:
+        return False
 
 
 def split_stem(stem: str, languages: tuple[str, ...]) -> tuple[str, str | None]:
