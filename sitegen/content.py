@@ -330,6 +330,12 @@ class _Fields:
             self.fail(typed, key)
             return default
         text = str(value).strip()
+        if text[:1] in "\u201c\u2018" and text[-1:] in "\u201d\u2019" and len(text) > 1:
+            self.warn(
+                f"'{key}' is in curly quotes (\u201c \u201d), which are shown as part of the text: "
+                'write straight quotes ("...") or none (or turn off smart quotes)',
+                key,
+            )
         if "TODO:" in text:
             self.fail(f"replace the 'TODO:' text in '{key}' with the alert's own words", key)
         if not text and required:

@@ -72,6 +72,13 @@ CASES = [
         'quotes, e.g. title: "Warning: flood"',
     ),
     (
+        "curly-quoted-title",
+        replace("title: Flood watch", "title: \u201cFlood watch\u201d"),
+        2,
+        "warning",
+        "'title' is in curly quotes (\u201c \u201d), which are shown as part of the text",
+    ),
+    (
         "over-indented",
         replace("event: Flood", "  event: Flood"),
         3,
