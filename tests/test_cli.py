@@ -92,6 +92,21 @@ def test_check_says_a_reference_to_itself_once(tmp_site: TmpSite) -> None:
     )
 
 
+def test_check_warns_about_an_alert_sent_years_ahead_a_mistyped_year(tmp_site: TmpSite) -> None:
+    tmp_site.add(
+        "a.md", alert_text(sent="2062-11-25T07:00:00+09:00", expires="2062-11-26T07:00:00+09:00")
+    )
+    tmp_site.add(
+        "b.md", alert_text(sent="2026-12-20T07:00:00+09:00", expires="2026-12-21T07:00:00+09:00")
+    )
+    result = sitegen("check", "--now", "2026-11-25T08:00:00+09:00", cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "content/alerts/a.md:10: warning: sent is 2062-11-25T07:00:00+09:00, 13148 days from "
+        "now; nothing shows this alert before then: check the date (the year?)\n"
+    )  # b.md, 25 days ahead, is a scheduled alert: no word
+
+
 def test_check_warns_about_a_link_copied_from_the_address_bar(tmp_site: TmpSite) -> None:
     toml = tmp_site.root / "site.toml"
     toml.write_text(toml.read_text().replace("alerts.test/", "alerts.test/emergency/"))
