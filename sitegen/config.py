@@ -428,6 +428,10 @@ def _languages(check: _Checker, site: dict[str, Any]) -> tuple[str, tuple[str, .
     return str(default_language), languages
 
 
+# what officials write for the zones of the sites sitegen serves, none of them a zone name
+_ABBREVIATIONS = {"KST": "Asia/Seoul", "JST": "Asia/Tokyo"}
+
+
 def _timezone(check: _Checker, value: Any) -> str:
     """An IANA timezone name (Asia/Seoul), checked against the system's database."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -442,7 +446,10 @@ def _timezone(check: _Checker, value: Any) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         import difflib
 
-        close = difflib.get_close_matches(str(name), sorted(available_timezones()), n=1)
+        # Region/City names only: "KST" is closest to the legacy zone "MST", 16 hours off
+        places = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc"))
+        close = [_ABBREVIATIONS[name]] if name in _ABBREVIATIONS else []
+        close = close or difflib.get_close_matches(str(name), places, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         check.fail(
             "site",
