@@ -187,12 +187,39 @@ def located(path: Path, section: str, key: str, message: str) -> ConfigError:
 def _toml_problem(name: str, text: str, error: str) -> Problem:
     """tomllib's error, located as every problem is: its "(at line L, column C)" ends it."""
     if found := re.search(r" \(at line (\d+), column (\d+)\)$", error):
-        message = error[: found.start()]
-        return Problem(name, int(found[1]), f"not valid TOML (column {found[2]}): {message}")
+        message, line = error[: found.start()], int(found[1])
+        rows = text.split("\n")
+        if words := _toml_words(message, rows[line - 1] if line <= len(rows) else ""):
+            return Problem(name, line, words)
+        return Problem(name, line, f"not valid TOML (column {found[2]}): {message}")
     if error.endswith(" (at end of document)"):  # e.g. a text value left open
         line = text.count("\n") + (not text.endswith("\n"))
         return Problem(name, line, f"not valid TOML: {error.removesuffix(' (at end of document)')}")
     return Problem(name, 0, f"not valid TOML: {error}")
+
+
+_CURLY = "\u201c\u201d\u2018\u2019"
+
+
+def _toml_words(message: str, row: str) -> str | None:
+    """Plain words, with the line as it should be, for the TOML mistakes an official makes
+    (text without quotes, curly quotes, ':' for '=', a key twice); None for the others."""
+    key, equals, value = row.partition("=")
+    key, value = key.strip(), value.split(" #")[0].strip()
+    if message == "Invalid value" and equals and value[:1] in _CURLY:
+        return (
+            "curly quotes (\u201c \u201d) do not count as quotes here: write the text in "
+            f'straight quotes, {key} = "{value.strip(_CURLY)}" (or turn off smart quotes)'
+        )
+    if message == "Invalid value" and equals and value[:1] not in "\"'[{":
+        return f'text goes in double quotes: {key} = "{value}"'
+    if message.startswith("Expected '=' after a key"):
+        key, colon, value = row.partition(":")
+        example = f"{key.strip()} = {value.strip()}" if colon else 'title = "Emergency Alerts"'
+        return f"write '=' between the name and its value: {example}"
+    if message == "Cannot overwrite a value":
+        return f"'{key}' is given twice in this section; keep one"
+    return None
 
 
 def _refuse(problems: Sequence[Problem]) -> NoReturn:
@@ -235,6 +262,7 @@ class _Checker:
         self.name = name  # as shown (shown_path)
         self.lines = text.split("\n")
         self.problems: list[Problem] = []
+        self.misspelt: set[str] = set()  # [site] keys an unknown key was taken for ("sendr")
 
     def fail(self, section: str, key: str, message: str) -> None:
         line = self.line(section, key)
@@ -260,10 +288,18 @@ class _Checker:
         known = SECTIONS[section] if section else frozenset(SECTIONS)
         for key in sorted(set(table) - known):
             what = f"unknown key '{key}'" if section else f"unknown section [{key}]"
-            self.fail(section, key, what + _did_you_mean(key, known))
+            close = _close_match(key, known)
+            if close and section == "site" and close not in table:
+                self.misspelt.add(close)  # one message: not also "close is required"
+            hint = (
+                f"; did you mean '{close}'?" if close else f" (known: {', '.join(sorted(known))})"
+            )
+            self.fail(section, key, what + hint)
 
     def text(self, table: dict[str, Any], key: str, default: str | None = None) -> str:
         value = table.get(key, default)
+        if key in self.misspelt:
+            return ""
         if not isinstance(value, str) or (default is None and not value.strip()):
             required = "is required (a text value)" if key not in table else "must be text"
             self.fail("site", key, f'{key} {required}, e.g. {key} = "..."')
@@ -301,11 +337,11 @@ class _Checker:
         return value
 
 
-def _did_you_mean(word: str, known: frozenset[str]) -> str:
+def _close_match(word: str, known: frozenset[str]) -> str | None:
     import difflib
 
     close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(sorted(known))})"
+    return close[0] if close else None
 
 
 def _build(check: _Checker, raw: dict[str, Any], path: Path) -> SiteConfig | None:
@@ -392,6 +428,10 @@ def _languages(check: _Checker, site: dict[str, Any]) -> tuple[str, tuple[str, .
     return str(default_language), languages
 
 
+# what officials write for the zones of the sites sitegen serves, none of them a zone name
+_ABBREVIATIONS = {"KST": "Asia/Seoul", "JST": "Asia/Tokyo"}
+
+
 def _timezone(check: _Checker, value: Any) -> str:
     """An IANA timezone name (Asia/Seoul), checked against the system's database."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -406,7 +446,10 @@ def _timezone(check: _Checker, value: Any) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         import difflib
 
-        close = difflib.get_close_matches(str(name), sorted(available_timezones()), n=1)
+        # Region/City names only: "KST" is closest to the legacy zone "MST", 16 hours off
+        places = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc"))
+        close = [_ABBREVIATIONS[name]] if name in _ABBREVIATIONS else []
+        close = close or difflib.get_close_matches(str(name), places, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         check.fail(
             "site",

@@ -138,6 +138,7 @@ def load_site(
             pages.append(value)
     groups = _group(alerts, config, problems)
     _check_references(groups, problems)
+    problems.extend(_far_ahead(alerts, now))
     problems.sort(key=lambda p: (p.path, p.line, p.message))
     if any(p.severity == "error" for p in problems):
         return Loaded(None, tuple(problems))
@@ -271,6 +272,18 @@ def _walk(
                     found.append(((*parts, name), entry))
             elif name.lower().endswith(_MISNAMED) and entry.is_file():
                 misnamed.append("/".join((*parts, name)))
+            elif name.lower().endswith(".txt") and entry.is_file() and _opens_alert(entry.path):
+                misnamed.append("/".join((*parts, name)))  # Notepad's "flood" is flood.txt
+
+
+def _opens_alert(path: str) -> bool:
+    """Whether a file starts as an alert does ('---'): a notes.txt beside the alerts is left
+    alone, an alert that Notepad saved as flood.txt is not."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(8).removeprefix(b"\xef\xbb\xbf").startswith(b"---")
+    except OSError:
+        return False
 
 
 def split_stem(stem: str, languages: tuple[str, ...]) -> tuple[str, str | None]:
@@ -288,6 +301,15 @@ class _Fields:
         self.doc = doc
         self.problems = problems
         self.ok = True
+        self.misspelt: set[str] = set()  # fields an unknown field was taken for ("serverity")
+
+    def missing(self, key: str, message: str) -> None:
+        """A required field is missing; said once only, on the misspelt line, when an unknown
+        field was already taken for it ("unknown field 'serverity'; did you mean 'severity'?")."""
+        if key in self.misspelt:
+            self.ok = False
+        else:
+            self.fail(message, key)
 
     def fail(self, message: str, *path: str | int) -> None:
         self.ok = False
@@ -300,7 +322,9 @@ class _Fields:
         value = self.doc.fields.get(key)
         if value is None:
             if required:
-                self.fail(f"'{key}' is missing; add a line '{key}: ...' to the front matter", key)
+                self.missing(
+                    key, f"'{key}' is missing; add a line '{key}: ...' to the front matter"
+                )
             return default
         if isinstance(value, list | dict):
             self.fail(f"'{key}' must be a single line of text", key)
@@ -309,6 +333,12 @@ class _Fields:
             self.fail(typed, key)
             return default
         text = str(value).strip()
+        if text[:1] in "\u201c\u2018" and text[-1:] in "\u201d\u2019" and len(text) > 1:
+            self.warn(
+                f"'{key}' is in curly quotes (\u201c \u201d), which are shown as part of the text: "
+                'write straight quotes ("...") or none (or turn off smart quotes)',
+                key,
+            )
         if "TODO:" in text:
             self.fail(f"replace the 'TODO:' text in '{key}' with the alert's own words", key)
         if not text and required:
@@ -325,7 +355,7 @@ class _Fields:
         raw = self.doc.fields.get(key)
         if raw is None:
             if default is None:
-                self.fail(f"'{key}' is missing; use one of {_options(enum)}", key)
+                self.missing(key, f"'{key}' is missing; use one of {_options(enum)}")
             return default
         wanted = str(raw).strip()
         member = _members_by_lowercase(enum).get(wanted.lower())
@@ -338,10 +368,10 @@ class _Fields:
         raw = self.doc.fields.get(key)
         if raw is None:
             if required:
-                self.fail(
+                self.missing(
+                    key,
                     f"'{key}' is missing; write a date and time with its timezone, "
                     f"e.g. {key}: 2026-09-12T20:32:00+09:00",
-                    key,
                 )
             return None
         try:
@@ -495,12 +525,12 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
     return alert_id, language, stem_lang is not None
 
 
-def _did_you_mean(word: str, known: set[str]) -> str:
-    """The hint "; did you mean 'x'?" when `word` looks like a typo of a known x, else ""."""
+def _close_match(word: str, known: set[str]) -> str | None:
+    """The known x that `word` looks like a typo of, or None."""
     import difflib  # only when there is a mistake to explain: ~2 ms of every build otherwise
 
     close = difflib.get_close_matches(word, sorted(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return close[0] if close else None
 
 
 def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
@@ -536,13 +566,26 @@ def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -
         fields = fields[part]  # type: ignore[index]
     for key in fields:
         if key not in known:
-            f.fail(f"unknown field '{prefix}{key}'{_did_you_mean(key, known)}", *path, key)
+            close = _close_match(key, known)
+            hint = f"; did you mean '{close}'?" if close else ""
+            if close and not path and close not in fields:
+                f.misspelt.add(close)
+            f.fail(f"unknown field '{prefix}{key}'{hint}", *path, key)
 
 
 def _areas(f: _Fields) -> tuple[Area, ...]:
     raw = f.doc.fields.get("areas")
     if raw is None:
-        f.fail("'areas' is missing; list at least one area, e.g.\nareas:\n  - name: Seoul", "areas")
+        f.missing(
+            "areas", "'areas' is missing; list at least one area, e.g.\nareas:\n  - name: Seoul"
+        )
+        return ()
+    if isinstance(raw, str) and raw.strip():
+        lines = "".join(f"\n  - {name.strip()}" for name in raw.split(",") if name.strip())
+        f.fail(
+            f"'areas' must be a list, one area per line starting with '- ', e.g.\nareas:{lines}",
+            "areas",
+        )
         return ()
     if not isinstance(raw, list) or not raw:
         f.fail("'areas' must be a list with at least one area ('- name: ...')", "areas")
@@ -553,13 +596,18 @@ def _areas(f: _Fields) -> tuple[Area, ...]:
 def not_text(key: str, value: Any) -> str | None:
     """Why a value written as text was not read as text, or None. YAML reads yes/no, on/off,
     true/false (any case) as true or false, and numbers such as 0x10, 1e3 or 010 as numbers:
-    `title: No` would publish "False", `event: 0x10` "16"."""
-    if isinstance(value, bool | int | float) or value is None:
+    `title: No` would publish "False", `event: 0x10` "16". Said without Python's words for
+    them (False, None)."""
+    quote = f'put the text in quotes, e.g. {key.replace("area name", "name")}: "..."'
+    if value is None:
+        return f"'{key}' is empty: write the text after the ':'"
+    if isinstance(value, bool):
         return (
-            f"'{key}' is read as {value!r}, not as text: YAML reads words such as yes, no, on, "
-            f"off, true and false, and numbers, as values of their own. Put the text in quotes, "
-            f'e.g. {key.replace("area name", "name")}: "..."'
+            f"'{key}' is read as the answer {'yes' if value else 'no'}, not as text (so are "
+            f"yes, no, on, off, true and false): {quote}"
         )
+    if isinstance(value, int | float):
+        return f"'{key}' is read as the number {value}, not as text: {quote}"
     return None
 
 
@@ -711,7 +759,14 @@ def _digest(text: str) -> str:
 def _references(f: _Fields, msg_key: str) -> tuple[str, ...]:
     raw = f.doc.fields.get("references") or []
     if isinstance(raw, str):
-        raw = [raw]
+        raw = raw.replace(",", " ").split() or [raw]  # an id has neither
+        if len(raw) > 1:
+            f.fail(
+                "'references' names several alerts in one text: write them as a list, "
+                f"references: [{', '.join(raw)}]",
+                "references",
+            )
+            return ()
     if not isinstance(raw, list):
         f.fail("'references' must be a list of alert ids", "references")
         return ()
@@ -943,6 +998,23 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+FAR_AHEAD = timedelta(days=30)  # as far as `sitegen new --expires-in` goes
+
+
+def _far_ahead(alerts: list[Alert], now: datetime) -> Iterator[Problem]:
+    """A warning for each alert sent more than FAR_AHEAD from now: nothing shows it until then,
+    and a mistyped year (2062 for 2026) would otherwise pass as 'ok', silently never shown."""
+    for alert in alerts:
+        if alert.sent - now > FAR_AHEAD:
+            yield Problem(
+                alert.source,
+                alert.field_lines.get("sent", 1),
+                f"sent is {alert.sent.isoformat()}, {(alert.sent - now).days} days from "
+                "now; nothing shows this alert before then: check the date (the year?)",
+                "warning",
+            )
+
+
 def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None:
     """References name existing, earlier, published messages of the same status (CAP), and
     every earlier message of their chain (a warning). Once over the site: drafts refer freely,
@@ -1024,6 +1096,8 @@ def _chain_problems(alert: Alert, by_id: dict[str, AlertGroup]) -> list[Problem]
         if ref not in earlier:
             earlier[ref] = by_id[ref].primary
             todo.extend(r for r in earlier[ref].references if r in by_id)
+    if alert.id in alert.references:  # "cannot reference itself" says it all
+        return []
     if alert.id in earlier:
         return [
             Problem(

@@ -284,6 +284,13 @@ def _split_front_matter(text: str, rel: str) -> tuple[str, str, int] | Problem:
                     "bytes; keep long text in the body below the second '---'",
                 )
             return yaml_text, "\n".join(lines[index + 1 :]), index + 2
+    stripped = [row.rstrip() for row in lines]
+    if "..." in stripped:  # YAML's end of document: not a fence here
+        return Problem(
+            rel,
+            stripped.index("...") + 1,
+            "the front matter must be closed with '---', not '...': change this line to '---'",
+        )
     return Problem(
         rel,
         1,
@@ -305,25 +312,19 @@ def _parse_yaml(
         root = yaml.compose(yaml_text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
-        what = exc.problem or "syntax error"
         rows = yaml_text.split("\n")
         row = rows[mark.line] if mark and mark.line < len(rows) else ""  # at the end: past them
-        if "\t" in row[: len(row) - len(row.lstrip(" \t"))]:
+        if mark and "\t" in row[: len(row) - len(row.lstrip(" \t"))]:
             return Problem(
                 rel,
-                line,
+                mark.line + 2,
                 "this line is indented with a tab; the front matter must be indented "
                 "with spaces only (set your editor to insert spaces for the Tab key)",
             )
-        return Problem(
-            rel,
-            line,
-            f"the front matter is not valid YAML ({what}). Check the "
-            "indentation and that text containing ':' or '#' is in quotes.",
-        )
-    except yaml.YAMLError as exc:
-        return Problem(rel, 1, f"the front matter is not valid YAML ({exc})")
+        index, message = _unreadable(exc, rows)
+        return Problem(rel, index + 2, message)
+    except yaml.YAMLError:
+        return Problem(rel, 1, _UNREADABLE)
     if root is None:
         return Problem(
             rel, 2, "the front matter is empty: add the alert's fields between the two '---' lines"
@@ -341,6 +342,68 @@ def _parse_yaml(
     assert isinstance(fields, dict)
     problems.extend(sorted(_lost_text(root, yaml_text.split("\n"), rel), key=lambda p: p.line))
     return fields, lines, problems
+
+
+_UNREADABLE = (
+    "the fields cannot be read from here: check this line and the one above it. Write each "
+    "field as 'name: value' on a line of its own, lined up with the fields around it, and "
+    "put a value containing ': ' or ' #' in quotes"
+)
+_NOT_CLOSED = {
+    "flow sequence": "the list opened with '[' on this line is not closed: end it with ']'",
+    "flow mapping": "the '{' on this line is not closed: end it with '}'",
+    "quoted scalar": "the quote opened on this line is not closed: end the text with the same "
+    "quote mark",
+}
+_CURLY_QUOTES = "\u201c\u201d\u2018\u2019"
+
+
+def _unreadable(exc: yaml.MarkedYAMLError, rows: list[str]) -> tuple[int, str]:
+    """The row (0-based) and plain words for front matter that YAML cannot read: the parser's
+    own words ("mapping values are not allowed") mean nothing to an official. A mistake that
+    the parser finds only later (a missing ':', an unclosed '[') is put on the line it began."""
+    context, problem = exc.context or "", exc.problem or ""
+    began = exc.context_mark or exc.problem_mark
+    if began and "simple key" in context:
+        return began.line, (
+            "this line has no ':' after the field's name: write it like 'severity: Severe' "
+            "(the name, a colon, a space, the value)"
+        )
+    if began and "escape" in problem:
+        return began.line, (
+            "a '\\' in this text in double quotes starts an escape that is not a character: "
+            "write the character itself, or put the text in single quotes ('...')"
+        )
+    for opened, message in _NOT_CLOSED.items():
+        if began and context.endswith(opened):
+            return began.line, message
+    mark = exc.problem_mark or exc.context_mark
+    index = mark.line if mark else 0
+    if "mapping values" not in problem:
+        return index, _UNREADABLE
+    return index, _value_or_indent(rows[index] if index < len(rows) else "")
+
+
+def _value_or_indent(row: str) -> str:
+    """Why YAML found a second 'name:' on a row: a ': ' inside the value, or the row is
+    indented under the field above it."""
+    name, _, value = row.strip().partition(":")
+    if any(q in row for q in _CURLY_QUOTES):
+        return (
+            "curly quotes (\u201c \u201d) do not count as quotes here: write the value in "
+            f'straight quotes, e.g. {name}: "{value.strip(" " + _CURLY_QUOTES)}" '
+            "(or turn off smart quotes in your editor)"
+        )
+    if ": " in value or value.endswith(":"):
+        example = f' e.g. {name}: "{value.strip()}"' if '"' not in value else ""
+        return (
+            f"the value of '{name}' contains ': ', which starts another field: put the whole "
+            f"value in quotes,{example}"
+        )
+    return (
+        "this line is indented more than the field above it: line fields up at the left "
+        "edge, and an area's further lines under its 'name'"
+    )
 
 
 _ANCHOR_BEFORE = re.compile(r"\s*(&\S+)\s")

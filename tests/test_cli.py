@@ -47,6 +47,66 @@ def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite)
     assert "Traceback" not in result.stderr
 
 
+def test_check_says_a_misspelt_field_once_on_its_line_not_also_missing(
+    tmp_site: TmpSite,
+) -> None:
+    text = alert_text().replace("severity:", "serverity:").replace("expires:", "expiry:")
+    tmp_site.add("a.md", text)
+    result = sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "content/alerts/a.md:5: unknown field 'serverity'; did you mean 'severity'?\n"
+        "content/alerts/a.md:11: unknown field 'expiry'; did you mean 'expires'?\n"
+        "Error: 2 problems found; fix them and run again.\n"
+    )
+
+
+def test_check_shows_how_to_write_several_references_and_areas_as_lists(
+    tmp_site: TmpSite,
+) -> None:
+    tmp_site.add("a.md", alert_text())
+    text = alert_text(msg_type="Update", references="a, b").replace(
+        "areas:\n  - name: Seoul", "areas: Seoul, Incheon"
+    )
+    tmp_site.add("b.md", text.replace("    geocodes: {ISO3166-2: KR-11}\n", ""))
+    result = sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert "content/alerts/b.md:" in result.stderr
+    assert (
+        ": 'areas' must be a list, one area per line starting with '- ', e.g.\n"
+        "areas:\n  - Seoul\n  - Incheon\n"
+    ) in result.stderr
+    assert (
+        ": 'references' names several alerts in one text: write them as a list, "
+        "references: [a, b]\n"
+    ) in result.stderr
+
+
+def test_check_says_a_reference_to_itself_once(tmp_site: TmpSite) -> None:
+    tmp_site.add("a.md", alert_text(msg_type="Update", references="[a]"))
+    result = sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "content/alerts/a.md:15: an alert cannot reference itself\n"
+        "Error: 1 problem found; fix it and run again.\n"
+    )
+
+
+def test_check_warns_about_an_alert_sent_years_ahead_a_mistyped_year(tmp_site: TmpSite) -> None:
+    tmp_site.add(
+        "a.md", alert_text(sent="2062-11-25T07:00:00+09:00", expires="2062-11-26T07:00:00+09:00")
+    )
+    tmp_site.add(
+        "b.md", alert_text(sent="2026-12-20T07:00:00+09:00", expires="2026-12-21T07:00:00+09:00")
+    )
+    result = sitegen("check", "--now", "2026-11-25T08:00:00+09:00", cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "content/alerts/a.md:10: warning: sent is 2062-11-25T07:00:00+09:00, 13148 days from "
+        "now; nothing shows this alert before then: check the date (the year?)\n"
+    )  # b.md, 25 days ahead, is a scheduled alert: no word
+
+
 def test_check_warns_about_a_link_copied_from_the_address_bar(tmp_site: TmpSite) -> None:
     toml = tmp_site.root / "site.toml"
     toml.write_text(toml.read_text().replace("alerts.test/", "alerts.test/emergency/"))

@@ -141,6 +141,8 @@ def test_without_a_timezone_setting_the_machines_zone_is_used(tmp_site: TmpSite)
     [
         ('"Asia/Seul"', "timezone 'Asia/Seul' is not an IANA timezone name such as 'Asia/Seoul'"),
         ('"Asia/Seul"', "did you mean 'Asia/Seoul'?"),
+        ('"KST"', "did you mean 'Asia/Seoul'?"),  # was 'MST', 16 hours off
+        ('"Seoul"', "did you mean 'Asia/Seoul'?"),
         ('"+09:00"', "timezone '+09:00' is not an IANA timezone name"),
         ('"/etc/passwd"', "timezone '/etc/passwd' is not an IANA timezone name"),
         ("9", "timezone 9 is not an IANA timezone name"),

@@ -42,11 +42,13 @@ def test_an_empty_content_folder_is_an_empty_site(example_site: TmpSite) -> None
 
 
 def test_files_named_almost_like_alerts_are_warned_about(example_site: TmpSite) -> None:
-    """`x.MD` and Notepad's `x.md.txt` were skipped without a word and check said ok."""
+    """`x.MD` and Notepad's `x.md.txt` were skipped without a word and check said ok; so was
+    an alert Notepad saved as `flood.txt` (a .txt of notes, not starting '---', is left alone)."""
     alerts = example_site.root / "content/alerts"
     text = next(alerts.glob("*.md")).read_text(encoding="utf-8")
-    for name in ("x.MD", "y.md.txt", "z.markdown", "notes.txt"):
+    for name in ("x.MD", "y.md.txt", "z.markdown", "flood.txt"):
         (alerts / name).write_text(text, encoding="utf-8")
+    (alerts / "notes.txt").write_text("Call the duty officer first.\n", encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-c", "from sitegen.cli import main; main()", "check"],
         cwd=example_site.root,
@@ -56,7 +58,7 @@ def test_files_named_almost_like_alerts_are_warned_about(example_site: TmpSite) 
     )
     assert result.returncode == 0, result.stderr  # warnings: the site still builds
     output = result.stdout + result.stderr
-    for name in ("x.MD", "y.md.txt", "z.markdown"):
+    for name in ("x.MD", "y.md.txt", "z.markdown", "flood.txt"):
         assert f"content/alerts/{name}: warning: this file is not read" in output, output
     assert "notes.txt" not in output
 

@@ -152,7 +152,7 @@ def test_the_sitemap_crossing_its_limit_follows(
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        (b"---\ntitle: x\nseverity: [\n---\nbody\n", 4, "not valid YAML"),
+        (b"---\ntitle: x\nseverity: [\n---\nbody\n", 4, "the fields cannot be read from here"),
         (b"---\ntitle: half-writ", 1, "never closed"),
         (b"", 1, "empty"),
     ],
