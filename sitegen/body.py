@@ -109,6 +109,13 @@ _NOTE_DEFINITION = re.compile(r"\]:")  # of a reference link "[x]: address", or 
 _NOTE_CODE = re.compile(r"(`+)[^\n]+?\1")  # a code span shows its text as written, on purpose
 _NOTE_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?=[\s/>])[^<>\n]*>|<!--")
 _NOTE_IMAGE = re.compile(r"!\[([^\]\n]*)\]")
+# A Markdown table's second row ("|---|:--:|", "--- | ---"): its header row is above it.
+_NOTE_TABLE = re.compile(r"(?m)^ {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+TABLE_NOTE = (
+    "this looks like a table, which alerts cannot show: the page runs its rows together "
+    "into one paragraph with the | signs in it. Write each row as a list item instead "
+    "('- Zone A: Gymnasium, call 120')"
+)
 _NOTE_LINK = re.compile(
     r"\]\([ \t]*(?:<([^>\n]*)>|((?:[^\s()]|\([^\s()]*\))+))"  # [words](address)
     r"|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*(?:<([^>\n]*)>|(\S+))",  # [name]: address
@@ -122,13 +129,13 @@ def body_notes(source: str) -> list[tuple[int, str]]:
     and links to addresses that are not web, mail or phone addresses (shown as plain words).
     Text in code spans and indented code blocks is left alone: it is shown as written on
     purpose."""
+    notes = _table_notes(source) if "|" in source and "-" in source else []
     if not (
         ("<" in source and _NOTE_OPENING.search(source))
         or ("!" in source and "![" in source)
         or ("]" in source and (_NOTE_TARGET.search(source) or _NOTE_DEFINITION.search(source)))
     ):
-        return []
-    notes: list[tuple[int, str]] = []
+        return sorted(notes, key=lambda note: note[0])  # table notes came first
     for index, line in enumerate(source.split("\n")):
         if line.startswith(("    ", "\t")):
             continue
@@ -157,6 +164,19 @@ def body_notes(source: str) -> list[tuple[int, str]]:
                         "own pages (/areas/...) become links",
                     )
                 )
+    return notes
+
+
+def _table_notes(source: str) -> list[tuple[int, str]]:
+    """One note per table, at its header row: a line with "|" above a row of dashes with "|"
+    (a lone "---" is a rule or a heading's underline)."""
+    lines = source.split("\n")
+    notes = []
+    for found in _NOTE_TABLE.finditer(source):
+        index = source.count("\n", 0, found.start())
+        header = lines[index - 1] if index else ""
+        if "|" in header and "|" in found[0]:
+            notes.append((index - 1, TABLE_NOTE))
     return notes
 
 

@@ -492,6 +492,13 @@ CASES = [
         "warning",
         "the link to 'data:text/html,x' is left out",
     ),
+    (
+        "table",
+        replace("The river is rising.", "| Zone | Shelter |\n|:--|--:|\n| A | Gym |"),
+        17,
+        "warning",
+        "this looks like a table, which alerts cannot show",
+    ),
 ]
 
 
@@ -507,6 +514,14 @@ def test_each_problem_is_reported_with_file_and_line(
     problem = matching[0]
     assert problem.path == f"content/alerts/{name}.md"
     assert (problem.line, problem.severity) == (line, severity), str(problem)
+
+
+def test_a_rule_or_a_heading_underline_is_no_table(tmp_site: TmpSite) -> None:
+    """Only a row of dashes with "|" under a line with "|" is a table's; a "---" under a
+    sentence with "|" in it makes it a heading, and a "- - -" alone is a rule."""
+    text = replace("The river is rising.", "Rain | wind\n---\n\nA | B\n\n- - -")
+    problems = problems_for(tmp_site, "rule.md", text)
+    assert not [p for p in problems if "table" in p.message], [str(p) for p in problems]
 
 
 def test_all_problems_in_all_files_come_in_one_run(tmp_site: TmpSite) -> None:
