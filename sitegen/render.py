@@ -1252,6 +1252,7 @@ def _feed_spec(view: SiteView, listed: list[Standing], language: str) -> PageSpe
         "entries": [view.item(s, language) for s in listed],
         "updated": view.updated,
         "lang": language,
+        "ui_lang": ui_language(language),  # the language of sitegen's own words in it
     }
     return PageSpec(urls.feed_url(view.config, language), "feed.atom", language, feed)
 

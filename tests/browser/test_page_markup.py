@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import xml.etree.ElementTree as ET  # noqa: S405 - our own build's output
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -85,6 +86,9 @@ def test_history_marks_a_title_in_another_language(long_pages: Path) -> None:
     assert f'<a href="/alerts/{LONG}-update/" hreflang="en">' in history
     assert '<span dir="auto" lang="en">Flash flood update for ' in history
     assert '<span dir="auto">فيضان مفاجئ</span>' in history
+    # the message being read is not a link, and a screen reader says it is this page
+    assert history.count('aria-current="page"') == 1
+    assert '<strong aria-current="page">' in history
     banner = page.split('<p class="banner"')[1].split("</p>")[0]
     assert f'<a href="/alerts/{LONG}-update/" hreflang="en">' in banner
     english = (long_pages / f"alerts/{LONG}/index.html").read_text("utf-8")
@@ -335,3 +339,15 @@ def test_a_language_without_a_catalog_marks_its_english_text_as_english(
     assert 'hreflang="fa" lang="fa" dir="auto">هشدار سیل</a>' in home
     # a language with a catalog is unchanged: its words are its own
     assert '<html lang="ar" dir="rtl">' in (pages / "ar" / "index.html").read_text("utf-8")
+    # and the Persian feed: its words ("Severe:", "CAP index") are English, and it said
+    # xml:lang="fa" for all of them; the alert's own Persian entry says it is Persian
+    atom, xml_lang = "{http://www.w3.org/2005/Atom}", "{http://www.w3.org/XML/1998/namespace}lang"
+    feed = ET.fromstring((public / "fa" / "feed.atom").read_bytes())
+    assert feed.get(xml_lang) == "en"
+    (entry,) = feed.findall(atom + "entry")
+    assert entry.get(xml_lang) == "fa"
+    assert (entry.findtext(atom + "title") or "").endswith(": هشدار سیل")
+    assert all(link.get("hreflang") != "en" for link in feed.findall(atom + "link"))
+    english = ET.fromstring((public / "feed.atom").read_bytes())  # as before
+    assert english.get(xml_lang) == "en"
+    assert english.findall(atom + "entry")[0].get(xml_lang) is None
