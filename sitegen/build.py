@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import brotli
 
@@ -59,6 +59,7 @@ from sitegen.errors import (
     ContentError,
     Problem,
     TemplateError,
+    WorkerLost,
     in_the_way,
     plural,
     system_advice,
@@ -66,9 +67,12 @@ from sitegen.errors import (
 from sitegen.model import Alert, Site, shape
 
 if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when there is some
-    from multiprocessing.pool import Pool
+    from multiprocessing.pool import IMapIterator, Pool
+    from multiprocessing.process import BaseProcess
 
     from sitegen.render import SiteView, Unit
+
+T = TypeVar("T")
 
 PAGE_BUDGET_BYTES = 14_000  # brotli-compressed HTML: one request, first TCP round trips
 LATER = "later"  # a unit key not computed yet (see _Build._keys)
@@ -238,7 +242,7 @@ def _frozen() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _workers(jobs: int) -> Iterator[Pool]:
+def _workers(jobs: int) -> Iterator[_Watched]:
     """A pool of forked worker processes (`_start_worker`), this process's objects frozen
     first (`_frozen`). Ctrl-C and SIGTERM wait while it forks (the pool's threads, which fork
     any worker replaced later, keep them waiting), so each worker sets itself up first."""
@@ -250,10 +254,23 @@ def _workers(jobs: int) -> Iterator[Pool]:
         _WORK.stop = RawValue(ctypes.c_bool, False)  # shared with the workers forked next
         held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         try:
+            others = set(multiprocessing.active_children())
             with multiprocessing.get_context("fork").Pool(jobs, _start_worker, (held,)) as pool:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop now ends the pool
+                workers = [p for p in multiprocessing.active_children() if p not in others]
                 try:
-                    yield pool
+                    yield _Watched(pool, workers)
+                except WorkerLost:
+                    # Its task will never be done, so the pool would not end in order (below):
+                    # terminated, with a bounded wait, as a worker killed at any point may
+                    # have kept a queue's lock, which terminate() takes (_help_stuff_finish).
+                    _WORK.stop.value = True
+                    ender = threading.Thread(target=pool.terminate, daemon=True)
+                    ender.start()
+                    ender.join(LOST_WORKER_WAIT)
+                    for worker in set(multiprocessing.active_children()) - others:
+                        worker.kill()  # still waiting for that lock: it would never end
+                    raise
                 except BaseException:
                     # Ended in order, the tasks left skipped (_stopped): terminate() kills
                     # busy workers, and one killed while it sent a result kept the result
@@ -269,6 +286,49 @@ def _workers(jobs: int) -> Iterator[Pool]:
 
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}
+LOST_WORKER_WAIT = 10.0  # seconds the pool may take to end once a worker was lost
+WATCH_EVERY = 0.5  # seconds without a result after which the workers are looked at
+
+
+class _Watched:
+    """A pool whose results come with its workers watched. A worker killed (the OOM killer,
+    `kill -9`) took its task with it: multiprocessing forks a replacement and waits for that
+    task's result for ever. Every `WATCH_EVERY` seconds without a result, a worker that
+    ended (none does while the pool runs) fails the build instead (`WorkerLost`)."""
+
+    def __init__(self, pool: Pool, workers: list[BaseProcess]) -> None:
+        self.pool = pool
+        self.workers = workers
+
+    def imap_unordered(self, func: Callable[[Any], T], chunks: Iterable[Any]) -> Iterator[T]:
+        return self._watched(self.pool.imap_unordered(func, chunks))  # submitted now
+
+    def _watched(self, results: IMapIterator[T]) -> Iterator[T]:
+        from multiprocessing import TimeoutError as NoResultYet
+
+        while True:
+            try:
+                yield results.next(WATCH_EVERY)
+            except StopIteration:
+                return
+            except NoResultYet:
+                lost = [w.exitcode for w in self.workers if w.exitcode is not None]
+                if lost:
+                    raise WorkerLost(_lost_message(lost[0])) from None
+
+
+def _lost_message(exitcode: int) -> str:
+    cause = f"it exited with code {exitcode}"
+    if exitcode < 0:
+        with contextlib.suppress(ValueError):
+            cause = f"it was stopped by signal {signal.Signals(-exitcode).name}"
+        if exitcode == -signal.SIGKILL:
+            cause += ", often because the computer ran out of memory"
+    return (
+        f"a process helping the build ended before its work was done ({cause}); the output "
+        "folder was left as it was. Run `sitegen build` again; if this happens again, free "
+        "some memory first."
+    )
 
 
 def _start_worker(held: set[signal.Signals]) -> None:

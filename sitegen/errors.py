@@ -110,6 +110,10 @@ class BuildInterrupted(BuildError):
     kind = "interrupted"
 
 
+class WorkerLost(BuildError):
+    """A forked build worker ended (killed) before its work was done (build._Watched)."""
+
+
 class TemplateError(BuildError):
     """One or more mistakes in templates, each a Problem at its file and line: every syntax
     error and missing block found before rendering, or what rendering met (render.py)."""

@@ -6,6 +6,7 @@ would upload half-made), nothing left behind, and the next build equal to a clea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -326,3 +327,68 @@ def test_a_pool_ended_early_lets_its_workers_end_on_their_own() -> None:
         raise RuntimeError("a failure while the workers are busy")
     assert len(workers) == 2
     assert [worker.exitcode for worker in workers] == [0, 0]  # not -SIGTERM
+
+
+def _die_on_second(seconds: float) -> None:
+    if seconds == 0:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+    time.sleep(seconds)
+
+
+def test_a_killed_worker_fails_the_pool_instead_of_waiting_for_ever() -> None:
+    """multiprocessing replaces a killed worker and waits for the result of the task it
+    took for ever: the build's pool notices the worker is gone and says so."""
+    from sitegen import build as build_module
+    from sitegen.errors import WorkerLost
+
+    started = time.monotonic()
+    with pytest.raises(WorkerLost, match="signal SIGKILL"), build_module._workers(2) as pool:
+        for _ in pool.imap_unordered(_die_on_second, [0.01, 0, 0.01, 0.01]):
+            pass
+    assert time.monotonic() - started < 5
+
+
+def workers_of(pid: int) -> list[int]:
+    """The build's forked worker processes (Linux: they left its process group)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def end_with_workers(pid: int) -> None:
+    os.kill(pid, signal.SIGSTOP)  # its pool forks no replacement worker while they are ended
+    workers = workers_of(pid)
+    os.killpg(pid, signal.SIGKILL)
+    for worker in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_a_killed_worker_fails_the_build_with_a_clear_line(
+    big_site: TmpSite, tmp_path: Path
+) -> None:
+    """A render worker killed (the OOM killer, `kill -9`) while the build renders: the build
+    ends in a line that says what happened and what to do, not in a wait for ever; nothing is
+    left staged and the next build is right."""
+    running = start_build(big_site)
+    when(running, lambda: staged(big_site) and len(workers_of(running.pid)) >= 2)
+    workers = workers_of(running.pid)
+    for pid in workers:  # held mid-task first: killed idle, once the work was done, none is lost
+        os.kill(pid, signal.SIGSTOP)
+    assert running.poll() is None
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    try:
+        _, err = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:  # it waits for ever (as before build._Watched): end it
+            end_with_workers(running.pid)
+    assert running.returncode == 1, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Error: a process helping the build ended"), err
+    assert "SIGKILL" in last and "sitegen build` again" in last
+    assert not leftovers(big_site)
+    assert not (big_site.root / "public").exists()
+    assert build(big_site) == (0, "")
+    assert tree(big_site.root / "public") == clean_build(big_site, tmp_path)

@@ -425,6 +425,55 @@ def test_a_patch_holds_the_whole_update_chain(tmp_path: Path) -> None:
     site.assert_equals_clean_build()
 
 
+def timed(
+    site: Site, name: str, sent: timedelta, effective: timedelta, expires: timedelta, **kw: str
+) -> None:
+    """An alert file with its times given relative to the site's `now`."""
+    times = {
+        k: (site.now + v).isoformat() for k, v in (("effective", effective), ("expires", expires))
+    }
+    site.add(name, site.now + sent, **kw)
+    path = site.alerts / f"{name}.md"
+    text = re.sub(
+        r"\nexpires: [^\n]*",
+        f"\neffective: {times['effective']}\nexpires: {times['expires']}",
+        path.read_text("utf-8"),
+    )
+    path.write_text(text, "utf-8")
+
+
+def test_builds_as_the_clock_passes_each_instant_equal_clean_builds(tmp_path: Path) -> None:
+    """Only `now` moves, onto each alert's sending, taking effect and expiry in turn (and once
+    with an unrelated text edit, the patch path): every incremental build equals a clean one.
+
+    e0000001 is superseded by an Update before it takes effect: when it does, its page's
+    "Last updated" and its entry in the Update's history change, though no phase of the chain
+    does. So an alert unit's inputs must say which instants have passed, not only phases
+    (`render._alert_inputs`), and a build whose `now` crossed an instant must look again
+    (`build._rank`): dropping either fails this test."""
+    site = Site(tmp_path / "site", random.Random(11))
+    hour = timedelta(hours=1)
+    timed(site, "e0000001", -2 * hour, 2 * hour, 30 * hour)
+    update = {
+        "msg_type": "Update",
+        "refs": "[e0000001]",
+        "status": front(site.alerts / "e0000001.md")["status"],
+    }
+    timed(site, "e0000002", -hour, -hour, 20 * hour, **update)
+    timed(site, "e0000003", -hour, 3 * hour, 5 * hour)  # upcoming, then active, then expired
+    timed(site, "e0000004", hour, 4 * hour, 9 * hour)  # sent later, in force later still
+    start = site.now
+    site.build()
+    site.assert_equals_clean_build()
+    for step in [2, 3, 4, 5, 9, 20, 30]:
+        site.now = start + step * hour
+        if step == 4:  # a text edit elsewhere: the build would patch if its `now` crossed nothing
+            path = site.alerts / "a000.md"
+            path.write_text(path.read_text("utf-8") + "\nMore news at 6.\n", "utf-8")
+        site.build()
+        site.assert_equals_clean_build()
+
+
 def test_a_message_appears_when_its_sent_passes(tmp_path: Path) -> None:
     """A message sent later is in no output; editing it changes nothing published; once
     `now` passes its `sent` the incremental build shows it, as a clean build does."""
