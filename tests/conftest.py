@@ -42,6 +42,15 @@ def built_site(example_site: TmpSite) -> TmpSite:
     return example_site
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `forks` run first, while the test process runs no other thread. A fork
+    copies only the thread that forks: a lock another thread held at that moment (an import,
+    an output stream: the moto servers of tests/ops and tests/publish run threads until the
+    session ends) stays held in the child for ever, and the test waits for that child for
+    ever (the suite hung once in tests/perf that way). The order of the others is kept."""
+    items.sort(key=lambda item: item.get_closest_marker("forks") is None)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",

@@ -241,3 +241,12 @@ def find_tool(env: str, *candidates: str) -> str | None:
         if found:
             return found
     return None
+
+
+def assert_no_other_thread() -> None:
+    """For a test that forks the test process (marked `forks`, which runs it first): fail at
+    once, rather than hang, if another thread runs (see tests/conftest.py)."""
+    import threading
+
+    others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    assert not others, f"threads {others} run: a fork now could hang; mark the test `forks`"

@@ -21,7 +21,14 @@ from pathlib import Path
 import pytest
 
 from sitegen.build import PARALLEL_MIN
-from sitegen_fixtures import NOW, TmpSite, alert_text, run_sitegen, unprivileged
+from sitegen_fixtures import (
+    NOW,
+    TmpSite,
+    alert_text,
+    assert_no_other_thread,
+    run_sitegen,
+    unprivileged,
+)
 
 ALERTS = PARALLEL_MIN + 50  # content files and render units: both pools fork
 
@@ -311,6 +318,7 @@ def test_a_killed_build_is_finished_by_the_next(
     assert not cache_leftovers(big_site)
 
 
+@pytest.mark.forks
 def test_a_pool_ended_early_lets_its_workers_end_on_their_own() -> None:
     """A failure or a stop while workers are busy ends the pool in order, the tasks left
     skipped. Pool.terminate() SIGTERMs busy workers, and one killed while sending its
@@ -320,6 +328,7 @@ def test_a_pool_ended_early_lets_its_workers_end_on_their_own() -> None:
 
     from sitegen import build as build_module
 
+    assert_no_other_thread()
     with pytest.raises(RuntimeError), build_module._workers(2) as pool:
         workers = multiprocessing.active_children()
         results = pool.imap_unordered(time.sleep, [0.02] * 40)
@@ -335,12 +344,14 @@ def _die_on_second(seconds: float) -> None:
     time.sleep(seconds)
 
 
+@pytest.mark.forks
 def test_a_killed_worker_fails_the_pool_instead_of_waiting_for_ever() -> None:
     """multiprocessing replaces a killed worker and waits for the result of the task it
     took for ever: the build's pool notices the worker is gone and says so."""
     from sitegen import build as build_module
     from sitegen.errors import WorkerLost
 
+    assert_no_other_thread()
     started = time.monotonic()
     with pytest.raises(WorkerLost, match="signal SIGKILL"), build_module._workers(2) as pool:
         for _ in pool.imap_unordered(_die_on_second, [0.01, 0, 0.01, 0.01]):

@@ -29,6 +29,7 @@ from sitegen.bundle import MANIFEST_PATH
 from sitegen.cache import CACHE_DIR, FORMAT
 from sitegen.config import load_config
 from sitegen.errors import ContentError, SitegenError
+from sitegen_fixtures import assert_no_other_thread
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -261,6 +262,7 @@ EDITS: list[Callable[[Site], None]] = [
 def always_fork(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let builds fork workers: a build forks only when it runs no other thread, and in a full
     test run other tests' servers may still run (the forked code paths would go untested)."""
+    assert_no_other_thread()  # the test is marked `forks`: it runs before any server starts
     monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
 
 
@@ -291,6 +293,7 @@ def test_incremental_equals_clean_over_random_edits(
         site.assert_equals_clean_build()
 
 
+@pytest.mark.forks
 def test_parallel_cold_build_equals_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)  # fork workers even for a small site
     always_fork(monkeypatch)
@@ -311,6 +314,7 @@ def test_parallel_cold_build_equals_clean(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.forks
 def test_the_state_records_each_output_as_it_is_on_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
@@ -719,6 +723,7 @@ def test_the_build_command_imports_no_hashlib_until_it_renders() -> None:
 
 @pytest.mark.parametrize("forked", [False, True])
 @pytest.mark.parametrize("change", ["stray file", "stray folder", "rewrite", "delete", "emptied"])
+@pytest.mark.forks
 def test_output_changes_are_found_by_folder_mtimes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, forked: bool
 ) -> None:
@@ -854,6 +859,7 @@ def test_the_file_system_clock_is_the_output_folder_s(tmp_path: Path) -> None:
     assert build_module._fs_clock(out, tmp_path / "missing") is None
 
 
+@pytest.mark.forks
 def test_a_failed_output_check_process_is_redone_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -879,6 +885,7 @@ def test_a_failed_output_check_process_is_redone_here(
     site.assert_equals_clean_build()
 
 
+@pytest.mark.forks
 def test_a_build_failing_in_its_workers_keeps_the_source_cache_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -908,6 +915,7 @@ def test_a_build_failing_in_its_workers_keeps_the_source_cache_as_it_was(
     assert {p.name: p.read_bytes() for p in cache_dir.glob("sources-*.bin")} != shards
 
 
+@pytest.mark.forks
 def test_a_failed_source_writer_costs_a_reparse_not_a_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -941,6 +949,7 @@ def test_a_failed_source_writer_costs_a_reparse_not_a_build(
 
 @pytest.mark.parametrize("next_build", ["patch", "full"])
 @pytest.mark.parametrize("fault", ["killed before the shards", "shard writer failed"])
+@pytest.mark.forks
 def test_source_shards_older_than_the_state_are_never_rendered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str, next_build: str
 ) -> None:
@@ -1099,6 +1108,7 @@ def test_local_time_is_the_long_date_a_24_hour_clock_and_the_offset(minutes: int
         assert i18n.local_time(value, "ko") == expected
 
 
+@pytest.mark.forks
 def test_a_forked_build_reports_content_errors_before_missing_templates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
