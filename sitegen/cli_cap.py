@@ -73,7 +73,12 @@ def _left_out_note(salvaged: Salvaged) -> str:
 @click.command("import-cap")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 @site_option
-@click.option("--force", is_flag=True, help="Overwrite alert files that already exist.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace alert files imported before from the same messages (a corrected copy); "
+    "a file written by hand or from another message is never replaced.",
+)
 def import_cap_command(files: tuple[str, ...], site_file: Path, force: bool) -> None:
     """Turn CAP 1.2 XML messages into alert files in content/alerts/ (one per language).
 

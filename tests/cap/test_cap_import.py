@@ -678,6 +678,22 @@ def test_force_never_replaces_a_file_written_by_hand(
     assert run_import(import_site, tmp_path, minimal(), force=force).exit_code == 0
 
 
+def test_force_help_says_what_it_replaces() -> None:
+    """`import-cap --help` said --force would "Overwrite alert files that already exist",
+    the very files it refuses to replace (above), as docs/cap.md says."""
+    from click.testing import CliRunner
+
+    from sitegen.cli import cli as sitegen_cli
+
+    result = CliRunner().invoke(sitegen_cli, ["import-cap", "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Overwrite" not in result.output
+    assert (
+        "Replace alert files imported before from the same messages (a corrected copy); a "
+        "file written by hand or from another message is never replaced." in result.output
+    ), result.output
+
+
 @pytest.mark.parametrize(
     ("texts", "said"),
     [
