@@ -294,12 +294,20 @@ def split_stem(stem: str, languages: tuple[str, ...]) -> tuple[str, str | None]:
     return stem, None
 
 
+# What the preview adds to a TODO's message (`_Fields.todo`).
+DRAFT_NOTE = (
+    " (a draft: shown in this preview only; `sitegen build` and `sitegen publish` refuse it "
+    "until it is replaced)"
+)
+
+
 class _Fields:
     """Typed access to a document's fields that records a located problem for each mistake."""
 
-    def __init__(self, doc: Document, problems: list[Problem]) -> None:
+    def __init__(self, doc: Document, problems: list[Problem], drafts: bool = False) -> None:
         self.doc = doc
         self.problems = problems
+        self.drafts = drafts  # the preview's: a TODO left is a "draft" problem, not an error
         self.ok = True
         self.misspelt: set[str] = set()  # fields an unknown field was taken for ("serverity")
 
@@ -317,6 +325,17 @@ class _Fields:
 
     def warn(self, message: str, *path: str | int) -> None:
         self.problems.append(Problem(self.doc.rel, self.doc.line(*path), message, "warning"))
+
+    def todo(self, line: int, message: str) -> None:
+        """A 'TODO:' left from `sitegen new`: an error, but in the preview a draft, so the
+        official sees the page take shape while replacing them (it is never written out)."""
+        if self.drafts:
+            if not message.endswith(" before publishing"):
+                message += " before publishing"
+            self.problems.append(Problem(self.doc.rel, line, message + DRAFT_NOTE, "draft"))
+        else:
+            self.ok = False
+            self.problems.append(Problem(self.doc.rel, line, message))
 
     def text(self, key: str, *, required: bool = True, default: str = "") -> str:
         value = self.doc.fields.get(key)
@@ -340,7 +359,10 @@ class _Fields:
                 key,
             )
         if "TODO:" in text:
-            self.fail(f"replace the 'TODO:' text in '{key}' with the alert's own words", key)
+            self.todo(
+                self.doc.line(key),
+                f"replace the 'TODO:' text in '{key}' with the alert's own words",
+            )
         if not text and required:
             self.fail(f"'{key}' is empty", key)
         if BIDI_CONTROLS.search(text):
@@ -441,6 +463,7 @@ def _load_alert(
     config: SiteConfig,
     problems: list[Problem],
     data: bytes | None = None,
+    drafts: bool = False,
 ) -> Alert | None:
     from sitegen.source import read_document
 
@@ -448,7 +471,7 @@ def _load_alert(
     problems.extend(doc_problems)
     if doc is None:
         return None
-    f = _Fields(doc, problems)
+    f = _Fields(doc, problems, drafts)
     _check_unknown(f, ALERT_FIELDS, "")
     alert_id, language, suffixed = _identity(f, _stem(path), config)
     msg_key = "msg_type" if "msg_type" in doc.fields or "msgType" not in doc.fields else "msgType"
@@ -624,7 +647,10 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
         return None
     name = str(item["name"]).strip()
     if "TODO:" in name:
-        f.fail("replace the 'TODO:' text in the area name with the area's name", "areas", index)
+        f.todo(
+            f.doc.line("areas", index),
+            "replace the 'TODO:' text in the area name with the area's name",
+        )
     geocodes = item.get("geocodes") or {}
     if not isinstance(geocodes, dict):
         f.fail(
@@ -798,13 +824,9 @@ def _check_body(f: _Fields, doc: Document) -> None:
     references = "&#" in doc.body
     for index, text in enumerate(doc.body.split("\n")):
         if "TODO:" in text:
-            f.ok = False
-            f.problems.append(
-                Problem(
-                    doc.rel,
-                    doc.body_line + index,
-                    "replace the 'TODO:' text with the alert's own words before publishing",
-                )
+            f.todo(
+                doc.body_line + index,
+                "replace the 'TODO:' text with the alert's own words before publishing",
             )
         if references and "&#" in text:
             _check_char_references(f, text, doc.body_line + index)
@@ -1137,6 +1159,7 @@ def _load_page(
     config: SiteConfig,
     problems: list[Problem],
     data: bytes | None = None,
+    drafts: bool = False,
 ) -> Page | None:
     from sitegen.source import read_document
 
@@ -1144,7 +1167,7 @@ def _load_page(
     problems.extend(doc_problems)
     if doc is None:
         return None
-    f = _Fields(doc, problems)
+    f = _Fields(doc, problems, drafts)
     _check_unknown(f, PAGE_FIELDS, "")
     slug, language, _ = _identity(f, _stem(path), config)
     title = f.text("title")

@@ -26,11 +26,13 @@ class Problem:
     path: str
     line: int
     message: str
-    severity: str = "error"  # "error" fails the check; "warning" only informs
+    # "error" fails the check; "warning" only informs; "draft": a TODO the preview shows
+    # (only `sitegen serve` makes those: everywhere else a TODO is an error)
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        prefix = "warning: " if self.severity == "warning" else ""
+        prefix = "" if self.severity == "error" else "warning: "
         return f"{where}: {prefix}{self.message}"
 
 

@@ -5,6 +5,10 @@ re-validates the site (cheap: grouping and references), then re-renders only the
 input fingerprints changed (`sitegen.incremental`). The result is the same bundle a full
 `render_site` gives; tests/serve/test_rebuild.py holds the two to that.
 
+With `drafts` (the preview's), a 'TODO:' left from `sitegen new` is a "draft" problem, not an
+error: the page renders with the TODO text, so the official sees it take shape. Such a bundle
+is never written out (`serve.Preview`); check, build and publish still refuse it.
+
 A failed rebuild (invalid content, a template error, a broken site.toml) changes nothing: the
 last good bundle stays, and the outcome lists every problem.
 """
@@ -81,6 +85,11 @@ class Outcome:
     def errors(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.severity == "error")
 
+    @property
+    def drafts(self) -> tuple[Problem, ...]:
+        """The TODOs left, when built with drafts: this bundle must not be published."""
+        return tuple(p for p in self.problems if p.severity == "draft")
+
 
 @dataclass(slots=True)
 class _Cached:
@@ -92,8 +101,9 @@ class _Cached:
 class SourceCache:
     """Loaded content files, re-read only when their signature changed or they were touched."""
 
-    def __init__(self, config: SiteConfig) -> None:
+    def __init__(self, config: SiteConfig, drafts: bool = False) -> None:
         self.config = config
+        self.drafts = drafts
         self._files: dict[str, _Cached] = {}
         self.reads = 0  # files actually read by the last `load`, for tests and the bench
 
@@ -136,7 +146,8 @@ class SourceCache:
             self.reads += 1
             found: list[Problem] = []
             load = _load_alert if kind == "alerts" else _load_page
-            cached = _Cached(signature, load(path, rel, self.config, found), found)
+            value = load(path, rel, self.config, found, drafts=self.drafts)
+            cached = _Cached(signature, value, found)
             self._files[rel] = cached
         problems.extend(cached.problems)
         return cached.value
@@ -184,9 +195,10 @@ class Rebuilder:
     path, as the manifest states them (the publisher sends exactly those).
     """
 
-    def __init__(self, site_file: Path, now: datetime | None = None) -> None:
+    def __init__(self, site_file: Path, now: datetime | None = None, drafts: bool = False) -> None:
         self.site_file = site_file
         self.fixed_now = now
+        self.drafts = drafts
         self.bundle: Bundle = {}
         self.headers: dict[str, tuple[str, str]] = {}
         self.updated = datetime(2000, 1, 1, tzinfo=UTC)
@@ -224,7 +236,7 @@ class Rebuilder:
             self.config = load_config(self.site_file)
         config = self.config
         if self.sources is None:
-            self.sources = SourceCache(config)
+            self.sources = SourceCache(config, self.drafts)
         try:  # a --now without an offset is read in the timezone site.toml names now
             now = resolve_now(self.fixed_now, config)
         except click.BadParameter as exc:  # the new timezone repeats or skips that time

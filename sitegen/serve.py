@@ -33,7 +33,7 @@ from urllib.parse import unquote, urlsplit
 
 from sitegen import urls
 from sitegen.bundle import MANIFEST_PATH, Bundle, manifest_bytes, write_bundle
-from sitegen.config import load_config
+from sitegen.config import load_config, shown_path
 from sitegen.errors import Problem, SitegenError, plural
 from sitegen.rebuild import Outcome, Rebuilder
 from sitegen.watch import Debouncer, Watcher
@@ -55,23 +55,11 @@ PUBLISHED_CACHE_HEADER = "X-Published-Cache-Control"
 LIVE_JS = """\
 (function () {
   var build = document.currentScript.dataset.build;
-  function overlay(errors) {
-    var box = document.getElementById("sitegen-overlay");
-    if (!errors.length) { if (box) box.remove(); return; }
-    if (!box) {
-      box = document.createElement("div");
-      box.id = "sitegen-overlay";
-      box.setAttribute("role", "alert");
-      box.style.cssText = "position:fixed;inset:0 0 auto 0;max-height:70vh;overflow:auto;" +
-        "z-index:2147483647;background:#fff4f4;color:#5c0000;border-bottom:4px solid #c00;" +
-        "font:15px/1.5 ui-monospace,monospace;padding:1em 1.5em;white-space:pre-wrap";
-      document.body.appendChild(box);
-    }
-    box.textContent = "";
+  function section(box, heading, lines) {
     var head = document.createElement("strong");
-    head.textContent = "This preview shows the last good build. Fix these problems:";
+    head.textContent = heading;
     var list = document.createElement("ul");
-    errors.forEach(function (text) {
+    lines.forEach(function (text) {
       var item = document.createElement("li");
       item.textContent = text;
       list.appendChild(item);
@@ -79,10 +67,34 @@ LIVE_JS = """\
     box.appendChild(head);
     box.appendChild(list);
   }
+  function overlay(errors, drafts) {
+    var box = document.getElementById("sitegen-overlay");
+    if (!errors.length && !drafts.length) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "sitegen-overlay";
+      document.body.appendChild(box);
+    }
+    // Mistakes cover the top of the page; drafts only its foot: the page is the point.
+    box.setAttribute("role", errors.length ? "alert" : "status");
+    box.style.cssText = "position:fixed;left:0;right:0;overflow:auto;z-index:2147483647;" +
+      "font:15px/1.5 ui-monospace,monospace;padding:1em 1.5em;white-space:pre-wrap;" +
+      (errors.length
+        ? "top:0;max-height:70vh;background:#fff4f4;color:#5c0000;border-bottom:4px solid #c00"
+        : "bottom:0;max-height:30vh;background:#fff8e0;color:#3d2e00;border-top:4px solid #b80");
+    box.textContent = "";
+    if (errors.length) {
+      section(box, "This preview shows the last good build. Fix these problems:", errors);
+    }
+    if (drafts.length) {
+      section(box, "A draft: replace these TODO lines before publishing " +
+        "(sitegen build and sitegen publish refuse them):", drafts);
+    }
+  }
   function show(data) {
     var state = JSON.parse(data);
     if (state.build !== build) { location.reload(); return; }
-    overlay(state.errors);
+    overlay(state.errors, state.drafts || []);
   }
   if (window.SharedWorker) {  // one event stream for every tab: see WORKER_JS
     var port = new SharedWorker("/__sitegen__/worker.js").port;
@@ -131,6 +143,7 @@ class Snapshot:
     base: str = "/"  # the site's base path, as base_url writes it (percent-encoded)
     manifest: Callable[[], bytes] | None = None  # the bundle's, made when asked for
     run: str = ""  # this server's: build numbers start again at 1 when serve is restarted
+    drafts: tuple[Problem, ...] = ()  # TODOs left: shown, never written out (rebuild.py)
 
     @property
     def version(self) -> str:
@@ -138,7 +151,11 @@ class Snapshot:
         return f"{self.run}.{self.build}"
 
     def event(self) -> bytes:
-        state = {"build": self.version, "errors": [str(p) for p in self.errors]}
+        state = {
+            "build": self.version,
+            "errors": [str(p) for p in self.errors],
+            "drafts": [str(p) for p in self.drafts],
+        }
         return f"data: {json.dumps(state)}\n\n".encode()
 
 
@@ -165,22 +182,26 @@ class Preview:
         first = not self.snapshot.build
         outcome = self.rebuilder.rebuild(touched)
         if outcome.ok and first and self.write_output:
-            self._write_once()
+            self._write_once(outcome.drafts)
         old = self.snapshot
         build = old.build + 1 if outcome.ok and (outcome.changed or first) else old.build
-        if (build, outcome.errors) != (old.build, old.errors):
+        drafts = outcome.drafts
+        if (build, outcome.errors, drafts) != (old.build, old.errors, old.drafts):
             if outcome.ok:
-                snap = self._good(build, old.revision + 1)
+                snap = self._good(build, old.revision + 1, drafts)
             else:  # the last good build stays, and where it was (none yet: where it will be)
                 base = old.base if old.bundle else self.base_path()
-                snap = replace(old, errors=outcome.errors, revision=old.revision + 1, base=base)
+                revision = old.revision + 1
+                snap = replace(
+                    old, errors=outcome.errors, drafts=drafts, revision=revision, base=base
+                )
             with self.changed:
                 self.snapshot = snap
                 self.changed.notify_all()
         self._report(outcome, bool(old.errors))
         return outcome
 
-    def _good(self, build: int, revision: int) -> Snapshot:
+    def _good(self, build: int, revision: int, drafts: tuple[Problem, ...]) -> Snapshot:
         """The snapshot of the rebuilder's bundle, just built without errors."""
         rebuilder, config = self.rebuilder, self.rebuilder.config
         assert config is not None
@@ -188,14 +209,22 @@ class Preview:
         base = urls.base_path(config)
         run = self.snapshot.run
         return Snapshot(
-            rebuilder.bundle, rebuilder.headers, build, (), revision, base, manifest, run
+            rebuilder.bundle, rebuilder.headers, build, (), revision, base, manifest, run, drafts
         )
 
-    def _write_once(self) -> None:
+    def _write_once(self, drafts: tuple[Problem, ...]) -> None:
         """The first good build goes to public/ too, like `sitegen build`; later ones stay in
-        memory. Headers come from the manifest written there: the publisher reads the same."""
+        memory. Headers come from the manifest written there: the publisher reads the same.
+        A build with drafts is not written: `publish --no-build` sends public/ as it is."""
         config = self.rebuilder.config
         assert config is not None
+        if drafts:
+            self.echo(
+                f"note: the site is not written to {shown_path(config.output_path)}: "
+                f"{drafts[0].path} still has TODO lines (a draft, which only this preview "
+                "shows); once they are replaced, `sitegen build` writes it"
+            )
+            return
         try:
             write_bundle(self.rebuilder.bundle, self.rebuilder.manifest(), config.output_path)
             manifest = (config.output_path / MANIFEST_PATH).read_bytes()
@@ -440,7 +469,8 @@ class PreviewServer:
         quiet_s: float = 0.05,
         write_output: bool = True,
     ) -> None:
-        self.preview = Preview(Rebuilder(site_file, now), echo, write_output)
+        rebuilder = Rebuilder(site_file, now, drafts=True)  # a TODO left is shown, not refused
+        self.preview = Preview(rebuilder, echo, write_output)
         handler = type("Handler", (_Handler,), {"preview": self.preview})
         server = _Server6 if ":" in host else ThreadingHTTPServer  # ::1, :: (names: IPv4)
         self.httpd = server((host, port), handler)

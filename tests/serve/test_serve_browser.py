@@ -136,3 +136,27 @@ def test_a_tab_left_open_while_the_preview_restarts_shows_the_new_files(
         wait_until(lambda: "Saved while stopped." in main_text(chromium), timeout=15)
     finally:
         second.stop()
+
+
+@pytest.mark.browser
+def test_a_todo_typed_shows_in_the_page_with_a_draft_note_at_its_foot(
+    chromium: Any, server: PreviewServer, preview_site
+) -> None:
+    """A TODO was an error: the last good build stayed, without the text being written."""
+    source = preview_site.root / "content" / "alerts" / "flood.md"
+    chromium.get(server.url + "alerts/flood/")
+    wait_until(lambda: chromium.execute_script("return document.readyState") == "complete")
+    source.write_text(alert_text().replace("The river is rising.", "TODO: where it floods."))
+    wait_until(lambda: "TODO: where it floods." in main_text(chromium))
+    wait_until(lambda: overlay_text(chromium) is not None)
+    text = overlay_text(chromium) or ""
+    assert "A draft: replace these TODO lines before publishing" in text, text
+    assert "content/alerts/flood.md:" in text and "Fix these problems" not in text, text
+    box = chromium.execute_script(
+        "var r = document.getElementById('sitegen-overlay').getBoundingClientRect();"
+        "return [r.top, r.bottom, innerHeight];"
+    )
+    assert box[0] > 0 and abs(box[1] - box[2]) < 1, box  # at the foot: the page stays in view
+    source.write_text(alert_text())
+    wait_until(lambda: overlay_text(chromium) is None)
+    assert "The river is rising." in main_text(chromium)

@@ -83,7 +83,7 @@ def test_events_stream_starts_with_the_current_state(server: PreviewServer) -> N
         assert stream.headers["Content-Type"] == "text/event-stream"
         line = stream.readline()
     state = json.loads(line.removeprefix(b"data: "))
-    assert state == {"build": server.preview.snapshot.run + ".1", "errors": []}
+    assert state == {"build": server.preview.snapshot.run + ".1", "errors": [], "drafts": []}
 
 
 def _closed_by_server(client: socket.socket) -> bool:
