@@ -6,7 +6,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from sitegen.scaffold import (
     follow_up_id,
     fresh_id,
     known_areas,
+    later,
     new_alert,
     taken_ids,
     write_alerts,
@@ -295,7 +296,7 @@ def _with_given(config: SiteConfig, alert: Alert, given: Answers) -> Alert:
     if given.areas:
         changes["areas"] = _areas(config, given.areas, alert.language)
     if given.expires_in is not None:
-        changes["expires"] = alert.sent + timedelta(hours=given.expires_in)
+        changes["expires"] = later(alert.sent, given.expires_in)
     return replace(alert, **changes)  # type: ignore[arg-type]
 
 
