@@ -119,7 +119,9 @@ def follow_up(
     references, then it)."""
     if kind is MsgType.ALERT:
         raise ValueError("follow_up makes an Update or a Cancel")
-    expires = original.expires if original.expires > sent else later(sent, 1)
+    # over already: an Update issues it again for a new alert's hours, a Cancel says it is over
+    again = DEFAULT_HOURS if kind is MsgType.UPDATE else 1
+    expires = original.expires if original.expires > sent else later(sent, again)
     heading = instruction_heading(original.language)
     if kind is MsgType.CANCEL:
         body = (

@@ -188,5 +188,5 @@ def test_expiry_is_real_hours_after_sent_across_a_daylight_saving_change(
         "Storm", event="Storm", severity=Severity.SEVERE, areas=(Area("Riverside", "riverside"),),
         language="en", sent=sent - timedelta(days=2), expires=sent - timedelta(days=1),
     )  # fmt: skip
-    update = follow_up(original, MsgType.UPDATE, sent)  # of an expired alert: one hour more
-    assert _real(update.expires) - _real(sent) == timedelta(hours=1)
+    cancel = follow_up(original, MsgType.CANCEL, sent)  # of an expired alert: kept an hour
+    assert _real(cancel.expires) - _real(sent) == timedelta(hours=1)
