@@ -6,7 +6,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from sitegen.scaffold import (
     follow_up_id,
     fresh_id,
     known_areas,
+    later,
     new_alert,
     taken_ids,
     write_alerts,
@@ -261,6 +262,8 @@ def _follow_up(
             err=True,
         )
     sent, _ = default_times(datetime.now(), DEFAULT_HOURS, config.zone)
+    if chain.latest.primary.expires <= sent and given.expires_in is None:
+        click.echo(_expired_note(target, chain.latest.primary, kind, sent), err=True)
     new_id = follow_up_id(chain.messages[0].id, kind, taken_ids(config))
     # one file per language the latest message has, so no translation is left behind
     return tuple(
@@ -270,6 +273,24 @@ def _follow_up(
             given if index == 0 else replace(given, title=None, event=None),
         )
         for index, version in enumerate(chain.latest.versions)
+    )
+
+
+def _expired_note(alert_id: str, latest: Alert, kind: MsgType, sent: datetime) -> str:
+    """What following up an alert that has expired means, said before the file is written."""
+    over = (
+        f"note: alert {alert_id!r} expired at {latest.expires.isoformat()} ({latest.source}), "
+        "so it is no longer in force"
+    )
+    if kind is MsgType.CANCEL:
+        return (
+            f"{over}; a Cancel only tells receivers it is over (it is kept 1 hour): if that "
+            "is not needed, delete the new file"
+        )
+    return (
+        f"{over}; this Update puts it in force again for {DEFAULT_HOURS:g} hours, until "
+        f"{later(sent, DEFAULT_HOURS).isoformat()}: change 'expires' in the file, or pass "
+        "--expires-in"
     )
 
 
@@ -295,7 +316,7 @@ def _with_given(config: SiteConfig, alert: Alert, given: Answers) -> Alert:
     if given.areas:
         changes["areas"] = _areas(config, given.areas, alert.language)
     if given.expires_in is not None:
-        changes["expires"] = alert.sent + timedelta(hours=given.expires_in)
+        changes["expires"] = later(alert.sent, given.expires_in)
     return replace(alert, **changes)  # type: ignore[arg-type]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from sitegen.alert_file import alert_file_text, instruction_heading
@@ -65,7 +65,14 @@ def default_times(
     """Sent now (to the minute, in `zone`: the site's timezone, else the machine's) and
     expiring `hours` later."""
     sent = now.astimezone(zone).replace(second=0, microsecond=0)
-    return sent, sent + timedelta(hours=hours)
+    return sent, later(sent, hours)
+
+
+def later(start: datetime, hours: float) -> datetime:
+    """`hours` of real time after `start`, on the clocks of `start`'s timezone. Python adds
+    a timedelta to a zoned time on the wall clock, so across a daylight-saving change it
+    would be an hour off, and `sent` in the repeated hour + 30 minutes even before `sent`."""
+    return (start.astimezone(UTC) + timedelta(hours=hours)).astimezone(start.tzinfo)
 
 
 def new_body(language: str) -> str:
@@ -112,7 +119,9 @@ def follow_up(
     references, then it)."""
     if kind is MsgType.ALERT:
         raise ValueError("follow_up makes an Update or a Cancel")
-    expires = original.expires if original.expires > sent else sent + timedelta(hours=1)
+    # over already: an Update issues it again for a new alert's hours, a Cancel says it is over
+    again = DEFAULT_HOURS if kind is MsgType.UPDATE else 1
+    expires = original.expires if original.expires > sent else later(sent, again)
     heading = instruction_heading(original.language)
     if kind is MsgType.CANCEL:
         body = (

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from sitegen.model import Area, MsgType, Severity
+from sitegen.scaffold import default_times, follow_up, later, new_alert
 from sitegen_fixtures import TmpSite, run_sitegen
 
 
@@ -154,3 +157,36 @@ def test_a_wrong_timezone_is_a_clear_error(tmp_site: TmpSite, value: str, messag
     result = run_sitegen("check", cwd=tmp_site.root)
     assert result.returncode == 1 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+NEW_YORK = ZoneInfo("America/New_York")  # clocks go back from 02:00 EDT to 01:00 EST on 2026-11-01
+
+
+def _real(value: datetime) -> datetime:
+    return value.astimezone(UTC)  # subtracting two times of one zone compares wall clocks
+
+
+@pytest.mark.parametrize(
+    ("now", "hours"),
+    [
+        ("2026-11-01T06:10:00+00:00", 0.5),  # 01:10 EST, the second 01:10: was 01:40 EDT, before it
+        ("2026-11-01T05:10:00+00:00", 1.5),  # 01:10 EDT: was 02:40 EST, 2.5 hours later
+        ("2026-10-31T12:00:00+00:00", 24),  # the day before: was 25 hours
+        ("2027-03-14T05:30:00+00:00", 2.5),  # 00:30 EST, clocks skip 02:00-03:00: was 2 hours
+    ],
+)
+def test_expiry_is_real_hours_after_sent_across_a_daylight_saving_change(
+    now: str, hours: float
+) -> None:
+    """`sitegen new` (and `new --update/--cancel --expires-in`) write `sent` on the site's
+    clocks and the expiry `hours` of real time later, whatever the clocks do in between."""
+    sent, expires = default_times(datetime.fromisoformat(now), hours, NEW_YORK)
+    assert _real(sent) == datetime.fromisoformat(now)
+    assert _real(expires) - _real(sent) == timedelta(hours=hours)
+    assert later(sent, hours) == expires
+    original = new_alert(
+        "Storm", event="Storm", severity=Severity.SEVERE, areas=(Area("Riverside", "riverside"),),
+        language="en", sent=sent - timedelta(days=2), expires=sent - timedelta(days=1),
+    )  # fmt: skip
+    cancel = follow_up(original, MsgType.CANCEL, sent)  # of an expired alert: kept an hour
+    assert _real(cancel.expires) - _real(sent) == timedelta(hours=1)

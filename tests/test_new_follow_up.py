@@ -182,7 +182,35 @@ def test_a_cancel_takes_its_expiry_from_the_option(example_site: TmpSite) -> Non
     assert expires - sent == timedelta(hours=6)
 
 
-QUAKE = "2026-09-12-gyeongju-earthquake"  # Korean primary, English translation
+QUAKE = "2026-09-12-gyeongju-earthquake"  # Korean primary, English translation; expired
+
+
+def _times(text: str) -> timedelta:
+    sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
+    return datetime.fromisoformat(text.split("expires: ")[1].split()[0]) - sent
+
+
+def test_an_update_of_an_expired_alert_is_in_force_for_a_day_and_says_so(
+    example_site: TmpSite,
+) -> None:
+    """Updating an alert that has expired issues it again: for a new alert's 24 hours (was 1
+    hour, without a word), and the official is told until when."""
+    result = run_sitegen("new", "--update", QUAKE, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    assert _times((alerts(example_site) / f"{QUAKE}-update.md").read_text()) == timedelta(days=1)
+    assert (
+        f"note: alert '{QUAKE}' expired at 2026-09-13T20:32:00+09:00 "
+        f"(content/alerts/{QUAKE}.md), so it is no longer in force; this Update puts it in "
+        "force again for 24 hours, until "
+    ) in result.stderr
+    assert "change 'expires' in the file, or pass --expires-in" in result.stderr
+
+
+def test_a_cancel_of_an_expired_alert_says_it_is_over_already(example_site: TmpSite) -> None:
+    result = run_sitegen("new", "--cancel", QUAKE, cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    assert _times((alerts(example_site) / f"{QUAKE}-cancel.md").read_text()) == timedelta(hours=1)
+    assert "so it is no longer in force; a Cancel only tells receivers it is over" in result.stderr
 
 
 def test_cancelling_a_translated_alert_writes_every_language_with_its_own_title(

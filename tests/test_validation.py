@@ -926,6 +926,20 @@ REFERENCE_CASES = [
         "does not reference 'a' (content/alerts/a.md), 'b' (content/alerts/b.md), earlier "
         "messages of the same chain",
     ),
+    (  # two officials each updated the warning: b would stay in force beside c
+        "two-updates-of-one-alert",
+        {
+            "a.md": GOOD,
+            "b.md": follow_up("Update", "[a]"),
+            "c.md": follow_up("Update", "[a]", sent="2026-11-25T09:00:00+09:00"),
+        },
+        ("c.md", 15),
+        "warning",
+        "'b' (content/alerts/b.md, sent 2026-11-25T08:00:00+09:00) is an earlier Update of 'a' "
+        "too, and this Update does not reference it, so the story splits in two: an Update "
+        "stays in force beside this message, shown as a second alert, and receivers are not "
+        "told this message follows it. If it does, add it: references: [a, b]",
+    ),
 ]
 
 
