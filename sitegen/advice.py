@@ -6,15 +6,15 @@ from datetime import timedelta
 
 from sitegen.errors import Problem
 from sitegen.lifecycle import standings
-from sitegen.model import Phase, Site, Status
+from sitegen.model import Alert, Phase, Site, Status
 
 PHONE_LINE = 60  # characters a phone lock screen shows on one line of a notification
 RECENT = timedelta(days=2)  # an alert sent this recently and already expired is likely a typo
 
 
 def advice(site: Site) -> list[Problem]:
-    """Already-expired fresh alerts and titles too long for one phone line."""
-    found = []
+    """Already-expired fresh alerts, titles too long for one phone line, and chains that fork."""
+    found = _forks(site)
     for standing in standings(site).values():
         for alert in standing.group.versions:
             if len(alert.title) > PHONE_LINE:
@@ -40,3 +40,56 @@ def advice(site: Site) -> list[Problem]:
                 )
             )
     return sorted(found, key=lambda p: (p.path, p.line, p.message))
+
+
+def _forks(site: Site) -> list[Problem]:
+    """Two messages that follow up one alert, the later not referencing the earlier. Advice,
+    not a warning of every build: found across files, a build warning would keep every build
+    of a site that has one from patching (`build._Build._patch`), and a one-alert rebuild of
+    the bench's 10,000 alerts, 124 of them in such forks, took 0.99 s instead of 0.46."""
+    referrers: dict[str, list[Alert]] = {}
+    for group in site.groups:
+        if group.primary.status is not Status.DRAFT:
+            for ref in dict.fromkeys(group.primary.references):
+                referrers.setdefault(ref, []).append(group.primary)
+    found: list[Problem] = []
+    for group in site.groups:
+        alert = group.primary
+        if alert.references and alert.status is not Status.DRAFT:
+            found += _fork_problems(alert, referrers)
+    return found
+
+
+def _fork_problems(alert: Alert, referrers: dict[str, list[Alert]]) -> list[Problem]:
+    """A warning when an earlier message follows up a message `alert` follows up too, and
+    `alert` does not reference it: the chain forks (two officials each updated the warning),
+    and an Update of the other branch stays in force beside `alert` (lifecycle._latest)."""
+    own = set(alert.references)
+    forks: dict[str, tuple[str, Alert]] = {}
+    for ref in alert.references:
+        for other in referrers.get(ref, ()):
+            if (
+                other.id not in own
+                and other.id != alert.id
+                and other.status is alert.status
+                and alert.id not in other.references
+                and (other.sent, other.id) < (alert.sent, alert.id)
+            ):
+                forks.setdefault(other.id, (ref, other))
+    if not forks:
+        return []
+    ref, other = next(iter(sorted(forks.values(), key=lambda f: (f[1].sent, f[1].id))))
+    kind = other.msg_type.value
+    return [
+        Problem(
+            alert.source,
+            alert.field_lines.get("references", 1),
+            f"'{other.id}' ({other.source}, sent {other.sent.isoformat()}) is an earlier "
+            f"{kind} of '{ref}' too, and this {alert.msg_type.value} does not reference it, "
+            "so the story splits in two: an Update stays in force beside this message, shown "
+            "as a second alert, and receivers are not told this message follows it. If it "
+            f"does, add it: references: [{', '.join((*alert.references, other.id))}]; if both "
+            "are meant to stand (different areas), this warning may be ignored",
+            "warning",
+        )
+    ]

@@ -1042,11 +1042,6 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
     every earlier message of their chain (a warning). Once over the site: drafts refer freely,
     being checked again when they are published."""
     by_id = {g.id: g for g in groups}
-    referrers: dict[str, list[Alert]] = {}
-    for group in groups:
-        if group.primary.status is not Status.DRAFT:
-            for ref in dict.fromkeys(group.primary.references):
-                referrers.setdefault(ref, []).append(group.primary)
     for group in groups:
         alert = group.primary
         if not alert.references:
@@ -1068,42 +1063,6 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
                 problems.extend(_reference_problems(alert, by_id[ref].primary))
         if alert.status is not Status.DRAFT:
             problems.extend(_chain_problems(alert, by_id))
-            problems.extend(_fork_problems(alert, referrers))
-
-
-def _fork_problems(alert: Alert, referrers: dict[str, list[Alert]]) -> list[Problem]:
-    """A warning when an earlier message follows up a message `alert` follows up too, and
-    `alert` does not reference it: the chain forks (two officials each updated the warning),
-    and an Update of the other branch stays in force beside `alert` (lifecycle._latest)."""
-    own = set(alert.references)
-    forks: dict[str, tuple[str, Alert]] = {}
-    for ref in alert.references:
-        for other in referrers.get(ref, ()):
-            if (
-                other.id not in own
-                and other.id != alert.id
-                and other.status is alert.status
-                and alert.id not in other.references
-                and (other.sent, other.id) < (alert.sent, alert.id)
-            ):
-                forks.setdefault(other.id, (ref, other))
-    if not forks:
-        return []
-    ref, other = next(iter(sorted(forks.values(), key=lambda f: (f[1].sent, f[1].id))))
-    kind = other.msg_type.value
-    return [
-        Problem(
-            alert.source,
-            alert.field_lines.get("references", 1),
-            f"'{other.id}' ({other.source}, sent {other.sent.isoformat()}) is an earlier "
-            f"{kind} of '{ref}' too, and this {alert.msg_type.value} does not reference it, "
-            "so the story splits in two: an Update stays in force beside this message, shown "
-            "as a second alert, and receivers are not told this message follows it. If it "
-            f"does, add it: references: [{', '.join((*alert.references, other.id))}]; if both "
-            "are meant to stand (different areas), this warning may be ignored",
-            "warning",
-        )
-    ]
 
 
 def _reference_problems(alert: Alert, target: Alert) -> list[Problem]:
