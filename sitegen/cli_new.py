@@ -26,6 +26,7 @@ from sitegen.scaffold import (
     default_times,
     follow_up,
     follow_up_id,
+    follow_up_sent,
     fresh_id,
     known_areas,
     later,
@@ -261,7 +262,7 @@ def _follow_up(
             "(or the files moved out of content/)",
             err=True,
         )
-    sent, _ = default_times(datetime.now(), DEFAULT_HOURS, config.zone)
+    sent = follow_up_sent(datetime.now(), chain.latest.primary.sent, config.zone)
     if chain.latest.primary.expires <= sent and given.expires_in is None:
         click.echo(_expired_note(target, chain.latest.primary, kind, sent), err=True)
     new_id = follow_up_id(chain.messages[0].id, kind, taken_ids(config))

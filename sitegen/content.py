@@ -1131,6 +1131,18 @@ def _reference_problems(alert: Alert, target: Alert) -> list[Problem]:
                 "can only update or cancel messages sent before it: check both 'sent' times",
             )
         )
+    elif target.sent == alert.sent:
+        found.append(
+            Problem(
+                alert.source,
+                alert.field_lines.get("sent", line),
+                f"sent at the same time as '{target.id}' ({target.source}), which this {kind} "
+                "follows, so receivers cannot tell which came last (the site takes them in "
+                f"the order of their ids): give this {kind} a 'sent' time after "
+                f"{target.sent.isoformat()}, a minute or even a second later",
+                "warning",
+            )
+        )
     if target.status is not alert.status:
         mine, theirs = alert.status.value, target.status.value
         article = "an" if theirs[0] in "AEIOU" else "a"

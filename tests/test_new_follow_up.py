@@ -247,3 +247,42 @@ def test_every_catalog_translates_the_follow_up_titles() -> None:
     for path in LOCALES.glob("*.json"):
         for key in (UPDATE_TITLE, CANCEL_TITLE):
             assert "%(title)s" in catalog(path.stem).get(key, ""), (path.name, key)
+
+
+def _sent(path: Path) -> datetime:
+    return datetime.fromisoformat(path.read_text().split("sent: ")[1].split()[0])
+
+
+def _filled(site: TmpSite) -> None:
+    for path in alerts(site).glob("*.md"):
+        path.write_text(path.read_text().replace("TODO: ", ""))
+
+
+def test_updates_in_one_minute_are_sent_one_after_another(tmp_site: TmpSite) -> None:
+    """Times were rounded to the minute, so follow-ups written within a minute had the same
+    `sent`, and the tenth Update came before the ninth (ordered by id): it was not shown."""
+    now = datetime.now().astimezone().replace(second=0, microsecond=0)
+    expires = (now + timedelta(days=1)).isoformat()
+    tmp_site.add("flood.md", alert_text(sent=now.isoformat(), expires=expires))
+    for _ in range(10):
+        result = run_sitegen("new", "--update", "flood", cwd=tmp_site.root)
+        assert result.returncode == 0, result.stderr
+        _filled(tmp_site)
+    names = ["flood", "flood-update", *(f"flood-update-{n}" for n in range(2, 11))]
+    sents = [_sent(alerts(tmp_site) / f"{name}.md") for name in names]
+    assert sents == sorted(set(sents)), sents
+    status = run_sitegen("status", "--now", sents[-1].isoformat(), cwd=tmp_site.root)
+    assert "active (1):\n  flood-update-10 " in status.stdout, status.stdout + status.stderr
+
+
+def test_a_follow_up_sent_at_the_time_of_the_message_it_follows_is_a_warning(
+    tmp_site: TmpSite,
+) -> None:
+    tmp_site.add("flood.md", alert_text())
+    tmp_site.add("flood-update.md", alert_text(msg_type="Update", references="[flood]"))
+    checked = run_sitegen("check", cwd=tmp_site.root)
+    assert checked.returncode == 0, checked.stderr
+    assert (
+        "content/alerts/flood-update.md:10: warning: sent at the same time as 'flood' "
+        "(content/alerts/flood.md), which this Update follows"
+    ) in checked.stderr
