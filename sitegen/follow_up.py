@@ -3,14 +3,15 @@
 `sitegen new --update/--cancel ID` must work during an emergency while a colleague's draft is
 half written: only the alerts linked to ID by references (its chain) have to be valid. An
 unknown ID is reported first (with a did-you-mean); a broken file of the chain is named with
-its problems; a chain already cancelled cannot be followed up.
+its problems; a chain already cancelled, or with a message still to be sent, cannot be
+followed up.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sitegen.config import SiteConfig
@@ -18,6 +19,10 @@ from sitegen.content import did_you_mean_id
 from sitegen.errors import Problem, SitegenError
 from sitegen.model import AlertGroup, MsgType, Status
 from sitegen.salvage import Salvaged, load_valid
+
+# A message due within this is followed, not refused: the follow-up is sent a second after it
+# (`scaffold.follow_up_sent`), as follow-ups written in one second are.
+SOON = timedelta(minutes=1)
 
 
 class UnknownAlertError(SitegenError):
@@ -71,8 +76,27 @@ def find_chain(config: SiteConfig, alert_id: str, now: datetime) -> Chain:
             f"sent {cancel.primary.sent.isoformat()}); a cancelled alert cannot be updated or "
             "cancelled again. Write a new alert with `sitegen new` instead."
         )
+    scheduled = [g for g in messages if g.primary.sent > now + SOON]
+    if scheduled:
+        raise SitegenError(_scheduled(alert_id, scheduled))
     unrelated = tuple(p for p in salvaged.errors if p.path not in blocking)
     return Chain(asked, messages, unrelated)
+
+
+def _scheduled(alert_id: str, scheduled: list[AlertGroup]) -> str:
+    """Why a follow-up written now cannot follow a message scheduled for later, and what to do."""
+    files = "; ".join(
+        f"{' and '.join(v.source for v in g.versions)} (to be sent {g.primary.sent.isoformat()})"
+        for g in scheduled
+    )
+    last = scheduled[-1].primary.sent.isoformat()
+    return (
+        f"alert {alert_id!r} has a message scheduled for later: {files}. A message written now "
+        "would be sent before it, and may only follow messages already sent (`sitegen check` "
+        "refuses it). If the alert is to change or end now, delete those files (or give them "
+        "a 'sent' time already past), then run this again; if the scheduled message is to be "
+        f"sent as planned, run this again after {last}"
+    )
 
 
 def _published(group: AlertGroup, asked: AlertGroup) -> bool:

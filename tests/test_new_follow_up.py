@@ -258,6 +258,37 @@ def _filled(site: TmpSite) -> None:
         path.write_text(path.read_text().replace("TODO: ", ""))
 
 
+def test_a_message_scheduled_for_later_stops_a_follow_up_and_says_what_to_do(
+    tmp_site: TmpSite,
+) -> None:
+    """A Cancel written while an Update was scheduled for later failed `check` ("sent after
+    this Cancel") without saying what to do; `new --cancel` now says it first."""
+    soon = (datetime.now().astimezone() + timedelta(hours=2)).replace(microsecond=0)
+    later = soon + timedelta(days=1)
+    tmp_site.add("flood.md", alert_text(expires=later.isoformat()))
+    update = dict(msg_type="Update", references="[flood]", expires=later.isoformat())
+    tmp_site.add("flood-update.md", alert_text(sent=soon.isoformat(), **update))
+    tmp_site.add("flood-update.ko.md", alert_text(sent=soon.isoformat(), **update))
+    result = run_sitegen("new", "--cancel", "flood", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert (
+        "alert 'flood' has a message scheduled for later: content/alerts/flood-update.md and "
+        f"content/alerts/flood-update.ko.md (to be sent {soon.isoformat()})"
+    ) in result.stderr
+    assert "delete those files (or give them a 'sent' time already past)" in result.stderr
+    assert not list(alerts(tmp_site).glob("flood-cancel*"))
+    # written by hand, `check` names the file to delete or reschedule
+    cancel = dict(msg_type="Cancel", references="[flood, flood-update]", expires=later.isoformat())
+    tmp_site.add(
+        "flood-cancel.md", alert_text(sent=(soon - timedelta(hours=1)).isoformat(), **cancel)
+    )
+    checked = run_sitegen("check", cwd=tmp_site.root)
+    assert (
+        "If that message is scheduled for later and this Cancel should replace it, delete "
+        "content/alerts/flood-update.md or give it a 'sent' time before this one"
+    ) in checked.stderr
+
+
 def test_updates_in_one_minute_are_sent_one_after_another(tmp_site: TmpSite) -> None:
     """Times were rounded to the minute, so follow-ups written within a minute had the same
     `sent`, and the tenth Update came before the ninth (ordered by id): it was not shown."""
