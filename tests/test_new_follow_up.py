@@ -258,6 +258,32 @@ def _filled(site: TmpSite) -> None:
         path.write_text(path.read_text().replace("TODO: ", ""))
 
 
+def test_an_update_carries_the_languages_only_earlier_messages_have(tmp_site: TmpSite) -> None:
+    """The latest message was written in Korean only: the English version of the alert
+    silently disappeared from every later message."""
+    tmp_site.add("flood.md", alert_text(title="Flood watch"))
+    tmp_site.add("flood.ko.md", alert_text(title="홍수 주의보"))
+    tmp_site.add(
+        "flood-update.ko.md",
+        alert_text(
+            title="홍수 주의보 (갱신)", severity="Extreme", msg_type="Update",
+            sent="2026-11-25T08:00:00+09:00", references="[flood]",
+        ),
+    )  # fmt: skip
+    result = run_sitegen("new", "--update", "flood", "--no-input", cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    english = (alerts(tmp_site) / "flood-update-2.md").read_text()
+    assert 'title: "Flood watch (update)"' in english and "severity: Extreme\n" in english
+    assert (
+        "note: the latest message (content/alerts/flood-update.ko.md) has no version in en, "
+        "but earlier messages of this alert do, so the new files carry those languages too "
+        "(en from content/alerts/flood.md"
+    ) in result.stderr
+    _filled(tmp_site)
+    checked = run_sitegen("check", cwd=tmp_site.root)
+    assert checked.returncode == 0 and "warning" not in checked.stderr, checked.stderr
+
+
 def test_a_message_scheduled_for_later_stops_a_follow_up_and_says_what_to_do(
     tmp_site: TmpSite,
 ) -> None:
