@@ -16,7 +16,7 @@ from click.shell_completion import CompletionItem
 
 from sitegen.config import SiteConfig
 from sitegen.content import area_slug
-from sitegen.follow_up import UnknownAlertError, find_chain
+from sitegen.follow_up import Chain, UnknownAlertError, carried_languages, find_chain
 from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Site, Urgency
 from sitegen.options import load, site_option
 from sitegen.salvage import load_valid
@@ -26,6 +26,7 @@ from sitegen.scaffold import (
     default_times,
     follow_up,
     follow_up_id,
+    follow_up_sent,
     fresh_id,
     known_areas,
     later,
@@ -261,18 +262,34 @@ def _follow_up(
             "(or the files moved out of content/)",
             err=True,
         )
-    sent, _ = default_times(datetime.now(), DEFAULT_HOURS, config.zone)
+    sent = follow_up_sent(datetime.now(), chain.latest.primary.sent, config.zone)
     if chain.latest.primary.expires <= sent and given.expires_in is None:
         click.echo(_expired_note(target, chain.latest.primary, kind, sent), err=True)
     new_id = follow_up_id(chain.messages[0].id, kind, taken_ids(config))
-    # one file per language the latest message has, so no translation is left behind
+    carried = carried_languages(chain, config.default_language)
+    if carried:
+        click.echo(_carried_note(chain, carried), err=True)
+    # one file per language of the chain, so no translation is left behind
     return tuple(
         _with_given(
             config,
             replace(follow_up(version, kind, sent, chain.ids), id=new_id),
             given if index == 0 else replace(given, title=None, event=None),
         )
-        for index, version in enumerate(chain.latest.versions)
+        for index, version in enumerate((*chain.latest.versions, *carried))
+    )
+
+
+def _carried_note(chain: Chain, carried: tuple[Alert, ...]) -> str:
+    """Which languages the latest message lacks and where their text was taken from."""
+    latest = chain.latest.primary
+    sources = ", ".join(f"{a.language} from {a.source}" for a in carried)
+    return (
+        f"note: the latest message ({latest.source}) has no version in "
+        f"{', '.join(a.language for a in carried)}, but earlier messages of this alert do, "
+        f"so the new files carry those languages too ({sources}, the latest message in each), "
+        "with the latest message's severity, areas and times: check that their words say "
+        "what the latest message says, or delete a file to leave its language out"
     )
 
 

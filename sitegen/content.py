@@ -1087,7 +1087,22 @@ def _reference_problems(alert: Alert, target: Alert) -> list[Problem]:
                 line,
                 f"references '{target.id}' ({target.source}, sent {target.sent.isoformat()}), "
                 f"which is sent after this {kind} (sent {alert.sent.isoformat()}); a message "
-                "can only update or cancel messages sent before it: check both 'sent' times",
+                "can only update or cancel messages sent before it. If that message is "
+                f"scheduled for later and this {kind} should replace it, delete "
+                f"{target.source} or give it a 'sent' time before this one; otherwise give "
+                f"this {kind} a 'sent' time after {target.sent.isoformat()}",
+            )
+        )
+    elif target.sent == alert.sent:
+        found.append(
+            Problem(
+                alert.source,
+                alert.field_lines.get("sent", line),
+                f"sent at the same time as '{target.id}' ({target.source}), which this {kind} "
+                "follows, so receivers cannot tell which came last (the site takes them in "
+                f"the order of their ids): give this {kind} a 'sent' time after "
+                f"{target.sent.isoformat()}, a minute or even a second later",
+                "warning",
             )
         )
     if target.status is not alert.status:

@@ -3,21 +3,26 @@
 `sitegen new --update/--cancel ID` must work during an emergency while a colleague's draft is
 half written: only the alerts linked to ID by references (its chain) have to be valid. An
 unknown ID is reported first (with a did-you-mean); a broken file of the chain is named with
-its problems; a chain already cancelled cannot be followed up.
+its problems; a chain already cancelled, or with a message still to be sent, cannot be
+followed up.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sitegen.config import SiteConfig
 from sitegen.content import did_you_mean_id
 from sitegen.errors import Problem, SitegenError
-from sitegen.model import AlertGroup, MsgType, Status
+from sitegen.model import Alert, AlertGroup, MsgType, Status
 from sitegen.salvage import Salvaged, load_valid
+
+# A message due within this is followed, not refused: the follow-up is sent a second after it
+# (`scaffold.follow_up_sent`), as follow-ups written in one second are.
+SOON = timedelta(minutes=1)
 
 
 class UnknownAlertError(SitegenError):
@@ -71,8 +76,63 @@ def find_chain(config: SiteConfig, alert_id: str, now: datetime) -> Chain:
             f"sent {cancel.primary.sent.isoformat()}); a cancelled alert cannot be updated or "
             "cancelled again. Write a new alert with `sitegen new` instead."
         )
+    scheduled = [g for g in messages if g.primary.sent > now + SOON]
+    if scheduled:
+        raise SitegenError(_scheduled(alert_id, scheduled))
     unrelated = tuple(p for p in salvaged.errors if p.path not in blocking)
     return Chain(asked, messages, unrelated)
+
+
+def _scheduled(alert_id: str, scheduled: list[AlertGroup]) -> str:
+    """Why a follow-up written now cannot follow a message scheduled for later, and what to do."""
+    files = "; ".join(
+        f"{' and '.join(v.source for v in g.versions)} (to be sent {g.primary.sent.isoformat()})"
+        for g in scheduled
+    )
+    last = scheduled[-1].primary.sent.isoformat()
+    return (
+        f"alert {alert_id!r} has a message scheduled for later: {files}. A message written now "
+        "would be sent before it, and may only follow messages already sent (`sitegen check` "
+        "refuses it). If the alert is to change or end now, delete those files (or give them "
+        "a 'sent' time already past), then run this again; if the scheduled message is to be "
+        f"sent as planned, run this again after {last}"
+    )
+
+
+def carried_languages(chain: Chain, default_language: str) -> tuple[Alert, ...]:
+    """For each language earlier messages of the chain have and its latest has not, the latest
+    version in it, made to agree with the latest message: its severity, areas, times... with
+    that version's own title, body and area names (`source`: the file it comes from). An
+    official expects an Update or Cancel to reach everyone the alert reached: a follow-up
+    written from the latest message's languages alone silently dropped the others."""
+    latest = chain.latest
+    have = {v.language for v in latest.versions}
+    found: dict[str, Alert] = {}
+    for group in reversed(chain.messages[:-1]):
+        for version in group.versions:
+            if version.language not in have:
+                found.setdefault(version.language, version)
+    # a file without a language suffix is the default language's, and only one may exist
+    suffixed = any(not v.translation_of_default for v in latest.versions)
+    return tuple(
+        _in_language(latest.primary, found[language], suffixed or language != default_language)
+        for language in sorted(found)
+    )
+
+
+def _in_language(latest: Alert, earlier: Alert, suffixed: bool) -> Alert:
+    names = {area.slug: area.name for area in earlier.areas}
+    return replace(
+        latest,
+        language=earlier.language,
+        source=earlier.source,
+        title=earlier.title,
+        headline=earlier.headline,
+        event=earlier.event,
+        body=earlier.body,
+        areas=tuple(replace(a, name=names.get(a.slug, a.name)) for a in latest.areas),
+        translation_of_default=suffixed,
+    )
 
 
 def _published(group: AlertGroup, asked: AlertGroup) -> bool:

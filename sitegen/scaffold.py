@@ -68,6 +68,18 @@ def default_times(
     return sent, later(sent, hours)
 
 
+def follow_up_sent(now: datetime, previous: datetime, zone: tzinfo | None = None) -> datetime:
+    """When a follow-up of a message sent at `previous` is sent: now to the minute, as
+    `default_times` writes it, but strictly after `previous`. Within the minute of the message
+    it follows it keeps its seconds: both had the same `sent`, so CAP receivers could not tell
+    which came last and the site ordered them by id (`update-10` before `update-9`). Not a
+    minute later: a follow-up published at once would not be shown until then."""
+    sent, _ = default_times(now, 0, zone)
+    if sent > previous:
+        return sent
+    return max(now.astimezone(zone).replace(microsecond=0), later(previous, 1 / 3600))
+
+
 def later(start: datetime, hours: float) -> datetime:
     """`hours` of real time after `start`, on the clocks of `start`'s timezone. Python adds
     a timedelta to a zoned time on the wall clock, so across a daylight-saving change it

@@ -247,3 +247,99 @@ def test_every_catalog_translates_the_follow_up_titles() -> None:
     for path in LOCALES.glob("*.json"):
         for key in (UPDATE_TITLE, CANCEL_TITLE):
             assert "%(title)s" in catalog(path.stem).get(key, ""), (path.name, key)
+
+
+def _sent(path: Path) -> datetime:
+    return datetime.fromisoformat(path.read_text().split("sent: ")[1].split()[0])
+
+
+def _filled(site: TmpSite) -> None:
+    for path in alerts(site).glob("*.md"):
+        path.write_text(path.read_text().replace("TODO: ", ""))
+
+
+def test_an_update_carries_the_languages_only_earlier_messages_have(tmp_site: TmpSite) -> None:
+    """The latest message was written in Korean only: the English version of the alert
+    silently disappeared from every later message."""
+    tmp_site.add("flood.md", alert_text(title="Flood watch"))
+    tmp_site.add("flood.ko.md", alert_text(title="홍수 주의보"))
+    tmp_site.add(
+        "flood-update.ko.md",
+        alert_text(
+            title="홍수 주의보 (갱신)", severity="Extreme", msg_type="Update",
+            sent="2026-11-25T08:00:00+09:00", references="[flood]",
+        ),
+    )  # fmt: skip
+    result = run_sitegen("new", "--update", "flood", "--no-input", cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    english = (alerts(tmp_site) / "flood-update-2.md").read_text()
+    assert 'title: "Flood watch (update)"' in english and "severity: Extreme\n" in english
+    assert (
+        "note: the latest message (content/alerts/flood-update.ko.md) has no version in en, "
+        "but earlier messages of this alert do, so the new files carry those languages too "
+        "(en from content/alerts/flood.md"
+    ) in result.stderr
+    _filled(tmp_site)
+    checked = run_sitegen("check", cwd=tmp_site.root)
+    assert checked.returncode == 0 and "warning" not in checked.stderr, checked.stderr
+
+
+def test_a_message_scheduled_for_later_stops_a_follow_up_and_says_what_to_do(
+    tmp_site: TmpSite,
+) -> None:
+    """A Cancel written while an Update was scheduled for later failed `check` ("sent after
+    this Cancel") without saying what to do; `new --cancel` now says it first."""
+    soon = (datetime.now().astimezone() + timedelta(hours=2)).replace(microsecond=0)
+    later = soon + timedelta(days=1)
+    tmp_site.add("flood.md", alert_text(expires=later.isoformat()))
+    update = dict(msg_type="Update", references="[flood]", expires=later.isoformat())
+    tmp_site.add("flood-update.md", alert_text(sent=soon.isoformat(), **update))
+    tmp_site.add("flood-update.ko.md", alert_text(sent=soon.isoformat(), **update))
+    result = run_sitegen("new", "--cancel", "flood", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert (
+        "alert 'flood' has a message scheduled for later: content/alerts/flood-update.md and "
+        f"content/alerts/flood-update.ko.md (to be sent {soon.isoformat()})"
+    ) in result.stderr
+    assert "delete those files (or give them a 'sent' time already past)" in result.stderr
+    assert not list(alerts(tmp_site).glob("flood-cancel*"))
+    # written by hand, `check` names the file to delete or reschedule
+    cancel = dict(msg_type="Cancel", references="[flood, flood-update]", expires=later.isoformat())
+    tmp_site.add(
+        "flood-cancel.md", alert_text(sent=(soon - timedelta(hours=1)).isoformat(), **cancel)
+    )
+    checked = run_sitegen("check", cwd=tmp_site.root)
+    assert (
+        "If that message is scheduled for later and this Cancel should replace it, delete "
+        "content/alerts/flood-update.md or give it a 'sent' time before this one"
+    ) in checked.stderr
+
+
+def test_updates_in_one_minute_are_sent_one_after_another(tmp_site: TmpSite) -> None:
+    """Times were rounded to the minute, so follow-ups written within a minute had the same
+    `sent`, and the tenth Update came before the ninth (ordered by id): it was not shown."""
+    now = datetime.now().astimezone().replace(second=0, microsecond=0)
+    expires = (now + timedelta(days=1)).isoformat()
+    tmp_site.add("flood.md", alert_text(sent=now.isoformat(), expires=expires))
+    for _ in range(10):
+        result = run_sitegen("new", "--update", "flood", cwd=tmp_site.root)
+        assert result.returncode == 0, result.stderr
+        _filled(tmp_site)
+    names = ["flood", "flood-update", *(f"flood-update-{n}" for n in range(2, 11))]
+    sents = [_sent(alerts(tmp_site) / f"{name}.md") for name in names]
+    assert sents == sorted(set(sents)), sents
+    status = run_sitegen("status", "--now", sents[-1].isoformat(), cwd=tmp_site.root)
+    assert "active (1):\n  flood-update-10 " in status.stdout, status.stdout + status.stderr
+
+
+def test_a_follow_up_sent_at_the_time_of_the_message_it_follows_is_a_warning(
+    tmp_site: TmpSite,
+) -> None:
+    tmp_site.add("flood.md", alert_text())
+    tmp_site.add("flood-update.md", alert_text(msg_type="Update", references="[flood]"))
+    checked = run_sitegen("check", cwd=tmp_site.root)
+    assert checked.returncode == 0, checked.stderr
+    assert (
+        "content/alerts/flood-update.md:10: warning: sent at the same time as 'flood' "
+        "(content/alerts/flood.md), which this Update follows"
+    ) in checked.stderr
