@@ -34,6 +34,10 @@ MAX_INPUT_BYTES = 5_000_000
 _BLOCK_MARKER = re.compile(r"^(\d*)([#>*+=-]|(?<=\d)[.)])")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!>])")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_BIDI_REMOVED = (
+    "contained invisible text-direction control characters (such as U+202E), which can "
+    "disguise text; they were removed: check that the imported text reads as the sender meant"
+)
 E = TypeVar("E", Status, Urgency, Severity, Certainty, Category, MsgType)
 
 
@@ -95,7 +99,10 @@ class _Reader:
             return None
         for extra in found[1:]:
             self.warn(extra, f"a second <{tag}> was not imported (sitegen keeps one)")
-        value = _BIDI.sub("", (found[0].text or "").strip())
+        value = (found[0].text or "").strip()
+        if _BIDI.search(value):  # `check` refuses them in an alert file: say so, then drop them
+            value = _BIDI.sub("", value)
+            self.warn(found[0], f"<{tag}> {_BIDI_REMOVED}")
         if required and not value:  # as absent: an empty <identifier> left the message unread
             self.error(found[0], f"<{tag}> is empty, and sitegen needs it")
         return value

@@ -99,6 +99,26 @@ def test_a_character_xml_allows_but_no_alert_may_carry_is_refused_at_its_element
 
 
 @pytest.mark.parametrize(
+    ("fields", "line", "tag"),
+    [
+        ({"headline": "Flood \u202ewatch"}, HEADLINE_LINE, "headline"),
+        ({"area": "Seoul\u2066"}, AREA_LINE, "areaDesc"),
+    ],
+)
+def test_a_direction_control_dropped_on_import_is_said_at_its_element(
+    tmp_site: TmpSite, fields: dict[str, str], line: int, tag: str
+) -> None:
+    # `check` refuses these in an alert file; the import removed them and said nothing
+    result = import_cap(tmp_site, message(**fields).encode())
+    assert result.exit_code == 0, result.output
+    assert (
+        f"in.xml:{line}: warning: <{tag}> contained invisible text-direction control characters"
+    ) in result.output
+    written = (tmp_site.root / "content/alerts/X-1.md").read_text(encoding="utf-8")
+    assert "\u202e" not in written and "\u2066" not in written
+
+
+@pytest.mark.parametrize(
     ("identifier", "name"),
     [
         ("../../../etc/passwd", "etc-passwd.md"),
