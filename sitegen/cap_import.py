@@ -422,7 +422,7 @@ def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[P
     now = datetime.now(UTC)  # only the Site's clock: no check depends on it
     after = load_site(config, now, read, (merged, found)).problems
     problems = [
-        _at_xml(p, new[p.path])
+        _of_file_there(p, new[p.path]) if p in found else _at_xml(p, new[p.path])
         for p in after
         if p.path in new and p.message not in (NO_BODY, NO_INSTRUCTION)  # `_missing_texts`
     ]
@@ -438,6 +438,16 @@ def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[P
 
 
 _NO_STAT = os.stat_result((0,) * 10)  # a file not written yet; load_site never reads its stat
+
+
+def _of_file_there(problem: Problem, file: ImportedFile) -> Problem:
+    """A problem `scan_content` finds in the file already at an imported file's name (a link
+    out of content/): it is that file's, not the XML's, so it stays said at the file."""
+    said = (
+        f"{problem.message} {file.origin} would be imported to this file, so nothing was "
+        "written: remove the link (keep the file it points to if you need it), then import again"
+    )
+    return replace(problem, message=said)
 
 
 def _at_xml(problem: Problem, file: ImportedFile) -> Problem:

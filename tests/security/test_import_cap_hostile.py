@@ -209,3 +209,23 @@ def test_content_alerts_linked_outside_content_is_never_written_to(
     assert "content/alerts: is a link to" in result.output
     assert "a folder outside content/, so nothing was written" in result.output
     assert list(outside.iterdir()) == []
+
+
+def test_an_alert_file_linked_outside_content_is_named_as_the_file_not_the_xml(
+    tmp_site: TmpSite, tmp_path: Path
+) -> None:
+    # it was said as "in.xml: ... (`sitegen check` would refuse content/alerts/X-1.md:0 for it)"
+    outside = tmp_path / "outside.md"
+    outside.write_text("kept\n", encoding="utf-8")
+    (tmp_site.root / "content/alerts/X-1.md").symlink_to(outside)
+    result = import_cap(tmp_site, message().encode(), "--force")
+    assert result.exit_code == 1, result.output
+    assert "content/alerts/X-1.md: this is a link to a file or folder outside content/" in (
+        result.output
+    )
+    assert "in.xml would be imported to this file, so nothing was written: remove the link" in (
+        result.output
+    )
+    assert ":0" not in result.output and "in.xml: this is a link" not in result.output
+    assert outside.read_text(encoding="utf-8") == "kept\n"
+    assert (tmp_site.root / "content/alerts/X-1.md").is_symlink()
