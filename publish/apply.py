@@ -43,7 +43,7 @@ from publish.remote import (
     read_remote,
     rollback_record,
 )
-from publish.report import NullProgress, Outcome, Progress
+from publish.report import REFUSED, NullProgress, Outcome, Progress
 from publish.targets.base import LOCK_PATH, ObjectMeta, Target, TargetError
 from sitegen.errors import (
     PublishError,
@@ -117,7 +117,7 @@ def publish(
         inherited = remote.pending
         plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         if plan.refusals:
-            refused = f"{plan}\nRefused, nothing was changed: {' '.join(plan.refusals)}"
+            refused = f"{plan}\n{REFUSED}{' '.join(plan.refusals)}"
             raise RefusedError(refused, plan=plan.to_json())
         run = _Run(
             plan,

@@ -13,7 +13,7 @@ from publish.connect import ignored_flags, open_invalidators, open_site_target, 
 from publish.layout import PassedChecks, checked_layout_notes, old_copies_notes
 from publish.local import read_local
 from publish.plan import Limits
-from publish.report import dry_run_refusal, make_progress, publish_failure_keys
+from publish.report import dry_run_refusal, make_progress, publish_failure_keys, refusal_said
 from sitegen.cli import may_exit_quickly, sigterm_interrupts
 from sitegen.errors import RefusedError
 from sitegen.json_report import JsonCommand, dumps
@@ -182,7 +182,7 @@ def publish_command(
         zone=config.zone,
     )
     progress = make_progress(quiet=quiet or as_json)
-    with sigterm_interrupts():
+    with sigterm_interrupts(), refusal_said(quiet):
         outcome = publish(local, store, invalidators, options, progress=progress)
     outcome = dataclasses.replace(outcome, notes=(*layout, *moved, *outcome.notes))
     if (refused := dry_run_refusal(outcome)) is not None:

@@ -9,7 +9,7 @@ import click
 from publish.apply import PublishOptions
 from publish.connect import open_invalidators, open_site_target, resolve_settings
 from publish.plan import Limits
-from publish.report import dry_run_refusal, make_progress, publish_failure_keys
+from publish.report import dry_run_refusal, make_progress, publish_failure_keys, refusal_said
 from publish.rollback import (
     alerts_changed,
     describe_state,
@@ -128,7 +128,8 @@ def rollback_command(
         zone=config.zone,
     )
     progress = make_progress(quiet=quiet or as_json)
-    kept, outcome = rollback(store, to, invalidators, options, progress=progress)
+    with refusal_said(quiet):
+        kept, outcome = rollback(store, to, invalidators, options, progress=progress)
     if (refused := dry_run_refusal(outcome)) is not None:
         if not as_json:
             click.echo(outcome)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
@@ -112,6 +113,22 @@ def dry_run_refusal(outcome: Outcome) -> RefusedError | None:
     refusals = " ".join(plan.refusals)
     message = f"Dry run (nothing was changed), but the real run would be refused: {refusals}"
     return RefusedError(message, plan=plan.to_json())
+
+
+REFUSED = "Refused, nothing was changed: "  # after the plan, in a refused run's message
+
+
+@contextmanager
+def refusal_said(quiet: bool) -> Iterator[None]:
+    """Under -q, a refused run says the refusal, whose numbers explain it (deletes against
+    --max-deletes, alert files published), not the whole plan before it."""
+    try:
+        yield
+    except RefusedError as exc:
+        if not quiet or REFUSED not in exc.message:
+            raise
+        brief = exc.message[exc.message.index(REFUSED) :] + " (Without -q, the plan is shown.)"
+        raise RefusedError(brief, plan=exc.plan) from exc.__cause__
 
 
 def publish_failure_keys(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,10 @@ MAX_INPUT_BYTES = 5_000_000
 _BLOCK_MARKER = re.compile(r"^(\d*)([#>*+=-]|(?<=\d)[.)])")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!>])")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_BIDI_REMOVED = (
+    "contained invisible text-direction control characters (such as U+202E), which can "
+    "disguise text; they were removed: check that the imported text reads as the sender meant"
+)
 E = TypeVar("E", Status, Urgency, Severity, Certainty, Category, MsgType)
 
 
@@ -95,7 +99,10 @@ class _Reader:
             return None
         for extra in found[1:]:
             self.warn(extra, f"a second <{tag}> was not imported (sitegen keeps one)")
-        value = _BIDI.sub("", (found[0].text or "").strip())
+        value = (found[0].text or "").strip()
+        if _BIDI.search(value):  # `check` refuses them in an alert file: say so, then drop them
+            value = _BIDI.sub("", value)
+            self.warn(found[0], f"<{tag}> {_BIDI_REMOVED}")
         if required and not value:  # as absent: an empty <identifier> left the message unread
             self.error(found[0], f"<{tag}> is empty, and sitegen needs it")
         return value
@@ -415,7 +422,7 @@ def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[P
     now = datetime.now(UTC)  # only the Site's clock: no check depends on it
     after = load_site(config, now, read, (merged, found)).problems
     problems = [
-        _at_xml(p, new[p.path])
+        _of_file_there(p, new[p.path]) if p in found else _at_xml(p, new[p.path])
         for p in after
         if p.path in new and p.message not in (NO_BODY, NO_INSTRUCTION)  # `_missing_texts`
     ]
@@ -431,6 +438,16 @@ def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[P
 
 
 _NO_STAT = os.stat_result((0,) * 10)  # a file not written yet; load_site never reads its stat
+
+
+def _of_file_there(problem: Problem, file: ImportedFile) -> Problem:
+    """A problem `scan_content` finds in the file already at an imported file's name (a link
+    out of content/): it is that file's, not the XML's, so it stays said at the file."""
+    said = (
+        f"{problem.message} {file.origin} would be imported to this file, so nothing was "
+        "written: remove the link (keep the file it points to if you need it), then import again"
+    )
+    return replace(problem, message=said)
 
 
 def _at_xml(problem: Problem, file: ImportedFile) -> Problem:

@@ -85,13 +85,17 @@ def cli(debug: bool) -> None:
 
 
 def _check_failure_keys(params: object) -> dict[str, int]:
-    return {"alerts": 0, "errors": 1, "warnings": 0}  # nothing could be checked
+    return {"alerts": 0, "alert_files": 0, "errors": 1, "warnings": 0}  # nothing was checked
 
 
-def _check_counts(problems: Sequence[Problem], alerts: int) -> dict[str, int]:
-    """check's counts in --json (a failure listing no problem keeps _check_failure_keys')."""
+def _check_counts(problems: Sequence[Problem], valid: tuple[int, int]) -> dict[str, int]:
+    """check's counts in --json (a failure listing no problem keeps _check_failure_keys'):
+    `alerts` and `alert_files` are the text's "1 alert in 2 files", of the alerts without
+    errors (a file with one is not counted, nor the other versions of its alert)."""
     errors = sum(p.severity == "error" for p in problems)
-    return {"alerts": alerts, "errors": errors, "warnings": len(problems) - errors}
+    alerts, files = valid
+    counts = {"alerts": alerts, "alert_files": files, "errors": errors}
+    return counts | {"warnings": len(problems) - errors}
 
 
 @cli.command(cls=JsonCommand, failure_keys=_check_failure_keys)
@@ -120,27 +124,31 @@ def check(site_file: Path, now: datetime | None, output_format: str, as_json: bo
         loaded, valid = _check(site_file, now)
     except ConfigError as exc:  # site.toml: count each of its mistakes, not one
         if exc.problems:
-            exc.document = {**_check_counts(exc.problems, 0), **exc.document}
+            exc.document = {**_check_counts(exc.problems, (0, 0)), **exc.document}
         raise
     errors = len(loaded.errors)
+    counted = f"{plural(valid[0], 'alert')} in {plural(valid[1], 'file')}"
+    # what was checked, as `ok: …` says it: "alerts": 1 for two files, one invalid, read as
+    # one alert checked
+    more = f" Checked without errors: {counted} (files with errors are not counted)."
+    more = more if valid[0] else ""
     if output_format == "json" or as_json:  # --json: as status, publish and doctor spell it
         counts = _check_counts(loaded.problems, valid)
         if errors:
-            raise ContentError.summary_only(loaded.problems, document=counts)
+            raise ContentError.summary_only(loaded.problems, document=counts, more=more)
         click.echo(dumps({**counts, "ok": True, "problems": problems_json(loaded.problems)}))
         return
     for problem in loaded.problems:
         click.echo(str(problem), err=True)
     if errors:
-        raise ContentError.summary_only(loaded.problems)
-    groups = loaded.site.groups if loaded.site else ()
-    files = sum(len(g.versions) for g in groups)
+        raise ContentError.summary_only(loaded.problems, more=more)
     warned = f", {plural(len(loaded.problems), 'warning')}" if loaded.problems else ""
-    click.echo(f"ok: {plural(len(groups), 'alert')} in {plural(files, 'file')}, no errors{warned}")
+    click.echo(f"ok: {counted}, no errors{warned}")
 
 
-def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, int]:
-    """Every problem `sitegen check` reports, and how many alerts are valid."""
+def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, tuple[int, int]]:
+    """Every problem `sitegen check` reports, and how many alerts are valid, in how many
+    files (an alert's translations and updates are its files)."""
     from sitegen.advice import advice
     from sitegen.content import Loaded
     from sitegen.page_check import with_page_problems
@@ -151,7 +159,8 @@ def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, int]:
     loaded = with_page_problems(config, salvaged.loaded)
     if loaded.site is not None:
         loaded = Loaded(loaded.site, (*loaded.problems, *advice(loaded.site)))
-    return loaded, len(salvaged.site.groups)
+    groups = salvaged.site.groups
+    return loaded, (len(groups), sum(len(g.versions) for g in groups))
 
 
 @cli.command()

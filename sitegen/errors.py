@@ -88,15 +88,17 @@ class ContentError(SitegenError):
 
     @classmethod
     def summary_only(
-        cls, problems: Sequence[Problem], document: Mapping[str, Any] | None = None
+        cls,
+        problems: Sequence[Problem],
+        document: Mapping[str, Any] | None = None,
+        more: str = "",
     ) -> ContentError:
-        """The closing line alone as the message, for when the problems were already printed
-        one by one (--json lists them all, warnings too)."""
+        """The closing line alone as the message (then ``more``), for when the problems were
+        already printed one by one (--json lists them all, warnings too)."""
         count = sum(p.severity == "error" for p in problems)
         fix = "fix it" if count == 1 else "fix them"
-        return cls(
-            problems, f"{plural(count, 'problem')} found; {fix} and run again.", document=document
-        )
+        said = f"{plural(count, 'problem')} found; {fix} and run again.{more}"
+        return cls(problems, said, document=document)
 
 
 class BuildError(SitegenError):

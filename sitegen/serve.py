@@ -198,6 +198,8 @@ class Preview:
             with self.changed:
                 self.snapshot = snap
                 self.changed.notify_all()
+        if outcome.ok:  # check's advice, once the pages are served: it does not delay them
+            outcome = replace(outcome, problems=(*outcome.problems, *self.rebuilder.advice()))
         self._report(outcome, bool(old.errors))
         return outcome
 

@@ -154,6 +154,11 @@ def test_json_is_one_document_even_when_nothing_can_be_read(tmp_site: TmpSite) -
     tmp_site.add("broken.md", alert_text(severity="Severe!"))
     checked = json.loads(run_cli(tmp_site, "check", "--format", "json").stdout)
     assert checked["alerts"] == 1 and checked["errors"] == 1  # the valid ones are counted
+    # and said to be: "alerts": 1 for two files read as one alert checked
+    assert (checked["alert_files"], checked["warnings"]) == (1, 0)
+    said = "Checked without errors: 1 alert in 1 file (files with errors are not counted)."
+    assert said in checked["error"]["message"]
+    assert said in run_cli(tmp_site, "check").stderr
     (tmp_site.root / "content/alerts/broken.md").unlink()
     (tmp_site.root / "templates" / "index.html").write_text("{% if %}")
     result = run_cli(tmp_site, "check", "--format", "json")  # status renders nothing

@@ -469,6 +469,17 @@ def test_cli_publish_after_rollback_is_refused_with_exit_4_and_dry_run_says_so(
     site.run("publish", "--no-build", "--force", "-q")
 
 
+def test_cli_rollback_refused_under_quiet_says_the_refusal_not_the_plan(site: Site) -> None:
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())
+    site.run("publish", "--no-build", "-q")
+    done = site.run("rollback", "--previous", "-q", "--max-deletes", "1", ok=False)
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.startswith("Error: Refused, nothing was changed: this would delete 2 ")
+    assert "plan" not in done.stderr.lower().replace("the plan is shown", "")
+
+
 def test_a_damaged_kept_state_is_reported_not_silently_left_out(site: Site) -> None:
     """A kept manifest that no longer parses cannot be restored; --list and --to say one is
     damaged instead of leaving the official hunting for a state that "matches nothing"."""

@@ -71,6 +71,18 @@ def test_a_refusal_by_a_safety_limit_exits_4(site: Path) -> None:
     assert "Refused, nothing was changed" in result.stderr
 
 
+def test_a_quiet_refusal_says_the_refusal_and_its_numbers_not_the_plan(site: Path) -> None:
+    # -q printed the whole plan ("Error: Publish plan for ...", each file), then the refusal
+    published(site)
+    write_bundle(site / "public", site_files(1))
+    result = publish(site, "--no-build", "--max-deletes", "2", "-q")
+    assert result.exit_code == 4, result.output
+    assert result.stderr.startswith("Error: Refused, nothing was changed: this would delete 4 ")
+    assert "more than --max-deletes 2" in result.stderr
+    assert "Publish plan" not in result.output
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_help_documents_the_exit_codes() -> None:
     text = CliRunner().invoke(publish_command, ["--help"]).stdout
     assert "Exit codes:" in text

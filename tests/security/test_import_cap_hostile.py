@@ -99,6 +99,26 @@ def test_a_character_xml_allows_but_no_alert_may_carry_is_refused_at_its_element
 
 
 @pytest.mark.parametrize(
+    ("fields", "line", "tag"),
+    [
+        ({"headline": "Flood \u202ewatch"}, HEADLINE_LINE, "headline"),
+        ({"area": "Seoul\u2066"}, AREA_LINE, "areaDesc"),
+    ],
+)
+def test_a_direction_control_dropped_on_import_is_said_at_its_element(
+    tmp_site: TmpSite, fields: dict[str, str], line: int, tag: str
+) -> None:
+    # `check` refuses these in an alert file; the import removed them and said nothing
+    result = import_cap(tmp_site, message(**fields).encode())
+    assert result.exit_code == 0, result.output
+    assert (
+        f"in.xml:{line}: warning: <{tag}> contained invisible text-direction control characters"
+    ) in result.output
+    written = (tmp_site.root / "content/alerts/X-1.md").read_text(encoding="utf-8")
+    assert "\u202e" not in written and "\u2066" not in written
+
+
+@pytest.mark.parametrize(
     ("identifier", "name"),
     [
         ("../../../etc/passwd", "etc-passwd.md"),
@@ -189,3 +209,23 @@ def test_content_alerts_linked_outside_content_is_never_written_to(
     assert "content/alerts: is a link to" in result.output
     assert "a folder outside content/, so nothing was written" in result.output
     assert list(outside.iterdir()) == []
+
+
+def test_an_alert_file_linked_outside_content_is_named_as_the_file_not_the_xml(
+    tmp_site: TmpSite, tmp_path: Path
+) -> None:
+    # it was said as "in.xml: ... (`sitegen check` would refuse content/alerts/X-1.md:0 for it)"
+    outside = tmp_path / "outside.md"
+    outside.write_text("kept\n", encoding="utf-8")
+    (tmp_site.root / "content/alerts/X-1.md").symlink_to(outside)
+    result = import_cap(tmp_site, message().encode(), "--force")
+    assert result.exit_code == 1, result.output
+    assert "content/alerts/X-1.md: this is a link to a file or folder outside content/" in (
+        result.output
+    )
+    assert "in.xml would be imported to this file, so nothing was written: remove the link" in (
+        result.output
+    )
+    assert ":0" not in result.output and "in.xml: this is a link" not in result.output
+    assert outside.read_text(encoding="utf-8") == "kept\n"
+    assert (tmp_site.root / "content/alerts/X-1.md").is_symlink()

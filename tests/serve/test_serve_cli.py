@@ -208,3 +208,24 @@ def test_a_template_it_may_not_read_is_a_problem_named_not_a_crash(tmp_site: Tmp
     assert check.returncode == 1 and said in check.stderr, check.stderr
     output = serve_until_serving(tmp_site, preexec_fn=unprivileged)
     assert said in output and "serving http://127.0.0.1:" in output, output
+
+
+def test_the_preview_gives_the_warnings_check_gives(tmp_site: TmpSite) -> None:
+    """serve said nothing of an alert sent a year ahead (a mistyped year) nor of check's advice
+    (a title too long for a phone, an alert expired as it is sent)."""
+    now = "2026-11-25T12:00:00+09:00"
+    tmp_site.add(
+        "far.md", alert_text(sent="2027-11-25T07:00:00+09:00", expires="2027-11-26T07:00:00+09:00")
+    )
+    tmp_site.add("long.md", alert_text(title="A" * 61))
+    tmp_site.add(
+        "past.md",
+        alert_text(sent="2026-11-24T07:00:00+09:00", expires="2026-11-24T09:00:00+09:00"),
+    )
+    checked = run_sitegen("check", "--now", now, cwd=tmp_site.root)
+    assert checked.returncode == 0, checked.stderr
+    warnings = {line for line in checked.stderr.splitlines() if ": warning: " in line}
+    assert any("far.md" in w and "days from now" in w for w in warnings), warnings
+    assert any("long.md" in w for w in warnings) and any("past.md" in w for w in warnings)
+    served = set(serve_until_serving(tmp_site, "--now", now).splitlines())
+    assert warnings <= served, warnings - served
