@@ -138,7 +138,6 @@ def load_site(
             pages.append(value)
     groups = _group(alerts, config, problems)
     _check_references(groups, problems)
-    problems.extend(_far_ahead(alerts, now))
     problems.sort(key=lambda p: (p.path, p.line, p.message))
     if any(p.severity == "error" for p in problems):
         return Loaded(None, tuple(problems))
@@ -1018,23 +1017,6 @@ def _show(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
-
-
-FAR_AHEAD = timedelta(days=30)  # as far as `sitegen new --expires-in` goes
-
-
-def _far_ahead(alerts: list[Alert], now: datetime) -> Iterator[Problem]:
-    """A warning for each alert sent more than FAR_AHEAD from now: nothing shows it until then,
-    and a mistyped year (2062 for 2026) would otherwise pass as 'ok', silently never shown."""
-    for alert in alerts:
-        if alert.sent - now > FAR_AHEAD:
-            yield Problem(
-                alert.source,
-                alert.field_lines.get("sent", 1),
-                f"sent is {alert.sent.isoformat()}, {(alert.sent - now).days} days from "
-                "now; nothing shows this alert before then: check the date (the year?)",
-                "warning",
-            )
 
 
 def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None:
