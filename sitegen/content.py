@@ -12,7 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sitegen.config import SiteConfig
+from sitegen.config import SiteConfig, close_match
 from sitegen.errors import ContentError, Problem, cannot_read
 from sitegen.model import (
     Alert,
@@ -547,14 +547,6 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
     return alert_id, language, stem_lang is not None
 
 
-def _close_match(word: str, known: set[str]) -> str | None:
-    """The known x that `word` looks like a typo of, or None."""
-    import difflib  # only when there is a mistake to explain: ~2 ms of every build otherwise
-
-    close = difflib.get_close_matches(word, sorted(known), n=1)
-    return close[0] if close else None
-
-
 def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
     """The hint "; did you mean 'x' or 'y'?" for an alert id nobody has. Ids of one day share
     their first 11 characters (`2026-11-24-`), so a plain similarity ratio offered any alert
@@ -588,7 +580,7 @@ def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -
         fields = fields[part]  # type: ignore[index]
     for key in fields:
         if key not in known:
-            close = _close_match(key, known)
+            close = close_match(key, known)
             hint = f"; did you mean '{close}'?" if close else ""
             if close and not path and close not in fields:
                 f.misspelt.add(close)
