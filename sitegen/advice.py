@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 from sitegen.errors import Problem
@@ -10,11 +11,16 @@ from sitegen.model import Alert, Phase, Site, Status
 
 PHONE_LINE = 60  # characters a phone lock screen shows on one line of a notification
 RECENT = timedelta(days=2)  # an alert sent this recently and already expired is likely a typo
+FAR_AHEAD = timedelta(days=30)  # as far as `sitegen new --expires-in` goes
 
 
 def advice(site: Site) -> list[Problem]:
-    """Already-expired fresh alerts, titles too long for one phone line, and chains that fork."""
+    """Already-expired fresh alerts, alerts sent far ahead, titles too long for one phone
+    line, and chains that fork. Advice, not warnings of every build: such a warning (found
+    across files, or changing with the clock) keeps every build of the site from patching
+    (`build._Build._patch`)."""
     found = _forks(site)
+    found += _far_ahead(site)
     for standing in standings(site).values():
         for alert in standing.group.versions:
             if len(alert.title) > PHONE_LINE:
@@ -40,6 +46,21 @@ def advice(site: Site) -> list[Problem]:
                 )
             )
     return sorted(found, key=lambda p: (p.path, p.line, p.message))
+
+
+def _far_ahead(site: Site) -> Iterator[Problem]:
+    """A warning for each alert sent more than FAR_AHEAD from now: nothing shows it until then,
+    and a mistyped year (2062 for 2026) would otherwise pass as 'ok', silently never shown."""
+    for group in site.groups:
+        for alert in group.versions:
+            if alert.sent - site.now > FAR_AHEAD:
+                yield Problem(
+                    alert.source,
+                    alert.field_lines.get("sent", 1),
+                    f"sent is {alert.sent.isoformat()}, {(alert.sent - site.now).days} days "
+                    "from now; nothing shows this alert before then: check the date (the year?)",
+                    "warning",
+                )
 
 
 def _forks(site: Site) -> list[Problem]:

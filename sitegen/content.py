@@ -12,7 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sitegen.config import SiteConfig
+from sitegen.config import SiteConfig, close_match
 from sitegen.errors import ContentError, Problem, cannot_read
 from sitegen.model import (
     Alert,
@@ -138,7 +138,6 @@ def load_site(
             pages.append(value)
     groups = _group(alerts, config, problems)
     _check_references(groups, problems)
-    problems.extend(_far_ahead(alerts, now))
     problems.sort(key=lambda p: (p.path, p.line, p.message))
     if any(p.severity == "error" for p in problems):
         return Loaded(None, tuple(problems))
@@ -548,14 +547,6 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
     return alert_id, language, stem_lang is not None
 
 
-def _close_match(word: str, known: set[str]) -> str | None:
-    """The known x that `word` looks like a typo of, or None."""
-    import difflib  # only when there is a mistake to explain: ~2 ms of every build otherwise
-
-    close = difflib.get_close_matches(word, sorted(known), n=1)
-    return close[0] if close else None
-
-
 def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
     """The hint "; did you mean 'x' or 'y'?" for an alert id nobody has. Ids of one day share
     their first 11 characters (`2026-11-24-`), so a plain similarity ratio offered any alert
@@ -589,7 +580,7 @@ def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -
         fields = fields[part]  # type: ignore[index]
     for key in fields:
         if key not in known:
-            close = _close_match(key, known)
+            close = close_match(key, known)
             hint = f"; did you mean '{close}'?" if close else ""
             if close and not path and close not in fields:
                 f.misspelt.add(close)
@@ -1018,23 +1009,6 @@ def _show(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
-
-
-FAR_AHEAD = timedelta(days=30)  # as far as `sitegen new --expires-in` goes
-
-
-def _far_ahead(alerts: list[Alert], now: datetime) -> Iterator[Problem]:
-    """A warning for each alert sent more than FAR_AHEAD from now: nothing shows it until then,
-    and a mistyped year (2062 for 2026) would otherwise pass as 'ok', silently never shown."""
-    for alert in alerts:
-        if alert.sent - now > FAR_AHEAD:
-            yield Problem(
-                alert.source,
-                alert.field_lines.get("sent", 1),
-                f"sent is {alert.sent.isoformat()}, {(alert.sent - now).days} days from "
-                "now; nothing shows this alert before then: check the date (the year?)",
-                "warning",
-            )
 
 
 def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None:

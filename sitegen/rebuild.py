@@ -35,7 +35,6 @@ from sitegen.content import (
     Loaded,
     _check_references,
     _content_files,
-    _far_ahead,
     _group,
     _load_alert,
     _load_page,
@@ -128,7 +127,6 @@ class SourceCache:
             del self._files[rel]
         groups = _group(alerts, self.config, problems)
         _check_references(groups, problems)
-        problems.extend(_far_ahead(alerts, now))
         problems.sort(key=lambda p: (p.path, p.line, p.message))
         if any(p.severity == "error" for p in problems):
             return Loaded(None, tuple(problems))

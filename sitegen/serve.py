@@ -383,9 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
         is for this computer only. Else a web page could read the drafts: a name of its own
         that its DNS then points at 127.0.0.1 ("DNS rebinding") is, for the browser, the
         page's own site."""
-        host, address = self.headers.get("Host"), self.server.server_address
-        listening = str(address[0]) if isinstance(address, tuple) else ""
-        if host is None or not ipaddress.ip_address(listening).is_loopback:
+        host = self.headers.get("Host")
+        if host is None or not _local_only(self.server.server_address):
             return True  # no browser sends no Host; open to the network: any of its names
         name = urlsplit(f"//{host}").hostname or ""
         return name in LOCAL_NAMES or name.endswith(".localhost")
@@ -454,6 +453,11 @@ def _empty_page(snap: Snapshot) -> bytes:
     )
 
 
+def _local_only(address: object) -> bool:
+    """Whether a server listening at `address` (host, port[, ...]) is for this computer only."""
+    return isinstance(address, tuple) and ipaddress.ip_address(str(address[0])).is_loopback
+
+
 class _Server6(ThreadingHTTPServer):
     address_family = socket.AF_INET6
 
@@ -493,7 +497,7 @@ class PreviewServer:
     @property
     def local_only(self) -> bool:
         """Whether only this computer can reach the preview."""
-        return ipaddress.ip_address(str(self.httpd.server_address[0])).is_loopback
+        return _local_only(self.httpd.server_address)
 
     def start(self) -> None:
         """Watch, then build: a save made during the first build (seconds, for a big site)

@@ -412,6 +412,18 @@ def test_a_site_whose_chain_forks_still_patches(tmp_path: Path) -> None:
     site.assert_equals_clean_build()
 
 
+def test_a_site_with_an_alert_sent_far_ahead_still_patches(tmp_path: Path) -> None:
+    """An alert sent over 30 days ahead (a mistyped year?): `check` warns (advice), builds do
+    not; as a build warning it kept every build of the site from patching."""
+    site = Site(tmp_path / "site", random.Random(2))
+    site.add("f0000001", site.now + timedelta(days=400))
+    assert site.build().loaded == 40  # the alerts sent by now
+    path = oldest(site)
+    path.write_text(path.read_text("utf-8") + "\nUpdated advice.\n", "utf-8")
+    assert site.build().loaded < 40  # patched: only what shows that alert was assembled
+    site.assert_equals_clean_build()
+
+
 def sent(path: Path) -> str:
     return path.read_text("utf-8").split("\nsent: ")[1][:25]
 
