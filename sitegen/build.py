@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import brotli
 
-from sitegen import cache, i18n
+from sitegen import cache, i18n, owned
 from sitegen.bundle import (
     MANIFEST_PATH,
     Bundle,
@@ -1572,7 +1572,7 @@ def _fs_clock(folder: Path, cache_dir: Path) -> int | None:
     try:
         if os.stat(cache_dir).st_dev != os.stat(folder).st_dev:
             return None
-        name = os.path.join(cache_dir, f".clock-{os.getpid()}-{threading.get_ident()}")
+        name = os.path.join(cache_dir, f".clock-{owned.token()}-{threading.get_ident()}")
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             return os.fstat(fd).st_mtime_ns

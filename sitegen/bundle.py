@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from sitegen import __version__
-from sitegen.cache import left_by_dead_processes
+from sitegen import __version__, owned
+from sitegen.cache import LOCKED, left_by_dead_processes
 from sitegen.config import CachePolicy
 from sitegen.errors import BuildError
 
@@ -216,28 +217,30 @@ def _differs(old: Path, data: bytes) -> int:
 def _swap(new: Path, out_dir: Path) -> None:
     old = _old(new)
     if out_dir.exists():
+        owned.hold(out_dir)  # locked once aside, as `new` is: no clean-up takes it
         out_dir.rename(old)
+        owned.moved(out_dir, old)
     new.rename(out_dir)
+    owned.let_go(new)
     shutil.rmtree(old, ignore_errors=True)
+    owned.let_go(old)
 
 
 def _old(new: Path) -> Path:
-    """Where `_swap` moves the previous bundle: named as `new` is (by this process's id)."""
+    """Where `_swap` moves the previous bundle: named as `new` is."""
     return new.with_name(new.name + "-old")
 
 
 def _abandon(out_dir: Path) -> None:
     """Undo an unfinished `write_bundle`: the previous bundle back in place if it was moved
-    aside, and the rest of this process's folders beside `out_dir` removed (found by name:
-    an interruption may come before the name of the new one is known)."""
-    mine = f".{out_dir.name}.tmp-{os.getpid()}-"
-    for name in sorted(os.listdir(out_dir.parent)):
-        if not name.startswith(mine):
-            continue
-        if name.endswith("-old") and not out_dir.exists():
-            os.rename(out_dir.parent / name, out_dir)
+    aside, and the rest of this process's folders beside `out_dir` removed (found among those
+    it holds: an interruption may come before the name of the new one is known)."""
+    for path in owned.held_in(out_dir.parent, f".{out_dir.name}.tmp-"):
+        if path.name.endswith("-old") and not out_dir.exists():
+            os.rename(path, out_dir)
         else:
-            shutil.rmtree(out_dir.parent / name, ignore_errors=True)
+            shutil.rmtree(path, ignore_errors=True)
+        owned.let_go(path)
 
 
 # --- incremental writing ----------------------------------------------------------------------
@@ -249,24 +252,32 @@ def _abandon(out_dir: Path) -> None:
 
 def staging_dir(out_dir: Path) -> Path:
     """A fresh, empty staging folder beside `out_dir` (same filesystem, so renames are atomic),
-    named by this process: those of builds killed before they could remove theirs (SIGKILL,
-    the OOM killer, a power cut; a whole site's files, each time) are removed first."""
+    locked by this process until it commits or discards it (`owned`): those of builds killed
+    before they could remove theirs (SIGKILL, the OOM killer, a power cut; a whole site's
+    files, each time) are removed first."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{out_dir.name}.tmp-"
     _remove_abandoned(out_dir.parent, prefix)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=out_dir.parent))
-    except OSError as exc:  # named by the folder that refused it, not by a random name
-        exc.filename = str(out_dir.parent)
-        raise
+    while True:
+        try:
+            tmp = Path(
+                tempfile.mkdtemp(prefix=f"{prefix}{LOCKED}{os.getpid()}-", dir=out_dir.parent)
+            )
+        except OSError as exc:  # named by the folder that refused it, not by a random name
+            exc.filename = str(out_dir.parent)
+            raise
+        if owned.hold(tmp):  # else another build's clean-up took it before it was locked
+            break
     tmp.chmod(0o755)  # mkdtemp makes it private; the site is public
     _MADE.clear()
     return tmp
 
 
 def _remove_abandoned(folder: Path, prefix: str) -> None:
-    """Remove the staging folders `<prefix><pid>-<random>` of processes no longer running."""
+    """Remove the staging folders `<prefix>locked-<pid>-<random>` (and their `-old`) that no
+    process holds, and those of older versions, `<prefix><pid>-<random>`, of processes no
+    longer running."""
 
     def pid_of(name: str) -> str:
         pid, dash, _ = name.removeprefix(prefix).partition("-")
@@ -274,6 +285,14 @@ def _remove_abandoned(folder: Path, prefix: str) -> None:
 
     for path in left_by_dead_processes(folder, pid_of):
         shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        for name in sorted(os.listdir(folder)):
+            if name.startswith(prefix + LOCKED):
+                owned.remove_if_abandoned(folder / name, _rmtree)
+
+
+def _rmtree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def stage_file(staging: Path, rel: str, data: bytes) -> os.stat_result:
@@ -340,7 +359,7 @@ def commit_staged(
             _remove(out_dir, rel)
         return False
     finally:  # on an OSError too: the files moved so far are whole, the next build goes on
-        shutil.rmtree(staging, ignore_errors=True)
+        discard_staged(staging)
 
 
 def _make_folder(out_dir: Path, folder: Path, removed: set[str]) -> None:
@@ -362,6 +381,7 @@ def _make_folder(out_dir: Path, folder: Path, removed: set[str]) -> None:
 
 def discard_staged(staging: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
+    owned.let_go(staging)
 
 
 def _remove(out_dir: Path, rel: str) -> None:

@@ -24,6 +24,7 @@ Two kinds of files:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import marshal
@@ -45,11 +46,14 @@ try:  # hashlib's own blake2b, without hashlib's OpenSSL set-up (~7 ms of every 
 except ImportError:  # a Python built without it
     from hashlib import blake2b as blake2b
 
-from sitegen import __version__
+from sitegen import __version__, owned
 from sitegen.errors import Problem
 from sitegen.model import Alert, Page
 
 CACHE_DIR = ".sitegen/cache"
+# In the name of a temporary file or folder a build locks while it runs (`owned`); names
+# without it (older versions) are of a process id, removed once no such process runs.
+LOCKED = "locked-"
 FORMAT = 6  # 2: the build state records the output's folders; 3: and what patch builds need;
 # 4: `folders_ns` is the racy threshold itself (build._fs_clock), no longer a time to subtract
 # from; 5: so are `racy_from` (was read_ns) in the state and in each source entry; 6: CRC-32
@@ -143,7 +147,7 @@ def write_payload(path: Path, value: Any) -> str:
     """Write atomically (temp file + rename): a crash leaves the old file or none. Returns
     the name of this writing (its checksum line)."""
     tmp, written = _write_aside(path, value)
-    os.replace(tmp, path)
+    let_go_aside(tmp, path)
     return written
 
 
@@ -154,19 +158,45 @@ def write_payload_aside(path: Path, value: Any, tmp: Path | None = None) -> Path
 
 
 def aside_path(path: Path) -> Path:
-    """The temporary file `path` is written to before it is renamed into place."""
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """A new, empty temporary file beside `path`, which `path` is written to before it is
+    renamed into place; locked by this process (`owned`) until `let_go_aside`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = path.with_name(f".{path.name}.{LOCKED}{owned.token()}.tmp")
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
+        if owned.hold(tmp):  # else another build's clean-up took it before it was locked
+            return tmp
+
+
+def let_go_aside(tmp: Path, final: Path | None) -> None:
+    """Rename an `aside_path` file to `final` (None: remove it), and release its lock."""
+    try:
+        if final is None:
+            tmp.unlink(missing_ok=True)
+        else:
+            os.replace(tmp, final)
+    finally:
+        owned.let_go(tmp)
 
 
 def remove_leftovers(folder: Path) -> None:
     """Remove the temporary files (`aside_path`) of builds killed before they could (SIGKILL,
-    the OOM killer, a power cut): those named by a process that no longer runs."""
+    the OOM killer, a power cut): those no process holds, and those of older versions named by
+    a process that no longer runs."""
     for path in left_by_dead_processes(folder, _aside_pid):
         path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder):
+            if name.startswith(".") and name.endswith(".tmp") and f".{LOCKED}" in name:
+                owned.remove_if_abandoned(folder / name, _unlink)
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)
 
 
 def _aside_pid(name: str) -> str:
-    """The process id in an `aside_path` name (".NAME.PID.tmp"), else ""."""
+    """The process id in an older version's `aside_path` name (".NAME.PID.tmp"), else ""."""
     if not (name.startswith(".") and name.endswith(".tmp")):
         return ""
     return name.removesuffix(".tmp").rpartition(".")[2]
@@ -199,7 +229,6 @@ def process_gone(pid: int) -> bool:
 
 def _write_aside(path: Path, value: Any, tmp: Path | None = None) -> tuple[Path, str]:
     payload = marshal.dumps(value)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp or aside_path(path)
     # the checksum, then a random name: what names this writing (a state delta applies to the
     # state.bin it was made from, and two writings may hold the same payload)
@@ -207,6 +236,7 @@ def _write_aside(path: Path, value: Any, tmp: Path | None = None) -> tuple[Path,
     try:
         tmp.write_bytes(_header() + b"\n" + check + b"\n" + payload)
     except OSError as exc:  # a full disk: the write names no file
+        let_go_aside(tmp, None)
         exc.filename = exc.filename or str(path)
         raise
     return tmp, check.decode()
@@ -479,7 +509,7 @@ class SourceStore:
         self._wait_for_writer()
         if self._aside is not None:
             for written, final in self._aside:
-                os.replace(written, final)
+                let_go_aside(written, final)
             self._aside = None
         elif self.dirty:
             for shard, part in self._changed_shards():
@@ -545,14 +575,14 @@ class SourceStore:
         self._writer = None
         if status != 0:
             for written, _ in self._aside or []:
-                written.unlink(missing_ok=True)
+                let_go_aside(written, None)
             self._aside = []
 
     def discard(self) -> None:
         """The build failed: remove what `write_aside` wrote (the shards stay as they were)."""
         self._wait_for_writer()
         for written, _ in self._aside or []:
-            written.unlink(missing_ok=True)
+            let_go_aside(written, None)
         self._aside = None
 
     def _shards(self) -> set[int]:

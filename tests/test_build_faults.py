@@ -403,3 +403,85 @@ def test_a_killed_worker_fails_the_build_with_a_clear_line(
     assert not (big_site.root / "public").exists()
     assert build(big_site) == (0, "")
     assert tree(big_site.root / "public") == clean_build(big_site, tmp_path)
+
+
+# A process holding a temporary folder or file of a build, as a build in another container
+# would (pid namespaces: its pid means nothing here), made by sitegen's own code; renamed to
+# carry the pid given on stdin, the lock goes along (it is on the folder, not on its name).
+_HOLDER = """
+import os, sys, time
+from pathlib import Path
+from sitegen import bundle, cache
+root, kind, workers = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
+if kind == "staging":
+    made = bundle.staging_dir(root / "public")
+    (made / "index.html").write_text("half a site")
+else:
+    (root / cache.CACHE_DIR).mkdir(parents=True, exist_ok=True)
+    made = cache.aside_path(root / cache.CACHE_DIR / "state.bin")
+    made.touch()  # as a writing of it would
+pid = sys.stdin.readline().strip()
+shown = made.with_name(made.name.replace(str(os.getpid()), pid, 1))
+made.rename(shown)
+if workers and os.fork() == 0:  # a forked worker, outliving its parent
+    time.sleep(60)
+    os._exit(0)
+print(shown, flush=True)
+sys.stdin.readline()
+"""
+
+
+def _hold(
+    site: TmpSite, kind: str, pid: int, workers: bool = False
+) -> tuple[subprocess.Popen[str], Path]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(site.root), kind, str(int(workers))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its worker can be ended with it (os.killpg)
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    holder.stdin.write(f"{pid}\n")
+    holder.stdin.flush()
+    shown = holder.stdout.readline().strip()
+    assert shown, "the holder failed"
+    return holder, Path(shown)
+
+
+def _dead_pid() -> int:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    return gone.pid
+
+
+@pytest.mark.parametrize("kind", ["staging", "aside"])
+def test_what_a_live_build_elsewhere_holds_is_left_alone(tmp_site: TmpSite, kind: str) -> None:
+    """Another container's build, whose pid runs no process here, keeps its staging folder
+    and cache files while it runs: a build here must not take them from under it."""
+    holder, held = _hold(tmp_site, kind, _dead_pid())
+    try:
+        assert build(tmp_site) == (0, "")
+        assert held.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("workers", [False, True], ids=["alone", "with-a-worker-left"])
+@pytest.mark.parametrize("kind", ["staging", "aside"])
+def test_what_a_killed_build_left_is_removed_though_its_pid_runs(
+    tmp_site: TmpSite, kind: str, workers: bool
+) -> None:
+    """SIGKILLed, a build's leftovers go with the next build, even when its pid was given to
+    another process since (here: this one), or a forked worker of it still runs."""
+    holder, held = _hold(tmp_site, kind, os.getpid(), workers)
+    holder.kill()
+    holder.wait()
+    try:
+        assert build(tmp_site) == (0, "")
+        assert not held.exists()
+    finally:
+        if workers:
+            with contextlib.suppress(ProcessLookupError):  # the worker left running
+                os.killpg(holder.pid, signal.SIGKILL)

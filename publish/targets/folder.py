@@ -19,6 +19,7 @@ from pathlib import Path
 from publish.history import OBJECTS_PREFIX, PUBLISHED_AT, kept_path
 from publish.manifest import MANIFEST_PATH, STATE_PREFIX
 from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
+from sitegen import owned
 
 META_DIR = ".sitegen/meta"
 _TMP_MARK = ".sitegen-tmp-"
@@ -223,7 +224,8 @@ def _meta_json(meta: ObjectMeta) -> bytes:
 
 def _atomic_write(file: Path, data: bytes) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(f"{_TMP_MARK}{file.name}.{os.getpid()}.{threading.get_ident()}")
+    # random too: two containers' publishes may share one pid (and thread id)
+    tmp = file.with_name(f"{_TMP_MARK}{file.name}.{owned.token()}.{threading.get_ident()}")
     try:
         tmp.write_bytes(data)
         os.replace(tmp, file)

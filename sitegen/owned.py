@@ -1,0 +1,112 @@
+"""The temporary files and folders a running build owns, told apart from those a killed build
+left by a lock the owner holds (docs/architecture.md, "Leftovers of killed builds").
+
+A process id in a name says nothing across pid namespaces: two containers sharing one site
+folder each see the other's build as "not running" (and a reused pid kept a dead build's
+folder for ever). So each such file or folder is locked (`flock`) on a descriptor this process
+keeps open until it lets go of it (`let_go`) or ends, however it ends: the kernel releases the
+lock of a killed process. Whoever takes the lock without waiting knows the owner is gone.
+
+Forked children (render workers, the cache writer) close their copies of the descriptors at
+once: a worker's exit never releases the parent's lock (a flock belongs to the open file, not
+to a descriptor), and workers outliving a SIGKILLed parent do not keep its folder "alive".
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+_HELD: dict[str, int] = {}  # path → the descriptor whose flock says its owner runs
+
+
+def token() -> str:
+    """What names one temporary file or folder: this process's id (for people reading the
+    folder) and a random part (two containers may run builds under the same pid)."""
+    return f"{os.getpid()}-{os.urandom(4).hex()}"
+
+
+def hold(path: Path) -> bool:
+    """Lock `path`, a file or folder this process has just made, until `let_go(path)` or the
+    end of this process. False when a clean-up removed it before it could be locked (make
+    another). On a file system without locks it is kept unlocked: nobody can then tell it
+    abandoned (`remove_if_abandoned`)."""
+    fd = _open(path)
+    if fd is None:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        mine = os.fstat(fd)
+        now = os.lstat(path)
+        if (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino) or mine.st_nlink == 0:
+            raise FileNotFoundError(path)
+    except BlockingIOError:  # a clean-up holds it: it is removing it
+        os.close(fd)
+        return False
+    except FileNotFoundError:
+        os.close(fd)
+        return False
+    except OSError:  # no locks here (some NFS mounts): go on unlocked
+        pass
+    let_go(path)
+    _HELD[str(path)] = fd
+    return True
+
+
+def let_go(path: Path) -> None:
+    """Release the lock on `path` (removed, renamed into place, or no longer temporary)."""
+    fd = _HELD.pop(str(path), None)
+    if fd is not None:
+        os.close(fd)
+
+
+def moved(old: Path, new: Path) -> None:
+    """`old`, held, was renamed to `new`: the lock (on the same file) is known by its new name."""
+    fd = _HELD.pop(str(old), None)
+    if fd is not None:
+        let_go(new)
+        _HELD[str(new)] = fd
+
+
+def held_in(folder: Path, prefix: str) -> list[Path]:
+    """What this process holds in `folder` whose name starts with `prefix`, sorted."""
+    found = (Path(name) for name in _HELD)
+    return sorted(p for p in found if p.parent == folder and p.name.startswith(prefix))
+
+
+def remove_if_abandoned(path: Path, remove: Callable[[Path], None]) -> bool:
+    """Remove `path` with `remove` if no process holds its lock (its owner is gone), holding
+    the lock meanwhile; True if removed. Left alone when it is held, or cannot be locked."""
+    fd = _open(path)
+    if fd is None:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # held: its owner runs (or no locks here: nobody can tell)
+        os.close(fd)
+        return False
+    try:
+        remove(path)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _open(path: Path) -> int | None:
+    """A descriptor to lock `path` by, or None if it is gone. Never follows a symbolic link nor
+    waits on a pipe someone named like our files."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def _forget_in_child() -> None:
+    for fd in _HELD.values():
+        os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
