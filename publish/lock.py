@@ -1,5 +1,6 @@
 """One publish at a time per target: take the lock, name its holder, and break it only when asked
-to (--force) and stale: older than the timeout, or held by a process of this host that is gone.
+to (--force) and stale: older than the timeout, or held by a process of this host (and pid
+namespace) that is gone.
 
 The lock also tells what a stopped publish still owes after its manifest went up
 (invalidations, deletes), at no request in the normal case:
@@ -35,6 +36,7 @@ class Holder:
     who: str  # "user@host pid 123"
     since: datetime
     tool: str = "sitegen publish"  # the command holding it: publish, or rollback
+    processes: str | None = None  # `process_space()` of the holder; None: written before 2026-12
 
 
 def _holding(holder: Holder | None) -> str:
@@ -82,6 +84,7 @@ def lock_body(
         # (the first write went through, its answer was lost), even for two publishers with
         # one host name and pid (containers) in the same second
         "nonce": os.urandom(8).hex(),
+        "processes": process_space(),
         "since": now.isoformat(timespec="seconds"),
         "tool": tool,
     }
@@ -111,8 +114,12 @@ def parse_holder(body: bytes) -> Holder | None:
         if since.tzinfo is None:
             return None
         tool = doc.get("tool")
+        processes = doc.get("processes")
         return Holder(
-            str(doc["holder"]), since, tool if isinstance(tool, str) else "sitegen publish"
+            str(doc["holder"]),
+            since,
+            tool if isinstance(tool, str) else "sitegen publish",
+            processes if isinstance(processes, str) else None,
         )
     except (ValueError, KeyError, TypeError):
         return None
@@ -154,7 +161,7 @@ def acquire(
     owed, released = parse_owed(held.body)
     holder = parse_holder(held.body)
     age = _age(holder, held, now)
-    dead = holder is not None and holder_is_dead(holder.who)
+    dead = holder is not None and holder_is_dead(holder.who, holder.processes)
     stale = age is None or age > timedelta(seconds=timeout_s) or dead
     if not (released or (force and stale)):
         error = StaleLockError if stale else LockHeldError
@@ -186,13 +193,31 @@ def _age(holder: Holder | None, held: StoredObject, now: datetime) -> timedelta 
     return None
 
 
-def holder_is_dead(who: str) -> bool:
+def holder_is_dead(who: str, processes: str | None = None) -> bool:
     """True when the holder ran on this host under a process id that no longer exists (a publish
-    killed or crashed here). Unknown, remote or still running holders are never called dead."""
+    killed or crashed here). Unknown, remote or still running holders are never called dead, nor
+    one whose `processes` (`process_space()`, None from holders before 2026-12) is not ours:
+    containers may share a host name, and a pid names a process only in its own pid namespace,
+    so a live publish in the container next door would otherwise be called dead here."""
     match = _WHO.fullmatch(who)
     if match is None or match["host"] != socket.gethostname():
         return False
+    if processes is not None and processes != process_space():
+        return False
     return process_gone(int(match["pid"]))
+
+
+def process_space() -> str:
+    """Which processes a pid names here: this boot of the kernel and this pid namespace ("" where
+    /proc does not say, as on macOS: then the host name alone decides, as it did before)."""
+    parts = []
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            parts.append(f.read().strip())
+        parts.append(os.readlink("/proc/self/ns/pid"))  # "pid:[4026531836]"
+    except OSError:
+        return ""
+    return " ".join(parts)
 
 
 def _held_message(

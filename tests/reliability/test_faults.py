@@ -33,7 +33,7 @@ from publish.apply import publish
 from publish.cdn.akamai import SCHEME_ENV, AkamaiInvalidator, PurgeRetryPolicy
 from publish.cdn.cloudfront import CloudFrontInvalidator
 from publish.local import read_local
-from publish.lock import acquire, holder_is_dead, lock_body
+from publish.lock import acquire, holder_is_dead, lock_body, process_space
 from publish.retry import RetryPolicy
 from publish.targets.base import LOCK_PATH
 from publish.targets.folder import FolderTarget
@@ -210,6 +210,29 @@ def test_lock_of_a_dead_process_on_this_host_breaks_with_force(
         acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, force=False)
     note = acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, force=True).note
     assert "broke a stale lock" in note
+
+
+def test_lock_of_a_gone_pid_in_another_container_is_not_called_dead(
+    tmp_path: Path, sites: tuple[TmpSite, TmpSite]
+) -> None:
+    """Two containers may share a host name; a pid gone here may be a live publish there."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    now = datetime.now(UTC)
+    doc = json.loads(lock_body(now))
+    assert doc["processes"] == process_space() != ""
+    doc["holder"] = doc["holder"].rsplit(" pid ", 1)[0] + f" pid {dead.stdout.strip()}"
+    doc["processes"] = doc["processes"].rsplit(" ", 1)[0] + " pid:[1]"  # another pid namespace
+    assert not holder_is_dead(doc["holder"], doc["processes"])
+    target = FolderTarget(tmp_path / "pub")
+    assert target.lock(json.dumps(doc).encode()) is None
+    with pytest.raises(PublishError, match="Wait for it to finish") as held:
+        acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, force=True)
+    assert "no longer running" not in str(held.value)
 
 
 @pytest.mark.parametrize(
