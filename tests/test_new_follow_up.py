@@ -284,6 +284,34 @@ def test_an_update_carries_the_languages_only_earlier_messages_have(tmp_site: Tm
     assert checked.returncode == 0 and "warning" not in checked.stderr, checked.stderr
 
 
+def test_words_from_another_language_are_marked_to_translate(tmp_site: TmpSite) -> None:
+    """An Update written from a Korean-only message carried English, with the Korean name of
+    an area only that message has ('부산광역시' on the English page); --event changed the
+    first file only, so the English one still said 'Flood' after the Korean said otherwise."""
+    tmp_site.add("flood.md", alert_text())
+    tmp_site.add(
+        "flood.ko.md", alert_text(title="홍수 주의보").replace("name: Seoul", "name: 서울")
+    )
+    busan = "  - name: 부산광역시\n    geocodes: {ISO3166-2: KR-26}\nreferences:"
+    update = alert_text(
+        title="홍수 주의보 (갱신)", msg_type="Update", sent="2026-11-25T08:00:00+09:00",
+        references="[flood]",
+    ).replace("name: Seoul", "name: 서울").replace("references:", busan)  # fmt: skip
+    tmp_site.add("flood-update.ko.md", update)
+    result = run_sitegen(
+        "new", "--update", "flood", "--no-input", "--event", "산사태", cwd=tmp_site.root
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    korean = (alerts(tmp_site) / "flood-update-2.ko.md").read_text()
+    english = (alerts(tmp_site) / "flood-update-2.md").read_text()
+    assert 'event: "산사태"' in korean and '"부산광역시"' in korean and '"서울"' in korean
+    assert 'event: "TODO: 산사태 (write this in en)"' in english
+    assert '- name: "Seoul"' in english  # as the English message named it
+    assert '- name: "TODO: 부산광역시 (write this in en)"' in english
+    checked = run_sitegen("check", cwd=tmp_site.root)
+    assert "flood-update-2.md" in checked.stdout + checked.stderr and checked.returncode == 1
+
+
 def test_a_message_scheduled_for_later_stops_a_follow_up_and_says_what_to_do(
     tmp_site: TmpSite,
 ) -> None:
