@@ -343,6 +343,24 @@ def test_a_message_scheduled_for_later_stops_a_follow_up_and_says_what_to_do(
     ) in checked.stderr
 
 
+def test_a_cancel_scheduled_for_later_is_not_said_to_have_cancelled(tmp_site: TmpSite) -> None:
+    """A Cancel scheduled for later was refused as if sent ("was cancelled by ..., a cancelled
+    alert cannot be updated"), so the official was told to write a new alert instead of how
+    to change or end this one now."""
+    soon = (datetime.now().astimezone() + timedelta(hours=2)).replace(microsecond=0)
+    later = soon + timedelta(days=1)
+    tmp_site.add("flood.md", alert_text(expires=later.isoformat()))
+    cancel = dict(msg_type="Cancel", references="[flood]", expires=later.isoformat())
+    tmp_site.add("flood-cancel.md", alert_text(sent=soon.isoformat(), **cancel))
+    result = run_sitegen("new", "--update", "flood", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert "was cancelled" not in result.stderr
+    assert (
+        "alert 'flood' has a message scheduled for later: content/alerts/flood-cancel.md "
+        f"(to be sent {soon.isoformat()})"
+    ) in result.stderr
+
+
 def test_updates_in_one_minute_are_sent_one_after_another(tmp_site: TmpSite) -> None:
     """Times were rounded to the minute, so follow-ups written within a minute had the same
     `sent`, and the tenth Update came before the ninth (ordered by id): it was not shown."""
