@@ -30,8 +30,10 @@ from sitegen.scaffold import (
     fresh_id,
     known_areas,
     later,
+    mark_untranslated_areas,
     new_alert,
     taken_ids,
+    to_translate,
     write_alerts,
 )
 
@@ -270,13 +272,33 @@ def _follow_up(
     if carried:
         click.echo(_carried_note(chain, carried), err=True)
     # one file per language of the chain, so no translation is left behind
-    return tuple(
+    alerts = [
         _with_given(
             config,
             replace(follow_up(version, kind, sent, chain.ids), id=new_id),
-            given if index == 0 else replace(given, title=None, event=None),
+            given if index == 0 else _to_translate(given, version.language),
         )
         for index, version in enumerate((*chain.latest.versions, *carried))
+    ]
+    if not (carried or given.areas):
+        return tuple(alerts)
+    # a name in another language than its file's is marked, not published as it is
+    site = _valid_site(config)
+    slugs = area_slugs_by_name(site)
+    typed = frozenset(area_slug("", (), n) for n in given.areas if n.lower() not in slugs)
+    return tuple(
+        mark_untranslated_areas(alert, site, typed if index == 0 else frozenset())
+        for index, alert in enumerate(alerts)
+    )
+
+
+def _to_translate(given: Answers, language: str) -> Answers:
+    """What the official gave, for a file in another language: the words (title, event)
+    marked to be written in `language`."""
+    return replace(
+        given,
+        title=None if given.title is None else to_translate(given.title, language),
+        event=None if given.event is None else to_translate(given.event, language),
     )
 
 

@@ -82,6 +82,7 @@ class SiteConfig:
     home_max_alerts: int = 50
     show_tests_on_home: bool = False
     titles: dict[str, str] = field(default_factory=dict)  # site title per language
+    descriptions: dict[str, str] = field(default_factory=dict)  # description per language
     timezone: str = ""  # IANA name for times `sitegen new` writes; "" = the machine's zone
     cache: CachePolicy = CachePolicy()
     publish: PublishConfig = PublishConfig()
@@ -114,6 +115,9 @@ class SiteConfig:
 
     def title_for(self, language: str) -> str:
         return self.titles.get(language, self.title)
+
+    def description_for(self, language: str) -> str:
+        return self.descriptions.get(language, self.description)
 
 
 SITE_FILE = "site.toml"
@@ -235,6 +239,7 @@ SITE_KEYS = frozenset(
         "title",
         "titles",
         "description",
+        "descriptions",
         "base_url",
         "default_language",
         "languages",
@@ -379,12 +384,6 @@ def _build(check: _Checker, raw: dict[str, Any], path: Path) -> SiteConfig | Non
             "site", "output_dir", f"output_dir must be a folder inside the site, got {output_dir!r}"
         )
     title = check.text(site, "title")
-    titles = site.get("titles", {})
-    if not isinstance(titles, dict):
-        check.fail("site", "titles", 'titles must be a table, e.g. titles = { ko = "..." }')
-        titles = {}
-    for value in titles.values():
-        check.characters("site", "titles", str(value))
     return SiteConfig(
         root=path.parent.resolve(),
         title=title,
@@ -399,11 +398,23 @@ def _build(check: _Checker, raw: dict[str, Any], path: Path) -> SiteConfig | Non
         output_dir=output_dir,
         home_max_alerts=check.number("site", site, "home_max_alerts", 50),
         show_tests_on_home=check.flag(site, "show_tests_on_home"),
-        titles={str(k): str(v) for k, v in titles.items()},
+        titles=_per_language(check, site, "titles"),
+        descriptions=_per_language(check, site, "descriptions"),
         timezone=_timezone(check, site.get("timezone", "")),
         cache=_cache(check, raw.get("cache", {})),
         publish=_publish(check, raw.get("publish", {})),
     )
+
+
+def _per_language(check: _Checker, site: dict[str, Any], key: str) -> dict[str, str]:
+    """A table of text by language (`titles`, `descriptions`)."""
+    table = site.get(key, {})
+    if not isinstance(table, dict):
+        check.fail("site", key, f'{key} must be a table, e.g. {key} = {{ ko = "..." }}')
+        return {}
+    for value in table.values():
+        check.characters("site", key, str(value))
+    return {str(k): str(v) for k, v in table.items()}
 
 
 def _languages(check: _Checker, site: dict[str, Any]) -> tuple[str, tuple[str, ...]]:

@@ -69,7 +69,9 @@ def find_chain(config: SiteConfig, alert_id: str, now: datetime) -> Chain:
             key=lambda g: (g.primary.sent, g.id),
         )
     )
-    cancel = next((g for g in messages if g.primary.msg_type is MsgType.CANCEL), None)
+    # a Cancel scheduled for later has not ended the alert yet: refused below as scheduled
+    sent = [g for g in messages if g.primary.sent <= now + SOON]
+    cancel = next((g for g in sent if g.primary.msg_type is MsgType.CANCEL), None)
     if cancel is not None:
         raise SitegenError(
             f"alert {alert_id!r} was cancelled by {cancel.primary.source} (id {cancel.id!r}, "

@@ -200,6 +200,37 @@ def known_areas(site: Site | None, language: str) -> tuple[Area, ...]:
     return tuple(sorted(seen.values(), key=lambda a: a.name.lower()))
 
 
+def to_translate(text: str, language: str) -> str:
+    """`text` an official gave in another language, marked for writing in `language`: a
+    TODO, so `sitegen check` refuses the file until it is."""
+    return text if TODO in text else f"{TODO} {text} (write this in {language})"
+
+
+def mark_untranslated_areas(alert: Alert, site: Site | None, typed: frozenset[str]) -> Alert:
+    """`alert` with each area no alert in its language names marked to translate: a follow-up
+    carries a language the latest message lacks, or is given an --area the site knows only
+    in other languages, and the name came in another language. `typed`: the slugs of names
+    the official gave that the site does not know, kept as written."""
+    if site is None:
+        return alert
+    named = {
+        area.slug
+        for group in site.groups
+        for version in group.versions
+        if version.language == alert.language
+        for area in version.areas
+    }
+    return replace(
+        alert,
+        areas=tuple(
+            a
+            if a.slug in named or a.slug in typed
+            else replace(a, name=to_translate(a.name, alert.language))
+            for a in alert.areas
+        ),
+    )
+
+
 def area_slugs_by_name(site: Site | None) -> dict[str, str]:
     """Every area name used in the site, in any language (lowercase), → its slug."""
     if site is None:

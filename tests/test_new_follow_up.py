@@ -284,6 +284,34 @@ def test_an_update_carries_the_languages_only_earlier_messages_have(tmp_site: Tm
     assert checked.returncode == 0 and "warning" not in checked.stderr, checked.stderr
 
 
+def test_words_from_another_language_are_marked_to_translate(tmp_site: TmpSite) -> None:
+    """An Update written from a Korean-only message carried English, with the Korean name of
+    an area only that message has ('부산광역시' on the English page); --event changed the
+    first file only, so the English one still said 'Flood' after the Korean said otherwise."""
+    tmp_site.add("flood.md", alert_text())
+    tmp_site.add(
+        "flood.ko.md", alert_text(title="홍수 주의보").replace("name: Seoul", "name: 서울")
+    )
+    busan = "  - name: 부산광역시\n    geocodes: {ISO3166-2: KR-26}\nreferences:"
+    update = alert_text(
+        title="홍수 주의보 (갱신)", msg_type="Update", sent="2026-11-25T08:00:00+09:00",
+        references="[flood]",
+    ).replace("name: Seoul", "name: 서울").replace("references:", busan)  # fmt: skip
+    tmp_site.add("flood-update.ko.md", update)
+    result = run_sitegen(
+        "new", "--update", "flood", "--no-input", "--event", "산사태", cwd=tmp_site.root
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    korean = (alerts(tmp_site) / "flood-update-2.ko.md").read_text()
+    english = (alerts(tmp_site) / "flood-update-2.md").read_text()
+    assert 'event: "산사태"' in korean and '"부산광역시"' in korean and '"서울"' in korean
+    assert 'event: "TODO: 산사태 (write this in en)"' in english
+    assert '- name: "Seoul"' in english  # as the English message named it
+    assert '- name: "TODO: 부산광역시 (write this in en)"' in english
+    checked = run_sitegen("check", cwd=tmp_site.root)
+    assert "flood-update-2.md" in checked.stdout + checked.stderr and checked.returncode == 1
+
+
 def test_a_message_scheduled_for_later_stops_a_follow_up_and_says_what_to_do(
     tmp_site: TmpSite,
 ) -> None:
@@ -313,6 +341,24 @@ def test_a_message_scheduled_for_later_stops_a_follow_up_and_says_what_to_do(
         "If that message is scheduled for later and this Cancel should replace it, delete "
         "content/alerts/flood-update.md or give it a 'sent' time before this one"
     ) in checked.stderr
+
+
+def test_a_cancel_scheduled_for_later_is_not_said_to_have_cancelled(tmp_site: TmpSite) -> None:
+    """A Cancel scheduled for later was refused as if sent ("was cancelled by ..., a cancelled
+    alert cannot be updated"), so the official was told to write a new alert instead of how
+    to change or end this one now."""
+    soon = (datetime.now().astimezone() + timedelta(hours=2)).replace(microsecond=0)
+    later = soon + timedelta(days=1)
+    tmp_site.add("flood.md", alert_text(expires=later.isoformat()))
+    cancel = dict(msg_type="Cancel", references="[flood]", expires=later.isoformat())
+    tmp_site.add("flood-cancel.md", alert_text(sent=soon.isoformat(), **cancel))
+    result = run_sitegen("new", "--update", "flood", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert "was cancelled" not in result.stderr
+    assert (
+        "alert 'flood' has a message scheduled for later: content/alerts/flood-cancel.md "
+        f"(to be sent {soon.isoformat()})"
+    ) in result.stderr
 
 
 def test_updates_in_one_minute_are_sent_one_after_another(tmp_site: TmpSite) -> None:

@@ -239,3 +239,20 @@ def test_an_alert_whose_chain_was_cancelled_says_cancelled_everywhere(tmp_site: 
         assert "<strong>Cancelled</strong>" in listed
     assert "Superseded" not in feed + archive
     assert feed.count('<category term="superseded" label="phase"/>') == 2
+
+
+def test_each_language_feed_has_its_own_description(example_site: TmpSite) -> None:
+    """`descriptions = { ko = ... }` is the Korean feed's subtitle. There was one description,
+    in the default language, so a Korean feed reader showed English under the Korean title."""
+    toml = example_site.root / "site.toml"
+    lines = toml.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("descriptions =")]
+    kept.insert(kept.index("[site]\n") + 1, 'descriptions = { ko = "공식 재난 경보" }\n')
+    toml.write_text("".join(kept), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", "-q", "--site", str(toml), "--now", NOW.isoformat()])
+    assert result.exit_code == 0, result.output
+    korean = (example_site.public / "ko/feed.atom").read_text(encoding="utf-8")
+    english = (example_site.public / "feed.atom").read_text(encoding="utf-8")
+    assert "<subtitle>공식 재난 경보</subtitle>" in korean  # in the feed's language, ko
+    assert "<subtitle>Official public emergency alerts:" in english
+    check_atom(korean.encode())
