@@ -398,20 +398,33 @@ def _build(check: _Checker, raw: dict[str, Any], path: Path) -> SiteConfig | Non
         output_dir=output_dir,
         home_max_alerts=check.number("site", site, "home_max_alerts", 50),
         show_tests_on_home=check.flag(site, "show_tests_on_home"),
-        titles=_per_language(check, site, "titles"),
-        descriptions=_per_language(check, site, "descriptions"),
+        titles=_per_language(check, site, "titles", languages),
+        descriptions=_per_language(check, site, "descriptions", languages),
         timezone=_timezone(check, site.get("timezone", "")),
         cache=_cache(check, raw.get("cache", {})),
         publish=_publish(check, raw.get("publish", {})),
     )
 
 
-def _per_language(check: _Checker, site: dict[str, Any], key: str) -> dict[str, str]:
-    """A table of text by language (`titles`, `descriptions`)."""
+def _per_language(
+    check: _Checker, site: dict[str, Any], key: str, languages: tuple[str, ...]
+) -> dict[str, str]:
+    """A table of text by language (`titles`, `descriptions`): each key one of `languages`,
+    or a typo (`kr` for `ko`) would leave that language's pages without it, unsaid."""
     table = site.get(key, {})
     if not isinstance(table, dict):
         check.fail("site", key, f'{key} must be a table, e.g. {key} = {{ ko = "..." }}')
         return {}
+    for language in sorted(set(table) - set(languages)):
+        close = close_match(language, frozenset(languages))
+        hint = f"did you mean '{close}'? " if close else ""
+        check.fail(
+            "site",
+            key,
+            f"{key} has '{language}', which is not one of the site's languages "
+            f"({', '.join(languages)}): {hint}correct the code, or add it to languages = [...] "
+            "to publish pages in it",
+        )
     for value in table.values():
         check.characters("site", key, str(value))
     return {str(k): str(v) for k, v in table.items()}

@@ -77,6 +77,12 @@ def test_a_toml_mistake_is_said_in_plain_words_with_the_line_to_write(
         ('default_language = "xx"\n', "language 'xx' is not one sitegen knows"),
         ('output_dir = "../out"\n', "output_dir must be a folder inside the site"),
         ("titles = 3\n", "titles must be a table"),
+        (
+            'titles = { kr = "x" }\n',
+            "[site] titles has 'kr', which is not one of the site's languages (en, ko): correct "
+            "the code, or add it to languages = [...] to publish pages in it",
+        ),
+        ('descriptions = { ko = "x", eng = "y" }\n', "'eng', which is not one of the site's"),
         ('sender_name = ["a"]\n', "sender_name must be text"),
         ("[cache]\nalert = 60\n", 'alert must be a Cache-Control text, e.g. alert = "no-store"'),
         ("[cache]\nhtml = 'x'\n", "[cache] unknown key 'html'"),
