@@ -986,6 +986,23 @@ def test_check_advises_on_chains_at_the_file_and_line(
     assert not [p for p in load_site(tmp_site.config, NOW).problems if words in p.message]
 
 
+def test_check_advises_on_the_valid_alerts_while_another_file_has_an_error(
+    tmp_site: TmpSite,
+) -> None:
+    """The chain warnings were build warnings, given beside any error; as advice they were
+    left out while any file had an error, though the chain itself is valid."""
+    _, files, (name, line), words = CHAIN_ADVICE_CASES[0]
+    for file, text in files.items():
+        tmp_site.add(file, text)
+    tmp_site.add("broken.md", alert_text(severity="Severe!"))
+    site = ["--site", str(tmp_site.root / "site.toml"), "--now", NOW.isoformat()]
+    checked = CliRunner().invoke(cli, ["check", *site])
+    assert checked.exit_code == 1, checked.output
+    output = " ".join(checked.output.split())
+    assert "content/alerts/broken.md:5: severity 'Severe!'" in output, output
+    assert f"content/alerts/{name}:{line}: warning: {words}" in output, output
+
+
 FORK_WARNING = (
     "content/alerts/c.md:15: warning: 'b' (content/alerts/b.md, sent 2026-11-25T08:00:00+09:00) "
     "is an earlier Update of 'a' too, and this Update does not reference it, so the story splits "
