@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sitegen.content import earlier_messages
 from sitegen.errors import Problem
 from sitegen.lifecycle import standings
 from sitegen.model import Alert, Phase, Site, Status
@@ -16,11 +17,14 @@ FAR_AHEAD = timedelta(days=30)  # as far as `sitegen new --expires-in` goes
 
 def advice(site: Site) -> list[Problem]:
     """Already-expired fresh alerts, alerts sent far ahead, titles too long for one phone
-    line, and chains that fork. Advice, not warnings of every build: such a warning (found
+    line, chains that fork, follow-ups sent at the time of what they follow or leaving out an
+    earlier message of their chain. Advice, not warnings of every build: such a warning (found
     across files, or changing with the clock) keeps every build of the site from patching
     (`build._Build._patch`)."""
     found = _forks(site)
     found += _far_ahead(site)
+    found += _same_time(site)
+    found += _unlisted(site)
     for standing in standings(site).values():
         for alert in standing.group.versions:
             if len(alert.title) > PHONE_LINE:
@@ -61,6 +65,60 @@ def _far_ahead(site: Site) -> Iterator[Problem]:
                     "from now; nothing shows this alert before then: check the date (the year?)",
                     "warning",
                 )
+
+
+def _same_time(site: Site) -> Iterator[Problem]:
+    """A warning for each published follow-up sent at the very time of a message it follows:
+    receivers cannot tell which came last, and the site orders them by id. Found across
+    files, so advice (a build warning kept every build of the site from patching)."""
+    for group in site.groups:
+        alert = group.primary
+        if alert.status is Status.DRAFT:
+            continue
+        for ref in alert.references:
+            target = site.by_id[ref].primary if ref in site.by_id else None
+            if target is not None and ref != alert.id and target.sent == alert.sent:
+                kind = alert.msg_type.value
+                yield Problem(
+                    alert.source,
+                    alert.field_lines.get("sent", alert.field_lines.get("references", 1)),
+                    f"sent at the same time as '{target.id}' ({target.source}), which this "
+                    f"{kind} follows, so receivers cannot tell which came last (the site takes "
+                    f"them in the order of their ids): give this {kind} a 'sent' time after "
+                    f"{target.sent.isoformat()}, a minute or even a second later",
+                    "warning",
+                )
+
+
+def _unlisted(site: Site) -> Iterator[Problem]:
+    """A warning for each published follow-up that leaves out earlier messages of its chain:
+    a CAP receiver that holds only those cannot link it to them. Found across files, so
+    advice (a build warning kept every build of the site from patching)."""
+    for group in site.groups:
+        alert = group.primary
+        if not alert.references or alert.status is Status.DRAFT:
+            continue
+        # drafts and other statuses are errors of their own: not suggested here
+        earlier = earlier_messages(alert, site.by_id).values()
+        chain = sorted((a for a in earlier if a.status is alert.status), key=_by_sent)
+        missing = [a for a in chain if a.id not in alert.references]
+        if not missing:
+            continue
+        names = ", ".join(f"'{a.id}' ({a.source})" for a in missing)
+        which = "an earlier message" if len(missing) == 1 else "earlier messages"
+        yield Problem(
+            alert.source,
+            alert.field_lines.get("references", 1),
+            f"this {alert.msg_type.value} does not reference {names}, {which} of the same "
+            "chain; CAP receivers that hold only the earlier messages cannot link this one to "
+            "them. List every earlier message of the chain: references: "
+            f"[{', '.join(a.id for a in chain)}]",
+            "warning",
+        )
+
+
+def _by_sent(alert: Alert) -> tuple[datetime, str]:
+    return alert.sent, alert.id
 
 
 def _forks(site: Site) -> list[Problem]:

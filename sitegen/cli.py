@@ -157,8 +157,9 @@ def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, tuple[int, in
     config = load(site_file)
     salvaged = load_valid(config, resolve_now(now, config))
     loaded = with_page_problems(config, salvaged.loaded)
-    if loaded.site is not None:
-        loaded = Loaded(loaded.site, (*loaded.problems, *advice(loaded.site)))
+    # advice on the valid part too while another file has an error: the warnings that became
+    # advice (so that builds patch) were given beside the errors as build warnings
+    loaded = Loaded(loaded.site, (*loaded.problems, *advice(salvaged.site)))
     groups = salvaged.site.groups
     return loaded, (len(groups), sum(len(g.versions) for g in groups))
 

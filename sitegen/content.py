@@ -1012,9 +1012,10 @@ def _show(value: Any) -> str:
 
 
 def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None:
-    """References name existing, earlier, published messages of the same status (CAP), and
-    every earlier message of their chain (a warning). Once over the site: drafts refer freely,
-    being checked again when they are published."""
+    """References name existing, earlier, published messages of the same status (CAP), with no
+    loop. Once over the site: drafts refer freely, being checked again when they are published.
+    Errors only: a warning found across files would keep every build of the site from patching
+    (`build._Build._patch`), so a chain's warnings are `check`'s advice (sitegen/advice.py)."""
     by_id = {g.id: g for g in groups}
     for group in groups:
         alert = group.primary
@@ -1036,7 +1037,7 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
             elif alert.status is not Status.DRAFT:
                 problems.extend(_reference_problems(alert, by_id[ref].primary))
         if alert.status is not Status.DRAFT:
-            problems.extend(_chain_problems(alert, by_id))
+            problems.extend(_loop_problems(alert, by_id))
 
 
 def _reference_problems(alert: Alert, target: Alert) -> list[Problem]:
@@ -1067,18 +1068,6 @@ def _reference_problems(alert: Alert, target: Alert) -> list[Problem]:
                 f"this {kind} a 'sent' time after {target.sent.isoformat()}",
             )
         )
-    elif target.sent == alert.sent:
-        found.append(
-            Problem(
-                alert.source,
-                alert.field_lines.get("sent", line),
-                f"sent at the same time as '{target.id}' ({target.source}), which this {kind} "
-                "follows, so receivers cannot tell which came last (the site takes them in "
-                f"the order of their ids): give this {kind} a 'sent' time after "
-                f"{target.sent.isoformat()}, a minute or even a second later",
-                "warning",
-            )
-        )
     if target.status is not alert.status:
         mine, theirs = alert.status.value, target.status.value
         article = "an" if theirs[0] in "AEIOU" else "a"
@@ -1096,10 +1085,9 @@ def _reference_problems(alert: Alert, target: Alert) -> list[Problem]:
     return found
 
 
-def _chain_problems(alert: Alert, by_id: dict[str, AlertGroup]) -> list[Problem]:
-    """A loop of references (an error), or earlier messages of the chain that `alert` does not
-    list (a warning: a CAP receiver that holds only those cannot link this message to them)."""
-    line = alert.field_lines.get("references", 1)
+def earlier_messages(alert: Alert, by_id: dict[str, AlertGroup]) -> dict[str, Alert]:
+    """Every message `alert` follows (the primaries it references, and theirs, and so on), by
+    id; `alert` itself is among them when the references loop back to it."""
     earlier: dict[str, Alert] = {}
     todo = [ref for ref in alert.references if ref in by_id]
     while todo:
@@ -1107,37 +1095,22 @@ def _chain_problems(alert: Alert, by_id: dict[str, AlertGroup]) -> list[Problem]
         if ref not in earlier:
             earlier[ref] = by_id[ref].primary
             todo.extend(r for r in earlier[ref].references if r in by_id)
+    return earlier
+
+
+def _loop_problems(alert: Alert, by_id: dict[str, AlertGroup]) -> list[Problem]:
+    """A loop of references back to `alert` (an error). An earlier message of the chain that
+    `alert` does not list is `check`'s advice (`advice._unlisted`), not a build warning."""
     if alert.id in alert.references:  # "cannot reference itself" says it all
         return []
-    if alert.id in earlier:
-        return [
-            Problem(
-                alert.source,
-                line,
-                "the references go round in a loop back to this alert: each message can only "
-                "reference messages sent before it",
-            )
-        ]
-
-    def by_sent(a: Alert) -> tuple[datetime, str]:
-        return a.sent, a.id
-
-    # drafts and other statuses are errors of their own: not suggested here
-    chain = sorted((a for a in earlier.values() if a.status is alert.status), key=by_sent)
-    missing = [a for a in chain if a.id not in alert.references]
-    if not missing:
+    if alert.id not in earlier_messages(alert, by_id):
         return []
-    names = ", ".join(f"'{a.id}' ({a.source})" for a in missing)
-    which = "an earlier message" if len(missing) == 1 else "earlier messages"
     return [
         Problem(
             alert.source,
-            line,
-            f"this {alert.msg_type.value} does not reference {names}, {which} of the same "
-            "chain; CAP receivers that hold only the earlier messages cannot link this one to "
-            "them. List every earlier message of the chain: references: "
-            f"[{', '.join(a.id for a in chain)}]",
-            "warning",
+            alert.field_lines.get("references", 1),
+            "the references go round in a loop back to this alert: each message can only "
+            "reference messages sent before it",
         )
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -902,32 +903,6 @@ REFERENCE_CASES = [
         "error",
         "the references go round in a loop back to this alert",
     ),
-    (
-        "cancel-of-latest-update-only",
-        {
-            "a.md": GOOD,
-            "b.md": follow_up("Update", "[a]"),
-            "c.md": follow_up("Cancel", "[b]", sent="2026-11-25T09:00:00+09:00"),
-        },
-        ("c.md", 15),
-        "warning",
-        "this Cancel does not reference 'a' (content/alerts/a.md), an earlier message of the "
-        "same chain; CAP receivers that hold only the earlier messages cannot link this one "
-        "to them. List every earlier message of the chain: references: [a, b]",
-    ),
-    (
-        "update-of-latest-update-only",
-        {
-            "a.md": GOOD,
-            "b.md": follow_up("Update", "[a]"),
-            "c.md": follow_up("Update", "[a, b]", sent="2026-11-25T09:00:00+09:00"),
-            "d.md": follow_up("Update", "[c]", sent="2026-11-25T10:00:00+09:00"),
-        },
-        ("d.md", 15),
-        "warning",
-        "does not reference 'a' (content/alerts/a.md), 'b' (content/alerts/b.md), earlier "
-        "messages of the same chain",
-    ),
 ]
 
 
@@ -947,6 +922,85 @@ def test_each_reference_problem_names_the_file_and_line(
     problem = matching[0]
     assert (problem.path, problem.line) == (f"content/alerts/{where[0]}", where[1]), str(problem)
     assert problem.severity == severity, str(problem)
+
+
+# Chain warnings `check` gives as advice, not the build: (case id, {file: text}, the file and
+# line reported, words). Found across files, a build warning kept every build of the site from
+# patching (tests/perf/test_incremental.py: such sites still patch).
+CHAIN_ADVICE_CASES = [
+    (
+        "cancel-of-latest-update-only",
+        {
+            "a.md": GOOD,
+            "b.md": follow_up("Update", "[a]"),
+            "c.md": follow_up("Cancel", "[b]", sent="2026-11-25T09:00:00+09:00"),
+        },
+        ("c.md", 15),
+        "this Cancel does not reference 'a' (content/alerts/a.md), an earlier message of the "
+        "same chain; CAP receivers that hold only the earlier messages cannot link this one "
+        "to them. List every earlier message of the chain: references: [a, b]",
+    ),
+    (
+        "update-of-latest-update-only",
+        {
+            "a.md": GOOD,
+            "b.md": follow_up("Update", "[a]"),
+            "c.md": follow_up("Update", "[a, b]", sent="2026-11-25T09:00:00+09:00"),
+            "d.md": follow_up("Update", "[c]", sent="2026-11-25T10:00:00+09:00"),
+        },
+        ("d.md", 15),
+        "this Update does not reference 'a' (content/alerts/a.md), 'b' (content/alerts/b.md), "
+        "earlier messages of the same chain",
+    ),
+    (
+        "update-sent-with-the-alert",
+        {"a.md": GOOD, "b.md": follow_up("Update", "[a]", sent="2026-11-25T07:00:00+09:00")},
+        ("b.md", 10),
+        "sent at the same time as 'a' (content/alerts/a.md), which this Update follows, so "
+        "receivers cannot tell which came last",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "where", "words"),
+    [c[1:] for c in CHAIN_ADVICE_CASES],
+    ids=[c[0] for c in CHAIN_ADVICE_CASES],
+)
+def test_check_advises_on_chains_at_the_file_and_line(
+    tmp_site: TmpSite, files: dict[str, str], where: tuple[str, int], words: str
+) -> None:
+    for name, text in files.items():
+        tmp_site.add(name, text)
+    site = ["--site", str(tmp_site.root / "site.toml"), "--now", NOW.isoformat()]
+    checked = CliRunner().invoke(cli, ["check", *site])
+    assert checked.exit_code == 0, checked.output
+    at = f"content/alerts/{where[0]}:{where[1]}: warning: "
+    assert at + words in " ".join(checked.output.split()), checked.output
+    as_json = CliRunner().invoke(cli, ["check", "--json", *site])
+    problems = json.loads(as_json.stdout)["problems"]
+    assert [(p["path"], p["line"], p["severity"]) for p in problems if words in p["message"]] == [
+        (f"content/alerts/{where[0]}", where[1], "warning")
+    ]
+    # not a warning of the build: found across files, it would keep the site from patching
+    assert not [p for p in load_site(tmp_site.config, NOW).problems if words in p.message]
+
+
+def test_check_advises_on_the_valid_alerts_while_another_file_has_an_error(
+    tmp_site: TmpSite,
+) -> None:
+    """The chain warnings were build warnings, given beside any error; as advice they were
+    left out while any file had an error, though the chain itself is valid."""
+    _, files, (name, line), words = CHAIN_ADVICE_CASES[0]
+    for file, text in files.items():
+        tmp_site.add(file, text)
+    tmp_site.add("broken.md", alert_text(severity="Severe!"))
+    site = ["--site", str(tmp_site.root / "site.toml"), "--now", NOW.isoformat()]
+    checked = CliRunner().invoke(cli, ["check", *site])
+    assert checked.exit_code == 1, checked.output
+    output = " ".join(checked.output.split())
+    assert "content/alerts/broken.md:5: severity 'Severe!'" in output, output
+    assert f"content/alerts/{name}:{line}: warning: {words}" in output, output
 
 
 FORK_WARNING = (

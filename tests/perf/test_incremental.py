@@ -405,11 +405,7 @@ def test_a_site_whose_chain_forks_still_patches(tmp_path: Path) -> None:
             refs=f"[{target.stem}]",
             status=front(target)["status"],
         )
-    assert site.build().loaded == 42
-    path = min((p for p in site.files() if p != target and not p.stem.startswith("u")), key=sent)
-    path.write_text(path.read_text("utf-8") + "\nUpdated advice.\n", "utf-8")
-    assert site.build().loaded < 42  # patched: only what shows that alert was assembled
-    site.assert_equals_clean_build()
+    assert_an_edit_patches(site, 42, target)
 
 
 def test_a_site_with_an_alert_sent_far_ahead_still_patches(tmp_path: Path) -> None:
@@ -421,6 +417,42 @@ def test_a_site_with_an_alert_sent_far_ahead_still_patches(tmp_path: Path) -> No
     path = oldest(site)
     path.write_text(path.read_text("utf-8") + "\nUpdated advice.\n", "utf-8")
     assert site.build().loaded < 40  # patched: only what shows that alert was assembled
+    site.assert_equals_clean_build()
+
+
+def test_a_site_whose_update_leaves_out_part_of_its_chain_still_patches(tmp_path: Path) -> None:
+    """An Update referencing only the Update before it, not the alert both follow: `check`
+    warns (advice), builds do not; as a build warning found across files it kept every build
+    of the site from patching."""
+    site = Site(tmp_path / "site", random.Random(2))
+    target = oldest(site)
+    status = front(target)["status"]
+    for n, refs in ((1, target.stem), (2, "u0000001")):
+        when = site.now - timedelta(minutes=30 - 10 * n)
+        site.add(f"u000000{n}", when, msg_type="Update", refs=f"[{refs}]", status=status)
+    assert_an_edit_patches(site, 42, target)
+
+
+def test_a_site_with_an_update_sent_with_its_alert_still_patches(tmp_path: Path) -> None:
+    """An Update sent at the very time of the alert it follows: `check` warns (advice), builds
+    do not; as a build warning found across files it kept every build of the site from
+    patching."""
+    site = Site(tmp_path / "site", random.Random(2))
+    target = oldest(site)
+    at = datetime.fromisoformat(sent(target))
+    site.add(
+        "u0000001", at, msg_type="Update", refs=f"[{target.stem}]", status=front(target)["status"]
+    )
+    assert_an_edit_patches(site, 41, target)
+
+
+def assert_an_edit_patches(site: Site, alerts: int, target: Path) -> None:
+    """A full build loads the site's `alerts`; then an edit of the oldest alert outside
+    `target`'s chain patches (assembles only what shows it) and equals a clean build."""
+    assert site.build().loaded == alerts
+    path = min((p for p in site.files() if p != target and not p.stem.startswith("u")), key=sent)
+    path.write_text(path.read_text("utf-8") + "\nUpdated advice.\n", "utf-8")
+    assert site.build().loaded < alerts  # patched: only what shows that alert was assembled
     site.assert_equals_clean_build()
 
 

@@ -212,7 +212,8 @@ def test_a_template_it_may_not_read_is_a_problem_named_not_a_crash(tmp_site: Tmp
 
 def test_the_preview_gives_the_warnings_check_gives(tmp_site: TmpSite) -> None:
     """serve said nothing of an alert sent a year ahead (a mistyped year) nor of check's advice
-    (a title too long for a phone, an alert expired as it is sent)."""
+    (a title too long for a phone, an alert expired as it is sent). The chain warnings are
+    advice too, not the build's (a warning found across files keeps a site from patching)."""
     now = "2026-11-25T12:00:00+09:00"
     tmp_site.add(
         "far.md", alert_text(sent="2027-11-25T07:00:00+09:00", expires="2027-11-26T07:00:00+09:00")
@@ -222,10 +223,20 @@ def test_the_preview_gives_the_warnings_check_gives(tmp_site: TmpSite) -> None:
         "past.md",
         alert_text(sent="2026-11-24T07:00:00+09:00", expires="2026-11-24T09:00:00+09:00"),
     )
+    tmp_site.add("chain.md", alert_text())
+    tmp_site.add("chain-update.md", alert_text(msg_type="Update", references="[chain]"))
+    tmp_site.add(
+        "chain-cancel.md",
+        alert_text(
+            msg_type="Cancel", references="[chain-update]", sent="2026-11-25T08:00:00+09:00"
+        ),
+    )
     checked = run_sitegen("check", "--now", now, cwd=tmp_site.root)
     assert checked.returncode == 0, checked.stderr
     warnings = {line for line in checked.stderr.splitlines() if ": warning: " in line}
     assert any("far.md" in w and "days from now" in w for w in warnings), warnings
+    assert any("chain-update.md:10:" in w and "same time as" in w for w in warnings), warnings
+    assert any("chain-cancel.md:15:" in w and "not reference 'chain'" in w for w in warnings)
     assert any("long.md" in w for w in warnings) and any("past.md" in w for w in warnings)
     served = set(serve_until_serving(tmp_site, "--now", now).splitlines())
     assert warnings <= served, warnings - served
