@@ -252,11 +252,28 @@ def _gettext_filter(translate: Callable[[str], str]) -> Callable[..., str]:
     """`_(message)` without variables as a filter (see _ConstantGettext): _direct_gettext's
     meaning, with the eval context Jinja hands a filter directly."""
 
+    # ~170,000 calls at 10,000 alerts for a few dozen messages (severities, phases…): each
+    # str message's result is kept (it is the same Markup every time), ~0.5 µs a call less
+    known: dict[tuple[str, bool], str] = {}
+
     @jinja2.pass_eval_context
     def gettext(eval_ctx: jinja2.nodes.EvalContext, message: str) -> str:
-        return _translated(translate, eval_ctx.autoescape, message, {})
+        if type(message) is not str:  # Markup('a') == 'a', but it is escaped differently
+            return _translated(translate, eval_ctx.autoescape, message, {})
+        key = (message, eval_ctx.autoescape)
+        text = known.get(key)
+        if text is None:
+            text = _translated(translate, eval_ctx.autoescape, message, {})
+            if len(known) < _KNOWN_MAX:
+                known[key] = text
+        return text
 
     return gettext
+
+
+# How many results the memo of one environment's `_` filter keeps: a template translating
+# something different on every page (an alert's title) does not grow it for ever.
+_KNOWN_MAX = 50_000
 
 
 def _translated(
