@@ -271,8 +271,9 @@ def _gettext_filter(translate: Callable[[str], str]) -> Callable[..., str]:
     return gettext
 
 
-# How many results the memo of one environment's `_` filter keeps: a template translating
-# something different on every page (an alert's title) does not grow it for ever.
+# How many results the memo of one environment's filter keeps (`_`, the time filters): a
+# template translating something different on every page (an alert's title), or a long
+# `serve` session's rebuilds, do not grow it for ever.
 _KNOWN_MAX = 50_000
 
 
@@ -427,8 +428,8 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
     install_gettext(env, cast(Callable[[str], str], gettext))
     # dates are sitegen's words too: in the catalog's language, English when none ships
     ui = ui_language(language)
-    env.filters["localtime"] = lambda value: local_time(value, ui)
-    env.filters["isotime"] = lambda value: value.isoformat()
+    env.filters["localtime"] = _per_instant(lambda value: local_time(value, ui))
+    env.filters["isotime"] = _per_instant(lambda value: value.isoformat())
     env.filters["link"] = urls.linker(config)  # a site URL as a page links it (a base path)
     env.globals.update(
         alert_url=urls.alert_url,
@@ -443,6 +444,25 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
         language_names=LANGUAGE_NAMES,
     )
     return env
+
+
+def _per_instant(format: Callable[[datetime], str]) -> Callable[[datetime], str]:
+    """A time filter that formats each datetime object once: an alert's instants are shown on
+    its pages, in its history and in the listings (~130,000 calls at 10,000 alerts, half of
+    them for an instant shown before). Known by identity, not equality: equal instants in two
+    timezones format differently; the memo holds the datetime, so its id is not reused."""
+    known: dict[int, tuple[datetime, str]] = {}
+
+    def formatted(value: datetime) -> str:
+        found = known.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        text = format(value)
+        if type(value) is datetime and len(known) < _KNOWN_MAX:
+            known[id(value)] = (value, text)
+        return text
+
+    return formatted
 
 
 def templates_folder_problem(config: SiteConfig) -> Problem | None:
