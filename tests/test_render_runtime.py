@@ -3,13 +3,16 @@ calls of plain functions); pages must come out exactly as Jinja's own runtime ma
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta, timezone
+from enum import Enum
 from typing import Any
 
 import jinja2
 import pytest
 from markupsafe import Markup, escape
 
+from sitegen import model
 from sitegen.render import _Context, _Environment, _escape_output, _Template, make_environment
 from sitegen_fixtures import TmpSite
 
@@ -128,3 +131,32 @@ def test_a_macro_is_called_without_jinjas_checks(monkeypatch: pytest.MonkeyPatch
     assert checked == []
     assert env.from_string("{{ f() }}").render(f=from_context, name="n") == "ctx:n"
     assert checked == [from_context]
+
+
+def test_vocabulary_values_are_read_without_a_python_call() -> None:
+    """Templates read `alert.severity.value` & co. ~370,000 times a 10,000-alert build: the
+    model's enums read `value` in C (Enum's descriptor is two Python calls a read). Values,
+    lookups by value and names are Enum's."""
+    vocabularies = [
+        kind
+        for kind in vars(model).values()
+        if isinstance(kind, type) and issubclass(kind, Enum) and list(kind)
+    ]
+    assert model.Severity in vocabularies and model.Phase in vocabularies
+    members = [member for kind in vocabularies for member in kind]
+    calls: list[str] = []
+
+    def note(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(note)
+    try:
+        values = [member.value for member in members]
+    finally:
+        sys.setprofile(None)
+    assert [c for c in calls if c != "<listcomp>"] == []
+    assert values == [member._value_ for member in members]
+    assert model.Severity("Severe") is model.Severity.SEVERE
+    assert model.Severity.SEVERE.name == "SEVERE"
+    assert [s.value for s in model.Severity][:2] == ["Extreme", "Severe"]
