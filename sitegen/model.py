@@ -5,9 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import Enum
+from operator import attrgetter
+from typing import TYPE_CHECKING
 
 
-class Severity(Enum):
+class _Vocabulary(Enum):
+    """A closed vocabulary whose `value` is read without a Python call: Enum's own `value` is
+    a Python-level descriptor (two calls, ~0.13 µs through getattr), read ~370,000 times in a
+    clean 10,000-alert build (templates' `alert.severity.value`, CAP XML, cache keys)."""
+
+    if not TYPE_CHECKING:  # the same attribute to a type checker: Enum's, typed per member
+        value = property(attrgetter("_value_"))
+
+
+class Severity(_Vocabulary):
     EXTREME = "Extreme"
     SEVERE = "Severe"
     MODERATE = "Moderate"
@@ -20,7 +31,7 @@ class Severity(Enum):
         return list(Severity).index(self)
 
 
-class Urgency(Enum):
+class Urgency(_Vocabulary):
     IMMEDIATE = "Immediate"
     EXPECTED = "Expected"
     FUTURE = "Future"
@@ -28,7 +39,7 @@ class Urgency(Enum):
     UNKNOWN = "Unknown"
 
 
-class Certainty(Enum):
+class Certainty(_Vocabulary):
     OBSERVED = "Observed"
     LIKELY = "Likely"
     POSSIBLE = "Possible"
@@ -36,7 +47,7 @@ class Certainty(Enum):
     UNKNOWN = "Unknown"
 
 
-class Status(Enum):
+class Status(_Vocabulary):
     ACTUAL = "Actual"
     EXERCISE = "Exercise"
     SYSTEM = "System"
@@ -44,13 +55,13 @@ class Status(Enum):
     DRAFT = "Draft"
 
 
-class MsgType(Enum):
+class MsgType(_Vocabulary):
     ALERT = "Alert"
     UPDATE = "Update"
     CANCEL = "Cancel"
 
 
-class Category(Enum):
+class Category(_Vocabulary):
     GEO = "Geo"
     MET = "Met"
     SAFETY = "Safety"
@@ -65,7 +76,7 @@ class Category(Enum):
     OTHER = "Other"
 
 
-class Phase(Enum):
+class Phase(_Vocabulary):
     """Where an alert stands at build time."""
 
     UPCOMING = "upcoming"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import jinja2
 import pytest
+from markupsafe import Markup
 
 from sitegen.render import _ConstantGettext, install_gettext
 
@@ -86,3 +87,26 @@ def test_one_argument_calls_compile_to_a_filter() -> None:
     code = env.compile("{{ _(value) }}{{ _(a, b) }}{{ _(m, n=1) }}{{ x._(y) }}", raw=True)
     assert code.count("_sitegen_gettext") >= 1  # _(value): a filter
     assert code.count("context.call(") == 3  # two arguments, a keyword, an attribute: calls
+
+
+def test_a_dynamic_message_is_looked_up_once_and_means_the_same_every_time() -> None:
+    """The `_(value)` filter keeps each message's result (~170,000 calls a 10,000-alert build
+    for a few dozen messages): a str and a Markup of the same text, and a message outside
+    autoescape, each still render as they would alone."""
+    looked_up: list[str] = []
+
+    def counting(message: str) -> str:
+        looked_up.append(message)
+        return translate(message)
+
+    env = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n", _ConstantGettext])
+    env.install_gettext_callables(counting, lambda s, p, n: s, newstyle=True)  # type: ignore[attr-defined]
+    install_gettext(env, counting)
+    loop = "{% for v in values %}{{ _(v) }}|{% endfor %}"
+    template = env.from_string(f"{loop}{{% autoescape false %}}{loop}{{% endautoescape %}}")
+    values = ["Extreme", "<i>", Markup("<i>"), "a <b>"] * 3
+    once = "극심|&lt;i&gt;|<i>|가 <b>|"
+    plain = "극심|<i>|<i>|가 <b>|"
+    assert template.render(values=values) == once * 3 + plain * 3
+    assert template.render(values=values) == once * 3 + plain * 3
+    assert looked_up.count("Extreme") == 2  # with autoescape and without, then kept
