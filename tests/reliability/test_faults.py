@@ -190,19 +190,24 @@ def test_akamai_failing_after_s3_and_cloudfront_then_next_publish_finishes(
     assert quiet.plan.is_noop and len(fastpurge.purges) == 1
 
 
-def test_lock_of_a_dead_process_on_this_host_breaks_with_force(
-    tmp_path: Path, sites: tuple[TmpSite, TmpSite]
-) -> None:
-    _, v2 = sites
-    dead = subprocess.run(
+def gone_pid() -> int:
+    """The process id of a process that has just ended."""
+    done = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
         text=True,
         check=True,
     )
+    return int(done.stdout)
+
+
+def test_lock_of_a_dead_process_on_this_host_breaks_with_force(
+    tmp_path: Path, sites: tuple[TmpSite, TmpSite]
+) -> None:
+    _, v2 = sites
     now = datetime.now(UTC)
     doc = json.loads(lock_body(now))
-    doc["holder"] = doc["holder"].rsplit(" pid ", 1)[0] + f" pid {dead.stdout.strip()}"
+    doc["holder"] = doc["holder"].rsplit(" pid ", 1)[0] + f" pid {gone_pid()}"
     assert holder_is_dead(doc["holder"])
     target = FolderTarget(tmp_path / "pub")
     assert target.lock(json.dumps(doc).encode()) is None
@@ -216,16 +221,10 @@ def test_lock_of_a_gone_pid_in_another_container_is_not_called_dead(
     tmp_path: Path, sites: tuple[TmpSite, TmpSite]
 ) -> None:
     """Two containers may share a host name; a pid gone here may be a live publish there."""
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
     now = datetime.now(UTC)
     doc = json.loads(lock_body(now))
     assert doc["processes"] == process_space() != ""
-    doc["holder"] = doc["holder"].rsplit(" pid ", 1)[0] + f" pid {dead.stdout.strip()}"
+    doc["holder"] = doc["holder"].rsplit(" pid ", 1)[0] + f" pid {gone_pid()}"
     doc["processes"] = doc["processes"].rsplit(" ", 1)[0] + " pid:[1]"  # another pid namespace
     assert not holder_is_dead(doc["holder"], doc["processes"])
     target = FolderTarget(tmp_path / "pub")
