@@ -13,6 +13,7 @@ import pytest
 
 from sitegen.build import PAGE_BUDGET_BYTES, build_bundle
 from sitegen.bundle import MANIFEST_PATH
+from sitegen.rebuild import Rebuilder
 from sitegen.render import LIST_PAGE_SIZE
 from sitegen_fixtures import NOW, TmpSite, alert_text, run_sitegen
 
@@ -139,3 +140,18 @@ def test_a_chain_growing_past_a_history_page_adds_one(tmp_path: Path) -> None:
     site.build()
     assert (site.public / "alerts" / "m0000" / "history" / "page" / "2" / "index.html").exists()
     assert_equals_clean_build(site)
+
+
+def test_the_preview_serves_the_history_pages_as_a_build_makes_them(tmp_path: Path) -> None:
+    site = TmpSite(tmp_path)
+    chain(site, HISTORY_SHOWN + 1)
+    rebuilder = Rebuilder(site.root / "site.toml", NOW)
+    assert rebuilder.rebuild().ok
+    assert "alerts/m0000/history/index.html" in rebuilder.bundle
+    last = site.root / "content" / "alerts" / f"m{HISTORY_SHOWN:04d}.md"
+    last.unlink()
+    assert rebuilder.rebuild([last]).ok
+    assert "alerts/m0000/history/index.html" not in rebuilder.bundle
+    bundle, _, _ = build_bundle(site.config, NOW)
+    assert sorted(rebuilder.bundle) == sorted(bundle)
+    assert [p for p in bundle if rebuilder.bundle[p] != bundle[p]] == []
