@@ -62,6 +62,7 @@ from sitegen.render import (
     _site_files,
     areas_index_specs,
     first_per_line,
+    history_specs,
     make_environment,
     not_found_spec,
     sitemap_entries,
@@ -362,6 +363,8 @@ class Rebuilder:
                     partial(_render_alert, view, standing, version),
                     version.language,
                 )
+            for spec in history_specs(view, standing):
+                yield planned(spec, chain)
         for spec in _static_specs(view):
             yield planned(spec, {f"page:{spec.url}": fingerprint(spec.context["page"])})
         yield planned(not_found_spec(view), {})

@@ -63,6 +63,12 @@ SITEMAP_MAX_BYTES = 52_428_800
 SITEMAP_PARTS = "/sitemaps/"
 # Archive and area pages list this many alerts each, so no page grows with the archive.
 LIST_PAGE_SIZE = 50
+# An alert page lists at most HISTORY_SHOWN messages of its update chain (issue 7: no page
+# grows without bound); a longer chain's are all at /alerts/<first>/history/, LIST_PAGE_SIZE
+# a page. See history_positions.
+HISTORY_SHOWN = 12
+HISTORY_AROUND = 2  # messages listed either side of the one being read
+HISTORY_LATEST = 4  # newest messages listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +404,7 @@ PAGE_TEMPLATES = (
     "cap.atom",
     "feed.atom",
     "index.html",
+    "history.html",
     "page.html",
     "robots.txt",
     "sitemap-index.xml",
@@ -688,6 +695,7 @@ def page_specs(view: SiteView) -> Iterator[PageSpec]:
     for standing in view.standings.values():
         for version in standing.group.versions:
             yield _alert_spec(view, standing, version)
+        yield from history_specs(view, standing)
     yield from _static_specs(view)
 
 
@@ -943,8 +951,11 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
         (v.language, urls.absolute(view.config, urls.alert_url(group, v.language)))
         for v in group.versions
     ]
-    history = [view.item(view.standings[g.id], alert.language) for g in standing.history]
+    chain = standing.history
+    shown = history_positions(len(chain), chain.index(group))
+    history = [view.item(view.standings[chain[i].id], alert.language) for i in shown]
     latest = view.item(view.standings[standing.latest.id], alert.language)
+    full = history_url(chain[0], alert.language) if len(shown) < len(chain) else None
     context = _base(
         view,
         alert.language,
@@ -958,6 +969,9 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
         body=body.markup,
         summary=body.summary,
         history=history,
+        history_gaps=_history_gaps(shown, full),
+        history_url=full,
+        history_count=len(chain),
         latest=latest,
         phase=standing.phase.value,
         shown_phase=shown_phase(standing, view.standings[standing.latest.id]).value,
@@ -965,6 +979,92 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
     # Last updated: when what this page shows last changed (content, not the clock)
     context["updated"] = standing.changed
     return PageSpec(urls.alert_url(group, alert.language), "alert.html", alert.language, context)
+
+
+def history_positions(count: int, current: int) -> list[int]:
+    """Positions (oldest first, from 0) of the messages an alert page's history lists, of a
+    chain of `count` messages whose message `current` the page shows: all of them up to
+    HISTORY_SHOWN; else the first, those around this one and the latest few, a gap of a
+    single message filled (a link to one message would be no shorter than it)."""
+    if count <= HISTORY_SHOWN:
+        return list(range(count))
+    around = range(max(0, current - HISTORY_AROUND), min(count, current + HISTORY_AROUND + 1))
+    kept = sorted({0, *around, *range(count - HISTORY_LATEST, count)})
+    single = [a + 1 for a, b in zip(kept, kept[1:], strict=False) if b - a == 2]
+    return sorted([*kept, *single])
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryGap:
+    """Messages of a chain an alert page does not list, before the entry it goes with: how
+    many, and the full history page where the first of them is (WCAG 2.4.4: the link says
+    where it goes)."""
+
+    count: int
+    url: str
+    # Places in the chain, from 1, of the first message not listed and of the next listed:
+    # the gap's entry and the next one are numbered so (<li value>), as in the full history.
+    first: int
+    number: int
+
+
+def _history_gaps(shown: list[int], full: str | None) -> list[HistoryGap | None]:
+    """For each listed message, the gap before it (None: none, as on every short chain)."""
+    gaps: list[HistoryGap | None] = [None]
+    for before, at in zip(shown, shown[1:], strict=False):
+        first = before + 1
+        if at == first or full is None:
+            gaps.append(None)
+        else:
+            page = _paged(full, first // LIST_PAGE_SIZE + 1)
+            gaps.append(HistoryGap(at - first, page, first + 1, at + 1))
+    return gaps
+
+
+def history_url(first: AlertGroup, language: str) -> str:
+    """The full history of a long update chain whose first message is `first`, in
+    `language` when that message has it (else in its primary language), as its pages do."""
+    return urls.alert_url(first, language) + "history/"
+
+
+def history_specs(view: SiteView, standing: Standing) -> list[PageSpec]:
+    """The full history pages of the chain `standing` starts, in each of its languages
+    (none when the chain is short enough for its alert pages to list it all): every message
+    once, oldest first, LIST_PAGE_SIZE a page. Only the first message of a chain has them,
+    so they are made with its pages and CAP message, from the same inputs."""
+    chain = standing.history
+    if chain[0] is not standing.group or len(chain) <= HISTORY_SHOWN:
+        return []
+    latest = view.item(view.standings[standing.latest.id], standing.group.primary.language)
+    specs = []
+    for number, chunk, pager in _pages(list(chain), partial(history_url, chain[0])):
+        alternates = [
+            (
+                v.language,
+                urls.absolute(view.config, _paged(history_url(chain[0], v.language), number)),
+            )
+            for v in standing.group.versions
+        ]
+        for version in standing.group.versions:
+            language = version.language
+            shown = view.item(latest.standing, language)
+            title = f"{fixed_text('History of this alert', language)}: {shown.alert.title}"
+            page = pager(language)
+            context = _base(
+                view,
+                language,
+                _list_title(title, page, language),
+                "",
+                alternates,
+                items=[view.item(view.standings[g.id], language) for g in chunk],
+                start=(number - 1) * LIST_PAGE_SIZE + 1,
+                latest=shown,
+                pager=page,
+            )
+            context["updated"] = standing.changed
+            url = _paged(history_url(chain[0], language), number)
+            specs.append(PageSpec(url, "history.html", language, context))
+    return specs
 
 
 def _base(
@@ -1071,6 +1171,7 @@ def sitemap_entries(
         group = standing.group
         changed = standing.changed.isoformat()
         found += [(urls.alert_url(group, v.language), changed) for v in group.versions]
+        found += [(spec.url, changed) for spec in history_specs(view, standing)]
     return found
 
 
@@ -1194,6 +1295,8 @@ def _alert_files(
     files = []
     for version in standing.group.versions:
         spec = _alert_spec(view, standing, version)
+        files.append((url_to_path(spec.url), _render(environments[spec.language], spec)))
+    for spec in history_specs(view, standing):
         files.append((url_to_path(spec.url), _render(environments[spec.language], spec)))
     group = standing.group
     files.append((urls.cap_url(group).lstrip("/"), cap_xml(group, view.site, view.config)))

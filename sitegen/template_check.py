@@ -37,6 +37,7 @@ _PAGES = {
     "archive.html": "the archive pages",
     "area.html": "the area pages",
     "areas.html": "the list of areas",
+    "history.html": "the full history pages of long-running alerts",
     "index.html": "the home page",
     "page.html": "the pages of content/pages/",
 }

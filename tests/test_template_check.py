@@ -101,8 +101,9 @@ def test_a_base_html_without_a_block_the_theme_fills_is_an_error(example_site: T
         "alert pages would show nothing of it. Put {% block head %}{% endblock %} back where "
         "it belongs, or rename the block where it is filled (the blocks here: content, "
         "description, share_title)",
-        "templates/base.html: no block 'main', which 7 templates of sitegen's own fill "
-        "(404.html, alert.html, archive.html, area.html, areas.html, index.html and page.html): "
+        "templates/base.html: no block 'main', which 8 templates of sitegen's own fill "
+        "(404.html, alert.html, archive.html, area.html, areas.html, history.html, index.html "
+        "and page.html): "
         "their pages would show nothing of it. Put {% block main %}{% endblock %} back where "
         "it belongs, or rename the block where it is filled (the blocks here: content, "
         "description, share_title)",
@@ -202,7 +203,7 @@ def test_serve_shows_every_template_problem_and_recovers(example_site: TmpSite) 
         ("templates/base.html", 0),
         ("templates/page.html", line),
     ]
-    assert "no block 'main', which 6 templates fill (404.html," in outcome.errors[0].message
+    assert "no block 'main', which 7 templates fill (404.html," in outcome.errors[0].message
     base.write_text(good, "utf-8")
     edit(example_site, "page.html", "{{ x ", "")
     assert rebuilder.rebuild([base]).ok
