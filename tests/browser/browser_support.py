@@ -157,11 +157,19 @@ The river is rising past {LONG_WORD} and {LONG_URL} tonight.
 > The mayor: {LONG_WORD}."""
 
 
+WATCH_MESSAGES = 55  # past 12 an alert page shortens its history; 50 a history page
+
+
+def watch_id(i: int) -> str:
+    return "2026-11-25-watch" + (f"-{i:02d}" if i else "")
+
+
 def build_long_site(root: Path) -> Path:
     """Worst-case content at NOW; returns public/. An English alert with unbroken words and
     URLs, an indented block and its Arabic translation, then an English update (so the Arabic
-    page's history lists an English title), and 51 more alerts in Seoul, each with an area of
-    its own: the Seoul page and the areas index have two pages."""
+    page's history lists an English title), 51 more alerts in Seoul, each with an area of
+    its own: the Seoul page and the areas index have two pages, and a watch of WATCH_MESSAGES
+    messages: its pages list part of its history and its full history has two pages."""
     make_site(root, '["en", "ar"]')
     seoul = area_yaml("Seoul", "KR-11")
     add_alert(root, LONG, title=f"Flash flood for {LONG_WORD}", body=LONG_BODY, areas=seoul)
@@ -182,6 +190,16 @@ def build_long_site(root: Path) -> Path:
             f"2026-11-25-more-{i:02d}",
             sent=f"2026-11-25T06:{i:02d}:00+09:00",
             areas=seoul + "\n" + area_yaml(f"District {i:02d}", f"KR-X{i:02d}"),
+        )
+    for i in range(WATCH_MESSAGES):  # a watch updated every minute: a long history
+        add_alert(
+            root,
+            watch_id(i),
+            title=f"River watch, reading {i + 1} of the Han at {LONG_WORD[:20]}",
+            msg_type="Update" if i else "Alert",
+            sent=f"2026-11-25T10:{i:02d}:00+09:00",
+            references=", ".join(watch_id(j) for j in range(i)),
+            areas=seoul,
         )
     config = load_config(root / "site.toml")
     build_site(config, NOW)

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from browser_support import build_browser_site
+from browser_support import build_browser_site, build_long_site, watch_id
 
 
 def vnu_command() -> list[str]:
@@ -29,10 +29,24 @@ def vnu_command() -> list[str]:
 
 
 def test_every_page_is_valid_html5(tmp_path: Path) -> None:
-    command = vnu_command()
     public = build_browser_site(tmp_path / "site")
     pages = sorted(str(p) for p in public.rglob("*.html"))
     assert len(pages) > 30
+    assert_valid(pages)
+
+
+def test_long_history_pages_are_valid_html5(tmp_path: Path) -> None:
+    """Only the long site has a chain long enough for shortened histories and history pages."""
+    public = build_long_site(tmp_path / "site")
+    watch = public / "alerts" / watch_id(0)
+    pages = [str(public / "alerts" / watch_id(30) / "index.html")]
+    pages += sorted(str(p) for p in (watch / "history").rglob("*.html"))
+    assert len(pages) == 3
+    assert_valid(pages)
+
+
+def assert_valid(pages: list[str]) -> None:
+    command = vnu_command()
     run = subprocess.run(
         [*command, "--format", "json", "--also-check-css", *pages],
         capture_output=True,

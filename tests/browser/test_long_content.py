@@ -3,6 +3,7 @@ long lists split into pages (browser_support.build_long_site)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from browser_support import (
     Browser,
     SiteServer,
     build_long_site,
+    watch_id,
 )
 
 pytestmark = pytest.mark.browser
@@ -28,6 +30,9 @@ PAGES = [
     "/",
     "/areas/page/2/",
     "/areas/kr-11/page/2/",
+    f"/alerts/{watch_id(30)}/",  # a shortened history: first, around this one, latest, gaps
+    f"/alerts/{watch_id(0)}/history/",
+    f"/alerts/{watch_id(0)}/history/page/2/",
 ]
 
 # WCAG 1.4.12: what a reader's own style sheet may set; nothing may be cut off or overflow.
@@ -71,7 +76,17 @@ def test_text_spacing_overrides_keep_the_text_in_view(long_site: Browser, url: s
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=lambda v: v.name)
-@pytest.mark.parametrize("url", ["/areas/", "/areas/page/2/", "/areas/kr-11/", "/ar/areas/page/2/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/areas/",
+        "/areas/page/2/",
+        "/areas/kr-11/",
+        "/ar/areas/page/2/",
+        f"/alerts/{watch_id(0)}/history/",
+        f"/alerts/{watch_id(0)}/history/page/2/",
+    ],
+)
 def test_pager_links_are_at_least_24_css_px(long_site: Browser, url: str, viewport: Any) -> None:
     """The pager's "Previous page" and "Next page" were 20 px high, the only links of these
     pages under WCAG 2.5.8's 24 px (the example site has no list long enough for a pager)."""
@@ -79,3 +94,28 @@ def test_pager_links_are_at_least_24_css_px(long_site: Browser, url: str, viewpo
     pager = long_site.js("return document.querySelectorAll('.pager a').length")
     small = long_site.js(SMALL_TARGETS_JS)
     assert pager and small == [], f"{url}: targets under 24 px: {small}"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("url", PAGES)
+def test_long_pages_have_no_wcag_violations(
+    long_site: Browser, axe_source: str, url: str, scheme: str
+) -> None:
+    """The example site has no chain long enough to shorten an alert page's history or to
+    make a history page: these are the only pages with them (and with gaps linking into it)."""
+    long_site.visit(url, PHONE, scheme=scheme, settle=0)
+    violations = long_site.axe(axe_source)
+    assert violations == [], f"{url} ({scheme}):\n{json.dumps(violations, indent=1)}"
+
+
+def test_a_shortened_history_links_into_the_full_one(long_site: Browser) -> None:
+    long_site.visit(f"/alerts/{watch_id(30)}/", PHONE, settle=0)
+    history = long_site.js(
+        "return [...document.querySelectorAll('ol.history li')].map(li => li.textContent)"
+    )
+    assert 2 < len(history) <= 12 and any("more messages" in h for h in history), history
+    full = long_site.js(
+        "return [...document.querySelectorAll('a')].filter(a => a.pathname.endsWith('/history/')"
+        " || a.pathname.includes('/history/page/')).map(a => a.pathname)"
+    )
+    assert f"/alerts/{watch_id(0)}/history/" in full, full
