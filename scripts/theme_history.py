@@ -14,6 +14,7 @@ than the file as it is now. Run this after changing a theme file, and commit bot
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import subprocess
@@ -55,8 +56,16 @@ def render(history: dict[str, list[str]]) -> str:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n", 1)[0],
+        epilog="Run it after changing a theme file, and commit both.",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 when the file is out of date"
+    )
+    args = parser.parse_args()
     text = render(earlier_versions())
-    if "--check" in sys.argv[1:]:
+    if args.check:
         if HISTORY.read_text("utf-8") != text:
             print(f"{HISTORY.relative_to(REPO)} is out of date: run scripts/theme_history.py")
             return 1
