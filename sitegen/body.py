@@ -159,9 +159,9 @@ def body_notes(source: str) -> list[tuple[int, str]]:
                 notes.append(
                     (
                         index,
-                        f"the link to '{href}' is left out (its words stay): only web "
-                        "addresses (https://...), mailto: and tel: links, and the site's "
-                        "own pages (/areas/...) become links",
+                        f"the link to '{_shortened(href, 60)}' is left out (its words "
+                        "stay): only web addresses (https://...), mailto: and tel: links, "
+                        "and the site's own pages (/areas/...) become links",
                     )
                 )
     return notes
@@ -180,8 +180,14 @@ def _table_notes(source: str) -> list[tuple[int, str]]:
     return notes
 
 
+def _shortened(text: str, limit: int = 40) -> str:
+    """`text` cut to `limit` characters for a message: a pasted image's data: address is
+    hundreds of kilobytes, all of which one warning line printed."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def _tag_note(tags: list[str]) -> str:
-    shown = [f"'{t}'" if len(t) <= 40 else f"'{t[:37]}...'" for t in tags[:3]]
+    shown = [f"'{_shortened(t)}'" for t in tags[:3]]
     if len(tags) > 3:
         shown.append(f"{len(tags) - 3} more")
     listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]

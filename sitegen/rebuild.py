@@ -32,6 +32,7 @@ from sitegen.bundle import Bundle, make_file, manifest_bytes, url_to_path
 from sitegen.cap import cap_index, cap_xml
 from sitegen.config import SITE_FILE, SiteConfig, load_config, shown_path
 from sitegen.content import (
+    ContentFile,
     Loaded,
     _check_references,
     _content_files,
@@ -68,6 +69,7 @@ from sitegen.render import (
     sitemap_entries,
     template_loader,
 )
+from sitegen.salvage import load_valid
 from sitegen.template_check import site_template_problems
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a content file
@@ -154,6 +156,12 @@ class SourceCache:
         problems.extend(cached.problems)
         return cached.value
 
+    def read(
+        self, file: ContentFile, config: SiteConfig, problems: list[Problem]
+    ) -> Alert | Page | None:
+        """A `content.Reader` that parses again only what changed since the last `load`."""
+        return self._get(Path(file.fspath), file.rel, file.kind, False, problems)
+
 
 @dataclass(slots=True)
 class _Planned:
@@ -206,6 +214,7 @@ class Rebuilder:
         self.updated = datetime(2000, 1, 1, tzinfo=UTC)
         self.config: SiteConfig | None = None
         self.site: Site | None = None  # the last good build's
+        self._read: tuple[Loaded, datetime] | None = None  # the content the last rebuild read
         self._reset()
 
     def _reset(self) -> None:
@@ -233,6 +242,7 @@ class Rebuilder:
         )
 
     def _rebuild(self, touched: list[Path]) -> Outcome:
+        self._read = None
         if self.config is None or self.site_file.resolve() in touched:
             self._reset()
             self.config = None
@@ -245,6 +255,7 @@ class Rebuilder:
         except click.BadParameter as exc:  # the new timezone repeats or skips that time
             return Outcome(False, (Problem(shown_path(self.site_file), 0, exc.format_message()),))
         loaded = self.sources.load(now, touched)
+        self._read = (loaded, now)
         if self._templates.refresh(config.templates_path) or self._found is None:
             self._envs.clear()
             self._found = None  # not yet looked for, should the next line raise
@@ -262,10 +273,17 @@ class Rebuilder:
         return Outcome(True, loaded.problems, changed, len(rendered[1]))
 
     def advice(self) -> tuple[Problem, ...]:
-        """check's advice on the last good build (an alert expired as it is sent, a title
-        too long for a phone): asked once the new pages are served, as it takes ~3.5 ms at
-        500 alerts (`advice` works out every alert's standing again)."""
-        return () if self.site is None else tuple(advice(self.site))
+        """check's advice (an alert expired as it is sent, a title too long for a phone) on
+        the content the last rebuild read: while a file has an error, on the alerts without
+        one, as `sitegen check` gives it. Asked once the new pages are served, as it takes
+        ~3.5 ms at 500 alerts (`advice` works out every alert's standing again)."""
+        if self._read is None or self.sources is None or self.config is None:
+            return ()  # site.toml or --now could not be read: check gives no advice either
+        loaded, now = self._read
+        site = loaded.site
+        if site is None:  # the valid part, from the files already parsed
+            site = load_valid(self.config, now, self.sources.read).site
+        return tuple(advice(site))
 
     def _render(
         self, view: SiteView, plan: list[_Planned]

@@ -43,8 +43,9 @@ class Salvaged:
         return self.loaded.errors
 
 
-def load_valid(config: SiteConfig, now: datetime) -> Salvaged:
-    """`load_site`, plus the largest part of the site that loads without errors."""
+def load_valid(config: SiteConfig, now: datetime, read: Reader = read_content_file) -> Salvaged:
+    """`load_site`, plus the largest part of the site that loads without errors (`read`: how
+    a file is parsed; the preview's keeps what it parsed already)."""
     files, found = scan_content(config)
     parsed: dict[str, Alert | Page | None] = {}
 
@@ -52,7 +53,7 @@ def load_valid(config: SiteConfig, now: datetime) -> Salvaged:
         file: ContentFile, config: SiteConfig, problems: list[Problem]
     ) -> Alert | Page | None:
         if file.rel not in parsed:  # each file is parsed once, however many passes
-            value = read_content_file(file, config, problems)
+            value = read(file, config, problems)
             parsed[file.rel] = value if isinstance(value, Alert | Page) else None
         return parsed[file.rel]
 

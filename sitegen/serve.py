@@ -198,8 +198,9 @@ class Preview:
             with self.changed:
                 self.snapshot = snap
                 self.changed.notify_all()
-        if outcome.ok:  # check's advice, once the pages are served: it does not delay them
-            outcome = replace(outcome, problems=(*outcome.problems, *self.rebuilder.advice()))
+        # check's advice, once the pages are served (it does not delay them), and while a file
+        # has an error on the others, as check gives it
+        outcome = replace(outcome, problems=(*outcome.problems, *self.rebuilder.advice()))
         self._report(outcome, bool(old.errors))
         return outcome
 

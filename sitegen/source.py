@@ -299,9 +299,37 @@ def _split_front_matter(text: str, rel: str) -> tuple[str, str, int] | Problem:
     )
 
 
+# A space YAML does not take for one (a no-break space pasted from Word or a web page, an
+# ideographic space typed in a Korean or Japanese input mode) where YAML needs a space: in
+# the indentation, after a list's "-" or after a field's ":". The line looks right, and
+# YAML's reading of it ("unknown field '  - name'", "no ':' after the field's name") misled.
+_ODD_SPACE = re.compile(
+    "^[ \t]*(?:-[ \t]*)*(?:[A-Za-z_][\\w-]*:)?([\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000])",
+    re.MULTILINE,
+)
+
+
+def _odd_space(yaml_text: str, rel: str) -> Problem | None:
+    """The first line of the front matter where YAML would not read a space as one."""
+    found = _ODD_SPACE.search(yaml_text)
+    if found is None:
+        return None
+    name = "a no-break space" if found[1] == "\u00a0" else "a space of another kind"
+    return Problem(
+        rel,
+        yaml_text.count("\n", 0, found.start()) + 2,
+        f"this line has {name} (U+{ord(found[1]):04X}), often pasted from a word processor "
+        "or a web page, where the fields need an ordinary one: delete the space before the "
+        "value (or in the indentation) and type it again with the space bar",
+    )
+
+
 def _parse_yaml(
     yaml_text: str, rel: str
 ) -> tuple[dict[str, Any], dict[KeyPath, int], list[Problem]] | Problem:
+    odd = _odd_space(yaml_text, rel) if not yaml_text.isascii() else None
+    if odd is not None:
+        return odd
     fast = fast_yaml(yaml_text)  # reads printable lines only: nothing refused gets through
     if fast is not None:
         return fast[0], fast[1], []

@@ -1225,3 +1225,41 @@ def test_a_static_page_with_html_is_warned_on_its_line(tmp_site: TmpSite) -> Non
         "written: alerts are Markdown, not HTML. Write **words** for bold, a blank line "
         "between paragraphs and '- ' before list items, or remove the tag"
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("severity: Severe", "severity:\u00a0Severe", 5),  # read as a field without ':'
+        ("  - name: Seoul", "\u00a0\u00a0- name: Seoul", 13),  # read as a field '  - name'
+        ("  - name: Seoul", "  -\u00a0name: Seoul", 13),
+        ("severity: Severe", "severity:\u3000Severe", 5),  # a Korean input mode's space
+    ],
+)
+def test_a_pasted_no_break_space_in_the_fields_is_named_on_its_line(
+    tmp_site: TmpSite, old: str, new: str, line: int
+) -> None:
+    """A no-break space pasted from Word looks like a space: check said "this line has no ':'
+    after the field's name" of `severity: Severe`, or "unknown field '  - name'"."""
+    tmp_site.add("quake.md", replace(old, new))
+    checked = CliRunner().invoke(cli, ["check", "--site", str(tmp_site.root / "site.toml")])
+    assert checked.exit_code == 1, checked.output
+    said = f"content/alerts/quake.md:{line}: this line has a"
+    assert said in checked.stderr and "(U+" in checked.stderr, checked.stderr
+    assert "type it again with the space bar" in checked.stderr
+
+
+def test_a_no_break_space_inside_a_value_is_text(tmp_site: TmpSite) -> None:
+    tmp_site.add("quake.md", replace("title: Flood watch", "title: Flood\u00a0watch"))
+    checked = CliRunner().invoke(cli, ["check", "--site", str(tmp_site.root / "site.toml")])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_a_pasted_image_address_is_not_printed_whole(tmp_site: TmpSite) -> None:
+    """An image pasted as a data: address: the warning printed all of its 200 KB."""
+    image = "data:image/png;base64," + "iVBORw0KGgo" * 20_000
+    tmp_site.add("quake.md", replace("The river is rising.", f"![map]({image})"))
+    checked = CliRunner().invoke(cli, ["check", "--site", str(tmp_site.root / "site.toml")])
+    assert checked.exit_code == 0, checked.output
+    [link] = [w for w in checked.stderr.splitlines() if "the link to 'data:image/png" in w]
+    assert len(link) < 400 and "...' is left out" in link, link

@@ -240,3 +240,21 @@ def test_the_preview_gives_the_warnings_check_gives(tmp_site: TmpSite) -> None:
     assert any("long.md" in w for w in warnings) and any("past.md" in w for w in warnings)
     served = set(serve_until_serving(tmp_site, "--now", now).splitlines())
     assert warnings <= served, warnings - served
+
+
+def test_the_preview_gives_checks_advice_while_another_file_has_an_error(
+    tmp_site: TmpSite,
+) -> None:
+    """`sitegen check` advises on the valid alerts even while another file has an error;
+    serve gave its advice only once every file was right, so an official fixing a colleague's
+    typo never saw that their own title was too long for a phone."""
+    now = "2026-11-25T12:00:00+09:00"
+    tmp_site.add("long.md", alert_text(title="A" * 61))
+    tmp_site.add("typo.md", alert_text(severity="Severe!"))
+    checked = run_sitegen("check", "--now", now, cwd=tmp_site.root)
+    assert checked.returncode == 1, checked.stderr
+    advice = [line for line in checked.stderr.splitlines() if "long.md" in line]
+    assert advice and all(": warning: " in line for line in advice), checked.stderr
+    served = serve_until_serving(tmp_site, "--now", now).splitlines()
+    assert any("typo.md" in line and "Severe!" in line for line in served), served
+    assert set(advice) <= set(served), set(advice) - set(served)
