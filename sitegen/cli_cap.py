@@ -55,7 +55,7 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
         return
     for problem in salvaged.problems:
         click.echo(str(problem), err=True)
-    click.echo(format_status(status, config.content_dir))
+    click.echo(format_status(status, config.content_dir, config.zone))
     if salvaged.errors:
         raise ContentError(salvaged.problems, _left_out_note(salvaged))
 

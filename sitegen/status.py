@@ -9,7 +9,7 @@ site exact without polling.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sitegen import urls
@@ -129,11 +129,18 @@ def _line_json(line: StatusLine) -> dict[str, Any]:
     }
 
 
-def format_status(status: SiteStatus, content: str = "content") -> str:
+def format_status(status: SiteStatus, content: str = "content", zone: tzinfo | None = None) -> str:
     """The human-readable report: one block per phase, then the next change. It says where
-    the alerts come from: ``content`` (the folder's name), not the site online."""
+    the alerts come from: ``content`` (the folder's name), not the site online. With a
+    ``zone`` (the site's `timezone`) every instant is said in it, so "now", "until" and "next
+    change" compare at a glance (a site in Seoul was told "now" in UTC); without one, each as
+    written."""
+
+    def when(instant: datetime) -> str:
+        return (instant.astimezone(zone) if zone else instant).isoformat()
+
     lines = [
-        f"now: {status.now.isoformat()}",
+        f"now: {when(status.now)}",
         f"alerts in {content}/ (what the next `sitegen publish` puts online); after a "
         "`sitegen rollback` the site online differs: see `sitegen rollback --list`",
     ]
@@ -142,10 +149,10 @@ def format_status(status: SiteStatus, content: str = "content") -> str:
         for entry in entries:
             marker = "" if entry.status == "Actual" else f" [{entry.status}]"
             if entry.sent > status.now:  # not issued: nothing of it is published yet
-                marker += f" [not sent yet: published at {entry.sent.isoformat()}]"
+                marker += f" [not sent yet: published at {when(entry.sent)}]"
             lines.append(
                 f"  {entry.id}  {entry.severity}  {entry.msg_type}  "
-                f"until {entry.expires.isoformat()}{marker}  {entry.title}"
+                f"until {when(entry.expires)}{marker}  {entry.title}"
             )
     if status.drafts:
         lines.append(f"drafts, never published ({len(status.drafts)}): {', '.join(status.drafts)}")
@@ -153,6 +160,6 @@ def format_status(status: SiteStatus, content: str = "content") -> str:
     lines.append(
         "next change: none (no alert is waiting to be sent, take effect or expire)"
         if change is None
-        else f"next change: {change.at.isoformat()} ({change.alert_id} {change.event})"
+        else f"next change: {when(change.at)} ({change.alert_id} {change.event})"
     )
     return "\n".join(lines)

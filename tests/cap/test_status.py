@@ -183,3 +183,17 @@ def test_status_says_it_lists_the_content_not_what_is_online(tmp_site: TmpSite) 
         "alerts in content/ (what the next `sitegen publish` puts online); after a "
         "`sitegen rollback` the site online differs: see `sitegen rollback --list`"
     )
+
+
+def test_status_says_every_time_in_the_sites_timezone(tmp_site: TmpSite) -> None:
+    """A site in Seoul was told `now:` in UTC (the machine's zone) beside times in +09:00."""
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text().replace("[site]\n", '[site]\ntimezone = "Asia/Seoul"\n', 1))
+    tmp_site.add("now.md", alert_text(title="In force").replace("+09:00", "+00:00"))
+    done = run_cli(tmp_site, "status", "--now", "2026-11-25T08:00:00+00:00")
+    assert done.returncode == 0, done.stderr
+    assert "now: 2026-11-25T17:00:00+09:00" in done.stdout, done.stdout
+    assert "until 2026-11-26T16:00:00+09:00" in done.stdout  # written 07:00+00:00
+    assert "next change: 2026-11-26T16:00:00+09:00" in done.stdout
+    as_json = json.loads(run_cli(tmp_site, "status", "--json", "--now", "2026-11-25T03:00Z").stdout)
+    assert as_json["now"] == "2026-11-25T03:00:00+00:00"  # scripts get the instant as given
