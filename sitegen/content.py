@@ -382,6 +382,20 @@ class _Fields:
         member = _members_by_lowercase(enum).get(wanted.lower())
         if member is not None:
             return cast(E, member)
+        hidden = _INVISIBLE.findall(wanted)
+        if hidden:  # pasted along: 'Severe\u200b' printed as 'Severe' is not one of ... Severe
+            codes = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in hidden))
+            self.fail(
+                f"{key} '{_INVISIBLE.sub('', wanted)}' holds an invisible character ({codes}), "
+                "pasted with the text: delete the whole value and type it again"
+                + (
+                    ""
+                    if _members_by_lowercase(enum).get(_INVISIBLE.sub("", wanted).lower())
+                    else f"; use one of {_options(enum)}"
+                ),
+                key,
+            )
+            return None
         self.fail(f"{key} '{wanted}' is not one of {_options(enum)}", key)
         return None
 
@@ -450,6 +464,11 @@ def _members_by_lowercase(enum: type[Enum]) -> dict[str, Enum]:
 def _stem(path: Path | str) -> str:
     """The file name without its last suffix (Path.stem, without making a Path)."""
     return os.path.splitext(os.path.basename(path))[0]
+
+
+# Characters no one sees that a paste brings along: zero-width and joiner characters, the
+# byte-order mark, soft hyphen, and spaces other than the space bar's
+_INVISIBLE = re.compile("[\u00ad\u00a0\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]")
 
 
 def _options(enum: type[Enum]) -> str:

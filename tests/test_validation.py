@@ -1263,3 +1263,27 @@ def test_a_pasted_image_address_is_not_printed_whole(tmp_site: TmpSite) -> None:
     assert checked.exit_code == 0, checked.output
     [link] = [w for w in checked.stderr.splitlines() if "the link to 'data:image/png" in w]
     assert len(link) < 400 and "...' is left out" in link, link
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (
+            "Severe\u200b",
+            "severity 'Severe' holds an invisible character (U+200B), pasted with the text: "
+            "delete the whole value and type it again",
+        ),
+        ("\ufeffSevre", "severity 'Sevre' holds an invisible character (U+FEFF), pasted with"),
+    ],
+)
+def test_an_invisible_character_in_a_choice_is_named(
+    tmp_site: TmpSite, value: str, said: str
+) -> None:
+    """'Severe' + a zero-width space was "severity 'Severe' is not one of ... Severe": a
+    character no one can see, and a message that contradicts itself."""
+    tmp_site.add("quake.md", replace("severity: Severe", f"severity: {value}"))
+    checked = CliRunner().invoke(cli, ["check", "--site", str(tmp_site.root / "site.toml")])
+    assert checked.exit_code == 1
+    [line] = [x for x in checked.stderr.splitlines() if "severity '" in x]
+    assert line.startswith("content/alerts/quake.md:") and said in line, line
+    assert ("use one of" in line) == (value != "Severe\u200b"), line
