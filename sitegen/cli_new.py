@@ -424,7 +424,8 @@ def _note_defaults(given: Answers) -> None:
         options.append("--expires-in")
     if used:
         click.echo(
-            f"note: not given, so written as {', '.join(used)}; change them in the file "
+            f"note: not given, so written as {', '.join(used)}; change "
+            f"{'them' if len(used) > 1 else 'it'} in the file "
             f"(or pass {', '.join(options)})",
             err=True,
         )

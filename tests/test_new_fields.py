@@ -115,6 +115,18 @@ def test_the_note_suggests_only_options_that_were_not_given(tmp_site: TmpSite) -
     assert "(or pass --category, --urgency, --certainty)" in note  # was: --severity too
 
 
+def test_the_note_on_one_default_says_it(tmp_site: TmpSite) -> None:
+    result = run_sitegen(
+        "new", "Storm", "--severity", "Severe", "--category", "Met", "--urgency", "Immediate",
+        "--certainty", "Observed", "--area", "Seoul", "--no-input", cwd=tmp_site.root,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (
+        "note: not given, so written as expires in 24 hours; change it in the file "
+        "(or pass --expires-in)"
+    ) in result.stderr
+
+
 def test_new_writes_times_in_the_sites_timezone(tmp_site: TmpSite) -> None:
     toml = tmp_site.root / "site.toml"
     toml.write_text(toml.read_text() + 'timezone = "Asia/Seoul"\n')
