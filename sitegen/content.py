@@ -138,12 +138,17 @@ def load_site(
             pages.append(value)
     groups = _group(alerts, config, problems)
     _check_references(groups, problems)
-    problems.sort(key=lambda p: (p.path, p.line, p.message))
+    problems.sort(key=problem_order)
     if any(p.severity == "error" for p in problems):
         return Loaded(None, tuple(problems))
     by_id = {g.id: g for g in groups}
     site = Site(tuple(groups), now, tuple(sorted(pages, key=lambda p: (p.slug, p.language))), by_id)
     return Loaded(site, tuple(problems))
+
+
+def problem_order(problem: Problem) -> tuple[str, int, str]:
+    """The order problems are reported in: by file, line, then message."""
+    return problem.path, problem.line, problem.message
 
 
 def require_site(config: SiteConfig, now: datetime) -> tuple[Site, tuple[Problem, ...]]:
