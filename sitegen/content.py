@@ -1019,8 +1019,9 @@ def _show(value: Any) -> str:
 def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None:
     """References name existing, earlier, published messages of the same status (CAP), with no
     loop. Once over the site: drafts refer freely, being checked again when they are published.
-    Errors only: a warning found across files would keep every build of the site from patching
-    (`build._Build._patch`), so a chain's warnings are `check`'s advice (sitegen/advice.py)."""
+    Errors only: a build warning must be one file's alone (a patch build keeps the unchanged
+    files' warnings from the last build, `build._Build._patch_warnings`), so a chain's
+    warnings are `check`'s advice (sitegen/advice.py)."""
     by_id = {g.id: g for g in groups}
     for group in groups:
         alert = group.primary
