@@ -18,9 +18,10 @@ FAR_AHEAD = timedelta(days=30)  # as far as `sitegen new --expires-in` goes
 def advice(site: Site) -> list[Problem]:
     """Already-expired fresh alerts, alerts sent far ahead, titles too long for one phone
     line, chains that fork, follow-ups sent at the time of what they follow or leaving out an
-    earlier message of their chain. Advice, not warnings of every build: such a warning (found
-    across files, or changing with the clock) keeps every build of the site from patching
-    (`build._Build._patch`)."""
+    earlier message of their chain. Advice, not warnings of every build: a build warning must
+    be one file's alone, since a patch build rereads only the changed files and keeps the
+    others' warnings from the last build (`build._Build._patch_warnings`); one found across
+    files or changing with the clock would be reported stale."""
     found = _forks(site)
     found += _far_ahead(site)
     found += _same_time(site)
@@ -123,9 +124,9 @@ def _by_sent(alert: Alert) -> tuple[datetime, str]:
 
 def _forks(site: Site) -> list[Problem]:
     """Two messages that follow up one alert, the later not referencing the earlier. Advice,
-    not a warning of every build: found across files, a build warning would keep every build
-    of a site that has one from patching (`build._Build._patch`), and a one-alert rebuild of
-    the bench's 10,000 alerts, 124 of them in such forks, took 0.99 s instead of 0.46."""
+    not a warning of every build: it is found across files, which a build warning may not be
+    (see `advice`); as one (session 17) it kept sites from patching, and a one-alert rebuild
+    of the bench's 10,000 alerts, 124 of them in such forks, took 0.99 s instead of 0.46."""
     referrers: dict[str, list[Alert]] = {}
     for group in site.groups:
         if group.primary.status is not Status.DRAFT:

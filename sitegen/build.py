@@ -50,6 +50,7 @@ from sitegen.content import (
     ContentFile,
     _group,
     load_site,
+    problem_order,
     read_content_file,
     require_site,
     scan_content,
@@ -498,7 +499,8 @@ class _Build:
         on_disk = _recorded_signatures(self.state) if found is _RECORDED else found
         store.last_read = self.state.sources
         self.files = files
-        patched = None if scan_problems else self._patch(store, on_disk, inputs)
+        scan_errors = any(p.severity == "error" for p in scan_problems)
+        patched = None if scan_errors else self._patch(store, on_disk, inputs, scan_problems)
         if patched is not None:
             store.save()
             return patched
@@ -692,8 +694,7 @@ class _Build:
 
             return _Layout(
                 _instants(site),
-                # a site with content warnings is never patched: they are found across files
-                () if problems else cache.shallow(view.structure()),
+                cache.shallow(view.structure()),
                 reference_components(site),
                 {g.id: tuple(a.source for a in g.versions) for g in site.groups},
             )
@@ -775,15 +776,17 @@ class _Build:
         store: SourceStore,
         on_disk: dict[str, cache.Signature],
         inputs: str,
+        scanned: list[Problem],
     ) -> BuildReport | None:
         """Rebuild what a few changed alerts show without assembling the whole site, when the
         last build's structure still holds (docs/architecture.md, "Patch builds"); None when
         it may not (the caller then builds in full, reusing what this parsed).
 
         It may when sitegen, config, templates and `now` are as they were, no content file
-        was added or removed, at most PATCH_MAX changed, each is an alert that parses cleanly
-        and keeps its shape (model.shape: only its text changed), the last build reported no
-        content warning, and every output file is as it was written. Then every unit and
+        was added or removed, at most PATCH_MAX changed, each is an alert that parses without
+        error and keeps its shape (model.shape: only its text changed), and every output file
+        is as it was written. Content warnings are each one file's: the unchanged files' are
+        the last build's, the changed files' their parse's (`_patch_warnings`). Then every unit and
         its `groups` are the last build's, the units to look at are those whose groups hold
         a changed alert, and those show only the alerts in their groups: those alerts, each
         with its reference component, are all this build decodes (`render.PartialView`)."""
@@ -805,6 +808,7 @@ class _Build:
             if state.sources[f.rel] != self.sources[f.rel] or f.stat.st_mtime_ns >= since
         ]
         changed: dict[str, Alert] = {}
+        warned: list[Problem] = []  # the changed files' warnings
         verified: dict[str, str] = {}  # racy files found unchanged: rel → digest
         for f in candidates:
             sig = self.sources[f.rel]
@@ -828,17 +832,32 @@ class _Build:
             entry = SourceEntry(*parsed)
             store.record(f.rel, entry)
             self.parsed += 1
-            if entry.value is None or entry.problems:
+            found, after = _decode_entry(entry, codecs)
+            if after is None or any(p.severity != "warning" for p in found):
                 return None
-            after = codecs["alerts"].decode(entry.value)
             if shape(codecs["alerts"].decode(before.value)) != shape(after):
                 return None
             changed[f.rel] = after
+            warned += found
         partial = self._partial_site({a.id for a in changed.values()}, changed, store)
         if partial is None:
             return None
         self.verified = verified
-        return self._render_patch(*partial, store, on_disk, inputs)
+        warnings = self._patch_warnings(changed.keys(), [*scanned, *warned])
+        return self._render_patch(*partial, store, on_disk, inputs, warnings)
+
+    def _patch_warnings(self, changed: Iterable[str], fresh: list[Problem]) -> tuple[Problem, ...]:
+        """The content warnings a full build would report: each concerns one file (warnings
+        found across files are `check`'s advice), so the unchanged files' are the last
+        build's and `fresh` (the scan's and the changed files') replace the rest."""
+        codec = cache.codecs()
+        assert codec is not None
+        state = self.state
+        replaced = set(changed)
+        last = map(codec["problem"].decode, state.warnings[: state.content_warnings])
+        # a path not among the content files is the last scan's (a misnamed file): `fresh`
+        kept = [w for w in last if w.path in self.sources and w.path not in replaced]
+        return tuple(sorted([*kept, *fresh], key=problem_order))
 
     def _partial_site(
         self, ids: set[str], changed: dict[str, Alert], store: SourceStore
@@ -878,6 +897,7 @@ class _Build:
         store: SourceStore,
         on_disk: dict[str, cache.Signature],
         inputs: str,
+        warnings: tuple[Problem, ...],
     ) -> BuildReport | None:
         from sitegen.render import PartialView, Structure, site_units
 
@@ -906,7 +926,7 @@ class _Build:
             known,
             on_disk,
             store,
-            (),
+            warnings,
             inputs,
             self.parsed,
             lambda: layout,
@@ -1186,6 +1206,7 @@ class _Build:
             units=unit_paths,
             outputs=outputs,
             warnings=tuple(codec["problem"].encode(w) for w in warnings) if codec else (),
+            content_warnings=len(problems),
             brotli={},  # state.brotli, once `largest` has added to it
         )
         new_state.folders, new_state.folders_ns = self._folders(entries, rewritten, removed)

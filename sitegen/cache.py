@@ -54,10 +54,11 @@ CACHE_DIR = ".sitegen/cache"
 # In the name of a temporary file or folder a build locks while it runs (`owned`); names
 # without it (older versions) are of a process id, removed once no such process runs.
 LOCKED = "locked-"
-FORMAT = 6  # 2: the build state records the output's folders; 3: and what patch builds need;
+FORMAT = 7  # 2: the build state records the output's folders; 3: and what patch builds need;
 # 4: `folders_ns` is the racy threshold itself (build._fs_clock), no longer a time to subtract
 # from; 5: so are `racy_from` (was read_ns) in the state and in each source entry; 6: CRC-32
-# checksums, and state.bin holds each field as its own marshal blob (decoded when first read)
+# checksums, and state.bin holds each field as its own marshal blob (decoded when first read);
+# 7: `content_warnings`, and sites with content warnings record their structure (patch builds)
 MAGIC = b"sitegen-cache"
 # A file whose mtime is this close to the moment it was read may change again within the same
 # timestamp tick; such files are checked by content digest, never by stat alone (as git does).
@@ -653,6 +654,9 @@ class BuildState:
     )
     outputs: dict[str, Output] = dataclasses.field(default_factory=dict)
     warnings: tuple[Any, ...] = ()  # encoded Problems it reported
+    # how many of `warnings`, first, were content's (load_site): each one file's, so a patch
+    # build keeps those of the files it did not reread (build._Build._patch_warnings)
+    content_warnings: int = 0
     brotli: dict[str, int] = dataclasses.field(default_factory=dict)  # sha256 → brotli size
     # every folder of the output (bundle path, "" for the output folder itself) → its mtime_ns:
     # a file added or removed anywhere changes one of them, so the next build can stat what it

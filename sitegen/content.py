@@ -138,12 +138,17 @@ def load_site(
             pages.append(value)
     groups = _group(alerts, config, problems)
     _check_references(groups, problems)
-    problems.sort(key=lambda p: (p.path, p.line, p.message))
+    problems.sort(key=problem_order)
     if any(p.severity == "error" for p in problems):
         return Loaded(None, tuple(problems))
     by_id = {g.id: g for g in groups}
     site = Site(tuple(groups), now, tuple(sorted(pages, key=lambda p: (p.slug, p.language))), by_id)
     return Loaded(site, tuple(problems))
+
+
+def problem_order(problem: Problem) -> tuple[str, int, str]:
+    """The order problems are reported in: by file, line, then message."""
+    return problem.path, problem.line, problem.message
 
 
 def require_site(config: SiteConfig, now: datetime) -> tuple[Site, tuple[Problem, ...]]:
@@ -1033,8 +1038,9 @@ def _show(value: Any) -> str:
 def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None:
     """References name existing, earlier, published messages of the same status (CAP), with no
     loop. Once over the site: drafts refer freely, being checked again when they are published.
-    Errors only: a warning found across files would keep every build of the site from patching
-    (`build._Build._patch`), so a chain's warnings are `check`'s advice (sitegen/advice.py)."""
+    Errors only: a build warning must be one file's alone (a patch build keeps the unchanged
+    files' warnings from the last build, `build._Build._patch_warnings`), so a chain's
+    warnings are `check`'s advice (sitegen/advice.py)."""
     by_id = {g.id: g for g in groups}
     for group in groups:
         alert = group.primary

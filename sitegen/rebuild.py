@@ -39,6 +39,7 @@ from sitegen.content import (
     _group,
     _load_alert,
     _load_page,
+    problem_order,
 )
 from sitegen.errors import BuildError, ConfigError, Problem, SitegenError, TemplateError
 from sitegen.incremental import (
@@ -130,7 +131,7 @@ class SourceCache:
             del self._files[rel]
         groups = _group(alerts, self.config, problems)
         _check_references(groups, problems)
-        problems.sort(key=lambda p: (p.path, p.line, p.message))
+        problems.sort(key=problem_order)
         if any(p.severity == "error" for p in problems):
             return Loaded(None, tuple(problems))
         ordered = tuple(sorted(pages, key=lambda p: (p.slug, p.language)))
