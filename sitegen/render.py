@@ -956,6 +956,8 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
     history = [view.item(view.standings[chain[i].id], alert.language) for i in shown]
     latest = view.item(view.standings[standing.latest.id], alert.language)
     full = history_url(chain[0], alert.language) if len(shown) < len(chain) else None
+    # the history is in the page's language only when the chain's first message has it
+    history_lang = alert.language if chain[0].version(alert.language) else chain[0].primary.language
     context = _base(
         view,
         alert.language,
@@ -971,6 +973,7 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
         history=history,
         history_gaps=_history_gaps(shown, full),
         history_url=full,
+        history_lang=history_lang,
         history_count=len(chain),
         latest=latest,
         phase=standing.phase.value,

@@ -304,24 +304,46 @@ def _split_front_matter(text: str, rel: str) -> tuple[str, str, int] | Problem:
 # the indentation, after a list's "-" or after a field's ":". The line looks right, and
 # YAML's reading of it ("unknown field '  - name'", "no ':' after the field's name") misled.
 _ODD_SPACE = re.compile(
-    "^[ \t]*(?:-[ \t]*)*(?:[A-Za-z_][\\w-]*:)?([\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000])",
-    re.MULTILINE,
+    "^[ \t]*(?:-[ \t]*)*(?:[A-Za-z_][\\w-]*:)?([\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000])"
 )
+# The start of a line's value: after its indentation, list dashes and field name (group 1)
+_ENTRY = re.compile(r"[ \t]*(?:-[ \t]+)*(?:([A-Za-z_][\w-]*):(?:[ \t]+|$))?")
 
 
 def _odd_space(yaml_text: str, rel: str) -> Problem | None:
-    """The first line of the front matter where YAML would not read a space as one."""
-    found = _ODD_SPACE.search(yaml_text)
-    if found is None:
-        return None
-    name = "a no-break space" if found[1] == "\u00a0" else "a space of another kind"
-    return Problem(
-        rel,
-        yaml_text.count("\n", 0, found.start()) + 2,
-        f"this line has {name} (U+{ord(found[1]):04X}), often pasted from a word processor "
-        "or a web page, where the fields need an ordinary one: delete the space before the "
-        "value (or in the indentation) and type it again with the space bar",
-    )
+    """The first line of the front matter where YAML would not read a space as one. The lines
+    of a value written over several lines (`headline: |`, a title wrapped onto the next line)
+    are text, where such a space is the official's (a paragraph's U+3000 in Japanese)."""
+    text_past = -1  # the column a value's further lines are indented past; -1: no value open
+    for number, line in enumerate(yaml_text.split("\n"), start=2):
+        indent = len(line) - len(line.lstrip(" "))
+        if text_past >= 0 and (indent > text_past or not line.strip(" \t\r")):
+            continue
+        found = _ODD_SPACE.match(line)
+        if found is not None:
+            name = "a no-break space" if found[1] == "\u00a0" else "a space of another kind"
+            return Problem(
+                rel,
+                number,
+                f"this line has {name} (U+{ord(found[1]):04X}), often pasted from a word "
+                "processor or a web page, where the fields need an ordinary one: delete the "
+                "space before the value (or in the indentation) and type it again with the "
+                "space bar",
+            )
+        text_past = _value_column(line)
+    return None
+
+
+def _value_column(line: str) -> int:
+    """The column past which the lines below `line` go on with the value it starts (YAML's
+    rule for a value over several lines: its field's, else its list dash's), or -1 when it
+    starts none (a field whose list or fields are below)."""
+    entry = _ENTRY.match(line)
+    assert entry is not None  # every part of _ENTRY may be empty
+    value = line[entry.end() :].strip(" \t\r")
+    if not value or value.startswith("#"):
+        return -1
+    return entry.start(1) if entry[1] is not None else len(line) - len(line.lstrip(" "))
 
 
 def _parse_yaml(

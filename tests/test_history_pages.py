@@ -155,3 +155,20 @@ def test_the_preview_serves_the_history_pages_as_a_build_makes_them(tmp_path: Pa
     bundle, _, _ = build_bundle(site.config, NOW)
     assert sorted(rebuilder.bundle) == sorted(bundle)
     assert [p for p in bundle if rebuilder.bundle[p] != bundle[p]] == []
+
+
+def test_a_history_in_another_language_than_the_page_is_linked_with_its_hreflang(
+    tmp_path: Path,
+) -> None:
+    """The chain's first message only in Korean: its history pages are Korean, so an English
+    update's links to them say so (WCAG 3.1.2), as its links to Korean messages do."""
+    site = TmpSite(tmp_path)
+    chain(site, HISTORY_SHOWN + 3)
+    first = site.root / "content" / "alerts" / "m0000.md"
+    first.rename(first.with_name("m0000.ko.md"))
+    build(site)
+    history = (site.public / "alerts" / "m0000" / "history" / "index.html").read_text("utf-8")
+    assert history.startswith('<!doctype html>\n<html lang="ko"')
+    page = (site.public / "alerts" / "m0008" / "index.html").read_text("utf-8")
+    links = re.findall(r'<a href="/alerts/m0000/history/"([^>]*)>', page)
+    assert links == [' hreflang="ko"'] * 2, links  # the gap's and "Full history"

@@ -1249,8 +1249,18 @@ def test_a_pasted_no_break_space_in_the_fields_is_named_on_its_line(
     assert "type it again with the space bar" in checked.stderr
 
 
-def test_a_no_break_space_inside_a_value_is_text(tmp_site: TmpSite) -> None:
-    tmp_site.add("quake.md", replace("title: Flood watch", "title: Flood\u00a0watch"))
+@pytest.mark.parametrize(
+    "title",
+    [
+        "title: Flood\u00a0watch 5\u2009km",
+        "title: Flood watch for\n  \u2009the Han River",  # a title wrapped onto a second line
+        "title: Flood watch\nheadline: |\n  \u3000Han River rising",  # a paragraph's indent
+        "title: Flood watch\nheadline: >-\n  Han River\n  \u00a0above 8.5 m",
+    ],
+)
+def test_a_no_break_space_inside_a_value_is_text(tmp_site: TmpSite, title: str) -> None:
+    """Also on a value's further lines: check refused them as fields with a pasted space."""
+    tmp_site.add("quake.md", replace("title: Flood watch", title))
     checked = CliRunner().invoke(cli, ["check", "--site", str(tmp_site.root / "site.toml")])
     assert checked.exit_code == 0, checked.output
 
