@@ -30,7 +30,29 @@ def sitegen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_check_ok_exit_0(example_site: TmpSite) -> None:
     result = sitegen("check", "--now", NOW, cwd=example_site.root)
     assert result.returncode == 0, result.stderr
-    assert "ok: 10 alerts in 11 files, no errors" in result.stdout
+    assert "ok: 8 alerts (10 messages, 11 files), no errors" in result.stdout
+
+
+def test_an_alert_its_update_and_their_translations_count_as_one_alert(
+    tmp_site: TmpSite,
+) -> None:
+    """docs/content.md: a translation and an update are the same alert. An official who wrote
+    one with `sitegen new`, its `--update` and a Korean file of each, and another alert, has
+    2 alerts (3 messages, 5 files); check said "3 alerts in 5 files". check's text and
+    --json, and status, say the same counts."""
+    update = {"msg_type": "Update", "references": "[flood]", "sent": "2026-11-25T08:00:00+09:00"}
+    tmp_site.add("flood.md", alert_text())
+    tmp_site.add("flood.ko.md", alert_text(title="홍수 주의보"))
+    tmp_site.add("flood-update.md", alert_text(**update))
+    tmp_site.add("flood-update.ko.md", alert_text(title="홍수 주의보", **update))
+    tmp_site.add("quake.md", alert_text(title="Earthquake"))
+    result = sitegen("check", "--now", NOW, cwd=tmp_site.root)
+    assert "ok: 2 alerts (3 messages, 5 files), no errors" in result.stdout, result.stderr
+    for command in ("check", "status"):
+        doc = json.loads(sitegen(command, "--json", "--now", NOW, cwd=tmp_site.root).stdout)
+        assert (doc["alerts"], doc["messages"], doc["alert_files"]) == (2, 3, 5), command
+    status = sitegen("status", "--now", NOW, cwd=tmp_site.root)
+    assert "\n2 alerts (3 messages, 5 files) in content/ (what the next" in status.stdout
 
 
 def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite) -> None:
@@ -119,7 +141,7 @@ def test_check_warns_about_a_link_copied_from_the_address_bar(tmp_site: TmpSite)
         "of this site; write links to the site's pages from its root, /areas/kr-11/ (sitegen "
         "adds /emergency/ itself)\n"
     )
-    assert "ok: 1 alert in 1 file, no errors, 1 warning" in result.stdout
+    assert "ok: 1 alert (1 message, 1 file), no errors, 1 warning" in result.stdout
 
 
 def test_check_names_a_translation_with_another_geocode(tmp_site: TmpSite) -> None:
@@ -414,7 +436,7 @@ def test_no_title_without_terminal_is_a_usage_error(tmp_site: TmpSite) -> None:
 def test_counts_are_written_with_the_right_plural(tmp_site: TmpSite) -> None:
     tmp_site.add("a.md", alert_text())
     ok = sitegen("check", cwd=tmp_site.root)
-    assert "ok: 1 alert in 1 file, no errors" in ok.stdout
+    assert "ok: 1 alert (1 message, 1 file), no errors" in ok.stdout
     tmp_site.add("b.md", alert_text(severity="Severe!"))
     failed = sitegen("check", cwd=tmp_site.root)
     assert "1 problem found; fix it and run again." in failed.stderr
