@@ -55,6 +55,30 @@ def test_an_alert_its_update_and_their_translations_count_as_one_alert(
     assert "\n2 alerts (3 messages, 5 files) in content/ (what the next" in status.stdout
 
 
+def test_a_file_too_big_names_the_pasted_image_or_long_line_that_makes_it_so(
+    tmp_site: TmpSite,
+) -> None:
+    """An official pasted a map into the text: the file was refused as "2,200,379 bytes ...
+    Move long material to a linked page", with no line and no word of the image."""
+    image = "![flood map](data:image/png;base64," + "iVBORw0KGgo" * 200_000 + ")"
+    pasted = alert_text().replace("The river is rising.", f"The river is rising.\n\n{image}")
+    tmp_site.add("map.md", pasted)
+    tmp_site.add("report.md", alert_text().replace("The river is rising.", "word " * 220_000))
+    result = sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert (
+        "content/alerts/map.md:19: the file is 2,200,379 bytes; an alert must be under "
+        "1,000,000 bytes. Line 19 holds a pasted image (2,200,036 bytes, written as a 'data:' "
+        "address). Alerts show no pictures, only their description"
+    ) in result.stderr
+    assert "link to the picture where it is published instead" in result.stderr
+    assert (
+        "content/alerts/report.md:17: the file is 1,100,321 bytes; an alert must be under "
+        "1,000,000 bytes. Line 17 alone is 1,100,000 bytes long. Move long material to a page "
+        "of its own and link to it.\n"
+    ) in result.stderr
+
+
 def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite) -> None:
     tmp_site.add("a.md", alert_text(severity="Severe!"))
     tmp_site.add("b.md", "no front matter\n")
