@@ -23,6 +23,7 @@ from sitegen.options import load, now_option, resolve_now, site_option
 
 if TYPE_CHECKING:
     from sitegen.content import Loaded
+    from sitegen.lifecycle import AlertCount
 
 
 class LazyGroup(click.Group):
@@ -85,17 +86,18 @@ def cli(debug: bool) -> None:
 
 
 def _check_failure_keys(params: object) -> dict[str, int]:
-    return {"alerts": 0, "alert_files": 0, "errors": 1, "warnings": 0}  # nothing was checked
+    # nothing was checked
+    return {"alerts": 0, "messages": 0, "alert_files": 0, "errors": 1, "warnings": 0}
 
 
-def _check_counts(problems: Sequence[Problem], valid: tuple[int, int]) -> dict[str, int]:
+def _check_counts(problems: Sequence[Problem], valid: AlertCount) -> dict[str, int]:
     """check's counts in --json (a failure listing no problem keeps _check_failure_keys'):
-    `alerts` and `alert_files` are the text's "1 alert in 2 files", of the alerts without
-    errors (a file with one is not counted, nor the other versions of its alert)."""
+    `alerts`, `messages` and `alert_files` are the text's "1 alert (2 messages, 4 files)",
+    of the alerts without errors (a file with one is not counted, nor the other versions of
+    its message)."""
     errors = sum(p.severity == "error" for p in problems)
-    alerts, files = valid
-    counts = {"alerts": alerts, "alert_files": files, "errors": errors}
-    return counts | {"warnings": len(problems) - errors}
+    counts = {"alerts": valid.alerts, "messages": valid.messages, "alert_files": valid.files}
+    return counts | {"errors": errors, "warnings": len(problems) - errors}
 
 
 @cli.command(cls=JsonCommand, failure_keys=_check_failure_keys)
@@ -120,18 +122,19 @@ def check(site_file: Path, now: datetime | None, output_format: str, as_json: bo
       sitegen check
       content/alerts/quake.md:4: severity 'Severe!' is not one of Extreme, Severe, ...
     """
+    from sitegen.lifecycle import AlertCount
+
     try:
         loaded, valid = _check(site_file, now)
     except ConfigError as exc:  # site.toml: count each of its mistakes, not one
         if exc.problems:
-            exc.document = {**_check_counts(exc.problems, (0, 0)), **exc.document}
+            exc.document = {**_check_counts(exc.problems, AlertCount(0, 0, 0)), **exc.document}
         raise
     errors = len(loaded.errors)
-    counted = f"{plural(valid[0], 'alert')} in {plural(valid[1], 'file')}"
     # what was checked, as `ok: …` says it: "alerts": 1 for two files, one invalid, read as
     # one alert checked
-    more = f" Checked without errors: {counted} (files with errors are not counted)."
-    more = more if valid[0] else ""
+    more = f" Checked without errors: {valid}; files with errors are not counted."
+    more = more if valid.alerts else ""
     if output_format == "json" or as_json:  # --json: as status, publish and doctor spell it
         counts = _check_counts(loaded.problems, valid)
         if errors:
@@ -143,14 +146,15 @@ def check(site_file: Path, now: datetime | None, output_format: str, as_json: bo
     if errors:
         raise ContentError.summary_only(loaded.problems, more=more)
     warned = f", {plural(len(loaded.problems), 'warning')}" if loaded.problems else ""
-    click.echo(f"ok: {counted}, no errors{warned}")
+    click.echo(f"ok: {valid}, no errors{warned}")
 
 
-def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, tuple[int, int]]:
-    """Every problem `sitegen check` reports, and how many alerts are valid, in how many
-    files (an alert's translations and updates are its files)."""
+def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, AlertCount]:
+    """Every problem `sitegen check` reports, and how many alerts, messages and files are
+    valid (an alert's updates are its messages, their translations its files)."""
     from sitegen.advice import advice
     from sitegen.content import Loaded
+    from sitegen.lifecycle import count_alerts
     from sitegen.page_check import with_page_problems
     from sitegen.salvage import load_valid
 
@@ -160,8 +164,7 @@ def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, tuple[int, in
     # advice on the valid part too while another file has an error: the warnings that became
     # advice (so that builds patch) were given beside the errors as build warnings
     loaded = Loaded(loaded.site, (*loaded.problems, *advice(salvaged.site)))
-    groups = salvaged.site.groups
-    return loaded, (len(groups), sum(len(g.versions) for g in groups))
+    return loaded, count_alerts(salvaged.site)
 
 
 @cli.command()

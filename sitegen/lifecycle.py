@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sitegen.errors import plural
 from sitegen.model import AlertGroup, MsgType, Phase, Site, Status
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # "last updated" of a site with nothing published yet
@@ -151,6 +152,31 @@ def reference_components(site: Site) -> dict[str, tuple[str, ...]]:
             component = tuple(sorted(ids))
             found.update(dict.fromkeys(component, component))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCount:
+    """How many alerts a site has, as docs/content.md and citizens count them: an alert's
+    translations, updates and cancels are one alert (one history on its pages), each Update
+    or Cancel a further message of it, each language of a message a file."""
+
+    alerts: int
+    messages: int
+    files: int
+
+    def __str__(self) -> str:
+        return (
+            f"{plural(self.alerts, 'alert')} ({plural(self.messages, 'message')}, "
+            f"{plural(self.files, 'file')})"
+        )
+
+
+def count_alerts(site: Site) -> AlertCount:
+    """The alerts (messages linked by references, drafts too), messages and files of `site`."""
+    linked = reference_components(site)
+    alerts = len(site.groups) - len(linked) + len(set(linked.values()))
+    files = sum(len(g.versions) for g in site.groups)
+    return AlertCount(alerts, len(site.groups), files)
 
 
 def site_updated(site: Site) -> datetime:

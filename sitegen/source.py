@@ -16,11 +16,17 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sitegen.errors import Problem, cannot_read
+from sitegen.errors import Problem, cannot_read, plural
 
 MAX_FILE_BYTES = 1_000_000
 MAX_FRONT_MATTER_BYTES = 64_000
 MAX_NESTING = 10
+# A line longer than this in a file over MAX_FILE_BYTES is named as what makes it big: a
+# screenful of text is ~2,000 bytes, a pasted image (a data: address) hundreds of thousands.
+LONG_LINE_BYTES = 10_000
+MAX_LONG_LINES = 3  # long lines named one by one in that message; the rest are counted
+# A data: address (RFC 2397), as pasted images are written: `![map](data:image/png;base64,…)`
+_DATA_ADDRESS = re.compile(rb"\bdata:([a-z0-9.+-]+/[a-z0-9.+-]+)?[;,]", re.IGNORECASE)
 FENCE = "---"
 
 KeyPath = tuple[str | int, ...]
@@ -161,19 +167,52 @@ def _may_hold_forbidden(raw: bytes) -> bool:
     return not raw.isascii() and (b"\xc2" in raw or b"\xef" in raw)
 
 
+def _too_big(raw: bytes, rel: str) -> Problem:
+    """The file is over MAX_FILE_BYTES: said at its first very long line, naming each (up
+    to MAX_LONG_LINES) and what it holds, a pasted image most often, so the official knows
+    what to take out and what to do instead; at line 0 when no line stands out."""
+    said = f"the file is {len(raw):,} bytes; an alert must be under {MAX_FILE_BYTES:,} bytes."
+    lines = enumerate(raw.split(b"\n"), 1)
+    long = [(n, _what(line), len(line)) for n, line in lines if len(line) > LONG_LINE_BYTES]
+    named = [_long_line(*line) for line in long[:MAX_LONG_LINES]]
+    if rest := long[MAX_LONG_LINES:]:
+        are = "is" if len(rest) == 1 else "are"
+        named.append(
+            f"{plural(len(rest), 'more line')} {are} over {LONG_LINE_BYTES:,} bytes too, "
+            f"the first at line {rest[0][0]}."
+        )
+    advice = []
+    if any(what == "image" for _, what, _ in long):
+        advice.append(
+            "Alerts show no pictures, only their description (every page must load at once): "
+            "delete the pasted image and link to the picture where it is published instead, "
+            "e.g. [flood map](https://www.example.gov/flood-map.png)."
+        )
+    if not long or any(what != "image" for _, what, _ in long):
+        advice.append("Move long material to a page of its own and link to it.")
+    return Problem(rel, long[0][0] if long else 0, " ".join([said, *named, *advice]))
+
+
+def _what(line: bytes) -> str:
+    """What a long line holds: "image" or "data" pasted as a data: address, else "text"."""
+    found = _DATA_ADDRESS.search(line)
+    if found is None:
+        return "text"
+    return "image" if (found[1] or b"").lower().startswith(b"image/") else "data"
+
+
+def _long_line(number: int, what: str, size: int) -> str:
+    if what == "text":
+        return f"Line {number} alone is {size:,} bytes long."
+    pasted = "a pasted image" if what == "image" else "pasted material"
+    return f"Line {number} holds {pasted} ({size:,} bytes, written as a 'data:' address)."
+
+
 def decode(raw: bytes, rel: str) -> tuple[str | None, list[Problem]]:
     """Bytes → text with normalised newlines; problems for what we cannot or will not accept."""
     problems: list[Problem] = []
     if len(raw) > MAX_FILE_BYTES:
-        size = f"{len(raw):,}"
-        return None, [
-            Problem(
-                rel,
-                0,
-                f"the file is {size} bytes; an alert must be under "
-                f"{MAX_FILE_BYTES:,} bytes. Move long material to a linked page.",
-            )
-        ]
+        return None, [_too_big(raw, rel)]
     if not raw.strip():
         return None, [
             Problem(

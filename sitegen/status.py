@@ -14,7 +14,7 @@ from typing import Any
 
 from sitegen import urls
 from sitegen.config import SiteConfig
-from sitegen.lifecycle import Standing, published_groups, standings
+from sitegen.lifecycle import AlertCount, Standing, count_alerts, published_groups, standings
 from sitegen.model import AlertGroup, Site, Status
 
 LISTS = ("active", "upcoming", "expired", "cancelled", "superseded")
@@ -48,6 +48,7 @@ class SiteStatus:
     lists: dict[str, tuple[StatusLine, ...]]  # keys: LISTS, in that order
     drafts: tuple[str, ...]  # ids checked but never published
     next_change: Change | None
+    count: AlertCount  # what `sitegen check` counts: the same alerts, messages and files
 
     def as_json(self) -> dict[str, Any]:
         """Plain data for `--json`: ISO 8601 instants, stable keys."""
@@ -62,6 +63,9 @@ class SiteStatus:
             else int((change.at - self.now).total_seconds()),
             **{name: [_line_json(line) for line in lines] for name, lines in self.lists.items()},
             "drafts": list(self.drafts),
+            "alerts": self.count.alerts,
+            "messages": self.count.messages,
+            "alert_files": self.count.files,
         }
 
 
@@ -76,6 +80,7 @@ def site_status(site: Site, config: SiteConfig) -> SiteStatus:
         {name: tuple(lines) for name, lines in by_phase.items()},
         drafts,
         next_change(site),
+        count_alerts(site),
     )
 
 
@@ -141,7 +146,7 @@ def format_status(status: SiteStatus, content: str = "content", zone: tzinfo | N
 
     lines = [
         f"now: {when(status.now)}",
-        f"alerts in {content}/ (what the next `sitegen publish` puts online); after a "
+        f"{status.count} in {content}/ (what the next `sitegen publish` puts online); after a "
         "`sitegen rollback` the site online differs: see `sitegen rollback --list`",
     ]
     for name, entries in status.lists.items():

@@ -30,7 +30,53 @@ def sitegen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_check_ok_exit_0(example_site: TmpSite) -> None:
     result = sitegen("check", "--now", NOW, cwd=example_site.root)
     assert result.returncode == 0, result.stderr
-    assert "ok: 10 alerts in 11 files, no errors" in result.stdout
+    assert "ok: 8 alerts (10 messages, 11 files), no errors" in result.stdout
+
+
+def test_an_alert_its_update_and_their_translations_count_as_one_alert(
+    tmp_site: TmpSite,
+) -> None:
+    """docs/content.md: a translation and an update are the same alert. An official who wrote
+    one with `sitegen new`, its `--update` and a Korean file of each, and another alert, has
+    2 alerts (3 messages, 5 files); check said "3 alerts in 5 files". check's text and
+    --json, and status, say the same counts."""
+    update = {"msg_type": "Update", "references": "[flood]", "sent": "2026-11-25T08:00:00+09:00"}
+    tmp_site.add("flood.md", alert_text())
+    tmp_site.add("flood.ko.md", alert_text(title="홍수 주의보"))
+    tmp_site.add("flood-update.md", alert_text(**update))
+    tmp_site.add("flood-update.ko.md", alert_text(title="홍수 주의보", **update))
+    tmp_site.add("quake.md", alert_text(title="Earthquake"))
+    result = sitegen("check", "--now", NOW, cwd=tmp_site.root)
+    assert "ok: 2 alerts (3 messages, 5 files), no errors" in result.stdout, result.stderr
+    for command in ("check", "status"):
+        doc = json.loads(sitegen(command, "--json", "--now", NOW, cwd=tmp_site.root).stdout)
+        assert (doc["alerts"], doc["messages"], doc["alert_files"]) == (2, 3, 5), command
+    status = sitegen("status", "--now", NOW, cwd=tmp_site.root)
+    assert "\n2 alerts (3 messages, 5 files) in content/ (what the next" in status.stdout
+
+
+def test_a_file_too_big_names_the_pasted_image_or_long_line_that_makes_it_so(
+    tmp_site: TmpSite,
+) -> None:
+    """An official pasted a map into the text: the file was refused as "2,200,379 bytes ...
+    Move long material to a linked page", with no line and no word of the image."""
+    image = "![flood map](data:image/png;base64," + "iVBORw0KGgo" * 200_000 + ")"
+    pasted = alert_text().replace("The river is rising.", f"The river is rising.\n\n{image}")
+    tmp_site.add("map.md", pasted)
+    tmp_site.add("report.md", alert_text().replace("The river is rising.", "word " * 220_000))
+    result = sitegen("check", cwd=tmp_site.root)
+    assert result.returncode == 1
+    assert (
+        "content/alerts/map.md:19: the file is 2,200,379 bytes; an alert must be under "
+        "1,000,000 bytes. Line 19 holds a pasted image (2,200,036 bytes, written as a 'data:' "
+        "address). Alerts show no pictures, only their description"
+    ) in result.stderr
+    assert "link to the picture where it is published instead" in result.stderr
+    assert (
+        "content/alerts/report.md:17: the file is 1,100,321 bytes; an alert must be under "
+        "1,000,000 bytes. Line 17 alone is 1,100,000 bytes long. Move long material to a page "
+        "of its own and link to it.\n"
+    ) in result.stderr
 
 
 def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite) -> None:
@@ -119,7 +165,7 @@ def test_check_warns_about_a_link_copied_from_the_address_bar(tmp_site: TmpSite)
         "of this site; write links to the site's pages from its root, /areas/kr-11/ (sitegen "
         "adds /emergency/ itself)\n"
     )
-    assert "ok: 1 alert in 1 file, no errors, 1 warning" in result.stdout
+    assert "ok: 1 alert (1 message, 1 file), no errors, 1 warning" in result.stdout
 
 
 def test_check_names_a_translation_with_another_geocode(tmp_site: TmpSite) -> None:
@@ -414,7 +460,7 @@ def test_no_title_without_terminal_is_a_usage_error(tmp_site: TmpSite) -> None:
 def test_counts_are_written_with_the_right_plural(tmp_site: TmpSite) -> None:
     tmp_site.add("a.md", alert_text())
     ok = sitegen("check", cwd=tmp_site.root)
-    assert "ok: 1 alert in 1 file, no errors" in ok.stdout
+    assert "ok: 1 alert (1 message, 1 file), no errors" in ok.stdout
     tmp_site.add("b.md", alert_text(severity="Severe!"))
     failed = sitegen("check", cwd=tmp_site.root)
     assert "1 problem found; fix it and run again." in failed.stderr

@@ -22,7 +22,7 @@ def test_a_new_site_checks_and_builds(tmp_path: Path) -> None:
     assert [p.name for p in paths[:2]] == ["site.toml", "templates"]
     result = run_sitegen("check", cwd=tmp_path / "alerts")
     assert result.returncode == 0, result.stderr
-    assert "ok: 1 alert in 1 file, no errors" in result.stdout
+    assert "ok: 1 alert (1 message, 1 file), no errors" in result.stdout
     report = build_site(load_config(tmp_path / "alerts" / "site.toml"), NOW)
     assert report.pages > 0 and (tmp_path / "alerts/public/index.html").is_file()
 

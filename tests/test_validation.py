@@ -252,7 +252,7 @@ CASES = [
         "indented by four spaces or more, so the page shows it as code",
     ),
     ("no-body", GOOD.split("The river")[0], 1, "warning", "no text below the front matter"),
-    ("huge", GOOD + "x" * 1_000_001, 0, "error", "must be under 1,000,000 bytes"),
+    ("huge", GOOD + "x" * 1_000_001, 22, "error", "Line 22 alone is 1,000,001 bytes long"),
     # encodings and layouts editors produce: a located message each, never a traceback
     (
         "latin-1",

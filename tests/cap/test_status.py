@@ -156,7 +156,7 @@ def test_json_is_one_document_even_when_nothing_can_be_read(tmp_site: TmpSite) -
     assert checked["alerts"] == 1 and checked["errors"] == 1  # the valid ones are counted
     # and said to be: "alerts": 1 for two files read as one alert checked
     assert (checked["alert_files"], checked["warnings"]) == (1, 0)
-    said = "Checked without errors: 1 alert in 1 file (files with errors are not counted)."
+    said = "Checked without errors: 1 alert (1 message, 1 file); files with errors are not counted."
     assert said in checked["error"]["message"]
     assert said in run_cli(tmp_site, "check").stderr
     (tmp_site.root / "content/alerts/broken.md").unlink()
@@ -180,8 +180,9 @@ def test_status_says_it_lists_the_content_not_what_is_online(tmp_site: TmpSite) 
     lines = result.stdout.splitlines()
     assert lines[0] == f"now: {NOW.isoformat()}"
     assert lines[1] == (
-        "alerts in content/ (what the next `sitegen publish` puts online); after a "
-        "`sitegen rollback` the site online differs: see `sitegen rollback --list`"
+        "1 alert (1 message, 1 file) in content/ (what the next `sitegen publish` puts "
+        "online); after a `sitegen rollback` the site online differs: see `sitegen rollback "
+        "--list`"
     )
 
 
