@@ -14,12 +14,16 @@ to a descriptor), and workers outliving a SIGKILLed parent do not keep its folde
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 _HELD: dict[str, int] = {}  # path → the descriptor whose flock says its owner runs
+# Fresh names a clean-up may take before they are locked, in a row, before giving up: only
+# another build's clean-up running at that very moment takes one, so 2 in a row are rare.
+_TRIES = 20
 
 
 def token() -> str:
@@ -28,13 +32,31 @@ def token() -> str:
     return f"{os.getpid()}-{os.urandom(4).hex()}"
 
 
+def made_held(make: Callable[[], Path], remove: Callable[[Path], None]) -> Path:
+    """A new file or folder from `make`, held (`hold`). Another build's clean-up may take it
+    between the two: then it is made again, a few times at most. What cannot be opened to be
+    locked (no right to read it, no descriptor left) is removed and the OSError raised: a
+    build that made new folders for ever filled its site's folder (112,000 in 8 s)."""
+    for _ in range(_TRIES):
+        path = make()
+        try:
+            if hold(path):
+                return path
+        except BaseException:
+            remove(path)
+            raise
+        remove(path)  # gone, or going: a clean-up holds it
+    raise OSError(errno.EAGAIN, "another build kept removing the temporary files made here", path)
+
+
 def hold(path: Path) -> bool:
     """Lock `path`, a file or folder this process has just made, until `let_go(path)` or the
     end of this process. False when a clean-up removed it before it could be locked (make
-    another). On a file system without locks it is kept unlocked: nobody can then tell it
-    abandoned (`remove_if_abandoned`)."""
-    fd = _open(path)
-    if fd is None:
+    another: `made_held`); an OSError when it cannot be opened. On a file system without
+    locks it is kept unlocked: nobody can then tell it abandoned (`remove_if_abandoned`)."""
+    try:
+        fd = os.open(path, _FLAGS)
+    except FileNotFoundError:
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -94,11 +116,14 @@ def remove_if_abandoned(path: Path, remove: Callable[[Path], None]) -> bool:
     return True
 
 
+# never follows a symbolic link nor waits on a pipe someone named like our files
+_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
 def _open(path: Path) -> int | None:
-    """A descriptor to lock `path` by, or None if it is gone. Never follows a symbolic link nor
-    waits on a pipe someone named like our files."""
+    """A descriptor to lock `path` by, or None if it is gone or cannot be opened."""
     try:
-        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        return os.open(path, _FLAGS)
     except OSError:
         return None
 
