@@ -15,10 +15,14 @@ to a descriptor), and workers outliving a SIGKILLed parent do not keep its folde
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
+
+try:
+    from fcntl import LOCK_EX, LOCK_NB, flock
+except ImportError:  # Windows: nothing to lock by, as on a file system without locks
+    flock = None  # type: ignore[assignment]
 
 _HELD: dict[str, int] = {}  # path → the descriptor whose flock says its owner runs
 # Fresh names a clean-up may take before they are locked, in a row, before giving up: only
@@ -54,12 +58,15 @@ def hold(path: Path) -> bool:
     end of this process. False when a clean-up removed it before it could be locked (make
     another: `made_held`); an OSError when it cannot be opened. On a file system without
     locks it is kept unlocked: nobody can then tell it abandoned (`remove_if_abandoned`)."""
+    if flock is None:
+        _HELD[str(path)] = -1
+        return True
     try:
         fd = os.open(path, _FLAGS)
     except FileNotFoundError:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        flock(fd, LOCK_EX | LOCK_NB)
         mine = os.fstat(fd)
         now = os.lstat(path)
         if (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino) or mine.st_nlink == 0:
@@ -79,8 +86,8 @@ def hold(path: Path) -> bool:
 
 def let_go(path: Path) -> None:
     """Release the lock on `path` (removed, renamed into place, or no longer temporary)."""
-    fd = _HELD.pop(str(path), None)
-    if fd is not None:
+    fd = _HELD.pop(str(path), -1)
+    if fd >= 0:
         os.close(fd)
 
 
@@ -101,11 +108,11 @@ def held_in(folder: Path, prefix: str) -> list[Path]:
 def remove_if_abandoned(path: Path, remove: Callable[[Path], None]) -> bool:
     """Remove `path` with `remove` if no process holds its lock (its owner is gone), holding
     the lock meanwhile; True if removed. Left alone when it is held, or cannot be locked."""
-    fd = _open(path)
+    fd = None if flock is None else _open(path)
     if fd is None:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        flock(fd, LOCK_EX | LOCK_NB)
     except OSError:  # held: its owner runs (or no locks here: nobody can tell)
         os.close(fd)
         return False
@@ -116,8 +123,11 @@ def remove_if_abandoned(path: Path, remove: Callable[[Path], None]) -> bool:
     return True
 
 
-# never follows a symbolic link nor waits on a pipe someone named like our files
-_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+# never follows a symbolic link nor waits on a pipe someone named like our files (POSIX
+# names: only where there is `flock`)
+_FLAGS = os.O_RDONLY
+for _name in ("O_NOFOLLOW", "O_NONBLOCK", "O_CLOEXEC"):
+    _FLAGS |= getattr(os, _name, 0)
 
 
 def _open(path: Path) -> int | None:
@@ -130,8 +140,10 @@ def _open(path: Path) -> int | None:
 
 def _forget_in_child() -> None:
     for fd in _HELD.values():
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
     _HELD.clear()
 
 
-os.register_at_fork(after_in_child=_forget_in_child)
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_in_child)
