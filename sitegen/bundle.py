@@ -259,16 +259,17 @@ def staging_dir(out_dir: Path) -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{out_dir.name}.tmp-"
     _remove_abandoned(out_dir.parent, prefix)
-    while True:
+
+    def make() -> Path:
         try:
-            tmp = Path(
+            return Path(
                 tempfile.mkdtemp(prefix=f"{prefix}{LOCKED}{os.getpid()}-", dir=out_dir.parent)
             )
         except OSError as exc:  # named by the folder that refused it, not by a random name
             exc.filename = str(out_dir.parent)
             raise
-        if owned.hold(tmp):  # else another build's clean-up took it before it was locked
-            break
+
+    tmp = owned.made_held(make, _rmtree)
     tmp.chmod(0o755)  # mkdtemp makes it private; the site is public
     _MADE.clear()
     return tmp

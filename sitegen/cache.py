@@ -162,11 +162,13 @@ def aside_path(path: Path) -> Path:
     """A new, empty temporary file beside `path`, which `path` is written to before it is
     renamed into place; locked by this process (`owned`) until `let_go_aside`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
+
+    def make() -> Path:
         tmp = path.with_name(f".{path.name}.{LOCKED}{owned.token()}.tmp")
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
-        if owned.hold(tmp):  # else another build's clean-up took it before it was locked
-            return tmp
+        return tmp
+
+    return owned.made_held(make, _unlink)
 
 
 def let_go_aside(tmp: Path, final: Path | None) -> None:

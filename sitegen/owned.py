@@ -14,12 +14,20 @@ to a descriptor), and workers outliving a SIGKILLed parent do not keep its folde
 
 from __future__ import annotations
 
-import fcntl
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+try:
+    from fcntl import LOCK_EX, LOCK_NB, flock
+except ImportError:  # Windows: nothing to lock by, as on a file system without locks
+    flock = None  # type: ignore[assignment]
+
 _HELD: dict[str, int] = {}  # path → the descriptor whose flock says its owner runs
+# Fresh names a clean-up may take before they are locked, in a row, before giving up: only
+# another build's clean-up running at that very moment takes one, so 2 in a row are rare.
+_TRIES = 20
 
 
 def token() -> str:
@@ -28,16 +36,37 @@ def token() -> str:
     return f"{os.getpid()}-{os.urandom(4).hex()}"
 
 
+def made_held(make: Callable[[], Path], remove: Callable[[Path], None]) -> Path:
+    """A new file or folder from `make`, held (`hold`). Another build's clean-up may take it
+    between the two: then it is made again, a few times at most. What cannot be opened to be
+    locked (no right to read it, no descriptor left) is removed and the OSError raised: a
+    build that made new folders for ever filled its site's folder (112,000 in 8 s)."""
+    for _ in range(_TRIES):
+        path = make()
+        try:
+            if hold(path):
+                return path
+        except BaseException:
+            remove(path)
+            raise
+        remove(path)  # gone, or going: a clean-up holds it
+    raise OSError(errno.EAGAIN, "another build kept removing the temporary files made here", path)
+
+
 def hold(path: Path) -> bool:
     """Lock `path`, a file or folder this process has just made, until `let_go(path)` or the
     end of this process. False when a clean-up removed it before it could be locked (make
-    another). On a file system without locks it is kept unlocked: nobody can then tell it
-    abandoned (`remove_if_abandoned`)."""
-    fd = _open(path)
-    if fd is None:
+    another: `made_held`); an OSError when it cannot be opened. On a file system without
+    locks it is kept unlocked: nobody can then tell it abandoned (`remove_if_abandoned`)."""
+    if flock is None:
+        _HELD[str(path)] = -1
+        return True
+    try:
+        fd = os.open(path, _FLAGS)
+    except FileNotFoundError:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        flock(fd, LOCK_EX | LOCK_NB)
         mine = os.fstat(fd)
         now = os.lstat(path)
         if (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino) or mine.st_nlink == 0:
@@ -57,8 +86,8 @@ def hold(path: Path) -> bool:
 
 def let_go(path: Path) -> None:
     """Release the lock on `path` (removed, renamed into place, or no longer temporary)."""
-    fd = _HELD.pop(str(path), None)
-    if fd is not None:
+    fd = _HELD.pop(str(path), -1)
+    if fd >= 0:
         os.close(fd)
 
 
@@ -79,11 +108,11 @@ def held_in(folder: Path, prefix: str) -> list[Path]:
 def remove_if_abandoned(path: Path, remove: Callable[[Path], None]) -> bool:
     """Remove `path` with `remove` if no process holds its lock (its owner is gone), holding
     the lock meanwhile; True if removed. Left alone when it is held, or cannot be locked."""
-    fd = _open(path)
+    fd = None if flock is None else _open(path)
     if fd is None:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        flock(fd, LOCK_EX | LOCK_NB)
     except OSError:  # held: its owner runs (or no locks here: nobody can tell)
         os.close(fd)
         return False
@@ -94,19 +123,27 @@ def remove_if_abandoned(path: Path, remove: Callable[[Path], None]) -> bool:
     return True
 
 
+# never follows a symbolic link nor waits on a pipe someone named like our files (POSIX
+# names: only where there is `flock`)
+_FLAGS = os.O_RDONLY
+for _name in ("O_NOFOLLOW", "O_NONBLOCK", "O_CLOEXEC"):
+    _FLAGS |= getattr(os, _name, 0)
+
+
 def _open(path: Path) -> int | None:
-    """A descriptor to lock `path` by, or None if it is gone. Never follows a symbolic link nor
-    waits on a pipe someone named like our files."""
+    """A descriptor to lock `path` by, or None if it is gone or cannot be opened."""
     try:
-        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        return os.open(path, _FLAGS)
     except OSError:
         return None
 
 
 def _forget_in_child() -> None:
     for fd in _HELD.values():
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
     _HELD.clear()
 
 
-os.register_at_fork(after_in_child=_forget_in_child)
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_in_child)
