@@ -233,9 +233,26 @@ def _old(new: Path) -> Path:
 
 def _abandon(out_dir: Path) -> None:
     """Undo an unfinished `write_bundle`: the previous bundle back in place if it was moved
-    aside, and the rest of this process's folders beside `out_dir` removed (found among those
-    it holds: an interruption may come before the name of the new one is known)."""
-    for path in owned.held_in(out_dir.parent, f".{out_dir.name}.tmp-"):
+    aside, and the rest of this process's folders beside `out_dir` removed. Found among those
+    it holds, and among the names of its pid that no one holds: Ctrl-C may come between
+    making a folder and locking it (it was left behind, a copy of the site), or between moving
+    the previous bundle aside and knowing it by that name (it was left aside, the site gone)."""
+    prefix = f".{out_dir.name}.tmp-"
+    held = owned.held_in(out_dir.parent, prefix)
+    aside = owned.holds(out_dir) and not out_dir.exists()  # `_swap` was moving it
+    mine = f"{prefix}{LOCKED}{os.getpid()}-"
+    with contextlib.suppress(OSError):
+        for name in sorted(os.listdir(out_dir.parent)):
+            path = out_dir.parent / name
+            if not name.startswith(mine) or path in held:
+                continue
+            if aside and name.endswith("-old"):
+                os.rename(path, out_dir)
+                aside = False
+            else:  # made, not locked yet (or another container's of our pid, if unlocked)
+                owned.remove_if_abandoned(path, _rmtree)
+    owned.let_go(out_dir)
+    for path in held:
         if path.name.endswith("-old") and not out_dir.exists():
             os.rename(path, out_dir)
         else:

@@ -99,6 +99,11 @@ def moved(old: Path, new: Path) -> None:
         _HELD[str(new)] = fd
 
 
+def holds(path: Path) -> bool:
+    """This process holds `path` (made it, or moved it aside, and has not let go)."""
+    return str(path) in _HELD
+
+
 def held_in(folder: Path, prefix: str) -> list[Path]:
     """What this process holds in `folder` whose name starts with `prefix`, sorted."""
     found = (Path(name) for name in _HELD)
