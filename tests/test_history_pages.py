@@ -66,9 +66,13 @@ def test_a_300_message_chain_keeps_every_page_small_and_lists_it_all_once(
     pages += [alerts / "m0000" / "history" / "page" / str(n) / "index.html" for n in range(2, 7)]
     listed = []
     for page in pages:
-        entries = LISTED.findall(history_of(page.read_text("utf-8")))
+        text = page.read_text("utf-8")
+        entries = LISTED.findall(history_of(text))
         assert len(entries) == LIST_PAGE_SIZE
         listed += entries
+        # the heading names the alert (WCAG 2.4.6): one who arrives by a link knows which
+        h1 = '<h1>History of this alert: <span dir="auto">Hurricane watch, message 300</span></h1>'
+        assert h1 in text
     assert listed == [f"m{i:04d}" for i in range(300)]  # every message once, in order
     assert not (alerts / "m0000" / "history" / "page" / "7").exists()
     assert not (alerts / "m0001" / "history").exists()
