@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from sitegen.content import earlier_messages
-from sitegen.errors import Problem
+from sitegen.errors import Problem, problem_order
 from sitegen.lifecycle import standings
 from sitegen.model import Alert, Phase, Site, Status
 
@@ -50,7 +50,7 @@ def advice(site: Site) -> list[Problem]:
                     "warning",
                 )
             )
-    return sorted(found, key=lambda p: (p.path, p.line, p.message))
+    return sorted(found, key=problem_order)
 
 
 def _far_ahead(site: Site) -> Iterator[Problem]:

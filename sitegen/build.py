@@ -50,7 +50,6 @@ from sitegen.content import (
     ContentFile,
     _group,
     load_site,
-    problem_order,
     read_content_file,
     require_site,
     scan_content,
@@ -63,6 +62,7 @@ from sitegen.errors import (
     WorkerLost,
     in_the_way,
     plural,
+    problem_order,
     system_advice,
 )
 from sitegen.model import Alert, Site, shape

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sitegen.config import SiteConfig, close_match
-from sitegen.errors import ContentError, Problem, cannot_read
+from sitegen.errors import ContentError, Problem, cannot_read, problem_order
 from sitegen.model import (
     Alert,
     AlertGroup,
@@ -144,11 +144,6 @@ def load_site(
     by_id = {g.id: g for g in groups}
     site = Site(tuple(groups), now, tuple(sorted(pages, key=lambda p: (p.slug, p.language))), by_id)
     return Loaded(site, tuple(problems))
-
-
-def problem_order(problem: Problem) -> tuple[str, int, str]:
-    """The order problems are reported in: by file, line, then message."""
-    return problem.path, problem.line, problem.message
 
 
 def require_site(config: SiteConfig, now: datetime) -> tuple[Site, tuple[Problem, ...]]:

@@ -36,6 +36,11 @@ class Problem:
         return f"{where}: {prefix}{self.message}"
 
 
+def problem_order(problem: Problem) -> tuple[str, int, str]:
+    """The order problems are reported in: by file, line, then message."""
+    return problem.path, problem.line, problem.message
+
+
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """ "1 problem", "2 problems", "1,024 files": the count with the noun in the right number."""
     return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"

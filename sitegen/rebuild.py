@@ -39,9 +39,15 @@ from sitegen.content import (
     _group,
     _load_alert,
     _load_page,
+)
+from sitegen.errors import (
+    BuildError,
+    ConfigError,
+    Problem,
+    SitegenError,
+    TemplateError,
     problem_order,
 )
-from sitegen.errors import BuildError, ConfigError, Problem, SitegenError, TemplateError
 from sitegen.incremental import (
     DependencyGraph,
     changed_keys,

@@ -20,7 +20,7 @@ import jinja2
 import jinja2.nodes as nodes
 
 from sitegen.config import SiteConfig
-from sitegen.errors import Problem, cannot_read
+from sitegen.errors import Problem, cannot_read, problem_order
 from sitegen.render import (
     DEFAULT_TEMPLATES,
     PAGE_TEMPLATES,
@@ -122,7 +122,7 @@ def template_problems(env: jinja2.Environment) -> list[Problem]:
                     )
                 )
     problems += _block_problems(trees, loader)
-    return sorted(problems, key=lambda p: (p.path, p.line, p.message))
+    return sorted(problems, key=problem_order)
 
 
 def _parsed(env: jinja2.Environment, name: str, problems: list[Problem]) -> nodes.Template | None:
