@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -239,19 +238,13 @@ def _abandon(out_dir: Path) -> None:
     the previous bundle aside and knowing it by that name (it was left aside, the site gone)."""
     prefix = f".{out_dir.name}.tmp-"
     held = owned.held_in(out_dir.parent, prefix)
-    aside = owned.holds(out_dir) and not out_dir.exists()  # `_swap` was moving it
-    mine = f"{prefix}{LOCKED}{os.getpid()}-"
-    with contextlib.suppress(OSError):
-        for name in sorted(os.listdir(out_dir.parent)):
-            path = out_dir.parent / name
-            if not name.startswith(mine) or path in held:
-                continue
-            if aside and name.endswith("-old"):
-                os.rename(path, out_dir)
-                aside = False
-            else:  # made, not locked yet (or another container's of our pid, if unlocked)
-                owned.remove_if_abandoned(path, _rmtree)
+    if owned.holds(out_dir) and not out_dir.exists():  # `_swap` moved it to `_old(new)`
+        for aside in (_old(path) for path in held):
+            if aside.exists():
+                os.rename(aside, out_dir)
     owned.let_go(out_dir)
+    mine = f"{prefix}{LOCKED}{os.getpid()}-"  # ours made but not locked yet: no one holds them
+    owned.remove_abandoned(out_dir.parent, lambda name: name.startswith(mine), _rmtree)
     for path in held:
         if path.name.endswith("-old") and not out_dir.exists():
             os.rename(path, out_dir)
@@ -303,10 +296,7 @@ def _remove_abandoned(folder: Path, prefix: str) -> None:
 
     for path in left_by_dead_processes(folder, pid_of):
         shutil.rmtree(path, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        for name in sorted(os.listdir(folder)):
-            if name.startswith(prefix + LOCKED):
-                owned.remove_if_abandoned(folder / name, _rmtree)
+    owned.remove_abandoned(folder, lambda name: name.startswith(prefix + LOCKED), _rmtree)
 
 
 def _rmtree(path: Path) -> None:

@@ -24,7 +24,6 @@ Two kinds of files:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib.util
 import marshal
@@ -188,10 +187,12 @@ def remove_leftovers(folder: Path) -> None:
     a process that no longer runs."""
     for path in left_by_dead_processes(folder, _aside_pid):
         path.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        for name in os.listdir(folder):
-            if name.startswith(".") and name.endswith(".tmp") and f".{LOCKED}" in name:
-                owned.remove_if_abandoned(folder / name, _unlink)
+    owned.remove_abandoned(folder, _is_aside, _unlink)
+
+
+def _is_aside(name: str) -> bool:
+    """An `aside_path` name: ".NAME.locked-PID-RANDOM.tmp"."""
+    return name.startswith(".") and name.endswith(".tmp") and f".{LOCKED}" in name
 
 
 def _unlink(path: Path) -> None:

@@ -71,10 +71,7 @@ def hold(path: Path) -> bool:
         now = os.lstat(path)
         if (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino) or mine.st_nlink == 0:
             raise FileNotFoundError(path)
-    except BlockingIOError:  # a clean-up holds it: it is removing it
-        os.close(fd)
-        return False
-    except FileNotFoundError:
+    except (BlockingIOError, FileNotFoundError):  # a clean-up holds it, or has removed it
         os.close(fd)
         return False
     except OSError:  # no locks here (some NFS mounts): go on unlocked
@@ -108,6 +105,20 @@ def held_in(folder: Path, prefix: str) -> list[Path]:
     """What this process holds in `folder` whose name starts with `prefix`, sorted."""
     found = (Path(name) for name in _HELD)
     return sorted(p for p in found if p.parent == folder and p.name.startswith(prefix))
+
+
+def remove_abandoned(
+    folder: Path, ours: Callable[[str], bool], remove: Callable[[Path], None]
+) -> None:
+    """Remove with `remove` each entry of `folder` whose name `ours` accepts and that no
+    process holds (`remove_if_abandoned`)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return
+    for name in names:
+        if ours(name):
+            remove_if_abandoned(folder / name, remove)
 
 
 def remove_if_abandoned(path: Path, remove: Callable[[Path], None]) -> bool:
