@@ -385,14 +385,12 @@ class _Fields:
         hidden = _INVISIBLE.findall(wanted)
         if hidden:  # pasted along: 'Severe\u200b' printed as 'Severe' is not one of ... Severe
             codes = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in hidden))
+            visible = _INVISIBLE.sub("", wanted)
+            known = visible.lower() in _members_by_lowercase(enum)
             self.fail(
-                f"{key} '{_INVISIBLE.sub('', wanted)}' holds an invisible character ({codes}), "
-                "pasted with the text: delete the whole value and type it again"
-                + (
-                    ""
-                    if _members_by_lowercase(enum).get(_INVISIBLE.sub("", wanted).lower())
-                    else f"; use one of {_options(enum)}"
-                ),
+                f"{key} '{visible}' holds an invisible character ({codes}), pasted with the "
+                "text: delete the whole value and type it again"
+                + ("" if known else f"; use one of {_options(enum)}"),
                 key,
             )
             return None
