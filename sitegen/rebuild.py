@@ -220,7 +220,6 @@ class Rebuilder:
         self.headers: dict[str, tuple[str, str]] = {}
         self.updated = datetime(2000, 1, 1, tzinfo=UTC)
         self.config: SiteConfig | None = None
-        self.site: Site | None = None  # the last good build's
         self._read: tuple[Loaded, datetime] | None = None  # the content the last rebuild read
         self._reset()
 
@@ -276,7 +275,6 @@ class Rebuilder:
         if errors:
             return Outcome(False, (*errors, *loaded.problems))
         changed = self._commit(rendered, view)
-        self.site = loaded.site
         return Outcome(True, loaded.problems, changed, len(rendered[1]))
 
     def advice(self) -> tuple[Problem, ...]:
