@@ -1038,7 +1038,7 @@ def history_specs(view: SiteView, standing: Standing) -> list[PageSpec]:
     chain = standing.history
     if chain[0] is not standing.group or len(chain) <= HISTORY_SHOWN:
         return []
-    latest = view.item(view.standings[standing.latest.id], standing.group.primary.language)
+    latest = view.standings[standing.latest.id]
     specs = []
     for number, chunk, pager in _pages(list(chain), partial(history_url, chain[0])):
         alternates = [
@@ -1050,7 +1050,7 @@ def history_specs(view: SiteView, standing: Standing) -> list[PageSpec]:
         ]
         for version in standing.group.versions:
             language = version.language
-            shown = view.item(latest.standing, language)
+            shown = view.item(latest, language)
             title = f"{fixed_text('History of this alert', language)}: {shown.alert.title}"
             page = pager(language)
             context = _base(
