@@ -17,7 +17,7 @@ from pathlib import Path
 from sitegen.config import SiteConfig
 from sitegen.content import did_you_mean_id
 from sitegen.errors import Problem, SitegenError
-from sitegen.model import Alert, AlertGroup, MsgType, Status
+from sitegen.model import Alert, AlertGroup, MsgType, Site, Status
 from sitegen.salvage import Salvaged, load_valid
 
 # A message due within this is followed, not refused: the follow-up is sent a second after it
@@ -38,6 +38,7 @@ class Chain:
     asked: AlertGroup
     messages: tuple[AlertGroup, ...]
     unrelated_errors: tuple[Problem, ...]  # problems in files outside the chain
+    site: Site  # the valid part of the site it was found in
 
     @property
     def latest(self) -> AlertGroup:
@@ -82,7 +83,7 @@ def find_chain(config: SiteConfig, alert_id: str, now: datetime) -> Chain:
     if scheduled:
         raise SitegenError(_scheduled(alert_id, scheduled))
     unrelated = tuple(p for p in salvaged.errors if p.path not in blocking)
-    return Chain(asked, messages, unrelated)
+    return Chain(asked, messages, unrelated, site)
 
 
 def _scheduled(alert_id: str, scheduled: list[AlertGroup]) -> str:

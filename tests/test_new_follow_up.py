@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from sitegen import cli_new, follow_up, salvage
+from sitegen.cli import cli
 from sitegen_fixtures import TmpSite, alert_text, run_sitegen
 
 FLOOD = "2026-11-25-han-river-flood-watch"
@@ -154,6 +158,28 @@ def test_an_update_takes_severity_areas_and_expiry_from_options(example_site: Tm
     sent = datetime.fromisoformat(text.split("sent: ")[1].split()[0])
     expires = datetime.fromisoformat(text.split("expires: ")[1].split()[0])
     assert expires - sent == timedelta(hours=3)
+
+
+def test_an_update_with_areas_reads_the_site_once(
+    example_site: TmpSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load of the site takes ~2 s at 10,000 alerts, in an emergency: `new --update ID
+    --area NAME` loaded it to find the chain, again for the areas of each language and once
+    more to mark names in another language (4 loads, 8.9 s, for one at 2.1 s)."""
+    loads = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        loads.append(args)
+        return salvage.load_valid(*args, **kwargs)
+
+    monkeypatch.setattr(cli_new, "load_valid", counted)
+    monkeypatch.setattr(follow_up, "load_valid", counted)
+    toml = str(example_site.root / "site.toml")
+    args = ["new", "--site", toml, "--update", FLOOD, "--area", "busan", "--no-input"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert (alerts(example_site) / f"{FLOOD}-update.md").exists()
+    assert len(loads) == 1
 
 
 @pytest.mark.parametrize(
