@@ -96,8 +96,7 @@ def _check_counts(problems: Sequence[Problem], valid: AlertCount) -> dict[str, i
     of the alerts without errors (a file with one is not counted, nor the other versions of
     its message)."""
     errors = sum(p.severity == "error" for p in problems)
-    counts = {"alerts": valid.alerts, "messages": valid.messages, "alert_files": valid.files}
-    return counts | {"errors": errors, "warnings": len(problems) - errors}
+    return valid.as_json() | {"errors": errors, "warnings": len(problems) - errors}
 
 
 @cli.command(cls=JsonCommand, failure_keys=_check_failure_keys)

@@ -170,6 +170,10 @@ class AlertCount:
             f"{plural(self.files, 'file')})"
         )
 
+    def as_json(self) -> dict[str, int]:
+        """The keys `check --json` and `status --json` give it by."""
+        return {"alerts": self.alerts, "messages": self.messages, "alert_files": self.files}
+
 
 def count_alerts(site: Site) -> AlertCount:
     """The alerts (messages linked by references, drafts too), messages and files of `site`."""

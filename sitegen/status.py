@@ -63,9 +63,7 @@ class SiteStatus:
             else int((change.at - self.now).total_seconds()),
             **{name: [_line_json(line) for line in lines] for name, lines in self.lists.items()},
             "drafts": list(self.drafts),
-            "alerts": self.count.alerts,
-            "messages": self.count.messages,
-            "alert_files": self.count.files,
+            **self.count.as_json(),
         }
 
 
