@@ -24,7 +24,14 @@ from sitegen.alert_file import alert_file_text, instruction_heading
 from sitegen.body import markdown_to_text, render_body
 from sitegen.cap import CAP_NS, TITLE_PARAMETER, sender_domain
 from sitegen.config import SiteConfig
-from sitegen.content import ID_RE, MAX_TITLE, NO_BODY, NO_INSTRUCTION, area_slug
+from sitegen.content import (
+    BIDI_CONTROLS,
+    ID_RE,
+    MAX_TITLE,
+    NO_BODY,
+    NO_INSTRUCTION,
+    area_slug,
+)
 from sitegen.errors import ContentError, Problem
 from sitegen.model import Alert, Area, Category, Certainty, MsgType, Page, Severity, Status, Urgency
 from sitegen.scaffold import WINDOWS_RESERVED, latin_letters, letters_lost
@@ -33,7 +40,6 @@ from sitegen.source import CHAR_REFUSED, FORBIDDEN_CHARS, KeyPath, describe_char
 MAX_INPUT_BYTES = 5_000_000
 _BLOCK_MARKER = re.compile(r"^(\d*)([#>*+=-]|(?<=\d)[.)])")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!>])")
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _BIDI_REMOVED = (
     "contained invisible text-direction control characters (such as U+202E), which can "
     "disguise text; they were removed: check that the imported text reads as the sender meant"
@@ -100,8 +106,8 @@ class _Reader:
         for extra in found[1:]:
             self.warn(extra, f"a second <{tag}> was not imported (sitegen keeps one)")
         value = (found[0].text or "").strip()
-        if _BIDI.search(value):  # `check` refuses them in an alert file: say so, then drop them
-            value = _BIDI.sub("", value)
+        if BIDI_CONTROLS.search(value):  # `check` refuses them in an alert file: say so, drop
+            value = BIDI_CONTROLS.sub("", value)
             self.warn(found[0], f"<{tag}> {_BIDI_REMOVED}")
         if required and not value:  # as absent: an empty <identifier> left the message unread
             self.error(found[0], f"<{tag}> is empty, and sitegen needs it")
@@ -120,7 +126,7 @@ class _Reader:
 def _shown(message: str) -> str:
     """A message quoting the XML, with what a terminal could take as a command (U+009B opens
     an escape sequence) or a text-direction change shown as '?'."""
-    return _BIDI.sub("?", FORBIDDEN_CHARS.sub("?", message))
+    return BIDI_CONTROLS.sub("?", FORBIDDEN_CHARS.sub("?", message))
 
 
 def _local(element: ET.Element) -> str:
