@@ -342,9 +342,9 @@ def _split_front_matter(text: str, rel: str) -> tuple[str, str, int] | Problem:
 # ideographic space typed in a Korean or Japanese input mode) where YAML needs a space: in
 # the indentation, after a list's "-" or after a field's ":". The line looks right, and
 # YAML's reading of it ("unknown field '  - name'", "no ':' after the field's name") misled.
-_ODD_SPACE = re.compile(
-    "^[ \t]*(?:-[ \t]*)*(?:[A-Za-z_][\\w-]*:)?([\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000])"
-)
+_ODD_SPACES = "[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+_ODD_SPACE = re.compile(f"^[ \t]*(?:-[ \t]*)*(?:[A-Za-z_][\\w-]*:)?({_ODD_SPACES})")
+_ANY_ODD_SPACE = re.compile(_ODD_SPACES)
 # The start of a line's value: after its indentation, list dashes and field name (group 1)
 _ENTRY = re.compile(r"[ \t]*(?:-[ \t]+)*(?:([A-Za-z_][\w-]*):(?:[ \t]+|$))?")
 
@@ -353,6 +353,8 @@ def _odd_space(yaml_text: str, rel: str) -> Problem | None:
     """The first line of the front matter where YAML would not read a space as one. The lines
     of a value written over several lines (`headline: |`, a title wrapped onto the next line)
     are text, where such a space is the official's (a paragraph's U+3000 in Japanese)."""
+    if _ANY_ODD_SPACE.search(yaml_text) is None:  # one scan in C: the line-by-line walk
+        return None  # below cost ~30 µs a front matter, half of fast_yaml's whole parse
     text_past = -1  # the column a value's further lines are indented past; -1: no value open
     for number, line in enumerate(yaml_text.split("\n"), start=2):
         indent = len(line) - len(line.lstrip(" "))
