@@ -243,7 +243,7 @@ def _frozen() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _workers(jobs: int) -> Iterator[_Watched]:
+def fork_workers(jobs: int) -> Iterator[_Watched]:
     """A pool of forked worker processes (`_start_worker`), this process's objects frozen
     first (`_frozen`). Ctrl-C and SIGTERM wait while it forks (the pool's threads, which fork
     any worker replaced later, keep them waiting), so each worker sets itself up first."""
@@ -273,7 +273,7 @@ def _workers(jobs: int) -> Iterator[_Watched]:
                         worker.kill()  # still waiting for that lock: it would never end
                     raise
                 except BaseException:
-                    # Ended in order, the tasks left skipped (_stopped): terminate() kills
+                    # Ended in order, the tasks left skipped (pool_stopped): terminate() kills
                     # busy workers, and one killed while it sent a result kept the result
                     # queue's lock, which the pool then waited for for ever (seen on a full
                     # disk, a failure in one worker while the other sent its results).
@@ -386,7 +386,7 @@ class _Work:
     files: list[ContentFile] = field(default_factory=list)
     config: SiteConfig | None = None
     racy_from: int = 0  # this build's racy threshold for content files (see _fs_clock)
-    stop: Any = None  # a shared c_bool: set when the pool is ended early (see _workers)
+    stop: Any = None  # a shared c_bool: set when the pool is ended early (see fork_workers)
 
 
 _WORK = _Work()
@@ -590,7 +590,7 @@ class _Build:
                 for i in range(0, len(missing), PARSE_CHUNK)
             ]
             done = 0
-            with _workers(self.jobs) as pool:
+            with fork_workers(self.jobs) as pool:
                 parsing = pool.imap_unordered(_parse_chunk, chunks)
                 self._warm_up()  # while the workers parse: results wait in the pool's queue
                 for results in parsing:
@@ -1069,7 +1069,7 @@ class _Build:
 
         try:
             if len(dirty) >= PARALLEL_MIN and self._can_fork():
-                with _workers(self.jobs) as pool:
+                with fork_workers(self.jobs) as pool:
                     rendering = pool.imap_unordered(_render_chunk, chunks)
                     meanwhile()  # results wait in the pool's queue
                     for chunk in rendering:
@@ -1104,8 +1104,7 @@ class _Build:
         return tuple(sorted(found, key=lambda w: w.path))
 
     def _can_fork(self) -> bool:
-        # fork() copies only the calling thread: never fork a process that runs others.
-        return self.jobs > 1 and threading.active_count() == 1 and sys.platform != "win32"
+        return can_fork(self.jobs)
 
     def _commit(
         self,
@@ -1658,7 +1657,7 @@ def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:
     """Worker: parse some of `_WORK.files`."""
     assert _WORK.config is not None
     results: list[tuple[str, tuple[Any, ...]]] = []
-    if _stopped():
+    if pool_stopped():
         return results
     for i in indices:
         file = _WORK.files[i]
@@ -1687,7 +1686,7 @@ def _render_chunk(indices: list[int]) -> _Rendered:
     assert work.fingerprint is not None
     results: list[tuple[int, list[Written], str | None]] = []
     failures: list[tuple[int, tuple[Problem, ...]]] = []
-    if _stopped():
+    if pool_stopped():
         return results, {}, failures
     for i in indices:
         key = work.keys[i]
@@ -1704,13 +1703,19 @@ def _render_chunk(indices: list[int]) -> _Rendered:
             staged = None
             if not _same_on_disk(work, path, data, sha):
                 staged = cache.signature(stage_file(work.staging, path, data))
-            files.append((path, sha, len(data), staged, _budget_size(path, data)))
+            files.append((path, sha, len(data), staged, budget_size(path, data)))
         results.append((i, files, key))
     return results, i18n.new_dates(), failures
 
 
-def _stopped() -> bool:
-    """In a worker: has the build ended the pool early (see _workers)?"""
+def can_fork(jobs: int) -> bool:
+    """May this process fork `jobs` workers? fork() copies only the calling thread: never
+    fork a process that runs others."""
+    return jobs > 1 and threading.active_count() == 1 and sys.platform != "win32"
+
+
+def pool_stopped() -> bool:
+    """In a worker: has the build ended the pool early (see fork_workers)?"""
     return _WORK.stop is not None and bool(_WORK.stop.value)
 
 
@@ -1727,7 +1732,7 @@ def compressed_size(data: bytes) -> int:
     return len(brotli.compress(data, quality=11))
 
 
-def _budget_size(path: str, data: bytes) -> int:
+def budget_size(path: str, data: bytes) -> int:
     """Brotli size of an HTML page that may be over the budget, else -1. Quality 11 costs
     ~60 ms on a 25 KB page, so a page is first compressed at quality 4 (~1 ms): quality 11
     never does worse than that in practice, so a page within budget there is within it."""
@@ -1808,14 +1813,12 @@ def largest_page(bundle: Bundle) -> tuple[str, int]:
     return path, size
 
 
-def page_budget_warnings(bundle: Bundle, site: Site) -> list[Problem]:
-    """A warning for each HTML page of an in-memory bundle over the 14,000-byte brotli budget."""
+def page_budget_warnings(sizes: Mapping[str, int], site: Site) -> list[Problem]:
+    """A warning for each HTML page over the 14,000-byte brotli budget; `sizes`: path →
+    `budget_size` of every file rendered."""
     members = {g.id: tuple(a.source for a in g.versions) for g in site.groups}
     return [
         over_budget(path, size, members)
-        for path, f in sorted(bundle.items())
-        if path.endswith(".html")
-        # brotli never shrinks HTML below ~1/20; only pages that could be over are compressed
-        and len(f.data) > PAGE_BUDGET_BYTES
-        and (size := compressed_size(f.data)) > PAGE_BUDGET_BYTES
+        for path, size in sorted(sizes.items())
+        if size > PAGE_BUDGET_BYTES
     ]

@@ -5,38 +5,143 @@ sitegen and never edited, a missing translation (pages fall back to English), a 
 the 14,000-byte brotli budget, a feed that left out alerts in force (sitegen.feed_check) and
 a body link to a page the site does not have are not errors: the site still builds, but a
 citizen gets a worse page.
+
+The whole site is rendered, as a build renders it: in forked workers (`build.fork_workers`) when
+it has many units, each worker keeping of a file only what the warnings need (its brotli size
+when it may be over the budget, a feed's bytes), so that pages are neither sent back nor held.
+check writes nothing: not the output folder, not the build's cache.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+from dataclasses import dataclass, field
 
-from sitegen.build import page_budget_warnings
+from sitegen.build import (
+    CHUNK,
+    PARALLEL_MIN,
+    budget_size,
+    can_fork,
+    fork_workers,
+    page_budget_warnings,
+    pool_stopped,
+)
 from sitegen.config import SiteConfig
 from sitegen.content import Loaded
-from sitegen.errors import TemplateError
-from sitegen.feed_check import feed_warnings
+from sitegen.errors import Problem, TemplateError
+from sitegen.feed_check import feed_paths, feed_warnings
 from sitegen.i18n_check import translation_problems
 from sitegen.link_check import broken_link_warnings
-from sitegen.render import SiteView, render_site
+from sitegen.model import Site
+from sitegen.render import Unit, all_units, first_per_line
 from sitegen.template_check import site_template_problems, stale_theme_warnings
 from sitegen.urls import base_path
 
+# Of one rendered file: (path, budget_size, its bytes when it is a feed, else None)
+_Kept = tuple[str, int, bytes | None]
+# One task's result: each unit's files as kept, and each failed unit's problems
+_Chunk = tuple[list[tuple[int, list[_Kept]]], list[tuple[int, tuple[Problem, ...]]]]
 
-def with_page_problems(config: SiteConfig, loaded: Loaded) -> Loaded:
+
+@dataclass(slots=True)
+class _Work:
+    """What forked workers need; set just before the fork (workers inherit it)."""
+
+    units: list[Unit] = field(default_factory=list)
+    feeds: frozenset[str] = frozenset()
+
+
+_WORK = _Work()
+
+
+@dataclass(frozen=True, slots=True)
+class _Pages:
+    """What check keeps of the rendered site."""
+
+    sizes: dict[str, int]  # path → budget_size, for every file
+    feeds: dict[str, bytes]  # path → bytes, for every feed
+
+
+def with_page_problems(config: SiteConfig, loaded: Loaded, jobs: int | None = None) -> Loaded:
     """`loaded` plus translation warnings, every template mistake (those rendering meets
     only when the content is valid) and, when the site renders, page-size, feed and
-    broken-link warnings."""
+    broken-link warnings. `jobs`: processes that may render (default: one per core)."""
     extra = translation_problems(config) + stale_theme_warnings(config)
     if loaded.site is None:
         extra += site_template_problems(config, {})
     else:
         try:
-            bundle, _updated = render_site(loaded.site, config)
+            extra += _rendered_site_warnings(config, loaded.site, jobs or os.cpu_count() or 1)
         except TemplateError as exc:
             extra += exc.problems
-        else:
-            extra += page_budget_warnings(bundle, loaded.site)
-            extra += feed_warnings(SiteView(loaded.site, config), lambda path: bundle[path].data)
-            extra += broken_link_warnings(loaded.site, bundle.keys(), base_path(config))
     return dataclasses.replace(loaded, problems=loaded.problems + tuple(extra))
+
+
+def _rendered_site_warnings(config: SiteConfig, site: Site, jobs: int) -> list[Problem]:
+    """Page-size, feed and broken-link warnings of the whole site, rendered. Raises
+    TemplateError with every template mistake."""
+    view, units = all_units(site, config)
+    pages = _render(units, frozenset(feed_paths(config)), jobs)
+    return [
+        *page_budget_warnings(pages.sizes, site),
+        *feed_warnings(view, pages.feeds.__getitem__),
+        *broken_link_warnings(site, pages.sizes.keys(), base_path(config)),
+    ]
+
+
+def _render(units: list[Unit], feeds: frozenset[str], jobs: int) -> _Pages:
+    """Render every unit (in forked workers when there are many, as a build does)."""
+    # The costly units first (site_units ends with the listings, feeds and sitemap), so that
+    # the workers end together on the alerts' small, even chunks (as _Build._render does).
+    order = list(range(len(units)))[::-1]
+    chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
+    _WORK.units, _WORK.feeds = units, feeds
+    kept: dict[int, list[_Kept]] = {}
+    failures: list[tuple[int, tuple[Problem, ...]]] = []
+    try:
+        if len(units) >= PARALLEL_MIN and can_fork(jobs):
+            with fork_workers(jobs) as pool:
+                results = list(pool.imap_unordered(_render_chunk, chunks))
+        else:
+            results = [_render_chunk(chunk) for chunk in chunks]
+    finally:
+        _WORK.units, _WORK.feeds = [], frozenset()
+    for rendered, failed in results:
+        kept.update(rendered)
+        failures += failed
+    if failures:
+        raise TemplateError(first_per_line(failures))
+    sizes: dict[str, int] = {}
+    feed_bytes: dict[str, bytes] = {}
+    for index in sorted(kept):  # site order: a later unit's file replaces an earlier one's
+        for path, size, data in kept[index]:
+            sizes[path] = size
+            if data is not None:
+                feed_bytes[path] = data
+    return _Pages(sizes, feed_bytes)
+
+
+def _render_chunk(indices: list[int]) -> _Chunk:
+    """In a worker (or this process): render the units `indices`, keeping of each file its
+    path, `budget_size` and, for a feed, its bytes."""
+    rendered: list[tuple[int, list[_Kept]]] = []
+    failures: list[tuple[int, tuple[Problem, ...]]] = []
+    if pool_stopped():
+        return rendered, failures
+    for i in indices:
+        try:
+            files = _WORK.units[i].render()
+        except TemplateError as exc:  # the others are rendered still: see first_per_line
+            failures.append((i, exc.problems))
+            continue
+        rendered.append(
+            (
+                i,
+                [
+                    (path, budget_size(path, data), data if path in _WORK.feeds else None)
+                    for path, data in files
+                ],
+            )
+        )
+    return rendered, failures

@@ -1099,16 +1099,10 @@ def _base(
 def render_site(site: Site, config: SiteConfig) -> tuple[Bundle, datetime]:
     """Render every page, feed and sitemap. Returns the bundle and the site's last change.
     Raises TemplateError with every template mistake (see template_check, first_per_line)."""
-    from sitegen.template_check import template_problems
-
-    view = SiteView(site, config)
-    environments = {lang: make_environment(config, lang) for lang in config.languages}
-    found = template_problems(environments[config.default_language])
-    if found:
-        raise TemplateError(found)
+    view, units = all_units(site, config)
     bundle: Bundle = {}
     failures = []
-    for index, unit in enumerate(site_units(view, environments)):
+    for index, unit in enumerate(units):
         try:
             files = unit.render()
         except TemplateError as exc:
@@ -1119,6 +1113,19 @@ def render_site(site: Site, config: SiteConfig) -> tuple[Bundle, datetime]:
     if failures:
         raise TemplateError(first_per_line(failures))
     return bundle, view.updated
+
+
+def all_units(site: Site, config: SiteConfig) -> tuple[SiteView, list[Unit]]:
+    """The site's view and every unit of it, in site order. Raises TemplateError with the
+    template mistakes found before rendering (template_check.template_problems)."""
+    from sitegen.template_check import template_problems
+
+    view = SiteView(site, config)
+    environments = {lang: make_environment(config, lang) for lang in config.languages}
+    found = template_problems(environments[config.default_language])
+    if found:
+        raise TemplateError(found)
+    return view, site_units(view, environments)
 
 
 def first_per_line(failures: Iterable[tuple[int, Sequence[Problem]]]) -> list[Problem]:

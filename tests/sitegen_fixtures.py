@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,20 @@ def alert_text(**fields: str) -> str:
     }
     values.update(fields)
     return ALERT.format(**values)
+
+
+def add_long_alerts(site: TmpSite, count: int) -> None:
+    """`count` alerts in force at NOW whose feed entries are ~2.5 KB: past 900 KB at ~360."""
+    event = "Flood " + "with a very long official event description " * 55
+    start = datetime.fromisoformat("2026-11-20T00:00:00+09:00")
+    for n in range(count):
+        sent = (start + timedelta(minutes=10 * n)).isoformat()
+        site.add(
+            f"a{n:03}.md",
+            alert_text(title=f"Alert {n}", sent=sent).replace(
+                "event: Flood", f"event: {event.strip()}"
+            ),
+        )
 
 
 class TmpSite:

@@ -396,7 +396,7 @@ def test_a_pool_ended_early_lets_its_workers_end_on_their_own() -> None:
     from sitegen import build as build_module
 
     assert_no_other_thread()
-    with pytest.raises(RuntimeError), build_module._workers(2) as pool:
+    with pytest.raises(RuntimeError), build_module.fork_workers(2) as pool:
         workers = multiprocessing.active_children()
         results = pool.imap_unordered(time.sleep, [0.02] * 40)
         next(results)
@@ -420,7 +420,7 @@ def test_a_killed_worker_fails_the_pool_instead_of_waiting_for_ever() -> None:
 
     assert_no_other_thread()
     started = time.monotonic()
-    with pytest.raises(WorkerLost, match="signal SIGKILL"), build_module._workers(2) as pool:
+    with pytest.raises(WorkerLost, match="signal SIGKILL"), build_module.fork_workers(2) as pool:
         for _ in pool.imap_unordered(_die_on_second, [0.01, 0, 0.01, 0.01]):
             pass
     assert time.monotonic() - started < 5

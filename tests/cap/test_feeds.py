@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cap_checks import check_atom
 from click.testing import CliRunner
@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sitegen.build import build_bundle
 from sitegen.cap import FEED_LIMIT_BYTES, fit_feed
 from sitegen.cli import cli
-from sitegen_fixtures import NOW, TmpSite, alert_text
+from sitegen_fixtures import NOW, TmpSite, add_long_alerts, alert_text
 
 BASE = "https://alerts.example.gov/alerts/"
 
@@ -63,20 +63,6 @@ def test_upcoming_messages_enter_the_index_when_sent(tmp_site: TmpSite) -> None:
     tmp_site.add("later.md", alert_text(sent="2026-11-25T15:00:00+09:00"))
     assert feeds(tmp_site, NOW)["cap.atom"] == []
     assert feeds(tmp_site, at("2026-11-25T15:00:00+09:00"))["cap.atom"] == ["later"]
-
-
-def add_long_alerts(site: TmpSite, count: int) -> None:
-    """`count` alerts in force at NOW whose feed entries are ~2.5 KB: past 900 KB at ~360."""
-    event = "Flood " + "with a very long official event description " * 55
-    start = at("2026-11-20T00:00:00+09:00")
-    for n in range(count):
-        sent = (start + timedelta(minutes=10 * n)).isoformat()
-        site.add(
-            f"a{n:03}.md",
-            alert_text(title=f"Alert {n}", sent=sent).replace(
-                "event: Flood", f"event: {event.strip()}"
-            ),
-        )
 
 
 def test_feeds_stay_under_900_kb_by_keeping_the_newest(tmp_site: TmpSite) -> None:
