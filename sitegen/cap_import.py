@@ -409,6 +409,7 @@ def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[P
     over the whole site with these files in it (replacing any of their names), before any is
     written. Each problem of a file is said at the XML line its value came from; problems of
     the site's other files only when these files cause them."""
+    from sitegen.build import stored_reader
     from sitegen.content import ContentFile, load_site, read_content_file, scan_content
 
     folder = config.content_path / "alerts"
@@ -420,8 +421,12 @@ def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[P
     ]
     merged.sort(key=lambda c: (c.kind != "alerts", c.rel.split("/")))
 
+    stored = stored_reader(config)  # the site's own files, as the last build read them
+
     def read(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Alert | Page | None:
-        data = new[file.rel].text.encode("utf-8") if file.rel in new else None
+        if file.rel not in new:
+            return stored(file, config, problems)
+        data = new[file.rel].text.encode("utf-8")
         value: Alert | Page | None = read_content_file(file, config, problems, data)
         return value
 
@@ -433,7 +438,7 @@ def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[P
         if p.path in new and p.message not in (NO_BODY, NO_INSTRUCTION)  # `_missing_texts`
     ]
     if any(p.path not in new for p in after):
-        before = {str(p) for p in load_site(config, now, scanned=(scanned, found)).problems}
+        before = {str(p) for p in load_site(config, now, stored, (scanned, found)).problems}
         names = ", ".join(new)
         problems += [
             replace(p, message=f"{p.message} (once {names} would be imported)")

@@ -18,7 +18,6 @@ from sitegen.content import (
     Loaded,
     Reader,
     load_site,
-    read_content_file,
     scan_content,
     split_stem,
 )
@@ -43,9 +42,13 @@ class Salvaged:
         return self.loaded.errors
 
 
-def load_valid(config: SiteConfig, now: datetime, read: Reader = read_content_file) -> Salvaged:
+def load_valid(config: SiteConfig, now: datetime, read: Reader | None = None) -> Salvaged:
     """`load_site`, plus the largest part of the site that loads without errors (`read`: how
-    a file is parsed; the preview's keeps what it parsed already)."""
+    a file is parsed; the preview's keeps what it parsed already; by default, what the last
+    build parsed from the same bytes is taken from its cache, read-only)."""
+    from sitegen.build import stored_reader
+
+    read = read or stored_reader(config)
     files, found = scan_content(config)
     parsed: dict[str, Alert | Page | None] = {}
 
