@@ -64,10 +64,12 @@ def standings(site: Site) -> dict[str, Standing]:
     latests: dict[str, AlertGroup] = {}
     last_sent: dict[int, datetime | None] = {}
     for group in groups:
-        chain = chains.get(group.id) or _chain(group, by_id, referrers)
-        if all(g.primary.sent <= site.now for g in chain):
-            # then every message of it reaches exactly the same messages (see _chain)
-            chains.update(dict.fromkeys((g.id for g in chain), chain))
+        chain = chains.get(group.id)
+        if chain is None:
+            chain = _chain(group, by_id, referrers)
+            if all(g.primary.sent <= site.now for g in chain):
+                # then every message of it reaches exactly the same messages (see _chain)
+                chains.update(dict.fromkeys((g.id for g in chain), chain))
         latest = _latest(group, referrers, latests)
         phase = _phase(group, latest, site.now)
         if id(chain) not in last_sent:
