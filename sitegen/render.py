@@ -545,6 +545,27 @@ class SiteView:
             self._places[id(chain)] = found
         return found[1][standing.group.id]
 
+    @cached_property
+    def _chain_digests(self) -> dict[int, tuple[tuple[AlertGroup, ...], str]]:
+        return {}
+
+    def chain_digest(self, standing: Standing) -> str:
+        """Of an update chain longer than an alert page lists (HISTORY_SHOWN), a digest of
+        every message in it (each chain digested once: its messages share it); "" for a
+        shorter chain, all of whose messages a unit names already. Alert and listing units
+        hold it (`_alert_chain`, `_listed_as`): a unit names only the messages its pages
+        list, but a template can reach the whole chain (`standing.history`, an Item's
+        standing), so an edit to any message must re-render every page of the chain."""
+        chain = standing.history
+        if len(chain) <= HISTORY_SHOWN:
+            return ""
+        found = self._chain_digests.get(id(chain))
+        if found is None or found[0] is not chain:
+            described = repr(chain).encode("utf-8", "surrogatepass")
+            found = (chain, hashlib.blake2b(described, digest_size=16).hexdigest())
+            self._chain_digests[id(chain)] = found
+        return found[1]
+
     def item(self, standing: Standing, language: str) -> Item:
         """An alert as listed in `language` (made once per build: home, area and archive
         pages and alert histories list the same alerts)."""
@@ -1291,7 +1312,7 @@ def _page_unit(
         rest = sorted((k, v) for k, v in page.context.items() if k not in _ITEM_LISTS)
         groups = tuple(sorted(ids))
         # each listed alert with what its Item shows of its chain besides its members' files
-        shown = [(name, [_listed_as(s) for s in listed]) for name, listed in lists]
+        shown = [(name, [_listed_as(view, s) for s in listed]) for name, listed in lists]
         described = repr((page.template, page.url, shown, rest)).encode("utf-8", "surrogatepass")
         token = hashlib.blake2b(described, digest_size=16).hexdigest()
     made: list[PageSpec] = []
@@ -1314,12 +1335,21 @@ def _page_unit(
     )
 
 
-def _listed_as(standing: Standing) -> tuple[str, str, str, str, int]:
-    """A listed alert in a listing's token: its id, phase, latest message, last change and
-    chain length (a listing's `groups` name only its alerts' members, not whole chains)."""
+def _listed_as(view: SiteView, standing: Standing) -> tuple[str, str, str, str, int, str]:
+    """A listed alert in a listing's token: its id, phase, latest message, last change,
+    chain length and `SiteView.chain_digest` (a listing's `groups` name only its alerts'
+    members, not whole chains)."""
     changed = standing.changed.isoformat()
     phase = standing.phase.value
-    return (standing.group.id, phase, standing.latest.id, changed, len(standing.history))
+    chain = len(standing.history)
+    return (
+        standing.group.id,
+        phase,
+        standing.latest.id,
+        changed,
+        chain,
+        view.chain_digest(standing),
+    )
 
 
 def _alert_files(
@@ -1352,7 +1382,8 @@ def _alert_inputs(view: SiteView, standing: Standing) -> Any:
 def _alert_chain(view: SiteView, standing: Standing, members: dict[str, AlertGroup]) -> Any:
     """What an alert's pages show of its chain besides its members' files: the latest
     message, the chain's length, where this message is in it, when the page last changed,
-    and each member's phase (as the alert and as listed) and passed instants."""
+    the digest of a long chain's every message (`SiteView.chain_digest`) and each member's
+    phase (as the alert and as listed) and passed instants."""
     site = view.site
     described: list[tuple[str, str | None, str | None, str]] = []
     for group_id, group in sorted(members.items()):
@@ -1370,7 +1401,8 @@ def _alert_chain(view: SiteView, standing: Standing, members: dict[str, AlertGro
         described.append((group_id, member.phase.value, listed.value, passed))
     place = view.place(standing)
     changed = standing.changed.isoformat()
-    return (standing.latest.id, len(standing.history), place, changed, tuple(described))
+    whole = view.chain_digest(standing)  # the messages its pages do not list, too
+    return (standing.latest.id, len(standing.history), place, changed, whole, tuple(described))
 
 
 def _alert_token(view: SiteView, standing: Standing) -> str:
