@@ -868,8 +868,14 @@ class _Build:
         codecs = cache.codecs()
         assert codecs is not None
         state = self.state
-        dirty = [name for name, unit in state.units.items() if not ids.isdisjoint(unit[2])]
-        needed = set(ids)
+        # a long chain's units name only the messages their pages list, but hold a digest of
+        # the whole chain (render.SiteView.chain_digest): any unit naming an alert of a
+        # changed alert's component is looked at (one whose token is as it was keeps its key)
+        touched = set(ids)
+        for group_id in ids:
+            touched.update(state.components.get(group_id, ()))
+        dirty = [name for name, unit in state.units.items() if not touched.isdisjoint(unit[2])]
+        needed = set(touched)
         for name in dirty:
             needed.update(state.units[name][2])
         for group_id in list(needed):

@@ -927,10 +927,16 @@ def _group_bytes(fp: Fingerprint, group: Any) -> bytes:
 
 
 def _standing_bytes(fp: Fingerprint, standing: Any) -> bytes:
-    """A lifecycle.Standing: every field."""
+    """A lifecycle.Standing: every field. The messages of a chain share its history (one
+    tuple, lifecycle.standings), digested once: N standings of N messages each were N²."""
     known = fp._known
     parts = [known(standing.group), _enum_bytes(standing.phase), known(standing.latest)]
-    parts += [known(group) for group in standing.history]
+    history = standing.history
+    memo = fp._memo.get(id(history))
+    if memo is None or memo[0] is not history:
+        chain = b"".join([known(group) for group in history])
+        memo = fp._memo[id(history)] = (history, b"H" + blake2b(chain, digest_size=16).digest())
+    parts.append(memo[1])
     parts.append(fp._bytes(standing.changed))
     return b"S" + blake2b(b"".join(parts), digest_size=16).digest()
 

@@ -1035,6 +1035,7 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
     files' warnings from the last build, `build._Build._patch_warnings`), so a chain's
     warnings are `check`'s advice (sitegen/advice.py)."""
     by_id = {g.id: g for g in groups}
+    looped = on_reference_loops(by_id)
     for group in groups:
         alert = group.primary
         if not alert.references:
@@ -1054,8 +1055,8 @@ def _check_references(groups: list[AlertGroup], problems: list[Problem]) -> None
                 )
             elif alert.status is not Status.DRAFT:
                 problems.extend(_reference_problems(alert, by_id[ref].primary))
-        if alert.status is not Status.DRAFT:
-            problems.extend(_loop_problems(alert, by_id))
+        if alert.status is not Status.DRAFT and alert.id in looped:
+            problems.append(_loop_problem(alert))
 
 
 def _reference_problems(alert: Alert, target: Alert) -> list[Problem]:
@@ -1116,21 +1117,62 @@ def earlier_messages(alert: Alert, by_id: dict[str, AlertGroup]) -> dict[str, Al
     return earlier
 
 
-def _loop_problems(alert: Alert, by_id: dict[str, AlertGroup]) -> list[Problem]:
+def on_reference_loops(by_id: dict[str, AlertGroup]) -> set[str]:
+    """The ids whose references lead back to them through other messages (`earlier_messages`
+    of such an alert holds it), but those that reference themselves ("cannot reference
+    itself" says it all). Once over the site, in linear time: each alert's own walk was N²
+    for a chain of N messages (issue 7). Tarjan's strongly connected components, without
+    recursion: an alert is on a loop when its component holds another alert."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    looped: set[str] = set()
+    for start in by_id:
+        if start in index:
+            continue
+        work = [(start, iter(by_id[start].primary.references))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, refs = work[-1]
+            ref = next((r for r in refs if r in by_id and r != node), None)
+            if ref is not None:
+                if ref not in index:
+                    index[ref] = low[ref] = len(index)
+                    stack.append(ref)
+                    on_stack.add(ref)
+                    work.append((ref, iter(by_id[ref].primary.references)))
+                elif ref in on_stack:
+                    low[node] = min(low[node], index[ref])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    looped.update(component)
+    return {i for i in looped if i not in by_id[i].primary.references}
+
+
+def _loop_problem(alert: Alert) -> Problem:
     """A loop of references back to `alert` (an error). An earlier message of the chain that
     `alert` does not list is `check`'s advice (`advice._unlisted`), not a build warning."""
-    if alert.id in alert.references:  # "cannot reference itself" says it all
-        return []
-    if alert.id not in earlier_messages(alert, by_id):
-        return []
-    return [
-        Problem(
-            alert.source,
-            alert.field_lines.get("references", 1),
-            "the references go round in a loop back to this alert: each message can only "
-            "reference messages sent before it",
-        )
-    ]
+    return Problem(
+        alert.source,
+        alert.field_lines.get("references", 1),
+        "the references go round in a loop back to this alert: each message can only "
+        "reference messages sent before it",
+    )
 
 
 def _load_page(

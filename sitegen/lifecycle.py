@@ -58,11 +58,25 @@ def standings(site: Site) -> dict[str, Standing]:
             for ref in group.primary.references:
                 referrers.setdefault(ref, []).append(group)
     result = {}
+    # Each message of a chain of N shares its chain, its latest message and the chain's last
+    # `sent`: found once, not once a message (issue 7: a 1,000-message chain was N² work).
+    chains: dict[str, tuple[AlertGroup, ...]] = {}
+    latests: dict[str, AlertGroup] = {}
+    last_sent: dict[int, datetime | None] = {}
     for group in groups:
-        chain = _chain(group, by_id, referrers)
-        latest = _latest(group, referrers)
+        chain = chains.get(group.id)
+        if chain is None:
+            chain = _chain(group, by_id, referrers)
+            if all(g.primary.sent <= site.now for g in chain):
+                # then every message of it reaches exactly the same messages (see _chain)
+                chains.update(dict.fromkeys((g.id for g in chain), chain))
+        latest = _latest(group, referrers, latests)
         phase = _phase(group, latest, site.now)
-        changed = _changed(group, phase, latest, chain, site.now)
+        if id(chain) not in last_sent:
+            last_sent[id(chain)] = max(
+                (g.primary.sent for g in chain if g.primary.sent <= site.now), default=None
+            )
+        changed = _changed(group, phase, latest, last_sent[id(chain)], site.now)
         result[group.id] = Standing(group, phase, latest, chain, changed)
     return result
 
@@ -71,18 +85,20 @@ def _changed(
     group: AlertGroup,
     phase: Phase,
     latest: AlertGroup,
-    chain: tuple[AlertGroup, ...],
+    chain_sent: datetime | None,
     now: datetime,
 ) -> datetime:
     """When the alert's page and feed entry last changed: its `sent`, its taking effect (the
     phase leaves "upcoming"), its expiry when that made it expired, and the `sent` of each
-    message of its chain (the page lists them) and the taking effect of the latest one (the
-    banner says "updated" or "cancelled"). A feed entry's <updated> and the page's "Last
-    updated" are this, not `sent` (RFC 4287 4.2.15); every one of these instants is also
-    one `site_updated` takes, so a feed's own <updated> is never older than an entry's."""
+    message of its chain (the page lists them; `chain_sent`: the last of them ≤ now) and the
+    taking effect of the latest one (the banner says "updated" or "cancelled"). A feed
+    entry's <updated> and the page's "Last updated" are this, not `sent` (RFC 4287 4.2.15);
+    every one of these instants is also one `site_updated` takes, so a feed's own <updated>
+    is never older than an entry's."""
     alert = group.primary
-    instants = [g.primary.sent for g in chain]
-    instants += (alert.starts, latest.primary.starts)
+    instants = [alert.starts, latest.primary.starts]
+    if chain_sent is not None:
+        instants.append(chain_sent)
     if phase is Phase.EXPIRED:
         instants.append(alert.expires)
     return max((t for t in instants if t <= now), default=alert.sent)
@@ -101,14 +117,23 @@ def _phase(group: AlertGroup, latest: AlertGroup, now: datetime) -> Phase:
     return Phase.ACTIVE
 
 
-def _latest(group: AlertGroup, referrers: dict[str, list[AlertGroup]]) -> AlertGroup:
-    current, seen = group, {group.id}
+def _latest(
+    group: AlertGroup, referrers: dict[str, list[AlertGroup]], found: dict[str, AlertGroup]
+) -> AlertGroup:
+    """The newest message reached from `group` by following its newest referrer. `found`:
+    the answers of earlier calls, kept for every message of a walk that met no cycle (each
+    of them walks the rest of the same path)."""
+    current, seen = group, {group.id: group}
     while referrers.get(current.id):
+        if current.id in found:
+            current = found[current.id]
+            break
         newer = max(referrers[current.id], key=lambda g: (g.primary.sent, g.id))
         if newer.id in seen:  # a reference cycle; content.py reports it, stay finite here
-            break
-        seen.add(newer.id)
+            return current
+        seen[newer.id] = newer
         current = newer
+    found.update(dict.fromkeys(seen, current))
     return current
 
 

@@ -531,6 +531,41 @@ class SiteView:
     def _items(self) -> dict[tuple[str, str], Item]:
         return {}
 
+    @cached_property
+    def _places(self) -> dict[int, tuple[tuple[AlertGroup, ...], dict[str, int]]]:
+        return {}
+
+    def place(self, standing: Standing) -> int:
+        """Where the alert is in its update chain, from 0 (each chain indexed once: a chain's
+        messages share it, and `index` on each would be N² for N messages)."""
+        chain = standing.history
+        found = self._places.get(id(chain))
+        if found is None or found[0] is not chain:
+            found = (chain, {g.id: i for i, g in enumerate(chain)})
+            self._places[id(chain)] = found
+        return found[1][standing.group.id]
+
+    @cached_property
+    def _chain_digests(self) -> dict[int, tuple[tuple[AlertGroup, ...], str]]:
+        return {}
+
+    def chain_digest(self, standing: Standing) -> str:
+        """Of an update chain longer than an alert page lists (HISTORY_SHOWN), a digest of
+        every message in it (each chain digested once: its messages share it); "" for a
+        shorter chain, all of whose messages a unit names already. Alert and listing units
+        hold it (`_alert_chain`, `_listed_as`): a unit names only the messages its pages
+        list, but a template can reach the whole chain (`standing.history`, an Item's
+        standing), so an edit to any message must re-render every page of the chain."""
+        chain = standing.history
+        if len(chain) <= HISTORY_SHOWN:
+            return ""
+        found = self._chain_digests.get(id(chain))
+        if found is None or found[0] is not chain:
+            described = repr(chain).encode("utf-8", "surrogatepass")
+            found = (chain, hashlib.blake2b(described, digest_size=16).hexdigest())
+            self._chain_digests[id(chain)] = found
+        return found[1]
+
     def item(self, standing: Standing, language: str) -> Item:
         """An alert as listed in `language` (made once per build: home, area and archive
         pages and alert histories list the same alerts)."""
@@ -952,7 +987,7 @@ def _alert_spec(view: SiteView, standing: Standing, alert: Alert) -> PageSpec:
         for v in group.versions
     ]
     chain = standing.history
-    shown = history_positions(len(chain), chain.index(group))
+    shown = history_positions(len(chain), view.place(standing))
     history = [view.item(view.standings[chain[i].id], alert.language) for i in shown]
     latest = view.item(view.standings[standing.latest.id], alert.language)
     full = history_url(chain[0], alert.language) if len(shown) < len(chain) else None
@@ -1030,14 +1065,21 @@ def history_url(first: AlertGroup, language: str) -> str:
     return urls.alert_url(first, language) + "history/"
 
 
+def has_history_pages(standing: Standing) -> bool:
+    """Whether the alert's unit makes its chain's full history pages: it is the first
+    message of a chain too long for its pages to list it all."""
+    chain = standing.history
+    return chain[0] is standing.group and len(chain) > HISTORY_SHOWN
+
+
 def history_specs(view: SiteView, standing: Standing) -> list[PageSpec]:
     """The full history pages of the chain `standing` starts, in each of its languages
     (none when the chain is short enough for its alert pages to list it all): every message
     once, oldest first, LIST_PAGE_SIZE a page. Only the first message of a chain has them,
     so they are made with its pages and CAP message, from the same inputs."""
-    chain = standing.history
-    if chain[0] is not standing.group or len(chain) <= HISTORY_SHOWN:
+    if not has_history_pages(standing):
         return []
+    chain = standing.history
     latest = view.standings[standing.latest.id]
     specs = []
     for number, chunk, pager in _pages(list(chain), partial(history_url, chain[0])):
@@ -1205,6 +1247,7 @@ def site_units(
             partial(_alert_inputs, view, standing),
             partial(_alert_files, view, environments, standing),
             closures[standing.group.id],
+            _alert_token(view, standing),
         )
         for standing in chosen
     ]
@@ -1275,7 +1318,8 @@ def _page_unit(
                 ids.update(closures[group_id])
         rest = sorted((k, v) for k, v in page.context.items() if k not in _ITEM_LISTS)
         groups = tuple(sorted(ids))
-        shown = [(name, [s.group.id for s in listed]) for name, listed in lists]
+        # each listed alert with what its Item shows of its chain besides its members' files
+        shown = [(name, [_listed_as(view, s) for s in listed]) for name, listed in lists]
         described = repr((page.template, page.url, shown, rest)).encode("utf-8", "surrogatepass")
         token = hashlib.blake2b(described, digest_size=16).hexdigest()
     made: list[PageSpec] = []
@@ -1298,6 +1342,23 @@ def _page_unit(
     )
 
 
+def _listed_as(view: SiteView, standing: Standing) -> tuple[str, str, str, str, int, str]:
+    """A listed alert in a listing's token: its id, phase, latest message, last change,
+    chain length and `SiteView.chain_digest` (a listing's `groups` name only its alerts'
+    members, not whole chains)."""
+    changed = standing.changed.isoformat()
+    phase = standing.phase.value
+    chain = len(standing.history)
+    return (
+        standing.group.id,
+        phase,
+        standing.latest.id,
+        changed,
+        chain,
+        view.chain_digest(standing),
+    )
+
+
 def _alert_files(
     view: SiteView, environments: dict[str, jinja2.Environment], standing: Standing
 ) -> list[tuple[str, bytes]]:
@@ -1314,29 +1375,65 @@ def _alert_files(
 
 
 def _alert_inputs(view: SiteView, standing: Standing) -> Any:
-    """What an alert's pages and CAP message are made of: its group and every alert of its
-    update chain, their phases, and where `now` falls among their instants.
+    """What an alert's pages and CAP message are made of: its members (`_alert_members`: the
+    messages its pages list, its latest one and what it references) and `_alert_chain`.
 
-    `_alert_spec` and `cap_xml` must read nothing else from the site: keep this in step
-    with them (tests/perf/test_incremental.py edits sites at random to hold the two to it).
-    """
-    site = view.site
+    `_alert_spec`, `history_specs` and `cap_xml` must read nothing else from the site: keep
+    this in step with them (tests/perf/test_incremental.py edits sites at random to hold the
+    two to it, and each thing a long chain's pages show: test_a_long_chain_page_s_key_...)."""
     members = _alert_members(view, standing)
-    described = []
+    # the groups are their ids and versions (cache._group_bytes)
+    return (_alert_chain(view, standing, members), tuple(g for _, g in sorted(members.items())))
+
+
+def _alert_chain(view: SiteView, standing: Standing, members: dict[str, AlertGroup]) -> Any:
+    """What an alert's pages show of its chain besides its members' files: the latest
+    message, the chain's length, where this message is in it, when the page last changed,
+    the digest of a long chain's every message (`SiteView.chain_digest`) and each member's
+    phase (as the alert and as listed) and passed instants."""
+    site = view.site
+    described: list[tuple[str, str | None, str | None, str]] = []
     for group_id, group in sorted(members.items()):
         alert = group.primary
         member = view.standings.get(group_id)
         instants = (alert.sent, alert.effective, alert.expires)
-        # the group is its id and versions (cache._group_bytes); which of its instants have
-        # passed, as one string ("110"): ~10,000 alert keys a clean build, each cheaper so
+        # which of its instants have passed, as one string ("110"): ~10,000 alert keys a
+        # clean build, each cheaper so
         passed = "".join(["1" if t is not None and t <= site.now else "0" for t in instants])
-        described.append((group, member.phase if member else None, passed))
-    return (standing.latest.id, tuple(g.id for g in standing.history), tuple(described))
+        if member is None:
+            described.append((group_id, None, None, passed))
+            continue
+        latest = view.standings.get(member.latest.id, member)
+        listed = shown_phase(member, latest)
+        described.append((group_id, member.phase.value, listed.value, passed))
+    place = view.place(standing)
+    changed = standing.changed.isoformat()
+    whole = view.chain_digest(standing)  # the messages its pages do not list, too
+    return (standing.latest.id, len(standing.history), place, changed, whole, tuple(described))
+
+
+def _alert_token(view: SiteView, standing: Standing) -> str:
+    """The unit's token (see Unit): `_alert_chain`, which a message added to the chain, or
+    one sent, changes on every page that shows it, with no file of the page's own members
+    changing. An alert that is no chain's (its own file and `now` are all it shows) has
+    none."""
+    if len(standing.history) == 1:
+        return ""
+    described = repr(_alert_chain(view, standing, _alert_members(view, standing)))
+    return hashlib.blake2b(described.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _alert_members(view: SiteView, standing: Standing) -> dict[str, AlertGroup]:
-    """The alert, its update chain and what it references: all an alert's outputs show."""
-    members = {g.id: g for g in (standing.group, standing.latest, *standing.history)}
+    """The alerts an alert's outputs show: itself, the messages of its update chain its
+    pages list (`history_positions`; every one for the first message of a long chain, whose
+    unit makes the history pages), its latest message and what it references. Not the
+    whole chain on every page: a chain of N messages would be N² to digest."""
+    chain = standing.history
+    if has_history_pages(standing):
+        listed: Iterable[AlertGroup] = chain
+    else:
+        listed = [chain[i] for i in history_positions(len(chain), view.place(standing))]
+    members = {g.id: g for g in (standing.group, standing.latest, *listed)}
     for ref in standing.group.primary.references:
         if ref in view.site.by_id:
             members[ref] = view.site.by_id[ref]

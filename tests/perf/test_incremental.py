@@ -1304,3 +1304,128 @@ def test_a_forked_build_reports_content_errors_before_missing_templates(
     broken.unlink()
     build_site(load_config(site.root / "site.toml"), site.now, jobs=2)
     site.assert_equals_clean_build()
+
+
+def long_chain(site: Site, count: int) -> list[Path]:
+    """A watch updated every 10 minutes up to `now`: an Alert, then Updates, each referencing
+    the one before (past render.HISTORY_SHOWN, so pages list part of it and the first message
+    has history pages)."""
+    for i in range(count):
+        refs = "[]" if i == 0 else f"[c{i - 1:03d}]"
+        sent = site.now - timedelta(minutes=10 * (count - i))
+        kind = "Alert" if i == 0 else "Update"
+        site.add(f"c{i:03d}", sent, msg_type=kind, refs=refs, status="Actual")
+    return sorted(site.alerts.glob("c*.md"))
+
+
+def retitle(path: Path, words: str = "Corrected ") -> None:
+    path.write_text(path.read_text("utf-8").replace("title: ", f"title: {words}", 1), "utf-8")
+
+
+def test_a_long_chain_builds_as_a_clean_build_through_appends_edits_a_cancel_and_a_translation(
+    tmp_path: Path,
+) -> None:
+    """Issue 7: an alert unit's inputs name only the messages its pages list of a long
+    chain (and a digest of the rest), so each step must still equal a clean build."""
+    site = Site(tmp_path / "site", random.Random(3))
+    chain = long_chain(site, 40)
+    site.assert_equals_clean_build(site.build())
+    site.add(
+        "c040", site.now - timedelta(minutes=1), msg_type="Update", refs="[c039]", status="Actual"
+    )
+    site.assert_equals_clean_build(site.build())
+    retitle(chain[20])
+    site.assert_equals_clean_build(site.build())
+    assert site.build().rendered == 0  # the chain's digest is the same from build to build
+    fields = front(chain[10])
+    site.add(
+        "c041", site.now - timedelta(seconds=30), msg_type="Cancel", refs="[c040]", status="Actual"
+    )
+    site.assert_equals_clean_build(site.build())
+    text = chain[30].read_text("utf-8").replace("\ntitle: ", "\ntitle: (ko) ", 1)
+    (site.alerts / "c030.ko.md").write_text(text, "utf-8")
+    site.assert_equals_clean_build(site.build())
+    # a fork: an Update of a middle message, sent last (every page's latest and count move)
+    site.add(
+        "c042", site.now - timedelta(seconds=10), msg_type="Update", refs="[c010]", status="Actual"
+    )
+    site.add("c043", datetime.fromisoformat(fields["sent"]) + timedelta(minutes=1))
+    site.assert_equals_clean_build(site.build())
+
+
+def unit_keys(site: Site) -> dict[str, str]:
+    return {name: unit[0] for name, unit in cache_module.BuildState.load(site.root).units.items()}
+
+
+@pytest.mark.parametrize(
+    ("edit", "changes"),
+    [
+        ("title of the first message", True),
+        ("title of a neighbour", True),
+        ("title of the latest", True),
+        ("title of one of the latest four", True),
+        ("translation of a neighbour", True),
+        ("one more message", True),
+        ("a cancel", True),
+        ("title of an unlisted message", True),
+    ],
+)
+def test_a_long_chain_page_s_key_changes_with_each_thing_it_shows(
+    tmp_path: Path, edit: str, changes: bool
+) -> None:
+    """The page of message 20 of 40 lists messages 0, 18-22 and 36-39, the chain's length,
+    its latest message (the banner) and its own phase: editing any of them changes its key
+    and its page. Editing a message it does not list (10) changes its key too (a template
+    may show the whole chain: `SiteView.chain_digest`), not its page."""
+    site = Site(tmp_path / "site", random.Random(4))
+    chain = long_chain(site, 40)
+    site.build()
+    before = unit_keys(site)
+    page = load_config(site.root / "site.toml").output_path / "alerts" / "c020" / "index.html"
+    html = page.read_bytes()
+    if edit.startswith("title of"):
+        shown = ("the first message", "a neighbour", "the latest", "one of the latest four")
+        target = {**dict(zip(shown, (0, 22, 39, 37), strict=True)), "an unlisted message": 10}
+        retitle(chain[target[edit.removeprefix("title of ")]])
+    elif edit.startswith("translation"):
+        text = chain[21].read_text("utf-8").replace("\ntitle: ", "\ntitle: (ko) ", 1)
+        (site.alerts / "c021.ko.md").write_text(text, "utf-8")
+    else:
+        kind = "Update" if edit == "one more message" else "Cancel"
+        site.add(
+            "c040", site.now - timedelta(minutes=1), msg_type=kind, refs="[c039]", status="Actual"
+        )
+    site.build()
+    assert (unit_keys(site)["alert:c020"] != before["alert:c020"]) is changes
+    # the English page lists c021 in English still, and does not list c010
+    if not edit.startswith("translation") and edit != "title of an unlisted message":
+        assert (page.read_bytes() != html) is changes
+    site.assert_equals_clean_build()
+
+
+def test_a_template_that_shows_a_whole_long_chain_stays_as_a_clean_build(tmp_path: Path) -> None:
+    """A site's own templates may read the whole chain through `standing.history` (the
+    alert page) or an Item's standing (a listing), where sitegen's list only part of a long
+    chain: an edit to a message no page lists must still reach every page that shows it."""
+    site = Site(tmp_path / "site", random.Random(5))
+    chain = long_chain(site, 30)
+    templates = site.root / "templates"
+    every = (
+        "<ul class=whole>{% for g in standing.history %}<li>{{ g.primary.title }}</li>"
+        "{% endfor %}</ul>"
+    )
+    listed = (
+        "{% for item in items %}{% for g in item.standing.history %}{{ g.primary.title }}"
+        "{% endfor %}{% endfor %}"
+    )
+    for name, extra in (("alert.html", every), ("archive.html", listed)):
+        text = (templates / name).read_text("utf-8")
+        assert "{% block main %}" in text
+        (templates / name).write_text(
+            text.replace("{% block main %}", "{% block main %}" + extra, 1), "utf-8"
+        )
+    site.assert_equals_clean_build(site.build())
+    retitle(chain[5], "Moved ")  # listed by c000-c008's pages only (HISTORY_AROUND, latest)
+    site.assert_equals_clean_build(site.build())
+    page = load_config(site.root / "site.toml").output_path / "alerts" / "c020" / "index.html"
+    assert "Moved " in page.read_text("utf-8")
