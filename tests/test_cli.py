@@ -53,6 +53,15 @@ def test_an_alert_its_update_and_their_translations_count_as_one_alert(
         assert (doc["alerts"], doc["messages"], doc["alert_files"]) == (2, 3, 5), command
     status = sitegen("status", "--now", NOW, cwd=tmp_site.root)
     assert "\n2 alerts (3 messages, 5 files) in content/ (what the next" in status.stdout
+    # each list counts so too: the flood alert's update is active, its first message superseded
+    # (a heading said "active (2)", messages, under a line counting alerts)
+    assert "\nactive: 2 alerts (2 messages, 3 files)\n  flood-update " in status.stdout
+    assert "\nsuperseded: 1 alert (1 message, 2 files)\n  flood " in status.stdout
+    doc = json.loads(sitegen("status", "--json", "--now", NOW, cwd=tmp_site.root).stdout)
+    assert doc["counts"]["active"] == {"alerts": 2, "messages": 2, "alert_files": 3}
+    assert doc["counts"]["superseded"] == {"alerts": 1, "messages": 1, "alert_files": 2}
+    assert doc["counts"]["drafts"] == {"alerts": 0, "messages": 0, "alert_files": 0}
+    assert [a["id"] for a in doc["active"]] == ["flood-update", "quake"]  # the lists stay
 
 
 def test_a_file_too_big_names_the_pasted_image_or_long_line_that_makes_it_so(
