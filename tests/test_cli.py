@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shlex
 import subprocess
@@ -76,16 +77,43 @@ def test_a_file_too_big_names_the_pasted_image_or_long_line_that_makes_it_so(
     result = sitegen("check", cwd=tmp_site.root)
     assert result.returncode == 1
     assert (
-        "content/alerts/map.md:19: the file is 2,200,379 bytes; an alert must be under "
+        "content/alerts/map.md:19: the file is 2,200,379 bytes; an alert file must be under "
         "1,000,000 bytes. Line 19 holds a pasted image (2,200,036 bytes, written as a 'data:' "
         "address). Alerts show no pictures, only their description"
     ) in result.stderr
     assert "link to the picture where it is published instead" in result.stderr
     assert (
-        "content/alerts/report.md:17: the file is 1,100,321 bytes; an alert must be under "
+        "content/alerts/report.md:17: the file is 1,100,321 bytes; an alert file must be under "
         "1,000,000 bytes. Line 17 alone is 1,100,000 bytes long. Move long material to a page "
         "of its own and link to it.\n"
     ) in result.stderr
+
+
+def test_a_page_over_its_limit_says_it_is_the_compressed_page_not_the_file(
+    tmp_site: TmpSite,
+) -> None:
+    """A 60,000-byte alert file, far under the 1,000,000 bytes a file may have, makes a page
+    over the page limit. The warning said "… is 15,123 bytes after brotli, over the
+    14,000-byte budget", which an official could not square with the file's limit; it now
+    says the size is the page's as sent to readers (compressed), and what to shorten."""
+    words = random.Random(6)
+    noise = " ".join(
+        "".join(words.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(words.randint(2, 9)))
+        for _ in range(6000)
+    )
+    tmp_site.add("flood.md", alert_text().replace("The river is rising.", noise))
+    result = sitegen("build", "--now", NOW, cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    [warning] = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert warning.startswith(
+        "content/alerts/flood.md: warning: the page of alert 'flood' (alerts/flood/index.html) is "
+    ), warning
+    assert (
+        "bytes as sent to readers (compressed), over the 14,000 bytes a page should stay under "
+        "to arrive at once: citizens on slow networks wait longer for it; shorten this alert's "
+        "text"
+    ) in warning
+    assert "brotli" not in warning and "budget" not in warning
 
 
 def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite) -> None:
