@@ -116,6 +116,44 @@ def test_a_page_over_its_limit_says_it_is_the_compressed_page_not_the_file(
     assert "brotli" not in warning and "budget" not in warning
 
 
+@pytest.mark.parametrize(
+    ("languages", "default", "sections"),
+    [
+        # the default language's text, then each other language's, with lang and dir
+        ('["en", "ko", "ar"]', "en", [("ko", "ltr", "/ko/"), ("ar", "rtl", "/ar/")]),
+        ('["en", "ko", "ar"]', "ar", [("en", "ltr", "/en/"), ("ko", "ltr", "/ko/")]),
+        # German has no catalog: its text would be the English again
+        ('["en", "de"]', "en", []),
+        ('["ko", "de"]', "ko", [("en", "ltr", "/de/")]),
+    ],
+)
+def test_the_404_page_speaks_every_site_language(
+    tmp_site: TmpSite, languages: str, default: str, sections: list[tuple[str, str, str]]
+) -> None:
+    """A CDN answers every missing address with the one 404.html: a Korean or Arabic reader
+    got it in the default language only. Each site language's text follows the default's,
+    marked with its language and direction, its link to that language's home page."""
+    toml = tmp_site.root / "site.toml"
+    text = toml.read_text("utf-8").replace('["en", "ko"]', languages)
+    toml.write_text(text.replace('"en"\n', f'"{default}"\n', 1), "utf-8")
+    tmp_site.add("flood.md", alert_text())
+    result = sitegen("build", "--now", NOW, cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_site.public / "404.html").read_text("utf-8")
+    main = page.split('<main id="main">')[1].split("</main>")[0]
+    found = re.findall(r'<section lang="([^"]+)" dir="([^"]+)">\n<h2>.+</h2>\n', main)
+    assert found == [(lang, way) for lang, way, _ in sections], main
+    assert main.count("<h1>") == 1 and "<section" not in main.split("<h1>")[0]
+    for lang, _, home in sections:
+        part = main.split(f'<section lang="{lang}"')[1].split("</section>")[0]
+        assert f'<a href="{home}">' in part, part
+    if default != "en":
+        assert "Page not found" not in main.split("<section")[0]
+    if ("ko", "ltr", "/ko/") in sections:
+        assert "<h2>페이지를 찾을 수 없습니다</h2>" in main
+        assert '<a href="/ko/">발효 중인 모든 경보 보기</a>' in main
+
+
 def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite) -> None:
     tmp_site.add("a.md", alert_text(severity="Severe!"))
     tmp_site.add("b.md", "no front matter\n")
