@@ -216,6 +216,8 @@ def new(
     else:
         answers = _ask(config, given) if ask else given
         alert = _fresh(config, answers)
+        if answers.areas:  # `--lang ko --area Seoul`: an area the site names in English only
+            alert = _mark_areas(config, alert, answers.areas)
         if not ask:
             _note_defaults(answers)
         alerts = (
@@ -283,14 +285,20 @@ def _follow_up(
     ]
     if not (carried or given.areas):
         return tuple(alerts)
-    # a name in another language than its file's is marked, not published as it is
-    site = _valid_site(config)
-    slugs = area_slugs_by_name(site)
-    typed = frozenset(area_slug("", (), n) for n in given.areas if n.lower() not in slugs)
     return tuple(
-        mark_untranslated_areas(alert, site, typed if index == 0 else frozenset())
+        _mark_areas(config, alert, given.areas if index == 0 else ())
         for index, alert in enumerate(alerts)
     )
+
+
+def _mark_areas(config: SiteConfig, alert: Alert, typed: tuple[str, ...]) -> Alert:
+    """`alert` with each area the site names only in other languages marked to translate,
+    not published as it is; `typed`: names the official gave for this file, of which those
+    the site does not know are kept as written (sitegen cannot tell a new name's language)."""
+    site = _valid_site(config)
+    slugs = area_slugs_by_name(site)
+    new = frozenset(area_slug("", (), n) for n in typed if n.lower() not in slugs)
+    return mark_untranslated_areas(alert, site, new)
 
 
 def _to_translate(given: Answers, language: str) -> Answers:

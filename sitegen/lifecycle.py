@@ -8,6 +8,7 @@ is published (`sitegen status` still lists it, as upcoming, and names its `sent`
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -200,12 +201,15 @@ class AlertCount:
         return {"alerts": self.alerts, "messages": self.messages, "alert_files": self.files}
 
 
-def count_alerts(site: Site) -> AlertCount:
-    """The alerts (messages linked by references, drafts too), messages and files of `site`."""
+def count_alerts(site: Site, ids: Collection[str] | None = None) -> AlertCount:
+    """The alerts (messages linked by references, drafts too), messages and files of `site`,
+    or of its messages `ids` only: an alert with any of its messages among them counts once
+    (`sitegen status` counts each list so, as `check` counts the site)."""
     linked = reference_components(site)
-    alerts = len(site.groups) - len(linked) + len(set(linked.values()))
-    files = sum(len(g.versions) for g in site.groups)
-    return AlertCount(alerts, len(site.groups), files)
+    groups = site.groups if ids is None else [g for g in site.groups if g.id in ids]
+    alerts = len({linked.get(g.id, g.id) for g in groups})
+    files = sum(len(g.versions) for g in groups)
+    return AlertCount(alerts, len(groups), files)
 
 
 def site_updated(site: Site) -> datetime:

@@ -454,6 +454,8 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
         absolute=lambda url: urls.absolute(config, url),
         config=config,
         language_names=LANGUAGE_NAMES,
+        # `_` of another language, for the one page all languages share (404.html)
+        gettext_in=lambda lang: _direct_gettext(cast(Callable[[str], str], translator(lang)[0])),
     )
     return env
 
@@ -797,10 +799,22 @@ def _static_specs(view: SiteView) -> Iterator[PageSpec]:
 def not_found_spec(view: SiteView) -> PageSpec:
     """The 404 page: served for any missing URL, so it names no canonical URL of its own (a
     crawler would take every missing address for a copy of /404.html), and its title says
-    what happened, in the site's default language."""
-    language = view.config.default_language
+    what happened, in the site's default language. A CDN has one such page for every reader,
+    so its text follows in each other site language (`other_languages`: the language of the
+    text, its direction and that language's home page; a language with no catalog would
+    repeat the English, and is left out unless no English is there yet)."""
+    config = view.config
+    language = config.default_language
     title = fixed_text("Page not found", language)
-    context = _base(view, language, title, "", [], canonical=False)
+    shown = {ui_language(language)}
+    others = []
+    for other in config.languages:
+        ui = ui_language(other)
+        if ui not in shown:
+            shown.add(ui)
+            home = urls.home_url(config, other)
+            others.append({"lang": ui, "dir": KNOWN_LANGUAGES.get(ui, "ltr"), "home": home})
+    context = _base(view, language, title, "", [], canonical=False, other_languages=others)
     return PageSpec("/404.html", "404.html", language, context)
 
 

@@ -171,7 +171,8 @@ def _too_big(raw: bytes, rel: str) -> Problem:
     """The file is over MAX_FILE_BYTES: said at its first very long line, naming each (up
     to MAX_LONG_LINES) and what it holds, a pasted image most often, so the official knows
     what to take out and what to do instead; at line 0 when no line stands out."""
-    said = f"the file is {len(raw):,} bytes; an alert must be under {MAX_FILE_BYTES:,} bytes."
+    # "an alert file", not "an alert": its page has a limit of its own (build.over_budget)
+    said = f"the file is {len(raw):,} bytes; an alert file must be under {MAX_FILE_BYTES:,} bytes."
     lines = enumerate(raw.split(b"\n"), 1)
     long = [(n, _what(line), len(line)) for n, line in lines if len(line) > LONG_LINE_BYTES]
     named = [_long_line(*line) for line in long[:MAX_LONG_LINES]]

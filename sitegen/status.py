@@ -49,6 +49,8 @@ class SiteStatus:
     drafts: tuple[str, ...]  # ids checked but never published
     next_change: Change | None
     count: AlertCount  # what `sitegen check` counts: the same alerts, messages and files
+    # each list's (and "drafts") count in that unit: an alert with a message in the list
+    counts: dict[str, AlertCount]
 
     def as_json(self) -> dict[str, Any]:
         """Plain data for `--json`: ISO 8601 instants, stable keys."""
@@ -64,6 +66,7 @@ class SiteStatus:
             **{name: [_line_json(line) for line in lines] for name, lines in self.lists.items()},
             "drafts": list(self.drafts),
             **self.count.as_json(),
+            "counts": {name: count.as_json() for name, count in self.counts.items()},
         }
 
 
@@ -73,12 +76,14 @@ def site_status(site: Site, config: SiteConfig) -> SiteStatus:
     for standing in sorted(standings(site).values(), key=_order):
         by_phase[standing.phase.value].append(_line(standing.group, config))
     drafts = tuple(g.id for g in site.groups if g.primary.status is Status.DRAFT)
+    listed = {name: {line.id for line in lines} for name, lines in by_phase.items()}
     return SiteStatus(
         site.now,
         {name: tuple(lines) for name, lines in by_phase.items()},
         drafts,
         next_change(site),
         count_alerts(site),
+        {name: count_alerts(site, ids) for name, ids in {**listed, "drafts": set(drafts)}.items()},
     )
 
 
@@ -148,7 +153,7 @@ def format_status(status: SiteStatus, content: str = "content", zone: tzinfo | N
         "`sitegen rollback` the site online differs: see `sitegen rollback --list`",
     ]
     for name, entries in status.lists.items():
-        lines.append(f"{name} ({len(entries)})" + (":" if entries else ""))
+        lines.append(f"{name}: {status.counts[name]}")
         for entry in entries:
             marker = "" if entry.status == "Actual" else f" [{entry.status}]"
             if entry.sent > status.now:  # not issued: nothing of it is published yet
@@ -158,7 +163,9 @@ def format_status(status: SiteStatus, content: str = "content", zone: tzinfo | N
                 f"until {when(entry.expires)}{marker}  {entry.title}"
             )
     if status.drafts:
-        lines.append(f"drafts, never published ({len(status.drafts)}): {', '.join(status.drafts)}")
+        lines.append(
+            f"drafts, never published, {status.counts['drafts']}: {', '.join(status.drafts)}"
+        )
     change = status.next_change
     lines.append(
         "next change: none (no alert is waiting to be sent, take effect or expire)"

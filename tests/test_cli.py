@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shlex
 import subprocess
@@ -53,6 +54,15 @@ def test_an_alert_its_update_and_their_translations_count_as_one_alert(
         assert (doc["alerts"], doc["messages"], doc["alert_files"]) == (2, 3, 5), command
     status = sitegen("status", "--now", NOW, cwd=tmp_site.root)
     assert "\n2 alerts (3 messages, 5 files) in content/ (what the next" in status.stdout
+    # each list counts so too: the flood alert's update is active, its first message superseded
+    # (a heading said "active (2)", messages, under a line counting alerts)
+    assert "\nactive: 2 alerts (2 messages, 3 files)\n  flood-update " in status.stdout
+    assert "\nsuperseded: 1 alert (1 message, 2 files)\n  flood " in status.stdout
+    doc = json.loads(sitegen("status", "--json", "--now", NOW, cwd=tmp_site.root).stdout)
+    assert doc["counts"]["active"] == {"alerts": 2, "messages": 2, "alert_files": 3}
+    assert doc["counts"]["superseded"] == {"alerts": 1, "messages": 1, "alert_files": 2}
+    assert doc["counts"]["drafts"] == {"alerts": 0, "messages": 0, "alert_files": 0}
+    assert [a["id"] for a in doc["active"]] == ["flood-update", "quake"]  # the lists stay
 
 
 def test_a_file_too_big_names_the_pasted_image_or_long_line_that_makes_it_so(
@@ -67,16 +77,81 @@ def test_a_file_too_big_names_the_pasted_image_or_long_line_that_makes_it_so(
     result = sitegen("check", cwd=tmp_site.root)
     assert result.returncode == 1
     assert (
-        "content/alerts/map.md:19: the file is 2,200,379 bytes; an alert must be under "
+        "content/alerts/map.md:19: the file is 2,200,379 bytes; an alert file must be under "
         "1,000,000 bytes. Line 19 holds a pasted image (2,200,036 bytes, written as a 'data:' "
         "address). Alerts show no pictures, only their description"
     ) in result.stderr
     assert "link to the picture where it is published instead" in result.stderr
     assert (
-        "content/alerts/report.md:17: the file is 1,100,321 bytes; an alert must be under "
+        "content/alerts/report.md:17: the file is 1,100,321 bytes; an alert file must be under "
         "1,000,000 bytes. Line 17 alone is 1,100,000 bytes long. Move long material to a page "
         "of its own and link to it.\n"
     ) in result.stderr
+
+
+def test_a_page_over_its_limit_says_it_is_the_compressed_page_not_the_file(
+    tmp_site: TmpSite,
+) -> None:
+    """A 60,000-byte alert file, far under the 1,000,000 bytes a file may have, makes a page
+    over the page limit. The warning said "… is 15,123 bytes after brotli, over the
+    14,000-byte budget", which an official could not square with the file's limit; it now
+    says the size is the page's as sent to readers (compressed), and what to shorten."""
+    words = random.Random(6)
+    noise = " ".join(
+        "".join(words.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(words.randint(2, 9)))
+        for _ in range(6000)
+    )
+    tmp_site.add("flood.md", alert_text().replace("The river is rising.", noise))
+    result = sitegen("build", "--now", NOW, cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    [warning] = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert warning.startswith(
+        "content/alerts/flood.md: warning: the page of alert 'flood' (alerts/flood/index.html) is "
+    ), warning
+    assert (
+        "bytes as sent to readers (compressed), over the 14,000 bytes a page should stay under "
+        "to arrive at once: citizens on slow networks wait longer for it; shorten this alert's "
+        "text"
+    ) in warning
+    assert "brotli" not in warning and "budget" not in warning
+
+
+@pytest.mark.parametrize(
+    ("languages", "default", "sections"),
+    [
+        # the default language's text, then each other language's, with lang and dir
+        ('["en", "ko", "ar"]', "en", [("ko", "ltr", "/ko/"), ("ar", "rtl", "/ar/")]),
+        ('["en", "ko", "ar"]', "ar", [("en", "ltr", "/en/"), ("ko", "ltr", "/ko/")]),
+        # German has no catalog: its text would be the English again
+        ('["en", "de"]', "en", []),
+        ('["ko", "de"]', "ko", [("en", "ltr", "/de/")]),
+    ],
+)
+def test_the_404_page_speaks_every_site_language(
+    tmp_site: TmpSite, languages: str, default: str, sections: list[tuple[str, str, str]]
+) -> None:
+    """A CDN answers every missing address with the one 404.html: a Korean or Arabic reader
+    got it in the default language only. Each site language's text follows the default's,
+    marked with its language and direction, its link to that language's home page."""
+    toml = tmp_site.root / "site.toml"
+    text = toml.read_text("utf-8").replace('["en", "ko"]', languages)
+    toml.write_text(text.replace('"en"\n', f'"{default}"\n', 1), "utf-8")
+    tmp_site.add("flood.md", alert_text())
+    result = sitegen("build", "--now", NOW, cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_site.public / "404.html").read_text("utf-8")
+    main = page.split('<main id="main">')[1].split("</main>")[0]
+    found = re.findall(r'<section lang="([^"]+)" dir="([^"]+)">\n<h2>.+</h2>\n', main)
+    assert found == [(lang, way) for lang, way, _ in sections], main
+    assert main.count("<h1>") == 1 and "<section" not in main.split("<h1>")[0]
+    for lang, _, home in sections:
+        part = main.split(f'<section lang="{lang}"')[1].split("</section>")[0]
+        assert f'<a href="{home}">' in part, part
+    if default != "en":
+        assert "Page not found" not in main.split("<section")[0]
+    if ("ko", "ltr", "/ko/") in sections:
+        assert "<h2>페이지를 찾을 수 없습니다</h2>" in main
+        assert '<a href="/ko/">발효 중인 모든 경보 보기</a>' in main
 
 
 def test_check_reports_every_problem_exit_1_without_traceback(tmp_site: TmpSite) -> None:

@@ -95,6 +95,26 @@ def test_a_korean_alert_is_offered_the_korean_area_names(example_site: TmpSite) 
     assert "severity: Moderate" in text and "category: Geo" in text
 
 
+def test_an_area_the_site_names_only_in_another_language_is_marked_to_translate(
+    example_site: TmpSite,
+) -> None:
+    """`new --lang ko --area Seoul`: the example site names Seoul (KR-11) in English only, so
+    the Korean file gets a TODO, as `new --update` marks such a name; it was written as is
+    and would have been published on the Korean page. A name the site knows in Korean stays,
+    and a name the site does not know is the official's own word for this file."""
+    result = run_sitegen(
+        "new", "서울 폭염", "--lang", "ko", "--area", "Seoul", "--area", "부산광역시",
+        "--area", "Jeju", "--no-input", cwd=example_site.root,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [path] = (example_site.root / "content/alerts").glob("*.ko.md")
+    text = path.read_text()
+    assert 'name: "TODO: Seoul (write this in ko)"\n    geocodes: {"ISO3166-2": "KR-11"}' in text
+    assert '- name: "부산광역시"' in text and '- name: "Jeju"' in text
+    checked = run_sitegen("check", cwd=example_site.root)
+    assert checked.returncode == 1 and path.name in checked.stdout + checked.stderr
+
+
 def test_defaults_used_without_prompts_are_said(tmp_site: TmpSite) -> None:
     result = run_sitegen("new", "Storm", "--area", "Seoul", "--no-input", cwd=tmp_site.root)
     assert result.returncode == 0, result.stderr

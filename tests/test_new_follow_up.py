@@ -401,7 +401,9 @@ def test_updates_in_one_minute_are_sent_one_after_another(tmp_site: TmpSite) -> 
     sents = [_sent(alerts(tmp_site) / f"{name}.md") for name in names]
     assert sents == sorted(set(sents)), sents
     status = run_sitegen("status", "--now", sents[-1].isoformat(), cwd=tmp_site.root)
-    assert "active (1):\n  flood-update-10 " in status.stdout, status.stdout + status.stderr
+    assert "active: 1 alert (1 message, 1 file)\n  flood-update-10 " in status.stdout, (
+        status.stdout + status.stderr
+    )
 
 
 def test_a_follow_up_sent_at_the_time_of_the_message_it_follows_is_a_warning(

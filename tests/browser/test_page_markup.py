@@ -274,7 +274,7 @@ def test_check_warns_about_a_page_over_the_budget(tmp_path: Path) -> None:
         "content/alerts/flood-report.md: warning: the page of alert '2026-11-25-flood' "
         "(alerts/2026-11-25-flood/index.html) is"
     ) in result.output
-    assert "over the 14,000-byte budget" in result.output
+    assert "over the 14,000 bytes a page should stay under" in result.output
     assert "shorten this alert's text" in result.output  # what to do, for an official
     build = CliRunner().invoke(cli, ["build", "--site", str(root / "site.toml")])
     assert "content/alerts/flood-report.md: warning: the page of alert" in build.output
