@@ -4,6 +4,7 @@ settings checked before anything is built (in process, through click, on the fol
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,23 @@ def test_a_lock_whose_holder_died_exits_1_it_needs_force(site: Path) -> None:
     result = publish(site, "--no-build")
     assert result.exit_code == 1, result.output
     assert "Re-run with --force" in result.stderr
+
+
+def test_a_lock_of_an_older_sitegen_is_not_called_dead_it_may_run_elsewhere(site: Path) -> None:
+    """A lock body before 2026-12 does not say which pid namespace (container) its holder ran
+    in: a pid gone here may be a live publish in the container next door (was: "no longer
+    running on this machine", and --force broke it at once)."""
+    doc = json.loads(lock_body(datetime.now(UTC)))
+    del doc["processes"]
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    doc["holder"] = doc["holder"].rsplit(" pid ", 1)[0] + f" pid {gone.pid}"
+    assert FolderTarget(site / "out").lock(json.dumps(doc).encode()) is None
+    result = publish(site, "--no-build", "--force")
+    assert result.exit_code == 75, result.output
+    assert "no longer running" not in result.stderr
+    assert "older sitegen" in result.stderr
+    assert "Wait for it to finish" in result.stderr
 
 
 def test_a_refusal_by_a_safety_limit_exits_4(site: Path) -> None:
