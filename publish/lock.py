@@ -193,18 +193,26 @@ def _age(holder: Holder | None, held: StoredObject, now: datetime) -> timedelta 
     return None
 
 
-def holder_is_dead(who: str, processes: str | None = None) -> bool:
+def holder_is_dead(who: str, processes: str | None) -> bool:
     """True when the holder ran on this host under a process id that no longer exists (a publish
     killed or crashed here). Unknown, remote or still running holders are never called dead, nor
-    one whose `processes` (`process_space()`, None from holders before 2026-12) is not ours:
-    containers may share a host name, and a pid names a process only in its own pid namespace,
-    so a live publish in the container next door would otherwise be called dead here."""
+    one whose `processes` (`process_space()`) is not ours: containers may share a host name, and
+    a pid names a process only in its own pid namespace, so a live publish in the container
+    next door would otherwise be called dead here. A lock body written before 2026-12 does not
+    say (None): its holder may be such a publish, and is not called dead either (`_unknowable`)."""
     match = _WHO.fullmatch(who)
-    if match is None or match["host"] != socket.gethostname():
-        return False
-    if processes is not None and processes != process_space():
+    if match is None or match["host"] != socket.gethostname() or processes != process_space():
         return False
     return process_gone(int(match["pid"]))
+
+
+def _unknowable(holder: Holder | None) -> bool:
+    """The holder ran on this host, but its lock, written by a sitegen older than 2026-12,
+    does not say in which pid namespace (container): whether it still runs cannot be told."""
+    if holder is None or holder.processes is not None:
+        return False
+    match = _WHO.fullmatch(holder.who)
+    return match is not None and match["host"] == socket.gethostname()
 
 
 def process_space() -> str:
@@ -243,6 +251,11 @@ def _held_message(
             f"{first} The lock is older than the {format_age(timedelta(seconds=timeout_s))} "
             "timeout, so that publish probably died. Re-run with --force to break the lock; "
             "the new publish finishes whatever it left undone."
+        )
+    if _unknowable(holder):
+        first += (
+            " That lock was written by an older sitegen, which did not record the container it "
+            "ran in, so whether that process still runs cannot be told from here."
         )
     return (
         f"{first} Wait for it to finish and run `{rerun}` again. If that publish died, its lock "

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import brotli
 
-from sitegen import cache, i18n, owned
+from sitegen import cache, i18n
 from sitegen.bundle import (
     MANIFEST_PATH,
     Bundle,
@@ -1599,13 +1599,13 @@ def _fs_clock(folder: Path, cache_dir: Path) -> int | None:
     try:
         if os.stat(cache_dir).st_dev != os.stat(folder).st_dev:
             return None
-        name = os.path.join(cache_dir, f".clock-{owned.token()}-{threading.get_ident()}")
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # held like the cache's own temporary files: one a killed build left goes with the
+        # next build's `cache.remove_leftovers`, and never one a live build is reading
+        clock = cache.aside_path(cache_dir / "clock")
         try:
-            return os.fstat(fd).st_mtime_ns
+            return os.stat(clock).st_mtime_ns
         finally:
-            os.close(fd)
-            os.unlink(name)
+            cache.let_go_aside(clock, None)
     except OSError:
         return None
 

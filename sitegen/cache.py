@@ -185,7 +185,7 @@ def remove_leftovers(folder: Path) -> None:
     """Remove the temporary files (`aside_path`) of builds killed before they could (SIGKILL,
     the OOM killer, a power cut): those no process holds, and those of older versions named by
     a process that no longer runs."""
-    for path in left_by_dead_processes(folder, _aside_pid):
+    for path in left_by_dead_processes(folder, _old_pid):
         path.unlink(missing_ok=True)
     owned.remove_abandoned(folder, _is_aside, _unlink)
 
@@ -199,8 +199,12 @@ def _unlink(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-def _aside_pid(name: str) -> str:
-    """The process id in an older version's `aside_path` name (".NAME.PID.tmp"), else ""."""
+def _old_pid(name: str) -> str:
+    """The process id in an older version's temporary name, else "": an `aside_path`
+    (".NAME.PID.tmp") or a file `build._fs_clock` read the clock by (".clock-PID-…", never
+    removed until 2026-12-07)."""
+    if name.startswith(".clock-"):
+        return name.split("-")[1]
     if not (name.startswith(".") and name.endswith(".tmp")):
         return ""
     return name.removesuffix(".tmp").rpartition(".")[2]

@@ -96,8 +96,12 @@ def staged(site: TmpSite) -> bool:
 
 
 def cache_leftovers(site: TmpSite) -> list[str]:
+    """Temporary files in the cache folder: `cache.aside_path`'s, and those the build reads
+    the file system's clock by (`build._fs_clock`: ".clock-…" until 2026-12-07)."""
     folder = site.root / ".sitegen" / "cache"
-    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp") or p.name[:6] == ".clock"]
 
 
 def start_build(site: TmpSite) -> subprocess.Popen[str]:
@@ -383,6 +387,39 @@ def test_a_killed_build_is_finished_by_the_next(
     assert tree(public) == clean_build(big_site, tmp_path)
     assert not leftovers(big_site)  # what the killed build staged is gone too
     assert not cache_leftovers(big_site)
+
+
+# `sitegen build` SIGKILLed the instant it has made the file it reads the clock by
+_KILLED_AT_THE_CLOCK = """
+import os, signal
+real = os.open
+def killed_once_made(path, *args, **kwargs):
+    fd = real(path, *args, **kwargs)
+    if str(os.path.basename(path)).startswith(".clock"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return fd
+os.open = killed_once_made
+from sitegen.cli import main
+main()
+"""
+
+
+def test_the_clock_file_of_a_killed_build_goes_with_the_next(tmp_site: TmpSite) -> None:
+    """The file a build reads the file system's clock by, left by a SIGKILL: was never
+    removed (one more in .sitegen/cache per killed build)."""
+    toml = str(tmp_site.root / "site.toml")
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_AT_THE_CLOCK, "build", "--site", toml],
+        cwd=tmp_site.root,
+        capture_output=True,
+        timeout=60,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert cache_leftovers(tmp_site)  # what it left
+    older = tmp_site.root / ".sitegen" / "cache" / f".clock-{_dead_pid()}-0123abcd-140211"
+    older.touch()  # as sitegen before 2026-12-07 left it
+    assert build(tmp_site) == (0, "")
+    assert not cache_leftovers(tmp_site)
 
 
 @pytest.mark.forks

@@ -1,15 +1,17 @@
 """A local folder that behaves like a bucket (the default target, and a twin of S3 for tests).
 
 Objects are plain files, so the folder can be served as is. Headers and our sha256 live in a
-sidecar store, ``.sitegen/meta/<path>.json``. Writes go to a temp file then ``os.replace``, so a
-reader sees the old or the new file. The lock is created with ``O_EXCL``.
+sidecar store, ``.sitegen/meta/<path>.json``. Writes go to a temp file in ``.sitegen/tmp`` then
+``os.replace``, so a reader sees the old or the new file. The lock is created with ``O_EXCL``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -20,9 +22,17 @@ from publish.history import OBJECTS_PREFIX, PUBLISHED_AT, kept_path
 from publish.manifest import MANIFEST_PATH, STATE_PREFIX
 from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
 from sitegen import owned
+from sitegen.cache import LOCKED, left_by_dead_processes
 
 META_DIR = ".sitegen/meta"
 _TMP_MARK = ".sitegen-tmp-"
+# Temporary files (`_atomic_write`) are ".sitegen-tmp-NAME.locked-PID-RANDOM" in TMP_DIR, never
+# in the folder served nor listed; until 2026-12-07 ".sitegen-tmp-NAME.PID-RANDOM.THREAD"
+# (before: ".sitegen-tmp-NAME.PID.THREAD") beside each file, unlocked, left by a killed publish
+TMP_DIR = ".sitegen/tmp"
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)  # not on Windows
+_TMP_NAME = re.compile(rf"{re.escape(_TMP_MARK)}.+\.{LOCKED}[0-9]+-[0-9a-f]{{8}}")
+_OLD_TMP_NAME = re.compile(rf"{re.escape(_TMP_MARK)}.+\.([0-9]+)(?:-[0-9a-f]{{8}})?\.[0-9]+")
 
 
 class FolderTarget:
@@ -55,10 +65,10 @@ class FolderTarget:
     def put(self, path: str, body: bytes, meta: ObjectMeta) -> None:
         self._count()
         try:
-            _atomic_write(self._file(path), body)
+            self._write(self._file(path), body)
             # The sidecar goes second: a crash in between leaves an old sha256 beside new bytes,
             # which only causes a harmless re-upload, never a missed one.
-            _atomic_write(self._sidecar(path), _meta_json(meta))
+            self._write(self._sidecar(path), _meta_json(meta))
             self._keep(path, meta.sha256)
             if path == MANIFEST_PATH:
                 self._keep_manifest(body, meta)
@@ -70,8 +80,8 @@ class FolderTarget:
         live, for `sitegen rollback` (S3 keeps them as versions of the live manifest)."""
         at = {PUBLISHED_AT: datetime.now(UTC).isoformat(timespec="microseconds")}
         path = kept_path(meta.sha256)
-        _atomic_write(self._file(path), body)
-        _atomic_write(self._sidecar(path), _meta_json(replace(meta, extra={**meta.extra, **at})))
+        self._write(self._file(path), body)
+        self._write(self._sidecar(path), _meta_json(replace(meta, extra={**meta.extra, **at})))
 
     def _keep(self, path: str, sha256: str) -> None:
         """Keep these bytes under their sha256 for rollback (publish/history.py): a hard link,
@@ -87,7 +97,7 @@ class FolderTarget:
         except FileExistsError:
             pass  # the same bytes, kept meanwhile by another upload
         except OSError:  # no hard links on this file system
-            _atomic_write(kept, self._file(path).read_bytes())
+            self._write(kept, self._file(path).read_bytes())
 
     def delete(self, paths: Sequence[str]) -> None:
         self._count()
@@ -173,7 +183,27 @@ class FolderTarget:
             file.unlink(missing_ok=True)
             raise TargetError(f"{self.name}: cannot write the lock {LOCK_PATH}: {exc}") from exc
         self._lock_body = body
+        self._remove_abandoned()  # the target is ours now: no other publish should write
         return None
+
+    def _write(self, file: Path, data: bytes) -> None:
+        _atomic_write(file, data, self.root / TMP_DIR)
+
+    def _remove_abandoned(self) -> None:
+        """Remove the temporary files of publishes killed while writing (SIGKILL, the OOM
+        killer, a power cut): those in TMP_DIR no process holds. Older versions wrote them
+        beside each file, in the folder served, unlocked: the first publish that makes TMP_DIR
+        looks through the whole folder once for those named by a process no longer running.
+        One that cannot be removed stays, never listed, for the next publish."""
+        tmp_dir = self.root / TMP_DIR
+        if not tmp_dir.is_dir():
+            for dirpath, _, filenames in os.walk(self.root):
+                if any(name.startswith(_TMP_MARK) for name in filenames):
+                    for path in left_by_dead_processes(Path(dirpath), _old_tmp_pid):
+                        _unlink(path)
+            with contextlib.suppress(OSError):  # then `_write` says what is wrong
+                tmp_dir.mkdir()
+        owned.remove_abandoned(tmp_dir, _is_tmp, _unlink)
 
     # relock, unlock and break_lock are S3's conditional writes (If-Match): one request each
     # there, and so one operation each here, whatever the comparison finds.
@@ -183,7 +213,7 @@ class FolderTarget:
         if self._bytes(LOCK_PATH) != self._lock_body:
             self._lock_body = None
             return False
-        _atomic_write(self._file(LOCK_PATH), body)
+        self._write(self._file(LOCK_PATH), body)
         self._lock_body = body
         return True
 
@@ -222,15 +252,41 @@ def _meta_json(meta: ObjectMeta) -> bytes:
     return json.dumps(doc, sort_keys=True).encode()
 
 
-def _atomic_write(file: Path, data: bytes) -> None:
+def _atomic_write(file: Path, data: bytes, tmp_dir: Path) -> None:
+    """Write `file` through a temporary file in `tmp_dir` (renamed into place: a reader sees
+    the old or the new file), held until renamed or removed: a publish killed meanwhile leaves
+    it to the next one (`FolderTarget._remove_abandoned`), which never takes a live one."""
     file.parent.mkdir(parents=True, exist_ok=True)
-    # random too: two containers' publishes may share one pid (and thread id)
-    tmp = file.with_name(f"{_TMP_MARK}{file.name}.{owned.token()}.{threading.get_ident()}")
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+
+    def make() -> Path:
+        # random: two containers' publishes may share one pid
+        tmp = tmp_dir / f"{_TMP_MARK}{file.name}.{LOCKED}{owned.token()}"
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666))
+        return tmp
+
+    tmp = owned.made_held(make, _unlink)
     try:
         tmp.write_bytes(data)
         os.replace(tmp, file)
     finally:
         tmp.unlink(missing_ok=True)
+        owned.let_go(tmp)
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):  # gone, or not ours to remove: never listed anyway
+        path.unlink()
+
+
+def _is_tmp(name: str) -> bool:
+    return _TMP_NAME.fullmatch(name) is not None
+
+
+def _old_tmp_pid(name: str) -> str:
+    """The process id in an older version's temporary name, else ""."""
+    match = _OLD_TMP_NAME.fullmatch(name)
+    return match[1] if match else ""
 
 
 def _prune_empty_dirs(folder: Path, root: Path) -> None:

@@ -4,6 +4,11 @@ settings checked before anything is built (in process, through click, on the fol
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +65,21 @@ def test_a_lock_whose_holder_died_exits_1_it_needs_force(site: Path) -> None:
     result = publish(site, "--no-build")
     assert result.exit_code == 1, result.output
     assert "Re-run with --force" in result.stderr
+
+
+def test_a_lock_of_an_older_sitegen_is_not_called_dead_it_may_run_elsewhere(site: Path) -> None:
+    """A lock body before 2026-12 does not say which pid namespace (container) its holder ran
+    in: a pid gone here may be a live publish in the container next door (was: "no longer
+    running on this machine", and --force broke it at once)."""
+    doc = json.loads(lock_body(datetime.now(UTC)))
+    del doc["processes"]
+    doc["holder"] = doc["holder"].rsplit(" pid ", 1)[0] + f" pid {gone_pid()}"
+    assert FolderTarget(site / "out").lock(json.dumps(doc).encode()) is None
+    result = publish(site, "--no-build", "--force")
+    assert result.exit_code == 75, result.output
+    assert "no longer running" not in result.stderr
+    assert "older sitegen" in result.stderr
+    assert "Wait for it to finish" in result.stderr
 
 
 def test_a_refusal_by_a_safety_limit_exits_4(site: Path) -> None:
@@ -288,3 +308,111 @@ def test_a_corrupt_published_manifest_is_said_on_every_publish_not_only_in_dry_r
     assert "listed every object instead" in said and "wrote a good manifest" in said
     assert manifest.read_bytes() == (site / "public" / ".sitegen" / "manifest.json").read_bytes()
     assert "damaged" not in publish(site, "--no-build").stdout  # repaired: said once
+
+
+# `sitegen ARGS`, SIGKILLed just before it renames its first written file of the site into place
+_KILLED_WHILE_WRITING = """
+import os, signal
+real = os.replace
+def killed(src, dst, *args, **kwargs):
+    if "/.sitegen/" not in str(dst):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(src, dst, *args, **kwargs)
+os.replace = killed
+from sitegen.cli import main
+main()
+"""
+
+# A live publish's write of one file of the site, stopped before its rename until told to go on
+_WRITING = """
+import os, sys
+from pathlib import Path
+from publish.targets.base import ObjectMeta
+from publish.targets.folder import FolderTarget
+real = os.replace
+def paused(src, dst, *args, **kwargs):
+    print(src, flush=True)
+    sys.stdin.readline()
+    return real(src, dst, *args, **kwargs)
+os.replace = paused
+meta = ObjectMeta(content_type="text/html", cache_control="no-cache", sha256="0" * 64)
+FolderTarget(Path(sys.argv[1])).put("alerts/a0/index.html", b"written meanwhile", meta)
+"""
+
+
+def temporary(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob(".sitegen-tmp-*"))
+
+
+def test_what_a_killed_publish_was_writing_goes_with_the_next_publish(site: Path) -> None:
+    """A publish to a folder killed while writing (SIGKILL, the OOM killer, a power cut)
+    left its temporary files in the folder for ever, where whatever serves it served them."""
+    assert publish(site, "--no-build").exit_code == 0
+    write_bundle(site / "public", site_files(3, version="v2"))
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_WHILE_WRITING, "publish", "--site", "site.toml"]
+        + ["--no-build"],
+        cwd=site,
+        capture_output=True,
+        timeout=60,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    out = site / "out"
+    assert temporary(out)  # what it left
+    result = publish(site, "--no-build", "--force", "--json")  # its lock: a dead process's
+    assert result.exit_code == 0, result.output
+    assert temporary(out) == []
+    plan = json.loads(result.stdout)["plan"]
+    assert plan["deletes"] == [] and plan["foreign"]["kept"] == []
+
+
+def test_what_an_older_sitegen_left_in_the_folder_served_goes_with_the_first_publish(
+    site: Path,
+) -> None:
+    """Before 2026-12-07 the temporary files were written beside each file, unlocked."""
+    assert publish(site, "--no-build").exit_code == 0
+    out = site / "out"
+    shutil.rmtree(out / ".sitegen" / "tmp", ignore_errors=True)  # as an older sitegen left it
+    left = [
+        out / "alerts" / "a0" / f".sitegen-tmp-index.html.{gone_pid()}-0a1b2c3d.140211",
+        out / ".sitegen" / "meta" / f".sitegen-tmp-index.html.json.{gone_pid()}.140211",
+    ]
+    for path in left:
+        path.write_text("half a file")
+    result = publish(site, "--no-build", "--verify", "--json")
+    assert result.exit_code == 0, result.output
+    assert temporary(out) == []
+    plan = json.loads(result.stdout)["plan"]
+    assert plan["deletes"] == [] and plan["foreign"]["kept"] == []
+
+
+def test_what_a_live_publish_is_writing_is_left_alone_and_never_counted(site: Path) -> None:
+    assert publish(site, "--no-build").exit_code == 0
+    writing = subprocess.Popen(
+        [sys.executable, "-c", _WRITING, str(site / "out")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writing.stdin is not None and writing.stdout is not None
+    try:
+        held = Path(writing.stdout.readline().strip())
+        assert held.exists(), "the writer failed"
+        # another container's publish: its pid means nothing here
+        held = held.rename(held.with_name(held.name.replace(str(writing.pid), str(gone_pid()), 1)))
+        result = publish(site, "--no-build", "--verify", "--json")  # lists the folder
+        assert result.exit_code == 0, result.output
+        assert held.exists()
+        assert held.name not in result.stdout
+        plan = json.loads(result.stdout)["plan"]
+        assert plan["deletes"] == [] and plan["foreign"]["kept"] == []
+    finally:
+        writing.kill()
+        writing.wait()
+
+
+def gone_pid() -> int:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    assert not os.path.exists(f"/proc/{gone.pid}")
+    return gone.pid

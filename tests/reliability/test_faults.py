@@ -208,7 +208,7 @@ def test_lock_of_a_dead_process_on_this_host_breaks_with_force(
     now = datetime.now(UTC)
     doc = json.loads(lock_body(now))
     doc["holder"] = doc["holder"].rsplit(" pid ", 1)[0] + f" pid {gone_pid()}"
-    assert holder_is_dead(doc["holder"])
+    assert holder_is_dead(doc["holder"], doc["processes"])
     target = FolderTarget(tmp_path / "pub")
     assert target.lock(json.dumps(doc).encode()) is None
     with pytest.raises(PublishError, match="no longer running on this machine"):
@@ -242,12 +242,12 @@ def test_lock_of_a_gone_pid_in_another_container_is_not_called_dead(
     ],
 )
 def test_lock_holders_that_may_be_alive_are_never_called_dead(who: str) -> None:
-    assert not holder_is_dead(who)
+    assert not holder_is_dead(who, process_space())
 
 
 def test_lock_of_a_running_process_is_not_dead() -> None:
     body = json.loads(lock_body(datetime.now(UTC)))
-    assert not holder_is_dead(body["holder"])  # this very process
+    assert not holder_is_dead(body["holder"], body["processes"])  # this very process
 
 
 @pytest.mark.parametrize("garbage", [b"\x00\xff not json", b'{"format": 1, "files": {"../x": {}}}'])
