@@ -214,7 +214,7 @@ class Preview:
         # has an error on the others, as check gives it
         advice = self.rebuilder.advice()
         said = (*outcome.problems, *advice)
-        if not quiet or outcome.changed or not outcome.ok or said != self._said:
+        if not quiet or outcome.changed or said != self._said:
             self._report(outcome, bool(old.errors), advice)
         self._said = said
         if outcome.ok and first and self.write_output:

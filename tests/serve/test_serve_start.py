@@ -170,3 +170,18 @@ def test_a_draft_the_build_refused_is_still_a_draft_in_the_preview(tmp_site: Tmp
         assert b"TODO: say it" in get(server.url + "alerts/draft/").body
     finally:
         server.stop()
+
+
+def test_a_mistake_is_given_once_at_the_start(tmp_site: TmpSite) -> None:
+    """What the watcher missed during the first build is rebuilt once it runs: a file saved
+    just before (as here) is read again, and the same mistake was given twice."""
+    tmp_site.add("flood.md", alert_text(severity="Severe!"))
+    lines: list[str] = []
+    server = PreviewServer(tmp_site.root / "site.toml", port=0, now=NOW, echo=lines.append)
+    server.start()
+    try:
+        mistakes = [line for line in lines if line.startswith("content/alerts/flood.md:")]
+        assert len(mistakes) == 1, lines
+        assert len([line for line in lines if "nothing to serve" in line]) == 1, lines
+    finally:
+        server.stop()
