@@ -308,7 +308,9 @@ class Rebuilder:
         since = since_ns - RACY_NS
         config, known = self.config, self.sources.signatures()
         templates = _files_in(config.templates_path)
-        saved = [p for p in (self.site_file, *templates) if _saved(p, since)]
+        saved = [p for p in templates if _saved(p, since)]
+        if self._config_changed():  # as read, not by its time: a new config renders it all
+            saved.append(self.site_file)
         if set(templates) != self._templates.paths(config.templates_path):
             saved.append(config.templates_path)  # a template added or deleted
         seen = set()
@@ -321,6 +323,12 @@ class Rebuilder:
         if seen != set(known):  # a file added or deleted
             saved.append(config.content_path)
         return saved
+
+    def _config_changed(self) -> bool:
+        try:
+            return repr(load_config(self.site_file)) != repr(self.config)
+        except SitegenError:
+            return True
 
     def advice(self) -> tuple[Problem, ...]:
         """check's advice (an alert expired as it is sent, a title too long for a phone) on
