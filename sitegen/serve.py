@@ -17,6 +17,7 @@ import html
 import io
 import ipaddress
 import json
+import os
 import secrets
 import socket
 import threading
@@ -51,6 +52,7 @@ SEND_TIMEOUT_S = 60.0  # to take each response (an event of the stream: each eve
 PREVIEW_CACHE_CONTROL = "no-store"
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}  # what a browser calls a loopback preview
 PUBLISHED_CACHE_HEADER = "X-Published-Cache-Control"
+ADVICE_SHOWN = 5  # notes of check's advice printed in full at each rebuild; then a count
 
 LIVE_JS = """\
 (function () {
@@ -171,18 +173,28 @@ class Preview:
         self.snapshot = Snapshot(run=secrets.token_hex(4))
         self.changed = threading.Condition()
         self.closing = False
+        self._unwritten = False  # the first good build is still to be written to public/
+        self._said: tuple[Problem, ...] = ()  # the problems and advice the last report gave
         self._building = threading.Lock()  # the first build's thread, then the watcher's
 
-    def rebuild(self, touched: list[Path]) -> Outcome:
-        """Rebuild and publish the new snapshot; print the same lines the overlay shows."""
+    def rebuild(self, touched: list[Path], write: bool = True, quiet: bool = False) -> Outcome:
+        """Rebuild and publish the new snapshot; print the same lines the overlay shows
+        (`quiet`: only if they differ from the last ones, or files changed). The first good
+        build is written to public/ then, or with `write` False, by `write_pending` (once
+        the server answers: the write takes longer than the build)."""
         with self._building:
-            return self._rebuild(touched)
+            return self._rebuild(touched, write, quiet)
 
-    def _rebuild(self, touched: list[Path]) -> Outcome:
+    def write_pending(self) -> None:
+        """Write the first good build to public/, if `rebuild` left it to this."""
+        with self._building:
+            self._write_pending()
+
+    def _rebuild(self, touched: list[Path], write: bool, quiet: bool) -> Outcome:
         first = not self.snapshot.build
         outcome = self.rebuilder.rebuild(touched)
-        if outcome.ok and first and self.write_output:
-            self._write_once(outcome.drafts)
+        if outcome.ok and first:  # what the manifest written to public/ will say
+            self.rebuilder.headers_from_manifest(self.rebuilder.manifest())
         old = self.snapshot
         build = old.build + 1 if outcome.ok and (outcome.changed or first) else old.build
         drafts = outcome.drafts
@@ -200,9 +212,16 @@ class Preview:
                 self.changed.notify_all()
         # check's advice, once the pages are served (it does not delay them), and while a file
         # has an error on the others, as check gives it
-        outcome = replace(outcome, problems=(*outcome.problems, *self.rebuilder.advice()))
-        self._report(outcome, bool(old.errors))
-        return outcome
+        advice = self.rebuilder.advice()
+        said = (*outcome.problems, *advice)
+        if not quiet or outcome.changed or said != self._said:
+            self._report(outcome, bool(old.errors), advice)
+        self._said = said
+        if outcome.ok and first and self.write_output:
+            self._unwritten = True
+        if write:
+            self._write_pending()
+        return replace(outcome, problems=said)
 
     def _good(self, build: int, revision: int, drafts: tuple[Problem, ...]) -> Snapshot:
         """The snapshot of the rebuilder's bundle, just built without errors."""
@@ -215,12 +234,17 @@ class Preview:
             rebuilder.bundle, rebuilder.headers, build, (), revision, base, manifest, run, drafts
         )
 
-    def _write_once(self, drafts: tuple[Problem, ...]) -> None:
-        """The first good build goes to public/ too, like `sitegen build`; later ones stay in
-        memory. Headers come from the manifest written there: the publisher reads the same.
-        A build with drafts is not written: `publish --no-build` sends public/ as it is."""
+    def _write_pending(self) -> None:
+        """The first good build goes to public/ too, like `sitegen build` (the current bundle,
+        should another build have followed it); later ones stay in memory. Its headers were
+        taken from the same manifest (`_rebuild`): the publisher reads that one. A build with
+        drafts is not written: `publish --no-build` sends public/ as it is."""
+        if not self._unwritten:
+            return
+        self._unwritten = False
         config = self.rebuilder.config
         assert config is not None
+        drafts = self.snapshot.drafts
         if drafts:
             self.echo(
                 f"note: the site is not written to {shown_path(config.output_path)}: "
@@ -230,16 +254,21 @@ class Preview:
             return
         try:
             write_bundle(self.rebuilder.bundle, self.rebuilder.manifest(), config.output_path)
-            manifest = (config.output_path / MANIFEST_PATH).read_bytes()
         except (SitegenError, OSError) as exc:  # the preview works from memory regardless
             self.echo(f"warning: could not write {config.output_path}: {exc}")
-            manifest = self.rebuilder.manifest()
-        self.rebuilder.headers_from_manifest(manifest)
 
-    def _report(self, outcome: Outcome, had_errors: bool) -> None:
+    def _report(self, outcome: Outcome, had_errors: bool, advice: tuple[Problem, ...]) -> None:
+        """Every error and warning; of check's advice the first ADVICE_SHOWN, then how many
+        more: 124 notes on a big site scrolled the address and the errors out of sight."""
         for problem in outcome.problems:
             self.echo(str(problem))
-        if outcome.ok and (outcome.changed or outcome.problems or had_errors):
+        shown = advice if len(advice) <= ADVICE_SHOWN else advice[:ADVICE_SHOWN]
+        for problem in shown:
+            self.echo(str(problem))
+        if len(shown) < len(advice):
+            more = plural(len(advice) - len(shown), "more note")
+            self.echo(f"… and {more}: run `sitegen check` to see them all")
+        if outcome.ok and (outcome.changed or outcome.problems or advice or had_errors):
             self.echo(
                 f"rebuilt in {outcome.seconds * 1000:.0f} ms: "
                 f"{plural(outcome.rendered, 'page')} rendered, "
@@ -476,7 +505,8 @@ class PreviewServer:
         quiet_s: float = 0.05,
         write_output: bool = True,
     ) -> None:
-        rebuilder = Rebuilder(site_file, now, drafts=True)  # a TODO left is shown, not refused
+        # a TODO left is shown, not refused; the first build renders on every core
+        rebuilder = Rebuilder(site_file, now, drafts=True, jobs=os.cpu_count() or 1)
         self.preview = Preview(rebuilder, echo, write_output)
         handler = type("Handler", (_Handler,), {"preview": self.preview})
         server = _Server6 if ":" in host else ThreadingHTTPServer  # ::1, :: (names: IPv4)
@@ -500,11 +530,17 @@ class PreviewServer:
         """Whether only this computer can reach the preview."""
         return _local_only(self.httpd.server_address)
 
-    def start(self) -> None:
-        """Watch, then build: a save made during the first build (seconds, for a big site)
-        was never seen, the preview showing the text before it until the next save. Its
-        rebuild waits for the first build's end (`Preview.rebuild`)."""
+    def start(self, ready: Callable[[], None] | None = None) -> None:
+        """Build, serve, watch, then write public/ (`ready` is called once pages are served).
+
+        The first build renders across cores, in workers forked while this process has one
+        thread (`build.can_fork`): so before the server's and the watcher's. A save made while
+        it ran is caught up once the watcher runs (`Rebuilder.changed_since`): never seen,
+        the preview showed the text before it as current until the next save."""
         rebuilder = self.preview.rebuilder
+        since = time.time_ns()
+        self.preview.rebuild([], write=False)
+        self._thread.start()
         root = rebuilder.site_file.resolve().parent
         folders, ignore = self._folders()
         watcher = Watcher(
@@ -521,8 +557,15 @@ class PreviewServer:
         except OSError as exc:  # not the port's fault (see listen_advice)
             raise SitegenError(watch_advice(folders, exc)) from exc
         self.watcher = watcher  # from here on stop() stops it
-        self.preview.rebuild([])
-        self._thread.start()
+        saved = rebuilder.changed_since(since)
+        if saved:  # said again only if it says something new: a file saved just before
+            self.preview.rebuild(saved, quiet=True)
+            folders, ignore = self._folders()
+            if (folders, ignore) != (watcher.folders, watcher.ignore):  # site.toml's, saved:
+                watcher.notice(rebuilder.site_file.resolve(), False)  # its thread retargets
+        if ready is not None:
+            ready()
+        self.preview.write_pending()
 
     def _folders(self) -> tuple[list[Path], list[Path]]:
         """The folders to watch and the one to ignore (the output), as site.toml names them."""
@@ -614,8 +657,8 @@ def serve(
         server = PreviewServer(site_file, host, port, now, echo)
     except OSError as exc:  # only listening: any other is not the address's fault
         raise SitegenError(listen_advice(host, port, exc)) from exc
-    try:
-        server.start()  # an interruption in its first build ends as one later does
+
+    def ready() -> None:  # before public/ is written: the pages are served already
         if not server.local_only:
             echo(
                 f"warning: the preview is open to other computers on the network (--host "
@@ -625,6 +668,9 @@ def serve(
         echo(f"serving {server.url} (Ctrl-C to stop); watching content/, templates/, site.toml")
         if open_browser:
             webbrowser.open(server.url)
+
+    try:
+        server.start(ready)  # an interruption in its first build ends as one later does
         threading.Event().wait()
     except KeyboardInterrupt:
         echo("stopped")
