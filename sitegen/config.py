@@ -181,10 +181,11 @@ def _sites_below(path: Path) -> str:
         return ""
     if not found:
         return ""
-    return (
-        f" A site is in the folder {found[0]!r} here: `cd {quote(found[0])}`, then run it again."
-        + (f" (Other sites here: {', '.join(found[1:4])}.)" if len(found) > 1 else "")
-    )
+    if len(found) == 1:
+        where = f"A site is in the folder {found[0]!r} here: `cd {quote(found[0])}`"
+    else:
+        where = f"Sites are in these folders here: {', '.join(found[:5])}; `cd` into one"
+    return f" {where}, then run it again."
 
 
 def shown_path(path: Path) -> str:

@@ -125,6 +125,9 @@ def test_init_then_the_next_command_from_the_folder_above(tmp_path: Path) -> Non
     assert "A site is in the folder 'my site' here: `cd 'my site'`, then run it again." in (
         lost.stderr
     )
+    assert run_sitegen("init", "other", cwd=tmp_path).returncode == 0
+    two = run_sitegen("status", cwd=tmp_path)
+    assert "Sites are in these folders here: my site, other; `cd` into one" in two.stderr
     (tmp_path / "here").mkdir()
     here = run_sitegen("init", cwd=tmp_path / "here")
     assert here.returncode == 0 and "next: edit site.toml" in here.stdout  # no cd to type
