@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from publish.apply import PublishOptions, publish
-from publish.connect import ignored_flags, open_invalidators, open_site_target, resolve_settings
+from publish.connect import (
+    ignored_flags,
+    open_invalidators,
+    open_site_target,
+    placeholder_notes,
+    resolve_settings,
+)
 from publish.layout import PassedChecks, checked_layout_notes, old_copies_notes
 from publish.local import read_local
 from publish.plan import Limits
@@ -152,6 +158,9 @@ def publish_command(
     )
     for note in ignored_flags(settings, wait=wait):
         click.echo(f"note: {note}", err=True)
+    placeholder = placeholder_notes(config, settings)
+    for note in placeholder:
+        click.echo(f"note: {note}", err=True)
     # Every setting is checked (and the clients made) before a build that may take a while.
     store = open_site_target(config, settings, site_file, target)
     echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
@@ -184,7 +193,7 @@ def publish_command(
     progress = make_progress(quiet=quiet or as_json)
     with sigterm_interrupts(), refusal_said(quiet):
         outcome = publish(local, store, invalidators, options, progress=progress)
-    outcome = dataclasses.replace(outcome, notes=(*layout, *moved, *outcome.notes))
+    outcome = dataclasses.replace(outcome, notes=(*placeholder, *layout, *moved, *outcome.notes))
     if (refused := dry_run_refusal(outcome)) is not None:
         if not as_json:
             click.echo(outcome)

@@ -55,6 +55,27 @@ def ignored_flags(settings: PublishConfig, *, wait: bool) -> list[str]:
     return []
 
 
+# Domains reserved for examples (RFC 2606): `sitegen init` writes alerts.example.org.
+_EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
+
+
+def placeholder_notes(config: SiteConfig, settings: PublishConfig) -> list[str]:
+    """A site published for real (to S3, or purged on a CDN) whose site.toml still has the
+    example address `sitegen init` wrote: its feeds, sitemap, CAP files and Akamai purges
+    would point there. Said before anything is sent; a local folder alone is a trial."""
+    if settings.target.startswith("folder:") and not (settings.cloudfront or settings.akamai):
+        return []
+    host = (urlsplit(config.base_url).hostname or "").lower()
+    if not any(host == d or host.endswith(f".{d}") for d in _EXAMPLE_DOMAINS):
+        return []
+    return [
+        f"[site] base_url in site.toml is still {config.base_url}, an example address: the "
+        "links in the feeds, the sitemap and the CAP files (and the addresses Akamai is asked "
+        "to purge) point there, not at your site. Set base_url to the site's public address "
+        "(and sender to your office's), then publish again"
+    ]
+
+
 def open_target(
     spec: str, site_root: Path, bundle_dir: Path, sources: Sequence[Path] = ()
 ) -> Target:

@@ -10,6 +10,7 @@ import json
 import re
 from datetime import datetime
 
+from sitegen.content import area_slug
 from sitegen.model import Alert, Area
 
 # The instruction heading `sitegen.body` recognises, in the alert's language.
@@ -66,6 +67,9 @@ def front_matter(alert: Alert) -> str:
 
 def area_lines(area: Area) -> list[str]:
     lines = [f"  - name: {yaml_value(area.name)}"]
+    if area.slug != area_slug("", tuple(sorted(area.geocodes)), area.name):
+        # its page was given by an `id:` (an Update of it, or its name translated, keeps it)
+        lines.append(f"    id: {yaml_value(area.slug)}")
     if area.geocodes:
         lines.append(f"    geocodes: {yaml_value(dict(area.geocodes))}")
     if len(area.polygons) == 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from shlex import quote
 
 import click
 
@@ -17,7 +18,7 @@ from sitegen.new_site import create_site
 def init_command(folder: Path) -> None:
     """Start a new site in FOLDER (default: here): site.toml, the default theme in
     templates/, one example alert in content/alerts/, and a .gitignore for what sitegen
-    writes (public/, .sitegen/, _published/). It builds at once.
+    writes (public/, .sitegen/, _published/). The new site builds at once.
 
     \b
     Nothing is overwritten: it refuses if site.toml, templates/ or content/ exist.
@@ -27,7 +28,8 @@ def init_command(folder: Path) -> None:
     paths = create_site(folder, datetime.now().astimezone())
     for path in paths:
         click.echo(f"created {path}{'/' if path.is_dir() else ''}")
+    go = "" if folder.resolve() == Path.cwd().resolve() else f"`cd {quote(str(folder))}`, then "
     click.echo(
-        "next: edit site.toml (title, base_url, sender), write alerts with `sitegen new`, "
+        f"next: {go}edit site.toml (title, base_url, sender), write alerts with `sitegen new`, "
         "preview with `sitegen serve`"
     )

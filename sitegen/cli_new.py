@@ -39,6 +39,8 @@ from sitegen.scaffold import (
 
 E = TypeVar("E", bound=Enum)
 
+TODO_AREA = "TODO: area name"  # a new alert given no area
+
 
 @dataclass(frozen=True, slots=True)
 class Answers:
@@ -456,7 +458,8 @@ def _fresh(config: SiteConfig, answers: Answers) -> Alert:
         urgency=_member(Urgency, answers.urgency or DEFAULTS["urgency"]),
         certainty=_member(Certainty, answers.certainty or DEFAULTS["certainty"]),
         category=_member(Category, answers.category or DEFAULTS["category"]),
-        areas=_areas(config, answers.areas, lang) or (Area("TODO: area name", "todo"),),
+        areas=_areas(config, answers.areas, lang)
+        or (Area(TODO_AREA, area_slug("", (), TODO_AREA)),),
         language=lang,
         sent=sent,
         expires=expires,

@@ -15,7 +15,13 @@ from sitegen.serve import serve
 @click.command("serve")
 @site_option
 @now_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. 127.0.0.1: only this computer can open the preview; "
+    "0.0.0.0: anyone on the network can, drafts included.",
+)
 @click.option(
     "--port",
     default=8000,

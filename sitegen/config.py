@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
+from shlex import quote
 from typing import Any, NoReturn
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
@@ -145,7 +146,7 @@ def load_config(path: Path) -> SiteConfig:
         where = "here or in any parent folder" if path == Path(SITE_FILE) else "here"
         raise ConfigError(
             f"{path}: no site.toml {where}. Run sitegen from your site's folder, "
-            "or pass --site PATH/TO/site.toml."
+            "or pass --site PATH/TO/site.toml." + _sites_below(path)
         )
     name = shown_path(path)
     try:
@@ -167,6 +168,24 @@ def load_config(path: Path) -> SiteConfig:
     if checker.problems or config is None:
         _refuse(checker.problems)
     return config
+
+
+def _sites_below(path: Path) -> str:
+    """Where the site is when it is one folder down (right after `sitegen init mysite`, the
+    official is still in the folder above it): said, with the `cd` to type."""
+    if path != Path(SITE_FILE):
+        return ""
+    try:
+        found = sorted(p.parent.name for p in Path.cwd().glob(f"*/{SITE_FILE}") if p.is_file())
+    except OSError:  # a folder here that cannot be read: no hint rather than a failure
+        return ""
+    if not found:
+        return ""
+    if len(found) == 1:
+        where = f"A site is in the folder {found[0]!r} here: `cd {quote(found[0])}`"
+    else:
+        where = f"Sites are in these folders here: {', '.join(found[:5])}; `cd` into one"
+    return f" {where}, then run it again."
 
 
 def shown_path(path: Path) -> str:

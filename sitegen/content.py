@@ -541,7 +541,15 @@ def _field_lines(doc: Document) -> dict[str, int]:
 def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool]:
     stem_id, stem_lang = split_stem(stem, config.languages)
     alert_id = f.text("id", required=False) or stem_id
-    if not ID_RE.match(alert_id):
+    if stem_lang is None and "id" not in f.doc.fields and (other := LANG_SUFFIX_RE.match(stem)):
+        # `quake.ko.md` before ko is in site.toml: a translation, not an id with a dot
+        f.fail(
+            f"the file name ends in '.{other['lang']}', as a translation into "
+            f"'{other['lang']}' is named, but '{other['lang']}' is not one of the site's "
+            f"languages ({', '.join(config.languages)}): add it to `languages` in site.toml, "
+            "or rename the file",
+        )
+    elif not ID_RE.match(alert_id):
         where = "id" if "id" in f.doc.fields else ""
         f.fail(
             f"'{alert_id}' cannot be used as an alert id (it becomes the web address): use "
@@ -552,7 +560,8 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
     language = f.text("language", required=False) or stem_lang or config.default_language
     if stem_lang and language != stem_lang:
         f.fail(
-            f"language '{language}' disagrees with the file name, which says '{stem_lang}'",
+            f"language '{language}' disagrees with the file name, which says '{stem_lang}': "
+            f"write `language: {stem_lang}` (or leave the line out), or rename the file",
             "language",
         )
     if language not in config.languages:

@@ -112,3 +112,22 @@ def test_pip_install_then_init_and_build(tmp_path: Path) -> None:
 
 def test_init_is_listed_in_help() -> None:
     assert "  init " in run_sitegen("--help", cwd=REPO).stdout
+
+
+def test_init_then_the_next_command_from_the_folder_above(tmp_path: Path) -> None:
+    """README: `sitegen init mysite`, then `sitegen new`. Said nothing about `cd mysite`, and
+    `sitegen new` run where init was gave "no site.toml here" without naming the new site."""
+    made = run_sitegen("init", "my site", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "next: `cd 'my site'`, then edit site.toml" in made.stdout
+    lost = run_sitegen("new", "Heavy rain", "--no-input", cwd=tmp_path)
+    assert lost.returncode == 1
+    assert "A site is in the folder 'my site' here: `cd 'my site'`, then run it again." in (
+        lost.stderr
+    )
+    assert run_sitegen("init", "other", cwd=tmp_path).returncode == 0
+    two = run_sitegen("status", cwd=tmp_path)
+    assert "Sites are in these folders here: my site, other; `cd` into one" in two.stderr
+    (tmp_path / "here").mkdir()
+    here = run_sitegen("init", cwd=tmp_path / "here")
+    assert here.returncode == 0 and "next: edit site.toml" in here.stdout  # no cd to type

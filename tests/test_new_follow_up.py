@@ -417,3 +417,30 @@ def test_a_follow_up_sent_at_the_time_of_the_message_it_follows_is_a_warning(
         "content/alerts/flood-update.md:10: warning: sent at the same time as 'flood' "
         "(content/alerts/flood.md), which this Update follows"
     ) in checked.stderr
+
+
+def test_an_update_keeps_the_page_an_area_id_gives(tmp_site: TmpSite) -> None:
+    """docs/content.md: an area with a name only is told apart by its `id:` (`Seoul` and its
+    translation `서울` share /areas/seoul/). `new --update` wrote the areas without it, so the
+    Update moved to /areas/riverside/ and the Korean one to an /areas/area-…/ of its own."""
+    plain = "  - name: Seoul\n    geocodes: {ISO3166-2: KR-11}\n"
+    tmp_site.add("flood.md", alert_text().replace(plain, "  - name: Riverside\n    id: seoul\n"))
+    tmp_site.add(
+        "flood.ko.md",
+        alert_text(title="홍수 주의보").replace(plain, "  - name: 서울\n    id: seoul\n"),
+    )
+    result = run_sitegen("new", "--update", "flood", "--no-input", cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    assert (
+        '  - name: "Riverside"\n    id: "seoul"\n'
+        in (alerts(tmp_site) / "flood-update.md").read_text()
+    )
+    assert (
+        '  - name: "서울"\n    id: "seoul"\n'
+        in (alerts(tmp_site) / "flood-update.ko.md").read_text()
+    )
+    _filled(tmp_site)
+    assert run_sitegen("build", cwd=tmp_site.root).returncode == 0
+    areas = tmp_site.public / "areas"
+    assert sorted(p.name for p in areas.iterdir() if p.is_dir()) == ["seoul"]
+    assert "flood-update" in (areas / "seoul/index.html").read_text()

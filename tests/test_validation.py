@@ -651,9 +651,30 @@ def test_translations_must_agree_on_cap_fields(tmp_site: TmpSite) -> None:
 
 
 def test_language_in_file_name_and_field_must_agree(tmp_site: TmpSite) -> None:
+    """A translation copied from the original keeps its `language: en`: say what to write."""
+    tmp_site.add("flood.md", GOOD)
     tmp_site.add("flood.ko.md", replace("title:", "language: en\ntitle:"))
-    errors = load_site(tmp_site.config, NOW).errors
-    assert "disagrees with the file name" in errors[0].message
+    checked = CliRunner().invoke(cli, ["check", "--site", str(tmp_site.root)])
+    assert checked.exit_code == 1
+    assert (
+        "content/alerts/flood.ko.md:2: language 'en' disagrees with the file name, which says "
+        "'ko': write `language: ko` (or leave the line out), or rename the file"
+    ) in checked.output
+
+
+def test_a_translation_into_a_language_the_site_lacks_says_to_add_it(tmp_site: TmpSite) -> None:
+    """`flood.fr.md` before fr is in site.toml was refused as "'flood.fr' cannot be used as an
+    alert id", which sent the official to rename a file that was named right."""
+    tmp_site.add("flood.md", GOOD)
+    tmp_site.add("flood.fr.md", GOOD)
+    checked = CliRunner().invoke(cli, ["check", "--site", str(tmp_site.root)])
+    assert checked.exit_code == 1
+    assert (
+        "content/alerts/flood.fr.md:1: the file name ends in '.fr', as a translation into 'fr' "
+        "is named, but 'fr' is not one of the site's languages (en, ko): add it to `languages` "
+        "in site.toml, or rename the file"
+    ) in checked.output
+    assert "cannot be used as an alert id" not in checked.output
 
 
 def test_an_alert_cannot_reference_itself(tmp_site: TmpSite) -> None:

@@ -416,3 +416,23 @@ def gone_pid() -> int:
     gone.wait()
     assert not os.path.exists(f"/proc/{gone.pid}")
     return gone.pid
+
+
+def test_publishing_for_real_with_init_s_example_address_is_said(site: Path) -> None:
+    """`sitegen init` writes base_url https://alerts.example.org/; an operator who set up
+    S3 or a CDN and forgot it got feeds, CAP files and Akamai purges for example.org, unsaid."""
+    toml = site / "site.toml"
+    toml.write_text(toml.read_text().replace("alerts.test", "alerts.example.org"))
+    trial = publish(site, "--no-build", "--dry-run")  # the local folder alone: a trial
+    assert trial.exit_code == 0, trial.output
+    assert "example address" not in trial.output
+    real = publish(site, "--no-build", "--dry-run", "--json", "--cloudfront", "E2QWRUHEXAMPLE")
+    assert real.exit_code == 0, real.output
+    note = (
+        "note: [site] base_url in site.toml is still https://alerts.example.org/, an example "
+        "address: the links in the feeds, the sitemap and the CAP files (and the addresses "
+        "Akamai is asked to purge) point there, not at your site. Set base_url to the site's "
+        "public address (and sender to your office's), then publish again"
+    )
+    assert note in real.stderr
+    assert json.loads(real.stdout)["notes"][0] == note.removeprefix("note: ")
