@@ -11,7 +11,7 @@ import brotli
 from sitegen.build import PAGE_BUDGET_BYTES, PARALLEL_MIN
 from sitegen_fixtures import NOW, TmpSite, add_long_alerts, alert_text, run_sitegen
 
-BUDGET = re.compile(r"the page of alert '([^']+)' \(\S+\) is ([\d,]+) bytes after brotli")
+BUDGET = re.compile(r"the page of alert '([^']+)' \(\S+\) is ([\d,]+) bytes as sent to readers")
 
 
 def add_wordy_alerts(site: TmpSite, counts: range) -> None:
