@@ -244,10 +244,11 @@ def _frozen() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def fork_workers(jobs: int) -> Iterator[_Watched]:
+def fork_workers(jobs: int, command: str = "build") -> Iterator[_Watched]:
     """A pool of forked worker processes (`_start_worker`), this process's objects frozen
-    first (`_frozen`). Ctrl-C and SIGTERM wait while it forks (the pool's threads, which fork
-    any worker replaced later, keep them waiting), so each worker sets itself up first."""
+    first (`_frozen`); `command`: the sitegen command a lost worker's message names. Ctrl-C
+    and SIGTERM wait while it forks (the pool's threads, which fork any worker replaced
+    later, keep them waiting), so each worker sets itself up first."""
     import ctypes
     import multiprocessing  # only for builds that fork (~7 ms to import)
     from multiprocessing.sharedctypes import RawValue
@@ -261,7 +262,7 @@ def fork_workers(jobs: int) -> Iterator[_Watched]:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop now ends the pool
                 workers = [p for p in multiprocessing.active_children() if p not in others]
                 try:
-                    yield _Watched(pool, workers)
+                    yield _Watched(pool, workers, command)
                 except WorkerLost:
                     # Its task will never be done, so the pool would not end in order (below):
                     # terminated, with a bounded wait, as a worker killed at any point may
@@ -298,9 +299,10 @@ class _Watched:
     task's result for ever. Every `WATCH_EVERY` seconds without a result, a worker that
     ended (none does while the pool runs) fails the build instead (`WorkerLost`)."""
 
-    def __init__(self, pool: Pool, workers: list[BaseProcess]) -> None:
+    def __init__(self, pool: Pool, workers: list[BaseProcess], command: str = "build") -> None:
         self.pool = pool
         self.workers = workers
+        self.command = command
 
     def imap_unordered(self, func: Callable[[Any], T], chunks: Iterable[Any]) -> Iterator[T]:
         return self._watched(self.pool.imap_unordered(func, chunks))  # submitted now
@@ -316,20 +318,27 @@ class _Watched:
             except NoResultYet:
                 lost = [w.exitcode for w in self.workers if w.exitcode is not None]
                 if lost:
-                    raise WorkerLost(_lost_message(lost[0])) from None
+                    raise WorkerLost(_lost_message(lost[0], self.command)) from None
 
 
-def _lost_message(exitcode: int) -> str:
+def _lost_message(exitcode: int, command: str = "build") -> str:
     cause = f"it exited with code {exitcode}"
     if exitcode < 0:
         with contextlib.suppress(ValueError):
             cause = f"it was stopped by signal {signal.Signals(-exitcode).name}"
         if exitcode == -signal.SIGKILL:
             cause += ", often because the computer ran out of memory"
+    if command == "build":
+        return (
+            f"a process helping the build ended before its work was done ({cause}); the output "
+            "folder was left as it was. Run `sitegen build` again; if this happens again, free "
+            "some memory first."
+        )
+    # check writes nothing: no folder to speak of, and a build is not what to run again
     return (
-        f"a process helping the build ended before its work was done ({cause}); the output "
-        "folder was left as it was. Run `sitegen build` again; if this happens again, free "
-        "some memory first."
+        f"a process helping `sitegen {command}` ended before its work was done ({cause}), "
+        f"so not every page was looked at. Run `sitegen {command}` again; if this happens "
+        "again, free some memory first."
     )
 
 

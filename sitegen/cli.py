@@ -124,7 +124,13 @@ def check(site_file: Path, now: datetime | None, output_format: str, as_json: bo
     from sitegen.lifecycle import AlertCount
 
     try:
-        loaded, valid = _check(site_file, now)
+        with sigterm_interrupts():  # as Ctrl-C: its rendering workers end in order
+            loaded, valid = _check(site_file, now)
+    except KeyboardInterrupt:
+        raise BuildInterrupted(
+            "interrupted: the check stopped before it was done; it writes nothing, so "
+            "nothing needs undoing. Run `sitegen check` again to see every problem."
+        ) from None
     except ConfigError as exc:  # site.toml: count each of its mistakes, not one
         if exc.problems:
             exc.document = {**_check_counts(exc.problems, AlertCount(0, 0, 0)), **exc.document}

@@ -113,7 +113,8 @@ class BuildError(SitegenError):
 
 
 class BuildInterrupted(BuildError):
-    """Ctrl-C or SIGTERM stopped a build; exit code 130, as for an interrupted publish."""
+    """Ctrl-C or SIGTERM stopped a build or a check; exit code 130, as for an interrupted
+    publish."""
 
     exit_code = 130
     kind = "interrupted"

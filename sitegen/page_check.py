@@ -101,7 +101,7 @@ def _render(units: list[Unit], feeds: frozenset[str], jobs: int) -> _Pages:
     failures: list[tuple[int, tuple[Problem, ...]]] = []
     try:
         if len(units) >= PARALLEL_MIN and can_fork(jobs):
-            with fork_workers(jobs) as pool:
+            with fork_workers(jobs, "check") as pool:
                 results = list(pool.imap_unordered(_render_chunk, chunks))
         else:
             results = [_render_chunk(chunk) for chunk in chunks]

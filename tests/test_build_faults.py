@@ -509,6 +509,88 @@ def test_a_killed_worker_fails_the_build_with_a_clear_line(
     assert tree(big_site.root / "public") == clean_build(big_site, tmp_path)
 
 
+@pytest.fixture
+def bigger_site(tmp_path: Path) -> TmpSite:
+    """Enough alerts (~1.5 s of rendering on two cores) for check's workers to be caught
+    mid-task."""
+    site = TmpSite(tmp_path / "site")
+    for i in range(4000):
+        sent = (NOW - timedelta(minutes=i)).isoformat()
+        site.add(f"a{i:04d}.md", alert_text(title=f"Flood watch {i}", sent=sent))
+    return site
+
+
+def start_check(site: TmpSite) -> subprocess.Popen[str]:
+    """`sitegen check` of a big site in its own process group, as a terminal or CI runs it."""
+    toml = str(site.root / "site.toml")
+    command = "from sitegen.cli import main; main()"
+    return subprocess.Popen(
+        [sys.executable, "-c", command, "check", "--site", toml, "--now", NOW.isoformat()],
+        cwd=site.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(
+    ("signum", "group"),
+    [(signal.SIGINT, True), (signal.SIGTERM, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c", "sigterm-to-group", "sigterm"],
+)
+def test_an_interrupted_check_ends_cleanly(bigger_site: TmpSite, signum: int, group: bool) -> None:
+    """Stopped while its workers render the site, check ends as an interrupted build does:
+    exit code 130 and one line, no traceback from it nor from each worker (it said
+    "Aborted!" with code 1 to Ctrl-C, and a SIGTERM killed it as workers printed tracebacks)."""
+    running = start_check(bigger_site)
+    when(running, lambda: len(workers_of(running.pid)) >= 2)
+    workers = workers_of(running.pid)
+    for pid in workers:  # held: the stop comes while check waits for their results
+        os.kill(pid, signal.SIGSTOP)
+    assert running.poll() is None
+    (os.killpg if group else os.kill)(running.pid, signum)
+    for pid in workers:
+        os.kill(pid, signal.SIGCONT)
+    try:
+        _, err = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            end_with_workers(running.pid)
+    assert running.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("Error: interrupted: the check stopped"), err
+    time.sleep(0.5)
+    assert not [w for w in workers if Path(f"/proc/{w}/cmdline").is_file()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_a_killed_worker_fails_the_check_with_a_clear_line(bigger_site: TmpSite) -> None:
+    """A worker killed while check renders: check says so in its own words, not "Run
+    `sitegen build` again" and "the output folder was left as it was" (check builds nothing)."""
+    running = start_check(bigger_site)
+    when(running, lambda: len(workers_of(running.pid)) >= 2)
+    time.sleep(0.1)  # the workers are rendering: one killed idle may lose no task
+    workers = workers_of(running.pid)
+    for pid in workers:  # held mid-task first: killed idle, once the work was done, none is lost
+        os.kill(pid, signal.SIGSTOP)
+    assert running.poll() is None
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    try:
+        _, err = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            end_with_workers(running.pid)
+    assert running.returncode == 1, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Error: a process helping `sitegen check` ended"), err
+    assert "SIGKILL" in last and "`sitegen check` again" in last
+    assert "build" not in last
+
+
 # A process holding a temporary folder or file of a build, as a build in another container
 # would (pid namespaces: its pid means nothing here), made by sitegen's own code; renamed to
 # carry the pid given on stdin, the lock goes along (it is on the folder, not on its name).
