@@ -69,6 +69,7 @@ from sitegen.errors import (
 from sitegen.model import Alert, Site, shape
 
 if TYPE_CHECKING:  # rendering (Jinja, Markdown, Babel) is imported only when there is some
+    from multiprocessing.context import BaseContext
     from multiprocessing.pool import IMapIterator, Pool
     from multiprocessing.process import BaseProcess
 
@@ -250,17 +251,16 @@ def fork_workers(jobs: int, command: str = "build") -> Iterator[_Watched]:
     and SIGTERM wait while it forks (the pool's threads, which fork any worker replaced
     later, keep them waiting), so each worker sets itself up first."""
     import ctypes
-    import multiprocessing  # only for builds that fork (~7 ms to import)
-    from multiprocessing.sharedctypes import RawValue
+    from multiprocessing.sharedctypes import RawValue  # only for builds that fork (~7 ms)
 
     with _frozen():
         _WORK.stop = RawValue(ctypes.c_bool, False)  # shared with the workers forked next
         held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         try:
-            others = set(multiprocessing.active_children())
-            with multiprocessing.get_context("fork").Pool(jobs, _start_worker, (held,)) as pool:
+            workers: list[BaseProcess] = []  # every one the pool starts, replacements too
+            context = _recording(workers)
+            with context.Pool(jobs, _start_worker, (held,)) as pool:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop now ends the pool
-                workers = [p for p in multiprocessing.active_children() if p not in others]
                 try:
                     yield _Watched(pool, workers, command)
                 except WorkerLost:
@@ -271,7 +271,7 @@ def fork_workers(jobs: int, command: str = "build") -> Iterator[_Watched]:
                     ender = threading.Thread(target=pool.terminate, daemon=True)
                     ender.start()
                     ender.join(LOST_WORKER_WAIT)
-                    for worker in set(multiprocessing.active_children()) - others:
+                    for worker in workers:
                         worker.kill()  # still waiting for that lock: it would never end
                     raise
                 except BaseException:
@@ -286,6 +286,24 @@ def fork_workers(jobs: int, command: str = "build") -> Iterator[_Watched]:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
             _WORK.stop = None
+
+
+def _recording(workers: list[BaseProcess]) -> BaseContext:
+    """A fork context whose every process started (by the pool, or by its thread replacing
+    one that ended) is added to `workers`. Taken from `active_children()` once the pool was
+    made, the workers missed any killed by then: that call reaps them, and the pool's
+    replacements then waited for ever for the task queue's lock a killed one kept."""
+    from multiprocessing.context import ForkContext, ForkProcess
+
+    class Worker(ForkProcess):
+        def start(self) -> None:
+            super().start()
+            workers.append(self)
+
+    class Recording(ForkContext):
+        Process = Worker
+
+    return Recording()
 
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}

@@ -671,3 +671,51 @@ def test_what_a_killed_build_left_is_removed_though_its_pid_runs(
         if workers:
             with contextlib.suppress(ProcessLookupError):  # the worker left running
                 os.killpg(holder.pid, signal.SIGKILL)
+
+
+def all_workers_of(pid: int) -> list[int]:
+    """The processes forked by any thread of `pid` (the pool's thread forks replacements)."""
+    tasks = Path(f"/proc/{pid}/task")
+    with contextlib.suppress(FileNotFoundError):
+        return [int(c) for t in tasks.iterdir() for c in (t / "children").read_text().split()]
+    return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_worker_killed_before_its_first_task_fails_in_bounded_time(
+    big_site: TmpSite, command: str
+) -> None:
+    """A worker killed as soon as forked, waiting for its first task: it kept the task queue's
+    lock, and the pool (reaping it unseen when it listed its workers) waited for ever for
+    replacements stuck on that lock. The parent is held while its workers are killed."""
+    toml = str(big_site.root / "site.toml")
+    running = subprocess.Popen(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", command, "--site", toml],
+        cwd=big_site.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    when(running, lambda: bool(all_workers_of(running.pid)))
+    os.kill(running.pid, signal.SIGSTOP)  # before it lists the workers it forked
+    time.sleep(0.3)  # they wait for a task, one holding the task queue's lock
+    for pid in all_workers_of(running.pid):
+        os.kill(pid, signal.SIGKILL)
+    os.kill(running.pid, signal.SIGCONT)
+    try:
+        _, err = running.communicate(timeout=40)
+    finally:
+        if running.poll() is None:  # it waits for ever (as before build._recording): end it
+            os.kill(running.pid, signal.SIGSTOP)
+            for worker in all_workers_of(running.pid):
+                os.kill(worker, signal.SIGKILL)
+            os.killpg(running.pid, signal.SIGKILL)
+    assert running.returncode == 1, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    words = "the build" if command == "build" else "`sitegen check`"
+    assert last.startswith(f"Error: a process helping {words} ended"), err
+    assert "SIGKILL" in last and f"`sitegen {command}` again" in last
+    assert not leftovers(big_site)
