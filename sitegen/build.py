@@ -495,7 +495,7 @@ class _Build:
         checking = None
         if self.state.summary[0] >= STAT_FORK_MIN and self._can_fork():  # [0]: files
             checking = _OutputCheck.start(self.out_dir, self.state)
-        store = SourceStore(self.root, cache.digest(repr((self.global_key,)).encode()))
+        store = _source_store(self.root, self.global_key)
         try:
             files, scan_problems = scan_content(self.config)
             self.sources = {f.rel: cache.signature(f.stat) for f in files}
@@ -1087,8 +1087,7 @@ class _Build:
         _WORK.fingerprint, _WORK.global_key = self.fingerprint, self.global_key
         # The costly units first (site_units ends with the sitemap, feeds and listing pages):
         # what is left for the end is the alerts' small, even chunks, so the workers end together.
-        order = dirty[::-1]
-        chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
+        chunks = costly_first(dirty)
         results: dict[int, list[Written]] = {}
         failures: list[tuple[int, tuple[Problem, ...]]] = []
 
@@ -1687,6 +1686,12 @@ def _parse(file: ContentFile, config: SiteConfig) -> tuple[Any, ...] | None:
     )
 
 
+def _source_store(root: Path, global_key: str) -> SourceStore:
+    """The source store of the site at `root` for sitegen, config and templates `global_key`
+    (a build's, which writes it, and `stored_reader`'s, which only reads it)."""
+    return SourceStore(root, cache.digest(repr((global_key,)).encode()))
+
+
 def stored_reader(config: SiteConfig) -> Reader:
     """A Reader for the commands that only read content (check, status, new, import-cap): a
     file whose bytes the last build parsed comes from its source store, judged as a build
@@ -1699,7 +1704,7 @@ def stored_reader(config: SiteConfig) -> Reader:
     codecs = cache.codecs()
     if codecs is None:
         return read_content_file
-    store = SourceStore(config.root, cache.digest(repr((_global_key(config),)).encode()))
+    store = _source_store(config.root, _global_key(config))
 
     def read(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
         # racy_from 0: an entry found by digest under a new stat is checked so again
@@ -1766,6 +1771,28 @@ def _render_chunk(indices: list[int]) -> _Rendered:
             files.append((path, sha, len(data), staged, budget_size(path, data)))
         results.append((i, files, key))
     return results, i18n.new_dates(), failures
+
+
+def costly_first(indices: list[int]) -> list[list[int]]:
+    """Units `indices` (in site_units' order, which ends with the sitemap, feeds and listing
+    pages) in chunks of CHUNK, the costly ones first: what is left for the end is the alerts'
+    small, even chunks, so the workers end together."""
+    order = indices[::-1]
+    return [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
+
+
+def map_chunks(
+    func: Callable[[list[int]], T], indices: list[int], jobs: int, command: str
+) -> list[T]:
+    """`func` over `costly_first(indices)`: in forked workers (`fork_workers`) when there are
+    PARALLEL_MIN or more and this process may fork, else here. For commands that render
+    without a build's staging (check, the preview's first build); `func` reads what it needs
+    from module state set before the fork."""
+    chunks = costly_first(indices)
+    if len(indices) >= PARALLEL_MIN and can_fork(jobs):
+        with fork_workers(jobs, command) as pool:
+            return list(pool.imap_unordered(func, chunks))
+    return [func(chunk) for chunk in chunks]
 
 
 def can_fork(jobs: int) -> bool:

@@ -18,15 +18,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
-from sitegen.build import (
-    CHUNK,
-    PARALLEL_MIN,
-    budget_size,
-    can_fork,
-    fork_workers,
-    page_budget_warnings,
-    pool_stopped,
-)
+from sitegen.build import budget_size, map_chunks, page_budget_warnings, pool_stopped
 from sitegen.config import SiteConfig
 from sitegen.content import Loaded
 from sitegen.errors import Problem, TemplateError
@@ -92,19 +84,11 @@ def _rendered_site_warnings(config: SiteConfig, site: Site, jobs: int) -> list[P
 
 def _render(units: list[Unit], feeds: frozenset[str], jobs: int) -> _Pages:
     """Render every unit (in forked workers when there are many, as a build does)."""
-    # The costly units first (site_units ends with the listings, feeds and sitemap), so that
-    # the workers end together on the alerts' small, even chunks (as _Build._render does).
-    order = list(range(len(units)))[::-1]
-    chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
     _WORK.units, _WORK.feeds = units, feeds
     kept: dict[int, list[_Kept]] = {}
     failures: list[tuple[int, tuple[Problem, ...]]] = []
     try:
-        if len(units) >= PARALLEL_MIN and can_fork(jobs):
-            with fork_workers(jobs, "check") as pool:
-                results = list(pool.imap_unordered(_render_chunk, chunks))
-        else:
-            results = [_render_chunk(chunk) for chunk in chunks]
+        results = map_chunks(_render_chunk, list(range(len(units))), jobs, "check")
     finally:
         _WORK.units, _WORK.feeds = [], frozenset()
     for rendered, failed in results:

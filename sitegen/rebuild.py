@@ -29,7 +29,7 @@ import jinja2
 
 from sitegen import urls
 from sitegen.advice import advice
-from sitegen.build import CHUNK, PARALLEL_MIN, can_fork, fork_workers, pool_stopped, stored_reader
+from sitegen.build import map_chunks, pool_stopped, stored_reader
 from sitegen.bundle import Bundle, make_file, manifest_bytes, url_to_path
 from sitegen.cap import cap_index, cap_xml
 from sitegen.config import SITE_FILE, SiteConfig, load_config, shown_path
@@ -355,13 +355,8 @@ class Rebuilder:
         for language in {plan[i].language for i in dirty} - set(self._envs):
             self._envs[language] = make_environment(config, language)
         _FORKED.plan, _FORKED.envs, _FORKED.config = plan, self._envs, config
-        chunks = [dirty[::-1][i : i + CHUNK] for i in range(0, len(dirty), CHUNK)]
-        try:
-            if len(dirty) >= PARALLEL_MIN and can_fork(self.jobs):  # the first build
-                with fork_workers(self.jobs) as pool:
-                    results = list(pool.imap_unordered(_render_pages, chunks))
-            else:
-                results = [_render_pages(chunk) for chunk in chunks]
+        try:  # in workers only for many pages: the first build
+            results = map_chunks(_render_pages, dirty, self.jobs, "build")
         finally:
             _FORKED.plan, _FORKED.envs, _FORKED.config = [], {}, None
         made: list[tuple[int, bytes]] = []
