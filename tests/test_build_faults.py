@@ -534,6 +534,19 @@ def start_check(site: TmpSite) -> subprocess.Popen[str]:
     )
 
 
+def check_with_workers_held(site: TmpSite) -> tuple[subprocess.Popen[str], list[int]]:
+    """`sitegen check` running, and its two render workers, stopped (SIGSTOP) while they
+    render: what comes next (a stop, a kill) comes while check waits for their results."""
+    running = start_check(site)
+    when(running, lambda: len(workers_of(running.pid)) >= 2)
+    time.sleep(0.1)  # the workers are rendering: one killed idle may lose no task
+    workers = workers_of(running.pid)
+    for pid in workers:
+        os.kill(pid, signal.SIGSTOP)
+    assert running.poll() is None
+    return running, workers
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
 @pytest.mark.parametrize(
     ("signum", "group"),
@@ -544,12 +557,7 @@ def test_an_interrupted_check_ends_cleanly(bigger_site: TmpSite, signum: int, gr
     """Stopped while its workers render the site, check ends as an interrupted build does:
     exit code 130 and one line, no traceback from it nor from each worker (it said
     "Aborted!" with code 1 to Ctrl-C, and a SIGTERM killed it as workers printed tracebacks)."""
-    running = start_check(bigger_site)
-    when(running, lambda: len(workers_of(running.pid)) >= 2)
-    workers = workers_of(running.pid)
-    for pid in workers:  # held: the stop comes while check waits for their results
-        os.kill(pid, signal.SIGSTOP)
-    assert running.poll() is None
+    running, workers = check_with_workers_held(bigger_site)
     (os.killpg if group else os.kill)(running.pid, signum)
     for pid in workers:
         os.kill(pid, signal.SIGCONT)
@@ -569,13 +577,8 @@ def test_an_interrupted_check_ends_cleanly(bigger_site: TmpSite, signum: int, gr
 def test_a_killed_worker_fails_the_check_with_a_clear_line(bigger_site: TmpSite) -> None:
     """A worker killed while check renders: check says so in its own words, not "Run
     `sitegen build` again" and "the output folder was left as it was" (check builds nothing)."""
-    running = start_check(bigger_site)
-    when(running, lambda: len(workers_of(running.pid)) >= 2)
-    time.sleep(0.1)  # the workers are rendering: one killed idle may lose no task
-    workers = workers_of(running.pid)
-    for pid in workers:  # held mid-task first: killed idle, once the work was done, none is lost
-        os.kill(pid, signal.SIGSTOP)
-    assert running.poll() is None
+    # held mid-task first: killed idle, once the work was done, none is lost
+    running, workers = check_with_workers_held(bigger_site)
     for pid in workers:
         os.kill(pid, signal.SIGKILL)
     try:
