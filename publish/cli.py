@@ -37,6 +37,7 @@ from sitegen.options import (
     resolve_now,
     site_option,
 )
+from sitegen.stopping import if_stopped
 
 EXAMPLES = """\b
 Examples:
@@ -193,6 +194,7 @@ def publish_command(
     progress = make_progress(quiet=quiet or as_json)
     with sigterm_interrupts(), refusal_said(quiet):
         outcome = publish(local, store, invalidators, options, progress=progress)
+    if_stopped("the publish was done (only its report was cut short)")
     outcome = dataclasses.replace(outcome, notes=(*placeholder, *layout, *moved, *outcome.notes))
     if (refused := dry_run_refusal(outcome)) is not None:
         if not as_json:

@@ -32,6 +32,7 @@ from sitegen.options import (
     progress_quiet_option,
     site_option,
 )
+from sitegen.stopping import if_stopped
 
 EXAMPLES = """\b
 Examples:
@@ -130,6 +131,7 @@ def rollback_command(
     progress = make_progress(quiet=quiet or as_json)
     with refusal_said(quiet):
         kept, outcome = rollback(store, to, invalidators, options, progress=progress)
+    if_stopped("the rollback was done (only its report was cut short)")
     if (refused := dry_run_refusal(outcome)) is not None:
         if not as_json:
             click.echo(outcome)

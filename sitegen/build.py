@@ -352,6 +352,11 @@ def _lost_message(exitcode: int, command: str = "build") -> str:
             "folder was left as it was. Run `sitegen build` again; if this happens again, free "
             "some memory first."
         )
+    if command == "serve":  # the preview's first build: the preview shows this and runs on
+        return (
+            f"a process helping the preview ended before its work was done ({cause}). Save a "
+            "file to try again; if this happens again, free some memory first."
+        )
     # check writes nothing: no folder to speak of, and a build is not what to run again
     return (
         f"a process helping `sitegen {command}` ended before its work was done ({cause}), "

@@ -53,6 +53,17 @@ class LazyGroup(click.Group):
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Every command stopped by Ctrl-C or SIGTERM says so in one line and exits with 130
+        (`sitegen.stopping`), where click said "Aborted!" with 1, or SIGTERM just killed it."""
+        from sitegen.stopping import stopped
+
+        with sigterm_interrupts():
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt:
+                raise stopped(ctx, ctx.invoked_subcommand or "") from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Each command's first sentence in full, wrapped: click cut them at the width left
         beside the names ("Build the whole static site into the output folder (public/...")."""
@@ -123,14 +134,8 @@ def check(site_file: Path, now: datetime | None, output_format: str, as_json: bo
     """
     from sitegen.lifecycle import AlertCount
 
-    try:
-        with sigterm_interrupts():  # as Ctrl-C: its rendering workers end in order
-            loaded, valid = _check(site_file, now)
-    except KeyboardInterrupt:
-        raise BuildInterrupted(
-            "interrupted: the check stopped before it was done; it writes nothing, so "
-            "nothing needs undoing. Run `sitegen check` again to see every problem."
-        ) from None
+    try:  # stopped (Ctrl-C, SIGTERM): its rendering workers end in order, and sitegen.stopping
+        loaded, valid = _check(site_file, now)
     except ConfigError as exc:  # site.toml: count each of its mistakes, not one
         if exc.problems:
             exc.document = {**_check_counts(exc.problems, AlertCount(0, 0, 0)), **exc.document}

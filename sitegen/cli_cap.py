@@ -22,6 +22,7 @@ from sitegen.json_report import JsonCommand, dumps, problems_json
 from sitegen.options import load, now_option, resolve_now, site_option
 from sitegen.salvage import Salvaged, load_valid
 from sitegen.status import format_status, site_status
+from sitegen.stopping import if_stopped
 
 
 @click.command("status", cls=JsonCommand)
@@ -135,11 +136,14 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
         staging = staging_dir(folder)
         for file in files:
             stage_file(staging, file.name, file.text.encode("utf-8"))
-    except OSError as exc:
+    except BaseException as exc:  # a full disk, or a stop (Ctrl-C, SIGTERM): nothing written
         if staging is not None:
             discard_staged(staging)
+        if not isinstance(exc, OSError):
+            raise
         exc.filename = _unstaged(exc.filename, staging, folder)
         raise SitegenError(f"{write_failed(exc, folder).message} Nothing was written.") from exc
+    if_stopped("some alert files may have been written: run the same command with --force")
     try:
         commit_staged(staging, folder, [f.name for f in files], [], None)
     except OSError as exc:  # a rename refused (rights changed meanwhile): some are in place
@@ -148,6 +152,7 @@ def write_imported(files: list[ImportedFile], config: SiteConfig, force: bool) -
             f"{write_failed(exc, folder).message} Some files may have been written: run the "
             "same command with --force once it is fixed."
         ) from exc
+    if_stopped("every alert file was written")
     return paths
 
 

@@ -9,6 +9,7 @@ from shlex import quote
 import click
 
 from sitegen.new_site import create_site
+from sitegen.stopping import if_stopped
 
 
 @click.command("init")
@@ -26,6 +27,7 @@ def init_command(folder: Path) -> None:
       sitegen init alerts && cd alerts && sitegen serve
     """
     paths = create_site(folder, datetime.now().astimezone())
+    if_stopped("the new site was created")
     for path in paths:
         click.echo(f"created {path}{'/' if path.is_dir() else ''}")
     go = "" if folder.resolve() == Path.cwd().resolve() else f"`cd {quote(str(folder))}`, then "

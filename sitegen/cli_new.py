@@ -36,6 +36,7 @@ from sitegen.scaffold import (
     to_translate,
     write_alerts,
 )
+from sitegen.stopping import if_stopped
 
 E = TypeVar("E", bound=Enum)
 
@@ -231,6 +232,7 @@ def new(
         )
     paths = write_alerts(alerts, config)
     shown = ", ".join(str(p.relative_to(config.root)) for p in paths)
+    if_stopped(f"{shown} {'was' if len(paths) == 1 else 'were'} created")
     click.echo(f"created {shown}: fill in the TODO lines, then run `sitegen check`")
     if edit:
         click.edit(filename=str(paths[0]))

@@ -106,6 +106,14 @@ class ContentError(SitegenError):
         return cls(problems, said, document=document)
 
 
+class Interrupted(SitegenError):
+    """Ctrl-C or SIGTERM stopped a command (`sitegen.stopping`); exit code 130, as a shell
+    gives an interrupted command."""
+
+    exit_code = 130
+    kind = "interrupted"
+
+
 class BuildError(SitegenError):
     """Rendering or writing the bundle failed (template error, unwritable folder)."""
 
@@ -113,8 +121,7 @@ class BuildError(SitegenError):
 
 
 class BuildInterrupted(BuildError):
-    """Ctrl-C or SIGTERM stopped a build or a check; exit code 130, as for an interrupted
-    publish."""
+    """Ctrl-C or SIGTERM stopped a build; exit code 130, as for an interrupted publish."""
 
     exit_code = 130
     kind = "interrupted"

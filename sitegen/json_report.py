@@ -97,8 +97,13 @@ class JsonCommand(click.Command):
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
+        from sitegen.stopping import stopped
+
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt:  # Ctrl-C, SIGTERM: said here to be in the document too
+                raise stopped(ctx, ctx.info_name or "") from None
         except (click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - printed, then raised as it was

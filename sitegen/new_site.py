@@ -38,14 +38,23 @@ GITIGNORE = """\
 
 
 def create_site(folder: Path, now: datetime) -> list[Path]:
-    """`_create_site`; a folder the system will not let sitegen write is said plainly."""
+    """`_create_site`, all or nothing: stopped part way (a full disk, Ctrl-C, SIGTERM), what
+    it made is removed; a folder the system will not let sitegen write is said plainly."""
+    made: list[Path] = []
     try:
-        return _create_site(folder, now)
-    except OSError as exc:
-        raise write_failed(exc, folder) from exc
+        return _create_site(folder, now, made)
+    except BaseException as exc:
+        for path in made:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise write_failed(exc, folder) from exc
+        raise
 
 
-def _create_site(folder: Path, now: datetime) -> list[Path]:
+def _create_site(folder: Path, now: datetime, made: list[Path]) -> list[Path]:
     """Create a site in `folder` (made if missing): site.toml, templates/, one example alert
     in content/alerts/, and a .gitignore when there is none. Refuses, changing nothing, if
     site.toml, templates/ or content/ exists."""
@@ -57,6 +66,7 @@ def _create_site(folder: Path, now: datetime) -> list[Path]:
             "(choose an empty folder, or move these away)"
         )
     folder.mkdir(parents=True, exist_ok=True)
+    made += targets  # each before it is made: one stopped while made is removed too
     shutil.copyfile(DEFAULT_SITE / "site.toml", targets[0])
     shutil.copytree(DEFAULT_SITE / "templates", targets[1])
     alert = _example_alert(now)
@@ -65,6 +75,7 @@ def _create_site(folder: Path, now: datetime) -> list[Path]:
     path.write_text(alert_file_text(alert), encoding="utf-8")
     created = [targets[0], targets[1], path]
     if not (ignore := folder / ".gitignore").exists():
+        made.append(ignore)
         ignore.write_text(GITIGNORE, encoding="utf-8")
         created.append(ignore)
     return created

@@ -356,7 +356,7 @@ class Rebuilder:
             self._envs[language] = make_environment(config, language)
         _FORKED.plan, _FORKED.envs, _FORKED.config = plan, self._envs, config
         try:  # in workers only for many pages: the first build
-            results = map_chunks(_render_pages, dirty, self.jobs, "build")
+            results = map_chunks(_render_pages, dirty, self.jobs, "serve")
         finally:
             _FORKED.plan, _FORKED.envs, _FORKED.config = [], {}, None
         made: list[tuple[int, bytes]] = []

@@ -6,6 +6,7 @@ carry `TODO:` lines, which `sitegen check` refuses, so an unfilled skeleton is n
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import replace
@@ -311,15 +312,38 @@ def write_alerts(alerts: tuple[Alert, ...], config: SiteConfig) -> list[Path]:
                 f"{path.relative_to(config.root)}: already exists; choose another title or "
                 "edit that file"
             )
-    for path, alert in zip(paths, alerts, strict=True):
-        try:
-            with _created(folder).joinpath(path.name).open("x", encoding="utf-8") as file:
-                file.write(alert_file_text(alert))
-        except FileExistsError as exc:  # created since the check above, by someone else
-            raise SitegenError(f"{path.relative_to(config.root)}: already exists") from exc
-        except OSError as exc:
-            raise write_failed(exc, path) from exc
+    written: list[Path] = []
+    try:
+        for path, alert in zip(paths, alerts, strict=True):
+            _write_new(_created(folder) / path.name, alert_file_text(alert), config)
+            written.append(path)
+    except BaseException:  # a failure or a stop (Ctrl-C, SIGTERM) part way: none, not some
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     return paths
+
+
+def _write_new(path: Path, text: str, config: SiteConfig) -> None:
+    """Create ``path``, whole or not at all: its name is taken first (never overwriting a
+    file), the text written beside it, then renamed onto it; stopped part way, neither is
+    left (a half-written alert would be read as one)."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # not *.md: never read as one
+    try:
+        path.open("x").close()
+    except FileExistsError as exc:  # created since the check above, by someone else
+        raise SitegenError(f"{path.relative_to(config.root)}: already exists") from exc
+    except OSError as exc:
+        raise write_failed(exc, path) from exc
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    except BaseException as exc:
+        temp.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise write_failed(exc, path) from exc
+        raise
 
 
 def _created(folder: Path) -> Path:

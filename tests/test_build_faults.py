@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -568,7 +569,8 @@ def test_an_interrupted_check_ends_cleanly(bigger_site: TmpSite, signum: int, gr
             end_with_workers(running.pid)
     assert running.returncode == 130, err
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1].startswith("Error: interrupted: the check stopped"), err
+    said = "Error: interrupted: `sitegen check` was stopped; it changes no file"
+    assert err.strip().splitlines()[-1].startswith(said), err
     time.sleep(0.5)
     assert not [w for w in workers if Path(f"/proc/{w}/cmdline").is_file()]
 
@@ -684,18 +686,14 @@ def all_workers_of(pid: int) -> list[int]:
     return []
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
-@pytest.mark.parametrize("command", ["build", "check"])
-def test_a_worker_killed_before_its_first_task_fails_in_bounded_time(
-    big_site: TmpSite, command: str
-) -> None:
-    """A worker killed as soon as forked, waiting for its first task: it kept the task queue's
-    lock, and the pool (reaping it unseen when it listed its workers) waited for ever for
-    replacements stuck on that lock. The parent is held while its workers are killed."""
-    toml = str(big_site.root / "site.toml")
+def start_held(site: TmpSite, command: str, *args: str) -> subprocess.Popen[str]:
+    """`sitegen COMMAND` whose first workers were killed as soon as forked, waiting for their
+    first task (the parent held meanwhile, so that it does not list them first)."""
+    toml = str(site.root / "site.toml")
     running = subprocess.Popen(
-        [sys.executable, "-c", "from sitegen.cli import main; main()", command, "--site", toml],
-        cwd=big_site.root,
+        [sys.executable, "-c", "from sitegen.cli import main; main()", command, "--site", toml]
+        + list(args),
+        cwd=site.root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -707,6 +705,18 @@ def test_a_worker_killed_before_its_first_task_fails_in_bounded_time(
     for pid in all_workers_of(running.pid):
         os.kill(pid, signal.SIGKILL)
     os.kill(running.pid, signal.SIGCONT)
+    return running
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_worker_killed_before_its_first_task_fails_in_bounded_time(
+    big_site: TmpSite, command: str
+) -> None:
+    """A worker killed as soon as forked, waiting for its first task: it kept the task queue's
+    lock, and the pool (reaping it unseen when it listed its workers) waited for ever for
+    replacements stuck on that lock. The parent is held while its workers are killed."""
+    running = start_held(big_site, command)
     try:
         _, err = running.communicate(timeout=40)
     finally:
@@ -722,3 +732,33 @@ def test_a_worker_killed_before_its_first_task_fails_in_bounded_time(
     assert last.startswith(f"Error: a process helping {words} ended"), err
     assert "SIGKILL" in last and f"`sitegen {command}` again" in last
     assert not leftovers(big_site)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_a_worker_lost_in_the_previews_first_build_speaks_of_the_preview(
+    big_site: TmpSite,
+) -> None:
+    """The preview shows the failure and keeps serving: it said "Run `sitegen build` again"
+    and "the output folder was left as it was" (the build's words), not what to do here."""
+    running = start_held(big_site, "serve", "--port", "0")
+    try:
+        said = _line_with(running, "a process helping", timeout=40)
+        running.send_signal(signal.SIGINT)
+        running.communicate(timeout=30)
+    finally:
+        if running.poll() is None:
+            end_with_workers(running.pid)
+    assert "the preview" in said and "SIGKILL" in said, said
+    assert "build" not in said and "Save a file" in said, said
+
+
+def _line_with(running: subprocess.Popen[str], words: str, timeout: float) -> str:
+    """The first line of the process's stderr holding ``words``, within ``timeout`` s."""
+    assert running.stderr is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([running.stderr], [], [], 0.5)[0]:
+            line = running.stderr.readline()
+            if words in line:
+                return line
+    raise AssertionError(f"no line with {words!r} in {timeout} s")
