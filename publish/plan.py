@@ -400,7 +400,7 @@ def _invalidation(path: str, entry: Entry) -> tuple[str, ...]:
 
 
 def _describe(plan: Plan) -> Iterable[str]:
-    yield f"Publish plan for {plan.target}"
+    yield f"Publish plan for {plan.target}, in the order it runs:"
     reads = plan.remote_requests
     yield f"  remote state: {plan.remote_note} [{reads} request{'' if reads == 1 else 's'}]"
     uploads = plan.uploads
@@ -413,8 +413,6 @@ def _describe(plan: Plan) -> Iterable[str]:
                 [f"{u.reason:<8} {u.path}  {human_size(u.entry.size)}" for u in group]
             )
     yield f"  manifest: {'upload' if plan.write_manifest else 'unchanged'}"
-    yield f"  delete {plural(len(plan.deletes), 'object')}" + (":" if plan.deletes else "")
-    yield from _shown(list(plan.deletes))
     changed = plural(len(plan.invalidations), "path")
     if not plan.cdns:
         yield f"  invalidate: no CDN configured ({changed} changed)"
@@ -424,6 +422,9 @@ def _describe(plan: Plan) -> Iterable[str]:
         # what the CDN is sent, not the site's paths: under the base path, wildcards, URLs
         yield f"  invalidate {changed} on {cdn}, sent as {len(items)}:"
         yield from _shown(list(items))
+    # deletes come last: a page goes only once nothing online links to it and no CDN serves it
+    yield f"  delete {plural(len(plan.deletes), 'object')}" + (":" if plan.deletes else "")
+    yield from _shown(list(plan.deletes))
     yield f"  unchanged: {plural(plan.unchanged, 'file')}"
     if plan.foreign_kept:
         whose = "sitegen did not publish (no sha256 metadata; never deleted)"
