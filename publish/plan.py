@@ -38,6 +38,8 @@ class Limits:
     # alerts a publish after a rollback may put back as it removed them (--put-back): one
     # that was right, removed with the wrong one; unlike --force, nothing else is lifted
     put_back: frozenset[str] = frozenset()
+    # where max_deletes came from, for the refusal: the flag, or site.toml when not given
+    max_deletes_flag: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,8 +265,8 @@ def _refusals(
         )
     elif len(deletes) > limits.max_deletes:
         refusals.append(
-            f"this would delete {len(deletes)} objects, more than --max-deletes "
-            f"{limits.max_deletes}. Check that the build is complete; if the deletes are "
+            f"this would delete {len(deletes)} objects, more than {_limit_words(limits)}. "
+            "Check that the build is complete; if the deletes are "
             f"intended, pass --max-deletes {len(deletes)} (or --force)."
         )
     if replaced and not remote.published_before:
@@ -397,6 +399,13 @@ def _invalidation(path: str, entry: Entry) -> tuple[str, ...]:
     if "immutable" in entry.cache_control or path.startswith(STATE_PREFIX):
         return ()
     return url_paths(path)
+
+
+def _limit_words(limits: Limits) -> str:
+    """The deletes limit as the person set it: the flag, else site.toml (or its default)."""
+    if limits.max_deletes_flag:
+        return f"--max-deletes {limits.max_deletes}"
+    return f"the limit of {limits.max_deletes} (max_deletes in site.toml's [publish]; 50 if unset)"
 
 
 def _describe(plan: Plan) -> Iterable[str]:
