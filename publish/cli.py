@@ -185,7 +185,12 @@ def publish_command(
     for note in moved:
         click.echo(f"note: {note}", err=True)
     options = PublishOptions(
-        Limits(settings.max_deletes, force, put_back=frozenset(put_back)),
+        Limits(
+            settings.max_deletes,
+            force,
+            put_back=frozenset(put_back),
+            max_deletes_flag=max_deletes is not None,
+        ),
         dry_run,
         verify,
         settings.lock_timeout_s,

@@ -123,7 +123,7 @@ def rollback_command(
     echo = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     invalidators = open_invalidators(settings, config.base_url, wait=False, echo=echo)
     options = PublishOptions(
-        Limits(settings.max_deletes, force),
+        Limits(settings.max_deletes, force, max_deletes_flag=max_deletes is not None),
         dry_run,
         lock_timeout_s=settings.lock_timeout_s,
         zone=config.zone,

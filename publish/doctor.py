@@ -8,10 +8,12 @@ publish.layout, the rule publish's notes follow too), GetFunction of its viewer-
 function (the live code is what `sitegen infra cloudformation` prints: CloudFront runs the
 old code until the stack is deployed again), the .edgerc section parses
 and Fast Purge accepts its signature (a purge of an empty list: refused as invalid, after
-authentication, purging nothing), and for a folder target that it is writable. Reads cannot
-show write permissions: ``write_test`` puts one object (``.sitegen/doctor-probe``, only if
-absent) and deletes that same object. Checks that cannot run because an earlier one failed
-are skipped, and say so. AWS failures are named by ``publish.aws.diagnose``, as publish does.
+authentication, purging nothing), that no publish stopped half-way (GetObject of the lock,
+whose owed work a stopped publish leaves there), and for a folder target that it is
+writable. Reads cannot show write permissions: ``write_test`` puts one object
+(``.sitegen/doctor-probe``, only if absent) and deletes that same object. Checks that
+cannot run because an earlier one failed are skipped, and say so. AWS failures are named by
+``publish.aws.diagnose``, as publish does.
 """
 
 from __future__ import annotations
@@ -45,9 +47,11 @@ from publish.cdn.cloudfront import (
     viewer_request_function,
 )
 from publish.layout import layout_problem, old_copies, point_an_origin, read_root_site
+from publish.lock import parse_holder, parse_owed
 from publish.manifest import MANIFEST_PATH, ManifestError, parse_manifest
+from publish.remote import Pending
 from publish.retry import RetryPolicy
-from publish.targets.base import Target, TargetError
+from publish.targets.base import LOCK_PATH, Target, TargetError
 from publish.targets.folder import META_DIR, FolderTarget
 from publish.targets.s3 import S3Target
 from sitegen import urls
@@ -144,6 +148,8 @@ def run_doctor(
         checks.extend(cloudfront_checks(dist, target, aws_ok, config))
     if aws_ok and (moved := old_copies_check(target, config)) is not None:
         checks.append(moved)
+    if aws_ok:
+        checks.append(last_publish_check(target))
     for spec in settings.akamai:
         checks.append(akamai_check(spec, settings.edgerc, config.base_url, probe_akamai))
     return DoctorReport(target.name, tuple(checks))
@@ -426,6 +432,53 @@ def old_copies_check(target: Target, config: SiteConfig) -> Check | None:
     if (problem := old_copies(root, config.base_url, files)) is not None:
         return Check(name, "warn", problem.detail, problem.fix)
     return Check(name, "ok", f"{root.url} holds another sitegen site (no alert in common)")
+
+
+def last_publish_check(target: Target) -> Check:
+    """Whether the last publish finished (one read of the lock): a stopped one leaves the site
+    half changed (pages sent but no manifest, or invalidations and deletes owed) until the
+    command is run again, which every other check would pass over."""
+    name = "last publish"
+    try:
+        held = target.read(LOCK_PATH)
+    except TargetError as exc:
+        return Check(name, "skip", f"not checked: the lock could not be read ({exc})")
+    if held is None:
+        return Check(name, "ok", "no publish is running or left unfinished")
+    holder = parse_holder(held.body)
+    owed, released = parse_owed(held.body)
+    rollback = holder is not None and holder.tool == "sitegen rollback"
+    again = (
+        "run `sitegen rollback --to ID` again, with the id of the state you chose (not "
+        "`sitegen publish`, which puts your content back)"
+        if rollback
+        else "run `sitegen publish` again: it does only what is still missing"
+    )
+    command = "a rollback" if rollback else "a publish"
+    if not released:
+        who = f" ({holder.who})" if holder else ""
+        return Check(
+            name,
+            "warn",
+            f"{command}{who} holds the lock {target.name}/{LOCK_PATH}: it is running, or died",
+            f"if it is no longer running, {again}; once the lock is older than "
+            "lock_timeout_s, add --force to break it",
+        )
+    return Check(name, "warn", f"{command} stopped before it finished: {_owed_words(owed)}", again)
+
+
+def _owed_words(owed: Pending | None) -> str:
+    if owed is None:
+        return "the lock was left for the next run to take over"
+    parts = [
+        f"up to {plural(len(owed.unsure), 'file')} online in their new form, not yet in "
+        "the manifest"
+        if owed.unsure
+        else "",
+        f"{plural(len(owed.invalidate), 'path')} still to invalidate" if owed.invalidate else "",
+        f"{plural(len(owed.delete), 'object')} still to delete" if owed.delete else "",
+    ]
+    return "; ".join(p for p in parts if p) or "nothing recorded as owed"
 
 
 # --- Akamai -------------------------------------------------------------------------------------

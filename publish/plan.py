@@ -38,6 +38,8 @@ class Limits:
     # alerts a publish after a rollback may put back as it removed them (--put-back): one
     # that was right, removed with the wrong one; unlike --force, nothing else is lifted
     put_back: frozenset[str] = frozenset()
+    # where max_deletes came from, for the refusal: the flag, or site.toml when not given
+    max_deletes_flag: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,8 +265,8 @@ def _refusals(
         )
     elif len(deletes) > limits.max_deletes:
         refusals.append(
-            f"this would delete {len(deletes)} objects, more than --max-deletes "
-            f"{limits.max_deletes}. Check that the build is complete; if the deletes are "
+            f"this would delete {len(deletes)} objects, more than {_limit_words(limits)}. "
+            "Check that the build is complete; if the deletes are "
             f"intended, pass --max-deletes {len(deletes)} (or --force)."
         )
     if replaced and not remote.published_before:
@@ -399,8 +401,15 @@ def _invalidation(path: str, entry: Entry) -> tuple[str, ...]:
     return url_paths(path)
 
 
+def _limit_words(limits: Limits) -> str:
+    """The deletes limit as the person set it: the flag, else site.toml (or its default)."""
+    if limits.max_deletes_flag:
+        return f"--max-deletes {limits.max_deletes}"
+    return f"the limit of {limits.max_deletes} (max_deletes in site.toml's [publish]; 50 if unset)"
+
+
 def _describe(plan: Plan) -> Iterable[str]:
-    yield f"Publish plan for {plan.target}"
+    yield f"Publish plan for {plan.target}, in the order it runs:"
     reads = plan.remote_requests
     yield f"  remote state: {plan.remote_note} [{reads} request{'' if reads == 1 else 's'}]"
     uploads = plan.uploads
@@ -413,8 +422,6 @@ def _describe(plan: Plan) -> Iterable[str]:
                 [f"{u.reason:<8} {u.path}  {human_size(u.entry.size)}" for u in group]
             )
     yield f"  manifest: {'upload' if plan.write_manifest else 'unchanged'}"
-    yield f"  delete {plural(len(plan.deletes), 'object')}" + (":" if plan.deletes else "")
-    yield from _shown(list(plan.deletes))
     changed = plural(len(plan.invalidations), "path")
     if not plan.cdns:
         yield f"  invalidate: no CDN configured ({changed} changed)"
@@ -424,6 +431,9 @@ def _describe(plan: Plan) -> Iterable[str]:
         # what the CDN is sent, not the site's paths: under the base path, wildcards, URLs
         yield f"  invalidate {changed} on {cdn}, sent as {len(items)}:"
         yield from _shown(list(items))
+    # deletes come last: a page goes only once nothing online links to it and no CDN serves it
+    yield f"  delete {plural(len(plan.deletes), 'object')}" + (":" if plan.deletes else "")
+    yield from _shown(list(plan.deletes))
     yield f"  unchanged: {plural(plan.unchanged, 'file')}"
     if plan.foreign_kept:
         whose = "sitegen did not publish (no sha256 metadata; never deleted)"

@@ -276,9 +276,15 @@ def describe_state(kept: Kept, zone: tzinfo | None) -> str:
 def _changes_text(newer: Kept, older: Kept | None) -> str:
     changes = alert_changes(newer, older)
     if older is None:
-        return f"alerts: {', '.join(changes['new']) or 'none'} (the oldest state kept)"
-    said = [f"{what} {', '.join(ids)}" for what, ids in changes.items() if ids]
+        return f"alerts: {_ids(changes['new']) or 'none'} (the oldest state kept)"
+    said = [f"{what} {_ids(ids)}" for what, ids in changes.items() if ids]
     return f"alerts: {'; '.join(said) or 'no alert changed'}"
+
+
+def _ids(ids: Sequence[str]) -> str:
+    """Up to _SHOWN alert ids: a publish of 200 alerts made one unreadable line of --list."""
+    more = f", … and {len(ids) - _SHOWN} more (--json lists all)" if len(ids) > _SHOWN else ""
+    return ", ".join(ids[:_SHOWN]) + more
 
 
 def states_text(

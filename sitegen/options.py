@@ -120,7 +120,8 @@ max_deletes_option = click.option(
     "--max-deletes",
     type=click.IntRange(min=0),
     metavar="N",
-    help="Refuse to delete more than N objects (default 50).",
+    help="Refuse to delete more than N objects. Default: [publish] max_deletes in site.toml, "
+    "else 50.",
 )
 progress_quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 

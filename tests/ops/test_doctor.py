@@ -59,6 +59,7 @@ def test_all_checks_pass_and_nothing_changes(
         "Cache-Control of index.html": "ok",
         f"CloudFront {distribution} origin": "ok",
         f"CloudFront {distribution} function": "ok",
+        "last publish": "ok",
         "Akamai alerts@staging": "ok",
     }
     assert "source: env" in found["AWS credentials"]["detail"]
@@ -66,7 +67,7 @@ def test_all_checks_pass_and_nothing_changes(
     assert fastpurge.purges == []  # the probe was signed and checked, and purged nothing
     assert [r.status for r in fastpurge.received] == [400]
     text = published.run("doctor").stdout
-    assert text.count("✓") == 7 and "All checks passed." in text
+    assert text.count("✓") == 8 and "All checks passed." in text
 
 
 def test_each_failure_has_its_fix(
@@ -87,6 +88,7 @@ def test_each_failure_has_its_fix(
         "Cache-Control of index.html": "fail",
         f"CloudFront {elsewhere} origin": "fail",
         f"CloudFront {elsewhere} function": "fail",
+        "last publish": "ok",
         "Akamai alerts@staging": "fail",
     }
     assert "put-bucket-versioning" in found["bucket versioning"]["fix"]
@@ -159,7 +161,11 @@ def test_folder_target(site: Site, tmp_path: Path) -> None:
     site.write()
     site.run("publish", "--no-build", "-q")
     found = checks(site, code=0)
-    assert status(found) == {"folder writable": "ok", "Cache-Control of index.html": "ok"}
+    assert status(found) == {
+        "folder writable": "ok",
+        "Cache-Control of index.html": "ok",
+        "last publish": "ok",
+    }
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     found = checks(site, "--target", f"folder:{blocker}/out", code=1)
@@ -438,3 +444,23 @@ def test_publish_reads_the_origins_again_only_for_settings_not_found_fine(
         [note] = site.run_json("publish", "--no-build", "-q")["notes"]
         assert f"no origin of CloudFront {distribution} is the bucket {bucket}" in note
     assert checks(site, code=1)[f"CloudFront {distribution} origin"]["status"] == "fail"
+
+
+def test_a_publish_that_stopped_before_it_finished_is_named_with_the_command_to_finish(
+    published: Site, fastpurge: FastPurgeServer
+) -> None:
+    """Every check passed while a stopped publish still owed its invalidations: the verify
+    step of an emergency said all was well while the CDN kept serving the old pages."""
+    assert status(checks(published, code=0))["last publish"] == "ok"
+    files = site_files()
+    files["alerts/a1/index.html"] = b"<h1>alert 1 updated</h1>"
+    published.write(files)
+    fastpurge.fail_next(5, status=503, retry_after="0")  # every attempt of one publish
+    assert published.run("publish", "--no-build", "-q", ok=False).returncode == 1
+    last = checks(published, "--no-probe", code=0)["last publish"]
+    assert last["status"] == "warn"
+    assert "stopped before it finished" in last["detail"]
+    assert "still to invalidate" in last["detail"]
+    assert "run `sitegen publish` again" in last["fix"]
+    published.run("publish", "--no-build", "-q")
+    assert status(checks(published, "--no-probe", code=0))["last publish"] == "ok"

@@ -376,6 +376,20 @@ def test_cli_list_shows_times_in_the_site_timezone_and_what_changed_in_each(site
     assert states[0]["alerts"] == {"new": ["a3"], "changed": ["a1"], "removed": ["a2"]}
 
 
+def test_cli_list_names_at_most_ten_alerts_a_state_changed(site: Site) -> None:
+    """A publish of 200 alerts listed all 200 ids on one line of --list, pushing the states
+    an official looks for off the screen; --json still lists every one."""
+    site.write(site_files(1))
+    site.run("publish", "--no-build", "-q")
+    site.write(site_files(25))
+    site.run("publish", "--no-build", "-q")
+    lines = site.run("rollback", "--list").stdout.splitlines()
+    assert lines[2].startswith("      alerts: new a1, a10, a11,"), lines[2]
+    assert lines[2].endswith(", … and 14 more (--json lists all)"), lines[2]
+    assert lines[2].count(", a") == 9
+    assert len(site.run_json("rollback", "--list")[0]["alerts"]["new"]) == 24
+
+
 def test_the_next_publish_refuses_to_undo_a_rollback_until_forced(
     site: Site, store: tuple[Callable[[], Target], Any]
 ) -> None:

@@ -436,3 +436,30 @@ def test_publishing_for_real_with_init_s_example_address_is_said(site: Path) -> 
     )
     assert note in real.stderr
     assert json.loads(real.stdout)["notes"][0] == note.removeprefix("note: ")
+
+
+def test_a_deletes_limit_set_in_site_toml_is_named_there_not_as_a_flag(site: Path) -> None:
+    """The refusal said "more than --max-deletes 2" to someone who had passed no flag: the
+    limit was site.toml's, which the message did not name."""
+    published(site)
+    (site / "site.toml").write_text(SITE_TOML + "max_deletes = 2\n")
+    write_bundle(site / "public", site_files(1))
+    result = publish(site, "--no-build", "-q")
+    assert result.exit_code == 4, result.output
+    assert "more than the limit of 2 (max_deletes in site.toml's [publish]" in result.stderr
+    assert "--max-deletes 2" not in result.stderr
+    assert "pass --max-deletes 4 (or --force)" in result.stderr
+
+
+def test_the_plan_lists_its_steps_in_the_order_they_run(site: Path) -> None:
+    """The plan listed the deletes before the invalidations, while publish deletes last (a
+    page goes only once nothing links to it and the CDN no longer serves it)."""
+    published(site)
+    write_bundle(site / "public", {**site_files(1), "index.html": b"<h1>new home</h1>"})
+    result = publish(site, "--no-build", "--dry-run", "--cloudfront", "E2QWRUHEXAMPLE")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith(", in the order it runs:")
+    steps = [line.split()[0] for line in lines if line.startswith("  ") and line[2] != " "]
+    order = [s for s in steps if s in ("upload", "manifest:", "invalidate", "delete")]
+    assert order == ["upload", "manifest:", "invalidate", "delete"], result.stdout
