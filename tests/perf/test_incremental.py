@@ -1046,7 +1046,7 @@ def test_a_failed_output_check_process_is_redone_here(
     site.build()
     (site.root / "public" / "index.html").write_bytes(b"defaced")
 
-    original = build_module._outputs_as_recorded
+    original = build_module._files_as_recorded  # what the check process runs
     parent = os.getpid()
     calls = []
 
@@ -1056,7 +1056,7 @@ def test_a_failed_output_check_process_is_redone_here(
         calls.append(parent)
         return original(out_dir, state)
 
-    monkeypatch.setattr(build_module, "_outputs_as_recorded", crashing_in_the_child)
+    monkeypatch.setattr(build_module, "_files_as_recorded", crashing_in_the_child)
     site.build()
     assert calls == [parent]  # the child failed; the parent checked the output itself
     site.assert_equals_clean_build()
