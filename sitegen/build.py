@@ -49,7 +49,9 @@ from sitegen.config import SiteConfig
 from sitegen.content import (
     ContentFile,
     Reader,
+    ScanRecord,
     _group,
+    files_as_recorded,
     load_site,
     read_content_file,
     require_site,
@@ -450,6 +452,9 @@ class _Build:
         self.listed_folders: set[str] | None = None  # folders found by listing the output
         self.racy_sources: dict[str, str] | None = None  # see _racy_sources
         self.sources: dict[str, cache.Signature] = {}  # content file → its stat signature
+        # BuildState.scanned_folders and .scanned for the next build (see _scan)
+        self.scanned: tuple[dict[str, cache.Signature], tuple[str, ...]] = ({}, ())
+        self.scanned_ns = 0  # and BuildState.scanned_ns: set by run() unless kept (_scan)
         self.sources_aside = b""  # `sources`, marshalled while render workers run
         self.parsed = 0  # content files parsed by a patch attempt
         # rel → (entry, its problems, its value) decoded while the parse workers ran (see _sources)
@@ -495,18 +500,23 @@ class _Build:
     def _run(self) -> BuildReport:
         # before the scan: it covers every read of this build (_parse reads it from _WORK)
         self.racy_from = _WORK.racy_from = _content_racy_from(self.config, self.root)
-        # The output check (~35,000 lstat at 10,000 alerts) runs in a forked process while
-        # this one scans content/: threads would serialise on the GIL between system calls.
+        self.scanned_ns = self.racy_from  # content/'s folders are stat'ed after it (_scan)
+        # The output check (~35,000 lstat at 10,000 alerts) is shared: a forked process
+        # stats the files while this one scans content/, then stats the output's folders
+        # (threads would serialise on the GIL between system calls).
         checking = None
+        folders_as_recorded = True
         if self.state.summary[0] >= STAT_FORK_MIN and self._can_fork():  # [0]: files
             checking = _OutputCheck.start(self.out_dir, self.state)
         store = _source_store(self.root, self.global_key)
         try:
-            files, scan_problems = scan_content(self.config)
+            files, scan_problems = self._scan()
             self.sources = {f.rel: cache.signature(f.stat) for f in files}
             # marshal format 2 has no back-references: the same data, the same bytes, every run
             stats = marshal.dumps((self.global_key, list(self.sources.items())), 2)
             inputs = cache.digest(stats + repr(scan_problems).encode())
+            if checking is not None:
+                folders_as_recorded = _folders_as_recorded(self.out_dir, self.state)
             if checking is not None and inputs != self.state.inputs:
                 # Something changed: while the check runs, read what comes next (a patch build
                 # reads most of it, a full build all of it), one step at a time until it ends.
@@ -520,13 +530,15 @@ class _Build:
                 checking.result()  # reap the child
             raise
         found = _FAILED if checking is None else checking.result()
-        if found is _FAILED:
+        if not folders_as_recorded:
+            found = None
+        elif found is _FAILED:
             found = _outputs_as_recorded(self.out_dir, self.state)
         if found is None:
             found, self.listed_folders = _list_outputs(self.out_dir)
         self.as_recorded = found is _RECORDED or _as_recorded(found, self.state.outputs)
         if self._nothing_to_do(inputs, files):
-            self._refresh_folders()
+            self._refresh_record()
             return self._unchanged_report()
         # only now: a build with nothing to do never decodes the recorded outputs
         on_disk = _recorded_signatures(self.state) if found is _RECORDED else found
@@ -554,6 +566,40 @@ class _Build:
         store.save()
         return report
 
+    # -- finding content ------------------------------------------------------------------
+
+    def _scan(self) -> tuple[list[ContentFile], list[Problem]]:
+        """`scan_content`'s answer, without listing content/ when the last build's scan was
+        plain and none of its folders changed since (adding, removing or renaming an entry
+        changes its folder's mtime; the files are then stat'ed by name). Notes what the next
+        build needs in `self.scanned`."""
+        state = self.state
+        if state.scanned_folders and self._folders_as_scanned(state.scanned_folders):
+            files = files_as_recorded(self.config, state.scanned)
+            if files is not None:
+                self.scanned = (state.scanned_folders, state.scanned)
+                self.scanned_ns = state.scanned_ns
+                return files, []
+        record = ScanRecord()
+        files, problems = scan_content(self.config, record)
+        if record.plain and not problems:
+            folders = {key: cache.signature(stat) for key, stat in record.folders.items()}
+            self.scanned = (folders, tuple(f.rel for f in files))
+        return files, problems
+
+    def _folders_as_scanned(self, folders: dict[str, cache.Signature]) -> bool:
+        """Has every folder of content/ the last build's scan listed the signature it had
+        then, taken before a change in the same timestamp tick could hide (`scanned_ns`)?"""
+        base = str(self.config.content_path)
+        since = self.state.scanned_ns
+        if any(sig[0] >= since for sig in folders.values()):
+            return False  # modified in the tick of that scan: listed again
+        try:
+            stats = [os.stat(f"{base}{os.sep}{key}" if key else base) for key in folders]
+        except OSError:
+            return False
+        return list(map(cache.signature, stats)) == list(folders.values())
+
     # -- nothing changed ------------------------------------------------------------------
 
     def _nothing_to_do(self, inputs: str, files: list[ContentFile]) -> bool:
@@ -569,23 +615,37 @@ class _Build:
                     return False
         return self.as_recorded
 
-    def _refresh_folders(self) -> None:
-        """After a build whose output had to be listed (or had racy folders), record the
-        folders now, so the next no-change build stats instead of lists. Costs one state write,
-        once; nothing in the output is touched."""
+    def _refresh_record(self) -> None:
+        """After a build that had to list the output (or had racy folders), or content/ (a
+        folder of it changed, its files did not: an editor's swap file came and went), record
+        those folders now, so the next no-change build stats instead of lists. Costs one
+        state write, once; nothing in the output is touched."""
+        state = self.state
+        folders = self.scanned[0]
+        scanned = folders != state.scanned_folders or (
+            bool(folders) and self.scanned_ns != state.scanned_ns  # was racy
+        )
+        if scanned:
+            state.scanned_folders, state.scanned = self.scanned
+            state.scanned_ns = self.scanned_ns
+        if self._refresh_folders() or scanned:
+            state.save(self.root)
+
+    def _refresh_folders(self) -> bool:
+        """Record the output's folders anew when that is worth a state write (see above)."""
         state = self.state
         if self.listed_folders is None:
             # Worth a state write only if enough racy folders would stop being racy: those
             # modified at or after the threshold a recording now would get stay racy.
             racy = _racy_folders(state)
             if len(racy) < REFRESH_RACY:
-                return  # listing a few racy folders costs less than writing the state
+                return False  # listing a few racy folders costs less than writing the state
             settled = _racy_threshold(self.out_dir, self.root / cache.CACHE_DIR)
             if sum(1 for folder in racy if state.folders[folder] < settled) < REFRESH_RACY:
-                return
+                return False
         folders = self.listed_folders if self.listed_folders is not None else set(state.folders)
         state.folders, state.folders_ns = _folder_mtimes(self.out_dir, folders, self.root)
-        state.save(self.root)
+        return True
 
     def _unchanged_report(self) -> BuildReport:
         state = self.state
@@ -1248,6 +1308,8 @@ class _Build:
         )
         new_state.folders, new_state.folders_ns = self._folders(entries, rewritten, removed)
         new_state.sources = self.sources
+        new_state.scanned_folders, new_state.scanned = self.scanned
+        new_state.scanned_ns = self.scanned_ns
         new_state.members, new_state.components = layout.members, layout.components
         # a unit without a key is rendered every build: a patch would leave it out
         patchable = len(unit_paths) == len(units) + len(kept)
@@ -1455,7 +1517,8 @@ def _recorded_signatures(state: BuildState) -> dict[str, cache.Signature]:
 
 
 class _OutputCheck:
-    """`_outputs_as_recorded` in a forked child process; the parent collects the result."""
+    """`_files_as_recorded` in a forked child process while the parent scans content/ and
+    then checks the output's folders (`_folders_as_recorded`); the parent collects it."""
 
     def __init__(self, pid: int, fd: int, state: BuildState) -> None:
         self.pid = pid
@@ -1470,7 +1533,7 @@ class _OutputCheck:
             code = 1
             try:
                 os.close(read)
-                found = _outputs_as_recorded(out_dir, state)
+                found = _files_as_recorded(out_dir, state)
                 recorded = found is not None and _as_recorded(found, state.outputs)
                 # "as recorded" (the usual case) is one byte, not 35,000 signatures
                 message = (
@@ -1489,7 +1552,7 @@ class _OutputCheck:
         return bool(select.select([self.fd], [], [], 0)[0])
 
     def result(self) -> dict[str, cache.Signature] | None:
-        """What `_outputs_as_recorded` returned in the child (_RECORDED when that was exactly
+        """What `_files_as_recorded` returned in the child (_RECORDED when that was exactly
         the recorded signatures), or _FAILED."""
         with os.fdopen(self.fd, "rb") as pipe:
             data = pipe.read()
@@ -1513,26 +1576,43 @@ class _OutputCheck:
 def _outputs_as_recorded(out_dir: Path, state: BuildState) -> dict[str, cache.Signature] | None:
     """What `_list_outputs` would find, without listing 10,000 folders: when every folder the
     last build recorded has the mtime it had then (adding, removing or renaming an entry
-    changes its folder's mtime), the files are exactly the recorded ones, stat'ed by name. A
-    folder whose recorded mtime is at or after the racy threshold of its recording
-    (`_folder_mtimes`) is listed anyway (a change in the same timestamp tick would not show).
+    changes its folder's mtime), the files are exactly the recorded ones, stat'ed by name.
     None when anything differs: list everything."""
-    if not state.folders or not state.outputs:
+    if not _folders_as_recorded(out_dir, state):
         return None
+    return _files_as_recorded(out_dir, state)
+
+
+def _folders_as_recorded(out_dir: Path, state: BuildState) -> bool:
+    """Has every folder the last build recorded the mtime it had then? A folder whose
+    recorded mtime is at or after the racy threshold of its recording (`_folder_mtimes`) is
+    listed anyway (a change in the same timestamp tick would not show)."""
+    if not state.folders:
+        return False
     base = str(out_dir) + os.sep  # base + "" names the output folder itself
-    # map() over C functions: no Python frame per file (35,000 lstat calls at 10,000 alerts)
+    # map() over C functions: no Python frame per folder (12,657 lstat at 10,000 alerts)
     try:
         mtimes = map(_MTIME, map(os.lstat, map(base.__add__, state.folders)))
         if not all(map(operator.eq, mtimes, state.folders.values())):
-            return None
+            return False
+    except OSError:
+        return False
+    racy = _racy_folders(state)
+    return not racy or _hold_only_known(out_dir, racy, state)
+
+
+def _files_as_recorded(out_dir: Path, state: BuildState) -> dict[str, cache.Signature] | None:
+    """Each recorded output file's signature, stat'ed by name (None: one is gone). Exactly
+    the output's files when `_folders_as_recorded` holds, whether checked before or after:
+    a change between the two shows in a folder's mtime to the next build."""
+    if not state.outputs:
+        return None
+    base = str(out_dir) + os.sep
+    try:  # map() over C functions: 22,661 lstat at 10,000 alerts, no Python frame each
         signatures = map(cache.signature, map(os.lstat, map(base.__add__, state.outputs)))
-        found = dict(zip(state.outputs, signatures, strict=True))
+        return dict(zip(state.outputs, signatures, strict=True))
     except OSError:
         return None
-    racy = _racy_folders(state)
-    if racy and not _hold_only_known(out_dir, racy, state):
-        return None
-    return found
 
 
 _MTIME = operator.attrgetter("st_mtime_ns")

@@ -53,11 +53,12 @@ CACHE_DIR = ".sitegen/cache"
 # In the name of a temporary file or folder a build locks while it runs (`owned`); names
 # without it (older versions) are of a process id, removed once no such process runs.
 LOCKED = "locked-"
-FORMAT = 7  # 2: the build state records the output's folders; 3: and what patch builds need;
+FORMAT = 8  # 2: the build state records the output's folders; 3: and what patch builds need;
 # 4: `folders_ns` is the racy threshold itself (build._fs_clock), no longer a time to subtract
 # from; 5: so are `racy_from` (was read_ns) in the state and in each source entry; 6: CRC-32
 # checksums, and state.bin holds each field as its own marshal blob (decoded when first read);
-# 7: `content_warnings`, and sites with content warnings record their structure (patch builds)
+# 7: `content_warnings`, and sites with content warnings record their structure (patch builds);
+# 8: `scanned_folders`, `scanned`, `scanned_ns` (what the scan of content/ found, for the next one)
 MAGIC = b"sitegen-cache"
 # A file whose mtime is this close to the moment it was read may change again within the same
 # timestamp tick; such files are checked by content digest, never by stat alone (as git does).
@@ -679,6 +680,14 @@ class BuildState:
     members: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     structure: tuple[Any, ...] = ()
     components: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    # What its scan of content/ found, when that scan was plain (content.ScanRecord): each
+    # folder's signature (its path under content/, "" for content/) and the files' paths in
+    # scan order. While every folder keeps its signature, and none was modified at or after
+    # `scanned_ns` (that scan's racy threshold), the files are exactly these
+    # (build._Build._scan); else empty.
+    scanned_folders: dict[str, Signature] = dataclasses.field(default_factory=dict)
+    scanned: tuple[str, ...] = ()
+    scanned_ns: int = 0
 
     # (not saved) where it was loaded from: the name of the writing of state.bin (see
     # write_payload) and the delta applied
@@ -790,7 +799,9 @@ UNSETTLED = "state-unsettled"  # present while a build writes the output
 DELTA_MAX = 5_000  # changed entries a delta may hold before the whole state is written
 _SAVED = [f.name for f in dataclasses.fields(BuildState) if not f.metadata.get("transient")]
 # BuildState fields left encoded by `load` (those a build with nothing to do does not read)
-LAZY = frozenset({"units", "outputs", "folders", "sources", "members", "structure", "components"})
+LAZY = frozenset(
+    {"units", "outputs", "folders", "sources", "members", "structure", "components", "scanned"}
+)
 
 
 def _delta(new: BuildState, old: BuildState, before: dict[str, Any]) -> dict[str, Any]:

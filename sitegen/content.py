@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
@@ -154,10 +155,26 @@ def require_site(config: SiteConfig, now: datetime) -> tuple[Site, tuple[Problem
     return loaded.site, loaded.problems
 
 
-def scan_content(config: SiteConfig) -> tuple[list[ContentFile], list[Problem]]:
+@dataclass(slots=True)
+class ScanRecord:
+    """What a scan saw of content/'s folders, for a build's next scan (`files_as_recorded`):
+    each folder's stat (key: its path under content/, "" for content/ itself), taken before
+    it was listed, and whether everything in them is judged by its name and type alone (no
+    link, whose target may change, and no `.txt` file, which is read to tell an alert)."""
+
+    folders: dict[str, os.stat_result] = field(default_factory=dict)
+    plain: bool = True
+
+
+def scan_content(
+    config: SiteConfig, record: ScanRecord | None = None
+) -> tuple[list[ContentFile], list[Problem]]:
     """Every alert, then every page, in path order, with a stat each; links out of content/
-    become problems. One scandir walk: no resolve() per file (only links need one)."""
+    become problems. One scandir walk: no resolve() per file (only links need one).
+    `record`: filled with what a later scan needs to trust these folders (see ScanRecord)."""
     problems: list[Problem] = []
+    if record is not None:
+        _stat_folder(config.content_path, "", record)
     if not config.content_path.is_dir():
         # not an empty site: a wrong folder, or content/ moved away. Built, it would be index
         # pages only, and published, it would take every alert offline.
@@ -170,8 +187,35 @@ def scan_content(config: SiteConfig) -> tuple[list[ContentFile], list[Problem]]:
                 f"{rel}alerts/; create that folder (it may be empty) or fix content_dir.",
             )
         )
-    files = [file for kind in ("alerts", "pages") for file in _scan_kind(config, kind, problems)]
+    files = [file for kind in KINDS for file in _scan_kind(config, kind, problems, record)]
     return files, problems
+
+
+KINDS = ("alerts", "pages")  # content/'s folders, in the order their files are listed
+
+
+def files_as_recorded(config: SiteConfig, rels: Iterable[str]) -> list[ContentFile] | None:
+    """The files `scan_content` found (`rels`, in its order), stat'ed by name again: what it
+    would find now when no folder of a plain scan (see ScanRecord) changed since. None when
+    one cannot be stat'ed (gone since: scan instead)."""
+    kinds: list[str] = []
+    paths: list[str] = []
+    rels = list(rels)
+    start = 0
+    for kind in KINDS:
+        folder = config.content_path / kind
+        prefix = folder.relative_to(config.root).as_posix() + "/"
+        end = start + sum(map(operator.methodcaller("startswith", prefix), rels[start:]))
+        kinds += [kind] * (end - start)
+        paths += map(f"{folder}{os.sep}".__add__, [rel[len(prefix) :] for rel in rels[start:end]])
+        start = end
+    if start != len(rels):
+        return None
+    try:
+        stats = list(map(os.stat, paths))  # no link in a plain scan: stat is lstat
+    except OSError:
+        return None
+    return list(map(ContentFile, kinds, paths, rels, stats))
 
 
 def _content_files(
@@ -181,14 +225,16 @@ def _content_files(
         yield file.path, file.rel
 
 
-def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[ContentFile]:
+def _scan_kind(
+    config: SiteConfig, kind: str, problems: list[Problem], record: ScanRecord | None = None
+) -> list[ContentFile]:
     folder = config.content_path / kind
     if not folder.is_dir():
         return []
     found: list[tuple[tuple[str, ...], os.DirEntry[str]]] = []
     misnamed: list[str] = []
     unreadable: list[tuple[str, str]] = []
-    _walk(folder, (), found, misnamed, unreadable)
+    _walk(folder, (), found, misnamed, unreadable, None if record is None else (record, kind))
     base = folder.relative_to(config.root).as_posix()
     for name, why in sorted(unreadable):
         problems.append(
@@ -240,6 +286,13 @@ def _scan_kind(config: SiteConfig, kind: str, problems: list[Problem]) -> list[C
     return files
 
 
+def _stat_folder(folder: Path | str, key: str, record: ScanRecord) -> None:
+    try:
+        record.folders[key] = os.stat(folder)
+    except OSError:
+        record.plain = False
+
+
 # names that look meant as content but are not read (`.MD`, Notepad's `.md.txt`, ...)
 _MISNAMED = (".md", ".md.txt", ".markdown", ".mdown")
 
@@ -250,10 +303,14 @@ def _walk(
     found: list[tuple[tuple[str, ...], os.DirEntry[str]]],
     misnamed: list[str],
     unreadable: list[tuple[str, str]],
+    record: tuple[ScanRecord, str] | None = None,
 ) -> None:
     # Like Path.rglob("*.md"): descends into real folders (not linked ones), keeps every
     # "*.md" entry except editor swap and backup files (checked on the name only). A folder
     # it cannot list goes into `unreadable` (its alerts must not vanish without a word).
+    # `record`: (what to note each folder's stat in, before listing it; this folder's key)
+    if record is not None:
+        _stat_folder(folder, record[1], record[0])
     try:
         listing = os.scandir(folder)
     except OSError as exc:
@@ -262,8 +319,11 @@ def _walk(
     with listing as entries:
         for entry in entries:
             name = entry.name
+            if record is not None and (entry.is_symlink() or name.lower().endswith(".txt")):
+                record[0].plain = False
             if entry.is_dir(follow_symlinks=False):
-                _walk(entry.path, (*parts, name), found, misnamed, unreadable)
+                inner = None if record is None else (record[0], f"{record[1]}/{name}")
+                _walk(entry.path, (*parts, name), found, misnamed, unreadable, inner)
             elif entry.is_symlink() and entry.is_dir():
                 found.append(((*parts, name), entry))  # a linked folder: checked, not read
             if name.endswith(".md"):

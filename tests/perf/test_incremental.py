@@ -869,7 +869,8 @@ def test_a_no_change_build_decodes_only_what_it_checks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """state.bin's big fields stay encoded until read: a build with nothing to do reads the
-    outputs and folders it checks (here, not forked: a small site), never the rest."""
+    outputs and folders it checks (here, not forked: a small site) and the content files
+    its scan found last time (stat'ed by name, content/ not listed), never the rest."""
     site = Site(tmp_path / "site", random.Random(5))
     site.build()
     loaded = cache_module.BuildState.load(site.root)
@@ -883,7 +884,7 @@ def test_a_no_change_build_decodes_only_what_it_checks(
 
     monkeypatch.setattr(cache_module.BuildState, "__getattr__", spy)
     assert site.build().written == 0
-    assert set(decoded) == {"outputs", "folders"}
+    assert set(decoded) == {"outputs", "folders", "scanned"}
     edit_title(site)  # a patch build reads what it patches with
     assert site.build().written > 0
     assert {"units", "sources", "members", "structure", "components"} <= set(decoded)
@@ -1045,7 +1046,7 @@ def test_a_failed_output_check_process_is_redone_here(
     site.build()
     (site.root / "public" / "index.html").write_bytes(b"defaced")
 
-    original = build_module._outputs_as_recorded
+    original = build_module._files_as_recorded  # what the check process runs
     parent = os.getpid()
     calls = []
 
@@ -1055,7 +1056,7 @@ def test_a_failed_output_check_process_is_redone_here(
         calls.append(parent)
         return original(out_dir, state)
 
-    monkeypatch.setattr(build_module, "_outputs_as_recorded", crashing_in_the_child)
+    monkeypatch.setattr(build_module, "_files_as_recorded", crashing_in_the_child)
     site.build()
     assert calls == [parent]  # the child failed; the parent checked the output itself
     site.assert_equals_clean_build()
