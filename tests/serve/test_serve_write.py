@@ -10,9 +10,19 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from sitegen_fixtures import NOW, TmpSite, alert_text, run_sitegen
+import pytest
+
+from sitegen_fixtures import (
+    NOW,
+    TmpSite,
+    alert_text,
+    permissions_apply,
+    run_sitegen,
+    unprivileged,
+)
 
 Stats = dict[str, tuple[int, int, int]]
 
@@ -41,7 +51,9 @@ def _bytes(folder: Path) -> dict[str, bytes]:
     }
 
 
-def _serve_until_written(site: TmpSite) -> str:
+def _serve_until_written(
+    site: TmpSite, preexec_fn: Callable[[], None] | None = None, said_so: str = "holds this build"
+) -> str:
     """Run `sitegen serve` until it has written public/, then Ctrl-C; the line it said so."""
     serve = subprocess.Popen(
         [sys.executable, "-c", "from sitegen.cli import main; main()", "serve"]
@@ -50,6 +62,7 @@ def _serve_until_written(site: TmpSite) -> str:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=preexec_fn,  # noqa: PLW1509 - the tests' processes run no threads then
     )
     assert serve.stderr is not None
     try:
@@ -63,7 +76,7 @@ def _serve_until_written(site: TmpSite) -> str:
     finally:
         serve.kill()
         serve.wait()
-    assert "holds this build" in said[-1], "".join(said)
+    assert said_so in said[-1], "".join(said)
     return said[-1].strip()
 
 
@@ -115,3 +128,32 @@ def test_a_removed_alert_s_files_go_and_no_other_is_touched(tmp_site: TmpSite) -
     assert {p for p in after if after[p] != before.get(p)} == differ
     assert "0 written, 0 removed" in _build_after(site)
     assert not [p.name for p in site.root.iterdir() if p.name.startswith(".public.")]
+
+
+def test_a_write_refused_halfway_leaves_whole_files_and_the_old_manifest(
+    tmp_site: TmpSite,
+) -> None:
+    """As for `sitegen build`: the files moved in before the failure are whole, the others
+    as they were, the manifest (which the publisher trusts) still the old one; the next build
+    finishes the job."""
+    site = _site(tmp_site)
+    if not permissions_apply(site.root):
+        pytest.skip("file permissions do not apply to this user")
+    public = site.public
+    old = _bytes(public)
+    site.add("a1.md", alert_text(title="Flood warning 1"))
+    public.chmod(0o555)  # alerts/a1/'s files can be replaced, index.html (later) cannot
+    try:
+        said = _serve_until_written(site, unprivileged, said_so="could not write")
+    finally:
+        public.chmod(0o755)
+    assert "run `sitegen build`" in said
+    new = _bytes(public)
+    assert new.keys() == old.keys()
+    assert new[".sitegen/manifest.json"] == old[".sitegen/manifest.json"]
+    assert b"Flood warning 1" in new["alerts/a1/index.html"]  # moved in whole
+    assert new["index.html"] == old["index.html"]  # refused: as it was
+    assert not [p.name for p in site.root.iterdir() if p.name.startswith(".public.")]
+    written = _build_after(site)
+    assert "0 written" not in written
+    assert b"Flood warning 1" in (public / "alerts" / "a1" / "index.html").read_bytes()
