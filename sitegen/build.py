@@ -38,6 +38,7 @@ from sitegen.bundle import (
     Bundle,
     commit_staged,
     discard_staged,
+    list_outputs,
     manifest_bytes,
     manifest_from_entries,
     patch_manifest,
@@ -535,7 +536,7 @@ class _Build:
         elif found is _FAILED:
             found = _outputs_as_recorded(self.out_dir, self.state)
         if found is None:
-            found, self.listed_folders = _list_outputs(self.out_dir)
+            found, self.listed_folders = list_outputs(self.out_dir)
         self.as_recorded = found is _RECORDED or _as_recorded(found, self.state.outputs)
         if self._nothing_to_do(inputs, files):
             self._refresh_record()
@@ -1482,31 +1483,6 @@ def _rank(instants: tuple[int, ...], now: datetime) -> int:
     return bisect.bisect_right(instants, _micros(now))
 
 
-def _list_outputs(out_dir: Path) -> tuple[dict[str, cache.Signature], set[str]]:
-    """Every file under the output folder with its stat signature, by bundle path; and every
-    folder ("" for the output folder itself, if it exists)."""
-    found: dict[str, cache.Signature] = {}
-    folders: set[str] = set()
-
-    def walk(folder: str, prefix: str) -> None:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            return
-        folders.add(prefix[:-1])
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                walk(entry.path, prefix + entry.name + "/")
-            else:
-                try:
-                    found[prefix + entry.name] = cache.signature(entry.stat(follow_symlinks=False))
-                except OSError:
-                    continue
-
-    walk(str(out_dir), "")
-    return found, folders
-
-
 _FAILED: dict[str, cache.Signature] = {}  # _OutputCheck.result when the check process failed
 _RECORDED: dict[str, cache.Signature] = {}  # _OutputCheck.result: as recorded (a stand-in)
 
@@ -1574,7 +1550,7 @@ class _OutputCheck:
 
 
 def _outputs_as_recorded(out_dir: Path, state: BuildState) -> dict[str, cache.Signature] | None:
-    """What `_list_outputs` would find, without listing 10,000 folders: when every folder the
+    """What `list_outputs` would find, without listing 10,000 folders: when every folder the
     last build recorded has the mtime it had then (adding, removing or renaming an entry
     changes its folder's mtime), the files are exactly the recorded ones, stat'ed by name.
     None when anything differs: list everything."""

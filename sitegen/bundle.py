@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from sitegen import __version__, owned
-from sitegen.cache import LOCKED, left_by_dead_processes
+from sitegen.cache import LOCKED, Signature, left_by_dead_processes, signature
 from sitegen.config import CachePolicy
 from sitegen.errors import BuildError
 
@@ -165,37 +165,73 @@ class WriteReport:
     files: int
     bytes: int
     written: int  # files whose bytes differ from the previous bundle
+    removed: int = 0  # files of the previous bundle that this one has not
 
 
 def write_bundle(bundle: Bundle, manifest: bytes, out_dir: Path) -> WriteReport:
-    """Write every file into a temp folder beside `out_dir`, then swap it in.
+    """Make `out_dir` hold `bundle` and its manifest, writing only the files whose bytes
+    differ, as `sitegen build` does: those are staged beside it, then moved in one rename each,
+    the manifest after them, and files the bundle has not are deleted last (`commit_staged`).
 
-    A failure at any point leaves the previous bundle untouched, and an interruption (Ctrl-C,
-    SIGTERM) no copy of the site behind. The temp folder is named as a build's staging folder
-    is, so what a killed process left is removed by the next one (`staging_dir`).
+    An untouched file keeps its stat, so the next build finds the output as it recorded it.
+    A failure before the moves leaves the previous bundle untouched; during them, each file
+    is whole, old or new, and the manifest (written after the files) still the old one. An
+    interruption (Ctrl-C, SIGTERM) leaves no staged copy behind. Into a missing `out_dir` the
+    staging folder is renamed whole.
     """
     out_dir = out_dir.resolve()
+    on_disk, _ = list_outputs(out_dir)
+    changed = [
+        path for path, file in sorted(bundle.items()) if _differs(out_dir, path, on_disk, file.data)
+    ]
+    removed = [path for path in on_disk if path not in bundle and path != MANIFEST_PATH]
+    new_manifest = _differs(out_dir, MANIFEST_PATH, on_disk, manifest)
+    committing = False
     try:
-        tmp = staging_dir(out_dir)
-        written = 0
-        for path, file in sorted(bundle.items()):
-            target = _safe_join(tmp, path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(file.data)
-            written += _differs(out_dir / path, file.data)
-        _safe_join(tmp, MANIFEST_PATH).parent.mkdir(parents=True, exist_ok=True)
-        _safe_join(tmp, MANIFEST_PATH).write_bytes(manifest)
-        _swap(tmp, out_dir)
+        if changed or removed or new_manifest or not out_dir.exists():
+            staging = staging_dir(out_dir)
+            for path in changed:  # stage_file refuses a path that would leave the folder
+                stage_file(staging, path, bundle[path].data)
+            committing = True
+            commit_staged(staging, out_dir, changed, removed, manifest if new_manifest else None)
     except OSError as exc:
         _abandon(out_dir)
-        raise BuildError(
-            f"{out_dir}: could not write the site ({exc.strerror}); the previous build is unchanged"
-        ) from exc
+        state = (
+            "some of its files are new, each whole: run `sitegen build` once it is fixed"
+            if committing
+            else "the previous build is unchanged"
+        )
+        raise BuildError(f"{out_dir}: could not write the site ({exc.strerror}); {state}") from exc
     except BaseException:
         _abandon(out_dir)
         raise
     total = sum(len(f.data) for f in bundle.values())
-    return WriteReport(len(bundle), total, written)
+    return WriteReport(len(bundle), total, len(changed), len(removed))
+
+
+def list_outputs(out_dir: Path) -> tuple[dict[str, Signature], set[str]]:
+    """Every file under the output folder with its stat signature, by bundle path; and every
+    folder ("" for the output folder itself, if it exists)."""
+    found: dict[str, Signature] = {}
+    folders: set[str] = set()
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        folders.add(prefix[:-1])
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path, prefix + entry.name + "/")
+            else:
+                try:
+                    found[prefix + entry.name] = signature(entry.stat(follow_symlinks=False))
+                except OSError:
+                    continue
+
+    walk(str(out_dir), "")
+    return found, folders
 
 
 def _safe_join(root: Path, rel: str) -> Path:
@@ -206,51 +242,28 @@ def _safe_join(root: Path, rel: str) -> Path:
     return root.joinpath(*pure.parts)
 
 
-def _differs(old: Path, data: bytes) -> int:
+def _differs(out_dir: Path, path: str, on_disk: dict[str, Signature], data: bytes) -> bool:
+    """Whether the file at `path` holds other bytes than `data`. Only a path listed in
+    `on_disk` is read: one with `..` never is."""
+    found = on_disk.get(path)
+    if found is None or found[1] != len(data):  # [1]: its size
+        return True
     try:
-        return int(old.stat().st_size != len(data) or old.read_bytes() != data)
+        with open(f"{out_dir}{os.sep}{path}", "rb") as file:
+            return file.read() != data
     except OSError:
-        return 1
-
-
-def _swap(new: Path, out_dir: Path) -> None:
-    old = _old(new)
-    if out_dir.exists():
-        owned.hold(out_dir)  # locked once aside, as `new` is: no clean-up takes it
-        out_dir.rename(old)
-        owned.moved(out_dir, old)
-    new.rename(out_dir)
-    owned.let_go(new)
-    shutil.rmtree(old, ignore_errors=True)
-    owned.let_go(old)
-
-
-def _old(new: Path) -> Path:
-    """Where `_swap` moves the previous bundle: named as `new` is."""
-    return new.with_name(new.name + "-old")
+        return True
 
 
 def _abandon(out_dir: Path) -> None:
-    """Undo an unfinished `write_bundle`: the previous bundle back in place if it was moved
-    aside, and the rest of this process's folders beside `out_dir` removed. Found among those
-    it holds, and among the names of its pid that no one holds: Ctrl-C may come between
-    making a folder and locking it (it was left behind, a copy of the site), or between moving
-    the previous bundle aside and knowing it by that name (it was left aside, the site gone)."""
+    """Remove what an unfinished `write_bundle` left beside `out_dir`: the staging folders
+    this process holds, and those named with its pid that no one holds (Ctrl-C may come
+    between making a folder and locking it: it was left behind, a copy of the site)."""
     prefix = f".{out_dir.name}.tmp-"
-    held = owned.held_in(out_dir.parent, prefix)
-    if owned.holds(out_dir) and not out_dir.exists():  # `_swap` moved it to `_old(new)`
-        for aside in (_old(path) for path in held):
-            if aside.exists():
-                os.rename(aside, out_dir)
-    owned.let_go(out_dir)
+    for path in owned.held_in(out_dir.parent, prefix):
+        discard_staged(path)
     mine = f"{prefix}{LOCKED}{os.getpid()}-"  # ours made but not locked yet: no one holds them
     owned.remove_abandoned(out_dir.parent, lambda name: name.startswith(mine), _rmtree)
-    for path in held:
-        if path.name.endswith("-old") and not out_dir.exists():
-            os.rename(path, out_dir)
-        else:
-            shutil.rmtree(path, ignore_errors=True)
-        owned.let_go(path)
 
 
 # --- incremental writing ----------------------------------------------------------------------

@@ -235,10 +235,11 @@ class Preview:
         )
 
     def _write_pending(self) -> None:
-        """The first good build goes to public/ too, like `sitegen build` (the current bundle,
-        should another build have followed it); later ones stay in memory. Its headers were
-        taken from the same manifest (`_rebuild`): the publisher reads that one. A build with
-        drafts is not written: `publish --no-build` sends public/ as it is."""
+        """The first good build goes to public/ too, as `sitegen build` writes it: only the
+        files that differ (the current bundle, should another build have followed it); later
+        ones stay in memory. Its headers were taken from the same manifest (`_rebuild`): the
+        publisher reads that one. A build with drafts is not written: `publish --no-build`
+        sends public/ as it is."""
         if not self._unwritten:
             return
         self._unwritten = False
@@ -253,9 +254,16 @@ class Preview:
             )
             return
         try:
-            write_bundle(self.rebuilder.bundle, self.rebuilder.manifest(), config.output_path)
+            report = write_bundle(
+                self.rebuilder.bundle, self.rebuilder.manifest(), config.output_path
+            )
         except (SitegenError, OSError) as exc:  # the preview works from memory regardless
             self.echo(f"warning: could not write {config.output_path}: {exc}")
+            return
+        self.echo(
+            f"{shown_path(config.output_path)} holds this build: "
+            f"{plural(report.written, 'file')} written, {report.removed:,} removed"
+        )
 
     def _report(self, outcome: Outcome, had_errors: bool, advice: tuple[Problem, ...]) -> None:
         """Every error and warning; of check's advice the first ADVICE_SHOWN, then how many

@@ -1,7 +1,6 @@
 """`bundle.write_bundle` (how `sitegen serve` writes public/) stopped by Ctrl-C at the worst
-instants: between making its folder and locking it, and between moving the previous bundle
-aside and knowing it by that name. Either left a copy of the site beside public/, or public/
-gone with the previous bundle stranded aside."""
+instants: between making its staging folder and locking it (that left a copy of the site
+beside public/), and with the changed files staged, before they are moved in."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sitegen import bundle as bundle_module
 from sitegen import owned
 from sitegen.bundle import File, write_bundle
 
@@ -21,20 +21,6 @@ def bundle(text: str) -> dict[str, File]:
 
 def beside(public: Path) -> list[str]:
     return sorted(p.name for p in public.parent.iterdir() if p.name != public.name)
-
-
-def interrupt_once(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    """Ctrl-C just before the first call of `owned.<name>`."""
-    real = getattr(owned, name)
-    calls = []
-
-    def stopped(*args: object) -> object:
-        calls.append(args)
-        if len(calls) == 1:
-            raise KeyboardInterrupt
-        return real(*args)
-
-    monkeypatch.setattr(owned, name, stopped)
 
 
 def test_ctrl_c_between_making_and_locking_leaves_no_copy(
@@ -56,15 +42,19 @@ def test_ctrl_c_between_making_and_locking_leaves_no_copy(
     assert (public / "index.html").read_text() == "v1"
 
 
-def test_ctrl_c_while_the_previous_bundle_is_moved_aside_puts_it_back(
+def test_ctrl_c_before_the_staged_files_are_moved_in_leaves_public_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     public = tmp_path / "site" / "public"
     public.parent.mkdir()
     write_bundle(bundle("v1"), b"{}", public)
-    interrupt_once(monkeypatch, "moved")  # renamed aside, not yet known so
+
+    def stopped(*args: object) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bundle_module, "commit_staged", stopped)
     with pytest.raises(KeyboardInterrupt):
         write_bundle(bundle("v2"), b"{}", public)
     assert (public / "index.html").read_text() == "v1"
     assert beside(public) == []
-    assert not owned.held_in(public.parent, ".public.") and not owned.holds(public)
+    assert not owned.held_in(public.parent, ".public.")

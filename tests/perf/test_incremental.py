@@ -858,7 +858,7 @@ def test_no_change_rebuild_does_not_list_the_output(
     def no_listing(out_dir: Path) -> None:
         raise AssertionError(f"listed {out_dir}")
 
-    monkeypatch.setattr(build_module, "_list_outputs", no_listing)
+    monkeypatch.setattr(build_module, "list_outputs", no_listing)
     assert site.build().written == 0  # folders stat'ed by name (racy ones listed alone)
     edit_body(site)
     assert site.build().written > 0
