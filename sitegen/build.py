@@ -1284,6 +1284,14 @@ class _Build:
         outputs: dict[str, cache.Output] = dict(
             zip(kept_paths, map(state.outputs.__getitem__, kept_paths), strict=True)
         )
+        if not self.as_recorded:
+            # Files found with a new stat and their bytes (`_verified`), e.g. copied back
+            # without their times: recorded as they are now, or every later build reads them.
+            for path in kept_paths:
+                found = on_disk.get(path)
+                sha, sig, br = outputs[path]
+                if found is not None and found != sig and known.get(path) == sha:
+                    outputs[path] = (sha, found, br)
         out = f"{self.out_dir}{os.sep}"
         for path, br in brotli_sizes.items():
             sha = entries[path][0]

@@ -865,6 +865,26 @@ def test_no_change_rebuild_does_not_list_the_output(
     site.assert_equals_clean_build()
 
 
+def test_outputs_touched_with_the_same_bytes_are_recorded_anew(tmp_path: Path) -> None:
+    """Output files given new mtimes, bytes unchanged (a copy without -p, a backup tool): the
+    next build compares their bytes and writes nothing, and records their stat as it is now,
+    so the build after it is a no-change build again (it read every file, every build)."""
+    site = Site(tmp_path / "site", random.Random(6))
+    site.build()
+    out = site.root / "public"
+    files = [p for p in out.rglob("*") if p.is_file()]
+    for path in files:
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    assert site.build().written == 0
+    after = cache_module.BuildState.load(site.root)
+    assert after is not None
+    on_disk = {
+        path.relative_to(out).as_posix(): cache_module.signature(path.stat()) for path in files
+    }
+    assert build_module._as_recorded(on_disk, after.outputs)
+    site.assert_equals_clean_build()
+
+
 def test_a_no_change_build_decodes_only_what_it_checks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
