@@ -63,6 +63,9 @@ class LazyGroup(click.Group):
                 return super().invoke(ctx)
             except KeyboardInterrupt:
                 raise stopped(ctx, ctx.invoked_subcommand or "") from None
+            except click.Abort:  # Ctrl-C (or the input's end) at a question: click's word for it
+                click.echo(err=True)  # the question left the cursor on its line
+                raise stopped(ctx, ctx.invoked_subcommand or "") from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Each command's first sentence in full, wrapped: click cut them at the width left

@@ -137,3 +137,55 @@ def test_a_stopped_command_with_json_prints_its_document(site: TmpSite) -> None:
     said_once(done, "status")
     error = json.loads(done.stdout)["error"]
     assert (error["kind"], error["exit_code"]) == ("interrupted", 130)
+
+
+def test_ctrl_c_at_a_question_of_new_is_an_interruption(site: TmpSite) -> None:
+    """Ctrl-C typed at one of `sitegen new`'s questions (click turns it into its Abort: it said
+    "Aborted!", exit 1): the same one line and 130, on a line of its own, no file written."""
+    import os
+    import pty
+    import select
+    import time
+
+    before = sorted((site.root / "content").rglob("*"))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: `sitegen new` on a terminal, so that it asks
+        os.chdir(site.root)
+        os.execv(
+            sys.executable, [sys.executable, "-c", "from sitegen.cli import main; main()", "new"]
+        )
+    out = b""
+    deadline = time.monotonic() + 60
+    try:
+        while b"Title" not in out and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                out += os.read(fd, 4096)
+        assert b"Title" in out, out
+        os.write(fd, b"\x03")  # the terminal sends SIGINT, as Ctrl-C does
+        while time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # the child ended: its terminal is gone
+                    break
+                if not chunk:
+                    break
+                out += chunk
+    finally:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        while not done and time.monotonic() < deadline:
+            time.sleep(0.1)
+            done, status = os.waitpid(pid, os.WNOHANG)
+        if not done:  # it never asked, or never ended: no test left waiting for it
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = out.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 130, text
+    assert "Aborted" not in text and "Traceback" not in text, text
+    lines = [line.strip() for line in text.splitlines()]
+    assert any(
+        line.startswith("Error: interrupted: `sitegen new` was stopped; no alert file")
+        for line in lines
+    ), text
+    assert sorted((site.root / "content").rglob("*")) == before
