@@ -447,7 +447,19 @@ class _Fields:
                 key,
             )
             return None
+        if abs(offset) > _WIDEST_OFFSET:  # "+15:00": out of XML's range, CAP readers refuse it
+            self.fail(
+                f"{key} '{raw}' has a timezone offset more than 14 hours from UTC, which no "
+                "place has (they run from -12:00 to +14:00) and CAP readers refuse: check the "
+                "offset, e.g. +09:00 for Korea",
+                key,
+            )
+            return None
         return value
+
+
+# The widest offset XML Schema's dateTime (so CAP's <sent>, <expires>...) allows
+_WIDEST_OFFSET = timedelta(hours=14)
 
 
 @functools.cache
