@@ -948,12 +948,35 @@ def _group(alerts: list[Alert], config: SiteConfig, problems: list[Problem]) -> 
             )
             continue
         versions.append(alert)
+    _drop_ids_differing_in_case(by_id, problems)
     groups = []
     for alert_id in sorted(by_id):
         versions = sorted(by_id[alert_id], key=_primary_key(config))
         _check_translations(versions, problems)
         groups.append(AlertGroup(alert_id, tuple(versions)))
     return groups
+
+
+def _drop_ids_differing_in_case(by_id: dict[str, list[Alert]], problems: list[Problem]) -> None:
+    """Ids that differ only in capitals name one folder on Windows and macOS, where one
+    alert's pages would overwrite the other's (in public/ or a published folder): each but
+    the one with the fewest capitals is an error naming its file, and is left out."""
+    first: dict[str, str] = {}
+    for alert_id in sorted(by_id, key=lambda i: (i.lower(), i.swapcase())):
+        taken = first.setdefault(alert_id.lower(), alert_id)
+        if taken == alert_id:
+            continue
+        other = by_id[taken][0].source
+        for alert in by_id.pop(alert_id):
+            problems.append(
+                Problem(
+                    alert.source,
+                    alert.field_lines.get("id", 1),
+                    f"alert id '{alert_id}' differs from '{taken}' ({other}) only in capitals; "
+                    "on Windows and Mac they would be one web folder, one alert's pages "
+                    "overwriting the other's: rename this file (or its 'id:') to an id of its own",
+                )
+            )
 
 
 def _primary_key(config: SiteConfig) -> Callable[[Alert], tuple[bool, bool, str]]:
