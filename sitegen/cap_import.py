@@ -432,10 +432,17 @@ def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[P
 
     now = datetime.now(UTC)  # only the Site's clock: no check depends on it
     after = load_site(config, now, read, (merged, found)).problems
+    # a name differing only in case from a file there is refused as a whole, with its own
+    # advice, by cli_cap._refuse_replacing: check's "id ... only in capitals" of either file
+    # would come first
+    pairs = [(rel, c.rel) for rel in new for c in scanned if c.rel.lower() == rel.lower()]
+    twins = {name for pair in pairs if pair[0] != pair[1] for name in pair}
     problems = [
         _of_file_there(p, new[p.path]) if p in found else _at_xml(p, new[p.path])
         for p in after
-        if p.path in new and p.message not in (NO_BODY, NO_INSTRUCTION)  # `_missing_texts`
+        if p.path in new
+        and p.path not in twins
+        and p.message not in (NO_BODY, NO_INSTRUCTION)  # `_missing_texts`
     ]
     if any(p.path not in new for p in after):
         before = {str(p) for p in load_site(config, now, stored, (scanned, found)).problems}
@@ -443,7 +450,7 @@ def site_problems(files: tuple[ImportedFile, ...], config: SiteConfig) -> list[P
         problems += [
             replace(p, message=f"{p.message} (once {names} would be imported)")
             for p in after
-            if p.path not in new and str(p) not in before
+            if p.path not in new and p.path not in twins and str(p) not in before
         ]
     return problems
 

@@ -389,6 +389,14 @@ def _build(check: _Checker, raw: dict[str, Any], path: Path) -> SiteConfig | Non
             f"base_url holds {odd[0]!r}, which a URL cannot (it is sent in links, feeds, "
             f"sitemaps and CDN settings): write it encoded, {_encoded_url(parts)!r}",
         )
+    elif "@" in parts.netloc:  # user:password@ would be in every link, feed and sitemap
+        check.fail(
+            "site",
+            "base_url",
+            "base_url holds a user name or password before '@', which every page, feed and "
+            "sitemap would show to everyone: remove it (the public address has none), "
+            f"e.g. {parts._replace(netloc=parts.netloc.rpartition('@')[2]).geturl()!r}",
+        )
     elif parts.query or parts.fragment or base_url.endswith(("?", "#")):
         check.fail(
             "site",

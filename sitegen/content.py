@@ -507,7 +507,19 @@ class _Fields:
                 key,
             )
             return None
+        if abs(offset) > _WIDEST_OFFSET:  # "+15:00": out of XML's range, CAP readers refuse it
+            self.fail(
+                f"{key} '{raw}' has a timezone offset more than 14 hours from UTC, which no "
+                "place has (they run from -12:00 to +14:00) and CAP readers refuse: check the "
+                "offset, e.g. +09:00 for Korea",
+                key,
+            )
+            return None
         return value
+
+
+# The widest offset XML Schema's dateTime (so CAP's <sent>, <expires>...) allows
+_WIDEST_OFFSET = timedelta(hours=14)
 
 
 @functools.cache
@@ -996,12 +1008,35 @@ def _group(alerts: list[Alert], config: SiteConfig, problems: list[Problem]) -> 
             )
             continue
         versions.append(alert)
+    _drop_ids_differing_in_case(by_id, problems)
     groups = []
     for alert_id in sorted(by_id):
         versions = sorted(by_id[alert_id], key=_primary_key(config))
         _check_translations(versions, problems)
         groups.append(AlertGroup(alert_id, tuple(versions)))
     return groups
+
+
+def _drop_ids_differing_in_case(by_id: dict[str, list[Alert]], problems: list[Problem]) -> None:
+    """Ids that differ only in capitals name one folder on Windows and macOS, where one
+    alert's pages would overwrite the other's (in public/ or a published folder): each but
+    the one with the fewest capitals is an error naming its file, and is left out."""
+    first: dict[str, str] = {}
+    for alert_id in sorted(by_id, key=lambda i: (i.lower(), i.swapcase())):
+        taken = first.setdefault(alert_id.lower(), alert_id)
+        if taken == alert_id:
+            continue
+        other = by_id[taken][0].source
+        for alert in by_id.pop(alert_id):
+            problems.append(
+                Problem(
+                    alert.source,
+                    alert.field_lines.get("id", 1),
+                    f"alert id '{alert_id}' differs from '{taken}' ({other}) only in capitals; "
+                    "on Windows and Mac they would be one web folder, one alert's pages "
+                    "overwriting the other's: rename this file (or its 'id:') to an id of its own",
+                )
+            )
 
 
 def _primary_key(config: SiteConfig) -> Callable[[Alert], tuple[bool, bool, str]]:

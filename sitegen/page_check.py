@@ -27,7 +27,11 @@ from sitegen.i18n_check import translation_problems
 from sitegen.link_check import broken_link_warnings
 from sitegen.model import Site
 from sitegen.render import Unit, all_units, first_per_line
-from sitegen.template_check import site_template_problems, stale_theme_warnings
+from sitegen.template_check import (
+    site_template_problems,
+    stale_theme_warnings,
+    unescaped_warnings,
+)
 from sitegen.urls import base_path
 
 # Of one rendered file: (path, budget_size, its bytes when it is a feed, else None)
@@ -60,6 +64,7 @@ def with_page_problems(config: SiteConfig, loaded: Loaded, jobs: int | None = No
     only when the content is valid) and, when the site renders, page-size, feed and
     broken-link warnings. `jobs`: processes that may render (default: one per core)."""
     extra = translation_problems(config) + stale_theme_warnings(config)
+    extra += unescaped_warnings(config)
     if loaded.site is None:
         extra += site_template_problems(config, {})
     else:

@@ -90,6 +90,53 @@ def stale_theme_warnings(config: SiteConfig) -> list[Problem]:
     return warnings
 
 
+def unescaped_warnings(config: SiteConfig) -> list[Problem]:
+    """A warning at each `|safe` and `{% autoescape false %}` in the site's templates/:
+    there what an official or an imported CAP message wrote reaches the page as HTML, a
+    `<script>` in a title included, which every page otherwise shows as text. sitegen's
+    theme needs neither (the alert's body comes already made safe)."""
+    folder = config.templates_path
+    if not folder.is_dir() or folder.resolve() == DEFAULT_TEMPLATES.resolve():
+        return []
+    env = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])  # parsing only
+    warnings = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        try:
+            tree = env.parse(path.read_text("utf-8"), name)
+        except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
+            continue  # template_problems names these when a page uses the file
+        for line, what in sorted(set(_unescaping(tree))):
+            warnings.append(
+                Problem(
+                    f"templates/{name}",
+                    line,
+                    f"{what} shows text as HTML, unescaped: a '<script>' in an alert's title "
+                    "or area would run on the page. Remove it (sitegen escapes text for you; "
+                    "the alert's body is safe HTML already)",
+                    "warning",
+                )
+            )
+    return warnings
+
+
+def _unescaping(tree: nodes.Template) -> Iterator[tuple[int, str]]:
+    """(line, what) for each `|safe` filter and each autoescape turned off in `tree`."""
+    for node in tree.find_all((nodes.Filter, nodes.ScopedEvalContextModifier)):
+        if isinstance(node, nodes.Filter):
+            body = isinstance(node.node, nodes.Name) and node.node.name == "body"  # safe HTML
+            if node.name == "safe" and not body:
+                yield node.lineno, "'|safe'"
+        elif isinstance(node, nodes.ScopedEvalContextModifier) and any(
+            o.key == "autoescape" and not _true(o.value) for o in node.options
+        ):
+            yield node.lineno, "'{% autoescape false %}'"
+
+
+def _true(value: nodes.Expr) -> bool:
+    return isinstance(value, nodes.Const) and bool(value.value)
+
+
 def template_problems(env: jinja2.Environment) -> list[Problem]:
     """Every mistake in the templates pages are made with that can be found without
     rendering, sorted by file and line. Compiles them into `env` on the way (rendering

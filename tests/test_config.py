@@ -223,3 +223,15 @@ def test_what_urls_may_not_hold_is_controls_space_some_marks_and_non_ascii() -> 
     for code in [*range(0x3000), 0xFEFF, 0xFFFD, 0xFFFF, 0x10000, 0x1F600, 0x10FFFF]:
         expected = code <= 0x20 or code >= 0x7F or chr(code) in marks
         assert bool(_NOT_IN_URLS.fullmatch(chr(code))) == expected, hex(code)
+
+
+def test_a_base_url_with_a_password_is_refused_without_showing_it(tmp_site: TmpSite) -> None:
+    """`https://user:secret@host/` went into every page, feed and sitemap: the password
+    published for all to read. Refused, and the message does not repeat it (CI logs)."""
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(SITE_TOML.replace("https://", "https://editor:s3cret@"), "utf-8")
+    result = run_sitegen("build", cwd=tmp_site.root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "site.toml:3: [site] base_url holds a user name or password" in result.stderr
+    assert "'https://alerts.test/'" in result.stderr and "s3cret" not in result.stderr
+    assert not (tmp_site.root / "public").exists()

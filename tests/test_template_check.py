@@ -297,3 +297,29 @@ def test_the_theme_history_is_up_to_date() -> None:
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_template_showing_text_unescaped_is_a_warning_at_its_line(
+    example_site: TmpSite,
+) -> None:
+    """A site's template with `{{ alert.title|safe }}` put an official's (or an imported CAP
+    message's) `<script>` on the page as a live script, and `check` said nothing."""
+    line = edit(example_site, "alert.html", "{{ alert.title }}</h1>", "{{ alert.title|safe }}</h1>")
+    extra = example_site.root / "templates" / "extra.html"
+    extra.write_text("{% autoescape false %}{{ x }}{% endautoescape %}\n{{ body|safe }}\n")
+    code, problems = run("check", example_site)
+    said = (
+        "shows text as HTML, unescaped: a '<script>' in an alert's title or area would run "
+        "on the page. Remove it (sitegen escapes text for you; the alert's body is safe HTML "
+        "already)"
+    )
+    assert (code, problems) == (
+        0,
+        [
+            f"templates/alert.html:{line}: warning: '|safe' {said}",
+            f"templates/extra.html:1: warning: '{{% autoescape false %}}' {said}",
+        ],
+    )
+    extra.write_text("{% autoescape true %}{{ x }}{% endautoescape %}\n")  # on: no warning
+    edit(example_site, "alert.html", "{{ alert.title|safe }}</h1>", "{{ alert.title }}</h1>")
+    assert run("check", example_site) == (0, [])

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sitegen.cli import cli
 from sitegen.content import area_slug, load_site
 from sitegen.errors import Problem
-from sitegen_fixtures import NOW, TmpSite, alert_text
+from sitegen_fixtures import NOW, TmpSite, alert_text, run_sitegen
 
 GOOD = alert_text()
 
@@ -545,6 +545,26 @@ def test_duplicate_ids_name_both_files(tmp_site: TmpSite) -> None:
     tmp_site.add("sub/flood.md", GOOD)
     errors = load_site(tmp_site.config, NOW).errors
     assert len(errors) == 1 and "already used by content/alerts/flood.md" in errors[0].message
+
+
+def test_ids_differing_only_in_capitals_are_refused_before_they_share_a_folder(
+    tmp_site: TmpSite,
+) -> None:
+    """flood.md and Flood.md built alerts/flood/ and alerts/Flood/: one folder on Windows and
+    macOS, where one alert's pages silently replaced the other's."""
+    tmp_site.add("flood.md", GOOD)
+    assert run_sitegen("build", cwd=tmp_site.root).returncode == 0
+    before = (tmp_site.root / "public/alerts/flood/index.html").read_bytes()
+    tmp_site.add("Flood.md", alert_text(title="Another flood"))
+    for command in ("check", "build"):
+        result = run_sitegen(command, cwd=tmp_site.root)
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert (
+            "content/alerts/Flood.md:1: alert id 'Flood' differs from 'flood' "
+            "(content/alerts/flood.md) only in capitals"
+        ) in result.stderr
+    assert (tmp_site.root / "public/alerts/flood/index.html").read_bytes() == before
+    assert not (tmp_site.root / "public/alerts/Flood").exists()
 
 
 BUSAN = "  - name: Busan\n    geocodes: {ISO3166-2: KR-26}\n"

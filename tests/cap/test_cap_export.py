@@ -12,7 +12,7 @@ from cap_checks import CAP, cap_schema, cap_text, check_atom, validate_cap
 from sitegen.build import build_bundle
 from sitegen.content import require_site
 from sitegen.errors import BuildError
-from sitegen_fixtures import NOW, TmpSite, alert_text
+from sitegen_fixtures import NOW, TmpSite, alert_text, run_sitegen
 
 QUAKE = "2026-09-12-gyeongju-earthquake"
 # Instants at which the example site looks different: quake active, tsunami warning active,
@@ -157,6 +157,33 @@ def test_utc_is_written_as_minus_zero_and_stays_valid(tmp_site: TmpSite) -> None
     root = validate_cap(caps(tmp_site)["alerts/utc/cap.xml"])
     assert cap_text(root, "sent") == ["2026-11-24T22:00:00-00:00"]
     assert cap_text(root, "info/expires") == ["2026-11-26T00:00:00-00:00"]
+
+
+@pytest.mark.parametrize("offset", ["+15:00", "-14:30", "+23:59"])
+def test_an_offset_no_cap_reader_accepts_is_refused_at_its_line(
+    tmp_site: TmpSite, offset: str
+) -> None:
+    """XML Schema's dateTime (CAP's <sent>, <expires>) allows offsets up to 14 hours: a typed
+    "+15:00" was built into a message that fails the CAP schema, so readers refuse it."""
+    tmp_site.add("far.md", alert_text(sent=f"2026-11-25T07:00:00{offset}"))
+    result = run_sitegen("build", cwd=tmp_site.root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (
+        f"content/alerts/far.md:10: sent '2026-11-25T07:00:00{offset}' has a timezone offset "
+        "more than 14 hours from UTC"
+    ) in result.stderr
+    assert not (tmp_site.root / "public").exists()
+
+
+def test_the_widest_offsets_places_have_build_valid_cap(tmp_site: TmpSite) -> None:
+    tmp_site.add(
+        "kiribati.md",
+        alert_text(sent="2026-11-25T07:00:00+14:00", expires="2026-11-26T07:00:00-12:00"),
+    )
+    result = run_sitegen("build", cwd=tmp_site.root)
+    assert result.returncode == 0, result.stderr
+    root = validate_cap((tmp_site.root / "public/alerts/kiribati/cap.xml").read_bytes())
+    assert cap_text(root, "sent") == ["2026-11-25T07:00:00+14:00"]
 
 
 def test_hostile_text_is_escaped_and_the_message_stays_valid(tmp_site: TmpSite) -> None:

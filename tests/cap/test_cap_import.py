@@ -640,21 +640,25 @@ def test_force_never_replaces_a_file_from_another_message(
 
 
 @pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize(("there", "new"), [("abc", "ABC"), ("ABC", "abc")])
 def test_a_name_differing_only_in_case_from_a_file_there_is_refused(
-    import_site: TmpSite, tmp_path: Path, force: bool
+    import_site: TmpSite, tmp_path: Path, force: bool, there: str, new: str
 ) -> None:
     """`abc.md` was there and importing `ABC` wrote `ABC.md` beside it: one file on Windows
     and macOS, so a copy of the site there lost one (on Linux, the test's, `exists()` is no
-    help: the check must compare the names in the folder)."""
-    assert run_import(import_site, tmp_path, minimal().replace(b"x-1", b"abc")).exit_code == 0
-    result = run_import(import_site, tmp_path, minimal().replace(b"x-1", b"ABC"), force=force)
+    help: the check must compare the names in the folder). Said so whichever of the two ids
+    `sitegen check` would refuse (the one with more capitals)."""
+    first = minimal().replace(b"x-1", there.encode())
+    assert run_import(import_site, tmp_path, first).exit_code == 0
+    second = minimal().replace(b"x-1", new.encode())
+    result = run_import(import_site, tmp_path, second, force=force)
     assert result.exit_code == 1, result.output
     assert (
-        "content/alerts/ABC.md: content/alerts/abc.md is there already, a name that differs "
-        "only in case: on Windows and macOS they are one file\nNothing was written, --force "
-        "or not. To keep both, rename the file that is there" in result.output
+        f"content/alerts/{new}.md: content/alerts/{there}.md is there already, a name that "
+        "differs only in case: on Windows and macOS they are one file\nNothing was written, "
+        "--force or not. To keep both, rename the file that is there" in result.output
     ), result.output
-    assert written(import_site) == ["abc.md"]
+    assert written(import_site) == [f"{there}.md"]
 
 
 @pytest.mark.parametrize("force", [False, True])
