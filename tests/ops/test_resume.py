@@ -220,3 +220,22 @@ def test_a_record_made_against_another_manifest_is_not_trusted(site: Site, tmp_p
     outcome = publish(read_local(v2), FolderTarget(root))
     assert "alerts/a0/index.html" in {u.path for u in outcome.plan.uploads}
     assert snapshot_folder(root) == expected(v2)
+
+
+def test_a_cloudfront_id_that_does_not_exist_stops_publish_before_any_upload(
+    site: Site, bucket: str
+) -> None:
+    """Publish read "there is no distribution E…" before it wrote, yet uploaded everything and
+    stopped at the invalidation, leaving the CDN serving the old pages and work owed."""
+    site.configure(f'target = "s3://{bucket}/site"')
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    before = snapshot_s3(bucket)
+    site.write(site_files(version="v2"))
+    wrong = ("--cloudfront", "E2QWRUHAPOMQZL")
+    for dry in ((), ("--dry-run",)):
+        failed = site.run("publish", "--no-build", *dry, *wrong, ok=False)
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert "there is no distribution E2QWRUHAPOMQZL" in failed.stderr, failed.stderr
+        assert "Nothing was changed" in failed.stderr and "Traceback" not in failed.stderr
+    assert snapshot_s3(bucket) == before  # no upload, no lock left
