@@ -11,7 +11,7 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from publish.cdn.base import InvalidationReceipt, Invalidator
 from publish.local import Bundle
 from publish.lock import Acquired, acquire, parse_owed
-from publish.manifest import MANIFEST_PATH, manifest_id
+from publish.manifest import MANIFEST_PATH, Entry, manifest_id
 from publish.plan import (
     GROUP_TITLES,
     Limits,
@@ -129,6 +129,7 @@ def publish(
             options,
             _rollback_record(plan, remote, local) if options.rollback else None,
             reference=run_reference(plan.manifest_id, inherited, lock.since),
+            online=_live_manifest(remote),
         )
         run.execute(options.workers)
     except PublishError as exc:
@@ -177,7 +178,12 @@ def _with_owed(remote: RemoteState, owed: Pending | None) -> RemoteState:
     if owed is None:
         return remote
     note = f"{remote.note}; a previous publish left work to finish"
-    return replace(remote, pending=owed, note=note)
+    return replace(remote, pending=owed.trusted(_live_manifest(remote)), note=note)
+
+
+def _live_manifest(remote: RemoteState) -> str | None:
+    """The id of the manifest online, as read; None when a listing was read instead."""
+    return remote.manifest_id if remote.source == "manifest" else None
 
 
 def _left_by_dead_holder(lock: Acquired, remote: RemoteState) -> Pending | None:
@@ -237,7 +243,7 @@ def _stop(target: Target, lock: Acquired, run: _Run | None, inherited: Pending |
         return "" if run.record_left else _release(target)
     owed = inherited
     if run is not None and run.sent:
-        sent = run.owed(unsure=tuple(sorted(run.sent)))
+        sent = run.owed(unsure=tuple(sorted(run.sent)), put=dict(sorted(run.put.items())))
         owed = sent.merged(inherited)
     if owed is None or not (owed.invalidate or owed.delete or owed.unsure):
         return _release(target)
@@ -314,9 +320,11 @@ class _Run:
     receipts: list[InvalidationReceipt] = field(default_factory=list)
     deleted: int = 0
     sent: set[str] = field(default_factory=set)  # paths of every upload begun
+    put: dict[str, Entry] = field(default_factory=dict)  # of those, the target acknowledged
+    online: str | None = None  # the manifest id read (None: a listing), for Pending.put
 
     def execute(self, workers: int) -> None:
-        owed = self.owed(self.plan.cdn_paths, self.plan.deletes)
+        owed = self.owed(self.plan.cdn_paths, self.plan.deletes, accepted=self.plan.accepted)
         owes = bool(owed.invalidate or owed.delete)
         try:
             for title, batch in upload_batches(self.plan):
@@ -331,8 +339,8 @@ class _Run:
         except (TargetError, PublishError, OSError) as exc:  # OSError: reading public/
             raise PublishError(self._stopped(exc, _BEFORE_MANIFEST)) from exc
         failures = self._invalidate()
-        if failures:
-            self._leave_record(owed)
+        if failures:  # owed: each failed CDN's paths, and the deletes
+            self._leave_record(self.remaining())
             raise PublishError(self._stopped("; ".join(failures), _RECORDED))
         try:
             if self.plan.deletes:
@@ -345,24 +353,42 @@ class _Run:
             raise PublishError(self._stopped(str(exc), _RECORDED)) from exc
 
     def remaining(self) -> Pending:
-        """The work after the manifest not done yet: invalidations (unless every CDN gave a
-        receipt; with no CDN configured, those a stopped publish owed, which stay owed until
-        a publish with a CDN sends them) and deletes."""
+        """The work after the manifest not done yet: invalidations, owed to each CDN that gave
+        no receipt for its paths (with no CDN configured, those a stopped publish owed, which
+        stay owed until a publish with a CDN sends them), and deletes."""
+        plan = self.plan
+        delete = () if self.deleted else plan.deletes
+        if not plan.cdns:
+            return self.owed(plan.owed_invalidations, delete, accepted=plan.accepted)
         receipted = {r.cdn for r in self.receipts}
-        invalidate = self.plan.cdn_paths if self.plan.cdns else self.plan.owed_invalidations
-        if self.plan.cdns and all(i.name in receipted for i in self.invalidators):
-            invalidate = ()
-        delete = () if self.deleted else self.plan.deletes
-        return self.owed(invalidate, delete)
+        settled = [
+            i.name for i in self.invalidators if i.name in receipted or not plan.paths_for(i.name)
+        ]
+        if len(settled) == len(self.invalidators):
+            return self.owed((), delete)
+        accepted = {**plan.accepted, **{name: plan.invalidations for name in settled}}
+        return self.owed(plan.cdn_paths, delete, accepted=accepted)
 
     def owed(
         self,
         invalidate: tuple[str, ...] = (),
         delete: tuple[str, ...] = (),
         unsure: tuple[str, ...] = (),
+        *,
+        put: Mapping[str, Entry] | None = None,
+        accepted: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Pending:
         """A record of work this run owes, with its reference (a run resuming it reuses it)."""
-        return Pending(self.plan.manifest_id, invalidate, delete, unsure, self.reference)
+        return Pending(
+            self.plan.manifest_id,
+            invalidate,
+            delete,
+            unsure,
+            self.reference,
+            put or {},
+            self.online,
+            accepted or {},
+        )
 
     def _upload_batch(self, title: str, batch: tuple[Upload, ...], workers: int) -> None:
         self.progress.step(title, len(batch))
@@ -374,14 +400,19 @@ class _Run:
                 for future in as_completed(futures):
                     self.bytes += future.result()
                     counted.add(future)
-                    self.uploaded[group_of(futures[future].path)] += 1
+                    self._acknowledged(futures[future])
                     self.progress.advance()
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 for future, upload in futures.items():
                     if future not in counted and _succeeded(future):
-                        self.uploaded[group_of(upload.path)] += 1
+                        self._acknowledged(upload)
                 raise
+
+    def _acknowledged(self, upload: Upload) -> None:
+        """The target answered that ``upload`` is online: a stopped run need not send it again."""
+        self.uploaded[group_of(upload.path)] += 1
+        self.put[upload.path] = upload.entry
 
     def _put_file(self, upload: Upload) -> int:
         data = self.local.read(upload.path)
@@ -404,12 +435,14 @@ class _Run:
         self.manifest_written = True
 
     def _invalidate(self) -> list[str]:
-        paths = self.plan.cdn_paths
         failures: list[str] = []
-        if not paths:
+        if not self.plan.cdn_paths:
             return failures
         reference = self.owed().cdn_reference
         for invalidator in self.invalidators:
+            paths = self.plan.paths_for(invalidator.name)
+            if not paths:  # it accepted them all from the publish that stopped
+                continue
             try:
                 self.receipts.append(invalidator.invalidate(paths, reference=reference))
             except _cdn_errors() as exc:
@@ -456,8 +489,9 @@ class _Run:
             (done if self.manifest_written else todo).append("manifest")
         invalidated = {r.cdn for r in self.receipts}
         for name in (i.name for i in self.invalidators if self.plan.cdn_paths):
-            where = done if name in invalidated else todo
-            where.append(f"invalidation of {plural(len(self.plan.cdn_paths), 'path')} on {name}")
+            if paths := self.plan.paths_for(name):
+                where = done if name in invalidated else todo
+                where.append(f"invalidation of {plural(len(paths), 'path')} on {name}")
         if self.plan.deletes:
             (done if self.deleted else todo).append(plural(len(self.plan.deletes), "delete"))
         return done, todo

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from publish.manifest import MANIFEST_PATH, Manifest, ManifestError, parse_manifest
 from publish.targets.base import Target, TargetError
 from sitegen import urls
-from sitegen.errors import plural
+from sitegen.errors import PublishError, plural
 from sitegen.infra import origin_path, site_prefix, site_target
 
 if TYPE_CHECKING:
@@ -154,7 +154,8 @@ def checked_layout_notes(
 def layout_notes(target: Target, base_url: str, cdns: Sequence[Invalidator] = ()) -> list[str]:
     """`layout_problem` as notes publish prints before it writes, reading the origins of
     each CloudFront distribution (one GetDistributionConfig each; a failure to read them is
-    a note too, not a failed publish)."""
+    a note too, not a failed publish, but for a distribution that does not exist: then
+    PublishError, before any write, as its invalidation would fail after the uploads)."""
     from publish.targets.s3 import S3Target
 
     if not isinstance(target, S3Target):
@@ -163,7 +164,7 @@ def layout_notes(target: Target, base_url: str, cdns: Sequence[Invalidator] = ()
         return [problem.note()]
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from publish.aws import explain
+    from publish.aws import error_code, explain
     from publish.cdn.cloudfront import CloudFrontInvalidator
 
     notes = []
@@ -175,6 +176,11 @@ def layout_notes(target: Target, base_url: str, cdns: Sequence[Invalidator] = ()
             origins = cdn.origins()
         except (ClientError, BotoCoreError) as exc:
             why = explain(exc, action="cloudfront:GetDistributionConfig", distribution=dist)
+            if error_code(exc) == "NoSuchDistribution":  # known now, not after the uploads
+                raise PublishError(
+                    f"{why.rstrip()}\nNothing was changed: publishing would have put the "
+                    "files online and then failed to invalidate them on this distribution."
+                ) from exc
             notes.append(
                 f"could not read where CloudFront {dist} reads the site from, to check that it "
                 f"reaches {target.name}: {why.rstrip('. ')}. `sitegen doctor` checks it"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
@@ -72,6 +72,9 @@ class Plan:
     forced: tuple[str, ...] = ()  # what would have been refused, let through by --force
     other_sites: tuple[str, ...] = ()  # prefixes of other sitegen sites below the target
     owed_invalidations: tuple[str, ...] = ()  # of ``invalidations``: owed by a stopped publish
+    # per CDN name, the paths of ``invalidations`` it accepted from a stopped publish (and
+    # this one does not change again): not sent to it again (``paths_for``)
+    accepted: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # per CDN (in ``cdns`` order), what it is sent for ``invalidations`` (Invalidator.to_send)
     sent: tuple[tuple[str, tuple[str, ...]], ...] = ()
     put_back: tuple[str, ...] = ()  # alerts put back as a rollback removed them (--put-back)
@@ -95,13 +98,24 @@ class Plan:
         """Invalidation paths, or none when no CDN is configured."""
         return self.invalidations if self.cdns else ()
 
+    def paths_for(self, cdn: str) -> tuple[str, ...]:
+        """The invalidation paths ``cdn`` is sent: all but those it already accepted."""
+        done = set(self.accepted.get(cdn, ()))
+        return tuple(p for p in self.invalidations if p not in done)
+
     def estimate(self) -> dict[str, int]:
         """Requests this plan costs the target, beyond reading the remote state."""
         uploads = len(self.uploads)
         # work owed after the manifest (invalidations, deletes) rides in the manifest's metadata;
         # only when too big for it, one lock update records it. Old manifests are S3 versions.
         # with a run's reference (apply.run_reference), of fixed length
-        owed = Pending(self.manifest_id, self.cdn_paths, self.deletes, (), "0" * REFERENCE_CHARS)
+        owed = Pending(
+            self.manifest_id,
+            self.cdn_paths,
+            self.deletes,
+            reference="0" * REFERENCE_CHARS,
+            accepted=self.accepted,
+        )
         big = bool(self.cdn_paths or self.deletes) and len(owed.to_meta()) > OWED_META_MAX
         state = int(self.write_manifest) + int(big)
         deletes = -(-len(self.deletes) // _DELETE_BATCH)
@@ -166,15 +180,16 @@ def make_plan(
     the times in refusals (None: this machine's)."""
     foreign = set(remote.foreign)
     pending = remote.pending
-    online = _unsure(remote.files, pending.unsure if pending else ())
+    online = _unsure(remote.files, pending) if pending else remote.files
     uploads = [u for path, e in local.files.items() if (u := _upload(path, e, online, foreign))]
     gone = set(online) | set(pending.delete if pending else ())
     deletes = tuple(sorted(gone - set(local.files)))
-    paths = set(pending.invalidate if pending else ())
-    paths.update(p for u in uploads if u.reason != "new" for p in _invalidation(u.path, u.entry))
+    fresh = set(_put_changed(remote.files, pending)) if pending else set()
+    fresh.update(p for u in uploads if u.reason != "new" for p in _invalidation(u.path, u.entry))
     for path in deletes:  # pending deletes' paths are already in pending.invalidate
         if (old := online.get(path)) is not None:
-            paths.update(_invalidation(path, old))
+            fresh.update(_invalidation(path, old))
+    paths = fresh | set(pending.invalidate if pending else ())
     groups: list[list[Upload]] = [[] for _ in GROUP_TITLES]
     for upload in uploads:
         groups[group_of(upload.path)].append(upload)
@@ -188,6 +203,7 @@ def make_plan(
         at = _instant_text(remote.rolled_back, zone)
         refused += (_undoes_rollback(at, blocked, set(deletes), remote.undone is None),)
     invalidations = tuple(sorted(paths))
+    accepted = _accepted(pending, fresh) if pending else {}
     return Plan(
         target=remote.target,
         manifest_id=local.id,
@@ -195,7 +211,10 @@ def make_plan(
         remote_note=remote.note,
         remote_requests=remote.requests,
         groups=tuple(tuple(g) for g in groups),
-        write_manifest=bool(uploads or deletes) or remote.source != "manifest",
+        # files a stopped run sent are described by no manifest until one goes up, even when
+        # none is sent again (all were put)
+        write_manifest=bool(uploads or deletes or (pending and pending.unsure))
+        or remote.source != "manifest",
         deletes=deletes,
         invalidations=invalidations,
         cdns=tuple(cdn.name for cdn in cdns),
@@ -206,25 +225,53 @@ def make_plan(
         foreign_kept=tuple(sorted(foreign.difference(local.files))),
         other_sites=remote.other_sites,
         owed_invalidations=tuple(sorted(pending.invalidate)) if pending else (),
-        sent=tuple((cdn.name, cdn.to_send(invalidations)) for cdn in cdns),
+        accepted=accepted,
+        sent=tuple(
+            (cdn.name, cdn.to_send(_without(invalidations, accepted.get(cdn.name, ()))))
+            for cdn in cdns
+        ),
         put_back=() if blocked else tuple(alert_ids(back)),
         put_back_unused=tuple(sorted(limits.put_back.difference(alert_ids(back)))),
     )
 
 
-def _unsure(files: Mapping[str, Entry], unsure: Sequence[str]) -> Mapping[str, Entry]:
-    """The remote entries, with the paths a stopped publish sent before its manifest as of
-    unknown bytes (sha256 ""): re-sent when the bundle has them, else deleted; invalidated
-    either way, as a CDN may hold what that publish sent."""
-    if not unsure:
+def _unsure(files: Mapping[str, Entry], pending: Pending) -> Mapping[str, Entry]:
+    """The remote entries, with the paths a stopped publish sent before its manifest: as it
+    put them when the target acknowledged it (``Pending.put``), else of unknown bytes (sha256
+    ""): re-sent when the bundle has them, else deleted; invalidated either way, as a CDN may
+    hold what that publish sent."""
+    if not pending.unsure:
         return files
     known = dict(files)
-    for path in unsure:
+    for path in pending.unsure:
         old = known.get(path)
-        known[path] = Entry(
+        known[path] = pending.put.get(path) or Entry(
             "", -1, old.content_type if old else "", old.cache_control if old else ""
         )
     return known
+
+
+def _put_changed(files: Mapping[str, Entry], pending: Pending) -> Iterable[str]:
+    """The URL paths of what a stopped publish put over another form of the file, which a CDN
+    may hold: invalidated though this publish need not send it again."""
+    for path, entry in pending.put.items():
+        old = files.get(path)
+        if old is not None and _served(old) != _served(entry):
+            yield from _invalidation(path, entry)
+
+
+def _served(entry: Entry) -> tuple[str, int, str, str]:
+    return (entry.sha256, entry.size, entry.content_type, entry.cache_control)
+
+
+def _accepted(pending: Pending, fresh: set[str]) -> dict[str, tuple[str, ...]]:
+    """What each CDN accepted of the owed paths, but for those this publish changes again."""
+    return {cdn: _without(paths, fresh) for cdn, paths in pending.accepted.items()}
+
+
+def _without(paths: Iterable[str], drop: Iterable[str]) -> tuple[str, ...]:
+    gone = set(drop)
+    return tuple(p for p in paths if p not in gone)
 
 
 def _upload(
@@ -428,8 +475,15 @@ def _describe(plan: Plan) -> Iterable[str]:
     elif not plan.invalidations:
         yield f"  invalidate {changed} on {', '.join(plan.cdns)}"
     for cdn, items in plan.sent if plan.invalidations else ():
+        owed = len(plan.paths_for(cdn))
+        if not owed:  # a publish that stopped sent them, and this CDN took them
+            took = f"it accepted the {changed} from a previous publish"
+            yield f"  invalidate nothing on {cdn}: {took}"
+            continue
+        before = len(plan.invalidations) - owed
+        took = f" ({before} more it accepted before)" if before else ""
         # what the CDN is sent, not the site's paths: under the base path, wildcards, URLs
-        yield f"  invalidate {changed} on {cdn}, sent as {len(items)}:"
+        yield f"  invalidate {plural(owed, 'path')} on {cdn}{took}, sent as {len(items)}:"
         yield from _shown(list(items))
     # deletes come last: a page goes only once nothing online links to it and no CDN serves it
     yield f"  delete {plural(len(plan.deletes), 'object')}" + (":" if plan.deletes else "")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -47,18 +47,32 @@ class Pending:
     live manifest no longer describes (the next publish re-sends or deletes each).
     ``reference``: the CDN reference of the run that owes it (apply.run_reference), which a
     run resuming it for the same manifest sends again; "" in records of sitegen before
-    2026-12-07, whose runs sent the manifest id (``cdn_reference``)."""
+    2026-12-07, whose runs sent the manifest id (``cdn_reference``).
+    ``put``: of ``unsure``, the uploads the target acknowledged, with the entry each put
+    (the next publish counts them online, re-sending only the others); valid only while the
+    live manifest is ``online`` (the manifest id the run read, None: a listing). ``unsure``
+    keeps them too, so a sitegen that does not read ``put`` re-sends them, as it did.
+    ``accepted``: per CDN name, the paths of ``invalidate`` it already accepted; a CDN not
+    named (every CDN, in a record of sitegen before 2026-12-08) is owed them all."""
 
     manifest_id: str
     invalidate: tuple[str, ...]
     delete: tuple[str, ...]
     unsure: tuple[str, ...] = ()
     reference: str = ""
+    put: Mapping[str, Entry] = field(default_factory=dict)
+    online: str | None = None
+    accepted: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def cdn_reference(self) -> str:
         """What the run that owes this sends its CDNs as its reference."""
         return self.reference or self.manifest_id
+
+    def owed_to(self, cdn: str) -> tuple[str, ...]:
+        """The paths ``cdn`` has still to be sent."""
+        done = set(self.accepted.get(cdn, ()))
+        return tuple(p for p in self.invalidate if p not in done)
 
     def to_doc(self) -> dict[str, object]:
         doc: dict[str, object] = {
@@ -70,6 +84,15 @@ class Pending:
             doc["reference"] = self.reference
         if self.unsure:  # only in a lock: never after a manifest, which confirms them
             doc["unsure"] = sorted(self.unsure)
+        if self.put:
+            doc["put"] = {
+                p: [e.sha256, e.size, e.content_type, e.cache_control]
+                for p, e in sorted(self.put.items())
+            }
+            doc["online"] = self.online
+        accepted = {cdn: sorted(paths) for cdn, paths in sorted(self.accepted.items()) if paths}
+        if accepted:
+            doc["accepted"] = accepted
         return doc
 
     @classmethod
@@ -78,14 +101,18 @@ class Pending:
         if not isinstance(doc, dict):
             raise ValueError("owed work is not an object")
         try:
+            online = doc.get("online")
             return cls(
                 str(doc["manifest_id"]),
                 tuple(str(p) for p in doc["invalidate"]),
                 tuple(str(p) for p in doc["delete"]),
                 tuple(str(p) for p in doc.get("unsure", ())),
                 str(doc.get("reference", "")),
+                {str(p): _put_entry(e) for p, e in doc.get("put", {}).items()},
+                online if isinstance(online, str) else None,
+                {str(c): tuple(str(p) for p in ps) for c, ps in doc.get("accepted", {}).items()},
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"owed work is malformed ({exc})") from exc
 
     def to_meta(self) -> str:
@@ -101,16 +128,41 @@ class Pending:
         except ValueError:
             return None  # unreadable: the next publish re-plans from the manifest anyway
 
+    def trusted(self, live: str | None) -> Pending:
+        """This record for a publish that found manifest ``live`` online: its ``put`` kept only
+        when that is the manifest the stopped run found (nothing else wrote since; a listing,
+        None, never vouches for it), else dropped, so those paths are re-sent."""
+        if not self.put or (live is not None and live == self.online):
+            return self
+        return replace(self, put={}, online=None)
+
     def merged(self, other: Pending | None) -> Pending:
+        """This run's record over ``other``, the one it took over: a path this run began to
+        send is as this run left it (put, or unsure), whatever ``other`` said of it; a CDN
+        owes what either record says it owes."""
         if other is None:
             return self
+        invalidate = tuple(sorted({*self.invalidate, *other.invalidate}))
+        cdns = {*self.accepted, *other.accepted}
+        owed = {c: {*self.owed_to(c), *other.owed_to(c)} for c in cdns}
+        began = set(self.unsure)
         return Pending(
             self.manifest_id,
-            tuple(sorted({*self.invalidate, *other.invalidate})),
+            invalidate,
             tuple(sorted({*self.delete, *other.delete})),
             tuple(sorted({*self.unsure, *other.unsure})),
             self.reference,
+            {**{p: e for p, e in other.put.items() if p not in began}, **self.put},
+            self.online,
+            {c: tuple(p for p in invalidate if p not in owed[c]) for c in sorted(cdns)},
         )
+
+
+def _put_entry(row: object) -> Entry:
+    """An entry of ``Pending.put``: [sha256, size, content type, cache control]."""
+    if not isinstance(row, list) or len(row) != 4 or not isinstance(row[1], int):
+        raise TypeError(f"an upload recorded as {row!r}")
+    return Entry(str(row[0]), row[1], str(row[2]), str(row[3]))
 
 
 @dataclass(frozen=True, slots=True)
