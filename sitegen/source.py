@@ -304,27 +304,31 @@ def _encoding_guess(raw: bytes, start: int) -> str:
     )
 
 
+# The closing fence: a line '---' below the first, spaces after it allowed (as rstrip() does)
+_CLOSING_FENCE = re.compile(r"\n---[^\S\n]*(?=\n|\Z)")
+
+
 def _split_front_matter(text: str, rel: str) -> tuple[str, str, int] | Problem:
-    lines = text.split("\n")
-    if lines[0].rstrip() != FENCE:
+    first = text.find("\n")  # the text is not split into lines: its body may be long
+    if (text[:first] if first >= 0 else text).rstrip() != FENCE:
         return Problem(
             rel,
             1,
             "no front matter: the first line must be '---', followed by the "
             "alert's fields (title, event, severity, ...) and a closing '---'",
         )
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() == FENCE:
-            yaml_text = "\n".join(lines[1:index])
-            if len(yaml_text.encode()) > MAX_FRONT_MATTER_BYTES:
-                return Problem(
-                    rel,
-                    2,
-                    f"the front matter is over {MAX_FRONT_MATTER_BYTES:,} "
-                    "bytes; keep long text in the body below the second '---'",
-                )
-            return yaml_text, "\n".join(lines[index + 1 :]), index + 2
-    stripped = [row.rstrip() for row in lines]
+    closing = _CLOSING_FENCE.search(text, first) if first >= 0 else None
+    if closing is not None:
+        yaml_text = text[first + 1 : closing.start()]
+        if len(yaml_text.encode()) > MAX_FRONT_MATTER_BYTES:
+            return Problem(
+                rel,
+                2,
+                f"the front matter is over {MAX_FRONT_MATTER_BYTES:,} "
+                "bytes; keep long text in the body below the second '---'",
+            )
+        return yaml_text, text[closing.end() + 1 :], text.count("\n", 0, closing.start()) + 3
+    stripped = [row.rstrip() for row in text.split("\n")]
     if "..." in stripped:  # YAML's end of document: not a fence here
         return Problem(
             rel,
@@ -747,9 +751,10 @@ def _value(text: str, path: KeyPath, line: int, lines: dict[KeyPath, int]) -> An
         if end != len(text):
             raise _Decline
         return value
-    quoted = _QUOTED.fullmatch(text)
-    if quoted is not None:
-        return quoted[1]
+    if text[0] == '"':
+        quoted = _QUOTED.fullmatch(text)
+        if quoted is not None:
+            return quoted[1]
     if _PLAIN_BLOCK.fullmatch(text) is None or ": " in text or text.endswith(":"):
         raise _Decline
     return _code_or_plain(text, path)

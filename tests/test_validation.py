@@ -1338,3 +1338,20 @@ def test_an_invisible_character_in_a_choice_is_named(
     [line] = [x for x in checked.stderr.splitlines() if "severity '" in x]
     assert line.startswith("content/alerts/quake.md:") and said in line, line
     assert ("use one of" in line) == (value != "Severe\u200b"), line
+
+
+@pytest.mark.parametrize("fence", ["---", "--- \t", "---\u3000"])
+def test_the_closing_fence_may_have_spaces_after_it_and_the_body_keeps_its_lines(
+    tmp_site: TmpSite, fence: str
+) -> None:
+    """The front matter ends at the first '---' line below the first (spaces after it are
+    no part of it); what follows, a later '---' rule too, is the body, numbered as in the file."""
+    text = replace("---\nThe river", f"{fence}\nThe river").replace(
+        "The river is rising.", "The river is rising.\n\n---\nMore."
+    )
+    tmp_site.add("fence.md", text)
+    loaded = load_site(tmp_site.config, NOW)
+    assert loaded.site is not None, [str(p) for p in loaded.problems]
+    alert = next(g for g in loaded.site.groups if g.id == "fence").primary
+    assert alert.body.startswith("The river is rising.\n\n---\nMore.\n"), alert.body
+    assert alert.body_line == text.split("\n").index("The river is rising.") + 1
