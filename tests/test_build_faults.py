@@ -465,14 +465,34 @@ def test_a_killed_worker_fails_the_pool_instead_of_waiting_for_ever() -> None:
 
 
 def workers_of(pid: int) -> list[int]:
-    """The build's forked worker processes (Linux: they left its process group)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(child) for child in children]
+    """The pool workers of `pid` (Linux): the processes any of its threads forked (the pool's
+    thread forks replacements) that left its process group, as each worker does first. The
+    main thread's children alone counted the cache writer (`cache.start_write_aside`) and
+    workers not set up yet: "two workers" while a build ran none or one (seen), and missed
+    the replacements forked by the pool's thread."""
+    workers = []
+    for child in all_workers_of(pid):
+        with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+            if os.getpgid(child) == child:
+                workers.append(child)
+    return workers
+
+
+def busy(worker: int, cpu_seconds: float = 0.05) -> bool:
+    """Has `worker` used `cpu_seconds` of CPU (set up, it is then in its tasks)? A wall-clock
+    wait instead let a loaded machine stop the workers before their first task: killed idle,
+    none was lost, and the command could end well."""
+    try:
+        fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return True  # it ended: what comes next finds out how
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks >= cpu_seconds * os.sysconf("SC_CLK_TCK")
 
 
 def end_with_workers(pid: int) -> None:
     os.kill(pid, signal.SIGSTOP)  # its pool forks no replacement worker while they are ended
-    workers = workers_of(pid)
+    workers = all_workers_of(pid)
     os.killpg(pid, signal.SIGKILL)
     for worker in workers:
         with contextlib.suppress(ProcessLookupError):
@@ -489,6 +509,7 @@ def test_a_killed_worker_fails_the_build_with_a_clear_line(
     running = start_build(big_site)
     when(running, lambda: staged(big_site) and len(workers_of(running.pid)) >= 2)
     workers = workers_of(running.pid)
+    when(running, lambda: all(busy(pid) for pid in workers))
     for pid in workers:  # held mid-task first: killed idle, once the work was done, none is lost
         os.kill(pid, signal.SIGSTOP)
     assert running.poll() is None
@@ -540,8 +561,8 @@ def check_with_workers_held(site: TmpSite) -> tuple[subprocess.Popen[str], list[
     render: what comes next (a stop, a kill) comes while check waits for their results."""
     running = start_check(site)
     when(running, lambda: len(workers_of(running.pid)) >= 2)
-    time.sleep(0.1)  # the workers are rendering: one killed idle may lose no task
     workers = workers_of(running.pid)
+    when(running, lambda: all(busy(pid) for pid in workers))  # killed idle, none loses a task
     for pid in workers:
         os.kill(pid, signal.SIGSTOP)
     assert running.poll() is None
@@ -680,10 +701,12 @@ def test_what_a_killed_build_left_is_removed_though_its_pid_runs(
 
 def all_workers_of(pid: int) -> list[int]:
     """The processes forked by any thread of `pid` (the pool's thread forks replacements)."""
-    tasks = Path(f"/proc/{pid}/task")
-    with contextlib.suppress(FileNotFoundError):
-        return [int(c) for t in tasks.iterdir() for c in (t / "children").read_text().split()]
-    return []
+    children: list[int] = []
+    with contextlib.suppress(FileNotFoundError):  # `pid` ended
+        for thread in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):  # that thread ended: not the others
+                children += map(int, (thread / "children").read_text().split())
+    return children
 
 
 def start_held(site: TmpSite, command: str, *args: str) -> subprocess.Popen[str]:

@@ -16,7 +16,7 @@ from sitegen.cli import cli
 from sitegen.rebuild import Rebuilder
 from sitegen.render import make_environment
 from sitegen.template_check import template_problems
-from sitegen_fixtures import NOW, TmpSite
+from sitegen_fixtures import NOW, TmpSite, assert_no_other_thread
 
 WHEN = NOW.isoformat()
 REPO = Path(__file__).resolve().parent.parent
@@ -67,6 +67,7 @@ def test_every_syntax_error_is_reported_at_once_by_check_and_build(
     assert not example_site.public.exists()
 
 
+@pytest.mark.forks
 def test_every_runtime_error_is_reported_once_per_line_and_check_and_build_agree(
     example_site: TmpSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,6 +75,7 @@ def test_every_runtime_error_is_reported_once_per_line_and_check_and_build_agree
     the first page in site order, even when forked workers render (in any order)."""
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 2)
     monkeypatch.setattr(build_module, "CHUNK", 1)
+    assert_no_other_thread()  # marked `forks`: before the servers of other tests start
     monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
     alert = edit(example_site, "alert.html", "{% block main %}", "{% block main %}{{ alert.x }}")
     home = edit(example_site, "index.html", "{% block main %}", "{% block main %}{{ 1 + '' }}")

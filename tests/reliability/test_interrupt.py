@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -44,18 +45,53 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[TmpSite, TmpSite]:
 
 class Interrupter:
     """A proxy rule: send ``signum`` to the publisher when its first request matching ``where``
-    arrives, then let that request through (the signal lands while the client waits)."""
+    arrives, then let that request through once the publisher has taken the signal (it is
+    no longer pending: its handler ran, so the publisher stops before its next step)."""
 
     def __init__(self, signum: int, where: str) -> None:
-        self.signum, self.where, self.pid, self.sent = signum, where, 0, False
+        self.signum, self.where, self.sent = signum, where, False
+        self.pending = ""  # what the publisher's signal state was, if it never took the signal
+        self._pid = 0
+        self._started = threading.Event()
         self._lock = threading.Lock()
+
+    def start(self, pid: int) -> None:
+        self._pid = pid
+        self._started.set()
 
     def __call__(self, method: str, path: str) -> bool:
         with self._lock:
             if not self.sent and self.where in path:
-                os.kill(self.pid, self.signum)
+                # the publisher's pid is known: os.kill(0) would stop this test's own group
+                assert self._started.wait(60)
+                os.kill(self._pid, self.signum)
                 self.sent = True
+                self.pending = _still_pending(self._pid, self.signum)
         return False
+
+
+def _still_pending(pid: int, signum: int, wait: float = 30.0) -> str:
+    """Nothing once ``signum`` reached a handler in ``pid`` (or ``pid`` ended); else the signal
+    masks of its threads, from /proc, which show how it blocked or ignored the signal."""
+    bit = 1 << (signum - 1)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            threads = [_masks(t / "status") for t in Path(f"/proc/{pid}/task").iterdir()]
+        except OSError:  # it ended, having taken the signal or not (the test sees which)
+            return ""
+        ignored = any(t["SigIgn"] & bit for t in threads)  # dropped when sent
+        if not (ignored or any(t[k] & bit for t in threads for k in ("ShdPnd", "SigPnd"))):
+            return ""
+        if ignored or time.monotonic() > deadline:
+            return "; ".join(" ".join(f"{k} {v:x}" for k, v in t.items()) for t in threads)
+        time.sleep(0.005)
+
+
+def _masks(status: Path) -> dict[str, int]:
+    """A thread's signal masks (pending, blocked, ignored) from its /proc status."""
+    pairs = (line.split(":", 1) for line in status.read_text().splitlines())
+    return {k: int(v, 16) for k, v in pairs if k in ("SigPnd", "ShdPnd", "SigBlk", "SigIgn")}
 
 
 @pytest.mark.parametrize(
@@ -81,9 +117,10 @@ def test_an_interrupted_publish_says_what_it_did_and_a_plain_rerun_finishes(
     with FaultProxy(host, int(port), rule) as proxy:
         env = cli_env(proxy.url, base)
         proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        rule.pid = proc.pid
+        rule.start(proc.pid)
         _, err_bytes = proc.communicate(timeout=60)
     err = err_bytes.decode()
+    assert not rule.pending, f"the publisher never took the signal: {rule.pending}"
     assert rule.sent and proc.returncode == 130, err
     assert "interrupted" in err and "Done:" in err and "Traceback" not in err, err
     assert "recorded in the lock" in err, err
