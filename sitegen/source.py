@@ -16,6 +16,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from sitegen.content import ODD_SPACES
 from sitegen.errors import Problem, cannot_read, plural
 
 MAX_FILE_BYTES = 1_000_000
@@ -343,7 +344,7 @@ def _split_front_matter(text: str, rel: str) -> tuple[str, str, int] | Problem:
 # ideographic space typed in a Korean or Japanese input mode) where YAML needs a space: in
 # the indentation, after a list's "-" or after a field's ":". The line looks right, and
 # YAML's reading of it ("unknown field '  - name'", "no ':' after the field's name") misled.
-_ODD_SPACES = "[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+_ODD_SPACES = f"[{ODD_SPACES}]"
 _ODD_SPACE = re.compile(f"^[ \t]*(?:-[ \t]*)*(?:[A-Za-z_][\\w-]*:)?({_ODD_SPACES})")
 _ANY_ODD_SPACE = re.compile(_ODD_SPACES)
 # The start of a line's value: after its indentation, list dashes and field name (group 1)

@@ -1,0 +1,56 @@
+"""What `sitegen check` once let pass without a word (input review, 2026-12-07): invisible
+characters inside a value, an absurd past 'sent', Windows' reserved names as ids and
+protocol-relative links."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from sitegen.cli import cli
+from sitegen_fixtures import TmpSite, alert_text
+
+
+def _check(site: TmpSite) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["check", "--site", str(site.root / "site.toml")])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def test_an_invisible_character_in_a_title_is_named_where_it_is(tmp_site: TmpSite) -> None:
+    """`title: "Flood\\ufeff watch"` looked like "Flood watch" and was published as it is."""
+    tmp_site.add("flood.md", alert_text(title='"Flood\\ufeff watch"'))
+    code, output = _check(tmp_site)
+    assert code == 0
+    assert (
+        "content/alerts/flood.md:2: warning: an invisible character (ZERO WIDTH NO-BREAK "
+        "SPACE, U+FEFF) in the title, after 'Flood': delete it"
+    ) in output
+
+
+@pytest.mark.parametrize(
+    ("line", "char"),
+    [
+        ("  - name: Seo\u200bul", "ZERO WIDTH SPACE, U+200B"),
+        ("  - name: Seoul\u202e", "RIGHT-TO-LEFT OVERRIDE, U+202E"),
+    ],
+)
+def test_an_invisible_character_in_an_area_name_is_an_error(
+    tmp_site: TmpSite, line: str, char: str
+) -> None:
+    """'Seo\\u200bul' made the area page /areas/seo-ul/, apart from every other Seoul alert's."""
+    tmp_site.add("flood.md", alert_text().replace("  - name: Seoul", line))
+    code, output = _check(tmp_site)
+    assert code == 1
+    assert f"content/alerts/flood.md:13: an invisible character ({char}) in the area name" in output
+
+
+def test_an_invisible_character_in_an_id_is_one_error_naming_it(tmp_site: TmpSite) -> None:
+    tmp_site.add("flood.md", "---\nid: flood\u200b\n" + alert_text()[4:])
+    code, output = _check(tmp_site)
+    assert code == 1
+    assert (
+        "content/alerts/flood.md:2: an invisible character (ZERO WIDTH SPACE, U+200B) in the "
+        "id, after 'flood': delete it; the id must match others exactly"
+    ) in output
+    assert "cannot be used as an alert id" not in output
