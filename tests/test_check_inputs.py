@@ -54,3 +54,15 @@ def test_an_invisible_character_in_an_id_is_one_error_naming_it(tmp_site: TmpSit
         "id, after 'flood': delete it; the id must match others exactly"
     ) in output
     assert "cannot be used as an alert id" not in output
+
+
+@pytest.mark.parametrize("sent", ["0001-01-01T00:00:00+09:00", "1926-11-25T07:00:00+09:00"])
+def test_a_sent_time_before_2000_is_warned_like_one_far_ahead(tmp_site: TmpSite, sent: str) -> None:
+    """Year 0001 (or 1926 for 2026) passed as 'ok' and was published as the alert's time."""
+    tmp_site.add("old.md", alert_text(sent=sent))
+    code, output = _check(tmp_site)
+    assert code == 0
+    assert (
+        f"content/alerts/old.md:10: warning: sent is {sent}, before the year 2000, long before "
+        "alerts were written this way (CAP, 2004): check the date (the year?)"
+    ) in output
