@@ -663,6 +663,7 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
             + ("" if where else ", or add an 'id:' field"),
             *([where] if where else []),
         )
+    _refuse_windows_device_name(f, stem, alert_id)
     language = (
         f.text("language", required=False, exact=True) or stem_lang or config.default_language
     )
@@ -679,6 +680,23 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
             "language",
         )
     return alert_id, language, stem_lang is not None
+
+
+def _refuse_windows_device_name(f: _Fields, stem: str, alert_id: str) -> None:
+    """An error for a file name or id Windows keeps for a device (`con.md`, `id: LPT1`): a
+    checkout of content/ or a build's public/alerts/con/ fails there, with words no official
+    would connect to the alert."""
+    reserved = _WINDOWS_RESERVED.fullmatch(stem) or _WINDOWS_RESERVED.fullmatch(alert_id)
+    if reserved is None:
+        return
+    named = "id" if "id" in f.doc.fields and reserved[0] == alert_id else ""
+    what = "its 'id:'" if named else "the file"
+    f.fail(
+        f"'{reserved[1]}' is a name Windows keeps for its devices (so are con, prn, aux, "
+        "nul, com1-com9 and lpt1-lpt9, with any ending): a copy, build or publish on "
+        f"Windows fails on it. Rename {what}, e.g. to '{reserved[1].lower()}-alert'",
+        *([named] if named else []),
+    )
 
 
 def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
@@ -706,6 +724,9 @@ def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
 
 
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}-")
+# Names Windows gives its devices, in any case and with any ending ("con.md", "Nul.ko"): no file
+# or folder there can have one (a checkout of content/, a build's public/alerts/con/)
+_WINDOWS_RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[1-9]|lpt[1-9])(?:\..*)?")
 
 
 def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -> None:

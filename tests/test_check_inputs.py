@@ -66,3 +66,24 @@ def test_a_sent_time_before_2000_is_warned_like_one_far_ahead(tmp_site: TmpSite,
         f"content/alerts/old.md:10: warning: sent is {sent}, before the year 2000, long before "
         "alerts were written this way (CAP, 2004): check the date (the year?)"
     ) in output
+
+
+@pytest.mark.parametrize(
+    ("name", "front", "line", "reserved", "rename"),
+    [
+        ("con.md", "", 1, "con", "the file, e.g. to 'con-alert'"),
+        ("Aux.ko.md", "language: ko\n", 1, "Aux", "the file, e.g. to 'aux-alert'"),
+        ("flood.md", "id: LPT1\n", 2, "LPT1", "its 'id:', e.g. to 'lpt1-alert'"),
+    ],
+)
+def test_a_name_windows_keeps_for_its_devices_is_refused(
+    tmp_site: TmpSite, name: str, front: str, line: int, reserved: str, rename: str
+) -> None:
+    """con.md built public/alerts/con/, which no checkout or build on Windows can write."""
+    tmp_site.add(name, "---\n" + front + alert_text()[4:])
+    code, output = _check(tmp_site)
+    assert code == 1
+    assert (
+        f"content/alerts/{name}:{line}: '{reserved}' is a name Windows keeps for its devices"
+    ) in output
+    assert f"Rename {rename}" in output
