@@ -87,3 +87,22 @@ def test_a_name_windows_keeps_for_its_devices_is_refused(
         f"content/alerts/{name}:{line}: '{reserved}' is a name Windows keeps for its devices"
     ) in output
     assert f"Rename {rename}" in output
+
+
+@pytest.mark.parametrize(
+    ("link", "line"),
+    [("[the map](//evil.example/map)", 17), ("[the map][m]\n\n[m]: //evil.example/map", 19)],
+)
+def test_a_link_starting_with_two_slashes_is_warned(
+    tmp_site: TmpSite, link: str, line: int
+) -> None:
+    """`[x](//evil.example/)` became a link to another site without a word: a typo for
+    `/areas/...` or an address missing its https:, either way not what the text meant."""
+    tmp_site.add("flood.md", alert_text().replace("The river is rising.", f"See {link} now."))
+    code, output = _check(tmp_site)
+    assert code == 0
+    assert (
+        f"content/alerts/flood.md:{line}: warning: the link to '//evil.example/map' starts with "
+        "'//', so it leads to another website (evil.example), not a page of this site: write "
+        "https://evil.example/map if that site is meant"
+    ) in output
