@@ -106,3 +106,17 @@ def test_a_link_starting_with_two_slashes_is_warned(
         "'//', so it leads to another website (evil.example), not a page of this site: write "
         "https://evil.example/map if that site is meant"
     ) in output
+
+
+def test_a_very_long_line_in_a_file_under_the_limit_is_named(tmp_site: TmpSite) -> None:
+    """A 900 KB word (pasted data, or a key held down) passed without a word, though the
+    file's limit only is 1,000,000 bytes and docs/content.md promised check names such lines."""
+    tmp_site.add("flood.md", alert_text().replace("The river is rising.", "a" * 900_000))
+    for command in ("check", "build"):
+        result = CliRunner().invoke(cli, [command, "--site", str(tmp_site.root / "site.toml")])
+        assert result.exit_code == 0, result.output
+        assert (
+            "content/alerts/flood.md:17: warning: this line is longer than any alert's text "
+            "needs (100,000 bytes). Line 17 alone is 900,000 bytes long. Move long material to "
+            "a page of its own and link to it."
+        ) in result.output
