@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sitegen.content import earlier_messages
 from sitegen.errors import Problem, problem_order
@@ -13,6 +13,7 @@ from sitegen.model import Alert, Phase, Site, Status
 PHONE_LINE = 60  # characters a phone lock screen shows on one line of a notification
 RECENT = timedelta(days=2)  # an alert sent this recently and already expired is likely a typo
 FAR_AHEAD = timedelta(days=30)  # as far as `sitegen new --expires-in` goes
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # a 'sent' before it is a mistyped year
 
 
 def advice(site: Site) -> list[Problem]:
@@ -55,17 +56,24 @@ def advice(site: Site) -> list[Problem]:
 
 def _far_ahead(site: Site) -> Iterator[Problem]:
     """A warning for each alert sent more than FAR_AHEAD from now: nothing shows it until then,
-    and a mistyped year (2062 for 2026) would otherwise pass as 'ok', silently never shown."""
+    and a mistyped year (2062 for 2026) would otherwise pass as 'ok', silently never shown;
+    and for each sent before EARLIEST (0001 or 1926 for 2026), published as if it were
+    history no one could have written."""
     for group in site.groups:
         for alert in group.versions:
             if alert.sent - site.now > FAR_AHEAD:
-                yield Problem(
-                    alert.source,
-                    alert.field_lines.get("sent", 1),
-                    f"sent is {alert.sent.isoformat()}, {(alert.sent - site.now).days} days "
-                    "from now; nothing shows this alert before then: check the date (the year?)",
-                    "warning",
-                )
+                days = (alert.sent - site.now).days
+                when = f"{days} days from now; nothing shows this alert before then"
+            elif alert.sent < EARLIEST:
+                when = "before the year 2000, long before alerts were written this way (CAP, 2004)"
+            else:
+                continue
+            yield Problem(
+                alert.source,
+                alert.field_lines.get("sent", 1),
+                f"sent is {alert.sent.isoformat()}, {when}: check the date (the year?)",
+                "warning",
+            )
 
 
 def _same_time(site: Site) -> Iterator[Problem]:

@@ -164,6 +164,16 @@ def body_notes(source: str) -> list[tuple[int, str]]:
                         "and the site's own pages (/areas/...) become links",
                     )
                 )
+            elif href.startswith("//"):  # a typo for "/page", or another site without https:
+                notes.append(
+                    (
+                        index,
+                        f"the link to '{_shortened(href, 60)}' starts with '//', so it leads "
+                        f"to another website ({_shortened(href[2:].split('/')[0], 40)}), not a "
+                        f"page of this site: write https:{_shortened(href, 60)} if that site is "
+                        "meant, or one '/' for a page of this site (/areas/...)",
+                    )
+                )
     return notes
 
 

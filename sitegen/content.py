@@ -6,6 +6,7 @@ import functools
 import operator
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -396,7 +397,11 @@ class _Fields:
             self.ok = False
             self.problems.append(Problem(self.doc.rel, line, message))
 
-    def text(self, key: str, *, required: bool = True, default: str = "") -> str:
+    def text(
+        self, key: str, *, required: bool = True, default: str = "", exact: bool = False
+    ) -> str:
+        """A text field, stripped; `exact` for one matched against others (an id), where an
+        invisible character is an error, not a warning."""
         value = self.doc.fields.get(key)
         if value is None:
             if required:
@@ -430,6 +435,11 @@ class _Fields:
                 "(such as U+202E), which can disguise text; remove them",
                 key,
             )
+        elif (hidden := invisible_character(text, key, ZERO_WIDTH)) is not None:
+            if exact:  # an id or language matched against others: said once, then left out
+                self.fail(f"{hidden}: delete it; the {key} must match others exactly", key)
+                return ZERO_WIDTH.sub("", text)
+            self.warn(f"{hidden}: delete it (it is published with the text)", key)
         return text
 
     def choice(self, key: str, enum: type[E], default: E | None = None) -> E | None:
@@ -536,9 +546,33 @@ def _stem(path: Path | str) -> str:
     return os.path.splitext(os.path.basename(path))[0]
 
 
-# Characters no one sees that a paste brings along: zero-width and joiner characters, the
-# byte-order mark, soft hyphen, and spaces other than the space bar's
-_INVISIBLE = re.compile("[\u00ad\u00a0\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]")
+# Spaces other than the space bar's: a no-break space pasted from Word or a web page, an
+# ideographic space typed in a Korean or Japanese input mode (a regular expression class's
+# inside; source._odd_space finds them where YAML needs a space)
+ODD_SPACES = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+# Characters of no width that a paste brings along and no script needs: the zero width space,
+# the word joiner and invisible operators, the byte-order mark (a "zero width no-break space"
+# inside text). The soft hyphen and the joiners U+200C/U+200D are left out: Persian, the
+# scripts of India and emoji are written with them.
+ZERO_WIDTH = re.compile("[\u180e\u200b\u2060-\u2064\ufeff]")
+# Characters no one sees that a paste brings along: the above, joiners and direction marks,
+# the soft hyphen, line and paragraph separators
+_INVISIBLE = re.compile(f"[{ODD_SPACES}{ZERO_WIDTH.pattern[1:-1]}\u00ad\u200c-\u200f\u2028-\u202e]")
+# What an area's name must not hold: its page and the alerts naming the same place go by it
+_UNSEEN_IN_NAMES = re.compile(f"{ZERO_WIDTH.pattern}|{BIDI_CONTROLS.pattern}")
+
+
+def invisible_character(text: str, where: str, chars: re.Pattern[str]) -> str | None:
+    """ "an invisible character (ZERO WIDTH SPACE, U+200B) in the title, after 'Flood'" for
+    the first of `chars` in `text`, or None: which one and where, since none shows on screen."""
+    found = chars.search(text)
+    if found is None:
+        return None
+    char = found[0]
+    words = chars.sub("", text[: found.start()]).split()
+    place = f"after '{words[-1][-30:]}'" if words else "at its start"
+    name = unicodedata.name(char, "a character with no name")
+    return f"an invisible character ({name}, U+{ord(char):04X}) in the {where}, {place}"
 
 
 def _options(enum: type[Enum]) -> str:
@@ -612,7 +646,7 @@ def _field_lines(doc: Document) -> dict[str, int]:
 
 def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool]:
     stem_id, stem_lang = split_stem(stem, config.languages)
-    alert_id = f.text("id", required=False) or stem_id
+    alert_id = f.text("id", required=False, exact=True) or stem_id
     if stem_lang is None and "id" not in f.doc.fields and (other := LANG_SUFFIX_RE.match(stem)):
         # `quake.ko.md` before ko is in site.toml: a translation, not an id with a dot
         f.fail(
@@ -629,7 +663,10 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
             + ("" if where else ", or add an 'id:' field"),
             *([where] if where else []),
         )
-    language = f.text("language", required=False) or stem_lang or config.default_language
+    _refuse_windows_device_name(f, stem, alert_id)
+    language = (
+        f.text("language", required=False, exact=True) or stem_lang or config.default_language
+    )
     if stem_lang and language != stem_lang:
         f.fail(
             f"language '{language}' disagrees with the file name, which says '{stem_lang}': "
@@ -643,6 +680,23 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
             "language",
         )
     return alert_id, language, stem_lang is not None
+
+
+def _refuse_windows_device_name(f: _Fields, stem: str, alert_id: str) -> None:
+    """An error for a file name or id Windows keeps for a device (`con.md`, `id: LPT1`): a
+    checkout of content/ or a build's public/alerts/con/ fails there, with words no official
+    would connect to the alert."""
+    reserved = _WINDOWS_RESERVED.fullmatch(stem) or _WINDOWS_RESERVED.fullmatch(alert_id)
+    if reserved is None:
+        return
+    named = "id" if "id" in f.doc.fields and reserved[0] == alert_id else ""
+    what = "its 'id:'" if named else "the file"
+    f.fail(
+        f"'{reserved[1]}' is a name Windows keeps for its devices (so are con, prn, aux, "
+        "nul, com1-com9 and lpt1-lpt9, with any ending): a copy, build or publish on "
+        f"Windows fails on it. Rename {what}, e.g. to '{reserved[1].lower()}-alert'",
+        *([named] if named else []),
+    )
 
 
 def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
@@ -670,6 +724,9 @@ def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
 
 
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}-")
+# Names Windows gives its devices, in any case and with any ending ("con.md", "Nul.ko"): no file
+# or folder there can have one (a checkout of content/, a build's public/alerts/con/)
+_WINDOWS_RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[1-9]|lpt[1-9])(?:\..*)?")
 
 
 def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -> None:
@@ -737,6 +794,14 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
         f.fail(typed, "areas", index, "name")
         return None
     name = str(item["name"]).strip()
+    if (hidden := invisible_character(name, "area name", _UNSEEN_IN_NAMES)) is not None:
+        f.fail(
+            f"{hidden}: delete it; the area's page and other alerts naming the same place "
+            "would not match it",
+            "areas",
+            index,
+            "name",
+        )
     if "TODO:" in name:
         f.todo(
             f.doc.line("areas", index),

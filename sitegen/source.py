@@ -16,6 +16,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from sitegen.content import ODD_SPACES
 from sitegen.errors import Problem, cannot_read, plural
 
 MAX_FILE_BYTES = 1_000_000
@@ -24,6 +25,8 @@ MAX_NESTING = 10
 # A line longer than this in a file over MAX_FILE_BYTES is named as what makes it big: a
 # screenful of text is ~2,000 bytes, a pasted image (a data: address) hundreds of thousands.
 LONG_LINE_BYTES = 10_000
+# A line longer than this in a smaller file is a warning: 50 screenfuls, no alert's paragraph
+VERY_LONG_LINE_BYTES = 100_000
 MAX_LONG_LINES = 3  # long lines named one by one in that message; the rest are counted
 # A data: address (RFC 2397), as pasted images are written: `![map](data:image/png;base64,…)`
 _DATA_ADDRESS = re.compile(rb"\bdata:([a-z0-9.+-]+/[a-z0-9.+-]+)?[;,]", re.IGNORECASE)
@@ -173,25 +176,44 @@ def _too_big(raw: bytes, rel: str) -> Problem:
     what to take out and what to do instead; at line 0 when no line stands out."""
     # "an alert file", not "an alert": its page has a limit of its own (build.over_budget)
     said = f"the file is {len(raw):,} bytes; an alert file must be under {MAX_FILE_BYTES:,} bytes."
+    first, sentences = _long_lines(raw, LONG_LINE_BYTES)
+    return Problem(rel, first, " ".join([said, *sentences]))
+
+
+def _very_long_line(raw: bytes, rel: str) -> Problem | None:
+    """A warning at the first line over VERY_LONG_LINE_BYTES of a file under MAX_FILE_BYTES (a
+    900 KB pasted word or image passed without a word), or None; only a file that long is
+    split into lines."""
+    if len(raw) <= VERY_LONG_LINE_BYTES:
+        return None
+    first, sentences = _long_lines(raw, VERY_LONG_LINE_BYTES)
+    if not first:
+        return None
+    said = f"this line is longer than any alert's text needs ({VERY_LONG_LINE_BYTES:,} bytes)."
+    return Problem(rel, first, " ".join([said, *sentences]), "warning")
+
+
+def _long_lines(raw: bytes, limit: int) -> tuple[int, list[str]]:
+    """The first line of `raw` over `limit` bytes (0 for none), and sentences naming each (up
+    to MAX_LONG_LINES) and what it holds, then what to do instead."""
     lines = enumerate(raw.split(b"\n"), 1)
-    long = [(n, _what(line), len(line)) for n, line in lines if len(line) > LONG_LINE_BYTES]
+    long = [(n, _what(line), len(line)) for n, line in lines if len(line) > limit]
     named = [_long_line(*line) for line in long[:MAX_LONG_LINES]]
     if rest := long[MAX_LONG_LINES:]:
         are = "is" if len(rest) == 1 else "are"
         named.append(
-            f"{plural(len(rest), 'more line')} {are} over {LONG_LINE_BYTES:,} bytes too, "
+            f"{plural(len(rest), 'more line')} {are} over {limit:,} bytes too, "
             f"the first at line {rest[0][0]}."
         )
-    advice = []
     if any(what == "image" for _, what, _ in long):
-        advice.append(
+        named.append(
             "Alerts show no pictures, only their description (every page must load at once): "
             "delete the pasted image and link to the picture where it is published instead, "
             "e.g. [flood map](https://www.example.gov/flood-map.png)."
         )
     if not long or any(what != "image" for _, what, _ in long):
-        advice.append("Move long material to a page of its own and link to it.")
-    return Problem(rel, long[0][0] if long else 0, " ".join([said, *named, *advice]))
+        named.append("Move long material to a page of its own and link to it.")
+    return (long[0][0] if long else 0), named
 
 
 def _what(line: bytes) -> str:
@@ -269,6 +291,8 @@ def decode(raw: bytes, rel: str) -> tuple[str | None, list[Problem]]:
                 "Save it again choosing the encoding 'UTF-8'.",
             ),
         ]
+    if (long := _very_long_line(raw, rel)) is not None:
+        problems.append(long)
     if "\r" in text:
         problems.append(
             Problem(
@@ -347,7 +371,7 @@ def _split_front_matter(text: str, rel: str) -> tuple[str, str, int] | Problem:
 # ideographic space typed in a Korean or Japanese input mode) where YAML needs a space: in
 # the indentation, after a list's "-" or after a field's ":". The line looks right, and
 # YAML's reading of it ("unknown field '  - name'", "no ':' after the field's name") misled.
-_ODD_SPACES = "[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+_ODD_SPACES = f"[{ODD_SPACES}]"
 _ODD_SPACE = re.compile(f"^[ \t]*(?:-[ \t]*)*(?:[A-Za-z_][\\w-]*:)?({_ODD_SPACES})")
 _ANY_ODD_SPACE = re.compile(_ODD_SPACES)
 # The start of a line's value: after its indentation, list dashes and field name (group 1)
