@@ -1254,8 +1254,17 @@ def site_units(
         return wanted is None or name in wanted
 
     chosen = [s for gid, s in view.standings.items() if want(f"alert:{gid}")]
-    units = [_alert_unit(view, environments, standing) for standing in chosen]
-    closures = {s.group.id: unit.groups for s, unit in zip(chosen, units, strict=True)}
+    closures = {s.group.id: tuple(sorted(_alert_members(view, s))) for s in chosen}
+    units = [
+        Unit(
+            f"alert:{standing.group.id}",
+            partial(_alert_inputs, view, standing),
+            partial(_alert_files, view, environments, standing),
+            closures[standing.group.id],
+            _alert_token(view, standing),
+        )
+        for standing in chosen
+    ]
     pages = [*_listings(view, lambda url: want(_page_name(url))), *_static_specs(view)]
     units += [
         _page_unit(environments[spec.language], spec, view, closures)
@@ -1379,37 +1388,16 @@ def _alert_files(
     return files
 
 
-def _alert_unit(
-    view: SiteView, environments: dict[str, jinja2.Environment], standing: Standing
-) -> Unit:
-    """An alert's unit. Its members and, for an alert of a chain, `_alert_chain` are found
-    once here, for its groups, its token and its inputs (each found them again: ~2 % of a
-    clean build's CPU at 10,000 alerts)."""
-    members = _alert_members(view, standing)
-    chain = _alert_chain(view, standing, members) if len(standing.history) > 1 else None
-    return Unit(
-        f"alert:{standing.group.id}",
-        partial(_alert_inputs, view, standing, members, chain),
-        partial(_alert_files, view, environments, standing),
-        tuple(sorted(members)),
-        _alert_token(chain),
-    )
-
-
-def _alert_inputs(
-    view: SiteView, standing: Standing, members: dict[str, AlertGroup], chain: Any = None
-) -> Any:
+def _alert_inputs(view: SiteView, standing: Standing) -> Any:
     """What an alert's pages and CAP message are made of: its members (`_alert_members`: the
-    messages its pages list, its latest one and what it references) and `_alert_chain`
-    (`chain`, when already found).
+    messages its pages list, its latest one and what it references) and `_alert_chain`.
 
     `_alert_spec`, `history_specs` and `cap_xml` must read nothing else from the site: keep
     this in step with them (tests/perf/test_incremental.py edits sites at random to hold the
     two to it, and each thing a long chain's pages show: test_a_long_chain_page_s_key_...)."""
-    if chain is None:
-        chain = _alert_chain(view, standing, members)
+    members = _alert_members(view, standing)
     # the groups are their ids and versions (cache._group_bytes)
-    return (chain, tuple(g for _, g in sorted(members.items())))
+    return (_alert_chain(view, standing, members), tuple(g for _, g in sorted(members.items())))
 
 
 def _alert_chain(view: SiteView, standing: Standing, members: dict[str, AlertGroup]) -> Any:
@@ -1438,14 +1426,14 @@ def _alert_chain(view: SiteView, standing: Standing, members: dict[str, AlertGro
     return (standing.latest.id, len(standing.history), place, changed, whole, tuple(described))
 
 
-def _alert_token(chain: Any) -> str:
+def _alert_token(view: SiteView, standing: Standing) -> str:
     """The unit's token (see Unit): `_alert_chain`, which a message added to the chain, or
     one sent, changes on every page that shows it, with no file of the page's own members
-    changing. An alert that is no chain's (its own file and `now` are all it shows: `chain`
-    is None) has none."""
-    if chain is None:
+    changing. An alert that is no chain's (its own file and `now` are all it shows) has
+    none."""
+    if len(standing.history) == 1:
         return ""
-    described = repr(chain)
+    described = repr(_alert_chain(view, standing, _alert_members(view, standing)))
     return hashlib.blake2b(described.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 

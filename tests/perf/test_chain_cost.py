@@ -11,7 +11,6 @@ from sitegen.content import _check_references, load_site
 from sitegen.errors import Problem
 from sitegen.lifecycle import standings
 from sitegen.model import Alert, AlertGroup, MsgType, Site
-from sitegen.render import SiteView, make_environment, site_units
 from sitegen_fixtures import NOW, TmpSite, alert_text
 
 READS = [0]  # how many times a message's primary version was read
@@ -64,21 +63,3 @@ def test_checking_a_long_chain_s_references_reads_each_message_a_few_times(
     _check_references(list(site.groups), problems)
     assert problems == []
     assert READS[0] < 20 * 400, READS[0]
-
-
-def test_an_alert_unit_finds_what_its_pages_show_of_its_chain_once(tmp_path: Path) -> None:
-    """An alert unit's members and what its pages show of its chain (`_alert_chain`) are
-    found once, for its groups, its token and its key: each of the three found them again
-    (~2 % of a clean build's CPU at 10,000 alerts)."""
-    site = chain(tmp_path, 40)
-    config = TmpSite(tmp_path / "other").config
-    view = SiteView(site, config)
-    environments = {lang: make_environment(config, lang) for lang in config.languages}
-    READS[0] = 0
-    units = [u for u in site_units(view, environments) if u.name.startswith("alert:")]
-    for unit in units:
-        unit.inputs()
-    assert len(units) == 40
-    # each alert unit reads the ~12 messages its pages list once (the listing pages read
-    # theirs too): 819 reads in all, 1,308 when each unit found them three times
-    assert READS[0] < 1_000, READS[0]
