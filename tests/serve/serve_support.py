@@ -3,6 +3,8 @@ so the top-level `conftest` stays the one `from conftest import` finds)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -13,6 +15,24 @@ import pytest
 
 from sitegen.serve import PreviewServer
 from sitegen_fixtures import NOW, TmpSite, alert_text
+
+
+def start_serve(
+    site: TmpSite, *args: str, preexec_fn: Callable[[], None] | None = None
+) -> subprocess.Popen[str]:
+    """`sitegen serve --port 0 ARGS` in the site's folder, as a user starts it; its output
+    (stderr) piped as text."""
+    serve = subprocess.Popen(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "serve", "--port", "0"]
+        + list(args),
+        cwd=site.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=preexec_fn,  # noqa: PLW1509 - the tests' processes run no threads then
+    )
+    assert serve.stderr is not None
+    return serve
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from serve_support import start_serve
 
 from sitegen import watch
 from sitegen.cli import cli
@@ -137,16 +138,7 @@ def serve_until_serving(
     site: TmpSite, *args: str, preexec_fn: Callable[[], None] | None = None
 ) -> str:
     """Start `sitegen serve ARGS`, read its output until it serves, stop it; that output."""
-    toml = str(site.root / "site.toml")
-    serve = subprocess.Popen(
-        [sys.executable, "-c", "from sitegen.cli import main; main()", "serve", "--site", toml]
-        + ["--port", "0", *args],
-        cwd=site.root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=preexec_fn,  # noqa: PLW1509 - the test runs no threads then
-    )
+    serve = start_serve(site, "--site", str(site.root / "site.toml"), *args, preexec_fn=preexec_fn)
     assert serve.stderr is not None
     lines = []
     try:

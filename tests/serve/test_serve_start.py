@@ -11,7 +11,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from serve_support import get, wait_until
+from serve_support import get, start_serve, wait_until
 
 from sitegen.build import PARALLEL_MIN
 from sitegen.rebuild import Rebuilder
@@ -56,14 +56,7 @@ def test_a_big_site_is_rendered_in_workers_and_served_as_built(tmp_site: TmpSite
         p: data for p, data in expected.items() if p != ".sitegen/manifest.json"
     }
 
-    serve = subprocess.Popen(
-        [sys.executable, "-c", "from sitegen.cli import main; main()", "serve"]
-        + ["--port", "0", "--now", NOW.isoformat()],
-        cwd=tmp_site.root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    serve = start_serve(tmp_site, "--now", NOW.isoformat())
     assert serve.stderr is not None
     try:
         said = []

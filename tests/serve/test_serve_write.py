@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from serve_support import start_serve
 
 from sitegen_fixtures import (
     NOW,
@@ -55,15 +54,7 @@ def _serve_until_written(
     site: TmpSite, preexec_fn: Callable[[], None] | None = None, said_so: str = "holds this build"
 ) -> str:
     """Run `sitegen serve` until it has written public/, then Ctrl-C; the line it said so."""
-    serve = subprocess.Popen(
-        [sys.executable, "-c", "from sitegen.cli import main; main()", "serve"]
-        + ["--port", "0", "--now", NOW.isoformat()],
-        cwd=site.root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=preexec_fn,  # noqa: PLW1509 - the tests' processes run no threads then
-    )
+    serve = start_serve(site, "--now", NOW.isoformat(), preexec_fn=preexec_fn)
     assert serve.stderr is not None
     try:
         said = []
