@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,14 @@ def enforced_permissions(tmp_path: Path) -> None:
 def built_site(example_site: TmpSite) -> TmpSite:
     example_site.build()
     return example_site
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background (`pytest &` in a script, nohup) has Ctrl-C ignored,
+    and so had every sitegen it started: the tests that stop one with SIGINT waited for it
+    until their timeout. Handled here, the processes the tests start get Python's own."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -184,3 +185,29 @@ def test_a_mistake_is_given_once_at_the_start(tmp_site: TmpSite) -> None:
         assert len([line for line in lines if "nothing to serve" in line]) == 1, lines
     finally:
         server.stop()
+
+
+def test_a_file_saved_as_it_starts_is_written_after_the_address_is_given(
+    tmp_site: TmpSite,
+) -> None:
+    """A file saved during the first build is built again once the watcher runs; that
+    rebuild wrote public/ before the address was given, so the official waited for the write
+    (2 s at 10,000 alerts) to learn where the preview was, though it was served already.
+    (A time ahead of the clock: the file counts as saved during the build, every run.)"""
+    flood = tmp_site.add("flood.md", alert_text())
+    ahead = time.time() + 3600
+    os.utime(flood, (ahead, ahead))
+    serve = start_serve(tmp_site, "--now", NOW.isoformat())
+    assert serve.stderr is not None
+    try:
+        said = []
+        for line in serve.stderr:
+            said.append(line)
+            if "holds this build" in line or line.startswith(("warning", "Error")):
+                break
+    finally:
+        serve.terminate()
+        serve.wait(10)
+    served = [n for n, line in enumerate(said) if line.startswith("serving ")]
+    assert served and served[0] < len(said) - 1, "".join(said)
+    assert "holds this build" in said[-1], "".join(said)
