@@ -8,6 +8,7 @@ import click
 from click.core import ParameterSource
 
 from sitegen import urls
+from sitegen.cache import aside_path, let_go_aside
 from sitegen.errors import write_failed
 from sitegen.infra import cloudformation_template, render_json
 from sitegen.options import load, site_option
@@ -53,8 +54,24 @@ def cloudformation(site_file: Path, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise write_failed(exc, out) from exc
+        _write_whole(out, text)
         click.echo(f"wrote {out}")
+
+
+def _write_whole(out: Path, text: str) -> None:
+    """Write `out` whole or not at all: beside it first, then renamed onto it. Written in
+    place, a full disk (or a stop) left a stack.json cut short where a good one had been."""
+    try:
+        tmp = aside_path(out)
+    except OSError as exc:
+        raise write_failed(exc, out) from exc
+    done = False
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        let_go_aside(tmp, out)
+        done = True
+    except OSError as exc:
+        raise write_failed(exc, out) from exc
+    finally:
+        if not done:
+            let_go_aside(tmp, None)

@@ -22,10 +22,7 @@ _STATE = {
         "`sitegen doctor --write-test` removes it)"
     ),
     "import-cap": "no alert file was written",
-    "infra": (
-        "nothing was changed, except that the file given with --out may be incomplete: run "
-        "the command again"
-    ),
+    "infra": "nothing was changed (a file given with --out is written whole or not at all)",
     "init": "no site was created",
     "new": "no alert file was written",
     "publish": "nothing was published",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -132,6 +133,19 @@ def run_sitegen(
         env=env,
         preexec_fn=preexec_fn,  # noqa: PLW1509 - the tests' processes run no threads then
     )
+
+
+def file_size_limit(limit: int) -> Callable[[], None]:
+    """A `preexec_fn`: writing a file past `limit` bytes fails with EFBIG (as a full disk
+    fails with ENOSPC)."""
+
+    def limited() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the write kills the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limited
 
 
 def unprivileged() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import select
 import shutil
 import signal
@@ -28,6 +27,7 @@ from sitegen_fixtures import (
     TmpSite,
     alert_text,
     assert_no_other_thread,
+    file_size_limit,
     run_sitegen,
     unprivileged,
 )
@@ -68,16 +68,6 @@ def big_site(tmp_path: Path) -> TmpSite:
         sent = (NOW - timedelta(minutes=i)).isoformat()
         site.add(f"a{i:04d}.md", alert_text(title=f"Flood watch {i}", sent=sent))
     return site
-
-
-def file_size_limit(limit: int) -> Callable[[], None]:
-    """Writing a file past `limit` bytes fails with EFBIG (as a full disk fails with ENOSPC)."""
-
-    def limited() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the write kills the process
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    return limited
 
 
 def read_only(folder: Path) -> None:

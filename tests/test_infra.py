@@ -17,7 +17,7 @@ from sitegen.infra import (
     cloudformation_template,
     index_function_code,
 )
-from sitegen_fixtures import TmpSite, run_sitegen
+from sitegen_fixtures import TmpSite, file_size_limit, run_sitegen
 
 
 @pytest.mark.parametrize("base_path", ["/", "/emergency/"])
@@ -225,6 +225,29 @@ def test_a_site_named_with_site_that_is_not_there_is_an_error(tmp_site: TmpSite)
     done = run_sitegen("infra", "cloudformation", "--site", str(typo), cwd=tmp_site.root)
     assert done.returncode == 1 and done.stdout == "", done.stdout
     assert f"{typo}: no site.toml here" in done.stderr
+
+
+def test_a_template_that_does_not_fit_leaves_the_old_file_whole(tmp_site: TmpSite) -> None:
+    """--out was written in place: a full disk (here a file size limit, which fails a write
+    as a full disk does) left stack.json cut short where last week's good one had been."""
+    out = tmp_site.root / "stack.json"
+    done = run_sitegen("infra", "cloudformation", "--out", "stack.json", cwd=tmp_site.root)
+    assert done.returncode == 0, done.stderr
+    good = out.read_bytes()
+    out.write_bytes(good.replace(b"  ", b" "))  # an older template, smaller, still valid JSON
+    old = out.read_bytes()
+    small = run_sitegen(
+        "infra",
+        "cloudformation",
+        "--out",
+        "stack.json",
+        cwd=tmp_site.root,
+        preexec_fn=file_size_limit(len(good) // 2),
+    )
+    assert small.returncode == 1, small.stderr
+    assert "stack.json" in small.stderr and "Traceback" not in small.stderr, small.stderr
+    assert out.read_bytes() == old
+    assert sorted(p.name for p in tmp_site.root.iterdir() if "stack" in p.name) == ["stack.json"]
 
 
 def test_an_encoded_base_path_is_keyed_as_s3_decodes_it() -> None:

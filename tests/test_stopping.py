@@ -71,7 +71,10 @@ COMMANDS = {
     "build": ([], "the output folder is as it was, or fully built"),
     "new": (["Flood watch", "--severity", "Minor"], "no alert file was written."),
     "import-cap": (["site.toml"], "no alert file was written."),
-    "infra": (["cloudformation", "--site", "site.toml"], "nothing was changed, except"),
+    "infra": (
+        ["cloudformation", "--site", "site.toml"],
+        "nothing was changed (a file given with --out is written whole",
+    ),
     "doctor": ([], "it changed nothing, except that with --write-test"),
     "publish": (["--target", "folder:out"], "nothing was published."),
     "rollback": (["--previous", "--target", "folder:out"], "nothing was changed where the site is"),

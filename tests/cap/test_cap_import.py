@@ -21,7 +21,7 @@ from sitegen.cli_cap import write_imported
 from sitegen.content import require_site
 from sitegen.lifecycle import standings
 from sitegen.model import Alert, MsgType, Phase, Site, Status
-from sitegen_fixtures import NOW, TmpSite, alert_text
+from sitegen_fixtures import NOW, TmpSite, alert_text, file_size_limit
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MULTILINGUAL_TOML = """\
@@ -592,16 +592,11 @@ def test_names_differing_only_in_case_are_one_file(import_site: TmpSite, tmp_pat
 def test_a_full_disk_leaves_no_file_written(import_site: TmpSite, tmp_path: Path) -> None:
     """Written one by one, the first file stayed when the second did not fit (here: over a
     file size limit, which fails a write as a full disk does)."""
-    import resource
-
     small = minimal().replace(b"x-1", b"small")
     large = minimal().replace(b"x-1", b"large")
     large = large.replace(b"<area>", b"<description>" + b"Rain. " * 2000 + b"</description><area>")
     for name, data in (("small.xml", small), ("large.xml", large)):
         (tmp_path / name).write_bytes(data)
-
-    def limit_file_size() -> None:  # Python ignores SIGXFSZ: a write over it fails with EFBIG
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4000, 4000))
 
     result = subprocess.run(
         [sys.executable, "-B", "-c", "from sitegen.cli import main; main()", "import-cap"]
@@ -609,7 +604,7 @@ def test_a_full_disk_leaves_no_file_written(import_site: TmpSite, tmp_path: Path
         cwd=import_site.root,
         capture_output=True,
         timeout=60,
-        preexec_fn=limit_file_size,
+        preexec_fn=file_size_limit(4000),
     )
     assert result.returncode == 1, result.stderr
     assert written(import_site) == []  # was: small.md
