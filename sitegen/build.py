@@ -554,7 +554,8 @@ class _Build:
         loaded = load_site(self.config, self.now, self._reader(store), (files, scan_problems))
         store.keep_only(f.rel for f in files)
         if loaded.site is None:  # with what is wrong in templates, as `check` reports it
-            raise ContentError((*loaded.problems, *self._template_problems()))
+            in_templates = (*self._template_problems(), *self._unescaped_warnings(cache.codecs()))
+            raise ContentError((*loaded.problems, *in_templates))
         del files  # self.files only, so that it can be let go before forking (see _write)
         if parsed >= PARALLEL_MIN and self._can_fork():
             # many new entries: written by a forked process while the units are made
@@ -1202,6 +1203,18 @@ class _Build:
             found += [w for w in last if w.path in paths and w.path not in fresh]
         return tuple(sorted(found, key=lambda w: w.path))
 
+    def _unescaped_warnings(self, codec: dict[str, cache.Codec] | None) -> tuple[Problem, ...]:
+        """template_check's warnings at each `|safe` in templates/, as `check` gives them: the
+        last build's when templates/ is as it was then (its global key), since looking costs
+        ~24 ms of parsing; else looked for now."""
+        from sitegen.template_check import unescaped_warnings
+
+        state = self.state
+        if codec and state.global_key == self.global_key:
+            last = map(codec["problem"].decode, state.warnings[state.content_warnings :])
+            return tuple(w for w in last if w.path.startswith("templates/"))
+        return tuple(unescaped_warnings(self.config))
+
     def _can_fork(self) -> bool:
         return can_fork(self.jobs)
 
@@ -1301,7 +1314,7 @@ class _Build:
         budget = _budget_warnings(outputs, layout.members)
         codec = cache.codecs()
         feeds = self._feed_warnings(view, [units[i].name for i in written], codec)
-        warnings = tuple(problems) + budget + feeds
+        warnings = tuple(problems) + self._unescaped_warnings(codec) + budget + feeds
         new_state = BuildState(
             inputs=inputs,
             global_key=self.global_key,

@@ -558,6 +558,7 @@ ZERO_WIDTH = re.compile("[\u180e\u200b\u2060-\u2064\ufeff]")
 # Characters no one sees that a paste brings along: the above, joiners and direction marks,
 # the soft hyphen, line and paragraph separators
 _INVISIBLE = re.compile(f"[{ODD_SPACES}{ZERO_WIDTH.pattern[1:-1]}\u00ad\u200c-\u200f\u2028-\u202e]")
+_ODD_SPACE = re.compile(f"[{ODD_SPACES}]")
 # What an area's name must not hold: its page and the alerts naming the same place go by it
 _UNSEEN_IN_NAMES = re.compile(f"{ZERO_WIDTH.pattern}|{BIDI_CONTROLS.pattern}")
 
@@ -655,6 +656,8 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
             f"languages ({', '.join(config.languages)}): add it to `languages` in site.toml, "
             "or rename the file",
         )
+    elif "id" not in f.doc.fields and (hidden := _hidden_in_name(stem)) is not None:
+        f.fail(hidden)
     elif not ID_RE.match(alert_id):
         where = "id" if "id" in f.doc.fields else ""
         f.fail(
@@ -682,6 +685,15 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
     return alert_id, language, stem_lang is not None
 
 
+def _hidden_in_name(stem: str) -> str | None:
+    """What to say of a file name (without .md) holding a character no one sees, pasted
+    into it with the title: which one, where, and the name to rename the file to."""
+    if (hidden := invisible_character(stem, "file name", _INVISIBLE)) is None:
+        return None
+    visible = _INVISIBLE.sub("", _ODD_SPACE.sub("-", stem))
+    return f"{hidden}: rename the file to '{visible}.md', typing its name anew"
+
+
 def _refuse_windows_device_name(f: _Fields, stem: str, alert_id: str) -> None:
     """An error for a file name or id Windows keeps for a device (`con.md`, `id: LPT1`): a
     checkout of content/ or a build's public/alerts/con/ fails there, with words no official
@@ -692,10 +704,35 @@ def _refuse_windows_device_name(f: _Fields, stem: str, alert_id: str) -> None:
     named = "id" if "id" in f.doc.fields and reserved[0] == alert_id else ""
     what = "its 'id:'" if named else "the file"
     f.fail(
-        f"'{reserved[1]}' is a name Windows keeps for its devices (so are con, prn, aux, "
-        "nul, com1-com9 and lpt1-lpt9, with any ending): a copy, build or publish on "
-        f"Windows fails on it. Rename {what}, e.g. to '{reserved[1].lower()}-alert'",
+        f"{_kept_by_windows(reserved[1])}. Rename {what}, e.g. to '{reserved[1].lower()}-alert'",
         *([named] if named else []),
+    )
+
+
+def _kept_by_windows(device: str) -> str:
+    """Why a file or folder cannot be named `device` (con, LPT1, ...), for a message."""
+    return (
+        f"'{device}' is a name Windows keeps for its devices (so are con, prn, aux, nul, "
+        "com1-com9 and lpt1-lpt9, with any ending): a copy, build or publish on Windows fails "
+        "on it"
+    )
+
+
+def _refuse_device_slug(f: _Fields, index: int, name: str, slug: str, key: str) -> None:
+    """An error for an area whose page folder, areas/<slug>/, is a Windows device name:
+    `id: con`, a geocode COM1 or an area named 'Nul' (the slug is lower case, without dots,
+    so only the bare name can be one). `key`: the field the slug was made from."""
+    if _WINDOWS_RESERVED.fullmatch(slug) is None:
+        return
+    field = {"id": "id", "geocodes": "first geocode"}.get(key, "name")
+    fix = "change its id" if key == "id" else "give it an id (its name stays as written)"
+    f.fail(
+        f"area '{name}' would have its page in the folder areas/{slug}/ (made from its "
+        f"{field}), but {_kept_by_windows(slug)}. For the area's page, {fix}, e.g. "
+        f"'id: {slug}-area'",
+        "areas",
+        index,
+        key,
     )
 
 
@@ -836,9 +873,11 @@ def _area(f: _Fields, index: int, item: Any) -> Area | None:
         )
         area_id = None
     codes = tuple(sorted((str(k), str(v)) for k, v in geocodes.items()))
+    slug = area_slug(str(area_id or ""), codes, name)
+    _refuse_device_slug(f, index, name, slug, "id" if area_id else "geocodes" if codes else "name")
     return Area(
         name=name,
-        slug=area_slug(str(area_id or ""), codes, name),
+        slug=slug,
         geocodes=codes,
         polygons=tuple(str(p).strip() for p in polygons),
     )
@@ -1078,6 +1117,7 @@ def _group(alerts: list[Alert], config: SiteConfig, problems: list[Problem]) -> 
             continue
         versions.append(alert)
     _drop_ids_differing_in_case(by_id, problems)
+    _drop_files_one_on_a_mac(by_id, problems)
     groups = []
     for alert_id in sorted(by_id):
         versions = sorted(by_id[alert_id], key=_primary_key(config))
@@ -1106,6 +1146,57 @@ def _drop_ids_differing_in_case(by_id: dict[str, list[Alert]], problems: list[Pr
                     "overwriting the other's: rename this file (or its 'id:') to an id of its own",
                 )
             )
+
+
+def _drop_files_one_on_a_mac(by_id: dict[str, list[Alert]], problems: list[Problem]) -> None:
+    """File names that differ only in capitals, or only in how an accented letter is stored
+    (é as one character, NFC, or as e and an accent, NFD, as macOS writes it) are one file on
+    macOS (and, for capitals, Windows): a copy of content/ there keeps one alert only. Their
+    ids differ (else _group or _drop_ids_differing_in_case refused them): each but the first
+    (NFC, fewest capitals) is an error naming both files, and is left out."""
+    alerts = [a for versions in by_id.values() for a in versions]
+    if len(set(map(_one_on_a_mac, map(_SOURCE, alerts)))) == len(alerts):
+        return  # nearly always: 2 ms CPU at 12,000 files, not the 10 ms of sorting them all
+    first: dict[str, str] = {}
+    alerts.sort(key=lambda a: (_one_on_a_mac(a.source), not _nfc(a.source), a.source.swapcase()))
+    for alert in alerts:
+        taken = first.setdefault(_one_on_a_mac(alert.source), alert.source)
+        if taken == alert.source:
+            continue
+        problems.append(
+            Problem(
+                alert.source,
+                0,
+                f"this file's name differs from {taken}'s only {_how(alert.source, taken)}, "
+                "so a copy of content/ there keeps one of the two alerts: rename this file, "
+                "typing a name of its own",
+            )
+        )
+        by_id[alert.id].remove(alert)
+        if not by_id[alert.id]:
+            del by_id[alert.id]
+
+
+_SOURCE = operator.attrgetter("source")
+
+
+def _nfc(text: str) -> bool:
+    return unicodedata.is_normalized("NFC", text)
+
+
+def _how(name: str, other: str) -> str:
+    """How two names a Mac takes as one differ, and where they are one, for a message."""
+    if unicodedata.normalize("NFC", name) != unicodedata.normalize("NFC", other):
+        return "in capitals: on a Mac and on Windows they are one file"
+    return (
+        "in how an accented letter is stored (in this name as a letter and an accent, as "
+        "macOS writes it; in the other as one character): on a Mac they are one file"
+    )
+
+
+def _one_on_a_mac(path: str) -> str:
+    """The name a Mac (or Windows) keeps for `path`: one for the names it takes as the same."""
+    return unicodedata.normalize("NFC", path).casefold()
 
 
 def _primary_key(config: SiteConfig) -> Callable[[Alert], tuple[bool, bool, str]]:

@@ -80,7 +80,7 @@ from sitegen.render import (
     template_loader,
 )
 from sitegen.salvage import load_valid
-from sitegen.template_check import site_template_problems
+from sitegen.template_check import site_template_problems, unescaped_warnings
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a content file
 # A file's mtime comes from the kernel's coarse clock, behind time.time_ns() by up to a tick:
@@ -252,6 +252,7 @@ class Rebuilder:
         self._templates = _Templates()
         self._envs: dict[str, jinja2.Environment] = {}
         self._found: list[Problem] | None = None  # what template_check found in templates/
+        self._unescaped: list[Problem] = []  # its warnings at each `|safe` there
         self._alert_fps: dict[int, tuple[Alert, str]] = {}
 
     def rebuild(self, touched: Iterable[Path] = ()) -> Outcome:
@@ -289,8 +290,9 @@ class Rebuilder:
             self._envs.clear()
             self._found = None  # not yet looked for, should the next line raise
             self._found = site_template_problems(config, self._envs)
+            self._unescaped = unescaped_warnings(config)
         if loaded.site is None:
-            return Outcome(False, (*loaded.problems, *self._found))
+            return Outcome(False, (*loaded.problems, *self._found, *self._unescaped))
         if self._found:
             return Outcome(False, (*self._found, *loaded.problems))
         view = SiteView(loaded.site, config)
@@ -298,7 +300,7 @@ class Rebuilder:
         if errors:
             return Outcome(False, (*errors, *loaded.problems))
         changed = self._commit(rendered, view)
-        return Outcome(True, loaded.problems, changed, len(rendered[1]))
+        return Outcome(True, (*loaded.problems, *self._unescaped), changed, len(rendered[1]))
 
     def changed_since(self, since_ns: int) -> list[Path]:
         """Files saved since `since_ns` (`time.time_ns`, taken before the last rebuild), or

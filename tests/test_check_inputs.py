@@ -120,3 +120,105 @@ def test_a_very_long_line_in_a_file_under_the_limit_is_named(tmp_site: TmpSite) 
             "needs (100,000 bytes). Line 17 alone is 900,000 bytes long. Move long material to "
             "a page of its own and link to it."
         ) in result.output
+
+
+SEOUL = "  - name: Seoul\n    geocodes: {ISO3166-2: KR-11}\n"
+
+
+@pytest.mark.parametrize(
+    ("area", "name", "line", "folder", "made_from"),
+    [
+        ("  - name: Seoul\n    id: con\n", "Seoul", 14, "con", "id"),
+        ("  - name: Seoul\n    id: Aux\n", "Seoul", 14, "aux", "id"),
+        ("  - name: NUL\n", "NUL", 13, "nul", "name"),
+        ("  - Lpt9\n", "Lpt9", 13, "lpt9", "name"),
+        ("  - name: Port\n    geocodes: {X: COM1}\n", "Port", 14, "com1", "first geocode"),
+    ],
+)
+def test_an_area_page_folder_windows_keeps_for_a_device_is_refused(
+    tmp_site: TmpSite, area: str, name: str, line: int, folder: str, made_from: str
+) -> None:
+    """`id: con` (or an area named 'Nul') built public/areas/con/, which Windows cannot create
+    or copy: a build or publish there failed with words about devices, not this file."""
+    tmp_site.add("flood.md", alert_text().replace(SEOUL, area))
+    code, output = _check(tmp_site)
+    assert code == 1
+    assert (
+        f"content/alerts/flood.md:{line}: area '{name}' would have its page in the folder "
+        f"areas/{folder}/ (made from its {made_from}), but '{folder}' is a name Windows keeps "
+        "for its devices"
+    ) in output
+    fix = "change its id" if made_from == "id" else "give it an id (its name stays as written)"
+    assert f"For the area's page, {fix}, e.g. 'id: {folder}-area'" in output
+
+
+def test_an_area_id_with_a_device_name_and_an_ending_is_a_folder_windows_can_have(
+    tmp_site: TmpSite,
+) -> None:
+    """`id: con.txt` makes areas/con-txt/ (a dot is not kept): Windows creates that."""
+    tmp_site.add("flood.md", alert_text().replace(SEOUL, "  - name: S\n    id: con.txt\n"))
+    assert _check(tmp_site)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "char", "after", "rename"),
+    [
+        ("flood\u200b.md", "ZERO WIDTH SPACE, U+200B", "after 'flood'", "flood.md"),
+        ("\u200eflood.md", "LEFT-TO-RIGHT MARK, U+200E", "at its start", "flood.md"),
+        ("flood\u00adwatch.md", "SOFT HYPHEN, U+00AD", "after 'flood'", "floodwatch.md"),
+        ("flood\u00a0watch.md", "NO-BREAK SPACE, U+00A0", "after 'flood'", "flood-watch.md"),
+    ],
+)
+def test_an_invisible_character_in_a_file_name_is_named_with_the_name_to_give(
+    tmp_site: TmpSite, name: str, char: str, after: str, rename: str
+) -> None:
+    """A title pasted as the file name brought its zero-width space along: check said the
+    name 'cannot be used as an alert id', of a name that looked right."""
+    tmp_site.add(name, alert_text())
+    code, output = _check(tmp_site)
+    assert code == 1
+    assert (
+        f"content/alerts/{name}:1: an invisible character ({char}) in the file name, {after}: "
+        f"rename the file to '{rename}', typing its name anew"
+    ) in output
+    assert "cannot be used as an alert id" not in output
+
+
+@pytest.mark.parametrize(
+    ("kept", "refused", "how"),
+    [
+        (
+            "caf\u00e9.md",
+            "cafe\u0301.md",
+            "in how an accented letter is stored (in this name as a letter and an accent, as "
+            "macOS writes it; in the other as one character): on a Mac they are one file",
+        ),
+        ("storm.md", "Storm.md", "in capitals: on a Mac and on Windows they are one file"),
+    ],
+)
+def test_file_names_a_mac_takes_as_one_are_refused_naming_both(
+    tmp_site: TmpSite, kept: str, refused: str, how: str
+) -> None:
+    """café.md written once composed (NFC) and once decomposed (NFD, as macOS writes names),
+    each with an id of its own, built two alerts from what a Mac checks out as one file."""
+    tmp_site.add(kept, "---\nid: one\n" + alert_text()[4:])
+    tmp_site.add(refused, "---\nid: two\n" + alert_text()[4:])
+    code, output = _check(tmp_site)
+    assert code == 1
+    assert (
+        f"content/alerts/{refused}: this file's name differs from content/alerts/{kept}'s only "
+        f"{how}, so a copy of content/ there keeps one of the two alerts: rename this file, "
+        "typing a name of its own"
+    ) in output
+    assert output.count("differs from") == 1
+
+
+def test_an_id_from_a_decomposed_file_name_is_refused_as_the_composed_one_is(
+    tmp_site: TmpSite,
+) -> None:
+    """Web addresses are made of ids of a-z, 0-9, '-' and '_' only, so no id taken from a
+    name macOS wrote decomposed (NFD) can give an address other than the composed one's."""
+    tmp_site.add("cafe\u0301.md", alert_text())
+    code, output = _check(tmp_site)
+    assert code == 1
+    assert "cafe\u0301' cannot be used as an alert id (it becomes the web address)" in output

@@ -325,3 +325,23 @@ def test_a_template_showing_text_unescaped_is_a_warning_at_its_line(
     extra.write_text("{% autoescape true %}{{ x }}{% endautoescape %}\n")  # on: no warning
     edit(example_site, "alert.html", "{{ alert.title|safe }}</h1>", "{{ alert.title }}</h1>")
     assert run("check", example_site) == (0, [])
+
+
+def test_build_and_preview_warn_of_unescaped_text_as_check_does(example_site: TmpSite) -> None:
+    """`|safe` on an alert's title was a warning in `check` only: `build` (which publish runs)
+    and the preview said nothing, so a site built and published without a check never heard."""
+    line = edit(example_site, "alert.html", "{{ alert.title }}</h1>", "{{ alert.title|safe }}</h1>")
+    warned = [
+        f"templates/alert.html:{line}: warning: '|safe' shows text as HTML, unescaped: a "
+        "'<script>' in an alert's title or area would run on the page. Remove it (sitegen "
+        "escapes text for you; the alert's body is safe HTML already)"
+    ]
+    assert run("check", example_site) == (0, warned)
+    assert run("build", example_site) == (0, warned)  # a full build
+    assert run("build", example_site) == (0, warned)  # nothing to do: the last build's
+    alert = sorted((example_site.root / "content" / "alerts").glob("*.md"))[0]
+    alert.write_text(alert.read_text("utf-8") + "\nOne more line.\n", "utf-8")
+    assert run("build", example_site) == (0, warned)  # a patch build, templates as they were
+    outcome = Rebuilder(example_site.root / "site.toml", NOW).rebuild()
+    shown = [str(p) for p in outcome.problems if p.path.startswith("templates/")]
+    assert outcome.ok and shown == warned
