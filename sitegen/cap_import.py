@@ -31,10 +31,11 @@ from sitegen.content import (
     NO_BODY,
     NO_INSTRUCTION,
     area_slug,
+    windows_device_name,
 )
 from sitegen.errors import ContentError, Problem
 from sitegen.model import Alert, Area, Category, Certainty, MsgType, Page, Severity, Status, Urgency
-from sitegen.scaffold import WINDOWS_RESERVED, latin_letters, letters_lost
+from sitegen.scaffold import latin_letters, letters_lost
 from sitegen.source import CHAR_REFUSED, FORBIDDEN_CHARS, KeyPath, describe_char
 
 MAX_INPUT_BYTES = 5_000_000
@@ -261,7 +262,7 @@ def alert_id_for(identifier: str, config: SiteConfig) -> str:
     # no ASCII form (`경보-1`, `경고-1`), or what is cut to keep ids short.
     if len(slug) > 100 or letters_lost(identifier):
         slug = slug[:89].rstrip("-_") + "-" + hashlib.sha256(identifier.encode()).hexdigest()[:10]
-    if slug.upper() in WINDOWS_RESERVED:  # CON.md cannot be created on Windows
+    if windows_device_name(slug):  # CON.md cannot be created on Windows
         slug += "-alert"
     return slug
 

@@ -766,6 +766,11 @@ _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _WINDOWS_RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[1-9]|lpt[1-9])(?:\..*)?")
 
 
+def windows_device_name(name: str) -> bool:
+    """Whether Windows keeps `name` (a file's or folder's, any ending) for a device."""
+    return _WINDOWS_RESERVED.fullmatch(name) is not None
+
+
 def _check_unknown(f: _Fields, known: set[str], prefix: str, *path: str | int) -> None:
     fields = f.doc.fields
     for part in path:

@@ -53,12 +53,6 @@ def letters_lost(text: str) -> bool:
     )
 
 
-# Names Windows reserves for devices, with any extension (`CON.md`, `com1.en.md`): such a file
-# cannot be created or opened there, so a site holding one cannot be checked out on Windows.
-WINDOWS_RESERVED = frozenset(
-    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10)]
-)
-
 
 def default_times(
     now: datetime, hours: float, zone: tzinfo | None = None
