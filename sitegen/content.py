@@ -138,8 +138,21 @@ def load_site(
             alerts.append(value)
         elif isinstance(value, Page):
             pages.append(value)
+    return assemble(alerts, pages, config, now, problems)
+
+
+def assemble(
+    alerts: list[Alert],
+    pages: list[Page],
+    config: SiteConfig,
+    now: datetime,
+    problems: list[Problem],
+) -> Loaded:
+    """The site of the alerts and pages read (None if any file, or any two, have an error),
+    with every problem found in them and between them: ids used twice, references."""
     groups = _group(alerts, config, problems)
     _check_references(groups, problems)
+    _check_page_folders(pages, problems)
     problems.sort(key=problem_order)
     if any(p.severity == "error" for p in problems):
         return Loaded(None, tuple(problems))
@@ -645,7 +658,9 @@ def _field_lines(doc: Document) -> dict[str, int]:
     }
 
 
-def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool]:
+def _identity(
+    f: _Fields, stem: str, config: SiteConfig, kind: str = "alert"
+) -> tuple[str, str, bool]:
     stem_id, stem_lang = split_stem(stem, config.languages)
     alert_id = f.text("id", required=False, exact=True) or stem_id
     if stem_lang is None and "id" not in f.doc.fields and (other := LANG_SUFFIX_RE.match(stem)):
@@ -661,7 +676,8 @@ def _identity(f: _Fields, stem: str, config: SiteConfig) -> tuple[str, str, bool
     elif not ID_RE.match(alert_id):
         where = "id" if "id" in f.doc.fields else ""
         f.fail(
-            f"'{alert_id}' cannot be used as an alert id (it becomes the web address): use "
+            f"'{alert_id}' cannot be used as {'a page' if kind == 'page' else 'an alert'} id "
+            "(it becomes the web address): use "
             "only letters a-z, digits, '-' and '_', up to 100 characters"
             + ("" if where else ", or add an 'id:' field"),
             *([where] if where else []),
@@ -1185,6 +1201,43 @@ def _drop_files_one_on_a_mac(by_id: dict[str, list[Alert]], problems: list[Probl
 _SOURCE = operator.attrgetter("source")
 
 
+def _check_page_folders(pages: list[Page], problems: list[Problem]) -> None:
+    """Pages that would be one web folder: the same id and language (one page's file was
+    built over the other's without a word), ids that differ only in capitals, or file names
+    a Mac takes as one (as for alerts: `_drop_ids_differing_in_case`, `_drop_files_one_on_a_mac`).
+    Each but the first (NFC, fewest capitals) is an error naming the other."""
+    by_folder: dict[tuple[str, str], Page] = {}
+    by_name: dict[str, Page] = {}
+    for page in sorted(
+        pages, key=lambda p: (_one_on_a_mac(p.source), not _nfc(p.source), p.source.swapcase())
+    ):
+        name = _one_on_a_mac(page.source)
+        if (other := by_name.setdefault(name, page)) is not page:
+            problems.append(
+                Problem(
+                    page.source,
+                    0,
+                    f"this file's name differs from {other.source}'s only "
+                    f"{_how(page.source, other.source)}, so a copy of content/ there keeps one "
+                    "of the two pages: rename this file, typing a name of its own",
+                )
+            )
+            continue
+        other = by_folder.setdefault((page.slug.lower(), page.language), page)
+        if other is page:
+            continue
+        how = "is" if other.slug == page.slug else f"differs only in capitals from '{other.slug}',"
+        problems.append(
+            Problem(
+                page.source,
+                1,
+                f"page id '{page.slug}' (language '{page.language}') {how} already used by "
+                f"{other.source}: the two pages would be one web page, one built over the "
+                "other. Rename this file (or its 'id:') to an id of its own",
+            )
+        )
+
+
 def _nfc(text: str) -> bool:
     return unicodedata.is_normalized("NFC", text)
 
@@ -1460,7 +1513,7 @@ def _load_page(
         return None
     f = _Fields(doc, problems, drafts)
     _check_unknown(f, PAGE_FIELDS, "")
-    slug, language, _ = _identity(f, _stem(path), config)
+    slug, language, _ = _identity(f, _stem(path), config, "page")
     title = f.text("title")
     _check_markup(f, doc)
     return Page(slug, language, rel, title, doc.body, doc.body_line) if f.ok else None

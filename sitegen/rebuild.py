@@ -37,11 +37,10 @@ from sitegen.content import (
     ContentFile,
     Loaded,
     Reader,
-    _check_references,
     _content_files,
-    _group,
     _load_alert,
     _load_page,
+    assemble,
 )
 from sitegen.errors import (
     BuildError,
@@ -49,7 +48,6 @@ from sitegen.errors import (
     Problem,
     SitegenError,
     TemplateError,
-    problem_order,
 )
 from sitegen.incremental import (
     DependencyGraph,
@@ -144,14 +142,7 @@ class SourceCache:
                     out.append(value)  # type: ignore[arg-type]  # kind decides the type
         for rel in set(self._files) - seen:
             del self._files[rel]
-        groups = _group(alerts, self.config, problems)
-        _check_references(groups, problems)
-        problems.sort(key=problem_order)
-        if any(p.severity == "error" for p in problems):
-            return Loaded(None, tuple(problems))
-        ordered = tuple(sorted(pages, key=lambda p: (p.slug, p.language)))
-        site = Site(tuple(groups), now, ordered, {g.id: g for g in groups})
-        return Loaded(site, tuple(problems))
+        return assemble(alerts, pages, self.config, now, problems)
 
     def _get(
         self, path: Path, rel: str, kind: str, forced: bool, problems: list[Problem]

@@ -53,7 +53,6 @@ def letters_lost(text: str) -> bool:
     )
 
 
-
 def default_times(
     now: datetime, hours: float, zone: tzinfo | None = None
 ) -> tuple[datetime, datetime]:

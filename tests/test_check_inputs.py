@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import cli
-from sitegen_fixtures import TmpSite, alert_text
+from sitegen_fixtures import NOW, TmpSite, alert_text, run_sitegen
 
 
 def _check(site: TmpSite) -> tuple[int, str]:
@@ -222,3 +222,46 @@ def test_an_id_from_a_decomposed_file_name_is_refused_as_the_composed_one_is(
     code, output = _check(tmp_site)
     assert code == 1
     assert "cafe\u0301' cannot be used as an alert id (it becomes the web address)" in output
+
+
+def _add_page(site: TmpSite, name: str, text: str) -> None:
+    path = site.root / "content" / "pages" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+
+
+def test_two_pages_with_one_id_are_refused_naming_both(tmp_site: TmpSite) -> None:
+    """`about.md` and `other.md` with `id: about` built one page over the other without a
+    word: public/pages/about/ held whichever came last."""
+    tmp_site.add("flood.md", alert_text())
+    _add_page(tmp_site, "about.md", "---\ntitle: About us\n---\nWho we are.\n")
+    _add_page(tmp_site, "other.md", "---\ntitle: Shelters\nid: about\n---\nWhere to go.\n")
+    code, output = _check(tmp_site)
+    assert code == 1
+    assert (
+        "content/pages/other.md:1: page id 'about' (language 'en') is already used by "
+        "content/pages/about.md"
+    ) in output
+    built = run_sitegen("build", "--now", NOW.isoformat(), cwd=tmp_site.root)
+    assert built.returncode == 1 and not (tmp_site.root / "public").exists()
+
+
+def test_pages_one_on_a_mac_are_refused(tmp_site: TmpSite) -> None:
+    """`About.md` and `about.md` are one file on a Mac and on Windows, and their pages one
+    web folder there."""
+    tmp_site.add("flood.md", alert_text())
+    _add_page(tmp_site, "about.md", "---\ntitle: About us\n---\nWho we are.\n")
+    _add_page(tmp_site, "About.md", "---\ntitle: About\n---\nWho we are not.\n")
+    _add_page(tmp_site, "Shelters.md", "---\ntitle: Shelters\n---\nWhere to go.\n")
+    _add_page(tmp_site, "list.md", "---\ntitle: List\nid: shelters\n---\nWhere to go.\n")
+    code, output = _check(tmp_site)
+    assert code == 1
+    assert (
+        "content/pages/About.md: this file's name differs from content/pages/about.md's only "
+        "in capitals"
+    ) in output
+    assert (
+        "content/pages/Shelters.md:1: page id 'Shelters' (language 'en') differs only in "
+        "capitals from 'shelters', already used by content/pages/list.md"
+    ) in output
+    assert "cannot be used as an alert id" not in output
