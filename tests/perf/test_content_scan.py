@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,7 +210,9 @@ def test_render_workers_fork_from_a_parent_that_holds_no_scanned_path(
     """The files' paths the scan found, kept until the state is written, held the memory
     pools of everything let go before the render workers fork (8 MiB at 10,000 alerts, in
     the parent and so in each worker's share: issue 7). At that fork nothing refers to
-    them any more, and the state still records every path, in scan order."""
+    them any more, no function waiting on the workers keeps bytes made from the scan (the
+    stat signatures marshalled for the inputs' digest: 1.2 MB), and the state still
+    records every path, in scan order."""
     monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)  # fork workers even for a small site
     assert_no_other_thread()  # marked `forks`: it runs before any server starts
     monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
@@ -225,6 +228,7 @@ def test_render_workers_fork_from_a_parent_that_holds_no_scanned_path(
         return files, problems
 
     holders: list[list[str]] = []  # at each fork: what refers to those paths
+    blobs: list[str] = []  # and the bytes the functions waiting on it hold
     real_fork = build_module.fork_workers
 
     @contextlib.contextmanager
@@ -232,6 +236,14 @@ def test_render_workers_fork_from_a_parent_that_holds_no_scanned_path(
         # by type name: holding the holders would keep the paths alive
         referrers = (h for p in paths for h in gc.get_referrers(p) if h is not paths)
         holders.append([type(h).__name__ for h in referrers])
+        # the build's functions waiting on the render workers' fork (not before it: a frame
+        # whose locals are read keeps a copy of them while it runs)
+        frame = sys._getframe() if len(holders) == 2 else None
+        while frame is not None:
+            if Path(frame.f_code.co_filename).parent.name == "sitegen":
+                locals_ = frame.f_locals.items()
+                blobs.extend(f"{frame.f_code.co_name}: {k}" for k, v in locals_ if type(v) is bytes)
+            frame = frame.f_back
         with real_fork(*args) as pool:
             yield pool
 
@@ -241,4 +253,5 @@ def test_render_workers_fork_from_a_parent_that_holds_no_scanned_path(
     assert len(holders) == 2  # the parse workers', then the render workers'
     assert "ContentFile" in holders[0]  # the files being parsed
     assert holders[1] == []  # rendering needs none of them
+    assert blobs == []
     assert BuildState.load(site.root).scanned == tuple(paths)
