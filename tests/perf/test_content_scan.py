@@ -4,8 +4,12 @@ that lists content/ sees it (docs/architecture.md, "Incremental builds")."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import shutil
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,7 @@ from sitegen import build as build_module
 from sitegen import content as content_module
 from sitegen.cache import BuildState
 from sitegen.cli import cli
-from sitegen_fixtures import NOW, TmpSite, alert_text
+from sitegen_fixtures import NOW, TmpSite, alert_text, assert_no_other_thread
 
 
 def _build(root: Path) -> str:
@@ -197,3 +201,57 @@ def test_a_folder_changed_with_no_content_change_is_recorded_anew(
     listed.clear()
     assert _build(site.root) == ""
     assert listed == []
+
+
+@pytest.mark.forks
+def test_render_workers_fork_from_a_parent_that_holds_no_scanned_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files' paths the scan found, kept until the state is written, held the memory
+    pools of everything let go before the render workers fork (8 MiB at 10,000 alerts, in
+    the parent and so in each worker's share: issue 7). At that fork nothing refers to
+    them any more, no function waiting on the workers keeps bytes made from the scan (the
+    stat signatures marshalled for the inputs' digest: 1.2 MB), and the state still
+    records every path, in scan order."""
+    monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)  # fork workers even for a small site
+    assert_no_other_thread()  # marked `forks`: it runs before any server starts
+    monkeypatch.setattr(build_module._Build, "_can_fork", lambda self: True)
+    site = TmpSite(tmp_path / "site")
+    for i in range(8):
+        site.add(f"2026-11-25-flood-{i}.md", alert_text(title=f"Flood watch {i}"))
+    paths: list[str] = []
+    real_scan = build_module.scan_content
+
+    def scan(*args: Any) -> Any:
+        files, problems = real_scan(*args)
+        paths.extend(f.rel for f in files)
+        return files, problems
+
+    holders: list[list[str]] = []  # at each fork: what refers to those paths
+    blobs: list[str] = []  # and the bytes the functions waiting on it hold
+    real_fork = build_module.fork_workers
+
+    @contextlib.contextmanager
+    def fork(*args: Any) -> Iterator[Any]:
+        # by type name: holding the holders would keep the paths alive
+        referrers = (h for p in paths for h in gc.get_referrers(p) if h is not paths)
+        holders.append([type(h).__name__ for h in referrers])
+        # the build's functions waiting on the render workers' fork (not before it: a frame
+        # whose locals are read keeps a copy of them while it runs)
+        frame = sys._getframe() if len(holders) == 2 else None
+        while frame is not None:
+            if Path(frame.f_code.co_filename).parent.name == "sitegen":
+                locals_ = frame.f_locals.items()
+                blobs.extend(f"{frame.f_code.co_name}: {k}" for k, v in locals_ if type(v) is bytes)
+            frame = frame.f_back
+        with real_fork(*args) as pool:
+            yield pool
+
+    monkeypatch.setattr(build_module, "scan_content", scan)
+    monkeypatch.setattr(build_module, "fork_workers", fork)
+    _build(site.root)
+    assert len(holders) == 2  # the parse workers', then the render workers'
+    assert "ContentFile" in holders[0]  # the files being parsed
+    assert holders[1] == []  # rendering needs none of them
+    assert blobs == []
+    assert BuildState.load(site.root).scanned == tuple(paths)
