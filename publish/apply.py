@@ -230,8 +230,8 @@ def _interrupted(
     does not answer would hold the stop through every timeout and retry: minutes)."""
     try:
         return within(RECORD_WAIT_S, lambda: _record_interrupted(target, lock, run, inherited))
-    except Abandoned:
-        return _unrecorded(target, run)
+    except Abandoned as why:
+        return _unrecorded(target, run, str(why))
 
 
 def _record_interrupted(
@@ -252,11 +252,11 @@ def _record_interrupted(
     return run._stopped("interrupted", state) + _stop(target, lock, run, inherited)
 
 
-def _unrecorded(target: Target, run: _Run | None) -> str:
+def _unrecorded(target: Target, run: _Run | None, why: str) -> str:
     """An interrupted publish whose lock the target did not let it rewrite in time."""
     again = run.options.again if run is not None else "sitegen publish"
     note = (
-        f"{target.name} did not answer within {RECORD_WAIT_S:g} s, so the lock ({LOCK_PATH}) "
+        f"Publish stopped waiting for {target.name} ({why}), so the lock ({LOCK_PATH}) "
         f"may still be held by this stopped publish. Once the network is back, run `{again}` "
         "again; if it says the lock's holder is no longer running, add --force as it says. "
         "What this one sent is not recorded: `sitegen publish --verify` checks every file "

@@ -80,10 +80,13 @@ class Pool(Generic[T, R]):
 
 def within(seconds: float, fn: Callable[[], R]) -> R:
     """``fn()`` given at most ``seconds`` (Ctrl-C again gives up sooner): its result, or
-    `Abandoned` when it has not returned (it runs on, on a daemon thread)."""
+    `Abandoned`, saying why, when it has not returned (it runs on, on a daemon thread)."""
     pool = Pool(lambda _: fn(), [None], 1)
     (future,) = pool.futures
-    _wait([future], seconds)
+    try:
+        wait([future], timeout=seconds)
+    except KeyboardInterrupt:
+        raise Abandoned("stopped again with Ctrl-C") from None
     if not future.done():
         raise Abandoned(f"no answer within {seconds:g} s")
     return future.result()
