@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 
@@ -22,6 +22,7 @@ from publish.cdn.base import InvalidationReceipt, Invalidator
 from publish.local import Bundle
 from publish.lock import Acquired, acquire, parse_owed
 from publish.manifest import MANIFEST_PATH, Entry, manifest_id
+from publish.parallel import Abandoned, Pool, within
 from publish.plan import (
     GROUP_TITLES,
     Limits,
@@ -59,6 +60,11 @@ HOME_PAGE = "index.html"
 # lists, new or changed, as the home page goes up after what it lists.
 SITEMAP = "sitemap.xml"
 STATE_CACHE_CONTROL = "no-store"  # the "meta" class: never cached at the edge
+# Ctrl-C or SIGTERM ends a publish within these, whatever the network does: the uploads in
+# flight get UPLOAD_GRACE_S to end (on a working network they end in milliseconds, each one
+# fewer to send again), the lock's last write (the record of what is owed) RECORD_WAIT_S.
+UPLOAD_GRACE_S = 0.5
+RECORD_WAIT_S = 3.0
 _CDN_ERRORS: tuple[type[BaseException], ...] = (
     SitegenError,
     TargetError,
@@ -219,9 +225,21 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
 def _interrupted(
     target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None
 ) -> str:
-    """Stop cleanly on an interrupt: say what was done, and never lose owed work. Once the
-    manifest is online, the invalidations and deletes it implies are owed: they are left in a
-    released lock, as after a failed CDN call, which the next publish takes over and does."""
+    """Stop cleanly on an interrupt: say what was done, and never lose owed work, unless the
+    target does not answer within RECORD_WAIT_S: then say so, and end anyway (a store that
+    does not answer would hold the stop through every timeout and retry: minutes)."""
+    try:
+        return within(RECORD_WAIT_S, lambda: _record_interrupted(target, lock, run, inherited))
+    except Abandoned as why:
+        return _unrecorded(target, run, str(why))
+
+
+def _record_interrupted(
+    target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None
+) -> str:
+    """Once the manifest is online, the invalidations and deletes it implies are owed: they
+    are left in a released lock, as after a failed CDN call, which the next publish takes
+    over and does. Before it, `_stop` records the files sent."""
     if run is None:
         return f"Publish to {target.name} interrupted before any upload; nothing was changed." + (
             _stop(target, lock, run, inherited)
@@ -232,6 +250,29 @@ def _interrupted(
         return run._stopped("interrupted", _RECORDED)
     state = _ONLINE if run.manifest_written else _BEFORE_MANIFEST
     return run._stopped("interrupted", state) + _stop(target, lock, run, inherited)
+
+
+def _unrecorded(target: Target, run: _Run | None, why: str) -> str:
+    """An interrupted publish whose lock the target did not let it rewrite in time."""
+    again = run.options.again if run is not None else "sitegen publish"
+    note = (
+        f"Publish stopped waiting for {target.name} ({why}), so the lock ({LOCK_PATH}) "
+        f"may still be held by this stopped publish. Once the network is back, run `{again}` "
+        "again; if it says the lock's holder is no longer running, add --force as it says. "
+        "What this one sent is not recorded: `sitegen publish --verify` checks every file "
+        "online."
+    )
+    if run is None:
+        return (
+            f"Publish to {target.name} interrupted before any upload; nothing was changed.\n{note}"
+        )
+    if not run.manifest_written:
+        state = _BEFORE_MANIFEST
+    elif run.remaining().invalidate or run.remaining().delete:
+        state = _OWED_WITH_MANIFEST
+    else:
+        state = _ONLINE
+    return run._stopped("interrupted", f"{state}\n{note}")
 
 
 def _stop(target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None) -> str:
@@ -393,21 +434,24 @@ class _Run:
     def _upload_batch(self, title: str, batch: tuple[Upload, ...], workers: int) -> None:
         self.progress.step(title, len(batch))
         self.sent.update(upload.path for upload in batch)
-        with ThreadPoolExecutor(max_workers=min(workers, len(batch))) as pool:
-            futures = {pool.submit(self._put_file, upload): upload for upload in batch}
-            counted: set[Future[int]] = set()
-            try:
-                for future in as_completed(futures):
-                    self.bytes += future.result()
-                    counted.add(future)
-                    self._acknowledged(futures[future])
-                    self.progress.advance()
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                for future, upload in futures.items():
-                    if future not in counted and _succeeded(future):
-                        self._acknowledged(upload)
-                raise
+        pool = Pool(self._put_file, batch, workers)
+        counted: set[Future[int]] = set()
+        try:
+            for future in pool.completed():
+                self.bytes += future.result()
+                counted.add(future)
+                self._acknowledged(pool.futures[future])
+                self.progress.advance()
+        except BaseException as exc:
+            # A failure waits for the uploads in flight (each ends by its timeouts), a stop
+            # (Ctrl-C, SIGTERM) no more than UPLOAD_GRACE_S: one it leaves is not acknowledged,
+            # so the next publish sends it again (S3 never shows a partial object; a folder
+            # write is a temp file, renamed when whole).
+            pool.stop(UPLOAD_GRACE_S if isinstance(exc, KeyboardInterrupt) else None)
+            for future, upload in pool.futures.items():
+                if future not in counted and _succeeded(future):
+                    self._acknowledged(upload)
+            raise
 
     def _acknowledged(self, upload: Upload) -> None:
         """The target answered that ``upload`` is online: a stopped run need not send it again."""
@@ -508,6 +552,10 @@ _KEPT_BEFORE_MANIFEST = (
     "them."
 )
 _ONLINE = "All new files and the manifest are online; no invalidation or delete was owed."
+_OWED_WITH_MANIFEST = (
+    "All new files and the manifest are online. The invalidations and deletes still owed "
+    "were recorded with the manifest: the next publish that breaks this lock does them."
+)
 _RECORDED = (
     "All new files and the manifest are online. The invalidations and deletes still owed are "
     f"recorded in the lock ({LOCK_PATH}), which was left released: the next publish takes it "

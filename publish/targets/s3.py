@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -29,6 +28,7 @@ from publish.aws import (
     make_client,
 )
 from publish.manifest import MANIFEST_PATH, STATE_PREFIX
+from publish.parallel import Pool
 from publish.retry import RetryPolicy, call_with_retries
 from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
 
@@ -175,8 +175,11 @@ class S3Target:
 
     def list(self) -> Iterator[Listed]:
         keys = self._call("listing", self._list_keys)
-        with ThreadPoolExecutor(max_workers=self.max_pool) as pool:
-            yield from pool.map(self._head, keys)
+        pool = Pool(self._head, keys, self.max_pool)
+        try:
+            yield from pool.in_order()
+        finally:  # stopped (Ctrl-C): the reads in flight are left to end with the process
+            pool.stop(0)
 
     def _list_keys(self) -> Sequence[tuple[str, int]]:
         keys: list[tuple[str, int]] = []

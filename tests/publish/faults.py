@@ -147,3 +147,32 @@ def fail_first(n: int, method: str = "PUT", contains: str = "") -> Rule:
             return False
 
     return rule
+
+
+class Stall:
+    """A rule holding every request it matches unanswered, as a stuck network does, until
+    ``release()`` (then answered as ``FaultProxy``'s fault); ``held`` is set by the first one.
+    ``after``: that many matching requests go through first; ``spreads``: from the first one
+    held on, every request is held (the whole network stuck)."""
+
+    def __init__(self, matches: Rule, after: int = 0, *, spreads: bool = False) -> None:
+        self.matches, self.left, self.spreads = matches, after, spreads
+        self.held = threading.Event()
+        self.count = 0
+        self._released = threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, path: str) -> bool:
+        with self._lock:
+            if not (self.matches(method, path) or (self.spreads and self.held.is_set())):
+                return False
+            if self.left > 0:
+                self.left -= 1
+                return False
+            self.count += 1
+        self.held.set()
+        self._released.wait()
+        return True
+
+    def release(self) -> None:
+        self._released.set()

@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import boto3
 import pytest
-from faults import FaultProxy
-from reliability_support import cli_env, invalidations, run_sitegen, sitegen_args
+from fastpurge_server import Credentials
+from faults import FaultLog, FaultProxy, Stall, never
+from reliability_support import PREFIX, cli_env, invalidations, run_sitegen, sitegen_args
 from state import expected, snapshot_s3
 from test_consistency import site_v1, update
 
-from publish.apply import publish
+from publish.apply import PublishOptions, publish
 from publish.local import read_local
 from publish.lock import parse_owed
+from publish.remote import Pending
 from publish.targets.base import LOCK_PATH
 from publish.targets.s3 import S3Target
 from sitegen_fixtures import TmpSite, aws_env, make_distribution
@@ -141,3 +145,167 @@ def test_an_interrupted_publish_says_what_it_did_and_a_plain_rerun_finishes(
     created = invalidations(dist)
     assert 1 <= len(created) <= (2 if owed else 1) and len({r for r, _ in created}) == 1, created
     assert {"/alerts/heat/", "/alerts/heat/*", "/alerts/*"} & set(created[-1][1]), created
+
+
+STOP_S = 5.0  # what an official waits after Ctrl-C, whatever the network does
+
+
+def _files_put(log: FaultLog, bucket: str) -> set[str]:
+    """The site's files the store accepted through a proxy (its own .sitegen/ files aside)."""
+    start = f"/{bucket}/{PREFIX}/"
+    paths = (unquote(urlsplit(p).path) for m, p, status in log.seen if m == "PUT" and status == 200)
+    return {p[len(start) :] for p in paths if p.startswith(start) and ".sitegen/" not in p}
+
+
+def _is_upload(method: str, path: str) -> bool:
+    return method == "PUT" and ".sitegen/" not in unquote(path)
+
+
+def _v1_online(v1: TmpSite, name: str) -> str:
+    """A new bucket with v1 published in it."""
+    bucket = f"{name}-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    publish(read_local(v1.public), S3Target(bucket, PREFIX))
+    return bucket
+
+
+def _ctrl_c(proc: subprocess.Popen[bytes], again_after: float = 0) -> tuple[float, str]:
+    """SIGINT to ``proc`` (and again ``again_after`` seconds later, if given): the seconds
+    until it ended, and what it said on stderr."""
+    signalled = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    if again_after:
+        time.sleep(again_after)
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)  # before fix/stop: minutes on a stuck network
+    return time.monotonic() - signalled, err.decode()
+
+
+def _lock_record(bucket: str) -> tuple[Pending | None, bool]:
+    body = boto3.client("s3").get_object(Bucket=bucket, Key=f"{PREFIX}/{LOCK_PATH}")["Body"]
+    return parse_owed(body.read())
+
+
+@pytest.mark.parametrize("stuck", ["uploads", "everything", "everything-ctrl-c-twice"])
+def test_ctrl_c_on_a_stuck_network_ends_within_seconds(
+    aws: str, sites: tuple[TmpSite, TmpSite], tmp_path: Path, stuck: str
+) -> None:
+    """Uploads hang unanswered (the store takes 3 first); Ctrl-C ends publish within seconds,
+    not after every upload's timeouts and retries (minutes). With the lock still reachable, its
+    record names the 3 acknowledged: the next publish sends only the others. With the whole
+    network stuck the record cannot be written: it says so, and the next publish, which needs
+    --force for the lock its dead holder left, converges. Ctrl-C again ends that wait."""
+    v1, v2 = sites
+    bucket = _v1_online(v1, "stuck")
+    dry = publish(
+        read_local(v2.public), S3Target(bucket, PREFIX), options=PublishOptions(dry_run=True)
+    )
+    planned = {u.path for u in dry.plan.uploads}
+    base = aws_env(aws, tmp_path)
+    host, _, port = aws.removeprefix("http://").partition(":")
+    args = sitegen_args(v2.root, bucket)
+    stall = Stall(_is_upload, after=3, spreads=stuck.startswith("everything"))
+    with FaultProxy(host, int(port), stall, reset=True) as proxy:
+        proc = subprocess.Popen(args, env=cli_env(proxy.url, base), stderr=subprocess.PIPE)
+        try:
+            assert stall.held.wait(30), "no upload reached the stuck network"
+            while len(_files_put(proxy.log, bucket)) < 3:
+                time.sleep(0.01)
+            time.sleep(0.2)  # the 3 answers reach the publisher
+            took, err = _ctrl_c(proc, again_after=1.0 if stuck.endswith("twice") else 0)
+        finally:
+            stall.release()
+            proc.kill()
+        accepted = _files_put(proxy.log, bucket)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert took < STOP_S, f"{took:.1f} s from Ctrl-C to the end\n{err}"
+    assert len(accepted) == 3 and accepted < planned
+    work, released = _lock_record(bucket)
+    if stuck == "uploads":
+        assert released and work is not None and set(work.put) == accepted, err
+        assert "recorded in the lock" in err, err
+    else:  # the lock as taken: nothing recorded, held by a process now gone
+        assert not released and work is None, err
+        why = "stopped again with Ctrl-C" if stuck.endswith("twice") else "no answer within 3 s"
+        assert f"({why})" in err and "--verify" in err, err
+        assert took < (2.5 if stuck.endswith("twice") else STOP_S), f"{took:.1f} s\n{err}"
+        held = run_sitegen(args, cli_env(aws, base))
+        assert held.returncode == 1 and "--force" in held.stderr, held.stderr
+        args = [*args, "--force"]
+    with FaultProxy(host, int(port), never) as watch:
+        again = run_sitegen(args, cli_env(watch.url, base))
+    assert again.returncode == 0, again.stderr
+    resent = _files_put(watch.log, bucket)
+    assert resent == (planned - accepted if stuck == "uploads" else planned), resent
+    assert snapshot_s3(bucket) == expected(v2.public)
+
+
+class Silent:
+    """A TCP server that accepts connections and never answers (a CDN API on a stuck network);
+    ``reached`` is set once a request's first bytes arrive."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        address, port = self._server.getsockname()[:2]
+        self.host = f"{address}:{port}"
+        self.reached = threading.Event()
+        self._held: list[socket.socket] = []
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:  # closed
+                return
+            self._held.append(conn)
+            if conn.recv(1):
+                self.reached.set()
+
+    def __enter__(self) -> Silent:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for conn in [*self._held, self._server]:
+            conn.close()
+
+
+@pytest.mark.parametrize("cdn", ["cloudfront", "akamai"])
+def test_ctrl_c_during_a_cdn_call_that_never_answers_ends_within_seconds(
+    aws: str, sites: tuple[TmpSite, TmpSite], tmp_path: Path, cdn: str
+) -> None:
+    """The invalidation request goes out and no answer comes: Ctrl-C ends publish at once
+    (not after the CDN client's timeouts and retries), the work owed recorded in the released
+    lock for the next publish (which the test above shows sending it)."""
+    v1, v2 = sites
+    bucket = _v1_online(v1, "cdn")
+    base = aws_env(aws, tmp_path)
+    host, _, port = aws.removeprefix("http://").partition(":")
+    stall = Stall(lambda method, path: method == "POST" and "/invalidation" in path)
+    with FaultProxy(host, int(port), stall) as proxy, Silent() as silent:
+        if cdn == "cloudfront":
+            args, reached = (
+                sitegen_args(v2.root, bucket, "--cloudfront", make_distribution()),
+                stall.held,
+            )
+        else:
+            edgerc = tmp_path / "edgerc"
+            keys = Credentials()
+            edgerc.write_text(
+                f"[alerts]\nhost = {silent.host}\nclient_token = {keys.client_token}\n"
+                f"client_secret = {keys.client_secret}\naccess_token = {keys.access_token}\n"
+            )
+            akamai = ("--akamai", "alerts@production", "--edgerc", str(edgerc))
+            args, reached = sitegen_args(v2.root, bucket, *akamai), silent.reached
+        env = cli_env(proxy.url, base, SITEGEN_AKAMAI_SCHEME="http")
+        proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE)
+        try:
+            assert reached.wait(30), "the CDN call never went out"
+            took, err = _ctrl_c(proc)
+        finally:
+            stall.release()
+            proc.kill()
+    assert proc.returncode == 130 and "recorded in the lock" in err, err
+    assert took < STOP_S, f"{took:.1f} s from Ctrl-C to the end\n{err}"
+    work, released = _lock_record(bucket)
+    assert released and work is not None and work.invalidate and work.delete, err
