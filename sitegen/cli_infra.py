@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
 from sitegen import urls
-from sitegen.cache import aside_path, let_go_aside
 from sitegen.errors import write_failed
 from sitegen.infra import cloudformation_template, render_json
 from sitegen.options import load, site_option
@@ -60,18 +60,14 @@ def cloudformation(site_file: Path, out: Path | None) -> None:
 
 def _write_whole(out: Path, text: str) -> None:
     """Write `out` whole or not at all: beside it first, then renamed onto it. Written in
-    place, a full disk (or a stop) left a stack.json cut short where a good one had been."""
-    try:
-        tmp = aside_path(out)
-    except OSError as exc:
-        raise write_failed(exc, out) from exc
-    done = False
+    place, a full disk (or a stop) left a stack.json cut short where a good one had been.
+    A folder missing on the way is an error, not made: a typo in --out would make one."""
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
-        let_go_aside(tmp, out)
-        done = True
-    except OSError as exc:
-        raise write_failed(exc, out) from exc
-    finally:
-        if not done:
-            let_go_aside(tmp, None)
+        os.replace(tmp, out)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise write_failed(exc, out) from exc
+        raise
