@@ -268,6 +268,21 @@ def test_cli_json_failure_is_one_json_object(site: Site) -> None:
     assert "nothing to roll back to" in doc["error"]["message"]
 
 
+def test_cli_previous_after_the_first_publish_says_there_is_none_yet(site: Site) -> None:
+    """The first operator to try `rollback --previous` after one publish was told the earlier
+    versions were lost ("published before sitegen kept versions, or that folder was
+    cleaned"): there never was an earlier state."""
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    live = site.run_json("rollback", "--list")[0]["id"]
+    done = site.run("rollback", "--previous", ok=False)
+    assert done.returncode == 1
+    said = " ".join(done.stderr.split())
+    assert f"The only state kept is the one live now ({live[:12]})" in said
+    assert "after a target's first publish there is no earlier one yet" in said
+    assert "Nothing was changed." in said
+
+
 def test_cli_dry_run_of_a_refused_rollback_exits_4(site: Site) -> None:
     site.write(site_files(1))
     site.run("publish", "--no-build", "-q")
