@@ -142,4 +142,5 @@ def rollback_command(
         doc = {**outcome.to_json(), "rolled_back_to": kept.id, "alerts_changed": list(alerts)}
         click.echo(dumps({**doc, "warning": warning}))
     else:
-        click.echo(f"Rollback to {describe_state(kept, config.zone)}\n{outcome}\n{warning}")
+        said = outcome.said("Rolled back")
+        click.echo(f"Rollback to {describe_state(kept, config.zone)}\n{said}\n{warning}")

@@ -57,10 +57,15 @@ class Outcome:
         }
 
     def __str__(self) -> str:
-        return "\n".join(_summary(self))
+        return self.said()
+
+    def said(self, done: str = "Published to") -> str:
+        """The report for people; ``done`` opens its summary line (a rollback's "Rolled back":
+        "Published to" under "Rollback to …" read as a publish of content/)."""
+        return "\n".join(_summary(self, done))
 
 
-def _summary(outcome: Outcome) -> Iterator[str]:
+def _summary(outcome: Outcome, done: str = "Published to") -> Iterator[str]:
     plan = outcome.plan
     if outcome.dry_run:
         yield str(plan)
@@ -76,7 +81,7 @@ def _summary(outcome: Outcome) -> Iterator[str]:
         )
     else:
         yield (
-            f"Published to {plan.target} in {outcome.seconds:.1f} s: {outcome.uploaded} uploaded "
+            f"{done} {plan.target} in {outcome.seconds:.1f} s: {outcome.uploaded} uploaded "
             f"({human_size(outcome.uploaded_bytes)}), {outcome.deleted} deleted, "
             f"{outcome.unchanged} unchanged; {plural(outcome.requests, 'request')} to the target."
         )

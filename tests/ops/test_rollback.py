@@ -371,6 +371,21 @@ def test_cli_rollback_warns_that_the_next_publish_brings_the_content_back(site: 
     assert "sitegen publish" in done["warning"]
 
 
+def test_cli_rollback_says_it_rolled_back_not_that_it_published(site: Site) -> None:
+    """Its summary said "Published to folder:…", under "Rollback to …": an operator read it as
+    a publish of content/, the very thing the warning below says not to do yet."""
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())
+    site.run("publish", "--no-build", "-q")
+    lines = site.run("rollback", "--previous").stdout.splitlines()
+    assert lines[0].startswith("Rollback to ")
+    assert lines[1].startswith(f"Rolled back folder:{(site.root / '_published').resolve()} in ")
+    assert not any(line.startswith("Published") for line in lines)
+    published = site.run("publish", "--no-build", "--force").stdout
+    assert published.startswith("Published to folder:")
+
+
 def test_cli_list_shows_times_in_the_site_timezone_and_what_changed_in_each(site: Site) -> None:
     """An official looking for "the state before the wrong alert" reads local times and the
     alerts each publish changed, not UTC and file counts only."""
