@@ -129,7 +129,7 @@ def rollback_command(
         zone=config.zone,
     )
     progress = make_progress(quiet=quiet or as_json)
-    with refusal_said(quiet):
+    with refusal_said(quiet, as_json):
         kept, outcome = rollback(store, to, invalidators, options, progress=progress)
     if_stopped("the rollback was done (only its report was cut short)")
     if (refused := dry_run_refusal(outcome)) is not None:

@@ -124,15 +124,18 @@ REFUSED = "Refused, nothing was changed: "  # after the plan, in a refused run's
 
 
 @contextmanager
-def refusal_said(quiet: bool) -> Iterator[None]:
+def refusal_said(quiet: bool, as_json: bool = False) -> Iterator[None]:
     """Under -q, a refused run says the refusal, whose numbers explain it (deletes against
-    --max-deletes, alert files published), not the whole plan before it."""
+    --max-deletes, alert files published), not the whole plan before it. Under --json too:
+    the document has the plan as data, and `error.message` was the plan's text with the
+    refusal said twice, where a dry run's was the refusal alone."""
     try:
         yield
     except RefusedError as exc:
-        if not quiet or REFUSED not in exc.message:
+        if not (quiet or as_json) or REFUSED not in exc.message:
             raise
-        brief = exc.message[exc.message.index(REFUSED) :] + " (Without -q, the plan is shown.)"
+        shown = "" if as_json else " (Without -q, the plan is shown.)"
+        brief = exc.message[exc.message.index(REFUSED) :] + shown
         raise RefusedError(brief, plan=exc.plan) from exc.__cause__
 
 

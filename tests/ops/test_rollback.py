@@ -513,6 +513,27 @@ def test_cli_publish_after_rollback_is_refused_with_exit_4_and_dry_run_says_so(
     site.run("publish", "--no-build", "--force", "-q")
 
 
+def test_cli_json_of_a_refused_run_has_the_refusal_as_message_and_the_plan_as_data(
+    site: Site,
+) -> None:
+    """`error.message` of a refused publish (or rollback) was the plan's text with the refusal
+    said twice, where a dry run's was the refusal alone; the plan is the document's `plan`."""
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())
+    site.run("publish", "--no-build", "-q")
+    refused = site.run("rollback", "--previous", "--max-deletes", "1", "--json", ok=False)
+    site.run("rollback", "--previous", "-q")
+    for done in (refused, site.run("publish", "--no-build", "--json", ok=False)):
+        assert done.returncode == 4, done.stderr
+        doc = json.loads(done.stdout)
+        message = doc["error"]["message"]
+        assert doc["error"]["kind"] == "refused" and doc["plan"] is not None
+        assert message.startswith("Refused, nothing was changed: "), message
+        assert "Publish plan" not in message and message.count("REFUSED") == 0
+        assert done.stderr == f"Error: {message}\n"
+
+
 def test_cli_rollback_refused_under_quiet_says_the_refusal_not_the_plan(site: Site) -> None:
     site.write()
     site.run("publish", "--no-build", "-q")
