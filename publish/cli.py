@@ -197,7 +197,7 @@ def publish_command(
         zone=config.zone,
     )
     progress = make_progress(quiet=quiet or as_json)
-    with sigterm_interrupts(), refusal_said(quiet):
+    with sigterm_interrupts(), refusal_said(quiet, as_json):
         outcome = publish(local, store, invalidators, options, progress=progress)
     if_stopped("the publish was done (only its report was cut short)")
     outcome = dataclasses.replace(outcome, notes=(*placeholder, *layout, *moved, *outcome.notes))

@@ -129,7 +129,7 @@ def rollback_command(
         zone=config.zone,
     )
     progress = make_progress(quiet=quiet or as_json)
-    with refusal_said(quiet):
+    with refusal_said(quiet, as_json):
         kept, outcome = rollback(store, to, invalidators, options, progress=progress)
     if_stopped("the rollback was done (only its report was cut short)")
     if (refused := dry_run_refusal(outcome)) is not None:
@@ -142,4 +142,5 @@ def rollback_command(
         doc = {**outcome.to_json(), "rolled_back_to": kept.id, "alerts_changed": list(alerts)}
         click.echo(dumps({**doc, "warning": warning}))
     else:
-        click.echo(f"Rollback to {describe_state(kept, config.zone)}\n{outcome}\n{warning}")
+        said = outcome.said("Rolled back")
+        click.echo(f"Rollback to {describe_state(kept, config.zone)}\n{said}\n{warning}")

@@ -121,8 +121,11 @@ class DoctorReport:
             if c.fix and c.status != "ok":
                 lines.append(f"      fix: {c.fix}")
         warned = sum(c.status == "warn" for c in self.checks)
-        warnings = f" ({plural(warned, 'warning')}: see above)" if warned else ""
-        lines.append(f"All checks passed{warnings}." if self.ok else self.failed())
+        skipped = sum(c.status == "skip" for c in self.checks)
+        notes = [plural(warned, "warning")] if warned else []
+        notes += [f"{skipped} not checked"] if skipped else []
+        said = f" ({', '.join(notes)}: see above)" if notes else ""
+        lines.append(f"All checks passed{said}." if self.ok else self.failed())
         return "\n".join(lines)
 
 
@@ -228,6 +231,18 @@ class _Failed(Exception):
     """A check's own failure: the message is the detail line."""
 
 
+class _NotYet(Exception):
+    """A check that has nothing to look at before the first publish: skipped, not failed, so
+    `sitegen doctor && sitegen publish` can gate a new site's first publish."""
+
+
+def _not_published(where: str) -> str:
+    return f"not checked: {where} is not published yet"
+
+
+_AFTER_PUBLISH = "run `sitegen publish`, then `sitegen doctor` again"
+
+
 def _aws(
     name: str,
     probe: Callable[[], str],
@@ -240,6 +255,8 @@ def _aws(
     anything else the check's own ``fix``."""
     try:
         return Check(name, "ok", probe())
+    except _NotYet as exc:
+        return Check(name, "skip", str(exc), _AFTER_PUBLISH)
     except _Failed as exc:
         return Check(name, "fail", str(exc), fix)
     except (ClientError, BotoCoreError) as exc:
@@ -267,7 +284,7 @@ def _s3_cache_control(target: S3Target, wanted: str) -> str:
         head = target.client.head_object(Bucket=target.bucket, Key=target.prefix + SAMPLE)
     except ClientError as exc:
         if http_status(exc) == 404:
-            raise _Failed(f"{target.name}/{SAMPLE} is not published yet") from exc
+            raise _NotYet(_not_published(f"{target.name}/{SAMPLE}")) from exc
         raise
     return _compare_cache_control(str(head.get("CacheControl", "")), wanted)
 
@@ -428,7 +445,7 @@ def old_copies_check(target: Target, config: SiteConfig) -> Check | None:
         return Check(name, "skip", f"not checked: the target's manifest is unreadable ({exc})")
     if files is None:
         why = f"not checked: nothing is published at {target.name} yet"
-        return Check(name, "skip", why, "run `sitegen publish`")
+        return Check(name, "skip", why, _AFTER_PUBLISH)
     if (problem := old_copies(root, config.base_url, files)) is not None:
         return Check(name, "warn", problem.detail, problem.fix)
     return Check(name, "ok", f"{root.url} holds another sitegen site (no alert in common)")
@@ -527,9 +544,7 @@ def folder_checks(
         got = str(json.loads(meta.read_bytes()).get("cache_control", ""))
         yield Check(name, "ok", _compare_cache_control(got, cache_control))
     except (FileNotFoundError, NotADirectoryError):
-        yield Check(
-            name, "fail", f"{target.root / SAMPLE} is not published yet", "run `sitegen publish`"
-        )
+        yield Check(name, "skip", _not_published(str(target.root / SAMPLE)), _AFTER_PUBLISH)
     except (_Failed, OSError, ValueError) as exc:
         yield Check(name, "fail", str(exc), "run `sitegen publish` (it rewrites the headers)")
 

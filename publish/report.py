@@ -57,10 +57,15 @@ class Outcome:
         }
 
     def __str__(self) -> str:
-        return "\n".join(_summary(self))
+        return self.said()
+
+    def said(self, done: str = "Published to") -> str:
+        """The report for people; ``done`` opens its summary line (a rollback's "Rolled back":
+        "Published to" under "Rollback to …" read as a publish of content/)."""
+        return "\n".join(_summary(self, done))
 
 
-def _summary(outcome: Outcome) -> Iterator[str]:
+def _summary(outcome: Outcome, done: str = "Published to") -> Iterator[str]:
     plan = outcome.plan
     if outcome.dry_run:
         yield str(plan)
@@ -76,7 +81,7 @@ def _summary(outcome: Outcome) -> Iterator[str]:
         )
     else:
         yield (
-            f"Published to {plan.target} in {outcome.seconds:.1f} s: {outcome.uploaded} uploaded "
+            f"{done} {plan.target} in {outcome.seconds:.1f} s: {outcome.uploaded} uploaded "
             f"({human_size(outcome.uploaded_bytes)}), {outcome.deleted} deleted, "
             f"{outcome.unchanged} unchanged; {plural(outcome.requests, 'request')} to the target."
         )
@@ -119,15 +124,18 @@ REFUSED = "Refused, nothing was changed: "  # after the plan, in a refused run's
 
 
 @contextmanager
-def refusal_said(quiet: bool) -> Iterator[None]:
+def refusal_said(quiet: bool, as_json: bool = False) -> Iterator[None]:
     """Under -q, a refused run says the refusal, whose numbers explain it (deletes against
-    --max-deletes, alert files published), not the whole plan before it."""
+    --max-deletes, alert files published), not the whole plan before it. Under --json too:
+    the document has the plan as data, and `error.message` was the plan's text with the
+    refusal said twice, where a dry run's was the refusal alone."""
     try:
         yield
     except RefusedError as exc:
-        if not quiet or REFUSED not in exc.message:
+        if not (quiet or as_json) or REFUSED not in exc.message:
             raise
-        brief = exc.message[exc.message.index(REFUSED) :] + " (Without -q, the plan is shown.)"
+        shown = "" if as_json else " (Without -q, the plan is shown.)"
+        brief = exc.message[exc.message.index(REFUSED) :] + shown
         raise RefusedError(brief, plan=exc.plan) from exc.__cause__
 
 

@@ -120,12 +120,23 @@ def choose(
         )
     earlier = [k for k in kept if k.id != current]
     if not earlier:
-        raise PublishError(
-            "No earlier published state is kept, so there is nothing to roll back to "
-            "(states are kept from the first publish made by this sitegen on). Nothing was "
-            f"changed. {why_none()}".rstrip()
-        )
+        why = f"{_none_earlier(current, kept)} {why_none()}".rstrip()
+        raise PublishError(f"No earlier published state is kept, {why}")
     return earlier[0]
+
+
+def _none_earlier(current: str | None, kept: Sequence[Kept]) -> str:
+    """Why --previous has nothing, when the one state kept is live: right after a target's
+    first publish that is expected, and the history's account of lost versions (told to the
+    first operator who tried) is then wrong."""
+    said = "so there is nothing to roll back to. Nothing was changed."
+    if current is None or all(k.id != current for k in kept):
+        return f"{said} (States are kept from the first publish made by this sitegen on.)"
+    return (
+        f"{said} The only state kept is the one live now ({current[:12]}): after a target's "
+        "first publish there is no earlier one yet; after later publishes the earlier ones "
+        "were lost:"
+    )
 
 
 def _by_id(kept: Sequence[Kept], current: str | None, to: str, owed: bool) -> Kept:

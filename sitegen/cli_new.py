@@ -491,13 +491,33 @@ def _ask_areas(config: SiteConfig, language: str) -> tuple[str, ...]:
         click.echo("Areas already used in this site:")
         for number, area in enumerate(known, 1):
             click.echo(f"  {number}. {area.name}")
-    answer: str = click.prompt("Areas (numbers or names, separated by commas)")
+    picked: tuple[str, ...] = click.prompt(
+        "Areas (numbers or names, separated by commas)",
+        default="",  # so that Enter alone is answered, not asked again without a word
+        show_default=False,
+        value_proc=lambda answer: _picked_areas(answer, known),
+    )
+    return picked
+
+
+def _picked_areas(answer: str, known: tuple[Area, ...]) -> tuple[str, ...]:
+    """The areas an answer names, by number in the list shown or by name. A number not in
+    the list was written as an area named "3", and published so."""
     picked = []
     for part in (p.strip() for p in answer.split(",")):
-        if part.isdigit() and 1 <= int(part) <= len(known):
+        if part.isdigit():
+            if not 1 <= int(part) <= len(known):
+                listed = f"the list goes from 1 to {len(known)}" if known else "no list is shown"
+                raise click.BadParameter(
+                    f"there is no area number {part} ({listed}); give a number from the list "
+                    "or an area's name"
+                )
             picked.append(known[int(part) - 1].name)
         elif part:
             picked.append(part)
+    if not picked:
+        how = "a number from the list or an area's name" if known else "an area's name"
+        raise click.BadParameter(f"give at least one area: {how}")
     return tuple(picked)
 
 

@@ -761,7 +761,10 @@ def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
     import difflib
 
     ids = sorted(known)
-    name = _DATED.sub("", word.lower(), count=1)
+    stem = _file_stem(word)
+    if stem != word and stem in known:
+        return f"; did you mean {stem!r}?"
+    name = _DATED.sub("", stem.lower(), count=1)
     if not name:
         return ""
     close = [k for k in ids if name in k.lower()]
@@ -774,6 +777,16 @@ def did_you_mean_id(word: str, known: set[str] | dict[str, Any]) -> str:
     if not close:
         return ""
     return "; did you mean " + " or ".join(repr(k) for k in close[:3]) + "?"
+
+
+def _file_stem(word: str) -> str:
+    """The alert id in a file's name or path, as a shell's Tab completes it for `--update`
+    (`content/alerts/quake.ko.md` → `quake`); other words as they are."""
+    name = word.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    if not name.lower().endswith(".md"):
+        return name
+    match = LANG_SUFFIX_RE.match(name := name[:-3])
+    return match["id"] if match else name
 
 
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}-")

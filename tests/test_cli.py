@@ -662,7 +662,7 @@ JSON_FAILURES = [
     (("publish", "--json", "--dry-run"), 1, "content", ("dry_run", "plan")),
     (("publish", "--json", "--max-deletes", "x"), 2, "usage", ("dry_run", "plan")),
     (("doctor", "--json", "--site", "{empty}"), 1, "config", ()),
-    (("doctor", "--json", "--target", "folder:_published"), 1, "doctor", ("checks", "target")),
+    (("doctor", "--json", "--target", "{blocked}"), 1, "doctor", ("checks", "target")),
     (("rollback", "--json", "--list", "--site", "{empty}"), 1, "config", ("dry_run", "plan")),
     (("rollback", "--json", "--previous", "--list"), 2, "usage", ("dry_run", "plan")),
     (("rollback", "--json", "--previous"), 1, "publish", ("dry_run", "plan")),
@@ -687,7 +687,9 @@ def test_every_json_failure_has_one_shape(
     ny.mkdir()
     (ny / "site.toml").write_text(SITE_TOML_NY)
     example_site.add("zz-bad.md", alert_text(severity="Severe!"))
-    folders = {"{empty}": str(tmp_path / "empty"), "{ny}": str(ny)}
+    (tmp_path / "a-file").write_text("")  # a folder target under it cannot be made
+    blocked = f"folder:{tmp_path / 'a-file' / 'out'}"
+    folders = {"{empty}": str(tmp_path / "empty"), "{ny}": str(ny), "{blocked}": blocked}
     result = sitegen(*(folders.get(a, a) for a in args), cwd=example_site.root)
     assert result.returncode == code, result.stdout + result.stderr
     doc = json.loads(result.stdout)  # one document, nothing else

@@ -95,6 +95,25 @@ def test_a_korean_alert_is_offered_the_korean_area_names(example_site: TmpSite) 
     assert "severity: Moderate" in text and "category: Geo" in text
 
 
+def test_the_area_prompt_refuses_a_number_not_listed_and_an_empty_answer(
+    example_site: TmpSite,
+) -> None:
+    """A number not in the list was written as an area named "99" (and published so); Enter
+    alone asked again without a word."""
+    answers = "Storm\nen\nStorm\nMet\n\n\n\n99, Seoul\n\n ,\n1\n\n"
+    result = run_sitegen("new", "--interactive", cwd=example_site.root, input=answers)
+    assert result.returncode == 0, result.stderr
+    offered = result.stdout.split("Areas already used in this site:\n")[1].splitlines()
+    first = offered[0].split(". ", 1)[1]
+    count = sum(line.startswith("  ") for line in offered)
+    said = result.stdout
+    assert said.count(f"Error: there is no area number 99 (the list goes from 1 to {count})") == 1
+    assert said.count("Error: give at least one area: a number from the list or an area") == 2
+    [path] = (example_site.root / "content/alerts").glob("*-storm.md")
+    areas = path.read_text().split("areas:\n")[1].split("references:")[0]
+    assert areas.startswith(f'  - name: "{first}"\n') and areas.count("- name:") == 1
+
+
 def test_an_area_the_site_names_only_in_another_language_is_marked_to_translate(
     example_site: TmpSite,
 ) -> None:

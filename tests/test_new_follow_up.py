@@ -29,6 +29,19 @@ def test_unknown_id_is_reported_first_with_a_did_you_mean(example_site: TmpSite)
     assert "the site has errors" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "typed", [f"content/alerts/{FLOOD}.md", f"./content/alerts/{FLOOD}.ko.md", f"{FLOOD}.md"]
+)
+def test_a_file_name_given_for_the_id_is_answered_with_its_id(
+    example_site: TmpSite, typed: str
+) -> None:
+    """A shell's Tab completes `--cancel content/al<Tab>` to the file's path: the official was
+    told only that no alert has that id, with no hint of the id to give."""
+    result = run_sitegen("new", "--cancel", typed, cwd=example_site.root)
+    assert result.returncode == 2
+    assert f"there is no alert with id '{typed}'; did you mean '{FLOOD}'?" in result.stderr
+
+
 def test_an_unrelated_broken_file_does_not_block_a_cancel(example_site: TmpSite) -> None:
     example_site.add("zz-draft.md", "---\ntitle: half written\n---\nTODO: finish\n")
     result = run_sitegen("new", "--cancel", FLOOD, cwd=example_site.root)

@@ -1094,6 +1094,7 @@ def test_the_example_site_has_no_problem() -> None:
         ("2026-11-25-flood-watch", "; did you mean '2026-11-24-flood-watch'?"),  # another day
         ("2026-11-24-flood-wach", "; did you mean '2026-11-24-flood-watch'?"),  # a typo
         ("flood-watch", "; did you mean '2026-11-24-flood-watch'?"),  # the date left off
+        ("alerts/2026-11-24-flood-watch.md", "; did you mean '2026-11-24-flood-watch'?"),  # a path
         ("2026-11-24-storm-surge", ""),  # only the day in common: no unrelated alert offered
     ],
 )

@@ -173,6 +173,27 @@ def test_folder_target(site: Site, tmp_path: Path) -> None:
     assert "not published yet" in found["Cache-Control of index.html"]["detail"]
 
 
+def test_a_site_never_published_passes_so_doctor_can_gate_its_first_publish(
+    site: Site, bucket: str
+) -> None:
+    """Before the first publish, Cache-Control of index.html failed (exit 1): the documented
+    `sitegen doctor && sitegen publish` never published a new site. Nothing to look at is a
+    check not made, said as such, on a folder and on S3 alike."""
+    site.write()
+    for target in ("folder:_published", f"s3://{bucket}/site"):
+        site.configure(f'target = "{target}"')
+        found = checks(site, code=0)
+        cache = found["Cache-Control of index.html"]
+        assert cache["status"] == "skip", target
+        assert cache["detail"].startswith("not checked: ")
+        assert "not published yet" in cache["detail"]
+        assert cache["fix"] == "run `sitegen publish`, then `sitegen doctor` again"
+        text = site.run("doctor").stdout
+        assert "All checks passed (1 not checked: see above)." in text, text
+    site.run("publish", "--no-build", "-q")
+    assert checks(site, code=0)["Cache-Control of index.html"]["status"] == "ok"
+
+
 def test_an_unreachable_endpoint_is_not_called_a_bucket_problem(
     published: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:

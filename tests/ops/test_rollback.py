@@ -268,6 +268,21 @@ def test_cli_json_failure_is_one_json_object(site: Site) -> None:
     assert "nothing to roll back to" in doc["error"]["message"]
 
 
+def test_cli_previous_after_the_first_publish_says_there_is_none_yet(site: Site) -> None:
+    """The first operator to try `rollback --previous` after one publish was told the earlier
+    versions were lost ("published before sitegen kept versions, or that folder was
+    cleaned"): there never was an earlier state."""
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    live = site.run_json("rollback", "--list")[0]["id"]
+    done = site.run("rollback", "--previous", ok=False)
+    assert done.returncode == 1
+    said = " ".join(done.stderr.split())
+    assert f"The only state kept is the one live now ({live[:12]})" in said
+    assert "after a target's first publish there is no earlier one yet" in said
+    assert "Nothing was changed." in said
+
+
 def test_cli_dry_run_of_a_refused_rollback_exits_4(site: Site) -> None:
     site.write(site_files(1))
     site.run("publish", "--no-build", "-q")
@@ -354,6 +369,21 @@ def test_cli_rollback_warns_that_the_next_publish_brings_the_content_back(site: 
     done = site.run_json("rollback", "--previous")
     assert done["alerts_changed"] == ["a1", "a2", "a3"]
     assert "sitegen publish" in done["warning"]
+
+
+def test_cli_rollback_says_it_rolled_back_not_that_it_published(site: Site) -> None:
+    """Its summary said "Published to folder:…", under "Rollback to …": an operator read it as
+    a publish of content/, the very thing the warning below says not to do yet."""
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())
+    site.run("publish", "--no-build", "-q")
+    lines = site.run("rollback", "--previous").stdout.splitlines()
+    assert lines[0].startswith("Rollback to ")
+    assert lines[1].startswith(f"Rolled back folder:{(site.root / '_published').resolve()} in ")
+    assert not any(line.startswith("Published") for line in lines)
+    published = site.run("publish", "--no-build", "--force").stdout
+    assert published.startswith("Published to folder:")
 
 
 def test_cli_list_shows_times_in_the_site_timezone_and_what_changed_in_each(site: Site) -> None:
@@ -481,6 +511,27 @@ def test_cli_publish_after_rollback_is_refused_with_exit_4_and_dry_run_says_so(
     done = site.run("publish", "--no-build", ok=False)
     assert done.returncode == 4 and "Refused, nothing was changed" in done.stderr
     site.run("publish", "--no-build", "--force", "-q")
+
+
+def test_cli_json_of_a_refused_run_has_the_refusal_as_message_and_the_plan_as_data(
+    site: Site,
+) -> None:
+    """`error.message` of a refused publish (or rollback) was the plan's text with the refusal
+    said twice, where a dry run's was the refusal alone; the plan is the document's `plan`."""
+    site.write()
+    site.run("publish", "--no-build", "-q")
+    site.write(v2_files())
+    site.run("publish", "--no-build", "-q")
+    refused = site.run("rollback", "--previous", "--max-deletes", "1", "--json", ok=False)
+    site.run("rollback", "--previous", "-q")
+    for done in (refused, site.run("publish", "--no-build", "--json", ok=False)):
+        assert done.returncode == 4, done.stderr
+        doc = json.loads(done.stdout)
+        message = doc["error"]["message"]
+        assert doc["error"]["kind"] == "refused" and doc["plan"] is not None
+        assert message.startswith("Refused, nothing was changed: "), message
+        assert "Publish plan" not in message and message.count("REFUSED") == 0
+        assert done.stderr == f"Error: {message}\n"
 
 
 def test_cli_rollback_refused_under_quiet_says_the_refusal_not_the_plan(site: Site) -> None:
