@@ -49,7 +49,9 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
     if as_json:  # one document: the status of what is valid, and every problem found
         if salvaged.errors:
             raise ContentError(
-                salvaged.problems, _left_out_note(salvaged), document=status.as_json()
+                salvaged.problems,
+                _left_out_note(salvaged, "the status leaves"),
+                document=status.as_json(),
             )
         document = {**status.as_json(), "ok": True, "problems": problems_json(salvaged.problems)}
         click.echo(dumps(document))
@@ -58,17 +60,16 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
         click.echo(str(problem), err=True)
     click.echo(format_status(status, config.content_dir, config.zone))
     if salvaged.errors:
-        raise ContentError(salvaged.problems, _left_out_note(salvaged))
+        raise ContentError(salvaged.problems, _left_out_note(salvaged, "the lists above leave"))
 
 
-def _left_out_note(salvaged: Salvaged) -> str:
+def _left_out_note(salvaged: Salvaged, shown_in: str) -> str:
+    """What the status leaves out for the problems found (`shown_in`: "the lists above
+    leave" on a terminal; in JSON, which has no "above", "the status leaves")."""
     errors = len(salvaged.errors)
     ids = sorted(set(salvaged.left_out.values()))
     shown = ", ".join(ids) if ids else "none"
-    return (
-        f"{plural(errors, 'problem')} found; the lists above leave out the alerts they affect "
-        f"({shown})."
-    )
+    return f"{plural(errors, 'problem')} found; {shown_in} out the alerts they affect ({shown})."
 
 
 @click.command("import-cap")

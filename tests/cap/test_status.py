@@ -147,6 +147,10 @@ def test_a_broken_file_does_not_hide_the_valid_alerts(tmp_site: TmpSite) -> None
     data = json.loads(run_cli(tmp_site, "status", "--json", "--now", NOW.isoformat()).stdout)
     assert [a["id"] for a in data["active"]] == ["fine"] and data["ok"] is False
     assert data["problems"][0]["path"] == "content/alerts/broken.md"
+    # JSON has no "lists above": its message speaks of the status it holds
+    assert data["error"]["message"].endswith(
+        "the status leaves out the alerts they affect (broken, follows)."
+    ), data["error"]
 
 
 def test_json_is_one_document_even_when_nothing_can_be_read(tmp_site: TmpSite) -> None:
