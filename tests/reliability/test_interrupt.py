@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -26,7 +27,8 @@ from test_consistency import site_v1, update
 
 from publish.apply import PublishOptions, publish
 from publish.local import read_local
-from publish.lock import parse_owed
+from publish.lock import lock_body, parse_owed
+from publish.manifest import MANIFEST_PATH, manifest_id
 from publish.remote import Pending
 from publish.targets.base import LOCK_PATH
 from publish.targets.s3 import S3Target
@@ -229,8 +231,15 @@ def test_ctrl_c_on_a_stuck_network_ends_within_seconds(
         why = "stopped again with Ctrl-C" if stuck.endswith("twice") else "no answer within 3 s"
         assert f"({why})" in err and "--verify" in err, err
         assert took < (2.5 if stuck.endswith("twice") else STOP_S), f"{took:.1f} s\n{err}"
+        # the advice: --force on this machine takes the lock over at once; elsewhere it says
+        # when it will (before: "run again; add --force if it says", refused for 15 min)
+        assert f"`sitegen publish --force` on this machine ({socket.gethostname()})" in err, err
         held = run_sitegen(args, cli_env(aws, base))
         assert held.returncode == 1 and "--force" in held.stderr, held.stderr
+        if os.geteuid() == 0:  # another machine: another host name (a UTS namespace)
+            elsewhere = run_sitegen([*_on_another_host(), *args, "--force"], cli_env(aws, base))
+            assert elsewhere.returncode == 75, elsewhere.stderr
+            assert "becomes stale after 15 min 0 s, in 14 min" in elsewhere.stderr
         args = [*args, "--force"]
     with FaultProxy(host, int(port), never) as watch:
         again = run_sitegen(args, cli_env(watch.url, base))
@@ -238,6 +247,11 @@ def test_ctrl_c_on_a_stuck_network_ends_within_seconds(
     resent = _files_put(watch.log, bucket)
     assert resent == (planned - accepted if stuck == "uploads" else planned), resent
     assert snapshot_s3(bucket) == expected(v2.public)
+
+
+def _on_another_host() -> list[str]:
+    """The command prefix running a command as on another machine: another host name."""
+    return ["unshare", "--uts", "sh", "-c", 'hostname elsewhere && exec "$@"', "sh"]
 
 
 class Silent:
@@ -309,3 +323,106 @@ def test_ctrl_c_during_a_cdn_call_that_never_answers_ends_within_seconds(
     assert took < STOP_S, f"{took:.1f} s from Ctrl-C to the end\n{err}"
     work, released = _lock_record(bucket)
     assert released and work is not None and work.invalidate and work.delete, err
+
+
+def _is_lock_write(method: str, path: str) -> bool:
+    return method == "PUT" and LOCK_PATH in unquote(path)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_a_stop_while_taking_the_lock_releases_the_lock_it_took(
+    aws: str, sites: tuple[TmpSite, TmpSite], tmp_path: Path, signum: int
+) -> None:
+    """The lock write reaches the store, its answer does not come back, and the publisher is
+    stopped then: the lock it took is removed on the way out, the stop line says so, and the
+    next publish just works (before: "nothing was published", and a lock held by a process
+    gone, for which the next publish asked for --force)."""
+    v1, v2 = sites
+    bucket = _v1_online(v1, "locking")
+    base = aws_env(aws, tmp_path)
+    host, _, port = aws.removeprefix("http://").partition(":")
+    args = sitegen_args(v2.root, bucket)
+    answer = Stall(_is_lock_write)
+
+    def held_answer(method: str, path: str, body: bytes) -> bytes:
+        answer(method, path)  # the store has written the lock: its answer waits
+        return body
+
+    with FaultProxy(host, int(port), never, rewrite=held_answer) as proxy:
+        proc = subprocess.Popen(args, env=cli_env(proxy.url, base), stderr=subprocess.PIPE)
+        try:
+            assert answer.held.wait(30), "the lock write never reached the store"
+            signalled = time.monotonic()
+            proc.send_signal(signum)
+            _, err_bytes = proc.communicate(timeout=60)
+            took = time.monotonic() - signalled
+        finally:
+            answer.release()
+            proc.kill()
+    err = err_bytes.decode()
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "interrupted while taking the lock" in err, err
+    assert "The lock it had taken was released" in err, err
+    assert took < STOP_S, f"{took:.1f} s\n{err}"
+    lock = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"{PREFIX}/{LOCK_PATH}")
+    assert lock["KeyCount"] == 0, err
+    again = run_sitegen(args, cli_env(aws, base))  # no --force, no wait
+    assert again.returncode == 0, again.stderr
+    assert snapshot_s3(bucket) == expected(v2.public)
+
+
+class KillAfterTakeover:
+    """A proxy rule: SIGKILL the publisher at its first request after it dealt with the lock
+    (the takeover done: the manifest's read), which never reaches the store."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.killed = threading.Event()
+        self._locked = False
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, path: str) -> bool:
+        with self._lock:
+            if LOCK_PATH in unquote(path):
+                self._locked = True
+                return False
+            if not self._locked or self.killed.is_set() or self.proc is None:
+                return False
+            self.proc.kill()
+            self.proc.wait()
+            self.killed.set()
+            return True
+
+
+def test_sigkill_right_after_taking_over_a_stopped_run_keeps_its_record(
+    aws: str, sites: tuple[TmpSite, TmpSite], tmp_path: Path
+) -> None:
+    """A stopped publish left its owed invalidations in a released lock; the next one takes it
+    over and is killed at once. The record is still in the lock (before: deleted, then the
+    new lock written without it), and the publish after that sends those invalidations."""
+    v1, _ = sites
+    bucket = _v1_online(v1, "takeover")
+    s3 = boto3.client("s3")
+    live = s3.get_object(Bucket=bucket, Key=f"{PREFIX}/{MANIFEST_PATH}")["Body"].read()
+    owed = Pending(manifest_id(live), ("/alerts/owed/",), ())
+    record = lock_body(datetime.now(UTC), owed, released=True)
+    s3.put_object(Bucket=bucket, Key=f"{PREFIX}/{LOCK_PATH}", Body=record)
+    dist = make_distribution()
+    base = aws_env(aws, tmp_path)
+    host, _, port = aws.removeprefix("http://").partition(":")
+    args = sitegen_args(v1.root, bucket, "--cloudfront", dist)
+    killer = KillAfterTakeover()
+    with FaultProxy(host, int(port), killer) as proxy:
+        killer.proc = subprocess.Popen(args, env=cli_env(proxy.url, base), stderr=subprocess.PIPE)
+        try:
+            assert killer.killed.wait(60), killer.proc.communicate(timeout=60)[1].decode()
+        finally:
+            killer.proc.kill()
+            killer.proc.communicate()
+    work, released = _lock_record(bucket)
+    assert work is not None and work.invalidate == owed.invalidate and not released, work
+    assert invalidations(dist) == []
+    again = run_sitegen([*args, "--force"], cli_env(aws, base))  # its holder is seen gone
+    assert again.returncode == 0, again.stderr
+    assert [paths for _, paths in invalidations(dist)] == [owed.invalidate], again.stderr
+    assert snapshot_s3(bucket) == expected(v1.public)
