@@ -118,7 +118,7 @@ def publish(
     try:
         lock = _lock(target, at, options, manifest_id(local.manifest_bytes))
     except LockInterrupted as stop:
-        raise PublishInterrupted(_interrupted_locking(target, stop.body, at, options)) from stop
+        raise PublishInterrupted(_interrupted_locking(target, stop.written, at, options)) from stop
     note = lock.note
     run: _Run | None = None
     inherited = lock.inherited
@@ -232,13 +232,13 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
 
 
 def _interrupted_locking(
-    target: Target, body: bytes, since: datetime, options: PublishOptions
+    target: Target, written: list[bytes], since: datetime, options: PublishOptions
 ) -> str:
     """Stopped while taking the lock: the lock write may have reached the target, its answer
     cut short; remove it if so (within RECORD_WAIT_S), so it is not left held by no one."""
     first = f"Publish to {target.name} interrupted while taking the lock; nothing was changed."
     try:
-        released = within(RECORD_WAIT_S, lambda: let_go(target, body))
+        released = within(RECORD_WAIT_S, lambda: let_go(target, written))
     except (Abandoned, TargetError) as why:
         return f"{first}\n{_lock_left(target, str(why), since, options)}"
     return first + (" The lock it had taken was released." if released else "")

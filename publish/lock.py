@@ -143,12 +143,12 @@ def publishing_id(body: bytes) -> str | None:
 
 
 class LockInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM while the lock was being taken: ``body`` is the lock this publish
-    wrote, or was writing, which `let_go` removes if it reached the target."""
+    """Ctrl-C or SIGTERM while the lock was being taken: ``written``, the lock bodies this
+    publish wrote or was writing, which `let_go` lets go of if one reached the target."""
 
-    def __init__(self, body: bytes) -> None:
+    def __init__(self, written: list[bytes]) -> None:
         super().__init__()
-        self.body = body
+        self.written = written
 
 
 def acquire(
@@ -163,26 +163,31 @@ def acquire(
 ) -> Acquired:
     """Take the lock (inheriting any work it records). Raise PublishError when held; its
     message says to run ``rerun`` once the holder is done; LockInterrupted when stopped."""
-    body = lock_body(now, publishing=publishing, tool=tool)
+    written = [lock_body(now, publishing=publishing, tool=tool)]
     try:
-        return _take(target, body, now, timeout_s, force, publishing, rerun, tool)
+        return _take(target, written, now, timeout_s, force, publishing, rerun, tool)
     except KeyboardInterrupt as stop:
-        raise LockInterrupted(body) from stop
+        raise LockInterrupted(written) from stop
 
 
-def let_go(target: Target, body: bytes) -> bool:
-    """Remove the lock ``body`` if the target holds it (a write whose answer a stop cut
-    short may have gone through): True when it did."""
+def let_go(target: Target, written: list[bytes]) -> bool:
+    """Let go of our lock if the target holds one of the bodies we ``written`` (a write whose
+    answer a stop cut short may have gone through): removed, or, when it carries the record
+    of work we took over, left *released* with it, as it was. True when it did."""
     held = target.read(LOCK_PATH)
-    if held is None or held.body != body:
+    if held is None or held.body not in written:
         return False
-    target.break_lock(held)
-    return True
+    if parse_owed(held.body)[0] is None:
+        target.break_lock(held)
+        return True
+    doc = json.loads(held.body)
+    doc["released"] = True
+    return target.take_over(held, (json.dumps(doc, sort_keys=True) + "\n").encode())
 
 
 def _take(
     target: Target,
-    body: bytes,
+    written: list[bytes],
     now: datetime,
     timeout_s: int,
     force: bool,
@@ -190,6 +195,7 @@ def _take(
     rerun: str,
     tool: str,
 ) -> Acquired:
+    body = written[0]
     held = target.lock(body)
     if held is None:
         return Acquired("", None, now, publishing=publishing, tool=tool)
@@ -204,10 +210,11 @@ def _take(
     # one write replaces the lock seen with ours, carrying the work it records: a publish
     # killed right after still leaves that work recorded (a delete, then a create, would not)
     ours = lock_body(now, owed, publishing=publishing, tool=tool) if owed else body
+    written.append(ours)
     if not target.take_over(held, ours):
         again = target.read(LOCK_PATH)
         if again is None:  # released meanwhile: take it as anyone would
-            return _take(target, body, now, timeout_s, force, publishing, rerun, tool)
+            return _take(target, written, now, timeout_s, force, publishing, rerun, tool)
         holder = parse_holder(again.body)
         raise LockHeldError(_held_message(target, holder, None, timeout_s, False, rerun=rerun))
     work = " and finishes the work it left" if owed else ""

@@ -240,6 +240,9 @@ class S3Target:
 
     def take_over(self, seen: StoredObject, body: bytes) -> bool:
         self._lock_etag = self._replace_lock(seen.etag, body)
+        # our write went through, its answer was lost, the retry met a 412 (as in lock)
+        if self._lock_etag is None and (now := self.read(LOCK_PATH)) is not None:
+            self._lock_etag = now.etag if now.body == body else None
         return self._lock_etag is not None
 
     def _replace_lock(self, etag: str, body: bytes) -> str | None:

@@ -6,6 +6,7 @@ Either way it exits 130 saying what was done, and a plain re-run (no --force) co
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -371,6 +372,17 @@ def test_a_stop_while_taking_the_lock_releases_the_lock_it_took(
     assert snapshot_s3(bucket) == expected(v2.public)
 
 
+def _stopped_run_record(bucket: str) -> Pending:
+    """Leave in the bucket's lock what a stopped publish leaves: a released record of the
+    invalidations it owes for the live manifest; those are returned."""
+    s3 = boto3.client("s3")
+    live = s3.get_object(Bucket=bucket, Key=f"{PREFIX}/{MANIFEST_PATH}")["Body"].read()
+    owed = Pending(manifest_id(live), ("/alerts/owed/",), ())
+    record = lock_body(datetime.now(UTC), owed, released=True)
+    s3.put_object(Bucket=bucket, Key=f"{PREFIX}/{LOCK_PATH}", Body=record)
+    return owed
+
+
 class KillAfterTakeover:
     """A proxy rule: SIGKILL the publisher at its first request after it dealt with the lock
     (the takeover done: the manifest's read), which never reaches the store."""
@@ -402,11 +414,7 @@ def test_sigkill_right_after_taking_over_a_stopped_run_keeps_its_record(
     new lock written without it), and the publish after that sends those invalidations."""
     v1, _ = sites
     bucket = _v1_online(v1, "takeover")
-    s3 = boto3.client("s3")
-    live = s3.get_object(Bucket=bucket, Key=f"{PREFIX}/{MANIFEST_PATH}")["Body"].read()
-    owed = Pending(manifest_id(live), ("/alerts/owed/",), ())
-    record = lock_body(datetime.now(UTC), owed, released=True)
-    s3.put_object(Bucket=bucket, Key=f"{PREFIX}/{LOCK_PATH}", Body=record)
+    owed = _stopped_run_record(bucket)
     dist = make_distribution()
     base = aws_env(aws, tmp_path)
     host, _, port = aws.removeprefix("http://").partition(":")
@@ -426,3 +434,39 @@ def test_sigkill_right_after_taking_over_a_stopped_run_keeps_its_record(
     assert again.returncode == 0, again.stderr
     assert [paths for _, paths in invalidations(dist)] == [owed.invalidate], again.stderr
     assert snapshot_s3(bucket) == expected(v1.public)
+
+
+def test_a_stop_while_taking_over_a_record_leaves_it_released(
+    aws: str, sites: tuple[TmpSite, TmpSite], tmp_path: Path
+) -> None:
+    """The stop comes while the write taking over a stopped run's released record is in
+    flight (it reached S3): the lock is left released with that record, as it was, and the
+    next publish takes it over without --force and sends the owed invalidations."""
+    v1, _ = sites
+    bucket = _v1_online(v1, "resuming")
+    owed = _stopped_run_record(bucket)
+    dist, base = make_distribution(), aws_env(aws, tmp_path)
+    host, _, port = aws.removeprefix("http://").partition(":")
+    args = sitegen_args(v1.root, bucket, "--cloudfront", dist)
+    # the first lock write (If-None-Match) meets the record; the second takes it over
+    writes = itertools.count()
+    answer = Stall(lambda method, path: _is_lock_write(method, path) and next(writes) == 1)
+
+    def held_answer(method: str, path: str, body: bytes) -> bytes:
+        answer(method, path)
+        return body
+
+    with FaultProxy(host, int(port), never, rewrite=held_answer) as proxy:
+        proc = subprocess.Popen(args, env=cli_env(proxy.url, base), stderr=subprocess.PIPE)
+        try:
+            assert answer.held.wait(30), "the takeover never reached the store"
+            _, err = _ctrl_c(proc)
+        finally:
+            answer.release()
+            proc.kill()
+    assert proc.returncode == 130 and "The lock it had taken was released" in err, err
+    work, released = _lock_record(bucket)
+    assert released and work is not None and work.invalidate == owed.invalidate, err
+    again = run_sitegen(args, cli_env(aws, base))  # no --force
+    assert again.returncode == 0, again.stderr
+    assert [paths for _, paths in invalidations(dist)] == [owed.invalidate], again.stderr
