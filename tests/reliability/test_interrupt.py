@@ -14,6 +14,8 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -383,27 +385,69 @@ def _stopped_run_record(bucket: str) -> Pending:
     return owed
 
 
-class KillAfterTakeover:
-    """A proxy rule: SIGKILL the publisher at its first request after it dealt with the lock
-    (the takeover done: the manifest's read), which never reaches the store."""
+@dataclass(frozen=True)
+class _Resume:
+    """v1 online with a stopped run's record in its lock, and the publish of ``site`` that
+    resumes it with CloudFront: ``upstream`` is moto's (host, port) for a FaultProxy."""
 
-    def __init__(self) -> None:
+    bucket: str
+    owed: Pending
+    dist: str
+    base: dict[str, str]
+    args: list[str]
+    upstream: tuple[str, int]
+
+    @classmethod
+    def make(cls, v1: TmpSite, name: str, site: TmpSite, aws: str, tmp_path: Path) -> _Resume:
+        bucket = _v1_online(v1, name)
+        dist = make_distribution()
+        host, _, port = aws.removeprefix("http://").partition(":")
+        args = sitegen_args(site.root, bucket, "--cloudfront", dist)
+        base = aws_env(aws, tmp_path)
+        return cls(bucket, _stopped_run_record(bucket), dist, base, args, (host, int(port)))
+
+
+class KillAt:
+    """A proxy rule: SIGKILL the publisher at its first request ``matches`` picks, which
+    never reaches the store."""
+
+    def __init__(self, matches: Callable[[str, str], bool]) -> None:
+        self.matches = matches
         self.proc: subprocess.Popen[bytes] | None = None
         self.killed = threading.Event()
-        self._locked = False
         self._lock = threading.Lock()
 
     def __call__(self, method: str, path: str) -> bool:
         with self._lock:
-            if LOCK_PATH in unquote(path):
-                self._locked = True
-                return False
-            if not self._locked or self.killed.is_set() or self.proc is None:
+            if self.killed.is_set() or self.proc is None or not self.matches(method, path):
                 return False
             self.proc.kill()
             self.proc.wait()
             self.killed.set()
             return True
+
+
+def _after_the_lock() -> Callable[[str, str], bool]:
+    """Picks the first request after the publisher dealt with the lock (the manifest's read)."""
+    locked = [False]
+
+    def matches(method: str, path: str) -> bool:
+        if LOCK_PATH in unquote(path):
+            locked[0] = True
+            return False
+        return locked[0]
+
+    return matches
+
+
+def _killed(killer: KillAt, args: list[str], env: dict[str, str]) -> None:
+    """Run ``args`` until ``killer`` kills it."""
+    killer.proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE)
+    try:
+        assert killer.killed.wait(60), killer.proc.communicate(timeout=60)[1].decode()
+    finally:
+        killer.proc.kill()
+        killer.proc.communicate()
 
 
 def test_sigkill_right_after_taking_over_a_stopped_run_keeps_its_record(
@@ -413,20 +457,11 @@ def test_sigkill_right_after_taking_over_a_stopped_run_keeps_its_record(
     over and is killed at once. The record is still in the lock (before: deleted, then the
     new lock written without it), and the publish after that sends those invalidations."""
     v1, _ = sites
-    bucket = _v1_online(v1, "takeover")
-    owed = _stopped_run_record(bucket)
-    dist = make_distribution()
-    base = aws_env(aws, tmp_path)
-    host, _, port = aws.removeprefix("http://").partition(":")
-    args = sitegen_args(v1.root, bucket, "--cloudfront", dist)
-    killer = KillAfterTakeover()
-    with FaultProxy(host, int(port), killer) as proxy:
-        killer.proc = subprocess.Popen(args, env=cli_env(proxy.url, base), stderr=subprocess.PIPE)
-        try:
-            assert killer.killed.wait(60), killer.proc.communicate(timeout=60)[1].decode()
-        finally:
-            killer.proc.kill()
-            killer.proc.communicate()
+    case = _Resume.make(v1, "takeover", v1, aws, tmp_path)
+    bucket, owed, dist, base, args = case.bucket, case.owed, case.dist, case.base, case.args
+    killer = KillAt(_after_the_lock())
+    with FaultProxy(*case.upstream, killer) as proxy:
+        _killed(killer, args, cli_env(proxy.url, base))
     work, released = _lock_record(bucket)
     assert work is not None and work.invalidate == owed.invalidate and not released, work
     assert invalidations(dist) == []
@@ -443,11 +478,8 @@ def test_a_stop_while_taking_over_a_record_leaves_it_released(
     flight (it reached S3): the lock is left released with that record, as it was, and the
     next publish takes it over without --force and sends the owed invalidations."""
     v1, _ = sites
-    bucket = _v1_online(v1, "resuming")
-    owed = _stopped_run_record(bucket)
-    dist, base = make_distribution(), aws_env(aws, tmp_path)
-    host, _, port = aws.removeprefix("http://").partition(":")
-    args = sitegen_args(v1.root, bucket, "--cloudfront", dist)
+    case = _Resume.make(v1, "resuming", v1, aws, tmp_path)
+    bucket, owed, dist, base, args = case.bucket, case.owed, case.dist, case.base, case.args
     # the first lock write (If-None-Match) meets the record; the second takes it over
     writes = itertools.count()
     answer = Stall(lambda method, path: _is_lock_write(method, path) and next(writes) == 1)
@@ -456,7 +488,7 @@ def test_a_stop_while_taking_over_a_record_leaves_it_released(
         answer(method, path)
         return body
 
-    with FaultProxy(host, int(port), never, rewrite=held_answer) as proxy:
+    with FaultProxy(*case.upstream, never, rewrite=held_answer) as proxy:
         proc = subprocess.Popen(args, env=cli_env(proxy.url, base), stderr=subprocess.PIPE)
         try:
             assert answer.held.wait(30), "the takeover never reached the store"
@@ -470,3 +502,24 @@ def test_a_stop_while_taking_over_a_record_leaves_it_released(
     again = run_sitegen(args, cli_env(aws, base))  # no --force
     assert again.returncode == 0, again.stderr
     assert [paths for _, paths in invalidations(dist)] == [owed.invalidate], again.stderr
+
+
+def test_sigkill_after_the_manifest_of_a_run_that_took_over_a_record_loses_neither(
+    aws: str, sites: tuple[TmpSite, TmpSite], tmp_path: Path
+) -> None:
+    """A publish of v2 takes over a stopped run's record, puts its manifest up (its own owed
+    work in the manifest's metadata) and is killed at its CloudFront call. The publish that
+    breaks its lock sends both: the record its lock still carries and v2's own paths."""
+    v1, v2 = sites
+    case = _Resume.make(v1, "aftermanifest", v2, aws, tmp_path)
+    bucket, owed, dist, base, args = case.bucket, case.owed, case.dist, case.base, case.args
+    killer = KillAt(lambda method, path: "/invalidation" in path)
+    with FaultProxy(*case.upstream, killer) as proxy:
+        _killed(killer, args, cli_env(proxy.url, base))
+    assert invalidations(dist) == []
+    again = run_sitegen([*args, "--force"], cli_env(aws, base))  # its holder is seen gone
+    assert again.returncode == 0, again.stderr
+    sent = {path for _, paths in invalidations(dist) for path in paths}
+    assert set(owed.invalidate) <= sent, sent
+    assert {"/alerts/heat/", "/alerts/heat/*", "/alerts/*"} & sent, sent
+    assert snapshot_s3(bucket) == expected(v2.public)
