@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from publish.cdn.base import InvalidationReceipt, Invalidator
 from publish.local import Bundle
-from publish.lock import Acquired, acquire, parse_owed
+from publish.lock import Acquired, LockInterrupted, acquire, format_age, let_go, parse_owed
 from publish.manifest import MANIFEST_PATH, Entry, manifest_id
 from publish.parallel import Abandoned, Pool, within
 from publish.plan import (
@@ -113,13 +114,17 @@ def publish(
     # the lock names the manifest going up (a rollback's local.id is its own, new each time:
     # rollback_reference): a publish breaking it inherits the work owed after that manifest
     # (_left_by_dead_holder)
-    lock = _lock(target, now or datetime.now(UTC), options, manifest_id(local.manifest_bytes))
+    at = now or datetime.now(UTC)
+    try:
+        lock = _lock(target, at, options, manifest_id(local.manifest_bytes))
+    except LockInterrupted as stop:
+        raise PublishInterrupted(_interrupted_locking(target, stop.written, at, options)) from stop
     note = lock.note
     run: _Run | None = None
     inherited = lock.inherited
     try:
         remote = read_remote(target, verify=options.verify, known=local.files)
-        remote = _with_owed(remote, lock.inherited or _left_by_dead_holder(lock, remote))
+        remote = _with_owed(remote, _left_by_dead_holder(lock, remote))
         inherited = remote.pending
         plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         if plan.refusals:
@@ -141,7 +146,7 @@ def publish(
     except PublishError as exc:
         raise exc.extended(_stop(target, lock, run, inherited)) from exc.__cause__
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (publish/cli.py turns it into this)
-        raise PublishInterrupted(_interrupted(target, lock, run, inherited)) from exc
+        raise PublishInterrupted(_interrupted(target, lock, run, inherited, options)) from exc
     except BaseException:
         _stop(target, lock, run, inherited)
         raise
@@ -193,10 +198,14 @@ def _live_manifest(remote: RemoteState) -> str | None:
 
 
 def _left_by_dead_holder(lock: Acquired, remote: RemoteState) -> Pending | None:
-    """A killed publisher's owed work: in the metadata of the manifest it managed to publish."""
+    """The work owed by the publish whose lock we took: in its lock, and, once it managed to
+    publish its manifest, in that manifest's metadata, over what its lock says (a killed
+    publisher's lock may still carry the record it took over at its start)."""
     if lock.broken_publishing is None or lock.broken_publishing != remote.manifest_id:
-        return None
-    return remote.manifest_owed
+        return lock.inherited
+    if remote.manifest_owed is None:
+        return lock.inherited
+    return remote.manifest_owed.merged(lock.inherited)
 
 
 def peek_owed(target: Target) -> Pending | None:
@@ -222,8 +231,39 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
         raise PublishError(f"Could not take the publish lock: {exc}\nNothing was changed.") from exc
 
 
+def _interrupted_locking(
+    target: Target, written: list[bytes], since: datetime, options: PublishOptions
+) -> str:
+    """Stopped while taking the lock: the lock write may have reached the target, its answer
+    cut short; remove it if so (within RECORD_WAIT_S), so it is not left held by no one."""
+    first = f"Publish to {target.name} interrupted while taking the lock; nothing was changed."
+    try:
+        released = within(RECORD_WAIT_S, lambda: let_go(target, written))
+    except (Abandoned, TargetError) as why:
+        return f"{first}\n{_lock_left(target, str(why), since, options)}"
+    return first + (" The lock it had taken was released." if released else "")
+
+
+def _lock_left(target: Target, why: str, since: datetime, options: PublishOptions) -> str:
+    """Advice when a stop could not release our lock: on this machine --force breaks it at
+    once (its holder is seen gone, lock.holder_is_dead); elsewhere, only after the timeout."""
+    stale = (since + timedelta(seconds=options.lock_timeout_s)).astimezone(options.zone)
+    return (
+        f"Publish stopped waiting for {target.name} ({why}), so the lock ({LOCK_PATH}) "
+        f"may still be held by this stopped publish. Once the network is back, run "
+        f"`{options.again} --force` on this machine ({socket.gethostname()}): it sees that this "
+        "publish no longer runs and takes its lock over at once. From another machine, "
+        f"--force takes the lock over from {stale:%H:%M %Z} on (its "
+        f"{format_age(timedelta(seconds=options.lock_timeout_s))} timeout)."
+    )
+
+
 def _interrupted(
-    target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None
+    target: Target,
+    lock: Acquired,
+    run: _Run | None,
+    inherited: Pending | None,
+    options: PublishOptions,
 ) -> str:
     """Stop cleanly on an interrupt: say what was done, and never lose owed work, unless the
     target does not answer within RECORD_WAIT_S: then say so, and end anyway (a store that
@@ -231,7 +271,7 @@ def _interrupted(
     try:
         return within(RECORD_WAIT_S, lambda: _record_interrupted(target, lock, run, inherited))
     except Abandoned as why:
-        return _unrecorded(target, run, str(why))
+        return _unrecorded(target, run, _lock_left(target, str(why), lock.since, options))
 
 
 def _record_interrupted(
@@ -252,15 +292,11 @@ def _record_interrupted(
     return run._stopped("interrupted", state) + _stop(target, lock, run, inherited)
 
 
-def _unrecorded(target: Target, run: _Run | None, why: str) -> str:
+def _unrecorded(target: Target, run: _Run | None, left: str) -> str:
     """An interrupted publish whose lock the target did not let it rewrite in time."""
-    again = run.options.again if run is not None else "sitegen publish"
     note = (
-        f"Publish stopped waiting for {target.name} ({why}), so the lock ({LOCK_PATH}) "
-        f"may still be held by this stopped publish. Once the network is back, run `{again}` "
-        "again; if it says the lock's holder is no longer running, add --force as it says. "
-        "What this one sent is not recorded: `sitegen publish --verify` checks every file "
-        "online."
+        f"{left} What this one sent is not recorded: `sitegen publish --verify` checks every "
+        "file online."
     )
     if run is None:
         return (

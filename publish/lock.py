@@ -142,6 +142,15 @@ def publishing_id(body: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
+class LockInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM while the lock was being taken: ``written``, the lock bodies this
+    publish wrote or was writing, which `let_go` lets go of if one reached the target."""
+
+    def __init__(self, written: list[bytes]) -> None:
+        super().__init__()
+        self.written = written
+
+
 def acquire(
     target: Target,
     *,
@@ -153,8 +162,40 @@ def acquire(
     tool: str = "sitegen publish",
 ) -> Acquired:
     """Take the lock (inheriting any work it records). Raise PublishError when held; its
-    message says to run ``rerun`` once the holder is done."""
-    body = lock_body(now, publishing=publishing, tool=tool)
+    message says to run ``rerun`` once the holder is done; LockInterrupted when stopped."""
+    written = [lock_body(now, publishing=publishing, tool=tool)]
+    try:
+        return _take(target, written, now, timeout_s, force, publishing, rerun, tool)
+    except KeyboardInterrupt as stop:
+        raise LockInterrupted(written) from stop
+
+
+def let_go(target: Target, written: list[bytes]) -> bool:
+    """Let go of our lock if the target holds one of the bodies we ``written`` (a write whose
+    answer a stop cut short may have gone through): removed, or, when it carries the record
+    of work we took over, left *released* with it, as it was. True when it did."""
+    held = target.read(LOCK_PATH)
+    if held is None or held.body not in written:
+        return False
+    if parse_owed(held.body)[0] is None:
+        target.break_lock(held)
+        return True
+    doc = json.loads(held.body)
+    doc["released"] = True
+    return target.take_over(held, (json.dumps(doc, sort_keys=True) + "\n").encode())
+
+
+def _take(
+    target: Target,
+    written: list[bytes],
+    now: datetime,
+    timeout_s: int,
+    force: bool,
+    publishing: str | None,
+    rerun: str,
+    tool: str,
+) -> Acquired:
+    body = written[0]
     held = target.lock(body)
     if held is None:
         return Acquired("", None, now, publishing=publishing, tool=tool)
@@ -166,12 +207,16 @@ def acquire(
     if not (released or (force and stale)):
         error = StaleLockError if stale else LockHeldError
         raise error(_held_message(target, holder, age, timeout_s, stale, dead, rerun))
-    target.break_lock(held)
-    again = target.lock(body)
-    if again is not None:
-        raise LockHeldError(
-            _held_message(target, parse_holder(again.body), None, timeout_s, False, rerun=rerun)
-        )
+    # one write replaces the lock seen with ours, carrying the work it records: a publish
+    # killed right after still leaves that work recorded (a delete, then a create, would not)
+    ours = lock_body(now, owed, publishing=publishing, tool=tool) if owed else body
+    written.append(ours)
+    if not target.take_over(held, ours):
+        again = target.read(LOCK_PATH)
+        if again is None:  # released meanwhile: take it as anyone would
+            return _take(target, written, now, timeout_s, force, publishing, rerun, tool)
+        holder = parse_holder(again.body)
+        raise LockHeldError(_held_message(target, holder, None, timeout_s, False, rerun=rerun))
     work = " and finishes the work it left" if owed else ""
     if released:
         took = "a previous publish stopped with work left; this one takes it over"
@@ -257,8 +302,10 @@ def _held_message(
             " That lock was written by an older sitegen, which did not record the container it "
             "ran in, so whether that process still runs cannot be told from here."
         )
+    timeout = timedelta(seconds=timeout_s)
+    left = f", in {format_age(timeout - age)}" if age is not None else ""
     return (
-        f"{first} Wait for it to finish and run `{rerun}` again. If that publish died, its lock "
-        f"becomes stale after {format_age(timedelta(seconds=timeout_s))}; then --force breaks it "
-        f"({target.name}/{LOCK_PATH})."
+        f"{first} Wait for it to finish and run `{rerun}` again. If that publish died or was "
+        f"stopped, its lock becomes stale after {format_age(timeout)}{left}; then --force "
+        f"breaks it ({target.name}/{LOCK_PATH})."
     )

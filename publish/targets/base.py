@@ -94,3 +94,8 @@ class Target(Protocol):
     def break_lock(self, seen: StoredObject) -> None:
         """Remove the lock we saw (and only that one, if the store can tell)."""
         ...
+
+    def take_over(self, seen: StoredObject, body: bytes) -> bool:
+        """Replace the lock we saw (and only that one) with ours, ``body``, in one write: the
+        record of owed work it held is never absent from the store. False when it changed."""
+        ...

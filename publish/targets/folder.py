@@ -179,12 +179,17 @@ class FolderTarget:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(body)
-        except OSError as exc:
+        except BaseException as exc:  # Ctrl-C too: an empty lock would name no holder
             file.unlink(missing_ok=True)
+            if not isinstance(exc, OSError):
+                raise
             raise TargetError(f"{self.name}: cannot write the lock {LOCK_PATH}: {exc}") from exc
+        self._taken(body)
+        return None
+
+    def _taken(self, body: bytes) -> None:
         self._lock_body = body
         self._remove_abandoned()  # the target is ours now: no other publish should write
-        return None
 
     def _write(self, file: Path, data: bytes) -> None:
         _atomic_write(file, data, self.root / TMP_DIR)
@@ -231,6 +236,14 @@ class FolderTarget:
         self._count()
         if self._bytes(LOCK_PATH) == seen.body:
             self._file(LOCK_PATH).unlink(missing_ok=True)
+
+    def take_over(self, seen: StoredObject, body: bytes) -> bool:
+        self._count()
+        if self._bytes(LOCK_PATH) != seen.body:
+            return False
+        self._write(self._file(LOCK_PATH), body)
+        self._taken(body)
+        return True
 
     def _bytes(self, path: str) -> bytes | None:
         """A stored file's bytes (None: absent), not counted: callers count their operation."""

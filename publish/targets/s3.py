@@ -235,8 +235,18 @@ class S3Target:
 
     def relock(self, body: bytes) -> bool:
         etag = self._lock_etag
-        if etag is None:
-            return False
+        self._lock_etag = None if etag is None else self._replace_lock(etag, body)
+        return self._lock_etag is not None
+
+    def take_over(self, seen: StoredObject, body: bytes) -> bool:
+        self._lock_etag = self._replace_lock(seen.etag, body)
+        # our write went through, its answer was lost, the retry met a 412 (as in lock)
+        if self._lock_etag is None and (now := self.read(LOCK_PATH)) is not None:
+            self._lock_etag = now.etag if now.body == body else None
+        return self._lock_etag is not None
+
+    def _replace_lock(self, etag: str, body: bytes) -> str | None:
+        """Write the lock only if it is still ``etag``: its new etag, or None when it was not."""
 
         def replace() -> str | None:
             try:
@@ -254,12 +264,7 @@ class S3Target:
                 raise
             return str(response["ETag"])
 
-        new = self._call("lock update", replace)
-        if new is None:
-            self._lock_etag = None
-            return False
-        self._lock_etag = new
-        return True
+        return self._call("lock update", replace)
 
     def unlock(self) -> bool:
         if self._lock_etag is None:

@@ -69,6 +69,10 @@ class FailingTarget:
     def break_lock(self, seen: StoredObject) -> None:
         self.inner.break_lock(seen)
 
+    def take_over(self, seen: StoredObject, body: bytes) -> bool:
+        self._tick("lock")
+        return self.inner.take_over(seen, body)
+
 
 def v2_files() -> dict[str, bytes]:
     """From site_files(6): two alerts changed, two deleted, index and feed changed."""

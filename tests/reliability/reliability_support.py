@@ -291,6 +291,9 @@ class CheckedTarget:
     def break_lock(self, seen: StoredObject) -> None:
         self._do("BREAK LOCK", lambda: self.inner.break_lock(seen))
 
+    def take_over(self, seen: StoredObject, body: bytes) -> bool:
+        return bool(self._do("TAKE OVER LOCK", lambda: self.inner.take_over(seen, body)))
+
 
 # --- every AWS request a publisher makes, and the IAM action it needs --------------------------
 

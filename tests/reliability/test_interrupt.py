@@ -6,6 +6,7 @@ Either way it exits 130 saying what was done, and a plain re-run (no --force) co
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -13,6 +14,9 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -26,7 +30,8 @@ from test_consistency import site_v1, update
 
 from publish.apply import PublishOptions, publish
 from publish.local import read_local
-from publish.lock import parse_owed
+from publish.lock import lock_body, parse_owed
+from publish.manifest import MANIFEST_PATH, manifest_id
 from publish.remote import Pending
 from publish.targets.base import LOCK_PATH
 from publish.targets.s3 import S3Target
@@ -229,8 +234,15 @@ def test_ctrl_c_on_a_stuck_network_ends_within_seconds(
         why = "stopped again with Ctrl-C" if stuck.endswith("twice") else "no answer within 3 s"
         assert f"({why})" in err and "--verify" in err, err
         assert took < (2.5 if stuck.endswith("twice") else STOP_S), f"{took:.1f} s\n{err}"
+        # the advice: --force on this machine takes the lock over at once; elsewhere it says
+        # when it will (before: "run again; add --force if it says", refused for 15 min)
+        assert f"`sitegen publish --force` on this machine ({socket.gethostname()})" in err, err
         held = run_sitegen(args, cli_env(aws, base))
         assert held.returncode == 1 and "--force" in held.stderr, held.stderr
+        if os.geteuid() == 0:  # another machine: another host name (a UTS namespace)
+            elsewhere = run_sitegen([*_on_another_host(), *args, "--force"], cli_env(aws, base))
+            assert elsewhere.returncode == 75, elsewhere.stderr
+            assert "becomes stale after 15 min 0 s, in 14 min" in elsewhere.stderr
         args = [*args, "--force"]
     with FaultProxy(host, int(port), never) as watch:
         again = run_sitegen(args, cli_env(watch.url, base))
@@ -238,6 +250,11 @@ def test_ctrl_c_on_a_stuck_network_ends_within_seconds(
     resent = _files_put(watch.log, bucket)
     assert resent == (planned - accepted if stuck == "uploads" else planned), resent
     assert snapshot_s3(bucket) == expected(v2.public)
+
+
+def _on_another_host() -> list[str]:
+    """The command prefix running a command as on another machine: another host name."""
+    return ["unshare", "--uts", "sh", "-c", 'hostname elsewhere && exec "$@"', "sh"]
 
 
 class Silent:
@@ -309,3 +326,200 @@ def test_ctrl_c_during_a_cdn_call_that_never_answers_ends_within_seconds(
     assert took < STOP_S, f"{took:.1f} s from Ctrl-C to the end\n{err}"
     work, released = _lock_record(bucket)
     assert released and work is not None and work.invalidate and work.delete, err
+
+
+def _is_lock_write(method: str, path: str) -> bool:
+    return method == "PUT" and LOCK_PATH in unquote(path)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_a_stop_while_taking_the_lock_releases_the_lock_it_took(
+    aws: str, sites: tuple[TmpSite, TmpSite], tmp_path: Path, signum: int
+) -> None:
+    """The lock write reaches the store, its answer does not come back, and the publisher is
+    stopped then: the lock it took is removed on the way out, the stop line says so, and the
+    next publish just works (before: "nothing was published", and a lock held by a process
+    gone, for which the next publish asked for --force)."""
+    v1, v2 = sites
+    bucket = _v1_online(v1, "locking")
+    base = aws_env(aws, tmp_path)
+    host, _, port = aws.removeprefix("http://").partition(":")
+    args = sitegen_args(v2.root, bucket)
+    answer = Stall(_is_lock_write)
+
+    def held_answer(method: str, path: str, body: bytes) -> bytes:
+        answer(method, path)  # the store has written the lock: its answer waits
+        return body
+
+    with FaultProxy(host, int(port), never, rewrite=held_answer) as proxy:
+        proc = subprocess.Popen(args, env=cli_env(proxy.url, base), stderr=subprocess.PIPE)
+        try:
+            assert answer.held.wait(30), "the lock write never reached the store"
+            signalled = time.monotonic()
+            proc.send_signal(signum)
+            _, err_bytes = proc.communicate(timeout=60)
+            took = time.monotonic() - signalled
+        finally:
+            answer.release()
+            proc.kill()
+    err = err_bytes.decode()
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "interrupted while taking the lock" in err, err
+    assert "The lock it had taken was released" in err, err
+    assert took < STOP_S, f"{took:.1f} s\n{err}"
+    lock = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"{PREFIX}/{LOCK_PATH}")
+    assert lock["KeyCount"] == 0, err
+    again = run_sitegen(args, cli_env(aws, base))  # no --force, no wait
+    assert again.returncode == 0, again.stderr
+    assert snapshot_s3(bucket) == expected(v2.public)
+
+
+def _stopped_run_record(bucket: str) -> Pending:
+    """Leave in the bucket's lock what a stopped publish leaves: a released record of the
+    invalidations it owes for the live manifest; those are returned."""
+    s3 = boto3.client("s3")
+    live = s3.get_object(Bucket=bucket, Key=f"{PREFIX}/{MANIFEST_PATH}")["Body"].read()
+    owed = Pending(manifest_id(live), ("/alerts/owed/",), ())
+    record = lock_body(datetime.now(UTC), owed, released=True)
+    s3.put_object(Bucket=bucket, Key=f"{PREFIX}/{LOCK_PATH}", Body=record)
+    return owed
+
+
+@dataclass(frozen=True)
+class _Resume:
+    """v1 online with a stopped run's record in its lock, and the publish of ``site`` that
+    resumes it with CloudFront: ``upstream`` is moto's (host, port) for a FaultProxy."""
+
+    bucket: str
+    owed: Pending
+    dist: str
+    base: dict[str, str]
+    args: list[str]
+    upstream: tuple[str, int]
+
+    @classmethod
+    def make(cls, v1: TmpSite, name: str, site: TmpSite, aws: str, tmp_path: Path) -> _Resume:
+        bucket = _v1_online(v1, name)
+        dist = make_distribution()
+        host, _, port = aws.removeprefix("http://").partition(":")
+        args = sitegen_args(site.root, bucket, "--cloudfront", dist)
+        base = aws_env(aws, tmp_path)
+        return cls(bucket, _stopped_run_record(bucket), dist, base, args, (host, int(port)))
+
+
+class KillAt:
+    """A proxy rule: SIGKILL the publisher at its first request ``matches`` picks, which
+    never reaches the store."""
+
+    def __init__(self, matches: Callable[[str, str], bool]) -> None:
+        self.matches = matches
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.killed = threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, path: str) -> bool:
+        with self._lock:
+            if self.killed.is_set() or self.proc is None or not self.matches(method, path):
+                return False
+            self.proc.kill()
+            self.proc.wait()
+            self.killed.set()
+            return True
+
+
+def _after_the_lock() -> Callable[[str, str], bool]:
+    """Picks the first request after the publisher dealt with the lock (the manifest's read)."""
+    locked = [False]
+
+    def matches(method: str, path: str) -> bool:
+        if LOCK_PATH in unquote(path):
+            locked[0] = True
+            return False
+        return locked[0]
+
+    return matches
+
+
+def _killed(killer: KillAt, args: list[str], env: dict[str, str]) -> None:
+    """Run ``args`` until ``killer`` kills it."""
+    killer.proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE)
+    try:
+        assert killer.killed.wait(60), killer.proc.communicate(timeout=60)[1].decode()
+    finally:
+        killer.proc.kill()
+        killer.proc.communicate()
+
+
+def test_sigkill_right_after_taking_over_a_stopped_run_keeps_its_record(
+    aws: str, sites: tuple[TmpSite, TmpSite], tmp_path: Path
+) -> None:
+    """A stopped publish left its owed invalidations in a released lock; the next one takes it
+    over and is killed at once. The record is still in the lock (before: deleted, then the
+    new lock written without it), and the publish after that sends those invalidations."""
+    v1, _ = sites
+    case = _Resume.make(v1, "takeover", v1, aws, tmp_path)
+    bucket, owed, dist, base, args = case.bucket, case.owed, case.dist, case.base, case.args
+    killer = KillAt(_after_the_lock())
+    with FaultProxy(*case.upstream, killer) as proxy:
+        _killed(killer, args, cli_env(proxy.url, base))
+    work, released = _lock_record(bucket)
+    assert work is not None and work.invalidate == owed.invalidate and not released, work
+    assert invalidations(dist) == []
+    again = run_sitegen([*args, "--force"], cli_env(aws, base))  # its holder is seen gone
+    assert again.returncode == 0, again.stderr
+    assert [paths for _, paths in invalidations(dist)] == [owed.invalidate], again.stderr
+    assert snapshot_s3(bucket) == expected(v1.public)
+
+
+def test_a_stop_while_taking_over_a_record_leaves_it_released(
+    aws: str, sites: tuple[TmpSite, TmpSite], tmp_path: Path
+) -> None:
+    """The stop comes while the write taking over a stopped run's released record is in
+    flight (it reached S3): the lock is left released with that record, as it was, and the
+    next publish takes it over without --force and sends the owed invalidations."""
+    v1, _ = sites
+    case = _Resume.make(v1, "resuming", v1, aws, tmp_path)
+    bucket, owed, dist, base, args = case.bucket, case.owed, case.dist, case.base, case.args
+    # the first lock write (If-None-Match) meets the record; the second takes it over
+    writes = itertools.count()
+    answer = Stall(lambda method, path: _is_lock_write(method, path) and next(writes) == 1)
+
+    def held_answer(method: str, path: str, body: bytes) -> bytes:
+        answer(method, path)
+        return body
+
+    with FaultProxy(*case.upstream, never, rewrite=held_answer) as proxy:
+        proc = subprocess.Popen(args, env=cli_env(proxy.url, base), stderr=subprocess.PIPE)
+        try:
+            assert answer.held.wait(30), "the takeover never reached the store"
+            _, err = _ctrl_c(proc)
+        finally:
+            answer.release()
+            proc.kill()
+    assert proc.returncode == 130 and "The lock it had taken was released" in err, err
+    work, released = _lock_record(bucket)
+    assert released and work is not None and work.invalidate == owed.invalidate, err
+    again = run_sitegen(args, cli_env(aws, base))  # no --force
+    assert again.returncode == 0, again.stderr
+    assert [paths for _, paths in invalidations(dist)] == [owed.invalidate], again.stderr
+
+
+def test_sigkill_after_the_manifest_of_a_run_that_took_over_a_record_loses_neither(
+    aws: str, sites: tuple[TmpSite, TmpSite], tmp_path: Path
+) -> None:
+    """A publish of v2 takes over a stopped run's record, puts its manifest up (its own owed
+    work in the manifest's metadata) and is killed at its CloudFront call. The publish that
+    breaks its lock sends both: the record its lock still carries and v2's own paths."""
+    v1, v2 = sites
+    case = _Resume.make(v1, "aftermanifest", v2, aws, tmp_path)
+    bucket, owed, dist, base, args = case.bucket, case.owed, case.dist, case.base, case.args
+    killer = KillAt(lambda method, path: "/invalidation" in path)
+    with FaultProxy(*case.upstream, killer) as proxy:
+        _killed(killer, args, cli_env(proxy.url, base))
+    assert invalidations(dist) == []
+    again = run_sitegen([*args, "--force"], cli_env(aws, base))  # its holder is seen gone
+    assert again.returncode == 0, again.stderr
+    sent = {path for _, paths in invalidations(dist) for path in paths}
+    assert set(owed.invalidate) <= sent, sent
+    assert {"/alerts/heat/", "/alerts/heat/*", "/alerts/*"} & sent, sent
+    assert snapshot_s3(bucket) == expected(v2.public)
