@@ -35,6 +35,25 @@ def start_serve(
     return serve
 
 
+def public_written(line: str) -> bool:
+    """Whether `sitegen serve` said it wrote public/ (or why it could not, or failed)."""
+    return "holds this build" in line or line.startswith(("warning", "Error"))
+
+
+def said_until(
+    serve: subprocess.Popen[str], last: Callable[[str], bool], said: list[str] | None = None
+) -> list[str]:
+    """The lines `serve` printed (appended to `said`), up to the first `last` is true of
+    (or its end)."""
+    assert serve.stderr is not None
+    said = [] if said is None else said
+    for line in serve.stderr:
+        said.append(line)
+        if last(line):
+            break
+    return said
+
+
 @dataclass
 class Response:
     status: int

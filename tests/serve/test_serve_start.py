@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from serve_support import get, start_serve, wait_until
+from serve_support import get, public_written, said_until, start_serve, wait_until
 
 from sitegen.build import PARALLEL_MIN
 from sitegen.rebuild import Rebuilder
@@ -58,13 +58,8 @@ def test_a_big_site_is_rendered_in_workers_and_served_as_built(tmp_site: TmpSite
     }
 
     serve = start_serve(tmp_site, "--now", NOW.isoformat())
-    assert serve.stderr is not None
     try:
-        said = []
-        for line in serve.stderr:
-            said.append(line)
-            if line.startswith(("serving ", "Error")):
-                break
+        said = said_until(serve, lambda line: line.startswith(("serving ", "Error")))
         url = said[-1].split()[1]
         assert _children_cpu(serve.pid) > 0, "".join(said)  # its workers rendered
         manifest = json.loads(get(url + ".sitegen/manifest.json").body)
@@ -75,10 +70,7 @@ def test_a_big_site_is_rendered_in_workers_and_served_as_built(tmp_site: TmpSite
             assert LIVE_TAG.sub(b"", answer.body) == expected[path], path
         # public/ is written once pages are served: it holds the same bytes, so nothing is
         # written (every file was rewritten); the store is not written either
-        for line in serve.stderr:
-            said.append(line)
-            if "holds this build" in line or line.startswith("warning"):
-                break
+        said_until(serve, public_written, said)
         assert said[-1].startswith("public holds this build: 0 files written"), "".join(said)
         assert _inode(manifest_file) == written
     finally:
@@ -198,13 +190,8 @@ def test_a_file_saved_as_it_starts_is_written_after_the_address_is_given(
     ahead = time.time() + 3600
     os.utime(flood, (ahead, ahead))
     serve = start_serve(tmp_site, "--now", NOW.isoformat())
-    assert serve.stderr is not None
     try:
-        said = []
-        for line in serve.stderr:
-            said.append(line)
-            if "holds this build" in line or line.startswith(("warning", "Error")):
-                break
+        said = said_until(serve, public_written)
     finally:
         serve.terminate()
         serve.wait(10)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from serve_support import start_serve
+from serve_support import public_written, said_until, start_serve
 
 from sitegen_fixtures import (
     NOW,
@@ -55,13 +55,8 @@ def _serve_until_written(
 ) -> str:
     """Run `sitegen serve` until it has written public/, then Ctrl-C; the line it said so."""
     serve = start_serve(site, "--now", NOW.isoformat(), preexec_fn=preexec_fn)
-    assert serve.stderr is not None
     try:
-        said = []
-        for line in serve.stderr:
-            said.append(line)
-            if "holds this build" in line or line.startswith(("warning", "Error")):
-                break
+        said = said_until(serve, public_written)
         serve.send_signal(signal.SIGINT)
         serve.wait(30)
     finally:
