@@ -52,6 +52,7 @@ from sitegen.errors import (
     PublishInterrupted,
     RefusedError,
     SitegenError,
+    StaleLockError,
     plural,
 )
 
@@ -93,6 +94,9 @@ class PublishOptions:
     again: str = "sitegen publish"  # the command that finishes this job when run again
     rollback: bool = False  # a rollback: its manifest says so (remote.ROLLED_BACK_META)
     zone: tzinfo | None = None  # the site's timezone, for times in messages (None: the machine's)
+    # take over a lock whose holder died or was stopped (--take-over-lock); unlike
+    # limits.force, it lifts no safety refusal
+    take_over_lock: bool = False
 
 
 def publish(
@@ -221,7 +225,7 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
             target,
             now=now,
             timeout_s=options.lock_timeout_s,
-            force=options.limits.force,
+            take_over=options.take_over_lock,
             publishing=publishing,
             rerun=options.again,
             # the command named in the lock, for whoever finds it held
@@ -229,6 +233,19 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
         )
     except TargetError as exc:
         raise PublishError(f"Could not take the publish lock: {exc}\nNothing was changed.") from exc
+    except StaleLockError as exc:
+        if options.limits.force and not options.take_over_lock:
+            raise exc.extended(FORCE_IS_NOT_THE_LOCK) from exc.__cause__
+        raise
+
+
+# --force took over stale locks before 2026-12, so an operator following old advice (or a
+# script) asks for it: say why it did not, never take the lock with the refusals lifted
+FORCE_IS_NOT_THE_LOCK = (
+    "\n--force does not take over a lock (it did before 2026-12): it lifts only the safety "
+    "refusals (--max-deletes, the empty bundle...). Use --take-over-lock for the lock, and "
+    "add --force only if the publish is then refused and you mean to go past that refusal."
+)
 
 
 def _interrupted_locking(
@@ -245,15 +262,16 @@ def _interrupted_locking(
 
 
 def _lock_left(target: Target, why: str, since: datetime, options: PublishOptions) -> str:
-    """Advice when a stop could not release our lock: on this machine --force breaks it at
-    once (its holder is seen gone, lock.holder_is_dead); elsewhere, only after the timeout."""
+    """Advice when a stop could not release our lock: on this machine --take-over-lock takes it
+    at once (its holder is seen gone, lock.holder_is_dead); elsewhere, only after the timeout."""
     stale = (since + timedelta(seconds=options.lock_timeout_s)).astimezone(options.zone)
     return (
         f"Publish stopped waiting for {target.name} ({why}), so the lock ({LOCK_PATH}) "
         f"may still be held by this stopped publish. Once the network is back, run "
-        f"`{options.again} --force` on this machine ({socket.gethostname()}): it sees that this "
-        "publish no longer runs and takes its lock over at once. From another machine, "
-        f"--force takes the lock over from {stale:%H:%M %Z} on (its "
+        f"`{options.again} --take-over-lock` on this machine ({socket.gethostname()}): it sees "
+        "that this publish no longer runs and takes its lock over at once (every safety limit "
+        f"still applies). From another machine, --take-over-lock works from {stale:%H:%M %Z} on "
+        "(its "
         f"{format_age(timedelta(seconds=options.lock_timeout_s))} timeout)."
     )
 
@@ -295,8 +313,8 @@ def _record_interrupted(
 def _unrecorded(target: Target, run: _Run | None, left: str) -> str:
     """An interrupted publish whose lock the target did not let it rewrite in time."""
     note = (
-        f"{left} What this one sent is not recorded: `sitegen publish --verify` checks every "
-        "file online."
+        f"{left} What this one sent is not recorded: `sitegen publish --verify "
+        "--take-over-lock` checks every file online."
     )
     if run is None:
         return (
@@ -365,7 +383,7 @@ def _release(target: Target) -> str:
             return ""
         return "\nThe lock had been broken by another publish; it was left alone."
     except TargetError as exc:
-        return f"\nCould not release the lock ({exc}); the next publish may need --force."
+        return f"\nCould not release the lock ({exc}); the next publish may need --take-over-lock."
 
 
 def _rollback_record(plan: Plan, remote: RemoteState, local: Bundle) -> bytes:
@@ -534,8 +552,9 @@ class _Run:
         """Write the owed work into our lock (one conditional write)."""
         if not self.target.relock(self.lock.body(owed, released=released)):
             raise PublishError(
-                f"The lock on {self.target.name} was broken by another publish (--force) while "
-                f"this one ran; it stopped before its manifest. Run `{self.options.again}` again."
+                f"The lock on {self.target.name} was taken over by another publish "
+                "(--take-over-lock) while this one ran; it stopped before its manifest. Run "
+                f"`{self.options.again}` again."
             )
 
     def _leave_record(self, owed: Pending) -> None:
@@ -584,8 +603,8 @@ _BEFORE_MANIFEST = (
 _KEPT_BEFORE_MANIFEST = (
     "The files already sent, and any work a previous publish left, are recorded in the lock "
     f"({LOCK_PATH}), which was left released: the next publish, whatever it publishes, takes "
-    "it over without --force and sends those files again (or deletes them) as its bundle has "
-    "them."
+    "it over without --take-over-lock and sends those files again (or deletes them) as its "
+    "bundle has them."
 )
 _ONLINE = "All new files and the manifest are online; no invalidation or delete was owed."
 _OWED_WITH_MANIFEST = (
@@ -595,7 +614,7 @@ _OWED_WITH_MANIFEST = (
 _RECORDED = (
     "All new files and the manifest are online. The invalidations and deletes still owed are "
     f"recorded in the lock ({LOCK_PATH}), which was left released: the next publish takes it "
-    "over without --force and does them."
+    "over without --take-over-lock and does them."
 )
 
 

@@ -29,6 +29,7 @@ from sitegen.options import (
     TARGET,
     dry_run_option,
     edgerc_option,
+    force_option,
     load,
     localize,
     max_deletes_option,
@@ -36,6 +37,7 @@ from sitegen.options import (
     progress_quiet_option,
     resolve_now,
     site_option,
+    take_over_lock_option,
 )
 from sitegen.stopping import if_stopped
 
@@ -49,6 +51,7 @@ Examples:
   sitegen publish --no-build --json > publish-report.json   # also on failure
   sitegen publish --verify                   # ignore the remote manifest, list the bucket
   sitegen publish --max-deletes 200          # allow a big clean-up
+  sitegen publish --take-over-lock           # after a publish that died or was stopped
   sitegen publish --put-back 2026-09-13-quake   # after a rollback: put back a right alert
 \b
 Re-running publish after any failure finishes the job: it only sends what is missing.
@@ -58,7 +61,7 @@ Akamai from the .edgerc section. They never appear in output.
 Exit codes:
   0   published (with --dry-run: the publish would go through)
   1   failed; the message says what was done and what to run (a lock whose holder
-      died also exits 1: it needs a person to decide on --force)
+      died also exits 1: it needs a person to decide on --take-over-lock)
   2   wrong usage, before anything is built: an unknown option, a malformed value
       (--max-deletes x, --now tomorrow, --target ftp://x, --cloudfront abc); the same
       mistake in site.toml exits 1
@@ -96,12 +99,8 @@ With --json, stdout holds one JSON object whatever happens: "ok": true with the 
 @edgerc_option
 @dry_run_option
 @max_deletes_option
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Lift --max-deletes, the empty-bundle, --now and after-rollback refusals; break a "
-    "stale lock.",
-)
+@force_option("Lift --max-deletes, the empty-bundle, --now and after-rollback refusals.")
+@take_over_lock_option
 @click.option(
     "--put-back",
     "put_back",
@@ -134,6 +133,7 @@ def publish_command(
     dry_run: bool,
     max_deletes: int | None,
     force: bool,
+    take_over_lock: bool,
     put_back: tuple[str, ...],
     as_json: bool,
     no_build: bool,
@@ -195,6 +195,7 @@ def publish_command(
         verify,
         settings.lock_timeout_s,
         zone=config.zone,
+        take_over_lock=take_over_lock,
     )
     progress = make_progress(quiet=quiet or as_json)
     with sigterm_interrupts(), refusal_said(quiet, as_json):

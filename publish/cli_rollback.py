@@ -27,10 +27,12 @@ from sitegen.options import (
     TARGET,
     dry_run_option,
     edgerc_option,
+    force_option,
     load,
     max_deletes_option,
     progress_quiet_option,
     site_option,
+    take_over_lock_option,
 )
 from sitegen.stopping import if_stopped
 
@@ -49,7 +51,8 @@ rule expiring old versions limits how far back you can go). A folder target keep
 before anything changes. The next `sitegen publish` publishes your content again, undoing
 the rollback: fix the alerts it names first. Exit codes as for publish: 1 failed, 2 wrong
 usage, 4 refused by --max-deletes (also with --dry-run), 75 another publish holds the lock,
-130 interrupted.
+130 interrupted. A rollback that died or was stopped leaves its lock: re-run it with
+--take-over-lock (--force lifts --max-deletes only).
 """
 
 
@@ -83,7 +86,8 @@ usage, 4 refused by --max-deletes (also with --dry-run), 75 another publish hold
 @edgerc_option
 @dry_run_option
 @max_deletes_option
-@click.option("--force", is_flag=True, help="Lift --max-deletes; break a stale lock.")
+@force_option("Lift --max-deletes.")
+@take_over_lock_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result (or list) as JSON.")
 @progress_quiet_option
 def rollback_command(
@@ -98,6 +102,7 @@ def rollback_command(
     dry_run: bool,
     max_deletes: int | None,
     force: bool,
+    take_over_lock: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -127,6 +132,7 @@ def rollback_command(
         dry_run,
         lock_timeout_s=settings.lock_timeout_s,
         zone=config.zone,
+        take_over_lock=take_over_lock,
     )
     progress = make_progress(quiet=quiet or as_json)
     with refusal_said(quiet, as_json):

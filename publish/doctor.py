@@ -479,7 +479,7 @@ def last_publish_check(target: Target) -> Check:
             "warn",
             f"{command}{who} holds the lock {target.name}/{LOCK_PATH}: it is running, or died",
             f"if it is no longer running, {again}; once the lock is older than "
-            "lock_timeout_s, add --force to break it",
+            "lock_timeout_s, add --take-over-lock to take it over",
         )
     return Check(name, "warn", f"{command} stopped before it finished: {_owed_words(owed)}", again)
 

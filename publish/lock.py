@@ -1,6 +1,6 @@
-"""One publish at a time per target: take the lock, name its holder, and break it only when asked
-to (--force) and stale: older than the timeout, or held by a process of this host (and pid
-namespace) that is gone.
+"""One publish at a time per target: take the lock, name its holder, and take it over only when
+asked to (--take-over-lock, never --force: that lifts the safety refusals) and stale: older than
+the timeout, or held by a process of this host (and pid namespace) that is gone.
 
 The lock also tells what a stopped publish still owes after its manifest went up
 (invalidations, deletes), at no request in the normal case:
@@ -9,7 +9,8 @@ The lock also tells what a stopped publish still owes after its manifest went up
   Releasing the lock means the work is done. A publish killed in between leaves a stale lock: if
   the live manifest is the one the dead holder was publishing, its owed work is inherited.
 - a publish that fails cleanly after its manifest (a CDN down) leaves the lock *released*, with
-  the owed work in its body; the next publish takes it over without --force and does the work.
+  the owed work in its body; the next publish takes it over without --take-over-lock and does
+  the work.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def acquire(
     *,
     now: datetime,
     timeout_s: int,
-    force: bool,
+    take_over: bool,
     publishing: str | None = None,
     rerun: str = "sitegen publish",
     tool: str = "sitegen publish",
@@ -165,7 +166,7 @@ def acquire(
     message says to run ``rerun`` once the holder is done; LockInterrupted when stopped."""
     written = [lock_body(now, publishing=publishing, tool=tool)]
     try:
-        return _take(target, written, now, timeout_s, force, publishing, rerun, tool)
+        return _take(target, written, now, timeout_s, take_over, publishing, rerun, tool)
     except KeyboardInterrupt as stop:
         raise LockInterrupted(written) from stop
 
@@ -190,7 +191,7 @@ def _take(
     written: list[bytes],
     now: datetime,
     timeout_s: int,
-    force: bool,
+    take_over: bool,
     publishing: str | None,
     rerun: str,
     tool: str,
@@ -204,7 +205,7 @@ def _take(
     age = _age(holder, held, now)
     dead = holder is not None and holder_is_dead(holder.who, holder.processes)
     stale = age is None or age > timedelta(seconds=timeout_s) or dead
-    if not (released or (force and stale)):
+    if not (released or (take_over and stale)):
         error = StaleLockError if stale else LockHeldError
         raise error(_held_message(target, holder, age, timeout_s, stale, dead, rerun))
     # one write replaces the lock seen with ours, carrying the work it records: a publish
@@ -214,7 +215,7 @@ def _take(
     if not target.take_over(held, ours):
         again = target.read(LOCK_PATH)
         if again is None:  # released meanwhile: take it as anyone would
-            return _take(target, written, now, timeout_s, force, publishing, rerun, tool)
+            return _take(target, written, now, timeout_s, take_over, publishing, rerun, tool)
         holder = parse_holder(again.body)
         raise LockHeldError(_held_message(target, holder, None, timeout_s, False, rerun=rerun))
     work = " and finishes the work it left" if owed else ""
@@ -288,14 +289,15 @@ def _held_message(
     if dead:
         return (
             f"{first} That process is no longer running on this machine, so it died while "
-            "publishing. Re-run with --force to break the lock; the new publish finishes "
-            "whatever it left undone."
+            f"publishing. Run `{rerun} --take-over-lock` to take its lock over; that run "
+            "finishes whatever it left undone (the safety limits still apply)."
         )
     if stale:
         return (
             f"{first} The lock is older than the {format_age(timedelta(seconds=timeout_s))} "
-            "timeout, so that publish probably died. Re-run with --force to break the lock; "
-            "the new publish finishes whatever it left undone."
+            f"timeout, so that publish probably died. Run `{rerun} --take-over-lock` to take "
+            "its lock over; that run finishes whatever it left undone (the safety limits still "
+            "apply)."
         )
     if _unknowable(holder):
         first += (
@@ -306,6 +308,6 @@ def _held_message(
     left = f", in {format_age(timeout - age)}" if age is not None else ""
     return (
         f"{first} Wait for it to finish and run `{rerun}` again. If that publish died or was "
-        f"stopped, its lock becomes stale after {format_age(timeout)}{left}; then --force "
-        f"breaks it ({target.name}/{LOCK_PATH})."
+        f"stopped, its lock becomes stale after {format_age(timeout)}{left}; then "
+        f"--take-over-lock takes it over ({target.name}/{LOCK_PATH})."
     )

@@ -176,7 +176,8 @@ class LockHeldError(PublishError):
 
 
 class StaleLockError(PublishError):
-    """The lock's holder probably died: only a person can tell, and break it with --force."""
+    """The lock's holder probably died: only a person can tell, and take it over with
+    --take-over-lock."""
 
     kind = "lock_stale"
 

@@ -124,6 +124,23 @@ max_deletes_option = click.option(
     "else 50.",
 )
 progress_quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+# Taking over a lock and lifting a safety refusal are asked for separately: the advice after
+# a stopped publish is to take its lock over, and following it must not also let a bundle
+# that deletes half the site through (before 2026-12, --force did both).
+take_over_lock_option = click.option(
+    "--take-over-lock",
+    is_flag=True,
+    help="Take over the lock of a run that died or was stopped (its process gone from this "
+    "machine, or its lock older than lock_timeout_s) and finish the work it left. Lifts no "
+    "safety limit; a lock of a run still going is never taken.",
+)
+
+
+def force_option(lifts: str) -> Callable[[F], F]:
+    """--force, lifting the refusals ``lifts`` names, and never the lock."""
+    return click.option(
+        "--force", is_flag=True, help=f"{lifts} Does not take over a lock: see --take-over-lock."
+    )
 
 
 def resolve_now(now: datetime | None, config: SiteConfig) -> datetime:

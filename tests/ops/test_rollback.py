@@ -586,7 +586,7 @@ def test_a_rollback_stopped_after_its_manifest_leaves_a_lock_naming_the_rollback
         FolderTarget(tmp_path / "new"),
         now=now,
         timeout_s=900,
-        force=False,
+        take_over=False,
         publishing="abc",
         tool="sitegen rollback",
     )
@@ -628,7 +628,7 @@ def test_a_rollback_killed_before_its_deletes_leaves_them_to_the_next_publish(
     done = publish(
         read_local(public),
         FolderTarget(root),
-        options=PublishOptions(Limits(force=True)),
+        options=PublishOptions(Limits(force=True), take_over_lock=True),
         now=later,
     )
     assert done.plan.deletes == ("alerts/a3/cap.xml", "alerts/a3/index.html")

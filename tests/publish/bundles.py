@@ -19,6 +19,15 @@ TYPES = {
 }
 
 Files = dict[str, bytes]
+# a site whose bundle is written here (--no-build), published to folder:out
+SITE_TOML = """[site]
+title = "T"
+base_url = "https://alerts.test/"
+default_language = "en"
+sender = "a@test.invalid"
+[publish]
+target = "folder:out"
+"""
 
 
 def site_files(alerts: int = 3, *, version: str = "v1") -> Files:

@@ -14,22 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bundles import site_files, write_bundle
+from bundles import SITE_TOML, site_files, write_bundle
 from click.testing import CliRunner, Result
 
 from publish.cli import publish_command
 from publish.lock import lock_body
 from publish.targets.folder import FolderTarget
 from sitegen_fixtures import TmpSite
-
-SITE_TOML = """[site]
-title = "T"
-base_url = "https://alerts.test/"
-default_language = "en"
-sender = "a@test.invalid"
-[publish]
-target = "folder:out"
-"""
 
 
 @pytest.fixture
@@ -58,24 +49,24 @@ def test_a_lock_held_by_a_live_publish_exits_75_try_again_later(site: Path) -> N
     assert "Wait for it to finish" in result.stderr
 
 
-def test_a_lock_whose_holder_died_exits_1_it_needs_force(site: Path) -> None:
+def test_a_lock_whose_holder_died_exits_1_it_needs_take_over_lock(site: Path) -> None:
     published(site)
     stale = datetime.now(UTC) - timedelta(hours=2)
     assert FolderTarget(site / "out").lock(lock_body(stale)) is None
     result = publish(site, "--no-build")
     assert result.exit_code == 1, result.output
-    assert "Re-run with --force" in result.stderr
+    assert "Run `sitegen publish --take-over-lock` to take its lock over" in result.stderr
 
 
 def test_a_lock_of_an_older_sitegen_is_not_called_dead_it_may_run_elsewhere(site: Path) -> None:
     """A lock body before 2026-12 does not say which pid namespace (container) its holder ran
     in: a pid gone here may be a live publish in the container next door (was: "no longer
-    running on this machine", and --force broke it at once)."""
+    running on this machine", and --force broke it at once; now --take-over-lock would)."""
     doc = json.loads(lock_body(datetime.now(UTC)))
     del doc["processes"]
     doc["holder"] = doc["holder"].rsplit(" pid ", 1)[0] + f" pid {gone_pid()}"
     assert FolderTarget(site / "out").lock(json.dumps(doc).encode()) is None
-    result = publish(site, "--no-build", "--force")
+    result = publish(site, "--no-build", "--take-over-lock")
     assert result.exit_code == 75, result.output
     assert "no longer running" not in result.stderr
     assert "older sitegen" in result.stderr
@@ -359,7 +350,7 @@ def test_what_a_killed_publish_was_writing_goes_with_the_next_publish(site: Path
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     out = site / "out"
     assert temporary(out)  # what it left
-    result = publish(site, "--no-build", "--force", "--json")  # its lock: a dead process's
+    result = publish(site, "--no-build", "--take-over-lock", "--json")  # a dead process's lock
     assert result.exit_code == 0, result.output
     assert temporary(out) == []
     plan = json.loads(result.stdout)["plan"]

@@ -47,6 +47,7 @@ class RecordingCDN:
 
 def run(public: Path, target: Target, cdns: Sequence[Any] = (), **options: Any) -> Outcome:
     limits = Limits(max_deletes=options.pop("max_deletes", 50), force=options.pop("force", False))
+    options.setdefault("take_over_lock", limits.force)  # both, as --force did before 2026-12
     return publish(read_local(public), target, cdns, PublishOptions(limits=limits, **options))
 
 
@@ -173,18 +174,20 @@ def test_a_held_lock_stops_a_second_publish_naming_holder_and_age(
     assert "Another publish holds the lock" in message and " pid " in message
     assert re.search(r"for 2 min ([5-9]|1[0-9]) s", message), message  # 125 s + a slow run
     with pytest.raises(PublishError, match="becomes stale after 15 min"):
-        run(public, new_target(), force=True)  # a fresh lock is never broken
+        run(public, new_target(), take_over_lock=True)  # a fresh lock is never broken
 
 
-def test_a_stale_lock_is_broken_only_with_force(
+def test_a_stale_lock_is_broken_only_when_taken_over(
     bundle: Bundle, new_target: NewTarget, snapshot: Callable[[], Any]
 ) -> None:
     public = bundle()
     dead = new_target()
     assert dead.lock(lock_body(datetime.now(UTC) - timedelta(hours=2))) is None
-    with pytest.raises(PublishError, match="Re-run with --force to break the lock"):
+    with pytest.raises(PublishError, match="Run `sitegen publish --take-over-lock` to take its"):
         run(public, new_target())
-    outcome = run(public, new_target(), force=True)
+    with pytest.raises(PublishError, match="--force does not take over a lock"):
+        run(public, new_target(), force=True, take_over_lock=False)
+    outcome = run(public, new_target(), take_over_lock=True)
     assert any("broke a stale lock" in note for note in outcome.notes)
     assert LOCK_PATH not in snapshot()
     assert snapshot() == expected(public)

@@ -104,7 +104,7 @@ def test_a_bundle_without_alerts_does_not_take_every_alert_offline(
         run(empty, new_target())
     assert snapshot() == before
     forced = run(empty, new_target(), force=True)
-    assert forced.deleted == 6  # --force also breaks stale locks: it says what else it lifted
+    assert forced.deleted == 6  # it says what it lifted
     assert any(
         n.startswith("--force let this through: the bundle has no alert") for n in forced.notes
     )
@@ -189,9 +189,9 @@ def test_a_lock_without_a_believable_since_is_aged_by_when_it_was_written(
     now = datetime.now(UTC)
     assert holder.lock(body or lock_body(now + timedelta(hours=1))) is None
     with pytest.raises(PublishError, match="becomes stale after 15 min"):
-        acquire(new_target(), now=now, timeout_s=900, force=True)
+        acquire(new_target(), now=now, timeout_s=900, take_over=True)
     later = now + timedelta(seconds=901)
-    got = acquire(new_target(), now=later, timeout_s=900, force=True)
+    got = acquire(new_target(), now=later, timeout_s=900, take_over=True)
     assert "broke a stale lock" in got.note
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from bundles import site_files, write_bundle
+from bundles import SITE_TOML, site_files, write_bundle
 from click.testing import CliRunner
 from faults import FAST_RETRY, TOO_MANY_INVALIDATIONS, FaultProxy, fail_first, never
 from test_publish_flow import RecordingCDN, run
@@ -360,16 +360,6 @@ def test_remote_rows_equal_to_local_ones_are_its_entries_and_checked_alike(
         assert knowing.files["robots.txt"] is not local.files["robots.txt"]
     else:
         assert isinstance(knowing, str) and "robots.txt" in knowing
-
-
-SITE_TOML = """[site]
-title = "T"
-base_url = "https://alerts.test/"
-default_language = "en"
-sender = "a@test.invalid"
-[publish]
-target = "folder:out"
-"""
 
 
 def test_cli_dry_run_json_and_publish(tmp_path: Path) -> None:

@@ -200,7 +200,7 @@ def gone_pid() -> int:
     return int(done.stdout)
 
 
-def test_lock_of_a_dead_process_on_this_host_breaks_with_force(
+def test_lock_of_a_dead_process_on_this_host_is_taken_over_at_once(
     tmp_path: Path, sites: tuple[TmpSite, TmpSite]
 ) -> None:
     _, v2 = sites
@@ -211,8 +211,8 @@ def test_lock_of_a_dead_process_on_this_host_breaks_with_force(
     target = FolderTarget(tmp_path / "pub")
     assert target.lock(json.dumps(doc).encode()) is None
     with pytest.raises(PublishError, match="no longer running on this machine"):
-        acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, force=False)
-    note = acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, force=True).note
+        acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, take_over=False)
+    note = acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, take_over=True).note
     assert "broke a stale lock" in note
 
 
@@ -229,7 +229,7 @@ def test_lock_of_a_gone_pid_in_another_container_is_not_called_dead(
     target = FolderTarget(tmp_path / "pub")
     assert target.lock(json.dumps(doc).encode()) is None
     with pytest.raises(PublishError, match="Wait for it to finish") as held:
-        acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, force=True)
+        acquire(FolderTarget(tmp_path / "pub"), now=now, timeout_s=900, take_over=True)
     assert "no longer running" not in str(held.value)
 
 

@@ -2,7 +2,7 @@
 job) at the two moments that matter: while uploading, before the manifest (nothing is owed:
 the lock is released, the site is the old one), and during the CloudFront call, after the
 manifest (the invalidations and deletes it implies are owed: they are left in a released lock).
-Either way it exits 130 saying what was done, and a plain re-run (no --force) converges."""
+Either way it exits 130 saying what was done, and a plain re-run (no --take-over-lock) converges."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def test_an_interrupted_publish_says_what_it_did_and_a_plain_rerun_finishes(
         assert work.invalidate and work.delete and not work.unsure
     else:
         assert work.unsure and not (work.invalidate or work.delete) and "previous publish" in err
-    again = run_sitegen(args, cli_env(aws, base))  # no --force
+    again = run_sitegen(args, cli_env(aws, base))  # no --take-over-lock
     assert again.returncode == 0, again.stderr
     assert snapshot_s3(bucket) == expected(v2.public)
     # the interrupted call may have reached CloudFront: its repeat carries the same reference
@@ -200,7 +200,10 @@ def test_ctrl_c_on_a_stuck_network_ends_within_seconds(
     not after every upload's timeouts and retries (minutes). With the lock still reachable, its
     record names the 3 acknowledged: the next publish sends only the others. With the whole
     network stuck the record cannot be written: it says so, and the next publish, which needs
-    --force for the lock its dead holder left, converges. Ctrl-C again ends that wait."""
+    --take-over-lock for the lock its dead holder left, converges. Following that advice lifts
+    no safety limit (before 2026-12 the advice was --force, which also let any number of
+    deletes through), and --force alone no longer takes the lock. Ctrl-C again ends that
+    wait."""
     v1, v2 = sites
     bucket = _v1_online(v1, "stuck")
     dry = publish(
@@ -233,18 +236,29 @@ def test_ctrl_c_on_a_stuck_network_ends_within_seconds(
     else:  # the lock as taken: nothing recorded, held by a process now gone
         assert not released and work is None, err
         why = "stopped again with Ctrl-C" if stuck.endswith("twice") else "no answer within 3 s"
-        assert f"({why})" in err and "--verify" in err, err
+        assert f"({why})" in err and "`sitegen publish --verify --take-over-lock`" in err, err
         assert took < (2.5 if stuck.endswith("twice") else STOP_S), f"{took:.1f} s\n{err}"
-        # the advice: --force on this machine takes the lock over at once; elsewhere it says
-        # when it will (before: "run again; add --force if it says", refused for 15 min)
-        assert f"`sitegen publish --force` on this machine ({socket.gethostname()})" in err, err
+        # the advice: --take-over-lock on this machine takes the lock over at once; elsewhere
+        # it says when it will (before: "run again; add --force if it says", refused 15 min)
+        advice = f"`sitegen publish --take-over-lock` on this machine ({socket.gethostname()})"
+        assert advice in err, err
         held = run_sitegen(args, cli_env(aws, base))
-        assert held.returncode == 1 and "--force" in held.stderr, held.stderr
+        assert held.returncode == 1 and "--take-over-lock" in held.stderr, held.stderr
+        forced = run_sitegen([*args, "--force"], cli_env(aws, base))  # the advice before
+        assert forced.returncode == 1, forced.stderr
+        assert "--force does not take over a lock" in forced.stderr, forced.stderr
         if _can_be_another_host():  # another machine: another host name (a UTS namespace)
-            elsewhere = run_sitegen([*_on_another_host(), *args, "--force"], cli_env(aws, base))
-            assert elsewhere.returncode == 75, elsewhere.stderr
-            assert "becomes stale after 15 min 0 s, in 14 min" in elsewhere.stderr
-        args = [*args, "--force"]
+            elsewhere = [*_on_another_host(), *args, "--take-over-lock"]
+            refused = run_sitegen(elsewhere, cli_env(aws, base))
+            assert refused.returncode == 75, refused.stderr
+            assert "becomes stale after 15 min 0 s, in 14 min" in refused.stderr
+        args = [*args, "--take-over-lock"]
+        # the advice followed, under a deletes limit v2 is over: the lock is taken, the
+        # deletes still refused (--force had let them through), nothing changed
+        limited = run_sitegen([*args, "--max-deletes", "0"], cli_env(aws, base))
+        assert limited.returncode == 4, limited.stderr
+        assert "more than --max-deletes 0" in limited.stderr, limited.stderr
+        assert LOCK_PATH not in snapshot_s3(bucket)  # taken, then let go of
     with FaultProxy(host, int(port), never) as watch:
         again = run_sitegen(args, cli_env(watch.url, base))
     assert again.returncode == 0, again.stderr
@@ -349,7 +363,7 @@ def test_a_stop_while_taking_the_lock_releases_the_lock_it_took(
     """The lock write reaches the store, its answer does not come back, and the publisher is
     stopped then: the lock it took is removed on the way out, the stop line says so, and the
     next publish just works (before: "nothing was published", and a lock held by a process
-    gone, for which the next publish asked for --force)."""
+    gone, for which the next publish asked for --take-over-lock)."""
     v1, v2 = sites
     bucket = _v1_online(v1, "locking")
     base = aws_env(aws, tmp_path)
@@ -379,7 +393,7 @@ def test_a_stop_while_taking_the_lock_releases_the_lock_it_took(
     assert took < STOP_S, f"{took:.1f} s\n{err}"
     lock = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"{PREFIX}/{LOCK_PATH}")
     assert lock["KeyCount"] == 0, err
-    again = run_sitegen(args, cli_env(aws, base))  # no --force, no wait
+    again = run_sitegen(args, cli_env(aws, base))  # no --take-over-lock, no wait
     assert again.returncode == 0, again.stderr
     assert snapshot_s3(bucket) == expected(v2.public)
 
@@ -475,7 +489,7 @@ def test_sigkill_right_after_taking_over_a_stopped_run_keeps_its_record(
     work, released = _lock_record(bucket)
     assert work is not None and work.invalidate == owed.invalidate and not released, work
     assert invalidations(dist) == []
-    again = run_sitegen([*args, "--force"], cli_env(aws, base))  # its holder is seen gone
+    again = run_sitegen([*args, "--take-over-lock"], cli_env(aws, base))  # holder seen gone
     assert again.returncode == 0, again.stderr
     assert [paths for _, paths in invalidations(dist)] == [owed.invalidate], again.stderr
     assert snapshot_s3(bucket) == expected(v1.public)
@@ -486,7 +500,7 @@ def test_a_stop_while_taking_over_a_record_leaves_it_released(
 ) -> None:
     """The stop comes while the write taking over a stopped run's released record is in
     flight (it reached S3): the lock is left released with that record, as it was, and the
-    next publish takes it over without --force and sends the owed invalidations."""
+    next publish takes it over without --take-over-lock and sends the owed invalidations."""
     v1, _ = sites
     case = _Resume.make(v1, "resuming", v1, aws, tmp_path)
     bucket, owed, dist, base, args = case.bucket, case.owed, case.dist, case.base, case.args
@@ -509,7 +523,7 @@ def test_a_stop_while_taking_over_a_record_leaves_it_released(
     assert proc.returncode == 130 and "The lock it had taken was released" in err, err
     work, released = _lock_record(bucket)
     assert released and work is not None and work.invalidate == owed.invalidate, err
-    again = run_sitegen(args, cli_env(aws, base))  # no --force
+    again = run_sitegen(args, cli_env(aws, base))  # no --take-over-lock
     assert again.returncode == 0, again.stderr
     assert [paths for _, paths in invalidations(dist)] == [owed.invalidate], again.stderr
 
@@ -527,7 +541,7 @@ def test_sigkill_after_the_manifest_of_a_run_that_took_over_a_record_loses_neith
     with FaultProxy(*case.upstream, killer) as proxy:
         _killed(killer, args, cli_env(proxy.url, base))
     assert invalidations(dist) == []
-    again = run_sitegen([*args, "--force"], cli_env(aws, base))  # its holder is seen gone
+    again = run_sitegen([*args, "--take-over-lock"], cli_env(aws, base))  # holder seen gone
     assert again.returncode == 0, again.stderr
     sent = {path for _, paths in invalidations(dist) for path in paths}
     assert set(owed.invalidate) <= sent, sent

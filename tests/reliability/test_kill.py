@@ -1,9 +1,10 @@
 """§2 A real `sitegen publish` subprocess SIGKILLed at 20 points of its request sequence (chosen
 by a fixed seed, plus the two points where work is owed after the manifest: just before the
-CloudFront call and just before the deletes). After each, re-running publish (--force: the dead
-holder's lock is broken at once) converges to exactly the new bundle, object by object; the
-CloudFront invalidations together cover every changed path, with at most one repeat, and that
-repeat carries the same CallerReference (CloudFront answers it with the first one)."""
+CloudFront call and just before the deletes). After each, re-running publish (--take-over-lock:
+the dead holder's lock is taken over at once) converges to exactly the new bundle, object by
+object; the CloudFront invalidations together cover every changed path, with at most one
+repeat, and that repeat carries the same CallerReference (CloudFront answers it with the
+first one)."""
 
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ def _kill_then_converge(
         assert f"pid {proc.pid}" in refused.stderr and "no longer running" in refused.stderr
         checked = True
     with FaultProxy(*upstream, Killer()) as proxy:
-        again = run_sitegen([*args, "--force"], cli_env(proxy.url, base))
+        again = run_sitegen([*args, "--take-over-lock"], cli_env(proxy.url, base))
     assert again.returncode == 0, f"re-run after a kill at request {at}: {again.stderr}"
     check_least_privilege(requests + proxy.log.seen)
     assert snapshot_s3(bucket) == expected(v2.public), f"kill at request {at}: {again.stdout}"
