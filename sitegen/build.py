@@ -286,6 +286,14 @@ def fork_workers(jobs: int, command: str = "build") -> Iterator[_Watched]:
                     pool.close()
                     pool.join()
                     raise
+                else:
+                    # Ended in order too, not by terminate() (the pool's __exit__): a worker
+                    # still starting has SIGTERM held, then ignored while it leaves the group
+                    # (`_start_worker`), so terminate()'s was lost; it then waited for ever for
+                    # the task queue's lock terminate() keeps, and the build for it (a pool
+                    # with nothing to render, ended as it forked: a test hung 50 minutes).
+                    pool.close()
+                    pool.join()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
             _WORK.stop = None

@@ -775,3 +775,22 @@ def _line_with(running: subprocess.Popen[str], words: str, timeout: float) -> st
             if words in line:
                 return line
     raise AssertionError(f"no line with {words!r} in {timeout} s")
+
+
+_POOLS_ENDED_AS_THEY_FORK = """
+from sitegen.build import fork_workers
+for _ in range(300):
+    with fork_workers(2):
+        pass  # nothing to do: the pool ends while its workers are still starting
+"""
+
+
+def test_a_pool_that_ends_as_its_workers_start_never_hangs() -> None:
+    """The pool was ended by terminate(), whose SIGTERM a worker still starting lost (held,
+    then ignored while it left the group); that worker then waited for ever for the task
+    queue's lock terminate() keeps, and the build waited for it (a test hung 50 minutes;
+    here 300 pools hung within 30 s, every run)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _POOLS_ENDED_AS_THEY_FORK], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
