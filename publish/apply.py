@@ -289,7 +289,8 @@ def _interrupted(
     try:
         return within(RECORD_WAIT_S, lambda: _record_interrupted(target, lock, run, inherited))
     except Abandoned as why:
-        return _unrecorded(target, run, _lock_left(target, str(why), lock.since, options))
+        left = _lock_left(target, str(why), lock.since, options)
+        return _unrecorded(target, run, left, options)
 
 
 def _record_interrupted(
@@ -310,12 +311,16 @@ def _record_interrupted(
     return run._stopped("interrupted", state) + _stop(target, lock, run, inherited)
 
 
-def _unrecorded(target: Target, run: _Run | None, left: str) -> str:
-    """An interrupted publish whose lock the target did not let it rewrite in time."""
-    note = (
-        f"{left} What this one sent is not recorded: `sitegen publish --verify "
-        "--take-over-lock` checks every file online."
-    )
+def _unrecorded(target: Target, run: _Run | None, left: str, options: PublishOptions) -> str:
+    """An interrupted publish whose lock the target did not let it rewrite in time. A
+    rollback is finished by running it again (it re-sends every file it changes while the
+    manifest online is the one before it): `sitegen publish --verify`, advised for it until
+    session 21, would have published content/, undoing the rollback."""
+    if options.rollback:
+        check = f"run `{options.again} --take-over-lock` again: it sends every file it changes"
+    else:
+        check = "`sitegen publish --verify --take-over-lock` checks every file online"
+    note = f"{left} What this one sent is not recorded: {check}."
     if run is None:
         return (
             f"Publish to {target.name} interrupted before any upload; nothing was changed.\n{note}"

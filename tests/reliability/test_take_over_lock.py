@@ -118,3 +118,20 @@ def test_help_tells_taking_over_the_lock_from_lifting_the_limits(command: str) -
     assert "--take-over-lock Take over the lock of a run that died or was stopped" in text
     assert "Lifts no safety limit; a lock of a run still going is never taken." in text
     assert "Does not take over a lock: see --take-over-lock." in text
+
+
+def test_a_rollback_whose_stop_was_not_recorded_is_told_to_run_again(tmp_path: Path) -> None:
+    """A rollback stopped on a stuck network (its record not written) advised `sitegen
+    publish --verify --take-over-lock`: that publishes content/, undoing the rollback. Run
+    again, the rollback re-sends every file it changes (the manifest online is still the one
+    before it); a publish keeps its own advice."""
+    from publish.apply import PublishOptions, _unrecorded
+    from publish.targets.folder import FolderTarget
+
+    target = FolderTarget(tmp_path / "out")
+    again = "sitegen rollback --to 0123456789ab"
+    rollback = PublishOptions(again=again, rollback=True)
+    said = _unrecorded(target, None, "Publish stopped waiting.", rollback)
+    assert f"run `{again} --take-over-lock` again" in said and "publish --verify" not in said
+    said = _unrecorded(target, None, "Publish stopped waiting.", PublishOptions())
+    assert "`sitegen publish --verify --take-over-lock` checks every file online" in said
