@@ -738,7 +738,7 @@ def _refuse_device_slug(f: _Fields, index: int, name: str, slug: str, key: str) 
     """An error for an area whose page folder, areas/<slug>/, is a Windows device name:
     `id: con`, a geocode COM1 or an area named 'Nul' (the slug is lower case, without dots,
     so only the bare name can be one). `key`: the field the slug was made from."""
-    if _WINDOWS_RESERVED.fullmatch(slug) is None:
+    if not windows_device_name(slug):
         return
     field = {"id": "id", "geocodes": "first geocode"}.get(key, "name")
     fix = "change its id" if key == "id" else "give it an id (its name stays as written)"
@@ -1192,20 +1192,12 @@ def _drop_files_one_on_a_mac(by_id: dict[str, list[Alert]], problems: list[Probl
     if len(set(map(_one_on_a_mac, map(_SOURCE, alerts)))) == len(alerts):
         return  # nearly always: 2 ms CPU at 12,000 files, not the 10 ms of sorting them all
     first: dict[str, str] = {}
-    alerts.sort(key=lambda a: (_one_on_a_mac(a.source), not _nfc(a.source), a.source.swapcase()))
+    alerts.sort(key=lambda a: _kept_first_on_a_mac(a.source))
     for alert in alerts:
         taken = first.setdefault(_one_on_a_mac(alert.source), alert.source)
         if taken == alert.source:
             continue
-        problems.append(
-            Problem(
-                alert.source,
-                0,
-                f"this file's name differs from {taken}'s only {_how(alert.source, taken)}, "
-                "so a copy of content/ there keeps one of the two alerts: rename this file, "
-                "typing a name of its own",
-            )
-        )
+        problems.append(_one_file_on_a_mac(alert.source, taken, "alerts"))
         by_id[alert.id].remove(alert)
         if not by_id[alert.id]:
             del by_id[alert.id]
@@ -1221,20 +1213,10 @@ def _check_page_folders(pages: list[Page], problems: list[Problem]) -> None:
     Each but the first (NFC, fewest capitals) is an error naming the other."""
     by_folder: dict[tuple[str, str], Page] = {}
     by_name: dict[str, Page] = {}
-    for page in sorted(
-        pages, key=lambda p: (_one_on_a_mac(p.source), not _nfc(p.source), p.source.swapcase())
-    ):
+    for page in sorted(pages, key=lambda p: _kept_first_on_a_mac(p.source)):
         name = _one_on_a_mac(page.source)
         if (other := by_name.setdefault(name, page)) is not page:
-            problems.append(
-                Problem(
-                    page.source,
-                    0,
-                    f"this file's name differs from {other.source}'s only "
-                    f"{_how(page.source, other.source)}, so a copy of content/ there keeps one "
-                    "of the two pages: rename this file, typing a name of its own",
-                )
-            )
+            problems.append(_one_file_on_a_mac(page.source, other.source, "pages"))
             continue
         other = by_folder.setdefault((page.slug.lower(), page.language), page)
         if other is page:
@@ -1251,8 +1233,19 @@ def _check_page_folders(pages: list[Page], problems: list[Problem]) -> None:
         )
 
 
-def _nfc(text: str) -> bool:
-    return unicodedata.is_normalized("NFC", text)
+def _kept_first_on_a_mac(source: str) -> tuple[str, bool, str]:
+    """Sorts the names a Mac takes as one together, the one kept first: NFC, fewest capitals."""
+    return _one_on_a_mac(source), not unicodedata.is_normalized("NFC", source), source.swapcase()
+
+
+def _one_file_on_a_mac(source: str, taken: str, what: str) -> Problem:
+    """The error for `source`, whose name a Mac takes as `taken`'s (`what`: alerts, pages)."""
+    return Problem(
+        source,
+        0,
+        f"this file's name differs from {taken}'s only {_how(source, taken)}, so a copy of "
+        f"content/ there keeps one of the two {what}: rename this file, typing a name of its own",
+    )
 
 
 def _how(name: str, other: str) -> str:
