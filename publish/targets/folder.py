@@ -214,11 +214,9 @@ class FolderTarget:
     # there, and so one operation each here, whatever the comparison finds.
 
     def relock(self, body: bytes) -> bool:
-        self._count()
-        if self._bytes(LOCK_PATH) != self._lock_body:
+        if not self._replace_lock(self._lock_body, body):
             self._lock_body = None
             return False
-        self._write(self._file(LOCK_PATH), body)
         self._lock_body = body
         return True
 
@@ -238,11 +236,17 @@ class FolderTarget:
             self._file(LOCK_PATH).unlink(missing_ok=True)
 
     def take_over(self, seen: StoredObject, body: bytes) -> bool:
+        if not self._replace_lock(seen.body, body):
+            return False
+        self._taken(body)
+        return True
+
+    def _replace_lock(self, expected: bytes | None, body: bytes) -> bool:
+        """Write the lock only if it still holds `expected` (one counted operation)."""
         self._count()
-        if self._bytes(LOCK_PATH) != seen.body:
+        if self._bytes(LOCK_PATH) != expected:
             return False
         self._write(self._file(LOCK_PATH), body)
-        self._taken(body)
         return True
 
     def _bytes(self, path: str) -> bytes | None:
