@@ -205,9 +205,8 @@ def _left_by_dead_holder(lock: Acquired, remote: RemoteState) -> Pending | None:
     """The work owed by the publish whose lock we took: in its lock, and, once it managed to
     publish its manifest, in that manifest's metadata, over what its lock says (a killed
     publisher's lock may still carry the record it took over at its start)."""
-    if lock.broken_publishing is None or lock.broken_publishing != remote.manifest_id:
-        return lock.inherited
-    if remote.manifest_owed is None:
+    published = lock.broken_publishing is not None and lock.broken_publishing == remote.manifest_id
+    if not published or remote.manifest_owed is None:
         return lock.inherited
     return remote.manifest_owed.merged(lock.inherited)
 
@@ -300,9 +299,7 @@ def _record_interrupted(
     are left in a released lock, as after a failed CDN call, which the next publish takes
     over and does. Before it, `_stop` records the files sent."""
     if run is None:
-        return f"Publish to {target.name} interrupted before any upload; nothing was changed." + (
-            _stop(target, lock, run, inherited)
-        )
+        return _before_any_upload(target) + _stop(target, lock, run, inherited)
     owed = run.remaining()
     if run.manifest_written and (owed.invalidate or owed.delete):
         run._leave_record(owed)
@@ -322,16 +319,19 @@ def _unrecorded(target: Target, run: _Run | None, left: str, options: PublishOpt
         check = "`sitegen publish --verify --take-over-lock` checks every file online"
     note = f"{left} What this one sent is not recorded: {check}."
     if run is None:
-        return (
-            f"Publish to {target.name} interrupted before any upload; nothing was changed.\n{note}"
-        )
+        return f"{_before_any_upload(target)}\n{note}"
+    owed = run.remaining()
     if not run.manifest_written:
         state = _BEFORE_MANIFEST
-    elif run.remaining().invalidate or run.remaining().delete:
+    elif owed.invalidate or owed.delete:
         state = _OWED_WITH_MANIFEST
     else:
         state = _ONLINE
     return run._stopped("interrupted", f"{state}\n{note}")
+
+
+def _before_any_upload(target: Target) -> str:
+    return f"Publish to {target.name} interrupted before any upload; nothing was changed."
 
 
 def _stop(target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None) -> str:
