@@ -121,6 +121,14 @@ def read_content_file(
     return load(file.fspath, file.rel, config, problems, data)
 
 
+def new_file_problems(path: Path, rel: str, text: str, config: SiteConfig) -> list[Problem]:
+    """What `check` would say of an alert file about to be written with `text` (`sitegen new`
+    writes what was typed into it), its 'TODO:' lines aside: they are there to be filled in."""
+    problems: list[Problem] = []
+    _load_alert(path, rel, config, problems, text.encode("utf-8", "surrogatepass"), drafts=True)
+    return [p for p in problems if p.severity != "draft"]
+
+
 def load_site(
     config: SiteConfig,
     now: datetime,

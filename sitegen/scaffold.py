@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from sitegen.alert_file import alert_file_text, instruction_heading
 from sitegen.config import SiteConfig
-from sitegen.content import split_stem
+from sitegen.content import new_file_problems, split_stem
 from sitegen.errors import SitegenError, write_failed
 from sitegen.i18n import LOCALES, catalog
 from sitegen.model import (
@@ -305,16 +306,36 @@ def write_alerts(alerts: tuple[Alert, ...], config: SiteConfig) -> list[Path]:
                 f"{path.relative_to(config.root)}: already exists; choose another title or "
                 "edit that file"
             )
+    texts = [alert_file_text(alert) for alert in alerts]
+    _refuse_mistakes(paths, texts, config)
     written: list[Path] = []
     try:
-        for path, alert in zip(paths, alerts, strict=True):
-            _write_new(_created(folder) / path.name, alert_file_text(alert), config)
+        for path, text in zip(paths, texts, strict=True):
+            _write_new(_created(folder) / path.name, text, config)
             written.append(path)
     except BaseException:  # a failure or a stop (Ctrl-C, SIGTERM) part way: none, not some
         for path in written:
             path.unlink(missing_ok=True)
         raise
     return paths
+
+
+def _refuse_mistakes(paths: list[Path], texts: list[str], config: SiteConfig) -> None:
+    """Check the files as `check` will, before writing any: a value typed that check refuses
+    (a title with a hidden text-direction character, say) is said now, with nothing written,
+    rather than in a file the official must then mend by hand. Warnings are printed, and the
+    file written."""
+    errors: list[str] = []
+    for path, text in zip(paths, texts, strict=True):
+        rel = path.relative_to(config.root).as_posix()
+        for problem in new_file_problems(path, rel, text, config):
+            if problem.severity == "error":
+                errors.append(problem.message)
+            else:
+                print(f"warning: {problem.message}", file=sys.stderr)
+    if errors:
+        shown = "\n".join(f"  {message}" for message in dict.fromkeys(errors))
+        raise SitegenError(f"nothing was created: `sitegen check` would refuse it:\n{shown}")
 
 
 def _write_new(path: Path, text: str, config: SiteConfig) -> None:

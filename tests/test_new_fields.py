@@ -241,3 +241,37 @@ def test_expiry_is_real_hours_after_sent_across_a_daylight_saving_change(
     )  # fmt: skip
     cancel = follow_up(original, MsgType.CANCEL, sent)  # of an expired alert: kept an hour
     assert _real(cancel.expires) - _real(sent) == timedelta(hours=1)
+
+
+def test_a_value_check_would_refuse_is_refused_before_any_file_is_written(
+    tmp_site: TmpSite,
+) -> None:
+    """A title pasted with hidden text-direction marks (U+200F, common in copied Arabic or
+    Hebrew text) was written into the file, which `sitegen check` then refused: the official
+    had to mend by hand a file `new` had just made."""
+    before = sorted((tmp_site.root / "content/alerts").iterdir())
+    result = run_sitegen(
+        "new", "Tsunami warning for \u200fBusan\u200f", "--area", "Busan", "--no-input",
+        cwd=tmp_site.root,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "nothing was created: `sitegen check` would refuse it:" in said
+    assert "'title' contains invisible text-direction control characters" in said
+    assert sorted((tmp_site.root / "content/alerts").iterdir()) == before
+    assert "Traceback" not in result.stderr
+
+
+def test_a_value_check_only_warns_about_is_written_with_the_warning(tmp_site: TmpSite) -> None:
+    result = run_sitegen(
+        "new", "Flood\u200b watch", "--area", "Busan", "--no-input", cwd=tmp_site.root
+    )
+    assert result.returncode == 0, result.stderr
+    assert "warning: an invisible character (ZERO WIDTH SPACE, U+200B) in the title" in (
+        " ".join(result.stderr.split())
+    )
+    assert list((tmp_site.root / "content/alerts").glob("*flood-watch.md"))
+    # the file made is what `check` reads: only the TODO lines and that warning are left
+    check = run_sitegen("check", cwd=tmp_site.root)
+    assert "TODO" in check.stderr + check.stdout
+    assert "text-direction" not in check.stderr + check.stdout

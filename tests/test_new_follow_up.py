@@ -137,7 +137,7 @@ def test_follow_ups_are_named_after_the_original_and_numbered(example_site: TmpS
 
 def test_an_existing_file_is_named_relative_to_the_site(tmp_site: TmpSite) -> None:
     import dataclasses
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from sitegen.model import Area, Severity
     from sitegen.scaffold import new_alert, write_alert
@@ -145,7 +145,7 @@ def test_an_existing_file_is_named_relative_to_the_site(tmp_site: TmpSite) -> No
     sent = datetime.fromisoformat("2026-11-26T09:00:00+09:00")
     alert = new_alert(
         "X", event="X", severity=Severity.MINOR, areas=(Area("Seoul", "seoul"),),
-        language="en", sent=sent, expires=sent,
+        language="en", sent=sent, expires=sent + timedelta(hours=1),
     )  # fmt: skip
     alert = dataclasses.replace(alert, id="x")
     write_alert(alert, tmp_site.config)
