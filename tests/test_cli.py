@@ -705,6 +705,33 @@ def test_every_json_failure_has_one_shape(
     assert set(kept) <= set(doc), sorted(doc)
 
 
+def test_json_says_the_problems_as_data_and_a_short_message(example_site: TmpSite) -> None:
+    """publish --json with an invalid alert and a warning elsewhere: `error.message` is the
+    closing line, the problems are in `problems` (error and warning told apart) and counted.
+    Was: the message held every problem, the warning too, as one text."""
+    example_site.add("zz-bad.md", alert_text(severity="Severe!"))
+    example_site.add("zz-html.md", alert_text() + "\n<script>x</script>\n")
+    result = sitegen("publish", "--json", "--dry-run", cwd=example_site.root)
+    assert result.returncode == 1, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["error"]["message"] == "1 problem found; nothing was built."
+    kinds = {(p["path"], p["severity"]) for p in doc["problems"]}
+    assert kinds == {
+        ("content/alerts/zz-bad.md", "error"),
+        ("content/alerts/zz-html.md", "warning"),
+    }, doc["problems"]
+    assert (doc["errors"], doc["warnings"]) == (1, 1)
+    assert "zz-html.md:" in result.stderr and "zz-bad.md:" in result.stderr  # text: all
+
+
+def test_json_message_of_several_site_toml_mistakes_is_their_count(tmp_path: Path) -> None:
+    (tmp_path / "site.toml").write_text('[site]\ntitle = 5\nbase_url = "ftp://x"\n')
+    result = sitegen("publish", "--json", "--dry-run", cwd=tmp_path)
+    doc = json.loads(result.stdout)
+    assert doc["error"]["message"] == "3 problems in site.toml", doc["error"]
+    assert (doc["errors"], doc["warnings"], len(doc["problems"])) == (3, 0, 3)
+
+
 def test_check_json_counts_each_site_toml_mistake(tmp_path: Path) -> None:
     """A site.toml with three mistakes is three errors in check's counts, as its problems
     list them; the counts said `errors: 1` for any site.toml failure."""
