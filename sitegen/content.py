@@ -121,6 +121,24 @@ def read_content_file(
     return load(file.fspath, file.rel, config, problems, data)
 
 
+def with_drafts(read: Reader) -> Reader:
+    """`read`, but a file it finds errors in is parsed again as the preview parses it: a
+    'TODO:' left from `sitegen new` is then a draft, not an error (a build's store, which
+    `read` may take it from, holds what a build judged)."""
+
+    def reader(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
+        found: list[Problem] = []
+        value = read(file, config, found)
+        if any(p.severity == "error" for p in found):
+            found = []
+            load = _load_alert if file.kind == "alerts" else _load_page
+            value = load(file.fspath, file.rel, config, found, drafts=True)
+        problems.extend(found)
+        return value
+
+    return reader
+
+
 def load_site(
     config: SiteConfig,
     now: datetime,

@@ -501,6 +501,27 @@ def test_prompts_offer_the_sites_areas(example_site: TmpSite) -> None:
     assert "Category (Geo, Met, Safety," in result.stdout and "[Other]:" in result.stdout
 
 
+def test_prompts_offer_the_areas_of_drafts(tmp_site: TmpSite) -> None:
+    """An area only a draft names (TODO lines left from `sitegen new`, or `status: Draft`)
+    is offered too; a draft given no area offers no "TODO: area name". Was: only the areas
+    of alerts without errors, so the area just drafted for was not offered."""
+    for args in (("Gas leak", "--area", "Daegu"), ("Fog",)):
+        assert sitegen("new", *args, "--no-input", cwd=tmp_site.root).returncode == 0
+    tmp_site.add("drafted.md", alert_text(status="Draft").replace("Seoul", "Ulsan"))
+    answers = ["Storm", "en", "Storm", "Met", "Severe", "Immediate", "Observed", "1", "6"]
+    result = subprocess.run(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "new", "--interactive"],
+        cwd=tmp_site.root,
+        input="\n".join(answers) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    offered = result.stdout.split("Areas already used in this site:\n")[1].split("Areas (")[0]
+    assert offered.split() == ["1.", "Daegu", "2.", "Ulsan"], offered
+
+
 def test_edit_opens_the_editor(tmp_site: TmpSite, tmp_path: Path) -> None:
     editor = tmp_path / "editor.py"
     editor.write_text("import sys\nopen(sys.argv[1], 'a').write('edited\\n')\n")
