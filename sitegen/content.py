@@ -168,6 +168,8 @@ def assemble(
 ) -> Loaded:
     """The site of the alerts and pages read (None if any file, or any two, have an error),
     with every problem found in them and between them: ids used twice, references."""
+    read = [*map(_SOURCE, alerts), *map(_SOURCE, pages)]
+    _name_failed_files_one_on_a_mac(read, config, problems)
     groups = _group(alerts, config, problems)
     _check_references(groups, problems)
     _check_page_folders(pages, problems)
@@ -1249,6 +1251,28 @@ def _check_page_folders(pages: list[Page], problems: list[Problem]) -> None:
                 "other. Rename this file (or its 'id:') to an id of its own",
             )
         )
+
+
+def _name_failed_files_one_on_a_mac(
+    read: list[str], config: SiteConfig, problems: list[Problem]
+) -> None:
+    """A file that could not be read as an alert or page (`read`: those that could), whose
+    name a Mac takes as another file's: said as for two read ones, which the checks above
+    compare (`_drop_files_one_on_a_mac`, `_check_page_folders`), naming the other. Two
+    `café.md` without an 'id:' (NFC and NFD) each got "'café' cannot be used as an alert
+    id", the same line twice, neither naming the other."""
+    failed = {p.path for p in problems if p.severity == "error"}
+    failed = failed - set(read) if failed else failed  # no error, nearly always: no set made
+    names = [*read, *failed]
+    if not failed or len(set(map(_one_on_a_mac, names))) == len(names):
+        return  # a Mac's twins are rare: as in _drop_files_one_on_a_mac
+    pages = (config.content_path / "pages").relative_to(config.root).as_posix() + "/"
+    first: dict[str, str] = {}
+    for source in sorted(names, key=_kept_first_on_a_mac):
+        taken = first.setdefault(_one_on_a_mac(source), source)
+        if taken != source and failed & {source, taken}:  # two read: compared above
+            what = "pages" if source.startswith(pages) else "alerts"
+            problems.append(_one_file_on_a_mac(source, taken, what))
 
 
 def _kept_first_on_a_mac(source: str) -> tuple[str, bool, str]:
