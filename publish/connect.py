@@ -92,10 +92,15 @@ def open_target(
         return _aws_client(spec, lambda: S3Target(bucket, prefix))
     from publish.targets.folder import FolderTarget  # the other shape target_problem allows
 
-    folder = (site_root / Path(spec.removeprefix("folder:")).expanduser()).resolve()
+    folder = folder_path(spec, site_root)
     if (problem := _folder_problem(folder, site_root, bundle_dir, sources)) is not None:
         raise ConfigError(f"publish target {spec}: {problem}")
     return FolderTarget(folder)
+
+
+def folder_path(spec: str, site_root: Path) -> Path:
+    """The folder a ``folder:PATH`` target names."""
+    return (site_root / Path(spec.removeprefix("folder:")).expanduser()).resolve()
 
 
 def open_site_target(

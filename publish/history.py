@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from publish.aws import decoded_body, explain, is_transient
 from publish.manifest import (
+    KEPT_PREFIX,
     MANIFEST_PATH,
     STATE_PREFIX,
     Manifest,
@@ -36,13 +37,8 @@ if TYPE_CHECKING:
     from publish.targets.s3 import S3Target
 
 T = TypeVar("T")
-KEPT_PREFIX = f"{STATE_PREFIX}manifests/"
 OBJECTS_PREFIX = f"{STATE_PREFIX}objects/"  # folder target only
 PUBLISHED_AT = "published-at"  # metadata key on kept manifests
-
-
-def kept_path(manifest_id: str) -> str:
-    return f"{KEPT_PREFIX}{manifest_id}.json"
 
 
 @dataclass(frozen=True, slots=True)

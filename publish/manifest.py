@@ -7,12 +7,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 FORMAT = 1
 MANIFEST_PATH = ".sitegen/manifest.json"
 STATE_PREFIX = ".sitegen/"  # reserved for the publisher's own objects (manifest, lock, pending)
+KEPT_PREFIX = f"{STATE_PREFIX}manifests/"  # a folder target's kept states (publish/history.py)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # Paths a build writes (letters, digits, -_.~ in segments that are neither "." nor ".."): accepted
 # by one match; anything else goes through the checks below, which name the problem.
@@ -51,6 +53,26 @@ class FutureFormatError(ManifestError):
 
 def manifest_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def kept_path(manifest_id: str) -> str:
+    return f"{KEPT_PREFIX}{manifest_id}.json"
+
+
+def folder_keeps_an_earlier_state(root: Path) -> bool:
+    """Whether the folder target at ``root`` keeps a published state other than the live one,
+    so that `sitegen rollback --previous` has one to restore (publish/rollback.py `choose`).
+    From file names and the live manifest only: opening the target (publish/history.py)
+    imports the AWS client, ~0.27 s that `sitegen status`, which asks this, does not pay."""
+    try:
+        live = manifest_id((root / MANIFEST_PATH).read_bytes())
+    except OSError:  # nothing published (or unreadable): any kept state is an earlier one
+        live = None
+    try:
+        kept = {file.stem for file in (root / KEPT_PREFIX).iterdir() if file.suffix == ".json"}
+    except OSError:  # no folder: nothing kept
+        return False
+    return bool(kept - {live})
 
 
 def parse_manifest(data: bytes, known: Mapping[str, Entry] | None = None) -> Manifest:

@@ -18,7 +18,7 @@ import click
 
 from sitegen import __version__
 from sitegen.errors import BuildInterrupted, ConfigError, ContentError, Problem, plural
-from sitegen.json_report import JsonCommand, dumps, problems_json
+from sitegen.json_report import JsonCommand, dumps, problem_counts, problems_json
 from sitegen.options import load, now_option, resolve_now, site_option
 
 if TYPE_CHECKING:
@@ -109,8 +109,7 @@ def _check_counts(problems: Sequence[Problem], valid: AlertCount) -> dict[str, i
     `alerts`, `messages` and `alert_files` are the text's "1 alert (2 messages, 4 files)",
     of the alerts without errors (a file with one is not counted, nor the other versions of
     its message)."""
-    errors = sum(p.severity == "error" for p in problems)
-    return valid.as_json() | {"errors": errors, "warnings": len(problems) - errors}
+    return valid.as_json() | problem_counts(problems)
 
 
 @cli.command(cls=JsonCommand, failure_keys=_check_failure_keys)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -58,9 +59,28 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
         return
     for problem in salvaged.problems:
         click.echo(str(problem), err=True)
-    click.echo(format_status(status, config.content_dir, config.zone))
+    rollback = _rollback_command(config)
+    click.echo(format_status(status, config.content_dir, config.zone, rollback))
     if salvaged.errors:
         raise ContentError(salvaged.problems, _left_out_note(salvaged, "the lists above leave"))
+
+
+def _rollback_command(config: SiteConfig) -> str | None:
+    """`sitegen rollback` (with this command's --site), when the site's publish target keeps
+    a state for its --previous; None when it keeps none, or is not a folder: status asks no
+    bucket (a network request, the AWS client's import, credentials)."""
+    spec = config.publish.target
+    if not spec.startswith("folder:"):
+        return None
+    from publish.connect import folder_path
+    from publish.manifest import folder_keeps_an_earlier_state
+
+    if not folder_keeps_an_earlier_state(folder_path(spec, config.root)):
+        return None
+    ctx = click.get_current_context()
+    given = ctx.get_parameter_source("site_file") is click.core.ParameterSource.COMMANDLINE
+    site = ["--site", str(ctx.params["site_file"])] if given else []
+    return shlex.join(["sitegen", "rollback", *site])
 
 
 def _left_out_note(salvaged: Salvaged, shown_in: str) -> str:

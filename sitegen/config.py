@@ -250,7 +250,7 @@ def _refuse(problems: Sequence[Problem]) -> NoReturn:
     where = problems[0].path if problems else "site.toml"
     summary = f"{len(problems)} problems in {where}" if len(problems) > 1 else ""
     message = "\n".join([*map(str, problems), summary]).strip()
-    raise ConfigError(message, problems=problems)
+    raise ConfigError(message, problems=problems, summary=summary)
 
 
 SITE_KEYS = frozenset(

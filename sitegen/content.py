@@ -129,6 +129,24 @@ def new_file_problems(path: Path, rel: str, text: str, config: SiteConfig) -> li
     return [p for p in problems if p.severity != "draft"]
 
 
+def with_drafts(read: Reader) -> Reader:
+    """`read`, but a file it finds errors in is parsed again as the preview parses it: a
+    'TODO:' left from `sitegen new` is then a draft, not an error (a build's store, which
+    `read` may take it from, holds what a build judged)."""
+
+    def reader(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
+        found: list[Problem] = []
+        value = read(file, config, found)
+        if any(p.severity == "error" for p in found):
+            found = []
+            load = _load_alert if file.kind == "alerts" else _load_page
+            value = load(file.fspath, file.rel, config, found, drafts=True)
+        problems.extend(found)
+        return value
+
+    return reader
+
+
 def load_site(
     config: SiteConfig,
     now: datetime,
@@ -158,6 +176,8 @@ def assemble(
 ) -> Loaded:
     """The site of the alerts and pages read (None if any file, or any two, have an error),
     with every problem found in them and between them: ids used twice, references."""
+    read = [*map(_SOURCE, alerts), *map(_SOURCE, pages)]
+    _name_failed_files_one_on_a_mac(read, config, problems)
     groups = _group(alerts, config, problems)
     _check_references(groups, problems)
     _check_page_folders(pages, problems)
@@ -1239,6 +1259,28 @@ def _check_page_folders(pages: list[Page], problems: list[Problem]) -> None:
                 "other. Rename this file (or its 'id:') to an id of its own",
             )
         )
+
+
+def _name_failed_files_one_on_a_mac(
+    read: list[str], config: SiteConfig, problems: list[Problem]
+) -> None:
+    """A file that could not be read as an alert or page (`read`: those that could), whose
+    name a Mac takes as another file's: said as for two read ones, which the checks above
+    compare (`_drop_files_one_on_a_mac`, `_check_page_folders`), naming the other. Two
+    `café.md` without an 'id:' (NFC and NFD) each got "'café' cannot be used as an alert
+    id", the same line twice, neither naming the other."""
+    failed = {p.path for p in problems if p.severity == "error"}
+    failed = failed - set(read) if failed else failed  # no error, nearly always: no set made
+    names = [*read, *failed]
+    if not failed or len(set(map(_one_on_a_mac, names))) == len(names):
+        return  # a Mac's twins are rare: as in _drop_files_one_on_a_mac
+    pages = (config.content_path / "pages").relative_to(config.root).as_posix() + "/"
+    first: dict[str, str] = {}
+    for source in sorted(names, key=_kept_first_on_a_mac):
+        taken = first.setdefault(_one_on_a_mac(source), source)
+        if taken != source and failed & {source, taken}:  # two read: compared above
+            what = "pages" if source.startswith(pages) else "alerts"
+            problems.append(_one_file_on_a_mac(source, taken, what))
 
 
 def _kept_first_on_a_mac(source: str) -> tuple[str, bool, str]:

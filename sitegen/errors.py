@@ -49,7 +49,8 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 class SitegenError(click.ClickException):
     """Base class: a user-caused failure with a clear message (exit code 1). ``problems``
     and ``document`` (what the command could still say) go into its --json failure document
-    (sitegen/json_report.py)."""
+    (sitegen/json_report.py), with ``summary`` as its message: the message without the
+    problems it lists one by one, which the document lists as data."""
 
     exit_code = 1
     kind = "error"
@@ -58,10 +59,12 @@ class SitegenError(click.ClickException):
     def __init__(self, message: str, *, document: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.document: Mapping[str, Any] = document or {}
+        self.summary = message
 
 
 class ConfigError(SitegenError):
-    """site.toml is missing, unreadable or wrong; ``problems``: each mistake at its line."""
+    """site.toml is missing, unreadable or wrong; ``problems``: each mistake at its line
+    (``summary``: how many, when the message lists them)."""
 
     kind = "config"
 
@@ -71,9 +74,11 @@ class ConfigError(SitegenError):
         *,
         problems: Iterable[Problem] = (),
         document: Mapping[str, Any] | None = None,
+        summary: str | None = None,
     ) -> None:
         super().__init__(message, document=document)
         self.problems = tuple(problems)
+        self.summary = summary or message
 
 
 class ContentError(SitegenError):
@@ -90,6 +95,7 @@ class ContentError(SitegenError):
     ) -> None:
         self.problems = tuple(problems)
         super().__init__(message or _listed(self.problems), document=document)
+        self.summary = message or _nothing_built(self.problems)
 
     @classmethod
     def summary_only(
@@ -138,13 +144,18 @@ class TemplateError(BuildError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__(_listed(self.problems))
+        self.summary = _nothing_built(self.problems)
 
 
 def _listed(problems: tuple[Problem, ...]) -> str:
     """Every problem on its line, then how many errors stopped the build."""
-    errors = sum(p.severity == "error" for p in problems)
     lines = "\n".join(str(p) for p in problems)
-    return f"{lines}\n{plural(errors, 'problem')} found; nothing was built."
+    return f"{lines}\n{_nothing_built(problems)}"
+
+
+def _nothing_built(problems: tuple[Problem, ...]) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    return f"{plural(errors, 'problem')} found; nothing was built."
 
 
 class DoctorError(SitegenError):

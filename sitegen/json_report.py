@@ -1,10 +1,13 @@
 """What `--json` prints, the same for every command: one document on stdout whatever happens,
 and on failure always the same shape (docs/operations.md, "JSON output"):
 
-    {"ok": false, "error": {"kind", "exit_code", "message", "cause"}, "problems": [...], ...}
+    {"ok": false, "error": {"kind", "exit_code", "message", "cause"}, "problems": [...],
+     "errors": N, "warnings": M, ...}
 
 plus what the command could still say (check's counts, status's lists, doctor's checks,
-publish's plan). The message is also printed on stderr, as without --json."""
+publish's plan). The message is also printed on stderr, as without --json; there it lists
+the problems, which the document lists as data instead (``SitegenError.summary``), with
+their counts when there are some."""
 
 from __future__ import annotations
 
@@ -42,14 +45,23 @@ def problems_json(problems: Iterable[Problem]) -> list[dict[str, object]]:
 def failure_json(exc: Exception, keys: Mapping[str, Any] = {}) -> dict[str, Any]:  # noqa: B006
     """The failure document for ``exc``: ``keys`` (the command's own, with their values when
     nothing else is known), what the error carries (``SitegenError.document``), the error."""
-    if isinstance(exc, click.ClickException):
+    if isinstance(exc, SitegenError):  # its problems are listed below, not in the message
+        message, code = exc.summary, exc.exit_code
+    elif isinstance(exc, click.ClickException):
         message, code = exc.format_message(), exc.exit_code
     else:  # our bug: main() says so on stderr and exits 3
         message, code = f"internal error: {type(exc).__name__}: {exc}", 3
     error = {"kind": error_kind(exc), "exit_code": code, "message": message, "cause": _cause(exc)}
     carried = exc.document if isinstance(exc, SitegenError) else {}
     problems = exc.problems if isinstance(exc, SitegenError) else ()
-    return {**keys, **carried, "ok": False, "error": error, "problems": problems_json(problems)}
+    listed = {"problems": problems_json(problems)} | (problem_counts(problems) if problems else {})
+    return {**keys, **listed, **carried, "ok": False, "error": error}
+
+
+def problem_counts(problems: Sequence[Problem]) -> dict[str, int]:
+    """``errors`` and ``warnings``: how many of ``problems`` are of each kind."""
+    errors = sum(p.severity == "error" for p in problems)
+    return {"errors": errors, "warnings": len(problems) - errors}
 
 
 def error_kind(exc: Exception) -> str:

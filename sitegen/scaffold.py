@@ -183,13 +183,15 @@ def base_title(title: str) -> str:
 
 def known_areas(site: Site | None, language: str) -> tuple[Area, ...]:
     """Every area already used in the site, one per slug, named in `language` where an
-    alert in that language names it, in name order (for prompts)."""
+    alert in that language names it, in name order (for prompts); not a draft's 'TODO:'."""
     if site is None:
         return ()
     seen: dict[str, Area] = {}
     for group in site.groups:
         version = group.version(language) or group.primary
         for area in version.areas:
+            if TODO in area.name:
+                continue
             if version.language == language or area.slug not in seen:
                 seen[area.slug] = area
     return tuple(sorted(seen.values(), key=lambda a: a.name.lower()))

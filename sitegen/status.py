@@ -137,9 +137,16 @@ def _line_json(line: StatusLine) -> dict[str, Any]:
     }
 
 
-def format_status(status: SiteStatus, content: str = "content", zone: tzinfo | None = None) -> str:
+def format_status(
+    status: SiteStatus,
+    content: str = "content",
+    zone: tzinfo | None = None,
+    rollback: str | None = None,
+) -> str:
     """The human-readable report: one block per phase, then the next change. It says where
-    the alerts come from: ``content`` (the folder's name), not the site online. With a
+    the alerts come from: ``content`` (the folder's name), not the site online, and with a
+    ``rollback`` command (`sitegen rollback` and its --site: there is a publish to go back
+    to) how to go back, and that the two then differ. With a
     ``zone`` (the site's `timezone`) every instant is said in it, so "now", "until" and "next
     change" compare at a glance (a site in Seoul was told "now" in UTC); without one, each as
     written."""
@@ -149,9 +156,14 @@ def format_status(status: SiteStatus, content: str = "content", zone: tzinfo | N
 
     lines = [
         f"now: {when(status.now)}",
-        f"{status.count} in {content}/ (what the next `sitegen publish` puts online); after a "
-        "`sitegen rollback` the site online differs: see `sitegen rollback --list`",
+        f"{status.count} in {content}/ (what the next `sitegen publish` puts online)",
     ]
+    if rollback:
+        lines.append(
+            f"to go back to what was online before: `{rollback} --previous` "
+            f"(the site online then differs from {content}/; every kept state: `{rollback} "
+            "--list`)"
+        )
     for name, entries in status.lists.items():
         lines.append(f"{name}: {status.counts[name]}")
         for entry in entries:

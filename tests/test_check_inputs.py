@@ -213,6 +213,23 @@ def test_file_names_a_mac_takes_as_one_are_refused_naming_both(
     assert output.count("differs from") == 1
 
 
+@pytest.mark.parametrize("kept_id", ["", "id: cafe\n"])  # neither read, or one of the two
+def test_file_names_a_mac_takes_as_one_without_ids_name_each_other(
+    tmp_site: TmpSite, kept_id: str
+) -> None:
+    """Without an 'id:', café.md NFC and NFD each got "'café' cannot be used as an alert
+    id", the same line twice, neither naming the other file, as files with ids do."""
+    tmp_site.add("caf\u00e9.md", "---\n" + kept_id + alert_text()[4:])
+    tmp_site.add("cafe\u0301.md", alert_text())
+    code, output = _check(tmp_site)
+    assert code == 1
+    assert (
+        "content/alerts/cafe\u0301.md: this file's name differs from content/alerts/caf\u00e9.md's "
+        "only in how an accented letter is stored"
+    ) in output, output
+    assert output.count("differs from") == 1
+
+
 def test_an_id_from_a_decomposed_file_name_is_refused_as_the_composed_one_is(
     tmp_site: TmpSite,
 ) -> None:

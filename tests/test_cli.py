@@ -501,6 +501,27 @@ def test_prompts_offer_the_sites_areas(example_site: TmpSite) -> None:
     assert "Category (Geo, Met, Safety," in result.stdout and "[Other]:" in result.stdout
 
 
+def test_prompts_offer_the_areas_of_drafts(tmp_site: TmpSite) -> None:
+    """An area only a draft names (TODO lines left from `sitegen new`, or `status: Draft`)
+    is offered too; a draft given no area offers no "TODO: area name". Was: only the areas
+    of alerts without errors, so the area just drafted for was not offered."""
+    for args in (("Gas leak", "--area", "Daegu"), ("Fog",)):
+        assert sitegen("new", *args, "--no-input", cwd=tmp_site.root).returncode == 0
+    tmp_site.add("drafted.md", alert_text(status="Draft").replace("Seoul", "Ulsan"))
+    answers = ["Storm", "en", "Storm", "Met", "Severe", "Immediate", "Observed", "1", "6"]
+    result = subprocess.run(
+        [sys.executable, "-c", "from sitegen.cli import main; main()", "new", "--interactive"],
+        cwd=tmp_site.root,
+        input="\n".join(answers) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    offered = result.stdout.split("Areas already used in this site:\n")[1].split("Areas (")[0]
+    assert offered.split() == ["1.", "Daegu", "2.", "Ulsan"], offered
+
+
 def test_edit_opens_the_editor(tmp_site: TmpSite, tmp_path: Path) -> None:
     editor = tmp_path / "editor.py"
     editor.write_text("import sys\nopen(sys.argv[1], 'a').write('edited\\n')\n")
@@ -703,6 +724,33 @@ def test_every_json_failure_has_one_shape(
     if kind == "content":
         assert "content/alerts/zz-bad.md" in [p["path"] for p in doc["problems"]]
     assert set(kept) <= set(doc), sorted(doc)
+
+
+def test_json_says_the_problems_as_data_and_a_short_message(example_site: TmpSite) -> None:
+    """publish --json with an invalid alert and a warning elsewhere: `error.message` is the
+    closing line, the problems are in `problems` (error and warning told apart) and counted.
+    Was: the message held every problem, the warning too, as one text."""
+    example_site.add("zz-bad.md", alert_text(severity="Severe!"))
+    example_site.add("zz-html.md", alert_text() + "\n<script>x</script>\n")
+    result = sitegen("publish", "--json", "--dry-run", cwd=example_site.root)
+    assert result.returncode == 1, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["error"]["message"] == "1 problem found; nothing was built."
+    kinds = {(p["path"], p["severity"]) for p in doc["problems"]}
+    assert kinds == {
+        ("content/alerts/zz-bad.md", "error"),
+        ("content/alerts/zz-html.md", "warning"),
+    }, doc["problems"]
+    assert (doc["errors"], doc["warnings"]) == (1, 1)
+    assert "zz-html.md:" in result.stderr and "zz-bad.md:" in result.stderr  # text: all
+
+
+def test_json_message_of_several_site_toml_mistakes_is_their_count(tmp_path: Path) -> None:
+    (tmp_path / "site.toml").write_text('[site]\ntitle = 5\nbase_url = "ftp://x"\n')
+    result = sitegen("publish", "--json", "--dry-run", cwd=tmp_path)
+    doc = json.loads(result.stdout)
+    assert doc["error"]["message"] == "3 problems in site.toml", doc["error"]
+    assert (doc["errors"], doc["warnings"], len(doc["problems"])) == (3, 0, 3)
 
 
 def test_check_json_counts_each_site_toml_mistake(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from publish.history import OBJECTS_PREFIX, PUBLISHED_AT, kept_path
-from publish.manifest import MANIFEST_PATH, STATE_PREFIX
+from publish.history import OBJECTS_PREFIX, PUBLISHED_AT
+from publish.manifest import MANIFEST_PATH, STATE_PREFIX, kept_path
 from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, TargetError
 from sitegen import owned
 from sitegen.cache import LOCKED, left_by_dead_processes

@@ -178,16 +178,27 @@ def test_json_is_one_document_even_when_nothing_can_be_read(tmp_site: TmpSite) -
 
 def test_status_says_it_lists_the_content_not_what_is_online(tmp_site: TmpSite) -> None:
     """After `sitegen rollback` the site online differs from content/: an official reading
-    status must not take the wrong alert still listed here for the rollback having failed."""
+    status must not take the wrong alert still listed here for the rollback having failed.
+    Rollback is named only once there is a publish to go back to, with the exact command:
+    it was named always, before any publish and after the first (nothing to go back to)."""
     tmp_site.add("fine.md", alert_text(title="In force"))
-    result = run_cli(tmp_site, "status", "--now", NOW.isoformat())
-    lines = result.stdout.splitlines()
-    assert lines[0] == f"now: {NOW.isoformat()}"
-    assert lines[1] == (
-        "1 alert (1 message, 1 file) in content/ (what the next `sitegen publish` puts "
-        "online); after a `sitegen rollback` the site online differs: see `sitegen rollback "
-        "--list`"
+    said = "1 alert (1 message, 1 file) in content/ (what the next `sitegen publish` puts online)"
+    for published in range(3):  # none, the first publish, a second one
+        result = run_cli(tmp_site, "status", "--now", NOW.isoformat())
+        lines = result.stdout.splitlines()
+        assert lines[:2] == [f"now: {NOW.isoformat()}", said], published
+        assert ("rollback" in result.stdout) is (published == 2), result.stdout
+        tmp_site.add("fine.md", alert_text(title=f"In force {published}"))
+        done = run_cli(tmp_site, "publish", "--now", NOW.isoformat(), "--force", "-q")
+        assert done.returncode == 0, done.stderr
+    assert lines[2] == (
+        "to go back to what was online before: `sitegen rollback --previous` (the site online "
+        "then differs from content/; every kept state: `sitegen rollback --list`)"
     )
+    elsewhere = run_cli(tmp_site, "status", "--site", "site.toml", "--now", NOW.isoformat())
+    assert "`sitegen rollback --site site.toml --previous`" in elsewhere.stdout
+    rolled = run_cli(tmp_site, "rollback", "--site", "site.toml", "--previous", "-q")
+    assert rolled.returncode == 0, rolled.stderr  # the command said does what it says
 
 
 def test_status_says_every_time_in_the_sites_timezone(tmp_site: TmpSite) -> None:
