@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
@@ -15,7 +16,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from sitegen.config import SiteConfig
-from sitegen.content import area_slug, with_drafts
+from sitegen.content import area_slug, hidden_direction, with_drafts
 from sitegen.follow_up import Chain, UnknownAlertError, carried_languages, find_chain
 from sitegen.model import Alert, Area, Category, Certainty, MsgType, Severity, Site, Urgency
 from sitegen.options import load, site_option
@@ -390,7 +391,9 @@ ENUMS: dict[str, type[Enum]] = {
 
 def _ask(config: SiteConfig, given: Answers) -> Answers:
     """Prompt for every answer not given as an option; each prompt shows its default."""
-    title = given.title or click.prompt("Title (what citizens read first)")
+    title = given.title or click.prompt(
+        "Title (what citizens read first)", value_proc=_plain_text("title")
+    )
     language = given.language or (
         click.prompt(
             "Language", type=click.Choice(config.languages), default=config.default_language
@@ -398,7 +401,9 @@ def _ask(config: SiteConfig, given: Answers) -> Answers:
         if len(config.languages) > 1
         else config.default_language
     )
-    event = given.event or click.prompt("Event (e.g. Flood, Earthquake)", default=title)
+    event = given.event or click.prompt(
+        "Event (e.g. Flood, Earthquake)", default=title, value_proc=_plain_text("event")
+    )
     words = {name: getattr(given, name) or _ask_word(name) for name in DEFAULTS}
     return Answers(
         title=title,
@@ -416,6 +421,19 @@ def _ask(config: SiteConfig, given: Answers) -> Answers:
         ),
         language=language,
     )
+
+
+def _plain_text(key: str) -> Callable[[str], str]:
+    """A prompt's check of a text `key`: one check refuses is asked again at once (the whole
+    file is checked before it is written, see scaffold.write_alerts, but only after every
+    other question)."""
+
+    def check(value: str) -> str:
+        if (refused := hidden_direction(key, value)) is not None:
+            raise click.UsageError(refused)
+        return value
+
+    return check
 
 
 def _ask_word(name: str) -> str:

@@ -121,6 +121,17 @@ def read_content_file(
     return load(file.fspath, file.rel, config, problems, data)
 
 
+def hidden_direction(key: str, text: str) -> str | None:
+    """Why the text field `key` is refused for holding a hidden text-direction character
+    (check, and `sitegen new`'s prompts, which ask again), else None."""
+    if BIDI_CONTROLS.search(text) is None:
+        return None
+    return (
+        f"'{key}' contains invisible text-direction control characters (such as U+202E), "
+        "which can disguise text; remove them"
+    )
+
+
 def new_file_problems(path: Path, rel: str, text: str, config: SiteConfig) -> list[Problem]:
     """What `check` would say of an alert file about to be written with `text` (`sitegen new`
     writes what was typed into it), its 'TODO:' lines aside: they are there to be filled in."""
@@ -470,12 +481,8 @@ class _Fields:
             )
         if not text and required:
             self.fail(f"'{key}' is empty", key)
-        if BIDI_CONTROLS.search(text):
-            self.fail(
-                f"'{key}' contains invisible text-direction control characters "
-                "(such as U+202E), which can disguise text; remove them",
-                key,
-            )
+        if (refused := hidden_direction(key, text)) is not None:
+            self.fail(refused, key)
         elif (hidden := invisible_character(text, key, ZERO_WIDTH)) is not None:
             if exact:  # an id or language matched against others: said once, then left out
                 self.fail(f"{hidden}: delete it; the {key} must match others exactly", key)

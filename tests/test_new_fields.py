@@ -275,3 +275,18 @@ def test_a_value_check_only_warns_about_is_written_with_the_warning(tmp_site: Tm
     check = run_sitegen("check", cwd=tmp_site.root)
     assert "TODO" in check.stderr + check.stdout
     assert "text-direction" not in check.stderr + check.stdout
+
+
+def test_the_title_prompt_asks_again_for_a_title_check_would_refuse(tmp_site: TmpSite) -> None:
+    """At the prompts the title is asked again at once, not refused after every other
+    question (the whole file is still checked before it is written)."""
+    answers = "Storm \u202eSeoul\nStorm Seoul\nen\nStorm \u200fwarning\nStorm\n"
+    answers += "Met\nSevere\nExpected\nLikely\nSeoul\n2\n"
+    result = run_sitegen("new", "--interactive", cwd=tmp_site.root, input=answers)
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert said.count("'title' contains invisible text-direction control characters") == 1
+    assert said.count("'event' contains invisible text-direction control characters") == 1
+    [path] = (tmp_site.root / "content/alerts").glob("*storm-seoul.md")
+    assert 'title: "Storm Seoul"' in path.read_text()
+    assert 'event: "Storm"' in path.read_text()
