@@ -22,6 +22,7 @@ from sitegen.json_report import JsonCommand, dumps, problem_counts, problems_jso
 from sitegen.options import load, now_option, resolve_now, site_option
 
 if TYPE_CHECKING:
+    from sitegen.build import BuildReport
     from sitegen.content import Loaded
     from sitegen.lifecycle import AlertCount
 
@@ -179,11 +180,17 @@ def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, AlertCount]:
     return loaded, count_alerts(salvaged.site)
 
 
-@cli.command()
+@cli.command(cls=JsonCommand)
 @site_option
 @now_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the result (or the failure, with every problem) as one JSON document.",
+)
+def build(site_file: Path, now: datetime | None, quiet: bool, as_json: bool) -> None:
     """Build the whole static site into the output folder (public/ by default).
 
     \b
@@ -194,10 +201,12 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
     Examples:
       sitegen build
       sitegen build --now 2026-09-13T08:00:00+09:00   # as the site will look then
+      sitegen build --json > build.json                # for CI: counts, warnings as data
     """
     from sitegen.build import Progress, build_site
 
     config = load(site_file)
+    quiet = quiet or as_json
     progress = Progress(sys.stderr if sys.stderr.isatty() and not quiet else None)
     try:
         with sigterm_interrupts():  # as Ctrl-C: what was staged is removed, public/ left as is
@@ -207,11 +216,35 @@ def build(site_file: Path, now: datetime | None, quiet: bool) -> None:
             "interrupted: the build stopped and removed the files it had staged; run "
             f"`sitegen build` again before publishing {config.output_path}"
         ) from None
+    if as_json:
+        click.echo(dumps(_build_json(report, config.output_path)))
+        may_exit_quickly()
+        return
     for warning in report.warnings:
         click.echo(str(warning), err=True)
     if not quiet:
         click.echo(report.summary() + f" → {config.output_path}")
     may_exit_quickly()
+
+
+def _build_json(report: BuildReport, output: Path) -> dict[str, object]:
+    """`build --json`'s document: the summary line's figures, and the warnings as data."""
+    path, size = report.largest_page
+    return {
+        "ok": True,
+        "output": str(output),
+        "pages": report.pages,
+        "files": report.files,
+        "bytes": report.bytes,
+        "written": report.written,
+        "removed": report.removed,
+        "rendered": report.rendered,
+        "reused": report.reused,
+        "seconds": round(report.seconds, 3),
+        "largest_page": {"path": path, "brotli_bytes": size},
+        "problems": problems_json(report.warnings),
+        **problem_counts(report.warnings),
+    }
 
 
 @contextlib.contextmanager

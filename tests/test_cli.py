@@ -676,6 +676,9 @@ JSON_FAILURES = [
     (("check", "--json", "--site", "{empty}"), 1, "config", ("alerts", "errors", "warnings")),
     (("check", "--format", "json"), 1, "content", ("alerts", "errors", "warnings")),
     (("check", "--json", "--now", "tomorrow"), 2, "usage", ("alerts", "errors", "warnings")),
+    (("build", "--json", "--site", "{empty}"), 1, "config", ()),
+    (("build", "--json"), 1, "content", ("errors", "warnings")),
+    (("build", "--json", "--now", "tomorrow"), 2, "usage", ()),
     (("status", "--json", "--site", "{empty}"), 1, "config", ()),
     (("status", "--json"), 1, "content", ("active", "next_change")),
     (("status", "--json", "--now", "2026-03-08T02:30", "--site", "{ny}"), 2, "usage", ()),
@@ -979,3 +982,28 @@ def test_every_help_example_runs_as_shown(
     editor = {**os.environ, "EDITOR": "true", "VISUAL": "true"}  # --edit: saved as it is
     result = run_sitegen(*words, cwd=example_site.root, input="", env=editor)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_build_json_gives_the_summary_s_figures_and_the_warnings_as_data(
+    example_site: TmpSite,
+) -> None:
+    """`sitegen build --json`: one document on stdout (nothing on stderr, no progress), the
+    figures of the summary line and every warning; a second build writes nothing."""
+    example_site.add("zz-html.md", alert_text() + "\n<script>x</script>\n")
+    result = sitegen("build", "--json", cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is True
+    files = [p for p in (example_site.root / "public").rglob("*") if p.is_file()]
+    assert doc["files"] == len([p for p in files if ".sitegen" not in p.parts])
+    assert doc["written"] == doc["files"] and doc["removed"] == 0
+    assert doc["pages"] == len([p for p in files if p.suffix == ".html"])
+    assert doc["output"] == str(example_site.root / "public")
+    assert doc["largest_page"]["path"].endswith(".html") and doc["largest_page"]["brotli_bytes"]
+    assert [(p["path"], p["severity"]) for p in doc["problems"]] == [
+        ("content/alerts/zz-html.md", "warning")
+    ]
+    assert (doc["errors"], doc["warnings"]) == (0, 1)
+    again = json.loads(sitegen("build", "--json", cwd=example_site.root).stdout)
+    assert (again["written"], again["files"]) == (0, doc["files"])
