@@ -128,10 +128,12 @@ def _writes(log: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
 
 
 def _refused_then_read(log: list[tuple[str, str, int]]) -> bool:
-    """A renewal was refused, and the publish then read who holds its lock: it knows."""
+    """A renewal was refused, and the publish then read its lock twice: to see whether it was
+    its own write after all (S3Target._is_ours), then, knowing it lost it, to name who took
+    it (Lease._taken)."""
     seen = [(m, unquote(p).endswith(LOCK_PATH), s) for m, p, s in log]
     refused = ("PUT", True, 412)
-    return refused in seen and ("GET", True, 200) in seen[seen.index(refused) :]
+    return refused in seen and seen[seen.index(refused) :].count(("GET", True, 200)) >= 2
 
 
 def _slow_publish(aws: str, site: Path, bucket: str, proxy: FaultProxy) -> subprocess.Popen[str]:
@@ -206,3 +208,31 @@ def test_a_publish_whose_lock_was_taken_over_stops_before_writing_anything_more(
     assert not any(w[1] == MANIFEST_PATH or w[0] == "DELETE" for w in writes), writes
     lock = s3.get_object(Bucket=bucket, Key=f"{PREFIX}/{LOCK_PATH}")["Body"].read()
     assert lock == taker  # left to its holder
+
+
+def test_a_renewal_whose_answer_was_lost_keeps_the_lock(
+    aws: str, bucket: str, tmp_path: Path
+) -> None:
+    """The first renewal reaches S3, its answer is lost, botocore's retry meets 412 (the lock
+    is no longer the one it named): the lock is still ours, read back, and the run goes on
+    (was: "taken over", the publish stopped by its own renewal)."""
+    site = _site(tmp_path / "site")
+    host, _, port = aws.removeprefix("http://").partition(":")
+    lock_writes = iter(range(1_000))
+    slow = Stall(_is_upload, forward=True)
+
+    def first_renewal(method: str, path: str) -> bool:
+        return method == "PUT" and unquote(path).endswith(LOCK_PATH) and next(lock_writes) == 1
+
+    with FaultProxy(host, int(port), slow, lose_answer=first_renewal) as proxy:
+        running = _slow_publish(aws, site, bucket, proxy)
+        try:
+            assert slow.held.wait(30), running.communicate()
+            time.sleep(LEASE_S)  # renewals at 0.5 s, 1 s, …: the first one's answer lost
+        finally:
+            slow.release()
+        out, err = running.communicate(timeout=60)
+    assert running.returncode == 0, err
+    writes = _writes(proxy.log.seen)
+    assert writes[1:3] == [("PUT", LOCK_PATH, 0), ("PUT", LOCK_PATH, 412)], writes
+    assert snapshot_s3(bucket) == expected(site / "public")
