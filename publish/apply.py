@@ -20,8 +20,17 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from botocore.exceptions import BotoCoreError, ClientError
 
 from publish.cdn.base import InvalidationReceipt, Invalidator
+from publish.lease import Lease, LeaseLost
 from publish.local import Bundle
-from publish.lock import Acquired, LockInterrupted, acquire, format_age, let_go, parse_owed
+from publish.lock import (
+    LEASE_S,
+    Acquired,
+    LockInterrupted,
+    acquire,
+    format_age,
+    let_go,
+    parse_owed,
+)
 from publish.manifest import MANIFEST_PATH, Entry, manifest_id
 from publish.parallel import Abandoned, Pool, within
 from publish.plan import (
@@ -89,7 +98,8 @@ class PublishOptions:
     limits: Limits = Limits()
     dry_run: bool = False
     verify: bool = False
-    lock_timeout_s: int = 900
+    lock_timeout_s: int = 900  # for a lock written before leases (no `renewed`)
+    lock_lease_s: int = LEASE_S  # our lock, renewed while we run, is stale this long after
     workers: int = 16
     again: str = "sitegen publish"  # the command that finishes this job when run again
     rollback: bool = False  # a rollback: its manifest says so (remote.ROLLED_BACK_META)
@@ -126,6 +136,8 @@ def publish(
     note = lock.note
     run: _Run | None = None
     inherited = lock.inherited
+    lease = Lease(target, lock, options.again)
+    lease.start()
     try:
         remote = read_remote(target, verify=options.verify, known=local.files)
         remote = _with_owed(remote, _left_by_dead_holder(lock, remote))
@@ -141,6 +153,7 @@ def publish(
             tuple(invalidators),
             progress or NullProgress(),
             lock,
+            lease,
             options,
             _rollback_record(plan, remote, local) if options.rollback else None,
             reference=run_reference(plan.manifest_id, inherited, lock.since),
@@ -148,20 +161,22 @@ def publish(
         )
         run.execute(options.workers)
     except PublishError as exc:
-        raise exc.extended(_stop(target, lock, run, inherited)) from exc.__cause__
+        raise exc.extended(_stop(lease, run, inherited)) from exc.__cause__
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (publish/cli.py turns it into this)
-        raise PublishInterrupted(_interrupted(target, lock, run, inherited, options)) from exc
+        lease.end()  # no renewal past the stop: its lock is stale a lease after it
+        raise PublishInterrupted(_interrupted(target, lease, run, inherited, options)) from exc
     except BaseException:
-        _stop(target, lock, run, inherited)
+        _stop(lease, run, inherited)
         raise
     finally:
+        lease.end()
         (progress or NullProgress()).close()
     forced = tuple(f"--force let this through: {reason}" for reason in plan.forced)
     if plan.put_back:
         forced += (f"--put-back let through {alerts_named(plan.put_back)} as before the rollback",)
     if plan.put_back_unused:
         forced += (put_back_unused_note(plan.put_back_unused),)
-    notes = tuple(n for n in (remote.warning, note, *forced, _finish(target, run)) if n)
+    notes = tuple(n for n in (remote.warning, note, *forced, _finish(run)) if n)
     return Outcome(
         plan=plan,
         dry_run=False,
@@ -229,6 +244,7 @@ def _lock(target: Target, now: datetime, options: PublishOptions, publishing: st
             rerun=options.again,
             # the command named in the lock, for whoever finds it held
             tool="sitegen rollback" if options.rollback else "sitegen publish",
+            lease_s=options.lock_lease_s,
         )
     except TargetError as exc:
         raise PublishError(f"Could not take the publish lock: {exc}\nNothing was changed.") from exc
@@ -256,28 +272,29 @@ def _interrupted_locking(
     try:
         released = within(RECORD_WAIT_S, lambda: let_go(target, written))
     except (Abandoned, TargetError) as why:
-        return f"{first}\n{_lock_left(target, str(why), since, options)}"
+        return f"{first}\n{_lock_left(target, str(why), since.timestamp(), options)}"
     return first + (" The lock it had taken was released." if released else "")
 
 
-def _lock_left(target: Target, why: str, since: datetime, options: PublishOptions) -> str:
+def _lock_left(target: Target, why: str, renewed: float, options: PublishOptions) -> str:
     """Advice when a stop could not release our lock: on this machine --take-over-lock takes it
-    at once (its holder is seen gone, lock.holder_is_dead); elsewhere, only after the timeout."""
-    stale = (since + timedelta(seconds=options.lock_timeout_s)).astimezone(options.zone)
+    at once (its holder is seen gone, lock.holder_is_dead); elsewhere, only once it went
+    unrenewed for its lease from ``renewed`` (time.time()), its last renewal."""
+    lease = timedelta(seconds=options.lock_lease_s)
+    stale = (datetime.fromtimestamp(renewed, UTC) + lease).astimezone(options.zone)
     return (
         f"Publish stopped waiting for {target.name} ({why}), so the lock ({LOCK_PATH}) "
         f"may still be held by this stopped publish. Once the network is back, run "
         f"`{options.again} --take-over-lock` on this machine ({socket.gethostname()}): it sees "
         "that this publish no longer runs and takes its lock over at once (every safety limit "
-        f"still applies). From another machine, --take-over-lock works from {stale:%H:%M %Z} on "
-        "(its "
-        f"{format_age(timedelta(seconds=options.lock_timeout_s))} timeout)."
+        f"still applies). From another machine, --take-over-lock works from {stale:%H:%M:%S %Z} "
+        f"on ({format_age(lease)} after its last renewal: its lease)."
     )
 
 
 def _interrupted(
     target: Target,
-    lock: Acquired,
+    lease: Lease,
     run: _Run | None,
     inherited: Pending | None,
     options: PublishOptions,
@@ -286,26 +303,26 @@ def _interrupted(
     target does not answer within RECORD_WAIT_S: then say so, and end anyway (a store that
     does not answer would hold the stop through every timeout and retry: minutes)."""
     try:
-        return within(RECORD_WAIT_S, lambda: _record_interrupted(target, lock, run, inherited))
+        return within(RECORD_WAIT_S, lambda: _record_interrupted(target, lease, run, inherited))
     except Abandoned as why:
-        left = _lock_left(target, str(why), lock.since, options)
+        left = _lock_left(target, str(why), lease.confirmed, options)
         return _unrecorded(target, run, left, options)
 
 
 def _record_interrupted(
-    target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None
+    target: Target, lease: Lease, run: _Run | None, inherited: Pending | None
 ) -> str:
     """Once the manifest is online, the invalidations and deletes it implies are owed: they
     are left in a released lock, as after a failed CDN call, which the next publish takes
     over and does. Before it, `_stop` records the files sent."""
     if run is None:
-        return _before_any_upload(target) + _stop(target, lock, run, inherited)
+        return _before_any_upload(target) + _stop(lease, run, inherited)
     owed = run.remaining()
     if run.manifest_written and (owed.invalidate or owed.delete):
         run._leave_record(owed)
         return run._stopped("interrupted", _RECORDED)
     state = _ONLINE if run.manifest_written else _BEFORE_MANIFEST
-    return run._stopped("interrupted", state) + _stop(target, lock, run, inherited)
+    return run._stopped("interrupted", state) + _stop(lease, run, inherited)
 
 
 def _unrecorded(target: Target, run: _Run | None, left: str, options: PublishOptions) -> str:
@@ -334,41 +351,41 @@ def _before_any_upload(target: Target) -> str:
     return f"Publish to {target.name} interrupted before any upload; nothing was changed."
 
 
-def _stop(target: Target, lock: Acquired, run: _Run | None, inherited: Pending | None) -> str:
+def _stop(lease: Lease, run: _Run | None, inherited: Pending | None) -> str:
     """End a run that failed: our lock is released, unless work stays owed. After the
     manifest, the run left its record (_Run._leave_record). Before it, the work a previous
     publish left (``inherited``) and the files this one sent, which the live manifest does not
     describe (``unsure``), are recorded in the lock, left released for the next publish."""
     if run is not None and (run.record_left or run.manifest_written):
-        return "" if run.record_left else _release(target)
+        return "" if run.record_left else _release(lease)
     owed = inherited
     if run is not None and run.sent:
         sent = run.owed(unsure=tuple(sorted(run.sent)), put=dict(sorted(run.put.items())))
         owed = sent.merged(inherited)
     if owed is None or not (owed.invalidate or owed.delete or owed.unsure):
-        return _release(target)
+        return _release(lease)
     try:
-        if not target.relock(lock.body(owed, released=True)):
+        if not lease.rewrite(owed, released=True):
             return "\nThe lock had been broken by another publish; it was left alone."
     except TargetError as exc:
         return f"\nCould not record what is owed in the lock ({exc}); run publish --verify next."
     return f"\n{_KEPT_BEFORE_MANIFEST}"
 
 
-def _finish(target: Target, run: _Run) -> str:
+def _finish(run: _Run) -> str:
     """Release the lock after a publish that did all it could. Invalidations a stopped publish
     owed, which this one had no CDN to send, stay owed instead: the lock is rewritten
     *released* with them (one conditional write in place of the delete), and the next publish
     with a CDN takes it over and sends them."""
     owed = run.remaining()
     if not owed.invalidate:
-        return _release(target).strip()
+        return _release(run.lease).strip()
     paths = plural(len(owed.invalidate), "path")
     try:
-        kept = target.relock(run.lock.body(owed, released=True))
+        kept = run.lease.rewrite(owed, released=True)
     except TargetError as exc:
         return f"the {paths} could not be kept owed ({exc}): invalidate them by hand" + (
-            _release(target)
+            _release(run.lease)
         )
     if not kept:
         return (
@@ -381,10 +398,10 @@ def _finish(target: Target, run: _Run) -> str:
     )
 
 
-def _release(target: Target) -> str:
+def _release(lease: Lease) -> str:
     """Release the lock; never raise (the caller may be reporting a failure already)."""
     try:
-        if target.unlock():
+        if lease.release():
             return ""
         return "\nThe lock had been broken by another publish; it was left alone."
     except TargetError as exc:
@@ -410,6 +427,7 @@ class _Run:
     invalidators: tuple[Invalidator, ...]
     progress: Progress
     lock: Acquired
+    lease: Lease  # every write of our lock, and the check before each write of the site
     options: PublishOptions
     rolled_back: bytes | None = None  # a rollback's record of what it replaced (remote.py)
     reference: str = ""  # for the CDNs, and in every record of owed work (run_reference)
@@ -444,10 +462,14 @@ class _Run:
             raise PublishError(self._stopped("; ".join(failures), _RECORDED))
         try:
             if self.plan.deletes:
+                self.lease.check()  # files another publish just put up are not ours to delete
                 self.progress.step("deleting", len(self.plan.deletes))
                 self.target.delete(self.plan.deletes)
                 self.deleted = len(self.plan.deletes)
                 self.progress.advance(self.deleted)
+        except LeaseLost as exc:  # the lock is another's: its record too
+            self.record_left = True
+            raise PublishError(self._stopped(exc, _OWED_WITH_MANIFEST)) from exc
         except TargetError as exc:
             self._leave_record(self.owed(delete=self.plan.deletes))
             raise PublishError(self._stopped(str(exc), _RECORDED)) from exc
@@ -518,6 +540,7 @@ class _Run:
         self.put[upload.path] = upload.entry
 
     def _put_file(self, upload: Upload) -> int:
+        self.lease.check()
         data = self.local.read(upload.path)
         entry = upload.entry
         self.target.put(
@@ -526,6 +549,7 @@ class _Run:
         return len(data)
 
     def _put_manifest(self, owed: Pending | None) -> None:
+        self.lease.check()
         body = self.local.manifest_bytes
         extra = {OWED_META: owed.to_meta()} if owed is not None else {}
         if self.rolled_back is not None:  # its record first: the manifest's mark needs it
@@ -555,7 +579,7 @@ class _Run:
 
     def _record(self, owed: Pending, *, released: bool) -> None:
         """Write the owed work into our lock (one conditional write)."""
-        if not self.target.relock(self.lock.body(owed, released=released)):
+        if not self.lease.rewrite(owed, released=released):
             raise PublishError(
                 f"The lock on {self.target.name} was taken over by another publish "
                 "(--take-over-lock) while this one ran; it stopped before its manifest. Run "

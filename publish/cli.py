@@ -194,6 +194,7 @@ def publish_command(
         dry_run,
         verify,
         settings.lock_timeout_s,
+        settings.lock_lease_s,
         zone=config.zone,
         take_over_lock=take_over_lock,
     )

@@ -131,6 +131,7 @@ def rollback_command(
         Limits(settings.max_deletes, force, max_deletes_flag=max_deletes is not None),
         dry_run,
         lock_timeout_s=settings.lock_timeout_s,
+        lock_lease_s=settings.lock_lease_s,
         zone=config.zone,
         take_over_lock=take_over_lock,
     )

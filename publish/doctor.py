@@ -478,8 +478,8 @@ def last_publish_check(target: Target) -> Check:
             name,
             "warn",
             f"{command}{who} holds the lock {target.name}/{LOCK_PATH}: it is running, or died",
-            f"if it is no longer running, {again}; once the lock is older than "
-            "lock_timeout_s, add --take-over-lock to take it over",
+            f"if it is no longer running, {again}; once the lock has gone unrenewed for "
+            "lock_lease_s, add --take-over-lock to take it over",
         )
     return Check(name, "warn", f"{command} stopped before it finished: {_owed_words(owed)}", again)
 

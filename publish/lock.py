@@ -1,6 +1,8 @@
 """One publish at a time per target: take the lock, name its holder, and take it over only when
-asked to (--take-over-lock, never --force: that lifts the safety refusals) and stale: older than
-the timeout, or held by a process of this host (and pid namespace) that is gone.
+asked to (--take-over-lock, never --force: that lifts the safety refusals) and stale: not renewed
+for its lease (`publish/lease.py` renews it while a publish runs; a body of a sitegen older than
+leases, without `renewed`, is stale once older than the timeout), or held by a process of this
+host (and pid namespace) that is gone.
 
 The lock also tells what a stopped publish still owes after its manifest went up
 (invalidations, deletes), at no request in the normal case:
@@ -20,8 +22,8 @@ import json
 import os
 import re
 import socket
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from publish.remote import Pending
 from publish.targets.base import LOCK_PATH, StoredObject, Target
@@ -29,6 +31,10 @@ from sitegen.cache import process_gone
 from sitegen.errors import LockHeldError, StaleLockError
 
 _CLOCK_SKEW = timedelta(minutes=1)  # a holder's "since" this far ahead of our clock is believed
+# A publish renews its lock every LEASE_S / RENEWALS_PER_LEASE seconds (`publish/lease.py`):
+# silent for LEASE_S (three renewals missed in a row), it died, or lost the store for that long.
+LEASE_S = 120
+RENEWALS_PER_LEASE = 4
 _WHO = re.compile(r"(?P<user>[^@]*)@(?P<host>\S+) pid (?P<pid>[0-9]{1,9})")
 
 
@@ -38,6 +44,8 @@ class Holder:
     since: datetime
     tool: str = "sitegen publish"  # the command holding it: publish, or rollback
     processes: str | None = None  # `process_space()` of the holder; None: written before 2026-12
+    renewed: datetime | None = None  # its last renewal; None: written before leases (fix/lease)
+    lease_s: int | None = None  # how long it may go unrenewed, as its holder was configured
 
 
 def _holding(holder: Holder | None) -> str:
@@ -58,11 +66,18 @@ class Acquired:
     broken_publishing: str | None = None  # manifest id a stale holder was publishing
     publishing: str | None = None
     tool: str = "sitegen publish"
+    lease_s: int = LEASE_S
 
-    def body(self, owed: Pending, *, released: bool) -> bytes:
-        """Our lock's body recording ``owed`` (``released``: left for the next publish)."""
+    def body(self, owed: Pending | None, *, released: bool) -> bytes:
+        """Our lock's body recording ``owed`` (``released``: left for the next publish),
+        renewed now."""
         return lock_body(
-            self.since, owed, released=released, publishing=self.publishing, tool=self.tool
+            self.since,
+            owed,
+            released=released,
+            publishing=self.publishing,
+            tool=self.tool,
+            lease_s=self.lease_s,
         )
 
 
@@ -73,7 +88,10 @@ def lock_body(
     released: bool = False,
     publishing: str | None = None,
     tool: str = "sitegen publish",
+    lease_s: int | None = None,
 ) -> bytes:
+    """A lock body held since ``now``; with ``lease_s``, renewed now (the clock's, in ms: a
+    lease may be seconds long), a lease its holder keeps renewing (None: as written before)."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (some containers)
@@ -91,6 +109,9 @@ def lock_body(
     }
     if publishing is not None:
         doc["publishing"] = publishing
+    if lease_s is not None:
+        doc["lease_s"] = lease_s
+        doc["renewed"] = datetime.now(UTC).isoformat(timespec="milliseconds")
     if owed is not None:
         doc["owed"] = owed.to_doc()
     if released:
@@ -116,11 +137,15 @@ def parse_holder(body: bytes) -> Holder | None:
             return None
         tool = doc.get("tool")
         processes = doc.get("processes")
+        renewed = datetime.fromisoformat(str(doc["renewed"])) if "renewed" in doc else None
+        lease_s = doc.get("lease_s")
         return Holder(
             str(doc["holder"]),
             since,
             tool if isinstance(tool, str) else "sitegen publish",
             processes if isinstance(processes, str) else None,
+            renewed if renewed is not None and renewed.tzinfo is not None else None,
+            lease_s if type(lease_s) is int and lease_s > 0 else None,
         )
     except (ValueError, KeyError, TypeError):
         return None
@@ -161,12 +186,15 @@ def acquire(
     publishing: str | None = None,
     rerun: str = "sitegen publish",
     tool: str = "sitegen publish",
+    lease_s: int = LEASE_S,
 ) -> Acquired:
-    """Take the lock (inheriting any work it records). Raise PublishError when held; its
-    message says to run ``rerun`` once the holder is done; LockInterrupted when stopped."""
-    written = [lock_body(now, publishing=publishing, tool=tool)]
+    """Take the lock (inheriting any work it records), as a lease of ``lease_s`` its holder
+    renews (`publish/lease.py`). Raise PublishError when held; its message says to run
+    ``rerun`` once the holder is done; LockInterrupted when stopped."""
+    ours = Acquired("", None, now, publishing=publishing, tool=tool, lease_s=lease_s)
+    written = [ours.body(None, released=False)]
     try:
-        return _take(target, written, now, timeout_s, take_over, publishing, rerun, tool)
+        return _take(target, written, ours, timeout_s, take_over, rerun)
     except KeyboardInterrupt as stop:
         raise LockInterrupted(written) from stop
 
@@ -189,51 +217,75 @@ def let_go(target: Target, written: list[bytes]) -> bool:
 def _take(
     target: Target,
     written: list[bytes],
-    now: datetime,
+    ours: Acquired,
     timeout_s: int,
     take_over: bool,
-    publishing: str | None,
     rerun: str,
-    tool: str,
 ) -> Acquired:
-    body = written[0]
-    held = target.lock(body)
+    held = target.lock(written[0])
     if held is None:
-        return Acquired("", None, now, publishing=publishing, tool=tool)
+        return ours
+    now = ours.since
     owed, released = parse_owed(held.body)
     holder = parse_holder(held.body)
-    age = _age(holder, held, now)
+    life = _Life.of(holder, held, now, timeout_s, ours.lease_s)
     dead = holder is not None and holder_is_dead(holder.who, holder.processes)
-    stale = age is None or age > timedelta(seconds=timeout_s) or dead
+    stale = life.stale or dead
     if not (released or (take_over and stale)):
         error = StaleLockError if stale else LockHeldError
-        raise error(_held_message(target, holder, age, timeout_s, stale, dead, rerun))
+        raise error(_held_message(target, holder, life, dead, rerun))
     # one write replaces the lock seen with ours, carrying the work it records: a publish
     # killed right after still leaves that work recorded (a delete, then a create, would not)
-    ours = lock_body(now, owed, publishing=publishing, tool=tool) if owed else body
-    written.append(ours)
-    if not target.take_over(held, ours):
+    body = ours.body(owed, released=False) if owed else written[0]
+    written.append(body)
+    if not target.take_over(held, body):
         again = target.read(LOCK_PATH)
         if again is None:  # released meanwhile: take it as anyone would
-            return _take(target, written, now, timeout_s, take_over, publishing, rerun, tool)
-        holder = parse_holder(again.body)
-        raise LockHeldError(_held_message(target, holder, None, timeout_s, False, rerun=rerun))
+            return _take(target, written, ours, timeout_s, take_over, rerun)
+        raise LockHeldError(_held_message(target, parse_holder(again.body), None, rerun=rerun))
     work = " and finishes the work it left" if owed else ""
     if released:
         took = "a previous publish stopped with work left; this one takes it over"
-        return Acquired(took, owed, now, publishing=publishing, tool=tool)
+        return replace(ours, note=took, inherited=owed)
     who = holder.who if holder else "an unreadable holder"
-    since = format_age(age) if age else "an unknown time"
+    since = format_age(life.age) if life.age else "an unknown time"
     note = f"broke a stale lock held by {who} for {since}{work}"
-    return Acquired(note, owed, now, publishing_id(held.body), publishing, tool)
+    return replace(ours, note=note, inherited=owed, broken_publishing=publishing_id(held.body))
 
 
-def _age(holder: Holder | None, held: StoredObject, now: datetime) -> timedelta | None:
-    """How long the lock has been held: by its body's ``since``; when the body is unreadable,
-    or ``since`` lies in the future (the holder's clock is ahead), by when the store wrote it.
-    None (stale at once) only when neither is known."""
-    if holder is not None and holder.since <= now + _CLOCK_SKEW:
-        return max(now - holder.since, timedelta(0))
+@dataclass(frozen=True, slots=True)
+class _Life:
+    """What a lock tells of its holder's life: ``age``, how long it has been held;
+    ``silent``, how long since it last said it runs (its last renewal; for a body written
+    before leases, its ``since``) and ``limit``, how long it may stay silent (its lease, or
+    the timeout). ``silent`` None: unknown, stale at once."""
+
+    age: timedelta | None
+    silent: timedelta | None
+    limit: timedelta
+    leased: bool
+
+    @staticmethod
+    def of(
+        holder: Holder | None, held: StoredObject, now: datetime, timeout_s: int, lease_s: int
+    ) -> _Life:
+        age = _elapsed(holder.since if holder else None, held, now)
+        if holder is None or holder.renewed is None:
+            return _Life(age, age, timedelta(seconds=timeout_s), leased=False)
+        silent = _elapsed(holder.renewed, held, now)
+        return _Life(age, silent, timedelta(seconds=holder.lease_s or lease_s), leased=True)
+
+    @property
+    def stale(self) -> bool:
+        return self.silent is None or self.silent > self.limit
+
+
+def _elapsed(since: datetime | None, held: StoredObject, now: datetime) -> timedelta | None:
+    """How long ago the holder wrote ``since`` (its ``since``, or its last renewal); when the
+    body is unreadable, or that lies in the future (the holder's clock is ahead), by when the
+    store wrote the lock. None (stale at once) only when neither is known."""
+    if since is not None and since <= now + _CLOCK_SKEW:
+        return max(now - since, timedelta(0))
     if held.modified is not None:
         return max(now - held.modified, timedelta(0))
     return None
@@ -277,37 +329,57 @@ def process_space() -> str:
 def _held_message(
     target: Target,
     holder: Holder | None,
-    age: timedelta | None,
-    timeout_s: int,
-    stale: bool,
+    life: _Life | None,
     dead: bool = False,
     rerun: str = "sitegen publish",
 ) -> str:
     who = holder.who if holder else "an unknown holder (unreadable lock)"
-    since = f" for {format_age(age)}" if age is not None else ""
+    since = f" for {format_age(life.age)}" if life is not None and life.age is not None else ""
     first = f"{_holding(holder)} holds the lock on {target.name}: {who}{since}."
+    take = (
+        f"Run `{rerun} --take-over-lock` to take its lock over; that run finishes whatever it "
+        "left undone (the safety limits still apply)."
+    )
     if dead:
         return (
             f"{first} That process is no longer running on this machine, so it died while "
-            f"publishing. Run `{rerun} --take-over-lock` to take its lock over; that run "
-            "finishes whatever it left undone (the safety limits still apply)."
+            f"publishing. {take}"
         )
-    if stale:
+    if life is not None and life.stale:
+        if life.leased and life.silent is not None:
+            return (
+                f"{first} It was last renewed {format_age(life.silent)} ago, longer than its "
+                f"{format_age(life.limit)} lease (a running publish renews it every "
+                f"{format_age(life.limit / RENEWALS_PER_LEASE)}), so that publish died or lost "
+                f"its connection. {take}"
+            )
         return (
-            f"{first} The lock is older than the {format_age(timedelta(seconds=timeout_s))} "
-            f"timeout, so that publish probably died. Run `{rerun} --take-over-lock` to take "
-            "its lock over; that run finishes whatever it left undone (the safety limits still "
-            "apply)."
+            f"{first} The lock is older than the {format_age(life.limit)} timeout, so that "
+            f"publish probably died. {take}"
         )
     if _unknowable(holder):
         first += (
             " That lock was written by an older sitegen, which did not record the container it "
             "ran in, so whether that process still runs cannot be told from here."
         )
-    timeout = timedelta(seconds=timeout_s)
-    left = f", in {format_age(timeout - age)}" if age is not None else ""
     return (
-        f"{first} Wait for it to finish and run `{rerun}` again. If that publish died or was "
-        f"stopped, its lock becomes stale after {format_age(timeout)}{left}; then "
-        f"--take-over-lock takes it over ({target.name}/{LOCK_PATH})."
+        f"{first}{_renewed(life)} Wait for it to finish and run `{rerun}` again. If that "
+        f"publish died or was stopped, {_stale_when(life)}; then --take-over-lock takes it "
+        f"over ({target.name}/{LOCK_PATH})."
     )
+
+
+def _renewed(life: _Life | None) -> str:
+    if life is None or not life.leased or life.silent is None:
+        return ""
+    return f" It was last renewed {format_age(life.silent)} ago (a running publish renews it)."
+
+
+def _stale_when(life: _Life | None) -> str:
+    """When a live-looking lock becomes stale, in the words of the message."""
+    if life is None:
+        return "its lock becomes stale once no longer renewed"
+    left = f", in {format_age(life.limit - life.silent)}" if life.silent is not None else ""
+    if life.leased:
+        return f"its lock becomes stale {format_age(life.limit)} after its last renewal{left}"
+    return f"its lock becomes stale after {format_age(life.limit)}{left}"

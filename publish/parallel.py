@@ -73,8 +73,15 @@ class Pool(Generic[T, R]):
         """Start no more calls; wait for those running at most ``wait_s`` (None: until they
         end). Ctrl-C again ends the wait."""
         self._stopping.set()
-        for future in self.futures:
-            future.cancel()  # only those not started
+        # those not started: cancelled *and notified*, which `wait` counts as done (until
+        # fix/lease only cancelled: a failure with uploads still queued waited for ever)
+        while True:
+            try:
+                future, _ = self._todo.get_nowait()
+            except queue.Empty:
+                break
+            future.cancel()
+            future.set_running_or_notify_cancel()
         _wait(self.futures, wait_s)
 
 

@@ -62,7 +62,8 @@ class PublishConfig:
     akamai: tuple[str, ...] = ()
     edgerc: str = "~/.edgerc"
     max_deletes: int = 50
-    lock_timeout_s: int = 900
+    lock_timeout_s: int = 900  # for a lock written by a sitegen older than leases
+    lock_lease_s: int = 120  # publish.lock.LEASE_S: renewed every quarter of it while it runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,9 +553,11 @@ def _publish(check: _Checker, raw: Any) -> PublishConfig:
         for value in (given,) if isinstance(given, str) else given:
             if (why := problem(value)) is not None:
                 check.fail("publish", key, f"{key} {value!r}: {why}")
-    for key, default in (("max_deletes", 50), ("lock_timeout_s", 900)):
+    for key, default in (("max_deletes", 50), ("lock_timeout_s", 900), ("lock_lease_s", 120)):
         if key in raw:
             values[key] = check.number("publish", raw, key, default)
+    if values.get("lock_lease_s") == 0:  # a lock stale at once: any publish could take it
+        check.fail("publish", "lock_lease_s", "lock_lease_s must be 1 or more (seconds)")
     return PublishConfig(**values)
 
 

@@ -131,7 +131,7 @@ take_over_lock_option = click.option(
     "--take-over-lock",
     is_flag=True,
     help="Take over the lock of a run that died or was stopped (its process gone from this "
-    "machine, or its lock older than lock_timeout_s) and finish the work it left. Lifts no "
+    "machine, or its lock not renewed for lock_lease_s) and finish the work it left. Lifts no "
     "safety limit; a lock of a run still going is never taken.",
 )
 

@@ -87,6 +87,7 @@ def test_a_toml_mistake_is_said_in_plain_words_with_the_line_to_write(
         ("[cache]\nalert = 60\n", 'alert must be a Cache-Control text, e.g. alert = "no-store"'),
         ("[cache]\nhtml = 'x'\n", "[cache] unknown key 'html'"),
         ('[publish]\nmax_deletes = "50"\n', "max_deletes must be a whole number"),
+        ("[publish]\nlock_lease_s = 0\n", "lock_lease_s must be 1 or more (seconds)"),
         ("[publish]\ncloudfront = 5\n", "cloudfront must be a list of texts"),
     ],
 )

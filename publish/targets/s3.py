@@ -234,13 +234,19 @@ class S3Target:
         raise TargetError(f"{self.name}: could not take or read the lock {LOCK_PATH}")
 
     def relock(self, body: bytes) -> bool:
-        etag = self._lock_etag
-        self._lock_etag = None if etag is None else self._replace_lock(etag, body)
-        return self._lock_etag is not None
+        if self._lock_etag is None:
+            return False  # not ours: nothing asked
+        self._lock_etag = self._replace_lock(self._lock_etag, body)
+        return self._is_ours(body)
 
     def take_over(self, seen: StoredObject, body: bytes) -> bool:
         self._lock_etag = self._replace_lock(seen.etag, body)
-        # our write went through, its answer was lost, the retry met a 412 (as in lock)
+        return self._is_ours(body)
+
+    def _is_ours(self, body: bytes) -> bool:
+        """After a conditional write of the lock: refused, it may still be ours (our write
+        went through, its answer was lost, the retry met a 412, as in lock): read it back.
+        A renewal every 30 s (publish/lease.py) meets this far more often than one write."""
         if self._lock_etag is None and (now := self.read(LOCK_PATH)) is not None:
             self._lock_etag = now.etag if now.body == body else None
         return self._lock_etag is not None

@@ -153,10 +153,13 @@ class Stall:
     """A rule holding every request it matches unanswered, as a stuck network does, until
     ``release()`` (then answered as ``FaultProxy``'s fault); ``held`` is set by the first one.
     ``after``: that many matching requests go through first; ``spreads``: from the first one
-    held on, every request is held (the whole network stuck)."""
+    held on, every request is held (the whole network stuck); ``forward``: once released, they
+    go on to moto instead (a slow network)."""
 
-    def __init__(self, matches: Rule, after: int = 0, *, spreads: bool = False) -> None:
-        self.matches, self.left, self.spreads = matches, after, spreads
+    def __init__(
+        self, matches: Rule, after: int = 0, *, spreads: bool = False, forward: bool = False
+    ) -> None:
+        self.matches, self.left, self.spreads, self.forward = matches, after, spreads, forward
         self.held = threading.Event()
         self.count = 0
         self._released = threading.Event()
@@ -172,7 +175,7 @@ class Stall:
             self.count += 1
         self.held.set()
         self._released.wait()
-        return True
+        return not self.forward
 
     def release(self) -> None:
         self._released.set()

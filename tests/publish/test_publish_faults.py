@@ -4,6 +4,8 @@ HTTP, a CDN failing after the upload. After any of them, publishing again conver
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -74,6 +76,14 @@ class FailingTarget:
         return self.inner.take_over(seen, body)
 
 
+class SlowFailingTarget(FailingTarget):
+    """Each upload takes 50 ms, as over a network: one failing finds others still queued."""
+
+    def put(self, path: str, body: bytes, meta: ObjectMeta) -> None:
+        super().put(path, body, meta)
+        time.sleep(0.05)
+
+
 def v2_files() -> dict[str, bytes]:
     """From site_files(6): two alerts changed, two deleted, index and feed changed."""
     files = site_files(alerts=4, version="v2")
@@ -129,6 +139,27 @@ def test_s3_failure_on_nth_call_then_rerun_converges(
         run(public, FailingTarget(S3Target(bucket, "site", retry=FAST_RETRY), fail_at))
     run(public, S3Target(bucket, "site", retry=FAST_RETRY))
     assert snapshot_s3(bucket) == expected(public)
+
+
+def test_a_failed_upload_with_more_files_queued_than_workers_stops_the_publish(
+    tmp_path: Path, bundle: Callable[..., Path]
+) -> None:
+    """The uploads not started when one failed were cancelled but never marked done, and the
+    publish waited for them for ever (fix/lease: 60 alert files, 16 workers)."""
+    public = bundle(site_files(alerts=30))
+    said: list[str] = []
+
+    def publish() -> None:
+        try:  # 1 lock, 2 and 3 reads, 4 the asset, 5 the first alert file
+            run(public, SlowFailingTarget(FolderTarget(tmp_path / "pub"), 5))
+        except PublishError as stopped:
+            said.append(stopped.message)
+
+    running = threading.Thread(target=publish, daemon=True)
+    running.start()
+    running.join(30)
+    assert not running.is_alive(), "the publish still waits for the uploads it cancelled"
+    assert "injected fault #5" in said[0] and "alert pages and CAP to upload" in said[0]
 
 
 def test_failure_message_says_what_was_done_and_not(

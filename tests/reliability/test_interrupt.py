@@ -242,6 +242,7 @@ def test_ctrl_c_on_a_stuck_network_ends_within_seconds(
         # it says when it will (before: "run again; add --force if it says", refused 15 min)
         advice = f"`sitegen publish --take-over-lock` on this machine ({socket.gethostname()})"
         assert advice in err, err
+        assert "(2 min 0 s after its last renewal: its lease)" in err, err
         held = run_sitegen(args, cli_env(aws, base))
         assert held.returncode == 1 and "--take-over-lock" in held.stderr, held.stderr
         forced = run_sitegen([*args, "--force"], cli_env(aws, base))  # the advice before
@@ -251,7 +252,8 @@ def test_ctrl_c_on_a_stuck_network_ends_within_seconds(
             elsewhere = [*_on_another_host(), *args, "--take-over-lock"]
             refused = run_sitegen(elsewhere, cli_env(aws, base))
             assert refused.returncode == 75, refused.stderr
-            assert "becomes stale after 15 min 0 s, in 14 min" in refused.stderr
+            # its lease after its last renewal (before fix/lease: 15 min after it started)
+            assert "becomes stale 2 min 0 s after its last renewal, in 1 min" in refused.stderr
         args = [*args, "--take-over-lock"]
         # the advice followed, under a deletes limit v2 is over: the lock is taken, the
         # deletes still refused (--force had let them through), nothing changed
