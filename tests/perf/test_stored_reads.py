@@ -75,9 +75,9 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     parsed: list[str] = []
     real: Callable[..., Any] = content_module._load_alert
 
-    def counting(fspath: str, rel: str, *args: Any) -> Any:
+    def counting(fspath: str, rel: str, *args: Any, **kwargs: Any) -> Any:
         parsed.append(rel)
-        return real(fspath, rel, *args)
+        return real(fspath, rel, *args, **kwargs)
 
     monkeypatch.setattr(content_module, "_load_alert", counting)
     return parsed
