@@ -1808,7 +1808,7 @@ def _source_store(root: Path, global_key: str) -> SourceStore:
     return SourceStore(root, cache.digest(repr((global_key,)).encode()))
 
 
-def stored_reader(config: SiteConfig) -> Reader:
+def stored_reader(config: SiteConfig, found: dict[str, str] | None = None) -> Reader:
     """A Reader for the commands that only read content (check, status, new, import-cap): a
     file whose bytes the last build parsed comes from its source store, judged as a build
     judges it (by stat, by digest when racy or re-stamped); the others are parsed here. The
@@ -1816,7 +1816,8 @@ def stored_reader(config: SiteConfig) -> Reader:
     are replaced whole); missing, corrupt or foreign (another sitegen, config or templates),
     it holds nothing and every file is parsed. Not across cores as a build parses: a build
     keeps what workers parse, these commands would only pay for sending it back (~+1.3 s of
-    CPU for 10,000 files, no faster on two busy cores)."""
+    CPU for 10,000 files, no faster on two busy cores). `found`: filled with each file taken
+    from the store → the digest of its bytes (check's `last_render` names alerts by it)."""
     codecs = cache.codecs()
     if codecs is None:
         return read_content_file
@@ -1827,11 +1828,46 @@ def stored_reader(config: SiteConfig) -> Reader:
         entry = store.lookup(file.rel, cache.signature(file.stat), file.fspath, 0)
         if entry is None:  # not in the store, or not for these bytes
             return read_content_file(file, config, problems)
-        found, value = _decode_entry(entry, codecs)
-        problems.extend(found)
+        if found is not None:
+            found[file.rel] = entry.digest
+        decoded, value = _decode_entry(entry, codecs)
+        problems.extend(decoded)
         return value
 
     return read
+
+
+@dataclass(frozen=True, slots=True)
+class LastRender:
+    """What the last build recorded of its units, for a command that renders the site to look
+    at it without writing it (check): a unit whose key is the one recorded need not be
+    rendered, its files are those the last build made of it."""
+
+    global_key: str
+    fingerprint: Fingerprint
+    units: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...], str]]
+    outputs: Mapping[str, cache.Output]  # path → (sha256, signature, budget_size)
+
+    def paths(self, unit: Unit) -> tuple[str, ...] | None:
+        """The files the last build made of `unit` when its key, computed now as a build
+        computes it, is the one recorded then and each of them is recorded; else None."""
+        last = self.units.get(unit.name)
+        if last is None or _unit_key(self.global_key, unit, self.fingerprint) != last[0]:
+            return None
+        return last[1] if all(path in self.outputs for path in last[1]) else None
+
+
+def last_render(config: SiteConfig, digests: dict[str, str]) -> LastRender | None:
+    """The last build's record of its units, only read, when it was made with this sitegen,
+    config and templates (else None: missing, unsettled, corrupt or foreign, it holds
+    nothing). `digests`: content file → the digest of its bytes, for the files known to hold
+    what the source store parsed (`stored_reader`'s `found`); the others' alerts are named
+    by their fields, so the units showing them get other keys than the recorded ones."""
+    state = BuildState.load(config.root)
+    global_key = _global_key(config)
+    if state.global_key != global_key or not state.units:
+        return None
+    return LastRender(global_key, Fingerprint(digests), state.units, state.outputs)
 
 
 def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:
