@@ -1081,8 +1081,8 @@ class _Build:
         # the language's translations (render._ConstantGettext) and the text of included plain
         # files (render._StaticInclude), which Jinja's check of the including template's
         # source cannot see.
-        compiled = self.root / cache.CACHE_DIR / "jinja"
-        current = compiled / self.global_key[:16]
+        current = compiled_templates(self.root, self.global_key)
+        compiled = current.parent
         if compiled.is_dir():
             for old in compiled.iterdir():
                 if old == current:
@@ -1492,6 +1492,12 @@ class _Build:
         return answer
 
 
+def compiled_templates(root: Path, global_key: str) -> Path:
+    """Where builds keep the templates compiled, a folder per language, for sitegen, config
+    and templates `global_key` (see _Build._environments)."""
+    return root / cache.CACHE_DIR / "jinja" / global_key[:16]
+
+
 def _global_key(config: SiteConfig) -> str:
     """sitegen itself, the configuration and every template file: a change to any of them
     changes every unit's key (templates include each other; a precise map is not worth it)."""
@@ -1847,6 +1853,7 @@ class LastRender:
     fingerprint: Fingerprint
     units: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...], str]]
     outputs: Mapping[str, cache.Output]  # path → (sha256, signature, budget_size)
+    compiled: Path  # its templates, compiled (`compiled_templates`)
 
     def paths(self, unit: Unit) -> tuple[str, ...] | None:
         """The files the last build made of `unit` when its key, computed now as a build
@@ -1867,7 +1874,8 @@ def last_render(config: SiteConfig, digests: dict[str, str]) -> LastRender | Non
     global_key = _global_key(config)
     if state.global_key != global_key or not state.units:
         return None
-    return LastRender(global_key, Fingerprint(digests), state.units, state.outputs)
+    compiled = compiled_templates(config.root, global_key)
+    return LastRender(global_key, Fingerprint(digests), state.units, state.outputs, compiled)
 
 
 def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:
@@ -1934,16 +1942,24 @@ def costly_first(indices: list[int]) -> list[list[int]]:
 
 
 def map_chunks(
-    func: Callable[[list[int]], T], indices: list[int], jobs: int, command: str
+    func: Callable[[list[int]], T],
+    indices: list[int],
+    jobs: int,
+    command: str,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> list[T]:
     """`func` over `costly_first(indices)`: in forked workers (`fork_workers`) when there are
     PARALLEL_MIN or more and this process may fork, else here. For commands that render
     without a build's staging (check, the preview's first build); `func` reads what it needs
-    from module state set before the fork."""
+    from module state set before the fork. `meanwhile`: this process's own work, done while
+    the workers run (when there are none, first)."""
     chunks = costly_first(indices)
     if len(indices) >= PARALLEL_MIN and can_fork(jobs):
         with fork_workers(jobs, command) as pool:
-            return list(pool.imap_unordered(func, chunks))
+            results = pool.imap_unordered(func, chunks)
+            meanwhile()  # results wait in the pool's queue
+            return list(results)
+    meanwhile()
     return [func(chunk) for chunk in chunks]
 
 

@@ -175,10 +175,17 @@ def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, AlertCount]:
     config = load(site_file)
     digests: dict[str, str] = {}  # of the files read from the last build's cache
     salvaged = load_valid(config, resolve_now(now, config), stored_reader(config, digests))
-    loaded = with_page_problems(config, salvaged.loaded, digests=digests)
     # advice on the valid part too while another file has an error: the warnings that became
-    # advice (so that builds patch) were given beside the errors as build warnings
-    loaded = Loaded(loaded.site, (*loaded.problems, *advice(salvaged.site)))
+    # advice (so that builds patch) were given beside the errors as build warnings; looked
+    # for while the pages render
+    advised: list[Problem] = []
+    loaded = with_page_problems(
+        config,
+        salvaged.loaded,
+        digests=digests,
+        meanwhile=lambda: advised.extend(advice(salvaged.site)),
+    )
+    loaded = Loaded(loaded.site, (*loaded.problems, *advised))
     return loaded, count_alerts(salvaged.site)
 
 

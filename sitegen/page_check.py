@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sitegen.build import (
@@ -79,34 +80,50 @@ def with_page_problems(
     loaded: Loaded,
     jobs: int | None = None,
     digests: dict[str, str] | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> Loaded:
     """`loaded` plus translation warnings, every template mistake (those rendering meets
     only when the content is valid) and, when the site renders, page-size, feed and
     broken-link warnings. `jobs`: processes that may render (default: one per core).
     `digests`: content file → digest of its bytes, of the files `loaded` took from the last
     build's cache (`build.stored_reader`'s `found`); given, the units the last build made
-    of the same inputs are not rendered again (None: every unit is rendered)."""
-    extra = translation_problems(config) + stale_theme_warnings(config)
-    extra += unescaped_warnings(config)
+    of the same inputs are not rendered again (None: every unit is rendered).
+    `meanwhile`: the caller's own work, done while forked workers render (if they do)."""
+    own: list[Problem] = []
+    done = False
+
+    def own_work() -> None:  # what needs no rendering: while the workers render
+        nonlocal done
+        if not done:
+            done = True
+            own.extend(translation_problems(config) + stale_theme_warnings(config))
+            own.extend(unescaped_warnings(config))
+            meanwhile()
+
     if loaded.site is None:
-        extra += site_template_problems(config, {})
+        rendered = site_template_problems(config, {})
     else:
         try:
             last = None if digests is None else last_render(config, digests)
             jobs = jobs or os.cpu_count() or 1
-            extra += _rendered_site_warnings(config, loaded.site, jobs, last)
+            rendered = _rendered_site_warnings(config, loaded.site, jobs, last, own_work)
         except TemplateError as exc:
-            extra += exc.problems
-    return dataclasses.replace(loaded, problems=loaded.problems + tuple(extra))
+            rendered = list(exc.problems)
+    own_work()  # if rendering did not get as far
+    return dataclasses.replace(loaded, problems=(*loaded.problems, *own, *rendered))
 
 
 def _rendered_site_warnings(
-    config: SiteConfig, site: Site, jobs: int, last: LastRender | None
+    config: SiteConfig,
+    site: Site,
+    jobs: int,
+    last: LastRender | None,
+    meanwhile: Callable[[], None],
 ) -> list[Problem]:
     """Page-size, feed and broken-link warnings of the whole site, rendered (but for what
     `last` holds). Raises TemplateError with every template mistake."""
-    view, units = all_units(site, config)
-    pages = _render(units, frozenset(feed_paths(config)), jobs, last)
+    view, units = all_units(site, config, None if last is None else last.compiled)
+    pages = _render(units, frozenset(feed_paths(config)), jobs, last, meanwhile)
     return [
         *page_budget_warnings(pages.sizes, site),
         *feed_warnings(view, pages.feeds.__getitem__),
@@ -114,14 +131,20 @@ def _rendered_site_warnings(
     ]
 
 
-def _render(units: list[Unit], feeds: frozenset[str], jobs: int, last: LastRender | None) -> _Pages:
+def _render(
+    units: list[Unit],
+    feeds: frozenset[str],
+    jobs: int,
+    last: LastRender | None,
+    meanwhile: Callable[[], None],
+) -> _Pages:
     """Render every unit (in forked workers when there are many, as a build does), but those
-    whose files `last` holds."""
+    whose files `last` holds; `meanwhile` runs while the workers do."""
     _WORK.units, _WORK.feeds, _WORK.last = units, feeds, last
     kept: dict[int, list[_Kept]] = {}
     failures: list[tuple[int, tuple[Problem, ...]]] = []
     try:
-        results = map_chunks(_render_chunk, list(range(len(units))), jobs, "check")
+        results = map_chunks(_render_chunk, list(range(len(units))), jobs, "check", meanwhile)
     finally:
         _WORK.units, _WORK.feeds, _WORK.last = [], frozenset(), None
     for rendered, reused, failed in results:
