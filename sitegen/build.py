@@ -1081,8 +1081,8 @@ class _Build:
         # the language's translations (render._ConstantGettext) and the text of included plain
         # files (render._StaticInclude), which Jinja's check of the including template's
         # source cannot see.
-        compiled = self.root / cache.CACHE_DIR / "jinja"
-        current = compiled / self.global_key[:16]
+        current = compiled_templates(self.root, self.global_key)
+        compiled = current.parent
         if compiled.is_dir():
             for old in compiled.iterdir():
                 if old == current:
@@ -1492,6 +1492,12 @@ class _Build:
         return answer
 
 
+def compiled_templates(root: Path, global_key: str) -> Path:
+    """Where builds keep the templates compiled, a folder per language, for sitegen, config
+    and templates `global_key` (see _Build._environments)."""
+    return root / cache.CACHE_DIR / "jinja" / global_key[:16]
+
+
 def _global_key(config: SiteConfig) -> str:
     """sitegen itself, the configuration and every template file: a change to any of them
     changes every unit's key (templates include each other; a precise map is not worth it)."""
@@ -1808,7 +1814,7 @@ def _source_store(root: Path, global_key: str) -> SourceStore:
     return SourceStore(root, cache.digest(repr((global_key,)).encode()))
 
 
-def stored_reader(config: SiteConfig) -> Reader:
+def stored_reader(config: SiteConfig, found: dict[str, str] | None = None) -> Reader:
     """A Reader for the commands that only read content (check, status, new, import-cap): a
     file whose bytes the last build parsed comes from its source store, judged as a build
     judges it (by stat, by digest when racy or re-stamped); the others are parsed here. The
@@ -1816,7 +1822,8 @@ def stored_reader(config: SiteConfig) -> Reader:
     are replaced whole); missing, corrupt or foreign (another sitegen, config or templates),
     it holds nothing and every file is parsed. Not across cores as a build parses: a build
     keeps what workers parse, these commands would only pay for sending it back (~+1.3 s of
-    CPU for 10,000 files, no faster on two busy cores)."""
+    CPU for 10,000 files, no faster on two busy cores). `found`: filled with each file taken
+    from the store → the digest of its bytes (check's `last_render` names alerts by it)."""
     codecs = cache.codecs()
     if codecs is None:
         return read_content_file
@@ -1827,11 +1834,48 @@ def stored_reader(config: SiteConfig) -> Reader:
         entry = store.lookup(file.rel, cache.signature(file.stat), file.fspath, 0)
         if entry is None:  # not in the store, or not for these bytes
             return read_content_file(file, config, problems)
-        found, value = _decode_entry(entry, codecs)
-        problems.extend(found)
+        if found is not None:
+            found[file.rel] = entry.digest
+        decoded, value = _decode_entry(entry, codecs)
+        problems.extend(decoded)
         return value
 
     return read
+
+
+@dataclass(frozen=True, slots=True)
+class LastRender:
+    """What the last build recorded of its units, for a command that renders the site to look
+    at it without writing it (check): a unit whose key is the one recorded need not be
+    rendered, its files are those the last build made of it."""
+
+    global_key: str
+    fingerprint: Fingerprint
+    units: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...], str]]
+    outputs: Mapping[str, cache.Output]  # path → (sha256, signature, budget_size)
+    compiled: Path  # its templates, compiled (`compiled_templates`)
+
+    def paths(self, unit: Unit) -> tuple[str, ...] | None:
+        """The files the last build made of `unit` when its key, computed now as a build
+        computes it, is the one recorded then and each of them is recorded; else None."""
+        last = self.units.get(unit.name)
+        if last is None or _unit_key(self.global_key, unit, self.fingerprint) != last[0]:
+            return None
+        return last[1] if all(path in self.outputs for path in last[1]) else None
+
+
+def last_render(config: SiteConfig, digests: dict[str, str]) -> LastRender | None:
+    """The last build's record of its units, only read, when it was made with this sitegen,
+    config and templates (else None: missing, unsettled, corrupt or foreign, it holds
+    nothing). `digests`: content file → the digest of its bytes, for the files known to hold
+    what the source store parsed (`stored_reader`'s `found`); the others' alerts are named
+    by their fields, so the units showing them get other keys than the recorded ones."""
+    state = BuildState.load(config.root)
+    global_key = _global_key(config)
+    if state.global_key != global_key or not state.units:
+        return None
+    compiled = compiled_templates(config.root, global_key)
+    return LastRender(global_key, Fingerprint(digests), state.units, state.outputs, compiled)
 
 
 def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:
@@ -1898,16 +1942,24 @@ def costly_first(indices: list[int]) -> list[list[int]]:
 
 
 def map_chunks(
-    func: Callable[[list[int]], T], indices: list[int], jobs: int, command: str
+    func: Callable[[list[int]], T],
+    indices: list[int],
+    jobs: int,
+    command: str,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> list[T]:
     """`func` over `costly_first(indices)`: in forked workers (`fork_workers`) when there are
     PARALLEL_MIN or more and this process may fork, else here. For commands that render
     without a build's staging (check, the preview's first build); `func` reads what it needs
-    from module state set before the fork."""
+    from module state set before the fork. `meanwhile`: this process's own work, done while
+    the workers run (when there are none, first)."""
     chunks = costly_first(indices)
     if len(indices) >= PARALLEL_MIN and can_fork(jobs):
         with fork_workers(jobs, command) as pool:
-            return list(pool.imap_unordered(func, chunks))
+            results = pool.imap_unordered(func, chunks)
+            meanwhile()  # results wait in the pool's queue
+            return list(results)
+    meanwhile()
     return [func(chunk) for chunk in chunks]
 
 

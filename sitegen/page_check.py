@@ -9,6 +9,8 @@ citizen gets a worse page.
 The whole site is rendered, as a build renders it: in forked workers (`build.fork_workers`) when
 it has many units, each worker keeping of a file only what the warnings need (its brotli size
 when it may be over the budget, a feed's bytes), so that pages are neither sent back nor held.
+A unit whose key (computed by the worker, as a build computes it) is the one the last build
+recorded is not rendered: its files and their sizes are the last build's (`build.last_render`).
 check writes nothing: not the output folder, not the build's cache.
 """
 
@@ -16,9 +18,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sitegen.build import budget_size, map_chunks, page_budget_warnings, pool_stopped
+from sitegen.build import (
+    LastRender,
+    budget_size,
+    last_render,
+    map_chunks,
+    page_budget_warnings,
+    pool_stopped,
+)
 from sitegen.config import SiteConfig
 from sitegen.content import Loaded
 from sitegen.errors import Problem, TemplateError
@@ -36,8 +46,13 @@ from sitegen.urls import base_path
 
 # Of one rendered file: (path, budget_size, its bytes when it is a feed, else None)
 _Kept = tuple[str, int, bytes | None]
-# One task's result: each unit's files as kept, and each failed unit's problems
-_Chunk = tuple[list[tuple[int, list[_Kept]]], list[tuple[int, tuple[Problem, ...]]]]
+# One task's result: each rendered unit's files as kept, the units whose files are the last
+# build's, and each failed unit's problems
+_Chunk = tuple[
+    list[tuple[int, list[_Kept]]],
+    list[tuple[int, tuple[str, ...]]],
+    list[tuple[int, tuple[Problem, ...]]],
+]
 
 
 @dataclass(slots=True)
@@ -46,6 +61,7 @@ class _Work:
 
     units: list[Unit] = field(default_factory=list)
     feeds: frozenset[str] = frozenset()
+    last: LastRender | None = None
 
 
 _WORK = _Work()
@@ -59,27 +75,55 @@ class _Pages:
     feeds: dict[str, bytes]  # path → bytes, for every feed
 
 
-def with_page_problems(config: SiteConfig, loaded: Loaded, jobs: int | None = None) -> Loaded:
+def with_page_problems(
+    config: SiteConfig,
+    loaded: Loaded,
+    jobs: int | None = None,
+    digests: dict[str, str] | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
+) -> Loaded:
     """`loaded` plus translation warnings, every template mistake (those rendering meets
     only when the content is valid) and, when the site renders, page-size, feed and
-    broken-link warnings. `jobs`: processes that may render (default: one per core)."""
-    extra = translation_problems(config) + stale_theme_warnings(config)
-    extra += unescaped_warnings(config)
+    broken-link warnings. `jobs`: processes that may render (default: one per core).
+    `digests`: content file → digest of its bytes, of the files `loaded` took from the last
+    build's cache (`build.stored_reader`'s `found`); given, the units the last build made
+    of the same inputs are not rendered again (None: every unit is rendered).
+    `meanwhile`: the caller's own work, done while forked workers render (if they do)."""
+    own: list[Problem] = []
+    done = False
+
+    def own_work() -> None:  # what needs no rendering: while the workers render
+        nonlocal done
+        if not done:
+            done = True
+            own.extend(translation_problems(config) + stale_theme_warnings(config))
+            own.extend(unescaped_warnings(config))
+            meanwhile()
+
     if loaded.site is None:
-        extra += site_template_problems(config, {})
+        rendered = site_template_problems(config, {})
     else:
         try:
-            extra += _rendered_site_warnings(config, loaded.site, jobs or os.cpu_count() or 1)
+            last = None if digests is None else last_render(config, digests)
+            jobs = jobs or os.cpu_count() or 1
+            rendered = _rendered_site_warnings(config, loaded.site, jobs, last, own_work)
         except TemplateError as exc:
-            extra += exc.problems
-    return dataclasses.replace(loaded, problems=loaded.problems + tuple(extra))
+            rendered = list(exc.problems)
+    own_work()  # if rendering did not get as far
+    return dataclasses.replace(loaded, problems=(*loaded.problems, *own, *rendered))
 
 
-def _rendered_site_warnings(config: SiteConfig, site: Site, jobs: int) -> list[Problem]:
-    """Page-size, feed and broken-link warnings of the whole site, rendered. Raises
-    TemplateError with every template mistake."""
-    view, units = all_units(site, config)
-    pages = _render(units, frozenset(feed_paths(config)), jobs)
+def _rendered_site_warnings(
+    config: SiteConfig,
+    site: Site,
+    jobs: int,
+    last: LastRender | None,
+    meanwhile: Callable[[], None],
+) -> list[Problem]:
+    """Page-size, feed and broken-link warnings of the whole site, rendered (but for what
+    `last` holds). Raises TemplateError with every template mistake."""
+    view, units = all_units(site, config, None if last is None else last.compiled)
+    pages = _render(units, frozenset(feed_paths(config)), jobs, last, meanwhile)
     return [
         *page_budget_warnings(pages.sizes, site),
         *feed_warnings(view, pages.feeds.__getitem__),
@@ -87,17 +131,27 @@ def _rendered_site_warnings(config: SiteConfig, site: Site, jobs: int) -> list[P
     ]
 
 
-def _render(units: list[Unit], feeds: frozenset[str], jobs: int) -> _Pages:
-    """Render every unit (in forked workers when there are many, as a build does)."""
-    _WORK.units, _WORK.feeds = units, feeds
+def _render(
+    units: list[Unit],
+    feeds: frozenset[str],
+    jobs: int,
+    last: LastRender | None,
+    meanwhile: Callable[[], None],
+) -> _Pages:
+    """Render every unit (in forked workers when there are many, as a build does), but those
+    whose files `last` holds; `meanwhile` runs while the workers do."""
+    _WORK.units, _WORK.feeds, _WORK.last = units, feeds, last
     kept: dict[int, list[_Kept]] = {}
     failures: list[tuple[int, tuple[Problem, ...]]] = []
     try:
-        results = map_chunks(_render_chunk, list(range(len(units))), jobs, "check")
+        results = map_chunks(_render_chunk, list(range(len(units))), jobs, "check", meanwhile)
     finally:
-        _WORK.units, _WORK.feeds = [], frozenset()
-    for rendered, failed in results:
+        _WORK.units, _WORK.feeds, _WORK.last = [], frozenset(), None
+    for rendered, reused, failed in results:
         kept.update(rendered)
+        if last is not None:
+            outputs = last.outputs
+            kept.update((i, [(p, outputs[p][2], None) for p in paths]) for i, paths in reused)
         failures += failed
     if failures:
         raise TemplateError(first_per_line(failures))
@@ -113,12 +167,20 @@ def _render(units: list[Unit], feeds: frozenset[str], jobs: int) -> _Pages:
 
 def _render_chunk(indices: list[int]) -> _Chunk:
     """In a worker (or this process): render the units `indices`, keeping of each file its
-    path, `budget_size` and, for a feed, its bytes."""
+    path, `budget_size` and, for a feed, its bytes; a unit whose files the last build made
+    from the same inputs is only named, with those files (but a feed's, whose bytes its
+    warning needs: the few feed units are rendered all the same)."""
     rendered: list[tuple[int, list[_Kept]]] = []
+    reused: list[tuple[int, tuple[str, ...]]] = []
     failures: list[tuple[int, tuple[Problem, ...]]] = []
     if pool_stopped():
-        return rendered, failures
+        return rendered, reused, failures
+    last, feeds = _WORK.last, _WORK.feeds
     for i in indices:
+        paths = None if last is None else last.paths(_WORK.units[i])
+        if paths is not None and feeds.isdisjoint(paths):
+            reused.append((i, paths))
+            continue
         try:
             files = _WORK.units[i].render()
         except TemplateError as exc:  # the others are rendered still: see first_per_line
@@ -133,4 +195,4 @@ def _render_chunk(indices: list[int]) -> _Chunk:
                 ],
             )
         )
-    return rendered, failures
+    return rendered, reused, failures
