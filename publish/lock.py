@@ -50,7 +50,7 @@ class Holder:
 
 def _holding(holder: Holder | None) -> str:
     """Who holds the lock, in the words of the message to the one waiting."""
-    if holder is not None and holder.tool == "sitegen rollback":
+    if _run_of(holder) == "rollback":
         return "A rollback (sitegen rollback)"
     return "Another publish"
 
@@ -233,7 +233,7 @@ def _take(
     stale = life.stale or dead
     if not (released or (take_over and stale)):
         error = StaleLockError if stale else LockHeldError
-        raise error(_held_message(target, holder, life, dead, rerun))
+        raise error(_held_message(target, holder, life, dead, rerun, publishing_id(held.body)))
     # one write replaces the lock seen with ours, carrying the work it records: a publish
     # killed right after still leaves that work recorded (a delete, then a create, would not)
     body = ours.body(owed, released=False) if owed else written[0]
@@ -242,10 +242,13 @@ def _take(
         again = target.read(LOCK_PATH)
         if again is None:  # released meanwhile: take it as anyone would
             return _take(target, written, ours, timeout_s, take_over, rerun)
-        raise LockHeldError(_held_message(target, parse_holder(again.body), None, rerun=rerun))
+        holder = parse_holder(again.body)
+        raise LockHeldError(
+            _held_message(target, holder, None, rerun=rerun, publishing=publishing_id(again.body))
+        )
     work = " and finishes the work it left" if owed else ""
     if released:
-        took = "a previous publish stopped with work left; this one takes it over"
+        took = f"a previous {_run_of(holder)} stopped with work left; this one takes it over"
         return replace(ours, note=took, inherited=owed)
     who = holder.who if holder else "an unreadable holder"
     since = format_age(life.age) if life.age else "an unknown time"
@@ -332,30 +335,42 @@ def _held_message(
     life: _Life | None,
     dead: bool = False,
     rerun: str = "sitegen publish",
+    publishing: str | None = None,
 ) -> str:
     who = holder.who if holder else "an unknown holder (unreadable lock)"
     since = f" for {format_age(life.age)}" if life is not None and life.age is not None else ""
     first = f"{_holding(holder)} holds the lock on {target.name}: {who}{since}."
+    run = _run_of(holder)
     take = (
         f"Run `{rerun} --take-over-lock` to take its lock over; that run finishes whatever it "
         "left undone (the safety limits still apply)."
     )
+    if run == "rollback" and not rerun.startswith("sitegen rollback"):
+        # a publish would put content/ back online: say how to finish the rollback instead
+        to = publishing[:12] if publishing else "ID"
+        listed = "" if publishing else " (the ID it was restoring: `sitegen rollback --list`)"
+        take += (
+            f" That run then publishes content/, replacing what the rollback was restoring; "
+            f"to finish the rollback instead, run `sitegen rollback --to {to} "
+            f"--take-over-lock`{listed}."
+        )
     if dead:
+        doing = "rolling back" if run == "rollback" else "publishing"
         return (
             f"{first} That process is no longer running on this machine, so it died while "
-            f"publishing. {take}"
+            f"{doing}. {take}"
         )
     if life is not None and life.stale:
         if life.leased and life.silent is not None:
             return (
                 f"{first} It was last renewed {format_age(life.silent)} ago, longer than its "
                 f"{format_age(life.limit)} lease (a running publish renews it every "
-                f"{format_age(life.limit / RENEWALS_PER_LEASE)}), so that publish died or lost "
+                f"{format_age(life.limit / RENEWALS_PER_LEASE)}), so that {run} died or lost "
                 f"its connection. {take}"
             )
         return (
             f"{first} The lock is older than the {format_age(life.limit)} timeout, so that "
-            f"publish probably died. {take}"
+            f"{run} probably died. {take}"
         )
     if _unknowable(holder):
         first += (
@@ -364,9 +379,14 @@ def _held_message(
         )
     return (
         f"{first}{_renewed(life)} Wait for it to finish and run `{rerun}` again. If that "
-        f"publish died or was stopped, {_stale_when(life)}; then --take-over-lock takes it "
+        f"{run} died or was stopped, {_stale_when(life)}; then --take-over-lock takes it "
         f"over ({target.name}/{LOCK_PATH})."
     )
+
+
+def _run_of(holder: Holder | None) -> str:
+    """What the holder's run is, in a message: "rollback" or "publish"."""
+    return "rollback" if holder is not None and holder.tool == "sitegen rollback" else "publish"
 
 
 def _renewed(life: _Life | None) -> str:

@@ -236,3 +236,26 @@ def test_a_renewal_whose_answer_was_lost_keeps_the_lock(
     writes = _writes(proxy.log.seen)
     assert writes[1:3] == [("PUT", LOCK_PATH, 0), ("PUT", LOCK_PATH, 412)], writes
     assert snapshot_s3(bucket) == expected(site / "public")
+
+
+def test_a_dead_rollback_s_lock_says_how_to_finish_the_rollback_too(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A publish finding the stale lock of a rollback that died: the advice named only
+    `sitegen publish --take-over-lock` ("so that publish probably died"), which puts content/
+    back online over what the rollback was restoring; it now says so, and how to finish the
+    rollback instead (its `--to`, from the lock)."""
+    place = Place("folder", _site(tmp_path / "site"), request)
+    doc = json.loads(
+        _other_machine_s_lock(held=timedelta(seconds=10), silent=timedelta(seconds=5), lease_s=2)
+    )
+    doc["tool"], doc["publishing"] = "sitegen rollback", "3f9c2a71b0de" + "0" * 52
+    place.hold_lock((json.dumps(doc, sort_keys=True) + "\n").encode())
+    held = place.publish()
+    said = " ".join(held.stderr.split())
+    assert held.returncode == 1, said
+    assert "A rollback (sitegen rollback) holds the lock on" in said
+    assert "so that rollback died or lost its connection" in said
+    assert "Run `sitegen publish --take-over-lock` to take its lock over" in said
+    assert "That run then publishes content/, replacing what the rollback was restoring" in said
+    assert "run `sitegen rollback --to 3f9c2a71b0de --take-over-lock`" in said
