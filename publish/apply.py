@@ -276,16 +276,25 @@ def _interrupted_locking(
     return first + (" The lock it had taken was released." if released else "")
 
 
-def _lock_left(target: Target, why: str, renewed: float, options: PublishOptions) -> str:
+def _lock_left(
+    target: Target, why: str, renewed: float, options: PublishOptions, *, stuck: bool = True
+) -> str:
     """Advice when a stop could not release our lock: on this machine --take-over-lock takes it
     at once (its holder is seen gone, lock.holder_is_dead); elsewhere, only once it went
-    unrenewed for its lease from ``renewed`` (time.time()), its last renewal."""
+    unrenewed for its lease from ``renewed`` (time.time()), its last renewal. ``stuck``: the
+    target did not answer in time (else it refused the write, saying ``why``)."""
     lease = timedelta(seconds=options.lock_lease_s)
     stale = (datetime.fromtimestamp(renewed, UTC) + lease).astimezone(options.zone)
-    return (
+    opening = (
         f"Publish stopped waiting for {target.name} ({why}), so the lock ({LOCK_PATH}) "
-        f"may still be held by this stopped publish. Once the network is back, run "
-        f"`{options.again} --take-over-lock` on this machine ({socket.gethostname()}): it sees "
+        "may still be held by this stopped publish. Once the network is back, run"
+        if stuck
+        else f"The lock ({LOCK_PATH}) could not be rewritten ({why}), so it stays held by "
+        "this stopped publish. Run"
+    )
+    return (
+        f"{opening} `{options.again} --take-over-lock` on this machine "
+        f"({socket.gethostname()}): it sees "
         "that this publish no longer runs and takes its lock over at once (every safety limit "
         f"still applies). From another machine, --take-over-lock works from {stale:%H:%M:%S %Z} "
         f"on ({format_age(lease)} after its last renewal: its lease)."
@@ -319,8 +328,7 @@ def _record_interrupted(
         return _before_any_upload(target) + _stop(lease, run, inherited)
     owed = run.remaining()
     if run.manifest_written and (owed.invalidate or owed.delete):
-        run._leave_record(owed)
-        return run._stopped("interrupted", _RECORDED)
+        return run._stopped("interrupted", run._leave_record(owed))
     state = _ONLINE if run.manifest_written else _BEFORE_MANIFEST
     return run._stopped("interrupted", state) + _stop(lease, run, inherited)
 
@@ -458,8 +466,8 @@ class _Run:
             raise PublishError(self._stopped(exc, _BEFORE_MANIFEST)) from exc
         failures = self._invalidate()
         if failures:  # owed: each failed CDN's paths, and the deletes
-            self._leave_record(self.remaining())
-            raise PublishError(self._stopped("; ".join(failures), _RECORDED))
+            state = self._leave_record(self.remaining())
+            raise PublishError(self._stopped("; ".join(failures), state))
         try:
             if self.plan.deletes:
                 self.lease.check()  # files another publish just put up are not ours to delete
@@ -471,8 +479,8 @@ class _Run:
             self.record_left = True
             raise PublishError(self._stopped(exc, _OWED_WITH_MANIFEST)) from exc
         except TargetError as exc:
-            self._leave_record(self.owed(delete=self.plan.deletes))
-            raise PublishError(self._stopped(str(exc), _RECORDED)) from exc
+            state = self._leave_record(self.owed(delete=self.plan.deletes))
+            raise PublishError(self._stopped(str(exc), state)) from exc
 
     def remaining(self) -> Pending:
         """The work after the manifest not done yet: invalidations, owed to each CDN that gave
@@ -586,16 +594,25 @@ class _Run:
                 f"`{self.options.again}` again."
             )
 
-    def _leave_record(self, owed: Pending) -> None:
+    def _leave_record(self, owed: Pending) -> str:
         """A CDN call or the deletes failed after the manifest: leave the lock behind as a
-        *released* record of what is owed, which the next publish takes over and finishes."""
+        *released* record of what is owed, which the next publish takes over and finishes.
+        Returns what the stop message says of it: that record, or, when the lock could not
+        be rewritten, the one the manifest carries and how to take the lock over."""
+        self.record_left = True
         try:
             self._record(owed, released=True)
-            self.record_left = True
-        except (TargetError, PublishError):
-            # The earlier record stands in the lock (or the lock is gone and another publish
-            # runs): the next publish repeats at most the invalidations.
-            self.record_left = True
+        except TargetError as exc:
+            # The earlier record stands (with the manifest, or in the lock, which stays held:
+            # said "left released" until session 22); the next publish that takes the lock
+            # over repeats at most the invalidations.
+            left = _lock_left(
+                self.target, str(exc), self.lease.confirmed, self.options, stuck=False
+            )
+            return f"{_OWED_WITH_MANIFEST}\n{left}"
+        except PublishError:  # the lock is another publish's now, and the record with it
+            return _OWED_WITH_MANIFEST
+        return _RECORDED
 
     def _stopped(self, error: object, state: str) -> str:
         done, todo = self._done_and_todo()

@@ -279,3 +279,42 @@ def test_persistent_slowdown_stops_with_a_clear_message(
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{upstream[0]}:{upstream[1]}")
     run(public, S3Target(bucket, "site", retry=FAST_RETRY))
     assert snapshot_s3(bucket) == expected(public)
+
+
+class FailingDeleteAndRecord(FailingTarget):
+    """The deletes fail, and so does the rewrite of the lock that would then record them."""
+
+    def delete(self, paths: Sequence[str]) -> None:
+        raise TargetError(f"{self.name}: delete failed (injected)")
+
+    def relock(self, body: bytes) -> bool:
+        if json.loads(body).get("released"):
+            raise TargetError(f"{self.name}: lock update failed (injected)")
+        return self.inner.relock(body)
+
+
+def test_a_record_that_could_not_be_written_is_not_said_to_be_left_released(
+    tmp_path: Path, bundle: Callable[..., Path]
+) -> None:
+    """The deletes fail after the manifest, then the lock rewrite recording them fails too:
+    the stop said the work was "recorded in the lock, which was left released: the next
+    publish takes it over without --take-over-lock", where the lock stayed held (the next
+    publish is refused) and the work travels with the manifest. Now it says so, and how to
+    take the lock over; and following that finishes the work."""
+    root = tmp_path / "out"
+    run(bundle(site_files(alerts=6)), FolderTarget(root))
+    public = bundle(v2_files())
+    with pytest.raises(PublishError) as info:
+        run(public, FailingDeleteAndRecord(FolderTarget(root), 0), lock_lease_s=1)
+    said = " ".join(info.value.message.split())
+    assert "left released" not in said, said
+    assert "were recorded with the manifest: the next publish that breaks this lock" in said
+    assert "could not be rewritten (" in said and "lock update failed (injected)" in said
+    assert "stays held by this stopped publish. Run `sitegen publish --take-over-lock`" in said
+    lock = json.loads((root / LOCK_PATH).read_bytes())
+    assert not lock.get("released")  # held, as said
+    time.sleep(1.1)  # its holder is this process, alive: stale once not renewed for its lease
+    run(public, FolderTarget(root), take_over_lock=True)
+    from state import snapshot_folder
+
+    assert snapshot_folder(root) == expected(public)  # the deletes done by the takeover
