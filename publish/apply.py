@@ -161,12 +161,12 @@ def publish(
         )
         run.execute(options.workers)
     except PublishError as exc:
-        raise exc.extended(_stop(lease, run, inherited)) from exc.__cause__
+        raise exc.extended(_stop(lease, run, inherited, options)) from exc.__cause__
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (publish/cli.py turns it into this)
         lease.end()  # no renewal past the stop: its lock is stale a lease after it
         raise PublishInterrupted(_interrupted(target, lease, run, inherited, options)) from exc
     except BaseException:
-        _stop(lease, run, inherited)
+        _stop(lease, run, inherited, options)
         raise
     finally:
         lease.end()
@@ -277,20 +277,27 @@ def _interrupted_locking(
 
 
 def _lock_left(
-    target: Target, why: str, renewed: float, options: PublishOptions, *, stuck: bool = True
+    target: Target,
+    why: str,
+    renewed: float,
+    options: PublishOptions,
+    *,
+    stuck: bool = True,
+    failed: str = "rewritten",
 ) -> str:
     """Advice when a stop could not release our lock: on this machine --take-over-lock takes it
     at once (its holder is seen gone, lock.holder_is_dead); elsewhere, only once it went
     unrenewed for its lease from ``renewed`` (time.time()), its last renewal. ``stuck``: the
-    target did not answer in time (else it refused the write, saying ``why``)."""
+    target did not answer in time (else it refused the write, saying ``why``; ``failed``:
+    which one, "rewritten" or "released")."""
     lease = timedelta(seconds=options.lock_lease_s)
     stale = (datetime.fromtimestamp(renewed, UTC) + lease).astimezone(options.zone)
     opening = (
         f"Publish stopped waiting for {target.name} ({why}), so the lock ({LOCK_PATH}) "
         "may still be held by this stopped publish. Once the network is back, run"
         if stuck
-        else f"The lock ({LOCK_PATH}) could not be rewritten ({why}), so it stays held by "
-        "this stopped publish. Run"
+        else f"The lock ({LOCK_PATH}) could not be {failed} ({why}), so it stays held by "
+        "this publish, which has ended. Run"
     )
     return (
         f"{opening} `{options.again} --take-over-lock` on this machine "
@@ -312,25 +319,31 @@ def _interrupted(
     target does not answer within RECORD_WAIT_S: then say so, and end anyway (a store that
     does not answer would hold the stop through every timeout and retry: minutes)."""
     try:
-        return within(RECORD_WAIT_S, lambda: _record_interrupted(target, lease, run, inherited))
+        return within(
+            RECORD_WAIT_S, lambda: _record_interrupted(target, lease, run, inherited, options)
+        )
     except Abandoned as why:
         left = _lock_left(target, str(why), lease.confirmed, options)
         return _unrecorded(target, run, left, options)
 
 
 def _record_interrupted(
-    target: Target, lease: Lease, run: _Run | None, inherited: Pending | None
+    target: Target,
+    lease: Lease,
+    run: _Run | None,
+    inherited: Pending | None,
+    options: PublishOptions,
 ) -> str:
     """Once the manifest is online, the invalidations and deletes it implies are owed: they
     are left in a released lock, as after a failed CDN call, which the next publish takes
     over and does. Before it, `_stop` records the files sent."""
     if run is None:
-        return _before_any_upload(target) + _stop(lease, run, inherited)
+        return _before_any_upload(target) + _stop(lease, run, inherited, options)
     owed = run.remaining()
     if run.manifest_written and (owed.invalidate or owed.delete):
         return run._stopped("interrupted", run._leave_record(owed))
     state = _ONLINE if run.manifest_written else _BEFORE_MANIFEST
-    return run._stopped("interrupted", state) + _stop(lease, run, inherited)
+    return run._stopped("interrupted", state) + _stop(lease, run, inherited, options)
 
 
 def _unrecorded(target: Target, run: _Run | None, left: str, options: PublishOptions) -> str:
@@ -359,19 +372,21 @@ def _before_any_upload(target: Target) -> str:
     return f"Publish to {target.name} interrupted before any upload; nothing was changed."
 
 
-def _stop(lease: Lease, run: _Run | None, inherited: Pending | None) -> str:
+def _stop(
+    lease: Lease, run: _Run | None, inherited: Pending | None, options: PublishOptions
+) -> str:
     """End a run that failed: our lock is released, unless work stays owed. After the
     manifest, the run left its record (_Run._leave_record). Before it, the work a previous
     publish left (``inherited``) and the files this one sent, which the live manifest does not
     describe (``unsure``), are recorded in the lock, left released for the next publish."""
     if run is not None and (run.record_left or run.manifest_written):
-        return "" if run.record_left else _release(lease)
+        return "" if run.record_left else _release(lease, options)
     owed = inherited
     if run is not None and run.sent:
         sent = run.owed(unsure=tuple(sorted(run.sent)), put=dict(sorted(run.put.items())))
         owed = sent.merged(inherited)
     if owed is None or not (owed.invalidate or owed.delete or owed.unsure):
-        return _release(lease)
+        return _release(lease, options)
     try:
         if not lease.rewrite(owed, released=True):
             return "\nThe lock had been broken by another publish; it was left alone."
@@ -387,13 +402,13 @@ def _finish(run: _Run) -> str:
     with a CDN takes it over and sends them."""
     owed = run.remaining()
     if not owed.invalidate:
-        return _release(run.lease).strip()
+        return _release(run.lease, run.options).strip()
     paths = plural(len(owed.invalidate), "path")
     try:
         kept = run.lease.rewrite(owed, released=True)
     except TargetError as exc:
         return f"the {paths} could not be kept owed ({exc}): invalidate them by hand" + (
-            _release(run.lease)
+            _release(run.lease, run.options)
         )
     if not kept:
         return (
@@ -406,14 +421,19 @@ def _finish(run: _Run) -> str:
     )
 
 
-def _release(lease: Lease) -> str:
-    """Release the lock; never raise (the caller may be reporting a failure already)."""
+def _release(lease: Lease, options: PublishOptions) -> str:
+    """Release the lock; never raise (the caller may be reporting a failure already). When
+    the store refuses, say how and when the lock can be taken over (it said "the next publish
+    may need --take-over-lock" until session 22)."""
     try:
         if lease.release():
             return ""
         return "\nThe lock had been broken by another publish; it was left alone."
     except TargetError as exc:
-        return f"\nCould not release the lock ({exc}); the next publish may need --take-over-lock."
+        why = str(exc).removeprefix(f"{lease.target.name}: ")
+        return "\n" + _lock_left(
+            lease.target, why, lease.confirmed, options, stuck=False, failed="released"
+        )
 
 
 def _rollback_record(plan: Plan, remote: RemoteState, local: Bundle) -> bytes:

@@ -46,6 +46,10 @@ class Lease:
         self._thread = threading.Thread(target=self._renewing, name="sitegen lease", daemon=True)
 
     @property
+    def target(self) -> Target:
+        return self._target
+
+    @property
     def confirmed(self) -> float:
         """When our lock was last written (time.time()): stale ``lease_s`` after that."""
         return self._confirmed

@@ -310,7 +310,10 @@ def test_a_record_that_could_not_be_written_is_not_said_to_be_left_released(
     assert "left released" not in said, said
     assert "were recorded with the manifest: the next publish that breaks this lock" in said
     assert "could not be rewritten (" in said and "lock update failed (injected)" in said
-    assert "stays held by this stopped publish. Run `sitegen publish --take-over-lock`" in said
+    assert (
+        "stays held by this publish, which has ended. Run `sitegen publish --take-over-lock`"
+        in said
+    )
     lock = json.loads((root / LOCK_PATH).read_bytes())
     assert not lock.get("released")  # held, as said
     time.sleep(1.1)  # its holder is this process, alive: stale once not renewed for its lease
@@ -318,3 +321,24 @@ def test_a_record_that_could_not_be_written_is_not_said_to_be_left_released(
     from state import snapshot_folder
 
     assert snapshot_folder(root) == expected(public)  # the deletes done by the takeover
+
+
+class FailingUnlock(FailingTarget):
+    def unlock(self) -> bool:
+        raise TargetError(f"{self.name}: unlock failed (injected)")
+
+
+def test_a_lock_that_could_not_be_released_says_how_and_when_to_take_it_over(
+    tmp_path: Path, bundle: Callable[..., Path]
+) -> None:
+    """Was: "Could not release the lock (…); the next publish may need --take-over-lock",
+    without when: on this machine at once, elsewhere once its lease has run out."""
+    root = tmp_path / "out"
+    public = bundle(site_files(alerts=2))
+    outcome = run(public, FailingUnlock(FolderTarget(root), 0), lock_lease_s=1)
+    said = " ".join(" ".join(outcome.notes).split())
+    assert "could not be released (unlock failed (injected)), so it stays held by this" in said
+    assert "Run `sitegen publish --take-over-lock` on this machine" in said
+    assert "From another machine, --take-over-lock works from" in said
+    time.sleep(1.1)  # as said: stale once its lease ran out unrenewed
+    assert run(public, FolderTarget(root), take_over_lock=True).plan.is_noop
