@@ -30,6 +30,7 @@ from publish.lock import (
     format_age,
     let_go,
     parse_owed,
+    publishing_id,
 )
 from publish.manifest import MANIFEST_PATH, Entry, manifest_id
 from publish.parallel import Abandoned, Pool, within
@@ -122,7 +123,7 @@ def publish(
     started, before = time.monotonic(), target.requests
     if options.dry_run:
         remote = read_remote(target, verify=options.verify, known=local.files)
-        remote = _with_owed(remote, peek_owed(target))
+        remote = _with_owed(remote, peek_owed(target, remote))
         plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
     # the lock names the manifest going up (a rollback's local.id is its own, new each time:
@@ -226,11 +227,21 @@ def _left_by_dead_holder(lock: Acquired, remote: RemoteState) -> Pending | None:
     return remote.manifest_owed.merged(lock.inherited)
 
 
-def peek_owed(target: Target) -> Pending | None:
+def peek_owed(target: Target, remote: RemoteState) -> Pending | None:
     """For --dry-run and rollback's choice, without the lock: the work a stopped publish
-    recorded in it."""
+    recorded in it; and when its holder, not released, was putting up the live manifest (a
+    run stopped with the network down, or killed, after it), the work that manifest says it
+    owed, which the run that takes the lock over inherits (_left_by_dead_holder). Until
+    session 22 a rollback stopped so was not seen owing it: run again as advised, it was
+    refused ("that state is the one published now"), its deletes and invalidations left."""
     held = target.read(LOCK_PATH)
-    return parse_owed(held.body)[0] if held is not None else None
+    if held is None:
+        return None
+    work, released = parse_owed(held.body)
+    live, after = remote.manifest_id, remote.manifest_owed
+    if released or live is None or after is None or publishing_id(held.body) != live:
+        return work
+    return after.merged(work)
 
 
 def _lock(target: Target, now: datetime, options: PublishOptions, publishing: str) -> Acquired:
@@ -365,7 +376,11 @@ def _unrecorded(target: Target, run: _Run | None, left: str, options: PublishOpt
         state = _OWED_WITH_MANIFEST
     else:
         state = _ONLINE
-    return run._stopped("interrupted", f"{state}\n{note}")
+    # its last line names the same command: without --take-over-lock (said until session 22)
+    # the run is refused, the lock held by this one
+    return run._stopped(
+        "interrupted", f"{state}\n{note}", again=f"{options.again} --take-over-lock"
+    )
 
 
 def _before_any_upload(target: Target) -> str:
@@ -438,11 +453,30 @@ def _release(lease: Lease, options: PublishOptions) -> str:
 
 def _rollback_record(plan: Plan, remote: RemoteState, local: Bundle) -> bytes:
     """What a rollback replaces, for the next publish (`remote.ROLLED_BACK_PATH`): the bytes
-    online before it of each path it changes ("" for one it restores that was absent)."""
-    changed = [u.path for u in plan.uploads if u.reason != "headers"] + list(plan.deletes)
-    undone = {p: e.sha256 if (e := remote.files.get(p)) is not None else "" for p in changed}
+    online before it of each path it changes ("" for one it restores that was absent), the
+    same when it finishes a run of itself that was stopped (until session 22 the record then
+    lost what that run had done, and the next publish could undo those paths unrefused)."""
     # the manifest's own id (a rollback's plan.manifest_id is its own, new each time)
-    return rollback_record(manifest_id(local.manifest_bytes), undone)
+    to = manifest_id(local.manifest_bytes)
+    if remote.manifest_id == to and remote.undone is not None:
+        return rollback_record(to, remote.undone)  # stopped after its manifest: kept as is
+    changed = [u.path for u in plan.uploads if u.reason != "headers"] + list(plan.deletes)
+    changed += _put_ahead(remote, local)
+    undone = {p: e.sha256 if (e := remote.files.get(p)) is not None else "" for p in changed}
+    return rollback_record(to, undone)
+
+
+def _put_ahead(remote: RemoteState, local: Bundle) -> list[str]:
+    """Paths a stopped run put ahead of the live manifest with the bytes ``local`` has, which
+    the plan counts online (Pending.put) where that manifest says otherwise."""
+    put = remote.pending.put if remote.pending is not None else {}
+    return [
+        path
+        for path, entry in put.items()
+        if (mine := local.files.get(path)) is not None
+        and mine.sha256 == entry.sha256
+        and ((live := remote.files.get(path)) is None or live.sha256 != entry.sha256)
+    ]
 
 
 @dataclass
@@ -634,13 +668,16 @@ class _Run:
             return _OWED_WITH_MANIFEST
         return _RECORDED
 
-    def _stopped(self, error: object, state: str) -> str:
+    def _stopped(self, error: object, state: str, *, again: str = "") -> str:
+        """What was done and not, ``state``, and the command (``again``, else options.again)
+        that finishes the run."""
         done, todo = self._done_and_todo()
         cause = str(error).removeprefix(f"{self.target.name}: ")  # named once, here
         return (
             f"Publish to {self.target.name} stopped: {cause}\n"
             f"Done: {'; '.join(done)}.\nNot done: {'; '.join(todo) or 'nothing'}.\n{state}\n"
-            f"Run `{self.options.again}` again to finish: it does only what is still missing."
+            f"Run `{again or self.options.again}` again to finish: it does only what is still "
+            "missing."
         )
 
     def _done_and_todo(self) -> tuple[list[str], list[str]]:

@@ -172,7 +172,8 @@ def rollback(
     history = open_history(target)
     # owed after the live manifest; files a stopped run sent ahead of its own (unsure) leave
     # the live state, and so --previous, as they were
-    owed = (left := peek_owed(target)) is not None and bool(left.invalidate or left.delete)
+    left = peek_owed(target, remote)
+    owed = left is not None and bool(left.invalidate or left.delete)
     try:
         chosen = choose(kept, remote.manifest_id, to, history.why_missing, owed=owed)
     except PublishError as exc:

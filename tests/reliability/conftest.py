@@ -14,8 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "publish"))
 
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
+from test_consistency import v1_and_v2  # noqa: E402
 
-from sitegen_fixtures import aws_env, make_distribution  # noqa: E402
+from sitegen_fixtures import TmpSite, aws_env, make_distribution  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +48,9 @@ def bucket(aws: str) -> str:
 @pytest.fixture
 def distribution(aws: str) -> str:
     return make_distribution()
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[TmpSite, TmpSite]:
+    """v1, and v2 = a new Update in a new area and one alert removed (so v2 owes deletes)."""
+    return v1_and_v2(tmp_path_factory)

@@ -82,6 +82,22 @@ def template(site: TmpSite) -> None:
     base.write_text(text.replace("</body>", "<!-- v2 -->\n</body>"), encoding="utf-8")
 
 
+def v1_and_v2(
+    factory: pytest.TempPathFactory, *more: Callable[[TmpSite], None]
+) -> tuple[TmpSite, TmpSite]:
+    """Built: v1, and v2 = a new Update in a new area, one alert removed (so v2 owes deletes),
+    and ``more`` changes."""
+    v1 = site_v1(factory.mktemp("v1") / "site")
+    v1.build()
+    v2 = site_v1(factory.mktemp("v2") / "site")
+    update(v2)
+    for change in more:
+        change(v2)
+    (v2.root / "content/alerts/heat.md").unlink()
+    v2.build()
+    return v1, v2
+
+
 SCENARIOS: dict[str, Callable[[TmpSite], None] | None] = {
     "first publish": None,
     "update": update,

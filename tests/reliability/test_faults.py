@@ -27,7 +27,6 @@ from reliability_support import (
     sitegen_args,
 )
 from state import expected, snapshot_s3
-from test_consistency import site_v1, update
 
 from publish.apply import publish
 from publish.cdn.akamai import SCHEME_ENV, AkamaiInvalidator, PurgeRetryPolicy
@@ -42,17 +41,6 @@ from sitegen.errors import PublishError
 from sitegen_fixtures import TmpSite, aws_env, object_bytes
 
 NO_RETRY = RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01)
-
-
-@pytest.fixture(scope="module")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[TmpSite, TmpSite]:
-    v1 = site_v1(tmp_path_factory.mktemp("v1") / "site")
-    v1.build()
-    v2 = site_v1(tmp_path_factory.mktemp("v2") / "site")
-    update(v2)
-    (v2.root / "content/alerts/heat.md").unlink()
-    v2.build()
-    return v1, v2
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from fastpurge_server import Credentials
 from faults import FaultLog, FaultProxy, Stall, never
 from reliability_support import PREFIX, cli_env, invalidations, run_sitegen, sitegen_args
 from state import expected, snapshot_s3
-from test_consistency import site_v1, update
 
 from publish.apply import PublishOptions, publish
 from publish.local import read_local
@@ -39,18 +38,6 @@ from publish.targets.s3 import S3Target
 from sitegen_fixtures import TmpSite, aws_env, make_distribution
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[TmpSite, TmpSite]:
-    """v1, and v2 = a new Update in a new area and one alert removed (so v2 owes deletes)."""
-    v1 = site_v1(tmp_path_factory.mktemp("v1") / "site")
-    v1.build()
-    v2 = site_v1(tmp_path_factory.mktemp("v2") / "site")
-    update(v2)
-    (v2.root / "content/alerts/heat.md").unlink()
-    v2.build()
-    return v1, v2
 
 
 class Interrupter:

@@ -27,7 +27,7 @@ from reliability_support import (
     sitegen_args,
 )
 from state import expected, snapshot_s3
-from test_consistency import site_v1, template, update
+from test_consistency import template, v1_and_v2
 
 from publish.apply import publish
 from publish.cdn.cloudfront import CloudFrontInvalidator
@@ -44,14 +44,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[TmpSite, TmpSite]:
     """v1, and v2 = a new Update in a new area, one alert removed, every page changed."""
-    v1 = site_v1(tmp_path_factory.mktemp("v1") / "site")
-    v1.build()
-    v2 = site_v1(tmp_path_factory.mktemp("v2") / "site")
-    update(v2)
-    template(v2)
-    (v2.root / "content/alerts/heat.md").unlink()
-    v2.build()
-    return v1, v2
+    return v1_and_v2(tmp_path_factory, template)
 
 
 def fresh_v1(v1: TmpSite) -> tuple[str, str]:
