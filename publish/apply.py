@@ -279,7 +279,10 @@ def _interrupted_locking(
 ) -> str:
     """Stopped while taking the lock: the lock write may have reached the target, its answer
     cut short; remove it if so (within RECORD_WAIT_S), so it is not left held by no one."""
-    first = f"Publish to {target.name} interrupted while taking the lock; nothing was changed."
+    first = (
+        f"{_run_title(options)} {target.name} interrupted while taking the lock; "
+        "nothing was changed."
+    )
     try:
         released = within(RECORD_WAIT_S, lambda: let_go(target, written))
     except (Abandoned, TargetError) as why:
@@ -303,17 +306,18 @@ def _lock_left(
     which one, "rewritten" or "released")."""
     lease = timedelta(seconds=options.lock_lease_s)
     stale = (datetime.fromtimestamp(renewed, UTC) + lease).astimezone(options.zone)
+    what = "rollback" if options.rollback else "publish"
     opening = (
-        f"Publish stopped waiting for {target.name} ({why}), so the lock ({LOCK_PATH}) "
-        "may still be held by this stopped publish. Once the network is back, run"
+        f"{what.capitalize()} stopped waiting for {target.name} ({why}), so the lock "
+        f"({LOCK_PATH}) may still be held by this stopped {what}. Once the network is back, run"
         if stuck
         else f"The lock ({LOCK_PATH}) could not be {failed} ({why}), so it stays held by "
-        "this publish, which has ended. Run"
+        f"this {what}, which has ended. Run"
     )
     return (
         f"{opening} `{options.again} --take-over-lock` on this machine "
         f"({socket.gethostname()}): it sees "
-        "that this publish no longer runs and takes its lock over at once (every safety limit "
+        f"that this {what} no longer runs and takes its lock over at once (every safety limit "
         f"still applies). From another machine, --take-over-lock works from {stale:%H:%M:%S %Z} "
         f"on ({format_age(lease)} after its last renewal: its lease)."
     )
@@ -349,7 +353,7 @@ def _record_interrupted(
     are left in a released lock, as after a failed CDN call, which the next publish takes
     over and does. Before it, `_stop` records the files sent."""
     if run is None:
-        return _before_any_upload(target) + _stop(lease, run, inherited, options)
+        return _before_any_upload(target, options) + _stop(lease, run, inherited, options)
     owed = run.remaining()
     if run.manifest_written and (owed.invalidate or owed.delete):
         return run._stopped("interrupted", run._leave_record(owed))
@@ -368,7 +372,7 @@ def _unrecorded(target: Target, run: _Run | None, left: str, options: PublishOpt
         check = "`sitegen publish --verify --take-over-lock` checks every file online"
     note = f"{left} What this one sent is not recorded: {check}."
     if run is None:
-        return f"{_before_any_upload(target)}\n{note}"
+        return f"{_before_any_upload(target, options)}\n{note}"
     owed = run.remaining()
     if not run.manifest_written:
         state = _BEFORE_MANIFEST
@@ -383,8 +387,15 @@ def _unrecorded(target: Target, run: _Run | None, left: str, options: PublishOpt
     )
 
 
-def _before_any_upload(target: Target) -> str:
-    return f"Publish to {target.name} interrupted before any upload; nothing was changed."
+def _before_any_upload(target: Target, options: PublishOptions) -> str:
+    title = _run_title(options)
+    return f"{title} {target.name} interrupted before any upload; nothing was changed."
+
+
+def _run_title(options: PublishOptions) -> str:
+    """How a stop message opens: "Publish to TARGET …", or "Rollback of TARGET …" (a
+    rollback's said "Publish to" until session 22)."""
+    return "Rollback of" if options.rollback else "Publish to"
 
 
 def _stop(
@@ -497,6 +508,7 @@ class _Run:
     bytes: int = 0
     manifest_written: bool = False
     record_left: bool = False  # the lock stays behind as a released record of owed work
+    held_left: bool = False  # ... or, that record refused, held: finished with --take-over-lock
     receipts: list[InvalidationReceipt] = field(default_factory=list)
     deleted: int = 0
     sent: set[str] = field(default_factory=set)  # paths of every upload begun
@@ -657,6 +669,7 @@ class _Run:
         try:
             self._record(owed, released=True)
         except TargetError as exc:
+            self.held_left = True
             # The earlier record stands (with the manifest, or in the lock, which stays held:
             # said "left released" until session 22); the next publish that takes the lock
             # over repeats at most the invalidations.
@@ -674,11 +687,17 @@ class _Run:
         done, todo = self._done_and_todo()
         cause = str(error).removeprefix(f"{self.target.name}: ")  # named once, here
         return (
-            f"Publish to {self.target.name} stopped: {cause}\n"
+            f"{_run_title(self.options)} {self.target.name} stopped: {cause}\n"
             f"Done: {'; '.join(done)}.\nNot done: {'; '.join(todo) or 'nothing'}.\n{state}\n"
-            f"Run `{again or self.options.again}` again to finish: it does only what is still "
+            f"Run `{again or self._again()}` again to finish: it does only what is still "
             "missing."
         )
+
+    def _again(self) -> str:
+        """The command that finishes this run: with --take-over-lock when the lock stays
+        held by it (said without until session 22, and then refused)."""
+        more = " --take-over-lock" if self.held_left else ""
+        return f"{self.options.again}{more}"
 
     def _done_and_todo(self) -> tuple[list[str], list[str]]:
         done, todo = ["lock taken"], []

@@ -310,6 +310,11 @@ def test_a_record_that_could_not_be_written_is_not_said_to_be_left_released(
     assert "left released" not in said, said
     assert "were recorded with the manifest: the next publish that breaks this lock" in said
     assert "could not be rewritten (" in said and "lock update failed (injected)" in said
+    # its last line too (it said `sitegen publish` alone, which the held lock refuses)
+    assert said.endswith(
+        "Run `sitegen publish --take-over-lock` again to finish: it does only what is still "
+        "missing."
+    ), said
     assert (
         "stays held by this publish, which has ended. Run `sitegen publish --take-over-lock`"
         in said

@@ -136,6 +136,9 @@ def test_ctrl_c_during_a_rollback_on_a_stuck_network_and_its_advice_finishes_it(
     assert took < STOP_S, f"{took:.1f} s from Ctrl-C to the end\n{err}"
     assert "Done:" in err, err
     assert "`sitegen publish" not in err, err  # it would put content/ (v2) back online
+    said = " ".join(err.split())
+    assert "Rollback of " in said and "Publish to " not in said, said  # was "Publish to"
+    assert "stopped publish" not in said and "this publish" not in said, said
     advice = _advice(err)
     assert advice[1:4] == ["rollback", "--to", to], advice
     assert ("--take-over-lock" in advice) == everything, advice
