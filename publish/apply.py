@@ -382,9 +382,8 @@ def _unrecorded(target: Target, run: _Run | None, left: str, options: PublishOpt
         state = _ONLINE
     # its last line names the same command: without --take-over-lock (said until session 22)
     # the run is refused, the lock held by this one
-    return run._stopped(
-        "interrupted", f"{state}\n{note}", again=f"{options.again} --take-over-lock"
-    )
+    run.held_left = True
+    return run._stopped("interrupted", f"{state}\n{note}")
 
 
 def _before_any_upload(target: Target, options: PublishOptions) -> str:
@@ -508,7 +507,7 @@ class _Run:
     bytes: int = 0
     manifest_written: bool = False
     record_left: bool = False  # the lock stays behind as a released record of owed work
-    held_left: bool = False  # ... or, that record refused, held: finished with --take-over-lock
+    held_left: bool = False  # the lock stays held by this stopped run: --take-over-lock finishes
     receipts: list[InvalidationReceipt] = field(default_factory=list)
     deleted: int = 0
     sent: set[str] = field(default_factory=set)  # paths of every upload begun
@@ -681,15 +680,14 @@ class _Run:
             return _OWED_WITH_MANIFEST
         return _RECORDED
 
-    def _stopped(self, error: object, state: str, *, again: str = "") -> str:
-        """What was done and not, ``state``, and the command (``again``, else options.again)
-        that finishes the run."""
+    def _stopped(self, error: object, state: str) -> str:
+        """What was done and not, ``state``, and the command that finishes the run."""
         done, todo = self._done_and_todo()
         cause = str(error).removeprefix(f"{self.target.name}: ")  # named once, here
         return (
             f"{_run_title(self.options)} {self.target.name} stopped: {cause}\n"
             f"Done: {'; '.join(done)}.\nNot done: {'; '.join(todo) or 'nothing'}.\n{state}\n"
-            f"Run `{again or self._again()}` again to finish: it does only what is still "
+            f"Run `{self._again()}` again to finish: it does only what is still "
             "missing."
         )
 

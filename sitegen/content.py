@@ -114,11 +114,16 @@ class ContentFile:
 
 
 def read_content_file(
-    file: ContentFile, config: SiteConfig, problems: list[Problem], data: bytes | None = None
+    file: ContentFile,
+    config: SiteConfig,
+    problems: list[Problem],
+    data: bytes | None = None,
+    drafts: bool = False,
 ) -> Any:
-    """The default Reader: parse and validate the file (`data`: its bytes, when read already)."""
+    """The default Reader: parse and validate the file (`data`: its bytes, when read already;
+    `drafts`: a 'TODO:' left is a draft, as the preview reads it, not an error)."""
     load = _load_alert if file.kind == "alerts" else _load_page
-    return load(file.fspath, file.rel, config, problems, data)
+    return load(file.fspath, file.rel, config, problems, data, drafts)
 
 
 def hidden_direction(key: str, text: str) -> str | None:
@@ -150,8 +155,7 @@ def with_drafts(read: Reader) -> Reader:
         value = read(file, config, found)
         if any(p.severity == "error" for p in found):
             found = []
-            load = _load_alert if file.kind == "alerts" else _load_page
-            value = load(file.fspath, file.rel, config, found, drafts=True)
+            value = read_content_file(file, config, found, drafts=True)
         problems.extend(found)
         return value
 
