@@ -123,7 +123,7 @@ def publish(
     started, before = time.monotonic(), target.requests
     if options.dry_run:
         remote = read_remote(target, verify=options.verify, known=local.files)
-        remote = _with_owed(remote, peek_owed(target, remote))
+        remote = with_owed(remote, peek_owed(target, remote))
         plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
     # the lock names the manifest going up (a rollback's local.id is its own, new each time:
@@ -141,7 +141,7 @@ def publish(
     lease.start()
     try:
         remote = read_remote(target, verify=options.verify, known=local.files)
-        remote = _with_owed(remote, _left_by_dead_holder(lock, remote))
+        remote = with_owed(remote, _left_by_dead_holder(lock, remote))
         inherited = remote.pending
         plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         if plan.refusals:
@@ -205,7 +205,9 @@ def run_reference(manifest: str, owed: Pending | None, since: datetime) -> str:
     return hashlib.sha256(unique.encode()).hexdigest()[:REFERENCE_CHARS]
 
 
-def _with_owed(remote: RemoteState, owed: Pending | None) -> RemoteState:
+def with_owed(remote: RemoteState, owed: Pending | None) -> RemoteState:
+    """``remote`` with the work a stopped run owes, said in its note: what publish and
+    rollback plan against, their dry runs too."""
     if owed is None:
         return remote
     note = f"{remote.note}; a previous publish left work to finish"

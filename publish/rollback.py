@@ -16,7 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from publish.apply import PublishOptions, peek_owed, publish
+from publish.apply import PublishOptions, peek_owed, publish, with_owed
 from publish.cdn.base import Invalidator
 from publish.history import History, Kept, open_history, read_kept
 from publish.manifest import Entry
@@ -188,6 +188,8 @@ def rollback(
         rollback=True,
     )
     state = RestoredState(chosen, history, rollback_reference(chosen.id, now))
+    # planned as publish plans, with the work owed (its --dry-run showed none until fix/rbowed)
+    remote = with_owed(remote, left)
     plan = make_plan(state, remote, options.limits, invalidators, zone=options.zone)
     missing = [u.path for u in plan.uploads if state.fetch(u.path) is None]
     if missing:
