@@ -123,12 +123,12 @@ def publish(
     started, before = time.monotonic(), target.requests
     if options.dry_run:
         remote = read_remote(target, verify=options.verify, known=local.files)
-        remote = _with_owed(remote, peek_owed(target, remote))
+        remote = with_owed(remote, peek_owed(target, remote)[0])
         plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         return Outcome(plan, True, 0, 0, 0, target.requests - before, (), 0.0)
-    # the lock names the manifest going up (a rollback's local.id is its own, new each time:
-    # rollback_reference): a publish breaking it inherits the work owed after that manifest
-    # (_left_by_dead_holder)
+    # the lock names the manifest going up (a rollback's local.id is its own, new but when it
+    # resumes a stopped run: rollback_reference): a publish breaking it inherits the work owed
+    # after that manifest (_left_by_dead_holder)
     at = now or datetime.now(UTC)
     try:
         lock = _lock(target, at, options, manifest_id(local.manifest_bytes))
@@ -141,7 +141,7 @@ def publish(
     lease.start()
     try:
         remote = read_remote(target, verify=options.verify, known=local.files)
-        remote = _with_owed(remote, _left_by_dead_holder(lock, remote))
+        remote = with_owed(remote, _left_by_dead_holder(lock, remote))
         inherited = remote.pending
         plan = make_plan(local, remote, options.limits, invalidators, zone=options.zone)
         if plan.refusals:
@@ -205,7 +205,9 @@ def run_reference(manifest: str, owed: Pending | None, since: datetime) -> str:
     return hashlib.sha256(unique.encode()).hexdigest()[:REFERENCE_CHARS]
 
 
-def _with_owed(remote: RemoteState, owed: Pending | None) -> RemoteState:
+def with_owed(remote: RemoteState, owed: Pending | None) -> RemoteState:
+    """``remote`` with the work a stopped run owes, said in its note: what publish and
+    rollback plan against, their dry runs too."""
     if owed is None:
         return remote
     note = f"{remote.note}; a previous publish left work to finish"
@@ -227,21 +229,24 @@ def _left_by_dead_holder(lock: Acquired, remote: RemoteState) -> Pending | None:
     return remote.manifest_owed.merged(lock.inherited)
 
 
-def peek_owed(target: Target, remote: RemoteState) -> Pending | None:
-    """For --dry-run and rollback's choice, without the lock: the work a stopped publish
-    recorded in it; and when its holder, not released, was putting up the live manifest (a
-    run stopped with the network down, or killed, after it), the work that manifest says it
-    owed, which the run that takes the lock over inherits (_left_by_dead_holder). Until
-    session 22 a rollback stopped so was not seen owing it: run again as advised, it was
-    refused ("that state is the one published now"), its deletes and invalidations left."""
+def peek_owed(target: Target, remote: RemoteState) -> tuple[Pending | None, str | None]:
+    """For --dry-run and rollback, without the lock: the work a stopped publish recorded in
+    it; and when its holder, not released, was putting up the live manifest (a run stopped
+    with the network down, or killed, after it), the work that manifest says it owed, which
+    the run that takes the lock over inherits (_left_by_dead_holder). Until session 22 a
+    rollback stopped so was not seen owing it: run again as advised, it was refused ("that
+    state is the one published now"), its deletes and invalidations left. Second: the
+    manifest id the lock says its holder was putting up (None: no lock), by which a rollback
+    to that state knows it resumes that run (rollback.rollback_reference)."""
     held = target.read(LOCK_PATH)
     if held is None:
-        return None
+        return None, None
     work, released = parse_owed(held.body)
+    publishing = publishing_id(held.body)
     live, after = remote.manifest_id, remote.manifest_owed
-    if released or live is None or after is None or publishing_id(held.body) != live:
-        return work
-    return after.merged(work)
+    if released or live is None or after is None or publishing != live:
+        return work, publishing
+    return after.merged(work), publishing
 
 
 def _lock(target: Target, now: datetime, options: PublishOptions, publishing: str) -> Acquired:
@@ -466,7 +471,7 @@ def _rollback_record(plan: Plan, remote: RemoteState, local: Bundle) -> bytes:
     online before it of each path it changes ("" for one it restores that was absent), the
     same when it finishes a run of itself that was stopped (until session 22 the record then
     lost what that run had done, and the next publish could undo those paths unrefused)."""
-    # the manifest's own id (a rollback's plan.manifest_id is its own, new each time)
+    # the manifest's own id (a rollback's plan.manifest_id is its own: rollback_reference)
     to = manifest_id(local.manifest_bytes)
     if remote.manifest_id == to and remote.undone is not None:
         return rollback_record(to, remote.undone)  # stopped after its manifest: kept as is

@@ -23,7 +23,7 @@ class Bundle(Protocol):
     @property
     def id(self) -> str:
         """What the plan and records of owed work go by: the manifest sha256 for a build (a
-        rollback's is new each time). Not the CDN reference, which is each run's own."""
+        rollback's is its own: rollback_reference). Not the CDN reference, each run's own."""
         ...
 
     @property

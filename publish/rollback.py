@@ -16,12 +16,12 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from publish.apply import PublishOptions, peek_owed, publish
+from publish.apply import PublishOptions, peek_owed, publish, with_owed
 from publish.cdn.base import Invalidator
 from publish.history import History, Kept, open_history, read_kept
 from publish.manifest import Entry
 from publish.plan import Plan, alert_ids, alert_of, local_time, make_plan
-from publish.remote import RemoteState, read_remote
+from publish.remote import Pending, RemoteState, read_remote
 from publish.report import Outcome, Progress
 from publish.targets.base import Target, TargetError
 from sitegen.errors import PublishError
@@ -35,7 +35,7 @@ class RestoredState:
 
     kept: Kept
     history: History
-    reference: str  # its id: new for each rollback (see rollback_reference)
+    reference: str  # its id: new for each rollback but one resuming (rollback_reference)
     _found: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -72,11 +72,17 @@ class RestoredState:
         return self._found[path]
 
 
-def rollback_reference(kept_id: str, now: datetime) -> str:
-    """The id a rollback's plan and its records of owed work go by (``RestoredState.id``), new
-    for each rollback. It was the rollback's CDN reference, as the kept manifest's id had
-    served as one already; since every publish run has a reference of its own
-    (publish/apply.py ``run_reference``), a rollback sends its run's, new each time too."""
+def rollback_reference(kept_id: str, now: datetime, resumed: Pending | None = None) -> str:
+    """The id a rollback's plan and its records of owed work go by (``RestoredState.id``).
+    ``resumed``: the work a stopped run putting up the same kept state left; its id, so this
+    run sends that run's CDN reference again (publish/apply.py ``run_reference``, as a publish
+    resuming one of the same manifest does) and CloudFront answers an invalidation that had
+    gone through with the one it made. Else new for each rollback: the kept manifest's id had
+    served as a CDN reference already, and CloudFront answers a CallerReference it has seen
+    with that old invalidation, making none. Until fix/rbowed a rollback finishing a stopped
+    one's work was new too, and made its invalidation again."""
+    if resumed is not None:
+        return resumed.manifest_id
     return hashlib.sha256(f"rollback {kept_id} {now.isoformat()}".encode()).hexdigest()
 
 
@@ -172,7 +178,7 @@ def rollback(
     history = open_history(target)
     # owed after the live manifest; files a stopped run sent ahead of its own (unsure) leave
     # the live state, and so --previous, as they were
-    left = peek_owed(target, remote)
+    left, putting_up = peek_owed(target, remote)
     owed = left is not None and bool(left.invalidate or left.delete)
     try:
         chosen = choose(kept, remote.manifest_id, to, history.why_missing, owed=owed)
@@ -187,7 +193,10 @@ def rollback(
         again=f"sitegen rollback --to {chosen.id[:12]}",
         rollback=True,
     )
-    state = RestoredState(chosen, history, rollback_reference(chosen.id, now))
+    resumed = left if putting_up == chosen.id else None
+    state = RestoredState(chosen, history, rollback_reference(chosen.id, now, resumed))
+    # planned as publish plans, with the work owed (its --dry-run showed none until fix/rbowed)
+    remote = with_owed(remote, left)
     plan = make_plan(state, remote, options.limits, invalidators, zone=options.zone)
     missing = [u.path for u in plan.uploads if state.fetch(u.path) is None]
     if missing:

@@ -46,7 +46,8 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
     """
     config = load(site_file)
     salvaged = load_valid(config, resolve_now(now, config))
-    status = site_status(salvaged.site, config)
+    possible = _rollback_possible(config)
+    status = site_status(salvaged.site, config, possible)
     if as_json:  # one document: the status of what is valid, and every problem found
         if salvaged.errors:
             raise ContentError(
@@ -59,24 +60,27 @@ def status_command(site_file: Path, now: datetime | None, as_json: bool) -> None
         return
     for problem in salvaged.problems:
         click.echo(str(problem), err=True)
-    rollback = _rollback_command(config)
+    rollback = _rollback_command() if possible else None
     click.echo(format_status(status, config.content_dir, config.zone, rollback))
     if salvaged.errors:
         raise ContentError(salvaged.problems, _left_out_note(salvaged, "the lists above leave"))
 
 
-def _rollback_command(config: SiteConfig) -> str | None:
-    """`sitegen rollback` (with this command's --site), when the site's publish target keeps
-    a state for its --previous; None when it keeps none, or is not a folder: status asks no
-    bucket (a network request, the AWS client's import, credentials)."""
+def _rollback_possible(config: SiteConfig) -> bool | None:
+    """Whether the site's publish target keeps a state for `sitegen rollback --previous`;
+    None when it is not a folder: status asks no bucket (a network request, the AWS client's
+    import, credentials)."""
     spec = config.publish.target
     if not spec.startswith("folder:"):
         return None
     from publish.connect import folder_path
     from publish.manifest import folder_keeps_an_earlier_state
 
-    if not folder_keeps_an_earlier_state(folder_path(spec, config.root)):
-        return None
+    return folder_keeps_an_earlier_state(folder_path(spec, config.root))
+
+
+def _rollback_command() -> str:
+    """`sitegen rollback` with this command's --site, when given."""
     ctx = click.get_current_context()
     given = ctx.get_parameter_source("site_file") is click.core.ParameterSource.COMMANDLINE
     site = ["--site", str(ctx.params["site_file"])] if given else []

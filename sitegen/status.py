@@ -51,6 +51,9 @@ class SiteStatus:
     count: AlertCount  # what `sitegen check` counts: the same alerts, messages and files
     # each list's (and "drafts") count in that unit: an alert with a message in the list
     counts: dict[str, AlertCount]
+    # whether the publish target keeps a state for `sitegen rollback --previous`; None when
+    # not known: status asks no bucket (`sitegen rollback --list` does)
+    rollback_possible: bool | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Plain data for `--json`: ISO 8601 instants, stable keys."""
@@ -67,11 +70,15 @@ class SiteStatus:
             "drafts": list(self.drafts),
             **self.count.as_json(),
             "counts": {name: count.as_json() for name, count in self.counts.items()},
+            "rollback_possible": self.rollback_possible,
         }
 
 
-def site_status(site: Site, config: SiteConfig) -> SiteStatus:
-    """Every published alert by phase at `site.now`, and the next change after it."""
+def site_status(
+    site: Site, config: SiteConfig, rollback_possible: bool | None = None
+) -> SiteStatus:
+    """Every published alert by phase at `site.now`, and the next change after it;
+    ``rollback_possible`` as the caller found it (None: not known)."""
     by_phase: dict[str, list[StatusLine]] = {name: [] for name in LISTS}
     for standing in sorted(standings(site).values(), key=_order):
         by_phase[standing.phase.value].append(_line(standing.group, config))
@@ -84,6 +91,7 @@ def site_status(site: Site, config: SiteConfig) -> SiteStatus:
         next_change(site),
         count_alerts(site),
         {name: count_alerts(site, ids) for name, ids in {**listed, "drafts": set(drafts)}.items()},
+        rollback_possible,
     )
 
 

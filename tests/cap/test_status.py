@@ -180,7 +180,9 @@ def test_status_says_it_lists_the_content_not_what_is_online(tmp_site: TmpSite) 
     """After `sitegen rollback` the site online differs from content/: an official reading
     status must not take the wrong alert still listed here for the rollback having failed.
     Rollback is named only once there is a publish to go back to, with the exact command:
-    it was named always, before any publish and after the first (nothing to go back to)."""
+    it was named always, before any publish and after the first (nothing to go back to).
+    --json says it as `rollback_possible` (a script had only the text's line): null for an
+    s3:// target, which status does not ask."""
     tmp_site.add("fine.md", alert_text(title="In force"))
     said = "1 alert (1 message, 1 file) in content/ (what the next `sitegen publish` puts online)"
     for published in range(3):  # none, the first publish, a second one
@@ -188,6 +190,8 @@ def test_status_says_it_lists_the_content_not_what_is_online(tmp_site: TmpSite) 
         lines = result.stdout.splitlines()
         assert lines[:2] == [f"now: {NOW.isoformat()}", said], published
         assert ("rollback" in result.stdout) is (published == 2), result.stdout
+        as_json = json.loads(run_cli(tmp_site, "status", "--json", "--now", NOW.isoformat()).stdout)
+        assert as_json["rollback_possible"] is (published == 2), published
         tmp_site.add("fine.md", alert_text(title=f"In force {published}"))
         done = run_cli(tmp_site, "publish", "--now", NOW.isoformat(), "--force", "-q")
         assert done.returncode == 0, done.stderr
@@ -199,6 +203,10 @@ def test_status_says_it_lists_the_content_not_what_is_online(tmp_site: TmpSite) 
     assert "`sitegen rollback --site site.toml --previous`" in elsewhere.stdout
     rolled = run_cli(tmp_site, "rollback", "--site", "site.toml", "--previous", "-q")
     assert rolled.returncode == 0, rolled.stderr  # the command said does what it says
+    toml = tmp_site.root / "site.toml"
+    toml.write_text(toml.read_text() + '\n[publish]\ntarget = "s3://alerts-example-gov/site"\n')
+    on_s3 = run_cli(tmp_site, "status", "--json", "--now", NOW.isoformat())
+    assert json.loads(on_s3.stdout)["rollback_possible"] is None, on_s3.stderr
 
 
 def test_status_says_every_time_in_the_sites_timezone(tmp_site: TmpSite) -> None:

@@ -759,3 +759,52 @@ def test_owed_work_taken_over_survives_a_publish_refused_before_its_manifest(
     cdn = Recorder()
     publish(read_local(site.write(v2_files())), FolderTarget(root), [cdn])
     assert set(owed) <= set(cdn.calls[0][0])
+
+
+def test_a_rollback_dry_run_shows_the_work_a_stopped_one_owes_as_publish_does(
+    site: Site,
+) -> None:
+    """An operator checking `rollback --to ID --dry-run` before finishing a stopped rollback
+    was shown nothing to do (0 deletes, 0 invalidations), where `publish --dry-run` showed the
+    work owed, and the rollback then did it."""
+    root = site.root / "_published"
+    v1 = run(site, FolderTarget(root))
+    good = read_local(site.public).id[:12]
+    run(site, FolderTarget(root), v2_files())
+    with pytest.raises(PublishError, match="fake:cdn is down"):
+        rollback(FolderTarget(root), None, [FailingCdn()])
+    dry = site.run_json("rollback", "--to", good, "--dry-run")["plan"]
+    site.write()  # public/ as v1, what is live now
+    as_publish = site.run_json("publish", "--no-build", "--dry-run")["plan"]
+    for key in ("deletes", "invalidation_paths", "uploads", "write_manifest", "remote"):
+        assert dry[key] == as_publish[key], key
+    assert dry["deletes"] == ["alerts/a3/cap.xml", "alerts/a3/index.html"]
+    assert "left work to finish" in dry["remote"]["note"]
+    assert "delete 2 objects:" in site.run("rollback", "--to", good, "--dry-run").stdout
+    cdn = Recorder()
+    _, done = rollback(FolderTarget(root), good, [cdn])  # does what its dry run said
+    assert list(done.plan.deletes) == dry["deletes"]
+    assert [list(paths) for paths, _ in cdn.calls] == [dry["invalidation_paths"]]
+    assert json.dumps(snapshot_folder(root), sort_keys=True) == v1
+
+
+def test_a_rollback_finishing_a_stopped_one_sends_that_ones_cdn_reference_and_only_it(
+    site: Site,
+) -> None:
+    """The run finishing a stopped rollback's invalidations sends them under that run's
+    reference, as a publish resuming one of the same manifest does (CloudFront answers a call
+    that had got through with the invalidation it made); it sent a new one, so CloudFront made
+    it twice. Every other rollback, to the same state too, still has a reference of its own."""
+    root = site.root / "_published"
+    run(site, FolderTarget(root))
+    good = read_local(site.public).id[:12]
+    run(site, FolderTarget(root), v2_files())
+    with pytest.raises(PublishError, match="fake:cdn is down"):
+        rollback(FolderTarget(root), None, [FailingCdn()])
+    stopped = json.loads((root / ".sitegen" / "lock").read_bytes())["owed"]["reference"]
+    cdn = Recorder()
+    rollback(FolderTarget(root), good, [cdn])  # finishes the stopped one
+    rollback(FolderTarget(root), None, [cdn])  # back to v2
+    rollback(FolderTarget(root), good, [cdn])  # and to v1 again: a rollback of its own
+    references = [reference for _, reference in cdn.calls]
+    assert references[0] == stopped and len(set(references)) == 3, references

@@ -154,18 +154,40 @@ class Stall:
     ``release()`` (then answered as ``FaultProxy``'s fault); ``held`` is set by the first one.
     ``after``: that many matching requests go through first; ``spreads``: from the first one
     held on, every request is held (the whole network stuck); ``forward``: once released, they
-    go on to moto instead (a slow network)."""
+    go on to moto instead (a slow network); ``answered``: they reach moto, which acts on them,
+    and their answers are held (the network stuck on the way back; give the proxy
+    ``rewrite=stall.answer`` too)."""
 
     def __init__(
-        self, matches: Rule, after: int = 0, *, spreads: bool = False, forward: bool = False
+        self,
+        matches: Rule,
+        after: int = 0,
+        *,
+        spreads: bool = False,
+        forward: bool = False,
+        answered: bool = False,
     ) -> None:
         self.matches, self.left, self.spreads, self.forward = matches, after, spreads, forward
+        self.answered = answered
         self.held = threading.Event()
         self.count = 0
         self._released = threading.Event()
         self._lock = threading.Lock()
 
     def __call__(self, method: str, path: str) -> bool:
+        if self.answered and not (self.spreads and self.held.is_set()):
+            return False  # on to moto: `answer` holds what it says
+        return self._holds(method, path) and not self.forward
+
+    def answer(self, method: str, path: str, body: bytes) -> bytes:
+        """A ``FaultProxy`` rewrite: with ``answered``, moto's answer to a matching request is
+        held until ``release()``."""
+        if self.answered:
+            self._holds(method, path)
+        return body
+
+    def _holds(self, method: str, path: str) -> bool:
+        """Whether this request is held; if so, returns once released."""
         with self._lock:
             if not (self.matches(method, path) or (self.spreads and self.held.is_set())):
                 return False
@@ -175,7 +197,7 @@ class Stall:
             self.count += 1
         self.held.set()
         self._released.wait()
-        return not self.forward
+        return True
 
     def release(self) -> None:
         self._released.set()
