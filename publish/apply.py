@@ -210,7 +210,7 @@ def with_owed(remote: RemoteState, owed: Pending | None) -> RemoteState:
     rollback plan against, their dry runs too."""
     if owed is None:
         return remote
-    note = f"{remote.note}; a previous publish left work to finish"
+    note = f"{remote.note}; an earlier run stopped with work left to finish"
     return replace(remote, pending=owed.trusted(_live_manifest(remote)), note=note)
 
 

@@ -779,7 +779,7 @@ def test_a_rollback_dry_run_shows_the_work_a_stopped_one_owes_as_publish_does(
     for key in ("deletes", "invalidation_paths", "uploads", "write_manifest", "remote"):
         assert dry[key] == as_publish[key], key
     assert dry["deletes"] == ["alerts/a3/cap.xml", "alerts/a3/index.html"]
-    assert "left work to finish" in dry["remote"]["note"]
+    assert "an earlier run stopped with work left to finish" in dry["remote"]["note"]
     assert "delete 2 objects:" in site.run("rollback", "--to", good, "--dry-run").stdout
     cdn = Recorder()
     _, done = rollback(FolderTarget(root), good, [cdn])  # does what its dry run said
