@@ -632,6 +632,27 @@ def _options(enum: type[Enum]) -> str:
     return ", ".join(m.value for m in enum)
 
 
+def _read_fields(
+    path: Path | str,
+    rel: str,
+    problems: list[Problem],
+    data: bytes | None,
+    drafts: bool,
+    known: set[str],
+) -> tuple[Document, _Fields] | None:
+    """A content file's document and its fields, unknown ones (not in `known`) told of; None
+    when it could not be read as front matter and a body (`problems` says why)."""
+    from sitegen.source import read_document
+
+    doc, doc_problems = read_document(path, rel, data)
+    problems.extend(doc_problems)
+    if doc is None:
+        return None
+    f = _Fields(doc, problems, drafts)
+    _check_unknown(f, known, "")
+    return doc, f
+
+
 def _load_alert(
     path: Path | str,
     rel: str,
@@ -640,14 +661,10 @@ def _load_alert(
     data: bytes | None = None,
     drafts: bool = False,
 ) -> Alert | None:
-    from sitegen.source import read_document
-
-    doc, doc_problems = read_document(path, rel, data)
-    problems.extend(doc_problems)
-    if doc is None:
+    read = _read_fields(path, rel, problems, data, drafts, ALERT_FIELDS)
+    if read is None:
         return None
-    f = _Fields(doc, problems, drafts)
-    _check_unknown(f, ALERT_FIELDS, "")
+    doc, f = read
     alert_id, language, suffixed = _identity(f, _stem(path), config)
     msg_key = "msg_type" if "msg_type" in doc.fields or "msgType" not in doc.fields else "msgType"
     values = dict(
@@ -1572,14 +1589,10 @@ def _load_page(
     data: bytes | None = None,
     drafts: bool = False,
 ) -> Page | None:
-    from sitegen.source import read_document
-
-    doc, doc_problems = read_document(path, rel, data)
-    problems.extend(doc_problems)
-    if doc is None:
+    read = _read_fields(path, rel, problems, data, drafts, PAGE_FIELDS)
+    if read is None:
         return None
-    f = _Fields(doc, problems, drafts)
-    _check_unknown(f, PAGE_FIELDS, "")
+    doc, f = read
     slug, language, _ = _identity(f, _stem(path), config, "page")
     title = f.text("title")
     _check_markup(f, doc)
