@@ -24,6 +24,20 @@ def test_no_heading_appears_twice(doc: Path) -> None:
     assert [h for h, n in Counter(headings).items() if n > 1] == []
 
 
+def test_the_architecture_contents_list_every_section_in_order() -> None:
+    """docs/architecture.md's contents: a line per `##`/`###` heading, linked by the anchor
+    GitHub makes of it (lower case, punctuation but `-` and `_` dropped, spaces as `-`)."""
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    head, body = text.split("\n## ", 1)
+    listed = re.findall(r"^( *)- \[(.+)\]\(#([^)]+)\)$", head, re.MULTILINE)
+    expected = []
+    for level, title in re.findall(r"^(#{2,3}) (.+)$", "## " + body, re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        expected.append(("  " * (len(level) - 2), title, slug))
+    lines = "\n".join(f"{indent}- [{title}](#{slug})" for indent, title, slug in expected)
+    assert listed == expected, f"make the contents of docs/architecture.md:\n{lines}"
+
+
 def test_every_exit_code_of_publish_is_in_operations() -> None:
     help_text = CliRunner().invoke(publish_command, ["--help"]).stdout
     codes = re.findall(r"^ +(\d+) +\S", help_text.split("Exit codes:")[1], re.MULTILINE)
