@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -150,7 +151,13 @@ def _member(enum: type[E], value: str) -> E:
 @click.option("--urgency", type=_choice(Urgency), default=None, help="CAP urgency.")
 @click.option("--certainty", type=_choice(Certainty), default=None, help="CAP certainty.")
 @click.option("--category", type=_choice(Category), default=None, help="CAP category.")
-@click.option("--area", "areas", multiple=True, help="An affected area; repeat for several.")
+@click.option(
+    "--area",
+    "areas",
+    multiple=True,
+    help="An affected area; repeat for several. With --update, every area of the Update: "
+    "the ones not given are left out.",
+)
 @click.option("--lang", "language", default=None, help="Language code (default: the site's).")
 @click.option(
     "--expires-in",
@@ -288,6 +295,11 @@ def _follow_up(
         )
         for index, version in enumerate((*chain.latest.versions, *carried))
     ]
+    if given.areas:
+        left_out = _areas_left_out(chain.latest.primary, alerts[0])
+        if left_out:
+            note = _left_out_note(target, chain.latest.primary, left_out, alerts[0])
+            click.echo(note, err=True)
     if not (carried or given.areas):
         return tuple(alerts)
     return tuple(
@@ -326,6 +338,26 @@ def _carried_note(chain: Chain, carried: tuple[Alert, ...]) -> str:
         f"so the new files carry those languages too ({sources}, the latest message in each), "
         "with the latest message's severity, areas and times: check that their words say "
         "what the latest message says, or delete a file to leave its language out"
+    )
+
+
+def _areas_left_out(latest: Alert, update: Alert) -> tuple[str, ...]:
+    """The names of the latest message's areas that the Update's `--area` list leaves out."""
+    kept = {area.slug for area in update.areas}
+    return tuple(area.name for area in latest.areas if area.slug not in kept)
+
+
+def _left_out_note(target: str, latest: Alert, left_out: tuple[str, ...], update: Alert) -> str:
+    """Areas an Update's `--area` dropped: an official adding an area (`--area Seongdong`)
+    took every other area off the alert, and their pages would show none once it was sent."""
+    names = {area.slug: area.name for area in (*latest.areas, *update.areas)}
+    every = " ".join(f"--area {shlex.quote(name)}" for name in names.values())
+    return (
+        f"note: --area gives this Update all its areas, so {', '.join(left_out)} (in the "
+        f"latest message, {latest.source}) {'is' if len(left_out) == 1 else 'are'} left out: "
+        "once it is sent, the pages of those areas show no alert for it. If they are still at "
+        "risk, add them to the new file's areas, or delete it and give every area: "
+        f"`sitegen new --update {shlex.quote(target)} {every}` (with your other options)"
     )
 
 

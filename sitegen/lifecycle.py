@@ -241,3 +241,13 @@ def is_listed_on_home(standing: Standing, show_tests: bool) -> bool:
     if standing.phase is not Phase.ACTIVE:
         return False
     return show_tests or alert.status is Status.ACTUAL
+
+
+def is_cancel_in_force(standing: Standing, now: datetime, show_tests: bool) -> bool:
+    """A Cancel sent and not yet expired (its `expires`: how long receivers keep it), of an
+    alert the home page would have listed: the home page and its areas' pages name it, so
+    that a reader who saw the alert there learns it was called off."""
+    alert = standing.group.primary
+    if standing.phase is not Phase.CANCELLED or now >= alert.expires:
+        return False
+    return show_tests or alert.status is Status.ACTUAL

@@ -581,9 +581,11 @@ def _render_cap(group: AlertGroup, site: Site, config: SiteConfig, _: jinja2.Env
 
 def _listing(keys: dict[str, str], name: str, view: SiteView, language: str) -> dict[str, str]:
     if name == "home":
-        items = view.active_items(language) + view.exercise_items(language)
+        cancelled = [view.item(s, language) for s in view.cancelled_standings()]
+        items = view.active_items(language) + view.exercise_items(language) + cancelled
         order = [i.group.id for i in view.active_items(language)]
         order += ["--exercises--"] + [i.group.id for i in view.exercise_items(language)]
+        order += ["--cancelled--"] + [i.group.id for i in cancelled]
     else:
         items = view.archive_items(language)
         order = [i.group.id for i in items]
@@ -593,9 +595,10 @@ def _listing(keys: dict[str, str], name: str, view: SiteView, language: str) -> 
 
 def _listed(keys: dict[str, str], spec: PageSpec, name: str) -> dict[str, str]:
     ids = [item.group.id for item in spec.context["items"]]
-    listed = {f"alert:{i}": keys[f"alert:{i}"] for i in ids}
+    cancelled = [item.group.id for item in spec.context["cancelled"]]
+    listed = {f"alert:{i}": keys[f"alert:{i}"] for i in ids + cancelled}
     # A page of a paginated list also shows the page count and the total.
-    shape = [ids, repr(spec.context.get("pager")), spec.context.get("total")]
+    shape = [ids, cancelled, repr(spec.context.get("pager")), spec.context.get("total")]
     return {f"list:{name}:{spec.url}": fingerprint(shape), **listed}
 
 

@@ -30,6 +30,7 @@ from sitegen.errors import BuildError, Problem, TemplateError, cannot_read
 from sitegen.i18n import catalog, local_time, translator, ui_language
 from sitegen.lifecycle import (
     Standing,
+    is_cancel_in_force,
     is_listed_on_home,
     issued,
     shown_phase,
@@ -613,6 +614,24 @@ class SiteView:
         ]
         return sorted(chosen, key=_most_severe_first)
 
+    @cached_property
+    def _cancels(self) -> list[Standing]:
+        """Cancels in force, newest first (`lifecycle.is_cancel_in_force`)."""
+        now, show_tests = self.site.now, self.config.show_tests_on_home
+        return newest_first(
+            s for s in self.standings.values() if is_cancel_in_force(s, now, show_tests)
+        )
+
+    def cancelled_standings(self, area: str | None = None) -> list[Standing]:
+        """The Cancels in force the home page (or the page of `area`) names under "Recently
+        cancelled": without them it said only "No alerts are in force right now" minutes
+        after it listed the alert, and the Cancel's words were in the archive alone."""
+        return [
+            s
+            for s in self._cancels
+            if area is None or any(a.slug == area for a in s.group.primary.areas)
+        ]
+
     def feed_standings(self) -> list[Standing]:
         """The page feed's entries (before it is fitted to its byte limit)."""
         return feed_standings(self.standings.values(), self.site.now, FEED_ENTRIES)
@@ -656,6 +675,8 @@ class SiteView:
             ids(self.feed_standings()),
             ids(self.cap_standings()),
             tuple((slug, ids(self.active_standings(slug))) for slug in self.areas),
+            ids(self._cancels),
+            tuple((slug, ids(self.cancelled_standings(slug))) for slug in self.areas),
         )
 
 
@@ -679,6 +700,8 @@ class Structure:
     feed: tuple[str, ...]
     cap: tuple[str, ...]
     by_area: tuple[tuple[str, tuple[str, ...]], ...]  # area slug → its active alerts
+    cancels: tuple[str, ...]  # Cancels in force, newest first
+    cancels_by_area: tuple[tuple[str, tuple[str, ...]], ...]  # area slug → its Cancels in force
 
 
 # An alert a PartialView does not hold, in the place a list has for it: any use fails loudly.
@@ -697,6 +720,7 @@ class PartialView(SiteView):
         self.known = structure
         self.updated = datetime.fromisoformat(structure.updated)
         self._by_area = {slug: self._find(ids) for slug, ids in structure.by_area}
+        self._cancels_by_area = {slug: self._find(ids) for slug, ids in structure.cancels_by_area}
 
     def _find(self, ids: tuple[str, ...]) -> list[Standing]:
         return [self.standings.get(i, _ABSENT) for i in ids]
@@ -718,6 +742,13 @@ class PartialView(SiteView):
 
     def exercise_standings(self) -> list[Standing]:
         return self._find(self.known.exercises)
+
+    @cached_property
+    def _cancels(self) -> list[Standing]:
+        return self._find(self.known.cancels)
+
+    def cancelled_standings(self, area: str | None = None) -> list[Standing]:
+        return self._cancels if area is None else self._cancels_by_area[area]
 
     def feed_standings(self) -> list[Standing]:
         return self._find(self.known.feed)
@@ -768,10 +799,12 @@ class Listing:
     context: dict[str, Any] = field(hash=False)  # "items" is None
     standings: list[Standing] = field(hash=False)
     view: SiteView = field(hash=False)
+    cancelled: list[Standing] = field(default_factory=list, hash=False)  # "cancelled" too
 
     def spec(self) -> PageSpec:
         context = dict(self.context)
         context["items"] = [self.view.item(s, self.language) for s in self.standings]
+        context["cancelled"] = [self.view.item(s, self.language) for s in self.cancelled]
         return PageSpec(self.url, self.template, self.language, context)
 
 
@@ -842,6 +875,7 @@ def _home_spec(view: SiteView, language: str) -> PageSpec:
         total=len(listed),
         exercises=[view.item(s, language) for s in exercises[:most]],
         exercise_total=len(exercises),
+        cancelled=[view.item(s, language) for s in view.cancelled_standings()[:most]],
     )
     return PageSpec(urls.home_url(view.config, language), "index.html", language, context)
 
@@ -908,7 +942,8 @@ def _area_listings(view: SiteView, slug: str, language: str) -> list[Listing]:
             pager=page,
         )
         url = _paged(urls.area_url(view.config, slug, language), number)
-        specs.append(Listing(url, "area.html", language, context, chunk, view))
+        cancelled = view.cancelled_standings(slug) if number == 1 else []
+        specs.append(Listing(url, "area.html", language, context, chunk, view, cancelled))
     return specs
 
 
@@ -1315,7 +1350,7 @@ def _names_a_sitemap(name: str) -> bool:
 
 
 # Context entries that list alerts (as Items): what a page unit's `groups` are made of.
-_ITEM_LISTS = ("items", "entries", "exercises")
+_ITEM_LISTS = ("items", "entries", "exercises", "cancelled")
 
 
 def _page_unit(
@@ -1329,7 +1364,7 @@ def _page_unit(
     token = ""
     lists: list[tuple[str, list[Standing]]] = []
     if isinstance(page, Listing):
-        lists = [("items", page.standings)]
+        lists = [("items", page.standings), ("cancelled", page.cancelled)]
     else:
         lists = [
             (name, [item.standing for item in page.context[name]])

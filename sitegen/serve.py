@@ -216,7 +216,7 @@ class Preview:
         advice = self.rebuilder.advice()
         said = (*outcome.problems, *advice)
         if not quiet or outcome.changed or said != self._said:
-            self._report(outcome, bool(old.errors), advice)
+            self._report(outcome, bool(old.errors), advice, first)
         self._said = said
         if outcome.ok and first and self.write_output:
             self._unwritten = True
@@ -266,9 +266,13 @@ class Preview:
             f"{plural(report.written, 'file')} written, {report.removed:,} removed"
         )
 
-    def _report(self, outcome: Outcome, had_errors: bool, advice: tuple[Problem, ...]) -> None:
+    def _report(
+        self, outcome: Outcome, had_errors: bool, advice: tuple[Problem, ...], first: bool
+    ) -> None:
         """Every error and warning; of check's advice the first ADVICE_SHOWN, then how many
-        more: 124 notes on a big site scrolled the address and the errors out of sight."""
+        more: 124 notes on a big site scrolled the address and the errors out of sight.
+        `first`: no good build came before this one, so it is not a rebuild and changed
+        nothing (it said "rebuilt in …, N files changed" at start)."""
         for problem in outcome.problems:
             self.echo(str(problem))
         shown = advice if len(advice) <= ADVICE_SHOWN else advice[:ADVICE_SHOWN]
@@ -277,7 +281,12 @@ class Preview:
         if len(shown) < len(advice):
             more = plural(len(advice) - len(shown), "more note")
             self.echo(f"… and {more}: run `sitegen check` to see them all")
-        if outcome.ok and (outcome.changed or outcome.problems or advice or had_errors):
+        if outcome.ok and first:
+            self.echo(
+                f"built in {outcome.seconds * 1000:.0f} ms: "
+                f"{plural(outcome.rendered, 'page')} rendered"
+            )
+        elif outcome.ok and (outcome.changed or outcome.problems or advice or had_errors):
             self.echo(
                 f"rebuilt in {outcome.seconds * 1000:.0f} ms: "
                 f"{plural(outcome.rendered, 'page')} rendered, "

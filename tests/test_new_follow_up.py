@@ -173,6 +173,29 @@ def test_an_update_takes_severity_areas_and_expiry_from_options(example_site: Tm
     assert expires - sent == timedelta(hours=3)
 
 
+def test_an_update_that_leaves_out_areas_names_them_and_how_to_keep_them(
+    example_site: TmpSite,
+) -> None:
+    """`--area Busan` on an Update, meant to add Busan, wrote Busan alone: Seoul and
+    Gyeonggi-do, still at risk, would have lost the alert on their pages once it was sent,
+    and nothing said so (fourth walkthrough). The note names them and the whole command."""
+    result = run_sitegen("new", "--update", FLOOD, "--area", "Busan", cwd=example_site.root)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "note: --area gives this Update all its areas, so Seoul, Gyeonggi-do (in the latest "
+        f"message, content/alerts/{FLOOD}.md) are left out: once it is sent, the pages of "
+        "those areas show no alert for it." in result.stderr
+    )
+    assert (
+        f"`sitegen new --update {FLOOD} --area Seoul --area Gyeonggi-do --area Busan`"
+        in result.stderr
+    )
+    (alerts(example_site) / f"{FLOOD}-update.md").unlink()
+    every = ("--area", "Seoul", "--area", "Gyeonggi-do", "--area", "Busan")
+    again = run_sitegen("new", "--update", FLOOD, *every, cwd=example_site.root)
+    assert again.returncode == 0 and "note" not in again.stderr, again.stderr
+
+
 def test_an_update_with_areas_reads_the_site_once(
     example_site: TmpSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -82,8 +82,12 @@ def test_a_cancel_moves_the_alert_to_the_archive_with_a_banner(tmp_site: TmpSite
         ),
     )
     bundle = build(tmp_site)
-    assert listed(page(bundle, "index.html")) == []
-    assert "No alerts are in force right now." in page(bundle, "index.html")
+    home = page(bundle, "index.html")
+    assert active_list(home) == []
+    assert "No alerts are in force right now." in home
+    # the Cancel, until it expires, under its own heading (not as an alert in force)
+    assert listed(home) == ["stop"]
+    assert home.index("Recently cancelled") < home.index('href="/alerts/stop/"')
     assert set(listed(page(bundle, "archive/index.html"))) == {"warn", "stop"}
     for alert_id in ("warn", "stop"):
         html = page(bundle, f"alerts/{alert_id}/index.html")

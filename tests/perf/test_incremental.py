@@ -490,6 +490,35 @@ def test_a_site_with_an_update_sent_with_its_alert_still_patches(tmp_path: Path)
     assert_an_edit_patches(site, 41, target)
 
 
+def test_a_cancel_in_force_on_the_home_page_patches_and_leaves_it_when_it_expires(
+    tmp_path: Path,
+) -> None:
+    """The home and area pages name each Cancel in force (fourth walkthrough): an edit of
+    its title re-renders them in a patch build, and its expiry takes it off them; each
+    build equals a clean one."""
+    site = Site(tmp_path / "site", random.Random(2))
+    site.add("b0000001", site.now - timedelta(hours=1), status="Actual")
+    site.add(
+        "c0000001",
+        site.now - timedelta(minutes=30),
+        msg_type="Cancel",
+        refs="[b0000001]",
+        status="Actual",
+    )
+    cancel = site.alerts / "c0000001.md"
+    assert site.build().loaded == 42
+    home = site.root / "public" / "index.html"
+    assert 'href="/alerts/c0000001/"' in home.read_text("utf-8")
+    cancel.write_text(cancel.read_text("utf-8").replace("title: ", "title: Corrected ", 1))
+    report = site.build()
+    assert report.loaded < 40  # patched: only what shows the Cancel
+    assert "Corrected" in home.read_text("utf-8")
+    site.assert_equals_clean_build(report)
+    site.now = datetime.fromisoformat(front(cancel)["expires"])
+    site.assert_equals_clean_build(site.build())
+    assert "c0000001" not in home.read_text("utf-8")
+
+
 def assert_an_edit_patches(site: Site, alerts: int, target: Path) -> None:
     """A full build loads the site's `alerts`; then an edit of the oldest alert outside
     `target`'s chain patches (assembles only what shows it) and equals a clean build."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from serve_support import start_serve
+from serve_support import public_written, said_until, start_serve
 
 from sitegen import watch
 from sitegen.cli import cli
@@ -250,6 +250,24 @@ def test_the_preview_gives_checks_advice_while_another_file_has_an_error(
     served = serve_until_serving(tmp_site, "--now", now).splitlines()
     assert any("typo.md" in line and "Severe!" in line for line in served), served
     assert set(advice) <= set(served), set(advice) - set(served)
+
+
+def test_the_first_build_is_said_built_and_a_save_rebuilt(tmp_site: TmpSite) -> None:
+    """The preview's first line said "rebuilt in 283 ms: 39 pages rendered, 39 files
+    changed": nothing had been built before it, and nothing changed. It says "built in"
+    now, and "rebuilt in …, N files changed" after a save (fourth walkthrough)."""
+    tmp_site.add("flood.md", alert_text())
+    serve = start_serve(tmp_site, "--site", str(tmp_site.root / "site.toml"))
+    try:
+        said = said_until(serve, public_written)
+        first = [line for line in said if "built in" in line]
+        assert len(first) == 1 and re.fullmatch(r"built in \d+ ms: \d+ pages rendered\n", first[0])
+        tmp_site.add("flood.md", alert_text(title="River still rising"))
+        saved = said_until(serve, lambda line: "built in" in line)[-1]
+        assert re.fullmatch(r"rebuilt in \d+ ms: \d+ pages? rendered, \d+ files? changed\n", saved)
+    finally:
+        serve.terminate()
+        serve.wait(10)
 
 
 # Runs `sitegen serve` with one more thread, which sends SIGINT to itself once the preview

@@ -170,7 +170,7 @@ def test_a_save_during_the_first_build_is_served(preview_site) -> None:  # type:
     flood = preview_site.root / "content" / "alerts" / "flood.md"
 
     def echo(line: str) -> None:
-        if line.startswith("rebuilt in") and b"Saved early" not in flood.read_bytes():
+        if line.startswith("built in") and b"Saved early" not in flood.read_bytes():
             flood.write_text(alert_text(title="Saved early"))
 
     server = PreviewServer(preview_site.root / "site.toml", port=0, now=NOW, echo=echo)

@@ -96,6 +96,30 @@ def test_an_update_supersedes_the_alert_it_references(
     assert_same(rebuilder, example_site)
 
 
+def test_a_cancel_in_force_follows_its_edits_on_the_home_and_area_pages(
+    rebuilder: Rebuilder, example_site: TmpSite
+) -> None:
+    """The home and area pages name a Cancel in force (fourth walkthrough): the preview
+    re-renders them when it is written and when its title is edited, as a full build."""
+    flood_id = "2026-11-25-han-river-flood-watch"
+    cancel = example_site.add(
+        "2026-11-25-han-river-cancel.md",
+        alert_text(
+            title="Han River flood watch cancelled",
+            msg_type="Cancel",
+            references=f"[{flood_id}]",
+            sent="2026-11-25T10:00:00+09:00",
+        ),
+    )
+    assert rebuilder.rebuild().ok
+    assert "Han River flood watch cancelled" in rebuilder.bundle["index.html"].data.decode()
+    assert_same(rebuilder, example_site)
+    cancel.write_text(cancel.read_text().replace("watch cancelled", "watch called off"))
+    outcome = rebuilder.rebuild([cancel])
+    assert {"index.html", "ko/index.html", "areas/kr-11/index.html"} <= set(outcome.changed)
+    assert_same(rebuilder, example_site)
+
+
 def test_template_edits_rerender_only_pages_using_the_template(
     rebuilder: Rebuilder, example_site: TmpSite
 ) -> None:

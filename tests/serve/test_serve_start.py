@@ -108,7 +108,7 @@ def test_the_terminal_gives_a_few_notes_then_how_many_more(tmp_site: TmpSite) ->
     server.start()
     try:
         _assert_notes(lines, long_titles, drafts)
-        assert any(line.startswith("rebuilt in") for line in lines), lines
+        assert any(line.startswith("built in") for line in lines), lines
         del lines[:]
         tmp_site.add("draft0.md", alert_text(title="Draft 0").replace("rising.", "TODO: now"))
         wait_until(lambda: any(line.startswith("rebuilt in") for line in lines), timeout=10)

@@ -1,0 +1,127 @@
+"""One alert's end as citizens see it, in real headless Chromium at phone width: an alert in
+three languages, then its Cancel, built with `sitegen build --now` as an official runs it
+(the fourth walkthrough, docs/architecture.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import (
+    PHONE,
+    SMALL_TARGETS_JS,
+    Browser,
+    SiteServer,
+    add_alert,
+    area_yaml,
+    make_site,
+)
+
+from sitegen_fixtures import run_sitegen
+
+pytestmark = pytest.mark.browser
+
+IN_FORCE = "2026-11-25T12:00:00+09:00"  # the Cancel was sent at 08:00; it expires at 18:00
+LATER = "2026-11-25T19:00:00+09:00"
+NAMES = {"": ("Seoul", "Busan"), ".ko": ("서울", "부산"), ".ar": ("سيول", "بوسان")}
+HEADINGS = {"en": "Recently cancelled", "ko": "최근 해제된 경보", "ar": "تنبيهات أُلغيت مؤخرًا"}
+
+# The links of the list under the heading arguments[0], or null when no such heading.
+SECTION_LINKS_JS = """
+const h = [...document.querySelectorAll('h2')].find(h => h.textContent === arguments[0]);
+return h ? [...h.nextElementSibling.querySelectorAll('a')].map(a => a.pathname) : null;
+"""
+
+
+def build_cancelled_site(root: Path, now: str) -> Path:
+    """A flood alert for Seoul and Busan in English, Korean and Arabic, cancelled at 08:00 (the
+    Cancel kept until 18:00), built through the CLI at `now`; returns public/."""
+    make_site(root, '["en", "ko", "ar"]')
+    for suffix, (seoul, busan) in NAMES.items():
+        areas = area_yaml(seoul, "KR-11") + "\n" + area_yaml(busan, "KR-26")
+        add_alert(root, f"flood{suffix}", areas=areas)
+        add_alert(
+            root,
+            f"flood-cancel{suffix}",
+            title="Flood watch cancelled",
+            msg_type="Cancel",
+            sent="2026-11-25T08:00:00+09:00",
+            references="flood",
+            body="The river is falling: the danger has passed.",
+            areas=areas,
+        )
+        cancel = root / "content" / "alerts" / f"flood-cancel{suffix}.md"
+        text = cancel.read_text("utf-8")
+        cancel.write_text(text.replace("2026-12-26T07:00", "2026-11-25T18:00"), "utf-8")
+    built = run_sitegen("build", "--now", now, cwd=root)
+    assert built.returncode == 0, built.stderr
+    return root / "public"
+
+
+def served_at(browser: Browser, folder: Path, now: str) -> Iterator[Browser]:
+    """The Chromium of the session, reading the site built at `now` in `folder`."""
+    server = SiteServer(build_cancelled_site(folder / "site", now)).start()
+    yield Browser(browser.driver, server.base)
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def cancelled(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    yield from served_at(browser, tmp_path_factory.mktemp("cancelled"), IN_FORCE)
+
+
+@pytest.fixture(scope="module")
+def cancel_expired(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    yield from served_at(browser, tmp_path_factory.mktemp("expired"), LATER)
+
+
+LISTINGS = [
+    ("/", "en"),
+    ("/ko/", "ko"),
+    ("/ar/", "ar"),
+    ("/areas/kr-11/", "en"),
+    ("/ko/areas/kr-26/", "ko"),
+    ("/ar/areas/kr-11/", "ar"),
+]
+
+
+@pytest.mark.parametrize(("url", "lang"), LISTINGS)
+def test_a_cancel_in_force_is_named_on_the_home_and_area_pages(
+    cancelled: Browser, url: str, lang: str
+) -> None:
+    """After a Cancel, the home page said only "No alerts are in force right now" (and each
+    area's page the same), minutes after it had listed the alert: a citizen could not tell an
+    all-clear from a fault, and the Cancel's words were in the archive alone. Until the
+    Cancel expires, the page names it in its language, linking its page in that language."""
+    cancelled.visit(url, PHONE, settle=0)
+    assert cancelled.js("return document.documentElement.lang") == lang
+    page = "/alerts/flood-cancel/" + ("" if lang == "en" else f"{lang}/")
+    assert cancelled.js(SECTION_LINKS_JS, HEADINGS[lang]) == [page]
+    listed = cancelled.js("return [...document.querySelectorAll('ul.alerts a')].length")
+    assert listed == 1, "the cancelled alert is still listed as in force"
+    assert cancelled.js(SMALL_TARGETS_JS) == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("url", ["/", "/ar/areas/kr-11/"])
+def test_the_cancel_list_has_no_wcag_violations(
+    cancelled: Browser, axe_source: str, url: str, scheme: str
+) -> None:
+    cancelled.visit(url, PHONE, scheme=scheme, settle=0)
+    violations = cancelled.axe(axe_source)
+    assert violations == [], f"{url} ({scheme}):\n{json.dumps(violations, indent=1)}"
+
+
+@pytest.mark.parametrize(("url", "lang"), LISTINGS)
+def test_an_expired_cancel_leaves_the_home_and_area_pages(
+    cancel_expired: Browser, url: str, lang: str
+) -> None:
+    cancel_expired.visit(url, PHONE, settle=0)
+    assert cancel_expired.js(SECTION_LINKS_JS, HEADINGS[lang]) is None
+    assert cancel_expired.js("return document.querySelectorAll('ul.alerts a').length") == 0
+    archive = "/archive/" if lang == "en" else f"/{lang}/archive/"
+    cancel_expired.visit(archive, PHONE, settle=0)
+    links = cancel_expired.js("return [...document.querySelectorAll('ul.alerts a')].length")
+    assert links == 2  # the alert and its Cancel, as before
