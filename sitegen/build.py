@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1135,14 +1136,7 @@ class _Build:
         keys: list[str | None] = []
         for unit in units:
             last = state.units.get(unit.name)
-            if (
-                same_world
-                and unit.groups
-                and last is not None
-                and last[2] == unit.groups
-                and last[3] == unit.token
-                and store.changed.isdisjoint(unit.groups)
-            ):
+            if same_world and last is not None and _keeps_key(unit, last, store.changed):
                 keys.append(last[0])
             elif last is None:
                 keys.append(LATER)  # rendered anyway: its key is computed by whoever renders it
@@ -1521,6 +1515,24 @@ def _unit_key(global_key: str, unit: Unit, fingerprint: Fingerprint) -> str | No
         return None
 
 
+# What a build records of a unit (BuildState.units): (key, paths it wrote, alert ids its inputs
+# are made of, its token)
+_UnitRecord = tuple[str, tuple[str, ...], tuple[str, ...], str]
+
+
+def _keeps_key(unit: Unit, last: _UnitRecord, changed: AbstractSet[str]) -> bool:
+    """Whether `unit` still has the key `last` recorded, without computing it, when sitegen,
+    config and templates are as then and `now` crossed none of the recorded instants: it is
+    made of named alerts, the same ones with the same token, and none of their files changed
+    (nor any file naming them: `changed`, as `SourceStore.changed`)."""
+    return (
+        bool(unit.groups)
+        and last[2] == unit.groups
+        and last[3] == unit.token
+        and changed.isdisjoint(unit.groups)
+    )
+
+
 def _instants(site: Site) -> tuple[int, ...]:
     return tuple(
         sorted(
@@ -1814,7 +1826,19 @@ def _source_store(root: Path, global_key: str) -> SourceStore:
     return SourceStore(root, cache.digest(repr((global_key,)).encode()))
 
 
-def stored_reader(config: SiteConfig, found: dict[str, str] | None = None) -> Reader:
+@dataclass(slots=True)
+class StoredReads:
+    """What `stored_reader` found in the last build's source store, for check's `last_render`
+    (which content files hold the bytes the last build read)."""
+
+    digests: dict[str, str] = field(default_factory=dict)  # file taken from it → its digest
+    # file it held an entry for → the stat that entry was recorded for, before this read
+    # (which may trust a new stat for the same bytes: a file touched, not changed)
+    recorded: dict[str, cache.Signature] = field(default_factory=dict)
+    store: SourceStore | None = None  # the store read (None: no codecs, nothing read)
+
+
+def stored_reader(config: SiteConfig, found: StoredReads | None = None) -> Reader:
     """A Reader for the commands that only read content (check, status, new, import-cap): a
     file whose bytes the last build parsed comes from its source store, judged as a build
     judges it (by stat, by digest when racy or re-stamped); the others are parsed here. The
@@ -1822,20 +1846,24 @@ def stored_reader(config: SiteConfig, found: dict[str, str] | None = None) -> Re
     are replaced whole); missing, corrupt or foreign (another sitegen, config or templates),
     it holds nothing and every file is parsed. Not across cores as a build parses: a build
     keeps what workers parse, these commands would only pay for sending it back (~+1.3 s of
-    CPU for 10,000 files, no faster on two busy cores). `found`: filled with each file taken
-    from the store → the digest of its bytes (check's `last_render` names alerts by it)."""
+    CPU for 10,000 files, no faster on two busy cores). `found`: filled with what was taken
+    from the store (check's `last_render` names alerts by their digests)."""
     codecs = cache.codecs()
     if codecs is None:
         return read_content_file
     store = _source_store(config.root, _global_key(config))
+    if found is not None:
+        found.store = store
 
     def read(file: ContentFile, config: SiteConfig, problems: list[Problem]) -> Any:
+        if found is not None and (stored := store.get(file.rel)) is not None:
+            found.recorded[file.rel] = stored.signature
         # racy_from 0: an entry found by digest under a new stat is checked so again
         entry = store.lookup(file.rel, cache.signature(file.stat), file.fspath, 0)
         if entry is None:  # not in the store, or not for these bytes
             return read_content_file(file, config, problems)
         if found is not None:
-            found[file.rel] = entry.digest
+            found.digests[file.rel] = entry.digest
         decoded, value = _decode_entry(entry, codecs)
         problems.extend(decoded)
         return value
@@ -1851,9 +1879,20 @@ class LastRender:
 
     global_key: str
     fingerprint: Fingerprint
-    units: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...], str]]
+    units: Mapping[str, _UnitRecord]
     outputs: Mapping[str, cache.Output]  # path → (sha256, signature, budget_size)
     compiled: Path  # its templates, compiled (`compiled_templates`)
+    # the alerts whose files changed since (`_changed_since`), when `now` crossed none of
+    # its instants; None: every unit's key is computed
+    changed: AbstractSet[str] | None = None
+
+    def kept(self, unit: Unit) -> tuple[str, ...] | None:
+        """`paths`, when the recorded key holds without computing it, as a build keeps it
+        (`_keeps_key`); else None (its key may still be the one recorded: `paths`)."""
+        last = self.units.get(unit.name)
+        if self.changed is None or last is None or not _keeps_key(unit, last, self.changed):
+            return None
+        return self._recorded(last)
 
     def paths(self, unit: Unit) -> tuple[str, ...] | None:
         """The files the last build made of `unit` when its key, computed now as a build
@@ -1861,21 +1900,58 @@ class LastRender:
         last = self.units.get(unit.name)
         if last is None or _unit_key(self.global_key, unit, self.fingerprint) != last[0]:
             return None
+        return self._recorded(last)
+
+    def _recorded(self, last: _UnitRecord) -> tuple[str, ...] | None:
         return last[1] if all(path in self.outputs for path in last[1]) else None
 
 
-def last_render(config: SiteConfig, digests: dict[str, str]) -> LastRender | None:
+def last_render(config: SiteConfig, stored: StoredReads, site: Site) -> LastRender | None:
     """The last build's record of its units, only read, when it was made with this sitegen,
     config and templates (else None: missing, unsettled, corrupt or foreign, it holds
-    nothing). `digests`: content file → the digest of its bytes, for the files known to hold
-    what the source store parsed (`stored_reader`'s `found`); the others' alerts are named
-    by their fields, so the units showing them get other keys than the recorded ones."""
+    nothing). `stored`: what `stored_reader` took from the source store, in loading `site`;
+    the files it holds the digests of are named by them, the others' alerts by their fields,
+    so the units showing them get other keys than the recorded ones."""
     state = BuildState.load(config.root)
     global_key = _global_key(config)
     if state.global_key != global_key or not state.units:
         return None
     compiled = compiled_templates(config.root, global_key)
-    return LastRender(global_key, Fingerprint(digests), state.units, state.outputs, compiled)
+    same_now = _rank(state.instants, site.now) == state.now_rank
+    changed = _changed_since(state, stored, site) if same_now else None
+    fingerprint = Fingerprint(stored.digests)
+    return LastRender(global_key, fingerprint, state.units, state.outputs, compiled, changed)
+
+
+def _changed_since(state: BuildState, stored: StoredReads, site: Site) -> set[str] | None:
+    """What a build's `SourceStore.changed` would be, from what check read: the ids of the
+    alerts of every content file that does not hold the bytes the last build read (edited,
+    added, removed), with the ids they reference, as the last build read them and as `site`
+    has them; None when the store lacks what the last build read of such a file."""
+    store = stored.store
+    if store is None:
+        return None
+    now_read = {alert.source: alert for group in site.groups for alert in group.versions}
+    changed: set[str] = set()
+    for rel in state.sources.keys() | now_read.keys():
+        then = state.sources.get(rel)
+        digest = stored.digests.get(rel)
+        if (
+            digest is not None
+            and stored.recorded.get(rel) == then
+            and state.racy.get(rel, digest) == digest  # racy then: its digest as read then
+        ):
+            continue  # the bytes the last build read
+        alert = now_read.get(rel)
+        if alert is not None:
+            changed.update((alert.id, *alert.references))
+        if then is None:
+            continue  # a new file
+        entry = store.get(rel)
+        if entry is None or stored.recorded.get(rel, entry.signature) != then:
+            return None
+        changed.update(entry.links)
+    return changed
 
 
 def _parse_chunk(indices: list[int]) -> list[tuple[str, tuple[Any, ...]]]:

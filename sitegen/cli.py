@@ -166,15 +166,15 @@ def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, AlertCount]:
     """Every problem `sitegen check` reports, and how many alerts, messages and files are
     valid (an alert's updates are its messages, their translations its files)."""
     from sitegen.advice import advice
-    from sitegen.build import stored_reader
+    from sitegen.build import StoredReads, stored_reader
     from sitegen.content import Loaded
     from sitegen.lifecycle import count_alerts
     from sitegen.page_check import with_page_problems
     from sitegen.salvage import load_valid
 
     config = load(site_file)
-    digests: dict[str, str] = {}  # of the files read from the last build's cache
-    salvaged = load_valid(config, resolve_now(now, config), stored_reader(config, digests))
+    stored = StoredReads()  # what was read from the last build's cache
+    salvaged = load_valid(config, resolve_now(now, config), stored_reader(config, stored))
     # advice on the valid part too while another file has an error: the warnings that became
     # advice (so that builds patch) were given beside the errors as build warnings; looked
     # for while the pages render
@@ -182,7 +182,7 @@ def _check(site_file: Path, now: datetime | None) -> tuple[Loaded, AlertCount]:
     loaded = with_page_problems(
         config,
         salvaged.loaded,
-        digests=digests,
+        stored=stored,
         meanwhile=lambda: advised.extend(advice(salvaged.site)),
     )
     loaded = Loaded(loaded.site, (*loaded.problems, *advised))

@@ -1448,18 +1448,17 @@ def _alert_inputs(view: SiteView, standing: Standing) -> Any:
     this in step with them (tests/perf/test_incremental.py edits sites at random to hold the
     two to it, and each thing a long chain's pages show: test_a_long_chain_page_s_key_...)."""
     members = _alert_members(view, standing)
-    # The chain is plain data (strings, ints, None, tuples of them): digested as its repr, one
-    # call, not walked value by value (~10,000 alert keys a clean build); the groups are their
-    # ids and versions (cache._group_bytes).
-    chain = repr(_alert_chain(view, standing, members))
-    return (chain, tuple(g for _, g in sorted(members.items())))
+    # the groups are their ids and versions (cache._group_bytes)
+    return (_alert_chain(view, standing, members), tuple(g for _, g in sorted(members.items())))
 
 
-def _alert_chain(view: SiteView, standing: Standing, members: dict[str, AlertGroup]) -> Any:
+def _alert_chain(view: SiteView, standing: Standing, members: dict[str, AlertGroup]) -> str:
     """What an alert's pages show of its chain besides its members' files: the latest
     message, the chain's length, where this message is in it, when the page last changed,
     the digest of a long chain's every message (`SiteView.chain_digest`) and each member's
-    phase (as the alert and as listed) and passed instants."""
+    phase (as the alert and as listed) and passed instants. As the repr of that plain data
+    (strings, ints, None, tuples of them): a key digests it in one call, not walked value by
+    value (~10,000 alert keys a clean build), and a token is its digest."""
     site = view.site
     described: list[tuple[str, str | None, str | None, str]] = []
     for group_id, group in sorted(members.items()):
@@ -1478,7 +1477,9 @@ def _alert_chain(view: SiteView, standing: Standing, members: dict[str, AlertGro
     place = view.place(standing)
     changed = standing.changed.isoformat()
     whole = view.chain_digest(standing)  # the messages its pages do not list, too
-    return (standing.latest.id, len(standing.history), place, changed, whole, tuple(described))
+    return repr(
+        (standing.latest.id, len(standing.history), place, changed, whole, tuple(described))
+    )
 
 
 def _alert_token(view: SiteView, standing: Standing) -> str:
@@ -1488,7 +1489,7 @@ def _alert_token(view: SiteView, standing: Standing) -> str:
     none."""
     if len(standing.history) == 1:
         return ""
-    described = repr(_alert_chain(view, standing, _alert_members(view, standing)))
+    described = _alert_chain(view, standing, _alert_members(view, standing))
     return hashlib.blake2b(described.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 

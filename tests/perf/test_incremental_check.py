@@ -3,14 +3,18 @@ sequence of edits, built or not, it says exactly what a check of the same input 
 .sitegen/ removed, and it writes nothing.
 
 The sites and edits are tests/perf/test_incremental.py's, with two more: a page over the
-14,000-byte budget and a page feed that leaves out alerts in force.
+14,000-byte budget and a page feed that leaves out alerts in force. One seed makes the budget
+so small that every page is over it: the warnings then say every page's size, so that a page
+check took from the last build while what it shows changed would be seen.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,11 +23,12 @@ from test_incremental import (
     Site,
     add_alert,
     always_fork,
+    front,
     small_pages,  # noqa: F401 - autouse: many archive pages, short feeds
 )
 
 from sitegen import build as build_module
-from sitegen.cache import BuildState
+from sitegen.cache import CACHE_DIR, BuildState
 from sitegen.cli import _check
 from sitegen.errors import Problem
 from sitegen.lifecycle import AlertCount
@@ -83,7 +88,10 @@ def assert_check_equals_clean_check(site: Site, where: Path) -> None:
     assert found == checked_without_cache(site, where)
 
 
-@pytest.mark.parametrize("seed", range(3))
+TINY_BUDGET = 1_000  # bytes of brotli: every page of the test sites is over it
+
+
+@pytest.mark.parametrize("seed", range(4))
 @pytest.mark.forks
 def test_check_equals_a_check_without_cache_over_random_edits(
     tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
@@ -91,6 +99,8 @@ def test_check_equals_a_check_without_cache_over_random_edits(
     if seed == 2:  # rendered and keyed in forked workers, as on a large site
         monkeypatch.setattr(build_module, "PARALLEL_MIN", 5)
         always_fork(monkeypatch)
+    if seed == 3:  # every page's size is said (and builds record every size)
+        monkeypatch.setattr(build_module, "PAGE_BUDGET_BYTES", TINY_BUDGET)
     assert_no_other_thread()
     site = Site(tmp_path / "site", random.Random(seed))
     clean = tmp_path / "clean"
@@ -149,3 +159,83 @@ def test_check_renders_everything_for_another_config(tmp_path: Path) -> None:
     config.write_text(config.read_text("utf-8").replace("Test Alerts", "Other"), "utf-8")
     problems = checked(config, site.now)[0]
     assert not [p for p in problems if "bytes as sent to readers" in p.message]
+
+
+def made_up_size(site: Site, alert_id: str, key: str | None = None) -> str:
+    """Record 20,000 bytes for the page of `alert_id` (and `key` as its unit's key, when
+    given); returns the page's path."""
+    state = BuildState.load(site.root)
+    page = f"alerts/{alert_id}/index.html"
+    sha, sig, _ = state.outputs[page]
+    state.outputs = {**state.outputs, page: (sha, sig, 20_000)}
+    if key is not None:
+        _, paths, groups, token = state.units[f"alert:{alert_id}"]
+        state.units = {**state.units, f"alert:{alert_id}": (key, paths, groups, token)}
+    state.save(site.root)
+    return page
+
+
+def said_of(site: Site, page: str) -> list[str]:
+    return [p.message for p in checked(site.root / "site.toml", site.now)[0] if page in p.message]
+
+
+def test_check_keeps_an_unchanged_unit_s_key_without_computing_it(tmp_path: Path) -> None:
+    """A unit showing the same alerts as at the last build, none of whose files changed since,
+    keeps its recorded key uncomputed, as a build keeps it (here a made-up key: a computed
+    one would differ); not when the last build read one of its files as other bytes than
+    the cache holds (a file modified in the build's clock tick is recorded by digest)."""
+    site = Site(tmp_path / "site", random.Random(6))
+    site.build()
+    path = site.files()[0]
+    page = made_up_size(site, path.stem, key="made up")
+    assert [m for m in said_of(site, page) if "is 20,000 bytes" in m]
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert [m for m in said_of(site, page) if "is 20,000 bytes" in m]  # touched, the same bytes
+    state = BuildState.load(site.root)
+    state.racy = {**state.racy, path.relative_to(site.root).as_posix(): "0" * 32}
+    state.save(site.root)
+    assert not said_of(site, page)
+
+
+def translation_deleted(site: Site) -> None:
+    base = site.files()[0]
+    text = base.read_text("utf-8").replace("\ntitle: ", "\ntitle: (ko) ", 1)
+    translation = base.with_name(f"{base.stem}.ko.md")
+    translation.write_text(text, "utf-8")
+    site.build()
+    translation.unlink()
+
+
+def expiry_passed(site: Site) -> None:
+    site.build()
+    expiries = [datetime.fromisoformat(front(p)["expires"]) for p in site.files()]
+    site.now = min(t for t in expiries if t > site.now) + timedelta(minutes=1)
+
+
+def shards_older_than_the_state(site: Site) -> None:
+    """The build state is saved before the source shards: a build killed in between leaves
+    entries older than what the state records as read (here, the bytes a file has again)."""
+    site.build()
+    shards = {p: p.read_bytes() for p in (site.root / CACHE_DIR).glob("sources-*.bin")}
+    for path in site.files()[:3]:
+        path.write_text(path.read_text("utf-8").replace("title: ", "title: New ", 1), "utf-8")
+        hour_ago = path.stat().st_mtime_ns - 3600 * 10**9  # not racy: known by its stat
+        os.utime(path, ns=(hour_ago, hour_ago))
+    site.build()
+    for shard, data in shards.items():  # as SIGKILL leaves them after the state's save
+        shard.write_bytes(data)
+    for path in site.files()[:3]:
+        path.write_text(path.read_text("utf-8").replace("title: New ", "title: ", 1), "utf-8")
+
+
+@pytest.mark.parametrize("since", [translation_deleted, expiry_passed, shards_older_than_the_state])
+def test_check_after_a_build_equals_a_check_without_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, since: Callable[[Site], None]
+) -> None:
+    """Changes that no file check reads shows: a file removed, the clock past an instant,
+    cache entries older than what the last build read. check renders again what shows them
+    (every page's size is said, over a tiny budget)."""
+    monkeypatch.setattr(build_module, "PAGE_BUDGET_BYTES", TINY_BUDGET)
+    site = Site(tmp_path / "site", random.Random(7))
+    since(site)
+    assert_check_equals_clean_check(site, tmp_path / "clean")
