@@ -1,0 +1,66 @@
+"""One emergency from its alert to its Cancel, written with `sitegen new` as an official
+writes it (the fourth walkthrough, docs/architecture.md): a flood warning, an Update, an
+Update of that Update, a Cancel; what status, new and the site then say of it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from sitegen_fixtures import run_sitegen
+
+FLOOD = "flood-warning-for-mapo"
+
+
+def new(root: Path, *args: str, words: str) -> Path:
+    """`sitegen new ARGS` in `root`; the file it created, its TODO lines replaced by `words`."""
+    result = run_sitegen("new", *args, "--no-input", cwd=root)
+    assert result.returncode == 0, result.stderr
+    created = re.search(r"created (\S+\.md)", result.stdout + result.stderr)
+    assert created, result.stdout + result.stderr
+    path = root / created.group(1).rstrip(":")
+    text = re.sub(r"^(- )?TODO: .*$", rf"\g<1>{words}", path.read_text("utf-8"), flags=re.M)
+    path.write_text(text, "utf-8")
+    return path
+
+
+def alert_id(path: Path) -> str:
+    return path.name.removesuffix(".md")
+
+
+def flood_until_cancel(folder: Path) -> tuple[Path, list[Path]]:
+    """A fresh `sitegen init` site with a flood warning for Mapo and Yongsan, its Update, an
+    Update of that Update, and its Cancel; the site's root and the four files in order."""
+    root = folder / "site"
+    assert run_sitegen("init", str(root), cwd=folder).returncode == 0
+    first = new(
+        root,
+        "Flood warning for Mapo",
+        *("--severity", "Extreme", "--urgency", "Immediate", "--certainty", "Observed"),
+        *("--area", "Mapo", "--area", "Yongsan"),
+        words="The Han river is overflowing at Mapo and Yongsan.",
+    )
+    update = new(root, "--update", alert_id(first), words="The water rose by one metre.")
+    again = new(root, "--update", alert_id(update), words="The water is falling slowly.")
+    cancel = new(root, "--cancel", alert_id(first), words="The danger has passed.")
+    checked = run_sitegen("check", cwd=root)
+    assert checked.returncode == 0, checked.stderr
+    return root, [first, update, again, cancel]
+
+
+def test_status_counts_a_cancelled_alert_once_as_check_does(tmp_path: Path) -> None:
+    """After a Cancel, status counted the flood warning under "cancelled" (the Cancel) and
+    "superseded" (its three earlier messages): 3 alerts in the lists of a site check said had
+    2. An alert is in one phase, its latest message's; the lists add up to check's count."""
+    root, files = flood_until_cancel(tmp_path)
+    check = json.loads(run_sitegen("check", "--json", cwd=root).stdout)
+    assert (check["alerts"], check["messages"], check["alert_files"]) == (2, 5, 5)
+    status = run_sitegen("status", cwd=root).stdout
+    assert "\ncancelled: 1 alert (1 message, 1 file)\n" in status
+    assert "\nsuperseded: 3 messages (3 files) of an alert counted under cancelled\n" in status
+    counts = json.loads(run_sitegen("status", "--json", cwd=root).stdout)["counts"]
+    assert counts["cancelled"] == {"alerts": 1, "messages": 1, "alert_files": 1}
+    assert counts["superseded"] == {"alerts": 0, "messages": 3, "alert_files": 3}
+    for unit in ("alerts", "messages", "alert_files"):
+        assert sum(count[unit] for count in counts.values()) == check[unit], unit
