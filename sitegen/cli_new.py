@@ -290,7 +290,14 @@ def _follow_up(
     alerts = [
         _with_given(
             config,
-            replace(follow_up(version, kind, sent, chain.ids), id=new_id),
+            replace(
+                follow_up(
+                    *(version, kind, sent, chain.ids),
+                    earlier=_earlier(chain, version),
+                    number=1 + sum(g.primary.msg_type is MsgType.UPDATE for g in chain.messages),
+                ),
+                id=new_id,
+            ),
             given if index == 0 else _to_translate(given, version.language),
         )
         for index, version in enumerate((*chain.latest.versions, *carried))
@@ -306,6 +313,12 @@ def _follow_up(
         _mark_areas(config, alert, given.areas if index == 0 else ())
         for index, alert in enumerate(alerts)
     )
+
+
+def _earlier(chain: Chain, version: Alert) -> tuple[Alert, ...]:
+    """The messages of `chain` before `version`'s, in its language, oldest first."""
+    before = chain.messages[: chain.ids.index(version.id)]
+    return tuple(v for g in before if (v := g.version(version.language)) is not None)
 
 
 def _mark_areas(config: SiteConfig, alert: Alert, typed: tuple[str, ...]) -> Alert:

@@ -6,21 +6,28 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sitegen_fixtures import run_sitegen
 
-FLOOD = "flood-warning-for-mapo"
+
+def soon() -> str:
+    """`--now` for commands run after the chain: `new` sends a follow-up written within the
+    second of the previous message a second after it."""
+    return (datetime.now(UTC) + timedelta(minutes=10)).isoformat(timespec="seconds")
 
 
-def new(root: Path, *args: str, words: str) -> Path:
-    """`sitegen new ARGS` in `root`; the file it created, its TODO lines replaced by `words`."""
+def new(root: Path, *args: str, words: str, to_do: str = "Keep away from the river.") -> Path:
+    """`sitegen new ARGS` in `root`; the file it created, its TODO paragraph replaced by
+    `words` and its TODO list items by `to_do`."""
     result = run_sitegen("new", *args, "--no-input", cwd=root)
     assert result.returncode == 0, result.stderr
     created = re.search(r"created (\S+\.md)", result.stdout + result.stderr)
     assert created, result.stdout + result.stderr
     path = root / created.group(1).rstrip(":")
-    text = re.sub(r"^(- )?TODO: .*$", rf"\g<1>{words}", path.read_text("utf-8"), flags=re.M)
+    text = re.sub(r"^TODO: .*$", words, path.read_text("utf-8"), flags=re.M)
+    text = re.sub(r"^- TODO: .*$", f"- {to_do}", text, flags=re.M)
     path.write_text(text, "utf-8")
     return path
 
@@ -43,8 +50,13 @@ def flood_until_cancel(folder: Path) -> tuple[Path, list[Path]]:
     )
     update = new(root, "--update", alert_id(first), words="The water rose by one metre.")
     again = new(root, "--update", alert_id(update), words="The water is falling slowly.")
-    cancel = new(root, "--cancel", alert_id(first), words="The danger has passed.")
-    checked = run_sitegen("check", cwd=root)
+    cancel = new(
+        root,
+        *("--cancel", alert_id(first)),
+        words="The danger has passed.",
+        to_do="You may use the riverside roads again.",
+    )
+    checked = run_sitegen("check", "--now", soon(), cwd=root)
     assert checked.returncode == 0, checked.stderr
     return root, [first, update, again, cancel]
 
@@ -54,13 +66,33 @@ def test_status_counts_a_cancelled_alert_once_as_check_does(tmp_path: Path) -> N
     "superseded" (its three earlier messages): 3 alerts in the lists of a site check said had
     2. An alert is in one phase, its latest message's; the lists add up to check's count."""
     root, files = flood_until_cancel(tmp_path)
-    check = json.loads(run_sitegen("check", "--json", cwd=root).stdout)
+    check = json.loads(run_sitegen("check", "--json", "--now", soon(), cwd=root).stdout)
     assert (check["alerts"], check["messages"], check["alert_files"]) == (2, 5, 5)
-    status = run_sitegen("status", cwd=root).stdout
+    status = run_sitegen("status", "--now", soon(), cwd=root).stdout
     assert "\ncancelled: 1 alert (1 message, 1 file)\n" in status
     assert "\nsuperseded: 3 messages (3 files) of an alert counted under cancelled\n" in status
-    counts = json.loads(run_sitegen("status", "--json", cwd=root).stdout)["counts"]
+    counts = json.loads(run_sitegen("status", "--json", "--now", soon(), cwd=root).stdout)["counts"]
     assert counts["cancelled"] == {"alerts": 1, "messages": 1, "alert_files": 1}
     assert counts["superseded"] == {"alerts": 0, "messages": 3, "alert_files": 3}
     for unit in ("alerts", "messages", "alert_files"):
         assert sum(count[unit] for count in counts.values()) == check[unit], unit
+
+
+def test_an_update_of_an_update_starts_from_the_text_still_true(tmp_path: Path) -> None:
+    """`new --update` of an Update copied that Update's "what changed" paragraph under the
+    new TODO line, so a chain's bodies piled up its changes; and its two Updates were both
+    titled "… (update)". A follow-up starts from the text still true; Updates are numbered."""
+    _, (_, update, again, cancel) = flood_until_cancel(tmp_path)
+    body = again.read_text("utf-8").split("---\n", 2)[2]
+    assert body == (
+        "The water is falling slowly.\n\n"
+        "The Han river is overflowing at Mapo and Yongsan.\n\n"
+        "## What to do\n\n- Keep away from the river.\n- Keep away from the river.\n"
+    ), body
+    files = (update, again, cancel)
+    titles = [re.search(r'^title: "(.*)"$', p.read_text("utf-8"), re.M) for p in files]
+    assert [t.group(1) for t in titles if t] == [
+        "Flood warning for Mapo (update)",
+        "Flood warning for Mapo (update 2)",
+        "Flood warning for Mapo",  # the site says "Cancelled" (test_alert_life.py)
+    ]
