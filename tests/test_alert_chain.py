@@ -96,3 +96,47 @@ def test_an_update_of_an_update_starts_from_the_text_still_true(tmp_path: Path) 
         "Flood warning for Mapo (update 2)",
         "Flood warning for Mapo",  # the site says "Cancelled" (test_alert_life.py)
     ]
+
+
+def flood_warning(folder: Path) -> tuple[Path, str]:
+    """A fresh `sitegen init` site with a flood warning for Mapo and Yongsan; root and id."""
+    root = folder / "site"
+    assert run_sitegen("init", str(root), cwd=folder).returncode == 0
+    first = new(
+        root,
+        *("Flood warning for Mapo", "--severity", "Extreme", "--area", "Mapo", "--area", "Yongsan"),
+        words="The Han river is overflowing at Mapo and Yongsan.",
+    )
+    return root, alert_id(first)
+
+
+def test_an_interactive_update_asks_what_it_changes(tmp_path: Path) -> None:
+    """`new --update ID --interactive` asked nothing, where `new` asks for every field of a
+    new alert. It asks what an Update may change, each time offering the latest message's
+    value (Enter keeps it); a Cancel, which has nothing to ask, says so."""
+    root, flood = flood_warning(tmp_path)
+    answers = "Severe\n\n\n2, Seongdong\nsoon\n6h\n"  # "soon" is no time: asked again
+    made = run_sitegen("new", "--update", flood, "--interactive", cwd=root, input=answers)
+    assert made.returncode == 0, made.stderr
+    for prompt in (
+        "Severity (Extreme, Severe, Moderate, Minor, Unknown) [Extreme]: ",
+        "Urgency (Immediate, Expected, Future, Past, Unknown) [Expected]: ",
+        "Areas (numbers or names, separated by commas, for all of them; Enter keeps Mapo, "
+        "Yongsan): ",
+        "'soon' is not a length of time",
+    ):
+        assert prompt in made.stdout + made.stderr, made.stdout
+    text = (root / "content" / "alerts" / f"{flood}-update.md").read_text("utf-8")
+    assert "severity: Severe\nurgency: Expected\n" in text, text
+    assert '  - name: "Mapo"\n  - name: "Seongdong"\n' in text, text
+    sent, expires = (
+        datetime.fromisoformat(re.findall(rf"^{key}: (\S+)$", text, re.M)[0])
+        for key in ("sent", "expires")
+    )
+    assert expires - sent == timedelta(hours=6)
+    assert "Yongsan" in made.stderr  # left out: said, as for --area
+    update = root / "content" / "alerts" / f"{flood}-update.md"
+    update.write_text(text.replace("TODO: ", ""), "utf-8")
+    cancel = run_sitegen("new", "--cancel", flood, "--interactive", cwd=root, input="")
+    assert cancel.returncode == 0, cancel.stderr
+    assert "note: a Cancel asks nothing: it ends the whole alert" in cancel.stderr

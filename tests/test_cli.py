@@ -25,6 +25,7 @@ def sitegen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
+        stdin=subprocess.DEVNULL,  # no terminal to ask at (`new --update` asks there)
     )
 
 
