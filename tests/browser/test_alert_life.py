@@ -5,6 +5,7 @@ three languages, then its Cancel, built with `sitegen build --now` as an officia
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -164,18 +165,20 @@ def test_a_cancel_written_by_new_says_cancelled_once_and_no_expiry(
 ) -> None:
     """A Cancel `new` wrote read "Cancelled · Extreme: Flood warning (cancelled)" in its tab,
     share and feed titles ("(해제)", "(ملغى)" in Korean and Arabic): `new` added the mark to
-    a title the site prefixes. And its "Expires" row (how long receivers keep the Cancel)
-    read as when the danger ends. The title is the alert's; the site says "Cancelled" once."""
+    a title the site prefixes, and the all-clear bore the danger's severity. And its
+    "Expires" row (how long receivers keep the Cancel) read as when the danger ends. The
+    title is the alert's; the site says "Cancelled: Flood watch", and of the alert it
+    cancelled "Cancelled · Severe: Flood watch"."""
     browser, public = cancelled_by_new
     words = catalog(lang)
-    cancelled, expires = (words.get(w, w) for w in ("Cancelled", "Expires"))
+    cancelled, expires, severe = (words.get(w, w) for w in ("Cancelled", "Expires", "Severe"))
     suffix = "" if lang == "en" else f"{lang}/"
     browser.visit(f"/alerts/flood-cancel/{suffix}", PHONE, settle=0)
     assert browser.js("return document.querySelector('h1').textContent") == TITLES[lang]
     title = browser.js("return document.title")
-    assert title.startswith(f"{cancelled} · ") and title.count(cancelled) == 1, title
+    assert title.startswith(f"{cancelled}: {TITLES[lang]} · "), title
     labels = browser.js("return [...document.querySelectorAll('dt')].map(d => d.textContent)")
     assert expires not in labels and words.get("Sent", "Sent") in labels
     feed = (public / ("" if lang == "en" else lang) / "feed.atom").read_text("utf-8")
-    entry = feed.split("<entry>")[1]  # the newest: the Cancel
-    assert f"<title>{cancelled} · " in entry and entry.count(cancelled) == 1, entry
+    titles = re.findall(r"<entry.*?<title>(.*?)</title>", feed, re.S)
+    assert titles == [f"{cancelled}: {TITLES[lang]}", f"{cancelled} · {severe}: {TITLES[lang]}"]
