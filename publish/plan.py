@@ -19,8 +19,10 @@ from publish.remote import OWED_META_MAX, REFERENCE_CHARS, Pending, RemoteState
 from sitegen.errors import plural
 
 Reason = Literal["new", "changed", "headers"]
-# Publish groups (docs/architecture.md): assets → alerts → everything else → manifest.
-GROUP_TITLES = ("immutable assets", "alert pages and CAP", "indexes, feeds, sitemap")
+# Publish groups (docs/architecture.md): assets → alerts → everything else → manifest. The
+# last went up as "indexes, feeds, sitemap" and then the sitemap and the home page each alone
+# (`apply.upload_batches`): the sitemap said twice. Its title names neither.
+GROUP_TITLES = ("immutable assets", "alert pages and CAP", "other pages and files")
 ALERTS_PREFIX = "alerts/"
 _DELETE_BATCH = 1000
 _SHOWN = 20  # per list in the human text; --json has everything

@@ -223,7 +223,7 @@ def new(
         title, event, severity, urgency, certainty, category, areas, language, expires_in
     )
     if update_id or cancel_id:
-        alerts = _follow_up(config, update_id, cancel_id, given)
+        alerts = _follow_up(config, update_id, cancel_id, given, ask, interactive is True)
     else:
         answers = _ask(config, given) if ask else given
         alert = _fresh(config, answers)
@@ -260,8 +260,15 @@ REFUSED_WHY = {
 
 
 def _follow_up(
-    config: SiteConfig, update_id: str | None, cancel_id: str | None, given: Answers
+    config: SiteConfig,
+    update_id: str | None,
+    cancel_id: str | None,
+    given: Answers,
+    ask: bool = False,
+    asked_to: bool = False,
 ) -> tuple[Alert, ...]:
+    """The files of an Update or Cancel; `ask`: at a terminal (or --interactive, `asked_to`),
+    an Update asks what it changes, and a Cancel, which asks nothing, says so when asked to."""
     target = update_id or cancel_id or ""
     option = "--update" if update_id else "--cancel"
     kind = MsgType.UPDATE if update_id else MsgType.CANCEL
@@ -279,6 +286,10 @@ def _follow_up(
             "(or the files moved out of content/)",
             err=True,
         )
+    if ask and kind is MsgType.UPDATE:
+        given = _ask_update(config, given, chain.latest.primary)
+    elif asked_to and kind is MsgType.CANCEL:
+        click.echo(_CANCEL_ASKS_NOTHING, err=True)
     sent = follow_up_sent(datetime.now(), chain.latest.primary.sent, config.zone)
     if chain.latest.primary.expires <= sent and given.expires_in is None:
         click.echo(_expired_note(target, chain.latest.primary, kind, sent), err=True)
@@ -290,7 +301,14 @@ def _follow_up(
     alerts = [
         _with_given(
             config,
-            replace(follow_up(version, kind, sent, chain.ids), id=new_id),
+            replace(
+                follow_up(
+                    *(version, kind, sent, chain.ids),
+                    earlier=_earlier(chain, version),
+                    number=1 + sum(g.primary.msg_type is MsgType.UPDATE for g in chain.messages),
+                ),
+                id=new_id,
+            ),
             given if index == 0 else _to_translate(given, version.language),
         )
         for index, version in enumerate((*chain.latest.versions, *carried))
@@ -306,6 +324,12 @@ def _follow_up(
         _mark_areas(config, alert, given.areas if index == 0 else ())
         for index, alert in enumerate(alerts)
     )
+
+
+def _earlier(chain: Chain, version: Alert) -> tuple[Alert, ...]:
+    """The messages of `chain` before `version`'s, in its language, oldest first."""
+    before = chain.messages[: chain.ids.index(version.id)]
+    return tuple(v for g in before if (v := g.version(version.language)) is not None)
 
 
 def _mark_areas(config: SiteConfig, alert: Alert, typed: tuple[str, ...]) -> Alert:
@@ -455,6 +479,40 @@ def _ask(config: SiteConfig, given: Answers) -> Answers:
     )
 
 
+_CANCEL_ASKS_NOTHING = (
+    "note: a Cancel asks nothing: it ends the whole alert, with its fields as they are "
+    "(to change them, write an --update). Write in the file why it is cancelled and what "
+    "people may do again; --expires-in sets how long receivers keep the Cancel."
+)
+
+
+def _ask_update(config: SiteConfig, given: Answers, latest: Alert) -> Answers:
+    """Prompt for what an Update may change and was not given as an option, each answer's
+    default the latest message's (Enter keeps it): as `_ask` does for a new alert."""
+    words = {
+        name: getattr(given, name)
+        or click.prompt(
+            f"{name.title()} ({', '.join(str(m.value) for m in ENUMS[name])})",
+            type=CapChoice(ENUMS[name]),
+            default=getattr(latest, name).value,
+        )
+        for name in ("severity", "urgency", "certainty")
+    }
+    now = ", ".join(area.name for area in latest.areas)
+    areas = given.areas or _ask_areas(
+        config,
+        latest.language,
+        f"Areas (numbers or names, separated by commas, for all of them; Enter keeps {now})",
+    )
+    expires_in = given.expires_in or click.prompt(
+        f"Expires in how long from now (Enter keeps {latest.expires.isoformat()})",
+        default="",
+        show_default=False,
+        value_proc=lambda answer: Hours().convert(answer, None, None) if answer else None,
+    )
+    return replace(given, **words, areas=areas, expires_in=expires_in)
+
+
 def _plain_text(key: str) -> Callable[[str], str]:
     """A prompt's check of a text `key`: one check refuses is asked again at once (the whole
     file is checked before it is written, see scaffold.write_alerts, but only after every
@@ -540,24 +598,27 @@ def _valid_site(config: SiteConfig) -> Site:
 _loaded: list[tuple[SiteConfig, Site]] = []  # (config, its valid site) of this command
 
 
-def _ask_areas(config: SiteConfig, language: str) -> tuple[str, ...]:
+def _ask_areas(config: SiteConfig, language: str, keep: str = "") -> tuple[str, ...]:
+    """The areas the official picks from the site's, or names; `keep`: the prompt of an
+    Update, where Enter alone keeps the areas it has (an empty answer)."""
     known = _site_areas(config, language)
     if known:
         click.echo("Areas already used in this site:")
         for number, area in enumerate(known, 1):
             click.echo(f"  {number}. {area.name}")
     picked: tuple[str, ...] = click.prompt(
-        "Areas (numbers or names, separated by commas)",
+        keep or "Areas (numbers or names, separated by commas)",
         default="",  # so that Enter alone is answered, not asked again without a word
         show_default=False,
-        value_proc=lambda answer: _picked_areas(answer, known),
+        value_proc=lambda answer: _picked_areas(answer, known, bool(keep)),
     )
     return picked
 
 
-def _picked_areas(answer: str, known: tuple[Area, ...]) -> tuple[str, ...]:
-    """The areas an answer names, by number in the list shown or by name. A number not in
-    the list was written as an area named "3", and published so."""
+def _picked_areas(answer: str, known: tuple[Area, ...], none: bool = False) -> tuple[str, ...]:
+    """The areas an answer names, by number in the list shown or by name (`none`: an empty
+    answer allowed). A number not in the list was written as an area named "3", and
+    published so."""
     picked = []
     for part in (p.strip() for p in answer.split(",")):
         if part.isdigit():
@@ -570,7 +631,7 @@ def _picked_areas(answer: str, known: tuple[Area, ...]) -> tuple[str, ...]:
             picked.append(known[int(part) - 1].name)
         elif part:
             picked.append(part)
-    if not picked:
+    if not picked and not none:
         how = "a number from the list or an area's name" if known else "an area's name"
         raise click.BadParameter(f"give at least one area: {how}")
     return tuple(picked)

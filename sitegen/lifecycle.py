@@ -201,15 +201,86 @@ class AlertCount:
         return {"alerts": self.alerts, "messages": self.messages, "alert_files": self.files}
 
 
-def count_alerts(site: Site, ids: Collection[str] | None = None) -> AlertCount:
-    """The alerts (messages linked by references, drafts too), messages and files of `site`,
-    or of its messages `ids` only: an alert with any of its messages among them counts once
-    (`sitegen status` counts each list so, as `check` counts the site)."""
+def count_alerts(site: Site) -> AlertCount:
+    """The alerts (messages linked by references, drafts too), messages and files of `site`."""
+    return _count(site.groups, reference_components(site))
+
+
+@dataclass(frozen=True, slots=True)
+class ListCount:
+    """One list of `sitegen status` (a phase, or the drafts): the alerts counted in it, with
+    their messages and files in it (`own`), and the messages and files in it of alerts
+    counted in another list (`others`; its `alerts`: how many such alerts), named in
+    `elsewhere`. An alert is in one phase, its latest message's, and counted there only:
+    the lists' alerts, messages and files add up to what `count_alerts` (and check) say."""
+
+    own: AlertCount
+    others: AlertCount
+    elsewhere: tuple[str, ...]
+
+    def __str__(self) -> str:
+        if not self.others.messages:
+            return str(self.own)
+        where = " and ".join(self.elsewhere)
+        others = (
+            f"{plural(self.others.messages, 'message')} ({plural(self.others.files, 'file')}) "
+            f"of {'an alert' if self.others.alerts == 1 else f'{self.others.alerts} alerts'} "
+            f"counted under {where}"
+        )
+        return f"{self.own}, and {others}" if self.own.messages else others
+
+    def as_json(self) -> dict[str, int]:
+        """`status --json`'s counts: alerts counted here; every message and file listed here."""
+        return {
+            "alerts": self.own.alerts,
+            "messages": self.own.messages + self.others.messages,
+            "alert_files": self.own.files + self.others.files,
+        }
+
+
+# Which message of an alert names its phase: one sent and not replaced, the newest; else one
+# not sent yet (or not yet in force); else a superseded one (a reference cycle, which check
+# refuses); a draft only when the alert has nothing published.
+_PHASE_RANK = {"superseded": 1, "upcoming": 2, "drafts": 0}
+
+
+def count_lists(site: Site, lists: dict[str, Collection[str]]) -> dict[str, ListCount]:
+    """Each list's count (`lists`: list name → the ids of the messages in it, every message
+    of `site` in one list), each alert counted in the list of the message that names its
+    phase."""
     linked = reference_components(site)
-    groups = site.groups if ids is None else [g for g in site.groups if g.id in ids]
-    alerts = len({linked.get(g.id, g.id) for g in groups})
-    files = sum(len(g.versions) for g in groups)
-    return AlertCount(alerts, len(groups), files)
+    list_of = {ident: name for name, ids in lists.items() for ident in ids}
+    best: dict[str, tuple[int, datetime, str]] = {}
+    home: dict[str, str] = {}  # alert (its first message id) → the list it is counted in
+    for group in site.groups:
+        name, alert = list_of[group.id], _alert_of(group, linked)
+        rank = (_PHASE_RANK.get(name, 3), group.primary.sent, group.id)
+        if alert not in best or rank > best[alert]:
+            best[alert], home[alert] = rank, name
+    own: dict[str, list[AlertGroup]] = {name: [] for name in lists}
+    others: dict[str, list[AlertGroup]] = {name: [] for name in lists}
+    for group in site.groups:
+        name = list_of[group.id]
+        homed = home[_alert_of(group, linked)] == name
+        (own if homed else others)[name].append(group)
+    counts = {}
+    for name in lists:
+        elsewhere = {home[_alert_of(g, linked)] for g in others[name]}
+        counts[name] = ListCount(
+            _count(own[name], linked),
+            _count(others[name], linked),
+            tuple(n for n in lists if n in elsewhere),
+        )
+    return counts
+
+
+def _alert_of(group: AlertGroup, linked: dict[str, tuple[str, ...]]) -> str:
+    return linked.get(group.id, (group.id,))[0]
+
+
+def _count(groups: Collection[AlertGroup], linked: dict[str, tuple[str, ...]]) -> AlertCount:
+    alerts = len({_alert_of(g, linked) for g in groups})
+    return AlertCount(alerts, len(groups), sum(len(g.versions) for g in groups))
 
 
 def site_updated(site: Site) -> datetime:

@@ -19,7 +19,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -93,8 +93,11 @@ class Outcome:
     ok: bool
     problems: tuple[Problem, ...]  # every error when not ok; warnings either way
     changed: tuple[str, ...] = ()  # bundle paths added, changed or removed
-    rendered: int = 0  # pages rendered (the rest were reused)
+    rendered: int = 0  # files rendered (the rest were reused)
     seconds: float = 0.0
+    # the bundle after it, counted as `sitegen build` counts it: HTML pages, and all files
+    pages: int = 0
+    files: int = 0
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -254,12 +257,12 @@ class Rebuilder:
             outcome = self._rebuild(touched)
         except SitegenError as exc:
             outcome = Outcome(False, _problems_from(exc, self.config))
-        return Outcome(
-            outcome.ok,
-            outcome.problems,
-            outcome.changed,
-            outcome.rendered,
-            time.perf_counter() - started,
+        pages = sum(path.endswith(".html") for path in self.bundle)
+        return replace(
+            outcome,
+            seconds=time.perf_counter() - started,
+            pages=pages,
+            files=len(self.bundle),
         )
 
     def _rebuild(self, touched: list[Path]) -> Outcome:

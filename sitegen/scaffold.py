@@ -113,17 +113,30 @@ def new_alert(
     )  # fmt: skip
 
 
-# Follow-up titles: the catalog (sitegen/locales/<lang>.json) translates these.
+# Follow-up titles: the catalog (sitegen/locales/<lang>.json) translates these. A Cancel
+# keeps the alert's title: the site says "Cancelled" wherever it shows one (banner, feed and
+# share titles, archive, home page), and a mark of its own read "Cancelled · …(cancelled)".
+# CANCEL_TITLE is what sitegen wrote before session 23: still taken off, never written.
 UPDATE_TITLE = "%(title)s (update)"
+NTH_UPDATE_TITLE = "%(title)s (update %(number)d)"  # the second Update of an alert on
 CANCEL_TITLE = "%(title)s (cancelled)"
+FOLLOW_UP_TITLES = (UPDATE_TITLE, NTH_UPDATE_TITLE, CANCEL_TITLE)
 
 
 def follow_up(
-    original: Alert, kind: MsgType, sent: datetime, references: tuple[str, ...] = ()
+    original: Alert,
+    kind: MsgType,
+    sent: datetime,
+    references: tuple[str, ...] = (),
+    *,
+    earlier: tuple[Alert, ...] = (),
+    number: int = 1,
 ) -> Alert:
     """An Update or Cancel of `original` (the latest message of its chain): its fields carried
     over, `references` the whole chain as `sitegen check` asks (default: `original`'s own
-    references, then it)."""
+    references, then it). `earlier`: the chain's messages before `original` in its language,
+    oldest first, so that an Update starts from the text still true (`still_true`); `number`:
+    which Update of the alert this is (its title says so from the second on)."""
     if kind is MsgType.ALERT:
         raise ValueError("follow_up makes an Update or a Cancel")
     # over already: an Update issues it again for a new alert's hours, a Cancel says it is over
@@ -137,13 +150,14 @@ def follow_up(
         )
         urgency = Urgency.PAST
     else:
-        body = f"{TODO} say what has changed since the last message.\n\n{original.body.lstrip()}"
+        carried = still_true((*earlier, original))
+        body = f"{TODO} say what has changed since the last message.\n\n{carried}\n"
         urgency = original.urgency
     return replace(
         original,
         id="",
         source="",
-        title=follow_up_title(original.title, kind, original.language),
+        title=follow_up_title(original.title, kind, original.language, number),
         msg_type=kind,
         sent=sent,
         effective=None,
@@ -155,29 +169,54 @@ def follow_up(
     )
 
 
-def follow_up_title(title: str, kind: MsgType, language: str) -> str:
-    """`Title (update)` / `Title (cancelled)` in the alert's language, without the marks
-    earlier follow-ups added (no `... (update) (cancelled)`)."""
-    template = CANCEL_TITLE if kind is MsgType.CANCEL else UPDATE_TITLE
+def still_true(messages: tuple[Alert, ...]) -> str:
+    """The text of an alert's last message without what an Update of it said had changed
+    (what `new --update` asked to write above the text it carried): an Update of an Update
+    starts from that carried text, so the "what changed" paragraphs do not pile up over a
+    chain. A text the official rewrote, so that the carried text is no longer found in it,
+    is kept whole. `messages`: one language's messages of the chain, oldest first."""
+    carried = ""
+    for alert in messages:
+        body = alert.body.strip()
+        if alert.msg_type is MsgType.UPDATE and carried:
+            first = carried.split("\n\n", 1)[0]
+            at = body.find(f"\n\n{first}")
+            body = body if body.startswith(first) or at < 0 else body[at + 2 :]
+        carried = body
+    return carried
+
+
+def follow_up_title(title: str, kind: MsgType, language: str, number: int = 1) -> str:
+    """The title of a follow-up in the alert's language, without the marks earlier follow-ups
+    added (no `... (update) (update 2)`): a Cancel the alert's own, the first Update `Title
+    (update)`, the `number`th `Title (update NUMBER)`, so that a chain's Updates differ."""
+    base = base_title(title)
+    if kind is MsgType.CANCEL:
+        return base
+    template = UPDATE_TITLE if number == 1 else NTH_UPDATE_TITLE
     localized = catalog(language).get(template) or template
-    return localized.replace("%(title)s", base_title(title))
+    return localized.replace("%(title)s", base).replace("%(number)d", str(number))
 
 
 def base_title(title: str) -> str:
     """The title without any follow-up mark, in any language sitegen has a catalog for."""
     marks = [
-        tuple(text.split("%(title)s", 1))
+        re.compile(
+            re.escape(text)
+            .replace(re.escape("%(title)s"), "(?P<title>.*\\S.*)")
+            .replace(re.escape("%(number)d"), "[0-9]+"),
+            re.S,
+        )
         for language in ("en", *sorted(path.stem for path in LOCALES.glob("*.json")))
-        for key in (UPDATE_TITLE, CANCEL_TITLE)
+        for key in FOLLOW_UP_TITLES
         if "%(title)s" in (text := catalog(language).get(key) or key)
     ]
     stripped = True
     while stripped:
         stripped = False
-        for prefix, suffix in marks:
-            inner = title[len(prefix) : len(title) - len(suffix)]
-            if title.startswith(prefix) and title.endswith(suffix) and inner.strip():
-                title, stripped = inner.strip(), True
+        for mark in marks:
+            if found := mark.fullmatch(title):
+                title, stripped = found.group("title").strip(), True
     return title
 
 

@@ -281,15 +281,16 @@ class Preview:
         if len(shown) < len(advice):
             more = plural(len(advice) - len(shown), "more note")
             self.echo(f"… and {more}: run `sitegen check` to see them all")
+        # the site's figures as `sitegen build` says them ("N pages rendered" counted files)
         if outcome.ok and first:
             self.echo(
                 f"built in {outcome.seconds * 1000:.0f} ms: "
-                f"{plural(outcome.rendered, 'page')} rendered"
+                f"{plural(outcome.pages, 'page')}, {plural(outcome.files, 'file')}"
             )
         elif outcome.ok and (outcome.changed or outcome.problems or advice or had_errors):
             self.echo(
                 f"rebuilt in {outcome.seconds * 1000:.0f} ms: "
-                f"{plural(outcome.rendered, 'page')} rendered, "
+                f"{plural(outcome.rendered, 'file')} rendered, "
                 f"{plural(len(outcome.changed), 'file')} changed"
             )
         elif not outcome.ok:

@@ -14,7 +14,15 @@ from typing import Any
 
 from sitegen import urls
 from sitegen.config import SiteConfig
-from sitegen.lifecycle import AlertCount, Standing, count_alerts, published_groups, standings
+from sitegen.lifecycle import (
+    AlertCount,
+    ListCount,
+    Standing,
+    count_alerts,
+    count_lists,
+    published_groups,
+    standings,
+)
 from sitegen.model import AlertGroup, Site, Status
 
 LISTS = ("active", "upcoming", "expired", "cancelled", "superseded")
@@ -49,8 +57,9 @@ class SiteStatus:
     drafts: tuple[str, ...]  # ids checked but never published
     next_change: Change | None
     count: AlertCount  # what `sitegen check` counts: the same alerts, messages and files
-    # each list's (and "drafts") count in that unit: an alert with a message in the list
-    counts: dict[str, AlertCount]
+    # each list's (and "drafts") count: an alert in the list of its phase only, so that the
+    # lists add up to `count` (an alert counted under cancelled and superseded did not)
+    counts: dict[str, ListCount]
     # whether the publish target keeps a state for `sitegen rollback --previous`; None when
     # not known: status asks no bucket (`sitegen rollback --list` does)
     rollback_possible: bool | None = None
@@ -90,7 +99,7 @@ def site_status(
         drafts,
         next_change(site),
         count_alerts(site),
-        {name: count_alerts(site, ids) for name, ids in {**listed, "drafts": set(drafts)}.items()},
+        count_lists(site, {**listed, "drafts": set(drafts)}),
         rollback_possible,
     )
 

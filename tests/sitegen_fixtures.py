@@ -121,12 +121,15 @@ def run_sitegen(
     env: dict[str, str] | None = None,
     preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`sitegen ARGS` in a fresh interpreter, as a user runs it (output captured);
-    `preexec_fn` runs in the child first (a fault to inject: a file size limit...)."""
+    """`sitegen ARGS` in a fresh interpreter, as a user runs it (output captured; without
+    `input`, no terminal to ask at, as in CI, also when pytest runs at one: `new --update`
+    asks there); `preexec_fn` runs in the child first (a fault to inject: a file size
+    limit...)."""
     return subprocess.run(
         [sys.executable, "-c", "from sitegen.cli import main; main()", *args],
         cwd=cwd,
         input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
         capture_output=True,
         text=True,
         timeout=60,

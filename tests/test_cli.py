@@ -25,6 +25,7 @@ def sitegen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
+        stdin=subprocess.DEVNULL,  # no terminal to ask at (`new --update` asks there)
     )
 
 
@@ -55,14 +56,36 @@ def test_an_alert_its_update_and_their_translations_count_as_one_alert(
     status = sitegen("status", "--now", NOW, cwd=tmp_site.root)
     assert "\n2 alerts (3 messages, 5 files) in content/ (what the next" in status.stdout
     # each list counts so too: the flood alert's update is active, its first message superseded
-    # (a heading said "active (2)", messages, under a line counting alerts)
+    # (a heading said "active (2)", messages, under a line counting alerts); the alert is
+    # counted in its phase only, so the lists add up to the line above
     assert "\nactive: 2 alerts (2 messages, 3 files)\n  flood-update " in status.stdout
-    assert "\nsuperseded: 1 alert (1 message, 2 files)\n  flood " in status.stdout
+    assert "\nsuperseded: 1 message (2 files) of an alert counted under active\n" in status.stdout
     doc = json.loads(sitegen("status", "--json", "--now", NOW, cwd=tmp_site.root).stdout)
     assert doc["counts"]["active"] == {"alerts": 2, "messages": 2, "alert_files": 3}
-    assert doc["counts"]["superseded"] == {"alerts": 1, "messages": 1, "alert_files": 2}
+    assert doc["counts"]["superseded"] == {"alerts": 0, "messages": 1, "alert_files": 2}
     assert doc["counts"]["drafts"] == {"alerts": 0, "messages": 0, "alert_files": 0}
     assert [a["id"] for a in doc["active"]] == ["flood-update", "quake"]  # the lists stay
+
+
+def test_an_update_not_sent_yet_and_a_draft_leave_their_alert_counted_in_force(
+    tmp_site: TmpSite,
+) -> None:
+    """An alert in force with an Update due tonight and a drafted Cancel is one alert, in
+    force: status's lists name the two other messages, counted as messages of it."""
+    tmp_site.add("flood.md", alert_text())
+    later = {"msg_type": "Update", "references": "[flood]", "sent": "2026-11-25T18:00:00+09:00"}
+    tmp_site.add("flood-update.md", alert_text(**later))
+    tmp_site.add(
+        "flood-cancel.md",
+        alert_text(msg_type="Cancel", status="Draft", **{"references": "[flood]"}),
+    )
+    status = sitegen("status", "--now", NOW, cwd=tmp_site.root).stdout
+    assert "\n1 alert (3 messages, 3 files) in content/" in status
+    assert "\nactive: 1 alert (1 message, 1 file)\n" in status
+    assert "\nupcoming: 1 message (1 file) of an alert counted under active\n" in status
+    assert (
+        "\ndrafts, never published, 1 message (1 file) of an alert counted under active:" in status
+    )
 
 
 def test_a_file_too_big_names_the_pasted_image_or_long_line_that_makes_it_so(

@@ -282,9 +282,10 @@ def test_cancelling_a_translated_alert_writes_every_language_with_its_own_title(
     assert result.returncode == 0, result.stderr
     korean = (alerts(example_site) / f"{QUAKE}-cancel.md").read_text()
     english = (alerts(example_site) / f"{QUAKE}-cancel.en.md").read_text()
-    assert 'title: "경주 인근 규모 5.8 지진 발생 (해제)"' in korean  # not "(cancelled)"
+    # the alert's own title: the site says "Cancelled" (in Korean, 해제) wherever it shows it
+    assert 'title: "경주 인근 규모 5.8 지진 발생"\n' in korean
     assert "language: ko" in korean and "## 행동 요령" in korean
-    assert 'title: "Magnitude 5.8 earthquake near Gyeongju (cancelled)"' in english
+    assert 'title: "Magnitude 5.8 earthquake near Gyeongju"\n' in english
     for path in alerts(example_site).glob(f"{QUAKE}-cancel*.md"):
         path.write_text(path.read_text().replace("TODO: ", ""))
     checked = run_sitegen("check", cwd=example_site.root)
@@ -292,22 +293,43 @@ def test_cancelling_a_translated_alert_writes_every_language_with_its_own_title(
 
 
 def test_follow_up_titles_do_not_stack(example_site: TmpSite) -> None:
-    """'Tsunami warning for the east coast (update)' updated again stays one '(update)'."""
+    """'Tsunami warning for the east coast (update)' cancelled is the alert's own title, not
+    '... (update) (cancelled)' (nor, since session 23, '... (cancelled)': the site says it)."""
     (alerts(example_site) / "2026-11-24-east-coast-tsunami-cancel.md").unlink()
     result = run_sitegen(
         "new", "--cancel", "2026-11-24-east-coast-tsunami-update", cwd=example_site.root
     )
     assert result.returncode == 0, result.stderr
     [path] = alerts(example_site).glob("*tsunami-warning-cancel.md")
-    assert 'title: "Tsunami warning for the east coast (cancelled)"\n' in path.read_text()
+    assert 'title: "Tsunami warning for the east coast"\n' in path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("title", "base"),
+    [
+        ("Flood watch (update 2)", "Flood watch"),
+        ("Flood watch (update) (update 12)", "Flood watch"),
+        ("Flood watch (cancelled)", "Flood watch"),  # what sitegen wrote before session 23
+        ("홍수 주의보 (갱신 3)", "홍수 주의보"),
+        ("مراقبة الفيضان (تحديث 2)", "مراقبة الفيضان"),
+        ("(update 2)", "(update 2)"),  # nothing left: an official's title, kept
+        ("Flood watch (update two)", "Flood watch (update two)"),
+    ],
+)
+def test_a_follow_up_title_is_made_from_the_title_without_earlier_marks(
+    title: str, base: str
+) -> None:
+    from sitegen.scaffold import base_title
+
+    assert base_title(title) == base
 
 
 def test_every_catalog_translates_the_follow_up_titles() -> None:
     from sitegen.i18n import LOCALES, catalog
-    from sitegen.scaffold import CANCEL_TITLE, UPDATE_TITLE
+    from sitegen.scaffold import FOLLOW_UP_TITLES
 
     for path in LOCALES.glob("*.json"):
-        for key in (UPDATE_TITLE, CANCEL_TITLE):
+        for key in FOLLOW_UP_TITLES:
             assert "%(title)s" in catalog(path.stem).get(key, ""), (path.name, key)
 
 
@@ -335,7 +357,8 @@ def test_an_update_carries_the_languages_only_earlier_messages_have(tmp_site: Tm
     result = run_sitegen("new", "--update", "flood", "--no-input", cwd=tmp_site.root)
     assert result.returncode == 0, result.stderr
     english = (alerts(tmp_site) / "flood-update-2.md").read_text()
-    assert 'title: "Flood watch (update)"' in english and "severity: Extreme\n" in english
+    # the alert's second Update (the first was in Korean only)
+    assert 'title: "Flood watch (update 2)"' in english and "severity: Extreme\n" in english
     assert (
         "note: the latest message (content/alerts/flood-update.ko.md) has no version in en, "
         "but earlier messages of this alert do, so the new files carry those languages too "

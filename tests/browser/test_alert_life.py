@@ -5,7 +5,9 @@ three languages, then its Cancel, built with `sitegen build --now` as an officia
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from browser_support import (
     make_site,
 )
 
+from sitegen.i18n import catalog
 from sitegen_fixtures import run_sitegen
 
 pytestmark = pytest.mark.browser
@@ -125,3 +128,57 @@ def test_an_expired_cancel_leaves_the_home_and_area_pages(
     cancel_expired.visit(archive, PHONE, settle=0)
     links = cancel_expired.js("return [...document.querySelectorAll('ul.alerts a')].length")
     assert links == 2  # the alert and its Cancel, as before
+
+
+TITLES = {"en": "Flood watch", "ko": "홍수 주의보", "ar": "مراقبة الفيضان"}
+
+
+def build_cancelled_by_new(root: Path) -> Path:
+    """A flood watch in English, Korean and Arabic cancelled with `sitegen new --cancel` as an
+    official does, its TODO lines filled in, built through the CLI; returns public/."""
+    make_site(root, '["en", "ko", "ar"]')
+    for lang, title in TITLES.items():
+        add_alert(root, "flood" if lang == "en" else f"flood.{lang}", title=title)
+    made = run_sitegen("new", "--cancel", "flood", "--no-input", cwd=root)
+    assert made.returncode == 0, made.stderr
+    for path in (root / "content" / "alerts").glob("flood-cancel*.md"):
+        path.write_text(path.read_text("utf-8").replace("TODO: ", ""), "utf-8")
+    later = (datetime.now(UTC) + timedelta(minutes=10)).isoformat(timespec="seconds")
+    built = run_sitegen("build", "--now", later, cwd=root)
+    assert built.returncode == 0, built.stderr
+    return root / "public"
+
+
+@pytest.fixture(scope="module")
+def cancelled_by_new(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Browser, Path]]:
+    public = build_cancelled_by_new(tmp_path_factory.mktemp("by-new") / "site")
+    server = SiteServer(public).start()
+    yield Browser(browser.driver, server.base), public
+    server.stop()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "ar"])
+def test_a_cancel_written_by_new_says_cancelled_once_and_no_expiry(
+    cancelled_by_new: tuple[Browser, Path], lang: str
+) -> None:
+    """A Cancel `new` wrote read "Cancelled · Extreme: Flood warning (cancelled)" in its tab,
+    share and feed titles ("(해제)", "(ملغى)" in Korean and Arabic): `new` added the mark to
+    a title the site prefixes, and the all-clear bore the danger's severity. And its
+    "Expires" row (how long receivers keep the Cancel) read as when the danger ends. The
+    title is the alert's; the site says "Cancelled: Flood watch", and of the alert it
+    cancelled "Cancelled · Severe: Flood watch"."""
+    browser, public = cancelled_by_new
+    words = catalog(lang)
+    cancelled, expires, severe = (words.get(w, w) for w in ("Cancelled", "Expires", "Severe"))
+    suffix = "" if lang == "en" else f"{lang}/"
+    browser.visit(f"/alerts/flood-cancel/{suffix}", PHONE, settle=0)
+    assert browser.js("return document.querySelector('h1').textContent") == TITLES[lang]
+    title = browser.js("return document.title")
+    assert title.startswith(f"{cancelled}: {TITLES[lang]} · "), title
+    labels = browser.js("return [...document.querySelectorAll('dt')].map(d => d.textContent)")
+    assert expires not in labels and words.get("Sent", "Sent") in labels
+    feed = (public / ("" if lang == "en" else lang) / "feed.atom").read_text("utf-8")
+    titles = re.findall(r"<entry.*?<title>(.*?)</title>", feed, re.S)
+    assert titles == [f"{cancelled}: {TITLES[lang]}", f"{cancelled} · {severe}: {TITLES[lang]}"]

@@ -29,7 +29,7 @@ def test_each_language_feed_is_published_as_atom_and_invalidated(tmp_path: Path)
         entry = local.files[path]
         assert entry.content_type == "application/atom+xml; charset=utf-8"
         assert (entry.cache_class, entry.cache_control) == ("alert", ALERT_CC)
-        assert group_of(path) == 2  # indexes, feeds, sitemap
+        assert group_of(path) == 2  # other pages and files
     target = FolderTarget(tmp_path / "bucket")
     plan = make_plan(local, read_remote(target), Limits())
     batches = {u.path: n for n, (_, batch) in enumerate(upload_batches(plan)) for u in batch}

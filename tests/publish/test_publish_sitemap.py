@@ -47,7 +47,7 @@ def test_sitemap_parts_are_xml_and_go_up_before_the_index(
         entry = local.files[path]
         assert entry.content_type == "application/xml; charset=utf-8"
         assert (entry.cache_class, entry.cache_control) == ("alert", ALERT_CC)
-        assert group_of(path) == 2  # indexes, feeds, sitemap
+        assert group_of(path) == 2  # other pages and files
     plan = make_plan(local, read_remote(target), Limits())
     batches = batch_of(plan)
     assert all(batches[p] < batches["sitemap.xml"] < batches["index.html"] for p in first)

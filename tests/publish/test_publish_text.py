@@ -3,6 +3,7 @@ a CDN's name once in its failure, no '..', and progress bars that line up."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from publish.remote import read_remote
 from publish.report import LABEL_WIDTH, bar_label
 from publish.targets.folder import FolderTarget
 from sitegen.errors import PublishError
+from sitegen_fixtures import run_sitegen
 
 ONE_OF_EACH = {"index.html": b"<h1>home</h1>", "gone.txt": b"bye"}
 
@@ -66,7 +68,7 @@ def test_progress_labels_fit_one_column(tmp_path: Path) -> None:
     local = read_local(write_bundle(tmp_path / "public", files))
     plan = make_plan(local, read_remote(target), Limits())
     titles = [title for title, _ in upload_batches(plan)] + ["deleting"]
-    assert "changed indexes, feeds, sitemap" in titles and "new immutable assets" in titles
+    assert "changed other pages and files" in titles and "new immutable assets" in titles
     for title in titles:
         label = bar_label(title)
         assert len(label) == LABEL_WIDTH and label.rstrip() == title
@@ -87,3 +89,24 @@ def test_a_stopped_publish_names_the_target_once_and_counts_of_one_singular(
     message = info.value.message
     assert message.count(f"folder:{out.resolve()}") == 1, message
     assert "invalidation of 3 paths on fake:cdn" in message and "1 delete." in message, message
+
+
+def test_publish_progress_names_each_file_once(tmp_path: Path) -> None:
+    """A new site's first publish said `new indexes, feeds, sitemap: 9`, then `sitemap: 1`:
+    the sitemap twice, as if it were in both steps. The steps' names do not overlap, and
+    their counts add up to the files uploaded."""
+    assert run_sitegen("init", "site", cwd=tmp_path).returncode == 0
+    published = run_sitegen("publish", cwd=tmp_path / "site")
+    assert published.returncode == 0, published.stderr
+    said = published.stdout + published.stderr
+    steps = dict(re.findall(r"^publish: (.+): (\d+)$", said, re.M))
+    assert list(steps) == [
+        "new alert pages and CAP",
+        "new other pages and files",
+        "sitemap",
+        "home page",
+    ], said
+    for name in ("sitemap", "home page", "alert"):
+        assert sum(name in step for step in steps) == 1, (name, steps)
+    uploaded = re.search(r": (\d+) uploaded", said)
+    assert uploaded and sum(map(int, steps.values())) == int(uploaded.group(1)), said
