@@ -23,6 +23,9 @@ Reason = Literal["new", "changed", "headers"]
 # last went up as "indexes, feeds, sitemap" and then the sitemap and the home page each alone
 # (`apply.upload_batches`): the sitemap said twice. Its title names neither.
 GROUP_TITLES = ("immutable assets", "alert pages and CAP", "other pages and files")
+# `--json`'s keys for them (`Plan.to_json`'s "uploads"): the titles as they were when the JSON
+# contract was set, kept when a title changes, as a script reading them expects.
+GROUP_KEYS = ("immutable assets", "alert pages and CAP", "indexes, feeds, sitemap")
 ALERTS_PREFIX = "alerts/"
 _DELETE_BATCH = 1000
 _SHOWN = 20  # per list in the human text; --json has everything
@@ -144,7 +147,7 @@ class Plan:
             },
             "uploads": {
                 title: [{"path": u.path, "reason": u.reason, "size": u.entry.size} for u in group]
-                for title, group in zip(GROUP_TITLES, self.groups, strict=True)
+                for title, group in zip(GROUP_KEYS, self.groups, strict=True)
             },
             "upload_bytes": self.upload_bytes,
             "write_manifest": self.write_manifest,

@@ -3,6 +3,7 @@ a CDN's name once in its failure, no '..', and progress bars that line up."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -110,3 +111,14 @@ def test_publish_progress_names_each_file_once(tmp_path: Path) -> None:
         assert sum(name in step for step in steps) == 1, (name, steps)
     uploaded = re.search(r": (\d+) uploaded", said)
     assert uploaded and sum(map(int, steps.values())) == int(uploaded.group(1)), said
+
+
+def test_the_json_plan_keeps_its_upload_keys(tmp_path: Path) -> None:
+    """`publish --json`'s `plan.uploads` is keyed as the contract set it, whatever the titles
+    the text prints: a script reading "indexes, feeds, sitemap" goes on finding it."""
+    assert run_sitegen("init", "site", cwd=tmp_path).returncode == 0
+    published = run_sitegen("publish", "--dry-run", "--json", cwd=tmp_path / "site")
+    assert published.returncode == 0, published.stderr
+    uploads = json.loads(published.stdout)["plan"]["uploads"]
+    assert set(uploads) <= {"immutable assets", "alert pages and CAP", "indexes, feeds, sitemap"}
+    assert uploads["indexes, feeds, sitemap"] and uploads["alert pages and CAP"]
