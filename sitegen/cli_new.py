@@ -286,6 +286,7 @@ def _follow_up(
             "(or the files moved out of content/)",
             err=True,
         )
+    areas_asked = ask and kind is MsgType.UPDATE and not given.areas
     if ask and kind is MsgType.UPDATE:
         given = _ask_update(config, given, chain.latest.primary)
     elif asked_to and kind is MsgType.CANCEL:
@@ -316,7 +317,7 @@ def _follow_up(
     if given.areas:
         left_out = _areas_left_out(chain.latest.primary, alerts[0])
         if left_out:
-            note = _left_out_note(target, chain.latest.primary, left_out, alerts[0])
+            note = _left_out_note(target, chain.latest.primary, left_out, alerts[0], areas_asked)
             click.echo(note, err=True)
     if not (carried or given.areas):
         return tuple(alerts)
@@ -371,17 +372,31 @@ def _areas_left_out(latest: Alert, update: Alert) -> tuple[str, ...]:
     return tuple(area.name for area in latest.areas if area.slug not in kept)
 
 
-def _left_out_note(target: str, latest: Alert, left_out: tuple[str, ...], update: Alert) -> str:
+def _left_out_note(
+    target: str, latest: Alert, left_out: tuple[str, ...], update: Alert, asked: bool = False
+) -> str:
     """Areas an Update's `--area` dropped: an official adding an area (`--area Seongdong`)
-    took every other area off the alert, and their pages would show none once it was sent."""
+    took every other area off the alert, and their pages would show none once it was sent.
+    `asked`: the areas were the answer at the prompt, and the note says so in those terms
+    (it spoke of --area, which the official had not given)."""
     names = {area.slug: area.name for area in (*latest.areas, *update.areas)}
     every = " ".join(f"--area {shlex.quote(name)}" for name in names.values())
+    command = f"sitegen new --update {shlex.quote(target)}"
+    if asked:
+        given = ", ".join(area.name for area in update.areas)
+        how = f"the areas you answered ({given}) are all this Update's areas"
+        again = (
+            f"run `{command} --interactive` again and answer every area "
+            f"({', '.join(names.values())}), or give them: `{command} {every}`"
+        )
+    else:
+        how = "--area gives this Update all its areas"
+        again = f"give every area: `{command} {every}` (with your other options)"
     return (
-        f"note: --area gives this Update all its areas, so {', '.join(left_out)} (in the "
-        f"latest message, {latest.source}) {'is' if len(left_out) == 1 else 'are'} left out: "
-        "once it is sent, the pages of those areas show no alert for it. If they are still at "
-        "risk, add them to the new file's areas, or delete it and give every area: "
-        f"`sitegen new --update {shlex.quote(target)} {every}` (with your other options)"
+        f"note: {how}, so {', '.join(left_out)} (in the latest message, {latest.source}) "
+        f"{'is' if len(left_out) == 1 else 'are'} left out: once it is sent, the pages of "
+        "those areas show no alert for it. If they are still at risk, add them to the new "
+        f"file's areas, or delete it and {again}"
     )
 
 

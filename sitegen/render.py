@@ -37,7 +37,7 @@ from sitegen.lifecycle import (
     site_updated,
     standings,
 )
-from sitegen.model import Alert, AlertGroup, Phase, Site
+from sitegen.model import Alert, AlertGroup, MsgType, Phase, Site
 
 LANGUAGE_NAMES = {
     "ar": "العربية",
@@ -91,6 +91,17 @@ class Item:
     standing: Standing
     url: str
     shown_phase: Phase  # lifecycle.shown_phase: what the feeds and the archive call its phase
+
+
+@dataclass(frozen=True, slots=True)
+class Updated:
+    """The message an Update updates, as the Update's feed entry names and links it: plain
+    values, so a feed unit's token (the repr of its context) changes when they do."""
+
+    title: str
+    url: str
+    language: str
+    sent: datetime
 
 
 class _ConstantGettext(jinja2.ext.Extension):
@@ -1570,13 +1581,41 @@ def feed_specs(view: SiteView, wanted: Callable[[str], bool] | None = None) -> l
 
 
 def _feed_spec(view: SiteView, listed: list[Standing], language: str) -> PageSpec:
+    entries = [view.item(s, language) for s in listed]
     feed = {
-        "entries": [view.item(s, language) for s in listed],
+        "entries": entries,
+        "updates": updated_messages(view, entries, language),
         "updated": view.updated,
         "lang": language,
         "ui_lang": ui_language(language),  # the language of sitegen's own words in it
     }
     return PageSpec(urls.feed_url(view.config, language), "feed.atom", language, feed)
+
+
+def updated_messages(view: SiteView, items: list[Item], language: str) -> dict[str, Updated]:
+    """Of each Update among `items`, by id, the message it updates: the newest earlier message
+    of its chain that it references, in `language` where it has a version. A feed entry stood
+    alone in a reader, with nothing saying it updates an earlier alert. The chain is walked
+    back from the Update's place (`SiteView.place`), so usually one step: an Update of a
+    1,000-message chain references all 999 before it."""
+    found = {}
+    for item in items:
+        alert = item.group.primary
+        if alert.msg_type is not MsgType.UPDATE or not alert.references:
+            continue
+        chain = item.standing.history
+        place = view.place(item.standing)
+        earlier = next(
+            (chain[i] for i in range(place - 1, -1, -1) if chain[i].id in alert.references),
+            None,
+        )
+        standing = view.standings.get(earlier.id) if earlier is not None else None
+        if standing is not None:
+            shown = view.item(standing, language)
+            found[item.group.id] = Updated(
+                shown.alert.title, shown.url, shown.alert.language, shown.alert.sent
+            )
+    return found
 
 
 def sitemap_specs(view: SiteView, entries: list[tuple[str, str]]) -> list[PageSpec]:

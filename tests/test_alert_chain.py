@@ -140,3 +140,24 @@ def test_an_interactive_update_asks_what_it_changes(tmp_path: Path) -> None:
     cancel = run_sitegen("new", "--cancel", flood, "--interactive", cwd=root, input="")
     assert cancel.returncode == 0, cancel.stderr
     assert "note: a Cancel asks nothing: it ends the whole alert" in cancel.stderr
+
+
+def test_areas_left_out_at_the_prompt_are_said_in_terms_of_the_answer(tmp_path: Path) -> None:
+    """`new --update ID --interactive`, areas answered at the prompt with one of the latest
+    message's left out: the note said "--area gives this Update all its areas", an option the
+    official never gave. It names the answer, and how to answer again to keep every area."""
+    root, flood = flood_warning(tmp_path)
+    answers = "\n\n\n2, Seongdong\n\n"  # Mapo and Seongdong: Yongsan left out
+    made = run_sitegen("new", "--update", flood, "--interactive", cwd=root, input=answers)
+    assert made.returncode == 0, made.stderr
+    note = " ".join(made.stderr.split())  # as one line, whatever the terminal's width
+    assert (
+        "note: the areas you answered (Mapo, Seongdong) are all this Update's areas, so "
+        f"Yongsan (in the latest message, content/alerts/{flood}.md) is left out" in note
+    ), note
+    assert "--area gives" not in note
+    assert (
+        f"run `sitegen new --update {flood} --interactive` again and answer every area "
+        f"(Mapo, Yongsan, Seongdong), or give them: `sitegen new --update {flood} --area Mapo "
+        "--area Yongsan --area Seongdong`" in note
+    ), note

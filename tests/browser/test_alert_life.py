@@ -182,3 +182,47 @@ def test_a_cancel_written_by_new_says_cancelled_once_and_no_expiry(
     feed = (public / ("" if lang == "en" else lang) / "feed.atom").read_text("utf-8")
     titles = re.findall(r"<entry.*?<title>(.*?)</title>", feed, re.S)
     assert titles == [f"{cancelled}: {TITLES[lang]}", f"{cancelled} · {severe}: {TITLES[lang]}"]
+
+
+# The badge of each row of the page's first list of alerts: [link's path, badge's text].
+BADGES_JS = """
+return [...document.querySelectorAll('ul.alerts li')].map(
+  li => [li.querySelector('a').pathname, li.querySelector('.sev').textContent]);
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "ar"])
+def test_a_cancel_reads_cancelled_not_its_severity(
+    cancelled_by_new: tuple[Browser, Path], lang: str
+) -> None:
+    """The example's Cancel showed a "Minor" badge and a "Severity: Minor" row minutes after
+    an Extreme tsunami warning (a Cancel carries a severity because CAP requires one): a
+    citizen read "Minor Tsunami". Its page and its archive row say "Cancelled" instead, in
+    the reader's language; its CAP file keeps CAP's <severity>."""
+    browser, public = cancelled_by_new
+    words = catalog(lang)
+    cancelled, severity = (words.get(w, w) for w in ("Cancelled", "Severity"))
+    suffix = "" if lang == "en" else f"{lang}/"
+    page = f"/alerts/flood-cancel/{suffix}"
+    browser.visit(page, PHONE, settle=0)
+    assert browser.js("return document.querySelector('main .sev').textContent") == cancelled
+    labels = browser.js("return [...document.querySelectorAll('dt')].map(d => d.textContent)")
+    assert severity not in labels, labels
+    archive = "/archive/" if lang == "en" else f"/{lang}/archive/"
+    browser.visit(archive, PHONE, settle=0)
+    badges = dict(browser.js(BADGES_JS))
+    assert badges[page] == cancelled, badges
+    assert badges["/alerts/flood/" + suffix] == words.get("Severe", "Severe"), badges
+    cap = (public / "alerts" / "flood-cancel" / "cap.xml").read_text("utf-8")
+    assert "<severity>Severe</severity>" in cap
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("url", ["/alerts/flood-cancel/", "/ar/archive/"])
+def test_a_cancel_badge_has_no_wcag_violations(
+    cancelled_by_new: tuple[Browser, Path], axe_source: str, url: str, scheme: str
+) -> None:
+    browser, _ = cancelled_by_new
+    browser.visit(url, PHONE, scheme=scheme, settle=0)
+    violations = browser.axe(axe_source)
+    assert violations == [], f"{url} ({scheme}):\n{json.dumps(violations, indent=1)}"

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
-from cap_checks import check_atom
+import defusedxml.ElementTree as SafeET
+import test_alert_chain as chain
+from cap_checks import ATOM, check_atom
 from click.testing import CliRunner
 
 from sitegen.build import build_bundle
 from sitegen.cap import FEED_LIMIT_BYTES, fit_feed
 from sitegen.cli import cli
-from sitegen_fixtures import NOW, TmpSite, add_long_alerts, alert_text
+from sitegen_fixtures import NOW, TmpSite, add_long_alerts, alert_text, run_sitegen
 
 BASE = "https://alerts.example.gov/alerts/"
 
@@ -242,3 +245,40 @@ def test_each_language_feed_has_its_own_description(example_site: TmpSite) -> No
     assert "<subtitle>공식 재난 경보</subtitle>" in korean  # in the feed's language, ko
     assert "<subtitle>Official public emergency alerts:" in english
     check_atom(korean.encode())
+
+
+def test_an_update_entry_names_and_links_the_message_it_updates(tmp_path: Path) -> None:
+    """An Update's Atom entry stood alone in a feed reader: nothing said it updates an earlier
+    alert, or linked it (fourth walkthrough). Each Update's entry links the message it
+    updates (rel="related") and its summary names it, in every feed's language."""
+    root = tmp_path / "site"
+    assert run_sitegen("init", str(root), cwd=tmp_path).returncode == 0
+    toml = root / "site.toml"
+    toml.write_text(toml.read_text("utf-8").replace('["en"]', '["en", "ko"]'), "utf-8")
+    first = chain.new(root, "Flood warning for Mapo", "--area", "Mapo", words="The river rises.")
+    update = chain.new(root, "--update", chain.alert_id(first), words="It rose by one metre.")
+    again = chain.new(root, "--update", chain.alert_id(update), words="It is falling.")
+    built = run_sitegen("build", "--now", chain.soon(), cwd=root)
+    assert built.returncode == 0, built.stderr
+    page = "https://alerts.example.org/alerts/{}/".format
+    said = {
+        "feed.atom": "Updates “{}”, sent ",
+        "ko/feed.atom": "에 발송된 “{}”의 갱신입니다.",
+    }
+    for name, sentence in said.items():
+        data = (root / "public" / name).read_bytes()
+        check_atom(data)  # RFC 4287
+        related, summaries = {}, {}
+        for entry in SafeET.fromstring(data).iter(ATOM + "entry"):
+            key = entry.findtext(ATOM + "id") or ""
+            links = entry.findall(ATOM + "link")
+            related[key] = [x.get("href") for x in links if x.get("rel") == "related"]
+            summaries[key] = entry.findtext(ATOM + "summary") or ""
+        ids = [chain.alert_id(p) for p in (first, update, again)]
+        assert related[page(ids[0])] == [], name  # the alert itself updates nothing
+        for newer, older, title in (
+            (1, 0, "Flood warning for Mapo"),
+            (2, 1, "Flood warning for Mapo (update)"),
+        ):
+            assert related[page(ids[newer])] == [page(ids[older])], name
+            assert sentence.format(title) in summaries[page(ids[newer])], (name, summaries)
