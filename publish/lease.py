@@ -20,10 +20,6 @@ from publish.remote import Pending
 from publish.targets.base import LOCK_PATH, Target, TargetError
 from sitegen.errors import PublishError
 
-# A stop ends the renewals at once; this bounds the wait for one in flight (it ends with the
-# process, a daemon thread, if the store does not answer).
-END_WAIT_S = 0.2
-
 
 class LeaseLost(PublishError):
     """Another publish took our lock over (to it, ours went unrenewed for a whole lease)."""
@@ -58,10 +54,12 @@ class Lease:
         self._thread.start()
 
     def end(self) -> None:
-        """No more renewals (the run is over, or stopped): within END_WAIT_S at most."""
+        """No more renewals (the run is over, or stopped), without waiting: a renewal in
+        flight holds the mutex, so every later write of our lock waits for it anyway (a stop's
+        for STOP_WAIT_S at most), and the thread, a daemon, never keeps the process alive.
+        Until fix/folderlock this waited up to 0.2 s for it, twice in a stop: on a stuck
+        network, 0.4 s more for nothing."""
         self._ended.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(END_WAIT_S)
 
     def rewrite(self, owed: Pending, *, released: bool) -> bool:
         """Record ``owed`` in our lock (``released``: left for the next publish, no longer

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, wait
 from typing import Generic, TypeVar
@@ -85,13 +86,15 @@ class Pool(Generic[T, R]):
         _wait(self.futures, wait_s)
 
 
-def within(seconds: float, fn: Callable[[], R]) -> R:
-    """``fn()`` given at most ``seconds`` (Ctrl-C again gives up sooner): its result, or
-    `Abandoned`, saying why, when it has not returned (it runs on, on a daemon thread)."""
+def within(seconds: float, fn: Callable[[], R], *, since: float | None = None) -> R:
+    """``fn()`` given until ``seconds`` after ``since`` (a time.monotonic(); None: now; Ctrl-C
+    again gives up sooner): its result, or `Abandoned`, saying why, when it has not returned
+    (it runs on, on a daemon thread)."""
+    left = seconds if since is None else seconds - (time.monotonic() - since)
     pool = Pool(lambda _: fn(), [None], 1)
     (future,) = pool.futures
     try:
-        wait([future], timeout=seconds)
+        wait([future], timeout=max(left, 0.0))
     except KeyboardInterrupt:
         raise Abandoned("stopped again with Ctrl-C") from None
     if not future.done():

@@ -2,7 +2,9 @@
 
 Objects are plain files, so the folder can be served as is. Headers and our sha256 live in a
 sidecar store, ``.sitegen/meta/<path>.json``. Writes go to a temp file in ``.sitegen/tmp`` then
-``os.replace``, so a reader sees the old or the new file. The lock is created with ``O_EXCL``.
+``os.replace``, so a reader sees the old or the new file. The lock is created with ``O_EXCL``;
+each of its conditional writes (compare, then write or remove) holds the lock's guard
+(`GUARD_PATH`), so that it is one step for every other process, as S3's one request is.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from publish.targets.base import LOCK_PATH, Listed, ObjectMeta, StoredObject, Ta
 from sitegen import owned
 from sitegen.cache import LOCKED, left_by_dead_processes
 
+try:
+    from fcntl import LOCK_EX, flock
+except ImportError:  # Windows (not a target): the lock's writes go unguarded, as before
+    flock = None  # type: ignore[assignment]
+
 META_DIR = ".sitegen/meta"
 _TMP_MARK = ".sitegen-tmp-"
 # Temporary files (`_atomic_write`) are ".sitegen-tmp-NAME.locked-PID-RANDOM" in TMP_DIR, never
@@ -31,6 +38,10 @@ _TMP_MARK = ".sitegen-tmp-"
 # (before: ".sitegen-tmp-NAME.PID.THREAD") beside each file, unlocked, left by a killed publish
 TMP_DIR = ".sitegen/tmp"
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)  # not on Windows
+# Held (flock) by each process while it compares the lock, then writes or removes it: no other
+# compare comes in between (docs/architecture.md, "The folder's lock"). Empty, never removed:
+# a process waiting on a guard another one removed would hold a lock no one else sees.
+GUARD_PATH = f"{LOCK_PATH}.guard"
 _TMP_NAME = re.compile(rf"{re.escape(_TMP_MARK)}.+\.{LOCKED}[0-9]+-[0-9a-f]{{8}}")
 _OLD_TMP_NAME = re.compile(rf"{re.escape(_TMP_MARK)}.+\.([0-9]+)(?:-[0-9a-f]{{8}})?\.[0-9]+")
 
@@ -164,16 +175,22 @@ class FolderTarget:
 
     def lock(self, body: bytes) -> StoredObject | None:
         self._count()
+        with self._guarded("create the lock"):
+            while not self._created(body):
+                held = self.read(LOCK_PATH)
+                if held is not None:
+                    return held
+                # gone once seen: removed unguarded (a sitegen before fix/folderlock, a person)
+        self._taken(body)
+        return None
+
+    def _created(self, body: bytes) -> bool:
+        """Create the lock holding `body`; False when one is there."""
         file = self._file(LOCK_PATH)
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise TargetError(f"{self.name}: cannot create the lock {LOCK_PATH}: {exc}") from exc
         try:
             fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
-            held = self.read(LOCK_PATH)
-            return held if held is not None else self.lock(body)
+            return False
         except OSError as exc:  # a read-only or foreign-owned folder, a full disk
             raise TargetError(f"{self.name}: cannot create the lock {LOCK_PATH}: {exc}") from exc
         try:
@@ -184,8 +201,25 @@ class FolderTarget:
             if not isinstance(exc, OSError):
                 raise
             raise TargetError(f"{self.name}: cannot write the lock {LOCK_PATH}: {exc}") from exc
-        self._taken(body)
-        return None
+        return True
+
+    @contextlib.contextmanager
+    def _guarded(self, doing: str) -> Iterator[None]:
+        """Hold the lock's guard (`GUARD_PATH`) while the lock is compared and written: other
+        processes of this machine, and of others where the folder's file system shares its
+        locks (NFS, SMB), wait. Where it takes no locks, goes on unguarded, as before."""
+        guard = self._file(GUARD_PATH)
+        try:
+            fd = _open_guard(guard)
+        except OSError as exc:  # a read-only or foreign-owned folder, a file in the way
+            raise TargetError(f"{self.name}: cannot {doing} {LOCK_PATH}: {exc}") from exc
+        try:
+            if flock is not None:
+                with contextlib.suppress(OSError):  # ENOLCK: an NFS mount without locking
+                    flock(fd, LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # and with it the guard
 
     def _taken(self, body: bytes) -> None:
         self._lock_body = body
@@ -224,16 +258,18 @@ class FolderTarget:
         if self._lock_body is None:
             return False  # never taken: nothing asked (S3 sends nothing either)
         self._count()
-        if self._bytes(LOCK_PATH) != self._lock_body:
-            return False
-        self._file(LOCK_PATH).unlink(missing_ok=True)
+        with self._guarded("release the lock"):
+            if self._bytes(LOCK_PATH) != self._lock_body:
+                return False
+            self._file(LOCK_PATH).unlink(missing_ok=True)
         self._lock_body = None
         return True
 
     def break_lock(self, seen: StoredObject) -> None:
         self._count()
-        if self._bytes(LOCK_PATH) == seen.body:
-            self._file(LOCK_PATH).unlink(missing_ok=True)
+        with self._guarded("break the lock"):
+            if self._bytes(LOCK_PATH) == seen.body:
+                self._file(LOCK_PATH).unlink(missing_ok=True)
 
     def take_over(self, seen: StoredObject, body: bytes) -> bool:
         if not self._replace_lock(seen.body, body):
@@ -244,9 +280,10 @@ class FolderTarget:
     def _replace_lock(self, expected: bytes | None, body: bytes) -> bool:
         """Write the lock only if it still holds `expected` (one counted operation)."""
         self._count()
-        if self._bytes(LOCK_PATH) != expected:
-            return False
-        self._write(self._file(LOCK_PATH), body)
+        with self._guarded("write the lock"):
+            if self._bytes(LOCK_PATH) != expected:
+                return False
+            self._write(self._file(LOCK_PATH), body)
         return True
 
     def _bytes(self, path: str) -> bytes | None:
@@ -267,6 +304,18 @@ def _meta_json(meta: ObjectMeta) -> bytes:
         "extra": dict(meta.extra),
     }
     return json.dumps(doc, sort_keys=True).encode()
+
+
+def _open_guard(guard: Path) -> int:
+    """A descriptor of the lock's guard, made if missing. Opened for writing, as an NFS
+    client needs to place an exclusive lock; read-only when another account made it."""
+    try:
+        return os.open(guard, os.O_RDWR | os.O_CREAT | _CLOEXEC, 0o666)
+    except FileNotFoundError:  # the first lock here: no .sitegen yet
+        guard.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(guard, os.O_RDWR | os.O_CREAT | _CLOEXEC, 0o666)
+    except PermissionError:
+        return os.open(guard, os.O_RDONLY | _CLOEXEC)
 
 
 def _atomic_write(file: Path, data: bytes, tmp_dir: Path) -> None:

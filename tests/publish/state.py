@@ -9,6 +9,7 @@ from pathlib import Path
 import boto3
 
 from publish.manifest import MANIFEST_PATH
+from publish.targets.folder import GUARD_PATH
 from sitegen_fixtures import object_bytes
 
 Snapshot = dict[str, tuple[str, str, str, str]]  # path → (sha256 of bytes, type, cache, meta sha)
@@ -54,7 +55,8 @@ def snapshot_folder(root: Path) -> Snapshot:
     out: Snapshot = {}
     for file in sorted(root.rglob("*")):
         rel = file.relative_to(root).as_posix()
-        if file.is_dir() or rel.startswith((".sitegen/meta/", *HISTORY)):
+        # the lock's guard stays once made (empty): the lock, when held, is listed
+        if file.is_dir() or rel.startswith((".sitegen/meta/", *HISTORY)) or rel == GUARD_PATH:
             continue
         meta_file = root / ".sitegen/meta" / f"{rel}.json"
         meta = json.loads(meta_file.read_bytes()) if meta_file.exists() else {}

@@ -154,7 +154,7 @@ def test_ctrl_c_during_a_rollback_on_a_stuck_network_and_its_advice_finishes_it(
     assert advice[1:4] == ["rollback", "--to", to], advice
     assert ("--take-over-lock" in advice) == everything, advice
     if everything:
-        assert "(no answer within 3 s)" in err, err
+        assert "(no answer within 2 s)" in err, err
     if where != "uploads":
         assert "the manifest are online" in err, err
     again = subprocess.run(

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,8 @@ from faults import FaultProxy, Stall
 from reliability_support import PREFIX, SITEGEN, cli_env, run_sitegen, sitegen_args
 from state import expected, snapshot_s3
 
-from publish.lock import lock_body
+from publish.lease import Lease
+from publish.lock import acquire, lock_body
 from publish.manifest import MANIFEST_PATH
 from publish.targets.base import LOCK_PATH
 from publish.targets.folder import FolderTarget
@@ -259,3 +261,37 @@ def test_a_dead_rollback_s_lock_says_how_to_finish_the_rollback_too(
     assert "Run `sitegen publish --take-over-lock` to take its lock over" in said
     assert "That run then publishes content/, replacing what the rollback was restoring" in said
     assert "run `sitegen rollback --to 3f9c2a71b0de --take-over-lock`" in said
+
+
+class StuckRenewals(FolderTarget):
+    """A store that stops answering once the lock is taken: a renewal never returns."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.renewing, self.network_back = threading.Event(), threading.Event()
+
+    def relock(self, body: bytes) -> bool:
+        self.renewing.set()
+        self.network_back.wait()
+        return super().relock(body)
+
+
+def test_ending_the_lease_does_not_wait_for_a_renewal_stuck_on_the_network(
+    tmp_path: Path,
+) -> None:
+    """A stop ends the lease twice (when caught, and as the run ends): each waited up to
+    0.2 s for a renewal in flight, which on a stuck network never comes back: 0.4 s of a
+    stop for nothing (the lock's next write waits for that renewal anyway)."""
+    target = StuckRenewals(tmp_path / "out")
+    lock = acquire(target, now=datetime.now(UTC), timeout_s=900, take_over=False, lease_s=1)
+    lease = Lease(target, lock, "sitegen publish")
+    lease.start()  # renewed every 0.25 s
+    try:
+        assert target.renewing.wait(5), "no renewal began"
+        began = time.monotonic()
+        lease.end()
+        lease.end()
+        took = time.monotonic() - began
+    finally:
+        target.network_back.set()
+    assert took < 0.05, f"{took:.2f} s"  # was 0.40 s
