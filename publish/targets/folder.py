@@ -2,8 +2,9 @@
 
 Objects are plain files, so the folder can be served as is. Headers and our sha256 live in a
 sidecar store, ``.sitegen/meta/<path>.json``. Writes go to a temp file in ``.sitegen/tmp`` then
-``os.replace``, so a reader sees the old or the new file. The lock is created with ``O_EXCL``;
-each of its conditional writes (compare, then write or remove) holds the lock's guard
+``os.replace``, so a reader sees the old or the new file. The lock is written whole to a
+temporary file, then linked to its name (``O_EXCL`` where there are no hard links); each of its
+conditional writes (compare, then write or remove) holds the lock's guard
 (`GUARD_PATH`), so that it is one step for every other process, as S3's one request is.
 """
 
@@ -175,18 +176,47 @@ class FolderTarget:
 
     def lock(self, body: bytes) -> StoredObject | None:
         self._count()
+        first = self._first()
         with self._guarded("create the lock"):
             while not self._created(body):
                 held = self.read(LOCK_PATH)
                 if held is not None:
                     return held
                 # gone once seen: removed unguarded (a sitegen before fix/folderlock, a person)
-        self._taken(body)
+        self._taken(body, first)
         return None
 
     def _created(self, body: bytes) -> bool:
-        """Create the lock holding `body`; False when one is there."""
+        """Create the lock holding `body`, seen whole by every reader (it takes no guard);
+        False when one is there. Where no hard link can be made (FAT, some SMB mounts), or
+        the temporary file cannot be written, as before: created empty, then written."""
         file = self._file(LOCK_PATH)
+        try:
+            return self._linked(file, body)
+        except OSError:
+            return self._created_empty(file, body)
+        except BaseException:  # Ctrl-C: a lock holding our body (its nonce) is ours to remove
+            if self._bytes(LOCK_PATH) == body:
+                file.unlink(missing_ok=True)
+            raise
+
+    def _linked(self, file: Path, body: bytes) -> bool:
+        """Write `body` to a temporary file, then link it to `file`'s name: it appears whole,
+        and, as with ``O_EXCL``, not over one that is there (False). OSError: no link."""
+        tmp = _held_tmp(file, self.root / TMP_DIR)
+        try:
+            tmp.write_bytes(body)
+            try:
+                os.link(tmp, file)
+            except FileExistsError:
+                return False
+        finally:
+            _unlink(tmp)
+            owned.let_go(tmp)
+        return True
+
+    def _created_empty(self, file: Path, body: bytes) -> bool:
+        """``O_EXCL``, then the body: a reader may see the lock empty in between."""
         try:
             fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
@@ -221,21 +251,26 @@ class FolderTarget:
         finally:
             os.close(fd)  # and with it the guard
 
-    def _taken(self, body: bytes) -> None:
+    def _first(self) -> bool:
+        """No TMP_DIR yet: the first publish here since older versions (`_remove_abandoned`);
+        asked before taking the lock, which makes TMP_DIR."""
+        return not (self.root / TMP_DIR).is_dir()
+
+    def _taken(self, body: bytes, first: bool) -> None:
         self._lock_body = body
-        self._remove_abandoned()  # the target is ours now: no other publish should write
+        self._remove_abandoned(first)  # the target is ours now: no other publish should write
 
     def _write(self, file: Path, data: bytes) -> None:
         _atomic_write(file, data, self.root / TMP_DIR)
 
-    def _remove_abandoned(self) -> None:
+    def _remove_abandoned(self, first: bool) -> None:
         """Remove the temporary files of publishes killed while writing (SIGKILL, the OOM
         killer, a power cut): those in TMP_DIR no process holds. Older versions wrote them
         beside each file, in the folder served, unlocked: the first publish that makes TMP_DIR
         looks through the whole folder once for those named by a process no longer running.
         One that cannot be removed stays, never listed, for the next publish."""
         tmp_dir = self.root / TMP_DIR
-        if not tmp_dir.is_dir():
+        if first:
             for dirpath, _, filenames in os.walk(self.root):
                 if any(name.startswith(_TMP_MARK) for name in filenames):
                     for path in left_by_dead_processes(Path(dirpath), _old_tmp_pid):
@@ -272,9 +307,10 @@ class FolderTarget:
                 self._file(LOCK_PATH).unlink(missing_ok=True)
 
     def take_over(self, seen: StoredObject, body: bytes) -> bool:
+        first = self._first()
         if not self._replace_lock(seen.body, body):
             return False
-        self._taken(body)
+        self._taken(body, first)
         return True
 
     def _replace_lock(self, expected: bytes | None, body: bytes) -> bool:
@@ -323,6 +359,17 @@ def _atomic_write(file: Path, data: bytes, tmp_dir: Path) -> None:
     the old or the new file), held until renamed or removed: a publish killed meanwhile leaves
     it to the next one (`FolderTarget._remove_abandoned`), which never takes a live one."""
     file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _held_tmp(file, tmp_dir)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, file)
+    finally:
+        tmp.unlink(missing_ok=True)
+        owned.let_go(tmp)
+
+
+def _held_tmp(file: Path, tmp_dir: Path) -> Path:
+    """A new empty temporary file for `file` in `tmp_dir`, held until `owned.let_go`."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
 
     def make() -> Path:
@@ -331,13 +378,7 @@ def _atomic_write(file: Path, data: bytes, tmp_dir: Path) -> None:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666))
         return tmp
 
-    tmp = owned.made_held(make, _unlink)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, file)
-    finally:
-        tmp.unlink(missing_ok=True)
-        owned.let_go(tmp)
+    return owned.made_held(make, _unlink)
 
 
 def _unlink(path: Path) -> None:

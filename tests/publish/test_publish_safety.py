@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +28,7 @@ from publish.targets.base import LOCK_PATH, Target, TargetError
 from publish.targets.folder import FolderTarget
 from publish.targets.s3 import S3Target
 from sitegen.errors import PublishError
+from sitegen_fixtures import file_size_limit
 
 Bundle = Callable[..., Path]
 NewTarget = Callable[[], Target]
@@ -172,6 +177,58 @@ def test_a_folder_where_the_lock_cannot_be_made_is_a_clear_error(
         FolderTarget(root).lock(b"{}")
     with pytest.raises(PublishError, match=r"Could not take the publish lock: .*cannot create"):
         run(bundle(), FolderTarget(root))
+
+
+_LOCK_ON_A_FULL_DISK = """
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from publish.lock import lock_body
+from publish.remote import Pending
+from publish.targets.base import TargetError
+from publish.targets.folder import FolderTarget
+owed = Pending("0" * 64, (), tuple(f"alerts/a{i}/index.html" for i in range(500)))
+try:
+    FolderTarget(Path(sys.argv[1])).lock(lock_body(datetime.now(UTC), owed))
+except TargetError as exc:
+    print(exc)
+"""
+
+
+def test_a_lock_that_does_not_fit_on_the_disk_says_so_and_leaves_nothing(tmp_path: Path) -> None:
+    """Neither the lock's temporary file nor, then, the lock can be written (here past a file
+    size limit, which fails a write as a full disk does): the message of before, no lock, no
+    temporary file."""
+    out = tmp_path / "out"
+    args = [sys.executable, "-c", _LOCK_ON_A_FULL_DISK, str(out)]
+    said = subprocess.run(
+        args, capture_output=True, text=True, timeout=60, preexec_fn=file_size_limit(1000)
+    )
+    assert said.returncode == 0, said.stderr
+    assert f"folder:{out}: cannot write the lock .sitegen/lock: [Errno 27]" in said.stdout
+    assert sorted(p.name for p in out.rglob("*") if p.is_file()) == ["lock.guard"]
+
+
+def test_a_folder_where_the_lock_cannot_be_linked_takes_it_as_before(tmp_path: Path) -> None:
+    """The lock is written to `.sitegen/tmp`, then linked to its name; where no hard link can
+    be made (FAT, some SMB mounts: EPERM, EOPNOTSUPP; here EXDEV, the temporary folder on
+    another file system) it is created empty and then written, as before fix/emptylock."""
+    elsewhere = Path("/dev/shm")
+    if not elsewhere.is_dir() or elsewhere.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on a file system other than the tests' temporary folder")
+    tmp_dir = elsewhere / f"sitegen-{tmp_path.name}-{os.getpid()}"
+    tmp_dir.mkdir()
+    try:
+        out = tmp_path / "out"
+        (out / ".sitegen").mkdir(parents=True)
+        (out / ".sitegen" / "tmp").symlink_to(tmp_dir)
+        mine, theirs = lock_body(datetime.now(UTC)), lock_body(datetime.now(UTC))
+        assert FolderTarget(out).lock(mine) is None
+        held = FolderTarget(out).lock(theirs)
+        assert held is not None and held.body == mine
+        assert list(tmp_dir.iterdir()) == []  # the temporary file that could not be linked
+    finally:
+        shutil.rmtree(tmp_dir)
 
 
 @pytest.mark.parametrize(
