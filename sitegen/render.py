@@ -38,6 +38,7 @@ from sitegen.lifecycle import (
     standings,
 )
 from sitegen.model import Alert, AlertGroup, MsgType, Phase, Site
+from sitegen.scaffold import base_title
 
 LANGUAGE_NAMES = {
     "ar": "العربية",
@@ -91,6 +92,38 @@ class Item:
     standing: Standing
     url: str
     shown_phase: Phase  # lifecycle.shown_phase: what the feeds and the archive call its phase
+
+
+def named_in_row(item: Item) -> int | None:
+    """Which message of a cancelled alert an archive row is, when nothing else in the row says
+    it: 0 the alert, N its Nth Update (as `new` numbers them); None for the Cancel (its badge
+    says "Cancelled"), a message of an alert not cancelled, or a title that carries its mark."""
+    alert = item.alert
+    if alert.msg_type is MsgType.CANCEL or item.shown_phase is not Phase.CANCELLED:
+        return None
+    if base_title(alert.title) != alert.title:
+        return None
+    if alert.msg_type is not MsgType.UPDATE:
+        return 0
+    return _update_numbers(item.standing.history)[id(item.group)]
+
+
+# The last chain numbered: a chain's rows are listed together, so each chain is numbered once
+# (69 ms of CPU for the 1,000 rows of a 1,000-message chain when each row counted its own).
+_numbered: tuple[tuple[AlertGroup, ...], dict[int, int]] | None = None
+
+
+def _update_numbers(chain: tuple[AlertGroup, ...]) -> dict[int, int]:
+    """id of each message of `chain` → how many of its Updates were sent up to it."""
+    global _numbered
+    memo = _numbered
+    if memo is None or memo[0] is not chain:
+        count, numbers = 0, {}
+        for group in chain:
+            count += group.primary.msg_type is MsgType.UPDATE
+            numbers[id(group)] = count
+        memo = _numbered = (chain, numbers)
+    return memo[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +497,7 @@ def make_environment(config: SiteConfig, language: str) -> jinja2.Environment:
         archive_url=lambda lang=language: urls.archive_url(config, lang),
         feed_url=lambda lang=language: urls.feed_url(config, lang),
         absolute=lambda url: urls.absolute(config, url),
+        named_in_row=named_in_row,
         config=config,
         language_names=LANGUAGE_NAMES,
         # `_` of another language, for the one page all languages share (404.html)

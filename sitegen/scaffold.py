@@ -12,6 +12,7 @@ import sys
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
 from pathlib import Path
 
 from sitegen.alert_file import alert_file_text, instruction_heading
@@ -200,7 +201,20 @@ def follow_up_title(title: str, kind: MsgType, language: str, number: int = 1) -
 
 def base_title(title: str) -> str:
     """The title without any follow-up mark, in any language sitegen has a catalog for."""
-    marks = [
+    marks = _title_marks()
+    stripped = True
+    while stripped:
+        stripped = False
+        for mark in marks:
+            if found := mark.fullmatch(title):
+                title, stripped = found.group("title").strip(), True
+    return title
+
+
+@cache
+def _title_marks() -> tuple[re.Pattern[str], ...]:
+    """Each catalog's follow-up title as a pattern (made once: the archive asks of many rows)."""
+    return tuple(
         re.compile(
             re.escape(text)
             .replace(re.escape("%(title)s"), "(?P<title>.*\\S.*)")
@@ -210,14 +224,7 @@ def base_title(title: str) -> str:
         for language in ("en", *sorted(path.stem for path in LOCALES.glob("*.json")))
         for key in FOLLOW_UP_TITLES
         if "%(title)s" in (text := catalog(language).get(key) or key)
-    ]
-    stripped = True
-    while stripped:
-        stripped = False
-        for mark in marks:
-            if found := mark.fullmatch(title):
-                title, stripped = found.group("title").strip(), True
-    return title
+    )
 
 
 def known_areas(site: Site | None, language: str) -> tuple[Area, ...]:
