@@ -155,7 +155,6 @@ def publish(
             target,
             tuple(invalidators),
             progress or NullProgress(),
-            lock,
             lease,
             options,
             _rollback_record(plan, remote, local) if options.rollback else None,
@@ -509,8 +508,7 @@ class _Run:
     target: Target
     invalidators: tuple[Invalidator, ...]
     progress: Progress
-    lock: Acquired
-    lease: Lease  # every write of our lock, and the check before each write of the site
+    lease: Lease  # our lock: its every write, and the check before each write of the site
     options: PublishOptions
     rolled_back: bytes | None = None  # a rollback's record of what it replaced (remote.py)
     reference: str = ""  # for the CDNs, and in every record of owed work (run_reference)
