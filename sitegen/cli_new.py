@@ -298,15 +298,15 @@ def _follow_up(
     carried = carried_languages(chain, config.default_language)
     if carried:
         click.echo(_carried_note(chain, carried), err=True)
+    # which Update of the alert this one is (its title says so from the second on)
+    number = 1 + sum(g.primary.msg_type is MsgType.UPDATE for g in chain.messages)
     # one file per language of the chain, so no translation is left behind
     alerts = [
         _with_given(
             config,
             replace(
                 follow_up(
-                    *(version, kind, sent, chain.ids),
-                    earlier=_earlier(chain, version),
-                    number=1 + sum(g.primary.msg_type is MsgType.UPDATE for g in chain.messages),
+                    version, kind, sent, chain.ids, earlier=_earlier(chain, version), number=number
                 ),
                 id=new_id,
             ),
